@@ -1,0 +1,236 @@
+/**
+ * The HTTP side: one GET per page, retried here, never anywhere else.
+ *
+ *   GET <base-url>/tk/user/followers?token=TOKEN&uid=USER_ID&cursor=CURSOR
+ *
+ * got is used with its own retry switched off. Its retry cannot treat an HTTP 200 whose body is
+ * truncated or an HTML page as retryable, and tkf must tell the user how long it is about to wait
+ * and why before it waits (onRetry), and refuse a Retry-After longer than the cap instead of
+ * silently sleeping through it. The loop below does all three with full-jitter backoff.
+ *
+ * The token rides in the query string (the vendor's contract), so every message that leaves this
+ * file is passed through redact(): got puts the full URL into some of its errors.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import got, { type Got, RequestError } from 'got';
+import {
+  ApiRefusedError,
+  ApiUnavailableError,
+  BudgetSpentError,
+  HiddenListError,
+  TkfError,
+  UserNotFoundError,
+  redact,
+} from '../errors.js';
+import { MalformedBodyError, parsePage } from './page-parser.js';
+import { STATUS_HIDDEN, STATUS_NO_USER, STATUS_OK, type FollowersPage } from './types.js';
+import { sleep as defaultSleep } from '../sleep.js';
+
+export const FOLLOWERS_PATH = '/tk/user/followers';
+
+export interface RetryNotice {
+  /** 1 for the first retry. */
+  attempt: number;
+  retries: number;
+  waitMs: number;
+  /** Why: "HTTP 503", "connection reset (ECONNRESET)", "a body that is not JSON"... */
+  reason: string;
+  cursor: number;
+}
+
+export interface ClientOptions {
+  baseUrl: string;
+  token: string;
+  /** Retries after the first attempt (network errors, timeouts, 429, 5xx, bodies that are not JSON). */
+  retries?: number;
+  timeoutMs?: number;
+  /** Upper bound of the first retry's wait; doubled each retry (full jitter: a random wait below it). */
+  retryBaseMs?: number;
+  /** Longest backoff and longest Retry-After honoured; a longer Retry-After fails the request. */
+  maxWaitMs?: number;
+  /** Requests (attempts) this client may send in all; then BudgetSpentError. */
+  maxRequests?: number;
+  userAgent?: string;
+  onRetry?: (notice: RetryNotice) => void;
+  /** Injected for tests: the waiting and the jitter. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+}
+
+export interface FollowersClient {
+  /** Requests sent so far, retries included (each one is paid for). */
+  readonly requests: number;
+  fetchPage(uid: string, cursor: number, signal?: AbortSignal): Promise<FollowersPage>;
+  close(): void;
+}
+
+/** A failure worth trying again; `waitMs` is the server's Retry-After, if it gave one. */
+class Retryable extends Error {
+  constructor(
+    message: string,
+    readonly waitMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Retry-After: delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+export function followersUrl(baseUrl: string): URL {
+  let base: URL;
+  try {
+    base = new URL(baseUrl);
+  } catch {
+    throw new TkfError(`not a URL: ${baseUrl}`);
+  }
+  base.pathname = base.pathname.replace(/\/+$/, '') + FOLLOWERS_PATH;
+  base.search = '';
+  base.hash = '';
+  return base;
+}
+
+export function createClient(options: ClientOptions): FollowersClient {
+  const retries = options.retries ?? 5;
+  const retryBaseMs = options.retryBaseMs ?? 1000;
+  const maxWaitMs = options.maxWaitMs ?? 5 * 60_000;
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  const url = followersUrl(options.baseUrl);
+  const secret = options.token;
+  const agents = {
+    http: new http.Agent({ keepAlive: true, maxSockets: 4 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 4 }),
+  };
+  const instance: Got = got.extend({
+    agent: agents,
+    // Read by the loop below; got must not throw on, retry or cache anything itself.
+    throwHttpErrors: false,
+    retry: { limit: 0 },
+    followRedirect: true,
+    responseType: 'buffer',
+    timeout: { request: options.timeoutMs ?? 30_000 },
+    headers: { 'user-agent': options.userAgent ?? 'tkf', accept: 'application/json' },
+  });
+  let requests = 0;
+
+  async function attempt(uid: string, cursor: number, signal?: AbortSignal): Promise<FollowersPage> {
+    let response;
+    try {
+      response = await instance(url, {
+        searchParams: { token: secret, uid, cursor: String(cursor) },
+        signal,
+      });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new Retryable(describeNetworkError(error));
+    }
+    const status = response.statusCode;
+    if (status === 429 || status === 408 || status >= 500) {
+      throw new Retryable(`HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}`, parseRetryAfter(headerOf(response.headers['retry-after'])));
+    }
+    if (status !== 200) {
+      throw new ApiUnavailableError(
+        `the API answered HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''} for ${url.origin}${url.pathname}: is the base URL right?`,
+      );
+    }
+    let page: FollowersPage;
+    try {
+      page = parsePage(response.rawBody);
+    } catch (error) {
+      if (error instanceof MalformedBodyError) throw new Retryable(`a body that is not valid JSON (${error.message})`);
+      throw error;
+    }
+    if (page.code !== 200) {
+      const msg = page.msg || '(no message)';
+      throw new ApiRefusedError(`the API refused the request (code ${JSON.stringify(page.code)}): ${msg}`, page.code, msg);
+    }
+    if (page.statusCode === STATUS_HIDDEN) {
+      throw new HiddenListError(`the follower list of user ${uid} is hidden by their privacy settings (status_code 2096)`);
+    }
+    if (page.statusCode === STATUS_NO_USER) {
+      throw new UserNotFoundError(`user ${uid} does not exist (status_code 2065); --uid takes the numeric user_id, not the @handle`);
+    }
+    if (page.statusCode !== STATUS_OK) {
+      throw new Retryable(`data.status_code ${page.statusCode}`);
+    }
+    return page;
+  }
+
+  async function fetchPage(uid: string, cursor: number, signal?: AbortSignal): Promise<FollowersPage> {
+    for (let retry = 0; ; retry++) {
+      if (options.maxRequests !== undefined && requests >= options.maxRequests) {
+        throw new BudgetSpentError(`stopped after ${requests} requests (--max-requests ${options.maxRequests})`);
+      }
+      requests++;
+      try {
+        return await attempt(uid, cursor, signal);
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason ?? error;
+        if (!(error instanceof Retryable)) throw scrub(error, secret);
+        const reason = redact(error.message, secret);
+        if (retry >= retries) {
+          throw new ApiUnavailableError(
+            `the API failed ${retry + 1} times in a row at cursor ${cursor}; last: ${reason}`,
+          );
+        }
+        let waitMs = Math.floor(random() * Math.min(maxWaitMs, retryBaseMs * 2 ** retry));
+        if (error.waitMs !== undefined) {
+          if (error.waitMs > maxWaitMs) {
+            throw new ApiUnavailableError(
+              `the API asked to wait ${Math.ceil(error.waitMs / 1000)} s (Retry-After) at cursor ${cursor}, more than the ${Math.ceil(maxWaitMs / 1000)} s tkf waits; try again later`,
+            );
+          }
+          waitMs = Math.max(waitMs, error.waitMs);
+        }
+        options.onRetry?.({ attempt: retry + 1, retries, waitMs, reason, cursor });
+        await sleep(waitMs, signal);
+      }
+    }
+  }
+
+  return {
+    get requests() {
+      return requests;
+    },
+    fetchPage,
+    close() {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}
+
+function headerOf(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function describeNetworkError(error: unknown): string {
+  if (error instanceof RequestError) {
+    const code = error.code;
+    if (error.name === 'TimeoutError') return 'no answer within the timeout';
+    if (code === 'ECONNRESET') return 'the connection was reset (ECONNRESET)';
+    if (code === 'ECONNREFUSED') return 'the connection was refused (ECONNREFUSED)';
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host name could not be resolved (${code})`;
+    if (code === 'ERR_STREAM_PREMATURE_CLOSE') return 'the connection closed before the body was complete';
+    return `${error.message}${code ? ` (${code})` : ''}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Errors that are not ours may carry the URL (and so the token) in their text: strip it. */
+function scrub(error: unknown, secret: string): unknown {
+  if (error instanceof TkfError) {
+    error.message = redact(error.message, secret);
+    return error;
+  }
+  const message = redact(error instanceof Error ? error.message : String(error), secret);
+  return new TkfError(message, { cause: undefined });
+}

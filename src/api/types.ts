@@ -1,0 +1,55 @@
+/**
+ * The followers API's response, as far as tkf reads it. Written from
+ * fixtures/sample-response.json (the vendor's sample, byte for byte):
+ *
+ *   {"code": 200, "msg": "成功", "data": {"max_time": 1631063752, "min_time": 1631063752,
+ *    "has_more": true, "offset": 20, "status_code": 0, "total": 8229668, "followers": [...], ...}}
+ *
+ * Followers are not described field by field: tkf passes each one through exactly as sent (JSONL)
+ * or picks fields by path (CSV), so a field the vendor adds tomorrow is exported too.
+ */
+
+/** data.status_code values with a meaning of their own (vendor's table). */
+export const STATUS_OK = 0;
+/** The user's privacy settings hide the list. May come without `followers` and `has_more`. */
+export const STATUS_HIDDEN = 2096;
+/** The user does not exist. */
+export const STATUS_NO_USER = 2065;
+
+/** The envelope with the followers array taken out (it is kept as raw bytes, see RawFollower). */
+export interface Envelope {
+  code?: unknown;
+  msg?: unknown;
+  data?: {
+    status_code?: unknown;
+    has_more?: unknown;
+    /** The next cursor: follow time (Unix seconds) of the page's oldest follower; -1 or 0 past the depth cap. */
+    min_time?: unknown;
+    max_time?: unknown;
+    /** The profile's follower count, not what the list will yield. */
+    total?: unknown;
+    offset?: unknown;
+  } | null;
+}
+
+/** One follower, kept as the bytes the API sent. */
+export interface RawFollower {
+  /** The follower's `uid`: a 19-digit decimal string, never a Number (it exceeds 2^53). */
+  uid: string;
+  /** The follower object's JSON text exactly as sent; only whitespace between tokens is removed. */
+  bytes: Buffer;
+  /** True when a number in it has more digits than a double holds exactly (room_id of a live user). */
+  hasLongNumbers: boolean;
+}
+
+/** A page as tkf uses it: the fields that drive paging, and the followers as raw bytes. */
+export interface FollowersPage {
+  code: unknown;
+  msg: string;
+  statusCode: number;
+  hasMore: boolean | undefined;
+  minTime: number | undefined;
+  total: number | undefined;
+  /** undefined when the answer has no `followers` array at all (the hidden-list shape). */
+  followers: RawFollower[] | undefined;
+}

@@ -1,0 +1,122 @@
+/**
+ * Every failure tkf expects has a class here, a stable string `code` and the process exit code the
+ * CLI maps it to. Only src/cli/main.ts prints them and exits; the core just throws.
+ *
+ * Exit codes (documented in the README and in `tkf export --help`; see EXIT_CODES below):
+ *   0 complete, 1 internal, 2 usage, 3 hidden list, 4 no such user, 5 API refused,
+ *   6 API unreachable or misbehaving, 7 output not writable, 8 stopped early (resumable),
+ *   130 / 143 interrupted by SIGINT / SIGTERM.
+ */
+
+export const EXIT = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  hidden: 3,
+  missingUser: 4,
+  refused: 5,
+  api: 6,
+  output: 7,
+  stopped: 8,
+  someFailed: 9,
+  sigint: 130,
+  sigterm: 143,
+} as const;
+
+/** The table printed by `--help` and copied into the README. */
+export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
+  [EXIT.ok, 'the export is complete'],
+  [EXIT.internal, 'unexpected internal error'],
+  [EXIT.usage, 'bad usage or input (flags, uid, format, missing token or host)'],
+  [EXIT.hidden, "the user's follower list is hidden by privacy settings (status_code 2096)"],
+  [EXIT.missingUser, 'the user does not exist (status_code 2065)'],
+  [EXIT.refused, 'the API refused the request (code other than 200: bad token, quota...)'],
+  [EXIT.api, 'the API could not be reached or misbehaved after retries'],
+  [EXIT.output, 'the output cannot be written (or is in use, or exists without --force)'],
+  [EXIT.stopped, 'stopped early on purpose (--max-requests) and can be resumed with --resume'],
+  [EXIT.sigint, 'interrupted by SIGINT (Ctrl-C); resumable with --resume'],
+  [EXIT.sigterm, 'interrupted by SIGTERM; resumable with --resume'],
+];
+
+export class TkfError extends Error {
+  readonly code: string = 'ETKF';
+  readonly exitCode: number = EXIT.internal;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Thrown when flags, the uid, the format or the token/host are wrong or missing. */
+export class UsageError extends TkfError {
+  override readonly code = 'EUSAGE';
+  override readonly exitCode = EXIT.usage;
+}
+
+/** Thrown when the API answers data.status_code 2096: the user's privacy settings hide the list. */
+export class HiddenListError extends TkfError {
+  override readonly code = 'EHIDDEN';
+  override readonly exitCode = EXIT.hidden;
+}
+
+/** Thrown when the API answers data.status_code 2065: no such user. */
+export class UserNotFoundError extends TkfError {
+  override readonly code = 'ENOUSER';
+  override readonly exitCode = EXIT.missingUser;
+}
+
+/** Thrown when the vendor's envelope has `code` other than 200 (bad token, quota spent...). */
+export class ApiRefusedError extends TkfError {
+  override readonly code = 'EREFUSED';
+  override readonly exitCode = EXIT.refused;
+  constructor(
+    message: string,
+    readonly apiCode: unknown,
+    readonly apiMsg: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Thrown when the API cannot be reached, or keeps misbehaving after the retries are spent. */
+export class ApiUnavailableError extends TkfError {
+  override readonly code = 'EAPI';
+  override readonly exitCode = EXIT.api;
+}
+
+/** Thrown when the output (or its lock, part file or checkpoint) cannot be written. */
+export class OutputError extends TkfError {
+  override readonly code = 'EOUTPUT';
+  override readonly exitCode = EXIT.output;
+}
+
+/** Thrown when the request budget (--max-requests) is spent; the export can be resumed. */
+export class BudgetSpentError extends TkfError {
+  override readonly code = 'EBUDGET';
+  override readonly exitCode = EXIT.stopped;
+}
+
+/** Thrown when the reader of stdout goes away (`tkf export --out - | head`): not a failure. */
+export class PipeClosedError extends TkfError {
+  override readonly code = 'EPIPE';
+  override readonly exitCode = EXIT.ok;
+}
+
+/** Thrown when the run is interrupted by a signal; the export can be resumed. */
+export class InterruptedError extends TkfError {
+  override readonly code = 'EINTR';
+  override readonly exitCode: number;
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
+    super(`interrupted by ${signal}`);
+    this.exitCode = signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+  }
+}
+
+/** Replace every spelling of a secret (raw, URL-encoded) in a text. */
+export function redact(text: string, secret: string | undefined): string {
+  if (!secret) return text;
+  const forms = new Set([secret, encodeURIComponent(secret), new URLSearchParams({ t: secret }).toString().slice(2)]);
+  let out = text;
+  for (const form of forms) if (form) out = out.split(form).join('***');
+  return out;
+}

@@ -1,0 +1,89 @@
+/**
+ * Where an interrupted export stands, beside its output: `<out>.part.json`.
+ *
+ * Written after each page, once that page's rows are in `<out>.part` and its uids in
+ * `<out>.part.uids` (both handed to the OS first), through a temporary file and a rename: a
+ * reader sees the old checkpoint or the new one, never half of one. It never claims more than the
+ * files hold, so after a crash at any instant `--resume` cuts both files back to the lengths
+ * recorded here and goes on from `cursor`.
+ *
+ * Owner-only (0600), and it holds no token: only what the resumed run must match and continue.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { OutputError, UsageError } from '../errors.js';
+import { describeFsError } from './fs-errors.js';
+
+export const CHECKPOINT_VERSION = 1;
+
+/** Options a resumed run must share with the run it continues (else the file would mix). */
+export interface CheckpointOptions {
+  uid: string;
+  format: string;
+  fields: string[] | null;
+  bom: boolean;
+  formulaGuard: boolean;
+}
+
+export interface Checkpoint {
+  version: number;
+  tool: 'tkf';
+  options: CheckpointOptions;
+  /** The cursor to send next; null when the walk has ended and only the rename is left. */
+  cursor: number | null;
+  end: string | null;
+  /** Rows and bytes of `<out>.part` covered by this checkpoint (bytes include a CSV header). */
+  rows: number;
+  bytes: number;
+  /** Bytes of `<out>.part.uids` (the de-duplication state: one uid a line). */
+  uidsBytes: number;
+  requests: number;
+  duplicates: number;
+  total: number | null;
+  updated: string;
+}
+
+export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
+  const temporary = `${path}.tmp`;
+  try {
+    await writeFile(temporary, `${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
+    await rename(temporary, path);
+  } catch (error) {
+    throw new OutputError(`cannot write the checkpoint ${path}: ${describeFsError(error)}`);
+  }
+}
+
+/** Reads a checkpoint; undefined when there is none. */
+export async function readCheckpoint(path: string): Promise<Checkpoint | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new OutputError(`cannot read the checkpoint ${path}: ${describeFsError(error)}`);
+  }
+  let parsed: Checkpoint;
+  try {
+    parsed = JSON.parse(text) as Checkpoint;
+  } catch {
+    throw new UsageError(`the checkpoint ${path} is damaged; remove it (and its .part files) to start again`);
+  }
+  if (parsed?.tool !== 'tkf' || parsed.version !== CHECKPOINT_VERSION || !parsed.options) {
+    throw new UsageError(`${path} is not a checkpoint this tkf can resume; remove it to start again`);
+  }
+  return parsed;
+}
+
+/** Names what differs between a checkpoint's options and this run's, for the resume error. */
+export function describeMismatch(saved: CheckpointOptions, now: CheckpointOptions): string | undefined {
+  const differences: string[] = [];
+  if (saved.uid !== now.uid) differences.push(`uid ${saved.uid}, not ${now.uid}`);
+  if (saved.format !== now.format) differences.push(`format ${saved.format}, not ${now.format}`);
+  const savedFields = saved.fields?.join(',') ?? '(default)';
+  const nowFields = now.fields?.join(',') ?? '(default)';
+  if (savedFields !== nowFields) differences.push(`fields ${savedFields}, not ${nowFields}`);
+  if (saved.bom !== now.bom) differences.push(saved.bom ? 'with --bom' : 'without --bom');
+  if (saved.formulaGuard !== now.formulaGuard) {
+    differences.push(saved.formulaGuard ? 'with the formula guard' : 'with --no-formula-guard');
+  }
+  return differences.length ? differences.join('; ') : undefined;
+}

@@ -1,0 +1,83 @@
+/**
+ * One tkf at a time per output file: `<out>.lock`, created with O_EXCL, holding the owner's pid
+ * and host (never the token).
+ *
+ * A lock left behind by a killed run must not block forever: when the lock's host is this host
+ * and its pid is no longer running, the lock is stale and is taken over. proper-lockfile was
+ * considered; it decides staleness by mtime, so a run started right after a `kill -9` would wait
+ * out the stale period (and the owner must keep touching the file on a timer), while a pid check
+ * answers at once.
+ */
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { OutputError } from '../errors.js';
+import { describeFsError } from './fs-errors.js';
+
+export interface LockOwner {
+  pid: number;
+  host: string;
+}
+
+interface LockFile extends LockOwner {
+  started: string;
+}
+
+/** A lock file with no readable owner is taken over once it is this old (a crash mid-create). */
+const UNREADABLE_STALE_MS = 10_000;
+
+export interface Lock {
+  release(): Promise<void>;
+}
+
+export async function acquireLock(
+  path: string,
+  owner: LockOwner,
+  isRunning: (pid: number) => boolean,
+  forPath: string,
+): Promise<Lock> {
+  const content = JSON.stringify({ ...owner, started: new Date().toISOString() } satisfies LockFile);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await writeFile(path, content, { flag: 'wx', mode: 0o600 });
+      return { release: () => rm(path, { force: true }) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new OutputError(`cannot create the lock file ${path}: ${describeFsError(error)}`);
+      }
+    }
+    const holder = await readHolder(path);
+    if (holder === 'gone') continue;
+    if (holder === 'unreadable') {
+      const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => Infinity);
+      if (age < UNREADABLE_STALE_MS) throw busy(forPath, path, undefined);
+    } else if (holder.host !== owner.host || isRunning(holder.pid)) {
+      throw busy(forPath, path, holder);
+    }
+    // Stale: its owner is gone. Take it over.
+    await rm(path, { force: true });
+  }
+  throw new OutputError(`cannot take the lock ${path}: other runs keep taking it`);
+}
+
+function busy(forPath: string, lockPath: string, holder: LockFile | undefined): OutputError {
+  const who = holder ? ` (pid ${holder.pid} on ${holder.host}, since ${holder.started})` : '';
+  return new OutputError(
+    `another tkf is already writing ${forPath}${who}; if no tkf runs, remove ${lockPath}`,
+  );
+}
+
+async function readHolder(path: string): Promise<LockFile | 'gone' | 'unreadable'> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    return 'unreadable';
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<LockFile>;
+    if (typeof parsed.pid === 'number' && typeof parsed.host === 'string') return parsed as LockFile;
+  } catch {
+    // fall through
+  }
+  return 'unreadable';
+}

@@ -1,0 +1,153 @@
+/**
+ * Walks the API's cursors and yields pages of new (de-duplicated) followers.
+ *
+ * The cursor is follow time: the first request sends cursor 0, each next one the previous page's
+ * `data.min_time` (Unix seconds of its oldest follower), and the API answers the followers who
+ * followed before it, newest first. The walk stops when:
+ *
+ * - `has_more` is false: the list is complete;
+ * - the API hands back a cursor that is missing, 0 or negative: TikTok serves only the newest
+ *   ~5,000 followers and then answers min_time -1 (or 0) with an empty list. Sending -1 or 0 back
+ *   would start the list again from the top, so such a cursor is never sent (`end: 'cap'`);
+ * - `limit` new followers have been yielded (`end: 'limit'`).
+ *
+ * A page that does not move the walk on (empty with has_more true, as TikTok answers under rate
+ * limiting, or a cursor that did not go down) is asked again after a backoff, at most `stuckRetries`
+ * times in a row; then ApiUnavailableError. A stuck cursor so costs a handful of requests, not an
+ * endless loop of paid ones.
+ *
+ * The request for the next page is sent before the current page is yielded, so writing a page
+ * overlaps the round trip of the next. When the consumer stops early, the request in flight is
+ * aborted.
+ */
+import { ApiUnavailableError } from './errors.js';
+import type { FollowersPage, RawFollower } from './api/types.js';
+import { SeenWindow } from './seen-window.js';
+import { sleep as defaultSleep } from './sleep.js';
+
+export type EndReason = 'complete' | 'cap' | 'limit';
+
+export interface Page {
+  /** 1-based number of this answer in the walk. */
+  number: number;
+  /** The cursor that was sent for it. */
+  cursor: number;
+  /** The cursor to send next, or null on the last page. */
+  next: number | null;
+  /** Set on the last page: why the walk ended. */
+  end?: EndReason;
+  /** Followers not seen before in this run (or the run it resumes), in the API's order. */
+  followers: RawFollower[];
+  /** Followers on the page that had been seen before. */
+  duplicates: number;
+  /** The profile's follower count as the API reported it on this page. */
+  total: number | undefined;
+}
+
+export interface StuckNotice {
+  cursor: number;
+  attempt: number;
+  retries: number;
+  waitMs: number;
+  reason: string;
+}
+
+export interface PagerOptions {
+  fetchPage: (cursor: number, signal: AbortSignal) => Promise<FollowersPage>;
+  /** Cursor of the first request: 0, or a checkpoint's cursor on resume. */
+  startCursor?: number;
+  /** uids already written (seeded from a checkpoint on resume). */
+  seen?: SeenWindow;
+  /** Stop after this many new followers. */
+  limit?: number;
+  /** Re-asks of a page that does not move the walk on, before giving up. */
+  stuckRetries?: number;
+  stuckWaitMs?: number;
+  onStuck?: (notice: StuckNotice) => void;
+  signal?: AbortSignal;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+}
+
+/** A cursor the API may be sent again: a positive whole number of seconds. */
+function usableCursor(value: number | undefined): value is number {
+  return value !== undefined && Number.isSafeInteger(value) && value > 0;
+}
+
+export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, void> {
+  const seen = options.seen ?? new SeenWindow();
+  const stuckRetries = options.stuckRetries ?? 3;
+  const stuckWaitMs = options.stuckWaitMs ?? 1000;
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  const limit = options.limit ?? Infinity;
+  // Aborts the request in flight when the consumer stops or the caller's signal fires.
+  const inFlight = new AbortController();
+  const onAbort = () => inFlight.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  let cursor = options.startCursor ?? 0;
+  let yielded = 0;
+  let stuck = 0;
+  let number = 0;
+  let pending: Promise<FollowersPage> | undefined = options.fetchPage(cursor, inFlight.signal);
+  try {
+    while (pending) {
+      const answer = await pending;
+      pending = undefined;
+      number++;
+
+      const followers: RawFollower[] = [];
+      let duplicates = 0;
+      for (const follower of answer.followers ?? []) {
+        if (yielded + followers.length >= limit) break;
+        if (seen.add(follower.uid)) followers.push(follower);
+        else duplicates++;
+      }
+      yielded += followers.length;
+
+      let next: number | null = null;
+      let end: EndReason | undefined;
+      let stuckReason: string | undefined;
+      const empty = (answer.followers ?? []).length === 0;
+      if (yielded >= limit) end = 'limit';
+      else if (answer.hasMore === false) end = 'complete';
+      else if (!usableCursor(answer.minTime)) {
+        // Past the depth cap (-1 or 0). On the very first page an empty answer is not the cap
+        // but rate limiting: nothing has been served yet.
+        if (empty && number === 1 && cursor === 0) stuckReason = 'an empty first page';
+        else end = 'cap';
+      } else if (empty) stuckReason = 'an empty page with has_more true';
+      else if (cursor !== 0 && answer.minTime >= cursor) stuckReason = `the same cursor ${cursor} again`;
+      else next = answer.minTime;
+
+      if (stuckReason !== undefined) {
+        stuck++;
+        if (stuck > stuckRetries) {
+          throw new ApiUnavailableError(
+            `the API returned the same cursor ${cursor} ${stuck} times (${stuckReason}); stopping rather than spending more requests`,
+          );
+        }
+        const waitMs = Math.floor(stuckWaitMs * 2 ** (stuck - 1) * (0.5 + random() / 2));
+        options.onStuck?.({ cursor, attempt: stuck, retries: stuckRetries, waitMs, reason: stuckReason });
+        next = cursor;
+        const again = cursor;
+        pending = sleep(waitMs, inFlight.signal).then(() => options.fetchPage(again, inFlight.signal));
+      } else {
+        stuck = 0;
+        if (next !== null) pending = options.fetchPage(next, inFlight.signal);
+      }
+      // A rejected prefetch must not count as unhandled while the consumer writes this page.
+      pending?.catch(() => {});
+
+      const page: Page = { number, cursor, next, followers, duplicates, total: answer.total };
+      if (end) page.end = end;
+      yield page;
+      if (next === null) return;
+      cursor = next;
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    if (pending) inFlight.abort(new Error('the pager was stopped'));
+  }
+}

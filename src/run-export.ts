@@ -1,0 +1,269 @@
+/**
+ * One export, start to finish: pager -> writer, with the checkpoint after each page.
+ *
+ * For a file, the order after each page is what makes a crash at any instant resumable:
+ *   1. the page's rows go to <out>.part, its uids to <out>.part.uids;
+ *   2. both are handed to the OS (a killed process cannot lose them after that);
+ *   3. only then the checkpoint is replaced (atomically) by one that counts them.
+ * The checkpoint therefore never claims more than the files hold, and resume cuts the files back
+ * to what it claims.
+ */
+import type { Writable } from 'node:stream';
+import { readFile, type FileHandle } from 'node:fs/promises';
+import type { FollowersClient } from './api/client.js';
+import { OutputError, PipeClosedError, UsageError } from './errors.js';
+import { describeMismatch, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointOptions } from './output/checkpoint.js';
+import { acquireLock, type LockOwner } from './output/lock.js';
+import {
+  checkDirectory,
+  cutTo,
+  exists,
+  openAppend,
+  openStream,
+  outputPaths,
+  publish,
+  removeAll,
+} from './output/output-file.js';
+import { describeFsError } from './output/fs-errors.js';
+import { pages, type EndReason, type Page, type StuckNotice } from './pager.js';
+import { SeenWindow } from './seen-window.js';
+import { RecordWriter, type EncoderOptions, type FormatDefinition } from './writers/index.js';
+
+export type OutputTarget =
+  | { kind: 'stream'; stream: Writable }
+  | { kind: 'file'; path: string; force: boolean; resume: boolean };
+
+export interface ExportPlan {
+  uid: string;
+  format: FormatDefinition;
+  encoder: EncoderOptions;
+  output: OutputTarget;
+  limit?: number;
+  seenCapacity?: number;
+}
+
+export interface ExportProgress {
+  rows: number;
+  requests: number;
+  duplicates: number;
+  total: number | undefined;
+  page: Page;
+}
+
+export interface ExportResult {
+  rows: number;
+  requests: number;
+  duplicates: number;
+  total: number | undefined;
+  end: EndReason;
+  file: string | null;
+  /** Rows that were already in the file when this run resumed it. */
+  resumedRows: number;
+}
+
+export interface ExportDeps {
+  client: FollowersClient;
+  signal?: AbortSignal;
+  /** Who holds the output's lock, and how to tell whether a lock's owner still runs. */
+  owner: LockOwner;
+  isRunning: (pid: number) => boolean;
+  onResume?: (checkpoint: Checkpoint) => void;
+  onPage?: (progress: ExportProgress) => void;
+  onStuck?: (notice: StuckNotice) => void;
+}
+
+export async function runExport(plan: ExportPlan, deps: ExportDeps): Promise<ExportResult> {
+  if (plan.output.kind === 'stream') return exportToStream(plan, plan.output.stream, deps);
+  return exportToFile(plan, plan.output, deps);
+}
+
+function checkpointOptions(plan: ExportPlan): CheckpointOptions {
+  return {
+    uid: plan.uid,
+    format: plan.format.name,
+    fields: plan.encoder.fields ?? null,
+    bom: plan.encoder.bom,
+    formulaGuard: plan.encoder.formulaGuard,
+  };
+}
+
+async function exportToStream(plan: ExportPlan, stream: Writable, deps: ExportDeps): Promise<ExportResult> {
+  const writer = new RecordWriter(stream, plan.format.createEncoder(plan.encoder), { writeHeader: true });
+  let duplicates = 0;
+  let total: number | undefined;
+  let end: EndReason = 'complete';
+  try {
+    for await (const page of walk(plan, deps, 0, new SeenWindow(plan.seenCapacity), plan.limit)) {
+      for (const follower of page.followers) await writer.write(follower);
+      duplicates += page.duplicates;
+      total = page.total ?? total;
+      deps.onPage?.({ rows: writer.rows, requests: deps.client.requests, duplicates, total, page });
+      if (page.end) end = page.end;
+      if (deps.signal?.aborted) throw deps.signal.reason;
+    }
+    await writer.flush();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException)?.code === 'EPIPE') throw new PipeClosedError('the reader closed the pipe');
+    throw error;
+  }
+  return { rows: writer.rows, requests: deps.client.requests, duplicates, total, end, file: null, resumedRows: 0 };
+}
+
+function walk(plan: ExportPlan, deps: ExportDeps, startCursor: number, seen: SeenWindow, limit: number | undefined) {
+  return pages({
+    fetchPage: (cursor, signal) => deps.client.fetchPage(plan.uid, cursor, signal),
+    startCursor,
+    seen,
+    limit,
+    signal: deps.signal,
+    onStuck: deps.onStuck,
+  });
+}
+
+async function exportToFile(
+  plan: ExportPlan,
+  target: { path: string; force: boolean; resume: boolean },
+  deps: ExportDeps,
+): Promise<ExportResult> {
+  const paths = outputPaths(target.path);
+  const options = checkpointOptions(plan);
+  await checkDirectory(paths.out);
+  if (!target.resume && !target.force && (await exists(paths.out))) {
+    throw new OutputError(`${paths.out} already exists; use --force to replace it when the new export completes`);
+  }
+  const lock = await acquireLock(paths.lock, deps.owner, deps.isRunning, paths.out);
+  let uidsFile: FileHandle | undefined;
+  let writer: RecordWriter | undefined;
+  let stream: Awaited<ReturnType<typeof openStream>> | undefined;
+  let savedRows = 0;
+  let createdPartFiles = false;
+  try {
+    const saved = await readCheckpoint(paths.checkpoint);
+    if (saved && !target.resume && !target.force) {
+      throw new OutputError(
+        `an interrupted export of ${paths.out} is there (${saved.rows} rows); use --resume to continue it or --force to start again`,
+      );
+    }
+    const resumeFrom = target.resume ? saved : undefined;
+    if (target.resume && !saved && (await exists(paths.out))) {
+      throw new OutputError(`${paths.out} is complete: there is nothing to resume (use --force to export again)`);
+    }
+    if (resumeFrom) {
+      const mismatch = describeMismatch(resumeFrom.options, options);
+      if (mismatch) throw new UsageError(`cannot resume ${paths.out}: it was started with ${mismatch}`);
+      deps.onResume?.(resumeFrom);
+    }
+
+    const seen = new SeenWindow(plan.seenCapacity);
+    let uidsBytes = 0;
+    if (resumeFrom) {
+      await cutTo(paths.part, resumeFrom.bytes);
+      uidsBytes = resumeFrom.uidsBytes;
+      for (const uid of await readUids(paths.uids, uidsBytes)) seen.add(uid);
+    }
+    createdPartFiles = !resumeFrom;
+    uidsFile = await openAppend(paths.uids, resumeFrom ? uidsBytes : undefined);
+    stream = await openStream(paths.part, resumeFrom ? resumeFrom.bytes : undefined);
+    writer = new RecordWriter(stream, plan.format.createEncoder(plan.encoder), { writeHeader: !resumeFrom });
+    const base = {
+      rows: resumeFrom?.rows ?? 0,
+      bytes: resumeFrom?.bytes ?? 0,
+      requests: resumeFrom?.requests ?? 0,
+      duplicates: resumeFrom?.duplicates ?? 0,
+    };
+    savedRows = base.rows;
+    let total = resumeFrom?.total ?? undefined;
+    let duplicates = base.duplicates;
+    let cursor: number | null = resumeFrom ? resumeFrom.cursor : 0;
+    let end: EndReason = (resumeFrom?.end as EndReason | null) ?? 'complete';
+    const writerRef = writer;
+    const save = async () => {
+      await writerRef.flush();
+      await writeCheckpoint(paths.checkpoint, {
+        version: 1,
+        tool: 'tkf',
+        options,
+        cursor,
+        end: cursor === null ? end : null,
+        rows: base.rows + writerRef.rows,
+        bytes: base.bytes + writerRef.bytes,
+        uidsBytes,
+        requests: base.requests + deps.client.requests,
+        duplicates,
+        total: total ?? null,
+        updated: new Date().toISOString(),
+      });
+      savedRows = base.rows + writerRef.rows;
+    };
+    if (!resumeFrom) await save();
+
+    const remaining = plan.limit === undefined ? undefined : Math.max(0, plan.limit - base.rows);
+    if (cursor !== null && remaining !== 0) {
+      for await (const page of walk(plan, deps, cursor, seen, remaining)) {
+        for (const follower of page.followers) await writer.write(follower);
+        if (page.followers.length) {
+          const line = Buffer.from(`${page.followers.map((f) => f.uid).join('\n')}\n`);
+          await uidsFile.write(line, 0, line.length, uidsBytes);
+          uidsBytes += line.length;
+        }
+        duplicates += page.duplicates;
+        total = page.total ?? total;
+        cursor = page.next;
+        if (page.end) end = page.end;
+        await save();
+        deps.onPage?.({
+          rows: base.rows + writer.rows,
+          requests: base.requests + deps.client.requests,
+          duplicates,
+          total,
+          page,
+        });
+        if (deps.signal?.aborted) throw deps.signal.reason;
+      }
+    } else if (remaining === 0) {
+      end = 'limit';
+    }
+    cursor = null;
+    await writer.close();
+    await publish(paths, target.force);
+    await removeAll(paths.checkpoint, paths.uids);
+    return {
+      rows: base.rows + writer.rows,
+      requests: base.requests + deps.client.requests,
+      duplicates,
+      total,
+      end,
+      file: paths.out,
+      resumedRows: base.rows,
+    };
+  } catch (error) {
+    stream?.destroy();
+    // Nothing worth resuming (a hidden or missing user, a refused token...): leave no litter.
+    if (createdPartFiles && savedRows === 0) await removeAll(paths.part, paths.checkpoint, paths.uids).catch(() => {});
+    throw toOutputError(error, paths.part);
+  } finally {
+    await uidsFile?.close().catch(() => {});
+    await lock.release().catch(() => {});
+  }
+}
+
+/** The last uids of the de-duplication log, up to `bytes` (what the checkpoint counts). */
+async function readUids(path: string, bytes: number): Promise<string[]> {
+  if (bytes === 0) return [];
+  let text: string;
+  try {
+    text = (await readFile(path)).subarray(0, bytes).toString('latin1');
+  } catch (error) {
+    throw new OutputError(`cannot read ${path} to resume: ${describeFsError(error)}`);
+  }
+  return text.split('\n').filter(Boolean);
+}
+
+/** Errors from the file system while writing rows become exit 7 with the path and the reason. */
+function toOutputError(error: unknown, path: string): unknown {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && (error as NodeJS.ErrnoException).syscall) {
+    return new OutputError(`cannot write ${path}: ${describeFsError(error)}`);
+  }
+  return error;
+}

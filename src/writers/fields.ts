@@ -1,0 +1,95 @@
+/**
+ * Columns: which values of a follower a writer puts out, picked by name or dot path
+ * (`--fields uid,avatar_larger.url_list.0`), plus two computed columns a spreadsheet user wants.
+ */
+import { LosslessNumber, isSafeNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
+import type { RawFollower } from '../api/types.js';
+import { UsageError } from '../errors.js';
+
+/** What a person looking at followers in a spreadsheet wants, in order. */
+export const DEFAULT_CSV_FIELDS = [
+  'uid',
+  'sec_uid',
+  'unique_id',
+  'nickname',
+  'profile_url',
+  'signature',
+  'follower_count',
+  'following_count',
+  'aweme_count',
+  'total_favorited',
+  'region',
+  'language',
+  'verification_type',
+  'custom_verify',
+  'avatar_url',
+] as const;
+
+type Follower = Record<string, unknown>;
+
+/** Columns that are not fields of the API's follower object but are derived from it. */
+export const COMPUTED_FIELDS: Record<string, { help: string; value: (follower: Follower) => unknown }> = {
+  profile_url: {
+    help: 'https://www.tiktok.com/@<unique_id>',
+    value: (f) => (typeof f.unique_id === 'string' && f.unique_id ? `https://www.tiktok.com/@${f.unique_id}` : ''),
+  },
+  avatar_url: {
+    help: 'the first URL of avatar_larger',
+    value: (f) => getPath(f, ['avatar_larger', 'url_list', '0']),
+  },
+};
+
+/** Parses `--fields a,b.c,d.0`: names or dot paths, comma-separated, no empties, no repeats. */
+export function parseFieldList(text: string): string[] {
+  const fields = text.split(',').map((field) => field.trim());
+  for (const field of fields) {
+    if (!field || field.split('.').some((part) => part === '')) {
+      throw new UsageError(`--fields: "${text}" has an empty field name; write names or dot paths separated by commas, e.g. uid,nickname,avatar_larger.url_list.0`);
+    }
+  }
+  const repeated = fields.find((field, index) => fields.indexOf(field) !== index);
+  if (repeated) throw new UsageError(`--fields: "${repeated}" is listed twice`);
+  return fields;
+}
+
+export function getPath(value: unknown, path: readonly string[]): unknown {
+  let current = value;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+/**
+ * Decodes a follower for field access. JSON.parse unless the follower holds a number longer
+ * than a double keeps exactly (page-parser flags it): then lossless-json, which keeps such
+ * numbers as LosslessNumber with their exact digits.
+ */
+export function decodeFollower(raw: RawFollower): Follower {
+  const text = raw.bytes.toString('utf8');
+  if (!raw.hasLongNumbers) return JSON.parse(text) as Follower;
+  return parseLossless(text, null, (digits) => (isSafeNumber(digits) ? Number(digits) : new LosslessNumber(digits))) as Follower;
+}
+
+/** A compiled list of columns: name and how to read it from a decoded follower. */
+export interface Column {
+  name: string;
+  read: (follower: Follower) => unknown;
+}
+
+export function compileFields(fields: readonly string[]): Column[] {
+  return fields.map((name) => {
+    const computed = COMPUTED_FIELDS[name];
+    if (computed) return { name, read: computed.value };
+    const path = name.split('.');
+    return { name, read: (follower: Follower) => getPath(follower, path) };
+  });
+}
+
+/** JSON text of a value that may hold LosslessNumbers, digits kept exact. */
+export function toJson(value: unknown, lossless: boolean): string {
+  return (lossless ? stringifyLossless(value) : JSON.stringify(value)) ?? 'null';
+}
+
+export { LosslessNumber };
