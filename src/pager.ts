@@ -86,6 +86,7 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
   const onAbort = () => inFlight.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
+  if (options.signal?.aborted) throw options.signal.reason;
   let cursor = options.startCursor ?? 0;
   let yielded = 0;
   let stuck = 0;
@@ -115,7 +116,7 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
       else if (!usableCursor(answer.minTime)) {
         // Past the depth cap (-1 or 0). On the very first page an empty answer is not the cap
         // but rate limiting: nothing has been served yet.
-        if (empty && number === 1 && cursor === 0) stuckReason = 'an empty first page';
+        if (empty && yielded === 0 && cursor === 0) stuckReason = 'an empty first page';
         else end = 'cap';
       } else if (empty) stuckReason = 'an empty page with has_more true';
       else if (cursor !== 0 && answer.minTime >= cursor) stuckReason = `the same cursor ${cursor} again`;

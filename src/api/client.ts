@@ -51,7 +51,11 @@ export interface ClientOptions {
   maxWaitMs?: number;
   /** Requests (attempts) this client may send in all; then BudgetSpentError. */
   maxRequests?: number;
+  /** At least this long between the starts of two requests (--delay). */
+  minIntervalMs?: number;
   userAgent?: string;
+  /** Told of each request before it is sent (for --verbose); never sees the token. */
+  onRequest?: (info: { uid: string; cursor: number; attempt: number }) => void;
   onRetry?: (notice: RetryNotice) => void;
   /** Injected for tests: the waiting and the jitter. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -120,6 +124,7 @@ export function createClient(options: ClientOptions): FollowersClient {
     headers: { 'user-agent': options.userAgent ?? 'tkf', accept: 'application/json' },
   });
   let requests = 0;
+  let lastStart = -Infinity;
 
   async function attempt(uid: string, cursor: number, signal?: AbortSignal): Promise<FollowersPage> {
     let response;
@@ -149,7 +154,7 @@ export function createClient(options: ClientOptions): FollowersClient {
       throw error;
     }
     if (page.code !== 200) {
-      const msg = page.msg || '(no message)';
+      const msg = redact(page.msg || '(no message)', secret);
       throw new ApiRefusedError(`the API refused the request (code ${JSON.stringify(page.code)}): ${msg}`, page.code, msg);
     }
     if (page.statusCode === STATUS_HIDDEN) {
@@ -169,7 +174,13 @@ export function createClient(options: ClientOptions): FollowersClient {
       if (options.maxRequests !== undefined && requests >= options.maxRequests) {
         throw new BudgetSpentError(`stopped after ${requests} requests (--max-requests ${options.maxRequests})`);
       }
+      if (options.minIntervalMs) {
+        const wait = lastStart + options.minIntervalMs - Date.now();
+        if (wait > 0) await sleep(wait, signal);
+      }
+      lastStart = Date.now();
       requests++;
+      options.onRequest?.({ uid, cursor, attempt: retry + 1 });
       try {
         return await attempt(uid, cursor, signal);
       } catch (error) {
@@ -229,6 +240,7 @@ function describeNetworkError(error: unknown): string {
 function scrub(error: unknown, secret: string): unknown {
   if (error instanceof TkfError) {
     error.message = redact(error.message, secret);
+    if (error.stack) error.stack = redact(error.stack, secret);
     return error;
   }
   const message = redact(error instanceof Error ? error.message : String(error), secret);

@@ -52,12 +52,6 @@ function stringEnd(body: Buffer, open: number): number {
   return -1;
 }
 
-function nextNonSpace(body: Buffer, from: number): number {
-  let at = from;
-  while (at < body.length && WHITESPACE[body[at]!] === 1) at++;
-  return at;
-}
-
 function keyIs(body: Buffer, open: number, close: number, key: string): boolean {
   if (close - open - 1 !== key.length) return false;
   for (let k = 0; k < key.length; k++) if (body[open + 1 + k] !== key.charCodeAt(k)) return false;
@@ -93,11 +87,25 @@ function readUid(body: Buffer, start: number, end: number): string {
   return String(JSON.parse(body.toString('utf8', start, end)));
 }
 
+// What the scanner expects next (a JSON grammar reduced to what matters between tokens).
+const VALUE = 0; // a value (after ':' or ',' in an array, or at the top)
+const VALUE_OR_CLOSE = 1; // after '['
+const KEY = 2; // after ',' in an object
+const KEY_OR_CLOSE = 3; // after '{'
+const COLON = 4; // after a key
+const COMMA_OR_CLOSE = 5; // after a value inside a container
+const DONE = 6; // after the top-level value
+const OBJECT = 1;
+const ARRAY = 2;
+const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+const LITERALS = ['true', 'false', 'null'].map((word) => Buffer.from(word));
+
 export function parsePage(body: Buffer): FollowersPage {
-  let i = 0;
-  if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) i = 3; // UTF-8 BOM
-  let depth = 0;
-  let sawContainer = false;
+  // A UTF-8 BOM is tolerated (and left out of everything below).
+  const bom = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  let i = bom;
+  const stack: number[] = []; // OBJECT or ARRAY for each open container
+  let expect = VALUE;
   // Where we are: the key last seen at depth 1 and 2, whether the open depth-2 object is `data`.
   let key1 = false; // last depth-1 key was "data"
   let key2 = false; // last depth-2 key was "followers"
@@ -114,87 +122,121 @@ export function parsePage(body: Buffer): FollowersPage {
   let longNumber = false;
   let spaced = false;
 
+  const fail = (what: string): never => {
+    throw new MalformedBodyError(`${what} at offset ${i}${i >= body.length ? ' (truncated?)' : ''}`);
+  };
+  const afterValue = () => {
+    expect = stack.length === 0 ? DONE : COMMA_OR_CLOSE;
+  };
+  const startValue = (isObject: boolean) => {
+    if (expect !== VALUE && expect !== VALUE_OR_CLOSE) fail('a value where none belongs');
+    // Each element of data.followers must be an object.
+    if (inArray && stack.length === 3 && !isObject) fail('a follower that is not an object');
+  };
+
   while (i < body.length) {
     const byte = body[i]!;
+    const depth = stack.length;
     if (byte === QUOTE) {
       const close = stringEnd(body, i);
-      if (close === -1) throw new MalformedBodyError('the body ends inside a string (truncated?)');
-      const after = nextNonSpace(body, close + 1);
-      const isKey = body[after] === 0x3a; // ':'
-      if (isKey) {
+      if (close === -1) fail('the body ends inside a string');
+      if (expect === KEY || expect === KEY_OR_CLOSE) {
         if (depth === 1) key1 = keyIs(body, i, close, 'data');
         else if (depth === 2 && inData) key2 = keyIs(body, i, close, 'followers');
         else if (depth === 4 && inArray) uidKey = keyIs(body, i, close, 'uid');
-      } else if (depth === 4 && inArray && uidKey) {
-        uidStart = i;
-        uidEnd = close + 1;
+        expect = COLON;
+      } else {
+        startValue(false);
+        if (depth === 4 && inArray && uidKey) {
+          uidStart = i;
+          uidEnd = close + 1;
+        }
+        afterValue();
       }
       i = close + 1;
       continue;
     }
-    if (TOKEN[byte] !== 1) {
-      throw new MalformedBodyError(`unexpected byte 0x${byte.toString(16)} at offset ${i}`);
-    }
     switch (byte) {
       case 0x7b: // {
       case 0x5b: // [
+        startValue(byte === 0x7b);
         if (depth === 1 && byte === 0x7b) inData = key1;
         if (depth === 2 && byte === 0x5b && inData && key2) {
           inArray = true;
           arrayStart = i;
         }
         if (depth === 3 && inArray) {
-          if (byte !== 0x7b) throw new MalformedBodyError('a follower is not an object');
           followerStart = i;
           uidKey = false;
           uidStart = -1;
           longNumber = false;
           spaced = false;
         }
-        depth++;
-        sawContainer = true;
+        stack.push(byte === 0x7b ? OBJECT : ARRAY);
+        expect = byte === 0x7b ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
         break;
       case 0x7d: // }
       case 0x5d: // ]
-        depth--;
-        if (depth < 0) throw new MalformedBodyError('unbalanced brackets');
-        if (depth === 3 && inArray) {
+        if (stack[depth - 1] !== (byte === 0x7d ? OBJECT : ARRAY)) fail('a bracket that closes nothing open');
+        if (expect !== COMMA_OR_CLOSE && expect !== (byte === 0x7d ? KEY_OR_CLOSE : VALUE_OR_CLOSE)) {
+          fail('a container closed after a comma or a key');
+        }
+        stack.pop();
+        if (depth === 4 && inArray) {
           followers.push(finishFollower(body, followerStart, i + 1, uidStart, uidEnd, longNumber, spaced));
-        } else if (depth === 2 && inArray) {
+        } else if (depth === 3 && inArray) {
           inArray = false;
           arrayEnd = i + 1;
-        } else if (depth === 1) {
+        } else if (depth === 2) {
           inData = false;
         }
+        afterValue();
         break;
-      default:
-        if (WHITESPACE[byte] === 1) {
-          if (depth >= 4 && inArray) spaced = true;
-        } else if (DIGIT[byte] === 1 || byte === 0x2d) {
-          // A number token: count its digits.
-          let end = i + 1;
-          let digits: number = DIGIT[byte]!;
-          while (end < body.length && TOKEN[body[end]!] === 1 && WHITESPACE[body[end]!] !== 1 && !isStructural(body[end]!)) {
-            digits += DIGIT[body[end]!]!;
-            end++;
-          }
+      case 0x3a: // :
+        if (expect !== COLON) fail('a colon out of place');
+        expect = VALUE;
+        break;
+      case 0x2c: // ,
+        if (expect !== COMMA_OR_CLOSE) fail('a comma out of place');
+        expect = stack[depth - 1] === OBJECT ? KEY : VALUE;
+        break;
+      case 0x20:
+      case 0x09:
+      case 0x0a:
+      case 0x0d:
+        if (depth >= 4 && inArray) spaced = true;
+        break;
+      default: {
+        startValue(false);
+        let end = i + 1;
+        while (end < body.length && TOKEN[body[end]!] === 1 && WHITESPACE[body[end]!] !== 1 && !isStructural(body[end]!)) end++;
+        if (DIGIT[byte] === 1 || byte === 0x2d) {
+          const text = body.toString('latin1', i, end);
+          if (!NUMBER.test(text)) fail(`a malformed number "${text.slice(0, 30)}"`);
           if (depth === 4 && inArray && uidKey) {
             uidStart = i;
             uidEnd = end;
           }
+          // Integers of more than 15 digits may not be exact as doubles.
+          let digits = 0;
+          for (let k = i; k < end; k++) digits += DIGIT[body[k]!]!;
           if (digits > SAFE_DIGITS && depth >= 4 && inArray) longNumber = true;
-          i = end;
-          continue;
+        } else if (!LITERALS.some((word) => end - i === word.length && body.compare(word, 0, word.length, i, end) === 0)) {
+          fail(`an unexpected ${TOKEN[byte] === 1 ? 'word' : `byte 0x${byte.toString(16)}`}`);
         }
+        afterValue();
+        i = end;
+        continue;
+      }
     }
     i++;
   }
-  if (depth !== 0 || !sawContainer) throw new MalformedBodyError('the body is not a complete JSON object (truncated?)');
+  if (expect !== DONE) fail('the body is not a complete JSON value');
 
   const envelopeBytes =
     arrayStart === -1
-      ? body
-      : Buffer.concat([body.subarray(0, arrayStart), EMPTY_ARRAY, body.subarray(arrayEnd)]);
+      ? body.subarray(bom)
+      : Buffer.concat([body.subarray(bom, arrayStart), EMPTY_ARRAY, body.subarray(arrayEnd)]);
   let envelope: Envelope;
   try {
     envelope = JSON.parse(envelopeBytes.toString('utf8')) as Envelope;

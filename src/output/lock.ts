@@ -8,7 +8,7 @@
  * out the stale period (and the owner must keep touching the file on a timer), while a pid check
  * answers at once.
  */
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { OutputError } from '../errors.js';
 import { describeFsError } from './fs-errors.js';
 
@@ -52,10 +52,31 @@ export async function acquireLock(
     } else if (holder.host !== owner.host || isRunning(holder.pid)) {
       throw busy(forPath, path, holder);
     }
-    // Stale: its owner is gone. Take it over.
-    await rm(path, { force: true });
+    // Stale: its owner is gone. Move it aside first and check that what was moved is the lock
+    // judged stale: another run may have taken the lock over in between, and its fresh lock
+    // must not be removed from under it.
+    const aside = `${path}.stale-${owner.pid}`;
+    try {
+      await rename(path, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw new OutputError(`cannot take over the stale lock ${path}: ${describeFsError(error)}`);
+    }
+    const moved = await readHolder(aside);
+    if (!sameHolder(moved, holder)) {
+      // Not ours to remove: put it back (unless yet another lock appeared) and give way.
+      await link(aside, path).catch(() => {});
+      await rm(aside, { force: true });
+      throw busy(forPath, path, typeof moved === 'object' ? moved : undefined);
+    }
+    await rm(aside, { force: true });
   }
   throw new OutputError(`cannot take the lock ${path}: other runs keep taking it`);
+}
+
+function sameHolder(a: LockFile | 'gone' | 'unreadable', b: LockFile | 'unreadable'): boolean {
+  if (typeof a !== 'object' || typeof b !== 'object') return a === b;
+  return a.pid === b.pid && a.host === b.host && a.started === b.started;
 }
 
 function busy(forPath: string, lockPath: string, holder: LockFile | undefined): OutputError {

@@ -41,7 +41,7 @@ export const FORMATS: Readonly<Record<string, FormatDefinition>> = {
 export const FORMAT_NAMES = Object.keys(FORMATS);
 
 export function getFormat(name: string): FormatDefinition {
-  const format = FORMATS[name.toLowerCase()];
+  const format = Object.hasOwn(FORMATS, name.toLowerCase()) ? FORMATS[name.toLowerCase()] : undefined;
   if (!format) throw new UsageError(`unknown format "${name}"; use one of: ${FORMAT_NAMES.join(', ')}`);
   return format;
 }

@@ -1,0 +1,32 @@
+/**
+ * What the CLI layer hands its commands: the process's streams and environment, the interrupt
+ * signal, and a few slots commands fill for main.ts (secrets to redact, the resume hint).
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export interface CliContext {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  stdout: Writable;
+  stderr: Writable;
+  stderrIsTTY: boolean;
+  readStdin(): Promise<string>;
+  version: string;
+  /** Aborted (with an InterruptedError) on the first SIGINT or SIGTERM. */
+  signal: AbortSignal;
+  /** Every secret a command learns; main.ts redacts them from anything it prints. */
+  secrets: string[];
+  /** Set by a command: what to print when the first signal arrives. */
+  onInterrupt?: () => void;
+  /** Set by a command that can be resumed: the command line that resumes it. */
+  resumeHint?: string;
+}
+
+export function readAll(stream: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    stream.once('error', reject);
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * The options of `tkf export`, as data: flags, help text, defaults, environment variables and
+ * validation live here together, so --help, the README table and the checks cannot drift apart.
+ */
+import { InvalidArgumentError, Option } from 'commander';
+import { EXIT_CODES } from '../errors.js';
+import { FORMAT_NAMES } from '../writers/index.js';
+
+function wholeNumber(name: string, min: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value.trim()) || Number(value) < min) {
+      throw new InvalidArgumentError(`${name} takes a whole number${min > 0 ? ` of at least ${min}` : ''}.`);
+    }
+    return Number(value);
+  };
+}
+
+export const ENV = {
+  token: 'TKF_TOKEN',
+  baseUrl: 'TKF_BASE_URL',
+} as const;
+
+export interface ExportOptions {
+  uid?: string;
+  out?: string;
+  format?: string;
+  fields?: string;
+  baseUrl?: string;
+  tokenFile?: string;
+  token?: string;
+  bom: boolean;
+  formulaGuard: boolean;
+  force: boolean;
+  resume: boolean;
+  retries: number;
+  timeout: number;
+  backoff: number;
+  maxRequests?: number;
+  limit?: number;
+  delay: number;
+  quiet: boolean;
+  verbose: boolean;
+  demo: boolean;
+}
+
+export function exportOptions(): Option[] {
+  return [
+    new Option('--uid <user_id>', "the user's numeric user_id (1 to 20 digits; not the @handle)"),
+    new Option('--out <file|->', 'where to write: a file (.csv, .jsonl, .ndjson), or - for stdout'),
+    new Option('--format <format>', 'output format (default: from the --out extension; jsonl for -)').choices(FORMAT_NAMES),
+    new Option('--fields <list>', 'columns by name or dot path, e.g. uid,nickname,avatar_larger.url_list.0'),
+    new Option('--base-url <url>', `the API host, e.g. http://api.example.com (env: ${ENV.baseUrl})`),
+    new Option('--token-file <path|->', `read the API token from a file, or - for stdin (or set ${ENV.token})`),
+    new Option('--token <token>', 'the API token; visible to other users in the process list, prefer ' + `${ENV.token} or --token-file`),
+    new Option('--bom', 'CSV: start with a UTF-8 byte order mark, so Excel shows Chinese text').default(false),
+    new Option('--no-formula-guard', "CSV: don't neutralise cells starting with = + - @ (spreadsheet formulas)"),
+    new Option('--force', 'replace --out if it exists (only once the new export is complete)').default(false),
+    new Option('--resume', 'continue an interrupted export of --out from its checkpoint').default(false),
+    new Option('--retries <n>', 'retries of a failed request (network, timeout, 429, 5xx, broken body)').default(5).argParser(wholeNumber('--retries', 0)),
+    new Option('--timeout <seconds>', 'per-request timeout').default(30).argParser(wholeNumber('--timeout', 1)),
+    new Option('--backoff <ms>', 'longest wait before the first retry; doubles each retry (random within)').default(1000).argParser(wholeNumber('--backoff', 0)),
+    new Option('--max-requests <n>', 'send at most n API requests, then stop with a checkpoint (exit 8)').argParser(wholeNumber('--max-requests', 1)),
+    new Option('--limit <n>', 'stop after n followers (a complete file of n rows)').argParser(wholeNumber('--limit', 1)),
+    new Option('--delay <ms>', 'wait at least this long between requests').default(0).argParser(wholeNumber('--delay', 0)),
+    new Option('-q, --quiet', 'print errors only').default(false),
+    new Option('-v, --verbose', 'print each request and stack traces of errors (never the token)').default(false),
+    new Option('--demo', 'export from the built-in simulator: no token, no network').default(false),
+  ];
+}
+
+export function exportHelp(): string {
+  const codes = EXIT_CODES.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n');
+  return `
+Examples:
+  $ tkf export --demo --out followers.csv
+  $ export ${ENV.token}=...  ${ENV.baseUrl}=http://api.example.com
+  $ tkf export --uid 6754915036232582149 --out followers.csv
+  $ tkf export --uid 6754915036232582149 --out - | jq -r .unique_id
+  $ tkf export --uid 6754915036232582149 --out followers.jsonl --token-file ~/.tkf-token
+  $ tkf export --uid 6754915036232582149 --out followers.csv --resume --max-requests 100
+
+Environment:
+  ${ENV.token}      the API token (or --token-file, --token)
+  ${ENV.baseUrl}   the API host (or --base-url)
+
+Exit codes:
+${codes}
+`;
+}

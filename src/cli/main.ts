@@ -1,0 +1,81 @@
+/**
+ * The process boundary: builds the context from `process`, runs the program, maps every outcome
+ * to one line on stderr and an exit code. The only process.exit in tkf is here.
+ */
+import { createRequire } from 'node:module';
+import { CommanderError } from 'commander';
+import { EXIT, InterruptedError, PipeClosedError, TkfError, redact } from '../errors.js';
+import { readAll, type CliContext } from './context.js';
+import { createProgram } from './program.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export async function main(argv: string[]): Promise<never> {
+  const interrupts = new AbortController();
+  // A pseudo-terminal with no size (util-linux `script`, some CI runners) reports 0 columns, and
+  // ora then redraws as if its line wrapped endlessly: assume a common width instead.
+  if (process.stderr.isTTY && !(process.stderr.columns > 0)) process.stderr.columns = 80;
+  const verbose = argv.includes('--verbose') || argv.includes('-v');
+  const ctx: CliContext = {
+    argv,
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stderrIsTTY: Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb',
+    readStdin: () => readAll(process.stdin),
+    version,
+    signal: interrupts.signal,
+    secrets: [],
+  };
+  const say = (text: string) => {
+    let clean = text;
+    for (const secret of ctx.secrets) clean = redact(clean, secret);
+    process.stderr.write(`${clean}\n`);
+  };
+
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    const code = signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+    if (interrupts.signal.aborted) {
+      // Second signal: quit at once. The checkpoint on disk is always a complete one.
+      say(`tkf: stopped at once${ctx.resumeHint ? `; resume with: ${ctx.resumeHint}` : ''}`);
+      process.exit(code);
+    }
+    ctx.onInterrupt?.();
+    interrupts.abort(new InterruptedError(signal));
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  // `tkf export --out - | head`: the reader left; stop quietly.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(EXIT.ok);
+  });
+
+  let code: number = EXIT.ok;
+  try {
+    await createProgram(ctx).parseAsync(argv);
+  } catch (error) {
+    code = report(error, ctx, say, verbose);
+  }
+  process.exit(code);
+}
+
+function report(error: unknown, ctx: CliContext, say: (text: string) => void, verbose: boolean): number {
+  if (error instanceof CommanderError) {
+    // Help and --version end here too, with exit code 0; commander has printed its message.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (error instanceof PipeClosedError) return EXIT.ok;
+  if (error instanceof InterruptedError) {
+    say(`tkf: interrupted by ${error.signal}${ctx.resumeHint ? `; resume with: ${ctx.resumeHint}` : ''}`);
+    return error.exitCode;
+  }
+  if (error instanceof TkfError) {
+    say(`tkf: ${error.message}`);
+    if (error.exitCode === EXIT.stopped && ctx.resumeHint) say(`tkf: resume with: ${ctx.resumeHint}`);
+    if (verbose && error.stack) say(error.stack);
+    return error.exitCode;
+  }
+  say(`tkf: internal error: ${error instanceof Error ? error.message : String(error)}${verbose ? '' : ' (run with --verbose for details)'}`);
+  if (verbose && error instanceof Error && error.stack) say(error.stack);
+  return EXIT.internal;
+}

@@ -1,0 +1,43 @@
+/**
+ * createProgram(): a fresh commander Command for each run (no global `program`), so tests can
+ * build as many as they like.
+ */
+import { Command } from 'commander';
+import type { CliContext } from './context.js';
+import { exportCommand } from './export-command.js';
+import { simulateCommand } from './simulate-command.js';
+
+export function createProgram(ctx: CliContext): Command {
+  const program = new Command('tkf')
+    .description("Export a TikTok user's followers from a followers API to CSV or JSONL files.")
+    .version(ctx.version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (text) => ctx.stdout.write(text),
+      writeErr: (text) => ctx.stderr.write(text),
+      // commander's "error: ..." becomes "tkf: ...", like every other error line.
+      outputError: (text, write) => write(`tkf: ${text.replace(/^error: /, '')}`),
+    })
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ tkf export --demo --out followers.csv      try it on the built-in simulator
+  $ tkf export --uid 6754915036232582149 --out followers.csv
+  $ tkf simulate --port 8080                   serve a local stand-in of the API
+  $ tkf export --help                          every option and the exit codes
+`,
+    );
+  for (const command of [exportCommand(ctx), simulateCommand(ctx)]) {
+    command.exitOverride().configureOutput({
+      writeOut: (text) => ctx.stdout.write(text),
+      writeErr: (text) => ctx.stderr.write(text),
+      outputError: (text, write) => write(`tkf: ${text.replace(/^error: /, '')}`),
+    });
+    command.showHelpAfterError(`(run tkf ${command.name()} --help for usage)`);
+    program.addCommand(command);
+  }
+  return program;
+}

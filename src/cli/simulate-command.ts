@@ -1,0 +1,113 @@
+/**
+ * `tkf simulate`: serves the built-in stand-in of the followers API until stopped, for trying tkf
+ * and testing scripts without spending API credits.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import {
+  DEFAULT_TOKEN,
+  MISSING_UID,
+  PRIVATE_UID,
+  PUBLIC_UID,
+  startSimulator,
+  type FaultKind,
+  type UserScenario,
+} from '../simulator/index.js';
+import type { CliContext } from './context.js';
+
+const FAULT_KINDS: FaultKind[] = ['500', '502', '503', '429', 'reset', 'truncate', 'html'];
+
+function number(name: string, { min = 0, max = Infinity, integer = true } = {}) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`${name} takes a number from ${min}${max < Infinity ? ` to ${max}` : ' up'}.`);
+    }
+    return n;
+  };
+}
+
+interface SimulateOptions {
+  host: string;
+  port: number;
+  token: string;
+  seed: number;
+  latency: number;
+  size?: number;
+  total?: number;
+  cap?: number;
+  faultRate: number;
+  faults?: string;
+  bigRoomIds?: number;
+}
+
+export function simulateCommand(ctx: CliContext): Command {
+  return new Command('simulate')
+    .description('serve a local stand-in of the followers API (no token or network needed)')
+    .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').default(8080).argParser(number('--port', { max: 65535 })))
+    .addOption(new Option('--token <token>', 'the token the simulator accepts').default(DEFAULT_TOKEN))
+    .addOption(new Option('--seed <n>', 'seed of the generated followers (same seed, same bytes)').default(1).argParser(number('--seed')))
+    .addOption(new Option('--latency <ms>', 'delay added to every answer').default(0).argParser(number('--latency')))
+    .addOption(new Option('--size <n>', `followers in the public user's list`).argParser(number('--size')))
+    .addOption(new Option('--total <n>', 'the follower count the API reports').argParser(number('--total')))
+    .addOption(new Option('--cap <n>', 'depth cap: the API serves no more than n followers').argParser(number('--cap')))
+    .addOption(new Option('--big-room-ids <p>', 'share of followers with a 19-digit room_id').argParser(number('--big-room-ids', { max: 1, integer: false })))
+    .addOption(new Option('--fault-rate <p>', 'share of requests that fail (HTTP 5xx, 429, resets, broken bodies)').default(0).argParser(number('--fault-rate', { max: 1, integer: false })))
+    .addOption(new Option('--faults <kinds>', `which faults: ${FAULT_KINDS.join(',')}`))
+    .addHelpText(
+      'after',
+      `
+Users:
+  ${PUBLIC_UID}  public (the demo user)
+  ${PRIVATE_UID}  private: data.status_code 2096 (exit 3)
+  ${MISSING_UID}  does not exist: data.status_code 2065 (exit 4)
+
+Example:
+  $ tkf simulate --port 8080 --fault-rate 0.1 &
+  $ TKF_TOKEN=${DEFAULT_TOKEN} tkf export --base-url http://127.0.0.1:8080 --uid ${PUBLIC_UID} --out followers.csv
+`,
+    )
+    .action(async (options: SimulateOptions) => {
+      const kinds = options.faults?.split(',').map((kind) => kind.trim()) as FaultKind[] | undefined;
+      const unknown = kinds?.find((kind) => !FAULT_KINDS.includes(kind));
+      if (unknown) throw new UsageError(`--faults: unknown fault "${unknown}"; use ${FAULT_KINDS.join(',')}`);
+      const publicUser: UserScenario = {
+        size: 5000,
+        total: 8_229_668,
+        cap: 5000,
+        boundaryDuplicates: true,
+        randomDuplicates: 0.05,
+        bigRoomIds: 0.01,
+      };
+      if (options.size !== undefined) {
+        publicUser.size = options.size;
+        publicUser.cap = options.cap;
+        publicUser.total = options.total ?? options.size;
+      } else {
+        if (options.cap !== undefined) publicUser.cap = options.cap;
+        if (options.total !== undefined) publicUser.total = options.total;
+      }
+      if (options.bigRoomIds !== undefined) publicUser.bigRoomIds = options.bigRoomIds;
+      let simulator;
+      try {
+        simulator = await startSimulator({
+          host: options.host,
+          port: options.port,
+          token: options.token,
+          seed: options.seed,
+          latencyMs: options.latency,
+          users: { [PUBLIC_UID]: publicUser },
+          faults: options.faultRate > 0 ? { rate: options.faultRate, kinds } : undefined,
+        });
+      } catch (error) {
+        throw new UsageError(`cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`);
+      }
+      ctx.stdout.write(`${simulator.url}\n`);
+      ctx.stderr.write(
+        `tkf: simulator listening on ${simulator.url} (token: ${options.token}); public user ${PUBLIC_UID}; Ctrl-C to stop\n`,
+      );
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await simulator.close();
+    });
+}

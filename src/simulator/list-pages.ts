@@ -1,0 +1,97 @@
+/**
+ * The pages of one simulated list. `page(cursor)` is a pure function of the cursor (the seed,
+ * scenario and clock being fixed), which is what lets the server cache rendered pages.
+ *
+ * Paging, as TikTok does it (shared/api/README.md):
+ * - cursor 0 (or -1, or absent) is the newest page; cursor C answers the followers who followed
+ *   strictly before C, pageSize of them, newest first;
+ * - min_time is the follow time of the page's last follower (the next cursor), max_time of its first;
+ * - has_more is false on the last page of a list that ends before the depth cap; when the cap is
+ *   reached, has_more stays true and the next request answers min_time/max_time -1 with no
+ *   followers, and a client that sends -1 back is served the newest page again.
+ */
+import { listEnvelope, hiddenEnvelope, missingEnvelope, stampFor, type ListAnswer } from './envelopes.js';
+import { followTimes } from './follow-times.js';
+import { renderFollower } from './render-follower.js';
+import { hashString, randomFor } from './seeded-random.js';
+import type { UserScenario } from './simulator-options.js';
+
+const SALT_DUPLICATES = 0x64757073;
+const DEFAULT_PAGE_SIZE = 20;
+
+export interface ListPages {
+  /** The answer to a cursor; cursor <= 0 means the newest page. */
+  page(cursor: number): Buffer;
+  /** What TikTok answers under silent rate limiting: HTTP 200, no followers, has_more true,
+   * min_time = the requested cursor, so the client is not moved on. */
+  emptyPage(cursor: number): Buffer;
+}
+
+export function listPages(seed: number, uid: string, scenario: UserScenario, now: number): ListPages {
+  const listHash = hashString(uid);
+  const pageSize = Math.max(1, scenario.pageSize ?? DEFAULT_PAGE_SIZE);
+  const times = followTimes(seed, uid, pageSize, now);
+  const total = scenario.total ?? scenario.size;
+  const { size, cap } = scenario;
+  const stamp = (cursor: number) => stampFor(now, seed, listHash, cursor);
+
+  /** Which followers answer `cursor`, and what the envelope says about them. */
+  function plan(cursor: number): ListAnswer & { indices: number[] } {
+    const start = cursor > 0 ? times.firstBefore(cursor) : 0;
+    if (cap !== undefined && start >= cap && size >= cap) {
+      // Past the depth cap: TikTok's -1 answer. -1 sent back as a cursor restarts the list.
+      return { indices: [], maxTime: -1, minTime: -1, hasMore: true, offset: cap };
+    }
+    const end = Math.min(start + pageSize, size, cap ?? Infinity);
+    if (end <= start) return { indices: [], maxTime: 0, minTime: 0, hasMore: false, offset: start };
+
+    const indices: number[] = [];
+    for (let i = start; i < end; i++) indices.push(i);
+    mixInEarlierFollowers(indices, start);
+    // A tie at the boundary: the previous page's last follower followed at exactly `cursor`.
+    if (scenario.boundaryDuplicates && start > 0 && times.timeOf(start - 1) === cursor) indices.unshift(start - 1);
+
+    const pageNumber = Math.floor(start / pageSize) + 1;
+    const stuck = scenario.stuckAfterPage !== undefined && pageNumber >= scenario.stuckAfterPage;
+    return {
+      indices,
+      maxTime: times.timeOf(indices[0]!),
+      // A stuck list hands the requested cursor back, so the client never moves on.
+      minTime: stuck ? cursor : times.timeOf(end - 1),
+      // Reaching the cap is not the end as far as TikTok can tell: has_more stays true.
+      hasMore: end < size || (cap !== undefined && end >= cap),
+      offset: end,
+    };
+  }
+
+  /** "The same results on random pages": 1-3 followers of earlier pages, anywhere but last
+   * (the last one carries min_time, the cursor). */
+  function mixInEarlierFollowers(indices: number[], start: number): void {
+    const probability = scenario.randomDuplicates ?? 0;
+    if (probability <= 0 || start === 0) return;
+    const random = randomFor(SALT_DUPLICATES, seed, listHash, start);
+    if (random() >= probability) return;
+    const count = 1 + Math.floor(random() * 3);
+    for (let k = 0; k < count; k++) {
+      const earlier = Math.floor(random() * start);
+      indices.splice(Math.floor(random() * indices.length), 0, earlier);
+    }
+  }
+
+  return {
+    page(cursor) {
+      if (scenario.status === 'private') return hiddenEnvelope(stamp(cursor));
+      if (scenario.status === 'missing') return missingEnvelope(stamp(cursor));
+      const answer = plan(cursor);
+      // Encoded one follower at a time: a non-ASCII nickname makes a string two-byte, and
+      // encoding one page-sized two-byte string costs twice as much as twenty small ones.
+      const followers = answer.indices.map((index) => Buffer.from(renderFollower(seed, uid, index, scenario)));
+      return listEnvelope(answer, followers, total, stamp(cursor));
+    },
+    emptyPage(cursor) {
+      const offset = cursor > 0 ? times.firstBefore(cursor) : 0;
+      const answer = { maxTime: cursor, minTime: cursor, hasMore: true, offset };
+      return listEnvelope(answer, [], total, stamp(cursor));
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * What a simulator can be asked to do. Each behaviour named in shared/api/README.md ("How it
+ * behaves in practice") has a switch here, so a test can produce it on purpose.
+ */
+
+/** One follower list and the ways its pages go wrong. */
+export interface UserScenario {
+  /** Followers in the list: what TikTok would serve before the depth cap. */
+  size: number;
+  /** data.total: the profile's follower count, which the list never reaches. Default: size. */
+  total?: number;
+  /**
+   * Depth cap. After this many followers the next request answers min_time -1, max_time -1,
+   * followers [], has_more true; cursor -1 or 0 then starts again at the newest page. Default: none.
+   */
+  cap?: number;
+  /** Followers per page. Default 20, as the vendor documents. */
+  pageSize?: number;
+  /** Repeat the previous page's last follower (time == cursor) at the top of the next page. */
+  boundaryDuplicates?: boolean;
+  /** Probability 0..1 per page that 1-3 followers of earlier pages are mixed in again. */
+  randomDuplicates?: number;
+  /** Probability 0..1 per follower that room_id is a 19-digit JSON number (beyond 2^53). */
+  bigRoomIds?: number;
+  /**
+   * 1-based numbers of this user's answers that come back HTTP 200 with followers [], has_more
+   * true and min_time = the requested cursor (silent rate limiting). The next answer is normal.
+   */
+  emptyPages?: number[];
+  /** From this 1-based page on, every answer repeats its page with min_time == the requested cursor. */
+  stuckAfterPage?: number;
+  /** 'private' answers data.status_code 2096 (hidden shape), 'missing' 2065. Default 'public'. */
+  status?: 'public' | 'private' | 'missing';
+}
+
+/** '500'/'502'/'503'/'429': that HTTP status; 'reset': socket destroyed unanswered; 'truncate':
+ * half the body under the full Content-Length; 'html': HTTP 200 with an HTML page. */
+export type FaultKind = '500' | '502' | '503' | '429' | 'reset' | 'truncate' | 'html';
+
+export interface Faults {
+  /** Probability per request that some fault is injected (seeded, so reproducible). */
+  rate?: number;
+  /** Kinds to pick from. Default: all. */
+  kinds?: FaultKind[];
+  /** Retry-After value sent with 429 (seconds or an HTTP date). Default '1'. */
+  retryAfter?: string;
+  /** Global 1-based request numbers that fail with that kind, whatever maxConsecutive says. */
+  schedule?: Record<number, FaultKind>;
+  /** Random faults never make more than this many requests in a row fail. Default 2. */
+  maxConsecutive?: number;
+}
+
+export interface SimulatorOptions {
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** Path prefix: serves `${basePath}/tk/user/followers`, anything else is 404. Default ''. */
+  basePath?: string;
+  /** The one accepted token. Default DEFAULT_TOKEN. */
+  token?: string;
+  /** After this many successful (code 200) answers, every request gets code 402. */
+  quota?: number;
+  /** Default 1. Same seed, same options, same requests: same bytes. */
+  seed?: number;
+  /** Delay added to every response, in milliseconds (a timer: the server never blocks). */
+  latencyMs?: number;
+  /** Lists by uid, merged over the built-in users. */
+  users?: Record<string, UserScenario>;
+  /** The list of any other well-formed uid; null (the default) answers 2065, user missing. */
+  defaultUser?: UserScenario | null;
+  faults?: Faults;
+  /**
+   * Keep each page's bytes after the first render and serve them from memory, so a benchmark
+   * measures the client and not the server. Safe because a page is a pure function of (uid, cursor).
+   */
+  prerender?: boolean;
+  /** "Now" in Unix seconds, the newest follow time. Default 1631063752, the sample's. */
+  now?: number;
+}
+
+export interface SimulatorStats {
+  /** Every HTTP request received, whatever its path or answer. */
+  requests: number;
+  /** Requests per uid that passed the token and uid checks (faulted ones included). */
+  byUid: Record<string, number>;
+  /** The raw cursor parameter of each request to the endpoint ('' when absent); the last 10,000. */
+  cursors: string[];
+}
+
+export interface Simulator {
+  /** Base URL to hand to the client, basePath included, e.g. 'http://127.0.0.1:41234/api'. */
+  url: string;
+  port: number;
+  stats: SimulatorStats;
+  /** Stops listening and destroys open (keep-alive) sockets; resolves promptly. */
+  close(): Promise<void>;
+}

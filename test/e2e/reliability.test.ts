@@ -1,0 +1,338 @@
+/**
+ * Exports that survive faults and interruptions, end to end: retries against injected faults, a
+ * stuck cursor, atomic output, the lock, the request budget, signals, kill -9 at many instants
+ * followed by --resume (byte-identical results), the formula guard and the token grep.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderFollower, startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
+import { runTkf, withTempDir, type RunResult } from './run-tkf.js';
+
+const TOKEN = 'tkn-RELIABLE-Zq81x';
+const UID = '1111111111111111111';
+const SLOW_UID = '2222222222222222222';
+const STUCK_UID = '3333333333333333333';
+const EMPTY_UID = '4444444444444444444';
+const list: UserScenario = { size: 400, bigRoomIds: 0.1, boundaryDuplicates: true, randomDuplicates: 0.2 };
+const slow: UserScenario = { size: 1200, boundaryDuplicates: true, randomDuplicates: 0.1 };
+const stuck: UserScenario = { size: 400, stuckAfterPage: 3 };
+const empty: UserScenario = { size: 100, emptyPages: [2, 3] };
+
+let sim: Simulator;
+let slowSim: Simulator;
+beforeAll(async () => {
+  const users = { [UID]: list, [SLOW_UID]: slow, [STUCK_UID]: stuck, [EMPTY_UID]: empty };
+  sim = await startSimulator({ token: TOKEN, users });
+  // 5 ms a page: a 1,200-follower export takes ~0.5 s, long enough to interrupt at many points.
+  slowSim = await startSimulator({ token: TOKEN, users, latencyMs: 5 });
+});
+afterAll(async () => {
+  await Promise.all([sim.close(), slowSim.close()]);
+});
+
+const fast = ['--backoff', '5'];
+const env = (s: Simulator = sim) => ({ TKF_TOKEN: TOKEN, TKF_BASE_URL: s.url });
+
+function expected(uid: string, scenario: UserScenario, count: number, seed = 1): string {
+  let text = '';
+  for (let i = 0; i < count; i++) text += `${renderFollower(seed, uid, i, scenario)}\n`;
+  return text;
+}
+
+async function allText(dir: string, result: RunResult): Promise<string> {
+  let text = result.stdout + result.stderr;
+  for (const name of await readdir(dir)) text += await readFile(join(dir, name), 'latin1');
+  return text;
+}
+
+describe('faults', () => {
+  it('completes through 500, 502, 503, 429, resets, truncated and HTML bodies with every follower once', async () => {
+    const faulty = await startSimulator({
+      token: TOKEN,
+      users: { [UID]: list },
+      faults: { rate: 0.35, maxConsecutive: 2, retryAfter: '0' },
+      seed: 7,
+    });
+    try {
+      await withTempDir(async (dir) => {
+        const out = join(dir, 'f.jsonl');
+        const result = await runTkf(['export', '--uid', UID, '--out', out, ...fast], { env: env(faulty) });
+        expect(result.stderr).toMatch(/retry 1\/5/);
+        expect(result.code).toBe(0);
+        expect(await readFile(out, 'utf8')).toBe(expected(UID, list, 400, 7));
+      });
+    } finally {
+      await faulty.close();
+    }
+  });
+
+  it('gives up with exit 6 naming the cursor when retries run out', async () => {
+    const broken = await startSimulator({ token: TOKEN, users: { [UID]: list }, faults: { rate: 1, kinds: ['503'], maxConsecutive: 100 } });
+    try {
+      const result = await runTkf(['export', '--uid', UID, '--out', '-', '--retries', '2', ...fast], { env: env(broken) });
+      expect(result.code).toBe(6);
+      expect(result.stderr).toMatch(/failed 3 times in a row at cursor 0; last: HTTP 503/);
+      expect(broken.stats.requests).toBe(3);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('reports a Retry-After longer than the cap instead of sleeping through it', async () => {
+    const limited = await startSimulator({ token: TOKEN, users: { [UID]: list }, faults: { schedule: { 1: '429' }, retryAfter: '86400' } });
+    try {
+      const result = await runTkf(['export', '--uid', UID, '--out', '-'], { env: env(limited) });
+      expect(result.code).toBe(6);
+      expect(result.stderr).toMatch(/asked to wait 86400 s \(Retry-After\)/);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('stops a stuck cursor with exit 6 after a handful of requests', async () => {
+    const before = sim.stats.byUid[STUCK_UID] ?? 0;
+    const result = await runTkf(['export', '--uid', STUCK_UID, '--out', '-', ...fast], { env: env() });
+    expect(result.code).toBe(6);
+    expect(result.stderr).toMatch(/the API returned the same cursor \d+ 4 times/);
+    // Two good pages, then at most 1 + 3 requests to the stuck cursor.
+    expect((sim.stats.byUid[STUCK_UID] ?? 0) - before).toBeLessThanOrEqual(6);
+  });
+
+  it('asks an empty page with has_more again and completes', async () => {
+    const result = await runTkf(['export', '--uid', EMPTY_UID, '--out', '-', ...fast], { env: env() });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(expected(EMPTY_UID, empty, 100));
+  });
+});
+
+describe('never half a file, never a file lost', () => {
+  it('leaves an existing file untouched without --force, replaces it with --force', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.jsonl');
+      await writeFile(out, 'precious\n');
+      const refused = await runTkf(['export', '--uid', UID, '--out', out], { env: env() });
+      expect(refused.code).toBe(7);
+      expect(refused.stderr).toMatch(/already exists; use --force/);
+      expect(await readFile(out, 'utf8')).toBe('precious\n');
+      expect(await readdir(dir)).toEqual(['f.jsonl']);
+      const forced = await runTkf(['export', '--uid', UID, '--out', out, '--force'], { env: env() });
+      expect(forced.code).toBe(0);
+      expect(await readFile(out, 'utf8')).toBe(expected(UID, list, 400));
+    });
+  });
+
+  it('keeps the old file when a --force export fails', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.jsonl');
+      await writeFile(out, 'precious\n');
+      const result = await runTkf(['export', '--uid', UID, '--out', out, '--force'], { env: { ...env(), TKF_TOKEN: 'bad' } });
+      expect(result.code).toBe(5);
+      expect(await readFile(out, 'utf8')).toBe('precious\n');
+    });
+  });
+
+  it('lets only one tkf write an output, and recovers the lock of a killed run', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.csv');
+      let second: RunResult | undefined;
+      const first = await runTkf(['export', '--uid', SLOW_UID, '--out', out], {
+        env: env(slowSim),
+        onSpawn: (child) => {
+          const poll = setInterval(async () => {
+            if (!existsSync(`${out}.lock`) || second) return;
+            clearInterval(poll);
+            second = await runTkf(['export', '--uid', SLOW_UID, '--out', out], { env: env(slowSim) });
+            child.kill('SIGKILL');
+          }, 20);
+        },
+      });
+      expect(first.signal).toBe('SIGKILL');
+      expect(second!.code).toBe(7);
+      expect(second!.stderr).toMatch(/another tkf is already writing .*f\.csv/);
+      expect(existsSync(`${out}.lock`)).toBe(true);
+      const resumed = await runTkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env(slowSim) });
+      expect(resumed.code).toBe(0);
+      expect(existsSync(`${out}.lock`)).toBe(false);
+      expect(parseCsv(await readFile(out), { columns: true })).toHaveLength(1200);
+    });
+  });
+
+  it('a closed pipe (tkf ... --out - | head) ends quietly', async () => {
+    const result = await runTkf(['export', '--uid', SLOW_UID, '--out', '-'], {
+      env: env(slowSim),
+      onSpawn: (child) => {
+        let seen = 0;
+        child.stdout!.on('data', (chunk: Buffer) => {
+          seen += chunk.length;
+          if (seen > 10_000) child.stdout!.destroy();
+        });
+      },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/error|EPIPE/i);
+  });
+});
+
+describe('budgets, limits and resume', () => {
+  it('--max-requests stops with exit 8 and --resume completes the same file', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.jsonl');
+      const first = await runTkf(['export', '--uid', UID, '--out', out, '--max-requests', '7'], { env: env() });
+      expect(first.code).toBe(8);
+      expect(first.stderr).toMatch(/stopped after 7 requests/);
+      expect(first.stderr).toMatch(/resume with: tkf export .*--resume/);
+      expect(existsSync(out)).toBe(false);
+      let code = 8;
+      for (let night = 0; night < 20 && code === 8; night++) {
+        code = (await runTkf(['export', '--uid', UID, '--out', out, '--resume', '--max-requests', '7'], { env: env() })).code!;
+      }
+      expect(code).toBe(0);
+      expect(await readFile(out, 'utf8')).toBe(expected(UID, list, 400));
+      expect(await readdir(dir)).toEqual(['f.jsonl']);
+    });
+  });
+
+  it('--limit writes a complete file of n rows', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.csv');
+      const result = await runTkf(['export', '--uid', UID, '--out', out, '--limit', '45'], { env: env() });
+      expect(result.code).toBe(0);
+      expect(parseCsv(await readFile(out), { columns: true })).toHaveLength(45);
+      expect(result.stderr).toMatch(/exported 45 followers \(--limit 45\)/);
+    });
+  });
+
+  it('refuses to resume with other options, naming what differs', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.csv');
+      expect((await runTkf(['export', '--uid', UID, '--out', out, '--max-requests', '2'], { env: env() })).code).toBe(8);
+      const other = await runTkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env() });
+      expect(other.code).toBe(2);
+      expect(other.stderr).toMatch(/cannot resume .*: it was started with uid 1111111111111111111, not 2222222222222222222/);
+      const fields = await runTkf(['export', '--uid', UID, '--out', out, '--resume', '--fields', 'uid'], { env: env() });
+      expect(fields.code).toBe(2);
+      expect(fields.stderr).toMatch(/fields \(default\), not uid/);
+      const fresh = await runTkf(['export', '--uid', UID, '--out', out], { env: env() });
+      expect(fresh.code).toBe(7);
+      expect(fresh.stderr).toMatch(/an interrupted export .* is there/);
+    });
+  });
+
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`${signal} exits ${code} with a checkpoint, and --resume yields the identical file`, async () => {
+      await withTempDir(async (dir) => {
+        const out = join(dir, 'f.csv');
+        const reference = join(dir, 'ref.csv');
+        expect((await runTkf(['export', '--uid', SLOW_UID, '--out', reference], { env: env() })).code).toBe(0);
+        const first = await runTkf(['export', '--uid', SLOW_UID, '--out', out], {
+          env: env(slowSim),
+          onSpawn: (child) => {
+            const poll = setInterval(async () => {
+              const size = await stat(`${out}.part`).then((s) => s.size, () => 0);
+              if (size > 20_000) {
+                clearInterval(poll);
+                child.kill(signal);
+              }
+            }, 10);
+          },
+        });
+        expect(first.code).toBe(code);
+        expect(first.stderr).toMatch(new RegExp(`interrupted by ${signal}; resume with: tkf export .*--resume`));
+        expect(existsSync(`${out}.part.json`)).toBe(true);
+        const resumed = await runTkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env(slowSim) });
+        expect(resumed.code).toBe(0);
+        expect(await readFile(out)).toEqual(await readFile(reference));
+      });
+    });
+  }
+
+  it('kill -9 at many instants, then --resume, always yields the byte-identical file', async () => {
+    await withTempDir(async (dir) => {
+      for (const format of ['csv', 'jsonl']) {
+        const reference = join(dir, `ref.${format}`);
+        expect((await runTkf(['export', '--uid', SLOW_UID, '--out', reference], { env: env() })).code).toBe(0);
+        const referenceBytes = await readFile(reference);
+        // Kill after different amounts of output, including before the first page.
+        for (const killAt of [0, 3_000, 40_000, 150_000, 400_000]) {
+          const out = join(dir, `crash-${killAt}.${format}`);
+          let crashes = 0;
+          for (let run = 0; run < 4; run++) {
+            const result = await runTkf(['export', '--uid', SLOW_UID, '--out', out, ...(run ? ['--resume'] : [])], {
+              env: env(slowSim),
+              onSpawn: (child) => {
+                if (run >= 2) return; // let the last runs finish
+                const poll = setInterval(async () => {
+                  const size = await stat(`${out}.part`).then((s) => s.size, () => -1);
+                  if (size >= killAt + run * 50_000) {
+                    clearInterval(poll);
+                    child.kill('SIGKILL');
+                  }
+                }, 2);
+                child.once('exit', () => clearInterval(poll));
+              },
+            });
+            if (result.signal === 'SIGKILL') crashes++;
+            else {
+              expect(result.code).toBe(0);
+              break;
+            }
+          }
+          expect(crashes).toBeGreaterThan(0);
+          expect(await readFile(out)).toEqual(referenceBytes);
+        }
+      }
+    });
+  }, 120_000);
+});
+
+describe('safety of what is written', () => {
+  it('neutralises formula cells in CSV by default, not with --no-formula-guard, never in JSONL', async () => {
+    await withTempDir(async (dir) => {
+      await runTkf(['export', '--uid', UID, '--out', join(dir, 'g.csv')], { env: env() });
+      await runTkf(['export', '--uid', UID, '--out', join(dir, 'r.csv'), '--no-formula-guard'], { env: env() });
+      const guarded = parseCsv(await readFile(join(dir, 'g.csv')), { columns: true }) as Record<string, string>[];
+      const raw = parseCsv(await readFile(join(dir, 'r.csv')), { columns: true }) as Record<string, string>[];
+      const risky = /^[=+\-@\t\r＝＋－＠]/;
+      expect(raw.some((row) => risky.test(row.nickname!) || risky.test(row.signature!))).toBe(true);
+      for (const row of guarded) {
+        for (const column of ['nickname', 'signature', 'unique_id', 'custom_verify']) expect(row[column]).not.toMatch(risky);
+      }
+      raw.forEach((row, i) => {
+        const g = guarded[i]!;
+        expect(g.nickname).toBe(risky.test(row.nickname!) ? `'${row.nickname}` : row.nickname);
+      });
+    });
+  });
+
+  it('the token appears in no output, log, error, checkpoint or lock file, with --verbose too', async () => {
+    const faulty = await startSimulator({ token: TOKEN, users: { [UID]: list }, faults: { rate: 0.3, retryAfter: '0' } });
+    try {
+      await withTempDir(async (dir) => {
+        const texts: string[] = [];
+        const ok = await runTkf(['export', '--uid', UID, '--out', join(dir, 'a.csv'), '--verbose', ...fast], { env: env(faulty) });
+        expect(ok.code).toBe(0);
+        expect(ok.stderr).toMatch(/GET .*cursor=/);
+        texts.push(await allText(dir, ok));
+        const stopped = await runTkf(['export', '--uid', UID, '--out', join(dir, 'b.csv'), '--verbose', '--token', TOKEN, '--max-requests', '3', ...fast], { env: { TKF_BASE_URL: faulty.url } });
+        expect(stopped.code).toBe(8);
+        expect(stopped.stderr).toMatch(/--token "\$TKF_TOKEN"/);
+        texts.push(await allText(dir, stopped));
+        const refused = await runTkf(['export', '--uid', UID, '--out', '-', '--verbose', '--token', `${TOKEN}x`], { env: { TKF_BASE_URL: faulty.url } });
+        expect(refused.code).toBe(5);
+        texts.push(refused.stdout + refused.stderr);
+        const unreachable = await runTkf(['export', '--uid', UID, '--out', '-', '--verbose', '--retries', '0'], { env: { TKF_TOKEN: TOKEN, TKF_BASE_URL: 'http://127.0.0.1:9' } });
+        expect(unreachable.code).toBe(6);
+        texts.push(unreachable.stdout + unreachable.stderr);
+        for (const text of texts) {
+          expect(text).not.toContain(TOKEN);
+          expect(text).not.toContain(encodeURIComponent(TOKEN));
+        }
+      });
+    } finally {
+      await faulty.close();
+    }
+  });
+});

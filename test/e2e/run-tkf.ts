@@ -1,0 +1,75 @@
+/**
+ * Spawns the built bin/tkf.js the way a user runs it: with a clean environment (no TKF_* leaking
+ * in from the developer's shell), without a TTY, or inside a pseudo-terminal made by util-linux
+ * `script` when `tty` is set. Asynchronous on purpose: the simulator runs in the test's own
+ * process and must keep answering while tkf runs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+export const BIN = join(ROOT, 'bin/tkf.js');
+
+export interface RunOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  input?: string;
+  tty?: boolean;
+  timeoutMs?: number;
+  /** Called once the process is spawned (to kill it at a chosen moment). */
+  onSpawn?: (child: ChildProcess) => void;
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, LANG: 'C.UTF-8' };
+  for (const [key, value] of Object.entries(extra)) if (value !== undefined) env[key] = value;
+  return env;
+}
+
+const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+
+export function runTkf(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const env = baseEnv(options.env);
+  const child = options.tty
+    ? spawn('script', ['-qefc', `stty cols 120 rows 40; ${[process.execPath, BIN, ...args].map(shellQuote).join(' ')}`, '/dev/null'], {
+        env: { ...env, TERM: 'xterm-256color', COLUMNS: '120', LINES: '40' },
+        cwd: options.cwd,
+      })
+    : spawn(process.execPath, [BIN, ...args], { env, cwd: options.cwd });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdin!.end(options.input ?? '');
+  options.onSpawn?.(child);
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+  return new Promise((resolvePromise, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'tkf-e2e-'));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Any ANSI escape sequence (colour, cursor movement). */
+export const ANSI = /\x1b\[/;

@@ -1,0 +1,119 @@
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { OutputError } from '../../src/errors.js';
+import { acquireLock } from '../../src/output/lock.js';
+
+let dir: string;
+let out: string;
+let lockPath: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tkf-lock-'));
+  out = join(dir, 'followers.csv');
+  lockPath = `${out}.lock`;
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const HOST = 'this-host';
+const me = { pid: 1111, host: HOST };
+const other = { pid: 2222, host: HOST };
+const running = () => true;
+const notRunning = () => false;
+
+async function lockError(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the lock to be refused');
+}
+
+describe('acquireLock', () => {
+  test('a second lock on the same output is refused while the holder runs, naming the output', async () => {
+    await acquireLock(lockPath, other, running, out);
+    const checked: number[] = [];
+    const error = await lockError(acquireLock(lockPath, me, (pid) => (checked.push(pid), true), out));
+    expect(error).toBeInstanceOf(OutputError);
+    expect(error.message).toContain(out);
+    expect(error.message).toContain('2222');
+    expect(checked).toEqual([2222]);
+    expect(JSON.parse(await readFile(lockPath, 'utf8')).pid).toBe(2222);
+  });
+
+  test('a lock whose pid no longer runs is taken over', async () => {
+    await acquireLock(lockPath, other, running, out); // never released: a killed run
+    const lock = await acquireLock(lockPath, me, notRunning, out);
+    expect(JSON.parse(await readFile(lockPath, 'utf8'))).toMatchObject({ pid: 1111, host: HOST });
+    await lock.release();
+  });
+
+  test('a lock held from another host is never taken over', async () => {
+    await acquireLock(lockPath, { pid: 2222, host: 'elsewhere' }, running, out);
+    const error = await lockError(acquireLock(lockPath, me, notRunning, out));
+    expect(error).toBeInstanceOf(OutputError);
+    expect(error.message).toContain('elsewhere');
+  });
+
+  test('an unreadable lock file blocks while it is fresh', async () => {
+    await writeFile(lockPath, '{"pid":');
+    const error = await lockError(acquireLock(lockPath, me, notRunning, out));
+    expect(error).toBeInstanceOf(OutputError);
+    expect(error.message).toContain(out);
+    expect(await readFile(lockPath, 'utf8')).toBe('{"pid":');
+  });
+
+  test('an unreadable lock file is taken over once it is old', async () => {
+    await writeFile(lockPath, '');
+    const old = new Date(Date.now() - 60 * 60_000);
+    await utimes(lockPath, old, old);
+    const lock = await acquireLock(lockPath, me, notRunning, out);
+    expect(JSON.parse(await readFile(lockPath, 'utf8')).pid).toBe(1111);
+    await lock.release();
+  });
+
+  test('release removes the lock, and the output can be locked again', async () => {
+    const lock = await acquireLock(lockPath, me, running, out);
+    await lock.release();
+    await expect(stat(lockPath)).rejects.toMatchObject({ code: 'ENOENT' });
+    const again = await acquireLock(lockPath, other, running, out);
+    await again.release();
+  });
+
+  test('the lock file is owner-only and holds only pid, host and start time', async () => {
+    const lock = await acquireLock(lockPath, me, running, out);
+    expect((await stat(lockPath)).mode & 0o777).toBe(0o600);
+    const content = JSON.parse(await readFile(lockPath, 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(content).sort()).toEqual(['host', 'pid', 'started']);
+    expect(Number.isNaN(Date.parse(String(content.started)))).toBe(false);
+    await lock.release();
+  });
+
+  test('a missing directory is an OutputError', async () => {
+    const missing = join(dir, 'nope', 'followers.csv.lock');
+    await expect(acquireLock(missing, me, running, join(dir, 'nope', 'followers.csv'))).rejects.toBeInstanceOf(OutputError);
+  });
+
+  test('a stale lock taken over by another run meanwhile is not removed from under it', async () => {
+    // Two runs find the same stale lock. The other run removes it and takes the lock first; this
+    // run, deciding on what it read before, must not then delete the other run's fresh lock.
+    await writeFile(lockPath, JSON.stringify({ pid: 9999, host: HOST, started: new Date().toISOString() }));
+    const isRunning = (pid: number) => {
+      if (pid === 9999) {
+        writeFileSync(lockPath, JSON.stringify({ ...other, started: new Date().toISOString() }));
+        return false;
+      }
+      return pid === other.pid;
+    };
+    const outcome = await acquireLock(lockPath, me, isRunning, out).then(
+      () => 'acquired',
+      (error: unknown) => error,
+    );
+    expect(outcome).toBeInstanceOf(OutputError);
+    expect(JSON.parse(await readFile(lockPath, 'utf8')).pid).toBe(other.pid);
+  });
+});
