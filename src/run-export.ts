@@ -40,6 +40,8 @@ export interface ExportPlan {
   output: OutputTarget;
   limit?: number;
   seenCapacity?: number;
+  /** Longest first wait before asking a page that did not move the walk on again (doubles). */
+  stuckWaitMs?: number;
 }
 
 export interface ExportProgress {
@@ -117,6 +119,7 @@ function walk(plan: ExportPlan, deps: ExportDeps, startCursor: number, seen: See
     limit,
     signal: deps.signal,
     onStuck: deps.onStuck,
+    stuckWaitMs: plan.stuckWaitMs,
   });
 }
 

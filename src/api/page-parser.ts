@@ -7,13 +7,14 @@
  * (../shared/PERFORMANCE.md). And JSON.parse rounds 19-digit numbers (`room_id` of a live user):
  * 7300000000000000114 would become 7300000000000000000.
  *
- * So one pass over the bytes finds each follower object in `data.followers` and its `uid`; strings
- * are skipped with Buffer#indexOf (memchr). Only the envelope, with the followers array cut out,
- * goes through JSON.parse. Writers get each follower's exact bytes.
+ * So one pass over the bytes finds each follower object in `data.followers` and its `uid`. Only
+ * the envelope, with the followers array cut out, goes through JSON.parse. Writers get each
+ * follower's exact bytes.
  *
- * The pass also checks that everything outside strings is a JSON token character and that brackets
- * balance, so truncated bodies and HTML error pages are caught here (MalformedBodyError) and can
- * be retried; the envelope parse catches the rest.
+ * The pass also checks the JSON grammar between tokens (commas, colons, brackets, numbers,
+ * literals), so truncated bodies, HTML error pages and broken followers are caught here
+ * (MalformedBodyError) and retried instead of being written. It is a plain byte loop without
+ * calls into C++ or regular expressions per token: ~0.25 ms for a 95 KB page on these machines.
  */
 import type { Envelope, FollowersPage, RawFollower } from './types.js';
 
@@ -26,9 +27,6 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const EMPTY_ARRAY = Buffer.from('[]');
 
-/** Bytes allowed outside strings: structure, whitespace, number and literal characters. */
-const TOKEN = new Uint8Array(256);
-for (const ch of '{}[]:, \t\r\n-+.eE0123456789truefalsn') TOKEN[ch.charCodeAt(0)] = 1;
 const WHITESPACE = new Uint8Array(256);
 for (const ch of ' \t\r\n') WHITESPACE[ch.charCodeAt(0)] = 1;
 const DIGIT = new Uint8Array(256);
@@ -40,16 +38,45 @@ for (const ch of '0123456789') DIGIT[ch.charCodeAt(0)] = 1;
  */
 const SAFE_DIGITS = 15;
 
-/** Index of the quote closing the string that opens at `open`, or -1. */
+/**
+ * Index of the quote closing the string that opens at `open`, or -1. A JS loop: most strings are
+ * short keys, and a Buffer#indexOf call costs more than scanning them.
+ */
 function stringEnd(body: Buffer, open: number): number {
-  let at = body.indexOf(QUOTE, open + 1);
-  while (at !== -1) {
-    let slashes = 0;
-    while (body[at - 1 - slashes] === BACKSLASH) slashes++;
-    if (slashes % 2 === 0) return at;
-    at = body.indexOf(QUOTE, at + 1);
+  const length = body.length;
+  for (let at = open + 1; at < length; at++) {
+    const byte = body[at]!;
+    if (byte === QUOTE) return at;
+    if (byte === BACKSLASH) at++;
   }
   return -1;
+}
+
+/** End of the number token at `start`, or -1 if it is not a JSON number. */
+function numberEnd(body: Buffer, start: number): number {
+  let at = start;
+  if (body[at] === 0x2d) at++;
+  if (body[at] === 0x30) at++;
+  else if (DIGIT[body[at]!] === 1) while (DIGIT[body[at]!] === 1) at++;
+  else return -1;
+  if (body[at] === 0x2e) {
+    at++;
+    if (DIGIT[body[at]!] !== 1) return -1;
+    while (DIGIT[body[at]!] === 1) at++;
+  }
+  if (body[at] === 0x65 || body[at] === 0x45) {
+    at++;
+    if (body[at] === 0x2b || body[at] === 0x2d) at++;
+    if (DIGIT[body[at]!] !== 1) return -1;
+    while (DIGIT[body[at]!] === 1) at++;
+  }
+  return at;
+}
+
+/** Whether the literal `word` (true, false, null) is at `at`. */
+function literalAt(body: Buffer, at: number, word: Uint8Array): boolean {
+  for (let k = 0; k < word.length; k++) if (body[at + k] !== word[k]) return false;
+  return true;
 }
 
 function keyIs(body: Buffer, open: number, close: number, key: string): boolean {
@@ -97,14 +124,26 @@ const COMMA_OR_CLOSE = 5; // after a value inside a container
 const DONE = 6; // after the top-level value
 const OBJECT = 1;
 const ARRAY = 2;
-const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
-const LITERALS = ['true', 'false', 'null'].map((word) => Buffer.from(word));
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+const NULL = Buffer.from('null');
+
+function fail(what: string, body: Buffer, at: number): never {
+  throw new MalformedBodyError(`${what} at offset ${at}${at >= body.length ? ' (truncated?)' : ''}`);
+}
+
+/** A value may start here; and each element of data.followers must be an object. */
+function checkValue(expect: number, isFollowerSlot: boolean, isObject: boolean, body: Buffer, at: number): void {
+  if (expect !== VALUE && expect !== VALUE_OR_CLOSE) fail('a value where none belongs', body, at);
+  if (isFollowerSlot && !isObject) fail('a follower that is not an object', body, at);
+}
 
 export function parsePage(body: Buffer): FollowersPage {
   // A UTF-8 BOM is tolerated (and left out of everything below).
   const bom = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
   let i = bom;
-  const stack: number[] = []; // OBJECT or ARRAY for each open container
+  const stack = new Uint8Array(64); // OBJECT or ARRAY for each open container
+  let depth = 0;
   let expect = VALUE;
   // Where we are: the key last seen at depth 1 and 2, whether the open depth-2 object is `data`.
   let key1 = false; // last depth-1 key was "data"
@@ -122,36 +161,25 @@ export function parsePage(body: Buffer): FollowersPage {
   let longNumber = false;
   let spaced = false;
 
-  const fail = (what: string): never => {
-    throw new MalformedBodyError(`${what} at offset ${i}${i >= body.length ? ' (truncated?)' : ''}`);
-  };
-  const afterValue = () => {
-    expect = stack.length === 0 ? DONE : COMMA_OR_CLOSE;
-  };
-  const startValue = (isObject: boolean) => {
-    if (expect !== VALUE && expect !== VALUE_OR_CLOSE) fail('a value where none belongs');
-    // Each element of data.followers must be an object.
-    if (inArray && stack.length === 3 && !isObject) fail('a follower that is not an object');
-  };
+  // No closures over these locals below: V8 would move them to the heap, and this loop is hot.
 
   while (i < body.length) {
     const byte = body[i]!;
-    const depth = stack.length;
     if (byte === QUOTE) {
       const close = stringEnd(body, i);
-      if (close === -1) fail('the body ends inside a string');
+      if (close === -1) fail('the body ends inside a string', body, i);
       if (expect === KEY || expect === KEY_OR_CLOSE) {
         if (depth === 1) key1 = keyIs(body, i, close, 'data');
         else if (depth === 2 && inData) key2 = keyIs(body, i, close, 'followers');
         else if (depth === 4 && inArray) uidKey = keyIs(body, i, close, 'uid');
         expect = COLON;
       } else {
-        startValue(false);
+        checkValue(expect, inArray && depth === 3, false, body, i);
         if (depth === 4 && inArray && uidKey) {
           uidStart = i;
           uidEnd = close + 1;
         }
-        afterValue();
+        expect = depth === 0 ? DONE : COMMA_OR_CLOSE;
       }
       i = close + 1;
       continue;
@@ -159,7 +187,7 @@ export function parsePage(body: Buffer): FollowersPage {
     switch (byte) {
       case 0x7b: // {
       case 0x5b: // [
-        startValue(byte === 0x7b);
+        checkValue(expect, inArray && depth === 3, byte === 0x7b, body, i);
         if (depth === 1 && byte === 0x7b) inData = key1;
         if (depth === 2 && byte === 0x5b && inData && key2) {
           inArray = true;
@@ -172,32 +200,33 @@ export function parsePage(body: Buffer): FollowersPage {
           longNumber = false;
           spaced = false;
         }
-        stack.push(byte === 0x7b ? OBJECT : ARRAY);
+        if (depth === stack.length) fail('nesting deeper than 64 levels', body, i);
+        stack[depth++] = byte === 0x7b ? OBJECT : ARRAY;
         expect = byte === 0x7b ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
         break;
       case 0x7d: // }
       case 0x5d: // ]
-        if (stack[depth - 1] !== (byte === 0x7d ? OBJECT : ARRAY)) fail('a bracket that closes nothing open');
+        if (depth === 0 || stack[depth - 1] !== (byte === 0x7d ? OBJECT : ARRAY)) fail('a bracket that closes nothing open', body, i);
         if (expect !== COMMA_OR_CLOSE && expect !== (byte === 0x7d ? KEY_OR_CLOSE : VALUE_OR_CLOSE)) {
-          fail('a container closed after a comma or a key');
+          fail('a container closed after a comma or a key', body, i);
         }
-        stack.pop();
-        if (depth === 4 && inArray) {
+        depth--;
+        if (depth === 3 && inArray) {
           followers.push(finishFollower(body, followerStart, i + 1, uidStart, uidEnd, longNumber, spaced));
-        } else if (depth === 3 && inArray) {
+        } else if (depth === 2 && inArray) {
           inArray = false;
           arrayEnd = i + 1;
-        } else if (depth === 2) {
+        } else if (depth === 1) {
           inData = false;
         }
-        afterValue();
+        expect = depth === 0 ? DONE : COMMA_OR_CLOSE;
         break;
       case 0x3a: // :
-        if (expect !== COLON) fail('a colon out of place');
+        if (expect !== COLON) fail('a colon out of place', body, i);
         expect = VALUE;
         break;
       case 0x2c: // ,
-        if (expect !== COMMA_OR_CLOSE) fail('a comma out of place');
+        if (expect !== COMMA_OR_CLOSE) fail('a comma out of place', body, i);
         expect = stack[depth - 1] === OBJECT ? KEY : VALUE;
         break;
       case 0x20:
@@ -207,31 +236,34 @@ export function parsePage(body: Buffer): FollowersPage {
         if (depth >= 4 && inArray) spaced = true;
         break;
       default: {
-        startValue(false);
-        let end = i + 1;
-        while (end < body.length && TOKEN[body[end]!] === 1 && WHITESPACE[body[end]!] !== 1 && !isStructural(body[end]!)) end++;
+        checkValue(expect, inArray && depth === 3, false, body, i);
+        let end: number;
         if (DIGIT[byte] === 1 || byte === 0x2d) {
-          const text = body.toString('latin1', i, end);
-          if (!NUMBER.test(text)) fail(`a malformed number "${text.slice(0, 30)}"`);
+          end = numberEnd(body, i);
+          if (end === -1) fail('a malformed number', body, i);
           if (depth === 4 && inArray && uidKey) {
             uidStart = i;
             uidEnd = end;
           }
           // Integers of more than 15 digits may not be exact as doubles.
-          let digits = 0;
-          for (let k = i; k < end; k++) digits += DIGIT[body[k]!]!;
-          if (digits > SAFE_DIGITS && depth >= 4 && inArray) longNumber = true;
-        } else if (!LITERALS.some((word) => end - i === word.length && body.compare(word, 0, word.length, i, end) === 0)) {
-          fail(`an unexpected ${TOKEN[byte] === 1 ? 'word' : `byte 0x${byte.toString(16)}`}`);
+          if (end - i > SAFE_DIGITS && depth >= 4 && inArray) {
+            let digits = 0;
+            for (let k = i; k < end; k++) digits += DIGIT[body[k]!]!;
+            if (digits > SAFE_DIGITS) longNumber = true;
+          }
+        } else {
+          const word = byte === 0x74 ? TRUE : byte === 0x66 ? FALSE : byte === 0x6e ? NULL : undefined;
+          if (!word || !literalAt(body, i, word)) fail(`an unexpected byte 0x${byte.toString(16)}`, body, i);
+          end = i + word!.length;
         }
-        afterValue();
+        expect = depth === 0 ? DONE : COMMA_OR_CLOSE;
         i = end;
         continue;
       }
     }
     i++;
   }
-  if (expect !== DONE) fail('the body is not a complete JSON value');
+  if (expect !== DONE) fail('the body is not a complete JSON value', body, i);
 
   const envelopeBytes =
     arrayStart === -1
@@ -256,10 +288,6 @@ export function parsePage(body: Buffer): FollowersPage {
     total: typeof data?.total === 'number' ? data.total : undefined,
     followers: arrayStart === -1 ? undefined : followers,
   };
-}
-
-function isStructural(byte: number): boolean {
-  return byte === 0x2c || byte === 0x7d || byte === 0x5d || byte === 0x3a;
 }
 
 function finishFollower(

@@ -4,10 +4,10 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { Command } from 'commander';
-import { createClient } from '../api/client.js';
 import { UsageError, redact } from '../errors.js';
-import { runExport, type ExportResult, type OutputTarget } from '../run-export.js';
-import { PUBLIC_UID, startSimulator, type Simulator } from '../simulator/index.js';
+import type { ExportResult, OutputTarget } from '../run-export.js';
+import { DEFAULT_TOKEN, PUBLIC_UID } from '../simulator/built-in-users.js';
+import type { Simulator } from '../simulator/index.js';
 import { parseFieldList } from '../writers/fields.js';
 import { formatForPath, getFormat, type FormatDefinition } from '../writers/index.js';
 import type { CliContext } from './context.js';
@@ -110,19 +110,22 @@ export function exportCommand(ctx: CliContext): Command {
       throw new UsageError('--resume and --force need a file: they do not apply to --out -');
     }
     const quiet = options.quiet;
-    const progress = createProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !quiet, quiet });
-
     let simulator: Simulator | undefined;
     let token: string;
     let baseUrl: string;
     if (options.demo) {
-      simulator = await startSimulator({ host: '127.0.0.1', port: 0 });
-      token = 'sim-token';
+      const { startSimulator } = await import('../simulator/start-simulator.js');
+      simulator = await startSimulator({ host: '127.0.0.1', port: 0, prerender: true });
+      token = DEFAULT_TOKEN;
       baseUrl = simulator.url;
     } else {
       token = await readToken(options, ctx);
       baseUrl = readBaseUrl(options, ctx);
     }
+    // Loaded only once the input is known to be good: got alone takes ~200 ms to import, which
+    // a usage error or --help should not pay.
+    const [{ createClient }, { runExport }] = await Promise.all([import('../api/client.js'), import('../run-export.js')]);
+    const progress = await createProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !quiet, quiet });
     ctx.secrets.push(token);
     const verbose = (text: string) => {
       if (options.verbose) progress.log(redact(text, token));
@@ -155,6 +158,7 @@ export function exportCommand(ctx: CliContext): Command {
           encoder: { fields, bom: options.bom, formulaGuard: options.formulaGuard },
           output,
           limit: options.limit,
+          stuckWaitMs: options.backoff,
         },
         {
           client,

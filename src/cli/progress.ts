@@ -7,8 +7,8 @@
  *   `intervalMs`, and one line for each wait.
  * - --quiet: nothing but errors.
  */
-import cliProgress from 'cli-progress';
-import ora, { type Ora } from 'ora';
+import type { SingleBar } from 'cli-progress';
+import type { Ora } from 'ora';
 import type { Writable } from 'node:stream';
 
 export interface ProgressOptions {
@@ -49,9 +49,12 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-export function createProgress(options: ProgressOptions): Progress {
+export async function createProgress(options: ProgressOptions): Promise<Progress> {
   if (options.quiet) return { start() {}, update() {}, waiting() {}, log() {}, stop() {} };
-  return options.tty ? ttyProgress(options) : plainProgress(options);
+  if (!options.tty) return plainProgress(options);
+  // ora and cli-progress are loaded only for a terminal (ora takes ~140 ms to import).
+  const [{ default: ora }, { default: cliProgress }] = await Promise.all([import('ora'), import('cli-progress')]);
+  return ttyProgress(options, ora, cliProgress);
 }
 
 function plainProgress(options: ProgressOptions): Progress {
@@ -76,9 +79,13 @@ function plainProgress(options: ProgressOptions): Progress {
   };
 }
 
-function ttyProgress(options: ProgressOptions): Progress {
+function ttyProgress(
+  options: ProgressOptions,
+  ora: typeof import('ora').default,
+  cliProgress: typeof import('cli-progress'),
+): Progress {
   let spinner: Ora | undefined;
-  let bar: cliProgress.SingleBar | undefined;
+  let bar: SingleBar | undefined;
   const now = options.now ?? Date.now;
   const started = now();
   let status = '';

@@ -4,15 +4,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import {
-  DEFAULT_TOKEN,
-  MISSING_UID,
-  PRIVATE_UID,
-  PUBLIC_UID,
-  startSimulator,
-  type FaultKind,
-  type UserScenario,
-} from '../simulator/index.js';
+import { BUILT_IN_USERS, DEFAULT_TOKEN, MISSING_UID, PRIVATE_UID, PUBLIC_UID } from '../simulator/built-in-users.js';
+import type { FaultKind, UserScenario } from '../simulator/index.js';
 import type { CliContext } from './context.js';
 
 const FAULT_KINDS: FaultKind[] = ['500', '502', '503', '429', 'reset', 'truncate', 'html'];
@@ -72,14 +65,7 @@ Example:
       const kinds = options.faults?.split(',').map((kind) => kind.trim()) as FaultKind[] | undefined;
       const unknown = kinds?.find((kind) => !FAULT_KINDS.includes(kind));
       if (unknown) throw new UsageError(`--faults: unknown fault "${unknown}"; use ${FAULT_KINDS.join(',')}`);
-      const publicUser: UserScenario = {
-        size: 5000,
-        total: 8_229_668,
-        cap: 5000,
-        boundaryDuplicates: true,
-        randomDuplicates: 0.05,
-        bigRoomIds: 0.01,
-      };
+      const publicUser: UserScenario = { ...BUILT_IN_USERS[PUBLIC_UID]! };
       if (options.size !== undefined) {
         publicUser.size = options.size;
         publicUser.cap = options.cap;
@@ -89,6 +75,7 @@ Example:
         if (options.total !== undefined) publicUser.total = options.total;
       }
       if (options.bigRoomIds !== undefined) publicUser.bigRoomIds = options.bigRoomIds;
+      const { startSimulator } = await import('../simulator/start-simulator.js');
       let simulator;
       try {
         simulator = await startSimulator({

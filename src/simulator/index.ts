@@ -1,5 +1,5 @@
 /** The local stand-in for the followers API: `tkf simulate`, `tkf export --demo`, and every test. */
-export { DEFAULT_TOKEN, MISSING_UID, PRIVATE_UID, PUBLIC_UID } from './built-in-users.js';
+export { BUILT_IN_USERS, DEFAULT_TOKEN, MISSING_UID, PRIVATE_UID, PUBLIC_UID } from './built-in-users.js';
 export { renderFollower, followerUid } from './render-follower.js';
 export { startSimulator } from './start-simulator.js';
 export type {

@@ -42,17 +42,25 @@ export function runTkf(args: string[], options: RunOptions = {}): Promise<RunRes
   const env = baseEnv(options.env);
   const child = options.tty
     ? spawn('script', ['-qefc', `stty cols 120 rows 40; ${[process.execPath, BIN, ...args].map(shellQuote).join(' ')}`, '/dev/null'], {
-        env: { ...env, TERM: 'xterm-256color', COLUMNS: '120', LINES: '40' },
+        env: { ...env, TERM: 'xterm-256color' },
         cwd: options.cwd,
+        detached: true,
       })
-    : spawn(process.execPath, [BIN, ...args], { env, cwd: options.cwd });
+    : spawn(process.execPath, [BIN, ...args], { env, cwd: options.cwd, detached: true });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   child.stdin!.end(options.input ?? '');
   options.onSpawn?.(child);
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+  // Own process group (detached), so a timeout also ends what `script` started.
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, options.timeoutMs ?? 60_000);
   return new Promise((resolvePromise, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => {
