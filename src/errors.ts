@@ -34,6 +34,7 @@ export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [EXIT.api, 'the API could not be reached or misbehaved after retries'],
   [EXIT.output, 'the output cannot be written (or is in use, or exists without --force)'],
   [EXIT.stopped, 'stopped early on purpose (--max-requests) and can be resumed with --resume'],
+  [EXIT.someFailed, 'with --uids-file: some users failed (the others are complete)'],
   [EXIT.sigint, 'interrupted by SIGINT (Ctrl-C); resumable with --resume'],
   [EXIT.sigterm, 'interrupted by SIGTERM; resumable with --resume'],
 ];

@@ -9,7 +9,9 @@
  * - the API hands back a cursor that is missing, 0 or negative: TikTok serves only the newest
  *   ~5,000 followers and then answers min_time -1 (or 0) with an empty list. Sending -1 or 0 back
  *   would start the list again from the top, so such a cursor is never sent (`end: 'cap'`);
- * - `limit` new followers have been yielded (`end: 'limit'`).
+ * - `limit` new followers have been yielded (`end: 'limit'`);
+ * - `stopAt` recognises a follower (`end: 'caught-up'`): an update stops at the first follower
+ *   already in the file, since the list is newest first.
  *
  * A page that does not move the walk on (empty with has_more true, as TikTok answers under rate
  * limiting, or a cursor that did not go down) is asked again after a backoff, at most `stuckRetries`
@@ -25,7 +27,7 @@ import type { FollowersPage, RawFollower } from './api/types.js';
 import { SeenWindow } from './seen-window.js';
 import { sleep as defaultSleep } from './sleep.js';
 
-export type EndReason = 'complete' | 'cap' | 'limit';
+export type EndReason = 'complete' | 'cap' | 'limit' | 'caught-up';
 
 export interface Page {
   /** 1-based number of this answer in the walk. */
@@ -60,6 +62,8 @@ export interface PagerOptions {
   seen?: SeenWindow;
   /** Stop after this many new followers. */
   limit?: number;
+  /** Stop before the first follower for which this is true (the newest one already exported). */
+  stopAt?: (uid: string) => boolean;
   /** Re-asks of a page that does not move the walk on, before giving up. */
   stuckRetries?: number;
   stuckWaitMs?: number;
@@ -100,8 +104,13 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
 
       const followers: RawFollower[] = [];
       let duplicates = 0;
+      let caughtUp = false;
       for (const follower of answer.followers ?? []) {
         if (yielded + followers.length >= limit) break;
+        if (options.stopAt?.(follower.uid)) {
+          caughtUp = true;
+          break;
+        }
         if (seen.add(follower.uid)) followers.push(follower);
         else duplicates++;
       }
@@ -111,7 +120,8 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
       let end: EndReason | undefined;
       let stuckReason: string | undefined;
       const empty = (answer.followers ?? []).length === 0;
-      if (yielded >= limit) end = 'limit';
+      if (caughtUp) end = 'caught-up';
+      else if (yielded >= limit) end = 'limit';
       else if (answer.hasMore === false) end = 'complete';
       else if (!usableCursor(answer.minTime)) {
         // Past the depth cap (-1 or 0). On the very first page an empty answer is not the cap

@@ -31,7 +31,7 @@ import { RecordWriter, type EncoderOptions, type FormatDefinition } from './writ
 
 export type OutputTarget =
   | { kind: 'stream'; stream: Writable }
-  | { kind: 'file'; path: string; force: boolean; resume: boolean };
+  | { kind: 'file'; path: string; force: boolean; resume: boolean; update?: boolean };
 
 export interface ExportPlan {
   uid: string;
@@ -59,8 +59,10 @@ export interface ExportResult {
   total: number | undefined;
   end: EndReason;
   file: string | null;
-  /** Rows that were already in the file when this run resumed it. */
+  /** Rows that were already in the file when this run resumed (or updated) it. */
   resumedRows: number;
+  /** --update: the followers put on top of the file. */
+  added?: number;
 }
 
 export interface ExportDeps {
@@ -125,12 +127,16 @@ function walk(plan: ExportPlan, deps: ExportDeps, startCursor: number, seen: See
 
 async function exportToFile(
   plan: ExportPlan,
-  target: { path: string; force: boolean; resume: boolean },
+  target: { path: string; force: boolean; resume: boolean; update?: boolean },
   deps: ExportDeps,
 ): Promise<ExportResult> {
   const paths = outputPaths(target.path);
   const options = checkpointOptions(plan);
   await checkDirectory(paths.out);
+  if (target.update && (await exists(paths.out))) {
+    const { updateFile } = await import('./run-update.js');
+    return updateFile(plan, paths.out, options, deps);
+  }
   if (!target.resume && !target.force && (await exists(paths.out))) {
     throw new OutputError(`${paths.out} already exists; use --force to replace it when the new export completes`);
   }
@@ -180,22 +186,23 @@ async function exportToFile(
     let cursor: number | null = resumeFrom ? resumeFrom.cursor : 0;
     let end: EndReason = (resumeFrom?.end as EndReason | null) ?? 'complete';
     const writerRef = writer;
+    const checkpoint = (): Checkpoint => ({
+      version: 1,
+      tool: 'tkf',
+      options,
+      cursor,
+      end: cursor === null ? end : null,
+      rows: base.rows + writerRef.rows,
+      bytes: base.bytes + writerRef.bytes,
+      uidsBytes,
+      requests: base.requests + deps.client.requests,
+      duplicates,
+      total: total ?? null,
+      updated: new Date().toISOString(),
+    });
     const save = async () => {
       await writerRef.flush();
-      await writeCheckpoint(paths.checkpoint, {
-        version: 1,
-        tool: 'tkf',
-        options,
-        cursor,
-        end: cursor === null ? end : null,
-        rows: base.rows + writerRef.rows,
-        bytes: base.bytes + writerRef.bytes,
-        uidsBytes,
-        requests: base.requests + deps.client.requests,
-        duplicates,
-        total: total ?? null,
-        updated: new Date().toISOString(),
-      });
+      await writeCheckpoint(paths.checkpoint, checkpoint());
       savedRows = base.rows + writerRef.rows;
     };
     if (!resumeFrom) await save();
@@ -229,6 +236,8 @@ async function exportToFile(
     cursor = null;
     await writer.close();
     await publish(paths, target.force);
+    // The last checkpoint stays as the export's manifest (whose, which format, how long).
+    await writeCheckpoint(paths.manifest, checkpoint());
     await removeAll(paths.checkpoint, paths.uids);
     return {
       rows: base.rows + writer.rows,

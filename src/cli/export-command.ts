@@ -1,35 +1,21 @@
 /**
- * `tkf export`: turns options into a plan, then wires client + pager + writer + progress.
+ * `tkf export`: turns options into settings, then runs one user (the usual case) or a batch
+ * (--uids-file) through exportUser, and reports: a summary line on stderr, `--json` on stdout.
  */
-import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Command } from 'commander';
-import { UsageError, redact } from '../errors.js';
-import type { ExportResult, OutputTarget } from '../run-export.js';
-import { DEFAULT_TOKEN, PUBLIC_UID } from '../simulator/built-in-users.js';
-import type { Simulator } from '../simulator/index.js';
+import { EXIT, TkfError, UsageError } from '../errors.js';
+import type { OutputTarget } from '../run-export.js';
 import { parseFieldList } from '../writers/fields.js';
 import { formatForPath, getFormat, type FormatDefinition } from '../writers/index.js';
+import { openAccess, validateUid } from './api-access.js';
+import { loadConfig } from './config-file.js';
 import type { CliContext } from './context.js';
-import { ENV, exportHelp, exportOptions, type ExportOptions } from './export-options.js';
-import { createProgress, formatCount, formatDuration } from './progress.js';
+import { exportHelp, exportOptions, type ExportOptions } from './export-options.js';
+import { exportUser, summarize, type RunSettings, type UserOutcome } from './export-user.js';
+import { createBatchProgress, createProgress, formatCount } from './progress.js';
 import { resumeCommand } from './resume-command.js';
-
-const UID = /^\d{1,20}$/;
-
-export function validateUid(uid: string | undefined, demo: boolean): string {
-  if (uid === undefined) {
-    if (demo) return PUBLIC_UID;
-    throw new UsageError('--uid is required: the numeric user_id of the account whose followers to export');
-  }
-  if (!UID.test(uid)) {
-    const hint = /^@?[A-Za-z0-9._]+$/.test(uid) && /[A-Za-z@._]/.test(uid)
-      ? ' (that looks like an @handle; the API needs the numeric user_id)'
-      : '';
-    throw new UsageError(`--uid must be the numeric user_id, 1 to 20 digits; got "${uid}"${hint}`);
-  }
-  return uid;
-}
 
 export function chooseFormat(format: string | undefined, out: string): FormatDefinition {
   if (format) return getFormat(format);
@@ -41,59 +27,39 @@ export function chooseFormat(format: string | undefined, out: string): FormatDef
   return byExtension;
 }
 
-async function readToken(options: ExportOptions, ctx: CliContext): Promise<string> {
-  if (options.token !== undefined && options.tokenFile !== undefined) {
-    throw new UsageError('give the token once: --token or --token-file, not both');
-  }
-  let token: string | undefined;
-  if (options.token !== undefined) token = options.token;
-  else if (options.tokenFile !== undefined) {
-    const source = options.tokenFile === '-' ? 'stdin' : options.tokenFile;
+/** Today's date as YYYY-MM-DD, in local time (what a person means by "today's export"). */
+function today(now = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+export function fillTemplate(template: string, uid: string, date: string): string {
+  return template.replaceAll('{uid}', uid).replaceAll('{date}', date);
+}
+
+/** uids of a --uids-file: one a line; blank lines and # comments ignored; each checked. */
+export function parseUidList(text: string, source: string): string[] {
+  const uids: string[] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) return;
     try {
-      token = options.tokenFile === '-' ? await ctx.readStdin() : await readFile(options.tokenFile, 'utf8');
+      uids.push(validateUid(line));
     } catch (error) {
-      throw new UsageError(`cannot read the token from ${source}: ${(error as Error).message}`);
+      throw new UsageError(`${source} line ${index + 1}: ${(error as Error).message.replace(/^--uid /, 'a uid ')}`);
     }
-    token = token.trim();
-    if (!token) throw new UsageError(`the token file ${source} is empty`);
-  } else token = ctx.env[ENV.token]?.trim();
-  if (!token) {
-    throw new UsageError(`no API token: set ${ENV.token}, or pass --token-file <path|->, or --token <token>`);
-  }
-  return token;
+  });
+  if (uids.length === 0) throw new UsageError(`${source} holds no uid`);
+  return [...new Set(uids)];
 }
 
-function readBaseUrl(options: ExportOptions, ctx: CliContext): string {
-  const baseUrl = options.baseUrl ?? ctx.env[ENV.baseUrl];
-  if (!baseUrl) throw new UsageError(`no API host: pass --base-url <url> or set ${ENV.baseUrl} (e.g. http://api.example.com)`);
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new UsageError(`--base-url: "${baseUrl}" is not a URL; write it like http://api.example.com`);
+/** Flags that were not given take the config file's value (flags > environment > config). */
+function applyConfig(command: Command, options: ExportOptions, values: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (key === 'baseUrl' || key === 'tokenFile') continue; // read with the environment's precedence
+    const source = command.getOptionValueSource(key);
+    if (source === undefined || source === 'default') (options as unknown as Record<string, unknown>)[key] = value;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`--base-url: "${baseUrl}" must start with http:// or https://`);
-  }
-  return baseUrl;
-}
-
-export function summarize(result: ExportResult, elapsedMs: number, limit: number | undefined): string {
-  const rows = formatCount(result.rows);
-  const where = result.file ? `; file: ${result.file}` : '';
-  const cost = `${formatCount(result.requests)} requests in ${formatDuration(elapsedMs)}${where}`;
-  const dupes = result.duplicates ? `, ${formatCount(result.duplicates)} repeats skipped` : '';
-  const total = result.total;
-  if (result.end === 'limit') return `exported ${rows} followers (--limit ${limit}); ${cost}${dupes}`;
-  if (total !== undefined && total > result.rows) {
-    const of = `exported ${rows} of ${formatCount(total)} followers`;
-    const why =
-      result.end === 'cap'
-        ? 'the API serves no more (TikTok limits how deep follower lists go)'
-        : 'the list ended there (banned and deleted accounts are not listed)';
-    return `${of}: ${why}; ${cost}${dupes}`;
-  }
-  return `exported ${rows} followers; ${cost}${dupes}`;
 }
 
 export function exportCommand(ctx: CliContext): Command {
@@ -102,94 +68,157 @@ export function exportCommand(ctx: CliContext): Command {
     .addHelpText('after', exportHelp());
   for (const option of exportOptions()) command.addOption(option);
   command.action(async (options: ExportOptions) => {
-    if (!options.out) throw new UsageError('--out is required: a file (followers.csv, followers.jsonl) or - for stdout');
-    const uid = validateUid(options.uid, options.demo);
-    const format = chooseFormat(options.format, options.out);
+    const config = await loadConfig(ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
+    applyConfig(command, options, config.values);
+    if (!options.out) throw new UsageError('--out is required: a file (followers.csv, followers.jsonl), a template, or - for stdout');
+    if (options.uid !== undefined && options.uidsFile !== undefined) throw new UsageError('give --uid or --uids-file, not both');
+    const out = options.out;
+    const format = chooseFormat(options.format, out);
     const fields = options.fields === undefined ? undefined : parseFieldList(options.fields);
-    if (options.out === '-' && (options.resume || options.force)) {
-      throw new UsageError('--resume and --force need a file: they do not apply to --out -');
+    if (out === '-' && (options.resume || options.force || options.update)) {
+      throw new UsageError('--resume, --force and --update need a file: they do not apply to --out -');
     }
-    const quiet = options.quiet;
-    let simulator: Simulator | undefined;
-    let token: string;
-    let baseUrl: string;
-    if (options.demo) {
-      const { startSimulator } = await import('../simulator/start-simulator.js');
-      simulator = await startSimulator({ host: '127.0.0.1', port: 0, prerender: true });
-      token = DEFAULT_TOKEN;
-      baseUrl = simulator.url;
-    } else {
-      token = await readToken(options, ctx);
-      baseUrl = readBaseUrl(options, ctx);
+    if (out === '-' && options.json) throw new UsageError('--json prints the outcome on stdout, so it needs --out <file>, not -');
+    if ([options.resume, options.force, options.update].filter(Boolean).length > 1) {
+      throw new UsageError('use one of --resume, --force and --update');
     }
-    // Loaded only once the input is known to be good: got alone takes ~200 ms to import, which
-    // a usage error or --help should not pay.
-    const [{ createClient }, { runExport }] = await Promise.all([import('../api/client.js'), import('../run-export.js')]);
-    const progress = await createProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !quiet, quiet });
-    ctx.secrets.push(token);
-    const verbose = (text: string) => {
-      if (options.verbose) progress.log(redact(text, token));
+    let uids: string[] | undefined;
+    if (options.uidsFile !== undefined) {
+      const source = options.uidsFile === '-' ? 'stdin' : options.uidsFile;
+      let text: string;
+      try {
+        text = options.uidsFile === '-' ? await ctx.readStdin() : await readFile(options.uidsFile, 'utf8');
+      } catch (error) {
+        throw new UsageError(`cannot read the uids from ${source}: ${(error as Error).message}`);
+      }
+      uids = parseUidList(text, source);
+      if (uids.length > 1 && !out.includes('{uid}')) {
+        throw new UsageError(`--out must contain {uid} when exporting several users, e.g. 'exports/{date}/{uid}.${format.name}'`);
+      }
+      if (out === '-' && uids.length > 1) throw new UsageError('several users cannot share --out -; use a template such as {uid}.csv');
+    } else if (options.uid !== undefined || !options.demo) {
+      validateUid(options.uid);
+    }
+
+    const access = await openAccess(options, config, ctx);
+    const settings: RunSettings = {
+      access,
+      format,
+      encoder: { fields, bom: options.bom, formulaGuard: options.formulaGuard },
+      client: {
+        retries: options.retries,
+        timeoutMs: options.timeout * 1000,
+        retryBaseMs: options.backoff,
+        maxRequests: options.maxRequests,
+        minIntervalMs: options.delay,
+        userAgent: `tkf/${ctx.version}`,
+      },
+      limit: options.limit,
+      verbose: options.verbose,
+      signal: ctx.signal,
     };
-    const client = createClient({
-      baseUrl,
-      token,
-      retries: options.retries,
-      timeoutMs: options.timeout * 1000,
-      retryBaseMs: options.backoff,
-      maxRequests: options.maxRequests,
-      minIntervalMs: options.delay,
-      userAgent: `tkf/${ctx.version}`,
-      onRequest: ({ cursor, attempt }) => verbose(`GET ${baseUrl.replace(/\/+$/, '')}/tk/user/followers uid=${uid} cursor=${cursor}${attempt > 1 ? ` (attempt ${attempt})` : ''}`),
-      onRetry: (n) => progress.waiting(`${n.reason} at cursor ${n.cursor}; retry ${n.attempt}/${n.retries} in ${formatDuration(n.waitMs)}`),
-    });
-    const output: OutputTarget =
-      options.out === '-'
-        ? { kind: 'stream', stream: ctx.stdout }
-        : { kind: 'file', path: options.out, force: options.force, resume: options.resume };
-    const started = Date.now();
-    progress.start(`exporting the followers of ${uid}${simulator ? ' from the built-in simulator' : ''}...`);
-    ctx.onInterrupt = () => progress.log(`stopping after the page in hand (press Ctrl-C again to quit at once)`);
-    ctx.resumeHint = output.kind === 'file' ? resumeCommand(ctx.argv) : undefined;
+    const date = today();
+    const target = async (uid: string): Promise<OutputTarget> => {
+      if (out === '-') return { kind: 'stream', stream: ctx.stdout };
+      const path = fillTemplate(out, uid, date);
+      // Directories named by a template are made; a plain path's directory must exist.
+      if (path !== out) await mkdir(dirname(path), { recursive: true });
+      return { kind: 'file', path, force: options.force, resume: options.resume, update: options.update };
+    };
     try {
-      const result = await runExport(
-        {
-          uid,
-          format,
-          encoder: { fields, bom: options.bom, formulaGuard: options.formulaGuard },
-          output,
-          limit: options.limit,
-          stuckWaitMs: options.backoff,
-        },
-        {
-          client,
-          signal: ctx.signal,
-          owner: { pid: process.pid, host: hostname() },
-          isRunning,
-          onResume: (c) => progress.log(`resuming ${options.out} at ${formatCount(c.rows)} rows (cursor ${c.cursor ?? 'end'})`),
-          onPage: (p) => {
-            progress.update({ rows: p.rows, requests: p.requests, total: p.total });
-            if (p.page.duplicates) verbose(`page ${p.page.number}: ${p.page.duplicates} repeated followers skipped`);
-          },
-          onStuck: (n) => progress.waiting(`${n.reason} at cursor ${n.cursor}; asking again (${n.attempt}/${n.retries}) in ${formatDuration(n.waitMs)}`),
-        },
-      );
-      progress.stop();
-      if (!quiet) ctx.stderr.write(`tkf: ${summarize(result, Date.now() - started, options.limit)}\n`);
+      if (uids === undefined) {
+        await exportOne(options.uid ?? access.defaultUid!, await target(options.uid ?? access.defaultUid!), settings, options, ctx, Boolean(access.simulator));
+      } else {
+        await exportMany(uids, target, settings, options, ctx);
+      }
     } finally {
-      progress.stop();
-      client.close();
-      await simulator?.close();
+      await access.simulator?.close();
     }
   });
   return command;
 }
 
-/** Whether a process of this machine still runs (for locks left by killed runs). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+async function exportOne(
+  uid: string,
+  output: OutputTarget,
+  settings: RunSettings,
+  options: ExportOptions,
+  ctx: CliContext,
+  demo: boolean,
+): Promise<void> {
+  const progress = await createProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet, quiet: options.quiet });
+  progress.start(`exporting the followers of ${uid}${demo ? ' from the built-in simulator' : ''}...`);
+  ctx.onInterrupt = () => progress.log('stopping after the page in hand (press Ctrl-C again to quit at once)');
+  ctx.resumeHint = output.kind === 'file' && !options.update ? resumeCommand(ctx.argv) : undefined;
+  const outcome = await exportUser(uid, output, settings, progress);
+  progress.stop();
+  if (options.json) ctx.stdout.write(`${JSON.stringify(publicOutcome(outcome))}\n`);
+  if (outcome.cause !== undefined) throw outcome.cause;
+  if (!options.quiet) ctx.stderr.write(`tkf: ${summarize(outcome, settings.limit)}\n`);
+}
+
+async function exportMany(
+  uids: string[],
+  target: (uid: string) => Promise<OutputTarget>,
+  settings: RunSettings,
+  options: ExportOptions,
+  ctx: CliContext,
+): Promise<void> {
+  const progress = await createBatchProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet, quiet: options.quiet });
+  ctx.onInterrupt = () => progress.user('all').log('stopping every export after the page in hand');
+  const outcomes: UserOutcome[] = [];
+  let next = 0;
+  // Users in parallel, each one's pages in order; a failing user does not stop the others.
+  const worker = async () => {
+    while (next < uids.length && !ctx.signal.aborted) {
+      const uid = uids[next++]!;
+      const userProgress = progress.user(uid);
+      userProgress.start('starting');
+      let outcome: UserOutcome;
+      try {
+        outcome = await exportUser(uid, await target(uid), settings, userProgress);
+      } catch (error) {
+        const exitCode = error instanceof TkfError ? error.exitCode : EXIT.internal;
+        outcome = { uid, exit_code: exitCode, complete: false, rows: 0, requests: 0, file: null, end: null, total: null, error: (error as Error).message, elapsedMs: 0 };
+      }
+      userProgress.stop();
+      outcomes.push(outcome);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, uids.length) }, worker));
+  progress.stop();
+  const ordered = uids.map((uid) => outcomes.find((o) => o.uid === uid)).filter((o): o is UserOutcome => Boolean(o));
+  const failed = ordered.filter((o) => !o.complete);
+  const interrupted = ordered.find((o) => o.exit_code === EXIT.sigint || o.exit_code === EXIT.sigterm);
+  const exitCode = failed.length === 0 && ordered.length === uids.length ? EXIT.ok : interrupted ? interrupted.exit_code : EXIT.someFailed;
+  if (!options.quiet) {
+    for (const outcome of ordered) {
+      const line = outcome.complete ? summarize(outcome, settings.limit) : `failed (exit ${outcome.exit_code}): ${outcome.error}`;
+      ctx.stderr.write(`tkf: ${outcome.uid}: ${line}\n`);
+    }
+    const rows = ordered.reduce((sum, o) => sum + o.rows, 0);
+    ctx.stderr.write(
+      `tkf: ${uids.length} users: ${ordered.length - failed.length} complete, ${failed.length + uids.length - ordered.length} failed; ${formatCount(rows)} followers written\n`,
+    );
   }
+  if (options.json) {
+    ctx.stdout.write(`${JSON.stringify({ complete: exitCode === EXIT.ok, exit_code: exitCode, users: ordered.map(publicOutcome) })}\n`);
+  }
+  if (exitCode !== EXIT.ok) throw new BatchError(exitCode, interrupted ? `interrupted; resume with --resume` : `${failed.length} of ${uids.length} users failed`);
+}
+
+/** Ends a batch with its exit code; the per-user lines have said what went wrong. */
+class BatchError extends TkfError {
+  override readonly code = 'EBATCH';
+  constructor(
+    override readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function publicOutcome(outcome: UserOutcome) {
+  const { cause: _cause, result: _result, elapsedMs: _elapsed, ...rest } = outcome;
+  return rest;
 }

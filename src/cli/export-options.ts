@@ -5,6 +5,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { EXIT_CODES } from '../errors.js';
 import { FORMAT_NAMES } from '../writers/index.js';
+import { ENV } from './api-access.js';
 
 function wholeNumber(name: string, min: number) {
   return (value: string): number => {
@@ -15,13 +16,11 @@ function wholeNumber(name: string, min: number) {
   };
 }
 
-export const ENV = {
-  token: 'TKF_TOKEN',
-  baseUrl: 'TKF_BASE_URL',
-} as const;
+export { ENV };
 
 export interface ExportOptions {
   uid?: string;
+  uidsFile?: string;
   out?: string;
   format?: string;
   fields?: string;
@@ -32,6 +31,9 @@ export interface ExportOptions {
   formulaGuard: boolean;
   force: boolean;
   resume: boolean;
+  update: boolean;
+  concurrency: number;
+  json: boolean;
   retries: number;
   timeout: number;
   backoff: number;
@@ -46,7 +48,8 @@ export interface ExportOptions {
 export function exportOptions(): Option[] {
   return [
     new Option('--uid <user_id>', "the user's numeric user_id (1 to 20 digits; not the @handle)"),
-    new Option('--out <file|->', 'where to write: a file (.csv, .jsonl, .ndjson), or - for stdout'),
+    new Option('--uids-file <file|->', 'export every uid in a file (one a line; # comments), or - for stdin'),
+    new Option('--out <file|->', 'a file (.csv, .jsonl, .ndjson), - for stdout, or a template with {uid} and {date}'),
     new Option('--format <format>', 'output format (default: from the --out extension; jsonl for -)').choices(FORMAT_NAMES),
     new Option('--fields <list>', 'columns by name or dot path, e.g. uid,nickname,avatar_larger.url_list.0'),
     new Option('--base-url <url>', `the API host, e.g. http://api.example.com (env: ${ENV.baseUrl})`),
@@ -56,6 +59,9 @@ export function exportOptions(): Option[] {
     new Option('--no-formula-guard', "CSV: don't neutralise cells starting with = + - @ (spreadsheet formulas)"),
     new Option('--force', 'replace --out if it exists (only once the new export is complete)').default(false),
     new Option('--resume', 'continue an interrupted export of --out from its checkpoint').default(false),
+    new Option('--update', 'add only the followers newer than those in --out (does not notice who left; see tkf diff)').default(false),
+    new Option('--concurrency <n>', 'with --uids-file: users exported at once').default(4).argParser(wholeNumber('--concurrency', 1)),
+    new Option('--json', 'print one JSON object with the outcome on stdout when done').default(false),
     new Option('--retries <n>', 'retries of a failed request (network, timeout, 429, 5xx, broken body)').default(5).argParser(wholeNumber('--retries', 0)),
     new Option('--timeout <seconds>', 'per-request timeout').default(30).argParser(wholeNumber('--timeout', 1)),
     new Option('--backoff <ms>', 'longest wait before the first retry; doubles each retry (random within)').default(1000).argParser(wholeNumber('--backoff', 0)),
@@ -78,10 +84,17 @@ Examples:
   $ tkf export --uid 6754915036232582149 --out - | jq -r .unique_id
   $ tkf export --uid 6754915036232582149 --out followers.jsonl --token-file ~/.tkf-token
   $ tkf export --uid 6754915036232582149 --out followers.csv --resume --max-requests 100
+  $ tkf export --uid 6754915036232582149 --out followers.csv --update
+  $ tkf export --uids-file accounts.txt --out 'exports/{date}/{uid}.csv' --json
+
+--update fetches pages only until the first follower already in the file and puts the new ones
+on top. It does not notice followers who left: run a full export and compare with tkf diff.
 
 Environment:
   ${ENV.token}      the API token (or --token-file, --token)
   ${ENV.baseUrl}   the API host (or --base-url)
+  XDG_CONFIG_HOME, HOME   where the optional config file is: $XDG_CONFIG_HOME/tkf/config.json,
+                   else ~/.config/tkf/config.json (base_url, token_file, default options)
 
 Exit codes:
 ${codes}

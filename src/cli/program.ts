@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { exportCommand } from './export-command.js';
+import { infoCommand } from './info-command.js';
 import { simulateCommand } from './simulate-command.js';
 
 export function createProgram(ctx: CliContext): Command {
@@ -26,11 +27,12 @@ export function createProgram(ctx: CliContext): Command {
 Examples:
   $ tkf export --demo --out followers.csv      try it on the built-in simulator
   $ tkf export --uid 6754915036232582149 --out followers.csv
+  $ tkf info --uid 6754915036232582149         visible? how many? what would it cost?
   $ tkf simulate --port 8080                   serve a local stand-in of the API
   $ tkf export --help                          every option and the exit codes
 `,
     );
-  for (const command of [exportCommand(ctx), simulateCommand(ctx)]) {
+  for (const command of [exportCommand(ctx), infoCommand(ctx), simulateCommand(ctx)]) {
     command.exitOverride().configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
       writeErr: (text) => ctx.stderr.write(text),

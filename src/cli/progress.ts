@@ -150,3 +150,80 @@ function ttyProgress(
     },
   };
 }
+
+/** Progress of several users at once: one bar per active user on a TTY, plain lines otherwise. */
+export interface BatchProgress {
+  user(uid: string): Progress;
+  stop(): void;
+}
+
+export async function createBatchProgress(options: ProgressOptions): Promise<BatchProgress> {
+  if (options.quiet) return { user: () => ({ start() {}, update() {}, waiting() {}, log() {}, stop() {} }), stop() {} };
+  if (!options.tty) {
+    return {
+      user(uid) {
+        const inner = plainProgress(options);
+        const tag = (text: string) => `${uid}: ${text}`;
+        return {
+          start: (text) => inner.start(tag(text)),
+          update: (u) => inner.update(u),
+          waiting: (text) => inner.waiting(tag(text)),
+          log: (text) => inner.log(tag(text)),
+          stop() {},
+        };
+      },
+      stop() {},
+    };
+  }
+  const { default: cliProgress } = await import('cli-progress');
+  const now = options.now ?? Date.now;
+  const multibar = new cliProgress.MultiBar(
+    {
+      stream: options.stream,
+      format: '{uid} {bar} {value}/{total} | {rate}/s | {requests} requests {status}',
+      formatValue: (value, _options, type) => (type === 'value' || type === 'total' ? formatCount(value) : String(value)),
+      hideCursor: true,
+      barsize: 20,
+      fps: 8,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  return {
+    user(uid) {
+      const started = now();
+      let bar: ReturnType<typeof multibar.create> | undefined;
+      let last: PageUpdate = { rows: 0, requests: 0, total: undefined };
+      let status = 'starting';
+      const payload = () => ({
+        uid,
+        rate: formatCount(Math.round(last.rows / Math.max((now() - started) / 1000, 0.001))),
+        requests: formatCount(last.requests),
+        status: status ? `| ${status}` : '',
+      });
+      return {
+        start() {
+          bar = multibar.create(1, 0, payload());
+        },
+        update(update) {
+          last = update;
+          status = '';
+          bar?.setTotal(Math.max(update.total ?? update.rows, update.rows, 1));
+          bar?.update(update.rows, payload());
+        },
+        waiting(text) {
+          status = text;
+          bar?.update(last.rows, payload());
+        },
+        log(text) {
+          multibar.log(`tkf: ${uid}: ${text}\n`);
+        },
+        stop() {
+          if (bar) multibar.remove(bar);
+          bar = undefined;
+        },
+      };
+    },
+    stop: () => multibar.stop(),
+  };
+}

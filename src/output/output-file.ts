@@ -5,6 +5,8 @@
  *   <out>.part.json   the checkpoint (see checkpoint.ts)
  *   <out>.part.uids   uids written so far, one a line: what de-duplication needs on resume
  *   <out>.lock        held while a tkf writes <out>
+ *   <out>.tkf.json    the manifest of a completed export (its last checkpoint): whose followers,
+ *                     which format and columns, how many rows; what --update checks
  *
  * So <out> never holds a partial export, and a file already at <out> is replaced only by a
  * complete one, and only with --force.
@@ -21,10 +23,11 @@ export interface OutputPaths {
   checkpoint: string;
   uids: string;
   lock: string;
+  manifest: string;
 }
 
 export function outputPaths(out: string): OutputPaths {
-  return { out, part: `${out}.part`, checkpoint: `${out}.part.json`, uids: `${out}.part.uids`, lock: `${out}.lock` };
+  return { out, part: `${out}.part`, checkpoint: `${out}.part.json`, uids: `${out}.part.uids`, lock: `${out}.lock`, manifest: `${out}.tkf.json` };
 }
 
 export async function exists(path: string): Promise<boolean> {

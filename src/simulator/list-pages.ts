@@ -33,23 +33,27 @@ export function listPages(seed: number, uid: string, scenario: UserScenario, now
   const times = followTimes(seed, uid, pageSize, now);
   const total = scenario.total ?? scenario.size;
   const { size, cap } = scenario;
+  // Followers #0..#skip-1 have not followed yet: the same list some time earlier.
+  const skip = Math.max(0, scenario.notYetFollowed ?? 0);
   const stamp = (cursor: number) => stampFor(now, seed, listHash, cursor);
 
   /** Which followers answer `cursor`, and what the envelope says about them. */
   function plan(cursor: number): ListAnswer & { indices: number[] } {
-    const start = cursor > 0 ? times.firstBefore(cursor) : 0;
+    const start = Math.max(cursor > 0 ? times.firstBefore(cursor) : 0, skip);
     if (cap !== undefined && start >= cap && size >= cap) {
       // Past the depth cap: TikTok's -1 answer. -1 sent back as a cursor restarts the list.
       return { indices: [], maxTime: -1, minTime: -1, hasMore: true, offset: cap };
     }
-    const end = Math.min(start + pageSize, size, cap ?? Infinity);
+    // Pages end on block boundaries (ties never straddle them), even when the list starts
+    // mid-block (notYetFollowed): then the first page is just shorter.
+    const end = Math.min((Math.floor(start / pageSize) + 1) * pageSize, size, cap ?? Infinity);
     if (end <= start) return { indices: [], maxTime: 0, minTime: 0, hasMore: false, offset: start };
 
     const indices: number[] = [];
     for (let i = start; i < end; i++) indices.push(i);
     mixInEarlierFollowers(indices, start);
     // A tie at the boundary: the previous page's last follower followed at exactly `cursor`.
-    if (scenario.boundaryDuplicates && start > 0 && times.timeOf(start - 1) === cursor) indices.unshift(start - 1);
+    if (scenario.boundaryDuplicates && start > skip && times.timeOf(start - 1) === cursor) indices.unshift(start - 1);
 
     const pageNumber = Math.floor(start / pageSize) + 1;
     const stuck = scenario.stuckAfterPage !== undefined && pageNumber >= scenario.stuckAfterPage;
@@ -68,12 +72,12 @@ export function listPages(seed: number, uid: string, scenario: UserScenario, now
    * (the last one carries min_time, the cursor). */
   function mixInEarlierFollowers(indices: number[], start: number): void {
     const probability = scenario.randomDuplicates ?? 0;
-    if (probability <= 0 || start === 0) return;
+    if (probability <= 0 || start <= skip) return;
     const random = randomFor(SALT_DUPLICATES, seed, listHash, start);
     if (random() >= probability) return;
     const count = 1 + Math.floor(random() * 3);
     for (let k = 0; k < count; k++) {
-      const earlier = Math.floor(random() * start);
+      const earlier = skip + Math.floor(random() * (start - skip));
       indices.splice(Math.floor(random() * indices.length), 0, earlier);
     }
   }

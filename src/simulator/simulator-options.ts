@@ -29,6 +29,9 @@ export interface UserScenario {
   emptyPages?: number[];
   /** From this 1-based page on, every answer repeats its page with min_time == the requested cursor. */
   stuckAfterPage?: number;
+  /** The newest n followers have not followed yet: the same list as it was some time earlier
+   * (export with n, then without, and the account has gained n followers). */
+  notYetFollowed?: number;
   /** 'private' answers data.status_code 2096 (hidden shape), 'missing' 2065. Default 'public'. */
   status?: 'public' | 'private' | 'missing';
 }

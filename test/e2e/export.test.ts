@@ -51,7 +51,7 @@ describe('tkf export (no TTY)', () => {
       // 19-digit room_id numbers came through as written, not rounded by JSON.parse.
       expect(text).toMatch(/"room_id":\d{19}[,}]/);
       expect(result.stderr).toMatch(/exported 230 followers; \d+ requests in .*; file: .*f\.jsonl/);
-      expect(await readdir(dir)).toEqual(['f.jsonl']);
+      expect(await readdir(dir)).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
     });
   });
 

@@ -195,7 +195,7 @@ describe('budgets, limits and resume', () => {
       }
       expect(code).toBe(0);
       expect(await readFile(out, 'utf8')).toBe(expected(UID, list, 400));
-      expect(await readdir(dir)).toEqual(['f.jsonl']);
+      expect(await readdir(dir)).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
     });
   });
 

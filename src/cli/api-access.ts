@@ -1,0 +1,107 @@
+/**
+ * Where the API is and how to get in: the uid check, the token (flag, file, stdin, environment,
+ * config file's token_file) and the host, or the built-in simulator for --demo. Shared by
+ * `tkf export` and `tkf info`.
+ */
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import { DEFAULT_TOKEN, PUBLIC_UID } from '../simulator/built-in-users.js';
+import type { Simulator } from '../simulator/index.js';
+import type { Config } from './config-file.js';
+import type { CliContext } from './context.js';
+
+export const ENV = {
+  token: 'TKF_TOKEN',
+  baseUrl: 'TKF_BASE_URL',
+} as const;
+
+const UID = /^\d{1,20}$/;
+
+/** uids are decimal digits kept as text: 19-digit ids exceed 2^53, a Number is another user. */
+export function validateUid(uid: string | undefined, fallback?: string): string {
+  if (uid === undefined) {
+    if (fallback) return fallback;
+    throw new UsageError('--uid is required: the numeric user_id of the account');
+  }
+  if (!UID.test(uid)) {
+    const hint =
+      /^@?[A-Za-z0-9._]+$/.test(uid) && /[A-Za-z@._]/.test(uid) ? ' (that looks like an @handle; the API needs the numeric user_id)' : '';
+    throw new UsageError(`--uid must be the numeric user_id, 1 to 20 digits; got "${uid}"${hint}`);
+  }
+  return uid;
+}
+
+export interface AccessOptions {
+  token?: string;
+  tokenFile?: string;
+  baseUrl?: string;
+  demo?: boolean;
+}
+
+export interface Access {
+  token: string;
+  baseUrl: string;
+  /** The in-process simulator of --demo, to close when done. */
+  simulator?: Simulator;
+  /** The uid to use when none is given (--demo: the simulator's public user). */
+  defaultUid?: string;
+}
+
+export async function openAccess(options: AccessOptions, config: Config, ctx: CliContext): Promise<Access> {
+  if (options.demo) {
+    const { startSimulator } = await import('../simulator/start-simulator.js');
+    const simulator = await startSimulator({ host: '127.0.0.1', port: 0, prerender: true });
+    return { token: DEFAULT_TOKEN, baseUrl: simulator.url, simulator, defaultUid: PUBLIC_UID };
+  }
+  const token = await readToken(options, config, ctx);
+  ctx.secrets.push(token);
+  return { token, baseUrl: readBaseUrl(options, config, ctx) };
+}
+
+async function readToken(options: AccessOptions, config: Config, ctx: CliContext): Promise<string> {
+  if (options.token !== undefined && options.tokenFile !== undefined) {
+    throw new UsageError('give the token once: --token or --token-file, not both');
+  }
+  let token: string | undefined;
+  const tokenFile = options.tokenFile ?? (options.token === undefined && !ctx.env[ENV.token] ? (config.values.tokenFile as string | undefined) : undefined);
+  if (options.token !== undefined) token = options.token;
+  else if (tokenFile !== undefined) {
+    const source = tokenFile === '-' ? 'stdin' : tokenFile;
+    try {
+      token = tokenFile === '-' ? await ctx.readStdin() : await readFile(tokenFile, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read the token from ${source}: ${(error as Error).message}`);
+    }
+    token = token.trim();
+    if (!token) throw new UsageError(`the token file ${source} is empty`);
+  } else token = ctx.env[ENV.token]?.trim();
+  if (!token) {
+    throw new UsageError(`no API token: set ${ENV.token}, or pass --token-file <path|->, or --token <token>`);
+  }
+  return token;
+}
+
+function readBaseUrl(options: AccessOptions, config: Config, ctx: CliContext): string {
+  const baseUrl = options.baseUrl ?? ctx.env[ENV.baseUrl] ?? (config.values.baseUrl as string | undefined);
+  if (!baseUrl) throw new UsageError(`no API host: pass --base-url <url> or set ${ENV.baseUrl} (e.g. http://api.example.com)`);
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new UsageError(`--base-url: "${baseUrl}" is not a URL; write it like http://api.example.com`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`--base-url: "${baseUrl}" must start with http:// or https://`);
+  }
+  return baseUrl;
+}
+
+/** Whether a process of this machine still runs (for locks left by killed runs). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

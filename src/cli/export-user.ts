@@ -1,0 +1,145 @@
+/**
+ * One user's export as the CLI runs it: a client with the run's retry policy, runExport, and the
+ * outcome as data (exit code, rows, requests, file) for the summary line, `--json` and batches.
+ */
+import { hostname } from 'node:os';
+import type { ClientOptions } from '../api/client.js';
+import { TkfError, EXIT, redact } from '../errors.js';
+import type { ExportResult, OutputTarget } from '../run-export.js';
+import type { EncoderOptions, FormatDefinition } from '../writers/index.js';
+import { isRunning, type Access } from './api-access.js';
+import { formatCount, formatDuration, type Progress } from './progress.js';
+
+export interface RunSettings {
+  access: Access;
+  format: FormatDefinition;
+  encoder: EncoderOptions;
+  client: Pick<ClientOptions, 'retries' | 'timeoutMs' | 'retryBaseMs' | 'maxRequests' | 'minIntervalMs' | 'userAgent'>;
+  limit?: number;
+  verbose: boolean;
+  signal: AbortSignal;
+}
+
+export interface UserOutcome {
+  uid: string;
+  exit_code: number;
+  complete: boolean;
+  rows: number;
+  requests: number;
+  file: string | null;
+  /** Why the walk ended: complete, cap, limit, caught-up (an update). */
+  end: string | null;
+  total: number | null;
+  added?: number;
+  error?: string;
+  /** Not serialised: what main.ts rethrows for a single user. */
+  cause?: unknown;
+  result?: ExportResult;
+  elapsedMs: number;
+}
+
+export async function exportUser(
+  uid: string,
+  output: OutputTarget,
+  settings: RunSettings,
+  progress: Progress,
+): Promise<UserOutcome> {
+  const [{ createClient }, { runExport }] = await Promise.all([import('../api/client.js'), import('../run-export.js')]);
+  const { access } = settings;
+  const verbose = (text: string) => {
+    if (settings.verbose) progress.log(redact(text, access.token));
+  };
+  const base = access.baseUrl.replace(/\/+$/, '');
+  const client = createClient({
+    ...settings.client,
+    baseUrl: access.baseUrl,
+    token: access.token,
+    onRequest: ({ cursor, attempt }) =>
+      verbose(`GET ${base}/tk/user/followers uid=${uid} cursor=${cursor}${attempt > 1 ? ` (attempt ${attempt})` : ''}`),
+    onRetry: (n) => progress.waiting(`${n.reason} at cursor ${n.cursor}; retry ${n.attempt}/${n.retries} in ${formatDuration(n.waitMs)}`),
+  });
+  const started = Date.now();
+  let rows = 0;
+  let requests = 0;
+  let total: number | undefined;
+  try {
+    const result = await runExport(
+      {
+        uid,
+        format: settings.format,
+        encoder: settings.encoder,
+        output,
+        limit: settings.limit,
+        stuckWaitMs: settings.client.retryBaseMs,
+      },
+      {
+        client,
+        signal: settings.signal,
+        owner: { pid: process.pid, host: hostname() },
+        isRunning,
+        onResume: (c) => progress.log(`resuming ${output.kind === 'file' ? output.path : ''} at ${formatCount(c.rows)} rows (cursor ${c.cursor ?? 'end'})`),
+        onPage: (p) => {
+          rows = p.rows;
+          requests = p.requests;
+          total = p.total;
+          progress.update({ rows: p.rows, requests: p.requests, total: p.total });
+          if (p.page.duplicates) verbose(`page ${p.page.number}: ${p.page.duplicates} repeated followers skipped`);
+        },
+        onStuck: (n) =>
+          progress.waiting(`${n.reason} at cursor ${n.cursor}; asking again (${n.attempt}/${n.retries}) in ${formatDuration(n.waitMs)}`),
+      },
+    );
+    return {
+      uid,
+      exit_code: EXIT.ok,
+      complete: true,
+      rows: result.rows,
+      requests: result.requests,
+      file: result.file,
+      end: result.end,
+      total: result.total ?? null,
+      ...(result.added !== undefined ? { added: result.added } : {}),
+      result,
+      elapsedMs: Date.now() - started,
+    };
+  } catch (error) {
+    const exitCode = error instanceof TkfError ? error.exitCode : EXIT.internal;
+    return {
+      uid,
+      exit_code: exitCode,
+      complete: false,
+      rows,
+      requests: Math.max(requests, client.requests),
+      file: null,
+      end: null,
+      total: total ?? null,
+      error: redact(error instanceof Error ? error.message : String(error), access.token),
+      cause: error,
+      elapsedMs: Date.now() - started,
+    };
+  } finally {
+    client.close();
+  }
+}
+
+/** The last line of a successful export. */
+export function summarize(outcome: UserOutcome, limit: number | undefined): string {
+  const rows = formatCount(outcome.rows);
+  const where = outcome.file ? `; file: ${outcome.file}` : '';
+  const cost = `${formatCount(outcome.requests)} request${outcome.requests === 1 ? '' : 's'} in ${formatDuration(outcome.elapsedMs)}${where}`;
+  const duplicates = outcome.result?.duplicates ?? 0;
+  const dupes = duplicates ? `, ${formatCount(duplicates)} repeats skipped` : '';
+  const total = outcome.total ?? undefined;
+  if (outcome.added !== undefined) {
+    return `added ${formatCount(outcome.added)} new followers on top of ${formatCount(outcome.rows - outcome.added)} (${cost})`;
+  }
+  if (outcome.end === 'limit') return `exported ${rows} followers (--limit ${limit}); ${cost}${dupes}`;
+  if (total !== undefined && total > outcome.rows) {
+    const why =
+      outcome.end === 'cap'
+        ? 'the API serves no more (TikTok limits how deep follower lists go)'
+        : 'the list ended there (banned and deleted accounts are not listed)';
+    return `exported ${rows} of ${formatCount(total)} followers: ${why}; ${cost}${dupes}`;
+  }
+  return `exported ${rows} followers; ${cost}${dupes}`;
+}

@@ -1,0 +1,89 @@
+/**
+ * `tkf info --uid <uid> [--json]`: one request, to tell before an export whether the list is
+ * visible, how many followers the profile reports, and what a full export would cost.
+ */
+import { Command, Option } from 'commander';
+import { EXIT, TkfError } from '../errors.js';
+import { openAccess, validateUid, ENV } from './api-access.js';
+import { loadConfig } from './config-file.js';
+import type { CliContext } from './context.js';
+import { formatCount } from './progress.js';
+
+/** Followers a page holds, and how deep TikTok serves a list (shared/api/README.md). */
+const PAGE_SIZE = 20;
+const SERVED_AT_MOST = 5000;
+
+interface InfoOptions {
+  uid?: string;
+  json: boolean;
+  baseUrl?: string;
+  tokenFile?: string;
+  token?: string;
+  timeout: number;
+  demo: boolean;
+}
+
+export function estimateRequests(total: number): { all: number; served: number } {
+  // One request per page; a list cut by the depth cap costs one more, the one answering -1.
+  const all = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  return { all, served: total > SERVED_AT_MOST ? Math.ceil(SERVED_AT_MOST / PAGE_SIZE) + 1 : all };
+}
+
+export function infoCommand(ctx: CliContext): Command {
+  return new Command('info')
+    .description("one request: is the user's follower list visible, how many followers, what an export costs")
+    .addOption(new Option('--uid <user_id>', "the user's numeric user_id"))
+    .addOption(new Option('--json', 'print one JSON object on stdout').default(false))
+    .addOption(new Option('--base-url <url>', `the API host (env: ${ENV.baseUrl})`))
+    .addOption(new Option('--token-file <path|->', `read the API token from a file or stdin (or set ${ENV.token})`))
+    .addOption(new Option('--token <token>', 'the API token (visible to other users in the process list)'))
+    .addOption(new Option('--timeout <seconds>', 'request timeout').default(30).argParser(Number))
+    .addOption(new Option('--demo', 'ask the built-in simulator').default(false))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ tkf info --uid 6754915036232582149
+  $ tkf info --uid 6754915036232582149 --json | jq .estimated_requests
+
+Exit codes as for tkf export: 0 visible, 3 hidden, 4 no such user, 5 refused, 6 unreachable.
+`,
+    )
+    .action(async (options: InfoOptions) => {
+      const config = await loadConfig(ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
+      if (options.uid !== undefined || !options.demo) validateUid(options.uid);
+      const access = await openAccess(options, config, ctx);
+      const uid = options.uid ?? access.defaultUid!;
+      const { createClient } = await import('../api/client.js');
+      const client = createClient({ baseUrl: access.baseUrl, token: access.token, retries: 2, retryBaseMs: 500, timeoutMs: options.timeout * 1000, userAgent: `tkf/${ctx.version}` });
+      try {
+        const page = await client.fetchPage(uid, 0);
+        const total = page.total ?? null;
+        const estimate = estimateRequests(total ?? 0);
+        if (options.json) {
+          ctx.stdout.write(
+            `${JSON.stringify({ uid, visible: true, total, estimated_requests: estimate.served, requests_for_total: estimate.all, page_size: PAGE_SIZE, exit_code: EXIT.ok })}\n`,
+          );
+          return;
+        }
+        ctx.stdout.write(
+          [
+            `user ${uid}: the follower list is visible`,
+            `followers (the profile's count): ${total === null ? 'not reported' : formatCount(total)}`,
+            `a full export: about ${formatCount(estimate.served)} requests (${PAGE_SIZE} followers each); TikTok serves only the newest ~${formatCount(SERVED_AT_MOST)} followers of an account${
+              total !== null && total > SERVED_AT_MOST ? `, not all ${formatCount(total)} (that would be ${formatCount(estimate.all)} requests)` : ''
+            }`,
+          ].join('\n') + '\n',
+        );
+      } catch (error) {
+        if (options.json && error instanceof TkfError) {
+          const visible = error.exitCode === EXIT.hidden || error.exitCode === EXIT.missingUser ? false : null;
+          ctx.stdout.write(`${JSON.stringify({ uid, visible, total: null, estimated_requests: 0, exit_code: error.exitCode, error: error.message })}\n`);
+        }
+        throw error;
+      } finally {
+        client.close();
+        await access.simulator?.close();
+      }
+    });
+}
