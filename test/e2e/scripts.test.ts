@@ -217,3 +217,17 @@ describe('machine-readable results and configuration', () => {
     expect(result.stdout.trim()).toBe(version);
   });
 });
+
+describe('packaging', () => {
+  it('npm pack holds only what runs: compiled code, bin, README, licence, the sample fixture', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+    const files: string[] = JSON.parse(output)[0].files.map((f: { path: string }) => f.path);
+    for (const file of files) {
+      expect(file).toMatch(/^(dist\/.*\.js|bin\/tkf\.js|README\.md|LICENSE|package\.json|fixtures\/sample-response\.json)$/);
+    }
+    expect(files).toContain('bin/tkf.js');
+    expect(files).toContain('dist/cli/main.js');
+    expect(files).toContain('LICENSE');
+  });
+});
