@@ -63,6 +63,8 @@ export interface ExportResult {
   resumedRows: number;
   /** --update: the followers put on top of the file. */
   added?: number;
+  /** --resume found the export already complete: nothing was requested or written. */
+  alreadyComplete?: boolean;
 }
 
 export interface ExportDeps {
@@ -155,7 +157,21 @@ async function exportToFile(
     }
     const resumeFrom = target.resume ? saved : undefined;
     if (target.resume && !saved && (await exists(paths.out))) {
-      throw new OutputError(`${paths.out} is complete: there is nothing to resume (use --force to export again)`);
+      // Resuming what already finished is not an error (cron may run twice): say so, exit 0.
+      const manifest = await readCheckpoint(paths.manifest);
+      if (!manifest || describeMismatch(manifest.options, options)) {
+        throw new OutputError(`${paths.out} exists and is not an interrupted export of these options: nothing to resume (use --force to export again)`);
+      }
+      return {
+        rows: manifest.rows,
+        requests: 0,
+        duplicates: manifest.duplicates,
+        total: manifest.total ?? undefined,
+        end: (manifest.end as EndReason | null) ?? 'complete',
+        file: paths.out,
+        resumedRows: manifest.rows,
+        alreadyComplete: true,
+      };
     }
     if (resumeFrom) {
       const mismatch = describeMismatch(resumeFrom.options, options);

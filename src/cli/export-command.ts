@@ -204,7 +204,11 @@ async function exportMany(
   if (options.json) {
     ctx.stdout.write(`${JSON.stringify({ complete: exitCode === EXIT.ok, exit_code: exitCode, users: ordered.map(publicOutcome) })}\n`);
   }
-  if (exitCode !== EXIT.ok) throw new BatchError(exitCode, interrupted ? `interrupted; resume with --resume` : `${failed.length} of ${uids.length} users failed`);
+  if (exitCode !== EXIT.ok) {
+    // The lines above said it all, unless --quiet kept them back.
+    const message = interrupted ? 'interrupted; run the same command with --resume to go on' : `${failed.length} of ${uids.length} users failed`;
+    throw new BatchError(exitCode, options.quiet || interrupted ? message : '');
+  }
 }
 
 /** Ends a batch with its exit code; the per-user lines have said what went wrong. */

@@ -130,6 +130,9 @@ export function summarize(outcome: UserOutcome, limit: number | undefined): stri
   const duplicates = outcome.result?.duplicates ?? 0;
   const dupes = duplicates ? `, ${formatCount(duplicates)} repeats skipped` : '';
   const total = outcome.total ?? undefined;
+  if (outcome.result?.alreadyComplete) {
+    return `${outcome.file} is already complete (${rows} followers): nothing to resume`;
+  }
   if (outcome.added !== undefined) {
     return `added ${formatCount(outcome.added)} new followers on top of ${formatCount(outcome.rows - outcome.added)} (${cost})`;
   }

@@ -70,7 +70,7 @@ function report(error: unknown, ctx: CliContext, say: (text: string) => void, ve
     return error.exitCode;
   }
   if (error instanceof TkfError) {
-    say(`tkf: ${error.message}`);
+    if (error.message) say(`tkf: ${error.message}`);
     if (error.exitCode === EXIT.stopped && ctx.resumeHint) say(`tkf: resume with: ${ctx.resumeHint}`);
     if (verbose && error.stack) say(error.stack);
     return error.exitCode;

@@ -185,7 +185,8 @@ export async function createBatchProgress(options: ProgressOptions): Promise<Bat
       hideCursor: true,
       barsize: 20,
       fps: 8,
-      clearOnComplete: false,
+      // The per-user summary lines follow; stale bars would only repeat them.
+      clearOnComplete: true,
     },
     cliProgress.Presets.shades_classic,
   );

@@ -196,6 +196,12 @@ describe('budgets, limits and resume', () => {
       expect(code).toBe(0);
       expect(await readFile(out, 'utf8')).toBe(expected(UID, list, 400));
       expect(await readdir(dir)).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
+      // cron may run once more: resuming a finished export is not an error, and costs nothing.
+      const before = sim.stats.requests;
+      const again = await runTkf(['export', '--uid', UID, '--out', out, '--resume', '--max-requests', '7'], { env: env() });
+      expect(again.code).toBe(0);
+      expect(again.stderr).toMatch(/is already complete \(400 followers\): nothing to resume/);
+      expect(sim.stats.requests).toBe(before);
     });
   });
 

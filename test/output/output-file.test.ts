@@ -14,13 +14,14 @@ afterEach(async () => {
 });
 
 describe('outputPaths', () => {
-  test('names the part, checkpoint, uids and lock files beside the output', () => {
+  test('names the part, checkpoint, uids, lock and manifest files beside the output', () => {
     expect(outputPaths('/x/f.csv')).toEqual({
       out: '/x/f.csv',
       part: '/x/f.csv.part',
       checkpoint: '/x/f.csv.part.json',
       uids: '/x/f.csv.part.uids',
       lock: '/x/f.csv.lock',
+      manifest: '/x/f.csv.tkf.json',
     });
   });
 });
