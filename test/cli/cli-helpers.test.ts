@@ -1,0 +1,103 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { configPath, loadConfig } from '../../src/cli/config-file.js';
+import { chooseFormat, fillTemplate, parseUidList } from '../../src/cli/export-command.js';
+import { estimateRequests } from '../../src/cli/info-command.js';
+import { resumeCommand } from '../../src/cli/resume-command.js';
+import { UsageError } from '../../src/errors.js';
+
+describe('parseUidList', () => {
+  it('keeps uids as text, skips blanks and comments, drops repeats', () => {
+    expect(parseUidList('# list\n6754915036232582149\n\n  9223372036854775807  # big\r\n6754915036232582149\n', 'f')).toEqual([
+      '6754915036232582149',
+      '9223372036854775807',
+    ]);
+  });
+  it('names the line of a bad uid', () => {
+    expect(() => parseUidList('1\n@someone\n', 'accounts.txt')).toThrow(/accounts\.txt line 2: a uid must be the numeric user_id/);
+  });
+  it('refuses a file without uids', () => {
+    expect(() => parseUidList('# nothing\n\n', 'f')).toThrow(UsageError);
+  });
+});
+
+describe('fillTemplate and chooseFormat', () => {
+  it('fills {uid} and {date} everywhere', () => {
+    expect(fillTemplate('out/{date}/{uid}-{uid}.csv', '12', '2026-11-29')).toBe('out/2026-11-29/12-12.csv');
+  });
+  it('takes the format from the extension, --format, or jsonl for stdout', () => {
+    expect(chooseFormat(undefined, 'a/{uid}.CSV').name).toBe('csv');
+    expect(chooseFormat(undefined, 'x.ndjson').name).toBe('jsonl');
+    expect(chooseFormat(undefined, '-').name).toBe('jsonl');
+    expect(chooseFormat('csv', '-').name).toBe('csv');
+    expect(() => chooseFormat(undefined, 'x.xlsx')).toThrow(/cannot tell the format/);
+  });
+});
+
+describe('estimateRequests', () => {
+  it('counts pages of 20, and the extra -1 answer of a capped list', () => {
+    expect(estimateRequests(0)).toEqual({ all: 1, served: 1 });
+    expect(estimateRequests(130)).toEqual({ all: 7, served: 7 });
+    expect(estimateRequests(8_229_668)).toEqual({ all: 411_484, served: 251 });
+  });
+});
+
+describe('resumeCommand', () => {
+  it('adds --resume, drops --force, and never repeats the token', () => {
+    const argv = ['node', 'tkf.js', 'export', '--uid', '1', '--token', 's3cret', '--out', 'my file.csv', '--force'];
+    const command = resumeCommand(argv);
+    expect(command).toBe(`tkf export --uid 1 --token "$TKF_TOKEN" --out 'my file.csv' --resume`);
+    expect(resumeCommand(['n', 't', 'export', '--token=s3cret'])).not.toContain('s3cret');
+  });
+});
+
+describe('config file', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tkf-config-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lives under XDG_CONFIG_HOME, else ~/.config, else nowhere (cron without HOME)', () => {
+    expect(configPath({ XDG_CONFIG_HOME: '/x', HOME: '/h' })).toBe('/x/tkf/config.json');
+    expect(configPath({ HOME: '/h' })).toBe('/h/.config/tkf/config.json');
+    expect(configPath({})).toBeUndefined();
+  });
+
+  it('maps keys to options, expands ~, and warns when others can read it', async () => {
+    await mkdir(join(dir, 'tkf'));
+    const file = join(dir, 'tkf', 'config.json');
+    await writeFile(file, JSON.stringify({ base_url: 'http://h', token_file: '~/t', bom: true, retries: 3 }));
+    await chmod(file, 0o644);
+    const warnings: string[] = [];
+    const config = await loadConfig({ XDG_CONFIG_HOME: dir, HOME: '/home/me' }, (w) => warnings.push(w));
+    expect(config.values).toEqual({ baseUrl: 'http://h', tokenFile: '/home/me/t', bom: true, retries: 3 });
+    expect(warnings).toHaveLength(1);
+    await chmod(file, 0o600);
+    warnings.length = 0;
+    await loadConfig({ XDG_CONFIG_HOME: dir }, (w) => warnings.push(w));
+    expect(warnings).toEqual([]);
+  });
+
+  it('rejects unknown keys, wrong types and broken JSON with the path', async () => {
+    await mkdir(join(dir, 'tkf'));
+    const file = join(dir, 'tkf', 'config.json');
+    for (const [text, message] of [
+      ['{"colour":1}', /unknown key "colour"/],
+      ['{"retries":"5"}', /"retries" must be a number/],
+      ['{oops', /not valid JSON/],
+      ['[1]', /must hold a JSON object/],
+    ] as const) {
+      await writeFile(file, text, { mode: 0o600 });
+      await expect(loadConfig({ XDG_CONFIG_HOME: dir }, () => {})).rejects.toThrow(message);
+    }
+  });
+
+  it('is optional', async () => {
+    expect((await loadConfig({ XDG_CONFIG_HOME: dir }, () => {})).values).toEqual({});
+  });
+});
