@@ -12,7 +12,7 @@ import { formatForPath, getFormat, type FormatDefinition } from '../writers/inde
 import { openAccess, validateUid } from './api-access.js';
 import { loadConfig } from './config-file.js';
 import type { CliContext } from './context.js';
-import { exportHelp, exportOptions, type ExportOptions } from './export-options.js';
+import { SWITCHES, exportHelp, exportOptions, type ExportOptions } from './export-options.js';
 import { exportUser, summarize, type RunSettings, type UserOutcome } from './export-user.js';
 import { createBatchProgress, createProgress, formatCount } from './progress.js';
 import { resumeCommand } from './resume-command.js';
@@ -70,6 +70,7 @@ export function exportCommand(ctx: CliContext): Command {
   command.action(async (options: ExportOptions) => {
     const config = await loadConfig(ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
     applyConfig(command, options, config.values);
+    for (const key of SWITCHES) options[key] = Boolean(options[key]);
     if (!options.out) throw new UsageError('--out is required: a file (followers.csv, followers.jsonl), a template, or - for stdout');
     if (options.uid !== undefined && options.uidsFile !== undefined) throw new UsageError('give --uid or --uids-file, not both');
     const out = options.out;

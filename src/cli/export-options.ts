@@ -45,6 +45,9 @@ export interface ExportOptions {
   demo: boolean;
 }
 
+/** Flags without a value: absent means false (no "(default: false)" noise in --help). */
+export const SWITCHES = ['bom', 'force', 'resume', 'update', 'json', 'quiet', 'verbose', 'demo'] as const;
+
 export function exportOptions(): Option[] {
   return [
     new Option('--uid <user_id>', "the user's numeric user_id (1 to 20 digits; not the @handle)"),
@@ -55,22 +58,22 @@ export function exportOptions(): Option[] {
     new Option('--base-url <url>', `the API host, e.g. http://api.example.com (env: ${ENV.baseUrl})`),
     new Option('--token-file <path|->', `read the API token from a file, or - for stdin (or set ${ENV.token})`),
     new Option('--token <token>', 'the API token; visible to other users in the process list, prefer ' + `${ENV.token} or --token-file`),
-    new Option('--bom', 'CSV: start with a UTF-8 byte order mark, so Excel shows Chinese text').default(false),
+    new Option('--bom', 'CSV: start with a UTF-8 byte order mark, so Excel shows Chinese text'),
     new Option('--no-formula-guard', "CSV: don't neutralise cells starting with = + - @ (spreadsheet formulas)"),
-    new Option('--force', 'replace --out if it exists (only once the new export is complete)').default(false),
-    new Option('--resume', 'continue an interrupted export of --out from its checkpoint').default(false),
-    new Option('--update', 'add only the followers newer than those in --out (does not notice who left; see tkf diff)').default(false),
+    new Option('--force', 'replace --out if it exists (only once the new export is complete)'),
+    new Option('--resume', 'continue an interrupted export of --out from its checkpoint'),
+    new Option('--update', 'add only the followers newer than those in --out (does not notice who left; see tkf diff)'),
     new Option('--concurrency <n>', 'with --uids-file: users exported at once').default(4).argParser(wholeNumber('--concurrency', 1)),
-    new Option('--json', 'print one JSON object with the outcome on stdout when done').default(false),
+    new Option('--json', 'print one JSON object with the outcome on stdout when done'),
     new Option('--retries <n>', 'retries of a failed request (network, timeout, 429, 5xx, broken body)').default(5).argParser(wholeNumber('--retries', 0)),
     new Option('--timeout <seconds>', 'per-request timeout').default(30).argParser(wholeNumber('--timeout', 1)),
     new Option('--backoff <ms>', 'longest wait before the first retry; doubles each retry (random within)').default(1000).argParser(wholeNumber('--backoff', 0)),
     new Option('--max-requests <n>', 'send at most n API requests, then stop with a checkpoint (exit 8)').argParser(wholeNumber('--max-requests', 1)),
     new Option('--limit <n>', 'stop after n followers (a complete file of n rows)').argParser(wholeNumber('--limit', 1)),
     new Option('--delay <ms>', 'wait at least this long between requests').default(0).argParser(wholeNumber('--delay', 0)),
-    new Option('-q, --quiet', 'print errors only').default(false),
-    new Option('-v, --verbose', 'print each request and stack traces of errors (never the token)').default(false),
-    new Option('--demo', 'export from the built-in simulator: no token, no network').default(false),
+    new Option('-q, --quiet', 'print errors only'),
+    new Option('-v, --verbose', 'print each request and stack traces of errors (never the token)'),
+    new Option('--demo', 'export from the built-in simulator: no token, no network'),
   ];
 }
 

@@ -15,12 +15,12 @@ const SERVED_AT_MOST = 5000;
 
 interface InfoOptions {
   uid?: string;
-  json: boolean;
+  json?: boolean;
   baseUrl?: string;
   tokenFile?: string;
   token?: string;
   timeout: number;
-  demo: boolean;
+  demo?: boolean;
 }
 
 export function estimateRequests(total: number): { all: number; served: number } {
@@ -33,12 +33,12 @@ export function infoCommand(ctx: CliContext): Command {
   return new Command('info')
     .description("one request: is the user's follower list visible, how many followers, what an export costs")
     .addOption(new Option('--uid <user_id>', "the user's numeric user_id"))
-    .addOption(new Option('--json', 'print one JSON object on stdout').default(false))
+    .addOption(new Option('--json', 'print one JSON object on stdout'))
     .addOption(new Option('--base-url <url>', `the API host (env: ${ENV.baseUrl})`))
     .addOption(new Option('--token-file <path|->', `read the API token from a file or stdin (or set ${ENV.token})`))
     .addOption(new Option('--token <token>', 'the API token (visible to other users in the process list)'))
     .addOption(new Option('--timeout <seconds>', 'request timeout').default(30).argParser(Number))
-    .addOption(new Option('--demo', 'ask the built-in simulator').default(false))
+    .addOption(new Option('--demo', 'ask the built-in simulator'))
     .addHelpText(
       'after',
       `
