@@ -9,7 +9,7 @@
  *
  * Owner-only (0600), and it holds no token: only what the resumed run must match and continue.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { OutputError, UsageError } from '../errors.js';
 import { describeFsError } from './fs-errors.js';
 
@@ -48,6 +48,7 @@ export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Pro
     await writeFile(temporary, `${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
     await rename(temporary, path);
   } catch (error) {
+    await rm(temporary, { force: true }).catch(() => {});
     throw new OutputError(`cannot write the checkpoint ${path}: ${describeFsError(error)}`);
   }
 }

@@ -349,3 +349,40 @@ describe('safety of what is written', () => {
     }
   });
 });
+
+describe('a full disk', () => {
+  // A 200 KB tmpfs: root can mount one on Linux (CI runs as root); elsewhere this is skipped.
+  const mountPoint = '/tmp/tkf-e2e-tiny';
+  let mounted = false;
+  beforeAll(async () => {
+    const { execFileSync } = await import('node:child_process');
+    try {
+      execFileSync('mkdir', ['-p', mountPoint]);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=200k', 'tmpfs', mountPoint], { stdio: 'ignore' });
+      mounted = true;
+    } catch {
+      mounted = false;
+    }
+  });
+  afterAll(async () => {
+    if (!mounted) return;
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('umount', [mountPoint]);
+  });
+
+  it('is exit 7 with the path and the reason, and --resume finishes once there is room', async (context) => {
+    if (!mounted) context.skip();
+    const out = join(mountPoint, 'f.csv');
+    const full = await runTkf(['export', '--uid', SLOW_UID, '--out', out], { env: env() });
+    expect(full.code).toBe(7);
+    expect(full.stderr).toMatch(/no space left on the device \(ENOSPC\)/);
+    expect(full.stderr).toContain(mountPoint);
+    expect(existsSync(out)).toBe(false);
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('mount', ['-o', 'remount,size=2m', mountPoint]);
+    const resumed = await runTkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env() });
+    expect(resumed.code).toBe(0);
+    expect(parseCsv(await readFile(out), { columns: true })).toHaveLength(1200);
+    expect((await readdir(mountPoint)).sort()).toEqual(['f.csv', 'f.csv.tkf.json']);
+  });
+});
