@@ -9,7 +9,7 @@
  * to what it claims.
  */
 import type { Writable } from 'node:stream';
-import { readFile, type FileHandle } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { FollowersClient } from './api/client.js';
 import { OutputError, PipeClosedError, UsageError } from './errors.js';
 import { describeMismatch, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointOptions } from './output/checkpoint.js';
@@ -18,7 +18,6 @@ import {
   checkDirectory,
   cutTo,
   exists,
-  openAppend,
   openStream,
   outputPaths,
   publish,
@@ -27,7 +26,8 @@ import {
 import { describeFsError } from './output/fs-errors.js';
 import { pages, type EndReason, type Page, type StuckNotice } from './pager.js';
 import { SeenWindow } from './seen-window.js';
-import { RecordWriter, type EncoderOptions, type FormatDefinition } from './writers/index.js';
+import { ByteSink, RecordWriter, type EncoderOptions, type FormatDefinition } from './writers/index.js';
+import { Checkpointer } from './output/checkpointer.js';
 
 export type OutputTarget =
   | { kind: 'stream'; stream: Writable }
@@ -143,11 +143,15 @@ async function exportToFile(
     throw new OutputError(`${paths.out} already exists; use --force to replace it when the new export completes`);
   }
   const lock = await acquireLock(paths.lock, deps.owner, deps.isRunning, paths.out);
-  let uidsFile: FileHandle | undefined;
+  let uids: ByteSink | undefined;
   let writer: RecordWriter | undefined;
   let stream: Awaited<ReturnType<typeof openStream>> | undefined;
-  let savedRows = 0;
+  let uidsStream: Awaited<ReturnType<typeof openStream>> | undefined;
+  const checkpointer = new Checkpointer(paths.checkpoint);
   let createdPartFiles = false;
+  // Between pages (not halfway through writing one), the state may be checkpointed.
+  let atPageBoundary = false;
+  let saveNow: (() => void) | undefined;
   try {
     const saved = await readCheckpoint(paths.checkpoint);
     if (saved && !target.resume && !target.force) {
@@ -187,7 +191,9 @@ async function exportToFile(
       for (const uid of await readUids(paths.uids, uidsBytes)) seen.add(uid);
     }
     createdPartFiles = !resumeFrom;
-    uidsFile = await openAppend(paths.uids, resumeFrom ? uidsBytes : undefined);
+    if (resumeFrom) await cutTo(paths.uids, uidsBytes);
+    uidsStream = await openStream(paths.uids, resumeFrom ? uidsBytes : undefined, 0o600);
+    uids = new ByteSink(uidsStream);
     stream = await openStream(paths.part, resumeFrom ? resumeFrom.bytes : undefined);
     writer = new RecordWriter(stream, plan.format.createEncoder(plan.encoder), { writeHeader: !resumeFrom });
     const base = {
@@ -196,12 +202,13 @@ async function exportToFile(
       requests: resumeFrom?.requests ?? 0,
       duplicates: resumeFrom?.duplicates ?? 0,
     };
-    savedRows = base.rows;
+    checkpointer.savedRows = base.rows;
     let total = resumeFrom?.total ?? undefined;
     let duplicates = base.duplicates;
     let cursor: number | null = resumeFrom ? resumeFrom.cursor : 0;
     let end: EndReason = (resumeFrom?.end as EndReason | null) ?? 'complete';
     const writerRef = writer;
+    const uidsRef = uids;
     const checkpoint = (): Checkpoint => ({
       version: 1,
       tool: 'tkf',
@@ -210,33 +217,46 @@ async function exportToFile(
       end: cursor === null ? end : null,
       rows: base.rows + writerRef.rows,
       bytes: base.bytes + writerRef.bytes,
-      uidsBytes,
+      uidsBytes: uidsBytes + uidsRef.bytes,
       requests: base.requests + deps.client.requests,
       duplicates,
       total: total ?? null,
       updated: new Date().toISOString(),
     });
-    const save = async () => {
-      await writerRef.flush();
-      await writeCheckpoint(paths.checkpoint, checkpoint());
-      savedRows = base.rows + writerRef.rows;
+    // After each page, when no checkpoint is being written: the page's uids go to the uids file
+    // (gathered until then: one write instead of one a page), and the state is handed to the
+    // checkpointer, which writes it once the rows and uids it counts are on disk.
+    let pendingUids: string[] = [];
+    const save = (force = false) => {
+      if (!force && !checkpointer.idle) return;
+      if (pendingUids.length) {
+        void uidsRef.writeBytes(Buffer.from(`${pendingUids.join('\n')}\n`, 'latin1'));
+        pendingUids = [];
+      }
+      checkpointer.mark(checkpoint(), Promise.all([writerRef.flush(), uidsRef.flush()]));
     };
-    if (!resumeFrom) await save();
+    saveNow = () => save(true);
+    if (!resumeFrom) {
+      save();
+      await checkpointer.drain();
+    }
+    atPageBoundary = true;
 
     const remaining = plan.limit === undefined ? undefined : Math.max(0, plan.limit - base.rows);
     if (cursor !== null && remaining !== 0) {
       for await (const page of walk(plan, deps, cursor, seen, remaining)) {
-        for (const follower of page.followers) await writer.write(follower);
-        if (page.followers.length) {
-          const line = Buffer.from(`${page.followers.map((f) => f.uid).join('\n')}\n`);
-          await uidsFile.write(line, 0, line.length, uidsBytes);
-          uidsBytes += line.length;
+        atPageBoundary = false;
+        for (const follower of page.followers) {
+          const wait = writer.write(follower);
+          if (wait) await wait;
         }
+        for (const follower of page.followers) pendingUids.push(follower.uid);
         duplicates += page.duplicates;
         total = page.total ?? total;
         cursor = page.next;
         if (page.end) end = page.end;
-        await save();
+        atPageBoundary = true;
+        save();
         deps.onPage?.({
           rows: base.rows + writer.rows,
           requests: base.requests + deps.client.requests,
@@ -250,7 +270,9 @@ async function exportToFile(
       end = 'limit';
     }
     cursor = null;
-    await writer.close();
+    save(true);
+    await checkpointer.drain();
+    await Promise.all([writer.close(), uids.close()]);
     await publish(paths, target.force);
     // The last checkpoint stays as the export's manifest (whose, which format, how long).
     await writeCheckpoint(paths.manifest, checkpoint());
@@ -265,12 +287,20 @@ async function exportToFile(
       resumedRows: base.rows,
     };
   } catch (error) {
+    // Interrupted, out of budget, or the API gave up: the pages written so far are good, so
+    // the newest state is checkpointed before the files close (never halfway through a page).
+    try {
+      if (atPageBoundary) saveNow?.();
+    } catch {
+      // the checkpoint on disk stays the last good one
+    }
+    await checkpointer.drain().catch(() => {});
     stream?.destroy();
+    uidsStream?.destroy();
     // Nothing worth resuming (a hidden or missing user, a refused token...): leave no litter.
-    if (createdPartFiles && savedRows === 0) await removeAll(paths.part, paths.checkpoint, paths.uids).catch(() => {});
+    if (createdPartFiles && checkpointer.savedRows === 0) await removeAll(paths.part, paths.checkpoint, paths.uids).catch(() => {});
     throw toOutputError(error, paths.part);
   } finally {
-    await uidsFile?.close().catch(() => {});
     await lock.release().catch(() => {});
   }
 }

@@ -52,4 +52,4 @@ export function formatForPath(path: string): FormatDefinition | undefined {
   return Object.values(FORMATS).find((format) => format.extensions.some((ext) => lower.endsWith(ext)));
 }
 
-export { RecordWriter, type Encoder } from './record-writer.js';
+export { ByteSink, RecordWriter, type Encoder } from './record-writer.js';

@@ -1,7 +1,8 @@
 /**
- * The part every format shares: putting encoded records into a Writable, one at a time, waiting
- * for 'drain' when the destination asks (backpressure), counting rows and bytes for checkpoints.
- * A format only says how one follower becomes bytes (an Encoder, see index.ts).
+ * The part every format shares: putting bytes into a Writable, waiting for 'drain' when the
+ * destination asks (backpressure), counting bytes for checkpoints, and knowing when what was
+ * written has reached the OS (flush). RecordWriter adds records: a format only says how one
+ * follower becomes bytes (an Encoder, see index.ts).
  */
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -14,55 +15,38 @@ export interface Encoder {
   encode(follower: RawFollower): Buffer;
 }
 
-const EMPTY = Buffer.alloc(0);
-
-export class RecordWriter {
-  /** Rows and bytes handed to the destination (bytes include the header). */
-  rows = 0;
+export class ByteSink {
+  /** Bytes handed to the destination. */
   bytes = 0;
   private failure: Error | undefined;
+  // Writes handed over, writes the destination has finished, and flushes waiting for a count.
+  private written = 0;
+  private finishedWrites = 0;
+  private waiters: Array<{ count: number; resolve: () => void; reject: (error: Error) => void }> = [];
+  private readonly onWritten = (error?: Error | null) => {
+    if (error) {
+      this.failure ??= error;
+      for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+      return;
+    }
+    this.finishedWrites++;
+    while (this.waiters.length && this.waiters[0]!.count <= this.finishedWrites) this.waiters.shift()!.resolve();
+  };
 
-  constructor(
-    private readonly destination: Writable,
-    private readonly encoder: Encoder,
-    options: { writeHeader: boolean },
-  ) {
+  constructor(protected readonly destination: Writable) {
     destination.on('error', (error: Error) => {
       this.failure ??= error;
-    });
-    if (options.writeHeader) {
-      const header = encoder.header();
-      if (header) this.push(header);
-    }
-  }
-
-  /** Writes one follower; returns a promise only when the caller must wait for 'drain'. */
-  write(follower: RawFollower): Promise<void> | undefined {
-    this.rows++;
-    return this.push(this.encoder.encode(follower));
-  }
-
-  /** Resolves once everything written so far has been handed to the OS (for checkpoints). */
-  flush(): Promise<void> {
-    this.throwIfFailed();
-    return new Promise((resolve, reject) => {
-      // Write callbacks run in order, so the empty write's runs after every earlier one.
-      this.destination.write(EMPTY, (error) => (error ? reject(error) : resolve()));
+      for (const waiter of this.waiters.splice(0)) waiter.reject(error);
     });
   }
 
-  /** Ends the destination and resolves once it has finished (the file is fully written). */
-  async close(): Promise<void> {
-    this.throwIfFailed();
-    this.destination.end();
-    await finished(this.destination);
-  }
-
-  private push(bytes: Buffer): Promise<void> | undefined {
+  /** Writes bytes; returns a promise only when the caller must wait for 'drain'. */
+  writeBytes(bytes: Buffer): Promise<void> | undefined {
     this.throwIfFailed();
     this.bytes += bytes.length;
-    if (this.destination.write(bytes)) return undefined;
-    return new Promise((resolve, reject) => {
+    this.written++;
+    if (this.destination.write(bytes, this.onWritten)) return undefined;
+    const drained = new Promise<void>((resolve, reject) => {
       const onDrain = () => {
         this.destination.off('error', onError);
         resolve();
@@ -74,9 +58,53 @@ export class RecordWriter {
       this.destination.once('drain', onDrain);
       this.destination.once('error', onError);
     });
+    // A caller may not wait (a header, the uids log): the failure still surfaces through the
+    // next write or flush, so it must not also crash the process as an unhandled rejection.
+    drained.catch(() => {});
+    return drained;
+  }
+
+  /**
+   * Resolves once everything written so far has been handed to the OS (for checkpoints). It
+   * counts write callbacks rather than sending an empty write: that would cost a system call.
+   */
+  flush(): Promise<void> {
+    this.throwIfFailed();
+    if (this.finishedWrites >= this.written) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ count: this.written, resolve, reject }));
+  }
+
+  /** Ends the destination and resolves once it has finished (the file is fully written). */
+  async close(): Promise<void> {
+    this.throwIfFailed();
+    this.destination.end();
+    await finished(this.destination);
   }
 
   private throwIfFailed(): void {
     if (this.failure) throw this.failure;
+  }
+}
+
+export class RecordWriter extends ByteSink {
+  /** Rows handed to the destination. */
+  rows = 0;
+
+  constructor(
+    destination: Writable,
+    private readonly encoder: Encoder,
+    options: { writeHeader: boolean },
+  ) {
+    super(destination);
+    if (options.writeHeader) {
+      const header = encoder.header();
+      if (header) void this.writeBytes(header);
+    }
+  }
+
+  /** Writes one follower; returns a promise only when the caller must wait for 'drain'. */
+  write(follower: RawFollower): Promise<void> | undefined {
+    this.rows++;
+    return this.writeBytes(this.encoder.encode(follower));
   }
 }

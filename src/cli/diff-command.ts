@@ -1,0 +1,147 @@
+/**
+ * `tkf diff <old> <new>`: who followed and who left between two exports of one account. Rows go
+ * to stdout (CSV unless --format) or to --out <file> through `<file>.part` and a rename; the
+ * summary line goes to stderr, --json's counts to stdout.
+ */
+import { Command, Option } from 'commander';
+import { OutputError, PipeClosedError, TkfError, UsageError } from '../errors.js';
+import { createChangeEncoder, type ChangeEncoder } from '../diff/change-encoder.js';
+import { diffExports, type DiffCounts } from '../diff/diff-exports.js';
+import { openExport, type ExportFormat, type ExportSource } from '../diff/export-source.js';
+import { describeFsError } from '../output/fs-errors.js';
+import { checkDirectory, exists, openStream, outputPaths, publish, removeAll } from '../output/output-file.js';
+import { ByteSink, formatForPath } from '../writers/index.js';
+import type { CliContext } from './context.js';
+import { formatCount } from './progress.js';
+
+/** The formats a diff writes (a change column needs a format that knows how to add one). */
+const DIFF_FORMATS: readonly ExportFormat[] = ['csv', 'jsonl'];
+
+interface DiffCommandOptions {
+  out?: string;
+  format?: ExportFormat;
+  json?: boolean;
+  force?: boolean;
+  bom?: boolean;
+  formulaGuard: boolean;
+  quiet?: boolean;
+}
+
+const HELP = `
+Rows: each follower who is new in <new> or gone from it, with a leading change column
+(added or removed) and the follower's columns: a CSV input's own columns, or the default export
+columns for JSONL inputs; as JSONL, {"change":"added", ...the follower as exported}.
+Inputs are matched by uid; each may be CSV or JSONL (by extension), in any mix.
+
+Examples:
+  $ tkf export --uid 6754915036232582149 --out followers-2026-11-28.csv
+  $ tkf diff followers-2026-11-27.csv followers-2026-11-28.csv
+  +12 new, -3 gone (1,240 -> 1,249)                    (the rows go to stdout)
+  $ tkf diff followers-2026-11-27.csv followers-2026-11-28.csv --out changes.csv
+  $ tkf diff old.jsonl new.jsonl --format jsonl | jq -r 'select(.change == "removed") | .unique_id'
+  $ tkf diff old.csv new.csv --json | jq .added        (counts only: no rows without --out)
+
+Exit codes:
+    0  done
+    2  bad usage, or an input that is missing, unreadable or not a tkf export (file and line named)
+    7  the output cannot be written (or exists without --force)
+`;
+
+export function diffCommand(ctx: CliContext): Command {
+  return new Command('diff')
+    .description('compare two exports of one account: who followed since, who left')
+    .argument('<old>', 'the earlier export (.csv, .jsonl or .ndjson)')
+    .argument('<new>', 'the later export of the same account')
+    .addOption(new Option('--out <file|->', 'write the rows to a file (.csv, .jsonl, .ndjson), or - for stdout (the default)'))
+    .addOption(new Option('--format <format>', 'format of the rows (default: from the --out extension; csv for stdout)').choices(DIFF_FORMATS))
+    .addOption(new Option('--json', 'print the counts as one JSON object on stdout (rows then go only to --out <file>)'))
+    .addOption(new Option('--force', 'replace --out if it exists'))
+    .addOption(new Option('--bom', 'CSV: start with a UTF-8 byte order mark, so Excel shows Chinese text'))
+    .addOption(new Option('--no-formula-guard', "CSV: don't neutralise cells starting with = + - @ (spreadsheet formulas)"))
+    .addOption(new Option('-q, --quiet', 'print errors only (no summary line)'))
+    .addHelpText('after', HELP)
+    .action(async (oldPath: string, newPath: string, options: DiffCommandOptions) => {
+      const out = options.out ?? '-';
+      const toFile = out !== '-';
+      if (options.force && !toFile) throw new UsageError('--force needs --out <file>: there is nothing to replace on stdout');
+      const format = chooseFormat(options.format, out);
+      const older = await openExport(oldPath);
+      const newer = await openExport(newPath);
+      // --json owns stdout: rows go only to a file, and without one only the counts are made.
+      const rows = toFile || !options.json;
+      const encoder = rows ? createChangeEncoder([older, newer], { format, formulaGuard: options.formulaGuard, bom: Boolean(options.bom) }) : undefined;
+      let counts: DiffCounts;
+      if (!encoder) counts = await diffExports(older, newer, { signal: ctx.signal });
+      else if (toFile) counts = await diffToFile(older, newer, encoder, out, Boolean(options.force), ctx.signal);
+      else counts = await diffToStream(older, newer, encoder, ctx);
+      if (options.json) ctx.stdout.write(`${JSON.stringify({ ...counts, file: toFile ? out : null })}\n`);
+      if (!options.quiet) ctx.stderr.write(`${summary(counts)}\n`);
+    });
+}
+
+/** `+12 new, -3 gone (1,240 -> 1,249)`: the changes, then the distinct uids in <old> -> <new>. */
+export function summary(counts: DiffCounts): string {
+  return `+${formatCount(counts.added)} new, -${formatCount(counts.removed)} gone (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
+}
+
+function chooseFormat(format: ExportFormat | undefined, out: string): ExportFormat {
+  if (format) return format;
+  if (out === '-') return 'csv';
+  const byExtension = formatForPath(out)?.name;
+  if (byExtension === 'csv' || byExtension === 'jsonl') return byExtension;
+  throw new UsageError(`cannot tell the format from "${out}"; name it .csv, .jsonl or .ndjson, or add --format csv|jsonl`);
+}
+
+async function diffToStream(older: ExportSource, newer: ExportSource, encoder: ChangeEncoder, ctx: CliContext): Promise<DiffCounts> {
+  const sink = new ByteSink(ctx.stdout);
+  try {
+    const header = encoder.header();
+    if (header) await sink.writeBytes(header);
+    const counts = await diffExports(older, newer, {
+      onChange: (change, record, source) => sink.writeBytes(encoder.encode(change, record, source)),
+      signal: ctx.signal,
+    });
+    await sink.flush();
+    return counts;
+  } catch (error) {
+    // `tkf diff a.csv b.csv | head`: the reader left; not a failure.
+    if ((error as NodeJS.ErrnoException)?.code === 'EPIPE') throw new PipeClosedError('the reader closed the pipe');
+    throw error;
+  }
+}
+
+/** Rows into `<out>.part`, renamed to `<out>` once complete; never half a file at `<out>`. */
+async function diffToFile(
+  older: ExportSource,
+  newer: ExportSource,
+  encoder: ChangeEncoder,
+  out: string,
+  force: boolean,
+  signal: AbortSignal,
+): Promise<DiffCounts> {
+  const paths = outputPaths(out);
+  await checkDirectory(out);
+  if (!force && (await exists(out))) throw new OutputError(`${out} already exists; use --force to replace it`);
+  const stream = await openStream(paths.part, undefined);
+  const sink = new ByteSink(stream);
+  try {
+    const header = encoder.header();
+    if (header) await sink.writeBytes(header);
+    const counts = await diffExports(older, newer, {
+      onChange: (change, record, source) => sink.writeBytes(encoder.encode(change, record, source)),
+      signal,
+    });
+    await sink.close();
+    // <out> may be one of the inputs (with --force): every pass has read it by now.
+    await publish(paths, force);
+    return counts;
+  } catch (error) {
+    stream.destroy();
+    await removeAll(paths.part).catch(() => {});
+    // Inputs fail as TkfErrors (exit 2); a bare file-system error here is the output's (exit 7).
+    if (!(error instanceof TkfError) && typeof (error as NodeJS.ErrnoException)?.code === 'string') {
+      throw new OutputError(`cannot write ${paths.part}: ${describeFsError(error)}`);
+    }
+    throw error;
+  }
+}
