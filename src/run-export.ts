@@ -99,7 +99,7 @@ async function exportToStream(plan: ExportPlan, stream: Writable, deps: ExportDe
   let total: number | undefined;
   let end: EndReason = 'complete';
   try {
-    for await (const page of walk(plan, deps, 0, new SeenWindow(plan.seenCapacity), plan.limit)) {
+    for await (const page of walk(plan, deps, { seen: new SeenWindow(plan.seenCapacity), limit: plan.limit })) {
       for (const follower of page.followers) await writer.write(follower);
       duplicates += page.duplicates;
       total = page.total ?? total;
@@ -115,12 +115,15 @@ async function exportToStream(plan: ExportPlan, stream: Writable, deps: ExportDe
   return { rows: writer.rows, requests: deps.client.requests, duplicates, total, end, file: null, resumedRows: 0 };
 }
 
-function walk(plan: ExportPlan, deps: ExportDeps, startCursor: number, seen: SeenWindow, limit: number | undefined) {
+/** The pager for a plan: its uid through the client, its signal, its stuck-cursor policy. */
+export function walk(
+  plan: ExportPlan,
+  deps: ExportDeps,
+  from: { startCursor?: number; seen: SeenWindow; limit?: number; stopAt?: (uid: string) => boolean },
+) {
   return pages({
     fetchPage: (cursor, signal) => deps.client.fetchPage(plan.uid, cursor, signal),
-    startCursor,
-    seen,
-    limit,
+    ...from,
     signal: deps.signal,
     onStuck: deps.onStuck,
     stuckWaitMs: plan.stuckWaitMs,
@@ -244,7 +247,7 @@ async function exportToFile(
 
     const remaining = plan.limit === undefined ? undefined : Math.max(0, plan.limit - base.rows);
     if (cursor !== null && remaining !== 0) {
-      for await (const page of walk(plan, deps, cursor, seen, remaining)) {
+      for await (const page of walk(plan, deps, { startCursor: cursor, seen, limit: remaining })) {
         atPageBoundary = false;
         for (const follower of page.followers) {
           const wait = writer.write(follower);

@@ -18,8 +18,8 @@ import { readExportedUids } from './output/exported-uids.js';
 import { describeFsError } from './output/fs-errors.js';
 import { acquireLock } from './output/lock.js';
 import { openStream, outputPaths, publish, removeAll } from './output/output-file.js';
-import { pages, type EndReason } from './pager.js';
-import type { ExportDeps, ExportPlan, ExportResult } from './run-export.js';
+import type { EndReason } from './pager.js';
+import { walk, type ExportDeps, type ExportPlan, type ExportResult } from './run-export.js';
 import { SeenWindow } from './seen-window.js';
 import { RecordWriter } from './writers/index.js';
 
@@ -53,14 +53,7 @@ export async function updateFile(
     let total = manifest.total ?? undefined;
     let duplicates = 0;
     let end: EndReason = 'caught-up';
-    for await (const page of pages({
-      fetchPage: (cursor, signal) => deps.client.fetchPage(plan.uid, cursor, signal),
-      seen: new SeenWindow(plan.seenCapacity),
-      stopAt: (uid) => known.has(uid),
-      signal: deps.signal,
-      onStuck: deps.onStuck,
-      stuckWaitMs: plan.stuckWaitMs,
-    })) {
+    for await (const page of walk(plan, deps, { seen: new SeenWindow(plan.seenCapacity), stopAt: (uid) => known.has(uid) })) {
       for (const follower of page.followers) await writer.write(follower);
       duplicates += page.duplicates;
       total = page.total ?? total;
