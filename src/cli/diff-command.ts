@@ -28,18 +28,19 @@ interface DiffCommandOptions {
 }
 
 const HELP = `
-Rows: each follower who is new in <new> or gone from it, with a leading change column
-(added or removed) and the follower's columns: a CSV input's own columns, or the default export
-columns for JSONL inputs; as JSONL, {"change":"added", ...the follower as exported}.
-Inputs are matched by uid; each may be CSV or JSONL (by extension), in any mix.
+Each row is a follower who is new in <new> or gone from it, with a leading change column (added
+or removed), then the follower: a CSV input's own columns (the default export columns when both
+inputs are JSONL), or in JSONL {"change":"added", ...the follower as exported}. Followers are
+matched by uid; each input may be CSV or JSONL (by its extension), in any mix.
 
 Examples:
+  Keep one full export a day, then see who came and who left:
   $ tkf export --uid 6754915036232582149 --out followers-2026-11-28.csv
-  $ tkf diff followers-2026-11-27.csv followers-2026-11-28.csv
-  +12 new, -3 gone (1,240 -> 1,249)                    (the rows go to stdout)
-  $ tkf diff followers-2026-11-27.csv followers-2026-11-28.csv --out changes.csv
+  $ tkf diff followers-2026-11-27.csv followers-2026-11-28.csv > changes.csv
+  +12 new, -3 gone (1,240 -> 1,249)
+  $ tkf diff followers-2026-11-27.csv followers-2026-11-28.csv --out changes.jsonl
   $ tkf diff old.jsonl new.jsonl --format jsonl | jq -r 'select(.change == "removed") | .unique_id'
-  $ tkf diff old.csv new.csv --json | jq .added        (counts only: no rows without --out)
+  $ tkf diff old.csv new.csv --json            counts only, as JSON (rows only with --out <file>)
 
 Exit codes:
     0  done
@@ -80,7 +81,7 @@ export function diffCommand(ctx: CliContext): Command {
 }
 
 /** `+12 new, -3 gone (1,240 -> 1,249)`: the changes, then the distinct uids in <old> -> <new>. */
-export function summary(counts: DiffCounts): string {
+function summary(counts: DiffCounts): string {
   return `+${formatCount(counts.added)} new, -${formatCount(counts.removed)} gone (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
 }
 
@@ -92,15 +93,34 @@ function chooseFormat(format: ExportFormat | undefined, out: string): ExportForm
   throw new UsageError(`cannot tell the format from "${out}"; name it .csv, .jsonl or .ndjson, or add --format csv|jsonl`);
 }
 
+/**
+ * Runs the diff into a sink. The header goes out with the first row (or at the end when nothing
+ * changed), so an input refused while its uids are read leaves stdout empty.
+ */
+async function writeChanges(older: ExportSource, newer: ExportSource, encoder: ChangeEncoder, sink: ByteSink, signal: AbortSignal): Promise<DiffCounts> {
+  let opened = false;
+  const open = () => {
+    if (opened) return;
+    opened = true;
+    const header = encoder.header();
+    // A failed write is kept by the sink and thrown by the next write or flush.
+    if (header) sink.writeBytes(header)?.catch(() => {});
+  };
+  const counts = await diffExports(older, newer, {
+    onChange(change, record, source) {
+      open();
+      return sink.writeBytes(encoder.encode(change, record, source));
+    },
+    signal,
+  });
+  open();
+  return counts;
+}
+
 async function diffToStream(older: ExportSource, newer: ExportSource, encoder: ChangeEncoder, ctx: CliContext): Promise<DiffCounts> {
   const sink = new ByteSink(ctx.stdout);
   try {
-    const header = encoder.header();
-    if (header) await sink.writeBytes(header);
-    const counts = await diffExports(older, newer, {
-      onChange: (change, record, source) => sink.writeBytes(encoder.encode(change, record, source)),
-      signal: ctx.signal,
-    });
+    const counts = await writeChanges(older, newer, encoder, sink, ctx.signal);
     await sink.flush();
     return counts;
   } catch (error) {
@@ -125,12 +145,7 @@ async function diffToFile(
   const stream = await openStream(paths.part, undefined);
   const sink = new ByteSink(stream);
   try {
-    const header = encoder.header();
-    if (header) await sink.writeBytes(header);
-    const counts = await diffExports(older, newer, {
-      onChange: (change, record, source) => sink.writeBytes(encoder.encode(change, record, source)),
-      signal,
-    });
+    const counts = await writeChanges(older, newer, encoder, sink, signal);
     await sink.close();
     // <out> may be one of the inputs (with --force): every pass has read it by now.
     await publish(paths, force);

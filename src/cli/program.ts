@@ -29,6 +29,7 @@ Examples:
   $ tkf export --demo --out followers.csv      try it on the built-in simulator
   $ tkf export --uid 6754915036232582149 --out followers.csv
   $ tkf info --uid 6754915036232582149         visible? how many? what would it cost?
+  $ tkf diff old.csv new.csv                   who followed since, who left
   $ tkf simulate --port 8080                   serve a local stand-in of the API
   $ tkf export --help                          every option and the exit codes
 `,

@@ -1,0 +1,132 @@
+/**
+ * tkf diff end to end: the built binary on files in a temp dir, checking stdout, stderr, exit
+ * codes and the files left behind.
+ */
+import { spawn } from 'node:child_process';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { followerUid, renderFollower, type UserScenario } from '../../src/simulator/index.js';
+import { BIN, baseEnv, runTkf, withTempDir } from './run-tkf.js';
+
+const LIST = '6754915036232582149';
+const scenario: UserScenario = { size: 1300, bigRoomIds: 1 };
+
+/** Followers #from..#to-1 of the simulated list, as a tkf JSONL export (every room_id 19 digits). */
+function jsonl(from: number, to: number): string {
+  let text = '';
+  for (let i = from; i < to; i++) text += `${renderFollower(1, LIST, i, scenario)}\n`;
+  return text;
+}
+
+/** The same followers as a small CSV export: uid and nickname (quoted when needed). */
+function csv(from: number, to: number): string {
+  let text = 'uid,nickname\r\n';
+  for (let i = from; i < to; i++) text += `${followerUid(1, LIST, i)},"fan ${i}, ""#${i}"""\r\n`;
+  return text;
+}
+
+describe('tkf diff', () => {
+  it('writes CSV to stdout by default and the summary on stderr', async () => {
+    await withTempDir(async (dir) => {
+      // 1,240 followers yesterday; today 3 of them are gone and 12 are new: 1,249.
+      await writeFile(join(dir, 'followers-2026-11-27.csv'), csv(0, 1240));
+      await writeFile(join(dir, 'followers-2026-11-28.csv'), csv(3, 1252));
+      const result = await runTkf(['diff', 'followers-2026-11-27.csv', 'followers-2026-11-28.csv'], { cwd: dir });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe('+12 new, -3 gone (1,240 -> 1,249)\n');
+      const rows = parseCsv(result.stdout) as string[][];
+      expect(rows[0]).toEqual(['change', 'uid', 'nickname']);
+      expect(rows.slice(1).map((row) => [row[0], row[1]])).toEqual([
+        ...Array.from({ length: 12 }, (_, k) => ['added', followerUid(1, LIST, 1240 + k)]),
+        ...Array.from({ length: 3 }, (_, k) => ['removed', followerUid(1, LIST, k)]),
+      ]);
+      expect(rows[1]![2]).toBe('fan 1240, "#1240"');
+      expect(await readdir(dir)).toHaveLength(2);
+    });
+  });
+
+  it('--json prints the counts as one JSON object and no rows', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'old.jsonl'), jsonl(0, 40));
+      await writeFile(join(dir, 'new.csv'), csv(10, 45));
+      const result = await runTkf(['diff', 'old.jsonl', 'new.csv', '--json', '--quiet'], { cwd: dir });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe('');
+      expect(JSON.parse(result.stdout)).toEqual({ added: 5, removed: 10, old: 40, new: 35, unchanged: 30, file: null });
+    });
+  });
+
+  it('--out x.jsonl writes the rows there (19-digit numbers exact), --json says where', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'old.jsonl'), jsonl(0, 30));
+      await writeFile(join(dir, 'new.jsonl'), jsonl(2, 31));
+      const result = await runTkf(['diff', 'old.jsonl', 'new.jsonl', '--out', 'x.jsonl', '--json'], { cwd: dir });
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ added: 1, removed: 2, old: 30, new: 29, unchanged: 28, file: 'x.jsonl' });
+      expect(result.stderr).toBe('+1 new, -2 gone (30 -> 29)\n');
+      const lines = (await readFile(join(dir, 'x.jsonl'), 'utf8')).split('\n');
+      const follower = (i: number) => renderFollower(1, LIST, i, scenario);
+      expect(lines).toEqual([
+        `{"change":"added",${follower(30).slice(1)}`,
+        `{"change":"removed",${follower(0).slice(1)}`,
+        `{"change":"removed",${follower(1).slice(1)}`,
+        '',
+      ]);
+      expect(lines[0]).toMatch(/"room_id":\d{19}[,}]/);
+      expect((await readdir(dir)).sort()).toEqual(['new.jsonl', 'old.jsonl', 'x.jsonl']);
+    });
+  });
+
+  it('refuses to overwrite --out (exit 7) unless --force', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'old.csv'), csv(0, 5));
+      await writeFile(join(dir, 'new.csv'), csv(1, 6));
+      await writeFile(join(dir, 'changes.csv'), 'keep me\n');
+      const refused = await runTkf(['diff', 'old.csv', 'new.csv', '--out', 'changes.csv'], { cwd: dir });
+      expect(refused.code).toBe(7);
+      expect(refused.stderr).toMatch(/^tkf: changes\.csv already exists; use --force/);
+      expect(await readFile(join(dir, 'changes.csv'), 'utf8')).toBe('keep me\n');
+      const forced = await runTkf(['diff', 'old.csv', 'new.csv', '--out', 'changes.csv', '--force'], { cwd: dir });
+      expect(forced.code).toBe(0);
+      expect(forced.stdout).toBe('');
+      const rows = parseCsv(await readFile(join(dir, 'changes.csv'))) as string[][];
+      expect(rows.map((row) => row[0])).toEqual(['change', 'added', 'removed']);
+      expect((await readdir(dir)).sort()).toEqual(['changes.csv', 'new.csv', 'old.csv']);
+    });
+  });
+
+  it('exits 2 naming a missing input, and 2 naming the line of a broken one, with nothing on stdout', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'new.csv'), csv(0, 3));
+      const missing = await runTkf(['diff', 'gone.csv', 'new.csv'], { cwd: dir });
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toBe('tkf: cannot read gone.csv: no such file\n');
+      expect(missing.stdout).toBe('');
+      await writeFile(join(dir, 'old.jsonl'), `${jsonl(0, 2)}{"uid":\n`);
+      const broken = await runTkf(['diff', 'old.jsonl', 'new.csv', '--out', 'x.csv'], { cwd: dir });
+      expect(broken.code).toBe(2);
+      expect(broken.stderr).toMatch(/^tkf: old\.jsonl line 3 is not JSON/);
+      expect((await readdir(dir)).sort()).toEqual(['new.csv', 'old.jsonl']);
+    });
+  });
+
+  it('ends quietly when the reader of stdout goes away', async () => {
+    await withTempDir(async (dir) => {
+      // Far more rows than a pipe holds, so tkf is still writing when head leaves.
+      await writeFile(join(dir, 'old.jsonl'), '');
+      await writeFile(join(dir, 'new.jsonl'), jsonl(0, 1300));
+      const child = spawn(process.execPath, [BIN, 'diff', 'old.jsonl', 'new.jsonl', '--format', 'jsonl'], { cwd: dir, env: baseEnv() });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      // Like `| head -c 10`: read the first bytes, then close the pipe.
+      const first = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8'))));
+      child.stdout.destroy();
+      const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode) => resolve(exitCode)));
+      expect(first.startsWith('{"change":"added",')).toBe(true);
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+    });
+  });
+});
