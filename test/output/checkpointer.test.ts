@@ -1,0 +1,79 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Checkpoint } from '../../src/output/checkpoint.js';
+import { Checkpointer } from '../../src/output/checkpointer.js';
+
+const state = (rows: number): Checkpoint => ({
+  version: 1,
+  tool: 'tkf',
+  options: { uid: '1', format: 'csv', fields: null, bom: false, formulaGuard: true },
+  cursor: 100 - rows,
+  end: null,
+  rows,
+  bytes: rows * 10,
+  uidsBytes: rows * 20,
+  requests: rows,
+  duplicates: 0,
+  total: null,
+  updated: 'now',
+});
+
+function deferred() {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe('Checkpointer', () => {
+  let dir: string;
+  let path: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tkf-checkpointer-'));
+    path = join(dir, 'c.json');
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const onDisk = async () => JSON.parse(await readFile(path, 'utf8')) as Checkpoint;
+
+  it('writes a state only once the bytes it counts are written', async () => {
+    const checkpointer = new Checkpointer(path);
+    const flushed = deferred();
+    checkpointer.mark(state(20), flushed.promise);
+    await new Promise((r) => setTimeout(r, 20));
+    await expect(readFile(path)).rejects.toThrow(); // nothing claimed before the flush
+    flushed.resolve();
+    await checkpointer.drain();
+    expect((await onDisk()).rows).toBe(20);
+    expect(checkpointer.savedRows).toBe(20);
+  });
+
+  it('lets the newest state win while one is being written, and never goes backwards', async () => {
+    const checkpointer = new Checkpointer(path);
+    const first = deferred();
+    checkpointer.mark(state(20), first.promise);
+    expect(checkpointer.idle).toBe(false);
+    checkpointer.mark(state(40), Promise.resolve());
+    checkpointer.mark(state(60), Promise.resolve());
+    first.resolve();
+    await checkpointer.drain();
+    expect((await onDisk()).rows).toBe(60);
+    expect(checkpointer.idle).toBe(true);
+  });
+
+  it('keeps the last good checkpoint when a flush fails, and reports the failure', async () => {
+    const checkpointer = new Checkpointer(path);
+    checkpointer.mark(state(20), Promise.resolve());
+    await checkpointer.drain();
+    checkpointer.mark(state(40), Promise.reject(new Error('ENOSPC')));
+    await expect(checkpointer.drain()).rejects.toThrow('ENOSPC');
+    expect((await onDisk()).rows).toBe(20);
+    expect(() => checkpointer.mark(state(60), Promise.resolve())).toThrow('ENOSPC');
+  });
+});
