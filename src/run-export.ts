@@ -100,7 +100,7 @@ async function exportToStream(plan: ExportPlan, stream: Writable, deps: ExportDe
   let end: EndReason = 'complete';
   try {
     for await (const page of walk(plan, deps, { seen: new SeenWindow(plan.seenCapacity), limit: plan.limit })) {
-      for (const follower of page.followers) await writer.write(follower);
+      await writer.writeAll(page.followers);
       duplicates += page.duplicates;
       total = page.total ?? total;
       deps.onPage?.({ rows: writer.rows, requests: deps.client.requests, duplicates, total, page });
@@ -249,10 +249,7 @@ async function exportToFile(
     if (cursor !== null && remaining !== 0) {
       for await (const page of walk(plan, deps, { startCursor: cursor, seen, limit: remaining })) {
         atPageBoundary = false;
-        for (const follower of page.followers) {
-          const wait = writer.write(follower);
-          if (wait) await wait;
-        }
+        await writer.writeAll(page.followers);
         for (const follower of page.followers) pendingUids.push(follower.uid);
         duplicates += page.duplicates;
         total = page.total ?? total;

@@ -54,7 +54,7 @@ export async function updateFile(
     let duplicates = 0;
     let end: EndReason = 'caught-up';
     for await (const page of walk(plan, deps, { seen: new SeenWindow(plan.seenCapacity), stopAt: (uid) => known.has(uid) })) {
-      for (const follower of page.followers) await writer.write(follower);
+      await writer.writeAll(page.followers);
       duplicates += page.duplicates;
       total = page.total ?? total;
       if (page.end) end = page.end;

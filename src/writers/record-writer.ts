@@ -107,4 +107,12 @@ export class RecordWriter extends ByteSink {
     this.rows++;
     return this.writeBytes(this.encoder.encode(follower));
   }
+
+  /** Writes a page of followers one at a time, waiting only when the destination asks. */
+  async writeAll(followers: readonly RawFollower[]): Promise<void> {
+    for (const follower of followers) {
+      const wait = this.write(follower);
+      if (wait) await wait;
+    }
+  }
 }
