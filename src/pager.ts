@@ -13,10 +13,24 @@
  * - `stopAt` recognises a follower (`end: 'caught-up'`): an update stops at the first follower
  *   already in the file, since the list is newest first.
  *
- * A page that does not move the walk on (empty with has_more true, as TikTok answers under rate
- * limiting, or a cursor that did not go down) is asked again after a backoff, at most `stuckRetries`
- * times in a row; then ApiUnavailableError. A stuck cursor so costs a handful of requests, not an
- * endless loop of paid ones.
+ * The cursor has one-second resolution, and a popular account gains more than a page of
+ * followers in one second: the vendor's own sample answers `cursor=1631063752` with
+ * `min_time == max_time == 1631063752`. So a cursor that did not move is not by itself a stuck
+ * API (shared/api/README.md, "Many followers in one second"). The API may answer the same cursor
+ * again in one of three ways, and the walk cannot know in advance which:
+ *
+ * - with the next followers of that second (a hidden offset): the page brings followers not seen
+ *   before, so the same cursor is asked again, as long as each answer brings new ones;
+ * - with the same page again (an inclusive cursor): nothing new, so the rest of that second is out
+ *   of reach through this API. The walk steps one second down (cursor - 1), once per such second,
+ *   and the page records the second (`tiedSecond`) so the export can say some followers were not
+ *   reached (how many is unknown). One extra request per tied second;
+ * - with older followers (an exclusive cursor): the cursor moved; nothing to do.
+ *
+ * A page that does not move the walk on for any other reason (empty with has_more true, as TikTok
+ * answers under rate limiting; a cursor that went up; nothing new right after stepping down) is
+ * asked again after a backoff, at most `stuckRetries` times in a row; then ApiUnavailableError. A
+ * stuck API so costs a handful of requests, not an endless loop of paid ones.
  *
  * The request for the next page is sent before the current page is yielded, so writing a page
  * overlaps the round trip of the next. When the consumer stops early, the request in flight is
@@ -44,6 +58,12 @@ export interface Page {
   duplicates: number;
   /** The profile's follower count as the API reported it on this page. */
   total: number | undefined;
+  /**
+   * Set when this page showed that the API answers a tied second inclusively (the same page
+   * again): the second (a cursor value) whose remaining followers could not be reached. The walk
+   * stepped past it.
+   */
+  tiedSecond?: number;
 }
 
 export interface StuckNotice {
@@ -64,6 +84,8 @@ export interface PagerOptions {
   limit?: number;
   /** Stop before the first follower for which this is true (the newest one already exported). */
   stopAt?: (uid: string) => boolean;
+  /** Followers in a full page (the vendor documents 20): see the tied-second rule above. */
+  pageSize?: number;
   /** Re-asks of a page that does not move the walk on, before giving up. */
   stuckRetries?: number;
   stuckWaitMs?: number;
@@ -94,11 +116,17 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
   let cursor = options.startCursor ?? 0;
   let yielded = 0;
   let stuck = 0;
+  // The cursor was reached by stepping one second down from a tied second.
+  let stepped = false;
+  // The longest answer so far: a repeated answer shorter than a page is the end of the list (or
+  // the depth cap) showing through, not a second with more followers than a page.
+  let longest = 0;
+  const pageSize = options.pageSize ?? 20;
   let number = 0;
   let pending: Promise<FollowersPage> | undefined = options.fetchPage(cursor, inFlight.signal);
   try {
     while (pending) {
-      const answer = await pending;
+      const answer: FollowersPage = await pending;
       pending = undefined;
       number++;
 
@@ -119,24 +147,40 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
       let next: number | null = null;
       let end: EndReason | undefined;
       let stuckReason: string | undefined;
+      let tiedSecond: number | undefined;
       const empty = (answer.followers ?? []).length === 0;
+      const minTime: number | undefined = answer.minTime;
       if (caughtUp) end = 'caught-up';
       else if (yielded >= limit) end = 'limit';
       else if (answer.hasMore === false) end = 'complete';
-      else if (!usableCursor(answer.minTime)) {
+      else if (minTime === undefined || !Number.isSafeInteger(minTime) || minTime < -1) {
+        // Only has_more false or the cap's -1 / 0 end a walk. The client already retried a page
+        // whose cursor it could not read (envelope-fields.ts); this is the last line of defence.
+        throw new ApiUnavailableError(`the API sent no usable cursor (data.min_time ${String(minTime)}) at cursor ${cursor}`);
+      } else if (!usableCursor(minTime)) {
         // Past the depth cap (-1 or 0). On the very first page an empty answer is not the cap
         // but rate limiting: nothing has been served yet.
         if (empty && yielded === 0 && cursor === 0) stuckReason = 'an empty first page';
         else end = 'cap';
       } else if (empty) stuckReason = 'an empty page with has_more true';
-      else if (cursor !== 0 && answer.minTime >= cursor) stuckReason = `the same cursor ${cursor} again`;
-      else next = answer.minTime;
+      else if (cursor !== 0 && minTime > cursor) stuckReason = `a cursor that went up (${minTime})`;
+      else if (cursor !== 0 && minTime === cursor) {
+        if (followers.length > 0) next = cursor; // paging inside the second: ask it again
+        else if (stepped) stuckReason = `no new followers after stepping past second ${cursor + 1}`;
+        else if (cursor <= 1) stuckReason = `the same cursor ${cursor} again`;
+        else {
+          // The same page again: the rest of this second is out of reach. Never send 0 or -1.
+          if ((answer.followers ?? []).length >= Math.min(pageSize, longest)) tiedSecond = cursor;
+          next = cursor - 1;
+        }
+      } else next = minTime;
 
+      longest = Math.max(longest, (answer.followers ?? []).length);
       if (stuckReason !== undefined) {
         stuck++;
         if (stuck > stuckRetries) {
           throw new ApiUnavailableError(
-            `the API returned the same cursor ${cursor} ${stuck} times (${stuckReason}); stopping rather than spending more requests`,
+            `the API did not move past cursor ${cursor} in ${stuck} answers (last: ${stuckReason}); stopping rather than spending more requests`,
           );
         }
         const waitMs = Math.floor(stuckWaitMs * 2 ** (stuck - 1) * (0.5 + random() / 2));
@@ -146,6 +190,7 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
         pending = sleep(waitMs, inFlight.signal).then(() => options.fetchPage(again, inFlight.signal));
       } else {
         stuck = 0;
+        stepped = next !== null && next === cursor - 1 && minTime === cursor;
         if (next !== null) pending = options.fetchPage(next, inFlight.signal);
       }
       // A rejected prefetch must not count as unhandled while the consumer writes this page.
@@ -153,6 +198,7 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
 
       const page: Page = { number, cursor, next, followers, duplicates, total: answer.total };
       if (end) page.end = end;
+      if (tiedSecond !== undefined) page.tiedSecond = tiedSecond;
       yield page;
       if (next === null) return;
       cursor = next;

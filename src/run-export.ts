@@ -65,6 +65,11 @@ export interface ExportResult {
   added?: number;
   /** --resume found the export already complete: nothing was requested or written. */
   alreadyComplete?: boolean;
+  /**
+   * Seconds (cursor values) that held more followers than a page, where the API answered the
+   * same page again: the rest of each could not be reached (see pager.ts). Oldest last.
+   */
+  incompleteSeconds: number[];
 }
 
 export interface ExportDeps {
@@ -98,9 +103,11 @@ async function exportToStream(plan: ExportPlan, stream: Writable, deps: ExportDe
   let duplicates = 0;
   let total: number | undefined;
   let end: EndReason = 'complete';
+  const incompleteSeconds: number[] = [];
   try {
     for await (const page of walk(plan, deps, { seen: new SeenWindow(plan.seenCapacity), limit: plan.limit })) {
       await writer.writeAll(page.followers);
+      if (page.tiedSecond !== undefined) incompleteSeconds.push(page.tiedSecond);
       duplicates += page.duplicates;
       total = page.total ?? total;
       deps.onPage?.({ rows: writer.rows, requests: deps.client.requests, duplicates, total, page });
@@ -112,7 +119,7 @@ async function exportToStream(plan: ExportPlan, stream: Writable, deps: ExportDe
     if ((error as NodeJS.ErrnoException)?.code === 'EPIPE') throw new PipeClosedError('the reader closed the pipe');
     throw error;
   }
-  return { rows: writer.rows, requests: deps.client.requests, duplicates, total, end, file: null, resumedRows: 0 };
+  return { rows: writer.rows, requests: deps.client.requests, duplicates, total, end, file: null, resumedRows: 0, incompleteSeconds };
 }
 
 /** The pager for a plan: its uid through the client, its signal, its stuck-cursor policy. */
@@ -178,6 +185,7 @@ async function exportToFile(
         file: paths.out,
         resumedRows: manifest.rows,
         alreadyComplete: true,
+        incompleteSeconds: manifest.incompleteSeconds ?? [],
       };
     }
     if (resumeFrom) {
@@ -210,6 +218,7 @@ async function exportToFile(
     let duplicates = base.duplicates;
     let cursor: number | null = resumeFrom ? resumeFrom.cursor : 0;
     let end: EndReason = (resumeFrom?.end as EndReason | null) ?? 'complete';
+    const incompleteSeconds = [...(resumeFrom?.incompleteSeconds ?? [])];
     const writerRef = writer;
     const uidsRef = uids;
     const checkpoint = (): Checkpoint => ({
@@ -224,6 +233,7 @@ async function exportToFile(
       requests: base.requests + deps.client.requests,
       duplicates,
       total: total ?? null,
+      incompleteSeconds: [...incompleteSeconds],
       updated: new Date().toISOString(),
     });
     // After each page, when no checkpoint is being written: the page's uids go to the uids file
@@ -251,6 +261,7 @@ async function exportToFile(
         atPageBoundary = false;
         await writer.writeAll(page.followers);
         for (const follower of page.followers) pendingUids.push(follower.uid);
+        if (page.tiedSecond !== undefined) incompleteSeconds.push(page.tiedSecond);
         duplicates += page.duplicates;
         total = page.total ?? total;
         cursor = page.next;
@@ -285,6 +296,7 @@ async function exportToFile(
       end,
       file: paths.out,
       resumedRows: base.rows,
+      incompleteSeconds,
     };
   } catch (error) {
     // Interrupted, out of budget, or the API gave up: the pages written so far are good, so

@@ -53,8 +53,10 @@ export async function updateFile(
     let total = manifest.total ?? undefined;
     let duplicates = 0;
     let end: EndReason = 'caught-up';
+    const incompleteSeconds: number[] = [];
     for await (const page of walk(plan, deps, { seen: new SeenWindow(plan.seenCapacity), stopAt: (uid) => known.has(uid) })) {
       await writer.writeAll(page.followers);
+      if (page.tiedSecond !== undefined) incompleteSeconds.push(page.tiedSecond);
       duplicates += page.duplicates;
       total = page.total ?? total;
       if (page.end) end = page.end;
@@ -84,7 +86,7 @@ export async function updateFile(
       end,
       updated: new Date().toISOString(),
     });
-    return { rows, requests: deps.client.requests, duplicates, total, end, file: path, resumedRows: manifest.rows, added };
+    return { rows, requests: deps.client.requests, duplicates, total, end, file: path, resumedRows: manifest.rows, added, incompleteSeconds };
   } catch (error) {
     stream.destroy();
     await removeAll(paths.part).catch(() => {});

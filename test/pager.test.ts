@@ -74,10 +74,20 @@ describe('pages: cursors', () => {
   });
 
   test.each([
-    ['-1', -1],
-    ['0', 0],
     ['missing', undefined],
     ['not a whole number', 12.5],
+    ['below -1', -7],
+  ])('min_time %s is never taken for the end: ApiUnavailableError, and it is never sent', async (_name, minTime) => {
+    const api = fakeApi([answer(['1'], 300), answer(['2'], 200), answer(['3'], minTime)]);
+    const error = await walk({ fetchPage: api.fetchPage, ...fast }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiUnavailableError);
+    expect((error as Error).message).toContain('data.min_time');
+    expect(api.cursors()).toEqual([0, 300, 200]);
+  });
+
+  test.each([
+    ['-1', -1],
+    ['0', 0],
   ])('min_time %s past the depth cap ends the walk with "cap" and is never sent', async (_name, minTime) => {
     const api = fakeApi([answer(['1'], 300), answer(['2'], 200), answer(['3'], minTime)]);
     const result = await walk({ fetchPage: api.fetchPage, ...fast });
@@ -175,7 +185,6 @@ describe('pages: pages that do not move the walk on', () => {
   });
 
   test.each([
-    ['the same cursor with followers', (cursor: number) => answer(['1', '2'], cursor)],
     ['a cursor that goes up', (cursor: number) => answer(['1', '2'], cursor + 10)],
     ['empty pages', (cursor: number) => answer([], cursor)],
   ])('%s: ApiUnavailableError after at most stuckRetries+1 requests', async (_name, reply) => {
@@ -183,7 +192,7 @@ describe('pages: pages that do not move the walk on', () => {
     const api = fakeApi((cursor) => (cursor === 0 ? answer(['0'], 300) : reply(cursor)));
     const error = await walk({ fetchPage: api.fetchPage, stuckRetries, ...fast }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiUnavailableError);
-    expect((error as Error).message).toContain('same cursor');
+    expect((error as Error).message).toContain('did not move past cursor');
     expect((error as Error).message).toContain('300');
     const at300 = api.cursors().filter((cursor) => cursor === 300).length;
     expect(at300).toBeGreaterThanOrEqual(2);
@@ -229,6 +238,95 @@ describe('pages: pages that do not move the walk on', () => {
     const error = await walk({ fetchPage: api.fetchPage, stuckRetries: 2, ...fast }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiUnavailableError);
     expect(api.calls.length).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('pages: a second with more followers than a page', () => {
+  // Pages of 2 (pageSize: 2): the second 300 holds followers a, b, c, d, e.
+  test('a hidden offset: the same cursor brings new followers, so it is asked again until it moves', async () => {
+    const api = fakeApi([answer(['a', 'b'], 300), answer(['c', 'd'], 300), answer(['e', 'f'], 290), answer(['g'], 280, false)]);
+    const result = await walk({ fetchPage: api.fetchPage, pageSize: 2, ...fast });
+    expect(api.cursors()).toEqual([0, 300, 300, 290]);
+    expect(result.flatMap(uidsOf)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    expect(result.some((page) => page.tiedSecond !== undefined)).toBe(false);
+    expect(result.at(-1)!.end).toBe('complete');
+  });
+
+  test('an inclusive cursor on the first page: the same page again steps one second down, once, and says so', async () => {
+    const api = fakeApi([answer(['a', 'b'], 300), answer(['a', 'b'], 300), answer(['x', 'y'], 280), answer(['z'], 270, false)]);
+    const result = await walk({ fetchPage: api.fetchPage, pageSize: 2, ...fast });
+    expect(api.cursors()).toEqual([0, 300, 299, 280]);
+    expect(result.flatMap(uidsOf)).toEqual(['a', 'b', 'x', 'y', 'z']);
+    expect(result[1]!.tiedSecond).toBe(300);
+    expect(result[1]!.next).toBe(299);
+    expect(result.filter((page) => page.tiedSecond !== undefined)).toHaveLength(1);
+    expect(result.at(-1)!.end).toBe('complete');
+  });
+
+  test('two tied seconds in a row are each stepped past and each recorded', async () => {
+    const api = fakeApi([
+      answer(['a', 'b'], 300),
+      answer(['a', 'b'], 300), // 300 again: step to 299
+      answer(['c', 'd'], 299), // 299 is tied too, but new followers: ask 299 again
+      answer(['c', 'd'], 299), // the same page: step to 298
+      answer(['e', 'f'], 250, false),
+    ]);
+    const result = await walk({ fetchPage: api.fetchPage, pageSize: 2, ...fast });
+    expect(api.cursors()).toEqual([0, 300, 299, 299, 298]);
+    expect(result.flatMap(uidsOf)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(result.flatMap((page) => (page.tiedSecond === undefined ? [] : [page.tiedSecond]))).toEqual([300, 299]);
+  });
+
+  test('nothing new right after stepping down is a stuck API: bounded re-asks, then ApiUnavailableError', async () => {
+    const stuckRetries = 2;
+    const api = fakeApi((cursor) => (cursor === 0 ? answer(['a', 'b'], 300) : answer(['a', 'b'], cursor)));
+    const error = await walk({ fetchPage: api.fetchPage, pageSize: 2, stuckRetries, ...fast }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiUnavailableError);
+    expect((error as Error).message).toContain('after stepping past second 300');
+    // 0, 300 (same page: step), then 299 once and re-asked stuckRetries times: never below 299.
+    expect(api.cursors()).toEqual([0, 300, 299, 299, 299]);
+  });
+
+  test('a repeated answer shorter than a page (the end showing through) steps on without claiming a tie', async () => {
+    const api = fakeApi([answer(['a', 'b'], 300), answer(['c', 'd'], 200), answer(['d'], 200), answer([], -1)]);
+    const result = await walk({ fetchPage: api.fetchPage, pageSize: 2, ...fast });
+    expect(api.cursors()).toEqual([0, 300, 200, 199]);
+    expect(result.at(-1)!.end).toBe('cap');
+    expect(result.some((page) => page.tiedSecond !== undefined)).toBe(false);
+  });
+
+  test('a tie at the depth cap: step down, then the -1 answer ends the walk; 0 and -1 are never sent', async () => {
+    const api = fakeApi([answer(['a', 'b'], 300), answer(['c', 'd'], 200), answer(['c', 'd'], 200), answer([], -1)]);
+    const result = await walk({ fetchPage: api.fetchPage, pageSize: 2, ...fast });
+    expect(api.cursors()).toEqual([0, 300, 200, 199]);
+    expect(result.at(-1)!.end).toBe('cap');
+    expect(result.flatMap((page) => (page.tiedSecond === undefined ? [] : [page.tiedSecond]))).toEqual([200]);
+  });
+
+  test('the cursor 1 is never stepped down to 0 (which would restart the list)', async () => {
+    const stuckRetries = 1;
+    const api = fakeApi((cursor) => (cursor === 0 ? answer(['a', 'b'], 1) : answer(['a', 'b'], 1)));
+    const error = await walk({ fetchPage: api.fetchPage, pageSize: 2, stuckRetries, ...fast }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiUnavailableError);
+    expect(api.cursors().filter((cursor) => cursor <= 0)).toEqual([0]);
+  });
+
+  test('--limit inside a tied second stops there with one request per page', async () => {
+    const api = fakeApi([answer(['a', 'b'], 300), answer(['c', 'd'], 300)]);
+    const result = await walk({ fetchPage: api.fetchPage, pageSize: 2, limit: 3, ...fast });
+    expect(api.cursors()).toEqual([0, 300]);
+    expect(result.flatMap(uidsOf)).toEqual(['a', 'b', 'c']);
+    expect(result.at(-1)!.end).toBe('limit');
+  });
+
+  test('a walk resumed inside a tied second (startCursor = the second) goes on through it', async () => {
+    const seen = new SeenWindow();
+    seen.add('a');
+    seen.add('b');
+    const api = fakeApi([answer(['c', 'd'], 300), answer(['e'], 250, false)]);
+    const result = await walk({ fetchPage: api.fetchPage, pageSize: 2, startCursor: 300, seen, ...fast });
+    expect(api.cursors()).toEqual([300, 300]);
+    expect(result.flatMap(uidsOf)).toEqual(['c', 'd', 'e']);
   });
 });
 

@@ -150,13 +150,15 @@ export function createClient(options: ClientOptions): FollowersClient {
     try {
       page = parsePage(response.rawBody);
     } catch (error) {
-      if (error instanceof MalformedBodyError) throw new Retryable(`a body that is not valid JSON (${error.message})`);
+      if (error instanceof MalformedBodyError) throw new Retryable(`a body that is not strict JSON (${error.message})`);
       throw error;
     }
     if (page.code !== 200) {
       const msg = redact(page.msg || '(no message)', secret);
       throw new ApiRefusedError(`the API refused the request (code ${JSON.stringify(page.code)}): ${msg}`, page.code, msg);
     }
+    // A list field that cannot be read (envelope-fields.ts) is never taken for the end.
+    if (page.problem !== undefined) throw new Retryable(`a malformed page: ${page.problem}`);
     if (page.statusCode === STATUS_HIDDEN) {
       throw new HiddenListError(`the follower list of user ${uid} is hidden by their privacy settings (status_code 2096)`);
     }

@@ -42,14 +42,21 @@ export interface RawFollower {
   hasLongNumbers: boolean;
 }
 
-/** A page as tkf uses it: the fields that drive paging, and the followers as raw bytes. */
+/**
+ * A page as tkf uses it: the fields that drive paging (read leniently in type, see
+ * envelope-fields.ts), and the followers as raw bytes.
+ */
 export interface FollowersPage {
+  /** The vendor's code: a number when it reads as one ("200" is 200). */
   code: unknown;
   msg: string;
   statusCode: number;
   hasMore: boolean | undefined;
+  /** The next cursor; -1 or 0 past the depth cap; undefined when it could not be read. */
   minTime: number | undefined;
   total: number | undefined;
+  /** A field the walk needs could not be read: the page is malformed (retried, then exit 6). */
+  problem?: string;
   /** undefined when the answer has no `followers` array at all (the hidden-list shape). */
   followers: RawFollower[] | undefined;
 }

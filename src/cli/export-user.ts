@@ -31,6 +31,8 @@ export interface UserOutcome {
   end: string | null;
   total: number | null;
   added?: number;
+  /** Seconds (cursors) with followers the API would not serve: see ExportResult.incompleteSeconds. */
+  incomplete_seconds?: number[];
   error?: string;
   /** Not serialised: what main.ts rethrows for a single user. */
   cause?: unknown;
@@ -99,6 +101,7 @@ export async function exportUser(
       end: result.end,
       total: result.total ?? null,
       ...(result.added !== undefined ? { added: result.added } : {}),
+      incomplete_seconds: result.incompleteSeconds,
       result,
       elapsedMs: Date.now() - started,
     };
@@ -122,8 +125,24 @@ export async function exportUser(
   }
 }
 
-/** The last line of a successful export. */
+/** The last line of a successful export, and what it could not reach. */
 export function summarize(outcome: UserOutcome, limit: number | undefined): string {
+  return summarizeRows(outcome, limit) + describeIncompleteSeconds(outcome.incomplete_seconds ?? []);
+}
+
+/**
+ * The API pages by whole seconds; where a second held more followers than a page and the API
+ * answered it with the same page again, the rest of that second was out of reach. How many
+ * followers that was cannot be known, so no number is given.
+ */
+export function describeIncompleteSeconds(seconds: readonly number[]): string {
+  if (seconds.length === 0) return '';
+  const shown = seconds.slice(0, 3).join(', ') + (seconds.length > 3 ? ', ...' : '');
+  const which = seconds.length === 1 ? `1 second (cursor ${shown}) held` : `${seconds.length} seconds (cursors ${shown}) held`;
+  return `; ${which} more followers than the API would page through: some of them could not be reached (how many is unknown)`;
+}
+
+function summarizeRows(outcome: UserOutcome, limit: number | undefined): string {
   const rows = formatCount(outcome.rows);
   const where = outcome.file ? `; file: ${outcome.file}` : '';
   const cost = `${formatCount(outcome.requests)} request${outcome.requests === 1 ? '' : 's'} in ${formatDuration(outcome.elapsedMs)}${where}`;

@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { BUILT_IN_USERS, DEFAULT_TOKEN, MISSING_UID, PRIVATE_UID, PUBLIC_UID } from '../simulator/built-in-users.js';
 import type { FaultKind, UserScenario } from '../simulator/index.js';
+import { CURSOR_MODES, type CursorMode, type TiedRun } from '../simulator/simulator-options.js';
 import type { CliContext } from './context.js';
 
 const FAULT_KINDS: FaultKind[] = ['500', '502', '503', '429', 'reset', 'truncate', 'html'];
@@ -32,6 +33,20 @@ interface SimulateOptions {
   faultRate: number;
   faults?: string;
   bigRoomIds?: number;
+  ties?: TiedRun[];
+  cursorMode?: CursorMode;
+  looseTypes?: boolean;
+}
+
+/** `--ties 0:45,300:30`: follower #0 and the 44 after it share a second; so do #300..#329. */
+function tiedRuns(value: string): TiedRun[] {
+  return value.split(',').map((part) => {
+    const match = /^\s*(\d+):(\d+)\s*$/.exec(part);
+    if (!match || Number(match[2]) < 2) {
+      throw new InvalidArgumentError('--ties takes AT:COUNT pairs, e.g. 0:45,300:30 (COUNT of at least 2).');
+    }
+    return { at: Number(match[1]), count: Number(match[2]) };
+  });
 }
 
 export function simulateCommand(ctx: CliContext): Command {
@@ -46,6 +61,9 @@ export function simulateCommand(ctx: CliContext): Command {
     .addOption(new Option('--total <n>', 'the follower count the API reports').argParser(number('--total')))
     .addOption(new Option('--cap <n>', 'depth cap: the API serves no more than n followers').argParser(number('--cap')))
     .addOption(new Option('--big-room-ids <p>', 'share of followers with a 19-digit room_id').argParser(number('--big-room-ids', { max: 1, integer: false })))
+    .addOption(new Option('--ties <runs>', "seconds shared by many followers: AT:COUNT,... (follower #AT and the COUNT-1 after it)").argParser(tiedRuns))
+    .addOption(new Option('--cursor-mode <mode>', 'how a cursor is answered: exclusive (before it), inclusive (at or before it), offset (a hidden offset inside a second)').choices(CURSOR_MODES))
+    .addOption(new Option('--loose-types', 'send "code":"200", has_more 1/0 and numbers as strings, as some vendors do'))
     .addOption(new Option('--fault-rate <p>', 'share of requests that fail (HTTP 5xx, 429, resets, broken bodies)').default(0).argParser(number('--fault-rate', { max: 1, integer: false })))
     .addOption(new Option('--faults <kinds>', `which faults: ${FAULT_KINDS.join(',')}`))
     .addHelpText(
@@ -56,8 +74,10 @@ Users:
   ${PRIVATE_UID}  private: data.status_code 2096 (exit 3)
   ${MISSING_UID}  does not exist: data.status_code 2065 (exit 4)
 
-Example:
+Examples:
   $ tkf simulate --port 8080 --fault-rate 0.1 &
+  $ tkf simulate --port 8080 --ties 0:45 --cursor-mode inclusive &   a popular account's tied second
+  $ tkf simulate --port 8080 --loose-types &                         has_more 1/0, numbers as strings
   $ TKF_TOKEN=${DEFAULT_TOKEN} tkf export --base-url http://127.0.0.1:8080 --uid ${PUBLIC_UID} --out followers.csv
 `,
     )
@@ -75,6 +95,10 @@ Example:
         if (options.total !== undefined) publicUser.total = options.total;
       }
       if (options.bigRoomIds !== undefined) publicUser.bigRoomIds = options.bigRoomIds;
+      if (options.ties !== undefined) publicUser.ties = options.ties;
+      if (options.cursorMode !== undefined) publicUser.cursorMode = options.cursorMode;
+      // Loose types are the vendor's habit, not one list's: every user gets them.
+      const loose = options.looseTypes ? { looseTypes: true } : {};
       const { startSimulator } = await import('../simulator/start-simulator.js');
       let simulator;
       try {
@@ -84,7 +108,9 @@ Example:
           token: options.token,
           seed: options.seed,
           latencyMs: options.latency,
-          users: { [PUBLIC_UID]: publicUser },
+          users: Object.fromEntries(
+            Object.entries({ ...BUILT_IN_USERS, [PUBLIC_UID]: publicUser }).map(([uid, user]) => [uid, { ...user, ...loose }]),
+          ),
           faults: options.faultRate > 0 ? { rate: options.faultRate, kinds } : undefined,
         });
       } catch (error) {

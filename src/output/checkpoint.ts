@@ -39,6 +39,8 @@ export interface Checkpoint {
   requests: number;
   duplicates: number;
   total: number | null;
+  /** Tied seconds the walk had to step past so far (ExportResult.incompleteSeconds). */
+  incompleteSeconds?: number[];
   updated: string;
 }
 

@@ -63,12 +63,16 @@ export function listEnvelope(
   total: number,
   stamp: Stamp,
   statusCode = 0,
+  loose = false,
 ): Buffer {
   const [extra, logPb] = extraAndLog(stamp);
+  // Drifted types (UserScenario.looseTypes): numbers as strings of digits, booleans as 1/0.
+  const num = (value: number) => (loose ? `"${value}"` : String(value));
+  const flag = (value: boolean) => (loose ? (value ? '1' : '0') : String(value));
   const head =
-    `{"code":200,"msg":"成功","data":{"max_time":${answer.maxTime},"min_time":${answer.minTime},` +
-    `"has_more":${answer.hasMore},"myself_user_id":"0","offset":${answer.offset},${extra},${logPb},` +
-    `"status_code":${statusCode},"rec_has_more":${answer.hasMore},"total":${total},"followers":[`;
+    `{"code":${num(200)},"msg":"成功","data":{"max_time":${num(answer.maxTime)},"min_time":${num(answer.minTime)},` +
+    `"has_more":${flag(answer.hasMore)},"myself_user_id":"0","offset":${num(answer.offset)},${extra},${logPb},` +
+    `"status_code":${num(statusCode)},"rec_has_more":${flag(answer.hasMore)},"total":${num(total)},"followers":[`;
   const parts: Buffer[] = [Buffer.from(head)];
   for (const follower of followers) {
     if (parts.length > 1) parts.push(COMMA);
@@ -79,14 +83,15 @@ export function listEnvelope(
 }
 
 /** 2096, the hidden-list shape: no followers, no has_more (shared/api/README.md). */
-export function hiddenEnvelope(stamp: Stamp): Buffer {
+export function hiddenEnvelope(stamp: Stamp, loose = false): Buffer {
   const [extra, logPb] = extraAndLog(stamp);
-  return Buffer.from(`{"code":200,"msg":"成功","data":{"status_code":${STATUS_HIDDEN},${logPb},${extra}}}`);
+  const [code, status] = loose ? ['"200"', `"${STATUS_HIDDEN}"`] : ['200', String(STATUS_HIDDEN)];
+  return Buffer.from(`{"code":${code},"msg":"成功","data":{"status_code":${status},${logPb},${extra}}}`);
 }
 
 /** 2065: the user does not exist; an empty, finished list. */
-export function missingEnvelope(stamp: Stamp): Buffer {
-  return listEnvelope({ maxTime: 0, minTime: 0, hasMore: false, offset: 0 }, [], 0, stamp, STATUS_NO_USER);
+export function missingEnvelope(stamp: Stamp, loose = false): Buffer {
+  return listEnvelope({ maxTime: 0, minTime: 0, hasMore: false, offset: 0 }, [], 0, stamp, STATUS_NO_USER, loose);
 }
 
 /** A vendor refusal: HTTP 200, its own code, `data: null`. */

@@ -65,3 +65,41 @@ export function followTimes(seed: number, listUid: string, pageSize: number, now
     },
   };
 }
+
+/** A run of `count` followers, from follower #at on, who all followed in the same second. */
+export interface TiedRun {
+  at: number;
+  count: number;
+}
+
+/**
+ * Follow times for a list with explicit tied seconds (UserScenario.ties): every follower is one
+ * second older than the one before, except inside a run, whose followers share one second. Unlike
+ * the block model above, a run may hold more followers than a page and straddle any page
+ * boundary, which is what a popular account looks like (the vendor's sample page: 20 followers in
+ * one second).
+ */
+export function tiedFollowTimes(now: number, ties: readonly TiedRun[]): FollowTimes {
+  const runs = ties.map(({ at, count }) => ({ first: at, last: at + Math.max(1, count) - 1 }));
+  const tiedSteps = runs.reduce((sum, run) => sum + run.last - run.first, 0);
+  // time(i) = now - i + (steps j <= i that stay inside a run, i.e. first < j <= last)
+  const timeOf = (index: number) => {
+    let same = 0;
+    for (const run of runs) if (index > run.first) same += Math.min(index, run.last) - run.first;
+    return now - index + same;
+  };
+  return {
+    timeOf,
+    firstBefore(cursor) {
+      // time is non-increasing in the index: the first index whose time is below the cursor.
+      let low = 0;
+      let high = Math.max(0, now - cursor + 1 + tiedSteps);
+      while (low < high) {
+        const middle = Math.floor((low + high) / 2);
+        if (timeOf(middle) < cursor) high = middle;
+        else low = middle + 1;
+      }
+      return low;
+    },
+  };
+}

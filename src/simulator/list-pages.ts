@@ -11,7 +11,7 @@
  *   followers, and a client that sends -1 back is served the newest page again.
  */
 import { listEnvelope, hiddenEnvelope, missingEnvelope, stampFor, type ListAnswer } from './envelopes.js';
-import { followTimes } from './follow-times.js';
+import { followTimes, tiedFollowTimes } from './follow-times.js';
 import { renderFollower } from './render-follower.js';
 import { hashString, randomFor } from './seeded-random.js';
 import type { UserScenario } from './simulator-options.js';
@@ -20,8 +20,13 @@ const SALT_DUPLICATES = 0x64757073;
 const DEFAULT_PAGE_SIZE = 20;
 
 export interface ListPages {
-  /** The answer to a cursor; cursor <= 0 means the newest page. */
-  page(cursor: number): Buffer;
+  /**
+   * The answer to a cursor; cursor <= 0 means the newest page. `from`, when given, is where the
+   * answer starts instead of where the cursor points (the hidden offset of cursorMode 'offset').
+   */
+  page(cursor: number, from?: number): Buffer;
+  /** Where the answer to `cursor` (from `from`) ends and the cursor it hands back. */
+  extent(cursor: number, from?: number): { end: number; minTime: number };
   /** What TikTok answers under silent rate limiting: HTTP 200, no followers, has_more true,
    * min_time = the requested cursor, so the client is not moved on. */
   emptyPage(cursor: number): Buffer;
@@ -30,23 +35,38 @@ export interface ListPages {
 export function listPages(seed: number, uid: string, scenario: UserScenario, now: number): ListPages {
   const listHash = hashString(uid);
   const pageSize = Math.max(1, scenario.pageSize ?? DEFAULT_PAGE_SIZE);
-  const times = followTimes(seed, uid, pageSize, now);
+  const times = scenario.ties ? tiedFollowTimes(now, scenario.ties) : followTimes(seed, uid, pageSize, now);
+  const mode = scenario.cursorMode ?? 'exclusive';
+  // The block model's pages end on block boundaries; explicit ties and non-exclusive cursors need
+  // pages that start anywhere, so those are simply pageSize long.
+  const freeform = scenario.ties !== undefined || mode !== 'exclusive';
+  const loose = scenario.looseTypes ?? false;
   const total = scenario.total ?? scenario.size;
   const { size, cap } = scenario;
   // Followers #0..#skip-1 have not followed yet: the same list some time earlier.
   const skip = Math.max(0, scenario.notYetFollowed ?? 0);
   const stamp = (cursor: number) => stampFor(now, seed, listHash, cursor);
 
+  /** Where the answer to a cursor starts: before it, or at-or-before it for an inclusive API. */
+  function startOf(cursor: number): number {
+    if (cursor <= 0) return 0;
+    return times.firstBefore(mode === 'inclusive' ? cursor + 1 : cursor);
+  }
+
   /** Which followers answer `cursor`, and what the envelope says about them. */
-  function plan(cursor: number): ListAnswer & { indices: number[] } {
-    const start = Math.max(cursor > 0 ? times.firstBefore(cursor) : 0, skip);
+  function plan(cursor: number, from?: number): ListAnswer & { indices: number[] } {
+    let start = Math.max(from ?? startOf(cursor), skip);
     if (cap !== undefined && start >= cap && size >= cap) {
       // Past the depth cap: TikTok's -1 answer. -1 sent back as a cursor restarts the list.
       return { indices: [], maxTime: -1, minTime: -1, hasMore: true, offset: cap };
     }
     // Pages end on block boundaries (ties never straddle them), even when the list starts
     // mid-block (notYetFollowed): then the first page is just shorter.
-    const end = Math.min((Math.floor(start / pageSize) + 1) * pageSize, size, cap ?? Infinity);
+    const stuck = scenario.stuckAfterPage !== undefined && Math.floor(start / pageSize) + 1 >= scenario.stuckAfterPage;
+    // A stuck list serves the page it got stuck on, again and again, whatever the cursor.
+    if (stuck) start = Math.max(start - (start % pageSize), (scenario.stuckAfterPage! - 1) * pageSize);
+    const blockEnd = freeform ? start + pageSize : (Math.floor(start / pageSize) + 1) * pageSize;
+    const end = Math.min(blockEnd, size, cap ?? Infinity);
     if (end <= start) return { indices: [], maxTime: 0, minTime: 0, hasMore: false, offset: start };
 
     const indices: number[] = [];
@@ -55,8 +75,6 @@ export function listPages(seed: number, uid: string, scenario: UserScenario, now
     // A tie at the boundary: the previous page's last follower followed at exactly `cursor`.
     if (scenario.boundaryDuplicates && start > skip && times.timeOf(start - 1) === cursor) indices.unshift(start - 1);
 
-    const pageNumber = Math.floor(start / pageSize) + 1;
-    const stuck = scenario.stuckAfterPage !== undefined && pageNumber >= scenario.stuckAfterPage;
     return {
       indices,
       maxTime: times.timeOf(indices[0]!),
@@ -83,19 +101,23 @@ export function listPages(seed: number, uid: string, scenario: UserScenario, now
   }
 
   return {
-    page(cursor) {
-      if (scenario.status === 'private') return hiddenEnvelope(stamp(cursor));
-      if (scenario.status === 'missing') return missingEnvelope(stamp(cursor));
-      const answer = plan(cursor);
+    page(cursor, from) {
+      if (scenario.status === 'private') return hiddenEnvelope(stamp(cursor), loose);
+      if (scenario.status === 'missing') return missingEnvelope(stamp(cursor), loose);
+      const answer = plan(cursor, from);
       // Encoded one follower at a time: a non-ASCII nickname makes a string two-byte, and
       // encoding one page-sized two-byte string costs twice as much as twenty small ones.
       const followers = answer.indices.map((index) => Buffer.from(renderFollower(seed, uid, index, scenario)));
-      return listEnvelope(answer, followers, total, stamp(cursor));
+      return listEnvelope(answer, followers, total, stamp(cursor), 0, loose);
+    },
+    extent(cursor, from) {
+      const answer = plan(cursor, from);
+      return { end: answer.offset, minTime: answer.minTime };
     },
     emptyPage(cursor) {
-      const offset = cursor > 0 ? times.firstBefore(cursor) : 0;
+      const offset = startOf(cursor);
       const answer = { maxTime: cursor, minTime: cursor, hasMore: true, offset };
-      return listEnvelope(answer, [], total, stamp(cursor));
+      return listEnvelope(answer, [], total, stamp(cursor), 0, loose);
     },
   };
 }

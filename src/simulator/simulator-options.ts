@@ -3,6 +3,12 @@
  * behaves in practice") has a switch here, so a test can produce it on purpose.
  */
 
+import type { TiedRun } from './follow-times.js';
+
+export type { TiedRun };
+export type CursorMode = 'exclusive' | 'inclusive' | 'offset';
+export const CURSOR_MODES: readonly CursorMode[] = ['exclusive', 'inclusive', 'offset'];
+
 /** One follower list and the ways its pages go wrong. */
 export interface UserScenario {
   /** Followers in the list: what TikTok would serve before the depth cap. */
@@ -32,6 +38,25 @@ export interface UserScenario {
   /** The newest n followers have not followed yet: the same list as it was some time earlier
    * (export with n, then without, and the account has gained n followers). */
   notYetFollowed?: number;
+  /**
+   * Seconds in which more followers followed than a page holds (a popular account): follower #at
+   * and the count - 1 after it share one follow time. Every other follower is a second older than
+   * the one before. Default: none (the block model of follow-times.ts, at most 5 in a second).
+   */
+  ties?: TiedRun[];
+  /**
+   * How a cursor is answered (shared/api/README.md, "Many followers in one second"):
+   * 'exclusive' (default) the followers strictly before it; 'inclusive' those at or before it, so
+   * asking a tied second again returns the same page; 'offset' like exclusive, except that the
+   * cursor the list's previous answer ended on continues where that answer stopped (a hidden
+   * offset), so asking a tied second again returns its next followers.
+   */
+  cursorMode?: CursorMode;
+  /**
+   * Send the envelope in drifted types, as some vendors do: "code":"200", has_more as 1/0,
+   * min_time, max_time, offset, total and status_code as strings of digits.
+   */
+  looseTypes?: boolean;
   /** 'private' answers data.status_code 2096 (hidden shape), 'missing' 2065. Default 'public'. */
   status?: 'public' | 'private' | 'missing';
 }

@@ -51,13 +51,24 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return list;
   }
 
-  function pageBytes(uid: string, scenario: UserScenario, cursor: number): Buffer {
+  /** cursorMode 'offset': per uid, the cursor its last answer handed back and where it ended. */
+  const hiddenOffsets = new Map<string, { minTime: number; end: number }>();
+
+  /** Where the answer starts when the API keeps a hidden offset: after the last answer, if the
+   * cursor is the one that answer handed back; otherwise where the cursor points. */
+  function hiddenOffset(uid: string, scenario: UserScenario, cursor: number): number | undefined {
+    if (scenario.cursorMode !== 'offset' || cursor <= 0) return undefined;
+    const last = hiddenOffsets.get(uid);
+    return last !== undefined && last.minTime === cursor ? last.end : undefined;
+  }
+
+  function pageBytes(uid: string, scenario: UserScenario, cursor: number, from?: number): Buffer {
     const list = listFor(uid, scenario);
-    if (!options.prerender) return list.page(cursor);
-    const key = `${uid} ${cursor}`;
+    if (!options.prerender) return list.page(cursor, from);
+    const key = `${uid} ${cursor} ${from ?? ''}`;
     let bytes = rendered.get(key);
     if (bytes === undefined) {
-      bytes = list.page(cursor);
+      bytes = list.page(cursor, from);
       if (renderedBytes + bytes.length <= PRERENDER_BUDGET_BYTES) {
         rendered.set(key, bytes);
         renderedBytes += bytes.length;
@@ -111,7 +122,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     answers.set(uid, answerNumber);
     successes++;
     const silent = (scenario.status ?? 'public') === 'public' && scenario.emptyPages?.includes(answerNumber);
-    const body = silent ? listFor(uid, scenario).emptyPage(cursor) : pageBytes(uid, scenario, cursor);
+    const from = hiddenOffset(uid, scenario, cursor);
+    const body = silent ? listFor(uid, scenario).emptyPage(cursor) : pageBytes(uid, scenario, cursor, from);
+    if (!silent && scenario.cursorMode === 'offset') hiddenOffsets.set(uid, listFor(uid, scenario).extent(cursor, from));
     later(res, () => sendBody(res, 200, JSON_TYPE, body));
   }
 
