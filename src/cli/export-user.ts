@@ -160,7 +160,9 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined): string 
     const why =
       outcome.end === 'cap'
         ? 'the API serves no more (TikTok limits how deep follower lists go)'
-        : 'the list ended there (banned and deleted accounts are not listed)';
+        : outcome.incomplete_seconds?.length
+          ? 'the list ended there'
+          : 'the list ended there (banned and deleted accounts are not listed)';
     return `exported ${rows} of ${formatCount(total)} followers: ${why}; ${cost}${dupes}`;
   }
   return `exported ${rows} followers; ${cost}${dupes}`;

@@ -46,22 +46,34 @@ export class ByteSink {
     this.bytes += bytes.length;
     this.written++;
     if (this.destination.write(bytes, this.onWritten)) return undefined;
-    const drained = new Promise<void>((resolve, reject) => {
+    return this.whenDrained();
+  }
+
+  /**
+   * One 'drain' wait at a time, shared by every write made while the destination is full. A
+   * caller that does not wait (a header, the uids log) would otherwise add a pair of listeners per
+   * write until Node warns of a leak (MaxListenersExceededWarning).
+   */
+  private drained: Promise<void> | undefined;
+  private whenDrained(): Promise<void> {
+    this.drained ??= new Promise<void>((resolve, reject) => {
       const onDrain = () => {
         this.destination.off('error', onError);
+        this.drained = undefined;
         resolve();
       };
       const onError = (error: Error) => {
         this.destination.off('drain', onDrain);
+        this.drained = undefined;
         reject(error);
       };
       this.destination.once('drain', onDrain);
       this.destination.once('error', onError);
     });
-    // A caller may not wait (a header, the uids log): the failure still surfaces through the
-    // next write or flush, so it must not also crash the process as an unhandled rejection.
-    drained.catch(() => {});
-    return drained;
+    // A caller may not wait: the failure still surfaces through the next write or flush, so it
+    // must not also crash the process as an unhandled rejection.
+    this.drained.catch(() => {});
+    return this.drained;
   }
 
   /**

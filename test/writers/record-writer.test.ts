@@ -106,3 +106,22 @@ describe('RecordWriter', () => {
     expect(() => writer.flush()).toThrow(failure);
   });
 });
+
+describe('ByteSink listeners', () => {
+  test('writes that do not wait on a full destination share one drain wait (no listener leak)', async () => {
+    const sink = slowSink(1);
+    const writer = new RecordWriter(sink.stream, jsonl(), { writeHeader: false });
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < 40; i++) {
+      const wait = writer.write(follower(i));
+      if (wait) waits.push(wait);
+    }
+    expect(waits.length).toBeGreaterThan(10);
+    expect(sink.stream.listenerCount('drain')).toBeLessThanOrEqual(1);
+    // The constructor's own 'error' listener and at most one for the pending drain.
+    expect(sink.stream.listenerCount('error')).toBeLessThanOrEqual(2);
+    await Promise.all(waits);
+    await writer.flush();
+    expect(sink.received().toString().split('\n').filter(Boolean)).toHaveLength(40);
+  });
+});
