@@ -112,6 +112,12 @@ function literalAt(body: Buffer, at: number, word: Uint8Array): boolean {
   return true;
 }
 
+/** Whether the string between these quotes holds an escape (keys are short: a plain loop). */
+function hasEscape(body: Buffer, open: number, close: number): boolean {
+  for (let k = open + 1; k < close; k++) if (body[k] === BACKSLASH) return true;
+  return false;
+}
+
 function keyIs(body: Buffer, open: number, close: number, key: string): boolean {
   if (close - open - 1 !== key.length) return false;
   for (let k = 0; k < key.length; k++) if (body[open + 1 + k] !== key.charCodeAt(k)) return false;
@@ -208,6 +214,9 @@ export function parsePage(body: Buffer): FollowersPage {
   let uidEnd = -1;
   let longNumber = false;
   let spaced = false;
+  let escapedKey = false;
+  let dataKeys = 0;
+  let followersKeys = 0;
 
   // No closures over these locals below: V8 would move them to the heap, and this loop is hot.
 
@@ -217,9 +226,20 @@ export function parsePage(body: Buffer): FollowersPage {
       const close = stringEnd(body, i);
       if (close === -1) fail('the body ends inside a string', body, i);
       if (expect === KEY || expect === KEY_OR_CLOSE) {
-        if (depth === 1) key1 = keyIs(body, i, close, 'data');
-        else if (depth === 2 && inData) key2 = keyIs(body, i, close, 'followers');
-        else if (depth === 4 && inArray) uidKey = keyIs(body, i, close, 'uid');
+        // JSON.parse reads "\u0064ata" as "data" and keeps the last of repeated keys. Escaped or
+        // repeated envelope keys are refused, and an escaped follower key sends the uid to
+        // JSON.parse, so that this scan never finds other followers than JSON.parse would.
+        if (depth <= 2 && hasEscape(body, i, close)) fail('an escaped key in the envelope', body, i);
+        if (depth === 1) {
+          key1 = keyIs(body, i, close, 'data');
+          if (key1 && dataKeys++ > 0) fail('a repeated "data" key', body, i);
+        } else if (depth === 2 && inData) {
+          key2 = keyIs(body, i, close, 'followers');
+          if (key2 && followersKeys++ > 0) fail('a repeated "followers" key', body, i);
+        } else if (depth === 4 && inArray) {
+          uidKey = keyIs(body, i, close, 'uid');
+          if (!escapedKey && hasEscape(body, i, close)) escapedKey = true;
+        }
         expect = COLON;
       } else {
         checkValue(expect, inArray && depth === 3, false, body, i);
@@ -249,6 +269,7 @@ export function parsePage(body: Buffer): FollowersPage {
           uidStart = -1;
           longNumber = false;
           spaced = false;
+          escapedKey = false;
         }
         if (depth === stack.length) fail('nesting deeper than 64 levels', body, i);
         stack[depth++] = byte === 0x7b ? OBJECT : ARRAY;
@@ -262,7 +283,7 @@ export function parsePage(body: Buffer): FollowersPage {
         }
         depth--;
         if (depth === 3 && inArray) {
-          followers.push(finishFollower(body, followerStart, i + 1, uidStart, uidEnd, longNumber, spaced));
+          followers.push(finishFollower(body, followerStart, i + 1, escapedKey ? -1 : uidStart, uidEnd, longNumber, spaced));
         } else if (depth === 2 && inArray) {
           inArray = false;
           arrayEnd = i + 1;
