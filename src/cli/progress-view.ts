@@ -63,23 +63,28 @@ export function formatEta(ms: number | undefined): string {
  */
 export class RateMeter {
   private first: { time: number; rows: number } | undefined;
+  /** Whether the last rate was measured from the first page on (good enough for an ETA). */
+  measured = false;
   constructor(private started: number) {}
 
   restart(time: number): void {
     this.started = time;
     this.first = undefined;
+    this.measured = false;
   }
 
   rate(update: PageUpdate, time: number): number {
     const rows = update.runRows ?? update.rows;
     this.first ??= { time, rows };
     const since = time - this.first.time;
-    if (since >= 1000 && rows > this.first.rows) return ((rows - this.first.rows) / since) * 1000;
+    this.measured = since >= 1000 && rows > this.first.rows;
+    if (this.measured) return ((rows - this.first.rows) / since) * 1000;
     return rows / Math.max((time - this.started) / 1000, 0.001);
   }
 }
 
-export function viewOf(update: PageUpdate, rate: number): ProgressView {
+/** `measured`: the rate is good enough for an ETA (else the ETA is not guessed yet). */
+export function viewOf(update: PageUpdate, rate: number, measured = true): ProgressView {
   const runRows = update.runRows ?? update.rows;
   const goal = update.goal === null ? undefined : (update.goal ?? expectedRows({ rows: update.rows, total: update.total }));
   const left = goal === undefined ? undefined : Math.max(0, goal - update.rows);
@@ -90,7 +95,7 @@ export function viewOf(update: PageUpdate, rate: number): ProgressView {
     total: update.total,
     goal,
     rate,
-    etaMs: left === undefined ? undefined : left === 0 ? 0 : rate > 0 ? (left / rate) * 1000 : undefined,
+    etaMs: left === undefined ? undefined : left === 0 ? 0 : rate > 0 && measured ? (left / rate) * 1000 : undefined,
   };
 }
 

@@ -64,7 +64,7 @@ function plainProgress(options: ProgressOptions, tag = (text: string) => text): 
       const rate = meter.rate(update, time);
       if (time - last < interval) return;
       last = time;
-      write(plainLine(viewOf(update, rate)));
+      write(plainLine(viewOf(update, rate, meter.measured)));
     },
     waiting: (text) => write(text),
     log: (text) => write(text),
@@ -87,7 +87,7 @@ function ttyProgress(
   let last: PageUpdate = { rows: 0, requests: 0, total: undefined };
   let rate = 0;
   // The line is drawn from the last update at each redraw, so the spinner moves between pages.
-  const line = () => barLine(viewOf(last, rate), { barsize: BAR_SIZE, now: now(), status });
+  const line = () => barLine(viewOf(last, rate, meter.measured), { barsize: BAR_SIZE, now: now(), status });
   return {
     start(text) {
       meter.restart(now());
@@ -166,7 +166,7 @@ export async function createBatchProgress(options: ProgressOptions): Promise<Bat
       let rate = 0;
       let status = 'starting';
       const line = () => {
-        const text = last ? barLine(viewOf(last, rate), { barsize: 20, now: now(), status }) : status;
+        const text = last ? barLine(viewOf(last, rate, meter.measured), { barsize: 20, now: now(), status }) : status;
         return `${uid} ${text}`;
       };
       return {

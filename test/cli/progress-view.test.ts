@@ -55,6 +55,8 @@ describe('the rate and the ETA', () => {
     expect(formatEta(view.etaMs)).toBe('14 s');
     expect(formatEta(75_000)).toBe('1 min 15 s');
     expect(formatEta(undefined)).toBe('--');
+    // Before a rate measured from the first page on, no ETA is guessed.
+    expect(viewOf({ rows: 20, requests: 1, total: 8_229_668 }, 40, false).etaMs).toBeUndefined();
   });
 });
 
