@@ -63,7 +63,7 @@ Exit codes as for tkf export: 0 visible, 3 hidden, 4 no such user, 5 refused, 6 
           [
             `user ${uid}: the follower list is visible`,
             `followers (the profile's count): ${total === null ? 'not reported' : formatCount(total)}`,
-            `a full export: about ${expected === null ? '' : `${formatCount(expected)} followers in `}${formatCount(estimate.served)} requests (${PAGE_SIZE} followers each); TikTok serves only the newest ~${formatCount(DEPTH_CAP)} followers of an account${
+            `a full export: about ${formatCount(estimate.served)} requests${expected === null ? '' : ` for about ${formatCount(expected)} followers`} (${PAGE_SIZE} followers each); TikTok serves only the newest ~${formatCount(DEPTH_CAP)} followers of an account${
               total !== null && total > DEPTH_CAP ? `, not all ${formatCount(total)} (that would be ${formatCount(estimate.all)} requests)` : ''
             }`,
           ].join('\n') + '\n',
