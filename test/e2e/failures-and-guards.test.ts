@@ -183,5 +183,5 @@ describe('secrets', () => {
       const checks = [...others.map((path) => `git check-ignore -q ${path}`), '! git check-ignore -q accounts.txt'];
       expect(await sh(checks.join(' && '), { env: {}, cwd: dir })).toBe(0);
     });
-  });
+  }, 90_000);
 });

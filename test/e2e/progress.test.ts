@@ -37,7 +37,7 @@ describe('the bar on a terminal', () => {
       expect(etas.some((eta) => /^[1-9]\d* s$/.test(eta))).toBe(true);
       expect(result.stdout).toMatch(/exported 5,000 of 8,229,668 followers: the API serves no more/);
     });
-  });
+  }, 90_000);
 });
 
 describe('plain lines off a terminal', () => {
@@ -63,7 +63,7 @@ describe('plain lines off a terminal', () => {
       }
       expect(resumed.stderr).toMatch(/exported 5,000 of 8,229,668 followers: the API serves no more .*; 151 requests this run \(251 in all\)/);
     });
-  });
+  }, 90_000);
 });
 
 describe('each bar of a batch', () => {
