@@ -127,7 +127,7 @@ export async function exportUser(
   } catch (error) {
     const exitCode = error instanceof TkfError ? error.exitCode : EXIT.internal;
     // A file export that failed after some pages keeps them in its checkpoint (not --update's).
-    addNextStep(error, { uid, savedRows: output.kind === 'file' && !open ? rows : undefined });
+    addNextStep(error, { uid, savedRows: output.kind === 'file' && !open ? Math.max(rows, resumed.rows) : undefined });
     return {
       uid,
       exit_code: exitCode,

@@ -112,8 +112,9 @@ function ttyProgress(
     },
     log(text) {
       if (bar) {
-        // Printed between redraws: clear the line first.
-        options.stream.write(`\r\x1b[2Ktkf: ${text}\n`);
+        // Printed between redraws: clear the line first. Then save the cursor again (ESC 7): the
+        // bar restores the position saved at its start when it stops, which is now this line.
+        options.stream.write(`\r\x1b[2Ktkf: ${text}\n\x1b7`);
         bar.update(0);
       } else if (spinner) {
         spinner.clear();
