@@ -40,6 +40,29 @@ describe('the bar on a terminal', () => {
   }, 90_000);
 });
 
+describe('where no goal is known', () => {
+  it('--update shows a spinner with counts, not a bar', async () => {
+    const UID = '1000000000000000003';
+    const before = await startSimulator({ token: 't', users: { [UID]: { size: 300, total: 300, notYetFollowed: 200 } } });
+    const after = await startSimulator({ token: 't', latencyMs: 30, users: { [UID]: { size: 300, total: 300 } } });
+    try {
+      await withTempDir(async (dir) => {
+        const out = join(dir, 'f.csv');
+        const first = await runTkf(['export', '--uid', UID, '--out', out], { env: { TKF_TOKEN: 't', TKF_BASE_URL: before.url } });
+        expect(first.code).toBe(0);
+        const update = await runTkf(['export', '--uid', UID, '--out', out, '--update'], { env: { TKF_TOKEN: 't', TKF_BASE_URL: after.url }, tty: true });
+        expect(update.code).toBe(0);
+        const shown = frames(update.stdout).filter((line) => / followers \| [\d,]+\/s/.test(line));
+        expect(shown.length).toBeGreaterThan(0);
+        for (const line of shown) expect(line).toMatch(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] [\d,]+ followers \| [\d,]+\/s \| [\d,]+ requests?( \| 300 on the profile)?$/);
+        expect(update.stdout).toMatch(/added 200 new followers on top of 100/);
+      });
+    } finally {
+      await Promise.all([before.close(), after.close()]);
+    }
+  });
+});
+
 describe('plain lines off a terminal', () => {
   it('after --resume, count only the rows and requests of this run', async () => {
     await withTempDir(async (dir) => {
