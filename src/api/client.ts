@@ -191,7 +191,7 @@ export function createClient(options: ClientOptions): FollowersClient {
         const reason = redact(error.message, secret);
         if (retry >= retries) {
           throw new ApiUnavailableError(
-            `the API failed ${retry + 1} times in a row at cursor ${cursor}; last: ${reason}`,
+            `the API at ${url.host} failed ${retry + 1} times in a row at cursor ${cursor}; last: ${reason}; check the host and the network, or try again later`,
           );
         }
         let waitMs = Math.floor(random() * Math.min(maxWaitMs, retryBaseMs * 2 ** retry));

@@ -3,7 +3,7 @@
  * config file's token_file) and the host, or the built-in simulator for --demo. Shared by
  * `tkf export` and `tkf info`.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { DEFAULT_TOKEN, PUBLIC_UID } from '../simulator/built-in-users.js';
 import type { Simulator } from '../simulator/index.js';
@@ -70,7 +70,11 @@ async function readToken(options: AccessOptions, config: Config, ctx: CliContext
     try {
       token = tokenFile === '-' ? await ctx.readStdin() : await readFile(tokenFile, 'utf8');
     } catch (error) {
-      throw new UsageError(`cannot read the token from ${source}: ${(error as Error).message}`);
+      throw new UsageError(`cannot read the token from ${source}: ${describeReadError(error)}; check --token-file`);
+    }
+    // The same warning as for the config file: a token others can read is a token others can spend.
+    if (tokenFile !== '-' && (await stat(tokenFile)).mode & 0o077) {
+      ctx.stderr.write(`tkf: warning: the token file ${tokenFile} is readable by other users; chmod 600 it\n`);
     }
     token = token.trim();
     if (!token) throw new UsageError(`the token file ${source} is empty`);
@@ -94,6 +98,15 @@ function readBaseUrl(options: AccessOptions, config: Config, ctx: CliContext): s
     throw new UsageError(`--base-url: "${baseUrl}" must start with http:// or https://`);
   }
   return baseUrl;
+}
+
+/** Why a file given to read (token, uids) could not be read, in words, without Node's stack of details. */
+export function describeReadError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file (ENOENT)';
+  if (code === 'EACCES') return 'permission denied (EACCES)';
+  if (code === 'EISDIR') return 'it is a directory (EISDIR)';
+  return (error as Error).message;
 }
 
 /** Whether a process of this machine still runs (for locks left by killed runs). */

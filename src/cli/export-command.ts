@@ -5,11 +5,12 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
-import { EXIT, TkfError, UsageError } from '../errors.js';
+import { EXIT, OutputError, TkfError, UsageError } from '../errors.js';
+import { describeFsError } from '../output/fs-errors.js';
 import type { OutputTarget } from '../run-export.js';
 import { parseFieldList } from '../writers/fields.js';
 import { formatForPath, getFormat, type FormatDefinition } from '../writers/index.js';
-import { openAccess, validateUid } from './api-access.js';
+import { ENV, describeReadError, openAccess, validateUid } from './api-access.js';
 import { loadConfig } from './config-file.js';
 import type { CliContext } from './context.js';
 import { SWITCHES, exportHelp, exportOptions, type ExportOptions } from './export-options.js';
@@ -17,14 +18,38 @@ import { exportUser, summarize, type RunSettings, type UserOutcome } from './exp
 import { createBatchProgress, createProgress, formatCount } from './progress.js';
 import { resumeCommand } from './resume-command.js';
 
-export function chooseFormat(format: string | undefined, out: string): FormatDefinition {
-  if (format) return getFormat(format);
-  if (out === '-') return getFormat('jsonl');
-  const byExtension = formatForPath(out);
-  if (!byExtension) {
-    throw new UsageError(`cannot tell the format from "${out}"; name it .csv, .jsonl or .ndjson, or add --format csv|jsonl`);
+/**
+ * The format: --format, else the extension of --out, else the config file's format, else JSONL for
+ * stdout. A --format that contradicts the extension is refused rather than obeyed: a file named
+ * .csv that holds JSONL is opened as CSV by everything that goes by its name.
+ */
+export function chooseFormat(format: string | undefined, out: string, configured?: string): FormatDefinition {
+  const byExtension = out === '-' ? undefined : formatForPath(out);
+  if (format) {
+    const chosen = getFormat(format);
+    if (byExtension && byExtension.name !== chosen.name) {
+      const ext = byExtension.extensions.find((e) => out.toLowerCase().endsWith(e))!;
+      const renamed = `${out.slice(0, out.length - ext.length)}${chosen.extensions[0]}`;
+      throw new UsageError(`--format ${chosen.name} contradicts --out ${out} (a ${ext} file is ${byExtension.name}); name it ${renamed}, or leave out --format`);
+    }
+    return chosen;
   }
-  return byExtension;
+  if (byExtension) return byExtension;
+  if (configured) return getFormat(configured);
+  if (out === '-') return getFormat('jsonl');
+  throw new UsageError(`cannot tell the format from "${out}"; name it .csv, .jsonl or .ndjson, or add --format csv|jsonl`);
+}
+
+async function makeDirectory(directory: string): Promise<void> {
+  try {
+    await mkdir(directory, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new OutputError(`cannot create the directory ${directory}: a file is in the way (${code}); choose another --out`);
+    }
+    throw new OutputError(`cannot create the directory ${directory}: ${describeFsError(error)}`);
+  }
 }
 
 /** Today's date as YYYY-MM-DD, in local time (what a person means by "today's export"). */
@@ -74,7 +99,8 @@ export function exportCommand(ctx: CliContext): Command {
     if (!options.out) throw new UsageError('--out is required: a file (followers.csv, followers.jsonl), a template, or - for stdout');
     if (options.uid !== undefined && options.uidsFile !== undefined) throw new UsageError('give --uid or --uids-file, not both');
     const out = options.out;
-    const format = chooseFormat(options.format, out);
+    // The config file's format is a default: an explicit extension of --out wins over it.
+    const format = chooseFormat(command.getOptionValueSource('format') === 'cli' ? options.format : undefined, out, options.format);
     const fields = options.fields === undefined ? undefined : parseFieldList(options.fields);
     if (out === '-' && (options.resume || options.force || options.update)) {
       throw new UsageError('--resume, --force and --update need a file: they do not apply to --out -');
@@ -83,6 +109,10 @@ export function exportCommand(ctx: CliContext): Command {
     if ([options.resume, options.force, options.update].filter(Boolean).length > 1) {
       throw new UsageError('use one of --resume, --force and --update');
     }
+    const tokenFile = options.tokenFile ?? (options.token === undefined && !ctx.env[ENV.token] ? config.values.tokenFile : undefined);
+    if (options.uidsFile === '-' && tokenFile === '-') {
+      throw new UsageError('--uids-file - and --token-file - both want stdin; put the token in a file or in TKF_TOKEN, or the uids in a file');
+    }
     let uids: string[] | undefined;
     if (options.uidsFile !== undefined) {
       const source = options.uidsFile === '-' ? 'stdin' : options.uidsFile;
@@ -90,7 +120,7 @@ export function exportCommand(ctx: CliContext): Command {
       try {
         text = options.uidsFile === '-' ? await ctx.readStdin() : await readFile(options.uidsFile, 'utf8');
       } catch (error) {
-        throw new UsageError(`cannot read the uids from ${source}: ${(error as Error).message}`);
+        throw new UsageError(`cannot read the uids from ${source}: ${describeReadError(error)}; check --uids-file`);
       }
       uids = parseUidList(text, source);
       if (uids.length > 1 && !out.includes('{uid}')) {
@@ -122,8 +152,9 @@ export function exportCommand(ctx: CliContext): Command {
     const target = async (uid: string): Promise<OutputTarget> => {
       if (out === '-') return { kind: 'stream', stream: ctx.stdout };
       const path = fillTemplate(out, uid, date);
-      // Directories named by a template are made; a plain path's directory must exist.
-      if (path !== out) await mkdir(dirname(path), { recursive: true });
+      // Missing directories are made, for a plain path as for a template (exports/{date}/...
+      // names a new one each day); one that cannot be made is exit 7 with its path.
+      await makeDirectory(dirname(path));
       return { kind: 'file', path, force: options.force, resume: options.resume, update: options.update };
     };
     try {
@@ -150,7 +181,7 @@ async function exportOne(
   const progress = await createProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet, quiet: options.quiet });
   progress.start(`exporting the followers of ${uid}${demo ? ' from the built-in simulator' : ''}...`);
   ctx.onInterrupt = () => progress.log('stopping after the page in hand (press Ctrl-C again to quit at once)');
-  ctx.resumeHint = output.kind === 'file' && !options.update ? resumeCommand(ctx.argv) : undefined;
+  ctx.resumeHint = output.kind === 'file' && !options.update ? resumeCommand(ctx.argv, ctx.env) : undefined;
   const outcome = await exportUser(uid, output, settings, progress);
   progress.stop();
   if (options.json) ctx.stdout.write(`${JSON.stringify(publicOutcome(outcome))}\n`);
@@ -224,6 +255,6 @@ class BatchError extends TkfError {
 }
 
 function publicOutcome(outcome: UserOutcome) {
-  const { cause: _cause, result: _result, elapsedMs: _elapsed, ...rest } = outcome;
+  const { cause: _cause, result: _result, elapsedMs: _elapsed, resumedRequests: _resumed, ...rest } = outcome;
   return rest;
 }

@@ -2,13 +2,17 @@
  * One user's export as the CLI runs it: a client with the run's retry policy, runExport, and the
  * outcome as data (exit code, rows, requests, file) for the summary line, `--json` and batches.
  */
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { ClientOptions } from '../api/client.js';
+import { expectedRows } from '../api/list-facts.js';
 import { TkfError, EXIT, redact } from '../errors.js';
 import type { ExportResult, OutputTarget } from '../run-export.js';
 import type { EncoderOptions, FormatDefinition } from '../writers/index.js';
 import { isRunning, type Access } from './api-access.js';
+import { addNextStep } from './failure-hints.js';
 import { formatCount, formatDuration, type Progress } from './progress.js';
+import { withFieldsCheck } from './with-fields-check.js';
 
 export interface RunSettings {
   access: Access;
@@ -37,6 +41,8 @@ export interface UserOutcome {
   /** Not serialised: what main.ts rethrows for a single user. */
   cause?: unknown;
   result?: ExportResult;
+  /** Not serialised: requests of the earlier runs a resumed export had made. */
+  resumedRequests?: number;
   elapsedMs: number;
 }
 
@@ -64,6 +70,10 @@ export async function exportUser(
   let rows = 0;
   let requests = 0;
   let total: number | undefined;
+  // What a resumed file held before this run: progress counts only what this run fetches.
+  let resumed = { rows: 0, requests: 0 };
+  // --update stops at the first follower already in the file: how far that is, nobody can tell.
+  const open = output.kind === 'file' && Boolean(output.update) && existsSync(output.path);
   try {
     const result = await runExport(
       {
@@ -75,16 +85,27 @@ export async function exportUser(
         stuckWaitMs: settings.client.retryBaseMs,
       },
       {
-        client,
+        client: settings.encoder.fields ? withFieldsCheck(client, settings.encoder.fields) : client,
         signal: settings.signal,
         owner: { pid: process.pid, host: hostname() },
         isRunning,
-        onResume: (c) => progress.log(`resuming ${output.kind === 'file' ? output.path : ''} at ${formatCount(c.rows)} rows (cursor ${c.cursor ?? 'end'})`),
+        onResume: (c) => {
+          resumed = { rows: c.rows, requests: c.requests };
+          progress.log(`resuming ${output.kind === 'file' ? output.path : ''} at ${formatCount(c.rows)} rows (cursor ${c.cursor ?? 'end'})`);
+        },
         onPage: (p) => {
           rows = p.rows;
           requests = p.requests;
           total = p.total;
-          progress.update({ rows: p.rows, requests: p.requests, total: p.total });
+          const done = p.page.end !== undefined || p.page.next === null;
+          progress.update({
+            rows: p.rows,
+            requests: p.requests,
+            total: p.total,
+            runRows: p.rows - resumed.rows,
+            runRequests: p.requests - resumed.requests,
+            goal: expectedRows({ rows: p.rows, total: p.total, limit: settings.limit, done, open }) ?? null,
+          });
           if (p.page.duplicates) verbose(`page ${p.page.number}: ${p.page.duplicates} repeated followers skipped`);
         },
         onStuck: (n) =>
@@ -103,10 +124,13 @@ export async function exportUser(
       ...(result.added !== undefined ? { added: result.added } : {}),
       incomplete_seconds: result.incompleteSeconds,
       result,
+      ...(result.resumedRows && !result.alreadyComplete && result.added === undefined ? { resumedRequests: resumed.requests } : {}),
       elapsedMs: Date.now() - started,
     };
   } catch (error) {
     const exitCode = error instanceof TkfError ? error.exitCode : EXIT.internal;
+    // A file export that failed after some pages keeps them in its checkpoint (not --update's).
+    addNextStep(error, { uid, savedRows: output.kind === 'file' && !open ? Math.max(rows, resumed.rows) : undefined });
     return {
       uid,
       exit_code: exitCode,
@@ -145,7 +169,10 @@ export function describeIncompleteSeconds(seconds: readonly number[]): string {
 function summarizeRows(outcome: UserOutcome, limit: number | undefined): string {
   const rows = formatCount(outcome.rows);
   const where = outcome.file ? `; file: ${outcome.file}` : '';
-  const cost = `${formatCount(outcome.requests)} request${outcome.requests === 1 ? '' : 's'} in ${formatDuration(outcome.elapsedMs)}${where}`;
+  // After --resume, the time is this run's: so are the requests it names (the total follows).
+  const resumed = outcome.resumedRequests;
+  const thisRun = resumed !== undefined ? outcome.requests - resumed : outcome.requests;
+  const cost = `${formatCount(thisRun)} request${thisRun === 1 ? '' : 's'}${resumed !== undefined ? ` this run (${formatCount(outcome.requests)} in all)` : ''} in ${formatDuration(outcome.elapsedMs)}${where}`;
   const duplicates = outcome.result?.duplicates ?? 0;
   const dupes = duplicates ? `, ${formatCount(duplicates)} repeats skipped` : '';
   const total = outcome.total ?? undefined;

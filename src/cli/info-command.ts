@@ -3,15 +3,13 @@
  * visible, how many followers the profile reports, and what a full export would cost.
  */
 import { Command, Option } from 'commander';
+import { DEPTH_CAP, PAGE_SIZE, estimateRequests, expectedFollowers } from '../api/list-facts.js';
 import { EXIT, TkfError } from '../errors.js';
 import { openAccess, validateUid, ENV } from './api-access.js';
 import { loadConfig } from './config-file.js';
 import type { CliContext } from './context.js';
+import { addNextStep } from './failure-hints.js';
 import { formatCount } from './progress.js';
-
-/** Followers a page holds, and how deep TikTok serves a list (shared/api/README.md). */
-const PAGE_SIZE = 20;
-const SERVED_AT_MOST = 5000;
 
 interface InfoOptions {
   uid?: string;
@@ -21,12 +19,6 @@ interface InfoOptions {
   token?: string;
   timeout: number;
   demo?: boolean;
-}
-
-export function estimateRequests(total: number): { all: number; served: number } {
-  // One request per page; a list cut by the depth cap costs one more, the one answering -1.
-  const all = Math.max(1, Math.ceil(total / PAGE_SIZE));
-  return { all, served: total > SERVED_AT_MOST ? Math.ceil(SERVED_AT_MOST / PAGE_SIZE) + 1 : all };
 }
 
 export function infoCommand(ctx: CliContext): Command {
@@ -60,9 +52,10 @@ Exit codes as for tkf export: 0 visible, 3 hidden, 4 no such user, 5 refused, 6 
         const page = await client.fetchPage(uid, 0);
         const total = page.total ?? null;
         const estimate = estimateRequests(total ?? 0);
+        const expected = total === null ? null : expectedFollowers(total);
         if (options.json) {
           ctx.stdout.write(
-            `${JSON.stringify({ uid, visible: true, total, estimated_requests: estimate.served, requests_for_total: estimate.all, page_size: PAGE_SIZE, exit_code: EXIT.ok })}\n`,
+            `${JSON.stringify({ uid, visible: true, total, expected_followers: expected, estimated_requests: estimate.served, requests_for_total: estimate.all, page_size: PAGE_SIZE, exit_code: EXIT.ok })}\n`,
           );
           return;
         }
@@ -70,12 +63,13 @@ Exit codes as for tkf export: 0 visible, 3 hidden, 4 no such user, 5 refused, 6 
           [
             `user ${uid}: the follower list is visible`,
             `followers (the profile's count): ${total === null ? 'not reported' : formatCount(total)}`,
-            `a full export: about ${formatCount(estimate.served)} requests (${PAGE_SIZE} followers each); TikTok serves only the newest ~${formatCount(SERVED_AT_MOST)} followers of an account${
-              total !== null && total > SERVED_AT_MOST ? `, not all ${formatCount(total)} (that would be ${formatCount(estimate.all)} requests)` : ''
+            `a full export: about ${formatCount(estimate.served)} requests${expected === null ? '' : ` for about ${formatCount(expected)} followers`} (${PAGE_SIZE} followers each); TikTok serves only the newest ~${formatCount(DEPTH_CAP)} followers of an account${
+              total !== null && total > DEPTH_CAP ? `, not all ${formatCount(total)} (that would be ${formatCount(estimate.all)} requests)` : ''
             }`,
           ].join('\n') + '\n',
         );
       } catch (error) {
+        addNextStep(error, { uid });
         if (options.json && error instanceof TkfError) {
           const visible = error.exitCode === EXIT.hidden || error.exitCode === EXIT.missingUser ? false : null;
           ctx.stdout.write(`${JSON.stringify({ uid, visible, total: null, estimated_requests: 0, exit_code: error.exitCode, error: error.message })}\n`);

@@ -1,8 +1,9 @@
 /**
  * What the user sees while an export runs, always on stderr (stdout may be the data).
  *
- * - On a TTY: an ora spinner until the first page answers, then a cli-progress bar with
- *   count / total, rate and ETA. Waits (retries, a stuck cursor) show in the bar's status.
+ * - On a TTY: an ora spinner until the first page answers, then a cli-progress line: a bar towards
+ *   what the API will serve, with rate and ETA, or a spinner with counts when no goal is known
+ *   (progress-view.ts says what the line holds). Waits (retries, a stuck cursor) show in its status.
  * - Not on a TTY (cron, CI, a pipe): no animation and no ANSI codes; one plain line at most every
  *   `intervalMs`, and one line for each wait.
  * - --quiet: nothing but errors.
@@ -10,6 +11,9 @@
 import type { SingleBar } from 'cli-progress';
 import type { Ora } from 'ora';
 import type { Writable } from 'node:stream';
+import { RateMeter, barLine, plainLine, viewOf, type PageUpdate } from './progress-view.js';
+
+export { formatCount, formatDuration, formatEta, type PageUpdate } from './progress-view.js';
 
 export interface ProgressOptions {
   stream: Writable & { isTTY?: boolean; columns?: number };
@@ -18,12 +22,6 @@ export interface ProgressOptions {
   /** Plain-line interval when not on a TTY. */
   intervalMs?: number;
   now?: () => number;
-}
-
-export interface PageUpdate {
-  rows: number;
-  requests: number;
-  total: number | undefined;
 }
 
 export interface Progress {
@@ -38,46 +36,43 @@ export interface Progress {
   stop(): void;
 }
 
-export const formatCount = (n: number): string => n.toLocaleString('en-US');
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const seconds = ms / 1000;
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${Math.round(seconds % 60)} s`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
-}
+const silent = (): Progress => ({ start() {}, update() {}, waiting() {}, log() {}, stop() {} });
 
 export async function createProgress(options: ProgressOptions): Promise<Progress> {
-  if (options.quiet) return { start() {}, update() {}, waiting() {}, log() {}, stop() {} };
+  if (options.quiet) return silent();
   if (!options.tty) return plainProgress(options);
   // ora and cli-progress are loaded only for a terminal (ora takes ~140 ms to import).
   const [{ default: ora }, { default: cliProgress }] = await Promise.all([import('ora'), import('cli-progress')]);
   return ttyProgress(options, ora, cliProgress);
 }
 
-function plainProgress(options: ProgressOptions): Progress {
+function plainProgress(options: ProgressOptions, tag = (text: string) => text): Progress {
   const interval = options.intervalMs ?? 5000;
   const now = options.now ?? Date.now;
-  const started = now();
-  let last = started;
-  const write = (text: string) => options.stream.write(`tkf: ${text}\n`);
+  // The rate counts from start(): the time of this run, like the rows it counts.
+  let last = now();
+  const meter = new RateMeter(last);
+  const write = (text: string) => options.stream.write(`tkf: ${tag(text)}\n`);
   return {
-    start: (text) => write(text),
-    update({ rows, requests, total }) {
+    start(text) {
+      last = now();
+      meter.restart(last);
+      write(text);
+    },
+    update(update) {
       const time = now();
+      const rate = meter.rate(update, time);
       if (time - last < interval) return;
       last = time;
-      const rate = rows / Math.max((time - started) / 1000, 0.001);
-      const of = total !== undefined ? ` of ${formatCount(total)}` : '';
-      write(`${formatCount(rows)}${of} followers, ${formatCount(requests)} requests, ${formatCount(Math.round(rate))}/s`);
+      write(plainLine(viewOf(update, rate, meter.measured)));
     },
     waiting: (text) => write(text),
     log: (text) => write(text),
     stop() {},
   };
 }
+
+const BAR_SIZE = 24;
 
 function ttyProgress(
   options: ProgressOptions,
@@ -87,53 +82,40 @@ function ttyProgress(
   let spinner: Ora | undefined;
   let bar: SingleBar | undefined;
   const now = options.now ?? Date.now;
-  const started = now();
+  const meter = new RateMeter(now());
   let status = '';
   let last: PageUpdate = { rows: 0, requests: 0, total: undefined };
-
-  const payload = () => {
-    const seconds = Math.max((now() - started) / 1000, 0.001);
-    return { rate: formatCount(Math.round(last.rows / seconds)), requests: formatCount(last.requests), status };
-  };
+  let rate = 0;
+  // The line is drawn from the last update at each redraw, so the spinner moves between pages.
+  const line = () => barLine(viewOf(last, rate, meter.measured), { barsize: BAR_SIZE, now: now(), status });
   return {
     start(text) {
+      meter.restart(now());
       spinner = ora({ text, stream: options.stream, discardStdin: false, isEnabled: true }).start();
     },
     update(update) {
       last = update;
-      // The bar's total is the profile count; the list may end short of it or run past it.
-      const total = Math.max(update.total ?? update.rows, update.rows, 1);
+      rate = meter.rate(update, now());
+      status = '';
       if (!bar) {
         spinner?.stop();
         spinner = undefined;
-        bar = new cliProgress.SingleBar(
-          {
-            stream: options.stream,
-            format: '{bar} {value}/{total} followers | {rate}/s | ETA {eta_formatted} | {requests} requests {status}',
-            formatValue: (value, _options, type) => (type === 'value' || type === 'total' ? formatCount(value) : String(value)),
-            hideCursor: true,
-            barsize: 24,
-            fps: 8,
-            etaBuffer: 50,
-          },
-          cliProgress.Presets.shades_classic,
-        );
-        bar.start(total, update.rows, payload());
+        bar = new cliProgress.SingleBar({ stream: options.stream, format: line, hideCursor: true, fps: 8 });
+        bar.start(1, 0);
       }
-      status = '';
-      bar.setTotal(total);
-      bar.update(update.rows, payload());
+      bar.update(0);
     },
     waiting(text) {
-      status = `| ${text}`;
-      if (bar) bar.update(last.rows, payload());
+      status = text;
+      if (bar) bar.update(0);
       else if (spinner) spinner.text = text;
     },
     log(text) {
       if (bar) {
-        // Printed between redraws: clear the line first.
-        options.stream.write(`\r\x1b[2Ktkf: ${text}\n`);
-        bar.update(last.rows, payload());
+        // Printed between redraws: clear the line first. Then save the cursor again (ESC 7): the
+        // bar restores the position saved at its start when it stops, which is now this line.
+        options.stream.write(`\r\x1b[2Ktkf: ${text}\n\x1b7`);
+        bar.update(0);
       } else if (spinner) {
         spinner.clear();
         options.stream.write(`tkf: ${text}\n`);
@@ -151,39 +133,26 @@ function ttyProgress(
   };
 }
 
-/** Progress of several users at once: one bar per active user on a TTY, plain lines otherwise. */
+/** Progress of several users at once: one line per active user on a TTY, plain lines otherwise. */
 export interface BatchProgress {
   user(uid: string): Progress;
   stop(): void;
 }
 
 export async function createBatchProgress(options: ProgressOptions): Promise<BatchProgress> {
-  if (options.quiet) return { user: () => ({ start() {}, update() {}, waiting() {}, log() {}, stop() {} }), stop() {} };
+  if (options.quiet) return { user: () => silent(), stop() {} };
   if (!options.tty) {
-    return {
-      user(uid) {
-        const inner = plainProgress(options);
-        const tag = (text: string) => `${uid}: ${text}`;
-        return {
-          start: (text) => inner.start(tag(text)),
-          update: (u) => inner.update(u),
-          waiting: (text) => inner.waiting(tag(text)),
-          log: (text) => inner.log(tag(text)),
-          stop() {},
-        };
-      },
-      stop() {},
-    };
+    // Each user's lines are worked out like a single export's, tagged with the uid.
+    return { user: (uid) => plainProgress(options, (text) => `${uid}: ${text}`), stop() {} };
   }
   const { default: cliProgress } = await import('cli-progress');
   const now = options.now ?? Date.now;
   const multibar = new cliProgress.MultiBar(
     {
       stream: options.stream,
-      format: '{uid} {bar} {value}/{total} | {rate}/s | {requests} requests {status}',
-      formatValue: (value, _options, type) => (type === 'value' || type === 'total' ? formatCount(value) : String(value)),
+      // Each bar draws its own line from its payload (the user's last update).
+      format: (_options, _params, payload: { line: () => string }) => payload.line(),
       hideCursor: true,
-      barsize: 20,
       fps: 8,
       // The per-user summary lines follow; stale bars would only repeat them.
       clearOnComplete: true,
@@ -192,29 +161,29 @@ export async function createBatchProgress(options: ProgressOptions): Promise<Bat
   );
   return {
     user(uid) {
-      const started = now();
+      const meter = new RateMeter(now());
       let bar: ReturnType<typeof multibar.create> | undefined;
-      let last: PageUpdate = { rows: 0, requests: 0, total: undefined };
+      let last: PageUpdate | undefined;
+      let rate = 0;
       let status = 'starting';
-      const payload = () => ({
-        uid,
-        rate: formatCount(Math.round(last.rows / Math.max((now() - started) / 1000, 0.001))),
-        requests: formatCount(last.requests),
-        status: status ? `| ${status}` : '',
-      });
+      const line = () => {
+        const text = last ? barLine(viewOf(last, rate, meter.measured), { barsize: 20, now: now(), status }) : status;
+        return `${uid} ${text}`;
+      };
       return {
         start() {
-          bar = multibar.create(1, 0, payload());
+          meter.restart(now());
+          bar = multibar.create(1, 0, { line });
         },
         update(update) {
           last = update;
+          rate = meter.rate(update, now());
           status = '';
-          bar?.setTotal(Math.max(update.total ?? update.rows, update.rows, 1));
-          bar?.update(update.rows, payload());
+          bar?.update(0);
         },
         waiting(text) {
           status = text;
-          bar?.update(last.rows, payload());
+          bar?.update(0);
         },
         log(text) {
           multibar.log(`tkf: ${uid}: ${text}\n`);

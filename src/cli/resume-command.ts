@@ -1,31 +1,41 @@
 /**
- * The command line that resumes an interrupted export: the one the user ran, with --resume added,
- * --force dropped (a resume must not start over), and the value of --token replaced by a
- * placeholder, since the token must never be printed.
+ * The command line that resumes an interrupted export: the one the user ran, with --resume added
+ * and --force dropped (a resume must not start over). It must work when pasted:
+ *
+ * - the program is named as it was run: `tkf` when installed, else `node /path/to/bin/tkf.js`;
+ * - the token is never printed, so a `--token <token>` is left out: the resumed run reads
+ *   TKF_TOKEN, and when that is not set the hint says so (`--token "$TKF_TOKEN"` with TKF_TOKEN
+ *   unset would pass an empty token and fail);
+ * - `--token-file -` reads stdin again, which the hint says too.
  */
+import { basename } from 'node:path';
+
 const SAFE = /^[A-Za-z0-9_./:=@%+,-]+$/;
 
 function quote(arg: string): string {
   return SAFE.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-export function resumeCommand(argv: string[]): string {
+export function resumeCommand(argv: string[], env: NodeJS.ProcessEnv = {}): string {
+  const script = argv[1] ?? 'tkf';
+  const out: string[] = basename(script) === 'tkf' ? ['tkf'] : ['node', quote(script)];
+  let tokenDropped = false;
+  let tokenFromStdin = false;
   const args = argv.slice(2);
-  const out: string[] = ['tkf'];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--force' || arg === '--resume') continue;
-    if (arg === '--token') {
-      out.push('--token', '"$TKF_TOKEN"');
-      i++;
+    if (arg === '--token' || arg.startsWith('--token=')) {
+      if (arg === '--token') i++;
+      tokenDropped = true;
       continue;
     }
-    if (arg.startsWith('--token=')) {
-      out.push('--token', '"$TKF_TOKEN"');
-      continue;
-    }
+    if ((arg === '--token-file' && args[i + 1] === '-') || arg === '--token-file=-') tokenFromStdin = true;
     out.push(quote(arg));
   }
   out.push('--resume');
-  return out.join(' ');
+  const command = out.join(' ');
+  if (tokenDropped && !env.TKF_TOKEN) return `${command} (set TKF_TOKEN first: the token given with --token is never printed)`;
+  if (tokenFromStdin) return `${command} (with the token on stdin again)`;
+  return command;
 }

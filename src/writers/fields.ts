@@ -93,3 +93,21 @@ export function toJson(value: unknown, lossless: boolean): string {
 }
 
 export { LosslessNumber };
+
+/** What a computed column is made from: it has a value when its source does. */
+const COMPUTED_SOURCES: Record<string, string> = {
+  profile_url: 'unique_id',
+  avatar_url: 'avatar_larger.url_list.0',
+};
+
+/**
+ * The columns of `fields` that none of `followers` has: a name that is not a path of any of
+ * them (a computed column counts as present when its source is). A value of null is present:
+ * the API sent the key. Used on the first page, before a misspelt column costs a whole export.
+ */
+export function fieldsMissingFrom(fields: readonly string[], followers: readonly Follower[]): string[] {
+  return fields.filter((field) => {
+    const path = (COMPUTED_SOURCES[field] ?? field).split('.');
+    return !followers.some((follower) => getPath(follower, path) !== undefined);
+  });
+}

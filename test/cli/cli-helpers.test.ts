@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configPath, loadConfig } from '../../src/cli/config-file.js';
 import { chooseFormat, fillTemplate, parseUidList } from '../../src/cli/export-command.js';
-import { estimateRequests } from '../../src/cli/info-command.js';
+import { estimateRequests } from '../../src/api/list-facts.js';
 import { resumeCommand } from '../../src/cli/resume-command.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -46,10 +46,17 @@ describe('estimateRequests', () => {
 
 describe('resumeCommand', () => {
   it('adds --resume, drops --force, and never repeats the token', () => {
-    const argv = ['node', 'tkf.js', 'export', '--uid', '1', '--token', 's3cret', '--out', 'my file.csv', '--force'];
-    const command = resumeCommand(argv);
-    expect(command).toBe(`tkf export --uid 1 --token "$TKF_TOKEN" --out 'my file.csv' --resume`);
-    expect(resumeCommand(['n', 't', 'export', '--token=s3cret'])).not.toContain('s3cret');
+    const argv = ['node', '/opt/tkf/bin/tkf', 'export', '--uid', '1', '--token', 's3cret', '--out', 'my file.csv', '--force'];
+    expect(resumeCommand(argv, { TKF_TOKEN: 's3cret' })).toBe(`tkf export --uid 1 --out 'my file.csv' --resume`);
+    expect(resumeCommand(['n', 'tkf', 'export', '--token=s3cret'], { TKF_TOKEN: 'x' })).toBe('tkf export --resume');
+  });
+  it('never suggests what fails when pasted: no unset "$TKF_TOKEN", the program as it was run', () => {
+    const fromClone = resumeCommand(['node', '/src/tkf/bin/tkf.js', 'export', '--uid', '1', '--token', 's3cret', '--out', 'f.csv'], {});
+    expect(fromClone).not.toContain('s3cret');
+    expect(fromClone).not.toContain('$TKF_TOKEN');
+    expect(fromClone).toBe('node /src/tkf/bin/tkf.js export --uid 1 --out f.csv --resume (set TKF_TOKEN first: the token given with --token is never printed)');
+    expect(resumeCommand(['n', 'tkf', 'export', '--token-file', '-', '--out', 'f.csv'], {})).toBe('tkf export --token-file - --out f.csv --resume (with the token on stdin again)');
+    expect(resumeCommand(['n', 'tkf', 'export', '--token-file', 't', '--out', 'f.csv'], {})).toBe('tkf export --token-file t --out f.csv --resume');
   });
 });
 

@@ -185,12 +185,16 @@ describe('tkf export: failures are one sentence and a documented code', () => {
     expect(Object.keys(sim.stats.byUid)).toContain('18446744073709551615');
   });
 
-  it('a directory that does not exist is exit 7 with the path', async () => {
+  it('a missing directory is created, as for a template; one that cannot be is exit 7 with the path', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'nope', 'f.csv');
-      const result = await runTkf(['export', '--uid', SMALL_UID, '--out', out], { env: env() });
-      expect(result.code).toBe(7);
-      expect(result.stderr).toContain(join(dir, 'nope'));
+      const result = await runTkf(['export', '--uid', SMALL_UID, '--out', out, '--limit', '5'], { env: env() });
+      expect(result.code).toBe(0);
+      expect(await readdir(join(dir, 'nope'))).toContain('f.csv');
+      await writeFile(join(dir, 'file'), '');
+      const blocked = await runTkf(['export', '--uid', SMALL_UID, '--out', join(dir, 'file', 'f.csv')], { env: env() });
+      expect(blocked.code).toBe(7);
+      expect(blocked.stderr).toContain(join(dir, 'file'));
     });
   });
 

@@ -188,7 +188,7 @@ describe('budgets, limits and resume', () => {
       const first = await runTkf(['export', '--uid', UID, '--out', out, '--max-requests', '7'], { env: env() });
       expect(first.code).toBe(8);
       expect(first.stderr).toMatch(/stopped after 7 requests/);
-      expect(first.stderr).toMatch(/resume with: tkf export .*--resume/);
+      expect(first.stderr).toMatch(/resume with: (tkf|node \S+) export .*--resume/);
       expect(existsSync(out)).toBe(false);
       let code = 8;
       for (let night = 0; night < 20 && code === 8; night++) {
@@ -251,7 +251,7 @@ describe('budgets, limits and resume', () => {
           },
         });
         expect(first.code).toBe(code);
-        expect(first.stderr).toMatch(new RegExp(`interrupted by ${signal}; resume with: tkf export .*--resume`));
+        expect(first.stderr).toMatch(new RegExp(`interrupted by ${signal}; resume with: (tkf|node \\S+) export .*--resume`));
         expect(existsSync(`${out}.part.json`)).toBe(true);
         const resumed = await runTkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env(slowSim) });
         expect(resumed.code).toBe(0);
@@ -332,7 +332,9 @@ describe('safety of what is written', () => {
         texts.push(await allText(dir, ok));
         const stopped = await runTkf(['export', '--uid', UID, '--out', join(dir, 'b.csv'), '--verbose', '--token', TOKEN, '--max-requests', '3', ...fast], { env: { TKF_BASE_URL: faulty.url } });
         expect(stopped.code).toBe(8);
-        expect(stopped.stderr).toMatch(/--token "\$TKF_TOKEN"/);
+        // The hint leaves --token out (pasted, '--token "$TKF_TOKEN"' would fail) and says why.
+        expect(stopped.stderr).toMatch(/resume with: .*--resume \(set TKF_TOKEN first/);
+        expect(stopped.stderr).not.toMatch(/resume with: [^(]*--token /);
         texts.push(await allText(dir, stopped));
         const refused = await runTkf(['export', '--uid', UID, '--out', '-', '--verbose', '--token', `${TOKEN}x`], { env: { TKF_BASE_URL: faulty.url } });
         expect(refused.code).toBe(5);

@@ -191,6 +191,7 @@ describe('machine-readable results and configuration', () => {
       const configDir = join(dir, 'config', 'tkf');
       await mkdir(configDir, { recursive: true });
       await writeFile(join(dir, 'token'), TOKEN);
+      await chmod(join(dir, 'token'), 0o600); // a token file others can read is warned about too
       await writeFile(join(configDir, 'config.json'), JSON.stringify({ base_url: sim.url, token_file: join(dir, 'token'), format: 'jsonl', retries: 2 }));
       await chmod(join(configDir, 'config.json'), 0o600);
       const viaConfig = await runTkf(['export', '--uid', B, '--out', '-'], { env: { XDG_CONFIG_HOME: join(dir, 'config') } });

@@ -1,0 +1,31 @@
+/**
+ * A failure is one line that says what failed (the host, the path, the user) and what to do
+ * next. The errors' own messages name what failed; what to do next often depends on how tkf was
+ * run (flags, a file with rows saved), which only the CLI knows: it is added here.
+ */
+import { ApiRefusedError, BudgetSpentError, InterruptedError, TkfError, UsageError } from '../errors.js';
+import { formatCount } from './progress-view.js';
+
+export interface FailureContext {
+  /** The user whose export failed. */
+  uid?: string;
+  /** Rows of the export that are saved in its checkpoint, when the output is a file. */
+  savedRows?: number;
+}
+
+/** Adds the next step to a failure's message, where the message does not give one already. */
+export function addNextStep(error: unknown, context: FailureContext = {}): void {
+  if (!(error instanceof TkfError) || !error.message) return;
+  const steps: string[] = [];
+  if (error instanceof ApiRefusedError) {
+    // A refusal (bad token, balance spent) is most often about the token, not the user exported.
+    if (context.uid && !error.message.includes(context.uid)) error.message = `user ${context.uid}: ${error.message}`;
+    steps.push('check the token (TKF_TOKEN or --token-file) and the balance of your API account');
+  }
+  // --max-requests and signals print their own resume command (main.ts); a usage error is fixed first.
+  const ownHint = error instanceof BudgetSpentError || error instanceof InterruptedError || error instanceof UsageError;
+  if (!ownHint && context.savedRows) {
+    steps.push(`the ${formatCount(context.savedRows)} rows so far are saved: run the same command with --resume to go on`);
+  }
+  if (steps.length) error.message += `; ${steps.join('; ')}`;
+}

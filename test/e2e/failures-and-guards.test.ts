@@ -1,0 +1,187 @@
+/**
+ * Through the binary: a failure is one line naming what failed and the next step; guardrails stop
+ * a run before a paid request is wasted; the token stays a secret in hints and files.
+ */
+import { spawn } from 'node:child_process';
+import { chmod, copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
+import { ROOT, baseEnv, runTkf, withTempDir } from './run-tkf.js';
+
+const TOKEN = 'tkn-Guard-9d1e';
+const UID = '2222222222222222222';
+const list: UserScenario = { size: 200, total: 200 };
+
+async function withSim<T>(options: Parameters<typeof startSimulator>[0], fn: (sim: Simulator) => Promise<T>): Promise<T> {
+  const sim = await startSimulator({ token: TOKEN, users: { [UID]: list }, ...options });
+  try {
+    return await fn(sim);
+  } finally {
+    await sim.close();
+  }
+}
+
+const env = (sim: Simulator) => ({ TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url });
+const lastLine = (text: string) => text.trim().split('\n').at(-1)!;
+
+/** Runs a line as pasted into a shell. */
+function sh(line: string, options: { env: Record<string, string>; cwd: string }): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', line], { env: baseEnv(options.env), cwd: options.cwd, stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+}
+
+describe('a failure names what failed, in one line with the next step', () => {
+  it('an unreachable API: the host, never the token', async () => {
+    const result = await runTkf(['export', '--uid', UID, '--out', '-', '--retries', '1', '--backoff', '1'], {
+      env: { TKF_TOKEN: TOKEN, TKF_BASE_URL: 'http://127.0.0.1:9' },
+    });
+    expect(result.code).toBe(6);
+    expect(lastLine(result.stderr)).toMatch(/^tkf: the API at 127\.0\.0\.1:9 failed 2 times in a row at cursor 0; last: the connection was refused \(ECONNREFUSED\); check the host and the network, or try again later$/);
+    expect(result.stderr).not.toContain(TOKEN);
+  });
+
+  it('an API that fails after some pages: the rows saved, and --resume to go on', async () => {
+    await withSim({ faults: { schedule: { 4: '503', 5: '503' } } }, async (sim) => {
+      await withTempDir(async (dir) => {
+        const out = join(dir, 'f.csv');
+        const failed = await runTkf(['export', '--uid', UID, '--out', out, '--retries', '1', '--backoff', '1'], { env: env(sim) });
+        expect(failed.code).toBe(6);
+        expect(lastLine(failed.stderr)).toMatch(
+          new RegExp(`^tkf: the API at 127\\.0\\.0\\.1:${sim.port} failed 2 times in a row .*HTTP 503.*; the 60 rows so far are saved: run the same command with --resume to go on$`),
+        );
+        const resumed = await runTkf(['export', '--uid', UID, '--out', out, '--resume'], { env: env(sim) });
+        expect(resumed.code).toBe(0);
+        expect(resumed.stderr).toMatch(/exported 200 followers/);
+      });
+    });
+  });
+
+  it('a refusal: the user, and what to check', async () => {
+    await withSim({ quota: 2 }, async (sim) => {
+      await withTempDir(async (dir) => {
+        const result = await runTkf(['export', '--uid', UID, '--out', join(dir, 'f.csv')], { env: env(sim) });
+        expect(result.code).toBe(5);
+        expect(lastLine(result.stderr)).toMatch(
+          new RegExp(`^tkf: user ${UID}: the API refused the request \\(code 402\\): .*; check the token \\(TKF_TOKEN or --token-file\\) and the balance of your API account; the 40 rows so far are saved`),
+        );
+      });
+    });
+  });
+
+  it('a token file that is not there: its path', async () => {
+    const result = await runTkf(['export', '--uid', UID, '--out', '-', '--token-file', '/nonexistent/token'], { env: { TKF_BASE_URL: 'http://127.0.0.1:9' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('tkf: cannot read the token from /nonexistent/token: no such file (ENOENT); check --token-file\n');
+  });
+});
+
+describe('guardrails before money is spent', () => {
+  it('a --fields column no follower of the first page has: exit 2 after one request, nothing left behind', async () => {
+    await withSim({}, async (sim) => {
+      await withTempDir(async (dir) => {
+        const result = await runTkf(['export', '--uid', UID, '--out', join(dir, 'f.csv'), '--fields', 'uid,nicknam,profile_url'], { env: env(sim) });
+        expect(result.code).toBe(2);
+        expect(lastLine(result.stderr)).toMatch(/^tkf: --fields: "nicknam" is in none of the 20 followers of the first page, so nothing was exported; did you mean nickname\?/);
+        expect(sim.stats.requests).toBe(1);
+        expect(await readdir(dir)).toEqual([]);
+        // Computed columns count as present when their sources are.
+        const computed = await runTkf(['export', '--uid', UID, '--out', '-', '--fields', 'uid,profile_url,avatar_url', '--format', 'csv', '--limit', '20'], { env: env(sim) });
+        expect(computed.code).toBe(0);
+        expect(computed.stdout.split('\r\n')[0]).toBe('uid,profile_url,avatar_url');
+      });
+    });
+  });
+
+  it('a --format that contradicts the extension of --out: exit 2 before any request', async () => {
+    await withSim({}, async (sim) => {
+      await withTempDir(async (dir) => {
+        const result = await runTkf(['export', '--uid', UID, '--out', join(dir, 'a.csv'), '--format', 'jsonl'], { env: env(sim) });
+        expect(result.code).toBe(2);
+        expect(result.stderr).toMatch(/--format jsonl contradicts --out .*a\.csv .*name it .*a\.jsonl, or leave out --format/);
+        expect(sim.stats.requests).toBe(0);
+        expect(await readdir(dir)).toEqual([]);
+      });
+    });
+  });
+
+  it('missing directories are created for a plain path as for a template', async () => {
+    await withSim({}, async (sim) => {
+      await withTempDir(async (dir) => {
+        const plain = await runTkf(['export', '--uid', UID, '--out', join(dir, 'a', 'b', 'f.csv'), '--limit', '5'], { env: env(sim) });
+        const template = await runTkf(['export', '--uid', UID, '--out', join(dir, 'c', '{uid}', 'f.csv'), '--limit', '5'], { env: env(sim) });
+        expect([plain.code, template.code]).toEqual([0, 0]);
+        expect(await readdir(join(dir, 'a', 'b'))).toContain('f.csv');
+        expect(await readdir(join(dir, 'c', UID))).toContain('f.csv');
+      });
+    });
+  });
+
+  it('--uids-file - with --token-file -: a usage error, not a silent exit 0', async () => {
+    const result = await runTkf(['export', '--uids-file', '-', '--token-file', '-', '--out', '{uid}.csv'], { env: { TKF_BASE_URL: 'http://127.0.0.1:9' }, input: `${UID}\n` });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('tkf: --uids-file - and --token-file - both want stdin; put the token in a file or in TKF_TOKEN, or the uids in a file\n');
+  });
+});
+
+describe('secrets', () => {
+  it('a token file others can read gets the config file\'s warning; an owner-only one none', async () => {
+    await withSim({}, async (sim) => {
+      await withTempDir(async (dir) => {
+        const file = join(dir, 'token');
+        await writeFile(file, `${TOKEN}\n`);
+        await chmod(file, 0o644);
+        const open = await runTkf(['export', '--uid', UID, '--out', '-', '--token-file', file, '--limit', '1'], { env: { TKF_BASE_URL: sim.url } });
+        expect(open.code).toBe(0);
+        expect(open.stderr).toContain(`tkf: warning: the token file ${file} is readable by other users; chmod 600 it\n`);
+        await chmod(file, 0o600);
+        const closed = await runTkf(['export', '--uid', UID, '--out', '-', '--token-file', file, '--limit', '1'], { env: { TKF_BASE_URL: sim.url } });
+        expect(closed.code).toBe(0);
+        expect(closed.stderr).not.toMatch(/warning/);
+      });
+    });
+  });
+
+  it('the resume hint after --token works when pasted, and never holds the token', async () => {
+    await withSim({}, async (sim) => {
+      await withTempDir(async (dir) => {
+        const out = join(dir, 'f.csv');
+        const stopped = await runTkf(['export', '--uid', UID, '--out', out, '--token', TOKEN, '--max-requests', '2'], { env: { TKF_BASE_URL: sim.url } });
+        expect(stopped.code).toBe(8);
+        const hint = /resume with: (.*) \(set TKF_TOKEN first: the token given with --token is never printed\)$/.exec(lastLine(stopped.stderr));
+        expect(hint).not.toBeNull();
+        expect(stopped.stderr).not.toContain(TOKEN);
+        // Pasted as told (TKF_TOKEN set), it resumes; again and again until the export completes.
+        let code: number | null = 8;
+        for (let run = 0; run < 10 && code === 8; run++) code = await sh(hint![1]!, { env: { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url }, cwd: dir });
+        expect(code).toBe(0);
+        expect(parseCsv(await readFile(out), { columns: true })).toHaveLength(200);
+      });
+    });
+  });
+
+  it('.gitignore covers what the README\'s first command leaves in a clone', async () => {
+    await withTempDir(async (dir) => {
+      await copyFile(join(ROOT, '.gitignore'), join(dir, '.gitignore'));
+      expect(await sh('git init -q .', { env: {}, cwd: dir })).toBe(0);
+      const result = await runTkf(['export', '--demo', '--out', 'followers.csv'], { cwd: dir });
+      expect(result.code).toBe(0);
+      expect(await readdir(dir)).toEqual(expect.arrayContaining(['followers.csv', 'followers.csv.tkf.json']));
+      const status = await new Promise<string>((resolve) => {
+        const child = spawn('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: dir, env: baseEnv() });
+        let text = '';
+        child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        child.once('close', () => resolve(text));
+      });
+      expect(status).toBe('?? .gitignore\n');
+      // And what the README's other commands write.
+      const others = ['followers.jsonl', 'followers.jsonl.tkf.json', 'exports/2026-11-29/1.csv', 'changes.csv', 'summary.json', 'followers-2026-11-29.csv', 'logs/tkf.log', 'tkf-0.1.0.tgz'];
+      const checks = [...others.map((path) => `git check-ignore -q ${path}`), '! git check-ignore -q accounts.txt'];
+      expect(await sh(checks.join(' && '), { env: {}, cwd: dir })).toBe(0);
+    });
+  }, 90_000);
+});
