@@ -106,6 +106,12 @@ export function exportCommand(ctx: CliContext): Command {
       access,
       format,
       encoder: { fields, bom: options.bom, formulaGuard: options.formulaGuard },
+      // --update takes what the user did not name on the command line from the file's manifest.
+      given: {
+        fields: command.getOptionValueSource('fields') === 'cli',
+        bom: command.getOptionValueSource('bom') === 'cli',
+        formulaGuard: command.getOptionValueSource('formulaGuard') === 'cli',
+      },
       client: {
         retries: options.retries,
         timeoutMs: options.timeout * 1000,

@@ -21,6 +21,12 @@ export interface FormatDefinition {
   extensions: readonly string[];
   description: string;
   createEncoder(options: EncoderOptions): Encoder;
+  /**
+   * Optional: a format whose file cannot be appended to row by row (a workbook) keeps its rows in
+   * the resumable part file and renders the output from it at commit, to `outPath` (a temporary
+   * file beside the output, fsynced and moved into place by the caller).
+   */
+  render?(partPath: string, outPath: string): Promise<void>;
 }
 
 export const FORMATS: Readonly<Record<string, FormatDefinition>> = {
