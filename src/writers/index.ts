@@ -5,16 +5,8 @@
 import { UsageError } from '../errors.js';
 import { createCsvEncoder } from './csv.js';
 import { createJsonlEncoder } from './jsonl.js';
-import type { Encoder } from './record-writer.js';
+import type { Encoder, EncoderOptions } from './record-writer.js';
 
-export interface EncoderOptions {
-  /** Columns by name or dot path; undefined = the format's default (CSV: DEFAULT_CSV_FIELDS, JSONL: the whole object). */
-  fields: string[] | undefined;
-  /** CSV: start the file with a UTF-8 byte order mark. */
-  bom: boolean;
-  /** CSV: neutralise cells a spreadsheet would run as formulas. */
-  formulaGuard: boolean;
-}
 
 export interface FormatDefinition {
   name: string;
@@ -58,4 +50,4 @@ export function formatForPath(path: string): FormatDefinition | undefined {
   return Object.values(FORMATS).find((format) => format.extensions.some((ext) => lower.endsWith(ext)));
 }
 
-export { ByteSink, RecordWriter, type Encoder } from './record-writer.js';
+export { ByteSink, RecordWriter, type Encoder, type EncoderOptions } from './record-writer.js';
