@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { followerUid, renderFollower, type UserScenario } from '../../src/simulator/index.js';
+import { expectedJsonl } from '../helpers/followers.js';
 import { BIN, baseEnv, runTkf, withTempDir } from './run-tkf.js';
 
 const LIST = '6754915036232582149';
@@ -15,9 +16,7 @@ const scenario: UserScenario = { size: 1300, bigRoomIds: 1 };
 
 /** Followers #from..#to-1 of the simulated list, as a tkf JSONL export (every room_id 19 digits). */
 function jsonl(from: number, to: number): string {
-  let text = '';
-  for (let i = from; i < to; i++) text += `${renderFollower(1, LIST, i, scenario)}\n`;
-  return text;
+  return expectedJsonl(LIST, scenario, from, to);
 }
 
 /** The same followers as a small CSV export: uid and nickname (quoted when needed). */

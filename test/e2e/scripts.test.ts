@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MISSING_UID,
   PRIVATE_UID,
-  renderFollower,
   startSimulator,
   type Simulator,
   type UserScenario,
 } from '../../src/simulator/index.js';
+import { expectedJsonl } from '../helpers/followers.js';
 import { runTkf, withTempDir, ROOT } from './run-tkf.js';
 
 const TOKEN = 'tkn-SCRIPTS-q9w8e7';
@@ -38,11 +38,7 @@ afterAll(async () => {
 });
 
 const env = (s: Simulator = sim) => ({ TKF_TOKEN: TOKEN, TKF_BASE_URL: s.url });
-const jsonl = (uid: string, from: number, to: number) => {
-  let text = '';
-  for (let i = from; i < to; i++) text += `${renderFollower(1, uid, i, users[uid]!)}\n`;
-  return text;
-};
+const jsonl = (uid: string, from: number, to: number) => expectedJsonl(uid, users[uid]!, from, to);
 
 describe('tkf info', () => {
   it('answers for a visible user with the total and an estimate, in words and in JSON', async () => {
