@@ -48,8 +48,9 @@ Examples:
 
 Exit codes:
     0  done
-    2  bad usage, or an input that is missing, unreadable or not a tkf export (file and line named)
-    7  the output cannot be written (or exists without --force)
+    2  bad usage, or an input that is missing, unreadable or not a tkf export (file and line named),
+       or exports of two different accounts (by their manifests) without --force
+    7  the output cannot be written (or exists without --force, or another tkf is writing it)
 `;
 
 export function diffCommand(ctx: CliContext): Command {

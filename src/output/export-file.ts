@@ -13,7 +13,6 @@
  * Every write's failure reaches the caller as one OutputError (exit 7) naming the file and the
  * reason, the lock is released, and the checkpoint on disk stays the last good one.
  */
-import { readFile, stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { OutputError, UsageError } from '../errors.js';
 import type { Page } from '../pager.js';
@@ -22,10 +21,11 @@ import { ByteSink, RecordWriter, type EncoderOptions, type FormatDefinition } fr
 import { describeMismatch, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointOptions } from './checkpoint.js';
 import { Checkpointer } from './checkpointer.js';
 import { realDisk, type Disk } from './disk.js';
-import { describeFsError } from './fs-errors.js';
 import { acquireLock, type Lock, type LockOwner } from './lock.js';
-import { checkDirectory, cutTo, exists, outputPaths, publish, removeAll, wasPublished, type OutputPaths } from './output-file.js';
+import { checkDirectory, exists, outputPaths, publish, removeAll, wasPublished, type OutputPaths } from './output-file.js';
 import { countPage, type ExportCounts, type PageTarget, type TargetResult, type WalkStart } from './page-target.js';
+import { toOutputError } from './fs-errors.js';
+import { cutBackTo } from './resume-point.js';
 import { appendFrom, prepareUpdate, type UpdateBase } from './update-base.js';
 
 export type OpenMode = 'new' | 'force' | 'resume' | 'update';
@@ -127,8 +127,7 @@ export class ExportFile implements PageTarget {
     const seen = new SeenWindow(this.spec.seenCapacity);
     if (resumeFrom) {
       this.spec.onResume?.(resumeFrom);
-      await this.cutBack(resumeFrom);
-      for (const uid of await readUids(paths.uids, resumeFrom.uidsBytes)) seen.add(uid);
+      for (const uid of await cutBackTo(paths, resumeFrom)) seen.add(uid);
       this.checkpointer = new Checkpointer(paths.checkpoint, resumeFrom, this.disk);
       this.base = { rows: resumeFrom.rows, bytes: resumeFrom.bytes, uidsBytes: resumeFrom.uidsBytes, requests: resumeFrom.requests };
       Object.assign(this.totals, { duplicates: resumeFrom.duplicates, total: resumeFrom.total ?? undefined, end: (resumeFrom.end as ExportCounts['end'] | null) ?? 'complete' });
@@ -280,21 +279,6 @@ export class ExportFile implements PageTarget {
     };
   }
 
-  /** Resume: both files back to what the checkpoint counts; shorter than that is not ours to pad. */
-  private async cutBack(checkpoint: Checkpoint): Promise<void> {
-    for (const [path, bytes] of [[this.paths.part, checkpoint.bytes], [this.paths.uids, checkpoint.uidsBytes]] as const) {
-      const size = await stat(path).then((s) => s.size, (error: unknown) => {
-        throw new OutputError(`cannot resume ${this.paths.out}: cannot read ${path}: ${describeFsError(error)}`);
-      });
-      if (size < bytes) {
-        throw new OutputError(
-          `cannot resume ${this.paths.out}: ${path} holds ${size} bytes but its checkpoint counts ${bytes} (was it cut or copied?); use --force to export again`,
-        );
-      }
-      await cutTo(path, bytes);
-    }
-  }
-
   /** Once only: a second release could remove a lock another run has taken since. */
   private async releaseLock(): Promise<void> {
     const lock = this.lock;
@@ -338,25 +322,4 @@ function resultOf(checkpoint: Checkpoint): Omit<TargetResult, 'file' | 'resumedR
     total: checkpoint.total ?? undefined,
     end: (checkpoint.end as ExportCounts['end'] | null) ?? 'complete',
   };
-}
-
-/** The last uids of the de-duplication log, up to `bytes` (what the checkpoint counts). */
-async function readUids(path: string, bytes: number): Promise<string[]> {
-  if (bytes === 0) return [];
-  let text: string;
-  try {
-    text = (await readFile(path)).subarray(0, bytes).toString('latin1');
-  } catch (error) {
-    throw new OutputError(`cannot read ${path} to resume: ${describeFsError(error)}`);
-  }
-  return text.split('\n').filter(Boolean);
-}
-
-/** Errors from the file system while writing rows become exit 7 with the path and the reason. */
-export function toOutputError(error: unknown, path: string): unknown {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && (error as NodeJS.ErrnoException).syscall) {
-    return new OutputError(`cannot write ${path}: ${describeFsError(error)}`);
-  }
-  return error;
 }

@@ -203,6 +203,13 @@ describe('machine-readable results and configuration', () => {
       const unknown = await runTkf(['export', '--uid', B, '--out', '-'], { env: { ...env(), XDG_CONFIG_HOME: join(dir, 'config') } });
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toMatch(/unknown key "colour"/);
+      // The same limits as the flag: {"concurrency": 0} is exit 2 before any request, as --concurrency 0 is.
+      await writeFile(join(configDir, 'config.json'), '{"concurrency": 0}');
+      const before = sim.stats.requests;
+      const zero = await runTkf(['export', '--uids-file', '-', '--out', join(dir, '{uid}.csv')], { env: { ...env(), XDG_CONFIG_HOME: join(dir, 'config') }, input: `${A}\n${B}\n` });
+      expect(zero.code).toBe(2);
+      expect(zero.stderr).toMatch(/\ntkf: the config file .*config\.json: "concurrency" is 0: --concurrency takes a whole number of at least 1\n$/);
+      expect(sim.stats.requests).toBe(before);
     });
   });
 
