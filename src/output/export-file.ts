@@ -95,9 +95,8 @@ export class ExportFile implements PageTarget {
       if (done) await file.releaseLock();
       return done ?? file;
     } catch (error) {
-      await file.closeStreams();
-      await file.releaseLock();
-      throw toOutputError(error, file.paths.part);
+      // Half opened (a full disk at the first checkpoint, say): the same clean-up as any abort.
+      throw await file.abort(error, 0);
     }
   }
 
