@@ -9,7 +9,8 @@ import { appendFile, link, readFile, readdir, rename, stat, truncate, writeFile 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BudgetSpentError, HiddenListError, OutputError, UsageError } from '../../src/errors.js';
+import { Writable } from 'node:stream';
+import { BudgetSpentError, HiddenListError, OutputError, PipeClosedError, UsageError } from '../../src/errors.js';
 import { readCheckpoint } from '../../src/output/checkpoint.js';
 import { outputPaths } from '../../src/output/output-file.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -164,5 +165,27 @@ describe('--update', () => {
     const named = await failure(exportInProcess(sim, UID, out, { update: true, given: { bom: true } }));
     expect(named).toBeInstanceOf(UsageError);
     expect(named!.message).toMatch(/cannot update .*: it is an export with --bom$/);
+  });
+});
+
+describe('stdout: the same surface without a file', () => {
+  it('writes every follower once, and a reader that leaves is not a failure', async () => {
+    const chunks: Buffer[] = [];
+    const collect = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    });
+    const result = await exportInProcess(sim, UID, { kind: 'stream', stream: collect }, { format: 'jsonl' });
+    expect(result).toMatchObject({ rows: 70, file: null, resumedRows: 0 });
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(expectedJsonl(UID, list, 0, 70));
+    const gone = new Writable({
+      write(_chunk, _encoding, callback) {
+        callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE', syscall: 'write' }));
+      },
+    });
+    gone.on('error', () => {});
+    expect(await failure(exportInProcess(sim, UID, { kind: 'stream', stream: gone }, { format: 'jsonl' }))).toBeInstanceOf(PipeClosedError);
   });
 });
