@@ -111,7 +111,7 @@ export class ExportFile implements PageTarget {
       const mismatch = describeMismatch(resumeFrom.options, this.options);
       if (mismatch) throw new UsageError(`cannot resume ${paths.out}: it was started with ${mismatch}`);
       // A crash between publishing <out> and cleaning up: the export is complete, finish that.
-      if (resumeFrom.cursor === null && (await wasPublished(paths))) {
+      if (resumeFrom.cursor === null && (await wasPublished(paths, this.spec.format.render ? resumeFrom.updated : undefined))) {
         this.base.rows = resumeFrom.rows;
         return { ...(await this.finishPublished(resumeFrom)), requests: 0, alreadyComplete: true };
       }

@@ -129,12 +129,16 @@ async function moveInto(source: string, out: string, replace: boolean): Promise<
 
 /**
  * After a crash between publishing and cleaning up, whether `<out>` is this export's: the part
- * file is gone (renamed into place) or is `<out>` itself (hard-linked, not yet unlinked).
+ * file is gone (renamed into place) or is `<out>` itself (hard-linked, not yet unlinked). A
+ * rendered output is a file of its own: it is this export's when it was written after the final
+ * checkpoint (`renderedAfter`, that checkpoint's time), which a file of someone else's, there
+ * before the walk ended, cannot be.
  */
-export async function wasPublished(paths: OutputPaths): Promise<boolean> {
+export async function wasPublished(paths: OutputPaths, renderedAfter?: string): Promise<boolean> {
   const [out, part] = await Promise.all([stat(paths.out).catch(() => undefined), stat(paths.part).catch(() => undefined)]);
   if (!out) return false;
-  return !part || (part.ino === out.ino && part.dev === out.dev);
+  if (!part || (part.ino === out.ino && part.dev === out.dev)) return true;
+  return renderedAfter !== undefined && out.mtimeMs >= Date.parse(renderedAfter);
 }
 
 export async function removeAll(...paths: string[]): Promise<void> {

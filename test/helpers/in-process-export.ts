@@ -7,10 +7,12 @@ import { hostname } from 'node:os';
 import { createClient, type FollowersClient } from '../../src/api/client.js';
 import { runExport, type ExportDeps, type ExportPlan, type ExportResult, type OutputTarget } from '../../src/run-export.js';
 import type { Simulator } from '../../src/simulator/index.js';
-import { getFormat, type EncoderOptions } from '../../src/writers/index.js';
+import { getFormat, type EncoderOptions, type FormatDefinition } from '../../src/writers/index.js';
 
 export interface InProcessOptions {
   format?: string;
+  /** A format of the test's own (e.g. one with a render step). */
+  formatDefinition?: FormatDefinition;
   encoder?: Partial<EncoderOptions>;
   given?: ExportPlan['given'];
   resume?: boolean;
@@ -43,7 +45,7 @@ export async function exportInProcess(
   out: string | OutputTarget,
   options: InProcessOptions = {},
 ): Promise<ExportResult> {
-  const format = getFormat(options.format ?? (typeof out === 'string' && out.endsWith('.csv') ? 'csv' : 'jsonl'));
+  const format = options.formatDefinition ?? getFormat(options.format ?? (typeof out === 'string' && out.endsWith('.csv') ? 'csv' : 'jsonl'));
   const output: OutputTarget =
     typeof out === 'string'
       ? { kind: 'file', path: out, force: Boolean(options.force), resume: Boolean(options.resume), update: Boolean(options.update) }

@@ -5,7 +5,7 @@
  * and clean-up, a part file shorter than its checkpoint, --update from the manifest.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, link, readFile, readdir, rename, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, link, readFile, readdir, rename, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { BudgetSpentError, HiddenListError, OutputError, PipeClosedError, UsageE
 import { readCheckpoint } from '../../src/output/checkpoint.js';
 import { outputPaths } from '../../src/output/output-file.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { getFormat, type FormatDefinition } from '../../src/writers/index.js';
 import { FaultyDisk } from '../helpers/faulty-disk.js';
 import { expectedJsonl } from '../helpers/followers.js';
 import { exportInProcess } from '../helpers/in-process-export.js';
@@ -187,5 +188,41 @@ describe('stdout: the same surface without a file', () => {
     });
     gone.on('error', () => {});
     expect(await failure(exportInProcess(sim, UID, { kind: 'stream', stream: gone }, { format: 'jsonl' }))).toBeInstanceOf(PipeClosedError);
+  });
+});
+
+describe('a format with a render step (rows in the part file, the output rendered at commit)', () => {
+  /** Renders the part file's rows under a title line: an output that is not the part file. */
+  const titled: FormatDefinition = {
+    ...getFormat('jsonl'),
+    render: async (partPath, outPath) => writeFile(outPath, `TITLE\n${await readFile(partPath, 'utf8')}`),
+  };
+
+  it('publishes the rendered file atomically and removes the part file', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    await exportInProcess(sim, UID, out, { formatDefinition: titled });
+    expect(await readFile(out, 'utf8')).toBe(`TITLE\n${expectedJsonl(UID, list, 0, 70)}`);
+    expect((await readdir(dir.path)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
+  });
+
+  it('after a crash between publishing and cleaning up, --resume finishes; a file there before is still refused', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    const paths = outputPaths(out);
+    await exportInProcess(sim, UID, out, { formatDefinition: titled });
+    // The state such a crash leaves: the final checkpoint, the part file, the rendered <out>.
+    await rename(paths.manifest, paths.checkpoint);
+    await writeFile(paths.part, expectedJsonl(UID, list, 0, 70));
+    await writeFile(paths.uids, '');
+    const resumed = await exportInProcess(sim, UID, out, { formatDefinition: titled, resume: true });
+    expect(resumed).toMatchObject({ rows: 70, alreadyComplete: true });
+    expect((await readdir(dir.path)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
+    // The same, but <out> is older than the final checkpoint: not this export's.
+    await rename(paths.manifest, paths.checkpoint);
+    await writeFile(paths.part, expectedJsonl(UID, list, 0, 70));
+    await writeFile(paths.uids, '\n'.repeat((await readCheckpoint(paths.checkpoint))!.uidsBytes));
+    await utimes(out, new Date('2001-01-01'), new Date('2001-01-01'));
+    const error = await failure(exportInProcess(sim, UID, out, { formatDefinition: titled, resume: true }));
+    expect(error!.message).toMatch(/appeared while exporting/);
+    expect(await readFile(out, 'utf8')).toBe(`TITLE\n${expectedJsonl(UID, list, 0, 70)}`);
   });
 });
