@@ -13,22 +13,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { configKeys } from './export-options.js';
 
-/** Keys the file may set, and the option each one stands for. */
-const KEYS: Record<string, { option: string; type: 'string' | 'number' | 'boolean' }> = {
-  base_url: { option: 'baseUrl', type: 'string' },
-  token_file: { option: 'tokenFile', type: 'string' },
-  format: { option: 'format', type: 'string' },
-  fields: { option: 'fields', type: 'string' },
-  bom: { option: 'bom', type: 'boolean' },
-  formula_guard: { option: 'formulaGuard', type: 'boolean' },
-  retries: { option: 'retries', type: 'number' },
-  timeout: { option: 'timeout', type: 'number' },
-  backoff: { option: 'backoff', type: 'number' },
-  delay: { option: 'delay', type: 'number' },
-  max_requests: { option: 'maxRequests', type: 'number' },
-  concurrency: { option: 'concurrency', type: 'number' },
-};
+/** Keys the file may set, and the option each one stands for: declared with the options. */
+const KEYS = configKeys();
 
 export interface Config {
   path: string | undefined;

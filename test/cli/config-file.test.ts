@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { applyConfig, type Config } from '../../src/cli/config-file.js';
-import { exportOptions, type ExportOptions } from '../../src/cli/export-options.js';
+import { readFileSync } from 'node:fs';
+import { configKeys, exportOptions, type ExportOptions } from '../../src/cli/export-options.js';
 import { UsageError } from '../../src/errors.js';
 
 /** The export command's options as commander leaves them after parsing `args`. */
@@ -49,5 +50,14 @@ describe('config values go through the flags\' own parsers and limits', () => {
     const { command, options } = parsed(['--retries', '2']);
     applyConfig(command, options, config({ retries: 9, concurrency: 8, bom: true, delay: 200 }));
     expect(options).toMatchObject({ retries: 2, concurrency: 8, bom: true, delay: 200 });
+  });
+});
+
+describe('the config keys are declared with the options', () => {
+  it('and the README lists exactly those', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const listed = /^Keys: (.*?)\. Flags win/ms.exec(readme)![1]!.match(/`[a-z_]+`/g)!.map((key) => key.slice(1, -1));
+    expect(listed.sort()).toEqual(Object.keys(configKeys()).sort());
+    expect(configKeys().formula_guard).toEqual({ option: 'formulaGuard', type: 'boolean' });
   });
 });
