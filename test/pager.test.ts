@@ -4,9 +4,7 @@ import { ApiUnavailableError } from '../src/errors.js';
 import { type Page, type PagerOptions, type StuckNotice, pages } from '../src/pager.js';
 import { SeenWindow } from '../src/seen-window.js';
 
-function follower(uid: string): RawFollower {
-  return { uid, bytes: Buffer.from(JSON.stringify({ uid })), hasLongNumbers: false };
-}
+import { follower } from './helpers/followers.js';
 
 /** One API answer: these uids, this next cursor (min_time), has_more. */
 function answer(uids: string[], minTime: number | undefined, hasMore: boolean | undefined = true): FollowersPage {

@@ -10,10 +10,9 @@ import type { Simulator } from '../simulator/index.js';
 import type { Config } from './config-file.js';
 import type { CliContext } from './context.js';
 
-export const ENV = {
-  token: 'TKF_TOKEN',
-  baseUrl: 'TKF_BASE_URL',
-} as const;
+import { ENV } from './env-names.js';
+
+export { ENV };
 
 const UID = /^\d{1,20}$/;
 

@@ -5,27 +5,18 @@
  *     "format": "csv", "bom": true, "retries": 8, "delay": 200, "concurrency": 4 }
  *
  * Precedence: flags > environment (TKF_TOKEN, TKF_BASE_URL) > this file > built-in defaults.
+ * A value from this file goes through the same parser and limits as its flag (export-options.ts):
+ * `{"concurrency": 0}` is refused like `--concurrency 0`, never run.
  * No HOME and no XDG_CONFIG_HOME (cron) simply means no config file.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { configKeys } from './export-options.js';
 
-/** Keys the file may set, and the option each one stands for. */
-const KEYS: Record<string, { option: string; type: 'string' | 'number' | 'boolean' }> = {
-  base_url: { option: 'baseUrl', type: 'string' },
-  token_file: { option: 'tokenFile', type: 'string' },
-  format: { option: 'format', type: 'string' },
-  fields: { option: 'fields', type: 'string' },
-  bom: { option: 'bom', type: 'boolean' },
-  formula_guard: { option: 'formulaGuard', type: 'boolean' },
-  retries: { option: 'retries', type: 'number' },
-  timeout: { option: 'timeout', type: 'number' },
-  backoff: { option: 'backoff', type: 'number' },
-  delay: { option: 'delay', type: 'number' },
-  max_requests: { option: 'maxRequests', type: 'number' },
-  concurrency: { option: 'concurrency', type: 'number' },
-};
+/** Keys the file may set, and the option each one stands for: declared with the options. */
+const KEYS = configKeys();
 
 export interface Config {
   path: string | undefined;
@@ -71,4 +62,30 @@ export async function loadConfig(env: NodeJS.ProcessEnv, warn: (text: string) =>
 function expandHome<T>(value: T, env: NodeJS.ProcessEnv): T {
   if (typeof value === 'string' && value.startsWith('~/') && env.HOME) return join(env.HOME, value.slice(2)) as T;
   return value;
+}
+
+/**
+ * Options not given on the command line take the config file's value, parsed and checked by the
+ * option's own parser and choices, exactly as if it had been typed as the flag.
+ */
+export function applyConfig(command: Command, options: object, config: Config): void {
+  const target = options as Record<string, unknown>;
+  for (const [name, value] of Object.entries(config.values)) {
+    if (name === 'baseUrl' || name === 'tokenFile') continue; // read with the environment's precedence
+    const source = command.getOptionValueSource(name);
+    if (source !== undefined && source !== 'default') continue;
+    const option = command.options.find((o) => o.attributeName() === name);
+    const key = Object.keys(KEYS).find((k) => KEYS[k]!.option === name) ?? name;
+    let parsed: unknown = value;
+    try {
+      if (option?.argChoices && !option.argChoices.includes(String(value))) {
+        throw new InvalidArgumentError(`allowed: ${option.argChoices.join(', ')}.`);
+      }
+      if (option?.parseArg) parsed = option.parseArg(String(value), undefined);
+    } catch (error) {
+      if (!(error instanceof InvalidArgumentError)) throw error;
+      throw new UsageError(`the config file ${config.path}: "${key}" is ${JSON.stringify(value)}: ${error.message.replace(/\.$/, '')}`);
+    }
+    target[name] = parsed;
+  }
 }

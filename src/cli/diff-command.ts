@@ -8,9 +8,13 @@ import { OutputError, PipeClosedError, TkfError, UsageError } from '../errors.js
 import { createChangeEncoder, type ChangeEncoder } from '../diff/change-encoder.js';
 import { diffExports, type DiffCounts } from '../diff/diff-exports.js';
 import { openExport, type ExportFormat, type ExportSource } from '../diff/export-source.js';
+import { hostname } from 'node:os';
+import { readCheckpoint } from '../output/checkpoint.js';
 import { describeFsError } from '../output/fs-errors.js';
+import { acquireLock } from '../output/lock.js';
 import { checkDirectory, exists, openStream, outputPaths, publish, removeAll } from '../output/output-file.js';
 import { ByteSink, formatForPath } from '../writers/index.js';
+import { isRunning } from './api-access.js';
 import type { CliContext } from './context.js';
 import { formatCount } from './progress.js';
 
@@ -44,8 +48,9 @@ Examples:
 
 Exit codes:
     0  done
-    2  bad usage, or an input that is missing, unreadable or not a tkf export (file and line named)
-    7  the output cannot be written (or exists without --force)
+    2  bad usage, or an input that is missing, unreadable or not a tkf export (file and line named),
+       or exports of two different accounts (by their manifests) without --force
+    7  the output cannot be written (or exists without --force, or another tkf is writing it)
 `;
 
 export function diffCommand(ctx: CliContext): Command {
@@ -56,7 +61,7 @@ export function diffCommand(ctx: CliContext): Command {
     .addOption(new Option('--out <file|->', 'write the rows to a file (.csv, .jsonl, .ndjson), or - for stdout (the default)'))
     .addOption(new Option('--format <format>', 'format of the rows (default: from the --out extension; csv for stdout)').choices(DIFF_FORMATS))
     .addOption(new Option('--json', 'print the counts as one JSON object on stdout (rows then go only to --out <file>)'))
-    .addOption(new Option('--force', 'replace --out if it exists'))
+    .addOption(new Option('--force', 'replace --out if it exists; compare exports of two different accounts'))
     .addOption(new Option('--bom', 'CSV: start with a UTF-8 byte order mark, so Excel shows Chinese text'))
     .addOption(new Option('--no-formula-guard', "CSV: don't neutralise cells starting with = + - @ (spreadsheet formulas)"))
     .addOption(new Option('-q, --quiet', 'print errors only (no summary line)'))
@@ -64,10 +69,10 @@ export function diffCommand(ctx: CliContext): Command {
     .action(async (oldPath: string, newPath: string, options: DiffCommandOptions) => {
       const out = options.out ?? '-';
       const toFile = out !== '-';
-      if (options.force && !toFile) throw new UsageError('--force needs --out <file>: there is nothing to replace on stdout');
       const format = chooseFormat(options.format, out);
       const older = await openExport(oldPath);
       const newer = await openExport(newPath);
+      if (!options.force) await checkSameAccount(oldPath, newPath);
       // --json owns stdout: rows go only to a file, and without one only the counts are made.
       const rows = toFile || !options.json;
       const encoder = rows ? createChangeEncoder([older, newer], { format, formulaGuard: options.formulaGuard, bom: Boolean(options.bom) }) : undefined;
@@ -83,6 +88,20 @@ export function diffCommand(ctx: CliContext): Command {
 /** `+12 new, -3 gone (1,240 -> 1,249)`: the changes, then the distinct uids in <old> -> <new>. */
 function summary(counts: DiffCounts): string {
   return `+${formatCount(counts.added)} new, -${formatCount(counts.removed)} gone (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
+}
+
+/**
+ * Two exports of different accounts have nothing to compare: every follower would be "new".
+ * Each finished export's manifest (`<file>.tkf.json`) says whose it is; without one, the files
+ * are taken at their word.
+ */
+async function checkSameAccount(oldPath: string, newPath: string): Promise<void> {
+  const [older, newer] = await Promise.all([oldPath, newPath].map((path) => readCheckpoint(outputPaths(path).manifest).catch(() => undefined)));
+  if (older && newer && older.options.uid !== newer.options.uid) {
+    throw new UsageError(
+      `${oldPath} is an export of ${older.options.uid} and ${newPath} of ${newer.options.uid}: not one account; add --force to compare them anyway`,
+    );
+  }
 }
 
 function chooseFormat(format: ExportFormat | undefined, out: string): ExportFormat {
@@ -142,17 +161,27 @@ async function diffToFile(
   const paths = outputPaths(out);
   await checkDirectory(out);
   if (!force && (await exists(out))) throw new OutputError(`${out} already exists; use --force to replace it`);
-  const stream = await openStream(paths.part, undefined);
+  // One tkf at a time per output: a diff and an export (or two diffs) must not share a part file.
+  const lock = await acquireLock(paths.lock, { pid: process.pid, host: hostname() }, isRunning, out);
+  let stream: Awaited<ReturnType<typeof openStream>> | undefined;
+  try {
+    stream = await openStream(paths.part, undefined);
+  } catch (error) {
+    await lock.release().catch(() => {});
+    throw error;
+  }
   const sink = new ByteSink(stream);
   try {
     const counts = await writeChanges(older, newer, encoder, sink, signal);
     await sink.close();
     // <out> may be one of the inputs (with --force): every pass has read it by now.
     await publish(paths, force);
+    await lock.release().catch(() => {});
     return counts;
   } catch (error) {
     stream.destroy();
     await removeAll(paths.part).catch(() => {});
+    await lock.release().catch(() => {});
     // Inputs fail as TkfErrors (exit 2); a bare file-system error here is the output's (exit 7).
     if (!(error instanceof TkfError) && typeof (error as NodeJS.ErrnoException)?.code === 'string') {
       throw new OutputError(`cannot write ${paths.part}: ${describeFsError(error)}`);

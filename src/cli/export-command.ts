@@ -11,7 +11,7 @@ import type { OutputTarget } from '../run-export.js';
 import { parseFieldList } from '../writers/fields.js';
 import { formatForPath, getFormat, type FormatDefinition } from '../writers/index.js';
 import { ENV, describeReadError, openAccess, validateUid } from './api-access.js';
-import { loadConfig } from './config-file.js';
+import { applyConfig, loadConfig } from './config-file.js';
 import type { CliContext } from './context.js';
 import { SWITCHES, exportHelp, exportOptions, type ExportOptions } from './export-options.js';
 import { exportUser, summarize, type RunSettings, type UserOutcome } from './export-user.js';
@@ -78,15 +78,6 @@ export function parseUidList(text: string, source: string): string[] {
   return [...new Set(uids)];
 }
 
-/** Flags that were not given take the config file's value (flags > environment > config). */
-function applyConfig(command: Command, options: ExportOptions, values: Record<string, unknown>): void {
-  for (const [key, value] of Object.entries(values)) {
-    if (key === 'baseUrl' || key === 'tokenFile') continue; // read with the environment's precedence
-    const source = command.getOptionValueSource(key);
-    if (source === undefined || source === 'default') (options as unknown as Record<string, unknown>)[key] = value;
-  }
-}
-
 export function exportCommand(ctx: CliContext): Command {
   const command = new Command('export')
     .description("export a user's followers to CSV or JSONL")
@@ -94,7 +85,7 @@ export function exportCommand(ctx: CliContext): Command {
   for (const option of exportOptions()) command.addOption(option);
   command.action(async (options: ExportOptions) => {
     const config = await loadConfig(ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
-    applyConfig(command, options, config.values);
+    applyConfig(command, options, config);
     for (const key of SWITCHES) options[key] = Boolean(options[key]);
     if (!options.out) throw new UsageError('--out is required: a file (followers.csv, followers.jsonl), a template, or - for stdout');
     if (options.uid !== undefined && options.uidsFile !== undefined) throw new UsageError('give --uid or --uids-file, not both');
@@ -136,6 +127,12 @@ export function exportCommand(ctx: CliContext): Command {
       access,
       format,
       encoder: { fields, bom: options.bom, formulaGuard: options.formulaGuard },
+      // --update takes what the user did not name on the command line from the file's manifest.
+      given: {
+        fields: command.getOptionValueSource('fields') === 'cli',
+        bom: command.getOptionValueSource('bom') === 'cli',
+        formulaGuard: command.getOptionValueSource('formulaGuard') === 'cli',
+      },
       client: {
         retries: options.retries,
         timeoutMs: options.timeout * 1000,

@@ -5,7 +5,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { EXIT_CODES } from '../errors.js';
 import { FORMAT_NAMES } from '../writers/index.js';
-import { ENV } from './api-access.js';
+import { ENV } from './env-names.js';
 
 function wholeNumber(name: string, min: number) {
   return (value: string): number => {
@@ -17,6 +17,32 @@ function wholeNumber(name: string, min: number) {
 }
 
 export { ENV };
+
+/** How an option's value is written in the config file (JSON type), for those it may set. */
+export type ConfigType = 'string' | 'number' | 'boolean';
+const CONFIGURABLE = new WeakMap<Option, ConfigType>();
+
+/** Marks an option as one the config file may set, under its name in snake_case. */
+function configurable(option: Option, type: ConfigType): Option {
+  CONFIGURABLE.set(option, type);
+  return option;
+}
+
+/**
+ * The config file's keys, derived from the option declarations below: `base_url` sets
+ * --base-url, `formula_guard` sets --[no-]formula-guard. Its values then go through the option's
+ * own parser and limits (config-file.ts applyConfig).
+ */
+export function configKeys(options: readonly Option[] = exportOptions()): Record<string, { option: string; type: ConfigType }> {
+  const keys: Record<string, { option: string; type: ConfigType }> = {};
+  for (const option of options) {
+    const type = CONFIGURABLE.get(option);
+    if (!type) continue;
+    const name = option.attributeName();
+    keys[name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = { option: name, type };
+  }
+  return keys;
+}
 
 export interface ExportOptions {
   uid?: string;
@@ -53,24 +79,24 @@ export function exportOptions(): Option[] {
     new Option('--uid <user_id>', "the user's numeric user_id (1 to 20 digits; not the @handle)"),
     new Option('--uids-file <file|->', 'export every uid in a file (one a line; # comments), or - for stdin'),
     new Option('--out <file|->', 'a file (.csv, .jsonl, .ndjson), - for stdout, or a template with {uid} and {date}; missing directories are created'),
-    new Option('--format <format>', 'output format (default: from the --out extension; jsonl for -); must agree with the extension').choices(FORMAT_NAMES),
-    new Option('--fields <list>', 'columns by name or dot path, e.g. uid,nickname,avatar_larger.url_list.0'),
-    new Option('--base-url <url>', `the API host, e.g. http://api.example.com (env: ${ENV.baseUrl})`),
-    new Option('--token-file <path|->', `read the API token from a file, or - for stdin (or set ${ENV.token})`),
+    configurable(new Option('--format <format>', 'output format (default: from the --out extension; jsonl for -); must agree with the extension').choices(FORMAT_NAMES), 'string'),
+    configurable(new Option('--fields <list>', 'columns by name or dot path, e.g. uid,nickname,avatar_larger.url_list.0'), 'string'),
+    configurable(new Option('--base-url <url>', `the API host, e.g. http://api.example.com (env: ${ENV.baseUrl})`), 'string'),
+    configurable(new Option('--token-file <path|->', `read the API token from a file, or - for stdin (or set ${ENV.token})`), 'string'),
     new Option('--token <token>', 'the API token; visible to other users in the process list, prefer ' + `${ENV.token} or --token-file`),
-    new Option('--bom', 'CSV: start with a UTF-8 byte order mark, so Excel shows Chinese text'),
-    new Option('--no-formula-guard', "CSV: don't neutralise cells starting with = + - @ (spreadsheet formulas)"),
+    configurable(new Option('--bom', 'CSV: start with a UTF-8 byte order mark, so Excel shows Chinese text'), 'boolean'),
+    configurable(new Option('--no-formula-guard', "CSV: don't neutralise cells starting with = + - @ (spreadsheet formulas)"), 'boolean'),
     new Option('--force', 'replace --out if it exists (only once the new export is complete)'),
     new Option('--resume', 'continue an interrupted export of --out from its checkpoint'),
     new Option('--update', 'add only the followers newer than those in --out (does not notice who left; see tkf diff)'),
-    new Option('--concurrency <n>', 'with --uids-file: users exported at once').default(4).argParser(wholeNumber('--concurrency', 1)),
+    configurable(new Option('--concurrency <n>', 'with --uids-file: users exported at once').default(4).argParser(wholeNumber('--concurrency', 1)), 'number'),
     new Option('--json', 'print one JSON object with the outcome on stdout when done'),
-    new Option('--retries <n>', 'retries of a failed request (network, timeout, 429, 5xx, broken body)').default(5).argParser(wholeNumber('--retries', 0)),
-    new Option('--timeout <seconds>', 'per-request timeout').default(30).argParser(wholeNumber('--timeout', 1)),
-    new Option('--backoff <ms>', 'longest wait before the first retry; doubles each retry (random within)').default(1000).argParser(wholeNumber('--backoff', 0)),
-    new Option('--max-requests <n>', 'send at most n API requests, then stop with a checkpoint (exit 8)').argParser(wholeNumber('--max-requests', 1)),
+    configurable(new Option('--retries <n>', 'retries of a failed request (network, timeout, 429, 5xx, broken body)').default(5).argParser(wholeNumber('--retries', 0)), 'number'),
+    configurable(new Option('--timeout <seconds>', 'per-request timeout').default(30).argParser(wholeNumber('--timeout', 1)), 'number'),
+    configurable(new Option('--backoff <ms>', 'longest wait before the first retry; doubles each retry (random within)').default(1000).argParser(wholeNumber('--backoff', 0)), 'number'),
+    configurable(new Option('--max-requests <n>', 'send at most n API requests, then stop with a checkpoint (exit 8)').argParser(wholeNumber('--max-requests', 1)), 'number'),
     new Option('--limit <n>', 'stop after n followers (a complete file of n rows)').argParser(wholeNumber('--limit', 1)),
-    new Option('--delay <ms>', 'wait at least this long between requests').default(0).argParser(wholeNumber('--delay', 0)),
+    configurable(new Option('--delay <ms>', 'wait at least this long between requests').default(0).argParser(wholeNumber('--delay', 0)), 'number'),
     new Option('-q, --quiet', 'print errors only'),
     new Option('-v, --verbose', 'print each request and stack traces of errors (never the token)'),
     new Option('--demo', 'export from the built-in simulator: no token, no network'),

@@ -18,6 +18,7 @@ export interface RunSettings {
   access: Access;
   format: FormatDefinition;
   encoder: EncoderOptions;
+  given?: Partial<Record<keyof EncoderOptions, boolean>>;
   client: Pick<ClientOptions, 'retries' | 'timeoutMs' | 'retryBaseMs' | 'maxRequests' | 'minIntervalMs' | 'userAgent'>;
   limit?: number;
   verbose: boolean;
@@ -80,6 +81,7 @@ export async function exportUser(
         uid,
         format: settings.format,
         encoder: settings.encoder,
+        given: settings.given,
         output,
         limit: settings.limit,
         stuckWaitMs: settings.client.retryBaseMs,

@@ -2,15 +2,16 @@
  * Where an interrupted export stands, beside its output: `<out>.part.json`.
  *
  * Written after each page, once that page's rows are in `<out>.part` and its uids in
- * `<out>.part.uids` (both handed to the OS first), through a temporary file and a rename: a
+ * `<out>.part.uids` (both handed to the OS first), through a temporary file (fsynced) and a rename: a
  * reader sees the old checkpoint or the new one, never half of one. It never claims more than the
  * files hold, so after a crash at any instant `--resume` cuts both files back to the lengths
  * recorded here and goes on from `cursor`.
  *
  * Owner-only (0600), and it holds no token: only what the resumed run must match and continue.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { OutputError, UsageError } from '../errors.js';
+import { realDisk, type Disk } from './disk.js';
 import { describeFsError } from './fs-errors.js';
 
 export const CHECKPOINT_VERSION = 1;
@@ -44,10 +45,10 @@ export interface Checkpoint {
   updated: string;
 }
 
-export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
+export async function writeCheckpoint(path: string, checkpoint: Checkpoint, disk: Disk = realDisk): Promise<void> {
   const temporary = `${path}.tmp`;
   try {
-    await writeFile(temporary, `${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
+    await disk.writeSynced(temporary, `${JSON.stringify(checkpoint)}\n`, 0o600);
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true }).catch(() => {});

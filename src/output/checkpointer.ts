@@ -10,20 +10,34 @@
  * is on disk (at the end, and when interrupted).
  */
 import { writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import type { Disk } from './disk.js';
 
 export class Checkpointer {
-  /** Rows counted by the last checkpoint written. */
-  savedRows = 0;
+  /** The last checkpoint written (or found on disk at the start), if any. */
+  saved: Checkpoint | undefined;
   private latest: { state: Checkpoint; ready: Promise<unknown> } | undefined;
   private running: Promise<void> | undefined;
   private failure: unknown;
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    saved?: Checkpoint,
+    private readonly disk?: Disk,
+  ) {
+    this.saved = saved;
+  }
+
+  /** Rows counted by the last checkpoint written. */
+  get savedRows(): number {
+    return this.saved?.rows ?? 0;
+  }
 
   /** Records a state to write once `ready` (the flush of the bytes it counts) resolves. */
   mark(state: Checkpoint, ready: Promise<unknown>): void {
+    // Awaited in the loop; never unhandled meanwhile, not even when this mark is refused below
+    // (a refused mark's flush failing later crashed the process with a bare ENOSPC).
+    ready.catch(() => {});
     if (this.failure) throw this.failure;
-    ready.catch(() => {}); // awaited in the loop; not unhandled meanwhile
     this.latest = { state, ready };
     this.running ??= this.loop();
   }
@@ -45,8 +59,8 @@ export class Checkpointer {
         const { state, ready } = this.latest;
         this.latest = undefined;
         await ready;
-        await writeCheckpoint(this.path, state);
-        this.savedRows = state.rows;
+        await writeCheckpoint(this.path, state, this.disk);
+        this.saved = state;
       }
     } catch (error) {
       this.failure = error;

@@ -1,4 +1,6 @@
 /** File-system errors in words a person can act on. */
+import { OutputError } from '../errors.js';
+
 const REASONS: Record<string, string> = {
   ENOENT: 'the directory does not exist',
   EACCES: 'permission denied',
@@ -18,4 +20,13 @@ export function describeFsError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code && REASONS[code]) return `${REASONS[code]} (${code})`;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Errors from the file system while writing rows become exit 7 with the path and the reason. */
+export function toOutputError(error: unknown, path: string): unknown {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && (error as NodeJS.ErrnoException).syscall) {
+    return new OutputError(`cannot write ${path}: ${describeFsError(error)}`);
+  }
+  return error;
 }

@@ -13,8 +13,7 @@
 import { stringify, type Options } from 'csv-stringify/sync';
 import type { RawFollower } from '../api/types.js';
 import { DEFAULT_CSV_FIELDS, LosslessNumber, compileFields, decodeFollower, toJson } from './fields.js';
-import type { Encoder } from './record-writer.js';
-import type { EncoderOptions } from './index.js';
+import type { Encoder, EncoderOptions } from './record-writer.js';
 
 type Cell = string | number | bigint | null;
 

@@ -5,22 +5,20 @@
 import { UsageError } from '../errors.js';
 import { createCsvEncoder } from './csv.js';
 import { createJsonlEncoder } from './jsonl.js';
-import type { Encoder } from './record-writer.js';
+import type { Encoder, EncoderOptions } from './record-writer.js';
 
-export interface EncoderOptions {
-  /** Columns by name or dot path; undefined = the format's default (CSV: DEFAULT_CSV_FIELDS, JSONL: the whole object). */
-  fields: string[] | undefined;
-  /** CSV: start the file with a UTF-8 byte order mark. */
-  bom: boolean;
-  /** CSV: neutralise cells a spreadsheet would run as formulas. */
-  formulaGuard: boolean;
-}
 
 export interface FormatDefinition {
   name: string;
   extensions: readonly string[];
   description: string;
   createEncoder(options: EncoderOptions): Encoder;
+  /**
+   * Optional: a format whose file cannot be appended to row by row (a workbook) keeps its rows in
+   * the resumable part file and renders the output from it at commit, to `outPath` (a temporary
+   * file beside the output, fsynced and moved into place by the caller).
+   */
+  render?(partPath: string, outPath: string): Promise<void>;
 }
 
 export const FORMATS: Readonly<Record<string, FormatDefinition>> = {
@@ -52,4 +50,4 @@ export function formatForPath(path: string): FormatDefinition | undefined {
   return Object.values(FORMATS).find((format) => format.extensions.some((ext) => lower.endsWith(ext)));
 }
 
-export { ByteSink, RecordWriter, type Encoder } from './record-writer.js';
+export { ByteSink, RecordWriter, type Encoder, type EncoderOptions } from './record-writer.js';

@@ -5,8 +5,7 @@
  */
 import type { RawFollower } from '../api/types.js';
 import { compileFields, decodeFollower, toJson } from './fields.js';
-import type { Encoder } from './record-writer.js';
-import type { EncoderOptions } from './index.js';
+import type { Encoder, EncoderOptions } from './record-writer.js';
 
 const NEWLINE = Buffer.from('\n');
 

@@ -8,6 +8,16 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { RawFollower } from '../api/types.js';
 
+/** How a format writes followers (lives here, beside Encoder, so formats need not import the registry). */
+export interface EncoderOptions {
+  /** Columns by name or dot path; undefined = the format's default (CSV: DEFAULT_CSV_FIELDS, JSONL: the whole object). */
+  fields: string[] | undefined;
+  /** CSV: start the file with a UTF-8 byte order mark. */
+  bom: boolean;
+  /** CSV: neutralise cells a spreadsheet would run as formulas. */
+  formulaGuard: boolean;
+}
+
 export interface Encoder {
   /** Bytes that open a new file (CSV: optional BOM and the header row). Not written on resume. */
   header(): Buffer | undefined;

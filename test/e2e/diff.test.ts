@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { followerUid, renderFollower, type UserScenario } from '../../src/simulator/index.js';
+import { expectedJsonl } from '../helpers/followers.js';
 import { BIN, baseEnv, runTkf, withTempDir } from './run-tkf.js';
 
 const LIST = '6754915036232582149';
@@ -15,9 +16,7 @@ const scenario: UserScenario = { size: 1300, bigRoomIds: 1 };
 
 /** Followers #from..#to-1 of the simulated list, as a tkf JSONL export (every room_id 19 digits). */
 function jsonl(from: number, to: number): string {
-  let text = '';
-  for (let i = from; i < to; i++) text += `${renderFollower(1, LIST, i, scenario)}\n`;
-  return text;
+  return expectedJsonl(LIST, scenario, from, to);
 }
 
 /** The same followers as a small CSV export: uid and nickname (quoted when needed). */
@@ -94,6 +93,36 @@ describe('tkf diff', () => {
       const rows = parseCsv(await readFile(join(dir, 'changes.csv'))) as string[][];
       expect(rows.map((row) => row[0])).toEqual(['change', 'added', 'removed']);
       expect((await readdir(dir)).sort()).toEqual(['changes.csv', 'new.csv', 'old.csv']);
+    });
+  });
+
+  it('refuses two exports of different accounts (their manifests say whose) unless --force', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'old.csv'), csv(0, 5));
+      await writeFile(join(dir, 'new.csv'), csv(1, 6));
+      const manifest = (uid: string) => JSON.stringify({ version: 1, tool: 'tkf', options: { uid, format: 'csv', fields: null, bom: false, formulaGuard: true }, cursor: null, end: 'complete', rows: 5, bytes: 0, uidsBytes: 0, requests: 1, duplicates: 0, total: 5, updated: '2026-11-28T00:00:00.000Z' });
+      await writeFile(join(dir, 'old.csv.tkf.json'), manifest('111'));
+      await writeFile(join(dir, 'new.csv.tkf.json'), manifest('222'));
+      const refused = await runTkf(['diff', 'old.csv', 'new.csv'], { cwd: dir });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/^tkf: old\.csv is an export of 111 and new\.csv of 222: not one account; add --force/);
+      expect(refused.stdout).toBe('');
+      const forced = await runTkf(['diff', 'old.csv', 'new.csv', '--force'], { cwd: dir });
+      expect(forced.code).toBe(0);
+      expect(forced.stderr).toBe('+1 new, -1 gone (5 -> 5)\n');
+    });
+  });
+
+  it('takes the lock of --out: a diff does not write where another tkf is writing (exit 7)', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'old.csv'), csv(0, 5));
+      await writeFile(join(dir, 'new.csv'), csv(1, 6));
+      // A lock held by a running process (this test's own).
+      await writeFile(join(dir, 'changes.csv.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), started: '2026-11-28T00:00:00.000Z' }));
+      const busy = await runTkf(['diff', 'old.csv', 'new.csv', '--out', 'changes.csv'], { cwd: dir });
+      expect(busy.code).toBe(7);
+      expect(busy.stderr).toMatch(/another tkf is already writing changes\.csv/);
+      expect((await readdir(dir)).sort()).toEqual(['changes.csv.lock', 'new.csv', 'old.csv']);
     });
   });
 

@@ -9,7 +9,8 @@ import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderFollower, startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
+import { startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
+import { expectedJsonl } from '../helpers/followers.js';
 import { runTkf, withTempDir, type RunResult } from './run-tkf.js';
 
 const TOKEN = 'tkn-RELIABLE-Zq81x';
@@ -38,9 +39,7 @@ const fast = ['--backoff', '5'];
 const env = (s: Simulator = sim) => ({ TKF_TOKEN: TOKEN, TKF_BASE_URL: s.url });
 
 function expected(uid: string, scenario: UserScenario, count: number, seed = 1): string {
-  let text = '';
-  for (let i = 0; i < count; i++) text += `${renderFollower(seed, uid, i, scenario)}\n`;
-  return text;
+  return expectedJsonl(uid, scenario, 0, count, seed);
 }
 
 /** Compares files by digest: vitest's toEqual walks a Buffer byte by byte (minutes for 5 MB). */

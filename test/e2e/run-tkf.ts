@@ -5,8 +5,6 @@
  * process and must keep answering while tkf runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -70,14 +68,8 @@ export function runTkf(args: string[], options: RunOptions = {}): Promise<RunRes
   });
 }
 
-export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'tkf-e2e-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+/** The suite's one temporary-directory helper, re-exported for the spawn tests. */
+export { withTempDir } from '../helpers/temp-dir.js';
 
 /** Any ANSI escape sequence (colour, cursor movement). */
 export const ANSI = /\x1b\[/;

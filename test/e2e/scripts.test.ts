@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MISSING_UID,
   PRIVATE_UID,
-  renderFollower,
   startSimulator,
   type Simulator,
   type UserScenario,
 } from '../../src/simulator/index.js';
+import { expectedJsonl } from '../helpers/followers.js';
 import { runTkf, withTempDir, ROOT } from './run-tkf.js';
 
 const TOKEN = 'tkn-SCRIPTS-q9w8e7';
@@ -38,11 +38,7 @@ afterAll(async () => {
 });
 
 const env = (s: Simulator = sim) => ({ TKF_TOKEN: TOKEN, TKF_BASE_URL: s.url });
-const jsonl = (uid: string, from: number, to: number) => {
-  let text = '';
-  for (let i = from; i < to; i++) text += `${renderFollower(1, uid, i, users[uid]!)}\n`;
-  return text;
-};
+const jsonl = (uid: string, from: number, to: number) => expectedJsonl(uid, users[uid]!, from, to);
 
 describe('tkf info', () => {
   it('answers for a visible user with the total and an estimate, in words and in JSON', async () => {
@@ -208,6 +204,13 @@ describe('machine-readable results and configuration', () => {
       const unknown = await runTkf(['export', '--uid', B, '--out', '-'], { env: { ...env(), XDG_CONFIG_HOME: join(dir, 'config') } });
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toMatch(/unknown key "colour"/);
+      // The same limits as the flag: {"concurrency": 0} is exit 2 before any request, as --concurrency 0 is.
+      await writeFile(join(configDir, 'config.json'), '{"concurrency": 0}');
+      const before = sim.stats.requests;
+      const zero = await runTkf(['export', '--uids-file', '-', '--out', join(dir, '{uid}.csv')], { env: { ...env(), XDG_CONFIG_HOME: join(dir, 'config') }, input: `${A}\n${B}\n` });
+      expect(zero.code).toBe(2);
+      expect(zero.stderr).toMatch(/\ntkf: the config file .*config\.json: "concurrency" is 0: --concurrency takes a whole number of at least 1\n$/);
+      expect(sim.stats.requests).toBe(before);
     });
   });
 

@@ -76,4 +76,21 @@ describe('Checkpointer', () => {
     expect((await onDisk()).rows).toBe(20);
     expect(() => checkpointer.mark(state(60), Promise.resolve())).toThrow('ENOSPC');
   });
+
+  it('once failed, refuses a mark without leaving that mark\'s failing flush unhandled (a crash)', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const checkpointer = new Checkpointer(path);
+      checkpointer.mark(state(20), Promise.reject(new Error('ENOSPC')));
+      await expect(checkpointer.drain()).rejects.toThrow('ENOSPC');
+      const flush = new Promise((_, reject) => setTimeout(() => reject(new Error('ENOSPC again')), 1));
+      expect(() => checkpointer.mark(state(40), flush)).toThrow('ENOSPC');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });

@@ -10,16 +10,7 @@ import { type EncoderOptions, RecordWriter, getFormat } from '../../src/writers/
 const SAMPLE_FOLLOWERS = parsePage(readFileSync(new URL('../../fixtures/sample-response.json', import.meta.url))).followers!;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
-/** A follower built from an object (no long numbers), as the parser would hand it over. */
-function follower(fields: Record<string, unknown>): RawFollower {
-  const object = { uid: '7005153156116071425', unique_id: 'someone', ...fields };
-  return { uid: String(object.uid), bytes: Buffer.from(JSON.stringify(object)), hasLongNumbers: false };
-}
-
-/** A follower from its exact JSON text, for numbers JSON.stringify cannot write. */
-function rawFollower(text: string): RawFollower {
-  return { uid: /"uid":"(\d+)"/.exec(text)?.[1] ?? '', bytes: Buffer.from(text), hasLongNumbers: true };
-}
+import { follower, rawFollower } from '../helpers/followers.js';
 
 async function csvBytes(followers: RawFollower[], options: Partial<EncoderOptions> = {}, writeHeader = true): Promise<Buffer> {
   const chunks: Buffer[] = [];

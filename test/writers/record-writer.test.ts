@@ -3,10 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { RawFollower } from '../../src/api/types.js';
 import { type Encoder, RecordWriter, getFormat } from '../../src/writers/index.js';
 
-function follower(i: number): RawFollower {
-  const uid = String(7000000000000000000n + BigInt(i));
-  return { uid, bytes: Buffer.from(JSON.stringify({ uid, nickname: `user ${i} 成功` })), hasLongNumbers: false };
-}
+import { follower } from '../helpers/followers.js';
 
 /** A slow destination: tiny buffer, each write acknowledged on a later turn of the event loop. */
 function slowSink(highWaterMark = 1) {

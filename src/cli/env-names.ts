@@ -1,0 +1,5 @@
+/** The environment variables tkf reads (beside XDG_CONFIG_HOME and HOME for the config file). */
+export const ENV = {
+  token: 'TKF_TOKEN',
+  baseUrl: 'TKF_BASE_URL',
+} as const;

@@ -1,0 +1,332 @@
+/**
+ * One export to a file as a transaction: the lock, `<out>.part` and its writer, the uid log, the
+ * checkpointer and the counts, behind open / write a page / commit / abort (see output-file.ts
+ * for the files).
+ *
+ * After each page the order is what makes a crash at any instant resumable:
+ *   1. the page's rows go to <out>.part, its uids to <out>.part.uids;
+ *   2. both are handed to the OS (a killed process cannot lose them after that);
+ *   3. only then the checkpoint is replaced (fsynced, atomically) by one that counts them.
+ * The checkpoint therefore never claims more than the files hold, and resume cuts the files back
+ * to what it claims (and refuses files shorter than that: something else cut them).
+ *
+ * Every write's failure reaches the caller as one OutputError (exit 7) naming the file and the
+ * reason, the lock is released, and the checkpoint on disk stays the last good one.
+ */
+import type { Writable } from 'node:stream';
+import { OutputError, UsageError } from '../errors.js';
+import type { Page } from '../pager.js';
+import { SeenWindow } from '../seen-window.js';
+import { ByteSink, RecordWriter, type EncoderOptions, type FormatDefinition } from '../writers/index.js';
+import { describeMismatch, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointOptions } from './checkpoint.js';
+import { Checkpointer } from './checkpointer.js';
+import { realDisk, type Disk } from './disk.js';
+import { acquireLock, type Lock, type LockOwner } from './lock.js';
+import { checkDirectory, exists, outputPaths, publish, removeAll, wasPublished, type OutputPaths } from './output-file.js';
+import { countPage, type ExportCounts, type PageTarget, type TargetResult, type WalkStart } from './page-target.js';
+import { toOutputError } from './fs-errors.js';
+import { cutBackTo } from './resume-point.js';
+import { appendFrom, prepareUpdate, type UpdateBase } from './update-base.js';
+
+export type OpenMode = 'new' | 'force' | 'resume' | 'update';
+
+export interface ExportFileSpec {
+  path: string;
+  mode: OpenMode;
+  uid: string;
+  format: FormatDefinition;
+  encoder: EncoderOptions;
+  /** --update: the encoder options this run named itself; the others come from the manifest. */
+  given?: Partial<Record<keyof EncoderOptions, boolean>>;
+  limit?: number;
+  seenCapacity?: number;
+  owner: LockOwner;
+  isRunning: (pid: number) => boolean;
+  disk?: Disk;
+  onResume?: (checkpoint: Checkpoint) => void;
+}
+
+export function checkpointOptions(uid: string, format: FormatDefinition, encoder: EncoderOptions): CheckpointOptions {
+  return { uid, format: format.name, fields: encoder.fields ?? null, bom: encoder.bom, formulaGuard: encoder.formulaGuard };
+}
+
+export class ExportFile implements PageTarget {
+  from: WalkStart | null = null;
+  private part: RecordWriter | undefined;
+  private uidLog: ByteSink | undefined;
+  private streams: Writable[] = [];
+  private checkpointer: Checkpointer;
+  private pendingUids: string[] = [];
+  /** Between pages (not halfway through writing one), the state may be checkpointed. */
+  private atPageBoundary = false;
+  private createdPartFiles = false;
+  private cursor: number | null = 0;
+  private readonly totals: ExportCounts = { rows: 0, requests: 0, duplicates: 0, total: undefined, end: 'complete', incompleteSeconds: [] };
+  /** What the file held before this run: a checkpoint's counts on resume. */
+  private base = { rows: 0, bytes: 0, uidsBytes: 0, requests: 0 };
+  private options: CheckpointOptions;
+  private readonly paths: OutputPaths;
+  private readonly disk: Disk;
+  private lock: Lock | undefined;
+  private update: UpdateBase | undefined;
+
+  private constructor(private readonly spec: ExportFileSpec) {
+    this.paths = outputPaths(spec.path);
+    this.disk = spec.disk ?? realDisk;
+    this.options = checkpointOptions(spec.uid, spec.format, spec.encoder);
+    this.checkpointer = new Checkpointer(this.paths.checkpoint, undefined, this.disk);
+  }
+
+  /**
+   * Opens the export for writing, or finds it already complete (a finished export that --resume
+   * is asked to continue: cron may run twice; that is an answer, not an error).
+   */
+  static async open(spec: ExportFileSpec): Promise<ExportFile | TargetResult> {
+    const file = new ExportFile(spec);
+    await checkDirectory(file.paths.out);
+    let mode = spec.mode;
+    if (mode === 'update' && !(await exists(file.paths.out))) mode = 'new'; // nothing to update: a full export
+    if (mode === 'new' && (await exists(file.paths.out))) {
+      throw new OutputError(`${file.paths.out} already exists; use --force to replace it when the new export completes`);
+    }
+    file.lock = await acquireLock(file.paths.lock, spec.owner, spec.isRunning, file.paths.out);
+    try {
+      const done = mode === 'update' ? await file.openUpdate() : await file.openExport(mode);
+      if (done) await file.releaseLock();
+      return done ?? file;
+    } catch (error) {
+      // Half opened (a full disk at the first checkpoint, say): the same clean-up as any abort.
+      throw await file.abort(error, 0);
+    }
+  }
+
+  private async openExport(mode: OpenMode): Promise<TargetResult | undefined> {
+    const { paths } = this;
+    const saved = await readCheckpoint(paths.checkpoint);
+    if (saved && mode === 'new') {
+      throw new OutputError(`an interrupted export of ${paths.out} is there (${saved.rows} rows); use --resume to continue it or --force to start again`);
+    }
+    const resumeFrom = mode === 'resume' ? saved : undefined;
+    if (resumeFrom) {
+      const mismatch = describeMismatch(resumeFrom.options, this.options);
+      if (mismatch) throw new UsageError(`cannot resume ${paths.out}: it was started with ${mismatch}`);
+      // A crash between publishing <out> and cleaning up: the export is complete, finish that.
+      if (resumeFrom.cursor === null && (await wasPublished(paths, this.spec.format.render ? resumeFrom.updated : undefined))) {
+        this.base.rows = resumeFrom.rows;
+        return { ...(await this.finishPublished(resumeFrom)), requests: 0, alreadyComplete: true };
+      }
+    }
+    if (mode === 'resume' && !saved && (await exists(paths.out))) {
+      const manifest = await readCheckpoint(paths.manifest);
+      if (!manifest || describeMismatch(manifest.options, this.options)) {
+        throw new OutputError(`${paths.out} exists and is not an interrupted export of these options: nothing to resume (use --force to export again)`);
+      }
+      return { ...resultOf(manifest), file: paths.out, requests: 0, resumedRows: manifest.rows, alreadyComplete: true };
+    }
+    const seen = new SeenWindow(this.spec.seenCapacity);
+    if (resumeFrom) {
+      this.spec.onResume?.(resumeFrom);
+      for (const uid of await cutBackTo(paths, resumeFrom)) seen.add(uid);
+      this.checkpointer = new Checkpointer(paths.checkpoint, resumeFrom, this.disk);
+      this.base = { rows: resumeFrom.rows, bytes: resumeFrom.bytes, uidsBytes: resumeFrom.uidsBytes, requests: resumeFrom.requests };
+      Object.assign(this.totals, {
+        duplicates: resumeFrom.duplicates,
+        total: resumeFrom.total ?? undefined,
+        end: (resumeFrom.end as ExportCounts['end'] | null) ?? 'complete',
+        incompleteSeconds: resumeFrom.incompleteSeconds ?? [],
+      });
+      this.cursor = resumeFrom.cursor;
+    }
+    this.createdPartFiles = !resumeFrom;
+    const uidStream = await this.openStream(paths.uids, resumeFrom?.uidsBytes, 0o600);
+    this.uidLog = new ByteSink(uidStream);
+    const partStream = await this.openStream(paths.part, resumeFrom?.bytes);
+    this.part = new RecordWriter(partStream, this.spec.format.createEncoder(this.spec.encoder), { writeHeader: !resumeFrom });
+    if (!resumeFrom) {
+      this.save(0, true);
+      await this.checkpointer.drain();
+    }
+    this.atPageBoundary = true;
+    const remaining = this.spec.limit === undefined ? undefined : Math.max(0, this.spec.limit - this.base.rows);
+    if (remaining === 0) this.totals.end = 'limit';
+    if (this.cursor !== null && remaining !== 0) this.from = { startCursor: this.cursor, seen, limit: remaining };
+    return undefined;
+  }
+
+  /** --update: the file's manifest decides format, columns, BOM and guard; new rows go on top. */
+  private async openUpdate(): Promise<undefined> {
+    this.update = await prepareUpdate(this.paths, this.spec);
+    const { manifest, encoder, format, known } = this.update;
+    this.options = manifest.options;
+    Object.assign(this.totals, { total: manifest.total ?? undefined, end: 'caught-up', incompleteSeconds: manifest.incompleteSeconds ?? [] });
+    this.base = { rows: manifest.rows, bytes: manifest.bytes, uidsBytes: 0, requests: 0 };
+    this.part = new RecordWriter(await this.openStream(this.paths.part, undefined), format.createEncoder(encoder), { writeHeader: true });
+    this.createdPartFiles = true;
+    this.from = { seen: new SeenWindow(this.spec.seenCapacity), stopAt: (uid) => known.has(uid) };
+    return undefined;
+  }
+
+  counts(requests: number): ExportCounts {
+    return { ...this.totals, rows: this.base.rows + this.part!.rows, requests: this.base.requests + requests };
+  }
+
+  async writePage(page: Page, requests: number): Promise<void> {
+    this.atPageBoundary = false;
+    await this.part!.writeAll(page.followers);
+    if (this.uidLog) for (const follower of page.followers) this.pendingUids.push(follower.uid);
+    countPage(this.totals, page);
+    this.cursor = page.next;
+    this.atPageBoundary = true;
+    this.save(requests);
+  }
+
+  async commit(requests: number): Promise<TargetResult> {
+    const { paths } = this;
+    if (this.update) return this.commitUpdate(requests);
+    this.cursor = null;
+    this.save(requests, true);
+    await this.checkpointer.drain();
+    await Promise.all([this.part!.close(), this.uidLog!.close()]);
+    const last = this.checkpointer.saved!;
+    await publish(paths, this.spec.mode === 'force', this.spec.format.render);
+    return this.finishPublished(last);
+  }
+
+  /** The last checkpoint stays as the export's manifest (whose, which format, how long). */
+  private async finishPublished(last: Checkpoint): Promise<TargetResult> {
+    await writeCheckpoint(this.paths.manifest, last, this.disk);
+    await removeAll(this.paths.checkpoint, this.paths.uids, this.paths.part);
+    await this.releaseLock();
+    return { ...resultOf(last), file: this.paths.out, resumedRows: this.base.rows, requests: last.requests };
+  }
+
+  private async commitUpdate(requests: number): Promise<TargetResult> {
+    const { manifest, headerBytes } = this.update!;
+    const part = this.part!;
+    const added = part.rows;
+    if (added === 0) await this.closeStreams();
+    else {
+      await part.close();
+      // The old rows, after the old header, follow the new ones.
+      await appendFrom(this.paths.out, headerBytes, this.paths.part);
+      await publish(this.paths, true, this.spec.format.render);
+    }
+    const counts = this.counts(requests);
+    const next: Checkpoint = {
+      ...manifest,
+      rows: counts.rows,
+      bytes: manifest.bytes + part.bytes - headerBytes,
+      requests,
+      duplicates: counts.duplicates,
+      total: counts.total ?? null,
+      end: counts.end,
+      incompleteSeconds: counts.incompleteSeconds,
+      updated: new Date().toISOString(),
+    };
+    await writeCheckpoint(this.paths.manifest, next, this.disk);
+    await removeAll(this.paths.part);
+    await this.releaseLock();
+    return { ...counts, requests, file: this.paths.out, resumedRows: manifest.rows, added };
+  }
+
+  /**
+   * Interrupted, out of budget, a full disk, or the API gave up: the pages written so far are
+   * good, so the newest state is checkpointed before the files close (never halfway through a
+   * page); when nothing is worth resuming, no litter is left.
+   */
+  async abort(error: unknown, requests: number): Promise<unknown> {
+    try {
+      if (this.atPageBoundary && !this.update) this.save(requests, true);
+    } catch {
+      // the checkpoint on disk stays the last good one
+    }
+    await this.checkpointer.drain().catch(() => {});
+    await this.closeStreams();
+    if (this.update) await removeAll(this.paths.part).catch(() => {});
+    else if (this.createdPartFiles && this.checkpointer.savedRows === 0) {
+      await removeAll(this.paths.part, this.paths.checkpoint, this.paths.uids).catch(() => {});
+    }
+    await this.releaseLock();
+    return toOutputError(error, this.paths.part);
+  }
+
+  /**
+   * After each page, when no checkpoint is being written: the page's uids go to the uid log
+   * (gathered until then: one write instead of one a page), and the state is handed to the
+   * checkpointer, which writes it once the rows and uids it counts are on disk.
+   */
+  private save(requests: number, force = false): void {
+    if (!this.uidLog || (!force && !this.checkpointer.idle)) return;
+    if (this.pendingUids.length) {
+      void this.uidLog.writeBytes(Buffer.from(`${this.pendingUids.join('\n')}\n`, 'latin1'));
+      this.pendingUids = [];
+    }
+    // Both flushes get a handler at once: one failing first must not leave the other unhandled.
+    const ready = Promise.all([settle(() => this.part!.flush()), settle(() => this.uidLog!.flush())]);
+    this.checkpointer.mark(this.state(requests), ready);
+  }
+
+  private state(requests: number): Checkpoint {
+    const counts = this.counts(requests);
+    return {
+      version: 1,
+      tool: 'tkf',
+      options: this.options,
+      cursor: this.cursor,
+      end: this.cursor === null ? counts.end : null,
+      rows: counts.rows,
+      bytes: this.base.bytes + this.part!.bytes,
+      uidsBytes: this.base.uidsBytes + this.uidLog!.bytes,
+      requests: counts.requests,
+      duplicates: counts.duplicates,
+      total: counts.total ?? null,
+      incompleteSeconds: counts.incompleteSeconds,
+      updated: new Date().toISOString(),
+    };
+  }
+
+  /** Once only: a second release could remove a lock another run has taken since. */
+  private async releaseLock(): Promise<void> {
+    const lock = this.lock;
+    this.lock = undefined;
+    await lock?.release().catch(() => {});
+  }
+
+  private async openStream(path: string, start: number | undefined, mode?: number): Promise<Writable> {
+    const stream = await this.disk.openStream(path, start, mode);
+    this.streams.push(stream);
+    return stream;
+  }
+
+  /** Closes the files without finishing them; waits until their descriptors are closed. */
+  private async closeStreams(): Promise<void> {
+    await Promise.all(
+      this.streams.map((stream) => {
+        if (stream.closed || stream.destroyed) return undefined;
+        return new Promise<void>((resolve) => {
+          stream.once('close', () => resolve());
+          stream.destroy();
+        });
+      }),
+    );
+  }
+}
+
+function settle(flush: () => Promise<void>): Promise<void> {
+  try {
+    return flush();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function resultOf(checkpoint: Checkpoint): Omit<TargetResult, 'file' | 'resumedRows'> {
+  return {
+    rows: checkpoint.rows,
+    requests: checkpoint.requests,
+    duplicates: checkpoint.duplicates,
+    total: checkpoint.total ?? undefined,
+    end: (checkpoint.end as ExportCounts['end'] | null) ?? 'complete',
+    incompleteSeconds: checkpoint.incompleteSeconds ?? [],
+  };
+}

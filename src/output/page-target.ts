@@ -1,0 +1,96 @@
+/**
+ * Where the pages of one export go: a file (ExportFile: the transaction) or a stream (stdout).
+ * runExport sees only this surface: where the walk starts, write a page, commit, abort.
+ */
+import type { Writable } from 'node:stream';
+import { PipeClosedError } from '../errors.js';
+import type { EndReason, Page } from '../pager.js';
+import { SeenWindow } from '../seen-window.js';
+import { RecordWriter, type EncoderOptions, type FormatDefinition } from '../writers/index.js';
+
+/** What the walk continues from: a cursor and the uids already written, or where to stop. */
+export interface WalkStart {
+  startCursor?: number;
+  seen: SeenWindow;
+  limit?: number;
+  stopAt?: (uid: string) => boolean;
+}
+
+/** The counts of an export so far (including what a resumed or updated file already held). */
+export interface ExportCounts {
+  rows: number;
+  requests: number;
+  duplicates: number;
+  total: number | undefined;
+  end: EndReason;
+  /**
+   * Seconds (cursor values) that held more followers than a page, where the API answered the
+   * same page again: the rest of each could not be reached (see pager.ts). Of the whole file.
+   */
+  incompleteSeconds: number[];
+}
+
+export interface TargetResult extends ExportCounts {
+  file: string | null;
+  /** Rows that were already in the file when this run resumed (or updated) it. */
+  resumedRows: number;
+  /** --update: the followers put on top of the file. */
+  added?: number;
+  /** --resume found the export already complete: nothing was requested or written. */
+  alreadyComplete?: boolean;
+}
+
+export interface PageTarget {
+  /** Where the walk starts; null when nothing is left to fetch (a resumed walk that had ended). */
+  readonly from: WalkStart | null;
+  /** `requests`: what the client has sent so far in this run. */
+  counts(requests: number): ExportCounts;
+  writePage(page: Page, requests: number): Promise<void>;
+  commit(requests: number): Promise<TargetResult>;
+  /** Gives the error to throw: the target's own words for a failure of its output. */
+  abort(error: unknown, requests: number): Promise<unknown>;
+}
+
+/** Counts a page into the running totals: the one place where page facts reach the result. */
+export function countPage(counts: ExportCounts, page: Page): void {
+  counts.duplicates += page.duplicates;
+  counts.total = page.total ?? counts.total;
+  if (page.end) counts.end = page.end;
+  if (page.tiedSecond !== undefined) counts.incompleteSeconds = [...counts.incompleteSeconds, page.tiedSecond];
+}
+
+/** stdout (or any Writable): the same surface without a file, a lock or a checkpoint. */
+export class StreamTarget implements PageTarget {
+  readonly from: WalkStart;
+  private readonly writer: RecordWriter;
+  private readonly totals: ExportCounts = { rows: 0, requests: 0, duplicates: 0, total: undefined, end: 'complete', incompleteSeconds: [] };
+
+  constructor(stream: Writable, format: FormatDefinition, encoder: EncoderOptions, options: { limit?: number; seenCapacity?: number }) {
+    this.writer = new RecordWriter(stream, format.createEncoder(encoder), { writeHeader: true });
+    this.from = { seen: new SeenWindow(options.seenCapacity), limit: options.limit };
+  }
+
+  counts(requests: number): ExportCounts {
+    return { ...this.totals, rows: this.writer.rows, requests };
+  }
+
+  async writePage(page: Page): Promise<void> {
+    await this.writer.writeAll(page.followers);
+    countPage(this.totals, page);
+  }
+
+  async commit(requests: number): Promise<TargetResult> {
+    await this.writer.flush();
+    return { ...this.counts(requests), file: null, resumedRows: 0 };
+  }
+
+  async abort(error: unknown): Promise<unknown> {
+    return pipeError(error);
+  }
+}
+
+/** `tkf export --out - | head`: the reader left; not a failure. */
+export function pipeError(error: unknown): unknown {
+  if ((error as NodeJS.ErrnoException)?.code === 'EPIPE') return new PipeClosedError('the reader closed the pipe');
+  return error;
+}

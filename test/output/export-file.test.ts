@@ -1,0 +1,229 @@
+/**
+ * The file transaction in process (runExport -> ExportFile), against the simulator on
+ * 127.0.0.1: a full disk at every write followed by a crash's litter and --resume, option
+ * mismatch, already complete, no litter when nothing is worth resuming, a crash between publish
+ * and clean-up, a part file shorter than its checkpoint, --update from the manifest.
+ */
+import { createHash } from 'node:crypto';
+import { appendFile, link, readFile, readdir, rename, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { BudgetSpentError, HiddenListError, OutputError, PipeClosedError, UsageError } from '../../src/errors.js';
+import { readCheckpoint } from '../../src/output/checkpoint.js';
+import { outputPaths } from '../../src/output/output-file.js';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { getFormat, type FormatDefinition } from '../../src/writers/index.js';
+import { FaultyDisk } from '../helpers/faulty-disk.js';
+import { expectedJsonl } from '../helpers/followers.js';
+import { exportInProcess } from '../helpers/in-process-export.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+
+const UID = '6100000000000000001';
+const HIDDEN = '6100000000000000002';
+const list = { size: 70, boundaryDuplicates: true, randomDuplicates: 0.2, bigRoomIds: 0.1 };
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ token: 'sim-token', users: { [UID]: list, [HIDDEN]: { size: 10, status: 'private' } } });
+});
+afterAll(() => sim.close());
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const dir = useTempDir('tkf-export-file-');
+const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as Error);
+
+async function reference(format: 'csv' | 'jsonl'): Promise<string> {
+  const out = join(dir.path, `reference.${format}`);
+  await exportInProcess(sim, UID, out);
+  return sha256(await readFile(out));
+}
+
+describe('a full disk at every write, then the litter of a crash', () => {
+  for (const format of ['csv', 'jsonl'] as const) {
+    it(`is exit 7 naming the file and ENOSPC, lock released, checkpoint intact; --resume finishes byte-identical (${format})`, async () => {
+      const want = await reference(format);
+      const counting = new FaultyDisk();
+      await exportInProcess(sim, UID, join(dir.path, `count.${format}`), { deps: { disk: counting } });
+      // Enough writes to fail at many points (how many varies: streams gather writes under load).
+      expect(counting.writes).toBeGreaterThan(5);
+      for (let n = 1; n <= counting.writes; n++) {
+        const out = join(dir.path, `n${n}.${format}`);
+        const paths = outputPaths(out);
+        const disk = new FaultyDisk(n);
+        const error = await failure(exportInProcess(sim, UID, out, { deps: { disk } }));
+        // Streams may gather writes into fewer calls from one run to the next: a run that made
+        // fewer than n completes, as it should.
+        if (!error && disk.writes < n) continue;
+        expect(error, `write ${n}`).toBeInstanceOf(OutputError);
+        expect(error!.message).toContain(out);
+        expect(error!.message).toMatch(/no space left on the device \(ENOSPC\)/);
+        const names = await readdir(dir.path);
+        expect(names).not.toContain(`n${n}.${format}.lock`);
+        const checkpoint = await readCheckpoint(paths.checkpoint);
+        // Nothing worth resuming leaves nothing behind.
+        if (!checkpoint || checkpoint.rows === 0) expect(names.filter((name) => name.startsWith(`n${n}.`))).toEqual([]);
+        // <out> is there only when the disk filled after publishing it (writing the manifest):
+        // then the checkpoint says the walk had ended, and --resume just writes the manifest.
+        if (names.includes(`n${n}.${format}`)) expect(checkpoint?.cursor).toBeNull();
+        else if (checkpoint) {
+          expect((await stat(paths.part)).size).toBeGreaterThanOrEqual(checkpoint.bytes);
+          expect((await stat(paths.uids)).size).toBeGreaterThanOrEqual(checkpoint.uidsBytes);
+          // What a crash halfway through the next page leaves: rows and uids past the checkpoint,
+          // and the lock of a process that is gone.
+          await appendFile(paths.part, '{"uid":"half a row');
+          await appendFile(paths.uids, '12345');
+          await writeFile(paths.lock, JSON.stringify({ pid: 2 ** 30, host: hostname(), started: new Date().toISOString() }));
+        }
+        const resumed = await exportInProcess(sim, UID, out, { resume: true });
+        expect(resumed.rows).toBe(70);
+        expect(sha256(await readFile(out)), `write ${n}`).toBe(want);
+        expect((await readdir(dir.path)).filter((name) => name.startsWith(`n${n}.`)).sort()).toEqual([`n${n}.${format}`, `n${n}.${format}.tkf.json`]);
+      }
+    }, 120_000);
+  }
+});
+
+describe('resume', () => {
+  it('after a stop at every page boundary, finishes with every follower once', async () => {
+    for (let pages = 1; pages <= 3; pages++) {
+      const out = join(dir.path, `p${pages}.jsonl`);
+      expect(await failure(exportInProcess(sim, UID, out, { maxRequests: pages }))).toBeInstanceOf(BudgetSpentError);
+      expect((await readCheckpoint(outputPaths(out).checkpoint))?.rows).toBeGreaterThan(0);
+      const resumed = await exportInProcess(sim, UID, out, { resume: true });
+      expect(resumed.resumedRows).toBeGreaterThan(0);
+      expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 0, 70));
+    }
+  });
+
+  it('refuses other options (exit 2) and leaves the interrupted export as it was', async () => {
+    const out = join(dir.path, 'f.csv');
+    await failure(exportInProcess(sim, UID, out, { maxRequests: 2 }));
+    const before = await readFile(outputPaths(out).part);
+    const error = await failure(exportInProcess(sim, UID, out, { resume: true, encoder: { bom: true } }));
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error!.message).toMatch(/started with without --bom/);
+    expect(await readFile(outputPaths(out).part)).toEqual(before);
+  });
+
+  it('of a complete export is an answer, not an error: nothing requested', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    await exportInProcess(sim, UID, out);
+    const again = await exportInProcess(sim, UID, out, { resume: true });
+    expect(again).toMatchObject({ alreadyComplete: true, rows: 70, requests: 0 });
+  });
+
+  it('refuses (exit 7) a part file shorter than its checkpoint instead of padding it', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    await failure(exportInProcess(sim, UID, out, { maxRequests: 2 }));
+    const paths = outputPaths(out);
+    await truncate(paths.part, (await readCheckpoint(paths.checkpoint))!.bytes - 10);
+    const error = await failure(exportInProcess(sim, UID, out, { resume: true }));
+    expect(error).toBeInstanceOf(OutputError);
+    expect(error!.message).toMatch(/holds \d+ bytes but its checkpoint counts \d+/);
+    expect(await readdir(dir.path)).not.toContain('f.jsonl.lock');
+  });
+
+  for (const how of ['linked', 'renamed'] as const) {
+    it(`after a crash between publishing and cleaning up (${how}), finishes instead of "appeared while exporting"`, async () => {
+      const out = join(dir.path, 'f.jsonl');
+      const paths = outputPaths(out);
+      await exportInProcess(sim, UID, out);
+      // The state such a crash leaves: the final checkpoint (cursor null), <out> published, and
+      // with a hard link also <out>.part; no manifest yet.
+      await rename(paths.manifest, paths.checkpoint);
+      await writeFile(paths.uids, '');
+      if (how === 'linked') await link(out, paths.part);
+      const resumed = await exportInProcess(sim, UID, out, { resume: true });
+      expect(resumed).toMatchObject({ rows: 70, alreadyComplete: true });
+      expect((await readdir(dir.path)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
+      expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 0, 70));
+    });
+  }
+});
+
+describe('abort', () => {
+  it('leaves no litter when nothing is worth resuming', async () => {
+    const error = await failure(exportInProcess(sim, HIDDEN, join(dir.path, 'f.csv')));
+    expect(error).toBeInstanceOf(HiddenListError);
+    expect(await readdir(dir.path)).toEqual([]);
+  });
+});
+
+describe('--update', () => {
+  it('takes the columns, BOM and guard from the manifest when the run does not name them', async () => {
+    const out = join(dir.path, 'f.csv');
+    const earlier = await startSimulator({ token: 'sim-token', users: { [UID]: { ...list, notYetFollowed: 5 } } });
+    try {
+      await exportInProcess(earlier, UID, out, { encoder: { bom: true, fields: ['uid', 'nickname'] } });
+    } finally {
+      await earlier.close();
+    }
+    const updated = await exportInProcess(sim, UID, out, { update: true, given: {} });
+    expect(updated).toMatchObject({ added: 5, rows: 70 });
+    const full = join(dir.path, 'full.csv');
+    await exportInProcess(sim, UID, full, { encoder: { bom: true, fields: ['uid', 'nickname'] } });
+    expect(await readFile(out, 'utf8')).toBe(await readFile(full, 'utf8'));
+    const named = await failure(exportInProcess(sim, UID, out, { update: true, given: { bom: true } }));
+    expect(named).toBeInstanceOf(UsageError);
+    expect(named!.message).toMatch(/cannot update .*: it is an export with --bom$/);
+  });
+});
+
+describe('stdout: the same surface without a file', () => {
+  it('writes every follower once, and a reader that leaves is not a failure', async () => {
+    const chunks: Buffer[] = [];
+    const collect = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    });
+    const result = await exportInProcess(sim, UID, { kind: 'stream', stream: collect }, { format: 'jsonl' });
+    expect(result).toMatchObject({ rows: 70, file: null, resumedRows: 0 });
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(expectedJsonl(UID, list, 0, 70));
+    const gone = new Writable({
+      write(_chunk, _encoding, callback) {
+        callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE', syscall: 'write' }));
+      },
+    });
+    gone.on('error', () => {});
+    expect(await failure(exportInProcess(sim, UID, { kind: 'stream', stream: gone }, { format: 'jsonl' }))).toBeInstanceOf(PipeClosedError);
+  });
+});
+
+describe('a format with a render step (rows in the part file, the output rendered at commit)', () => {
+  /** Renders the part file's rows under a title line: an output that is not the part file. */
+  const titled: FormatDefinition = {
+    ...getFormat('jsonl'),
+    render: async (partPath, outPath) => writeFile(outPath, `TITLE\n${await readFile(partPath, 'utf8')}`),
+  };
+
+  it('publishes the rendered file atomically and removes the part file', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    await exportInProcess(sim, UID, out, { formatDefinition: titled });
+    expect(await readFile(out, 'utf8')).toBe(`TITLE\n${expectedJsonl(UID, list, 0, 70)}`);
+    expect((await readdir(dir.path)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
+  });
+
+  it('after a crash between publishing and cleaning up, --resume finishes; a file there before is still refused', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    const paths = outputPaths(out);
+    await exportInProcess(sim, UID, out, { formatDefinition: titled });
+    // The state such a crash leaves: the final checkpoint, the part file, the rendered <out>.
+    await rename(paths.manifest, paths.checkpoint);
+    await writeFile(paths.part, expectedJsonl(UID, list, 0, 70));
+    await writeFile(paths.uids, '');
+    const resumed = await exportInProcess(sim, UID, out, { formatDefinition: titled, resume: true });
+    expect(resumed).toMatchObject({ rows: 70, alreadyComplete: true });
+    expect((await readdir(dir.path)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
+    // The same, but <out> is older than the final checkpoint: not this export's.
+    await rename(paths.manifest, paths.checkpoint);
+    await writeFile(paths.part, expectedJsonl(UID, list, 0, 70));
+    await writeFile(paths.uids, '\n'.repeat((await readCheckpoint(paths.checkpoint))!.uidsBytes));
+    await utimes(out, new Date('2001-01-01'), new Date('2001-01-01'));
+    const error = await failure(exportInProcess(sim, UID, out, { formatDefinition: titled, resume: true }));
+    expect(error!.message).toMatch(/appeared while exporting/);
+    expect(await readFile(out, 'utf8')).toBe(`TITLE\n${expectedJsonl(UID, list, 0, 70)}`);
+  });
+});
