@@ -29,10 +29,21 @@ function cell(value: unknown, lossless: boolean): Cell {
   return toJson(value, lossless);
 }
 
+/**
+ * The csv-stringify options every CSV tkf writes uses (export and diff). `\r\n` ends records
+ * (RFC 4180). With a record_delimiter given, csv-stringify quotes only fields holding that exact
+ * sequence unless `quote_record_delimiter` is on: a bare `\n` or `\r` in a bio would then be
+ * written unquoted, and every standard reader (Python's csv, Excel, pandas, csv-parse) starts a
+ * new record there. With it on, any field holding CR or LF is quoted, as RFC 4180 asks.
+ */
+export function csvWriteOptions(formulaGuard: boolean): Options {
+  return { escape_formulas: formulaGuard, record_delimiter: '\r\n', quote_record_delimiter: true };
+}
+
 export function createCsvEncoder(options: EncoderOptions): Encoder {
   const names = options.fields ?? [...DEFAULT_CSV_FIELDS];
   const columns = compileFields(names);
-  const csvOptions: Options = { escape_formulas: options.formulaGuard, record_delimiter: '\r\n' };
+  const csvOptions = csvWriteOptions(options.formulaGuard);
   return {
     header() {
       return Buffer.from(stringify([names], { ...csvOptions, escape_formulas: false, bom: options.bom }));
