@@ -17,7 +17,7 @@ import { stringify } from 'csv-stringify/sync';
 import { UsageError } from '../errors.js';
 import { createCsvEncoder, csvWriteOptions } from '../writers/csv.js';
 import { DEFAULT_CSV_FIELDS } from '../writers/fields.js';
-import type { ExportFormat, ExportRecord, ExportSource } from './export-source.js';
+import type { ExportFormat, ExportRecord, ExportSource } from '../output/export-reader.js';
 
 export type Change = 'added' | 'removed';
 

@@ -9,7 +9,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createChangeEncoder } from '../../src/diff/change-encoder.js';
 import { diffExports } from '../../src/diff/diff-exports.js';
-import { openExport, type ExportFormat, type ExportSource } from '../../src/diff/export-source.js';
+import { openExport, type ExportFormat, type ExportSource } from '../../src/output/export-reader.js';
 import { DEFAULT_CSV_FIELDS } from '../../src/writers/fields.js';
 
 let dir: string;
