@@ -135,6 +135,13 @@ describe('CSV: hostile text survives a round trip through csv-parse', () => {
     expect(text).toBe('nickname,signature\r\n"a\nb","a\nb"\r\n"a\rb","a\rb"\r\n"a\r\nb","a\r\nb"\r\n"\n","\n"\r\n"end\r","end\r"\r\n');
   });
 
+  test('one column: an empty cell is written "", never as a blank line a reader would skip', async () => {
+    const text = (await csvBytes([follower({ nickname: '' }), follower({ nickname: null }), follower({ nickname: 'x' })], { fields: ['nickname'] })).toString();
+    expect(text).toBe('nickname\r\n""\r\n""\r\nx\r\n');
+    const wide = (await csvBytes([follower({ nickname: '' })], { fields: ['nickname', 'region'] })).toString();
+    expect(wide).toBe('nickname,region\r\n,\r\n');
+  });
+
   test('with the default columns too', async () => {
     const followers = texts.map((text) => follower({ nickname: text, signature: text }));
     const rows = await csvRows(followers);
