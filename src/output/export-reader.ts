@@ -46,12 +46,15 @@ const LINE_FEED = 0x0a;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** Opens an export; `format` overrides the extension (`--update` knows the format it wrote). */
-export async function openExport(path: string, format?: ExportFormat): Promise<ExportSource> {
+export async function openExport(path: string, format?: string): Promise<ExportSource> {
   // tkf diff reads <old> twice, and stdin cannot be read twice.
   if (path === '-') throw new UsageError('tkf reads exports from files, not stdin: it reads a file more than once');
   const chosen = format ?? formatForPath(path)?.name;
-  if (chosen !== 'csv' && chosen !== 'jsonl') {
+  if (chosen === undefined) {
     throw new UsageError(`cannot tell the format of ${path}: tkf reads back exports named .csv, .jsonl or .ndjson`);
+  }
+  if (chosen !== 'csv' && chosen !== 'jsonl') {
+    throw new UsageError(`tkf reads back .csv and .jsonl exports, not ${chosen} (${path})`);
   }
   await checkReadable(path);
   if (chosen === 'jsonl') return { path, format: chosen, columns: undefined, records: () => jsonlRecords(path) };

@@ -4,13 +4,9 @@
  * `\n` only, a BOM on either format, uids as exact digits. Streams the file: memory grows with
  * the number of uids, not its size.
  */
-import { UsageError } from '../errors.js';
 import { openExport } from './export-reader.js';
 
 export async function readExportedUids(path: string, format: string): Promise<Set<string>> {
-  if (format !== 'csv' && format !== 'jsonl') {
-    throw new UsageError(`tkf reads back CSV and JSONL exports, not ${format}: ${path} cannot be updated`);
-  }
   const uids = new Set<string>();
   for await (const record of (await openExport(path, format)).records()) uids.add(record.uid);
   return uids;
