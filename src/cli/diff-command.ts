@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { OutputError, PipeClosedError, TkfError, UsageError } from '../errors.js';
 import { createChangeEncoder, type ChangeEncoder } from '../diff/change-encoder.js';
 import { diffExports, type DiffCounts } from '../diff/diff-exports.js';
-import { openExport, type ExportFormat, type ExportSource } from '../diff/export-source.js';
+import { openExport, type ExportFormat, type ExportSource } from '../output/export-reader.js';
 import { hostname } from 'node:os';
 import { readCheckpoint } from '../output/checkpoint.js';
 import { describeFsError } from '../output/fs-errors.js';

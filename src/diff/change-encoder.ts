@@ -13,11 +13,11 @@
  * tab or CR; a cell already guarded starts with ' and passes unchanged, so a guarded input is not
  * guarded twice, and an input written with --no-formula-guard is guarded now.
  */
-import { stringify, type Options } from 'csv-stringify/sync';
+import { stringify } from 'csv-stringify/sync';
 import { UsageError } from '../errors.js';
-import { createCsvEncoder } from '../writers/csv.js';
+import { createCsvEncoder, csvWriteOptions } from '../writers/csv.js';
 import { DEFAULT_CSV_FIELDS } from '../writers/fields.js';
-import type { ExportFormat, ExportRecord, ExportSource } from './export-source.js';
+import type { ExportFormat, ExportRecord, ExportSource } from '../output/export-reader.js';
 
 export type Change = 'added' | 'removed';
 
@@ -64,7 +64,7 @@ function describeDifference(a: ExportSource, b: ExportSource): string {
 }
 
 function csvChanges(columns: string[], options: ChangeEncoderOptions): ChangeEncoder {
-  const csvOptions: Options = { escape_formulas: options.formulaGuard, record_delimiter: '\r\n' };
+  const csvOptions = csvWriteOptions(options.formulaGuard);
   // Followers from JSONL, as `tkf export --fields <columns>` would write them. The bytes handed
   // over are the line as read; hasLongNumbers: true makes the encoder decode with lossless-json,
   // so a 19-digit number stays exact (only rows that are written are decoded: the cost is small).

@@ -10,7 +10,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Change } from './change-encoder.js';
-import type { ExportRecord, ExportSource } from './export-source.js';
+import type { ExportRecord, ExportSource } from '../output/export-reader.js';
 
 export interface DiffCounts {
   added: number;

@@ -134,11 +134,15 @@ async function moveInto(source: string, out: string, replace: boolean): Promise<
  * checkpoint (`renderedAfter`, that checkpoint's time), which a file of someone else's, there
  * before the walk ended, cannot be.
  */
+const COARSE_CLOCK_MS = 50;
+
 export async function wasPublished(paths: OutputPaths, renderedAfter?: string): Promise<boolean> {
   const [out, part] = await Promise.all([stat(paths.out).catch(() => undefined), stat(paths.part).catch(() => undefined)]);
   if (!out) return false;
   if (!part || (part.ino === out.ino && part.dev === out.dev)) return true;
-  return renderedAfter !== undefined && out.mtimeMs >= Date.parse(renderedAfter);
+  // File times come from the kernel's coarse clock, which may lag Date.now() by a tick (up to
+  // 10 ms): a file rendered just after the checkpoint can look a few ms older than it.
+  return renderedAfter !== undefined && out.mtimeMs >= Date.parse(renderedAfter) - COARSE_CLOCK_MS;
 }
 
 export async function removeAll(...paths: string[]): Promise<void> {

@@ -6,6 +6,10 @@
  * with =, +, -, @, tab or CR (or their full-width forms) runs as a formula in a spreadsheet. It is
  * csv-stringify's own `escape_formulas` (OWASP's advice: prefix with '), which leaves numbers alone.
  *
+ * Lone surrogates: the API may send an escaped lone UTF-16 surrogate ("\ud800") in a nickname.
+ * UTF-8 has no bytes for one, so a CSV cell holds U+FFFD (the replacement character) in its place,
+ * as any UTF-8 writer must; JSONL keeps the escape, so only JSONL carries such a string exactly.
+ *
  * Records go through csv-stringify's sync API one follower at a time: the same quoting code as its
  * stream API, without a second stream between the encoder and the file whose buffering would hide
  * how many bytes are on disk when a checkpoint is written.
@@ -28,10 +32,23 @@ function cell(value: unknown, lossless: boolean): Cell {
   return toJson(value, lossless);
 }
 
+/**
+ * The csv-stringify options every CSV tkf writes uses (export and diff). `\r\n` ends records
+ * (RFC 4180). With a record_delimiter given, csv-stringify quotes only fields holding that exact
+ * sequence unless `quote_record_delimiter` is on: a bare `\n` or `\r` in a bio would then be
+ * written unquoted, and every standard reader (Python's csv, Excel, pandas, csv-parse) starts a
+ * new record there. With it on, any field holding CR or LF is quoted, as RFC 4180 asks.
+ */
+export function csvWriteOptions(formulaGuard: boolean): Options {
+  return { escape_formulas: formulaGuard, record_delimiter: '\r\n', quote_record_delimiter: true };
+}
+
 export function createCsvEncoder(options: EncoderOptions): Encoder {
   const names = options.fields ?? [...DEFAULT_CSV_FIELDS];
   const columns = compileFields(names);
-  const csvOptions: Options = { escape_formulas: options.formulaGuard, record_delimiter: '\r\n' };
+  // One column: an empty cell quoted as "", or its record would be a blank line, which Python's
+  // csv reads as a record of no fields and pandas skips (skip_blank_lines).
+  const csvOptions: Options = { ...csvWriteOptions(options.formulaGuard), quoted_empty: columns.length === 1 };
   return {
     header() {
       return Buffer.from(stringify([names], { ...csvOptions, escape_formulas: false, bom: options.bom }));

@@ -9,7 +9,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createChangeEncoder } from '../../src/diff/change-encoder.js';
 import { diffExports } from '../../src/diff/diff-exports.js';
-import { openExport, type ExportFormat, type ExportSource } from '../../src/diff/export-source.js';
+import { openExport, type ExportFormat, type ExportSource } from '../../src/output/export-reader.js';
 import { DEFAULT_CSV_FIELDS } from '../../src/writers/fields.js';
 
 let dir: string;
@@ -43,7 +43,8 @@ async function diff(oldPath: string, newPath: string, format: ExportFormat, form
   return { counts, text: Buffer.concat(chunks).toString('utf8') };
 }
 
-const csvRows = (text: string): string[][] => parse(text, { bom: true });
+/** Read as Python's csv or Excel would: CR, LF and CRLF outside quotes all end a record. */
+const csvRows = (text: string): string[][] => parse(text, { bom: true, record_delimiter: ['\r\n', '\n', '\r'] });
 const jsonRows = (text: string) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
 
 const U1 = '6754915036232582101';
@@ -136,6 +137,17 @@ describe('JSONL inputs', () => {
     expect(rows[0]).toEqual(['change', ...DEFAULT_CSV_FIELDS]);
     const row = Object.fromEntries(rows[0]!.map((name, index) => [name, rows[1]![index]]));
     expect(row).toMatchObject({ change: 'added', uid: U1, nickname: "'=cmd", profile_url: 'https://www.tiktok.com/@u101', follower_count: '12' });
+  });
+
+  test('as CSV: a bare LF or CR in a nickname or bio is quoted, one row per follower', async () => {
+    const older = await file('csv', 'uid,nickname,signature\r\n');
+    const newer = await file('csv', `uid,nickname,signature\r\n${U1},"lf\nonly","cr\ronly"\r\n`);
+    expect((await diff(older, newer, 'csv')).text).toBe(`change,uid,nickname,signature\r\nadded,${U1},"lf\nonly","cr\ronly"\r\n`);
+    const fromJson = await file('jsonl', `${follower(U2, 'two\nlines')}\n${follower(U3, 'cr\rhere')}\n`);
+    const rows = csvRows((await diff(await file('jsonl', ''), fromJson, 'csv')).text);
+    const nickname = rows[0]!.indexOf('nickname');
+    expect(rows.map((row) => row.length)).toEqual([16, 16, 16]);
+    expect(rows.slice(1).map((row) => row[nickname])).toEqual(['two\nlines', 'cr\rhere']);
   });
 
   test('duplicates count once', async () => {

@@ -27,8 +27,15 @@ async function csvBytes(followers: RawFollower[], options: Partial<EncoderOption
   return Buffer.concat(chunks);
 }
 
+/**
+ * Read back as Python's csv, Excel or pandas would: a CR, an LF or a CRLF outside quotes ends a
+ * record. csv-parse's default would guess the delimiter from the first line (`\r\n`) and then
+ * take a bare `\n` as data, hiding an unquoted line break.
+ */
+const STRICT_READER = { bom: true, record_delimiter: ['\r\n', '\n', '\r'] };
+
 async function csvRows(followers: RawFollower[], options: Partial<EncoderOptions> = {}): Promise<string[][]> {
-  return parse(await csvBytes(followers, options), { bom: true, relax_quotes: false }) as string[][];
+  return parse(await csvBytes(followers, options), STRICT_READER) as string[][];
 }
 
 /** The one cell of `field` for each follower. */
@@ -111,6 +118,19 @@ describe('CSV: hostile text survives a round trip through csv-parse', () => {
     expect(rows.slice(1).map((row) => row[1])).toEqual(texts);
     expect(rows.slice(1).map((row) => row[2])).toEqual(texts.map((t) => `${t}|${t}`));
     expect(rows.slice(1).map((row) => row[0])).toEqual(texts.map((_t, i) => String(7000000000000000000n + BigInt(i))));
+  });
+
+  test('any field holding CR or LF is quoted: one record a follower, whatever its text', async () => {
+    const followers = ['a\nb', 'a\rb', 'a\r\nb', '\n', 'end\r'].map((text) => follower({ nickname: text, signature: text }));
+    const text = (await csvBytes(followers, { fields: ['nickname', 'signature'] })).toString('utf8');
+    expect(text).toBe('nickname,signature\r\n"a\nb","a\nb"\r\n"a\rb","a\rb"\r\n"a\r\nb","a\r\nb"\r\n"\n","\n"\r\n"end\r","end\r"\r\n');
+  });
+
+  test('one column: an empty cell is written "", never as a blank line a reader would skip', async () => {
+    const text = (await csvBytes([follower({ nickname: '' }), follower({ nickname: null }), follower({ nickname: 'x' })], { fields: ['nickname'] })).toString();
+    expect(text).toBe('nickname\r\n""\r\n""\r\nx\r\n');
+    const wide = (await csvBytes([follower({ nickname: '' })], { fields: ['nickname', 'region'] })).toString();
+    expect(wide).toBe('nickname,region\r\n,\r\n');
   });
 
   test('with the default columns too', async () => {

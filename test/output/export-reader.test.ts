@@ -1,17 +1,18 @@
 /**
- * Reading exports back for tkf diff: formats by extension, uids kept as text, and one clear
- * UsageError (exit 2) naming the file and line for anything that is not a tkf export.
+ * The one reader of exports (tkf diff, --update): formats by extension or given, uids kept as
+ * exact text, lines split at \n only, and one clear UsageError (exit 2) naming the file and line
+ * for anything that is not a tkf export.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openExport, type ExportRecord } from '../../src/diff/export-source.js';
+import { openExport, type ExportRecord } from '../../src/output/export-reader.js';
 import { EXIT, UsageError } from '../../src/errors.js';
 
 let dir: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tkf-diff-source-'));
+  dir = await mkdtemp(join(tmpdir(), 'tkf-export-reader-'));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -88,8 +89,41 @@ describe('JSONL', () => {
   });
 
   test('a uid written as a number keeps all its digits', async () => {
-    const records = await read(await file('number.jsonl', '{"uid":6754915036232582149}\n'));
-    expect(records[0]!.uid).toBe('6754915036232582149');
+    // 6754915036232582149 is not a double: Number() of it gives ...2582000 (another user).
+    const records = await read(await file('number.jsonl', '{"uid":6754915036232582149}\n{"n":1,"uid":9223372036854775807}\n'));
+    expect(records.map((record) => record.uid)).toEqual(['6754915036232582149', '9223372036854775807']);
+  });
+
+  test('lines end at \\n only: U+2028, U+2029 and U+0085 inside a nickname stay in it', async () => {
+    // Written raw, as JSON allows: JSON.stringify leaves U+2028/U+2029 unescaped.
+    const nicknames = ['a\u2028b', 'c\u2029d', 'e\u0085f', '\u2028', 'x\u000by\u000cz'];
+    const lines = nicknames.map((nickname, i) => JSON.stringify({ uid: `675491503623258210${i}`, nickname }));
+    const records = await read(await file('separators.jsonl', `${lines.join('\n')}\n`));
+    expect(records.map((record) => record.line)).toEqual([1, 2, 3, 4, 5]);
+    expect(records.map((record) => (record.kind === 'jsonl' ? record.json : ''))).toEqual(lines);
+  });
+
+  test('a line longer than a read chunk, with multi-byte characters across chunk ends, reads whole', async () => {
+    const bio = '成功🦊\u2028'.repeat(40_000); // ~400 KB of UTF-8: several 64 KiB chunks
+    const line = JSON.stringify({ uid: '6754915036232582101', signature: bio });
+    const records = await read(await file('long.jsonl', `${line}\n${line}`)); // no final \n either
+    expect(records).toEqual([
+      { kind: 'jsonl', uid: '6754915036232582101', line: 1, json: line },
+      { kind: 'jsonl', uid: '6754915036232582101', line: 2, json: line },
+    ]);
+  });
+
+  test('a BOM or blank before a JSON object is taken off; U+FEFF inside a string is kept', async () => {
+    const line = '{"uid":"1","nickname":"\uFEFF zero width"}';
+    const records = await read(await file('bom.jsonl', `\uFEFF${line}\n\t${line}\r\n`));
+    expect(records.map((record) => (record.kind === 'jsonl' ? record.json : ''))).toEqual([line, line]);
+  });
+
+  test('the format can be given: an .txt file read as JSONL or CSV', async () => {
+    const path = await file('given.txt', '{"uid":"5"}\n');
+    expect((await openExport(path, 'jsonl')).format).toBe('jsonl');
+    const csv = await file('given2.txt', 'uid\r\n6\r\n');
+    expect((await openExport(csv, 'csv')).columns).toEqual(['uid']);
   });
 
   test('a line that is not JSON, not an object, or without a uid names the line', async () => {
@@ -107,5 +141,21 @@ describe('files', () => {
     await expectUsage(openExport(join(dir, 'folder.jsonl')), /folder\.jsonl is a directory/);
     await expectUsage(openExport('-'), /not stdin/);
     await expectUsage(openExport(await file('a.txt', 'uid\n1\n')), /cannot tell the format of .*a\.txt/);
+    await expectUsage(openExport(await file('b.txt', 'uid\n1\n'), 'xlsx'), /reads back \.csv and \.jsonl exports, not xlsx \(.*b\.txt\)/);
+  });
+});
+
+describe('source', () => {
+  // On Node 20 readline does not split at U+2028, so the tests above pass with it there; this
+  // keeps it out on every Node (Node 24+ ends lines at U+2028 and refused tkf's own files).
+  test('no module in src/ reads lines with node:readline', async () => {
+    const root = new URL('../../src/', import.meta.url);
+    const files = (await readdir(root, { recursive: true })).filter((name) => name.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(10);
+    const users: string[] = [];
+    for (const name of files) {
+      if (/from ['"](node:)?readline(\/promises)?['"]/.test(await readFile(new URL(name, root), 'utf8'))) users.push(name);
+    }
+    expect(users).toEqual([]);
   });
 });

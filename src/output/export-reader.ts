@@ -1,19 +1,24 @@
 /**
- * An export read back for `tkf diff`: its format (from the extension), its CSV header, and its
- * records streamed one at a time, each with its uid. `records()` starts a fresh pass over the file
- * each time it is called; memory holds one record, never the file.
+ * The one reader of tkf's exports, for every command that reads a file back: `tkf diff` (each
+ * follower with its uid) and `--update` (the uids already in the file, readExportedUids). An
+ * export's format comes from its extension (or is given), its CSV header is read up front, and its
+ * records stream one at a time; `records()` starts a fresh pass over the file each time it is
+ * called. Memory holds one record, never the file.
  *
  * What it reads is what src/writers/ writes:
  *   CSV    a header row with a `uid` column, RFC 4180 quoting (commas, quotes and line breaks in
  *          nicknames and bios), an optional UTF-8 BOM (--bom). Cells may carry the formula guard's
  *          leading ' ; a uid never does, since uids are digits and the guard leaves those alone.
- *   JSONL  one follower object a line with a "uid" string of digits (19 of them today); blank
- *          lines are skipped.
+ *          csv-parse takes the record delimiter from the header line, so a file written before
+ *          tkf quoted bare line feeds (`\r\n` records with an unquoted `\n` in a bio) reads too.
+ *   JSONL  one follower object a line with a "uid" (a string of digits, 19 today; a JSON number
+ *          is read as its exact digits, never rounded to a double). Lines end at `\n` bytes and
+ *          nowhere else: not with node:readline, which on Node 24+ also ends a line at U+2028, a
+ *          character nicknames hold. A `\r` before the `\n`, a BOM and blank lines are accepted.
  * Anything else is a UsageError (exit 2) naming the file and, for a bad record, its line.
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse as parseCsv, type Info } from 'csv-parse';
 import { LosslessNumber, parse as parseLossless } from 'lossless-json';
@@ -37,21 +42,28 @@ export interface ExportSource {
 }
 
 const UID = /^\d+$/;
+const LINE_FEED = 0x0a;
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
-export async function openExport(path: string): Promise<ExportSource> {
-  if (path === '-') throw new UsageError('tkf diff reads files, not stdin: it reads <old> twice');
-  const format = formatForPath(path)?.name;
-  if (format !== 'csv' && format !== 'jsonl') {
-    throw new UsageError(`cannot tell the format of ${path}: tkf diff reads exports named .csv, .jsonl or .ndjson`);
+/** Opens an export; `format` overrides the extension (`--update` knows the format it wrote). */
+export async function openExport(path: string, format?: string): Promise<ExportSource> {
+  // tkf diff reads <old> twice, and stdin cannot be read twice.
+  if (path === '-') throw new UsageError('tkf reads exports from files, not stdin: it reads a file more than once');
+  const chosen = format ?? formatForPath(path)?.name;
+  if (chosen === undefined) {
+    throw new UsageError(`cannot tell the format of ${path}: tkf reads back exports named .csv, .jsonl or .ndjson`);
+  }
+  if (chosen !== 'csv' && chosen !== 'jsonl') {
+    throw new UsageError(`tkf reads back .csv and .jsonl exports, not ${chosen} (${path})`);
   }
   await checkReadable(path);
-  if (format === 'jsonl') return { path, format, columns: undefined, records: () => jsonlRecords(path) };
+  if (chosen === 'jsonl') return { path, format: chosen, columns: undefined, records: () => jsonlRecords(path) };
   const columns = await readCsvHeader(path);
   const uidIndex = columns.indexOf('uid');
   if (uidIndex === -1) {
-    throw new UsageError(`${path} has no uid column: tkf diff matches followers by uid (export with uid among --fields)`);
+    throw new UsageError(`${path} has no uid column: tkf matches followers by uid (export with uid among --fields)`);
   }
-  return { path, format, columns, records: () => csvRecords(path, columns, uidIndex) };
+  return { path, format: chosen, columns, records: () => csvRecords(path, columns, uidIndex) };
 }
 
 /** Opening the file once up front turns a missing or unreadable input into one clear line. */
@@ -70,7 +82,7 @@ async function checkReadable(path: string): Promise<void> {
 function readError(error: unknown, path: string): Error {
   if (error instanceof TkfError) return error;
   // csv-parse's messages name the line: "Invalid Record Length: expect 15, got 14 on line 7".
-  if (error instanceof CsvError) return new UsageError(`${path} is not a CSV tkf diff can read: ${error.message}`);
+  if (error instanceof CsvError) return new UsageError(`${path} is not a CSV tkf can read: ${error.message}`);
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const reason =
     code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
@@ -113,29 +125,57 @@ async function* csvRecords(path: string, columns: string[], uidIndex: number): A
     emptyLines = info.empty_lines;
     if (first) {
       first = false;
-      if (record.join('\n') !== columns.join('\n')) throw new UsageError(`${path} changed while tkf diff was reading it`);
+      if (record.join('\n') !== columns.join('\n')) throw new UsageError(`${path} changed while tkf was reading it`);
       continue;
     }
     yield { kind: 'csv', uid: checkUid(record[uidIndex], path, line), line, cells: record };
   }
 }
 
-async function* jsonlRecords(path: string): AsyncGenerator<ExportRecord> {
+/**
+ * The file's lines, split at `\n` bytes only, without the `\n`. Splitting bytes, not text, also
+ * keeps a multi-byte character that straddles two chunks whole.
+ */
+async function* byteLines(path: string): AsyncGenerator<Buffer> {
   const input = createReadStream(path);
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  let pending: Buffer[] = [];
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (let end = chunk.indexOf(LINE_FEED); end !== -1; end = chunk.indexOf(LINE_FEED, start)) {
+        const piece = chunk.subarray(start, end);
+        if (pending.length) {
+          pending.push(piece);
+          yield Buffer.concat(pending);
+          pending = [];
+        } else {
+          yield piece;
+        }
+        start = end + 1;
+      }
+      if (start < chunk.length) pending.push(chunk.subarray(start));
+    }
+    if (pending.length) yield Buffer.concat(pending);
+  } finally {
+    input.destroy();
+  }
+}
+
+/** Blanks around a line as JSON defines them (not String.trim, which also takes U+2028 and U+FEFF). */
+const OUTER_BLANKS = /^[ \t\r]+|[ \t\r]+$/g;
+
+async function* jsonlRecords(path: string): AsyncGenerator<ExportRecord> {
   let number = 0;
   try {
-    for await (const raw of lines) {
+    for await (let bytes of byteLines(path)) {
       number++;
-      const json = (number === 1 ? raw.replace(/^\uFEFF/, '') : raw).trim();
+      if (number === 1 && bytes.subarray(0, 3).equals(UTF8_BOM)) bytes = bytes.subarray(3);
+      const json = bytes.toString('utf8').replace(OUTER_BLANKS, '');
       if (!json) continue;
       yield { kind: 'jsonl', uid: jsonUid(json, path, number), line: number, json };
     }
   } catch (error) {
     throw readError(error, path);
-  } finally {
-    lines.close();
-    input.destroy();
   }
 }
 
@@ -158,7 +198,7 @@ function jsonUid(json: string, path: string, line: number): string {
     uid = exact instanceof LosslessNumber ? exact.value : undefined;
   }
   if (typeof uid !== 'string') {
-    throw new UsageError(`${path} line ${line} has no "uid" field: tkf diff matches followers by uid`);
+    throw new UsageError(`${path} line ${line} has no "uid" field: tkf matches followers by uid`);
   }
   return checkUid(uid, path, line);
 }

