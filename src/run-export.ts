@@ -22,6 +22,7 @@ import {
   outputPaths,
   publish,
   removeAll,
+  renderPart,
 } from './output/output-file.js';
 import { describeFsError } from './output/fs-errors.js';
 import { pages, type EndReason, type Page, type StuckNotice } from './pager.js';
@@ -273,7 +274,11 @@ async function exportToFile(
     save(true);
     await checkpointer.drain();
     await Promise.all([writer.close(), uids.close()]);
-    await publish(paths, target.force);
+    // [issue 13: xlsx] a format that cannot be appended to is rendered from the part file here,
+    // and the rendered file is published; the part file goes only once that has succeeded.
+    const published = plan.format.render ? await renderPart(paths, plan.format.render) : paths;
+    await publish(published, target.force);
+    if (published !== paths) await removeAll(paths.part);
     // The last checkpoint stays as the export's manifest (whose, which format, how long).
     await writeCheckpoint(paths.manifest, checkpoint());
     await removeAll(paths.checkpoint, paths.uids);

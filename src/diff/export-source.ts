@@ -41,6 +41,9 @@ const UID = /^\d+$/;
 export async function openExport(path: string): Promise<ExportSource> {
   if (path === '-') throw new UsageError('tkf diff reads files, not stdin: it reads <old> twice');
   const format = formatForPath(path)?.name;
+  if (format === 'xlsx') {
+    throw new UsageError(`tkf diff compares .csv and .jsonl exports, not .xlsx workbooks (${path}); export to .jsonl or .csv for diff`);
+  }
   if (format !== 'csv' && format !== 'jsonl') {
     throw new UsageError(`cannot tell the format of ${path}: tkf diff reads exports named .csv, .jsonl or .ndjson`);
   }

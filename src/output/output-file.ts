@@ -119,6 +119,26 @@ export async function publish(paths: OutputPaths, replace: boolean): Promise<voi
   }
 }
 
+/**
+ * [issue 13: xlsx] A format that cannot be appended to (a zip) renders the complete part file,
+ * at commit, into `<out>.render` beside `<out>`; the returned paths publish that file instead of
+ * the part file (publish fsyncs it first). The part file stays until publish has succeeded, so a
+ * failed render or publish leaves the export resumable; a failed render leaves no `<out>.render`.
+ */
+export async function renderPart(
+  paths: OutputPaths,
+  render: (partPath: string, outPath: string) => Promise<void>,
+): Promise<OutputPaths> {
+  const rendered = `${paths.out}.render`;
+  try {
+    await render(paths.part, rendered);
+  } catch (error) {
+    await removeAll(rendered).catch(() => {});
+    throw new OutputError(`cannot write ${rendered}: ${describeFsError(error)}`);
+  }
+  return { ...paths, part: rendered };
+}
+
 export async function removeAll(...paths: string[]): Promise<void> {
   await Promise.all(paths.map((path) => rm(path, { force: true })));
 }

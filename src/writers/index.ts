@@ -5,6 +5,7 @@
 import { UsageError } from '../errors.js';
 import { createCsvEncoder } from './csv.js';
 import { createJsonlEncoder } from './jsonl.js';
+import { createXlsxEncoder } from './xlsx.js';
 import type { Encoder } from './record-writer.js';
 
 export interface EncoderOptions {
@@ -21,6 +22,13 @@ export interface FormatDefinition {
   extensions: readonly string[];
   description: string;
   createEncoder(options: EncoderOptions): Encoder;
+  /**
+   * Formats that cannot be appended to (a zip): rows still go to `<out>.part` through the encoder,
+   * and at commit this renders the complete part file into `outPath` (a file beside `<out>`),
+   * which is then published in its place. Such a format cannot be streamed to stdout or updated
+   * in place.
+   */
+  render?(partPath: string, outPath: string): Promise<void>;
 }
 
 export const FORMATS: Readonly<Record<string, FormatDefinition>> = {
@@ -35,6 +43,13 @@ export const FORMATS: Readonly<Record<string, FormatDefinition>> = {
     extensions: ['.jsonl', '.ndjson'],
     description: 'one follower object per line, every field exactly as the API sent it',
     createEncoder: createJsonlEncoder,
+  },
+  xlsx: {
+    name: 'xlsx',
+    extensions: ['.xlsx'],
+    description: 'an Excel workbook: typed cells (ids as exact text), default columns or --fields',
+    createEncoder: createXlsxEncoder,
+    render: async (partPath, outPath) => (await import('./xlsx-render.js')).renderXlsx(partPath, outPath),
   },
 };
 

@@ -1,0 +1,142 @@
+/**
+ * Renders an xlsx export's part file (one JSON array of typed cells a line, see xlsx.ts) into a
+ * workbook, streaming: one row in memory at a time (plus the first rows, to size the columns).
+ *
+ * The workbook is written by exceljs's streaming WorkbookWriter, with inline strings
+ * (useSharedStrings false: a shared-strings table holds every distinct string in memory until
+ * the end) written as one-run rich text, because exceljs writes a plain string as a formula-result
+ * cell (t="str") without xml:space, and a rich-text run as an inline string with
+ * xml:space="preserve" whenever the text starts or ends with whitespace or holds a line break.
+ *
+ * exceljs takes rows without backpressure (Row.commit() is synchronous): rows read faster than
+ * its zip deflates them pile up in memory (220 MB at 100,000 rows, growing). So the renderer
+ * waits while the sheet's zip entry holds more than BACKLOG_LIMIT bytes (see zipBacklog).
+ */
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import type { Worksheet } from 'exceljs';
+import { escapeXlsxText, type XlsxCell } from './xlsx-cells.js';
+
+/** Rows read before the columns are sized (their widths are written before the first row). */
+const SAMPLE_ROWS = 1000;
+const MIN_WIDTH = 8;
+const MAX_WIDTH = 50;
+const BACKLOG_LIMIT = 1 << 20;
+
+export async function renderXlsx(partPath: string, outPath: string): Promise<void> {
+  // Loaded here, not at start-up: only an xlsx export pays for loading exceljs.
+  const { default: ExcelJS } = await import('exceljs');
+  const file = createWriteStream(outPath, { flags: 'w' });
+  await once(file, 'open');
+  const fileFailed = new Promise<never>((_, reject) => file.once('error', reject));
+  fileFailed.catch(() => {});
+  try {
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: file, useSharedStrings: false, useStyles: true });
+    workbook.creator = 'tkf';
+    const sheet = workbook.addWorksheet('followers', { views: [{ state: 'frozen', xSplit: 0, ySplit: 1, topLeftCell: 'A2', activeCell: 'A2' }] });
+    const lines = partLines(partPath);
+    const header = (await lines.next()).value as XlsxCell[] | undefined;
+    if (!header) throw new Error(`${partPath} is empty: it has no header row`);
+    const sample: XlsxCell[][] = [];
+    for (let next = await lines.next(); !next.done; next = await lines.next()) {
+      sample.push(next.value);
+      if (sample.length === SAMPLE_ROWS) break;
+    }
+    sheet.columns = header.map((name, index) => ({ key: String(index), width: columnWidth([header, ...sample], index) }));
+    const headerRow = sheet.addRow(header.map(toCellValue));
+    headerRow.font = { bold: true };
+    headerRow.commit();
+    let rows = 1;
+    const add = async (cells: XlsxCell[]) => {
+      sheet.addRow(cells.map(toCellValue)).commit();
+      rows++;
+      if (rows % 100 === 0) await waitForZip(sheet, fileFailed);
+    };
+    for (const cells of sample) await add(cells);
+    for await (const cells of lines) await add(cells);
+    sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: rows, column: Math.max(1, header.length) } };
+    sheet.commit();
+    await Promise.race([workbook.commit(), fileFailed]);
+    await Promise.race([finished(file), fileFailed]);
+  } catch (error) {
+    file.destroy();
+    throw error;
+  }
+}
+
+/** The part file's rows, parsed, split on \n bytes (never readline: it also ends lines at U+2028). */
+async function* partLines(path: string): AsyncGenerator<XlsxCell[], void> {
+  let rest = Buffer.alloc(0);
+  let number = 0;
+  const parse = (bytes: Buffer): XlsxCell[] => {
+    number++;
+    try {
+      const cells: unknown = JSON.parse(bytes.toString('utf8'));
+      if (Array.isArray(cells)) return cells as XlsxCell[];
+    } catch {
+      // reported below
+    }
+    throw new Error(`${path} line ${number} is not a row of cells`);
+  };
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    let bytes = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+    let start = 0;
+    for (let end = bytes.indexOf(10); end !== -1; end = bytes.indexOf(10, start)) {
+      if (end > start) yield parse(bytes.subarray(start, end));
+      start = end + 1;
+    }
+    rest = Buffer.from(bytes.subarray(start));
+    bytes = rest;
+  }
+  if (rest.length) yield parse(rest);
+}
+
+type CellValue = string | number | boolean | null | { richText: Array<{ text: string }> };
+
+function toCellValue(cell: XlsxCell): CellValue {
+  return typeof cell === 'string' ? { richText: [{ text: escapeXlsxText(cell) }] } : cell;
+}
+
+/**
+ * How many characters wide a column is drawn: its longest line among the header and the first
+ * rows, counting East Asian wide characters and emoji twice, within [MIN_WIDTH, MAX_WIDTH].
+ */
+export function columnWidth(rows: readonly XlsxCell[][], index: number): number {
+  let widest = 0;
+  for (const row of rows) {
+    const cell = row[index];
+    if (cell === null || cell === undefined) continue;
+    for (const line of String(cell).split('\n')) widest = Math.max(widest, displayWidth(line));
+  }
+  return Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, widest + 2));
+}
+
+const WIDE = /[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1FAFF}\u{20000}-\u{3FFFD}]/u;
+
+function displayWidth(text: string): number {
+  let width = 0;
+  for (const char of text) width += WIDE.test(char) ? 2 : 1;
+  return width;
+}
+
+/**
+ * Bytes waiting in the sheet's zip entry. exceljs writes a sheet into a StreamBuf that pushes its
+ * 64 KiB blocks into archiver's entry stream without looking at write()'s answer, so the one
+ * place a backlog shows is that entry stream's buffered length. Not a public API of exceljs
+ * (4.4.0, whose internals have not changed since 2020): test/writers/xlsx-render.test.ts fails if
+ * it cannot be found, rather than memory quietly growing.
+ */
+export function zipBacklog(sheet: Worksheet): number | undefined {
+  const entry = (sheet as unknown as { stream?: { pipes?: Array<{ _writableState?: { length?: number } }> } }).stream?.pipes?.[0];
+  const length = entry?._writableState?.length;
+  return typeof length === 'number' ? length : undefined;
+}
+
+async function waitForZip(sheet: Worksheet, fileFailed: Promise<never>): Promise<void> {
+  for (let backlog = zipBacklog(sheet); backlog !== undefined && backlog > BACKLOG_LIMIT; backlog = zipBacklog(sheet)) {
+    await Promise.race([new Promise((resolve) => setTimeout(resolve, 1)), fileFailed]);
+  }
+  // Let the zip and the file stream run between batches of rows even when nothing piles up.
+  await new Promise((resolve) => setImmediate(resolve));
+}
