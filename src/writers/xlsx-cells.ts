@@ -61,12 +61,14 @@ export function xlsxCell(value: unknown, idColumn: boolean, lossless: boolean): 
  *   - U+FFFE, U+FFFF and lone surrogates (a half of an emoji, escaped in the API's JSON): not XML
  *     characters, and UTF-8 cannot encode a lone surrogate;
  *   - a literal `_xHHHH_` in the text: its underscore becomes `_x005F_`, or a reader would decode
- *     it (a bio that says `_x0041_` must not come back as `A`).
+ *     it (a bio that says `_x0041_` must not come back as `A`); also with fewer or more hex digits
+ *     than four, since LibreOffice 7.4 decodes `_x1e_` too (a sec_uid holding `_x1e_X` came back
+ *     with a control character in it). Escaping an underscore is never wrong: `_x005F_` is `_`.
  * Escaping rather than replacing keeps every string exact for a reader that knows the format.
  * Tab and LF stay as they are: the renderer marks text with xml:space="preserve".
  */
 const XML_UNSAFE =
-  /_(?=x[0-9A-Fa-f]{4}_)|[\0-\x08\x0B-\x1F\x7F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+  /_(?=x[0-9A-Fa-f]+_)|[\0-\x08\x0B-\x1F\x7F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export function escapeXlsxText(text: string): string {
   return text.replace(XML_UNSAFE, (char) => `_x${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`);

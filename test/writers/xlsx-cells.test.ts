@@ -63,7 +63,8 @@ describe('escapeXlsxText: _xHHHH_ for what XML 1.0 cannot hold or would change',
     ['pair 😀 stays', 'pair 😀 stays'],
     ['\uDE00\uD83D reversed', '_xDE00__xD83D_ reversed'],
     ['_x0041_', '_x005F_x0041_'],
-    ['_x00e9_ and _X0041_ and _x12_', '_x005F_x00e9_ and _X0041_ and _x12_'],
+    ['_x00e9_ and _X0041_ and _x_ and _xg_', '_x005F_x00e9_ and _X0041_ and _x_ and _xg_'],
+    ['sec_uid MED_HE8no_x1e_X4zC and _x1_ and _x12345_', 'sec_uid MED_HE8no_x005F_x1e_X4zC and _x005F_x1_ and _x005F_x12345_'],
     ['中文 \u202Eعربي\u200D', '中文 \u202Eعربي\u200D'],
   ])('%j -> %j', (text, escaped) => {
     expect(escapeXlsxText(text)).toBe(escaped);

@@ -148,7 +148,7 @@ function strictTexts(xml: string): string[] {
 const hostileString = fc
   .array(
     fc.oneof(
-      fc.constantFrom('\r', '\n', '\r\n', '\t', ' ', '=', '+', '-', '@', '_x0041_', '_x005F_', '_x00', '_', 'x', '\u2028', '\u2029', '\0', '\x7F', '\x1B',
+      fc.constantFrom('\r', '\n', '\r\n', '\t', ' ', '=', '+', '-', '@', '_x0041_', '_x005F_', '_x00', '_x1e_', '_', 'x', '\u2028', '\u2029', '\0', '\x7F', '\x1B',
         '\uD800', '\uDC00', '\uFFFE', '\uFFFF', '\uFEFF', '\u200D', '\u202E', '中', '😀', '"', "'", '<', '>', '&', ']]>', '&amp;', '\u00A0', '\u3000'),
       fc.string({ unit: 'binary', maxLength: 4 }),
       fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)),
