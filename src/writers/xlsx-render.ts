@@ -80,14 +80,14 @@ async function* partLines(path: string): AsyncGenerator<XlsxCell[], void> {
     throw new Error(`${path} line ${number} is not a row of cells`);
   };
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    let bytes = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+    const bytes = rest.length ? Buffer.concat([rest, chunk]) : chunk;
     let start = 0;
     for (let end = bytes.indexOf(10); end !== -1; end = bytes.indexOf(10, start)) {
       if (end > start) yield parse(bytes.subarray(start, end));
       start = end + 1;
     }
+    // A copy: a slice would keep the whole 1 MiB chunk alive for its last partial line.
     rest = Buffer.from(bytes.subarray(start));
-    bytes = rest;
   }
   if (rest.length) yield parse(rest);
 }
