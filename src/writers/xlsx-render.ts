@@ -24,7 +24,15 @@ const MIN_WIDTH = 8;
 const MAX_WIDTH = 50;
 const BACKLOG_LIMIT = 1 << 20;
 
-export async function renderXlsx(partPath: string, outPath: string): Promise<void> {
+/**
+ * Excel's sheets end at row 1,048,576 (ECMA-376 and Excel's own limit): past it, followers go on
+ * in a second sheet ("followers 2") under the same header, and so on. TikTok's depth cap keeps a
+ * real export far below it; the simulator or a future API may not.
+ */
+export const MAX_SHEET_ROWS = 1_048_576;
+
+export async function renderXlsx(partPath: string, outPath: string, options: { maxSheetRows?: number } = {}): Promise<void> {
+  const maxSheetRows = options.maxSheetRows ?? MAX_SHEET_ROWS;
   // Loaded here, not at start-up: only an xlsx export pays for loading exceljs.
   const { default: ExcelJS } = await import('exceljs');
   const file = createWriteStream(outPath, { flags: 'w' });
@@ -34,7 +42,6 @@ export async function renderXlsx(partPath: string, outPath: string): Promise<voi
   try {
     const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: file, useSharedStrings: false, useStyles: true });
     workbook.creator = 'tkf';
-    const sheet = workbook.addWorksheet('followers', { views: [{ state: 'frozen', xSplit: 0, ySplit: 1, topLeftCell: 'A2', activeCell: 'A2' }] });
     const lines = partLines(partPath);
     const header = (await lines.next()).value as XlsxCell[] | undefined;
     if (!header) throw new Error(`${partPath} is empty: it has no header row`);
@@ -43,20 +50,39 @@ export async function renderXlsx(partPath: string, outPath: string): Promise<voi
       sample.push(next.value);
       if (sample.length === SAMPLE_ROWS) break;
     }
-    sheet.columns = header.map((name, index) => ({ key: String(index), width: columnWidth([header, ...sample], index) }));
-    const headerRow = sheet.addRow(header.map(toCellValue));
-    headerRow.font = { bold: true };
-    headerRow.commit();
-    let rows = 1;
+    const widths = header.map((_, index) => columnWidth([header, ...sample], index));
+    let sheets = 0;
+    let sheet!: Worksheet;
+    let rows = 0;
+    const endSheet = () => {
+      sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: rows, column: Math.max(1, header.length) } };
+      sheet.commit();
+    };
+    /** A sheet with the column widths and a bold, frozen header row, with filters. */
+    const startSheet = () => {
+      sheets++;
+      sheet = workbook.addWorksheet(sheets === 1 ? 'followers' : `followers ${sheets}`, {
+        views: [{ state: 'frozen', xSplit: 0, ySplit: 1, topLeftCell: 'A2', activeCell: 'A2' }],
+      });
+      sheet.columns = widths.map((width, index) => ({ key: String(index), width }));
+      const headerRow = sheet.addRow(header.map(toCellValue));
+      headerRow.font = { bold: true };
+      headerRow.commit();
+      rows = 1;
+    };
     const add = async (cells: XlsxCell[]) => {
+      if (rows === maxSheetRows) {
+        endSheet();
+        startSheet();
+      }
       sheet.addRow(cells.map(toCellValue)).commit();
       rows++;
       if (rows % 100 === 0) await waitForZip(sheet, fileFailed);
     };
+    startSheet();
     for (const cells of sample) await add(cells);
     for await (const cells of lines) await add(cells);
-    sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: rows, column: Math.max(1, header.length) } };
-    sheet.commit();
+    endSheet();
     await Promise.race([workbook.commit(), fileFailed]);
     await Promise.race([finished(file), fileFailed]);
   } catch (error) {

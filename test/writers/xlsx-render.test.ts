@@ -212,6 +212,24 @@ describe('the renderer', () => {
     await expect(renderXlsx(part, '/dev/full')).rejects.toMatchObject({ code: 'ENOSPC' });
   });
 
+  test('past the rows a sheet can hold, followers go on in the next sheet under the same header', async () => {
+    const part = join(dir, 'sheets.xlsx.part');
+    const encoder = getFormat('xlsx').createEncoder({ fields: ['uid', 'follower_count'], bom: false, formulaGuard: false });
+    await writeFile(part, Buffer.concat([encoder.header()!, ...Array.from({ length: 7 }, (_, i) => encoder.encode(follower({ uid: String(100 + i), follower_count: i })))]));
+    const out = join(dir, 'sheets.xlsx');
+    await renderXlsx(part, out, { maxSheetRows: 3 });
+    const workbook = XLSX.read(await readFile(out), { type: 'buffer' });
+    expect(workbook.SheetNames).toEqual(['followers', 'followers 2', 'followers 3', 'followers 4']);
+    const rows = workbook.SheetNames.map((name) => XLSX.utils.sheet_to_json(workbook.Sheets[name]!, { header: 1 }));
+    expect(rows).toEqual([
+      [['uid', 'follower_count'], ['100', 0], ['101', 1]],
+      [['uid', 'follower_count'], ['102', 2], ['103', 3]],
+      [['uid', 'follower_count'], ['104', 4], ['105', 5]],
+      [['uid', 'follower_count'], ['106', 6]],
+    ]);
+    expect(workbook.SheetNames.map((name) => (workbook.Sheets[name]!['!autofilter'] as { ref: string }).ref)).toEqual(['A1:B3', 'A1:B3', 'A1:B3', 'A1:B2']);
+  });
+
   test('a part file line that is not a row of cells is an error naming the line', async () => {
     const part = join(dir, 'bad.xlsx.part');
     await writeFile(part, '["uid"]\n["1"]\n{"uid":"2"}\n');
