@@ -4,7 +4,7 @@
  * stdout, --update and tkf diff refuse .xlsx with exit 2 and say what to use instead.
  */
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rmdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +108,23 @@ describe('tkf export --out followers.xlsx', () => {
       const again = await runTkf(['export', '--uid', UID, '--out', out, '--resume'], { env: env() });
       expect(again.code).toBe(0);
       expect(again.stderr).toMatch(/already complete/);
+    });
+  });
+  it('a workbook that cannot be written is exit 7 and the export stays resumable, at no new request', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.xlsx');
+      await mkdir(`${out}.render`); // where the workbook is rendered before it is published
+      const failed = await runTkf(['export', '--uid', UID, '--out', out], { env: env() });
+      expect(failed.code).toBe(7);
+      expect(failed.stderr).toMatch(/^tkf: cannot write .*f\.xlsx\.render: it is a directory/m);
+      expect(existsSync(out)).toBe(false);
+      await rmdir(`${out}.render`);
+      const before = sim.stats.requests;
+      const resumed = await runTkf(['export', '--uid', UID, '--out', out, '--resume'], { env: env() });
+      expect(resumed.code).toBe(0);
+      expect(sim.stats.requests).toBe(before);
+      expect((await readSheet(out)).slice(1)).toHaveLength(300);
+      expect((await readdir(dir)).sort()).toEqual(['f.xlsx', 'f.xlsx.tkf.json']);
     });
   });
 });
