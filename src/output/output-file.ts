@@ -5,6 +5,7 @@
  *   <out>.part.json   the checkpoint (see checkpoint.ts)
  *   <out>.part.uids   uids written so far, one a line: what de-duplication needs on resume
  *   <out>.lock        held while a tkf writes <out>
+ *   <out>.render      (xlsx) the workbook rendered from <out>.part at commit, published as <out>
  *   <out>.tkf.json    the manifest of a completed export (its last checkpoint): whose followers,
  *                     which format and columns, how many rows; what --update checks
  *

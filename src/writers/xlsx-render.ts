@@ -150,8 +150,8 @@ function displayWidth(text: string): number {
  * Bytes waiting in the sheet's zip entry. exceljs writes a sheet into a StreamBuf that pushes its
  * 64 KiB blocks into archiver's entry stream without looking at write()'s answer, so the one
  * place a backlog shows is that entry stream's buffered length. Not a public API of exceljs
- * (4.4.0, whose internals have not changed since 2020): test/writers/xlsx-render.test.ts fails if
- * it cannot be found, rather than memory quietly growing.
+ * (read here as of 4.4.0): test/writers/xlsx-render.test.ts fails if it cannot be found, rather
+ * than memory quietly growing after an upgrade.
  */
 export function zipBacklog(sheet: Worksheet): number | undefined {
   const entry = (sheet as unknown as { stream?: { pipes?: Array<{ _writableState?: { length?: number } }> } }).stream?.pipes?.[0];
