@@ -54,8 +54,11 @@ export async function renderXlsx(partPath: string, outPath: string, options: { m
     let sheets = 0;
     let sheet!: Worksheet;
     let rows = 0;
+    const filters: FilterName[] = [];
     const endSheet = () => {
-      sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: rows, column: Math.max(1, header.length) } };
+      const columns = Math.max(1, header.length);
+      sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: rows, column: columns } };
+      filters.push({ name: '_xlnm._FilterDatabase', localSheetId: sheets - 1, ranges: [`'${sheet.name}'!$A$1:$${columnLetters(columns)}$${rows}`] });
       sheet.commit();
     };
     /** A sheet with the column widths and a bold, frozen header row, with filters. */
@@ -66,7 +69,8 @@ export async function renderXlsx(partPath: string, outPath: string, options: { m
       });
       sheet.columns = widths.map((width, index) => ({ key: String(index), width }));
       const headerRow = sheet.addRow(header.map(toCellValue));
-      headerRow.font = { bold: true };
+      // The whole font, not only bold: a font without a name is drawn in the theme's heading face.
+      headerRow.font = { name: 'Calibri', family: 2, scheme: 'minor', size: 11, bold: true };
       headerRow.commit();
       rows = 1;
     };
@@ -83,12 +87,39 @@ export async function renderXlsx(partPath: string, outPath: string, options: { m
     for (const cells of sample) await add(cells);
     for await (const cells of lines) await add(cells);
     endSheet();
+    nameFilters(workbook, filters);
     await Promise.race([workbook.commit(), fileFailed]);
     await Promise.race([finished(file), fileFailed]);
   } catch (error) {
     file.destroy();
     throw error;
   }
+}
+
+interface FilterName {
+  name: string;
+  localSheetId: number;
+  ranges: string[];
+}
+
+/**
+ * Excel writes a hidden name, `_xlnm._FilterDatabase` local to the sheet, beside each autofilter,
+ * and LibreOffice shows no filter without it (checked with 7.4); exceljs's streaming writer leaves
+ * it out and its public DefinedNames cannot hold a sheet-local name. So the defined names it
+ * writes into workbook.xml are given here (a private field as of exceljs 4.4.0; the renderer's
+ * test fails if the name goes missing).
+ */
+function nameFilters(workbook: object, filters: FilterName[]): void {
+  const names = (workbook as { _definedNames?: object })._definedNames;
+  if (!names) return;
+  Object.defineProperty(names, 'model', { get: () => filters, configurable: true });
+}
+
+/** 1 -> A, 26 -> Z, 27 -> AA. */
+function columnLetters(column: number): string {
+  let letters = '';
+  for (let n = column; n > 0; n = Math.floor((n - 1) / 26)) letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
+  return letters;
 }
 
 /** The part file's rows, parsed, split on \n bytes (never readline: it also ends lines at U+2028). */

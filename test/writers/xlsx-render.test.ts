@@ -67,11 +67,13 @@ describe('an xlsx export read back by SheetJS', () => {
   });
 
   test('a bold, frozen header row, an autofilter over every row, widths within bounds', async () => {
-    const { sheet, xml } = await roundTrip(
+    const { workbook, sheet, xml } = await roundTrip(
       [follower({ uid: '1', nickname: 'x'.repeat(200) }), follower({ uid: '2', nickname: '中文中文中文中文中文' })],
       ['uid', 'nickname', 'follower_count'],
     );
     expect((sheet['!autofilter'] as { ref: string }).ref).toBe('A1:C3');
+    // LibreOffice needs the sheet-local hidden name Excel writes beside a filter to show it.
+    expect(workbook.Workbook?.Names).toEqual([expect.objectContaining({ Name: '_xlnm._FilterDatabase', Sheet: 0, Ref: "'followers'!$A$1:$C$3" })]);
     const widths = (sheet['!cols'] as Array<{ width: number }>).map((col) => col.width);
     expect(widths).toHaveLength(3);
     expect(widths[1]).toBe(50); // capped
@@ -84,6 +86,7 @@ describe('an xlsx export read back by SheetJS', () => {
     const fonts = [...stylesXml.match(/<fonts[^>]*>([\s\S]*?)<\/fonts>/)![1]!.matchAll(/<font>([\s\S]*?)<\/font>/g)].map((m) => m[1]!);
     const xfs = [...stylesXml.match(/<cellXfs[^>]*>([\s\S]*?)<\/cellXfs>/)![1]!.matchAll(/<xf [^>]*fontId="(\d+)"/g)].map((m) => Number(m[1]));
     expect(fonts[xfs[style]!]).toContain('<b/>');
+    expect(fonts[xfs[style]!]).toContain('<name val="Calibri"/>');
     expect(/<c r="A2" s="(\d+)"/.exec(sheetXml)).toBeNull(); // data rows are not bold
   });
 
@@ -228,6 +231,12 @@ describe('the renderer', () => {
       [['uid', 'follower_count'], ['106', 6]],
     ]);
     expect(workbook.SheetNames.map((name) => (workbook.Sheets[name]!['!autofilter'] as { ref: string }).ref)).toEqual(['A1:B3', 'A1:B3', 'A1:B3', 'A1:B2']);
+    expect(workbook.Workbook?.Names?.map((name) => [name.Sheet, name.Ref])).toEqual([
+      [0, "'followers'!$A$1:$B$3"],
+      [1, "'followers 2'!$A$1:$B$3"],
+      [2, "'followers 3'!$A$1:$B$3"],
+      [3, "'followers 4'!$A$1:$B$2"],
+    ]);
   });
 
   test('a part file line that is not a row of cells is an error naming the line', async () => {
