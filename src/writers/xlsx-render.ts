@@ -12,7 +12,7 @@
  * its zip deflates them pile up in memory (220 MB at 100,000 rows, growing). So the renderer
  * waits while the sheet's zip entry holds more than BACKLOG_LIMIT bytes (see zipBacklog).
  */
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { Worksheet } from 'exceljs';
