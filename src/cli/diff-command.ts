@@ -109,6 +109,7 @@ function chooseFormat(format: ExportFormat | undefined, out: string): ExportForm
   if (out === '-') return 'csv';
   const byExtension = formatForPath(out)?.name;
   if (byExtension === 'csv' || byExtension === 'jsonl') return byExtension;
+  if (byExtension === 'xlsx') throw new UsageError(`tkf diff writes .csv or .jsonl, not .xlsx; name --out <file>.csv or <file>.jsonl`);
   throw new UsageError(`cannot tell the format from "${out}"; name it .csv, .jsonl or .ndjson, or add --format csv|jsonl`);
 }
 

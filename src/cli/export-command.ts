@@ -37,7 +37,7 @@ export function chooseFormat(format: string | undefined, out: string, configured
   if (byExtension) return byExtension;
   if (configured) return getFormat(configured);
   if (out === '-') return getFormat('jsonl');
-  throw new UsageError(`cannot tell the format from "${out}"; name it .csv, .jsonl or .ndjson, or add --format csv|jsonl`);
+  throw new UsageError(`cannot tell the format from "${out}"; name it .csv, .jsonl, .ndjson or .xlsx, or add --format csv|jsonl|xlsx`);
 }
 
 async function makeDirectory(directory: string): Promise<void> {
@@ -80,7 +80,7 @@ export function parseUidList(text: string, source: string): string[] {
 
 export function exportCommand(ctx: CliContext): Command {
   const command = new Command('export')
-    .description("export a user's followers to CSV or JSONL")
+    .description("export a user's followers to CSV, JSONL or an .xlsx workbook")
     .addHelpText('after', exportHelp());
   for (const option of exportOptions()) command.addOption(option);
   command.action(async (options: ExportOptions) => {
@@ -95,6 +95,11 @@ export function exportCommand(ctx: CliContext): Command {
     const fields = options.fields === undefined ? undefined : parseFieldList(options.fields);
     if (out === '-' && (options.resume || options.force || options.update)) {
       throw new UsageError('--resume, --force and --update need a file: they do not apply to --out -');
+    }
+    // [issue 13] a workbook is a zip, rendered whole at the end: not a stream, not appendable.
+    if (format.render && out === '-') throw new UsageError(`--format ${format.name} writes a file, not stdout; use --out followers.${format.name}, or csv/jsonl for -`);
+    if (format.render && options.update) {
+      throw new UsageError(`--update cannot add to an .${format.name} workbook; export to .csv or .jsonl for --update (or run a full export with --force)`);
     }
     if (out === '-' && options.json) throw new UsageError('--json prints the outcome on stdout, so it needs --out <file>, not -');
     if ([options.resume, options.force, options.update].filter(Boolean).length > 1) {

@@ -78,7 +78,7 @@ export function exportOptions(): Option[] {
   return [
     new Option('--uid <user_id>', "the user's numeric user_id (1 to 20 digits; not the @handle)"),
     new Option('--uids-file <file|->', 'export every uid in a file (one a line; # comments), or - for stdin'),
-    new Option('--out <file|->', 'a file (.csv, .jsonl, .ndjson), - for stdout, or a template with {uid} and {date}; missing directories are created'),
+    new Option('--out <file|->', 'a file (.csv, .jsonl, .ndjson, .xlsx), - for stdout, or a template with {uid} and {date}; missing directories are created'),
     configurable(new Option('--format <format>', 'output format (default: from the --out extension; jsonl for -); must agree with the extension').choices(FORMAT_NAMES), 'string'),
     configurable(new Option('--fields <list>', 'columns by name or dot path, e.g. uid,nickname,avatar_larger.url_list.0'), 'string'),
     configurable(new Option('--base-url <url>', `the API host, e.g. http://api.example.com (env: ${ENV.baseUrl})`), 'string'),

@@ -54,7 +54,7 @@ export async function openExport(path: string, format?: string): Promise<ExportS
     throw new UsageError(`cannot tell the format of ${path}: tkf reads back exports named .csv, .jsonl or .ndjson`);
   }
   if (chosen !== 'csv' && chosen !== 'jsonl') {
-    throw new UsageError(`tkf reads back .csv and .jsonl exports, not ${chosen} (${path})`);
+    throw new UsageError(`tkf reads back .csv and .jsonl exports, not ${chosen} (${path}); export to .jsonl or .csv for tkf diff and --update`);
   }
   await checkReadable(path);
   if (chosen === 'jsonl') return { path, format: chosen, columns: undefined, records: () => jsonlRecords(path) };

@@ -92,7 +92,9 @@ export async function publish(paths: OutputPaths, replace: boolean, render?: Ren
   try {
     if (render) {
       source = `${paths.out}.render.tmp`;
-      await render(paths.part, source);
+      await render(paths.part, source).catch((error: unknown) => {
+        throw new OutputError(`cannot write ${source}: ${describeFsError(error)}`);
+      });
     }
     await syncFile(source);
     await moveInto(source, paths.out, replace);

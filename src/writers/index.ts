@@ -5,6 +5,7 @@
 import { UsageError } from '../errors.js';
 import { createCsvEncoder } from './csv.js';
 import { createJsonlEncoder } from './jsonl.js';
+import { createXlsxEncoder } from './xlsx.js';
 import type { Encoder, EncoderOptions } from './record-writer.js';
 
 
@@ -14,9 +15,10 @@ export interface FormatDefinition {
   description: string;
   createEncoder(options: EncoderOptions): Encoder;
   /**
-   * Optional: a format whose file cannot be appended to row by row (a workbook) keeps its rows in
-   * the resumable part file and renders the output from it at commit, to `outPath` (a temporary
-   * file beside the output, fsynced and moved into place by the caller).
+   * Optional: a format whose file cannot be appended to row by row (a workbook, a zip) keeps its
+   * rows in the resumable part file through the encoder and renders the output from it at commit,
+   * to `outPath` (a temporary file beside the output, fsynced and moved into place by the
+   * caller). Such a format cannot be streamed to stdout or updated in place.
    */
   render?(partPath: string, outPath: string): Promise<void>;
 }
@@ -33,6 +35,13 @@ export const FORMATS: Readonly<Record<string, FormatDefinition>> = {
     extensions: ['.jsonl', '.ndjson'],
     description: 'one follower object per line, every field exactly as the API sent it',
     createEncoder: createJsonlEncoder,
+  },
+  xlsx: {
+    name: 'xlsx',
+    extensions: ['.xlsx'],
+    description: 'an Excel workbook: typed cells (ids as exact text), default columns or --fields',
+    createEncoder: createXlsxEncoder,
+    render: async (partPath, outPath) => (await import('./xlsx-render.js')).renderXlsx(partPath, outPath),
   },
 };
 

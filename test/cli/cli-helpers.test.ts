@@ -32,7 +32,8 @@ describe('fillTemplate and chooseFormat', () => {
     expect(chooseFormat(undefined, 'x.ndjson').name).toBe('jsonl');
     expect(chooseFormat(undefined, '-').name).toBe('jsonl');
     expect(chooseFormat('csv', '-').name).toBe('csv');
-    expect(() => chooseFormat(undefined, 'x.xlsx')).toThrow(/cannot tell the format/);
+    expect(chooseFormat(undefined, 'x.XLSX').name).toBe('xlsx');
+    expect(() => chooseFormat(undefined, 'x.xls')).toThrow(/cannot tell the format/);
   });
 });
 

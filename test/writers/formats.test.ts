@@ -4,9 +4,9 @@ import { parseFieldList } from '../../src/writers/fields.js';
 import { FORMATS, FORMAT_NAMES, formatForPath, getFormat } from '../../src/writers/index.js';
 
 describe('the format registry', () => {
-  test('holds csv and jsonl, each under its own name', () => {
-    expect(Object.keys(FORMATS).sort()).toEqual(['csv', 'jsonl']);
-    expect(FORMAT_NAMES.slice().sort()).toEqual(['csv', 'jsonl']);
+  test('holds csv, jsonl and xlsx, each under its own name', () => {
+    expect(Object.keys(FORMATS).sort()).toEqual(['csv', 'jsonl', 'xlsx']);
+    expect(FORMAT_NAMES.slice().sort()).toEqual(['csv', 'jsonl', 'xlsx']);
     for (const [name, format] of Object.entries(FORMATS)) {
       expect(format.name).toBe(name);
       expect(format.description).not.toBe('');
@@ -42,11 +42,13 @@ describe('formatForPath', () => {
     ['followers.ndjson', 'jsonl'],
     ['followers.NdJson', 'jsonl'],
     ['dir.csv/followers.jsonl', 'jsonl'],
+    ['followers.xlsx', 'xlsx'],
+    ['FOLLOWERS.XLSX', 'xlsx'],
   ])('%s -> %s', (path, name) => {
     expect(formatForPath(path)?.name).toBe(name);
   });
 
-  test.each(['followers.json', 'followers.txt', 'followers', 'csv', 'followers.csv.part', 'followers.xcsv.gz', '-'])(
+  test.each(['followers.json', 'followers.txt', 'followers', 'csv', 'followers.csv.part', 'followers.xcsv.gz', 'followers.xlsx.render', 'followers.xls', '-'])(
     '%s -> undefined',
     (path) => {
       expect(formatForPath(path)).toBeUndefined();
