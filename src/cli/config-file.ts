@@ -23,6 +23,7 @@ const KEYS: Record<string, { option: string; type: 'string' | 'number' | 'boolea
   timeout: { option: 'timeout', type: 'number' },
   backoff: { option: 'backoff', type: 'number' },
   delay: { option: 'delay', type: 'number' },
+  rate: { option: 'rate', type: 'number' },
   max_requests: { option: 'maxRequests', type: 'number' },
   concurrency: { option: 'concurrency', type: 'number' },
 };

@@ -1,12 +1,18 @@
 /**
- * `tkf export`: turns options into settings, then runs one user (the usual case) or a batch
- * (--uids-file) through exportUser, and reports: a summary line on stderr, `--json` on stdout.
+ * `tkf export`: turns options into settings and one client for the run (one connection pool,
+ * pace, budget), then runs one user (the usual case) or a batch (--uids-file, scheduled by
+ * src/run-batch.ts) through exportUser, and reports: a line per user on stderr as each finishes,
+ * a summary line, `--json` on stdout.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { EXIT, TkfError, UsageError } from '../errors.js';
+import { proxyFor } from '../api/proxy-from-env.js';
+import { stripCredentials } from '../api/proxy-agents.js';
 import type { OutputTarget } from '../run-export.js';
+import { runBatch, type BatchAccount, type BatchResult } from '../run-batch.js';
+import { inShard, parseShard } from '../shard.js';
 import { parseFieldList } from '../writers/fields.js';
 import { formatForPath, getFormat, type FormatDefinition } from '../writers/index.js';
 import { openAccess, validateUid } from './api-access.js';
@@ -14,7 +20,7 @@ import { loadConfig } from './config-file.js';
 import type { CliContext } from './context.js';
 import { SWITCHES, exportHelp, exportOptions, type ExportOptions } from './export-options.js';
 import { exportUser, summarize, type RunSettings, type UserOutcome } from './export-user.js';
-import { createBatchProgress, createProgress, formatCount } from './progress.js';
+import { createBatchProgress, createProgress, formatCount, formatDuration } from './progress.js';
 import { resumeCommand } from './resume-command.js';
 
 export function chooseFormat(format: string | undefined, out: string): FormatDefinition {
@@ -83,6 +89,8 @@ export function exportCommand(ctx: CliContext): Command {
     if ([options.resume, options.force, options.update].filter(Boolean).length > 1) {
       throw new UsageError('use one of --resume, --force and --update');
     }
+    const shard = options.shard === undefined ? undefined : parseShard(options.shard);
+    if (shard && options.uidsFile === undefined) throw new UsageError('--shard splits a --uids-file; give --uids-file too');
     let uids: string[] | undefined;
     if (options.uidsFile !== undefined) {
       const source = options.uidsFile === '-' ? 'stdin' : options.uidsFile;
@@ -93,6 +101,7 @@ export function exportCommand(ctx: CliContext): Command {
         throw new UsageError(`cannot read the uids from ${source}: ${(error as Error).message}`);
       }
       uids = parseUidList(text, source);
+      if (shard) uids = uids.filter((uid) => inShard(uid, shard));
       if (uids.length > 1 && !out.includes('{uid}')) {
         throw new UsageError(`--out must contain {uid} when exporting several users, e.g. 'exports/{date}/{uid}.${format.name}'`);
       }
@@ -102,18 +111,34 @@ export function exportCommand(ctx: CliContext): Command {
     }
 
     const access = await openAccess(options, config, ctx);
+    const proxy = access.simulator ? undefined : proxyFor(access.baseUrl, ctx.env, options.proxy);
+    if (proxy !== undefined) {
+      // user:password@ of a proxy is as secret as the token.
+      const credentials = /\/\/([^/@]*)@/.exec(proxy)?.[1];
+      if (credentials) ctx.secrets.push(credentials, decodeURIComponent(credentials));
+      if (options.verbose) ctx.stderr.write(`tkf: through the proxy ${stripCredentials(proxy)}\n`);
+    }
+    const { createClient } = await import('../api/client.js');
+    // One client for the whole run: every user shares its connections, pace, budget and stop.
+    const client = createClient({
+      baseUrl: access.baseUrl,
+      token: access.token,
+      retries: options.retries,
+      timeoutMs: options.timeout * 1000,
+      retryBaseMs: options.backoff,
+      maxRequests: options.maxRequests,
+      minIntervalMs: options.delay,
+      rate: options.rate,
+      maxSockets: Math.min(options.concurrency, uids?.length ?? 1) + 1,
+      proxy,
+      userAgent: `tkf/${ctx.version}`,
+    });
     const settings: RunSettings = {
       access,
       format,
       encoder: { fields, bom: options.bom, formulaGuard: options.formulaGuard },
-      client: {
-        retries: options.retries,
-        timeoutMs: options.timeout * 1000,
-        retryBaseMs: options.backoff,
-        maxRequests: options.maxRequests,
-        minIntervalMs: options.delay,
-        userAgent: `tkf/${ctx.version}`,
-      },
+      client,
+      retryBaseMs: options.backoff,
       limit: options.limit,
       verbose: options.verbose,
       signal: ctx.signal,
@@ -133,6 +158,7 @@ export function exportCommand(ctx: CliContext): Command {
         await exportMany(uids, target, settings, options, ctx);
       }
     } finally {
+      client.close();
       await access.simulator?.close();
     }
   });
@@ -165,51 +191,107 @@ async function exportMany(
   options: ExportOptions,
   ctx: CliContext,
 ): Promise<void> {
+  if (uids.length === 0) {
+    // A shard of a short file may hold no uid: nothing to do is not a failure (cron runs every shard).
+    if (!options.quiet) ctx.stderr.write(`tkf: no uid of the file falls in shard ${options.shard}; nothing to export\n`);
+    if (options.json) ctx.stdout.write(`${JSON.stringify(batchJson({ exitCode: EXIT.ok, accounts: [], totals: emptyTotals() }))}\n`);
+    return;
+  }
   const progress = await createBatchProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet, quiet: options.quiet });
   ctx.onInterrupt = () => progress.user('all').log('stopping every export after the page in hand');
-  const outcomes: UserOutcome[] = [];
-  let next = 0;
-  // Users in parallel, each one's pages in order; a failing user does not stop the others.
-  const worker = async () => {
-    while (next < uids.length && !ctx.signal.aborted) {
-      const uid = uids[next++]!;
-      const userProgress = progress.user(uid);
-      userProgress.start('starting');
-      let outcome: UserOutcome;
+  ctx.resumeHint = options.update ? undefined : resumeCommand(ctx.argv);
+  const bars = new Map<string, ReturnType<typeof progress.user>>();
+  const result = await runBatch({
+    uids,
+    concurrency: options.concurrency,
+    governor: settings.client.governor,
+    signal: ctx.signal,
+    onStart: (uid) => {
+      const bar = progress.user(uid);
+      bars.set(uid, bar);
+      bar.start('starting');
+    },
+    exportAccount: async (uid): Promise<UserOutcome> => {
       try {
-        outcome = await exportUser(uid, await target(uid), settings, userProgress);
+        return await exportUser(uid, await target(uid), settings, bars.get(uid)!);
       } catch (error) {
         const exitCode = error instanceof TkfError ? error.exitCode : EXIT.internal;
-        outcome = { uid, exit_code: exitCode, complete: false, rows: 0, requests: 0, file: null, end: null, total: null, error: (error as Error).message, elapsedMs: 0 };
+        return { uid, exit_code: exitCode, complete: false, rows: 0, requests: 0, requests_total: 0, file: null, end: null, total: null, error: (error as Error).message, cause: error, elapsedMs: 0 };
       }
-      userProgress.stop();
-      outcomes.push(outcome);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, uids.length) }, worker));
+    },
+    // Each user's result as soon as it is known, not only at the end of a night's run.
+    onFinish: (account) => {
+      const bar = bars.get(account.uid)!;
+      bar.stop();
+      bars.delete(account.uid);
+      if (!options.quiet) bar.log(accountLine(account, settings.limit));
+    },
+  });
   progress.stop();
-  const ordered = uids.map((uid) => outcomes.find((o) => o.uid === uid)).filter((o): o is UserOutcome => Boolean(o));
-  const failed = ordered.filter((o) => !o.complete);
-  const interrupted = ordered.find((o) => o.exit_code === EXIT.sigint || o.exit_code === EXIT.sigterm);
-  const exitCode = failed.length === 0 && ordered.length === uids.length ? EXIT.ok : interrupted ? interrupted.exit_code : EXIT.someFailed;
+  const { totals } = result;
   if (!options.quiet) {
-    for (const outcome of ordered) {
-      const line = outcome.complete ? summarize(outcome, settings.limit) : `failed (exit ${outcome.exit_code}): ${outcome.error}`;
-      ctx.stderr.write(`tkf: ${outcome.uid}: ${line}\n`);
-    }
-    const rows = ordered.reduce((sum, o) => sum + o.rows, 0);
+    const notStarted = totals.notStarted ? `, ${totals.notStarted} not started` : '';
+    const stopped = totals.stopped ? `, ${totals.stopped} stopped (resumable)` : '';
+    const throttled = totals.throttled ? `, ${formatCount(totals.throttled)} answered "too many requests"` : '';
     ctx.stderr.write(
-      `tkf: ${uids.length} users: ${ordered.length - failed.length} complete, ${failed.length + uids.length - ordered.length} failed; ${formatCount(rows)} followers written\n`,
+      `tkf: ${totals.accounts} users: ${totals.complete} complete, ${totals.failed} failed${stopped}${notStarted}; ` +
+        `${formatCount(totals.rows)} followers written; ${formatCount(totals.requests)} requests${throttled} in ${formatDuration(totals.elapsedMs)}\n`,
     );
   }
-  if (options.json) {
-    ctx.stdout.write(`${JSON.stringify({ complete: exitCode === EXIT.ok, exit_code: exitCode, users: ordered.map(publicOutcome) })}\n`);
+  if (options.json) ctx.stdout.write(`${JSON.stringify(batchJson(result))}\n`);
+  if (result.exitCode !== EXIT.ok) throw new BatchError(result.exitCode, batchMessage(result, options.quiet));
+}
+
+/** One user's line on stderr: its summary, or why it failed or stopped. */
+function accountLine(account: BatchAccount<UserOutcome>, limit: number | undefined): string {
+  const outcome = account.run!;
+  if (account.state === 'complete') return summarize(outcome, limit);
+  if (account.state === 'stopped') return `stopped (exit ${account.exitCode}) at ${formatCount(outcome.rows)} followers: ${outcome.error}`;
+  return `failed (exit ${account.exitCode}): ${outcome.error}`;
+}
+
+/** The last line of a batch that did not exit 0 (main.ts prints it; the lines above said the rest). */
+function batchMessage(result: BatchResult<UserOutcome>, quiet: boolean): string {
+  const { exitCode, accounts, totals } = result;
+  const unfinished = totals.stopped + totals.notStarted;
+  const resume = unfinished ? `; run the same command with --resume to go on (${unfinished} users left)` : '';
+  if (exitCode === EXIT.sigint || exitCode === EXIT.sigterm) return `interrupted${resume}`;
+  if (exitCode === EXIT.refused) {
+    const refused = accounts.find((a) => a.exitCode === EXIT.refused && a.run?.error);
+    return `the run stopped: ${refused?.run?.error ?? 'the API refused the token'}${resume}`;
   }
-  if (exitCode !== EXIT.ok) {
-    // The lines above said it all, unless --quiet kept them back.
-    const message = interrupted ? 'interrupted; run the same command with --resume to go on' : `${failed.length} of ${uids.length} users failed`;
-    throw new BatchError(exitCode, options.quiet || interrupted ? message : '');
-  }
+  if (exitCode === EXIT.stopped) return `the run stopped at its --max-requests budget${resume}`;
+  return quiet ? `${totals.failed} of ${totals.accounts} users failed` : '';
+}
+
+function emptyTotals() {
+  return { accounts: 0, complete: 0, failed: 0, stopped: 0, notStarted: 0, rows: 0, requests: 0, throttled: 0, elapsedMs: 0 };
+}
+
+/** `--json` of a batch: every user of the run, whatever became of it, and the run's totals. */
+function batchJson(result: Pick<BatchResult<UserOutcome>, 'exitCode' | 'accounts' | 'totals'>) {
+  const { totals } = result;
+  return {
+    complete: result.exitCode === EXIT.ok,
+    exit_code: result.exitCode,
+    users: result.accounts.map((account) =>
+      account.run
+        ? { ...publicOutcome(account.run), state: account.state, exit_code: account.exitCode }
+        : { uid: account.uid, state: account.state, exit_code: account.exitCode, complete: false, rows: 0, requests: 0, file: null },
+    ),
+    totals: {
+      users: totals.accounts,
+      complete: totals.complete,
+      failed: totals.failed,
+      stopped: totals.stopped,
+      not_started: totals.notStarted,
+      rows: totals.rows,
+      requests: totals.requests,
+      requests_earlier_runs: result.accounts.reduce((sum, a) => sum + (a.run ? a.run.requests_total - a.run.requests : 0), 0),
+      throttled: totals.throttled,
+      elapsed_ms: totals.elapsedMs,
+    },
+  };
 }
 
 /** Ends a batch with its exit code; the per-user lines have said what went wrong. */

@@ -1,9 +1,10 @@
 /**
- * One user's export as the CLI runs it: a client with the run's retry policy, runExport, and the
- * outcome as data (exit code, rows, requests, file) for the summary line, `--json` and batches.
+ * One user's export as the CLI runs it: the run's client (one connection pool, pace and budget
+ * for every user of the run) seen through a view of its own, runExport, and the outcome as data
+ * (exit code, rows, requests, file) for the summary line, `--json` and batches.
  */
 import { hostname } from 'node:os';
-import type { ClientOptions } from '../api/client.js';
+import type { FollowersClient } from '../api/client.js';
 import { TkfError, EXIT, redact } from '../errors.js';
 import type { ExportResult, OutputTarget } from '../run-export.js';
 import type { EncoderOptions, FormatDefinition } from '../writers/index.js';
@@ -14,7 +15,10 @@ export interface RunSettings {
   access: Access;
   format: FormatDefinition;
   encoder: EncoderOptions;
-  client: Pick<ClientOptions, 'retries' | 'timeoutMs' | 'retryBaseMs' | 'maxRequests' | 'minIntervalMs' | 'userAgent'>;
+  /** The run's client: shared by every user of the run. */
+  client: FollowersClient;
+  /** Longest first wait before asking a page that did not move the walk on again (--backoff). */
+  retryBaseMs: number;
   limit?: number;
   verbose: boolean;
   signal: AbortSignal;
@@ -25,7 +29,10 @@ export interface UserOutcome {
   exit_code: number;
   complete: boolean;
   rows: number;
+  /** Requests this run sent for the user. */
   requests: number;
+  /** Requests the file has cost so far, earlier (resumed) runs included. */
+  requests_total: number;
   file: string | null;
   /** Why the walk ended: complete, cap, limit, caught-up (an update). */
   end: string | null;
@@ -44,16 +51,13 @@ export async function exportUser(
   settings: RunSettings,
   progress: Progress,
 ): Promise<UserOutcome> {
-  const [{ createClient }, { runExport }] = await Promise.all([import('../api/client.js'), import('../run-export.js')]);
+  const { runExport } = await import('../run-export.js');
   const { access } = settings;
   const verbose = (text: string) => {
     if (settings.verbose) progress.log(redact(text, access.token));
   };
   const base = access.baseUrl.replace(/\/+$/, '');
-  const client = createClient({
-    ...settings.client,
-    baseUrl: access.baseUrl,
-    token: access.token,
+  const client = settings.client.account({
     onRequest: ({ cursor, attempt }) =>
       verbose(`GET ${base}/tk/user/followers uid=${uid} cursor=${cursor}${attempt > 1 ? ` (attempt ${attempt})` : ''}`),
     onRetry: (n) => progress.waiting(`${n.reason} at cursor ${n.cursor}; retry ${n.attempt}/${n.retries} in ${formatDuration(n.waitMs)}`),
@@ -70,7 +74,7 @@ export async function exportUser(
         encoder: settings.encoder,
         output,
         limit: settings.limit,
-        stuckWaitMs: settings.client.retryBaseMs,
+        stuckWaitMs: settings.retryBaseMs,
       },
       {
         client,
@@ -94,7 +98,8 @@ export async function exportUser(
       exit_code: EXIT.ok,
       complete: true,
       rows: result.rows,
-      requests: result.requests,
+      requests: client.requests,
+      requests_total: result.requests,
       file: result.file,
       end: result.end,
       total: result.total ?? null,
@@ -109,7 +114,8 @@ export async function exportUser(
       exit_code: exitCode,
       complete: false,
       rows,
-      requests: Math.max(requests, client.requests),
+      requests: client.requests,
+      requests_total: Math.max(requests, client.requests),
       file: null,
       end: null,
       total: total ?? null,
@@ -117,8 +123,6 @@ export async function exportUser(
       cause: error,
       elapsedMs: Date.now() - started,
     };
-  } finally {
-    client.close();
   }
 }
 

@@ -176,7 +176,7 @@ describe('machine-readable results and configuration', () => {
       const ok = await runTkf(['export', '--uid', A, '--out', join(dir, 'a.csv'), '--json'], { env: env() });
       expect(ok.code).toBe(0);
       expect(JSON.parse(ok.stdout)).toEqual({
-        uid: A, exit_code: 0, complete: true, rows: 120, requests: 6, file: join(dir, 'a.csv'), end: 'complete', total: 130,
+        uid: A, exit_code: 0, complete: true, rows: 120, requests: 6, requests_total: 6, file: join(dir, 'a.csv'), end: 'complete', total: 130,
       });
       const hidden = await runTkf(['export', '--uid', PRIVATE_UID, '--out', join(dir, 'p.csv'), '--json'], { env: env() });
       expect(hidden.code).toBe(3);
