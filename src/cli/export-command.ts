@@ -258,9 +258,9 @@ function batchMessage(result: BatchResult<UserOutcome>, quiet: boolean): string 
   if (exitCode === EXIT.sigint || exitCode === EXIT.sigterm) return `interrupted${resume}`;
   if (exitCode === EXIT.refused) {
     const refused = accounts.find((a) => a.exitCode === EXIT.refused && a.run?.error);
-    return `the run stopped: ${refused?.run?.error ?? 'the API refused the token'}${resume}`;
+    return `the run stopped: ${(refused?.run?.error ?? 'the API refused the token').replace(/^stopped: /, '')}${resume}`;
   }
-  if (exitCode === EXIT.stopped) return `the run stopped at its --max-requests budget${resume}`;
+  if (exitCode === EXIT.stopped) return `the run stopped at its --max-requests budget (${unfinished} users left)`;
   return quiet ? `${totals.failed} of ${totals.accounts} users failed` : '';
 }
 
