@@ -43,6 +43,7 @@ export class RunGovernor {
   /** Set once the API refused the token (or the quota is spent): every later acquire() throws. */
   stoppedBy: TkfError | undefined;
   private nextSlot = -Infinity;
+  private lastStart = -Infinity;
   private pausedUntil = -Infinity;
   /** The pace found by throttling, in requests per second; undefined until the first 429. */
   private learnedRate: number | undefined;
@@ -93,10 +94,18 @@ export class RunGovernor {
         await this.sleep(slot - now, signal);
         // A pause that began while this request waited for its slot, and lasts past it: wait for it too.
         if (this.pausedUntil > slot) continue;
+        // A timer that fired late (a busy event loop) must not let requests bunch up: keep the
+        // gap from the request actually sent last.
+        if (this.now() - slot > 1) {
+          for (let short = this.lastStart + this.interval() - this.now(); short > 1; short = this.lastStart + this.interval() - this.now()) {
+            await this.sleep(short, signal);
+          }
+        }
         this.check();
       }
       this.requests++;
-      return this.now();
+      this.lastStart = this.now();
+      return this.lastStart;
     }
   }
 
