@@ -85,7 +85,7 @@ export function exportOptions(): Option[] {
     new Option('--concurrency <n>', `with --uids-file: users exported at once (at most ${MAX_CONCURRENCY})`).default(4).argParser(wholeNumber('--concurrency', 1, MAX_CONCURRENCY)),
     new Option('--shard <K/N>', 'with --uids-file: export only shard K of N (by a stable hash of the uid), e.g. 2/4'),
     new Option('--json', 'print one JSON object with the outcome on stdout when done'),
-    new Option('--retries <n>', 'retries of a failed request (network, timeout, 429, 5xx, broken body)').default(5).argParser(wholeNumber('--retries', 0)),
+    new Option('--retries <n>', 'retries of a failed request (network, timeout, 5xx, broken body); a 429 pauses the run instead').default(5).argParser(wholeNumber('--retries', 0)),
     new Option('--timeout <seconds>', 'per-request timeout').default(30).argParser(wholeNumber('--timeout', 1)),
     new Option('--backoff <ms>', 'longest wait before the first retry; doubles each retry (random within)').default(1000).argParser(wholeNumber('--backoff', 0)),
     new Option('--max-requests <n>', 'send at most n API requests in the whole run (all users together), then stop with checkpoints (exit 8)').argParser(wholeNumber('--max-requests', 1)),
