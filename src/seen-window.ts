@@ -6,7 +6,7 @@
  *
  * - Memory is bounded and flat: uids are decimal numbers of up to 19 digits (below 2^64), kept
  *   as two numbers in typed arrays (12 bytes a uid) with an open-addressing index (8 bytes a
- *   uid): about 2 MB at capacity, allocated once, and no heap object per uid. A string per uid
+ *   uid): about 2 MB at capacity, grown by doubling as it fills, and no heap object per uid. A string per uid
  *   (~100 bytes with its Set slot) lived for 100,000 followers, was promoted to the old
  *   generation and died there: at a million followers that churn alone cost ~60 MB of peak RSS
  *   (BENCHMARKS.md). A uid that is not such a number (never seen from the API, but possible) is
@@ -23,6 +23,14 @@
 export const DEFAULT_SEEN_CAPACITY = 100_000;
 
 const EMPTY = 0;
+const INITIAL_SLOTS = 1024;
+
+/** An index at most half full: the smallest power of two of at least twice the slots. */
+function indexSize(slots: number): number {
+  let size = 4;
+  while (size < slots * 2) size *= 2;
+  return size;
+}
 /** A uid as two exact numbers: the digits before the last nine, and the last nine. */
 let parsedHigh = 0;
 let parsedLow = 0;
@@ -54,24 +62,43 @@ function hash(high: number, low: number): number {
 
 export class SeenWindow {
   /** The ring: slot i holds a uid as (highs[i], lows[i]), or strings[i] when it is not numeric. */
-  private readonly highs: Float64Array;
-  private readonly lows: Uint32Array;
+  private highs: Float64Array;
+  private lows: Uint32Array;
   private readonly strings = new Map<number, string>();
   private readonly byString = new Map<string, number>();
   /** Open addressing, linear probing: slot + 1 of a numeric uid, or EMPTY. */
-  private readonly index: Int32Array;
-  private readonly mask: number;
+  private index: Int32Array;
+  private mask: number;
   private used = 0;
   private next = 0;
 
   constructor(readonly capacity: number = DEFAULT_SEEN_CAPACITY) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
-    this.highs = new Float64Array(capacity);
-    this.lows = new Uint32Array(capacity);
-    let size = 4;
-    while (size < capacity * 2) size *= 2;
-    this.index = new Int32Array(size);
-    this.mask = size - 1;
+    // Allocated as it fills (doubling), so a batch of many short lists does not pay for 100,000.
+    const initial = Math.min(capacity, INITIAL_SLOTS);
+    this.highs = new Float64Array(initial);
+    this.lows = new Uint32Array(initial);
+    this.index = new Int32Array(indexSize(initial));
+    this.mask = this.index.length - 1;
+  }
+
+  /** Room for twice as many uids (up to the capacity): the ring copied, the index rebuilt. */
+  private grow(): void {
+    const slots = Math.min(this.capacity, this.highs.length * 2);
+    const highs = new Float64Array(slots);
+    const lows = new Uint32Array(slots);
+    highs.set(this.highs);
+    lows.set(this.lows);
+    this.highs = highs;
+    this.lows = lows;
+    this.index = new Int32Array(indexSize(slots));
+    this.mask = this.index.length - 1;
+    for (let slot = 0; slot < this.used; slot++) {
+      if (this.strings.has(slot)) continue;
+      let i = hash(highs[slot]!, lows[slot]!) & this.mask;
+      while (this.index[i] !== EMPTY) i = (i + 1) & this.mask;
+      this.index[i] = slot + 1;
+    }
   }
 
   get size(): number {
@@ -91,6 +118,7 @@ export class SeenWindow {
     if (numeric ? this.find(high, low) >= 0 : this.byString.has(uid)) return false;
     let slot: number;
     if (this.used < this.capacity) {
+      if (this.used === this.highs.length) this.grow();
       slot = this.used++;
     } else {
       slot = this.next;
