@@ -15,7 +15,6 @@ import got, { type Got, RequestError } from 'got';
 import {
   ApiRefusedError,
   ApiUnavailableError,
-  BudgetSpentError,
   HiddenListError,
   TkfError,
   UserNotFoundError,

@@ -12,7 +12,7 @@ import { EXIT, TkfError, UsageError } from '../errors.js';
 import { proxyFor } from '../api/proxy-from-env.js';
 import { stripCredentials } from '../api/proxy-agents.js';
 import type { OutputTarget } from '../run-export.js';
-import { runBatch, type BatchAccount, type BatchResult } from '../run-batch.js';
+import { runBatch } from '../run-batch.js';
 import { inShard, parseShard } from '../shard.js';
 import { parseFieldList } from '../writers/fields.js';
 import { formatForPath, getFormat, type FormatDefinition } from '../writers/index.js';
@@ -21,6 +21,7 @@ import { loadConfig } from './config-file.js';
 import type { CliContext } from './context.js';
 import { SWITCHES, exportHelp, exportOptions, type ExportOptions } from './export-options.js';
 import { exportUser, summarize, type RunSettings, type UserOutcome } from './export-user.js';
+import { BatchError, accountLine, batchJson, batchMessage, emptyTotals, publicOutcome } from './batch-report.js';
 import { createBatchProgress, createProgress, formatCount, formatDuration } from './progress.js';
 import { resumeCommand } from './resume-command.js';
 
@@ -245,69 +246,6 @@ async function exportMany(
   if (result.exitCode !== EXIT.ok) throw new BatchError(result.exitCode, batchMessage(result, options.quiet));
 }
 
-/** One user's line on stderr: its summary, or why it failed or stopped. */
-function accountLine(account: BatchAccount<UserOutcome>, limit: number | undefined): string {
-  const outcome = account.run!;
-  if (account.state === 'complete') return summarize(outcome, limit);
-  if (account.state === 'stopped') return `stopped (exit ${account.exitCode}) at ${formatCount(outcome.rows)} followers: ${outcome.error}`;
-  return `failed (exit ${account.exitCode}): ${outcome.error}`;
-}
-
-/** The last line of a batch that did not exit 0 (main.ts prints it; the lines above said the rest). */
-function batchMessage(result: BatchResult<UserOutcome>, quiet: boolean): string {
-  const { exitCode, accounts, totals } = result;
-  const unfinished = totals.stopped + totals.notStarted;
-  const resume = unfinished ? `; run the same command with --resume to go on (${unfinished} users left)` : '';
-  if (exitCode === EXIT.sigint || exitCode === EXIT.sigterm) return `interrupted${resume}`;
-  if (exitCode === EXIT.refused) {
-    const refused = accounts.find((a) => a.exitCode === EXIT.refused && a.run?.error);
-    return `the run stopped: ${(refused?.run?.error ?? 'the API refused the token').replace(/^stopped: /, '')}${resume}`;
-  }
-  if (exitCode === EXIT.stopped) return `the run stopped at its --max-requests budget (${unfinished} users left)`;
-  return quiet ? `${totals.failed} of ${totals.accounts} users failed` : '';
-}
-
-function emptyTotals() {
-  return { accounts: 0, complete: 0, failed: 0, stopped: 0, notStarted: 0, rows: 0, requests: 0, throttled: 0, elapsedMs: 0 };
-}
-
-/** `--json` of a batch: every user of the run, whatever became of it, and the run's totals. */
-function batchJson(result: Pick<BatchResult<UserOutcome>, 'exitCode' | 'accounts' | 'totals'>) {
-  const { totals } = result;
-  return {
-    complete: result.exitCode === EXIT.ok,
-    exit_code: result.exitCode,
-    users: result.accounts.map((account) =>
-      account.run
-        ? { ...publicOutcome(account.run), state: account.state, exit_code: account.exitCode }
-        : { uid: account.uid, state: account.state, exit_code: account.exitCode, complete: false, rows: 0, requests: 0, file: null },
-    ),
-    totals: {
-      users: totals.accounts,
-      complete: totals.complete,
-      failed: totals.failed,
-      stopped: totals.stopped,
-      not_started: totals.notStarted,
-      rows: totals.rows,
-      requests: totals.requests,
-      requests_earlier_runs: result.accounts.reduce((sum, a) => sum + (a.run ? a.run.requests_total - a.run.requests : 0), 0),
-      throttled: totals.throttled,
-      elapsed_ms: totals.elapsedMs,
-    },
-  };
-}
-
-/** Ends a batch with its exit code; the per-user lines have said what went wrong. */
-class BatchError extends TkfError {
-  override readonly code = 'EBATCH';
-  constructor(
-    override readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Writes to stdout and waits until the text is handed to the OS: a pipe whose reader is slower
  * than tkf takes a large --json summary in parts, and main.ts's process.exit would drop the rest
@@ -315,9 +253,4 @@ class BatchError extends TkfError {
  */
 function writeOut(ctx: CliContext, text: string): Promise<void> {
   return new Promise((resolve, reject) => ctx.stdout.write(text, (error) => (error ? reject(error) : resolve())));
-}
-
-function publicOutcome(outcome: UserOutcome) {
-  const { cause: _cause, result: _result, elapsedMs: _elapsed, ...rest } = outcome;
-  return rest;
 }
