@@ -97,6 +97,20 @@ export class BudgetSpentError extends TkfError {
   override readonly exitCode = EXIT.stopped;
 }
 
+/**
+ * Thrown for an account of a run that the API's refusal of the token (or a spent quota) stopped:
+ * the refusal is about the token, so no account of the run sends another request. Resumable.
+ */
+export class RunStoppedError extends TkfError {
+  override readonly code = 'ESTOPPED';
+  constructor(
+    message: string,
+    override readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
 /** Thrown when the reader of stdout goes away (`tkf export --out - | head`): not a failure. */
 export class PipeClosedError extends TkfError {
   override readonly code = 'EPIPE';

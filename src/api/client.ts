@@ -11,13 +11,10 @@
  * The token rides in the query string (the vendor's contract), so every message that leaves this
  * file is passed through redact(): got puts the full URL into some of its errors.
  */
-import http from 'node:http';
-import https from 'node:https';
 import got, { type Got, RequestError } from 'got';
 import {
   ApiRefusedError,
   ApiUnavailableError,
-  BudgetSpentError,
   HiddenListError,
   TkfError,
   UserNotFoundError,
@@ -26,6 +23,8 @@ import {
 import { MalformedBodyError, parsePage } from './page-parser.js';
 import { STATUS_HIDDEN, STATUS_NO_USER, STATUS_OK, type FollowersPage } from './types.js';
 import { sleep as defaultSleep } from '../sleep.js';
+import { createAgents } from './proxy-agents.js';
+import { RunGovernor } from './run-governor.js';
 
 export const FOLLOWERS_PATH = '/tk/user/followers';
 
@@ -42,17 +41,25 @@ export interface RetryNotice {
 export interface ClientOptions {
   baseUrl: string;
   token: string;
-  /** Retries after the first attempt (network errors, timeouts, 429, 5xx, bodies that are not JSON). */
+  /** Retries after the first attempt (network errors, timeouts, 5xx, bodies that are not JSON). */
   retries?: number;
   timeoutMs?: number;
   /** Upper bound of the first retry's wait; doubled each retry (full jitter: a random wait below it). */
   retryBaseMs?: number;
   /** Longest backoff and longest Retry-After honoured; a longer Retry-After fails the request. */
   maxWaitMs?: number;
-  /** Requests (attempts) this client may send in all; then BudgetSpentError. */
+  /** The run's pace, budget and stop; made from rate/minIntervalMs/maxRequests when not given. */
+  governor?: RunGovernor;
+  /** Requests (attempts) the run may send in all; then BudgetSpentError. */
   maxRequests?: number;
   /** At least this long between the starts of two requests (--delay). */
   minIntervalMs?: number;
+  /** Requests per second for the whole run (--rate). */
+  rate?: number;
+  /** Connections kept to the API: one per worker of the run (--concurrency). Default 4. */
+  maxSockets?: number;
+  /** A forward proxy (http:// or https://) every request goes through, by CONNECT. */
+  proxy?: string;
   userAgent?: string;
   /** Told of each request before it is sent (for --verbose); never sees the token. */
   onRequest?: (info: { uid: string; cursor: number; attempt: number }) => void;
@@ -62,10 +69,22 @@ export interface ClientOptions {
   random?: () => number;
 }
 
+export interface AccountHooks {
+  onRequest?: ClientOptions['onRequest'];
+  onRetry?: ClientOptions['onRetry'];
+}
+
 export interface FollowersClient {
-  /** Requests sent so far, retries included (each one is paid for). */
+  /** Requests sent through this client (a view: through it alone), retries included (each one is paid for). */
   readonly requests: number;
+  /** What the whole run shares: pace, budget, "the token is dead". */
+  readonly governor: RunGovernor;
   fetchPage(uid: string, cursor: number, signal?: AbortSignal): Promise<FollowersPage>;
+  /**
+   * A client for one account of the run: its own request count and notices, this client's
+   * connections, pace and budget. Closing it closes nothing.
+   */
+  account(hooks?: AccountHooks): FollowersClient;
   close(): void;
 }
 
@@ -74,10 +93,17 @@ class Retryable extends Error {
   constructor(
     message: string,
     readonly waitMs?: number,
+    /** "Too many requests": pauses the whole run and does not use up --retries. */
+    readonly throttled = false,
   ) {
     super(message);
   }
 }
+
+/** 429s in a row for one request before it fails; throttling slows a run, it should not end it. */
+const MAX_THROTTLED = 30;
+/** The vendor's body code for "too many requests", like HTTP 429 (shared/api/README.md). */
+export const CODE_TOO_MANY = 429;
 
 /** Retry-After: delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
@@ -109,10 +135,10 @@ export function createClient(options: ClientOptions): FollowersClient {
   const random = options.random ?? Math.random;
   const url = followersUrl(options.baseUrl);
   const secret = options.token;
-  const agents = {
-    http: new http.Agent({ keepAlive: true, maxSockets: 4 }),
-    https: new https.Agent({ keepAlive: true, maxSockets: 4 }),
-  };
+  const governor =
+    options.governor ??
+    new RunGovernor({ rate: options.rate, minIntervalMs: options.minIntervalMs, maxRequests: options.maxRequests, sleep });
+  const agents = createAgents({ maxSockets: options.maxSockets ?? 4, proxy: options.proxy });
   const instance: Got = got.extend({
     agent: agents,
     // Read by the loop below; got must not throw on, retry or cache anything itself.
@@ -120,11 +146,10 @@ export function createClient(options: ClientOptions): FollowersClient {
     retry: { limit: 0 },
     followRedirect: true,
     responseType: 'buffer',
+    cache: false,
     timeout: { request: options.timeoutMs ?? 30_000 },
     headers: { 'user-agent': options.userAgent ?? 'tkf', accept: 'application/json' },
   });
-  let requests = 0;
-  let lastStart = -Infinity;
 
   async function attempt(uid: string, cursor: number, signal?: AbortSignal): Promise<FollowersPage> {
     let response;
@@ -138,13 +163,15 @@ export function createClient(options: ClientOptions): FollowersClient {
       throw new Retryable(describeNetworkError(error));
     }
     const status = response.statusCode;
-    if (status === 429 || status === 408 || status >= 500) {
-      throw new Retryable(`HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}`, parseRetryAfter(headerOf(response.headers['retry-after'])));
+    const statusText = `HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}`;
+    if (status === 429) throw new Retryable(statusText, parseRetryAfter(headerOf(response.headers['retry-after'])), true);
+    if (status === 408 || status >= 500) throw new Retryable(statusText, parseRetryAfter(headerOf(response.headers['retry-after'])));
+    if (status === 401 || status === 403) {
+      // About the token, not the account: the whole run stops (exit 5), like a body code 403.
+      throw new ApiRefusedError(`the API refused the token (${statusText})`, status, statusText);
     }
     if (status !== 200) {
-      throw new ApiUnavailableError(
-        `the API answered HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''} for ${url.origin}${url.pathname}: is the base URL right?`,
-      );
+      throw new ApiUnavailableError(`the API answered ${statusText} for ${url.origin}${url.pathname}: is the base URL right?`);
     }
     let page: FollowersPage;
     try {
@@ -152,6 +179,9 @@ export function createClient(options: ClientOptions): FollowersClient {
     } catch (error) {
       if (error instanceof MalformedBodyError) throw new Retryable(`a body that is not strict JSON (${error.message})`);
       throw error;
+    }
+    if (Number(page.code) === CODE_TOO_MANY) {
+      throw new Retryable(`code 429 (too many requests)`, parseRetryAfter(headerOf(response.headers['retry-after'])), true);
     }
     if (page.code !== 200) {
       const msg = redact(page.msg || '(no message)', secret);
@@ -171,30 +201,28 @@ export function createClient(options: ClientOptions): FollowersClient {
     return page;
   }
 
-  async function fetchPage(uid: string, cursor: number, signal?: AbortSignal): Promise<FollowersPage> {
-    for (let retry = 0; ; retry++) {
-      if (options.maxRequests !== undefined && requests >= options.maxRequests) {
-        throw new BudgetSpentError(`stopped after ${requests} requests (--max-requests ${options.maxRequests})`);
-      }
-      if (options.minIntervalMs) {
-        const wait = lastStart + options.minIntervalMs - Date.now();
-        if (wait > 0) await sleep(wait, signal);
-      }
-      lastStart = Date.now();
-      requests++;
-      options.onRequest?.({ uid, cursor, attempt: retry + 1 });
+  async function fetchPage(uid: string, cursor: number, signal: AbortSignal | undefined, view: View): Promise<FollowersPage> {
+    let throttledInARow = 0;
+    for (let retry = 0; ; ) {
+      const sentAt = await governor.acquire(signal);
+      view.requests++;
+      view.hooks.onRequest?.({ uid, cursor, attempt: retry + throttledInARow + 1 });
       try {
-        return await attempt(uid, cursor, signal);
+        const page = await attempt(uid, cursor, signal);
+        governor.accept(sentAt);
+        return page;
       } catch (error) {
         if (signal?.aborted) throw signal.reason ?? error;
+        if (error instanceof ApiRefusedError) governor.stop(scrub(error, secret) as ApiRefusedError);
         if (!(error instanceof Retryable)) throw scrub(error, secret);
         const reason = redact(error.message, secret);
-        if (retry >= retries) {
+        const step = error.throttled ? throttledInARow : retry;
+        if (error.throttled ? throttledInARow >= MAX_THROTTLED : retry >= retries) {
           throw new ApiUnavailableError(
-            `the API at ${url.host} failed ${retry + 1} times in a row at cursor ${cursor}; last: ${reason}; check the host and the network, or try again later`,
+            `the API at ${url.host} failed ${step + 1} times in a row at cursor ${cursor}; last: ${reason}; check the host and the network, or try again later`,
           );
         }
-        let waitMs = Math.floor(random() * Math.min(maxWaitMs, retryBaseMs * 2 ** retry));
+        let waitMs = Math.floor(random() * Math.min(maxWaitMs, retryBaseMs * 2 ** Math.min(step, 20)));
         if (error.waitMs !== undefined) {
           if (error.waitMs > maxWaitMs) {
             throw new ApiUnavailableError(
@@ -203,22 +231,38 @@ export function createClient(options: ClientOptions): FollowersClient {
           }
           waitMs = Math.max(waitMs, error.waitMs);
         }
-        options.onRetry?.({ attempt: retry + 1, retries, waitMs, reason, cursor });
-        await sleep(waitMs, signal);
+        view.hooks.onRetry?.({ attempt: step + 1, retries: error.throttled ? MAX_THROTTLED : retries, waitMs, reason, cursor });
+        if (error.throttled) {
+          // Every worker of the run waits (the governor's pause), not this one alone.
+          throttledInARow++;
+          governor.throttle(waitMs, sentAt);
+        } else {
+          retry++;
+          await sleep(waitMs, signal);
+        }
       }
     }
   }
 
-  return {
-    get requests() {
-      return requests;
-    },
-    fetchPage,
-    close() {
-      agents.http.destroy();
-      agents.https.destroy();
-    },
-  };
+  interface View {
+    requests: number;
+    hooks: AccountHooks;
+  }
+  function makeClient(view: View, close: () => void): FollowersClient {
+    return {
+      get requests() {
+        return view.requests;
+      },
+      governor,
+      fetchPage: (uid, cursor, signal) => fetchPage(uid, cursor, signal, view),
+      account: (hooks = {}) => makeClient({ requests: 0, hooks }, () => {}),
+      close,
+    };
+  }
+  return makeClient({ requests: 0, hooks: { onRequest: options.onRequest, onRetry: options.onRetry } }, () => {
+    agents.http.destroy();
+    agents.https.destroy();
+  });
 }
 
 function headerOf(value: string | string[] | undefined): string | undefined {

@@ -7,14 +7,30 @@ import { EXIT_CODES } from '../errors.js';
 import { FORMAT_NAMES } from '../writers/index.js';
 import { ENV } from './env-names.js';
 
-function wholeNumber(name: string, min: number) {
+function wholeNumber(name: string, min: number, max = Infinity) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value.trim()) || Number(value) < min) {
-      throw new InvalidArgumentError(`${name} takes a whole number${min > 0 ? ` of at least ${min}` : ''}.`);
+    if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+      throw new InvalidArgumentError(
+        `${name} takes a whole number${max < Infinity ? ` from ${min} to ${max}` : min > 0 ? ` of at least ${min}` : ''}.`,
+      );
     }
     return Number(value);
   };
 }
+
+/** Requests per second: a positive number, fractions allowed (0.5: one request every 2 s). */
+function positiveRate(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('--rate takes a number of requests per second above 0, e.g. 5 or 0.5.');
+  return n;
+}
+
+/**
+ * Workers of a batch at most. Each one holds about five file descriptors (its socket, the .part
+ * and .part.uids streams, the lock, a checkpoint being replaced): 64 stay far below the common
+ * `ulimit -n` of 1024, so no paid page is ever lost to EMFILE.
+ */
+export const MAX_CONCURRENCY = 64;
 
 export { ENV };
 
@@ -66,6 +82,9 @@ export interface ExportOptions {
   maxRequests?: number;
   limit?: number;
   delay: number;
+  rate?: number;
+  shard?: string;
+  proxy?: string;
   quiet: boolean;
   verbose: boolean;
   demo: boolean;
@@ -89,14 +108,17 @@ export function exportOptions(): Option[] {
     new Option('--force', 'replace --out if it exists (only once the new export is complete)'),
     new Option('--resume', 'continue an interrupted export of --out from its checkpoint'),
     new Option('--update', 'add only the followers newer than those in --out (does not notice who left; see tkf diff)'),
-    configurable(new Option('--concurrency <n>', 'with --uids-file: users exported at once').default(4).argParser(wholeNumber('--concurrency', 1)), 'number'),
+    configurable(new Option('--concurrency <n>', `with --uids-file: users exported at once (at most ${MAX_CONCURRENCY})`).default(4).argParser(wholeNumber('--concurrency', 1, MAX_CONCURRENCY)), 'number'),
+    new Option('--shard <K/N>', 'with --uids-file: export only shard K of N (by a stable hash of the uid), e.g. 2/4'),
     new Option('--json', 'print one JSON object with the outcome on stdout when done'),
-    configurable(new Option('--retries <n>', 'retries of a failed request (network, timeout, 429, 5xx, broken body)').default(5).argParser(wholeNumber('--retries', 0)), 'number'),
+    configurable(new Option('--retries <n>', 'retries of a failed request (network, timeout, 5xx, broken body); a 429 pauses the run instead').default(5).argParser(wholeNumber('--retries', 0)), 'number'),
     configurable(new Option('--timeout <seconds>', 'per-request timeout').default(30).argParser(wholeNumber('--timeout', 1)), 'number'),
     configurable(new Option('--backoff <ms>', 'longest wait before the first retry; doubles each retry (random within)').default(1000).argParser(wholeNumber('--backoff', 0)), 'number'),
-    configurable(new Option('--max-requests <n>', 'send at most n API requests, then stop with a checkpoint (exit 8)').argParser(wholeNumber('--max-requests', 1)), 'number'),
+    configurable(new Option('--max-requests <n>', 'send at most n API requests in the whole run (all users together), then stop with checkpoints (exit 8)').argParser(wholeNumber('--max-requests', 1)), 'number'),
     new Option('--limit <n>', 'stop after n followers (a complete file of n rows)').argParser(wholeNumber('--limit', 1)),
-    configurable(new Option('--delay <ms>', 'wait at least this long between requests').default(0).argParser(wholeNumber('--delay', 0)), 'number'),
+    configurable(new Option('--rate <n>', 'at most n requests per second in the whole run (all users and workers together)').argParser(positiveRate), 'number'),
+    configurable(new Option('--delay <ms>', 'wait at least this long between two requests of the run').default(0).argParser(wholeNumber('--delay', 0)), 'number'),
+    new Option('--proxy <url>', 'send requests through this proxy (default: HTTPS_PROXY / HTTP_PROXY unless NO_PROXY; "direct": none)'),
     new Option('-q, --quiet', 'print errors only'),
     new Option('-v, --verbose', 'print each request and stack traces of errors (never the token)'),
     new Option('--demo', 'export from the built-in simulator: no token, no network'),
@@ -115,6 +137,7 @@ Examples:
   $ tkf export --uid 6754915036232582149 --out followers.csv --resume --max-requests 100
   $ tkf export --uid 6754915036232582149 --out followers.csv --update
   $ tkf export --uids-file accounts.txt --out 'exports/{date}/{uid}.csv' --json
+  $ tkf export --uids-file accounts.txt --out 'exports/{uid}.csv' --rate 5 --concurrency 8 --shard 2/4
 
 --update fetches pages only until the first follower already in the file and puts the new ones
 on top. It does not notice followers who left: run a full export and compare with tkf diff.
@@ -122,10 +145,14 @@ on top. It does not notice followers who left: run a full export and compare wit
 Environment:
   ${ENV.token}      the API token (or --token-file, --token)
   ${ENV.baseUrl}   the API host (or --base-url)
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY   a forward proxy for https:// / http:// API hosts, and the
+                   hosts that go direct (either case; --proxy wins)
   XDG_CONFIG_HOME, HOME   where the optional config file is: $XDG_CONFIG_HOME/tkf/config.json,
                    else ~/.config/tkf/config.json (base_url, token_file, default options)
 
 Exit codes:
 ${codes}
+  With --uids-file, when several apply: 130/143 (interrupted) over 5 (token refused or quota
+  spent) over 8 (--max-requests spent) over 9 (some users failed).
 `;
 }

@@ -1,10 +1,11 @@
 /**
- * One user's export as the CLI runs it: a client with the run's retry policy, runExport, and the
- * outcome as data (exit code, rows, requests, file) for the summary line, `--json` and batches.
+ * One user's export as the CLI runs it: the run's client (one connection pool, pace and budget
+ * for every user of the run) seen through a view of its own, runExport, and the outcome as data
+ * (exit code, rows, requests, file) for the summary line, `--json` and batches.
  */
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { ClientOptions } from '../api/client.js';
+import type { FollowersClient } from '../api/client.js';
 import { expectedRows } from '../api/list-facts.js';
 import { TkfError, EXIT, redact } from '../errors.js';
 import type { ExportResult, OutputTarget } from '../run-export.js';
@@ -19,7 +20,10 @@ export interface RunSettings {
   format: FormatDefinition;
   encoder: EncoderOptions;
   given?: Partial<Record<keyof EncoderOptions, boolean>>;
-  client: Pick<ClientOptions, 'retries' | 'timeoutMs' | 'retryBaseMs' | 'maxRequests' | 'minIntervalMs' | 'userAgent'>;
+  /** The run's client: shared by every user of the run. */
+  client: FollowersClient;
+  /** Longest first wait before asking a page that did not move the walk on again (--backoff). */
+  retryBaseMs: number;
   limit?: number;
   verbose: boolean;
   signal: AbortSignal;
@@ -30,7 +34,10 @@ export interface UserOutcome {
   exit_code: number;
   complete: boolean;
   rows: number;
+  /** Requests this run sent for the user. */
   requests: number;
+  /** Requests the file has cost so far, earlier (resumed) runs included. */
+  requests_total: number;
   file: string | null;
   /** Why the walk ended: complete, cap, limit, caught-up (an update). */
   end: string | null;
@@ -53,16 +60,13 @@ export async function exportUser(
   settings: RunSettings,
   progress: Progress,
 ): Promise<UserOutcome> {
-  const [{ createClient }, { runExport }] = await Promise.all([import('../api/client.js'), import('../run-export.js')]);
+  const { runExport } = await import('../run-export.js');
   const { access } = settings;
   const verbose = (text: string) => {
     if (settings.verbose) progress.log(redact(text, access.token));
   };
   const base = access.baseUrl.replace(/\/+$/, '');
-  const client = createClient({
-    ...settings.client,
-    baseUrl: access.baseUrl,
-    token: access.token,
+  const client = settings.client.account({
     onRequest: ({ cursor, attempt }) =>
       verbose(`GET ${base}/tk/user/followers uid=${uid} cursor=${cursor}${attempt > 1 ? ` (attempt ${attempt})` : ''}`),
     onRetry: (n) => progress.waiting(`${n.reason} at cursor ${n.cursor}; retry ${n.attempt}/${n.retries} in ${formatDuration(n.waitMs)}`),
@@ -84,7 +88,7 @@ export async function exportUser(
         given: settings.given,
         output,
         limit: settings.limit,
-        stuckWaitMs: settings.client.retryBaseMs,
+        stuckWaitMs: settings.retryBaseMs,
       },
       {
         client: settings.encoder.fields ? withFieldsCheck(client, settings.encoder.fields) : client,
@@ -119,7 +123,8 @@ export async function exportUser(
       exit_code: EXIT.ok,
       complete: true,
       rows: result.rows,
-      requests: result.requests,
+      requests: client.requests,
+      requests_total: result.requests,
       file: result.file,
       end: result.end,
       total: result.total ?? null,
@@ -138,7 +143,8 @@ export async function exportUser(
       exit_code: exitCode,
       complete: false,
       rows,
-      requests: Math.max(requests, client.requests),
+      requests: client.requests,
+      requests_total: Math.max(requests, client.requests),
       file: null,
       end: null,
       total: total ?? null,
@@ -146,8 +152,6 @@ export async function exportUser(
       cause: error,
       elapsedMs: Date.now() - started,
     };
-  } finally {
-    client.close();
   }
 }
 
@@ -171,10 +175,10 @@ export function describeIncompleteSeconds(seconds: readonly number[]): string {
 function summarizeRows(outcome: UserOutcome, limit: number | undefined): string {
   const rows = formatCount(outcome.rows);
   const where = outcome.file ? `; file: ${outcome.file}` : '';
-  // After --resume, the time is this run's: so are the requests it names (the total follows).
-  const resumed = outcome.resumedRequests;
-  const thisRun = resumed !== undefined ? outcome.requests - resumed : outcome.requests;
-  const cost = `${formatCount(thisRun)} request${thisRun === 1 ? '' : 's'}${resumed !== undefined ? ` this run (${formatCount(outcome.requests)} in all)` : ''} in ${formatDuration(outcome.elapsedMs)}${where}`;
+  // `requests` are this run's, like the time; after --resume the export's total follows.
+  const thisRun = outcome.requests;
+  const inAll = outcome.resumedRequests !== undefined ? ` this run (${formatCount(outcome.requests_total ?? thisRun)} in all)` : '';
+  const cost = `${formatCount(thisRun)} request${thisRun === 1 ? '' : 's'}${inAll} in ${formatDuration(outcome.elapsedMs)}${where}`;
   const duplicates = outcome.result?.duplicates ?? 0;
   const dupes = duplicates ? `, ${formatCount(duplicates)} repeats skipped` : '';
   const total = outcome.total ?? undefined;

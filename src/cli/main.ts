@@ -2,7 +2,6 @@
  * The process boundary: builds the context from `process`, runs the program, maps every outcome
  * to one line on stderr and an exit code. The only process.exit in tkf is here.
  */
-import { setMaxListeners } from 'node:events';
 import { createRequire } from 'node:module';
 import { CommanderError } from 'commander';
 import { EXIT, InterruptedError, PipeClosedError, TkfError, redact } from '../errors.js';
@@ -13,9 +12,6 @@ const { version } = createRequire(import.meta.url)('../../package.json') as { ve
 
 export async function main(argv: string[]): Promise<never> {
   const interrupts = new AbortController();
-  // Every export of a batch, up to --concurrency of them at once, listens on this one signal:
-  // that many listeners is the design, not a leak (Node warns past 10 by default).
-  setMaxListeners(0, interrupts.signal);
   // A pseudo-terminal with no size (util-linux `script`, some CI runners) reports 0 columns, and
   // ora then redraws as if its line wrapped endlessly: assume a common width instead.
   if (process.stderr.isTTY && !(process.stderr.columns > 0)) process.stderr.columns = 80;

@@ -194,6 +194,11 @@ export async function createBatchProgress(options: ProgressOptions): Promise<Bat
         },
       };
     },
-    stop: () => multibar.stop(),
+    stop: () => {
+      // MultiBar.log only queues a line for the next redraw, and stop() does not redraw: draw once
+      // more, so the lines of users that finished last are not lost.
+      multibar.update();
+      multibar.stop();
+    },
   };
 }

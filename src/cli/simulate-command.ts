@@ -2,9 +2,12 @@
  * `tkf simulate`: serves the built-in stand-in of the followers API until stopped, for trying tkf
  * and testing scripts without spending API credits.
  */
+import { writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { BUILT_IN_USERS, DEFAULT_TOKEN, MISSING_UID, PRIVATE_UID, PUBLIC_UID } from '../simulator/built-in-users.js';
+import { BUILT_IN_USERS, DEFAULT_TOKEN, MISSING_UID, PRIVATE_UID, PUBLIC_UID, generatedUsers } from '../simulator/built-in-users.js';
+import type { RequestLogEntry } from '../simulator/simulator-options.js';
 import type { FaultKind, UserScenario } from '../simulator/index.js';
 import { CURSOR_MODES, type CursorMode, type TiedRun } from '../simulator/simulator-options.js';
 import type { CliContext } from './context.js';
@@ -36,6 +39,13 @@ interface SimulateOptions {
   ties?: TiedRun[];
   cursorMode?: CursorMode;
   looseTypes?: boolean;
+  accounts?: number;
+  accountSize: number;
+  accountsFile?: string;
+  quota?: number;
+  rateLimit?: number;
+  rateLimitStatus: string;
+  log?: string;
 }
 
 /** `--ties 0:45,300:30`: follower #0 and the 44 after it share a second; so do #300..#329. */
@@ -66,6 +76,13 @@ export function simulateCommand(ctx: CliContext): Command {
     .addOption(new Option('--loose-types', 'send "code":"200", has_more 1/0 and numbers as strings, as some vendors do'))
     .addOption(new Option('--fault-rate <p>', 'share of requests that fail (HTTP 5xx, 429, resets, broken bodies)').default(0).argParser(number('--fault-rate', { max: 1, integer: false })))
     .addOption(new Option('--faults <kinds>', `which faults: ${FAULT_KINDS.join(',')}`))
+    .addOption(new Option('--accounts <n>', 'also serve n generated public accounts (uids 7200000000000000001 and up)').argParser(number('--accounts', { min: 1, max: 1_000_000 })))
+    .addOption(new Option('--account-size <n>', 'followers of each generated account').default(100).argParser(number('--account-size')))
+    .addOption(new Option('--accounts-file <file>', 'write the generated uids there, one a line (a --uids-file for tkf export)'))
+    .addOption(new Option('--quota <n>', 'the token may get n answers; then every request gets code 402 (余额不足)').argParser(number('--quota')))
+    .addOption(new Option('--rate-limit <n>', 'at most n requests a second; more are answered 429 (Retry-After: 1)').argParser(number('--rate-limit', { min: 1 })))
+    .addOption(new Option('--rate-limit-status <code>', 'the HTTP status of those answers; their body says code 429 either way').choices(['429', '200']).default('429'))
+    .addOption(new Option('--log <file|->', 'log every request as a JSON line (time, uid, cursor, answer; never the token); - for stderr'))
     .addHelpText(
       'after',
       `
@@ -79,6 +96,11 @@ Examples:
   $ tkf simulate --port 8080 --ties 0:45 --cursor-mode inclusive &   a popular account's tied second
   $ tkf simulate --port 8080 --loose-types &                         has_more 1/0, numbers as strings
   $ TKF_TOKEN=${DEFAULT_TOKEN} tkf export --base-url http://127.0.0.1:8080 --uid ${PUBLIC_UID} --out followers.csv
+
+  $ tkf simulate --port 8080 --accounts 500 --accounts-file 500-accounts.txt --rate-limit 20 --quota 300 &
+  $ TKF_TOKEN=${DEFAULT_TOKEN} tkf export --base-url http://127.0.0.1:8080 --uids-file 500-accounts.txt --out 'x/{uid}.csv' --concurrency 8 --json
+
+When stopped, the simulator prints how many requests it answered, by answer.
 `,
     )
     .action(async (options: SimulateOptions) => {
@@ -99,6 +121,12 @@ Examples:
       if (options.cursorMode !== undefined) publicUser.cursorMode = options.cursorMode;
       // Loose types are the vendor's habit, not one list's: every user gets them.
       const loose = options.looseTypes ? { looseTypes: true } : {};
+      const generated = options.accounts === undefined ? {} : generatedUsers(options.accounts, options.accountSize);
+      if (options.accountsFile !== undefined) {
+        if (options.accounts === undefined) throw new UsageError('--accounts-file needs --accounts <n>');
+        await writeFile(options.accountsFile, `${Object.keys(generated).join('\n')}\n`);
+      }
+      const log = options.log === undefined ? undefined : options.log === '-' ? ctx.stderr : createWriteStream(options.log, { flags: 'a' });
       const { startSimulator } = await import('../simulator/start-simulator.js');
       let simulator;
       try {
@@ -109,9 +137,13 @@ Examples:
           seed: options.seed,
           latencyMs: options.latency,
           users: Object.fromEntries(
-            Object.entries({ ...BUILT_IN_USERS, [PUBLIC_UID]: publicUser }).map(([uid, user]) => [uid, { ...user, ...loose }]),
+            Object.entries({ ...BUILT_IN_USERS, ...generated, [PUBLIC_UID]: publicUser }).map(([uid, user]) => [uid, { ...user, ...loose }]),
           ),
           faults: options.faultRate > 0 ? { rate: options.faultRate, kinds } : undefined,
+          quota: options.quota,
+          rateLimit: options.rateLimit,
+          rateLimitStatus: options.rateLimitStatus === '200' ? 200 : 429,
+          onRequest: log ? (entry: RequestLogEntry) => log.write(`${JSON.stringify(entry)}\n`) : undefined,
         });
       } catch (error) {
         throw new UsageError(`cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`);
@@ -122,5 +154,8 @@ Examples:
       );
       await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
       await simulator.close();
+      const answers = Object.entries(simulator.stats.answers ?? {}).map(([answer, n]) => `${answer} ${n}`).join(', ');
+      ctx.stderr.write(`tkf: the simulator answered ${simulator.stats.requests} requests${answers ? ` (${answers})` : ''}\n`);
+      if (log && log !== ctx.stderr) await new Promise<void>((resolve) => (log as ReturnType<typeof createWriteStream>).end(resolve));
     });
 }

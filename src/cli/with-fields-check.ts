@@ -18,6 +18,10 @@ export function withFieldsCheck(client: FollowersClient, fields: readonly string
     get requests() {
       return client.requests;
     },
+    get governor() {
+      return client.governor;
+    },
+    account: (hooks) => client.account(hooks),
     async fetchPage(uid, cursor, signal) {
       const page = await client.fetchPage(uid, cursor, signal);
       if (!checked && cursor === 0 && page.followers?.length) {

@@ -21,3 +21,17 @@ export const BUILT_IN_USERS: Readonly<Record<string, UserScenario>> = {
   [PRIVATE_UID]: { size: 0, status: 'private' },
   [MISSING_UID]: { size: 0, status: 'missing' },
 };
+
+/** The first uid of `tkf simulate --accounts n`: generated accounts are this, this + 1, ... */
+export const GENERATED_UID_BASE = 7200000000000000001n;
+
+/**
+ * n generated public accounts for batch runs (`tkf simulate --accounts n`), uids counted up from
+ * GENERATED_UID_BASE, each with a list of `size` followers and no depth cap. Their lists are
+ * rendered only when asked, so ten thousand accounts cost nothing until exported.
+ */
+export function generatedUsers(count: number, size: number): Record<string, UserScenario> {
+  const users: Record<string, UserScenario> = {};
+  for (let i = 0n; i < BigInt(count); i++) users[String(GENERATED_UID_BASE + i)] = { size };
+  return users;
+}

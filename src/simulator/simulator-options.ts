@@ -105,6 +105,25 @@ export interface SimulatorOptions {
   prerender?: boolean;
   /** "Now" in Unix seconds, the newest follow time. Default 1631063752, the sample's. */
   now?: number;
+  /**
+   * Requests per second the token may send (a sliding one-second window); past it the answer is
+   * "too many requests": HTTP 429 with Retry-After: 1 and the body {"code":429,...} (or, with
+   * rateLimitStatus 200, the same body under HTTP 200, as some vendors answer). Default: none.
+   */
+  rateLimit?: number;
+  rateLimitStatus?: 200 | 429;
+  /** Told of every request to the endpoint once it is answered (a request log; never the token). */
+  onRequest?: (entry: RequestLogEntry) => void;
+}
+
+/** One line of the request log. */
+export interface RequestLogEntry {
+  /** Milliseconds since the simulator started. */
+  ms: number;
+  uid: string;
+  cursor: string;
+  /** 'ok', 'empty' (silent rate limiting), 'throttled' (rateLimit), 'quota', 'token', 'uid', or a fault kind. */
+  answer: string;
 }
 
 export interface SimulatorStats {
@@ -114,6 +133,8 @@ export interface SimulatorStats {
   byUid: Record<string, number>;
   /** The raw cursor parameter of each request to the endpoint ('' when absent); the last 10,000. */
   cursors: string[];
+  /** Requests to the endpoint by answer ('ok', 'throttled', 'quota', 'token', ...: see RequestLogEntry). */
+  answers?: Record<string, number>;
 }
 
 export interface Simulator {

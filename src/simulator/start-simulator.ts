@@ -3,9 +3,9 @@
  * over node:http, answering as shared/api/README.md describes the real one. A library: it never
  * touches the console or `process`; `tkf simulate` and the tests start it with their own options.
  *
- * Each request goes through, in order: path (HTTP 404), token (code 403), uid (code 400), quota
- * (code 402), then maybe an injected fault, then the list's answer. Refusals are never faulted, so
- * a test of a bad token sees exactly that.
+ * Each request goes through, in order: path (HTTP 404), token (code 403), rate limit (HTTP 429 and
+ * code 429), uid (code 400), quota (code 402), then maybe an injected fault, then the list's
+ * answer. Refusals are never faulted, so a test of a bad token sees exactly that.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +14,7 @@ import { refusalEnvelope } from './envelopes.js';
 import { faultPicker, sendFault } from './faults.js';
 import { listPages, type ListPages } from './list-pages.js';
 import { JSON_TYPE, sendBody } from './send-body.js';
+import { rateLimiter } from './rate-limiter.js';
 import type { Simulator, SimulatorOptions, SimulatorStats, UserScenario } from './simulator-options.js';
 
 /** The sample's extra.now / 1000: follow times count back from it unless `now` is given. */
@@ -36,7 +37,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const pickFault = faultPicker(seed, options.faults);
   const retryAfter = options.faults?.retryAfter ?? '1';
 
-  const stats: SimulatorStats = { requests: 0, byUid: {}, cursors: [] };
+  const answersByKind: Record<string, number> = {};
+  const stats: SimulatorStats = { requests: 0, byUid: {}, cursors: [], answers: answersByKind };
+  const started = Date.now();
+  const overLimit = options.rateLimit === undefined ? undefined : rateLimiter(options.rateLimit);
+  /** Counts the answer and logs the request (which never names the token). */
+  const record = (uid: string, cursor: string | null, answer: string) => {
+    answersByKind[answer] = (answersByKind[answer] ?? 0) + 1;
+    options.onRequest?.({ ms: Date.now() - started, uid, cursor: cursor ?? '', answer });
+  };
   const lists = new Map<string, ListPages>();
   /** Per uid, the answers it was given (faults and refusals excluded): what emptyPages counts. */
   const answers = new Map<string, number>();
@@ -102,11 +111,23 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (stats.cursors.length > KEPT_CURSORS) stats.cursors.shift();
 
     // The vendor's refusals come as HTTP 200 with their own code and data: null.
-    if (query.get('token') !== token) return refuse(200, 403, 'token无效 (invalid token)');
     const uid = query.get('uid') ?? '';
-    if (!/^\d+$/.test(uid)) return refuse(200, 400, 'uid参数错误');
+    if (query.get('token') !== token) {
+      record(uid, cursorParam, 'token');
+      return refuse(200, 403, 'token无效 (invalid token)');
+    }
+    if (overLimit?.(Date.now())) {
+      record(uid, cursorParam, 'throttled');
+      res.setHeader('Retry-After', '1');
+      return refuse(options.rateLimitStatus ?? 429, 429, '请求过于频繁 (too many requests)');
+    }
+    if (!/^\d+$/.test(uid)) {
+      record(uid, cursorParam, 'uid');
+      return refuse(200, 400, 'uid参数错误');
+    }
     stats.byUid[uid] = (stats.byUid[uid] ?? 0) + 1;
     if (options.quota !== undefined && successes >= options.quota) {
+      record(uid, cursorParam, 'quota');
       return refuse(200, 402, '余额不足 (quota exhausted)');
     }
 
@@ -114,6 +135,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const cursor = parseCursor(cursorParam);
     const fault = pickFault(requestNumber);
     if (fault !== undefined) {
+      record(uid, cursorParam, fault);
       const body = fault === 'truncate' ? pageBytes(uid, scenario, cursor) : Buffer.alloc(0);
       return later(res, () => sendFault(res, fault, body, retryAfter));
     }
@@ -125,6 +147,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const from = hiddenOffset(uid, scenario, cursor);
     const body = silent ? listFor(uid, scenario).emptyPage(cursor) : pageBytes(uid, scenario, cursor, from);
     if (!silent && scenario.cursorMode === 'offset') hiddenOffsets.set(uid, listFor(uid, scenario).extent(cursor, from));
+    record(uid, cursorParam, silent ? 'empty' : 'ok');
     later(res, () => sendBody(res, 200, JSON_TYPE, body));
   }
 

@@ -157,7 +157,6 @@ describe('createClient: retries', () => {
     ['HTTP 500', status(500)],
     ['HTTP 502', status(502)],
     ['HTTP 503', status(503)],
-    ['HTTP 429', status(429)],
     ['HTTP 408', status(408)],
     ['a connection reset', reset],
     ['a body cut mid-stream', cutMidBody],
@@ -389,5 +388,49 @@ describe('createClient never lets the token out', () => {
     const error = await failure(client.fetchPage(UID, 0));
     expect(error).toBeInstanceOf(ApiRefusedError);
     expect(inspect(error)).not.toContain(TOKEN);
+  });
+});
+
+describe('createClient: what the run shares (one governor, views per account)', () => {
+  test('HTTP 429 and body code 429 pause the run without using up --retries', async () => {
+    const tooMany = json(envelope(429, '请求过于频繁'));
+    const server = await startServer(status(429, { 'retry-after': '1' }), tooMany, status(429), ok);
+    const { client, sleeps, notices } = makeClient(server.base, { retries: 0, random: () => 0 });
+    const page = await client.fetchPage(UID, 0);
+    expect(page.followers).toHaveLength(2);
+    expect(server.urls).toHaveLength(4);
+    expect(client.governor.throttled).toBe(3);
+    expect(notices.map((n) => n.reason)).toEqual([expect.stringContaining('HTTP 429'), expect.stringContaining('code 429'), expect.stringContaining('HTTP 429')]);
+    // The first pause is the Retry-After, waited by the governor (every worker), not by this request alone.
+    expect(sleeps[0]).toBeGreaterThanOrEqual(1000);
+  });
+
+  test('views count their own requests; the budget is the run', async () => {
+    const server = await startServer(ok);
+    const { client } = makeClient(server.base, { maxRequests: 3 });
+    const a = client.account();
+    const b = client.account();
+    await a.fetchPage(UID, 0);
+    await b.fetchPage(UID, 0);
+    await b.fetchPage(UID, 1631063752);
+    expect([a.requests, b.requests, client.governor.requests]).toEqual([1, 2, 3]);
+    expect(await failure(a.fetchPage(UID, 1631063000))).toBeInstanceOf(BudgetSpentError);
+    expect(server.urls).toHaveLength(3);
+  });
+
+  test.each([
+    ['a body code 402', json(envelope(402, '余额不足'))],
+    ['HTTP 401', status(401)],
+    ['HTTP 403', status(403)],
+  ])('%s refuses the token: exit 5, and no view of the run sends another request', async (_name, refusal) => {
+    const server = await startServer(refusal, ok);
+    const { client } = makeClient(server.base);
+    const first = await failure(client.account().fetchPage(UID, 0));
+    expect(first).toBeInstanceOf(ApiRefusedError);
+    expect((first as TkfError).exitCode).toBe(5);
+    const second = await failure(client.account().fetchPage('7005153156116071426', 0));
+    expect((second as TkfError).exitCode).toBe(5);
+    expect(second.message).toMatch(/^stopped: the API refused/);
+    expect(server.urls).toHaveLength(1);
   });
 });

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, type FollowersClient } from '../../src/api/client.js';
 import { exportUser, summarize, type RunSettings } from '../../src/cli/export-user.js';
 import type { PageUpdate, Progress } from '../../src/cli/progress.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -20,7 +21,11 @@ let sim: Simulator;
 beforeAll(async () => {
   sim = await startSimulator({ token: TOKEN, users: { [UID]: list, [HIDDEN]: { size: 5, status: 'private' } } });
 });
-afterAll(() => sim.close());
+const clients: FollowersClient[] = [];
+afterAll(async () => {
+  for (const client of clients) client.close();
+  await sim.close();
+});
 const dir = useTempDir('tkf-export-user-');
 
 function recorder(): Progress & { updates: PageUpdate[]; logs: string[] } {
@@ -29,12 +34,19 @@ function recorder(): Progress & { updates: PageUpdate[]; logs: string[] } {
   return { updates, logs, start() {}, update: (u) => updates.push(u), waiting: (t) => logs.push(t), log: (t) => logs.push(t), stop() {} };
 }
 
+function remember(client: FollowersClient): FollowersClient {
+  clients.push(client);
+  return client;
+}
+
 function settings(token = TOKEN): RunSettings {
   return {
     access: { token, baseUrl: sim.url },
     format: getFormat('jsonl'),
     encoder: { fields: undefined, bom: false, formulaGuard: true },
-    client: { retries: 0, timeoutMs: 5000, retryBaseMs: 1, userAgent: 'tkf/test' },
+    // The run's client, as export-command makes it: one per run, shared by its users.
+    client: remember(createClient({ baseUrl: sim.url, token, retries: 0, timeoutMs: 5000, retryBaseMs: 1, userAgent: 'tkf/test' })),
+    retryBaseMs: 1,
     verbose: false,
     signal: new AbortController().signal,
   };

@@ -172,7 +172,7 @@ describe('machine-readable results and configuration', () => {
       const ok = await runTkf(['export', '--uid', A, '--out', join(dir, 'a.csv'), '--json'], { env: env() });
       expect(ok.code).toBe(0);
       expect(JSON.parse(ok.stdout)).toEqual({
-        uid: A, exit_code: 0, complete: true, rows: 120, requests: 6, file: join(dir, 'a.csv'), end: 'complete', total: 130, incomplete_seconds: [],
+        uid: A, exit_code: 0, complete: true, rows: 120, requests: 6, requests_total: 6, file: join(dir, 'a.csv'), end: 'complete', total: 130, incomplete_seconds: [],
       });
       const hidden = await runTkf(['export', '--uid', PRIVATE_UID, '--out', join(dir, 'p.csv'), '--json'], { env: env() });
       expect(hidden.code).toBe(3);
@@ -209,7 +209,7 @@ describe('machine-readable results and configuration', () => {
       const before = sim.stats.requests;
       const zero = await runTkf(['export', '--uids-file', '-', '--out', join(dir, '{uid}.csv')], { env: { ...env(), XDG_CONFIG_HOME: join(dir, 'config') }, input: `${A}\n${B}\n` });
       expect(zero.code).toBe(2);
-      expect(zero.stderr).toMatch(/\ntkf: the config file .*config\.json: "concurrency" is 0: --concurrency takes a whole number of at least 1\n$/);
+      expect(zero.stderr).toMatch(/\ntkf: the config file .*config\.json: "concurrency" is 0: --concurrency takes a whole number from 1 to 64\n$/);
       expect(sim.stats.requests).toBe(before);
     });
   });

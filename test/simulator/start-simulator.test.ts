@@ -125,7 +125,28 @@ describe('startSimulator', () => {
       requests: 4,
       byUid: { [PUBLIC_UID]: 2, [PRIVATE_UID]: 1 },
       cursors: ['0', '1631063700', '', '0'],
+      answers: { ok: 3, token: 1 },
     });
+  });
+
+  it('logs every request (never the token) and, past --rate-limit, answers HTTP 429 + Retry-After + code 429', async () => {
+    const log: Array<{ uid: string; cursor: string; answer: string }> = [];
+    const limited = await startSimulator({ rateLimit: 3, onRequest: (entry) => log.push(entry) });
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await get(followersUrl(limited, PUBLIC_UID, 0)));
+    const asBody = await startSimulator({ rateLimit: 1, rateLimitStatus: 200 });
+    await get(followersUrl(asBody, PUBLIC_UID, 0));
+    const second = await get(followersUrl(asBody, PUBLIC_UID, 0));
+    await Promise.all([limited.close(), asBody.close()]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429, 429]);
+    expect(answers[3]!.headers['retry-after']).toBe('1');
+    expect(JSON.parse(answers[3]!.body.toString()).code).toBe(429);
+    expect(log.map((entry) => entry.answer)).toEqual(['ok', 'ok', 'ok', 'throttled', 'throttled']);
+    expect(log[0]).toMatchObject({ uid: PUBLIC_UID, cursor: '0' });
+    expect(JSON.stringify(log)).not.toContain('sim-token');
+    expect(limited.stats.answers).toEqual({ ok: 3, throttled: 2 });
+    expect(second.status).toBe(200);
+    expect(JSON.parse(second.body.toString()).code).toBe(429);
   });
 });
 

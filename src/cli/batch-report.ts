@@ -1,0 +1,77 @@
+/**
+ * What a batch (--uids-file) tells the user: a line per user as it finishes, the last line of a
+ * run that did not complete, and `--json` with every user of the run and the run's totals.
+ */
+import { EXIT, TkfError } from '../errors.js';
+import type { BatchAccount, BatchResult } from '../run-batch.js';
+import { summarize, type UserOutcome } from './export-user.js';
+import { formatCount } from './progress.js';
+
+/** One user's line on stderr: its summary, or why it failed or stopped. */
+export function accountLine(account: BatchAccount<UserOutcome>, limit: number | undefined): string {
+  const outcome = account.run!;
+  if (account.state === 'complete') return summarize(outcome, limit);
+  if (account.state === 'stopped') return `stopped (exit ${account.exitCode}) at ${formatCount(outcome.rows)} followers: ${outcome.error}`;
+  return `failed (exit ${account.exitCode}): ${outcome.error}`;
+}
+
+/** The last line of a batch that did not exit 0 (main.ts prints it; the lines above said the rest). */
+export function batchMessage(result: BatchResult<UserOutcome>, quiet: boolean): string {
+  const { exitCode, accounts, totals } = result;
+  const unfinished = totals.stopped + totals.notStarted;
+  const resume = unfinished ? `; run the same command with --resume to go on (${unfinished} users left)` : '';
+  if (exitCode === EXIT.sigint || exitCode === EXIT.sigterm) return `interrupted${resume}`;
+  if (exitCode === EXIT.refused) {
+    const refused = accounts.find((a) => a.exitCode === EXIT.refused && a.run?.error);
+    return `the run stopped: ${(refused?.run?.error ?? 'the API refused the token').replace(/^stopped: /, '')}${resume}`;
+  }
+  if (exitCode === EXIT.stopped) return `the run stopped at its --max-requests budget (${unfinished} users left)`;
+  return quiet ? `${totals.failed} of ${totals.accounts} users failed` : '';
+}
+
+export function emptyTotals() {
+  return { accounts: 0, complete: 0, failed: 0, stopped: 0, notStarted: 0, rows: 0, requests: 0, throttled: 0, elapsedMs: 0 };
+}
+
+/** `--json` of a batch: every user of the run, whatever became of it, and the run's totals. */
+export function batchJson(result: Pick<BatchResult<UserOutcome>, 'exitCode' | 'accounts' | 'totals'>) {
+  const { totals } = result;
+  return {
+    complete: result.exitCode === EXIT.ok,
+    exit_code: result.exitCode,
+    users: result.accounts.map((account) =>
+      account.run
+        ? { ...publicOutcome(account.run), state: account.state, exit_code: account.exitCode }
+        : { uid: account.uid, state: account.state, exit_code: account.exitCode, complete: false, rows: 0, requests: 0, file: null },
+    ),
+    totals: {
+      users: totals.accounts,
+      complete: totals.complete,
+      failed: totals.failed,
+      stopped: totals.stopped,
+      not_started: totals.notStarted,
+      rows: totals.rows,
+      requests: totals.requests,
+      requests_earlier_runs: result.accounts.reduce((sum, a) => sum + (a.run ? a.run.requests_total - a.run.requests : 0), 0),
+      throttled: totals.throttled,
+      elapsed_ms: totals.elapsedMs,
+    },
+  };
+}
+
+/** Ends a batch with its exit code; the per-user lines have said what went wrong. */
+export class BatchError extends TkfError {
+  override readonly code = 'EBATCH';
+  constructor(
+    override readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An outcome as --json prints it (without the error object and the internal result). */
+export function publicOutcome(outcome: UserOutcome) {
+  const { cause: _cause, result: _result, elapsedMs: _elapsed, resumedRequests: _resumed, ...rest } = outcome;
+  return rest;
+}

@@ -1,0 +1,142 @@
+/**
+ * A run over many accounts (--uids-file): a pool of workers, each taking the next account and
+ * exporting it with its own cursor and file, while the run's governor (src/api/run-governor.ts)
+ * paces, budgets and stops all of them together. A failing account does not stop the others; a
+ * refused token, a spent budget or a signal stops the run: running exports checkpoint (runExport
+ * does that on any error, at a page boundary) and no account starts after it.
+ *
+ * The outcome is data: every account of the run with its state, and the run's exit code, chosen
+ * by this precedence when several apply (README "Exit codes"):
+ *
+ *   130 / 143  interrupted by SIGINT / SIGTERM (the operator asked; --resume goes on)
+ *   5          the API refused the token or the quota is spent (every account would fail alike)
+ *   8          the run's --max-requests budget is spent (--resume goes on)
+ *   9          some accounts failed (hidden, missing, API errors...), the others are complete
+ *   0          every account is complete
+ *
+ * The core never prints: the CLI turns accounts into lines and the exit code into an exit.
+ */
+import type { RunGovernor } from './api/run-governor.js';
+import { ApiRefusedError, BudgetSpentError, EXIT, InterruptedError, RunStoppedError, TkfError } from './errors.js';
+
+/** complete: its file is published; failed: this account cannot be exported now (its exit code
+ * says why); stopped: the run stopped it (resumable, a checkpoint if any page was written);
+ * not-started: the run stopped before its turn. */
+export type AccountState = 'complete' | 'failed' | 'stopped' | 'not-started';
+
+export interface AccountRun {
+  uid: string;
+  complete: boolean;
+  /** Rows in its file (complete) or in its checkpoint (stopped). */
+  rows: number;
+  /** Requests this run sent for it. */
+  requests: number;
+  /** 0 when complete, else the exit code of its error. */
+  exit_code: number;
+  /** Why it did not complete (the error thrown). */
+  cause?: unknown;
+}
+
+export interface BatchAccount<R extends AccountRun> {
+  uid: string;
+  state: AccountState;
+  exitCode: number;
+  /** Undefined for an account that never started. */
+  run?: R;
+}
+
+export interface BatchTotals {
+  accounts: number;
+  complete: number;
+  failed: number;
+  stopped: number;
+  notStarted: number;
+  /** Rows of the complete accounts' files: only finished files count. */
+  rows: number;
+  /** Requests sent by this run (all accounts, retries included). */
+  requests: number;
+  /** Answers of this run that said "too many requests". */
+  throttled: number;
+  elapsedMs: number;
+}
+
+export interface BatchResult<R extends AccountRun> {
+  exitCode: number;
+  accounts: BatchAccount<R>[];
+  totals: BatchTotals;
+}
+
+export interface BatchOptions<R extends AccountRun> {
+  uids: readonly string[];
+  concurrency: number;
+  governor: RunGovernor;
+  signal: AbortSignal;
+  /** One account's export; resolves with its outcome, failures included (never rejects). */
+  exportAccount: (uid: string) => Promise<R>;
+  onStart?: (uid: string) => void;
+  /** Told of each account as it finishes, in the order they finish. */
+  onFinish?: (account: BatchAccount<R>) => void;
+  now?: () => number;
+}
+
+export function exitCodeOf(error: unknown): number {
+  return error instanceof TkfError ? error.exitCode : EXIT.internal;
+}
+
+/** Whether an error stopped the account on the run's behalf rather than said something about it. */
+function stoppedByRun(error: unknown): boolean {
+  return error instanceof InterruptedError || error instanceof BudgetSpentError || error instanceof RunStoppedError || error instanceof ApiRefusedError;
+}
+
+export async function runBatch<R extends AccountRun>(options: BatchOptions<R>): Promise<BatchResult<R>> {
+  const now = options.now ?? Date.now;
+  const started = now();
+  const { uids, governor, signal } = options;
+  const accounts = new Map<string, BatchAccount<R>>();
+  let next = 0;
+  const worker = async () => {
+    while (next < uids.length && !signal.aborted && !governor.stopped) {
+      const uid = uids[next++]!;
+      options.onStart?.(uid);
+      const run = await options.exportAccount(uid);
+      const state: AccountState = run.complete ? 'complete' : stoppedByRun(run.cause) ? 'stopped' : 'failed';
+      const account: BatchAccount<R> = { uid, state, exitCode: run.complete ? EXIT.ok : run.exit_code, run };
+      accounts.set(uid, account);
+      options.onFinish?.(account);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, uids.length)) }, worker));
+
+  const all = uids.map((uid): BatchAccount<R> => accounts.get(uid) ?? { uid, state: 'not-started', exitCode: notStartedCode(signal, governor) });
+  const count = (state: AccountState) => all.filter((a) => a.state === state).length;
+  const totals: BatchTotals = {
+    accounts: all.length,
+    complete: count('complete'),
+    failed: count('failed'),
+    stopped: count('stopped'),
+    notStarted: count('not-started'),
+    rows: all.reduce((sum, a) => sum + (a.state === 'complete' ? a.run!.rows : 0), 0),
+    requests: governor.requests,
+    throttled: governor.throttled,
+    elapsedMs: now() - started,
+  };
+  return { exitCode: runExitCode(all, signal, governor), accounts: all, totals };
+}
+
+/** What an account that never started would have met: the signal, the refusal or the budget. */
+function notStartedCode(signal: AbortSignal, governor: RunGovernor): number {
+  if (signal.aborted) return exitCodeOf(signal.reason);
+  if (governor.stoppedBy) return governor.stoppedBy.exitCode;
+  return EXIT.stopped;
+}
+
+/** The precedence written at the top of this file. */
+export function runExitCode(accounts: ReadonlyArray<{ state: AccountState; exitCode: number }>, signal: AbortSignal, governor: RunGovernor): number {
+  if (signal.aborted && signal.reason instanceof InterruptedError) return signal.reason.exitCode;
+  if (governor.stoppedBy) return governor.stoppedBy.exitCode;
+  const unfinished = accounts.filter((a) => a.state !== 'complete');
+  if (unfinished.length === 0) return EXIT.ok;
+  if (unfinished.some((a) => a.exitCode === EXIT.refused)) return EXIT.refused;
+  if (unfinished.some((a) => a.state === 'stopped' || a.state === 'not-started')) return EXIT.stopped;
+  return EXIT.someFailed;
+}
