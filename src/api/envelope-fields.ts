@@ -55,7 +55,9 @@ export function readListFields(code: unknown, data: Record<string, unknown> | un
     minTime: undefined,
     total: data ? readInteger(data.total) : undefined,
   };
-  if (fields.code !== 200 || !data) return fields;
+  if (fields.code !== 200) return fields;
+  // Success without an answer (`"data": null`) is a broken page, retried, never an empty list.
+  if (!data) return { ...fields, problem: `data is ${data === undefined ? 'missing' : shown(data)} on a page with code 200` };
 
   if (data.status_code !== undefined && data.status_code !== null) {
     const status = readInteger(data.status_code);

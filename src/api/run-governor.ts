@@ -135,6 +135,8 @@ export class RunGovernor {
 
   /** The API refused the token (or the quota is spent): no account of this run may send more. */
   stop(reason: TkfError): void {
-    this.stoppedBy ??= reason;
+    // A copy: the account whose request was refused adds its own next steps to its error, and
+    // those must not reach the messages of every other account of the run.
+    this.stoppedBy ??= new RunStoppedError(reason.message, reason.exitCode);
   }
 }

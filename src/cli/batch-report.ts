@@ -23,7 +23,9 @@ export function batchMessage(result: BatchResult<UserOutcome>, quiet: boolean): 
   if (exitCode === EXIT.sigint || exitCode === EXIT.sigterm) return `interrupted${resume}`;
   if (exitCode === EXIT.refused) {
     const refused = accounts.find((a) => a.exitCode === EXIT.refused && a.run?.error);
-    return `the run stopped: ${(refused?.run?.error ?? 'the API refused the token').replace(/^stopped: /, '')}${resume}`;
+    // The refused account's own message may end with its own "--resume" step: said once below.
+    const why = (refused?.run?.error ?? 'the API refused the token').replace(/^stopped: /, '').replace(/; the [\d,]+ rows so far are saved: run the same command with --resume to go on$/, '');
+    return `the run stopped: ${why}${resume}`;
   }
   if (exitCode === EXIT.stopped) return `the run stopped at its --max-requests budget (${unfinished} users left)`;
   return quiet ? `${totals.failed} of ${totals.accounts} users failed` : '';

@@ -113,6 +113,9 @@ export function exportCommand(ctx: CliContext): Command {
     if ([options.resume, options.force, options.update].filter(Boolean).length > 1) {
       throw new UsageError('use one of --resume, --force and --update');
     }
+    // --update stops at the first follower already in the file; a --limit before that would
+    // leave a gap between the new rows and the old ones.
+    if (options.update && options.limit !== undefined) throw new UsageError('--limit does not go with --update (it would leave a gap in the file); run a full export with --limit instead');
     const tokenFile = options.tokenFile ?? (options.token === undefined && !ctx.env[ENV.token] ? config.values.tokenFile : undefined);
     if (options.uidsFile === '-' && tokenFile === '-') {
       throw new UsageError('--uids-file - and --token-file - both want stdin; put the token in a file or in TKF_TOKEN, or the uids in a file');

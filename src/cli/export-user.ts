@@ -77,6 +77,8 @@ export async function exportUser(
   let total: number | undefined;
   // What a resumed file held before this run: progress counts only what this run fetches.
   let resumed = { rows: 0, requests: 0 };
+  // Rows this run wrote (the pages' new followers): what rate and ETA count, whatever the file held.
+  let written = 0;
   // --update stops at the first follower already in the file: how far that is, nobody can tell.
   const open = output.kind === 'file' && Boolean(output.update) && existsSync(output.path);
   try {
@@ -104,11 +106,13 @@ export async function exportUser(
           requests = p.requests;
           total = p.total;
           const done = p.page.end !== undefined || p.page.next === null;
+          written += p.page.followers.length;
           progress.update({
-            rows: p.rows,
+            // --update counts the new followers it puts on top; the file's old rows are not progress.
+            rows: open ? written : p.rows,
             requests: p.requests,
             total: p.total,
-            runRows: p.rows - resumed.rows,
+            runRows: written,
             runRequests: p.requests - resumed.requests,
             goal: expectedRows({ rows: p.rows, total: p.total, limit: settings.limit, done, open }) ?? null,
           });
@@ -142,9 +146,10 @@ export async function exportUser(
       uid,
       exit_code: exitCode,
       complete: false,
-      rows,
+      // A stopped file export keeps what its checkpoint holds, from earlier runs too.
+      rows: Math.max(rows, resumed.rows),
       requests: client.requests,
-      requests_total: Math.max(requests, client.requests),
+      requests_total: Math.max(requests, resumed.requests + client.requests),
       file: null,
       end: null,
       total: total ?? null,

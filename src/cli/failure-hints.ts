@@ -3,7 +3,7 @@
  * next. The errors' own messages name what failed; what to do next often depends on how tkf was
  * run (flags, a file with rows saved), which only the CLI knows: it is added here.
  */
-import { ApiRefusedError, BudgetSpentError, InterruptedError, TkfError, UsageError } from '../errors.js';
+import { ApiRefusedError, BudgetSpentError, InterruptedError, RunStoppedError, TkfError, UsageError } from '../errors.js';
 import { formatCount } from './progress-view.js';
 
 export interface FailureContext {
@@ -23,7 +23,8 @@ export function addNextStep(error: unknown, context: FailureContext = {}): void 
     steps.push('check the token (TKF_TOKEN or --token-file) and the balance of your API account');
   }
   // --max-requests and signals print their own resume command (main.ts); a usage error is fixed first.
-  const ownHint = error instanceof BudgetSpentError || error instanceof InterruptedError || error instanceof UsageError;
+  // A run stopped by a refusal says "--resume" once, in its last line (batch-report.ts).
+  const ownHint = error instanceof BudgetSpentError || error instanceof InterruptedError || error instanceof UsageError || error instanceof RunStoppedError;
   if (!ownHint && context.savedRows) {
     steps.push(`the ${formatCount(context.savedRows)} rows so far are saved: run the same command with --resume to go on`);
   }

@@ -143,7 +143,8 @@ export async function createBatchProgress(options: ProgressOptions): Promise<Bat
   if (options.quiet) return { user: () => silent(), stop() {} };
   if (!options.tty) {
     // Each user's lines are worked out like a single export's, tagged with the uid.
-    return { user: (uid) => plainProgress(options, (text) => `${uid}: ${text}`), stop() {} };
+    // No "starting" line per user: a night's log of a thousand users has their result lines.
+    return { user: (uid) => ({ ...plainProgress(options, (text) => `${uid}: ${text}`), start() {} }), stop() {} };
   }
   const { default: cliProgress } = await import('cli-progress');
   const now = options.now ?? Date.now;

@@ -42,6 +42,8 @@ export interface Checkpoint {
   total: number | null;
   /** Tied seconds the walk had to step past so far (ExportResult.incompleteSeconds). */
   incompleteSeconds?: number[];
+  /** Started with --force: the finished export replaces an existing <out> (also after --resume). */
+  replace?: boolean;
   updated: string;
 }
 

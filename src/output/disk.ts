@@ -1,6 +1,6 @@
 /**
  * The file-system calls an export writes through, as one small interface so that a test can
- * hand in a disk that fills up at any chosen write (see test/output/export-file-faults.test.ts):
+ * hand in a disk that fills up at any chosen write (see test/output/export-file.test.ts):
  * "a full disk is always exit 7" is then proven at every write, not only when a tmpfs happens to
  * fill at the right moment.
  */

@@ -14,7 +14,7 @@
  * reason, the lock is released, and the checkpoint on disk stays the last good one.
  */
 import type { Writable } from 'node:stream';
-import { OutputError, UsageError } from '../errors.js';
+import { ApiUnavailableError, OutputError, UsageError } from '../errors.js';
 import type { Page } from '../pager.js';
 import { SeenWindow } from '../seen-window.js';
 import { ByteSink, RecordWriter, type EncoderOptions, type FormatDefinition } from '../writers/index.js';
@@ -61,6 +61,8 @@ export class ExportFile implements PageTarget {
   private atPageBoundary = false;
   private createdPartFiles = false;
   private cursor: number | null = 0;
+  /** Whether the finished export may replace an existing <out>: --force, or a resumed --force run. */
+  private replace = false;
   private readonly totals: ExportCounts = { rows: 0, requests: 0, duplicates: 0, total: undefined, end: 'complete', incompleteSeconds: [] };
   /** What the file held before this run: a checkpoint's counts on resume. */
   private base = { rows: 0, bytes: 0, uidsBytes: 0, requests: 0 };
@@ -75,6 +77,7 @@ export class ExportFile implements PageTarget {
     this.disk = spec.disk ?? realDisk;
     this.options = checkpointOptions(spec.uid, spec.format, spec.encoder);
     this.checkpointer = new Checkpointer(this.paths.checkpoint, undefined, this.disk);
+    this.replace = spec.mode === 'force';
   }
 
   /**
@@ -113,7 +116,7 @@ export class ExportFile implements PageTarget {
       // A crash between publishing <out> and cleaning up: the export is complete, finish that.
       if (resumeFrom.cursor === null && (await wasPublished(paths, this.spec.format.render ? resumeFrom.updated : undefined))) {
         this.base.rows = resumeFrom.rows;
-        return { ...(await this.finishPublished(resumeFrom)), requests: 0, alreadyComplete: true };
+        return { ...(await this.finishPublished(resumeFrom)), alreadyComplete: true };
       }
     }
     if (mode === 'resume' && !saved && (await exists(paths.out))) {
@@ -121,7 +124,7 @@ export class ExportFile implements PageTarget {
       if (!manifest || describeMismatch(manifest.options, this.options)) {
         throw new OutputError(`${paths.out} exists and is not an interrupted export of these options: nothing to resume (use --force to export again)`);
       }
-      return { ...resultOf(manifest), file: paths.out, requests: 0, resumedRows: manifest.rows, alreadyComplete: true };
+      return { ...resultOf(manifest), file: paths.out, resumedRows: manifest.rows, alreadyComplete: true };
     }
     const seen = new SeenWindow(this.spec.seenCapacity);
     if (resumeFrom) {
@@ -136,6 +139,8 @@ export class ExportFile implements PageTarget {
         incompleteSeconds: resumeFrom.incompleteSeconds ?? [],
       });
       this.cursor = resumeFrom.cursor;
+      // A --force export, interrupted, still replaces the file when --resume finishes it.
+      this.replace ||= resumeFrom.replace === true;
     }
     this.createdPartFiles = !resumeFrom;
     const uidStream = await this.openStream(paths.uids, resumeFrom?.uidsBytes, 0o600);
@@ -155,6 +160,13 @@ export class ExportFile implements PageTarget {
 
   /** --update: the file's manifest decides format, columns, BOM and guard; new rows go on top. */
   private async openUpdate(): Promise<undefined> {
+    // An interrupted export of this file owns <out>.part: an update must not write over it.
+    const interrupted = await readCheckpoint(this.paths.checkpoint);
+    if (interrupted) {
+      throw new OutputError(
+        `an interrupted export of ${this.paths.out} is there (${interrupted.rows} rows); finish it with --resume (or start again with --force) before --update`,
+      );
+    }
     this.update = await prepareUpdate(this.paths, this.spec);
     const { manifest, encoder, format, known } = this.update;
     this.options = manifest.options;
@@ -188,7 +200,7 @@ export class ExportFile implements PageTarget {
     await this.checkpointer.drain();
     await Promise.all([this.part!.close(), this.uidLog!.close()]);
     const last = this.checkpointer.saved!;
-    await publish(paths, this.spec.mode === 'force', this.spec.format.render);
+    await publish(paths, this.replace, this.spec.format.render);
     return this.finishPublished(last);
   }
 
@@ -203,6 +215,14 @@ export class ExportFile implements PageTarget {
   private async commitUpdate(requests: number): Promise<TargetResult> {
     const { manifest, headerBytes } = this.update!;
     const part = this.part!;
+    // The list is newest first: only meeting a follower already in the file (or the end of the
+    // list) shows that nothing lies between the new rows and the old ones. The depth cap before
+    // that point would leave a silent gap in the middle of the file, so the file stays as it was.
+    if (this.totals.end === 'cap') {
+      throw new ApiUnavailableError(
+        `${this.paths.out} was not updated: the API stopped serving (its depth cap) after ${part.rows} new followers, before the newest follower already in the file; followers in between cannot be fetched, so run a full export with --force`,
+      );
+    }
     const added = part.rows;
     if (added === 0) await this.closeStreams();
     else {
@@ -281,6 +301,7 @@ export class ExportFile implements PageTarget {
       duplicates: counts.duplicates,
       total: counts.total ?? null,
       incompleteSeconds: counts.incompleteSeconds,
+      ...(this.replace ? { replace: true } : {}),
       updated: new Date().toISOString(),
     };
   }

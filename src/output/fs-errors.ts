@@ -2,7 +2,7 @@
 import { OutputError } from '../errors.js';
 
 const REASONS: Record<string, string> = {
-  ENOENT: 'the directory does not exist',
+  ENOENT: 'no such file or directory',
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
   ENOSPC: 'no space left on the device',

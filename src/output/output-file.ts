@@ -103,7 +103,7 @@ export async function publish(paths: OutputPaths, replace: boolean, render?: Ren
     if (source !== paths.part) await rm(source, { force: true }).catch(() => {});
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new OutputError(
-        `${paths.out} appeared while exporting; the export is kept in ${paths.part} (use --force to replace)`,
+        `${paths.out} appeared while exporting; the export is kept in ${paths.part}: move ${paths.out} away and run the same command with --resume to put the export in its place`,
       );
     }
     if (error instanceof OutputError) throw error;

@@ -77,6 +77,8 @@ describe('a field that cannot be read is never the end of the list', () => {
     ['no cursor and no has_more', page('200', '"status_code":0'), 'data.min_time is missing'],
     ['a 19-digit cursor (would round)', page('200', '"has_more":true,"min_time":"1763998859000000000"'), 'data.min_time is "1763998859000000000"'],
     ['has_more that is neither', page('200', '"has_more":"maybe","min_time":5'), 'data.has_more is "maybe"'],
+    ['code 200 with "data": null', '{"code":200,"msg":"成功","data":null}', 'data is missing on a page with code 200'],
+    ['code 200 with no data at all', '{"code":"200","msg":"成功"}', 'data is missing on a page with code 200'],
     ['a status_code that is not a number', page('200', '"has_more":true,"min_time":5,"status_code":"ok"'), 'data.status_code is "ok"'],
   ])('%s: retried, then exit 6 naming the field and the value', async (_name, body, named) => {
     const server = await serve(body);

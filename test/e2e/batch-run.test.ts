@@ -84,6 +84,10 @@ describe('a dead token or a spent quota stops the run at once', () => {
       expect(first.code).toBe(5);
       expect(sim.stats.requests).toBeLessThanOrEqual(30 + 4);
       expect(first.stderr).toMatch(/余额不足/);
+      // Each line speaks for its own user, and the run's last line says --resume once.
+      const lastLine = first.stderr.trim().split('\n').at(-1)!;
+      expect(lastLine.match(/--resume/g)).toHaveLength(1);
+      for (const line of first.stderr.split('\n')) expect((line.match(/rows so far are saved/g) ?? []).length).toBeLessThanOrEqual(1);
       const summary = JSON.parse(first.stdout);
       expect(summary.totals.stopped).toBeGreaterThan(0);
       expect(summary.totals.not_started).toBeGreaterThan(0);

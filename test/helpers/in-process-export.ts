@@ -8,6 +8,7 @@ import { createClient, type FollowersClient } from '../../src/api/client.js';
 import { runExport, type ExportDeps, type ExportPlan, type ExportResult, type OutputTarget } from '../../src/run-export.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { getFormat, type EncoderOptions, type FormatDefinition } from '../../src/writers/index.js';
+import { isRunning } from '../../src/cli/api-access.js';
 
 export interface InProcessOptions {
   format?: string;
@@ -23,15 +24,6 @@ export interface InProcessOptions {
   signal?: AbortSignal;
   token?: string;
   deps?: Partial<ExportDeps>;
-}
-
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function simulatorClient(sim: Simulator, token: string, maxRequests?: number): FollowersClient {

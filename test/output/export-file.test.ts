@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
-import { BudgetSpentError, HiddenListError, OutputError, PipeClosedError, UsageError } from '../../src/errors.js';
+import { ApiUnavailableError, BudgetSpentError, HiddenListError, OutputError, PipeClosedError, UsageError } from '../../src/errors.js';
 import { readCheckpoint } from '../../src/output/checkpoint.js';
 import { outputPaths } from '../../src/output/output-file.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -108,9 +108,12 @@ describe('resume', () => {
 
   it('of a complete export is an answer, not an error: nothing requested', async () => {
     const out = join(dir.path, 'f.jsonl');
-    await exportInProcess(sim, UID, out);
+    const first = await exportInProcess(sim, UID, out);
+    const before = sim.stats.requests;
     const again = await exportInProcess(sim, UID, out, { resume: true });
-    expect(again).toMatchObject({ alreadyComplete: true, rows: 70, requests: 0 });
+    expect(sim.stats.requests).toBe(before);
+    // `requests` of a result counts the whole export's (the manifest's), not this run's.
+    expect(again).toMatchObject({ alreadyComplete: true, rows: 70, requests: first.requests });
   });
 
   it('refuses (exit 7) a part file shorter than its checkpoint instead of padding it', async () => {
@@ -167,6 +170,45 @@ describe('--update', () => {
     const named = await failure(exportInProcess(sim, UID, out, { update: true, given: { bom: true } }));
     expect(named).toBeInstanceOf(UsageError);
     expect(named!.message).toMatch(/cannot update .*: it is an export with --bom$/);
+  });
+});
+
+describe('--update never damages what is there', () => {
+  it('refuses (exit 7) while an interrupted export owns <out>.part, and leaves it resumable', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    await exportInProcess(sim, UID, out);
+    expect(await failure(exportInProcess(sim, UID, out, { force: true, maxRequests: 2 }))).toBeInstanceOf(BudgetSpentError);
+    const part = await readFile(outputPaths(out).part);
+    const error = await failure(exportInProcess(sim, UID, out, { update: true }));
+    expect(error).toBeInstanceOf(OutputError);
+    expect(error!.message).toMatch(/an interrupted export of .* is there .*--resume/);
+    expect(await readFile(outputPaths(out).part)).toEqual(part);
+    const resumed = await exportInProcess(sim, UID, out, { resume: true, force: false });
+    expect(resumed.rows).toBe(70);
+    expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 0, 70));
+  });
+
+  it('that reaches the depth cap before the file\'s newest follower is exit 6 and leaves the file as it was', async () => {
+    const CAPPED = '6100000000000000003';
+    const grown = { size: 400 };
+    const earlier = await startSimulator({ token: 'sim-token', users: { [CAPPED]: { ...grown, notYetFollowed: 300 } } });
+    const out = join(dir.path, 'capped.jsonl');
+    try {
+      await exportInProcess(earlier, CAPPED, out);
+    } finally {
+      await earlier.close();
+    }
+    const before = await readFile(out);
+    const capped = await startSimulator({ token: 'sim-token', users: { [CAPPED]: { ...grown, cap: 200 } } });
+    try {
+      const error = await failure(exportInProcess(capped, CAPPED, out, { update: true }));
+      expect(error).toBeInstanceOf(ApiUnavailableError);
+      expect(error!.message).toMatch(/was not updated: the API stopped serving \(its depth cap\) after 200 new followers/);
+    } finally {
+      await capped.close();
+    }
+    expect(await readFile(out)).toEqual(before);
+    expect((await readdir(dir.path)).filter((name) => name.startsWith('capped.')).sort()).toEqual(['capped.jsonl', 'capped.jsonl.tkf.json']);
   });
 });
 
