@@ -111,6 +111,20 @@ export class RunStoppedError extends TkfError {
   }
 }
 
+/**
+ * Thrown when a batch (--uids-file) ends without every user complete, with the run's exit code
+ * (5, 8, 9, 130, 143: see run-batch.ts for which wins); the per-user lines said what went wrong.
+ */
+export class BatchError extends TkfError {
+  override readonly code = 'EBATCH';
+  constructor(
+    override readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Thrown when the reader of stdout goes away (`tkf export --out - | head`): not a failure. */
 export class PipeClosedError extends TkfError {
   override readonly code = 'EPIPE';

@@ -2,7 +2,7 @@
  * What a batch (--uids-file) tells the user: a line per user as it finishes, the last line of a
  * run that did not complete, and `--json` with every user of the run and the run's totals.
  */
-import { EXIT, TkfError } from '../errors.js';
+import { EXIT } from '../errors.js';
 import type { BatchAccount, BatchResult } from '../run-batch.js';
 import { summarize, type UserOutcome } from './export-user.js';
 import { formatCount } from './progress.js';
@@ -59,17 +59,6 @@ export function batchJson(result: Pick<BatchResult<UserOutcome>, 'exitCode' | 'a
       elapsed_ms: totals.elapsedMs,
     },
   };
-}
-
-/** Ends a batch with its exit code; the per-user lines have said what went wrong. */
-export class BatchError extends TkfError {
-  override readonly code = 'EBATCH';
-  constructor(
-    override readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** An outcome as --json prints it (without the error object and the internal result). */

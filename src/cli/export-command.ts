@@ -8,7 +8,7 @@ import { getMaxListeners, setMaxListeners } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
-import { EXIT, OutputError, TkfError, UsageError } from '../errors.js';
+import { BatchError, EXIT, OutputError, TkfError, UsageError } from '../errors.js';
 import { describeFsError } from '../output/fs-errors.js';
 import { proxyFor } from '../api/proxy-from-env.js';
 import { stripCredentials } from '../api/proxy-agents.js';
@@ -22,7 +22,7 @@ import { applyConfig, loadConfig } from './config-file.js';
 import type { CliContext } from './context.js';
 import { SWITCHES, exportHelp, exportOptions, type ExportOptions } from './export-options.js';
 import { exportUser, summarize, type RunSettings, type UserOutcome } from './export-user.js';
-import { BatchError, accountLine, batchJson, batchMessage, emptyTotals, publicOutcome } from './batch-report.js';
+import { accountLine, batchJson, batchMessage, emptyTotals, publicOutcome } from './batch-report.js';
 import { createBatchProgress, createProgress, formatCount, formatDuration } from './progress.js';
 import { resumeCommand } from './resume-command.js';
 

@@ -3,6 +3,7 @@
  * to one line on stderr and an exit code. The only process.exit in tkf is here.
  */
 import { createRequire } from 'node:module';
+import v8 from 'node:v8';
 import { CommanderError } from 'commander';
 import { EXIT, InterruptedError, PipeClosedError, TkfError, redact } from '../errors.js';
 import { readAll, type CliContext } from './context.js';
@@ -10,7 +11,22 @@ import { createProgram } from './program.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
+/**
+ * Keeps V8's young generation at its starting size instead of letting it grow to 16 MB semi-spaces
+ * (64 MB on Node 24+). An export allocates fast and briefly (a page body, its followers, their
+ * rows), which is exactly what makes V8 grow the young generation, and its peak RSS with it.
+ * Measured on a 100,000-follower CSV export (npm run bench's list), peak RSS in MB: Node 20
+ * 140 -> 112, Node 24 265 -> 158, Node 26 220 -> 168, with no measurable change in wall time
+ * (the scavenges find mostly dead objects). Set at run time, before the export allocates: V8 reads
+ * this flag each time it considers growing the space. Not --max-semi-space-size, which V8 reads
+ * only at start-up.
+ */
+function keepYoungGenerationSmall(): void {
+  v8.setFlagsFromString('--semi-space-growth-factor=1');
+}
+
 export async function main(argv: string[]): Promise<never> {
+  keepYoungGenerationSmall();
   const interrupts = new AbortController();
   // A pseudo-terminal with no size (util-linux `script`, some CI runners) reports 0 columns, and
   // ora then redraws as if its line wrapped endlessly: assume a common width instead.
