@@ -31,7 +31,7 @@ export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [EXIT.hidden, "the user's follower list is hidden by privacy settings (status_code 2096)"],
   [EXIT.missingUser, 'the user does not exist (status_code 2065)'],
   [EXIT.refused, 'the API refused the request (code other than 200: bad token, quota...)'],
-  [EXIT.api, 'the API could not be reached or misbehaved after retries'],
+  [EXIT.api, "the API could not be reached or misbehaved after retries (or --update could not reach the file's newest follower)"],
   [EXIT.output, 'the output cannot be written (or is in use, or exists without --force)'],
   [EXIT.stopped, 'stopped early on purpose (--max-requests) and can be resumed with --resume'],
   [EXIT.someFailed, 'with --uids-file: some users failed (the others are complete)'],
