@@ -3,23 +3,17 @@
  * exact text, lines split at \n only, and one clear UsageError (exit 2) naming the file and line
  * for anything that is not a tkf export.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { openExport, type ExportRecord } from '../../src/output/export-reader.js';
 import { EXIT, UsageError } from '../../src/errors.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tkf-export-reader-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = useTempDir('tkf-export-reader-');
 
 async function file(name: string, text: string): Promise<string> {
-  const path = join(dir, name);
+  const path = join(dir.path, name);
   await writeFile(path, text);
   return path;
 }
@@ -136,9 +130,9 @@ describe('JSONL', () => {
 
 describe('files', () => {
   test('a missing file, a directory, stdin and an unknown extension are usage errors', async () => {
-    await expectUsage(openExport(join(dir, 'missing.csv')), /cannot read .*missing\.csv: no such file/);
-    await mkdir(join(dir, 'folder.jsonl'));
-    await expectUsage(openExport(join(dir, 'folder.jsonl')), /folder\.jsonl is a directory/);
+    await expectUsage(openExport(join(dir.path, 'missing.csv')), /cannot read .*missing\.csv: no such file/);
+    await mkdir(join(dir.path, 'folder.jsonl'));
+    await expectUsage(openExport(join(dir.path, 'folder.jsonl')), /folder\.jsonl is a directory/);
     await expectUsage(openExport('-'), /not stdin/);
     await expectUsage(openExport(await file('a.txt', 'uid\n1\n')), /cannot tell the format of .*a\.txt/);
     await expectUsage(openExport(await file('b.txt', 'uid\n1\n'), 'xlsx'), /reads back \.csv and \.jsonl exports, not xlsx \(.*b\.txt\)/);

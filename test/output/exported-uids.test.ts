@@ -1,23 +1,17 @@
 /**
  * readExportedUids (--update): the uids of an export through the one reader, whatever its text.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { readExportedUids } from '../../src/output/exported-uids.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tkf-exported-uids-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = useTempDir('tkf-exported-uids-');
 
 async function file(name: string, text: string): Promise<string> {
-  const path = join(dir, name);
+  const path = join(dir.path, name);
   await writeFile(path, text);
   return path;
 }
