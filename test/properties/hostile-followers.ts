@@ -4,6 +4,9 @@
  * send for them. Used by the round-trip properties of the writers and the export reader.
  */
 import fc from 'fast-check';
+import { Writable } from 'node:stream';
+import type { RawFollower } from '../../src/api/types.js';
+import { RecordWriter, getFormat, type EncoderOptions } from '../../src/writers/index.js';
 
 /** Pieces strings are built from: each one has broken a CSV or JSONL tool somewhere. */
 export const HOSTILE_PIECES = [
@@ -110,4 +113,19 @@ export function asJsonParseReads(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(asJsonParseReads);
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asJsonParseReads(v)]));
   return value;
+}
+
+/** Followers through the real encoder of a format, as the bytes a file would hold. */
+export async function encode(format: string, followers: RawFollower[], options: EncoderOptions): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  const writer = new RecordWriter(destination, getFormat(format).createEncoder(options), { writeHeader: true });
+  await writer.writeAll(followers);
+  await writer.close();
+  return Buffer.concat(chunks);
 }

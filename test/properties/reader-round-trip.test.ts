@@ -12,7 +12,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -21,8 +20,8 @@ import { createChangeEncoder } from '../../src/diff/change-encoder.js';
 import { diffExports } from '../../src/diff/diff-exports.js';
 import { openExport, type ExportFormat, type ExportRecord } from '../../src/output/export-reader.js';
 import { readExportedUids } from '../../src/output/exported-uids.js';
-import { RecordWriter, getFormat, type EncoderOptions } from '../../src/writers/index.js';
-import { apiPage, modelPage, type EscapeStyle } from './hostile-followers.js';
+import type { EncoderOptions } from '../../src/writers/index.js';
+import { apiPage, encode, modelPage, type EscapeStyle } from './hostile-followers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -50,17 +49,7 @@ const settings = fc.record({
 });
 
 async function writeExport(path: string, format: ExportFormat, body: Buffer | undefined, options: EncoderOptions): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk);
-      callback();
-    },
-  });
-  const writer = new RecordWriter(destination, getFormat(format).createEncoder(options), { writeHeader: true });
-  if (body) await writer.writeAll(parsePage(body).followers!);
-  await writer.close();
-  const bytes = Buffer.concat(chunks);
+  const bytes = await encode(format, body ? parsePage(body).followers! : [], options);
   await writeFile(path, bytes);
   return bytes;
 }

@@ -11,7 +11,6 @@
  *   JSONL  the text split at '\n' only; JSON.parse of each line equals what JSON.parse reads from
  *          the API's follower, and a lossless reader gets a 19-digit room_id's exact digits.
  */
-import { Writable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { isSafeNumber, parse as parseLossless } from 'lossless-json';
@@ -19,8 +18,8 @@ import { describe, expect, test } from 'vitest';
 import { parsePage } from '../../src/api/page-parser.js';
 import type { RawFollower } from '../../src/api/types.js';
 import { DEFAULT_CSV_FIELDS } from '../../src/writers/fields.js';
-import { RecordWriter, getFormat, type EncoderOptions } from '../../src/writers/index.js';
-import { FORMULA_STARTS, apiPage, asJsonParseReads, modelPage, type EscapeStyle, type ModelFollower } from './hostile-followers.js';
+import type { EncoderOptions } from '../../src/writers/index.js';
+import { FORMULA_STARTS, apiPage, asJsonParseReads, encode, modelPage, type EscapeStyle, type ModelFollower } from './hostile-followers.js';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -46,19 +45,6 @@ function parsed(followers: readonly ModelFollower[], style: EscapeStyle): RawFol
   return page.followers!;
 }
 
-async function encode(format: string, followers: RawFollower[], options: EncoderOptions): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk);
-      callback();
-    },
-  });
-  const writer = new RecordWriter(destination, getFormat(format).createEncoder(options), { writeHeader: true });
-  await writer.writeAll(followers);
-  await writer.close();
-  return Buffer.concat(chunks);
-}
 
 /** What a column holds for a follower, computed here from the model, not by tkf's code. */
 function valueOf(follower: ModelFollower, name: string): unknown {
