@@ -1,5 +1,6 @@
 import { Agent, get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tiedFollowTimes } from '../../src/simulator/follow-times.js';
 import {
   DEFAULT_TOKEN,
   PUBLIC_UID,
@@ -30,6 +31,12 @@ const users: Record<string, UserScenario> = {
   '1008': { size: 30, cap: 60 },
   '1009': { size: 60, emptyPages: [2, 3] },
   '1010': { size: 100, stuckAfterPage: 3 },
+  // A popular account: follower #5 and the 44 after it followed in one second, in each cursor mode.
+  '2001': { size: 100, ties: [{ at: 5, count: 45 }], cursorMode: 'exclusive' },
+  '2002': { size: 100, ties: [{ at: 5, count: 45 }], cursorMode: 'inclusive' },
+  '2003': { size: 100, ties: [{ at: 5, count: 45 }], cursorMode: 'offset' },
+  '2004': { size: 30, looseTypes: true },
+  '2005': { size: 0, status: 'private', looseTypes: true },
 };
 
 let sim: Simulator;
@@ -42,16 +49,20 @@ afterAll(async () => {
   await sim.close();
 });
 
-/** node:http rather than fetch: the 251-page walk below takes half the time. */
-function page(uid: string, cursor: number): Promise<Data> {
+/** The whole answer. node:http rather than fetch: the 251-page walk below takes half the time. */
+function answer(uid: string, cursor: number): Promise<Record<string, unknown>> {
   const url = `${sim.url}/tk/user/followers?token=${DEFAULT_TOKEN}&uid=${uid}&cursor=${cursor}`;
   return new Promise((resolve, reject) => {
     get(url, { agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data: Data }).data));
+      res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>));
     }).on('error', reject);
   });
+}
+
+async function page(uid: string, cursor: number): Promise<Data> {
+  return (await answer(uid, cursor)).data as Data;
 }
 
 /** Follows min_time until has_more is false or the cursor stops being a follow time. */
@@ -178,5 +189,65 @@ describe('lists that do not move on', () => {
     expect(data.min_time).toBe(cursor);
     expect(data.followers).toHaveLength(20);
     for (let n = 0; n < 3; n++) expect(await page('1010', cursor)).toEqual(data);
+  });
+});
+
+/** A page of a tied list as its cursor and uids. */
+async function tiedPage(uid: string, cursor: number) {
+  const data = await page(uid, cursor);
+  return { minTime: data.min_time, uids: uidsOf(data) };
+}
+const followersOf = (uid: string, from: number, to: number) => Array.from({ length: to - from }, (_, k) => followerUid(1, uid, from + k));
+
+describe('tiedFollowTimes', () => {
+  it('gives a run one second and every other follower its own, older second', () => {
+    const times = tiedFollowTimes(NOW, [{ at: 5, count: 45 }]);
+    expect([0, 4, 5, 49, 50, 51].map(times.timeOf)).toEqual([NOW, NOW - 4, NOW - 5, NOW - 5, NOW - 6, NOW - 7]);
+    expect(times.firstBefore(NOW - 4)).toBe(5);
+    expect(times.firstBefore(NOW - 5)).toBe(50);
+  });
+});
+
+describe('cursor modes at a tied second', () => {
+  it('exclusive: the tied second answered skips to older followers', async () => {
+    const first = await tiedPage('2001', 0);
+    expect(first.uids).toEqual(followersOf('2001', 0, 20));
+    expect(first.minTime).toBe(NOW - 5);
+    expect((await tiedPage('2001', NOW - 5)).uids).toEqual(followersOf('2001', 50, 70));
+  });
+
+  it('inclusive: the tied second answered again is the same page', async () => {
+    const again = await tiedPage('2002', NOW - 5);
+    expect(again.uids).toEqual(followersOf('2002', 5, 25));
+    expect(again.minTime).toBe(NOW - 5);
+    expect((await tiedPage('2002', NOW - 5)).uids).toEqual(again.uids);
+    expect((await tiedPage('2002', NOW - 6)).uids).toEqual(followersOf('2002', 50, 70));
+  });
+
+  it('offset: the cursor the last answer handed back continues where it stopped', async () => {
+    expect((await tiedPage('2003', 0)).uids).toEqual(followersOf('2003', 0, 20));
+    const second = await tiedPage('2003', NOW - 5);
+    expect(second.uids).toEqual(followersOf('2003', 20, 40));
+    const third = await tiedPage('2003', NOW - 5);
+    expect(third.uids).toEqual(followersOf('2003', 40, 60));
+    expect(third.minTime).toBeLessThan(NOW - 5);
+  });
+});
+
+describe('loose types', () => {
+  it('sends "code":"200", has_more 1/0 and numbers as strings', async () => {
+    const body = await answer('2004', 0);
+    expect(body.code).toBe('200');
+    const data = body.data as Record<string, unknown>;
+    expect(data.has_more).toBe(1);
+    expect(data.min_time).toMatch(/^\d+$/);
+    expect(data.total).toBe('30');
+    expect(data.status_code).toBe('0');
+    const last = (await answer('2004', Number(data.min_time))).data as Record<string, unknown>;
+    expect(last.has_more).toBe(0);
+  });
+
+  it('a hidden list says "status_code":"2096"', async () => {
+    expect(((await answer('2005', 0)).data as Record<string, unknown>).status_code).toBe('2096');
   });
 });
