@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { judgeMissing, reachView } from '../../src/diff/reach.js';
+
+/** Older export: f0 (newest) .. f9 (oldest). */
+const older = Array.from({ length: 10 }, (_, i) => `f${i}`);
+
+function verdicts(newer: string[], end: string | null) {
+  const inNewer = new Set(newer);
+  const view = reachView(newer, (uid) => (older.includes(uid) ? older.indexOf(uid) : undefined), end);
+  const result: Record<string, string> = {};
+  older.forEach((uid, index) => {
+    if (!inNewer.has(uid)) result[uid] = judgeMissing(index, view);
+  });
+  return result;
+}
+
+describe('the reach rule', () => {
+  it('a sliding reach: the oldest followers past the oldest shared one are beyond reach, not gone', () => {
+    // 3 new followers on top, f4 unfollowed, reach of 10: f7..f9 slid past it.
+    const newer = ['n0', 'n1', 'n2', 'f0', 'f1', 'f2', 'f3', 'f5', 'f6'];
+    expect(verdicts(newer, 'cap')).toEqual({ f4: 'removed', f7: 'beyond_reach', f8: 'beyond_reach', f9: 'beyond_reach' });
+  });
+
+  it('a newer walk that reached the end of the list proves every missing follower gone', () => {
+    expect(verdicts(['f0', 'f2'], 'complete')).toEqual(
+      Object.fromEntries(older.filter((u) => u !== 'f0' && u !== 'f2').map((u) => [u, 'removed'])),
+    );
+  });
+
+  it('no follower in common and no end of list: nobody is called gone', () => {
+    expect(Object.values(verdicts(['x', 'y'], 'cap'))).toEqual(Array(10).fill('beyond_reach'));
+  });
+
+  it('an unknown end (no manifest) is not evidence of the whole list', () => {
+    expect(verdicts(['f0', 'f1'], null)).toMatchObject({ f2: 'beyond_reach', f9: 'beyond_reach' });
+    expect(verdicts(['f0', 'f1', 'f9'], undefined)).toMatchObject({ f2: 'removed', f8: 'removed' });
+  });
+
+  it('a re-follow on top does not move the boundary: how far the newer walk went does', () => {
+    // f8 re-followed (now on top of the newer list); the reach cut the newer export after f3.
+    const newer = ['f8', 'n0', 'f0', 'f1', 'f2', 'f3'];
+    expect(verdicts(newer, 'cap')).toEqual({
+      f4: 'beyond_reach', f5: 'beyond_reach', f6: 'beyond_reach', f7: 'beyond_reach', f9: 'beyond_reach',
+    });
+    // f2 left as well: above the oldest shared follower (f3), so gone.
+    expect(verdicts(['f8', 'n0', 'f0', 'f1', 'f3'], 'cap')).toMatchObject({ f2: 'removed', f4: 'beyond_reach' });
+  });
+});
