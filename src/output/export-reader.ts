@@ -30,8 +30,12 @@ export type ExportFormat = 'csv' | 'jsonl';
 export type ExportRecord =
   /** `cells`: as read (quoting undone, nothing else), in the order of the header. */
   | { kind: 'csv'; uid: string; line: number; cells: string[] }
-  /** `json`: the line's text, the follower object as written (only the BOM and outer blanks trimmed). */
-  | { kind: 'jsonl'; uid: string; line: number; json: string };
+  /**
+   * `json`: the line's text, the follower object as written (only the BOM and outer blanks trimmed).
+   * `follower`: that text through JSON.parse (read once for the uid; tkf report reads its fields),
+   * so numbers past 2^53 in it are rounded: take exact digits from `json`.
+   */
+  | { kind: 'jsonl'; uid: string; line: number; json: string; follower: Record<string, unknown> };
 
 export interface ExportSource {
   path: string;
@@ -172,15 +176,15 @@ async function* jsonlRecords(path: string): AsyncGenerator<ExportRecord> {
       if (number === 1 && bytes.subarray(0, 3).equals(UTF8_BOM)) bytes = bytes.subarray(3);
       const json = bytes.toString('utf8').replace(OUTER_BLANKS, '');
       if (!json) continue;
-      yield { kind: 'jsonl', uid: jsonUid(json, path, number), line: number, json };
+      const follower = parseFollower(json, path, number);
+      yield { kind: 'jsonl', uid: jsonUid(follower, json, path, number), line: number, json, follower };
     }
   } catch (error) {
     throw readError(error, path);
   }
 }
 
-/** The "uid" of a follower line, as text. JSON.parse for the common case, a string uid. */
-function jsonUid(json: string, path: string, line: number): string {
+function parseFollower(json: string, path: string, line: number): Record<string, unknown> {
   let follower: unknown;
   try {
     follower = JSON.parse(json);
@@ -190,6 +194,11 @@ function jsonUid(json: string, path: string, line: number): string {
   if (follower === null || typeof follower !== 'object' || Array.isArray(follower)) {
     throw new UsageError(`${path} line ${line} is not a JSON object: a tkf JSONL export has one follower object a line`);
   }
+  return follower as Record<string, unknown>;
+}
+
+/** The "uid" of a follower line, as text: JSON.parse's for the common case, a string uid. */
+function jsonUid(follower: Record<string, unknown>, json: string, path: string, line: number): string {
   let uid = (follower as { uid?: unknown }).uid;
   // A uid written as a number would come back from JSON.parse rounded to another user's id
   // (19 digits exceed 2^53): read that line again keeping the digits.

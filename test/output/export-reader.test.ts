@@ -77,8 +77,8 @@ describe('JSONL', () => {
     const path = await file('a.ndjson', `\uFEFF${line}\r\n\r\n  ${line}  \n`);
     expect((await openExport(path)).format).toBe('jsonl');
     expect(await read(path)).toEqual([
-      { kind: 'jsonl', uid: '6754915036232582101', line: 1, json: line },
-      { kind: 'jsonl', uid: '6754915036232582101', line: 3, json: line },
+      { kind: 'jsonl', uid: '6754915036232582101', line: 1, json: line, follower: JSON.parse(line) },
+      { kind: 'jsonl', uid: '6754915036232582101', line: 3, json: line, follower: JSON.parse(line) },
     ]);
   });
 
@@ -102,8 +102,8 @@ describe('JSONL', () => {
     const line = JSON.stringify({ uid: '6754915036232582101', signature: bio });
     const records = await read(await file('long.jsonl', `${line}\n${line}`)); // no final \n either
     expect(records).toEqual([
-      { kind: 'jsonl', uid: '6754915036232582101', line: 1, json: line },
-      { kind: 'jsonl', uid: '6754915036232582101', line: 2, json: line },
+      { kind: 'jsonl', uid: '6754915036232582101', line: 1, json: line, follower: JSON.parse(line) },
+      { kind: 'jsonl', uid: '6754915036232582101', line: 2, json: line, follower: JSON.parse(line) },
     ]);
   });
 
