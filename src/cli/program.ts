@@ -7,6 +7,7 @@ import type { CliContext } from './context.js';
 import { diffCommand } from './diff-command.js';
 import { exportCommand } from './export-command.js';
 import { infoCommand } from './info-command.js';
+import { reportCommand } from './report-command.js';
 import { simulateCommand } from './simulate-command.js';
 
 export function createProgram(ctx: CliContext): Command {
@@ -34,7 +35,7 @@ Examples:
   $ tkf export --help                          every option and the exit codes
 `,
     );
-  for (const command of [exportCommand(ctx), infoCommand(ctx), simulateCommand(ctx), diffCommand(ctx)]) {
+  for (const command of [exportCommand(ctx), infoCommand(ctx), simulateCommand(ctx), diffCommand(ctx), reportCommand(ctx)]) {
     command.exitOverride().configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
       writeErr: (text) => ctx.stderr.write(text),

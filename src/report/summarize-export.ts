@@ -1,0 +1,34 @@
+/**
+ * One pass over an export through the project's one reader (src/output/export-reader.ts), a row at
+ * a time, into an AudienceReport. The manifest beside a finished export (`<file>.tkf.json`) adds
+ * whose followers they are, the profile's count, and whether CSV cells carry the formula guard.
+ */
+import { readCheckpoint } from '../output/checkpoint.js';
+import { openExport } from '../output/export-reader.js';
+import { outputPaths } from '../output/output-file.js';
+import { AudienceCounter, type AudienceReport } from './audience.js';
+import { ReportRowReader } from './report-row.js';
+
+export interface SummarizeOptions {
+  signal?: AbortSignal;
+}
+
+export async function summarizeExport(path: string, options: SummarizeOptions = {}): Promise<AudienceReport> {
+  const source = await openExport(path);
+  // A missing or unreadable manifest only takes away the profile's count: the file is the report.
+  const manifest = await readCheckpoint(outputPaths(path).manifest).catch(() => undefined);
+  const reader = new ReportRowReader(source.columns, manifest?.options.formulaGuard ?? true);
+  const counter = new AudienceCounter();
+  let rows = 0;
+  for await (const record of source.records()) {
+    counter.add(reader.read(record));
+    // An abort is checked every few thousand rows, not per row: a report of a big file stops soon.
+    if (++rows % 4096 === 0) options.signal?.throwIfAborted();
+  }
+  return counter.result(reader.present, {
+    path,
+    format: source.format,
+    account: manifest?.options.uid ?? null,
+    onProfile: typeof manifest?.total === 'number' ? manifest.total : null,
+  });
+}
