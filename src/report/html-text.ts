@@ -22,3 +22,10 @@ export const formatShare = (part: number, whole: number): string => (whole > 0 ?
 
 /** A TikTok profile's address; a handle is letters, digits, '.' and '_', encoded all the same. */
 export const profileUrl = (uniqueId: string): string => `https://www.tiktok.com/@${encodeURIComponent(uniqueId)}`;
+
+/** At most `max` characters (code points, so an emoji is not cut in half), then an ellipsis. */
+export function shorten(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const chars = [...text];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
+}

@@ -7,9 +7,12 @@
  */
 import { ACTIVITY_SIGNALS, OTHER_KEY, TIERS, UNKNOWN_KEY, topAndRest, type AudienceReport } from './audience.js';
 import { growthSection, type GrowthPoint } from './growth-chart.js';
-import { escapeHtml, formatCount, formatShare, profileUrl } from './html-text.js';
+import { escapeHtml, formatCount, formatShare, profileUrl, shorten } from './html-text.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page-style.js';
 import { barChart, columnChart, donutChart, type Bar } from './svg-charts.js';
+
+/** Names longer than this are cut for the page: a nickname is a stranger's, and its size is theirs. */
+const NAME_LENGTH = 80;
 
 export interface HtmlOptions {
   /** Snapshots of the account's history, oldest first (`tkf history growth --json`). */
@@ -69,16 +72,16 @@ function glance(report: AudienceReport): string {
   if (report.verified !== null) cards.push(card('verified', formatCount(report.verified), formatShare(report.verified, n)));
   if (report.inactive !== null) cards.push(card('likely inactive', formatShare(report.inactive, n), formatCount(report.inactive)));
   const topRegion = report.by_region && Object.entries(report.by_region).find(([code]) => code !== UNKNOWN_KEY && code !== OTHER_KEY);
-  if (topRegion) cards.push(card('top region', escapeHtml(topRegion[0]), formatShare(topRegion[1], n)));
+  if (topRegion) cards.push(card('top region', escapeHtml(shorten(topRegion[0], 16)), formatShare(topRegion[1], n)));
   const topLanguage = report.by_language && Object.entries(report.by_language).find(([code]) => code !== UNKNOWN_KEY && code !== OTHER_KEY);
-  if (topLanguage) cards.push(card('top language', escapeHtml(topLanguage[0]), formatShare(topLanguage[1], n)));
+  if (topLanguage) cards.push(card('top language', escapeHtml(shorten(topLanguage[0], 16)), formatShare(topLanguage[1], n)));
   return `<section class="wide" aria-label="At a glance"><div class="cards">${cards.join('')}</div></section>`;
 }
 
 function codeSection(id: string, title: string, counts: Record<string, number> | null, whole: number): string {
   if (!counts) return '';
   const { top, rest, restCodes } = topAndRest(counts, 10);
-  const bars: Bar[] = top.map(([code, value]) => ({ label: code, value, muted: code === UNKNOWN_KEY || code === OTHER_KEY }));
+  const bars: Bar[] = top.map(([code, value]) => ({ label: shorten(code, 16), value, muted: code === UNKNOWN_KEY || code === OTHER_KEY }));
   if (restCodes > 0) bars.push({ label: `${restCodes} more`, value: rest, muted: true });
   const distinct = Object.keys(counts).length;
   const subtitle = distinct > 10 ? `top 10 of ${formatCount(distinct)}` : `${distinct}`;
@@ -111,9 +114,9 @@ function topSection(report: AudienceReport): string {
   const rows = report.top
     .map((entry, i) => {
       const handle = entry.unique_id
-        ? `<a href="${escapeHtml(profileUrl(entry.unique_id))}" rel="noopener noreferrer" target="_blank"><bdi>@${escapeHtml(entry.unique_id)}</bdi></a>`
+        ? `<a href="${escapeHtml(profileUrl(entry.unique_id))}" rel="noopener noreferrer" target="_blank"><bdi>@${escapeHtml(shorten(entry.unique_id, NAME_LENGTH))}</bdi></a>`
         : `<span class="uid">${escapeHtml(entry.uid)}</span>`;
-      const name = entry.nickname ? `<div class="name"><bdi>${escapeHtml(entry.nickname)}</bdi></div>` : '';
+      const name = entry.nickname ? `<div class="name"><bdi>${escapeHtml(shorten(entry.nickname, NAME_LENGTH))}</bdi></div>` : '';
       return `<tr><td class="n">${i + 1}</td><td class="n">${formatCount(entry.follower_count)}</td><td class="who">${handle}${name}</td><td class="uid">${escapeHtml(entry.uid)}</td></tr>`;
     })
     .join('');

@@ -1,0 +1,76 @@
+/**
+ * `tkf report` through createProgram in process: the text summary, --json, --html and its
+ * refusals, and bad inputs with the exit codes main.ts would map them to.
+ */
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { TkfError } from '../../src/errors.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { SEVEN, writeCsv, writeJsonl } from './audience-files.js';
+import { runReport } from './run-report.js';
+
+const dir = useTempDir('tkf-report-cli-');
+const exitCode = (error: unknown) => (error instanceof TkfError ? error.exitCode : undefined);
+
+describe('tkf report', () => {
+  test('prints the summary: counts, top 10 regions, tiers, activity, the most-followed, cleaned of control characters', async () => {
+    const path = await writeJsonl(join(dir.path, 'f.jsonl'), [...SEVEN, { ...SEVEN[0], uid: '7100000000000000099', nickname: 'evil\u001b[2Jname\r\nx', follower_count: 7 }]);
+    const { stdout, error } = await runReport([path]);
+    expect(error).toBeUndefined();
+    expect(stdout).toContain(`${path}: 8 followers in the file`);
+    expect(stdout).toMatch(/^Regions \(5\)\n {2}US +4 +50\.0%/m);
+    expect(stdout).toMatch(/^Verified accounts: 2 \(25\.0%\)$/m);
+    expect(stdout).toMatch(/^ {2}100k\+ +2 +25\.0%/m);
+    expect(stdout).toMatch(/likely inactive \(rules: README, Report\) +2 +25\.0%/);
+    expect(stdout).toMatch(/^ {3}1 {2}150,000 {2}@ccc {2}<script>/m);
+    // The escape sequence and the line break of a nickname do not reach the terminal.
+    expect(stdout).not.toContain('\u001b');
+    expect(stdout).toContain('evil [2Jname  x');
+  });
+
+  test('--json: one object with the counts, the same for CSV and JSONL', async () => {
+    const jsonl = JSON.parse((await runReport([await writeJsonl(join(dir.path, 'f.jsonl'), SEVEN), '--json'])).stdout);
+    const csv = JSON.parse((await runReport([await writeCsv(join(dir.path, 'f.csv'), SEVEN), '--json'])).stdout);
+    expect(jsonl).toMatchObject({ followers: 7, by_region: { US: 3 }, by_language: { en: 3 }, verified: 2, inactive: 2, tiers: { '100k+': 2 } });
+    expect(jsonl.top[0]).toMatchObject({ uid: '7100000000000000003', follower_count: 150_000 });
+    for (const key of ['followers', 'by_region', 'by_language', 'tiers', 'activity', 'inactive', 'top']) expect(csv[key]).toEqual(jsonl[key]);
+  });
+
+  test('--html writes the page (and says so on stderr); an existing page needs --force (exit 7)', async () => {
+    const path = await writeJsonl(join(dir.path, 'f.jsonl'), SEVEN);
+    const page = join(dir.path, 'report.html');
+    const first = await runReport([path, '--html', page]);
+    expect(first.error).toBeUndefined();
+    expect(first.stderr).toBe(`tkf: wrote ${page}\n`);
+    expect(await readFile(page, 'utf8')).toContain('<!doctype html>');
+    const again = await runReport([path, '--html', page]);
+    expect(exitCode(again.error)).toBe(7);
+    expect(String(again.error)).toContain('already exists; use --force');
+    await writeFile(page, 'old');
+    expect((await runReport([path, '--html', page, '--force'])).error).toBeUndefined();
+    expect((await readFile(page, 'utf8')).startsWith('<!doctype html>')).toBe(true);
+    await expect(stat(`${page}.part`)).rejects.toThrow(/ENOENT/);
+  });
+
+  test('a missing file, an xlsx and a broken line are usage errors (exit 2), no page written', async () => {
+    const page = join(dir.path, 'r.html');
+    const missing = await runReport([join(dir.path, 'nope.jsonl'), '--html', page]);
+    expect(exitCode(missing.error)).toBe(2);
+    expect(String(missing.error)).toContain('no such file');
+    expect(exitCode((await runReport([join(dir.path, 'x.xlsx')])).error)).toBe(2);
+    const broken = join(dir.path, 'broken.jsonl');
+    await writeFile(broken, `${JSON.stringify(SEVEN[0])}\n{"uid":\n`);
+    const result = await runReport([broken, '--html', page]);
+    expect(exitCode(result.error)).toBe(2);
+    expect(String(result.error)).toContain('line 2 is not JSON');
+    await expect(stat(page)).rejects.toThrow(/ENOENT/);
+  });
+
+  test('--help names the options and the exit codes', async () => {
+    const { stdout } = await runReport(['--help']);
+    expect(stdout).toContain('--html <file>');
+    expect(stdout).toContain('--json');
+    expect(stdout).toMatch(/7 {2}the --html page cannot be written/);
+  });
+});
