@@ -1,5 +1,5 @@
 /**
- * `tkf report ...` in the test's own process: createProgram with fake streams, the way main.ts
+ * `tkf report ...` (or any tkf command) in the test's own process: createProgram with fake streams, the way main.ts
  * runs it, returning what went to stdout and stderr, or the error main.ts would map to an exit code.
  */
 import { PassThrough } from 'node:stream';
@@ -12,7 +12,12 @@ export interface ReportRun {
   error?: unknown;
 }
 
-export async function runReport(args: string[]): Promise<ReportRun> {
+export function runReport(args: string[]): Promise<ReportRun> {
+  return runTkf(['report', ...args]);
+}
+
+/** Any tkf command line (`['export', '--demo', ...]`), in process. */
+export async function runTkf(args: string[]): Promise<ReportRun> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const stdout = new PassThrough();
@@ -20,7 +25,7 @@ export async function runReport(args: string[]): Promise<ReportRun> {
   stdout.on('data', (chunk: Buffer) => out.push(chunk));
   stderr.on('data', (chunk: Buffer) => err.push(chunk));
   const ctx: CliContext = {
-    argv: ['report', ...args],
+    argv: args,
     env: {},
     stdout,
     stderr,
@@ -32,7 +37,7 @@ export async function runReport(args: string[]): Promise<ReportRun> {
   };
   let error: unknown;
   try {
-    await createProgram(ctx).parseAsync(['report', ...args], { from: 'user' });
+    await createProgram(ctx).parseAsync(args, { from: 'user' });
   } catch (caught) {
     error = caught;
   }
