@@ -167,6 +167,7 @@ async function* byteLines(path: string): AsyncGenerator<Buffer> {
 
 /** Blanks around a line as JSON defines them (not String.trim, which also takes U+2028 and U+FEFF). */
 const OUTER_BLANKS = /^[ \t\r]+|[ \t\r]+$/g;
+const isBlank = (code: number | undefined) => code === 0x20 || code === 0x09 || code === 0x0d;
 
 async function* jsonlRecords(path: string): AsyncGenerator<ExportRecord> {
   let number = 0;
@@ -174,7 +175,9 @@ async function* jsonlRecords(path: string): AsyncGenerator<ExportRecord> {
     for await (let bytes of byteLines(path)) {
       number++;
       if (number === 1 && bytes.subarray(0, 3).equals(UTF8_BOM)) bytes = bytes.subarray(3);
-      const json = bytes.toString('utf8').replace(OUTER_BLANKS, '');
+      // The regex only where a blank is at either end: on a 4 kB line it costs as much as a read.
+      const text = bytes.toString('utf8');
+      const json = isBlank(bytes[0]) || isBlank(bytes[bytes.length - 1]) ? text.replace(OUTER_BLANKS, '') : text;
       if (!json) continue;
       const follower = parseFollower(json, path, number);
       yield { kind: 'jsonl', uid: jsonUid(follower, json, path, number), line: number, json, follower };
