@@ -94,6 +94,17 @@ describe('renderHtml', () => {
     expect(html).toMatch(/<path class="beyond" d="M[\d.,LZ]+"/); // d3 area
     for (const figure of ['+310', '-160', '+75', '-25', '4,950', '3,450', '8,400', '2026-11-29 03:00']) expect(html).toContain(figure);
     expect(loadedUrls(html)).toEqual([]);
+    expect(html).not.toContain('NaN');
+  });
+
+  test('one snapshot, or one with an unreadable time, still draws (no NaN in the SVG)', async () => {
+    const report = await summarizeExport(await writeJsonl(join(dir.path, 'f.jsonl'), SEVEN));
+    const one: GrowthPoint = { at: '2026-11-28T03:00:00Z', followers: 4_800, on_profile: null, added: 12, removed: 3, beyond_reach: 0 };
+    const html = renderHtml(report, { now: NOW, growth: [one, { ...one, at: 'yesterday' }] });
+    expect(html).toContain('Followers over time');
+    expect(html).toContain('4,800');
+    expect(html).not.toContain('NaN');
+    expect(html).not.toContain('yesterday');
   });
 
   test('the page stays small whatever the export: 1,000 region codes and 20 huge nicknames are under 2 MB', () => {
