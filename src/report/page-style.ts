@@ -83,10 +83,9 @@ footer { color: var(--muted); font-size: .82rem; margin-top: 24px; }
 @media print {
   @page { margin: 14mm; }
   body { max-width: none; padding: 0; font-size: 10.5pt; }
-  main { display: block; }
+  main { grid-template-columns: 1fr 1fr; gap: 6mm; }
   section { background: none; border: none; border-top: 1px solid var(--line); border-radius: 0; padding: 10px 0; break-inside: avoid; }
   figure, tr, .card { break-inside: avoid; }
-  svg.chart { max-width: 170mm; }
   details > summary { display: none; }
   a { color: inherit; text-decoration: none; }
 }

@@ -21,7 +21,7 @@ const round = (n: number): string => String(Math.round(n * 10) / 10);
 /** Horizontal bars, one row each, labelled on the left, count and share of `whole` on the right. */
 export function barChart(title: string, bars: readonly Bar[], whole: number): string {
   const rowHeight = 30;
-  const labelWidth = 124;
+  const labelWidth = 136;
   const valueWidth = 112;
   const height = bars.length * rowHeight;
   const y = scaleBand<number>()
