@@ -95,7 +95,8 @@ export class ExportFile implements PageTarget {
     const file = new ExportFile(spec);
     await checkDirectory(file.paths.out);
     let mode = spec.mode;
-    if (mode === 'update' && !(await exists(file.paths.out))) mode = 'new'; // nothing to update: a full export
+    // Nothing to update and nothing interrupted to finish: a full export.
+    if (mode === 'update' && !(await exists(file.paths.out)) && !(await exists(file.paths.checkpoint))) mode = 'new';
     if (mode === 'new' && (await exists(file.paths.out))) {
       throw new OutputError(`${file.paths.out} already exists; use --force to replace it when the new export completes`);
     }
@@ -168,13 +169,11 @@ export class ExportFile implements PageTarget {
 
   /** --update: the file's manifest decides format, columns, BOM and guard; new rows go on top. */
   private async openUpdate(): Promise<TargetResult | undefined> {
-    // An interrupted export of this file owns <out>.part: an update must not write over it.
+    // An interrupted export of this file (a first full export, or a --force one, stopped by the
+    // budget, a signal or a failure) owns <out>.part: the update finishes it instead, as
+    // --resume would, so that the same cron line run night after night gets there.
     const interrupted = await readCheckpoint(this.paths.checkpoint);
-    if (interrupted) {
-      throw new OutputError(
-        `an interrupted export of ${this.paths.out} is there (${interrupted.rows} rows); finish it with --resume (or start again with --force) before --update`,
-      );
-    }
+    if (interrupted) return this.continueInterrupted(interrupted);
     this.update = await prepareUpdate(this.paths, this.spec);
     const { manifest, encoder, format, known, caughtUp } = this.update;
     this.spec.onUpdate?.(manifest);
@@ -187,6 +186,23 @@ export class ExportFile implements PageTarget {
     this.createdPartFiles = true;
     this.from = { seen: new SeenWindow(this.spec.seenCapacity), known: (uid) => known.has(uid), caughtUp };
     return undefined;
+  }
+
+  /**
+   * --update over an interrupted export: options the run did not name come from its checkpoint
+   * (as they come from the manifest for an update); named ones must agree, or it is refused as a
+   * --resume would be. The file is replaced only when that export completes.
+   */
+  private async continueInterrupted(interrupted: Checkpoint): Promise<TargetResult | undefined> {
+    const saved = interrupted.options;
+    const given = this.spec.given ?? { fields: true, bom: true, formulaGuard: true };
+    this.encoder = {
+      fields: given.fields ? this.spec.encoder.fields : (saved.fields ?? undefined),
+      bom: given.bom ? this.spec.encoder.bom : saved.bom,
+      formulaGuard: given.formulaGuard ? this.spec.encoder.formulaGuard : saved.formulaGuard,
+    };
+    this.options = checkpointOptions(this.spec.uid, this.spec.format, this.encoder);
+    return this.openExport('resume');
   }
 
   counts(requests: number): ExportCounts {
