@@ -85,12 +85,13 @@ describe('--update of a file whose manifest has no follow time (written by an ol
 });
 
 describe('the evidence', () => {
-  it('takes max_time as the newest follow time, min_time when max_time is missing or not plausible', () => {
+  it('takes max_time as the newest follow time, within our clock and min_time', () => {
     const now = NOW * 1000;
     expect(pageNewest({ maxTime: NOW, minTime: NOW - 30 }, now)).toBe(NOW);
     expect(pageNewest({ minTime: NOW - 30 }, now)).toBe(NOW - 30);
-    // In the future (more than a day ahead of our clock), or below the page's own min_time.
-    expect(pageNewest({ maxTime: NOW + 3 * 86400, minTime: NOW - 30 }, now)).toBe(NOW - 30);
+    // Ahead of our clock: no later than our clock. Below the page's own min_time: min_time.
+    expect(pageNewest({ maxTime: NOW + 3 * 86400, minTime: NOW - 30 }, now)).toBe(NOW);
+    expect(pageNewest({ maxTime: NOW + 3 * 86400, minTime: NOW - 30 }, (NOW - 60) * 1000)).toBe(NOW - 30);
     expect(pageNewest({ maxTime: NOW - 60, minTime: NOW - 30 }, now)).toBe(NOW - 30);
     // Past the depth cap: no follow time at all.
     expect(pageNewest({ maxTime: -1, minTime: -1 }, now)).toBeUndefined();

@@ -42,20 +42,19 @@ export interface UpdateBase {
   caughtUp: (page: CaughtUpFacts) => boolean;
 }
 
-/** Slack for a vendor's clock ahead of ours: a max_time further in the future is not a follow time. */
-const FUTURE_SLACK_S = 24 * 3600;
-
 /**
  * The newest follow time a page proves: its max_time (the follow time of its newest follower),
- * or, when that is missing or not plausible (in the future, below min_time), its min_time, which
- * is a lower bound. Too low only costs an update a page more; too high would lose followers, so
- * a doubtful max_time is never taken. Undefined past the depth cap (-1 / 0).
+ * but never later than our own clock (a vendor whose max_time is its "now", or runs ahead, would
+ * otherwise make the next update stop above followers who came in between), and never below
+ * its min_time (a max_time below it is not a follow time; a clock far behind is not evidence).
+ * Without a usable max_time, min_time: a lower bound. Too low only costs an update a page more;
+ * too high would lose followers. Undefined past the depth cap (-1 / 0).
  */
 export function pageNewest(page: { maxTime?: number; minTime?: number }, nowMs: number = Date.now()): number | undefined {
   const min = page.minTime !== undefined && page.minTime > 0 ? page.minTime : undefined;
-  const max = page.maxTime;
-  if (max !== undefined && max > 0 && max <= nowMs / 1000 + FUTURE_SLACK_S && (min === undefined || max >= min)) return max;
-  return min;
+  const max = page.maxTime !== undefined && page.maxTime > 0 ? Math.min(page.maxTime, Math.floor(nowMs / 1000)) : undefined;
+  if (max === undefined || min === undefined) return max ?? min;
+  return Math.max(min, max);
 }
 
 /** The stop rule of an update: below the file's newest follow time, or (no such time) a page of known followers. */
