@@ -53,6 +53,14 @@ describe('--update after a re-follow', () => {
     expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 0, 100));
   });
 
+  it('reads max_time sent as a string of digits (loose types) as the follow time', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    await withSimulator({ ...list, notYetFollowed: 3, looseTypes: true }, (sim) => exportInProcess(sim, UID, out));
+    const result = await withSimulator({ ...list, refollowed: [50], looseTypes: true }, (sim) => exportInProcess(sim, UID, out, { update: true }));
+    // One request: the file's follow time is follower #3's (max_time), not page 1's min_time.
+    expect(result).toMatchObject({ added: 3, rows: 100, requests: 1 });
+  });
+
   it('keeps the newest follow time in the manifest, raised by what the update saw', async () => {
     const out = join(dir.path, 'f.jsonl');
     await yesterday(out, 3);
