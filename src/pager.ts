@@ -10,8 +10,10 @@
  *   ~5,000 followers and then answers min_time -1 (or 0) with an empty list. Sending -1 or 0 back
  *   would start the list again from the top, so such a cursor is never sent (`end: 'cap'`);
  * - `limit` new followers have been yielded (`end: 'limit'`);
- * - `stopAt` recognises a follower (`end: 'caught-up'`): an update stops at the first follower
- *   already in the file, since the list is newest first.
+ * - `caughtUp` says, after a page, that the walk reached what the file already holds
+ *   (`end: 'caught-up'`; the rule is --update's, in output/update-base.ts). Followers for which
+ *   `known` is true (already in the file) are skipped on the way, never a stop: a re-follow puts
+ *   a known follower on top of new ones.
  *
  * The cursor has one-second resolution, and a popular account gains more than a page of
  * followers in one second: the vendor's own sample answers `cursor=1631063752` with
@@ -56,6 +58,11 @@ export interface Page {
   followers: RawFollower[];
   /** Followers on the page that had been seen before. */
   duplicates: number;
+  /** Followers on the page that `known` skipped (already in the file being updated). */
+  known?: number;
+  /** The page's follow times as the API reported them (data.max_time, data.min_time). */
+  maxTime?: number;
+  minTime?: number;
   /** The profile's follower count as the API reported it on this page. */
   total: number | undefined;
   /**
@@ -64,6 +71,15 @@ export interface Page {
    * stepped past it.
    */
   tiedSecond?: number;
+}
+
+/** What `caughtUp` is told about a page. */
+export interface CaughtUpFacts {
+  /** data.min_time: the follow time the walk has reached (-1 / 0 past the cap). */
+  minTime: number | undefined;
+  /** Followers new to the file on this page, and those the file already held. */
+  fresh: number;
+  known: number;
 }
 
 export interface StuckNotice {
@@ -82,8 +98,10 @@ export interface PagerOptions {
   seen?: SeenWindow;
   /** Stop after this many new followers. */
   limit?: number;
-  /** Stop before the first follower for which this is true (the newest one already exported). */
-  stopAt?: (uid: string) => boolean;
+  /** Followers already in the file (--update): skipped, counted in `known`, never a stop. */
+  known?: (uid: string) => boolean;
+  /** Asked after each page: true ends the walk there, `end: 'caught-up'` (--update's rule). */
+  caughtUp?: (page: CaughtUpFacts) => boolean;
   /** Followers in a full page (the vendor documents 20): see the tied-second rule above. */
   pageSize?: number;
   /** Re-asks of a page that does not move the walk on, before giving up. */
@@ -132,17 +150,15 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
 
       const followers: RawFollower[] = [];
       let duplicates = 0;
-      let caughtUp = false;
+      let known = 0;
       for (const follower of answer.followers ?? []) {
         if (yielded + followers.length >= limit) break;
-        if (options.stopAt?.(follower.uid)) {
-          caughtUp = true;
-          break;
-        }
-        if (seen.add(follower.uid)) followers.push(follower);
+        if (options.known?.(follower.uid)) known++;
+        else if (seen.add(follower.uid)) followers.push(follower);
         else duplicates++;
       }
       yielded += followers.length;
+      const caughtUp = options.caughtUp?.({ minTime: answer.minTime, fresh: followers.length, known }) ?? false;
 
       let next: number | null = null;
       let end: EndReason | undefined;
@@ -197,6 +213,9 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
       pending?.catch(() => {});
 
       const page: Page = { number, cursor, next, followers, duplicates, total: answer.total };
+      if (options.known) page.known = known;
+      if (answer.maxTime !== undefined) page.maxTime = answer.maxTime;
+      if (answer.minTime !== undefined) page.minTime = answer.minTime;
       if (end) page.end = end;
       if (tiedSecond !== undefined) page.tiedSecond = tiedSecond;
       yield page;

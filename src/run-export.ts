@@ -49,6 +49,8 @@ export interface ExportDeps {
   /** The file system an export writes through (tests hand in one that fills up). */
   disk?: Disk;
   onResume?: (checkpoint: Checkpoint) => void;
+  /** --update: the manifest of the file it updates (what the file holds while it is not replaced). */
+  onUpdate?: (manifest: Checkpoint) => void;
   onPage?: (progress: ExportProgress) => void;
   onStuck?: (notice: StuckNotice) => void;
 }
@@ -90,6 +92,7 @@ function openTarget(plan: ExportPlan, deps: ExportDeps): Promise<PageTarget | Ta
     isRunning: deps.isRunning,
     disk: deps.disk,
     onResume: deps.onResume,
+    onUpdate: deps.onUpdate,
   });
 }
 

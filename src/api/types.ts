@@ -54,6 +54,12 @@ export interface FollowersPage {
   hasMore: boolean | undefined;
   /** The next cursor; -1 or 0 past the depth cap; undefined when it could not be read. */
   minTime: number | undefined;
+  /**
+   * Follow time of the page's newest follower (data.max_time); -1 or 0 past the depth cap;
+   * undefined when absent or unreadable. It does not drive the walk, so it is never a problem:
+   * `--update` uses it as evidence of how new the file's followers are.
+   */
+  maxTime?: number;
   total: number | undefined;
   /** A field the walk needs could not be read: the page is malformed (retried, then exit 6). */
   problem?: string;

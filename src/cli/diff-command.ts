@@ -7,6 +7,8 @@ import { Command, Option } from 'commander';
 import { OutputError, PipeClosedError, TkfError, UsageError } from '../errors.js';
 import { createChangeEncoder, type ChangeEncoder } from '../diff/change-encoder.js';
 import { diffExports, type DiffCounts } from '../diff/diff-exports.js';
+import type { WalkEnd } from '../diff/reach.js';
+import { stat } from 'node:fs/promises';
 import { openExport, type ExportFormat, type ExportSource } from '../output/export-reader.js';
 import { hostname } from 'node:os';
 import { readCheckpoint } from '../output/checkpoint.js';
@@ -32,16 +34,26 @@ interface DiffCommandOptions {
 }
 
 const HELP = `
-Each row is a follower who is new in <new> or gone from it, with a leading change column (added
-or removed), then the follower: a CSV input's own columns (the default export columns when both
+Each row is a follower who is new in <new> or missing from it, with a leading change column,
+then the follower: a CSV input's own columns (the default export columns when both
 inputs are JSONL), or in JSONL {"change":"added", ...the follower as exported}. Followers are
 matched by uid; each input may be CSV or JSONL (by its extension), in any mix.
+
+The API serves only the newest ~5,000 followers, counted from the newest one at the time of the
+export, so a follower missing from <new> may still follow: the reach slid past them. change is:
+  added         in <new>, not in <old> (a re-follow of someone already in <old> is unchanged)
+  removed       gone: <new> saw that part of the list (its walk reached the end of the list, by
+                its manifest <new>.tkf.json, or the follower stood newer than the oldest
+                follower both exports share)
+  beyond_reach  missing, but where <new> did not see the list: counted apart, never as gone
 
 Examples:
   Keep one full export a day, then see who came and who left:
   $ tkf export --uid 6754915036232582149 --out followers-2026-11-28.csv
   $ tkf diff followers-2026-11-27.csv followers-2026-11-28.csv > changes.csv
   +12 new, -3 gone (1,240 -> 1,249)
+  $ tkf diff day1.jsonl day2.jsonl             a popular account: the reach slid by 299
+  +300 new, -1 gone, 299 past the API's reach (1,000 -> 1,000)
   $ tkf diff followers-2026-11-27.csv followers-2026-11-28.csv --out changes.jsonl
   $ tkf diff old.jsonl new.jsonl --format jsonl | jq -r 'select(.change == "removed") | .unique_id'
   $ tkf diff old.csv new.csv --json            counts only, as JSON (rows only with --out <file>)
@@ -73,21 +85,38 @@ export function diffCommand(ctx: CliContext): Command {
       const older = await openExport(oldPath);
       const newer = await openExport(newPath);
       if (!options.force) await checkSameAccount(oldPath, newPath);
+      const newerEnd = await walkEnd(newPath);
       // --json owns stdout: rows go only to a file, and without one only the counts are made.
       const rows = toFile || !options.json;
       const encoder = rows ? createChangeEncoder([older, newer], { format, formulaGuard: options.formulaGuard, bom: Boolean(options.bom) }) : undefined;
       let counts: DiffCounts;
-      if (!encoder) counts = await diffExports(older, newer, { signal: ctx.signal });
-      else if (toFile) counts = await diffToFile(older, newer, encoder, out, Boolean(options.force), ctx.signal);
-      else counts = await diffToStream(older, newer, encoder, ctx);
+      if (!encoder) counts = await diffExports(older, newer, { signal: ctx.signal, newerEnd });
+      else if (toFile) counts = await diffToFile(older, newer, encoder, out, Boolean(options.force), ctx.signal, newerEnd);
+      else counts = await diffToStream(older, newer, encoder, ctx, newerEnd);
       if (options.json) ctx.stdout.write(`${JSON.stringify({ ...counts, file: toFile ? out : null })}\n`);
       if (!options.quiet) ctx.stderr.write(`${summary(counts)}\n`);
     });
 }
 
-/** `+12 new, -3 gone (1,240 -> 1,249)`: the changes, then the distinct uids in <old> -> <new>. */
+/**
+ * `+12 new, -3 gone (1,240 -> 1,249)`: the changes, then the distinct uids in <old> -> <new>;
+ * `, 299 past the API's reach` before the parenthesis when some missing followers were not seen.
+ */
 function summary(counts: DiffCounts): string {
-  return `+${formatCount(counts.added)} new, -${formatCount(counts.removed)} gone (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
+  const reach = counts.beyond_reach ? `, ${formatCount(counts.beyond_reach)} past the API's reach` : '';
+  return `+${formatCount(counts.added)} new, -${formatCount(counts.removed)} gone${reach} (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
+}
+
+/**
+ * How the newer export's walk ended, from its manifest (`<file>.tkf.json`, field `end`): only
+ * 'complete' proves the walk saw the whole list. No manifest, one that cannot be read, or one
+ * that does not describe the file as it is (another size) is unknown: no proof.
+ */
+async function walkEnd(path: string): Promise<WalkEnd> {
+  const manifest = await readCheckpoint(outputPaths(path).manifest).catch(() => undefined);
+  if (!manifest || manifest.cursor !== null) return undefined;
+  const size = await stat(path).then((s) => s.size, () => undefined);
+  return size === manifest.bytes ? manifest.end : undefined;
 }
 
 /**
@@ -117,7 +146,14 @@ function chooseFormat(format: ExportFormat | undefined, out: string): ExportForm
  * Runs the diff into a sink. The header goes out with the first row (or at the end when nothing
  * changed), so an input refused while its uids are read leaves stdout empty.
  */
-async function writeChanges(older: ExportSource, newer: ExportSource, encoder: ChangeEncoder, sink: ByteSink, signal: AbortSignal): Promise<DiffCounts> {
+async function writeChanges(
+  older: ExportSource,
+  newer: ExportSource,
+  encoder: ChangeEncoder,
+  sink: ByteSink,
+  signal: AbortSignal,
+  newerEnd: WalkEnd,
+): Promise<DiffCounts> {
   let opened = false;
   const open = () => {
     if (opened) return;
@@ -132,15 +168,16 @@ async function writeChanges(older: ExportSource, newer: ExportSource, encoder: C
       return sink.writeBytes(encoder.encode(change, record, source));
     },
     signal,
+    newerEnd,
   });
   open();
   return counts;
 }
 
-async function diffToStream(older: ExportSource, newer: ExportSource, encoder: ChangeEncoder, ctx: CliContext): Promise<DiffCounts> {
+async function diffToStream(older: ExportSource, newer: ExportSource, encoder: ChangeEncoder, ctx: CliContext, newerEnd: WalkEnd): Promise<DiffCounts> {
   const sink = new ByteSink(ctx.stdout);
   try {
-    const counts = await writeChanges(older, newer, encoder, sink, ctx.signal);
+    const counts = await writeChanges(older, newer, encoder, sink, ctx.signal, newerEnd);
     await sink.flush();
     return counts;
   } catch (error) {
@@ -158,6 +195,7 @@ async function diffToFile(
   out: string,
   force: boolean,
   signal: AbortSignal,
+  newerEnd: WalkEnd,
 ): Promise<DiffCounts> {
   const paths = outputPaths(out);
   await checkDirectory(out);
@@ -173,7 +211,7 @@ async function diffToFile(
   }
   const sink = new ByteSink(stream);
   try {
-    const counts = await writeChanges(older, newer, encoder, sink, signal);
+    const counts = await writeChanges(older, newer, encoder, sink, signal, newerEnd);
     await sink.close();
     // <out> may be one of the inputs (with --force): every pass has read it by now.
     await publish(paths, force);

@@ -110,7 +110,9 @@ export function exportCommand(ctx: CliContext): Command {
       throw new UsageError(`--update cannot add to an .${format.name} workbook; export to .csv or .jsonl for --update (or run a full export with --force)`);
     }
     if (out === '-' && options.json) throw new UsageError('--json prints the outcome on stdout, so it needs --out <file>, not -');
-    if ([options.resume, options.force, options.update].filter(Boolean).length > 1) {
+    // --update finishes an interrupted export of the file by itself, so --update --resume (the
+    // hint a budget stop prints) means --update.
+    if (options.force && (options.resume || options.update)) {
       throw new UsageError('use one of --resume, --force and --update');
     }
     // --update stops at the first follower already in the file; a --limit before that would
@@ -187,7 +189,7 @@ export function exportCommand(ctx: CliContext): Command {
       // Missing directories are made, for a plain path as for a template (exports/{date}/...
       // names a new one each day); one that cannot be made is exit 7 with its path.
       await makeDirectory(dirname(path));
-      return { kind: 'file', path, force: options.force, resume: options.resume, update: options.update };
+      return { kind: 'file', path, force: options.force, resume: options.resume && !options.update, update: options.update };
     };
     try {
       if (uids === undefined) {
@@ -214,7 +216,7 @@ async function exportOne(
   const progress = await createProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet, quiet: options.quiet });
   progress.start(`exporting the followers of ${uid}${demo ? ' from the built-in simulator' : ''}...`);
   ctx.onInterrupt = () => progress.log('stopping after the page in hand (press Ctrl-C again to quit at once)');
-  ctx.resumeHint = output.kind === 'file' && !options.update ? resumeCommand(ctx.argv, ctx.env) : undefined;
+  ctx.resumeHint = output.kind === 'file' ? resumeCommand(ctx.argv, ctx.env) : undefined;
   const outcome = await exportUser(uid, output, settings, progress);
   progress.stop();
   if (options.json) await writeOut(ctx, `${JSON.stringify(publicOutcome(outcome))}\n`);
@@ -237,7 +239,7 @@ async function exportMany(
   }
   const progress = await createBatchProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet, quiet: options.quiet });
   ctx.onInterrupt = () => progress.user('all').log('stopping every export after the page in hand');
-  ctx.resumeHint = options.update ? undefined : resumeCommand(ctx.argv, ctx.env);
+  ctx.resumeHint = resumeCommand(ctx.argv, ctx.env);
   // Every worker's export, pager and pacer wait listens to the run's one interrupt signal.
   setMaxListeners(Math.max(getMaxListeners(ctx.signal), options.concurrency * 4 + 10), ctx.signal);
   const bars = new Map<string, ReturnType<typeof progress.user>>();

@@ -106,7 +106,7 @@ export function exportOptions(): Option[] {
     configurable(new Option('--bom', 'CSV: start with a UTF-8 byte order mark, so Excel shows Chinese text'), 'boolean'),
     configurable(new Option('--no-formula-guard', "CSV: don't neutralise cells starting with = + - @ (spreadsheet formulas)"), 'boolean'),
     new Option('--force', 'replace --out if it exists (only once the new export is complete)'),
-    new Option('--resume', 'continue an interrupted export of --out from its checkpoint'),
+    new Option('--resume', 'continue an interrupted export of --out from its checkpoint (with --update: the same as --update)'),
     new Option('--update', 'add only the followers newer than those in --out (does not notice who left; see tkf diff)'),
     configurable(new Option('--concurrency <n>', `with --uids-file: users exported at once (at most ${MAX_CONCURRENCY})`).default(4).argParser(wholeNumber('--concurrency', 1, MAX_CONCURRENCY)), 'number'),
     new Option('--shard <K/N>', 'with --uids-file: export only shard K of N (by a stable hash of the uid), e.g. 2/4'),
@@ -139,8 +139,11 @@ Examples:
   $ tkf export --uids-file accounts.txt --out 'exports/{date}/{uid}.csv' --json
   $ tkf export --uids-file accounts.txt --out 'exports/{uid}.csv' --rate 5 --concurrency 8 --shard 2/4
 
---update fetches pages only until the first follower already in the file and puts the new ones
-on top. It does not notice followers who left: run a full export and compare with tkf diff.
+--update fetches pages only until they are older than the newest follower in the file (by
+follow time, kept in its manifest: a re-follow on top does not stop it) and puts the new ones on
+top. It finishes an interrupted export of the same file first (--update --resume means the same),
+so one cron line with --max-requests gets there night after night. It does not notice followers
+who left: run a full export and compare with tkf diff.
 
 Environment:
   ${ENV.token}      the API token (or --token-file, --token)

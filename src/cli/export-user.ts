@@ -79,6 +79,8 @@ export async function exportUser(
   let resumed = { rows: 0, requests: 0 };
   // Rows this run wrote (the pages' new followers): what rate and ETA count, whatever the file held.
   let written = 0;
+  // --update: the rows of the file it updates; a failed update leaves the file with exactly these.
+  let fileRows: number | undefined;
   // --update stops at the first follower already in the file: how far that is, nobody can tell.
   const open = output.kind === 'file' && Boolean(output.update) && existsSync(output.path);
   try {
@@ -100,6 +102,9 @@ export async function exportUser(
         onResume: (c) => {
           resumed = { rows: c.rows, requests: c.requests };
           progress.log(`resuming ${output.kind === 'file' ? output.path : ''} at ${formatCount(c.rows)} rows (cursor ${c.cursor ?? 'end'})`);
+        },
+        onUpdate: (manifest) => {
+          fileRows = manifest.rows;
         },
         onPage: (p) => {
           rows = p.rows;
@@ -146,8 +151,9 @@ export async function exportUser(
       uid,
       exit_code: exitCode,
       complete: false,
-      // A stopped file export keeps what its checkpoint holds, from earlier runs too.
-      rows: Math.max(rows, resumed.rows),
+      // A stopped file export keeps what its checkpoint holds, from earlier runs too; a failed
+      // update leaves the file as it was (the new rows it had fetched are not in it).
+      rows: fileRows ?? Math.max(rows, resumed.rows),
       requests: client.requests,
       requests_total: Math.max(requests, resumed.requests + client.requests),
       file: null,

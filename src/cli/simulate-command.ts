@@ -39,6 +39,10 @@ interface SimulateOptions {
   ties?: TiedRun[];
   cursorMode?: CursorMode;
   looseTypes?: boolean;
+  notYetFollowed?: number;
+  slidingCap?: boolean;
+  unfollowed?: number[];
+  refollowed?: number[];
   accounts?: number;
   accountSize: number;
   accountsFile?: string;
@@ -59,6 +63,15 @@ function tiedRuns(value: string): TiedRun[] {
   });
 }
 
+/** `--unfollowed 5,17`: follower numbers (0 is the newest). */
+function followerNumbers(name: string) {
+  return (value: string): number[] =>
+    value.split(',').map((part) => {
+      if (!/^\s*\d+\s*$/.test(part)) throw new InvalidArgumentError(`${name} takes follower numbers, e.g. 5,17 (0 is the newest).`);
+      return Number(part);
+    });
+}
+
 export function simulateCommand(ctx: CliContext): Command {
   return new Command('simulate')
     .description('serve a local stand-in of the followers API (no token or network needed)')
@@ -73,6 +86,10 @@ export function simulateCommand(ctx: CliContext): Command {
     .addOption(new Option('--big-room-ids <p>', 'share of followers with a 19-digit room_id').argParser(number('--big-room-ids', { max: 1, integer: false })))
     .addOption(new Option('--ties <runs>', "seconds shared by many followers: AT:COUNT,... (follower #AT and the COUNT-1 after it)").argParser(tiedRuns))
     .addOption(new Option('--cursor-mode <mode>', 'how a cursor is answered: exclusive (before it), inclusive (at or before it), offset (a hidden offset inside a second)').choices(CURSOR_MODES))
+    .addOption(new Option('--not-yet-followed <n>', "the public user's newest n followers have not followed yet (the same list some time earlier)").argParser(number('--not-yet-followed')))
+    .addOption(new Option('--sliding-cap', 'the depth cap counts from the newest follower served now, as TikTok\'s does (new followers push the oldest past it)'))
+    .addOption(new Option('--unfollowed <numbers>', 'followers (by number, 0 the newest) who left: not served').argParser(followerNumbers('--unfollowed')))
+    .addOption(new Option('--refollowed <numbers>', 'followers (by number) who unfollowed and followed again: served on top, newest').argParser(followerNumbers('--refollowed')))
     .addOption(new Option('--loose-types', 'send "code":"200", has_more 1/0 and numbers as strings, as some vendors do'))
     .addOption(new Option('--fault-rate <p>', 'share of requests that fail (HTTP 5xx, 429, resets, broken bodies)').default(0).argParser(number('--fault-rate', { max: 1, integer: false })))
     .addOption(new Option('--faults <kinds>', `which faults: ${FAULT_KINDS.join(',')}`))
@@ -95,6 +112,11 @@ Examples:
   $ tkf simulate --port 8080 --fault-rate 0.1 &
   $ tkf simulate --port 8080 --ties 0:45 --cursor-mode inclusive &   a popular account's tied second
   $ tkf simulate --port 8080 --loose-types &                         has_more 1/0, numbers as strings
+
+  A list that changes between two exports (restart the simulator between them):
+  $ tkf simulate --size 1800 --cap 1000 --sliding-cap --not-yet-followed 300 &   reach 1,000 of 1,500
+  $ tkf simulate --size 1800 --cap 1000 --sliding-cap --unfollowed 500 &         300 new, #500 left
+  $ tkf simulate --size 100 --not-yet-followed 3 &   then: --refollowed 50     #50 re-followed, 3 new below
   $ TKF_TOKEN=${DEFAULT_TOKEN} tkf export --base-url http://127.0.0.1:8080 --uid ${PUBLIC_UID} --out followers.csv
 
   $ tkf simulate --port 8080 --accounts 500 --accounts-file 500-accounts.txt --rate-limit 20 --quota 300 &
@@ -119,6 +141,10 @@ When stopped, the simulator prints how many requests it answered, by answer.
       if (options.bigRoomIds !== undefined) publicUser.bigRoomIds = options.bigRoomIds;
       if (options.ties !== undefined) publicUser.ties = options.ties;
       if (options.cursorMode !== undefined) publicUser.cursorMode = options.cursorMode;
+      if (options.notYetFollowed !== undefined) publicUser.notYetFollowed = options.notYetFollowed;
+      if (options.slidingCap) publicUser.slidingCap = true;
+      if (options.unfollowed !== undefined) publicUser.unfollowed = options.unfollowed;
+      if (options.refollowed !== undefined) publicUser.refollowed = options.refollowed;
       // Loose types are the vendor's habit, not one list's: every user gets them.
       const loose = options.looseTypes ? { looseTypes: true } : {};
       const generated = options.accounts === undefined ? {} : generatedUsers(options.accounts, options.accountSize);

@@ -42,6 +42,11 @@ export interface Checkpoint {
   total: number | null;
   /** Tied seconds the walk had to step past so far (ExportResult.incompleteSeconds). */
   incompleteSeconds?: number[];
+  /**
+   * Follow time (Unix seconds) of the newest follower in the file, from the pages' max_time (or
+   * min_time, a lower bound); what `--update` stops below. Absent in files of older tkf versions.
+   */
+  newest?: number | null;
   /** Started with --force: the finished export replaces an existing <out> (also after --resume). */
   replace?: boolean;
   updated: string;

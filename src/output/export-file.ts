@@ -26,7 +26,7 @@ import { checkDirectory, exists, outputPaths, publish, removeAll, wasPublished, 
 import { countPage, type ExportCounts, type PageTarget, type TargetResult, type WalkStart } from './page-target.js';
 import { toOutputError } from './fs-errors.js';
 import { cutBackTo } from './resume-point.js';
-import { appendFrom, prepareUpdate, type UpdateBase } from './update-base.js';
+import { appendFrom, pageNewest, prepareUpdate, type UpdateBase } from './update-base.js';
 
 export type OpenMode = 'new' | 'force' | 'resume' | 'update';
 
@@ -44,6 +44,8 @@ export interface ExportFileSpec {
   isRunning: (pid: number) => boolean;
   disk?: Disk;
   onResume?: (checkpoint: Checkpoint) => void;
+  /** --update: the manifest of the file being updated (what the file holds until it is replaced). */
+  onUpdate?: (manifest: Checkpoint) => void;
 }
 
 export function checkpointOptions(uid: string, format: FormatDefinition, encoder: EncoderOptions): CheckpointOptions {
@@ -71,11 +73,16 @@ export class ExportFile implements PageTarget {
   private readonly disk: Disk;
   private lock: Lock | undefined;
   private update: UpdateBase | undefined;
+  /** The columns, BOM and guard rows are written with (--update takes them from the file). */
+  private encoder: EncoderOptions;
+  /** Follow time of the newest follower written (see update-base.ts): kept in the manifest. */
+  private newest: number | undefined;
 
   private constructor(private readonly spec: ExportFileSpec) {
     this.paths = outputPaths(spec.path);
     this.disk = spec.disk ?? realDisk;
     this.options = checkpointOptions(spec.uid, spec.format, spec.encoder);
+    this.encoder = spec.encoder;
     this.checkpointer = new Checkpointer(this.paths.checkpoint, undefined, this.disk);
     this.replace = spec.mode === 'force';
   }
@@ -88,7 +95,8 @@ export class ExportFile implements PageTarget {
     const file = new ExportFile(spec);
     await checkDirectory(file.paths.out);
     let mode = spec.mode;
-    if (mode === 'update' && !(await exists(file.paths.out))) mode = 'new'; // nothing to update: a full export
+    // Nothing to update and nothing interrupted to finish: a full export.
+    if (mode === 'update' && !(await exists(file.paths.out)) && !(await exists(file.paths.checkpoint))) mode = 'new';
     if (mode === 'new' && (await exists(file.paths.out))) {
       throw new OutputError(`${file.paths.out} already exists; use --force to replace it when the new export completes`);
     }
@@ -139,6 +147,7 @@ export class ExportFile implements PageTarget {
         incompleteSeconds: resumeFrom.incompleteSeconds ?? [],
       });
       this.cursor = resumeFrom.cursor;
+      this.newest = resumeFrom.newest ?? undefined;
       // A --force export, interrupted, still replaces the file when --resume finishes it.
       this.replace ||= resumeFrom.replace === true;
     }
@@ -146,7 +155,7 @@ export class ExportFile implements PageTarget {
     const uidStream = await this.openStream(paths.uids, resumeFrom?.uidsBytes, 0o600);
     this.uidLog = new ByteSink(uidStream);
     const partStream = await this.openStream(paths.part, resumeFrom?.bytes);
-    this.part = new RecordWriter(partStream, this.spec.format.createEncoder(this.spec.encoder), { writeHeader: !resumeFrom });
+    this.part = new RecordWriter(partStream, this.spec.format.createEncoder(this.encoder), { writeHeader: !resumeFrom });
     if (!resumeFrom) {
       this.save(0, true);
       await this.checkpointer.drain();
@@ -159,23 +168,41 @@ export class ExportFile implements PageTarget {
   }
 
   /** --update: the file's manifest decides format, columns, BOM and guard; new rows go on top. */
-  private async openUpdate(): Promise<undefined> {
-    // An interrupted export of this file owns <out>.part: an update must not write over it.
+  private async openUpdate(): Promise<TargetResult | undefined> {
+    // An interrupted export of this file (a first full export, or a --force one, stopped by the
+    // budget, a signal or a failure) owns <out>.part: the update finishes it instead, as
+    // --resume would, so that the same cron line run night after night gets there.
     const interrupted = await readCheckpoint(this.paths.checkpoint);
-    if (interrupted) {
-      throw new OutputError(
-        `an interrupted export of ${this.paths.out} is there (${interrupted.rows} rows); finish it with --resume (or start again with --force) before --update`,
-      );
-    }
+    if (interrupted) return this.continueInterrupted(interrupted);
     this.update = await prepareUpdate(this.paths, this.spec);
-    const { manifest, encoder, format, known } = this.update;
+    const { manifest, encoder, format, known, caughtUp } = this.update;
+    this.spec.onUpdate?.(manifest);
     this.options = manifest.options;
+    this.encoder = encoder;
+    this.newest = manifest.newest ?? undefined;
     Object.assign(this.totals, { total: manifest.total ?? undefined, end: 'caught-up', incompleteSeconds: manifest.incompleteSeconds ?? [] });
     this.base = { rows: manifest.rows, bytes: manifest.bytes, uidsBytes: 0, requests: 0 };
     this.part = new RecordWriter(await this.openStream(this.paths.part, undefined), format.createEncoder(encoder), { writeHeader: true });
     this.createdPartFiles = true;
-    this.from = { seen: new SeenWindow(this.spec.seenCapacity), stopAt: (uid) => known.has(uid) };
+    this.from = { seen: new SeenWindow(this.spec.seenCapacity), known: (uid) => known.has(uid), caughtUp };
     return undefined;
+  }
+
+  /**
+   * --update over an interrupted export: options the run did not name come from its checkpoint
+   * (as they come from the manifest for an update); named ones must agree, or it is refused as a
+   * --resume would be. The file is replaced only when that export completes.
+   */
+  private async continueInterrupted(interrupted: Checkpoint): Promise<TargetResult | undefined> {
+    const saved = interrupted.options;
+    const given = this.spec.given ?? { fields: true, bom: true, formulaGuard: true };
+    this.encoder = {
+      fields: given.fields ? this.spec.encoder.fields : (saved.fields ?? undefined),
+      bom: given.bom ? this.spec.encoder.bom : saved.bom,
+      formulaGuard: given.formulaGuard ? this.spec.encoder.formulaGuard : saved.formulaGuard,
+    };
+    this.options = checkpointOptions(this.spec.uid, this.spec.format, this.encoder);
+    return this.openExport('resume');
   }
 
   counts(requests: number): ExportCounts {
@@ -185,6 +212,8 @@ export class ExportFile implements PageTarget {
   async writePage(page: Page, requests: number): Promise<void> {
     this.atPageBoundary = false;
     await this.part!.writeAll(page.followers);
+    const newest = pageNewest(page);
+    if (newest !== undefined && (this.newest === undefined || newest > this.newest)) this.newest = newest;
     if (this.uidLog) for (const follower of page.followers) this.pendingUids.push(follower.uid);
     countPage(this.totals, page);
     this.cursor = page.next;
@@ -215,8 +244,8 @@ export class ExportFile implements PageTarget {
   private async commitUpdate(requests: number): Promise<TargetResult> {
     const { manifest, headerBytes } = this.update!;
     const part = this.part!;
-    // The list is newest first: only meeting a follower already in the file (or the end of the
-    // list) shows that nothing lies between the new rows and the old ones. The depth cap before
+    // The list is newest first: only a walk below the file's newest follow time (or the end of
+    // the list) shows that nothing lies between the new rows and the old ones. The depth cap before
     // that point would leave a silent gap in the middle of the file, so the file stays as it was.
     if (this.totals.end === 'cap') {
       throw new ApiUnavailableError(
@@ -241,6 +270,7 @@ export class ExportFile implements PageTarget {
       total: counts.total ?? null,
       end: counts.end,
       incompleteSeconds: counts.incompleteSeconds,
+      newest: this.newest ?? null,
       updated: new Date().toISOString(),
     };
     await writeCheckpoint(this.paths.manifest, next, this.disk);
@@ -301,6 +331,7 @@ export class ExportFile implements PageTarget {
       duplicates: counts.duplicates,
       total: counts.total ?? null,
       incompleteSeconds: counts.incompleteSeconds,
+      newest: this.newest ?? null,
       ...(this.replace ? { replace: true } : {}),
       updated: new Date().toISOString(),
     };

@@ -4,7 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 import { PipeClosedError } from '../errors.js';
-import type { EndReason, Page } from '../pager.js';
+import type { EndReason, Page, PagerOptions } from '../pager.js';
 import { SeenWindow } from '../seen-window.js';
 import { RecordWriter, type EncoderOptions, type FormatDefinition } from '../writers/index.js';
 
@@ -13,7 +13,9 @@ export interface WalkStart {
   startCursor?: number;
   seen: SeenWindow;
   limit?: number;
-  stopAt?: (uid: string) => boolean;
+  /** --update: followers already in the file (skipped) and when the walk has caught up with it. */
+  known?: PagerOptions['known'];
+  caughtUp?: PagerOptions['caughtUp'];
 }
 
 /** The counts of an export so far (including what a resumed or updated file already held). */

@@ -3,15 +3,27 @@
  * checkpoint of the export, kept): whose followers, which format, columns, BOM and formula guard,
  * and the byte length it finished at.
  *
- * The list is newest first, so the pages are walked only until the first follower already in the
- * file; the new followers are written first, then the old file's rows after them, into
- * `<out>.part`, which replaces `<out>` atomically. Followers who left are not noticed (a full
- * export and `tkf diff` do that).
+ * The list is newest first, so the pages are walked only until they reach what the file holds;
+ * the new followers are written first, then the old file's rows after them, into `<out>.part`,
+ * which replaces `<out>` atomically. Followers who left are not noticed (a full export and
+ * `tkf diff` do that).
+ *
+ * When has the walk reached what the file holds? Not at the first follower already in it: a
+ * follower who unfollowed and followed again is back on top of the list, above new followers
+ * (shared/api/README.md, "Re-follows"). The evidence is follow time. The manifest keeps the
+ * newest follow time of the file (`newest`, from the pages' max_time); every follower newer than
+ * that is new to the file or a re-follow, and a page whose min_time is below it shows that the
+ * walk has gone past all of them. Known followers on the way are skipped, never a stop.
+ *
+ * Files written before the manifest kept `newest` have no such evidence. For them the walk stops
+ * after a whole page of followers the file already holds (never at the first one): a re-follow
+ * or two on top cannot stop it, and once the update is written its manifest has `newest`.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { OutputError, UsageError } from '../errors.js';
+import type { CaughtUpFacts } from '../pager.js';
 import type { EncoderOptions, FormatDefinition } from '../writers/index.js';
 import { describeMismatch, readCheckpoint, type Checkpoint } from './checkpoint.js';
 import { readExportedUids } from './exported-uids.js';
@@ -26,6 +38,31 @@ export interface UpdateBase {
   /** Bytes of the old file's header (and BOM), which the new rows' header replaces. */
   headerBytes: number;
   known: Set<string>;
+  /** When the walk has reached what the file holds (see above). */
+  caughtUp: (page: CaughtUpFacts) => boolean;
+}
+
+/**
+ * The newest follow time a page proves: its max_time (the follow time of its newest follower),
+ * but never later than our own clock (a vendor whose max_time is its "now", or runs ahead, would
+ * otherwise make the next update stop above followers who came in between), and never below
+ * its min_time (a max_time below it is not a follow time; a clock far behind is not evidence).
+ * Without a usable max_time, min_time: a lower bound. Too low only costs an update a page more;
+ * too high would lose followers. Undefined past the depth cap (-1 / 0).
+ */
+export function pageNewest(page: { maxTime?: number; minTime?: number }, nowMs: number = Date.now()): number | undefined {
+  const min = page.minTime !== undefined && page.minTime > 0 ? page.minTime : undefined;
+  const max = page.maxTime !== undefined && page.maxTime > 0 ? Math.min(page.maxTime, Math.floor(nowMs / 1000)) : undefined;
+  if (max === undefined || min === undefined) return max ?? min;
+  return Math.max(min, max);
+}
+
+/** The stop rule of an update: below the file's newest follow time, or (no such time) a page of known followers. */
+export function caughtUpRule(newest: number | null | undefined): (page: CaughtUpFacts) => boolean {
+  if (typeof newest === 'number' && newest > 0) {
+    return (page) => page.minTime !== undefined && page.minTime > 0 && page.minTime < newest;
+  }
+  return (page) => page.fresh === 0 && page.known > 0;
 }
 
 export async function prepareUpdate(
@@ -56,7 +93,7 @@ export async function prepareUpdate(
   }
   const known = await readExportedUids(path, spec.format.name);
   const headerBytes = spec.format.createEncoder(encoder).header()?.length ?? 0;
-  return { manifest, format: spec.format, encoder, headerBytes, known };
+  return { manifest, format: spec.format, encoder, headerBytes, known, caughtUp: caughtUpRule(manifest.newest) };
 }
 
 /** Appends `source` from `skipBytes` on to `target` (the old rows under the new ones). */

@@ -10,6 +10,7 @@
  *   reached, has_more stays true and the next request answers min_time/max_time -1 with no
  *   followers, and a client that sends -1 back is served the newest page again.
  */
+import { changingListPages, isChangingList } from './changing-list.js';
 import { listEnvelope, hiddenEnvelope, missingEnvelope, stampFor, type ListAnswer } from './envelopes.js';
 import { followTimes, tiedFollowTimes } from './follow-times.js';
 import { renderFollower } from './render-follower.js';
@@ -33,6 +34,8 @@ export interface ListPages {
 }
 
 export function listPages(seed: number, uid: string, scenario: UserScenario, now: number): ListPages {
+  // Unfollows, re-follows and a sliding cap: a list that changed since an earlier export.
+  if (isChangingList(scenario) && (scenario.status ?? 'public') === 'public') return changingListPages(seed, uid, scenario, now);
   const listHash = hashString(uid);
   const pageSize = Math.max(1, scenario.pageSize ?? DEFAULT_PAGE_SIZE);
   const times = scenario.ties ? tiedFollowTimes(now, scenario.ties) : followTimes(seed, uid, pageSize, now);

@@ -57,6 +57,19 @@ export interface UserScenario {
    * min_time, max_time, offset, total and status_code as strings of digits.
    */
   looseTypes?: boolean;
+  /**
+   * The depth cap counts from the newest follower served now (notYetFollowed, unfollowed and
+   * refollowed taken into account), as TikTok's does: new followers on top push the oldest
+   * reachable ones past the reach. Default false: the cap is at follower #cap. See changing-list.ts.
+   */
+  slidingCap?: boolean;
+  /** Followers (by number, 0 the newest) who unfollowed: not served. */
+  unfollowed?: number[];
+  /**
+   * Followers (by number) who unfollowed and followed again: served on top of the list, newest
+   * first in this order, with follow times newer than `now` (now + 1, now + 2, ...).
+   */
+  refollowed?: number[];
   /** 'private' answers data.status_code 2096 (hidden shape), 'missing' 2065. Default 'public'. */
   status?: 'public' | 'private' | 'missing';
 }

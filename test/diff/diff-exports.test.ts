@@ -63,7 +63,7 @@ describe('CSV inputs', () => {
     const older = await file('csv', `${header}${U1},Ann,"hi, there"\r\n${U2},"Bob ""B""","line one\nline two"\r\n${U3},Cy,plain\r\n`);
     const newer = await file('csv', `${header}${U2},"Bob ""B""","line one\nline two"\r\n${U3},Cy,plain\r\n${U4},"Dee, the 4th","a\r\nb"\r\n`);
     const { counts, text } = await diff(older, newer, 'csv');
-    expect(counts).toEqual({ added: 1, removed: 1, old: 3, new: 3, unchanged: 2 });
+    expect(counts).toEqual({ added: 1, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
     expect(csvRows(text)).toEqual([
       ['change', 'uid', 'nickname', 'signature'],
       ['added', U4, 'Dee, the 4th', 'a\r\nb'],
@@ -75,7 +75,7 @@ describe('CSV inputs', () => {
     const older = await file('csv', `\uFEFF${header}${U1},Ann,x\r\n`);
     const newer = await file('csv', `\uFEFF${header}${U1},Ann,x\r\n${U2},Bob,y\r\n`);
     const { counts, text } = await diff(older, newer, 'csv');
-    expect(counts).toEqual({ added: 1, removed: 0, old: 1, new: 2, unchanged: 1 });
+    expect(counts).toEqual({ added: 1, removed: 0, beyond_reach: 0, old: 1, new: 2, unchanged: 1 });
     expect(text.startsWith('change,uid,')).toBe(true);
   });
 
@@ -83,7 +83,7 @@ describe('CSV inputs', () => {
     const older = await file('csv', `${header}${U1},Ann,x\r\n${U1},Ann,x\r\n${U2},Bob,y\r\n`);
     const newer = await file('csv', `${header}${U2},Bob,y\r\n${U3},Cy,z\r\n${U3},Cy,z\r\n${U2},Bob,y\r\n`);
     const { counts, text } = await diff(older, newer, 'csv');
-    expect(counts).toEqual({ added: 1, removed: 1, old: 2, new: 2, unchanged: 1 });
+    expect(counts).toEqual({ added: 1, removed: 1, beyond_reach: 0, old: 2, new: 2, unchanged: 1 });
     expect(csvRows(text).map((row) => row.slice(0, 2))).toEqual([['change', 'uid'], ['added', U3], ['removed', U1]]);
   });
 
@@ -124,7 +124,7 @@ describe('JSONL inputs', () => {
     const older = await file('jsonl', `${follower(U1, 'Ann')}\n${follower(U2, 'Bob')}\n`);
     const newer = await file('ndjson', `${follower(U2, 'Bob')}\r\n\r\n${follower(U3, '李 "3"')}\r\n`);
     const { counts, text } = await diff(older, newer, 'jsonl');
-    expect(counts).toEqual({ added: 1, removed: 1, old: 2, new: 2, unchanged: 1 });
+    expect(counts).toEqual({ added: 1, removed: 1, beyond_reach: 0, old: 2, new: 2, unchanged: 1 });
     expect(text).toBe(`{"change":"added",${follower(U3, '李 "3"').slice(1)}\n{"change":"removed",${follower(U1, 'Ann').slice(1)}\n`);
     expect(text).toContain('"room_id":9223372036854775807');
     expect(Object.keys(jsonRows(text)[0]!)[0]).toBe('change');
@@ -154,7 +154,7 @@ describe('JSONL inputs', () => {
     const older = await file('jsonl', `${follower(U1, 'a')}\n${follower(U1, 'a')}\n`);
     const newer = await file('jsonl', `${follower(U2, 'b')}\n${follower(U2, 'b')}\n${follower(U1, 'a')}\n`);
     const { counts, text } = await diff(older, newer, 'jsonl');
-    expect(counts).toEqual({ added: 1, removed: 0, old: 1, new: 2, unchanged: 1 });
+    expect(counts).toEqual({ added: 1, removed: 0, beyond_reach: 0, old: 1, new: 2, unchanged: 1 });
     expect(jsonRows(text).map((row) => row.uid)).toEqual([U2]);
   });
 });
@@ -164,7 +164,7 @@ describe('mixed inputs', () => {
     const older = await file('csv', `uid,nickname,follower_count\r\n${U1},Ann,5\r\n${U2},Bob,6\r\n`);
     const newer = await file('jsonl', `${follower(U2, 'Bob')}\n${follower(U4, 'Dee, "D"')}\n`);
     const { counts, text } = await diff(older, newer, 'csv');
-    expect(counts).toEqual({ added: 1, removed: 1, old: 2, new: 2, unchanged: 1 });
+    expect(counts).toEqual({ added: 1, removed: 1, beyond_reach: 0, old: 2, new: 2, unchanged: 1 });
     expect(csvRows(text)).toEqual([
       ['change', 'uid', 'nickname', 'follower_count'],
       ['added', U4, 'Dee, "D"', '12'],
@@ -191,7 +191,7 @@ describe('passes', () => {
     const [older, newer] = await sources();
     let passes = 0;
     const counted = { ...older, records: () => (passes++, older.records()) };
-    expect(await diffExports(counted, newer)).toEqual({ added: 2, removed: 1, old: 2, new: 3, unchanged: 1 });
+    expect(await diffExports(counted, newer)).toEqual({ added: 2, removed: 1, beyond_reach: 0, old: 2, new: 3, unchanged: 1 });
     expect(passes).toBe(1);
   });
 

@@ -53,7 +53,7 @@ describe('tkf diff', () => {
       const result = await runTkf(['diff', 'old.jsonl', 'new.csv', '--json', '--quiet'], { cwd: dir });
       expect(result.code).toBe(0);
       expect(result.stderr).toBe('');
-      expect(JSON.parse(result.stdout)).toEqual({ added: 5, removed: 10, old: 40, new: 35, unchanged: 30, file: null });
+      expect(JSON.parse(result.stdout)).toEqual({ added: 5, removed: 10, beyond_reach: 0, old: 40, new: 35, unchanged: 30, file: null });
     });
   });
 
@@ -63,7 +63,7 @@ describe('tkf diff', () => {
       await writeFile(join(dir, 'new.jsonl'), jsonl(2, 31));
       const result = await runTkf(['diff', 'old.jsonl', 'new.jsonl', '--out', 'x.jsonl', '--json'], { cwd: dir });
       expect(result.code).toBe(0);
-      expect(JSON.parse(result.stdout)).toEqual({ added: 1, removed: 2, old: 30, new: 29, unchanged: 28, file: 'x.jsonl' });
+      expect(JSON.parse(result.stdout)).toEqual({ added: 1, removed: 2, beyond_reach: 0, old: 30, new: 29, unchanged: 28, file: 'x.jsonl' });
       expect(result.stderr).toBe('+1 new, -2 gone (30 -> 29)\n');
       const lines = (await readFile(join(dir, 'x.jsonl'), 'utf8')).split('\n');
       const follower = (i: number) => renderFollower(1, LIST, i, scenario);

@@ -174,18 +174,20 @@ describe('--update', () => {
 });
 
 describe('--update never damages what is there', () => {
-  it('refuses (exit 7) while an interrupted export owns <out>.part, and leaves it resumable', async () => {
+  // Changed on purpose (issue 21): --update used to refuse (exit 7, "use --resume"), which left a
+  // cron line with --update --max-requests stuck for good; it now finishes the interrupted export.
+  it('finishes an interrupted export that owns <out>.part (as --resume would), and refuses other named options', async () => {
     const out = join(dir.path, 'f.jsonl');
     await exportInProcess(sim, UID, out);
     expect(await failure(exportInProcess(sim, UID, out, { force: true, maxRequests: 2 }))).toBeInstanceOf(BudgetSpentError);
     const part = await readFile(outputPaths(out).part);
-    const error = await failure(exportInProcess(sim, UID, out, { update: true }));
-    expect(error).toBeInstanceOf(OutputError);
-    expect(error!.message).toMatch(/an interrupted export of .* is there .*--resume/);
+    const other = await failure(exportInProcess(sim, UID, out, { update: true, format: 'csv', given: {} }));
+    expect(other).toBeInstanceOf(UsageError);
     expect(await readFile(outputPaths(out).part)).toEqual(part);
-    const resumed = await exportInProcess(sim, UID, out, { resume: true, force: false });
-    expect(resumed.rows).toBe(70);
+    const finished = await exportInProcess(sim, UID, out, { update: true });
+    expect(finished.rows).toBe(70);
     expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 0, 70));
+    expect(await readdir(dir.path)).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
   });
 
   it('that reaches the depth cap before the file\'s newest follower is exit 6 and leaves the file as it was', async () => {

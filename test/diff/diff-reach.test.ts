@@ -1,0 +1,114 @@
+/**
+ * tkf diff knows the reach (issue 16.1): against a simulator whose depth cap slides (the newest
+ * 1,000 of the list as it is at each export), an export, then 300 new followers and 1 real
+ * unfollow, then another export: 1 follower is gone, 299 only slid past the reach. The newer
+ * export's end comes from its manifest; rows written carry `added`, `removed` or `beyond_reach`.
+ */
+import { PassThrough } from 'node:stream';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createProgram } from '../../src/cli/program.js';
+import type { CliContext } from '../../src/cli/context.js';
+import { diffExports } from '../../src/diff/diff-exports.js';
+import { openExport } from '../../src/output/export-reader.js';
+import { outputPaths } from '../../src/output/output-file.js';
+import { accountOnDay, followerUid, startSimulator, type AccountPlan, type UserScenario } from '../../src/simulator/index.js';
+import { exportInProcess } from '../helpers/in-process-export.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+
+const UID = '6400000000000000001';
+const dir = useTempDir('tkf-diff-reach-');
+
+async function exportOn(scenario: UserScenario, out: string): Promise<void> {
+  const sim = await startSimulator({ token: 'sim-token', users: { [UID]: scenario } });
+  try {
+    await exportInProcess(sim, UID, out);
+  } finally {
+    await sim.close();
+  }
+}
+
+/** `tkf diff ...args` in process: exit code, stdout, stderr. */
+async function tkfDiff(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  const ctx: CliContext = {
+    argv: ['node', 'tkf', 'diff', ...args],
+    env: {},
+    stdout,
+    stderr,
+    stderrIsTTY: false,
+    readStdin: async () => '',
+    version: '0.0.0',
+    signal: new AbortController().signal,
+    secrets: [],
+  };
+  let code = 0;
+  try {
+    await createProgram(ctx).parseAsync(['node', 'tkf', 'diff', ...args]);
+  } catch (error) {
+    code = (error as { exitCode?: number }).exitCode ?? 1;
+  }
+  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
+
+// Issue 16's story: a reach of 1,000 of 1,500; overnight 300 new followers and follower #500 left.
+const plan: AccountPlan = { size: 1800, days: 2, grow: 300, cap: 1000, leave: { 1: [500] } };
+
+describe('tkf diff across a sliding reach', () => {
+  it("says +300 new, -1 gone, 299 past the API's reach, and writes each row's change", async () => {
+    const day1 = join(dir.path, 'd1.jsonl');
+    const day2 = join(dir.path, 'd2.jsonl');
+    await exportOn(accountOnDay(plan, 0), day1);
+    await exportOn(accountOnDay(plan, 1), day2);
+    const text = await tkfDiff([day1, day2]);
+    expect(text.code).toBe(0);
+    expect(text.stderr).toBe("+300 new, -1 gone, 299 past the API's reach (1,000 -> 1,000)\n");
+
+    const json = await tkfDiff([day1, day2, '--json', '--quiet']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ added: 300, removed: 1, beyond_reach: 299, old: 1000, new: 1000 });
+
+    const changes = join(dir.path, 'changes.jsonl');
+    expect((await tkfDiff([day1, day2, '--out', changes, '--quiet'])).code).toBe(0);
+    const rows = (await readFile(changes, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as { change: string; uid: string });
+    const uid = (n: number) => followerUid(1, UID, n);
+    const byChange = (change: string) => rows.filter((row) => row.change === change).map((row) => row.uid);
+    expect(byChange('added')).toEqual(Array.from({ length: 300 }, (_, k) => uid(k)));
+    expect(byChange('removed')).toEqual([uid(500)]);
+    // Yesterday's 299 oldest reachable followers (#1,001..#1,299): they still follow.
+    expect(byChange('beyond_reach')).toEqual(Array.from({ length: 299 }, (_, k) => uid(1001 + k)));
+  });
+
+  it('without the newer manifest the end is unknown; with a newer walk that reached the end, every missing follower is gone', async () => {
+    const day1 = join(dir.path, 'd1.jsonl');
+    const day2 = join(dir.path, 'd2.jsonl');
+    await exportOn(accountOnDay(plan, 0), day1);
+    await exportOn(accountOnDay(plan, 1), day2);
+    await rm(outputPaths(day2).manifest);
+    expect((await tkfDiff([day1, day2])).stderr).toBe("+300 new, -1 gone, 299 past the API's reach (1,000 -> 1,000)\n");
+
+    // No cap: the newer walk ends with has_more false (manifest end 'complete'), so it saw everything.
+    const open = { ...plan, cap: undefined, size: 1300 };
+    const full1 = join(dir.path, 'f1.jsonl');
+    const full2 = join(dir.path, 'f2.jsonl');
+    await exportOn(accountOnDay(open, 0), full1);
+    await exportOn({ ...accountOnDay(open, 1), unfollowed: [500, 1299] }, full2);
+    expect((await tkfDiff([full1, full2])).stderr).toBe('+300 new, -2 gone (1,000 -> 1,298)\n');
+  });
+
+  it('a re-follow of someone in the older export is unchanged, not added; the reach is judged below it', async () => {
+    const day1 = join(dir.path, 'd1.jsonl');
+    const day2 = join(dir.path, 'd2.jsonl');
+    await exportOn(accountOnDay(plan, 0), day1);
+    // Follower #1,250 (near the bottom of yesterday's reach) unfollowed and followed again.
+    await exportOn({ ...accountOnDay(plan, 1), refollowed: [1250] }, day2);
+    const counts = await diffExports(await openExport(day1), await openExport(day2), { newerEnd: 'cap' });
+    // New list: #1250, #0..#999 without #500 (reach 1,000): 300 new; #500 gone; below #998, beyond.
+    expect(counts).toEqual({ added: 300, removed: 1, beyond_reach: 299, old: 1000, new: 1000, unchanged: 700 });
+  });
+});

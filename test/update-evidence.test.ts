@@ -1,0 +1,119 @@
+/**
+ * `--update` stops on evidence (issue 18.1): a re-follow puts a follower the file already holds on
+ * top of the list, above new followers; the update skips it and goes on until the walk is below
+ * the file's newest follow time (kept in the manifest), or, for a manifest of an older tkf
+ * without it, until a whole page of followers the file already holds.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../src/output/checkpoint.js';
+import { outputPaths } from '../src/output/output-file.js';
+import { caughtUpRule, pageNewest } from '../src/output/update-base.js';
+import { startSimulator, type Simulator, type UserScenario } from '../src/simulator/index.js';
+import { expectedJsonl } from './helpers/followers.js';
+import { exportInProcess } from './helpers/in-process-export.js';
+import { useTempDir } from './helpers/temp-dir.js';
+
+const UID = '6200000000000000001';
+const NOW = 1631063752;
+const list: UserScenario = { size: 100 };
+const dir = useTempDir('tkf-update-evidence-');
+
+async function withSimulator<T>(scenario: UserScenario, run: (sim: Simulator) => Promise<T>): Promise<T> {
+  const sim = await startSimulator({ token: 'sim-token', now: NOW, users: { [UID]: scenario } });
+  try {
+    return await run(sim);
+  } finally {
+    await sim.close();
+  }
+}
+
+/** Yesterday's export: the list without its newest `fresh` followers. */
+async function yesterday(out: string, fresh: number): Promise<void> {
+  await withSimulator({ ...list, notYetFollowed: fresh }, (sim) => exportInProcess(sim, UID, out));
+}
+
+describe('--update after a re-follow', () => {
+  it('skips the re-follower on top and adds the new followers below it', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    await yesterday(out, 3);
+    // Follower #50 unfollowed and followed again: on top, above the 3 new ones.
+    const result = await withSimulator({ ...list, refollowed: [50] }, (sim) => exportInProcess(sim, UID, out, { update: true }));
+    expect(result).toMatchObject({ added: 3, rows: 100, end: 'caught-up', requests: 1 });
+    // The re-follower keeps its row where it was: every follower once.
+    expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 0, 100));
+  });
+
+  it('goes on past a page of new followers until it is below the file\'s newest follow time', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    await yesterday(out, 25);
+    const result = await withSimulator({ ...list, refollowed: [60, 40] }, (sim) => exportInProcess(sim, UID, out, { update: true }));
+    expect(result).toMatchObject({ added: 25, rows: 100, requests: 2 });
+    expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 0, 100));
+  });
+
+  it('reads max_time sent as a string of digits (loose types) as the follow time', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    await withSimulator({ ...list, notYetFollowed: 3, looseTypes: true }, (sim) => exportInProcess(sim, UID, out));
+    const result = await withSimulator({ ...list, refollowed: [50], looseTypes: true }, (sim) => exportInProcess(sim, UID, out, { update: true }));
+    // One request: the file's follow time is follower #3's (max_time), not page 1's min_time.
+    expect(result).toMatchObject({ added: 3, rows: 100, requests: 1 });
+  });
+
+  it('keeps the newest follow time in the manifest, raised by what the update saw', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    await yesterday(out, 3);
+    const before = (await readCheckpoint(outputPaths(out).manifest))!.newest!;
+    expect(before).toBeLessThan(NOW); // follower #3's time: #0..#2 had not followed yet
+    await withSimulator({ ...list, refollowed: [50] }, (sim) => exportInProcess(sim, UID, out, { update: true }));
+    // The re-follow is the newest follow time now (the simulator puts it at now + 1).
+    expect((await readCheckpoint(outputPaths(out).manifest))!.newest).toBe(NOW + 1);
+  });
+});
+
+describe('--update of a file whose manifest has no follow time (written by an older tkf)', () => {
+  it('does not stop at the first known follower but after a whole page of them, and records the follow time', async () => {
+    const out = join(dir.path, 'old.jsonl');
+    await yesterday(out, 3);
+    const manifest = outputPaths(out).manifest;
+    const old = JSON.parse(await readFile(manifest, 'utf8'));
+    delete old.newest;
+    await writeFile(manifest, JSON.stringify(old));
+    await withSimulator({ ...list, refollowed: [50] }, async (sim) => {
+      const result = await exportInProcess(sim, UID, out, { update: true });
+      // Page 1: the re-follower, 3 new, 16 known; page 2: 20 known, the stop.
+      expect(result).toMatchObject({ added: 3, rows: 100, requests: 2 });
+      expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 0, 100));
+      expect((await readCheckpoint(manifest))!.newest).toBe(NOW + 1);
+      // From now on the evidence is there: nothing new costs one request.
+      expect(await exportInProcess(sim, UID, out, { update: true })).toMatchObject({ added: 0, requests: 1 });
+    });
+  });
+});
+
+describe('the evidence', () => {
+  it('takes max_time as the newest follow time, within our clock and min_time', () => {
+    const now = NOW * 1000;
+    expect(pageNewest({ maxTime: NOW, minTime: NOW - 30 }, now)).toBe(NOW);
+    expect(pageNewest({ minTime: NOW - 30 }, now)).toBe(NOW - 30);
+    // Ahead of our clock: no later than our clock. Below the page's own min_time: min_time.
+    expect(pageNewest({ maxTime: NOW + 3 * 86400, minTime: NOW - 30 }, now)).toBe(NOW);
+    expect(pageNewest({ maxTime: NOW + 3 * 86400, minTime: NOW - 30 }, (NOW - 60) * 1000)).toBe(NOW - 30);
+    expect(pageNewest({ maxTime: NOW - 60, minTime: NOW - 30 }, now)).toBe(NOW - 30);
+    // Past the depth cap: no follow time at all.
+    expect(pageNewest({ maxTime: -1, minTime: -1 }, now)).toBeUndefined();
+  });
+
+  it('stops below the newest follow time, never on known followers alone', () => {
+    const stop = caughtUpRule(1000);
+    expect(stop({ minTime: 1001, fresh: 0, known: 20 })).toBe(false);
+    expect(stop({ minTime: 1000, fresh: 0, known: 20 })).toBe(false);
+    expect(stop({ minTime: 999, fresh: 5, known: 15 })).toBe(true);
+    expect(stop({ minTime: -1, fresh: 0, known: 0 })).toBe(false);
+    const fallback = caughtUpRule(undefined);
+    expect(fallback({ minTime: 10, fresh: 3, known: 17 })).toBe(false);
+    expect(fallback({ minTime: 10, fresh: 0, known: 20 })).toBe(true);
+    expect(fallback({ minTime: 10, fresh: 0, known: 0 })).toBe(false);
+  });
+});
