@@ -32,7 +32,7 @@ export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [EXIT.missingUser, 'the user does not exist (status_code 2065)'],
   [EXIT.refused, 'the API refused the request (code other than 200: bad token, quota...)'],
   [EXIT.api, "the API could not be reached or misbehaved after retries (or --update could not reach the file's newest follower)"],
-  [EXIT.output, 'the output cannot be written (or is in use, or exists without --force)'],
+  [EXIT.output, 'the output cannot be written (a file, or stdout: a full disk; or is in use, or exists without --force)'],
   [EXIT.stopped, 'stopped early on purpose (--max-requests) and can be resumed with --resume'],
   [EXIT.someFailed, 'with --uids-file: some users failed (the others are complete)'],
   [EXIT.sigint, 'interrupted by SIGINT (Ctrl-C); resumable with --resume'],
@@ -42,9 +42,15 @@ export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
 export class TkfError extends Error {
   readonly code: string = 'ETKF';
   readonly exitCode: number = EXIT.internal;
-  constructor(message: string, options?: { cause?: unknown }) {
+  /**
+   * The message already says what to do next (and something else would not work): the CLI adds
+   * no step of its own, such as "--resume", to it.
+   */
+  readonly advised: boolean;
+  constructor(message: string, options?: { cause?: unknown; advised?: boolean }) {
     super(message, options);
     this.name = new.target.name;
+    this.advised = options?.advised ?? false;
   }
 }
 
@@ -141,11 +147,33 @@ export class InterruptedError extends TkfError {
   }
 }
 
-/** Replace every spelling of a secret (raw, URL-encoded) in a text. */
+/**
+ * A secret this long is nobody's word: wherever its text stands, it is the secret. A shorter one
+ * ("ex", "1234") is also a piece of ordinary words, names and numbers ("unexpected", "tkf
+ * export", "ex.csv"), so it is hidden only where it stands as the token's value: after `token=`
+ * in a URL's query, `--token` / `--token=` echoed, `"token":"..."` or `token: ...` (JSON, a header),
+ * and a proxy's credentials in `//user:password@`.
+ */
+const ANYWHERE_FROM_LENGTH = 8;
+
+/** Replace every spelling of a secret (raw, URL-encoded) where it is the secret, with ***. */
 export function redact(text: string, secret: string | undefined): string {
   if (!secret) return text;
-  const forms = new Set([secret, encodeURIComponent(secret), new URLSearchParams({ t: secret }).toString().slice(2)]);
+  const forms = [...new Set([secret, encodeURIComponent(secret), new URLSearchParams({ t: secret }).toString().slice(2)])].filter(Boolean);
   let out = text;
-  for (const form of forms) if (form) out = out.split(form).join('***');
+  for (const form of forms) {
+    if (form.length >= ANYWHERE_FROM_LENGTH) out = out.split(form).join('***');
+    else {
+      const value = escapeRegExp(form);
+      out = out
+        .replace(new RegExp(`(\\btoken["']?(?:\\s*[=:]\\s*|\\s+)["']?)${value}(?![\\p{L}\\p{N}])`, 'giu'), '$1***')
+        // A proxy's user:password (main.ts redacts those too) where it stands: //user:password@host.
+        .replace(new RegExp(`//${value}@`, 'g'), '//***@');
+    }
+  }
   return out;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

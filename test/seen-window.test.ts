@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_SEEN_CAPACITY, SeenWindow } from '../src/seen-window.js';
+import { SeenWindow } from '../src/seen-window.js';
 
 describe('SeenWindow', () => {
   test('add returns true the first time and false for a repeat', () => {
@@ -18,64 +18,31 @@ describe('SeenWindow', () => {
     expect(seen.add('7005153156116071426')).toBe(true);
   });
 
-  test('is exact within its capacity', () => {
-    const seen = new SeenWindow(1000);
+  // [issue 21] No longer a window: the tests of forgetting past a capacity went with it.
+  test('is exact past its first size, and rejects a size below 1', () => {
+    const seen = new SeenWindow(3);
     for (let i = 0; i < 1000; i++) expect(seen.add(`u${i}`)).toBe(true);
     for (let i = 0; i < 1000; i++) expect(seen.add(`u${i}`)).toBe(false);
     expect(seen.size).toBe(1000);
-  });
-
-  test('forgets the oldest first past its capacity', () => {
-    const seen = new SeenWindow(3);
-    for (const uid of ['a', 'b', 'c', 'd']) seen.add(uid);
-    expect(seen.has('a')).toBe(false);
-    expect(['b', 'c', 'd'].every((uid) => seen.has(uid))).toBe(true);
-    seen.add('e');
-    expect(seen.has('b')).toBe(false);
-    expect(seen.add('c')).toBe(false);
-    expect(seen.add('a')).toBe(true); // forgotten, so new again; 'c' is now the oldest
-    expect(seen.has('c')).toBe(false);
-    expect(seen.has('d') && seen.has('e') && seen.has('a')).toBe(true);
-  });
-
-  test('a repeat does not push anything out', () => {
-    const seen = new SeenWindow(2);
-    seen.add('a');
-    seen.add('b');
-    for (let i = 0; i < 10; i++) seen.add('a');
-    expect(seen.has('a') && seen.has('b')).toBe(true);
-  });
-
-  test('size never exceeds the capacity', () => {
-    const seen = new SeenWindow(7);
-    for (let i = 0; i < 100; i++) {
-      seen.add(String(i % 13));
-      expect(seen.size).toBeLessThanOrEqual(7);
-    }
-    expect(seen.size).toBe(7);
-  });
-
-  test('defaults to DEFAULT_SEEN_CAPACITY and rejects a capacity below 1', () => {
-    expect(new SeenWindow().capacity).toBe(DEFAULT_SEEN_CAPACITY);
     expect(() => new SeenWindow(0)).toThrow(RangeError);
     expect(() => new SeenWindow(1.5)).toThrow(RangeError);
   });
 });
 
-/** The obvious window: a Set and an array, oldest first. What the compact one must equal. */
+/** The obvious set (it was a window; it is an exact set now). What the compact one must equal. */
 class ReferenceWindow {
   private readonly set = new Set<string>();
-  private readonly order: string[] = [];
-  constructor(private readonly capacity: number) {}
+  constructor(_capacity: number) {}
   add(uid: string): boolean {
     if (this.set.has(uid)) return false;
-    if (this.order.length === this.capacity) this.set.delete(this.order.shift()!);
-    this.order.push(uid);
     this.set.add(uid);
     return true;
   }
   has(uid: string): boolean {
     return this.set.has(uid);
+  }
+  get size(): number {
+    return this.set.size;
   }
 }
 
@@ -99,7 +66,7 @@ describe('SeenWindow against a reference window', () => {
       const probe = pool[Math.floor(random() * pool.length)]!;
       expect(seen.has(probe)).toBe(reference.has(probe));
     }
-    expect(seen.size).toBe(Math.min(capacity, new Set(pool).size));
+    expect(seen.size).toBe(reference.size);
   });
 
   test('uids of 20 digits (above 2^64) and 19-digit ones that differ in one digit stay distinct', () => {

@@ -6,12 +6,14 @@ import { EXIT } from '../errors.js';
 import type { BatchAccount, BatchResult } from '../run-batch.js';
 import { summarize, type UserOutcome } from './export-user.js';
 import { formatCount } from './progress.js';
+import { followers, users } from './plural.js';
 
 /** One user's line on stderr: its summary, or why it failed or stopped. */
 export function accountLine(account: BatchAccount<UserOutcome>, limit: number | undefined): string {
   const outcome = account.run!;
   if (account.state === 'complete') return summarize(outcome, limit);
-  if (account.state === 'stopped') return `stopped (exit ${account.exitCode}) at ${formatCount(outcome.rows)} followers: ${outcome.error}`;
+  // The run's stop is already said by "stopped": its message is not "stopped: ..." a second time.
+  if (account.state === 'stopped') return `stopped (exit ${account.exitCode}) at ${followers(outcome.rows)}: ${outcome.error?.replace(/^stopped: /, '')}`;
   return `failed (exit ${account.exitCode}): ${outcome.error}`;
 }
 
@@ -19,16 +21,16 @@ export function accountLine(account: BatchAccount<UserOutcome>, limit: number | 
 export function batchMessage(result: BatchResult<UserOutcome>, quiet: boolean): string {
   const { exitCode, accounts, totals } = result;
   const unfinished = totals.stopped + totals.notStarted;
-  const resume = unfinished ? `; run the same command with --resume to go on (${unfinished} users left)` : '';
+  const resume = unfinished ? `; run the same command with --resume to go on (${users(unfinished)} left)` : '';
   if (exitCode === EXIT.sigint || exitCode === EXIT.sigterm) return `interrupted${resume}`;
   if (exitCode === EXIT.refused) {
     const refused = accounts.find((a) => a.exitCode === EXIT.refused && a.run?.error);
     // The refused account's own message may end with its own "--resume" step: said once below.
-    const why = (refused?.run?.error ?? 'the API refused the token').replace(/^stopped: /, '').replace(/; the [\d,]+ rows so far are saved: run the same command with --resume to go on$/, '');
+    const why = (refused?.run?.error ?? 'the API refused the token').replace(/^stopped: /, '').replace(/; the [\d,]+ rows? so far (?:are|is) saved: run the same command with --resume to go on$/, '');
     return `the run stopped: ${why}${resume}`;
   }
-  if (exitCode === EXIT.stopped) return `the run stopped at its --max-requests budget (${unfinished} users left)`;
-  return quiet ? `${totals.failed} of ${totals.accounts} users failed` : '';
+  if (exitCode === EXIT.stopped) return `the run stopped at its --max-requests budget (${users(unfinished)} left)`;
+  return quiet ? `${totals.failed} of ${users(totals.accounts)} failed` : '';
 }
 
 export function emptyTotals() {

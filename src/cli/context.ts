@@ -17,7 +17,7 @@ export interface CliContext {
   /** Every secret a command learns; main.ts redacts them from anything it prints. */
   secrets: string[];
   /** Set by a command: what to print when the first signal arrives. */
-  onInterrupt?: () => void;
+  onInterrupt?: (signal: 'SIGINT' | 'SIGTERM') => void;
   /** Set by a command that can be resumed: the command line that resumes it. */
   resumeHint?: string;
 }

@@ -4,7 +4,7 @@
  * summary line goes to stderr, --json's counts to stdout.
  */
 import { Command, Option } from 'commander';
-import { OutputError, PipeClosedError, TkfError, UsageError } from '../errors.js';
+import { OutputError, TkfError, UsageError } from '../errors.js';
 import { createChangeEncoder, type ChangeEncoder } from '../diff/change-encoder.js';
 import { diffExports, type DiffCounts } from '../diff/diff-exports.js';
 import type { WalkEnd } from '../diff/reach.js';
@@ -19,6 +19,7 @@ import { ByteSink, formatForPath } from '../writers/index.js';
 import { isRunning } from './api-access.js';
 import type { CliContext } from './context.js';
 import { formatCount } from './progress.js';
+import { stdoutError, writeOut } from './stdout-errors.js';
 
 /** The formats a diff writes (a change column needs a format that knows how to add one). */
 const DIFF_FORMATS: readonly ExportFormat[] = ['csv', 'jsonl'];
@@ -60,9 +61,11 @@ Examples:
 
 Exit codes:
     0  done
-    2  bad usage, or an input that is missing, unreadable or not a tkf export (file and line named),
+    2  bad usage (--json with --out -: both want stdout), or an input that is missing, unreadable
+       or not a tkf export (file and line named),
        or exports of two different accounts (by their manifests) without --force
-    7  the output cannot be written (or exists without --force, or another tkf is writing it)
+    7  the output cannot be written (a file, or stdout: a full disk), or exists without --force,
+       or another tkf is writing it
 `;
 
 export function diffCommand(ctx: CliContext): Command {
@@ -81,6 +84,8 @@ export function diffCommand(ctx: CliContext): Command {
     .action(async (oldPath: string, newPath: string, options: DiffCommandOptions) => {
       const out = options.out ?? '-';
       const toFile = out !== '-';
+      // [issue 21] --json owns stdout: rows there too would be lost (or garble the JSON), as for export.
+      if (options.out === '-' && options.json) throw new UsageError('--json prints the counts on stdout, so the rows need --out <file>, not -');
       const format = chooseFormat(options.format, out);
       const older = await openExport(oldPath);
       const newer = await openExport(newPath);
@@ -93,7 +98,7 @@ export function diffCommand(ctx: CliContext): Command {
       if (!encoder) counts = await diffExports(older, newer, { signal: ctx.signal, newerEnd });
       else if (toFile) counts = await diffToFile(older, newer, encoder, out, Boolean(options.force), ctx.signal, newerEnd);
       else counts = await diffToStream(older, newer, encoder, ctx, newerEnd);
-      if (options.json) ctx.stdout.write(`${JSON.stringify({ ...counts, file: toFile ? out : null })}\n`);
+      if (options.json) await writeOut(ctx.stdout, `${JSON.stringify({ ...counts, file: toFile ? out : null })}\n`);
       if (!options.quiet) ctx.stderr.write(`${summary(counts)}\n`);
     });
 }
@@ -104,7 +109,12 @@ export function diffCommand(ctx: CliContext): Command {
  */
 function summary(counts: DiffCounts): string {
   const reach = counts.beyond_reach ? `, ${formatCount(counts.beyond_reach)} past the API's reach` : '';
-  return `+${formatCount(counts.added)} new, -${formatCount(counts.removed)} gone${reach} (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
+  return `${signed('+', counts.added)} new, ${signed('-', counts.removed)} gone${reach} (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
+}
+
+/** "+12", "-3", but "0": no sign on nothing. */
+function signed(sign: '+' | '-', n: number): string {
+  return n === 0 ? '0' : `${sign}${formatCount(n)}`;
 }
 
 /**
@@ -181,9 +191,8 @@ async function diffToStream(older: ExportSource, newer: ExportSource, encoder: C
     await sink.flush();
     return counts;
   } catch (error) {
-    // `tkf diff a.csv b.csv | head`: the reader left; not a failure.
-    if ((error as NodeJS.ErrnoException)?.code === 'EPIPE') throw new PipeClosedError('the reader closed the pipe');
-    throw error;
+    // `tkf diff a.csv b.csv | head`: the reader left, not a failure; a full stdout is exit 7.
+    throw stdoutError(error);
   }
 }
 

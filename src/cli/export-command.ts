@@ -25,6 +25,9 @@ import { exportUser, summarize, type RunSettings, type UserOutcome } from './exp
 import { accountLine, batchJson, batchMessage, emptyTotals, publicOutcome } from './batch-report.js';
 import { createBatchProgress, createProgress, formatCount, formatDuration } from './progress.js';
 import { resumeCommand } from './resume-command.js';
+import { writeOut } from './stdout-errors.js';
+import { proxySetting } from './proxy-check.js';
+import { followers, plural, requests, users } from './plural.js';
 
 /**
  * The format: --format, else the extension of --out, else the config file's format, else JSONL for
@@ -72,8 +75,20 @@ export function fillTemplate(template: string, uid: string, date: string): strin
 
 /** uids of a --uids-file: one a line; blank lines and # comments ignored; each checked. */
 export function parseUidList(text: string, source: string): string[] {
+  return parseUidFile(text, source).uids;
+}
+
+/**
+ * The uids of a --uids-file and how many lines repeated one already listed (each uid is exported
+ * once; the CLI says how many repeats it dropped). Lines end in \n, \r\n or a lone \r (classic
+ * Mac editors and some spreadsheet exports), so no two uids are glued together.
+ */
+export function parseUidFile(text: string, source: string): { uids: string[]; repeated: number } {
+  if (text.includes('\u0000')) {
+    throw new UsageError(`${source} holds NUL characters: is it UTF-16 without a byte order mark? save it as UTF-8 (or plain ASCII), one uid a line`);
+  }
   const uids: string[] = [];
-  text.split(/\r?\n/).forEach((raw, index) => {
+  text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/).forEach((raw, index) => {
     const line = raw.replace(/#.*/, '').trim();
     if (!line) return;
     try {
@@ -83,7 +98,22 @@ export function parseUidList(text: string, source: string): string[] {
     }
   });
   if (uids.length === 0) throw new UsageError(`${source} holds no uid`);
-  return [...new Set(uids)];
+  const unique = [...new Set(uids)];
+  return { uids: unique, repeated: uids.length - unique.length };
+}
+
+/**
+ * A uids file's bytes as text: UTF-8 (a BOM allowed), or UTF-16 with its byte order mark, which
+ * Windows tools (PowerShell's `>`, Notepad's "Unicode") write; read as UTF-8 those are mojibake.
+ */
+export function decodeUidText(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString('utf16le');
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    const swapped = Buffer.from(bytes.subarray(2));
+    swapped.swap16();
+    return swapped.toString('utf16le');
+  }
+  return bytes.toString('utf8');
 }
 
 export function exportCommand(ctx: CliContext): Command {
@@ -129,11 +159,15 @@ export function exportCommand(ctx: CliContext): Command {
       const source = options.uidsFile === '-' ? 'stdin' : options.uidsFile;
       let text: string;
       try {
-        text = options.uidsFile === '-' ? await ctx.readStdin() : await readFile(options.uidsFile, 'utf8');
+        text = options.uidsFile === '-' ? await ctx.readStdin() : decodeUidText(await readFile(options.uidsFile));
       } catch (error) {
         throw new UsageError(`cannot read the uids from ${source}: ${describeReadError(error)}; check --uids-file`);
       }
-      uids = parseUidList(text, source);
+      const list = parseUidFile(text, source);
+      uids = list.uids;
+      if (list.repeated && !options.quiet) {
+        ctx.stderr.write(`tkf: ${source}: ${plural(list.repeated, 'repeated uid')} dropped (each uid is exported once; ${users(uids.length)} in all)\n`);
+      }
       if (shard) uids = uids.filter((uid) => inShard(uid, shard));
       if (uids.length > 1 && !out.includes('{uid}')) {
         throw new UsageError(`--out must contain {uid} when exporting several users, e.g. 'exports/{date}/{uid}.${format.name}'`);
@@ -145,6 +179,7 @@ export function exportCommand(ctx: CliContext): Command {
 
     const access = await openAccess(options, config, ctx);
     const proxy = access.simulator ? undefined : proxyFor(access.baseUrl, ctx.env, options.proxy);
+    const proxyUsed = proxySetting(proxy, options.proxy, ctx.env);
     if (proxy !== undefined) {
       // user:password@ of a proxy is as secret as the token.
       const credentials = /\/\/([^/@]*)@/.exec(proxy)?.[1];
@@ -177,6 +212,7 @@ export function exportCommand(ctx: CliContext): Command {
         formulaGuard: command.getOptionValueSource('formulaGuard') === 'cli',
       },
       client,
+      proxy: proxyUsed,
       retryBaseMs: options.backoff,
       limit: options.limit,
       verbose: options.verbose,
@@ -213,15 +249,31 @@ async function exportOne(
   ctx: CliContext,
   demo: boolean,
 ): Promise<void> {
-  const progress = await createProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet, quiet: options.quiet });
+  const progress = await createProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet, quiet: options.quiet, color: wantsColor(ctx.env) });
   progress.start(`exporting the followers of ${uid}${demo ? ' from the built-in simulator' : ''}...`);
-  ctx.onInterrupt = () => progress.log('stopping after the page in hand (press Ctrl-C again to quit at once)');
+  ctx.onInterrupt = (signal) => progress.log(`stopping after the page in hand (${againToQuit(signal)})`);
   ctx.resumeHint = output.kind === 'file' ? resumeCommand(ctx.argv, ctx.env) : undefined;
   const outcome = await exportUser(uid, output, settings, progress);
   progress.stop();
-  if (options.json) await writeOut(ctx, `${JSON.stringify(publicOutcome(outcome))}\n`);
+  if (options.json) {
+    await writeOut(ctx.stdout, `${JSON.stringify(publicOutcome(outcome))}\n`).catch((error: unknown) => {
+      // The JSON is lost, not the export: say where it is.
+      if (error instanceof TkfError && outcome.complete && outcome.file) error.message += `; the export itself is complete: ${outcome.file}`;
+      throw error;
+    });
+  }
   if (outcome.cause !== undefined) throw outcome.cause;
   if (!options.quiet) ctx.stderr.write(`tkf: ${summarize(outcome, settings.limit)}\n`);
+}
+
+/** NO_COLOR set to anything but the empty string turns colour off (https://no-color.org). */
+function wantsColor(env: NodeJS.ProcessEnv): boolean {
+  return !env.NO_COLOR;
+}
+
+/** How to quit at once: the same signal again (Ctrl-C is SIGINT's key; SIGTERM comes from kill, systemd...). */
+function againToQuit(signal: 'SIGINT' | 'SIGTERM'): string {
+  return signal === 'SIGINT' ? 'press Ctrl-C again to quit at once' : 'send SIGTERM again to quit at once';
 }
 
 async function exportMany(
@@ -234,11 +286,11 @@ async function exportMany(
   if (uids.length === 0) {
     // A shard of a short file may hold no uid: nothing to do is not a failure (cron runs every shard).
     if (!options.quiet) ctx.stderr.write(`tkf: no uid of the file falls in shard ${options.shard}; nothing to export\n`);
-    if (options.json) await writeOut(ctx, `${JSON.stringify(batchJson({ exitCode: EXIT.ok, accounts: [], totals: emptyTotals() }))}\n`);
+    if (options.json) await writeOut(ctx.stdout, `${JSON.stringify(batchJson({ exitCode: EXIT.ok, accounts: [], totals: emptyTotals() }))}\n`);
     return;
   }
-  const progress = await createBatchProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet, quiet: options.quiet });
-  ctx.onInterrupt = () => progress.user('all').log('stopping every export after the page in hand');
+  const progress = await createBatchProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet, quiet: options.quiet, color: wantsColor(ctx.env) });
+  ctx.onInterrupt = (signal) => progress.user('all').log(`stopping every export after the page in hand (${againToQuit(signal)})`);
   ctx.resumeHint = resumeCommand(ctx.argv, ctx.env);
   // Every worker's export, pager and pacer wait listens to the run's one interrupt signal.
   setMaxListeners(Math.max(getMaxListeners(ctx.signal), options.concurrency * 4 + 10), ctx.signal);
@@ -276,19 +328,11 @@ async function exportMany(
     const stopped = totals.stopped ? `, ${totals.stopped} stopped (resumable)` : '';
     const throttled = totals.throttled ? `, ${formatCount(totals.throttled)} answered "too many requests"` : '';
     ctx.stderr.write(
-      `tkf: ${totals.accounts} users: ${totals.complete} complete, ${totals.failed} failed${stopped}${notStarted}; ` +
-        `${formatCount(totals.rows)} followers written; ${formatCount(totals.requests)} requests${throttled} in ${formatDuration(totals.elapsedMs)}\n`,
+      `tkf: ${users(totals.accounts)}: ${totals.complete} complete, ${totals.failed} failed${stopped}${notStarted}; ` +
+        `${followers(totals.rows)} written; ${requests(totals.requests)}${throttled} in ${formatDuration(totals.elapsedMs)}\n`,
     );
   }
-  if (options.json) await writeOut(ctx, `${JSON.stringify(batchJson(result))}\n`);
+  if (options.json) await writeOut(ctx.stdout, `${JSON.stringify(batchJson(result))}\n`);
   if (result.exitCode !== EXIT.ok) throw new BatchError(result.exitCode, batchMessage(result, options.quiet));
 }
 
-/**
- * Writes to stdout and waits until the text is handed to the OS: a pipe whose reader is slower
- * than tkf takes a large --json summary in parts, and main.ts's process.exit would drop the rest
- * (measured: a 1,000-user summary cut at 64 KiB).
- */
-function writeOut(ctx: CliContext, text: string): Promise<void> {
-  return new Promise((resolve, reject) => ctx.stdout.write(text, (error) => (error ? reject(error) : resolve())));
-}

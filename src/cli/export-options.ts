@@ -11,7 +11,7 @@ function wholeNumber(name: string, min: number, max = Infinity) {
   return (value: string): number => {
     if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
       throw new InvalidArgumentError(
-        `${name} takes a whole number${max < Infinity ? ` from ${min} to ${max}` : min > 0 ? ` of at least ${min}` : ''}.`,
+        `${name} takes a whole number${max < Infinity ? ` from ${min} to ${max}` : min > 0 ? ` of at least ${min}` : ' of 0 or more'}.`,
       );
     }
     return Number(value);
@@ -96,7 +96,7 @@ export const SWITCHES = ['bom', 'force', 'resume', 'update', 'json', 'quiet', 'v
 export function exportOptions(): Option[] {
   return [
     new Option('--uid <user_id>', "the user's numeric user_id (1 to 20 digits; not the @handle)"),
-    new Option('--uids-file <file|->', 'export every uid in a file (one a line; # comments), or - for stdin'),
+    new Option('--uids-file <file|->', 'export every uid in a file (one a line, \\n, \\r\\n or \\r; # comments; UTF-8, or UTF-16 with a BOM), or - for stdin'),
     new Option('--out <file|->', 'a file (.csv, .jsonl, .ndjson, .xlsx), - for stdout, or a template with {uid} and {date}; missing directories are created'),
     configurable(new Option('--format <format>', 'output format (default: from the --out extension; jsonl for -); must agree with the extension').choices(FORMAT_NAMES), 'string'),
     configurable(new Option('--fields <list>', 'columns by name or dot path, e.g. uid,nickname,avatar_larger.url_list.0'), 'string'),
@@ -118,7 +118,7 @@ export function exportOptions(): Option[] {
     new Option('--limit <n>', 'stop after n followers (a complete file of n rows)').argParser(wholeNumber('--limit', 1)),
     configurable(new Option('--rate <n>', 'at most n requests per second in the whole run (all users and workers together)').argParser(positiveRate), 'number'),
     configurable(new Option('--delay <ms>', 'wait at least this long between two requests of the run').default(0).argParser(wholeNumber('--delay', 0)), 'number'),
-    new Option('--proxy <url>', 'send requests through this proxy (default: HTTPS_PROXY / HTTP_PROXY unless NO_PROXY; "direct": none)'),
+    new Option('--proxy <url>', 'send requests through this proxy, http://host:port (default: HTTPS_PROXY / HTTP_PROXY unless NO_PROXY; "direct": none)'),
     new Option('-q, --quiet', 'print errors only'),
     new Option('-v, --verbose', 'print each request and stack traces of errors (never the token)'),
     new Option('--demo', 'export from the built-in simulator: no token, no network'),

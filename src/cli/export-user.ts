@@ -14,6 +14,12 @@ import { isRunning, type Access } from './api-access.js';
 import { addNextStep } from './failure-hints.js';
 import { formatCount, formatDuration, type Progress } from './progress.js';
 import { withFieldsCheck } from './with-fields-check.js';
+import { stdoutError } from './stdout-errors.js';
+import { blameProxy, type ProxySetting } from './proxy-check.js';
+import { followers, plural, requests } from './plural.js';
+import { readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
+import { outputPaths } from '../output/output-file.js';
+import type { Disk } from '../output/disk.js';
 
 export interface RunSettings {
   access: Access;
@@ -22,6 +28,10 @@ export interface RunSettings {
   given?: Partial<Record<keyof EncoderOptions, boolean>>;
   /** The run's client: shared by every user of the run. */
   client: FollowersClient;
+  /** The file system exports write through (default: the real one; tests hand in one that fills up). */
+  disk?: Disk;
+  /** The proxy the client goes through, if any: blamed by name when it is the one that fails. */
+  proxy?: ProxySetting;
   /** Longest first wait before asking a page that did not move the walk on again (--backoff). */
   retryBaseMs: number;
   limit?: number;
@@ -97,6 +107,7 @@ export async function exportUser(
       {
         client: settings.encoder.fields ? withFieldsCheck(client, settings.encoder.fields) : client,
         signal: settings.signal,
+        disk: settings.disk,
         owner: { pid: process.pid, host: hostname() },
         isRunning,
         onResume: (c) => {
@@ -121,7 +132,7 @@ export async function exportUser(
             runRequests: p.requests - resumed.requests,
             goal: expectedRows({ rows: p.rows, total: p.total, limit: settings.limit, done, open }) ?? null,
           });
-          if (p.page.duplicates) verbose(`page ${p.page.number}: ${p.page.duplicates} repeated followers skipped`);
+          if (p.page.duplicates) verbose(`page ${p.page.number}: ${plural(p.page.duplicates, 'repeated follower')} skipped`);
         },
         onStuck: (n) =>
           progress.waiting(`${n.reason} at cursor ${n.cursor}; asking again (${n.attempt}/${n.retries}) in ${formatDuration(n.waitMs)}`),
@@ -143,17 +154,23 @@ export async function exportUser(
       ...(result.resumedRows && !result.alreadyComplete && result.added === undefined ? { resumedRequests: resumed.requests } : {}),
       elapsedMs: Date.now() - started,
     };
-  } catch (error) {
+  } catch (caught) {
+    // `--out -` to a stdout that failed (a full disk, /dev/full): exit 7, not an internal error.
+    const error = output.kind === 'stream' ? stdoutError(caught) : caught;
+    await blameProxy(error, settings.proxy);
     const exitCode = error instanceof TkfError ? error.exitCode : EXIT.internal;
-    // A file export that failed after some pages keeps them in its checkpoint (not --update's).
-    addNextStep(error, { uid, savedRows: output.kind === 'file' && !open ? Math.max(rows, resumed.rows) : undefined });
+    // A file export that failed after some pages keeps them in its checkpoint (not --update's):
+    // what --resume will find is what the checkpoint on disk counts, which may lag the pages
+    // written (a full disk stops the checkpoint before the rows), so it is read back, not guessed.
+    const saved = output.kind === 'file' && !open ? await savedCheckpoint(output.path) : undefined;
+    addNextStep(error, { uid, savedRows: saved?.rows });
     return {
       uid,
       exit_code: exitCode,
       complete: false,
       // A stopped file export keeps what its checkpoint holds, from earlier runs too; a failed
       // update leaves the file as it was (the new rows it had fetched are not in it).
-      rows: fileRows ?? Math.max(rows, resumed.rows),
+      rows: fileRows ?? saved?.rows ?? Math.max(rows, resumed.rows),
       requests: client.requests,
       requests_total: Math.max(requests, resumed.requests + client.requests),
       file: null,
@@ -164,6 +181,11 @@ export async function exportUser(
       elapsedMs: Date.now() - started,
     };
   }
+}
+
+/** The checkpoint a --resume of this file would start from; undefined when there is none (or it cannot be read). */
+async function savedCheckpoint(path: string): Promise<Checkpoint | undefined> {
+  return readCheckpoint(outputPaths(path).checkpoint).catch(() => undefined);
 }
 
 /** The last line of a successful export, and what it could not reach. */
@@ -189,17 +211,17 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined): string 
   // `requests` are this run's, like the time; after --resume the export's total follows.
   const thisRun = outcome.requests;
   const inAll = outcome.resumedRequests !== undefined ? ` this run (${formatCount(outcome.requests_total ?? thisRun)} in all)` : '';
-  const cost = `${formatCount(thisRun)} request${thisRun === 1 ? '' : 's'}${inAll} in ${formatDuration(outcome.elapsedMs)}${where}`;
+  const cost = `${requests(thisRun)}${inAll} in ${formatDuration(outcome.elapsedMs)}${where}`;
   const duplicates = outcome.result?.duplicates ?? 0;
-  const dupes = duplicates ? `, ${formatCount(duplicates)} repeats skipped` : '';
+  const dupes = duplicates ? `, ${plural(duplicates, 'repeat')} skipped` : '';
   const total = outcome.total ?? undefined;
   if (outcome.result?.alreadyComplete) {
-    return `${outcome.file} is already complete (${rows} followers): nothing to resume`;
+    return `${outcome.file} is already complete (${followers(outcome.rows)}): nothing to resume`;
   }
   if (outcome.added !== undefined) {
-    return `added ${formatCount(outcome.added)} new followers on top of ${formatCount(outcome.rows - outcome.added)} (${cost})`;
+    return `added ${plural(outcome.added, 'new follower')} on top of ${formatCount(outcome.rows - outcome.added)} (${cost})`;
   }
-  if (outcome.end === 'limit') return `exported ${rows} followers (--limit ${limit}); ${cost}${dupes}`;
+  if (outcome.end === 'limit') return `exported ${followers(outcome.rows)} (--limit ${limit}); ${cost}${dupes}`;
   if (total !== undefined && total > outcome.rows) {
     const why =
       outcome.end === 'cap'
@@ -207,7 +229,7 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined): string 
         : outcome.incomplete_seconds?.length
           ? 'the list ended there'
           : 'the list ended there (banned and deleted accounts are not listed)';
-    return `exported ${rows} of ${formatCount(total)} followers: ${why}; ${cost}${dupes}`;
+    return `exported ${rows} of ${followers(total)}: ${why}; ${cost}${dupes}`;
   }
-  return `exported ${rows} followers; ${cost}${dupes}`;
+  return `exported ${followers(outcome.rows)}; ${cost}${dupes}`;
 }

@@ -9,7 +9,7 @@ import { formatCount } from './progress-view.js';
 export interface FailureContext {
   /** The user whose export failed. */
   uid?: string;
-  /** Rows of the export that are saved in its checkpoint, when the output is a file. */
+  /** Rows the checkpoint on disk counts (what --resume will find), when the output is a file. */
   savedRows?: number;
 }
 
@@ -24,9 +24,12 @@ export function addNextStep(error: unknown, context: FailureContext = {}): void 
   }
   // --max-requests and signals print their own resume command (main.ts); a usage error is fixed first.
   // A run stopped by a refusal says "--resume" once, in its last line (batch-report.ts).
-  const ownHint = error instanceof BudgetSpentError || error instanceof InterruptedError || error instanceof UsageError || error instanceof RunStoppedError;
+  // An error that gives its own advice (a part file cut short: "use --force") gets no other.
+  const ownHint =
+    error.advised || error instanceof BudgetSpentError || error instanceof InterruptedError || error instanceof UsageError || error instanceof RunStoppedError;
   if (!ownHint && context.savedRows) {
-    steps.push(`the ${formatCount(context.savedRows)} rows so far are saved: run the same command with --resume to go on`);
+    const rows = context.savedRows === 1 ? 'the 1 row so far is' : `the ${formatCount(context.savedRows)} rows so far are`;
+    steps.push(`${rows} saved: run the same command with --resume to go on`);
   }
   if (steps.length) error.message += `; ${steps.join('; ')}`;
 }

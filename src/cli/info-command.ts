@@ -10,6 +10,7 @@ import { loadConfig } from './config-file.js';
 import type { CliContext } from './context.js';
 import { addNextStep } from './failure-hints.js';
 import { formatCount } from './progress.js';
+import { writeOut } from './stdout-errors.js';
 
 interface InfoOptions {
   uid?: string;
@@ -54,12 +55,14 @@ Exit codes as for tkf export: 0 visible, 3 hidden, 4 no such user, 5 refused, 6 
         const estimate = estimateRequests(total ?? 0);
         const expected = total === null ? null : expectedFollowers(total);
         if (options.json) {
-          ctx.stdout.write(
+          await writeOut(
+            ctx.stdout,
             `${JSON.stringify({ uid, visible: true, total, expected_followers: expected, estimated_requests: estimate.served, requests_for_total: estimate.all, page_size: PAGE_SIZE, exit_code: EXIT.ok })}\n`,
           );
           return;
         }
-        ctx.stdout.write(
+        await writeOut(
+          ctx.stdout,
           [
             `user ${uid}: the follower list is visible`,
             `followers (the profile's count): ${total === null ? 'not reported' : formatCount(total)}`,
@@ -72,7 +75,7 @@ Exit codes as for tkf export: 0 visible, 3 hidden, 4 no such user, 5 refused, 6 
         addNextStep(error, { uid });
         if (options.json && error instanceof TkfError) {
           const visible = error.exitCode === EXIT.hidden || error.exitCode === EXIT.missingUser ? false : null;
-          ctx.stdout.write(`${JSON.stringify({ uid, visible, total: null, estimated_requests: 0, exit_code: error.exitCode, error: error.message })}\n`);
+          await writeOut(ctx.stdout, `${JSON.stringify({ uid, visible, total: null, estimated_requests: 0, exit_code: error.exitCode, error: error.message })}\n`);
         }
         throw error;
       } finally {

@@ -8,6 +8,7 @@ import { CommanderError } from 'commander';
 import { EXIT, InterruptedError, PipeClosedError, TkfError, redact } from '../errors.js';
 import { readAll, type CliContext } from './context.js';
 import { createProgram } from './program.js';
+import { stdoutError } from './stdout-errors.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -56,14 +57,18 @@ export async function main(argv: string[]): Promise<never> {
       say(`tkf: stopped at once${ctx.resumeHint ? `; resume with: ${ctx.resumeHint}` : ''}`);
       process.exit(code);
     }
-    ctx.onInterrupt?.();
+    ctx.onInterrupt?.(signal);
     interrupts.abort(new InterruptedError(signal));
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
-  // `tkf export --out - | head`: the reader left; stop quietly.
+  // `tkf export --out - | head`: the reader left; stop quietly. Any other failure of stdout (a
+  // full disk, /dev/full) is kept: the command's own write sees it too and fails with exit 7, and
+  // a write nobody waited for is caught at the end below.
+  let stdoutFailure: unknown;
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(EXIT.ok);
+    stdoutFailure ??= error;
   });
 
   let code: number = EXIT.ok;
@@ -72,6 +77,9 @@ export async function main(argv: string[]): Promise<never> {
   } catch (error) {
     code = report(error, ctx, say, verbose);
   }
+  // A write nobody waited for (commander's help, say) reports its failure a tick later.
+  if (code === EXIT.ok) await new Promise((resolve) => setImmediate(resolve));
+  if (code === EXIT.ok && stdoutFailure !== undefined) code = report(stdoutError(stdoutFailure), ctx, say, verbose);
   process.exit(code);
 }
 

@@ -12,7 +12,7 @@ import { simulateCommand } from './simulate-command.js';
 
 export function createProgram(ctx: CliContext): Command {
   const program = new Command('tkf')
-    .description("Export a TikTok user's followers from a followers API to CSV or JSONL files.")
+    .description("Export a TikTok user's followers from a followers API to CSV, JSONL or .xlsx files.")
     .version(ctx.version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .showHelpAfterError('(run with --help for usage)')

@@ -19,6 +19,11 @@ export interface ProgressOptions {
   stream: Writable & { isTTY?: boolean; columns?: number };
   tty: boolean;
   quiet: boolean;
+  /**
+   * Colour on a terminal (default true). False for NO_COLOR (https://no-color.org): ora draws its
+   * spinner in cyan unless told `color: false`; the bar line has no colour of its own.
+   */
+  color?: boolean;
   /** Plain-line interval when not on a TTY. */
   intervalMs?: number;
   now?: () => number;
@@ -91,7 +96,7 @@ function ttyProgress(
   return {
     start(text) {
       meter.restart(now());
-      spinner = ora({ text, stream: options.stream, discardStdin: false, isEnabled: true }).start();
+      spinner = ora({ text, stream: options.stream, discardStdin: false, isEnabled: true, ...(options.color === false ? { color: false } : {}) }).start();
     },
     update(update) {
       last = update;

@@ -14,7 +14,7 @@
  * reason, the lock is released, and the checkpoint on disk stays the last good one.
  */
 import type { Writable } from 'node:stream';
-import { ApiUnavailableError, OutputError, UsageError } from '../errors.js';
+import { ApiUnavailableError, BudgetSpentError, InterruptedError, OutputError, RunStoppedError, UsageError } from '../errors.js';
 import type { Page } from '../pager.js';
 import { SeenWindow } from '../seen-window.js';
 import { ByteSink, RecordWriter, type EncoderOptions, type FormatDefinition } from '../writers/index.js';
@@ -98,7 +98,7 @@ export class ExportFile implements PageTarget {
     // Nothing to update and nothing interrupted to finish: a full export.
     if (mode === 'update' && !(await exists(file.paths.out)) && !(await exists(file.paths.checkpoint))) mode = 'new';
     if (mode === 'new' && (await exists(file.paths.out))) {
-      throw new OutputError(`${file.paths.out} already exists; use --force to replace it when the new export completes`);
+      throw new OutputError(`${file.paths.out} already exists; use --force to replace it when the new export completes`, { advised: true });
     }
     file.lock = await acquireLock(file.paths.lock, spec.owner, spec.isRunning, file.paths.out);
     try {
@@ -115,7 +115,7 @@ export class ExportFile implements PageTarget {
     const { paths } = this;
     const saved = await readCheckpoint(paths.checkpoint);
     if (saved && mode === 'new') {
-      throw new OutputError(`an interrupted export of ${paths.out} is there (${saved.rows} rows); use --resume to continue it or --force to start again`);
+      throw new OutputError(`an interrupted export of ${paths.out} is there (${saved.rows} rows); use --resume to continue it or --force to start again`, { advised: true });
     }
     const resumeFrom = mode === 'resume' ? saved : undefined;
     if (resumeFrom) {
@@ -130,7 +130,7 @@ export class ExportFile implements PageTarget {
     if (mode === 'resume' && !saved && (await exists(paths.out))) {
       const manifest = await readCheckpoint(paths.manifest);
       if (!manifest || describeMismatch(manifest.options, this.options)) {
-        throw new OutputError(`${paths.out} exists and is not an interrupted export of these options: nothing to resume (use --force to export again)`);
+        throw new OutputError(`${paths.out} exists and is not an interrupted export of these options: nothing to resume (use --force to export again)`, { advised: true });
       }
       return { ...resultOf(manifest), file: paths.out, resumedRows: manifest.rows, alreadyComplete: true };
     }
@@ -293,7 +293,10 @@ export class ExportFile implements PageTarget {
     await this.checkpointer.drain().catch(() => {});
     await this.closeStreams();
     if (this.update) await removeAll(this.paths.part).catch(() => {});
-    else if (this.createdPartFiles && this.checkpointer.savedRows === 0) {
+    else if (this.createdPartFiles && this.checkpointer.savedRows === 0 && !(isResumableStop(error) && this.checkpointer.saved?.requests)) {
+      // A stop that is told to --resume (a signal, the budget, the run's refusal) keeps its
+      // checkpoint even before the first page: the resumed run then counts the requests this one
+      // reported, instead of "0 earlier" (issue 21: 186 said, 184 counted).
       await removeAll(this.paths.part, this.paths.checkpoint, this.paths.uids).catch(() => {});
     }
     await this.releaseLock();
@@ -362,6 +365,11 @@ export class ExportFile implements PageTarget {
       }),
     );
   }
+}
+
+/** Stops whose next step is --resume (the CLI says so): see run-batch.ts. */
+function isResumableStop(error: unknown): boolean {
+  return error instanceof InterruptedError || error instanceof BudgetSpentError || error instanceof RunStoppedError;
 }
 
 function settle(flush: () => Promise<void>): Promise<void> {

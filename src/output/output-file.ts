@@ -104,6 +104,7 @@ export async function publish(paths: OutputPaths, replace: boolean, render?: Ren
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new OutputError(
         `${paths.out} appeared while exporting; the export is kept in ${paths.part}: move ${paths.out} away and run the same command with --resume to put the export in its place`,
+        { advised: true },
       );
     }
     if (error instanceof OutputError) throw error;

@@ -22,6 +22,8 @@ export async function cutBackTo(paths: OutputPaths, checkpoint: Checkpoint): Pro
     if (size < bytes) {
       throw new OutputError(
         `cannot resume ${paths.out}: ${path} holds ${size} bytes but its checkpoint counts ${bytes} (was it cut or copied?); use --force to export again`,
+        // --resume cannot get past this: "use --force" is the only advice that works.
+        { advised: true },
       );
     }
     await cutTo(path, bytes);
