@@ -88,8 +88,9 @@ describe('faults', () => {
     const limited = await startSimulator({ token: TOKEN, users: { [UID]: list }, faults: { schedule: { 1: '429' }, retryAfter: '86400' } });
     try {
       const result = await runTkf(['export', '--uid', UID, '--out', '-'], { env: env(limited) });
-      expect(result.code).toBe(6);
-      expect(result.stderr).toMatch(/asked to wait 86400 s \(Retry-After\)/);
+      // A 429's Retry-After beyond --max-wait (600 s) stops the run at once, resumable (issue 18.7).
+      expect(result.code).toBe(8);
+      expect(result.stderr).toMatch(/asked to wait 86400 s \(Retry-After\), longer than --max-wait 600 s/);
     } finally {
       await limited.close();
     }
