@@ -13,7 +13,7 @@
  * its cursor and its file.
  *
  * Throttling is answered as TCP's congestion control and rclone's pacer answer a signal: cut on
- * it, grow back steadily (AIMD). The first 429 of a burst pauses every worker for its
+ * it (multiplicatively), grow back steadily (in TCP CUBIC's shape). The first 429 of a burst pauses every worker for its
  * Retry-After and sets the pace to 80% of the rate at which answers were getting through just
  * before it (what the API evidently allowed then); from the end of the pause the pace climbs back
  * to that rate within RECOVER_MS and keeps climbing until it no longer binds (see CUT_TO). So a
