@@ -55,6 +55,7 @@ describe('decodeFollower: the last of repeated keys wins, as in JSON.parse', () 
     ['a repeated key inside a nested object', '{"uid":"1","room_id":7300000000000000114,"avatar_larger":{"url_list":["a"],"uri":"x","url_list":["b"]}}'],
     ['a repeated object, different each time', '{"uid":"1","share_info":{"a":7300000000000000114},"share_info":{"a":1,"b":7300000000000000115}}'],
     ['a repeated key in an object inside an array', '{"uid":"1","list":[{"k":1,"k":7300000000000000116}]}'],
+    ['a long number under a "__proto__" key (a key, as JSON.parse makes it)', '{"uid":"1","__proto__":{"a":7300000000000000117},"__proto__":7300000000000000118}'],
   ];
   test.each(shapes)('%s', (_name, text) => {
     const decoded = decodeFollower(raw(text, true));
