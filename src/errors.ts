@@ -33,7 +33,7 @@ export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [EXIT.refused, 'the API refused the request (code other than 200: bad token, quota...)'],
   [EXIT.api, "the API could not be reached or misbehaved after retries (or --update could not reach the file's newest follower)"],
   [EXIT.output, 'the output cannot be written (a file, or stdout: a full disk; or is in use, or exists without --force)'],
-  [EXIT.stopped, 'stopped early on purpose (--max-requests) and can be resumed with --resume'],
+  [EXIT.stopped, 'stopped early (--max-requests, or throttled for longer than --max-wait) and can be resumed with --resume'],
   [EXIT.someFailed, 'with --uids-file: some users failed (the others are complete)'],
   [EXIT.sigint, 'interrupted by SIGINT (Ctrl-C); resumable with --resume'],
   [EXIT.sigterm, 'interrupted by SIGTERM; resumable with --resume'],
@@ -102,6 +102,13 @@ export class BudgetSpentError extends TkfError {
   override readonly code = 'EBUDGET';
   override readonly exitCode = EXIT.stopped;
 }
+
+/**
+ * Thrown when the API has throttled the run (HTTP 429, code 429) for longer than --max-wait, or
+ * asks in Retry-After for a longer wait than that: a budget of time, spent like --max-requests'
+ * budget of requests (exit 8, the checkpoints kept, resumable).
+ */
+export class WaitLimitError extends BudgetSpentError {}
 
 /**
  * Thrown for an account of a run that the API's refusal of the token (or a spent quota) stopped:

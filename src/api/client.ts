@@ -6,7 +6,14 @@
  * got is used with its own retry switched off. Its retry cannot treat an HTTP 200 whose body is
  * truncated or an HTML page as retryable, and tkf must tell the user how long it is about to wait
  * and why before it waits (onRetry), and refuse a Retry-After longer than the cap instead of
- * silently sleeping through it. The loop below does all three with full-jitter backoff.
+ * silently sleeping through it. The loop below does all three; how long each wait is, the run's
+ * governor decides (run-governor.ts: the one retry/backoff policy of tkf).
+ *
+ * What is about the token and what is not: only an envelope's own code other than 200 (402 余额不足,
+ * 403 token无效) and HTTP 401/403 refuse the token. A JSON body without the envelope (a gateway's
+ * `{"error": "upstream connect error"}`) is a misbehaving API, retried like a 5xx and then exit 6
+ * for that account alone. A body larger than any page can be (MAX_BODY_BYTES) is cut off while it
+ * arrives and retried, so memory stays bounded whatever the server sends.
  *
  * The token rides in the query string (the vendor's contract), so every message that leaves this
  * file is passed through redact(): got puts the full URL into some of its errors.
@@ -36,6 +43,11 @@ export interface RetryNotice {
   /** Why: "HTTP 503", "connection reset (ECONNRESET)", "a body that is not JSON"... */
   reason: string;
   cursor: number;
+  /**
+   * "Too many requests": the whole run pauses for waitMs, which uses up no --retries (retries is
+   * 0); it ends only at --max-wait. Otherwise attempt counts up to retries.
+   */
+  throttled?: boolean;
 }
 
 export interface ClientOptions {
@@ -46,8 +58,14 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Upper bound of the first retry's wait; doubled each retry (full jitter: a random wait below it). */
   retryBaseMs?: number;
-  /** Longest backoff and longest Retry-After honoured; a longer Retry-After fails the request. */
+  /**
+   * The most tkf waits on the API (--max-wait): the longest retry wait and Retry-After of a 5xx
+   * honoured (a longer one fails the request, exit 6), and the longest the run stays throttled by
+   * 429s (then WaitLimitError, exit 8, resumable). Default DEFAULT_MAX_WAIT_MS (run-governor.ts).
+   */
   maxWaitMs?: number;
+  /** A body longer than this is cut off and retried. Default MAX_BODY_BYTES. */
+  maxBodyBytes?: number;
   /** The run's pace, budget and stop; made from rate/minIntervalMs/maxRequests when not given. */
   governor?: RunGovernor;
   /** Requests (attempts) the run may send in all; then BudgetSpentError. */
@@ -100,8 +118,11 @@ class Retryable extends Error {
   }
 }
 
-/** 429s in a row for one request before it fails; throttling slows a run, it should not end it. */
-const MAX_THROTTLED = 30;
+/**
+ * A page is ~100 KB (20 followers); no page of this API comes near 32 MB. A body past this is
+ * not a page (a gateway streaming without end once grew tkf to 2 GB): cut off, retried.
+ */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** The vendor's body code for "too many requests", like HTTP 429 (shared/api/README.md). */
 export const CODE_TOO_MANY = 429;
 
@@ -129,15 +150,22 @@ export function followersUrl(baseUrl: string): URL {
 
 export function createClient(options: ClientOptions): FollowersClient {
   const retries = options.retries ?? 5;
-  const retryBaseMs = options.retryBaseMs ?? 1000;
-  const maxWaitMs = options.maxWaitMs ?? 5 * 60_000;
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const sleep = options.sleep ?? defaultSleep;
-  const random = options.random ?? Math.random;
   const url = followersUrl(options.baseUrl);
   const secret = options.token;
   const governor =
     options.governor ??
-    new RunGovernor({ rate: options.rate, minIntervalMs: options.minIntervalMs, maxRequests: options.maxRequests, sleep });
+    new RunGovernor({
+      rate: options.rate,
+      minIntervalMs: options.minIntervalMs,
+      maxRequests: options.maxRequests,
+      maxWaitMs: options.maxWaitMs,
+      retryBaseMs: options.retryBaseMs,
+      random: options.random,
+      sleep,
+    });
+  const maxWaitMs = governor.maxWaitMs;
   const agents = createAgents({ maxSockets: options.maxSockets ?? 4, proxy: options.proxy });
   const instance: Got = got.extend({
     agent: agents,
@@ -153,13 +181,23 @@ export function createClient(options: ClientOptions): FollowersClient {
 
   async function attempt(uid: string, cursor: number, signal?: AbortSignal): Promise<FollowersPage> {
     let response;
+    let tooLarge = false;
+    const request = instance(url, {
+      searchParams: { token: secret, uid, cursor: String(cursor) },
+      signal,
+    });
+    // got keeps the whole body in memory: stop reading once it is longer than any page can be
+    // (a Content-Length that says so is refused at the first event, before the body).
+    request.on('downloadProgress', ({ transferred, total }) => {
+      if (tooLarge || (transferred <= maxBodyBytes && (total === undefined || total <= maxBodyBytes))) return;
+      tooLarge = true;
+      request.cancel();
+    });
     try {
-      response = await instance(url, {
-        searchParams: { token: secret, uid, cursor: String(cursor) },
-        signal,
-      });
+      response = await request;
     } catch (error) {
       if (signal?.aborted) throw error;
+      if (tooLarge) throw new Retryable(`a body larger than ${formatBytes(maxBodyBytes)}, cut off (no page is that large)`);
       throw new Retryable(describeNetworkError(error));
     }
     const status = response.statusCode;
@@ -179,6 +217,10 @@ export function createClient(options: ClientOptions): FollowersClient {
     } catch (error) {
       if (error instanceof MalformedBodyError) throw new Retryable(`a body that is not strict JSON (${error.message})`);
       throw error;
+    }
+    if (page.notEnvelope !== undefined) {
+      // A gateway's own JSON, not the vendor's answer: nothing in it is about the token.
+      throw new Retryable(`an answer that is not the API's envelope (${page.notEnvelope}): ${excerpt(response.rawBody, secret)}`);
     }
     if (Number(page.code) === CODE_TOO_MANY) {
       throw new Retryable(`code 429 (too many requests)`, parseRetryAfter(headerOf(response.headers['retry-after'])), true);
@@ -216,30 +258,28 @@ export function createClient(options: ClientOptions): FollowersClient {
         if (error instanceof ApiRefusedError) governor.stop(scrub(error, secret) as ApiRefusedError);
         if (!(error instanceof Retryable)) throw scrub(error, secret);
         const reason = redact(error.message, secret);
-        const step = error.throttled ? throttledInARow : retry;
-        if (error.throttled ? throttledInARow >= MAX_THROTTLED : retry >= retries) {
+        if (error.throttled) {
+          // Every worker of the run waits (the governor's pause), not this one alone; how long
+          // the run may stay throttled is --max-wait's (WaitLimitError, exit 8), not a count.
+          const waitMs = governor.throttle(error.waitMs, sentAt, throttledInARow);
+          throttledInARow++;
+          view.hooks.onRetry?.({ attempt: throttledInARow, retries: 0, waitMs, reason, cursor, throttled: true });
+          continue;
+        }
+        if (retry >= retries) {
           throw new ApiUnavailableError(
-            `the API at ${url.host} failed ${step + 1} times in a row at cursor ${cursor}; last: ${reason}; check the host and the network, or try again later`,
+            `the API at ${url.host} failed ${retry === 0 ? 'once' : `${retry + 1} times in a row`} at cursor ${cursor}; last: ${reason}; check the host and the network, or try again later`,
           );
         }
-        let waitMs = Math.floor(random() * Math.min(maxWaitMs, retryBaseMs * 2 ** Math.min(step, 20)));
-        if (error.waitMs !== undefined) {
-          if (error.waitMs > maxWaitMs) {
-            throw new ApiUnavailableError(
-              `the API asked to wait ${Math.ceil(error.waitMs / 1000)} s (Retry-After) at cursor ${cursor}, more than the ${Math.ceil(maxWaitMs / 1000)} s tkf waits; try again later`,
-            );
-          }
-          waitMs = Math.max(waitMs, error.waitMs);
+        if (error.waitMs !== undefined && error.waitMs > maxWaitMs) {
+          throw new ApiUnavailableError(
+            `the API asked to wait ${Math.ceil(error.waitMs / 1000)} s (Retry-After) at cursor ${cursor}, more than the ${Math.ceil(maxWaitMs / 1000)} s tkf waits; try again later`,
+          );
         }
-        view.hooks.onRetry?.({ attempt: step + 1, retries: error.throttled ? MAX_THROTTLED : retries, waitMs, reason, cursor });
-        if (error.throttled) {
-          // Every worker of the run waits (the governor's pause), not this one alone.
-          throttledInARow++;
-          governor.throttle(waitMs, sentAt);
-        } else {
-          retry++;
-          await sleep(waitMs, signal);
-        }
+        const waitMs = governor.retryWait(retry, error.waitMs);
+        view.hooks.onRetry?.({ attempt: retry + 1, retries, waitMs, reason, cursor });
+        retry++;
+        await sleep(waitMs, signal);
       }
     }
   }
@@ -263,6 +303,16 @@ export function createClient(options: ClientOptions): FollowersClient {
     agents.http.destroy();
     agents.https.destroy();
   });
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MB` : `${bytes} bytes`;
+}
+
+/** The start of a body, for a message: one line, at most 80 characters, never the token. */
+function excerpt(body: Buffer, secret: string): string {
+  const text = body.subarray(0, 120).toString('utf8').replace(/\s+/g, ' ').trim();
+  return redact(text.length > 80 ? `${text.slice(0, 80)}...` : text, secret);
 }
 
 function headerOf(value: string | string[] | undefined): string | undefined {

@@ -37,8 +37,17 @@ function shown(value: unknown): string {
 }
 
 export interface ListFields {
-  /** The vendor's `code`, a number when it can be read as one (so "200" is success). */
+  /**
+   * The vendor's `code`, a number when it can be read as one (so "200" is success). A `code` of 0
+   * is read as 200: wrappers that answer 0 for success exist, and a 0 is never a refusal.
+   */
   code: unknown;
+  /**
+   * Set when the body is not the vendor's envelope at all: no `code` that reads as a number (a
+   * gateway's own `{"error": "upstream connect error"}`). That is a misbehaving API, retried like
+   * a 5xx, and never a refusal of the token (shared/api/README.md, "Gateways and bodies lie").
+   */
+  notEnvelope?: string;
   statusCode: number;
   hasMore: boolean | undefined;
   minTime: number | undefined;
@@ -50,16 +59,20 @@ export interface ListFields {
 }
 
 export function readListFields(code: unknown, data: Record<string, unknown> | undefined): ListFields {
+  const number = readInteger(code);
   const fields: ListFields = {
-    code: readInteger(code) ?? code,
+    code: number === 0 ? 200 : (number ?? code),
     statusCode: STATUS_OK,
     hasMore: undefined,
     minTime: undefined,
     total: data ? readInteger(data.total) : undefined,
   };
+  if (number === undefined) {
+    return { ...fields, notEnvelope: code === undefined ? 'no "code" field' : `"code" is ${shown(code)}, not a number` };
+  }
   if (fields.code !== 200) return fields;
   // Success without an answer (`"data": null`) is a broken page, retried, never an empty list.
-  if (!data) return { ...fields, problem: `data is ${data === undefined ? 'missing' : shown(data)} on a page with code 200` };
+  if (!data) return { ...fields, problem: `data is ${data === undefined ? 'missing' : shown(data)} on a page with code ${number}` };
 
   if (data.status_code !== undefined && data.status_code !== null) {
     const status = readInteger(data.status_code);

@@ -1,20 +1,29 @@
 /**
  * What governs a run as a whole, shared by every account and every worker of it (rclone's single
  * pacer is the model): the pace (--rate, --delay), the request budget (--max-requests), the
- * pause after "too many requests", and "the token is dead".
+ * waits before a retry and after "too many requests", the limit on waiting (--max-wait), and
+ * "the token is dead". It is the one place of the retry/backoff policy: the client asks it how
+ * long to wait and never computes a wait itself.
  *
  * Every request of the run asks `acquire()` first. It waits until
  *   - the run-wide pause (set by an HTTP 429 or a body code 429) is over, and
  *   - the slot the pacer gives it has come (one slot every 1000 / rate ms, at least --delay apart),
- * and refuses, by throwing, once the budget is spent or the token was refused. An account never
- * owns any of this: it owns only its cursor and its file.
+ * and refuses, by throwing, once the budget is spent, the token was refused or the run waited on
+ * a throttling API for longer than --max-wait. An account never owns any of this: it owns only
+ * its cursor and its file.
  *
- * Throttling lowers the pace instead of failing accounts: the first 429 of a burst sets the pace
- * to 80% of the answers the API accepted in the last second (what it evidently allows), and the
- * pace creeps back up by 5% every 5 s without a 429, so a run without --rate settles just below
- * the API's limit. 429s of requests sent before the pace was lowered only extend the pause.
+ * Throttling is answered as TCP's congestion control and rclone's pacer answer a signal: cut on
+ * it (multiplicatively), grow back steadily (in TCP CUBIC's shape). The first 429 of a burst pauses every worker for its
+ * Retry-After and sets the pace to 80% of the rate at which answers were getting through just
+ * before it (what the API evidently allowed then); from the end of the pause the pace climbs back
+ * to that rate within RECOVER_MS and keeps climbing until it no longer binds (see CUT_TO). So a
+ * passing 429 costs its Retry-After and a short slow-down, and a run under a steady limit
+ * settles just below the limit, meeting it again only every several seconds. 429s of requests sent
+ * before the cut only extend the pause. A 429 with (almost) nothing accepted to measure (the
+ * first requests of a run, the first after a pause) pauses without cutting: there is no evidence
+ * of what the API allows.
  */
-import { BudgetSpentError, RunStoppedError, type TkfError } from '../errors.js';
+import { BudgetSpentError, RunStoppedError, WaitLimitError, type TkfError } from '../errors.js';
 import { sleep as defaultSleep } from '../sleep.js';
 
 export interface GovernorOptions {
@@ -24,38 +33,85 @@ export interface GovernorOptions {
   minIntervalMs?: number;
   /** Requests the run may send in all (--max-requests); then BudgetSpentError. */
   maxRequests?: number;
+  /**
+   * The most the run waits on the API (--max-wait): the longest single retry wait, and the
+   * longest the run stays throttled (429s since the last answer that got through, run-wide)
+   * before it stops with WaitLimitError (exit 8, resumable). Default DEFAULT_MAX_WAIT_MS.
+   */
+  maxWaitMs?: number;
+  /** Upper bound of the first retry's wait; doubled each retry (--backoff). Default 1000. */
+  retryBaseMs?: number;
   /** Injected for tests. */
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
 }
 
-/** How far the pace drops on a 429, and how it recovers. */
-const LOWER_TO = 0.8;
-const RAISE_BY = 1.05;
-const RAISE_EVERY_MS = 5000;
+/** --max-wait's default: ten minutes of throttling in a row, then the run stops (resumable). */
+export const DEFAULT_MAX_WAIT_MS = 600_000;
+/** A 429 without Retry-After waits --backoff, doubled each 429 in a row, at most this. */
+const MAX_THROTTLE_BACKOFF_MS = 60_000;
+
+/**
+ * The cut on a 429, and the climb back, shaped as TCP CUBIC's: fast at first, levelling off as it
+ * nears the rate it was cut from (reached after RECOVER_MS), then probing above it, faster and
+ * faster, until it no longer binds. Under a steady limit the pace spends most of its time just
+ * under the limit; after a passing 429 it is back within seconds.
+ */
+const CUT_TO = 0.8;
+const RECOVER_MS = 6000;
 const MIN_RATE = 0.2;
+/**
+ * The rate is the answers accepted in the last second, or, when the run (or the time since the
+ * last pause) is younger than that, the answers since then over the time since then: a run cut
+ * after 20 answers in its first 0.25 s was going at 80 a second, not 20.
+ */
+const WINDOW_MS = 1000;
+const MIN_SPAN_MS = 10;
+/**
+ * Fewer answers than this are no evidence of a rate (one answer between two 429s says nothing of
+ * the pace the API allows): such a 429 pauses without cutting. A limit under 3 a second is
+ * therefore not learned; --rate sets it.
+ */
+const MIN_EVIDENCE = 3;
+/** A learned pace this far above the rate it was cut from no longer binds: it is dropped. */
+const UNBOUND = 2;
 
 export class RunGovernor {
   /** Requests sent by this run (attempts, retries included: each one is paid for). */
   requests = 0;
   /** Answers that said "too many requests" (HTTP 429 or body code 429). */
   throttled = 0;
+  /** Milliseconds the run paused for 429s in all. */
+  pausedMs = 0;
   /** Set once the API refused the token (or the quota is spent): every later acquire() throws. */
   stoppedBy: TkfError | undefined;
+  readonly maxWaitMs: number;
   private nextSlot = -Infinity;
   private lastStart = -Infinity;
   private pausedUntil = -Infinity;
-  /** The pace found by throttling, in requests per second; undefined until the first 429. */
+  /** The pace found by throttling, in requests per second; undefined when none binds. */
   private learnedRate: number | undefined;
+  /** The rate cut from and the rate cut to, and when the climb back began (the pause's end). */
+  private cutFrom = 0;
+  private cutTo = 0;
   private lastChange = -Infinity;
+  private climbFrom = Infinity;
   /** Start times of the answers accepted in the last second, to tell what the API allows. */
   private accepted: number[] = [];
+  /** Answers accepted before this (the run's start, a pause's end) say nothing of the pace after it. */
+  private windowStart: number | undefined;
+  /** When the run began to be throttled without an answer getting through since. */
+  private throttledSince: number | undefined;
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
 
   constructor(readonly options: GovernorOptions = {}) {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? defaultSleep;
+    this.random = options.random ?? Math.random;
+    this.maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
   }
 
   /** The pace in force, in requests per second (Infinity: none). */
@@ -66,6 +122,11 @@ export class RunGovernor {
   /** True once no further request will be allowed (budget spent, token refused). */
   get stopped(): boolean {
     return this.stoppedBy !== undefined || this.budgetSpent;
+  }
+
+  /** Milliseconds of the pause in force (0: none): what every request of the run waits first. */
+  get pauseLeftMs(): number {
+    return Math.max(0, this.pausedUntil - this.now());
   }
 
   private get budgetSpent(): boolean {
@@ -105,6 +166,7 @@ export class RunGovernor {
       }
       this.requests++;
       this.lastStart = this.now();
+      this.windowStart ??= this.lastStart;
       return this.lastStart;
     }
   }
@@ -112,25 +174,81 @@ export class RunGovernor {
   /** An answer that was not "too many requests": counts towards what the API evidently allows. */
   accept(sentAt: number): void {
     const now = this.now();
+    this.throttledSince = undefined;
     this.accepted.push(sentAt);
-    while (this.accepted.length && this.accepted[0]! < now - 1000) this.accepted.shift();
-    if (this.learnedRate !== undefined && now - this.lastChange >= RAISE_EVERY_MS) {
-      this.learnedRate *= RAISE_BY;
-      this.lastChange = now;
-      if (this.options.rate !== undefined && this.learnedRate >= this.options.rate) this.learnedRate = undefined;
-    }
+    while (this.accepted.length && this.accepted[0]! < now - WINDOW_MS) this.accepted.shift();
+    if (this.learnedRate === undefined || now <= this.climbFrom) return;
+    // rate(t) = from + (from - to) * ((t - K) / K)^3: `to` at t = 0, `from` at t = K, then above.
+    const x = (now - this.climbFrom) / RECOVER_MS - 1;
+    this.learnedRate = Math.max(MIN_RATE, this.cutFrom + (this.cutFrom - this.cutTo) * x * x * x);
+    const unbound = this.learnedRate >= this.cutFrom * UNBOUND;
+    if (unbound || (this.options.rate !== undefined && this.learnedRate >= this.options.rate)) this.learnedRate = undefined;
   }
 
-  /** "Too many requests": every worker pauses for `waitMs`, and the pace drops (once per burst). */
-  throttle(waitMs: number, sentAt: number): void {
+  /**
+   * The wait before retry `step` (0 for the first) of a failed request (5xx, reset, broken body):
+   * full jitter, a random wait below --backoff doubled each retry (at most --max-wait), and never
+   * less than the server's Retry-After. The caller refuses a Retry-After above maxWaitMs itself.
+   */
+  retryWait(step: number, retryAfterMs: number | undefined): number {
+    const base = this.options.retryBaseMs ?? 1000;
+    const waitMs = Math.floor(this.random() * Math.min(this.maxWaitMs, base * 2 ** Math.min(step, 20)));
+    return retryAfterMs === undefined ? waitMs : Math.max(waitMs, retryAfterMs);
+  }
+
+  /**
+   * "Too many requests": every worker pauses, and the pace drops (once per burst). The pause is
+   * the Retry-After as sent (the server says when; growing past it only loses time), or without
+   * one --backoff doubled for each 429 in a row of this request (`inARow`, 0 first), at most a
+   * minute. Returns the pause; throws WaitLimitError, and stops the run, when the run would be
+   * throttled for longer than --max-wait without an answer getting through.
+   */
+  throttle(retryAfterMs: number | undefined, sentAt: number, inARow = 0): number {
     this.throttled++;
     const now = this.now();
-    this.pausedUntil = Math.max(this.pausedUntil, now + waitMs);
-    if (sentAt <= this.lastChange) return; // sent at the old pace: already accounted for
-    const allowed = this.accepted.filter((t) => t >= now - 1000).length;
-    const current = Number.isFinite(this.rate) ? this.rate : allowed || 1;
-    this.learnedRate = Math.max(MIN_RATE, Math.min(current, allowed || current) * LOWER_TO);
+    const base = this.options.retryBaseMs ?? 1000;
+    const waitMs = retryAfterMs ?? Math.min(MAX_THROTTLE_BACKOFF_MS, base * 2 ** Math.min(inARow, 16));
+    this.throttledSince ??= now;
+    if (now + waitMs - this.throttledSince > this.maxWaitMs) {
+      const limit = `--max-wait ${Math.ceil(this.maxWaitMs / 1000)} s`;
+      const error = new WaitLimitError(
+        waitMs > this.maxWaitMs
+          ? `the API asked to wait ${Math.ceil(waitMs / 1000)} s (Retry-After), longer than ${limit} allows`
+          : `the API has answered "too many requests" for ${Math.ceil((now - this.throttledSince) / 1000)} s without letting a request through (${limit})`,
+      );
+      this.stop(error);
+      throw error;
+    }
+    const until = now + waitMs;
+    if (until > this.pausedUntil) {
+      this.pausedMs += until - Math.max(now, this.pausedUntil);
+      this.pausedUntil = until;
+    }
+    if (sentAt <= this.lastChange) return waitMs; // sent at the old pace: already accounted for
+    const measured = this.acceptedRate(sentAt);
+    this.windowStart = this.pausedUntil;
+    // Too little got through since the run began or the last pause to tell what the API allows
+    // now (and the pace is already cut if a pause came first): the pause alone.
+    if (measured === undefined) return waitMs;
+    const from = Math.min(this.rate, measured);
+    this.learnedRate = Math.max(MIN_RATE, from * CUT_TO);
+    this.cutFrom = from;
+    this.cutTo = this.learnedRate;
     this.lastChange = now;
+    this.climbFrom = this.pausedUntil;
+    return waitMs;
+  }
+
+  /**
+   * The pace at which answers were getting through when the throttled request was sent: those
+   * sent in the second before it (since the run began or the last pause ended, if later), over
+   * that time. Undefined with fewer than MIN_EVIDENCE of them.
+   */
+  private acceptedRate(sentAt: number): number | undefined {
+    const since = Math.max(sentAt - WINDOW_MS, this.windowStart ?? sentAt);
+    const count = this.accepted.filter((t) => t >= since && t < sentAt).length;
+    if (count < MIN_EVIDENCE) return undefined;
+    return (count * 1000) / Math.max(sentAt - since, MIN_SPAN_MS);
   }
 
   /** The API refused the token (or the quota is spent): no account of this run may send more. */

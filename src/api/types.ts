@@ -63,6 +63,8 @@ export interface FollowersPage {
   total: number | undefined;
   /** A field the walk needs could not be read: the page is malformed (retried, then exit 6). */
   problem?: string;
+  /** The body is JSON but not the vendor's envelope (no readable `code`): a gateway's own answer. */
+  notEnvelope?: string;
   /** undefined when the answer has no `followers` array at all (the hidden-list shape). */
   followers: RawFollower[] | undefined;
 }

@@ -2,7 +2,7 @@
  * What a batch (--uids-file) tells the user: a line per user as it finishes, the last line of a
  * run that did not complete, and `--json` with every user of the run and the run's totals.
  */
-import { EXIT } from '../errors.js';
+import { EXIT, WaitLimitError } from '../errors.js';
 import type { BatchAccount, BatchResult } from '../run-batch.js';
 import { summarize, type UserOutcome } from './export-user.js';
 import { formatCount } from './progress.js';
@@ -29,7 +29,10 @@ export function batchMessage(result: BatchResult<UserOutcome>, quiet: boolean): 
     const why = (refused?.run?.error ?? 'the API refused the token').replace(/^stopped: /, '').replace(/; the [\d,]+ rows? so far (?:are|is) saved: run the same command with --resume to go on$/, '');
     return `the run stopped: ${why}${resume}`;
   }
-  if (exitCode === EXIT.stopped) return `the run stopped at its --max-requests budget (${users(unfinished)} left)`;
+  if (exitCode === EXIT.stopped) {
+    if (accounts.some((a) => a.run?.cause instanceof WaitLimitError)) return `the run stopped: the API throttled it for longer than --max-wait (${users(unfinished)} left)`;
+    return `the run stopped at its --max-requests budget (${users(unfinished)} left)`;
+  }
   return quiet ? `${totals.failed} of ${users(totals.accounts)} failed` : '';
 }
 

@@ -194,6 +194,7 @@ export function exportCommand(ctx: CliContext): Command {
       retries: options.retries,
       timeoutMs: options.timeout * 1000,
       retryBaseMs: options.backoff,
+      maxWaitMs: options.maxWait * 1000,
       maxRequests: options.maxRequests,
       minIntervalMs: options.delay,
       rate: options.rate,

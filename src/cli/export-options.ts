@@ -79,6 +79,7 @@ export interface ExportOptions {
   retries: number;
   timeout: number;
   backoff: number;
+  maxWait: number;
   maxRequests?: number;
   limit?: number;
   delay: number;
@@ -114,6 +115,7 @@ export function exportOptions(): Option[] {
     configurable(new Option('--retries <n>', 'retries of a failed request (network, timeout, 5xx, broken body); a 429 pauses the run instead').default(5).argParser(wholeNumber('--retries', 0)), 'number'),
     configurable(new Option('--timeout <seconds>', 'per-request timeout').default(30).argParser(wholeNumber('--timeout', 1)), 'number'),
     configurable(new Option('--backoff <ms>', 'longest wait before the first retry; doubles each retry (random within)').default(1000).argParser(wholeNumber('--backoff', 0)), 'number'),
+    configurable(new Option('--max-wait <seconds>', 'the most tkf waits on a throttling API (429s with no answer getting through, all users together); then it stops with checkpoints (exit 8)').default(600).argParser(wholeNumber('--max-wait', 1)), 'number'),
     configurable(new Option('--max-requests <n>', 'send at most n API requests in the whole run (all users together), then stop with checkpoints (exit 8)').argParser(wholeNumber('--max-requests', 1)), 'number'),
     new Option('--limit <n>', 'stop after n followers (a complete file of n rows)').argParser(wholeNumber('--limit', 1)),
     configurable(new Option('--rate <n>', 'at most n requests per second in the whole run (all users and workers together)').argParser(positiveRate), 'number'),

@@ -79,7 +79,13 @@ export async function exportUser(
   const client = settings.client.account({
     onRequest: ({ cursor, attempt }) =>
       verbose(`GET ${base}/tk/user/followers uid=${uid} cursor=${cursor}${attempt > 1 ? ` (attempt ${attempt})` : ''}`),
-    onRetry: (n) => progress.waiting(`${n.reason} at cursor ${n.cursor}; retry ${n.attempt}/${n.retries} in ${formatDuration(n.waitMs)}`),
+    onRetry: (n) =>
+      progress.waiting(
+        n.throttled
+          ? `${n.reason} at cursor ${n.cursor}; the run waits ${formatDuration(n.waitMs)} (--max-wait)`
+          : `${n.reason} at cursor ${n.cursor}; retry ${n.attempt}/${n.retries} in ${formatDuration(n.waitMs)}`,
+        n.waitMs,
+      ),
   });
   const started = Date.now();
   let rows = 0;
@@ -135,7 +141,7 @@ export async function exportUser(
           if (p.page.duplicates) verbose(`page ${p.page.number}: ${plural(p.page.duplicates, 'repeated follower')} skipped`);
         },
         onStuck: (n) =>
-          progress.waiting(`${n.reason} at cursor ${n.cursor}; asking again (${n.attempt}/${n.retries}) in ${formatDuration(n.waitMs)}`),
+          progress.waiting(`${n.reason} at cursor ${n.cursor}; asking again (${n.attempt}/${n.retries}) in ${formatDuration(n.waitMs)}`, n.waitMs),
       },
     );
     return {

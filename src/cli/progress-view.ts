@@ -83,8 +83,12 @@ export class RateMeter {
   }
 }
 
-/** `measured`: the rate is good enough for an ETA (else the ETA is not guessed yet). */
-export function viewOf(update: PageUpdate, rate: number, measured = true): ProgressView {
+/**
+ * `measured`: the rate is good enough for an ETA (else the ETA is not guessed yet). `waitLeftMs`:
+ * what is left of a wait in progress (a 429's pause, a retry's backoff), added to the ETA: no
+ * page comes before it ends. Waits already over are in the rate, measured over wall time.
+ */
+export function viewOf(update: PageUpdate, rate: number, measured = true, waitLeftMs = 0): ProgressView {
   const runRows = update.runRows ?? update.rows;
   const goal = update.goal === null ? undefined : (update.goal ?? expectedRows({ rows: update.rows, total: update.total }));
   const left = goal === undefined ? undefined : Math.max(0, goal - update.rows);
@@ -95,7 +99,7 @@ export function viewOf(update: PageUpdate, rate: number, measured = true): Progr
     total: update.total,
     goal,
     rate,
-    etaMs: left === undefined ? undefined : left === 0 ? 0 : rate > 0 && measured ? (left / rate) * 1000 : undefined,
+    etaMs: left === undefined ? undefined : left === 0 ? 0 : rate > 0 && measured ? (left / rate) * 1000 + waitLeftMs : undefined,
   };
 }
 

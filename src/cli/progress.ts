@@ -33,8 +33,8 @@ export interface Progress {
   /** Before the first request: what is being exported. */
   start(text: string): void;
   update(update: PageUpdate): void;
-  /** A wait the user should know about (a retry, a stuck cursor). */
-  waiting(text: string): void;
+  /** A wait the user should know about (a retry, a stuck cursor); `waitMs` counts in the ETA while it lasts. */
+  waiting(text: string, waitMs?: number): void;
   /** A line that must be shown above the animation (not throttled). */
   log(text: string): void;
   /** Removes the animation; after this, the summary line is printed. */
@@ -91,8 +91,11 @@ function ttyProgress(
   let status = '';
   let last: PageUpdate = { rows: 0, requests: 0, total: undefined };
   let rate = 0;
+  // A wait in progress ends here: until then the ETA holds what is left of it.
+  let waitUntil = 0;
   // The line is drawn from the last update at each redraw, so the spinner moves between pages.
-  const line = () => barLine(viewOf(last, rate, meter.measured), { barsize: BAR_SIZE, now: now(), status });
+  const line = () =>
+    barLine(viewOf(last, rate, meter.measured, Math.max(0, waitUntil - now())), { barsize: BAR_SIZE, now: now(), status });
   return {
     start(text) {
       meter.restart(now());
@@ -102,6 +105,7 @@ function ttyProgress(
       last = update;
       rate = meter.rate(update, now());
       status = '';
+      waitUntil = 0;
       if (!bar) {
         spinner?.stop();
         spinner = undefined;
@@ -110,8 +114,9 @@ function ttyProgress(
       }
       bar.update(0);
     },
-    waiting(text) {
+    waiting(text, waitMs) {
       status = text;
+      waitUntil = waitMs ? now() + waitMs : 0;
       if (bar) bar.update(0);
       else if (spinner) spinner.text = text;
     },
@@ -172,8 +177,10 @@ export async function createBatchProgress(options: ProgressOptions): Promise<Bat
       let last: PageUpdate | undefined;
       let rate = 0;
       let status = 'starting';
+      let waitUntil = 0;
       const line = () => {
-        const text = last ? barLine(viewOf(last, rate, meter.measured), { barsize: 20, now: now(), status }) : status;
+        const view = last && viewOf(last, rate, meter.measured, Math.max(0, waitUntil - now()));
+        const text = view ? barLine(view, { barsize: 20, now: now(), status }) : status;
         return `${uid} ${text}`;
       };
       return {
@@ -185,10 +192,12 @@ export async function createBatchProgress(options: ProgressOptions): Promise<Bat
           last = update;
           rate = meter.rate(update, now());
           status = '';
+          waitUntil = 0;
           bar?.update(0);
         },
-        waiting(text) {
+        waiting(text, waitMs) {
           status = text;
+          waitUntil = waitMs ? now() + waitMs : 0;
           bar?.update(0);
         },
         log(text) {

@@ -12,7 +12,7 @@ import type { FaultKind, UserScenario } from '../simulator/index.js';
 import { CURSOR_MODES, type CursorMode, type TiedRun } from '../simulator/simulator-options.js';
 import type { CliContext } from './context.js';
 
-const FAULT_KINDS: FaultKind[] = ['500', '502', '503', '429', 'reset', 'truncate', 'html'];
+import { FAULT_KINDS } from '../simulator/faults.js';
 
 function number(name: string, { min = 0, max = Infinity, integer = true } = {}) {
   return (value: string): number => {
@@ -35,6 +35,9 @@ interface SimulateOptions {
   cap?: number;
   faultRate: number;
   faults?: string;
+  faultAt?: Record<number, FaultKind>;
+  faultRun?: number;
+  retryAfter?: string;
   bigRoomIds?: number;
   ties?: TiedRun[];
   cursorMode?: CursorMode;
@@ -50,6 +53,19 @@ interface SimulateOptions {
   rateLimit?: number;
   rateLimitStatus: string;
   log?: string;
+}
+
+/** `--fault-at 1:429,2:429,40:gateway`: request n (1-based, of the whole simulator) fails that way. */
+function scheduledFaults(value: string): Record<number, FaultKind> {
+  const schedule: Record<number, FaultKind> = {};
+  for (const part of value.split(',')) {
+    const match = /^\s*(\d+):([\w-]+)\s*$/.exec(part);
+    if (!match || Number(match[1]) < 1 || !FAULT_KINDS.includes(match[2] as FaultKind)) {
+      throw new InvalidArgumentError(`--fault-at takes N:KIND pairs, e.g. 1:429,2:429 (N from 1; KIND one of ${FAULT_KINDS.join(',')}).`);
+    }
+    schedule[Number(match[1])] = match[2] as FaultKind;
+  }
+  return schedule;
 }
 
 /** `--ties 0:45,300:30`: follower #0 and the 44 after it share a second; so do #300..#329. */
@@ -92,7 +108,10 @@ export function simulateCommand(ctx: CliContext): Command {
     .addOption(new Option('--refollowed <numbers>', 'followers (by number) who unfollowed and followed again: served on top, newest').argParser(followerNumbers('--refollowed')))
     .addOption(new Option('--loose-types', 'send "code":"200", has_more 1/0 and numbers as strings, as some vendors do'))
     .addOption(new Option('--fault-rate <p>', 'share of requests that fail (HTTP 5xx, 429, resets, broken bodies)').default(0).argParser(number('--fault-rate', { max: 1, integer: false })))
-    .addOption(new Option('--faults <kinds>', `which faults: ${FAULT_KINDS.join(',')}`))
+    .addOption(new Option('--faults <kinds>', `which faults --fault-rate draws from: ${FAULT_KINDS.join(',')} (default: the first seven)`))
+    .addOption(new Option('--fault-at <n:kind,...>', 'these requests (numbered from 1) fail that way, e.g. 1:429,2:429,3:429').argParser(scheduledFaults))
+    .addOption(new Option('--fault-run <n>', 'random faults fail at most n requests in a row (default 2)').argParser(number('--fault-run', { min: 1 })))
+    .addOption(new Option('--retry-after <value>', 'the Retry-After header of 429 faults: seconds or an HTTP date (default 1)'))
     .addOption(new Option('--accounts <n>', 'also serve n generated public accounts (uids 7200000000000000001 and up)').argParser(number('--accounts', { min: 1, max: 1_000_000 })))
     .addOption(new Option('--account-size <n>', 'followers of each generated account').default(100).argParser(number('--account-size')))
     .addOption(new Option('--accounts-file <file>', 'write the generated uids there, one a line (a --uids-file for tkf export)'))
@@ -108,8 +127,20 @@ Users:
   ${PRIVATE_UID}  private: data.status_code 2096 (exit 3)
   ${MISSING_UID}  does not exist: data.status_code 2065 (exit 4)
 
+Faults (--faults, --fault-at):
+  500 502 503   that HTTP status          429       HTTP 429 with Retry-After (--retry-after)
+  reset         the connection dropped    truncate  half the body, then the connection dropped
+  html          HTTP 200 with an HTML page
+  gateway       HTTP 200 with a gateway's own JSON and no envelope: {"error":"upstream connect error..."}
+  endless       HTTP 200 whose body never ends (tkf cuts a body off at 32 MB and asks again)
+  duplicate-keys  the page, with keys repeated in every follower (nested too); the last one counts
+
 Examples:
   $ tkf simulate --port 8080 --fault-rate 0.1 &
+  $ tkf simulate --port 8080 --fault-at 1:429,2:429,3:429 &          three passing 429s
+  $ tkf simulate --port 8080 --fault-rate 1 --faults 429 --fault-run 1000000000 --retry-after 1 &
+                                                                     a 429 that never ends (tkf: --max-wait)
+  $ tkf simulate --port 8080 --fault-rate 0.5 --faults gateway &     a gateway's errors as HTTP 200
   $ tkf simulate --port 8080 --ties 0:45 --cursor-mode inclusive &   a popular account's tied second
   $ tkf simulate --port 8080 --loose-types &                         has_more 1/0, numbers as strings
 
@@ -165,7 +196,10 @@ When stopped, the simulator prints how many requests it answered, by answer.
           users: Object.fromEntries(
             Object.entries({ ...BUILT_IN_USERS, ...generated, [PUBLIC_UID]: publicUser }).map(([uid, user]) => [uid, { ...user, ...loose }]),
           ),
-          faults: options.faultRate > 0 ? { rate: options.faultRate, kinds } : undefined,
+          faults:
+            options.faultRate > 0 || options.faultAt !== undefined
+              ? { rate: options.faultRate, kinds, schedule: options.faultAt, maxConsecutive: options.faultRun, retryAfter: options.retryAfter }
+              : undefined,
           quota: options.quota,
           rateLimit: options.rateLimit,
           rateLimitStatus: options.rateLimitStatus === '200' ? 200 : 429,

@@ -8,7 +8,12 @@ import { HTML_TYPE, JSON_TYPE, sendBody } from './send-body.js';
 import { randomFor } from './seeded-random.js';
 import type { FaultKind, Faults } from './simulator-options.js';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['500', '502', '503', '429', 'reset', 'truncate', 'html'];
+export const FAULT_KINDS: readonly FaultKind[] = ['500', '502', '503', '429', 'reset', 'truncate', 'html', 'gateway', 'endless', 'duplicate-keys'];
+/** What --fault-rate draws from when no kinds are named: the everyday ones (the rest on request). */
+export const EVERYDAY_FAULT_KINDS: readonly FaultKind[] = ['500', '502', '503', '429', 'reset', 'truncate', 'html'];
+
+/** The kinds whose answer is made from the page the request would have had. */
+export const FAULTS_FROM_PAGE: readonly FaultKind[] = ['truncate', 'duplicate-keys'];
 
 const SALT_FAULTS = 0x66617574;
 const DEFAULT_MAX_CONSECUTIVE = 2;
@@ -22,7 +27,7 @@ const DEFAULT_MAX_CONSECUTIVE = 2;
  */
 export function faultPicker(seed: number, faults: Faults | undefined): (requestNumber: number) => FaultKind | undefined {
   const rate = faults?.rate ?? 0;
-  const kinds = faults?.kinds?.length ? faults.kinds : FAULT_KINDS;
+  const kinds = faults?.kinds?.length ? faults.kinds : EVERYDAY_FAULT_KINDS;
   const maxConsecutive = faults?.maxConsecutive ?? DEFAULT_MAX_CONSECUTIVE;
   let consecutive = 0;
   return (requestNumber) => {
@@ -42,11 +47,54 @@ const GATEWAY_PAGE =
 const CHALLENGE_PAGE =
   '<html><head><title>Security check</title></head><body><p>Please wait while we verify your browser...</p></body></html>';
 
+/** What a gateway in front of the vendor answers when the vendor is down: its own JSON, no envelope. */
+export const GATEWAY_BODY = '{"error":"upstream connect error or disconnect/reset before headers. reset reason: connection failure"}';
+
+/**
+ * The page with repeated keys in every follower, the last of each being the page's own value (as
+ * JSON.parse reads them): a nickname and a 19-digit follower_count before the real ones, and a
+ * url_list before the real one inside avatar_larger (a nested object).
+ */
+export function withDuplicateKeys(page: Buffer): Buffer {
+  return Buffer.from(
+    page
+      .toString('utf8')
+      .replaceAll('"nickname":', '"nickname":"dup-first","follower_count":7300000000000000114,"nickname":')
+      .replaceAll('"avatar_larger":{', '"avatar_larger":{"url_list":["https://dup.invalid/first.jpg"],'),
+  );
+}
+
+/** One chunk of an endless body: followers' worth of bytes, over and over. */
+const ENDLESS_HEAD = Buffer.from('{"code":200,"msg":"成功","data":{"has_more":true,"followers":[');
+const ENDLESS_CHUNK = Buffer.from(`${'{"uid":"7000000000000000001","nickname":"endless"},'.repeat(1300)}`);
+
+/**
+ * A 200 whose body never ends (chunked, no Content-Length): followers, written as fast as the
+ * client reads them (backpressure: 'drain'), until the client hangs up. `onBytes` counts them.
+ */
+function sendEndless(res: ServerResponse, onBytes?: (bytes: number) => void): void {
+  res.writeHead(200, { 'Content-Type': JSON_TYPE });
+  let open = true;
+  res.on('close', () => (open = false));
+  const pump = () => {
+    while (open) {
+      onBytes?.(ENDLESS_CHUNK.length);
+      if (!res.write(ENDLESS_CHUNK)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+  };
+  onBytes?.(ENDLESS_HEAD.length);
+  res.write(ENDLESS_HEAD);
+  pump();
+}
+
 /**
  * Answers `res` with the fault instead of `body` (the answer it would have had; 'truncate' sends
  * its first half under a Content-Length promising all of it, then drops the connection).
  */
-export function sendFault(res: ServerResponse, kind: FaultKind, body: Buffer, retryAfter: string): void {
+export function sendFault(res: ServerResponse, kind: FaultKind, body: Buffer, retryAfter: string, onBytes?: (bytes: number) => void): void {
   switch (kind) {
     case '500':
       sendBody(res, 500, JSON_TYPE, '{"code":500,"msg":"Internal Server Error","data":null}');
@@ -66,6 +114,15 @@ export function sendFault(res: ServerResponse, kind: FaultKind, body: Buffer, re
       return;
     case 'reset':
       res.socket?.destroy();
+      return;
+    case 'gateway':
+      sendBody(res, 200, JSON_TYPE, GATEWAY_BODY);
+      return;
+    case 'endless':
+      sendEndless(res, onBytes);
+      return;
+    case 'duplicate-keys':
+      sendBody(res, 200, JSON_TYPE, withDuplicateKeys(body));
       return;
     case 'truncate':
       res.writeHead(200, { 'Content-Type': JSON_TYPE, 'Content-Length': body.length });

@@ -75,8 +75,11 @@ export interface UserScenario {
 }
 
 /** '500'/'502'/'503'/'429': that HTTP status; 'reset': socket destroyed unanswered; 'truncate':
- * half the body under the full Content-Length; 'html': HTTP 200 with an HTML page. */
-export type FaultKind = '500' | '502' | '503' | '429' | 'reset' | 'truncate' | 'html';
+ * half the body under the full Content-Length; 'html': HTTP 200 with an HTML page; 'gateway':
+ * HTTP 200 with a gateway's own JSON, no envelope ({"error":"upstream connect error..."});
+ * 'endless': HTTP 200 whose body never ends; 'duplicate-keys': the page, with repeated keys in
+ * every follower (the last one the page's own value, nested objects too). */
+export type FaultKind = '500' | '502' | '503' | '429' | 'reset' | 'truncate' | 'html' | 'gateway' | 'endless' | 'duplicate-keys';
 
 export interface Faults {
   /** Probability per request that some fault is injected (seeded, so reproducible). */
@@ -148,6 +151,8 @@ export interface SimulatorStats {
   cursors: string[];
   /** Requests to the endpoint by answer ('ok', 'throttled', 'quota', 'token', ...: see RequestLogEntry). */
   answers?: Record<string, number>;
+  /** Bytes of 'endless' bodies the simulator wrote (the client stops them). */
+  endlessBytes?: number;
 }
 
 export interface Simulator {

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { BUILT_IN_USERS, DEFAULT_TOKEN } from './built-in-users.js';
 import { refusalEnvelope } from './envelopes.js';
-import { faultPicker, sendFault } from './faults.js';
+import { FAULTS_FROM_PAGE, faultPicker, sendFault } from './faults.js';
 import { listPages, type ListPages } from './list-pages.js';
 import { JSON_TYPE, sendBody } from './send-body.js';
 import { rateLimiter } from './rate-limiter.js';
@@ -136,8 +136,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const fault = pickFault(requestNumber);
     if (fault !== undefined) {
       record(uid, cursorParam, fault);
-      const body = fault === 'truncate' ? pageBytes(uid, scenario, cursor) : Buffer.alloc(0);
-      return later(res, () => sendFault(res, fault, body, retryAfter));
+      const body = FAULTS_FROM_PAGE.includes(fault) ? pageBytes(uid, scenario, cursor) : Buffer.alloc(0);
+      const onBytes = (bytes: number) => (stats.endlessBytes = (stats.endlessBytes ?? 0) + bytes);
+      return later(res, () => sendFault(res, fault, body, retryAfter, onBytes));
     }
 
     const answerNumber = (answers.get(uid) ?? 0) + 1;

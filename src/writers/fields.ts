@@ -2,7 +2,7 @@
  * Columns: which values of a follower a writer puts out, picked by name or dot path
  * (`--fields uid,avatar_larger.url_list.0`), plus two computed columns a spreadsheet user wants.
  */
-import { LosslessNumber, isSafeNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
+import { LosslessNumber, isSafeNumber, stringify as stringifyLossless } from 'lossless-json';
 import type { RawFollower } from '../api/types.js';
 import { UsageError } from '../errors.js';
 
@@ -62,14 +62,61 @@ export function getPath(value: unknown, path: readonly string[]): unknown {
 }
 
 /**
- * Decodes a follower for field access. JSON.parse unless the follower holds a number longer
- * than a double keeps exactly (page-parser flags it): then lossless-json, which keeps such
- * numbers as LosslessNumber with their exact digits.
+ * Decodes a follower for field access, always as JSON.parse reads it: the page parser accepts
+ * what JSON.parse accepts, so the writers must read the same object from it, and where a key is
+ * repeated (`{"nickname":"a","nickname":"b"}`, at any depth) the last one wins, as in JSON.parse.
+ * (lossless-json throws "Duplicate key" there instead: an export must never stop on a follower
+ * the parser took.)
+ *
+ * A follower holding a number longer than a double keeps exactly (page-parser flags it) has each
+ * such number swapped for a marker string before JSON.parse and turned back into a
+ * LosslessNumber (its exact digits) by the reviver; shorter numbers stay plain numbers.
  */
 export function decodeFollower(raw: RawFollower): Follower {
   const text = raw.bytes.toString('utf8');
   if (!raw.hasLongNumbers) return JSON.parse(text) as Follower;
-  return parseLossless(text, null, (digits) => (isSafeNumber(digits) ? Number(digits) : new LosslessNumber(digits))) as Follower;
+  const numbers: string[] = [];
+  // The marker decodes to NUL + a random tag: no string of this follower holds that tag.
+  let nonce: string;
+  do nonce = Math.random().toString(36).slice(2, 12);
+  while (text.includes(nonce));
+  const prefix = `\0tkf-${nonce}-`;
+  const marked = swapLongNumbers(text, (digits) => `"\\u0000tkf-${nonce}-${numbers.push(digits) - 1}"`);
+  const restore = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      if (!value.startsWith(prefix)) return value;
+      const digits = numbers[Number(value.slice(prefix.length))];
+      if (digits === undefined) return value;
+      return isSafeNumber(digits) ? Number(digits) : new LosslessNumber(digits);
+    }
+    if (value === null || typeof value !== 'object') return value;
+    // A plain walk: JSON.parse's reviver visits the same values several times slower.
+    if (Array.isArray(value)) for (let i = 0; i < value.length; i++) value[i] = restore(value[i]);
+    else {
+      for (const key of Object.keys(value)) {
+        const old = (value as Record<string, unknown>)[key];
+        const restored = restore(old);
+        if (restored === old) continue;
+        // An own "__proto__" key (JSON.parse makes one) must stay a key, not set the prototype.
+        Object.defineProperty(value, key, { value: restored, enumerable: true, writable: true, configurable: true });
+      }
+    }
+    return value;
+  };
+  return restore(JSON.parse(marked)) as Follower;
+}
+
+/** More than this many digits may not be exact as a double (page-parser's SAFE_DIGITS). */
+const SAFE_DIGITS = 15;
+
+/** The JSON text with each number token of more than SAFE_DIGITS digits replaced (strings left alone). */
+function swapLongNumbers(text: string, replace: (digits: string) => string): string {
+  return text.replace(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g, (token) => {
+    if (token.startsWith('"')) return token;
+    let digits = 0;
+    for (const ch of token) if (ch >= '0' && ch <= '9') digits++;
+    return digits > SAFE_DIGITS ? replace(token) : token;
+  });
 }
 
 /** A compiled list of columns: name and how to read it from a decoded follower. */

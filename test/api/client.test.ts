@@ -18,6 +18,7 @@ import {
   HiddenListError,
   TkfError,
   UserNotFoundError,
+  WaitLimitError,
 } from '../../src/errors.js';
 
 const TOKEN = 'TOKEN-SECRET-4242';
@@ -216,12 +217,12 @@ describe('createClient: retries', () => {
     expect(sleeps[0]).toBeLessThanOrEqual(60_000);
   });
 
-  test('Retry-After longer than maxWaitMs fails at once without sleeping', async () => {
+  test('Retry-After longer than maxWaitMs stops the run at once without sleeping (exit 8, resumable)', async () => {
     const server = await startServer(status(429, { 'retry-after': '3600' }), ok);
     const { client, sleeps } = makeClient(server.base, { maxWaitMs: 60_000 });
     const error = await failure(client.fetchPage(UID, 1631063752));
-    expect(error).toBeInstanceOf(ApiUnavailableError);
-    expect(error.message).toContain('1631063752');
+    expect(error).toBeInstanceOf(WaitLimitError);
+    expect(error.message).toContain('3600 s');
     expect(sleeps).toEqual([]);
     expect(server.urls).toHaveLength(1);
   });
@@ -339,7 +340,7 @@ describe('createClient never lets the token out', () => {
     ['retries spent on bodies cut mid-stream', [cutMidBody], { retries: 1 }, ApiUnavailableError],
     ['retries spent on HTML', [html], { retries: 1 }, ApiUnavailableError],
     ['a timeout', [hang], { retries: 0, timeoutMs: 50 }, ApiUnavailableError],
-    ['Retry-After too long', [status(429, { 'retry-after': '99999' })], {}, ApiUnavailableError],
+    ['Retry-After too long', [status(429, { 'retry-after': '99999' })], {}, WaitLimitError],
     ['HTTP 404', [status(404)], {}, ApiUnavailableError],
     ['a redirect to a 404', [status(302, { location: '/elsewhere' }), status(404)], {}, ApiUnavailableError],
     ['hidden list', [json(envelope(200, '成功', { status_code: 2096 }))], {}, HiddenListError],

@@ -49,7 +49,11 @@ describe('RunGovernor', () => {
 
   test('a 429 pauses every worker for the Retry-After and lowers the pace below what the API accepted', async () => {
     const { governor, clock } = governed();
-    for (let i = 0; i < 10; i++) governor.accept(await governor.acquire());
+    // Ten answers in the second before the 429 (the pace is measured over time, not at one instant).
+    for (let i = 0; i < 10; i++) {
+      governor.accept(await governor.acquire());
+      clock.t += 100;
+    }
     const sentAt = await governor.acquire();
     governor.throttle(1000, sentAt);
     const t0 = clock.t;

@@ -88,8 +88,9 @@ describe('faults', () => {
     const limited = await startSimulator({ token: TOKEN, users: { [UID]: list }, faults: { schedule: { 1: '429' }, retryAfter: '86400' } });
     try {
       const result = await runTkf(['export', '--uid', UID, '--out', '-'], { env: env(limited) });
-      expect(result.code).toBe(6);
-      expect(result.stderr).toMatch(/asked to wait 86400 s \(Retry-After\)/);
+      // A 429's Retry-After beyond --max-wait (600 s) stops the run at once, resumable (issue 18.7).
+      expect(result.code).toBe(8);
+      expect(result.stderr).toMatch(/asked to wait 86400 s \(Retry-After\), longer than --max-wait 600 s/);
     } finally {
       await limited.close();
     }
@@ -357,13 +358,16 @@ describe('safety of what is written', () => {
 });
 
 describe('a full disk', () => {
-  // A 200 KB tmpfs: root can mount one on Linux (CI runs as root); elsewhere this is skipped.
-  const mountPoint = '/tmp/tkf-e2e-tiny';
+  // A 200 KB tmpfs: root can mount one on Linux (CI runs as root); elsewhere this is skipped. A
+  // directory of its own, so that two runs of the suite on one machine never share the mount.
+  let mountPoint = '';
   let mounted = false;
   beforeAll(async () => {
     const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
     try {
-      execFileSync('mkdir', ['-p', mountPoint]);
+      mountPoint = mkdtempSync(join(tmpdir(), 'tkf-e2e-tiny-'));
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=200k', 'tmpfs', mountPoint], { stdio: 'ignore' });
       mounted = true;
     } catch {
@@ -374,6 +378,8 @@ describe('a full disk', () => {
     if (!mounted) return;
     const { execFileSync } = await import('node:child_process');
     execFileSync('umount', [mountPoint]);
+    const { rmdirSync } = await import('node:fs');
+    rmdirSync(mountPoint);
   });
 
   it('is exit 7 with the path and the reason, and --resume finishes once there is room', async (context) => {

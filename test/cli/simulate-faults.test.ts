@@ -1,0 +1,75 @@
+/**
+ * The simulator's fault modes of issues 18 and 21 are documented in `tkf simulate --help`, and
+ * --fault-at refuses what it cannot read (exit 2), in process through createProgram.
+ */
+import { PassThrough } from 'node:stream';
+import { CommanderError } from 'commander';
+import { describe, expect, test } from 'vitest';
+import type { CliContext } from '../../src/cli/context.js';
+import { createProgram } from '../../src/cli/program.js';
+
+async function run(args: string[], controller = new AbortController(), onStdout?: (text: string) => void): Promise<{ stdout: string; stderr: string; error: unknown }> {
+  let stdout = '';
+  let stderr = '';
+  const out = new PassThrough().on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    onStdout?.(stdout);
+  });
+  const err = new PassThrough().on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const ctx: CliContext = {
+    argv: ['node', 'tkf', ...args],
+    env: {},
+    stdout: out,
+    stderr: err,
+    stderrIsTTY: false,
+    readStdin: async () => '',
+    version: '0.0.0',
+    signal: controller.signal,
+    secrets: [],
+  };
+  let error: unknown;
+  try {
+    await createProgram(ctx).parseAsync(['node', 'tkf', ...args]);
+  } catch (e) {
+    error = e;
+  }
+  return { stdout, stderr, error };
+}
+
+describe('tkf simulate --help', () => {
+  test('documents the gateway, endless and duplicate-keys faults, --fault-at, --fault-run and --retry-after', async () => {
+    const { stdout } = await run(['simulate', '--help']);
+    for (const text of ['gateway', 'endless', 'duplicate-keys', '--fault-at <n:kind,...>', '--fault-run <n>', '--retry-after <value>', 'a 429 that never ends']) {
+      expect(stdout).toContain(text);
+    }
+  });
+
+  test.each([['1:teapot'], ['0:429'], ['1-429']])('--fault-at %s is refused with the form it takes', async (value) => {
+    const { stderr, error } = await run(['simulate', '--port', '0', '--fault-at', value]);
+    expect(error).toBeInstanceOf(CommanderError);
+    expect(stderr).toContain('--fault-at takes N:KIND pairs');
+  });
+});
+
+describe('tkf simulate --fault-at', () => {
+  test('fails exactly the requests named, the way named (here: a gateway, then the Retry-After of a 429)', async () => {
+    const controller = new AbortController();
+    let resolveUrl: (url: string) => void = () => {};
+    const ready = new Promise<string>((resolve) => (resolveUrl = resolve));
+    const running = run(['simulate', '--port', '0', '--fault-at', '1:gateway,2:429', '--retry-after', '7'], controller, (text) => {
+      if (text.includes('\n')) resolveUrl(text.split('\n')[0]!);
+    });
+    const base = await ready;
+    const ask = () => fetch(`${base}/tk/user/followers?token=sim-token&uid=6754915036232582149&cursor=0`);
+    const first = await ask();
+    expect([first.status, await first.text()]).toEqual([200, expect.stringContaining('upstream connect error')]);
+    const second = await ask();
+    expect([second.status, second.headers.get('retry-after')]).toEqual([429, '7']);
+    const third = await ask();
+    expect(third.status).toBe(200);
+    expect(((await third.json()) as { code: number }).code).toBe(200);
+    controller.abort();
+    const { stderr } = await running;
+    expect(stderr).toMatch(/answered 3 requests \((?=.*429 1)(?=.*gateway 1)(?=.*ok 1)/);
+  });
+});
