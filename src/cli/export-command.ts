@@ -25,6 +25,9 @@ import { exportUser, summarize, type RunSettings, type UserOutcome } from './exp
 import { accountLine, batchJson, batchMessage, emptyTotals, publicOutcome } from './batch-report.js';
 import { createBatchProgress, createProgress, formatCount, formatDuration } from './progress.js';
 import { resumeCommand } from './resume-command.js';
+import { checkHistoryFormat, checkHistoryUsage, postgresSecrets } from './history-export.js';
+import { createExportRecorder, stagingTemplate } from '../history/export-recorder.js';
+import { isPostgresUrl, openHistory } from '../history/open-history.js';
 
 /**
  * The format: --format, else the extension of --out, else the config file's format, else JSONL for
@@ -95,7 +98,11 @@ export function exportCommand(ctx: CliContext): Command {
     const config = await loadConfig(ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
     applyConfig(command, options, config);
     for (const key of SWITCHES) options[key] = Boolean(options[key]);
-    if (!options.out) throw new UsageError('--out is required: a file (followers.csv, followers.jsonl), a template, or - for stdout');
+    // [issue 16] --db (else TKF_DB, else the config file's db): the history database; --out may then be left out.
+    const db = command.getOptionValueSource('db') === 'cli' ? options.db : ctx.env[ENV.db] || options.db;
+    if (db) checkHistoryUsage(options);
+    options.out ??= db ? stagingTemplate(db, ctx.env) : undefined;
+    if (!options.out) throw new UsageError('--out is required: a file (followers.csv, followers.jsonl), a template, or - for stdout (or --db to record history only)');
     if (options.uid !== undefined && options.uidsFile !== undefined) throw new UsageError('give --uid or --uids-file, not both');
     const out = options.out;
     // The config file's format is a default: an explicit extension of --out wins over it.
@@ -141,7 +148,14 @@ export function exportCommand(ctx: CliContext): Command {
       validateUid(options.uid);
     }
 
-    const access = await openAccess(options, config, ctx);
+    if (db) checkHistoryFormat(format);
+    // Opened (and proven writable) before the first request: a database that cannot be used costs no page.
+    if (db && isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
+    const history = db ? await openHistory(db) : undefined;
+    const access = await openAccess(options, config, ctx).catch(async (error) => {
+      await history?.close();
+      throw error;
+    });
     const proxy = access.simulator ? undefined : proxyFor(access.baseUrl, ctx.env, options.proxy);
     if (proxy !== undefined) {
       // user:password@ of a proxy is as secret as the token.
@@ -179,6 +193,7 @@ export function exportCommand(ctx: CliContext): Command {
       limit: options.limit,
       verbose: options.verbose,
       signal: ctx.signal,
+      ...(history ? { record: createExportRecorder(history, { staging: options.out === stagingTemplate(db!, ctx.env) }) } : {}),
     };
     const date = today();
     const target = async (uid: string): Promise<OutputTarget> => {
@@ -198,6 +213,7 @@ export function exportCommand(ctx: CliContext): Command {
     } finally {
       client.close();
       await access.simulator?.close();
+      await history?.close();
     }
   });
   return command;

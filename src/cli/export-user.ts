@@ -14,6 +14,7 @@ import { isRunning, type Access } from './api-access.js';
 import { addNextStep } from './failure-hints.js';
 import { formatCount, formatDuration, type Progress } from './progress.js';
 import { withFieldsCheck } from './with-fields-check.js';
+import type { ExportRecorder, HistoryRecord } from '../history/export-recorder.js';
 
 export interface RunSettings {
   access: Access;
@@ -27,6 +28,8 @@ export interface RunSettings {
   limit?: number;
   verbose: boolean;
   signal: AbortSignal;
+  /** --db: records a complete export's file in the history database (src/history/export-recorder.ts). */
+  record?: ExportRecorder;
 }
 
 export interface UserOutcome {
@@ -45,6 +48,8 @@ export interface UserOutcome {
   added?: number;
   /** Seconds (cursors) with followers the API would not serve: see ExportResult.incompleteSeconds. */
   incomplete_seconds?: number[];
+  /** --db: what the snapshot recorded. */
+  history?: HistoryRecord;
   error?: string;
   /** Not serialised: what main.ts rethrows for a single user. */
   cause?: unknown;
@@ -122,14 +127,17 @@ export async function exportUser(
           progress.waiting(`${n.reason} at cursor ${n.cursor}; asking again (${n.attempt}/${n.retries}) in ${formatDuration(n.waitMs)}`),
       },
     );
+    // [issue 16] the file is published: now it becomes a snapshot (a failure here is exit 10; the file stays).
+    const history = settings.record && result.file ? await settings.record(result.file, result.added) : undefined;
     return {
       uid,
       exit_code: EXIT.ok,
       complete: true,
+      ...(history ? { history } : {}),
       rows: result.rows,
       requests: client.requests,
       requests_total: result.requests,
-      file: result.file,
+      file: history?.staged ? null : result.file,
       end: result.end,
       total: result.total ?? null,
       ...(result.added !== undefined ? { added: result.added } : {}),
