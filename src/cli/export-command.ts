@@ -26,7 +26,7 @@ import { accountLine, batchJson, batchMessage, emptyTotals, publicOutcome } from
 import { createBatchProgress, createProgress, formatCount, formatDuration } from './progress.js';
 import { resumeCommand } from './resume-command.js';
 import { checkHistoryFormat, checkHistoryUsage, postgresSecrets } from './history-export.js';
-import { createExportRecorder, stagingTemplate } from '../history/export-recorder.js';
+import { createExportRecorder, stagingReplaces, stagingTemplate } from '../history/export-recorder.js';
 import { isPostgresUrl, openHistory } from '../history/open-history.js';
 
 /**
@@ -101,6 +101,7 @@ export function exportCommand(ctx: CliContext): Command {
     // [issue 16] --db (else TKF_DB, else the config file's db): the history database; --out may then be left out.
     const db = command.getOptionValueSource('db') === 'cli' ? options.db : ctx.env[ENV.db] || options.db;
     if (db) checkHistoryUsage(options);
+    const staged = Boolean(db) && options.out === undefined;
     options.out ??= db ? stagingTemplate(db, ctx.env) : undefined;
     if (!options.out) throw new UsageError('--out is required: a file (followers.csv, followers.jsonl), a template, or - for stdout (or --db to record history only)');
     if (options.uid !== undefined && options.uidsFile !== undefined) throw new UsageError('give --uid or --uids-file, not both');
@@ -193,7 +194,7 @@ export function exportCommand(ctx: CliContext): Command {
       limit: options.limit,
       verbose: options.verbose,
       signal: ctx.signal,
-      ...(history ? { record: createExportRecorder(history, { staging: options.out === stagingTemplate(db!, ctx.env) }) } : {}),
+      ...(history ? { record: createExportRecorder(history, { staging: staged }) } : {}),
     };
     const date = today();
     const target = async (uid: string): Promise<OutputTarget> => {
@@ -202,7 +203,8 @@ export function exportCommand(ctx: CliContext): Command {
       // Missing directories are made, for a plain path as for a template (exports/{date}/...
       // names a new one each day); one that cannot be made is exit 7 with its path.
       await makeDirectory(dirname(path));
-      return { kind: 'file', path, force: options.force, resume: options.resume, update: options.update };
+      const force = options.force || (staged && !options.resume && (await stagingReplaces(path)));
+      return { kind: 'file', path, force, resume: options.resume, update: options.update };
     };
     try {
       if (uids === undefined) {

@@ -5,13 +5,16 @@
  *
  * Staging: with --db and no --out, each account's walk goes to `<staging>/<uid>.jsonl` through
  * the usual file transaction, so an interrupted walk keeps its checkpoint and `--resume` goes on
- * from it; the file is removed once its snapshot is committed. A crash between the two leaves a
- * complete staging file: `--resume` records it (a snapshot is recorded once) and removes it.
+ * from it; the file is emptied once its snapshot is committed (its manifest stays, a few hundred
+ * bytes: `--resume` then knows the account is done). A crash between the two leaves a complete
+ * staging file: `--resume` records it (a snapshot is recorded once) and empties it. The next run
+ * without --resume replaces a staging file (stagingReplaces), but never an interrupted walk's
+ * checkpoint: that is exit 7, as for any --out, until --resume or --force says what to do.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
-import { outputPaths } from '../output/output-file.js';
+import { truncate } from 'node:fs/promises';
+import { exists, outputPaths } from '../output/output-file.js';
 import { isPostgresUrl } from './open-history.js';
 import { recordExportFile } from './record-export.js';
 import type { SqlDriver } from './sql-driver.js';
@@ -32,11 +35,9 @@ export type ExportRecorder = (file: string, added: number | undefined) => Promis
 export function createExportRecorder(driver: SqlDriver, options: { staging: boolean }): ExportRecorder {
   return async (file, added) => {
     const outcome = await recordExportFile(driver, file, added === undefined ? {} : { added });
-    if (options.staging) {
-      const paths = outputPaths(file);
-      await rm(paths.out, { force: true });
-      await rm(paths.manifest, { force: true });
-    }
+    // The staging file is emptied, not removed: with its manifest it says "this walk is recorded",
+    // so `--resume` of a batch finds the account complete instead of paying for it again.
+    if (options.staging) await truncate(file, 0);
     return { snapshot_at: outcome.takenAt, added: outcome.added, removed: outcome.removed, beyond_reach: outcome.beyondReach, recorded: outcome.recorded, staged: options.staging };
   };
 }
@@ -57,4 +58,9 @@ export function stagingTemplate(db: string, env: NodeJS.ProcessEnv): string {
     // an unparsable URL fails at connect, with pg's own words
   }
   return join(state, 'tkf', 'staging', name.replace(/[^\w.-]/g, '_'), '{uid}.jsonl');
+}
+
+/** Without --resume, a new walk may replace the account's staging file unless a walk was interrupted. */
+export async function stagingReplaces(path: string): Promise<boolean> {
+  return !(await exists(outputPaths(path).checkpoint));
 }

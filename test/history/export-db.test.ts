@@ -28,13 +28,15 @@ async function simulator(users: Record<string, UserScenario>, log: RequestLogEnt
 const json = <T>(text: string) => JSON.parse(text) as T;
 
 describe('tkf export --db', () => {
-  it('records complete walks as snapshots (no --out: staged, then removed); history and growth read them', async () => {
+  it('records complete walks as snapshots (no --out: staged, then emptied); history and growth read them', async () => {
     const db = join(dir.path, 'history.sqlite');
     const day1 = await simulator({ [UID]: { size: 60, notYetFollowed: 15 } });
     const first = await runCli(['export', '--uid', UID, '--db', db, '--json'], day1);
     expect(first.code, first.stderr).toBe(0);
     expect(json<{ history: { added: number }; file: null }>(first.stdout)).toMatchObject({ history: { added: 45, removed: 0, beyond_reach: 0 }, file: null });
-    expect(await readdir(`${db}.staging`)).toEqual([]);
+    // Emptied once recorded; its manifest stays (so --resume knows this account is done).
+    expect((await readdir(`${db}.staging`)).sort()).toEqual([`${UID}.jsonl`, `${UID}.jsonl.tkf.json`]);
+    expect(await readFile(join(`${db}.staging`, `${UID}.jsonl`), 'utf8')).toBe('');
 
     // The next day 15 more followed: the environment's TKF_DB names the database this time.
     const day2 = await simulator({ [UID]: { size: 60 } });
