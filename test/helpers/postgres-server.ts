@@ -17,6 +17,8 @@ const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 
 export interface PostgresServer {
   port: number;
+  /** The server's programs (psql among them). */
+  bin: string;
   /** A URL to a new, empty database of this server. */
   createDatabase(name: string): Promise<string>;
   stop(): Promise<void>;
@@ -47,6 +49,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   const admin = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
     port,
+    bin,
     async createDatabase(name) {
       const { default: pg } = await import('pg');
       const client = new pg.Client({ connectionString: admin });
