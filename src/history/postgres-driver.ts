@@ -4,9 +4,9 @@
  * `postgres` client is built around tagged templates, a second way of writing every statement).
  *
  * One connection per process, one transaction at a time on it (see sql-driver.ts). Several
- * processes (shards on several hosts) write at once: each transaction writes an account of its
- * own, and the followers two accounts share are written in uid order, so two transactions lock
- * shared rows in the same order and never deadlock.
+ * processes (shards on several hosts) write at once: walks run in parallel, and their recordings
+ * take turns on a transaction-scoped advisory lock (record-snapshot.ts), so two transactions
+ * never lock the followers two accounts share in opposite orders (a deadlock).
  */
 import { HistoryDbError } from '../errors.js';
 import { TurnQueue, type SqlDriver, type SqlRunner } from './sql-driver.js';

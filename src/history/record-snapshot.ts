@@ -60,21 +60,43 @@ interface Known {
   gone: boolean;
 }
 
-export async function recordSnapshot(driver: SqlDriver, input: SnapshotInput, rows: AsyncIterable<FollowerRow>): Promise<SnapshotOutcome> {
-  // Read before the transaction: a file read slowly must not hold the database's write lock.
-  const order: FollowerRow[] = [];
+/** Rows that can be read more than once (a file: each call starts a new pass). */
+export type FollowerSource = () => AsyncIterable<FollowerRow>;
+
+export async function recordSnapshot(
+  driver: SqlDriver,
+  input: SnapshotInput,
+  rows: FollowerSource | AsyncIterable<FollowerRow>,
+): Promise<SnapshotOutcome> {
+  const source = typeof rows === 'function' ? rows : await buffered(rows);
+  // Pass 1, before the transaction: the uids in order (all the reach rule needs), so a file read
+  // slowly does not hold the write lock, and memory holds uids, not 100,000 rows of data.
+  const order: string[] = [];
   const inThis = new Set<string>();
   const limit = input.update ? input.update.added : Infinity;
-  for await (const row of rows) {
+  for await (const row of source()) {
     if (order.length >= limit) break;
     if (inThis.has(row.uid)) continue; // an export never repeats a uid; a hand-made file might
     inThis.add(row.uid);
-    order.push(row);
+    order.push(row.uid);
   }
-  return driver.transaction((tx) => record(tx, input, order, inThis));
+  return driver.transaction(async (tx) => {
+    // PostgreSQL: one recording at a time across processes (shards), so two transactions never
+    // lock the followers they share in opposite orders. SQLite's BEGIN IMMEDIATE already does this.
+    if (driver.dialect === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(16017)');
+    return record(tx, input, order, inThis, source);
+  });
 }
 
-async function record(tx: SqlRunner, input: SnapshotInput, order: FollowerRow[], inThis: Set<string>): Promise<SnapshotOutcome> {
+async function buffered(rows: AsyncIterable<FollowerRow>): Promise<FollowerSource> {
+  const all: FollowerRow[] = [];
+  for await (const row of rows) all.push(row);
+  return async function* () {
+    yield* all;
+  };
+}
+
+async function record(tx: SqlRunner, input: SnapshotInput, order: string[], inThis: Set<string>, source: FollowerSource): Promise<SnapshotOutcome> {
   const { account, takenAt: at } = input;
   const existing = await tx.all<{ id: number | string; served: number; added: number; removed: number; beyond_reach: number }>(
     'SELECT id, served, added, removed, beyond_reach FROM snapshots WHERE account_uid = ? AND taken_at = ?',
@@ -113,14 +135,14 @@ async function record(tx: SqlRunner, input: SnapshotInput, order: FollowerRow[],
   }
 
   // Who came: never seen, or seen gone and back (a re-follow is `added`).
-  const added = order.filter((row) => known.get(row.uid)?.gone !== false).map((row) => row.uid);
+  const added = order.filter((uid) => known.get(uid)?.gone !== false);
 
   // Who left, by the reach rule, against the latest snapshot's order.
   const removed: string[] = [];
   const beyond: string[] = [];
   if (!update) {
     const view = reachView(
-      order.map((row) => row.uid),
+      order,
       (uid) => known.get(uid)?.position ?? undefined,
       input.end,
     );
@@ -133,23 +155,33 @@ async function record(tx: SqlRunner, input: SnapshotInput, order: FollowerRow[],
     await tx.run('UPDATE account_followers SET position = position + ? WHERE account_uid = ? AND position IS NOT NULL', [order.length, account]);
   }
 
-  // Followers' latest fields, in uid order: two writers (shards) lock shared rows in one order.
-  const byUid = [...order].sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
-  for (const batch of batches(byUid)) {
+  // Pass 2: the followers' latest fields and their place in this snapshot, in batches.
+  const position = new Map(order.map((uid, index) => [uid, index]));
+  let batch: FollowerRow[] = [];
+  const flush = async () => {
+    if (!batch.length) return;
     await tx.run(
       `INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES ${placeholders(batch.length, 5)}
-       ON CONFLICT (uid) DO UPDATE SET unique_id = excluded.unique_id, nickname = excluded.nickname, data = excluded.data, updated_at = excluded.updated_at`,
+       ON CONFLICT (uid) DO UPDATE SET unique_id = excluded.unique_id, nickname = excluded.nickname, data = excluded.data, updated_at = excluded.updated_at
+       WHERE followers.data <> excluded.data`,
       batch.flatMap((row) => [row.uid, row.uniqueId, row.nickname, row.data, at]),
     );
-  }
-  const position = new Map(order.map((row, index) => [row.uid, index]));
-  for (const batch of batches(byUid)) {
     await tx.run(
       `INSERT INTO account_followers (account_uid, follower_uid, first_seen_at, last_seen_at, gone_at, position) VALUES ${placeholders(batch.length, 6)}
        ON CONFLICT (account_uid, follower_uid) DO UPDATE SET last_seen_at = excluded.last_seen_at, gone_at = NULL, position = excluded.position`,
       batch.flatMap((row) => [account, row.uid, at, at, null, position.get(row.uid)!]),
     );
+    batch = [];
+  };
+  const written = new Set<string>();
+  for await (const row of source()) {
+    if (written.size >= order.length) break;
+    if (!position.has(row.uid) || written.has(row.uid)) continue;
+    written.add(row.uid);
+    batch.push(row);
+    if (batch.length >= BATCH) await flush();
   }
+  await flush();
   for (const batch of batches(removed)) {
     await tx.run(
       `UPDATE account_followers SET gone_at = ?, position = NULL WHERE account_uid = ? AND follower_uid IN (${placeholders(batch.length, 1, '')})`,

@@ -99,3 +99,13 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     expect((error as Error).message).toMatch(/no-such-dir.*cannot be opened/);
   });
 });
+
+describe('stringField (the handle and nickname of a JSONL row, without parsing the row)', () => {
+  it('decodes escapes and finds the key wherever it stands', async () => {
+    const { stringField } = await import('../../src/history/record-export.js');
+    const json = JSON.stringify({ uid: '1', nickname: 'a "quoted"\\ name\n\u2028', avatar: { url_list: ['x'] }, unique_id: 'h_1' });
+    expect(stringField(json, 'nickname')).toBe('a "quoted"\\ name\n\u2028');
+    expect(stringField(json, 'unique_id')).toBe('h_1');
+    expect(stringField('{"uid":"1","nickname":null}', 'nickname')).toBeNull();
+  });
+});
