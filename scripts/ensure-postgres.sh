@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the directory of PostgreSQL's server programs (initdb, pg_ctl), installing Debian's
-# `postgresql` package first when they are missing. The history tests start their own server from
+# `postgresql` package (and `sqlite3`) first when they are missing. The history tests start their own server from
 # there (test/helpers/postgres-server.ts); nothing depends on a server started by hand.
 # Installing needs root (apt-get); several test workers may ask at once, so apt runs under a lock.
 set -euo pipefail
@@ -13,8 +13,12 @@ find_bin() {
   return 1
 }
 
-if ! find_bin >/dev/null; then
-  echo "ensure-postgres: installing postgresql (apt-get)" >&2
-  flock /tmp/tkf-apt.lock bash -c 'command -v pg_ctl >/dev/null && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql sqlite3; }' >&2
+# The tests also run the sqlite3 CLI (pragma integrity_check, the README's queries).
+if ! find_bin >/dev/null || ! command -v sqlite3 >/dev/null; then
+  echo "ensure-postgres: installing postgresql and sqlite3 (apt-get)" >&2
+  # Inside the lock, check again: another test worker may have installed them meanwhile.
+  flock /tmp/tkf-apt.lock bash -c '
+    if ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && command -v sqlite3 >/dev/null; then exit 0; fi
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql sqlite3' >&2
 fi
 find_bin || { echo "ensure-postgres: no pg_ctl under /usr/lib/postgresql/*/bin after installing postgresql" >&2; exit 1; }
