@@ -4,7 +4,7 @@
  * made before). Reading the finished file at commit is the design that keeps interrupted walks
  * out: a walk's rows sit in the export's own transaction (`<out>.part`, its checkpoint) until the
  * walk is complete and the file published; only then are they read here and recorded, in one
- * database transaction. A walk stopped by a budget, Ctrl-C, kill -9 or a spent quota never
+ * database transaction (one pass over the file). A walk stopped by a budget, Ctrl-C, kill -9 or a spent quota never
  * reaches the database; `--resume` completes the file, and then it does.
  *
  * The manifest (`<out>.tkf.json`) gives whose followers they are, when (`updated`), how the walk

@@ -60,7 +60,7 @@ interface Known {
   gone: boolean;
 }
 
-/** Rows that can be read more than once (a file: each call starts a new pass). */
+/** The rows of a snapshot (a file: each call starts a pass over it); read once, newest first. */
 export type FollowerSource = () => AsyncIterable<FollowerRow>;
 
 export async function recordSnapshot(
@@ -68,35 +68,20 @@ export async function recordSnapshot(
   input: SnapshotInput,
   rows: FollowerSource | AsyncIterable<FollowerRow>,
 ): Promise<SnapshotOutcome> {
-  const source = typeof rows === 'function' ? rows : await buffered(rows);
-  // Pass 1, before the transaction: the uids in order (all the reach rule needs), so a file read
-  // slowly does not hold the write lock, and memory holds uids, not 100,000 rows of data.
-  const order: string[] = [];
-  const inThis = new Set<string>();
-  const limit = input.update ? input.update.added : Infinity;
-  for await (const row of source()) {
-    if (order.length >= limit) break;
-    if (inThis.has(row.uid)) continue; // an export never repeats a uid; a hand-made file might
-    inThis.add(row.uid);
-    order.push(row.uid);
-  }
+  const source = typeof rows === 'function' ? rows : () => rows;
+  // One pass over the rows, inside the transaction: reading the file twice (once for the order
+  // the reach rule needs, once for the data) cost as much again as the export (every line of a
+  // JSONL file is parsed for its uid). A snapshot already recorded, or older than the latest,
+  // is answered before a row is read.
   return driver.transaction(async (tx) => {
     // PostgreSQL: one recording at a time across processes (shards), so two transactions never
     // lock the followers they share in opposite orders. SQLite's BEGIN IMMEDIATE already does this.
     if (driver.dialect === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(16017)');
-    return record(tx, input, order, inThis, source);
+    return record(tx, input, source);
   });
 }
 
-async function buffered(rows: AsyncIterable<FollowerRow>): Promise<FollowerSource> {
-  const all: FollowerRow[] = [];
-  for await (const row of rows) all.push(row);
-  return async function* () {
-    yield* all;
-  };
-}
-
-async function record(tx: SqlRunner, input: SnapshotInput, order: string[], inThis: Set<string>, source: FollowerSource): Promise<SnapshotOutcome> {
+async function record(tx: SqlRunner, input: SnapshotInput, source: FollowerSource): Promise<SnapshotOutcome> {
   const { account, takenAt: at } = input;
   const existing = await tx.all<{ id: number | string; served: number; added: number; removed: number; beyond_reach: number }>(
     'SELECT id, served, added, removed, beyond_reach FROM snapshots WHERE account_uid = ? AND taken_at = ?',
@@ -109,7 +94,7 @@ async function record(tx: SqlRunner, input: SnapshotInput, order: string[], inTh
   const [latest] = await tx.all<{ last_snapshot_at: string }>('SELECT last_snapshot_at FROM accounts WHERE uid = ?', [account]);
   if (latest && latest.last_snapshot_at > at) {
     // The reach rule compares a snapshot with the one before it: an older one cannot be slid in.
-    return { id: 0, recorded: false, stale: true, served: order.length, added: 0, removed: 0, beyondReach: 0 };
+    return { id: 0, recorded: false, stale: true, served: 0, added: 0, removed: 0, beyondReach: 0 };
   }
   await tx.run(
     `INSERT INTO accounts (uid, first_snapshot_at, last_snapshot_at) VALUES (?, ?, ?)
@@ -122,7 +107,7 @@ async function record(tx: SqlRunner, input: SnapshotInput, order: string[], inTh
   const [snapshot] = await tx.all<{ id: number | string }>(
     `INSERT INTO snapshots (account_uid, taken_at, walk_end, sees_losses, on_profile, served, requests, source)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    [account, at, update ? 'update' : String(input.end ?? 'unknown'), update ? 0 : 1, input.onProfile, order.length, input.requests, input.source],
+    [account, at, update ? 'update' : String(input.end ?? 'unknown'), update ? 0 : 1, input.onProfile, 0, input.requests, input.source],
   );
   const snapshotId = Number(snapshot!.id);
 
@@ -134,6 +119,42 @@ async function record(tx: SqlRunner, input: SnapshotInput, order: string[], inTh
     known.set(row.follower_uid, { position: row.position === null ? null : Number(row.position), gone: row.gone_at !== null });
   }
 
+  // --update: the new followers go on top of the latest snapshot's order, as on top of the file.
+  const limit = input.update ? input.update.added : Infinity;
+  if (update && limit > 0) {
+    await tx.run('UPDATE account_followers SET position = position + ? WHERE account_uid = ? AND position IS NOT NULL', [limit, account]);
+  }
+
+  // The rows: each follower's latest fields and its place in this snapshot, in batches; the
+  // order (uids only) is kept for the reach rule.
+  const order: string[] = [];
+  const inThis = new Set<string>();
+  let batch: Array<{ row: FollowerRow; position: number }> = [];
+  const flush = async () => {
+    if (!batch.length) return;
+    await tx.run(
+      `INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES ${placeholders(batch.length, 5)}
+       ON CONFLICT (uid) DO UPDATE SET unique_id = excluded.unique_id, nickname = excluded.nickname, data = excluded.data, updated_at = excluded.updated_at
+       WHERE followers.data <> excluded.data`,
+      batch.flatMap(({ row }) => [row.uid, row.uniqueId, row.nickname, row.data, at]),
+    );
+    await tx.run(
+      `INSERT INTO account_followers (account_uid, follower_uid, first_seen_at, last_seen_at, gone_at, position) VALUES ${placeholders(batch.length, 6)}
+       ON CONFLICT (account_uid, follower_uid) DO UPDATE SET last_seen_at = excluded.last_seen_at, gone_at = NULL, position = excluded.position`,
+      batch.flatMap(({ row, position }) => [account, row.uid, at, at, null, position]),
+    );
+    batch = [];
+  };
+  for await (const row of source()) {
+    if (order.length >= limit) break;
+    if (inThis.has(row.uid)) continue; // an export never repeats a uid; a hand-made file might
+    inThis.add(row.uid);
+    batch.push({ row, position: order.length });
+    order.push(row.uid);
+    if (batch.length >= BATCH) await flush();
+  }
+  await flush();
+
   // Who came: never seen, or seen gone and back (a re-follow is `added`).
   const added = order.filter((uid) => known.get(uid)?.gone !== false);
 
@@ -141,47 +162,12 @@ async function record(tx: SqlRunner, input: SnapshotInput, order: string[], inTh
   const removed: string[] = [];
   const beyond: string[] = [];
   if (!update) {
-    const view = reachView(
-      order,
-      (uid) => known.get(uid)?.position ?? undefined,
-      input.end,
-    );
+    const view = reachView(order, (uid) => known.get(uid)?.position ?? undefined, input.end);
     for (const [uid, state] of known) {
       if (state.position === null || inThis.has(uid)) continue;
       (judgeMissing(state.position, view) === 'removed' ? removed : beyond).push(uid);
     }
-  } else if (order.length) {
-    // The new followers go on top of the latest snapshot's order, as --update puts them on top of the file.
-    await tx.run('UPDATE account_followers SET position = position + ? WHERE account_uid = ? AND position IS NOT NULL', [order.length, account]);
   }
-
-  // Pass 2: the followers' latest fields and their place in this snapshot, in batches.
-  const position = new Map(order.map((uid, index) => [uid, index]));
-  let batch: FollowerRow[] = [];
-  const flush = async () => {
-    if (!batch.length) return;
-    await tx.run(
-      `INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES ${placeholders(batch.length, 5)}
-       ON CONFLICT (uid) DO UPDATE SET unique_id = excluded.unique_id, nickname = excluded.nickname, data = excluded.data, updated_at = excluded.updated_at
-       WHERE followers.data <> excluded.data`,
-      batch.flatMap((row) => [row.uid, row.uniqueId, row.nickname, row.data, at]),
-    );
-    await tx.run(
-      `INSERT INTO account_followers (account_uid, follower_uid, first_seen_at, last_seen_at, gone_at, position) VALUES ${placeholders(batch.length, 6)}
-       ON CONFLICT (account_uid, follower_uid) DO UPDATE SET last_seen_at = excluded.last_seen_at, gone_at = NULL, position = excluded.position`,
-      batch.flatMap((row) => [account, row.uid, at, at, null, position.get(row.uid)!]),
-    );
-    batch = [];
-  };
-  const written = new Set<string>();
-  for await (const row of source()) {
-    if (written.size >= order.length) break;
-    if (!position.has(row.uid) || written.has(row.uid)) continue;
-    written.add(row.uid);
-    batch.push(row);
-    if (batch.length >= BATCH) await flush();
-  }
-  await flush();
   for (const batch of batches(removed)) {
     await tx.run(
       `UPDATE account_followers SET gone_at = ?, position = NULL WHERE account_uid = ? AND follower_uid IN (${placeholders(batch.length, 1, '')})`,
@@ -201,7 +187,7 @@ async function record(tx: SqlRunner, input: SnapshotInput, order: string[], inTh
       batch.flatMap(([uid, change]) => [snapshotId, account, uid, change, at]),
     );
   }
-  await tx.run('UPDATE snapshots SET added = ?, removed = ?, beyond_reach = ? WHERE id = ?', [added.length, removed.length, beyond.length, snapshotId]);
+  await tx.run('UPDATE snapshots SET served = ?, added = ?, removed = ?, beyond_reach = ? WHERE id = ?', [order.length, added.length, removed.length, beyond.length, snapshotId]);
   return { id: snapshotId, recorded: true, served: order.length, added: added.length, removed: removed.length, beyondReach: beyond.length };
 }
 
