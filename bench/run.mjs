@@ -23,6 +23,7 @@ import { OUT, ROOT, exportedRows, exportedRowsAll, median, runMeasured } from '.
 import { startServer } from './server-process.mjs';
 import { formatSummary, profileFile, summarise } from './profile-summary.mjs';
 import { nightBatch } from './night-batch.mjs';
+import { historyDbBench } from './history-db.mjs';
 
 const { values: flags } = parseArgs({
   options: {
@@ -258,6 +259,9 @@ await slow.close();
 
 // ---- The night's batch: 1,000 accounts, 10 pages each, 50 ms a page (bench/night-batch.mjs) ----
 for (const t of await nightBatch({ rounds: NIGHT_ROUNDS, env: TKF_ENV })) targets.push(t);
+
+// ---- --db into SQLite: a 100k export alone and recorded (bench/history-db.mjs) ------------------
+for (const t of await historyDbBench({ rounds: ROUNDS, env: TKF_ENV })) targets.push(t);
 
 // ---- Profile (opt-in) ------------------------------------------------------------------------
 if (flags.profile) {

@@ -5,6 +5,7 @@
  * Exit codes (documented in the README and in `tkf export --help`; see EXIT_CODES below):
  *   0 complete, 1 internal, 2 usage, 3 hidden list, 4 no such user, 5 API refused,
  *   6 API unreachable or misbehaving, 7 output not writable, 8 stopped early (resumable),
+ *   11 history database (--db) cannot be opened or written,
  *   130 / 143 interrupted by SIGINT / SIGTERM.
  */
 
@@ -19,6 +20,7 @@ export const EXIT = {
   output: 7,
   stopped: 8,
   someFailed: 9,
+  database: 11,
   sigint: 130,
   sigterm: 143,
 } as const;
@@ -35,6 +37,7 @@ export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [EXIT.output, 'the output cannot be written (a file, or stdout: a full disk; or is in use, or exists without --force)'],
   [EXIT.stopped, 'stopped early (--max-requests, or throttled for longer than --max-wait) and can be resumed with --resume'],
   [EXIT.someFailed, 'with --uids-file: some users failed (the others are complete)'],
+  [EXIT.database, 'the history database (--db) cannot be opened or written (read-only, full disk, server down, newer schema)'],
   [EXIT.sigint, 'interrupted by SIGINT (Ctrl-C); resumable with --resume'],
   [EXIT.sigterm, 'interrupted by SIGTERM; resumable with --resume'],
 ];
@@ -183,4 +186,14 @@ export function redact(text: string, secret: string | undefined): string {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Thrown when the history database (--db) cannot be opened, read or written: a read-only or
+ * missing directory, a full disk, a PostgreSQL server that is down or refuses the login, or a
+ * database written by a newer tkf. Checked when the database is opened, before any page is paid for.
+ */
+export class HistoryDbError extends TkfError {
+  override readonly code = 'EHISTORYDB';
+  override readonly exitCode = EXIT.database;
 }

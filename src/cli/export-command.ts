@@ -28,6 +28,9 @@ import { resumeCommand } from './resume-command.js';
 import { writeOut } from './stdout-errors.js';
 import { proxySetting } from './proxy-check.js';
 import { followers, plural, requests, users } from './plural.js';
+import { checkHistoryFormat, checkHistoryUsage, postgresSecrets } from './history-export.js';
+import { createExportRecorder, stagingReplaces, stagingTemplate } from '../history/export-recorder.js';
+import { isPostgresUrl, openHistory } from '../history/open-history.js';
 
 /**
  * The format: --format, else the extension of --out, else the config file's format, else JSONL for
@@ -125,7 +128,12 @@ export function exportCommand(ctx: CliContext): Command {
     const config = await loadConfig(ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
     applyConfig(command, options, config);
     for (const key of SWITCHES) options[key] = Boolean(options[key]);
-    if (!options.out) throw new UsageError('--out is required: a file (followers.csv, followers.jsonl), a template, or - for stdout');
+    // [issue 16] --db (else TKF_DB, else the config file's db): the history database; --out may then be left out.
+    const db = command.getOptionValueSource('db') === 'cli' ? options.db : ctx.env[ENV.db] || options.db;
+    if (db) checkHistoryUsage(options);
+    const staged = Boolean(db) && options.out === undefined;
+    options.out ??= db ? stagingTemplate(db, ctx.env) : undefined;
+    if (!options.out) throw new UsageError('--out is required: a file (followers.csv, followers.jsonl), a template, or - for stdout (or --db to record history only)');
     if (options.uid !== undefined && options.uidsFile !== undefined) throw new UsageError('give --uid or --uids-file, not both');
     const out = options.out;
     // The config file's format is a default: an explicit extension of --out wins over it.
@@ -177,7 +185,14 @@ export function exportCommand(ctx: CliContext): Command {
       validateUid(options.uid);
     }
 
-    const access = await openAccess(options, config, ctx);
+    if (db) checkHistoryFormat(format);
+    // Opened (and proven writable) before the first request: a database that cannot be used costs no page.
+    if (db && isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
+    const history = db ? await openHistory(db) : undefined;
+    const access = await openAccess(options, config, ctx).catch(async (error) => {
+      await history?.close();
+      throw error;
+    });
     const proxy = access.simulator ? undefined : proxyFor(access.baseUrl, ctx.env, options.proxy);
     const proxyUsed = proxySetting(proxy, options.proxy, ctx.env);
     if (proxy !== undefined) {
@@ -218,6 +233,7 @@ export function exportCommand(ctx: CliContext): Command {
       limit: options.limit,
       verbose: options.verbose,
       signal: ctx.signal,
+      ...(history ? { record: createExportRecorder(history, { staging: staged }) } : {}),
     };
     const date = today();
     const target = async (uid: string): Promise<OutputTarget> => {
@@ -226,7 +242,8 @@ export function exportCommand(ctx: CliContext): Command {
       // Missing directories are made, for a plain path as for a template (exports/{date}/...
       // names a new one each day); one that cannot be made is exit 7 with its path.
       await makeDirectory(dirname(path));
-      return { kind: 'file', path, force: options.force, resume: options.resume && !options.update, update: options.update };
+      const force = options.force || (staged && !options.resume && (await stagingReplaces(path)));
+      return { kind: 'file', path, force, resume: options.resume && !options.update, update: options.update };
     };
     try {
       if (uids === undefined) {
@@ -237,6 +254,7 @@ export function exportCommand(ctx: CliContext): Command {
     } finally {
       client.close();
       await access.simulator?.close();
+      await history?.close();
     }
   });
   return command;

@@ -86,6 +86,7 @@ export interface ExportOptions {
   rate?: number;
   shard?: string;
   proxy?: string;
+  db?: string;
   quiet: boolean;
   verbose: boolean;
   demo: boolean;
@@ -121,6 +122,7 @@ export function exportOptions(): Option[] {
     configurable(new Option('--rate <n>', 'at most n requests per second in the whole run (all users and workers together)').argParser(positiveRate), 'number'),
     configurable(new Option('--delay <ms>', 'wait at least this long between two requests of the run').default(0).argParser(wholeNumber('--delay', 0)), 'number'),
     new Option('--proxy <url>', 'send requests through this proxy, http://host:port (default: HTTPS_PROXY / HTTP_PROXY unless NO_PROXY; "direct": none)'),
+    configurable(new Option('--db <target>', `record each complete export as a snapshot in a history database: a SQLite file (history.sqlite) or postgres://user@host/db; --out may then be left out (see tkf history) (env: ${ENV.db})`), 'string'),
     new Option('-q, --quiet', 'print errors only'),
     new Option('-v, --verbose', 'print each request and stack traces of errors (never the token)'),
     new Option('--demo', 'export from the built-in simulator: no token, no network'),
@@ -140,6 +142,7 @@ Examples:
   $ tkf export --uid 6754915036232582149 --out followers.csv --update
   $ tkf export --uids-file accounts.txt --out 'exports/{date}/{uid}.csv' --json
   $ tkf export --uids-file accounts.txt --out 'exports/{uid}.csv' --rate 5 --concurrency 8 --shard 2/4
+  $ tkf export --uids-file accounts.txt --db history.sqlite      then: tkf history growth --db history.sqlite --uid ...
 
 --update fetches pages only until they are older than the newest follower in the file (by
 follow time, kept in its manifest: a re-follow on top does not stop it) and puts the new ones on
@@ -152,6 +155,7 @@ Environment:
   ${ENV.baseUrl}   the API host (or --base-url)
   HTTPS_PROXY, HTTP_PROXY, NO_PROXY   a forward proxy for https:// / http:// API hosts, and the
                    hosts that go direct (either case; --proxy wins)
+  ${ENV.db}          the history database (or --db)
   XDG_CONFIG_HOME, HOME   where the optional config file is: $XDG_CONFIG_HOME/tkf/config.json,
                    else ~/.config/tkf/config.json (base_url, token_file, default options)
 

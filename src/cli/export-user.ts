@@ -20,6 +20,7 @@ import { followers, plural, requests } from './plural.js';
 import { readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { outputPaths } from '../output/output-file.js';
 import type { Disk } from '../output/disk.js';
+import type { ExportRecorder, HistoryRecord } from '../history/export-recorder.js';
 
 export interface RunSettings {
   access: Access;
@@ -37,6 +38,8 @@ export interface RunSettings {
   limit?: number;
   verbose: boolean;
   signal: AbortSignal;
+  /** --db: records a complete export's file in the history database (src/history/export-recorder.ts). */
+  record?: ExportRecorder;
 }
 
 export interface UserOutcome {
@@ -55,6 +58,8 @@ export interface UserOutcome {
   added?: number;
   /** Seconds (cursors) with followers the API would not serve: see ExportResult.incompleteSeconds. */
   incomplete_seconds?: number[];
+  /** --db: what the snapshot recorded. */
+  history?: HistoryRecord;
   error?: string;
   /** Not serialised: what main.ts rethrows for a single user. */
   cause?: unknown;
@@ -144,14 +149,17 @@ export async function exportUser(
           progress.waiting(`${n.reason} at cursor ${n.cursor}; asking again (${n.attempt}/${n.retries}) in ${formatDuration(n.waitMs)}`, n.waitMs),
       },
     );
+    // [issue 16] the file is published: now it becomes a snapshot (a failure here is exit 11; the file stays).
+    const history = settings.record && result.file ? await settings.record(result.file, result.added) : undefined;
     return {
       uid,
       exit_code: EXIT.ok,
       complete: true,
+      ...(history ? { history } : {}),
       rows: result.rows,
       requests: client.requests,
       requests_total: result.requests,
-      file: result.file,
+      file: history?.staged ? null : result.file,
       end: result.end,
       total: result.total ?? null,
       ...(result.added !== undefined ? { added: result.added } : {}),

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { diffCommand } from './diff-command.js';
 import { exportCommand } from './export-command.js';
+import { historyCommand } from './history-command.js';
 import { infoCommand } from './info-command.js';
 import { reportCommand } from './report-command.js';
 import { simulateCommand } from './simulate-command.js';
@@ -35,7 +36,7 @@ Examples:
   $ tkf export --help                          every option and the exit codes
 `,
     );
-  for (const command of [exportCommand(ctx), infoCommand(ctx), simulateCommand(ctx), diffCommand(ctx), reportCommand(ctx)]) {
+  for (const command of [exportCommand(ctx), infoCommand(ctx), simulateCommand(ctx), diffCommand(ctx), reportCommand(ctx), historyCommand(ctx)]) {
     command.exitOverride().configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
       writeErr: (text) => ctx.stderr.write(text),

@@ -1,0 +1,180 @@
+/**
+ * `tkf history`: what the history database (`tkf export --db`) knows. `tkf history` lists the
+ * accounts; `growth` one line per snapshot of an account; `changes` the followers who came and
+ * went, as rows in CSV, JSONL or .xlsx; `import` backfills from earlier export files.
+ */
+import { hostname } from 'node:os';
+import { Command, Option } from 'commander';
+import { EXIT_CODES, UsageError } from '../errors.js';
+import { openHistory, openHistoryToRead, isPostgresUrl } from '../history/open-history.js';
+import { accountChanges, accountGrowth, listAccounts } from '../history/queries.js';
+import type { SqlDriver } from '../history/sql-driver.js';
+import { writeChangesToFile, writeChangesToStream } from '../history/write-changes.js';
+import { parseFieldList } from '../writers/fields.js';
+import { formatForPath, getFormat, FORMAT_NAMES } from '../writers/index.js';
+import { isRunning, validateUid } from './api-access.js';
+import type { CliContext } from './context.js';
+import { ENV } from './env-names.js';
+import { postgresSecrets } from './history-export.js';
+import { formatCount } from './progress.js';
+
+const HELP = `
+The database is written by tkf export --db (a SQLite file, or postgres://user@host/db); its tables
+are described in the README ("History"). Dates are UTC.
+
+Examples:
+  $ tkf export --uids-file accounts.txt --db history.sqlite          every night
+  $ tkf history --db history.sqlite                                  the accounts
+  $ tkf history growth --db history.sqlite --uid 6754915036232582149
+  $ tkf history changes --db history.sqlite --uid 6754915036232582149 --since 2026-11-01 --out changes.csv
+  $ tkf history import --db history.sqlite exports/*/6754915036232582149.jsonl
+
+A follower missing from a walk that did not reach the end of the list is "beyond reach" (the API
+serves only the newest few thousand followers), not gone: growth counts them apart, and changes
+lists them only with --beyond-reach.
+
+Exit codes:
+${EXIT_CODES.filter(([code]) => [0, 2, 7, 10].includes(code))
+  .map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`)
+  .join('\n')}
+`;
+
+interface Common {
+  db?: string;
+  json?: boolean;
+}
+
+const dbOption = () => new Option('--db <target>', `the history database: a SQLite file or a postgres:// URL (env: ${ENV.db})`);
+const jsonOption = () => new Option('--json', 'print JSON on stdout');
+
+function target(options: Common, ctx: CliContext): string {
+  const db = options.db ?? ctx.env[ENV.db];
+  if (!db) throw new UsageError(`--db is required: the history database (a SQLite file or a postgres:// URL), or set ${ENV.db}`);
+  if (isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
+  return db;
+}
+
+async function withDb<T>(db: Promise<SqlDriver>, fn: (db: SqlDriver) => Promise<T>): Promise<T> {
+  const driver = await db;
+  try {
+    return await fn(driver);
+  } finally {
+    await driver.close();
+  }
+}
+
+/** `2026-11-01` is that day's start (UTC); as --until, the start of the day after (the day is included). */
+export function parseDate(value: string, name: string, until = false): string {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const time = Date.parse(day ? `${value}T00:00:00.000Z` : value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time)) {
+    throw new UsageError(`${name} takes a date such as 2026-11-01 or 2026-11-01T06:00:00Z, not "${value}"`);
+  }
+  return new Date(day && until ? time + 86_400_000 : time).toISOString();
+}
+
+const pad = (text: string | number, width: number) => String(text).padStart(width);
+
+export function historyCommand(ctx: CliContext): Command {
+  const history = new Command('history')
+    .description('what the history database (tkf export --db) knows: accounts, growth, who came and who left')
+    // Set before the subcommands are made, so they inherit them (program.ts sets them on this one only).
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => ctx.stdout.write(text),
+      writeErr: (text) => ctx.stderr.write(text),
+      outputError: (text, write) => write(`tkf: ${text.replace(/^error: /, '')}`),
+    })
+    .addHelpText('after', HELP);
+
+  // `tkf history --db X`: the default subcommand, so --db belongs to each subcommand alone.
+  history
+    .command('list', { isDefault: true })
+    .description('the accounts: uid, snapshots, followers now, last snapshot (the default)')
+    .addOption(dbOption())
+    .addOption(jsonOption())
+    .action(async (options: Common) => {
+      const accounts = await withDb(openHistoryToRead(target(options, ctx)), listAccounts);
+      if (options.json) return void ctx.stdout.write(`${JSON.stringify(accounts)}\n`);
+      if (accounts.length === 0) return void ctx.stdout.write('no account recorded yet\n');
+      ctx.stdout.write(`${'uid'.padEnd(20)} ${pad('snapshots', 9)} ${pad('followers', 11)}  last snapshot\n`);
+      for (const a of accounts) ctx.stdout.write(`${a.uid.padEnd(20)} ${pad(a.snapshots, 9)} ${pad(formatCount(a.followers), 11)}  ${a.last_snapshot_at}\n`);
+    });
+
+  history
+    .command('growth')
+    .description('one line per snapshot of an account, oldest first')
+    .addOption(dbOption())
+    .requiredOption('--uid <user_id>', 'the account')
+    .addOption(jsonOption())
+    .action(async (options: Common & { uid: string }) => {
+      const uid = validateUid(options.uid);
+      const points = await withDb(openHistoryToRead(target(options, ctx)), (db) => accountGrowth(db, uid));
+      if (options.json) return void ctx.stdout.write(`${JSON.stringify(points)}\n`);
+      if (points.length === 0) return void ctx.stdout.write(`no snapshot of ${uid}\n`);
+      ctx.stdout.write(`${'date'.padEnd(24)} ${pad('on profile', 12)} ${pad('served', 8)} ${pad('added', 7)} ${pad('removed', 7)} ${pad('beyond reach', 12)} ${pad('followers', 10)}\n`);
+      for (const p of points) {
+        const removed = p.sees_losses ? formatCount(p.removed) : 'n/a';
+        const note = p.sees_losses ? '' : '  (--update: new followers only)';
+        ctx.stdout.write(
+          `${p.at.padEnd(24)} ${pad(p.on_profile === null ? '?' : formatCount(p.on_profile), 12)} ${pad(formatCount(p.served), 8)} ${pad(formatCount(p.added), 7)} ${pad(removed, 7)} ${pad(formatCount(p.beyond_reach), 12)} ${pad(formatCount(p.followers), 10)}${note}\n`,
+        );
+      }
+    });
+
+  history
+    .command('changes')
+    .description('the followers of an account who came and went, with dates, to CSV, JSONL or .xlsx')
+    .addOption(dbOption())
+    .requiredOption('--uid <user_id>', 'the account')
+    .option('--since <date>', 'from this date (UTC day or ISO time), included')
+    .option('--until <date>', 'up to this date (a day is included whole)')
+    .option('--beyond-reach', 'also list followers who slid past the API\'s reach (not gone)')
+    .addOption(new Option('--out <file|->', 'a file (.csv, .jsonl, .ndjson, .xlsx) or - for stdout (the default)'))
+    .addOption(new Option('--format <format>', 'default: from the --out extension; csv for stdout').choices(FORMAT_NAMES))
+    .option('--fields <list>', 'columns (default: change,changed_at, then the export\'s default columns)')
+    .option('--force', 'replace --out if it exists')
+    .option('--bom', 'CSV: start with a UTF-8 byte order mark')
+    .option('--no-formula-guard', "CSV: don't neutralise cells starting with = + - @")
+    .action(async (options: Common & { uid: string; since?: string; until?: string; beyondReach?: boolean; out?: string; format?: string; fields?: string; force?: boolean; bom?: boolean; formulaGuard: boolean }) => {
+      const uid = validateUid(options.uid);
+      const out = options.out ?? '-';
+      const format = options.format ? getFormat(options.format) : out === '-' ? getFormat('csv') : formatForPath(out);
+      if (!format) throw new UsageError(`cannot tell the format from "${out}"; name it .csv, .jsonl, .ndjson or .xlsx, or add --format`);
+      if (format.render && out === '-') throw new UsageError(`--format ${format.name} writes a file, not stdout; use --out changes.${format.name}`);
+      const range = {
+        since: options.since === undefined ? undefined : parseDate(options.since, '--since'),
+        until: options.until === undefined ? undefined : parseDate(options.until, '--until', true),
+        beyondReach: Boolean(options.beyondReach),
+      };
+      const rows = await withDb(openHistoryToRead(target(options, ctx)), (db) => accountChanges(db, uid, range));
+      const output = { format, fields: options.fields === undefined ? undefined : parseFieldList(options.fields), bom: Boolean(options.bom), formulaGuard: options.formulaGuard };
+      if (out === '-') await writeChangesToStream(ctx.stdout, rows, output);
+      else await writeChangesToFile(out, rows, output, Boolean(options.force), { owner: { pid: process.pid, host: hostname() }, isRunning });
+      const count = (change: string) => rows.filter((r) => r.change === change).length;
+      ctx.stderr.write(`tkf: ${uid}: +${formatCount(count('added'))} came, -${formatCount(count('removed'))} left${range.beyondReach ? `, ${formatCount(count('beyond_reach'))} past the API's reach` : ''}${out === '-' ? '' : `; file: ${out}`}\n`);
+    });
+
+  history
+    .command('import')
+    .description('backfill the database from earlier exports (CSV or JSONL, with their manifests)')
+    .argument('<file...>', 'export files; each becomes a snapshot, oldest first')
+    .addOption(dbOption())
+    .option('--uid <user_id>', 'whose followers, for files without a manifest (<file>.tkf.json)')
+    .addOption(jsonOption())
+    .action(async (files: string[], options: Common & { uid?: string }) => {
+      const account = options.uid === undefined ? undefined : validateUid(options.uid);
+      const { importFiles } = await import('../history/import-files.js');
+      const results = await withDb(openHistory(target(options, ctx)), (db) => importFiles(db, files, { account }));
+      if (options.json) return void ctx.stdout.write(`${JSON.stringify(results)}\n`);
+      for (const r of results) {
+        const what = r.stale
+          ? 'skipped: the account has a later snapshot (import oldest first)'
+          : r.recorded
+            ? `+${formatCount(r.added)} came, -${formatCount(r.removed)} left, ${formatCount(r.beyond_reach)} past the API's reach`
+            : 'already recorded';
+        ctx.stderr.write(`tkf: ${r.file}: ${r.account} at ${r.at}: ${what}\n`);
+      }
+    });
+  return history;
+}

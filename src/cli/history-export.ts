@@ -1,0 +1,32 @@
+/**
+ * The usage rules of `tkf export --db` (issue 16), kept out of export-command.ts: what a history
+ * database needs of the export.
+ */
+import { UsageError } from '../errors.js';
+import type { FormatDefinition } from '../writers/index.js';
+import type { ExportOptions } from './export-options.js';
+
+export function checkHistoryUsage(options: ExportOptions): void {
+  if (options.out === '-') throw new UsageError('--db records a finished export file; --out - is a stream (leave out --out to record history only)');
+  if (options.update && options.out === undefined) {
+    throw new UsageError('--update with --db adds to an export file: give --out (the file to update), or leave out --update for a full walk');
+  }
+}
+
+/** The database reads the finished file back: CSV or JSONL. */
+export function checkHistoryFormat(format: FormatDefinition): void {
+  if (format.render) throw new UsageError(`--db records .csv and .jsonl exports, not .${format.name}; export to .jsonl or .csv with --db`);
+}
+
+/** The password of a PostgreSQL URL is as secret as the token: redacted from every message. */
+export function postgresSecrets(url: string): string[] {
+  const password = /\/\/[^/@:]*:([^/@]*)@/.exec(url)?.[1];
+  if (!password) return [];
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    // kept as written
+  }
+  return [password, decoded];
+}

@@ -1,0 +1,53 @@
+/**
+ * `--db <target>`: a PostgreSQL URL (postgres:// or postgresql://) or a SQLite file path.
+ * Opening connects, migrates the schema forward and proves the database writable, so a database
+ * that cannot be used stops the run before any page is paid for (HistoryDbError, exit 11).
+ */
+import { HistoryDbError } from '../errors.js';
+import type { SqlDriver } from './sql-driver.js';
+import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
+
+export function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target);
+}
+
+export async function openHistory(target: string, options: { migrate?: boolean } = {}): Promise<SqlDriver> {
+  const driver = isPostgresUrl(target)
+    ? await (await import('./postgres-driver.js')).openPostgres(target)
+    : (await import('./sqlite-driver.js')).openSqlite(target);
+  if (options.migrate === false) return driver;
+  try {
+    await migrate(driver);
+  } catch (error) {
+    await driver.close().catch(() => {});
+    throw error;
+  }
+  return driver;
+}
+
+/**
+ * For the commands that read: a SQLite file that is not there is an error (not a new empty
+ * database), and an older schema is migrated forward (which writes) only when it must be.
+ */
+export async function openHistoryToRead(target: string): Promise<SqlDriver> {
+  if (!isPostgresUrl(target)) {
+    const { existsSync } = await import('node:fs');
+    if (!existsSync(target)) throw new HistoryDbError(`no history database at ${target}: record one with tkf export --db ${target} (or tkf history import)`);
+  }
+  const driver = await openHistory(target, { migrate: false });
+  try {
+    const version = await (async (tx: SqlDriver) => {
+      const tables = await tx.all<{ n: unknown }>(
+        driver.dialect === 'postgres'
+          ? "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name = 'tkf_meta' AND table_schema = current_schema()"
+          : "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'tkf_meta'",
+      );
+      return Number(tables[0]!.n) ? schemaVersion(tx) : 0;
+    })(driver);
+    if (version !== SCHEMA_VERSION) await migrate(driver);
+  } catch (error) {
+    await driver.close().catch(() => {});
+    throw error;
+  }
+  return driver;
+}

@@ -1,0 +1,101 @@
+/**
+ * PostgreSQL through `pg` (node-postgres): pure JavaScript, so nothing to compile, and it takes
+ * query text with an array of parameters, which is what the store's shared statements are (the
+ * `postgres` client is built around tagged templates, a second way of writing every statement).
+ *
+ * One connection per process, one transaction at a time on it (see sql-driver.ts). Several
+ * processes (shards on several hosts) write at once: walks run in parallel, and their recordings
+ * take turns on a transaction-scoped advisory lock (record-snapshot.ts), so two transactions
+ * never lock the followers two accounts share in opposite orders (a deadlock).
+ */
+import { HistoryDbError } from '../errors.js';
+import { TurnQueue, type SqlDriver, type SqlRunner } from './sql-driver.js';
+
+interface PgClient {
+  connect(): Promise<void>;
+  query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+  end(): Promise<void>;
+  on(event: 'error', listener: (error: Error) => void): void;
+}
+
+/** The URL without its password, for messages (the password is as secret as the token). */
+export function postgresLabel(url: string): string {
+  return url.replace(/(\/\/[^/@:]*):[^/@]*@/, '$1:***@');
+}
+
+export async function openPostgres(url: string): Promise<SqlDriver> {
+  const { default: pg } = await import('pg');
+  const label = postgresLabel(url);
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 15_000 }) as unknown as PgClient;
+  // A connection lost between statements is reported by the next query; do not crash on it.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new HistoryDbError(`cannot connect to the history database ${label}: ${describePgError(error)}`, { cause: error });
+  }
+  return new PostgresDriver(client, label);
+}
+
+class PostgresDriver implements SqlDriver {
+  readonly dialect = 'postgres' as const;
+  private readonly queue = new TurnQueue();
+  private readonly runner: SqlRunner;
+
+  constructor(
+    private readonly client: PgClient,
+    readonly label: string,
+  ) {
+    this.runner = {
+      all: async <T>(sql: string, params: readonly unknown[] = []) => (await this.query(sql, params)) as T[],
+      run: async (sql: string, params: readonly unknown[] = []) => {
+        await this.query(sql, params);
+      },
+    };
+  }
+
+  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return this.queue.run(() => this.runner.all<T>(sql, params));
+  }
+
+  run(sql: string, params?: readonly unknown[]): Promise<void> {
+    return this.queue.run(() => this.runner.run(sql, params));
+  }
+
+  transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    return this.queue.run(async () => {
+      await this.query('BEGIN', []);
+      try {
+        const result = await fn(this.runner);
+        await this.query('COMMIT', []);
+        return result;
+      } catch (error) {
+        await this.client.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.run(() => this.client.end().catch(() => {}));
+  }
+
+  private async query(sql: string, params: readonly unknown[]): Promise<unknown[]> {
+    let n = 0;
+    const text = sql.replace(/\?/g, () => `$${++n}`);
+    try {
+      return (await this.client.query(text, params.map((p) => (p === undefined ? null : p)))).rows;
+    } catch (error) {
+      throw new HistoryDbError(`the history database ${this.label}: ${describePgError(error)}`, { cause: error });
+    }
+  }
+}
+
+function describePgError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const message = (error as Error).message || code || String(error);
+  if (code === 'ECONNREFUSED') return `the server is not answering (${message})`;
+  if (code === '25006') return `it is read-only (${message})`;
+  if (code === '53100') return `the server's disk is full (${message})`;
+  return message;
+}

@@ -1,0 +1,96 @@
+/**
+ * What `tkf history` reads: the accounts, one account's snapshots (growth) and its changes.
+ * Counts come back from PostgreSQL as strings (COUNT is bigint): each is turned into a number.
+ */
+import type { SqlRunner } from './sql-driver.js';
+
+export interface AccountSummary {
+  uid: string;
+  snapshots: number;
+  /** Followers recorded and not seen gone (those past the API's reach included). */
+  followers: number;
+  last_snapshot_at: string;
+}
+
+export async function listAccounts(db: SqlRunner): Promise<AccountSummary[]> {
+  const rows = await db.all<{ uid: string; snapshots: unknown; followers: unknown; last_snapshot_at: string }>(
+    `SELECT a.uid, a.last_snapshot_at,
+       (SELECT COUNT(*) FROM snapshots s WHERE s.account_uid = a.uid) AS snapshots,
+       (SELECT COUNT(*) FROM account_followers f WHERE f.account_uid = a.uid AND f.gone_at IS NULL) AS followers
+     FROM accounts a ORDER BY a.uid`,
+  );
+  return rows.map((r) => ({ uid: r.uid, snapshots: Number(r.snapshots), followers: Number(r.followers), last_snapshot_at: r.last_snapshot_at }));
+}
+
+export interface GrowthPoint {
+  at: string;
+  /** Followers recorded and not seen gone after this snapshot (a running count: added - removed). */
+  followers: number;
+  /** The profile's follower count (`total`), as the API said. */
+  on_profile: number | null;
+  /** Followers the API served in this walk. */
+  served: number;
+  added: number;
+  removed: number;
+  beyond_reach: number;
+  /** complete | cap | limit | update (an update cannot see who left). */
+  end: string;
+  sees_losses: boolean;
+  requests: number | null;
+}
+
+export async function accountGrowth(db: SqlRunner, account: string): Promise<GrowthPoint[]> {
+  const rows = await db.all<Record<string, unknown>>(
+    `SELECT taken_at, on_profile, served, added, removed, beyond_reach, walk_end, sees_losses, requests
+     FROM snapshots WHERE account_uid = ? ORDER BY taken_at`,
+    [account],
+  );
+  let followers = 0;
+  return rows.map((r) => {
+    followers += Number(r.added) - Number(r.removed);
+    return {
+      at: String(r.taken_at),
+      followers,
+      on_profile: r.on_profile === null ? null : Number(r.on_profile),
+      served: Number(r.served),
+      added: Number(r.added),
+      removed: Number(r.removed),
+      beyond_reach: Number(r.beyond_reach),
+      end: String(r.walk_end),
+      sees_losses: Number(r.sees_losses) === 1,
+      requests: r.requests === null ? null : Number(r.requests),
+    };
+  });
+}
+
+export interface ChangeRow {
+  change: string;
+  at: string;
+  follower_uid: string;
+  /** The follower's latest row, as the export held it (a JSON object's text). */
+  data: string;
+}
+
+/** Changes of an account in [since, until), oldest first; `beyond_reach` rows only when asked. */
+export async function accountChanges(
+  db: SqlRunner,
+  account: string,
+  range: { since?: string; until?: string; beyondReach?: boolean },
+): Promise<ChangeRow[]> {
+  const where = ['c.account_uid = ?'];
+  const params: unknown[] = [account];
+  if (range.since) {
+    where.push('c.at >= ?');
+    params.push(range.since);
+  }
+  if (range.until) {
+    where.push('c.at < ?');
+    params.push(range.until);
+  }
+  if (!range.beyondReach) where.push("c.change <> 'beyond_reach'");
+  return db.all<ChangeRow>(
+    `SELECT c.change, c.at, c.follower_uid, f.data FROM changes c JOIN followers f ON f.uid = c.follower_uid
+     WHERE ${where.join(' AND ')} ORDER BY c.at, c.snapshot_id, c.change, c.follower_uid`,
+    params,
+  );
+}

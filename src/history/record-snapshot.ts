@@ -1,0 +1,202 @@
+/**
+ * Records one export of one account as a snapshot, in one transaction: the followers' latest
+ * fields, who was first seen, seen again, and seen gone, and the snapshot's counts.
+ *
+ * Who is gone follows the reach rule of src/diff/reach.ts, the same function `tkf diff` uses:
+ * the older export is the account's latest snapshot, whose order lives in
+ * account_followers.position (0 = newest; NULL = not in it). A follower of that snapshot missing
+ * from this one is *removed* (gone_at set) only where this walk saw that part of the list;
+ * otherwise *beyond_reach*: still a follower as far as anyone knows, no longer placed in the
+ * list, never called gone. Only complete walks (an end of 'complete', 'cap' or 'limit') are
+ * judged; an update (`--update`: new followers only) records who came and, as its snapshot says
+ * (sees_losses = 0), cannot see who left.
+ *
+ * Idempotent: a snapshot is keyed by its account and time (the export manifest's), so recording
+ * the same finished export twice (a crash between the database commit and the staging file's
+ * removal, an import run again) changes nothing.
+ */
+import { judgeMissing, reachView, type WalkEnd } from '../diff/reach.js';
+import type { SqlDriver, SqlRunner } from './sql-driver.js';
+
+export interface FollowerRow {
+  uid: string;
+  uniqueId: string | null;
+  nickname: string | null;
+  /** The row as the export holds it, as a JSON object's text. */
+  data: string;
+}
+
+export interface SnapshotInput {
+  account: string;
+  /** ISO 8601 UTC. */
+  takenAt: string;
+  /** How the walk ended: complete | cap | limit | update. */
+  end: WalkEnd;
+  onProfile: number | null;
+  requests: number | null;
+  /** The file (or staging file) it was read from. */
+  source: string | null;
+  /** --update: the first `added` rows are the new followers; the rest are not looked at. */
+  update?: { added: number };
+}
+
+export interface SnapshotOutcome {
+  id: number;
+  /** False when the snapshot was already there (recorded before), or is older than the account's latest: nothing changed. */
+  recorded: boolean;
+  /** Not recorded because the account has a later snapshot (history is recorded oldest first). */
+  stale?: boolean;
+  served: number;
+  added: number;
+  removed: number;
+  beyondReach: number;
+}
+
+/** Rows of a multi-row statement: under SQLite's and PostgreSQL's parameter limits. */
+const BATCH = 400;
+
+interface Known {
+  position: number | null;
+  gone: boolean;
+}
+
+/** The rows of a snapshot (a file: each call starts a pass over it); read once, newest first. */
+export type FollowerSource = () => AsyncIterable<FollowerRow>;
+
+export async function recordSnapshot(
+  driver: SqlDriver,
+  input: SnapshotInput,
+  rows: FollowerSource | AsyncIterable<FollowerRow>,
+): Promise<SnapshotOutcome> {
+  const source = typeof rows === 'function' ? rows : () => rows;
+  // One pass over the rows, inside the transaction: reading the file twice (once for the order
+  // the reach rule needs, once for the data) cost as much again as the export (every line of a
+  // JSONL file is parsed for its uid). A snapshot already recorded, or older than the latest,
+  // is answered before a row is read.
+  return driver.transaction(async (tx) => {
+    // PostgreSQL: one recording at a time across processes (shards), so two transactions never
+    // lock the followers they share in opposite orders. SQLite's BEGIN IMMEDIATE already does this.
+    if (driver.dialect === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(16017)');
+    return record(tx, input, source);
+  });
+}
+
+async function record(tx: SqlRunner, input: SnapshotInput, source: FollowerSource): Promise<SnapshotOutcome> {
+  const { account, takenAt: at } = input;
+  const existing = await tx.all<{ id: number | string; served: number; added: number; removed: number; beyond_reach: number }>(
+    'SELECT id, served, added, removed, beyond_reach FROM snapshots WHERE account_uid = ? AND taken_at = ?',
+    [account, at],
+  );
+  if (existing.length) {
+    const s = existing[0]!;
+    return { id: Number(s.id), recorded: false, served: s.served, added: s.added, removed: s.removed, beyondReach: s.beyond_reach };
+  }
+  const [latest] = await tx.all<{ last_snapshot_at: string }>('SELECT last_snapshot_at FROM accounts WHERE uid = ?', [account]);
+  if (latest && latest.last_snapshot_at > at) {
+    // The reach rule compares a snapshot with the one before it: an older one cannot be slid in.
+    return { id: 0, recorded: false, stale: true, served: 0, added: 0, removed: 0, beyondReach: 0 };
+  }
+  await tx.run(
+    `INSERT INTO accounts (uid, first_snapshot_at, last_snapshot_at) VALUES (?, ?, ?)
+     ON CONFLICT (uid) DO UPDATE SET
+       first_snapshot_at = CASE WHEN excluded.first_snapshot_at < accounts.first_snapshot_at THEN excluded.first_snapshot_at ELSE accounts.first_snapshot_at END,
+       last_snapshot_at = CASE WHEN excluded.last_snapshot_at > accounts.last_snapshot_at THEN excluded.last_snapshot_at ELSE accounts.last_snapshot_at END`,
+    [account, at, at],
+  );
+  const update = input.update !== undefined;
+  const [snapshot] = await tx.all<{ id: number | string }>(
+    `INSERT INTO snapshots (account_uid, taken_at, walk_end, sees_losses, on_profile, served, requests, source)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    [account, at, update ? 'update' : String(input.end ?? 'unknown'), update ? 0 : 1, input.onProfile, 0, input.requests, input.source],
+  );
+  const snapshotId = Number(snapshot!.id);
+
+  const known = new Map<string, Known>();
+  for (const row of await tx.all<{ follower_uid: string; position: number | null; gone_at: string | null }>(
+    'SELECT follower_uid, position, gone_at FROM account_followers WHERE account_uid = ?',
+    [account],
+  )) {
+    known.set(row.follower_uid, { position: row.position === null ? null : Number(row.position), gone: row.gone_at !== null });
+  }
+
+  // --update: the new followers go on top of the latest snapshot's order, as on top of the file.
+  const limit = input.update ? input.update.added : Infinity;
+  if (update && limit > 0) {
+    await tx.run('UPDATE account_followers SET position = position + ? WHERE account_uid = ? AND position IS NOT NULL', [limit, account]);
+  }
+
+  // The rows: each follower's latest fields and its place in this snapshot, in batches; the
+  // order (uids only) is kept for the reach rule.
+  const order: string[] = [];
+  const inThis = new Set<string>();
+  let batch: Array<{ row: FollowerRow; position: number }> = [];
+  const flush = async () => {
+    if (!batch.length) return;
+    await tx.run(
+      `INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES ${placeholders(batch.length, 5)}
+       ON CONFLICT (uid) DO UPDATE SET unique_id = excluded.unique_id, nickname = excluded.nickname, data = excluded.data, updated_at = excluded.updated_at
+       WHERE followers.data <> excluded.data`,
+      batch.flatMap(({ row }) => [row.uid, row.uniqueId, row.nickname, row.data, at]),
+    );
+    await tx.run(
+      `INSERT INTO account_followers (account_uid, follower_uid, first_seen_at, last_seen_at, gone_at, position) VALUES ${placeholders(batch.length, 6)}
+       ON CONFLICT (account_uid, follower_uid) DO UPDATE SET last_seen_at = excluded.last_seen_at, gone_at = NULL, position = excluded.position`,
+      batch.flatMap(({ row, position }) => [account, row.uid, at, at, null, position]),
+    );
+    batch = [];
+  };
+  for await (const row of source()) {
+    if (order.length >= limit) break;
+    if (inThis.has(row.uid)) continue; // an export never repeats a uid; a hand-made file might
+    inThis.add(row.uid);
+    batch.push({ row, position: order.length });
+    order.push(row.uid);
+    if (batch.length >= BATCH) await flush();
+  }
+  await flush();
+
+  // Who came: never seen, or seen gone and back (a re-follow is `added`).
+  const added = order.filter((uid) => known.get(uid)?.gone !== false);
+
+  // Who left, by the reach rule, against the latest snapshot's order.
+  const removed: string[] = [];
+  const beyond: string[] = [];
+  if (!update) {
+    const view = reachView(order, (uid) => known.get(uid)?.position ?? undefined, input.end);
+    for (const [uid, state] of known) {
+      if (state.position === null || inThis.has(uid)) continue;
+      (judgeMissing(state.position, view) === 'removed' ? removed : beyond).push(uid);
+    }
+  }
+  for (const batch of batches(removed)) {
+    await tx.run(
+      `UPDATE account_followers SET gone_at = ?, position = NULL WHERE account_uid = ? AND follower_uid IN (${placeholders(batch.length, 1, '')})`,
+      [at, account, ...batch],
+    );
+  }
+  for (const batch of batches(beyond)) {
+    await tx.run(
+      `UPDATE account_followers SET position = NULL WHERE account_uid = ? AND follower_uid IN (${placeholders(batch.length, 1, '')})`,
+      [account, ...batch],
+    );
+  }
+  const changes = [...added.map((uid) => [uid, 'added']), ...removed.map((uid) => [uid, 'removed']), ...beyond.map((uid) => [uid, 'beyond_reach'])];
+  for (const batch of batches(changes)) {
+    await tx.run(
+      `INSERT INTO changes (snapshot_id, account_uid, follower_uid, change, at) VALUES ${placeholders(batch.length, 5)}`,
+      batch.flatMap(([uid, change]) => [snapshotId, account, uid, change, at]),
+    );
+  }
+  await tx.run('UPDATE snapshots SET served = ?, added = ?, removed = ?, beyond_reach = ? WHERE id = ?', [order.length, added.length, removed.length, beyond.length, snapshotId]);
+  return { id: snapshotId, recorded: true, served: order.length, added: added.length, removed: removed.length, beyondReach: beyond.length };
+}
+
+function* batches<T>(items: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < items.length; i += BATCH) yield items.slice(i, i + BATCH);
+}
+
+/** `(?, ?), (?, ?)` for rows × columns; with `wrap` '' just `?, ?` (an IN list). */
+function placeholders(rows: number, columns: number, wrap = '()'): string {
+  const one = columns === 1 && wrap === '' ? '?' : `(${Array(columns).fill('?').join(', ')})`;
+  return Array(rows).fill(one).join(', ');
+}

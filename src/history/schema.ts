@@ -1,0 +1,93 @@
+/**
+ * The history database's tables (README "History" documents each column). Versioned: the
+ * version lives in tkf_meta; opening runs every migration above it, in one transaction, and a
+ * database whose version is above this tkf's is refused (an older tkf would misread it).
+ *
+ * Times are TEXT in ISO 8601 UTC (2026-12-02T06:00:00.000Z) in both databases, so the same
+ * query compares them the same way in sqlite3 and psql. Flags are INTEGER 0/1.
+ */
+import { HistoryDbError } from '../errors.js';
+import type { Dialect, SqlDriver, SqlRunner } from './sql-driver.js';
+
+export const SCHEMA_VERSION = 1;
+
+/** Each migration takes the schema from version i to i + 1. */
+const MIGRATIONS: ReadonlyArray<(dialect: Dialect) => string[]> = [
+  (dialect) => [
+    `CREATE TABLE accounts (
+      uid TEXT PRIMARY KEY,
+      first_snapshot_at TEXT NOT NULL,
+      last_snapshot_at TEXT NOT NULL
+    )`,
+    `CREATE TABLE snapshots (
+      id ${dialect === 'postgres' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY'},
+      account_uid TEXT NOT NULL REFERENCES accounts (uid),
+      taken_at TEXT NOT NULL,
+      walk_end TEXT NOT NULL,
+      sees_losses INTEGER NOT NULL,
+      on_profile BIGINT,
+      served INTEGER NOT NULL,
+      requests INTEGER,
+      added INTEGER NOT NULL DEFAULT 0,
+      removed INTEGER NOT NULL DEFAULT 0,
+      beyond_reach INTEGER NOT NULL DEFAULT 0,
+      source TEXT,
+      UNIQUE (account_uid, taken_at)
+    )`,
+    `CREATE TABLE followers (
+      uid TEXT PRIMARY KEY,
+      unique_id TEXT,
+      nickname TEXT,
+      data TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    )`,
+    `CREATE TABLE account_followers (
+      account_uid TEXT NOT NULL REFERENCES accounts (uid),
+      follower_uid TEXT NOT NULL REFERENCES followers (uid),
+      first_seen_at TEXT NOT NULL,
+      last_seen_at TEXT NOT NULL,
+      gone_at TEXT,
+      position INTEGER,
+      PRIMARY KEY (account_uid, follower_uid)
+    )`,
+    `CREATE TABLE changes (
+      snapshot_id BIGINT NOT NULL REFERENCES snapshots (id),
+      account_uid TEXT NOT NULL,
+      follower_uid TEXT NOT NULL,
+      change TEXT NOT NULL,
+      at TEXT NOT NULL,
+      PRIMARY KEY (snapshot_id, follower_uid)
+    )`,
+    'CREATE INDEX changes_by_account ON changes (account_uid, at)',
+    'CREATE INDEX account_followers_by_follower ON account_followers (follower_uid)',
+  ],
+];
+
+/** Brings the schema to SCHEMA_VERSION; refuses a newer one. Safe when processes race to it. */
+export async function migrate(driver: SqlDriver): Promise<void> {
+  await driver.transaction(async (tx) => {
+    // Two shards opening a new PostgreSQL database at once: the second waits here, then finds
+    // the tables made. (SQLite's BEGIN IMMEDIATE already lets one writer in at a time.)
+    if (driver.dialect === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(16016)');
+    await tx.run('CREATE TABLE IF NOT EXISTS tkf_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    const version = await schemaVersion(tx);
+    if (version > SCHEMA_VERSION) {
+      throw new HistoryDbError(
+        `the history database ${driver.label} was written by a newer tkf (schema version ${version}; this tkf knows up to ${SCHEMA_VERSION}): upgrade tkf to use it`,
+      );
+    }
+    for (let v = version; v < SCHEMA_VERSION; v++) {
+      for (const statement of MIGRATIONS[v]!(driver.dialect)) await tx.run(statement);
+    }
+    // Also the write check: a database that cannot be written fails here, before any request.
+    await tx.run(
+      'INSERT INTO tkf_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ['schema_version', String(Math.max(version, SCHEMA_VERSION))],
+    );
+  });
+}
+
+export async function schemaVersion(runner: SqlRunner): Promise<number> {
+  const rows = await runner.all<{ value: string }>("SELECT value FROM tkf_meta WHERE key = 'schema_version'");
+  return rows.length ? Number(rows[0]!.value) : 0;
+}

@@ -1,0 +1,126 @@
+/**
+ * SQLite through libsql (npm `libsql`): better-sqlite3's synchronous API, shipped as prebuilt
+ * binaries for each platform in the registry, so `npm ci` needs no compiler and one install
+ * loads on Node 20, 24 and 26 (better-sqlite3 compiles, and its binary serves one Node major).
+ *
+ * Settings, and why:
+ *   journal_mode=WAL    readers never block the writer; a kill -9 mid-transaction leaves the
+ *                       last committed state (the WAL is replayed or ignored on the next open)
+ *   synchronous=NORMAL  in WAL mode, durable at each checkpoint and always consistent
+ *   busy_timeout=30000  another process (a second shard on this host) holding the write lock is
+ *                       waited for, not answered with SQLITE_BUSY
+ *   BEGIN IMMEDIATE     a write transaction takes the write lock at its start: a deferred one
+ *                       that upgrades later gets SQLITE_BUSY at once, whatever the timeout
+ */
+import { createRequire } from 'node:module';
+import { HistoryDbError } from '../errors.js';
+import { TurnQueue, type SqlDriver, type SqlRunner } from './sql-driver.js';
+
+interface LibsqlStatement {
+  run(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+interface LibsqlDatabase {
+  prepare(sql: string): LibsqlStatement;
+  exec(sql: string): void;
+  close(): void;
+}
+
+export function openSqlite(path: string): SqlDriver {
+  // libsql is CommonJS; loaded only when a --db names a SQLite file.
+  const Database = createRequire(import.meta.url)('libsql') as new (path: string, options?: object) => LibsqlDatabase;
+  let db: LibsqlDatabase;
+  try {
+    db = new Database(path);
+    db.exec('PRAGMA busy_timeout = 30000');
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = NORMAL');
+    // 64 MiB of page cache: a snapshot upserts ~100,000 rows of a large table in one transaction.
+    db.exec('PRAGMA cache_size = -65536');
+  } catch (error) {
+    throw new HistoryDbError(`cannot open the history database ${path}: ${describeSqliteError(error)}`, { cause: error });
+  }
+  return new SqliteDriver(db, path);
+}
+
+class SqliteDriver implements SqlDriver {
+  readonly dialect = 'sqlite' as const;
+  private readonly queue = new TurnQueue();
+  private readonly statements = new Map<string, LibsqlStatement>();
+  private readonly runner: SqlRunner;
+
+  constructor(
+    private readonly db: LibsqlDatabase,
+    readonly label: string,
+  ) {
+    this.runner = {
+      all: async <T>(sql: string, params: readonly unknown[] = []) => this.guard(() => this.statement(sql).all(...params.map(bindable)) as T[]),
+      run: async (sql: string, params: readonly unknown[] = []) => {
+        this.guard(() => this.statement(sql).run(...params.map(bindable)));
+      },
+    };
+  }
+
+  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return this.queue.run(() => this.runner.all<T>(sql, params));
+  }
+
+  run(sql: string, params?: readonly unknown[]): Promise<void> {
+    return this.queue.run(() => this.runner.run(sql, params));
+  }
+
+  transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    return this.queue.run(async () => {
+      this.guard(() => this.db.exec('BEGIN IMMEDIATE'));
+      try {
+        const result = await fn(this.runner);
+        this.guard(() => this.db.exec('COMMIT'));
+        return result;
+      } catch (error) {
+        try {
+          this.db.exec('ROLLBACK');
+        } catch {
+          // SQLite may have rolled back already (a full disk does that); nothing is left to undo.
+        }
+        throw error;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.run(async () => this.db.close());
+  }
+
+  private statement(sql: string): LibsqlStatement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw new HistoryDbError(`the history database ${this.label}: ${describeSqliteError(error)}`, { cause: error });
+    }
+  }
+}
+
+/** libsql has no booleans or undefined: 0/1 and NULL. */
+function bindable(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}
+
+function describeSqliteError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const message = (error as Error).message ?? String(error);
+  if (code === 'SQLITE_READONLY' || /readonly/i.test(message)) return `it is read-only (${message})`;
+  if (code === 'SQLITE_FULL' || /disk is full|database or disk is full/i.test(message)) return `the disk is full (${message})`;
+  if (code === 'SQLITE_CANTOPEN' || /unable to open/i.test(message)) return `it cannot be opened: does its directory exist, and may tkf write there? (${message})`;
+  return message;
+}

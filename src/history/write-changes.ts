@@ -1,0 +1,82 @@
+/**
+ * The rows of `tkf history changes`, through the export's own writers: each change becomes a
+ * follower object `{"change":..., "changed_at":..., ...the follower's latest row}` and goes
+ * through the format's encoder (CSV and .xlsx: `change,changed_at` then the export's columns;
+ * JSONL: the whole object). To a file, through `<out>.part`, the lock and publish (a workbook is
+ * rendered from the part at commit, as `tkf export` does); or to a stream.
+ */
+import type { Writable } from 'node:stream';
+import { OutputError, PipeClosedError, TkfError } from '../errors.js';
+import { describeFsError } from '../output/fs-errors.js';
+import { acquireLock, type LockOwner } from '../output/lock.js';
+import { checkDirectory, exists, openStream, outputPaths, publish, removeAll } from '../output/output-file.js';
+import { DEFAULT_CSV_FIELDS } from '../writers/fields.js';
+import { RecordWriter, type FormatDefinition } from '../writers/index.js';
+import type { ChangeRow } from './queries.js';
+
+export interface ChangesOutput {
+  format: FormatDefinition;
+  fields: string[] | undefined;
+  bom: boolean;
+  formulaGuard: boolean;
+}
+
+/** A 16-digit run may not survive a double: the writers then decode with lossless-json. */
+const LONG_NUMBER = /[:,[]\s*-?\d{16,}/;
+
+function writerFor(destination: Writable, output: ChangesOutput): RecordWriter {
+  // JSONL keeps the whole object; the column formats lead with the change and its date.
+  const fields = output.fields ?? (output.format.name === 'jsonl' ? undefined : ['change', 'changed_at', ...DEFAULT_CSV_FIELDS]);
+  const encoder = output.format.createEncoder({ fields, bom: output.bom, formulaGuard: output.formulaGuard });
+  return new RecordWriter(destination, encoder, { writeHeader: true });
+}
+
+async function writeRows(writer: RecordWriter, rows: readonly ChangeRow[]): Promise<void> {
+  for (const row of rows) {
+    const rest = row.data.trim().slice(1).trim();
+    const text = `{"change":${JSON.stringify(row.change)},"changed_at":${JSON.stringify(row.at)}${rest === '}' ? '' : ','}${rest}`;
+    const wait = writer.write({ uid: row.follower_uid, bytes: Buffer.from(text), hasLongNumbers: LONG_NUMBER.test(row.data) });
+    if (wait) await wait;
+  }
+}
+
+export async function writeChangesToStream(stream: Writable, rows: readonly ChangeRow[], output: ChangesOutput): Promise<void> {
+  const writer = writerFor(stream, output);
+  try {
+    await writeRows(writer, rows);
+    await writer.flush();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException)?.code === 'EPIPE') throw new PipeClosedError('the reader closed the pipe');
+    throw error;
+  }
+}
+
+export interface FileOwner {
+  owner: LockOwner;
+  isRunning: (pid: number) => boolean;
+}
+
+export async function writeChangesToFile(out: string, rows: readonly ChangeRow[], output: ChangesOutput, force: boolean, who: FileOwner): Promise<void> {
+  const paths = outputPaths(out);
+  await checkDirectory(out);
+  if (!force && (await exists(out))) throw new OutputError(`${out} already exists; use --force to replace it`);
+  const lock = await acquireLock(paths.lock, who.owner, who.isRunning, out);
+  try {
+    const stream = await openStream(paths.part, undefined);
+    const writer = writerFor(stream, output);
+    try {
+      await writeRows(writer, rows);
+      await writer.close();
+      await publish(paths, force, output.format.render);
+    } catch (error) {
+      stream.destroy();
+      await removeAll(paths.part).catch(() => {});
+      if (!(error instanceof TkfError) && typeof (error as NodeJS.ErrnoException)?.code === 'string') {
+        throw new OutputError(`cannot write ${paths.part}: ${describeFsError(error)}`);
+      }
+      throw error;
+    }
+  } finally {
+    await lock.release().catch(() => {});
+  }
+}

@@ -1,0 +1,132 @@
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
+import type { RequestLogEntry } from '../../src/simulator/simulator-options.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { runCli } from './run-cli.js';
+
+const TOKEN = 'tkn-HISTORY-q9w8e7';
+const UID = '6754915036232582149';
+const OTHER = '6754915036232582150';
+
+const dir = useTempDir('tkf-history-export-');
+let closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers) await close();
+  closers = [];
+});
+
+/** A simulator whose list is `size` followers, the newest `later` of which have not followed yet. */
+async function simulator(users: Record<string, UserScenario>, log: RequestLogEntry[] = []) {
+  const sim = await startSimulator({ token: TOKEN, users, onRequest: (entry) => log.push(entry) });
+  closers.push(() => sim.close());
+  return { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url };
+}
+
+const json = <T>(text: string) => JSON.parse(text) as T;
+
+describe('tkf export --db', () => {
+  it('records complete walks as snapshots (no --out: staged, then emptied); history and growth read them', async () => {
+    const db = join(dir.path, 'history.sqlite');
+    const day1 = await simulator({ [UID]: { size: 60, notYetFollowed: 15 } });
+    const first = await runCli(['export', '--uid', UID, '--db', db, '--json'], day1);
+    expect(first.code, first.stderr).toBe(0);
+    expect(json<{ history: { added: number }; file: null }>(first.stdout)).toMatchObject({ history: { added: 45, removed: 0, beyond_reach: 0 }, file: null });
+    // Emptied once recorded; its manifest stays (so --resume knows this account is done).
+    expect((await readdir(`${db}.staging`)).sort()).toEqual([`${UID}.jsonl`, `${UID}.jsonl.tkf.json`]);
+    expect(await readFile(join(`${db}.staging`, `${UID}.jsonl`), 'utf8')).toBe('');
+
+    // The next day 15 more followed: the environment's TKF_DB names the database this time.
+    const day2 = await simulator({ [UID]: { size: 60 } });
+    const second = await runCli(['export', '--uid', UID, '--json'], { ...day2, TKF_DB: db });
+    expect(second.code, second.stderr).toBe(0);
+    expect(json<{ history: unknown }>(second.stdout).history).toMatchObject({ added: 15, removed: 0 });
+
+    const list = await runCli(['history', '--db', db, '--json']);
+    expect(json(list.stdout)).toEqual([{ uid: UID, snapshots: 2, followers: 60, last_snapshot_at: expect.any(String) }]);
+    const growth = await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json']);
+    const points = json<Array<Record<string, unknown>>>(growth.stdout);
+    expect(points.map((p) => [p.followers, p.on_profile, p.served, p.added, p.removed, p.beyond_reach])).toEqual([
+      [45, 60, 45, 45, 0, 0], // notYetFollowed: the profile already says 60
+      [60, 60, 60, 15, 0, 0],
+    ]);
+    expect(points[0]!.at! < points[1]!.at!).toBe(true);
+    const text = await runCli(['history', 'growth', '--db', db, '--uid', UID]);
+    expect(text.stdout.split('\n')[2]).toMatch(/^\d{4}-\d\d-\d\dT\S+ +60 +60 +15 +0 +0 +60$/);
+
+    // The token is never stored.
+    expect((await readFile(db)).includes(Buffer.from(TOKEN))).toBe(false);
+  });
+
+  it('history changes: came and went with dates, the export\'s columns, to CSV and JSONL files', async () => {
+    const db = join(dir.path, 'h.sqlite');
+    await runCli(['export', '--uid', UID, '--db', db], await simulator({ [UID]: { size: 30, notYetFollowed: 5 } }));
+    const second = await runCli(['export', '--uid', UID, '--db', db], await simulator({ [UID]: { size: 30 } }));
+    expect(second.code, second.stderr).toBe(0);
+    const [, at2] = json<Array<{ at: string }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout).map((p) => p.at);
+
+    const csv = join(dir.path, 'changes.csv');
+    const run = await runCli(['history', 'changes', '--db', db, '--uid', UID, '--since', at2!, '--out', csv]);
+    expect(run.code, run.stderr).toBe(0);
+    const records = parse(await readFile(csv, 'utf8'), { relax_quotes: false }) as string[][];
+    expect(records[0]!.slice(0, 6)).toEqual(['change', 'changed_at', 'uid', 'sec_uid', 'unique_id', 'nickname']);
+    expect(records.slice(1).map((r) => r.slice(0, 2))).toEqual(Array(5).fill(['added', at2]));
+
+    const jsonl = join(dir.path, 'changes.jsonl');
+    await runCli(['history', 'changes', '--db', db, '--uid', UID, '--out', jsonl]);
+    const rows = (await readFile(jsonl, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rows).toHaveLength(30);
+    expect(rows[0]).toMatchObject({ change: 'added', changed_at: expect.any(String), uid: expect.stringMatching(/^\d+$/) });
+    expect(Object.keys(rows[0]!).slice(0, 2)).toEqual(['change', 'changed_at']);
+    const until = await runCli(['history', 'changes', '--db', db, '--uid', UID, '--until', '2000-01-01']);
+    expect(parse(until.stdout)).toHaveLength(1); // the header alone
+  });
+
+  it('an interrupted walk is no snapshot; --resume completes it and then it is one', async () => {
+    const db = join(dir.path, 'h.sqlite');
+    const env = await simulator({ [UID]: { size: 100 } });
+    const stopped = await runCli(['export', '--uid', UID, '--db', db, '--max-requests', '2'], env);
+    expect(stopped.code).toBe(8);
+    expect(json((await runCli(['history', '--db', db, '--json'])).stdout)).toEqual([]);
+    // Without --resume the interrupted walk is not thrown away silently.
+    expect((await runCli(['export', '--uid', UID, '--db', db], env)).code).toBe(7);
+    const resumed = await runCli(['export', '--uid', UID, '--db', db, '--resume', '--json'], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(json<{ history: unknown }>(resumed.stdout).history).toMatchObject({ added: 100, removed: 0 });
+    const [point] = json<Array<{ requests: number; served: number }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout);
+    expect(point).toMatchObject({ served: 100, requests: 5 }); // 2 pages, then 3 more by --resume
+  });
+
+  it('a batch records every account; --out files are kept; --update records new followers only', async () => {
+    const db = join(dir.path, 'h.sqlite');
+    const uids = join(dir.path, 'uids.txt');
+    await writeFile(uids, `${UID}\n${OTHER}\n`);
+    const out = join(dir.path, 'x', '{uid}.jsonl');
+    const env1 = await simulator({ [UID]: { size: 40, notYetFollowed: 4 }, [OTHER]: { size: 20 } });
+    const batch = await runCli(['export', '--uids-file', uids, '--out', out, '--db', db, '--concurrency', '2'], env1);
+    expect(batch.code, batch.stderr).toBe(0);
+    expect(await readdir(join(dir.path, 'x'))).toContain(`${UID}.jsonl`);
+    const env2 = await simulator({ [UID]: { size: 40 }, [OTHER]: { size: 20 } });
+    const update = await runCli(['export', '--uid', UID, '--out', join(dir.path, 'x', `${UID}.jsonl`), '--update', '--db', db, '--json'], env2);
+    expect(update.code, update.stderr).toBe(0);
+    const points = json<Array<{ added: number; removed: number; end: string; sees_losses: boolean }>>(
+      (await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout,
+    );
+    expect(points.at(-1)).toMatchObject({ added: 4, removed: 0, end: 'update', sees_losses: false });
+    const list = json<Array<{ uid: string; followers: number }>>((await runCli(['history', '--db', db, '--json'])).stdout);
+    expect(list.map((a) => [a.uid, a.followers])).toEqual([[UID, 40], [OTHER, 20]]);
+    expect((await runCli(['export', '--uid', UID, '--db', db, '--update'], env2)).code).toBe(2);
+  });
+
+  it('a database that cannot be opened is exit 11, before any page is paid for', async () => {
+    const log: RequestLogEntry[] = [];
+    const env = await simulator({ [UID]: { size: 20 } }, log);
+    await writeFile(join(dir.path, 'file'), 'not a directory');
+    const run = await runCli(['export', '--uid', UID, '--db', join(dir.path, 'file', 'h.sqlite')], env);
+    expect(run.code).toBe(11);
+    expect(run.stderr).toMatch(/cannot open the history database/);
+    expect(log).toHaveLength(0);
+  });
+});

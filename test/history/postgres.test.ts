@@ -1,0 +1,79 @@
+/**
+ * The history database on a real PostgreSQL server (test/helpers/postgres-server.ts): the same
+ * recording and reach rule as SQLite, a newer schema refused, a server that is down (exit 11),
+ * and two shards writing one database at once.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HistoryDbError } from '../../src/errors.js';
+import { openHistory } from '../../src/history/open-history.js';
+import { recordSnapshot, type FollowerRow } from '../../src/history/record-snapshot.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import { runTkf } from '../e2e/run-tkf.js';
+import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { runCli } from './run-cli.js';
+
+let server: PostgresServer;
+beforeAll(async () => {
+  server = await startPostgres();
+}, 600_000);
+afterAll(async () => {
+  await server?.stop();
+});
+
+const dir = useTempDir('tkf-history-pg-');
+const ACCOUNT = '6754915036232582149';
+
+async function* rowsOf(uids: readonly string[]): AsyncGenerator<FollowerRow> {
+  for (const uid of uids) yield { uid, uniqueId: `u${uid}`, nickname: null, data: JSON.stringify({ uid }) };
+}
+const range = (prefix: string, from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
+const at = (day: number) => `2026-11-0${day}T03:00:00.000Z`;
+
+describe('the history database on PostgreSQL', () => {
+  it('records snapshots with the reach rule: one gone, the rest past the reach', async () => {
+    const db = await openHistory(await server.createDatabase('reach'));
+    const base = { account: ACCOUNT, onProfile: 1500, requests: 50, source: null };
+    await recordSnapshot(db, { ...base, takenAt: at(1), end: 'cap' }, rowsOf(range('1', 0, 1000)));
+    const day2 = [...range('2', 0, 300), ...range('1', 0, 701).filter((u) => u !== '1500')];
+    expect(await recordSnapshot(db, { ...base, takenAt: at(2), end: 'cap' }, rowsOf(day2))).toMatchObject({ added: 300, removed: 1, beyondReach: 299 });
+    expect(await recordSnapshot(db, { ...base, takenAt: at(2), end: 'cap' }, rowsOf(day2))).toMatchObject({ recorded: false });
+    const [gone] = await db.all<{ gone_at: string }>("SELECT gone_at FROM account_followers WHERE follower_uid = '1500'");
+    expect(gone!.gone_at).toBe(at(2));
+    await db.close();
+  });
+
+  it('refuses a database of a newer tkf, and a server that is down is exit 11', async () => {
+    const url = await server.createDatabase('newer');
+    const db = await openHistory(url);
+    await db.run("UPDATE tkf_meta SET value = '7' WHERE key = 'schema_version'");
+    await db.close();
+    await expect(openHistory(url)).rejects.toThrow(/written by a newer tkf \(schema version 7/);
+    const down = await openHistory(`postgres://tkf:s3cret-pw@127.0.0.1:1/none`).catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(HistoryDbError);
+    expect((down as Error).message).toMatch(/cannot connect .*tkf:\*\*\*@127\.0\.0\.1:1/);
+    expect((down as Error).message).not.toMatch(/s3cret/);
+  });
+
+  it('two shards (two processes) write one database at once; every account is recorded', async () => {
+    const url = await server.createDatabase('shards');
+    const uids = Array.from({ length: 8 }, (_, i) => String(6754915036232582100n + BigInt(i)));
+    const users = Object.fromEntries(uids.map((uid) => [uid, { size: 200 }]));
+    const sim = await startSimulator({ token: 'tkn-SHARDS', users });
+    try {
+      await writeFile(join(dir.path, 'uids.txt'), `${uids.join('\n')}\n`);
+      const env = { TKF_TOKEN: 'tkn-SHARDS', TKF_BASE_URL: sim.url, TKF_DB: url, XDG_STATE_HOME: dir.path };
+      const shard = (k: number) => runTkf(['export', '--uids-file', 'uids.txt', '--shard', `${k}/2`, '--concurrency', '4', '-q'], { env, cwd: dir.path, timeoutMs: 120_000 });
+      const results = await Promise.all([shard(1), shard(2)]);
+      for (const r of results) expect(r.code, r.stderr).toBe(0);
+      const list = await runCli(['history', '--db', url, '--json']);
+      const accounts = JSON.parse(list.stdout) as Array<{ uid: string; snapshots: number; followers: number }>;
+      expect(accounts.map((a) => a.uid).sort()).toEqual([...uids].sort());
+      expect(accounts.every((a) => a.snapshots === 1 && a.followers === 200)).toBe(true);
+    } finally {
+      await sim.close();
+    }
+  });
+});

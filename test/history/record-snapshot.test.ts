@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { HistoryDbError } from '../../src/errors.js';
+import { openHistory } from '../../src/history/open-history.js';
+import { recordSnapshot, type FollowerRow, type SnapshotInput } from '../../src/history/record-snapshot.js';
+import type { SqlDriver } from '../../src/history/sql-driver.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { join } from 'node:path';
+
+const ACCOUNT = '6754915036232582149';
+
+async function* rowsOf(uids: readonly string[]): AsyncGenerator<FollowerRow> {
+  for (const uid of uids) yield { uid, uniqueId: `u${uid}`, nickname: `n${uid}`, data: JSON.stringify({ uid, unique_id: `u${uid}` }) };
+}
+
+function snapshot(day: number, end: string, extra: Partial<SnapshotInput> = {}): SnapshotInput {
+  return { account: ACCOUNT, takenAt: `2026-11-${String(day).padStart(2, '0')}T03:00:00.000Z`, end, onProfile: 1500, requests: 50, source: null, ...extra };
+}
+
+const range = (prefix: string, from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
+
+async function state(db: SqlDriver, uid: string) {
+  const [row] = await db.all<{ gone_at: string | null; position: number | null }>(
+    'SELECT gone_at, position FROM account_followers WHERE account_uid = ? AND follower_uid = ?',
+    [ACCOUNT, uid],
+  );
+  return row;
+}
+
+describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)', () => {
+  const dir = useTempDir('tkf-history-');
+  const open = () => openHistory(join(dir.path, 'h.sqlite'));
+
+  it('a sliding reach: one follower gone, the 299 that slid past the reach are not', async () => {
+    const db = await open();
+    // Reach 1,000 of 1,500: day 1 serves f0..f999; then 300 new followers and f500 unfollows.
+    const day1 = range('1', 0, 1000);
+    expect(await recordSnapshot(db, snapshot(1, 'cap'), rowsOf(day1))).toMatchObject({ recorded: true, added: 1000, removed: 0, beyondReach: 0 });
+    const day2 = [...range('2', 0, 300), ...range('1', 0, 701).filter((u) => u !== '1500')];
+    expect(day2).toHaveLength(1000);
+    expect(await recordSnapshot(db, snapshot(2, 'cap'), rowsOf(day2))).toMatchObject({ added: 300, removed: 1, beyondReach: 299 });
+    expect((await state(db, '1500'))!.gone_at).toBe('2026-11-02T03:00:00.000Z');
+    expect(await state(db, '1999')).toEqual({ gone_at: null, position: null });
+    const changes = await db.all<{ change: string; n: number }>('SELECT change, COUNT(*) AS n FROM changes WHERE at = ? GROUP BY change ORDER BY change', [snapshot(2, '').takenAt]);
+    expect(changes.map((c) => [c.change, Number(c.n)])).toEqual([['added', 300], ['beyond_reach', 299], ['removed', 1]]);
+    await db.close();
+  });
+
+  it('a walk to the end of the list proves the missing gone; a re-follow is added again', async () => {
+    const db = await open();
+    await recordSnapshot(db, snapshot(1, 'complete'), rowsOf(['10', '11', '12', '13']));
+    expect(await recordSnapshot(db, snapshot(2, 'complete'), rowsOf(['10', '11']))).toMatchObject({ added: 0, removed: 2, beyondReach: 0 });
+    expect(await recordSnapshot(db, snapshot(3, 'complete'), rowsOf(['13', '10', '11']))).toMatchObject({ added: 1, removed: 0 });
+    expect(await state(db, '13')).toEqual({ gone_at: null, position: 0 });
+    const history = await db.all<{ change: string; at: string }>("SELECT change, at FROM changes WHERE follower_uid = '13' ORDER BY at");
+    expect(history.map((h) => h.change)).toEqual(['added', 'removed', 'added']);
+    await db.close();
+  });
+
+  it('an update records the new followers only, cannot see losses, and keeps the order for the next walk', async () => {
+    const db = await open();
+    await recordSnapshot(db, snapshot(1, 'cap'), rowsOf(['10', '11', '12', '13']));
+    // --update's file: two new rows on top of the old ones (the old ones are not looked at).
+    const out = await recordSnapshot(db, snapshot(2, 'caught-up', { update: { added: 2 } }), rowsOf(['21', '20', '10', '11', '12', '13']));
+    expect(out).toMatchObject({ added: 2, removed: 0, beyondReach: 0, served: 2 });
+    const [row] = await db.all<{ walk_end: string; sees_losses: number }>('SELECT walk_end, sees_losses FROM snapshots ORDER BY id DESC LIMIT 1');
+    expect(row).toEqual({ walk_end: 'update', sees_losses: 0 });
+    expect((await state(db, '10'))!.position).toBe(2);
+    // Next full walk, cut by the reach after 12: 11 left (above the oldest shared), 13 beyond reach.
+    expect(await recordSnapshot(db, snapshot(3, 'cap'), rowsOf(['21', '20', '10', '12']))).toMatchObject({ removed: 1, beyondReach: 1 });
+    expect((await state(db, '11'))!.gone_at).not.toBeNull();
+    expect((await state(db, '13'))!.gone_at).toBeNull();
+    await db.close();
+  });
+
+  it('records a snapshot once, and refuses to slide an older one in before the latest', async () => {
+    const db = await open();
+    await recordSnapshot(db, snapshot(2, 'complete'), rowsOf(['10', '11']));
+    expect(await recordSnapshot(db, snapshot(2, 'complete'), rowsOf(['10']))).toMatchObject({ recorded: false, removed: 0 });
+    expect(await recordSnapshot(db, snapshot(1, 'complete'), rowsOf(['10']))).toMatchObject({ recorded: false, stale: true });
+    const [count] = await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM snapshots');
+    expect(Number(count!.n)).toBe(1);
+    expect((await state(db, '11'))!.gone_at).toBeNull();
+    await db.close();
+  });
+
+  it('refuses a database written by a newer tkf, with exit code 10', async () => {
+    const db = await open();
+    await db.run("UPDATE tkf_meta SET value = '99' WHERE key = 'schema_version'");
+    await db.close();
+    const error = await open().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HistoryDbError);
+    expect((error as HistoryDbError).exitCode).toBe(11);
+    expect((error as Error).message).toMatch(/newer tkf \(schema version 99; this tkf knows up to 1\)/);
+  });
+
+  it('a database that cannot be opened is exit 11, naming it', async () => {
+    const error = await openHistory(join(dir.path, 'no-such-dir', 'h.sqlite')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HistoryDbError);
+    expect((error as Error).message).toMatch(/no-such-dir.*cannot be opened/);
+  });
+});
+
+describe('stringField (the handle and nickname of a JSONL row, without parsing the row)', () => {
+  it('decodes escapes and finds the key wherever it stands', async () => {
+    const { stringField } = await import('../../src/history/record-export.js');
+    const json = JSON.stringify({ uid: '1', nickname: 'a "quoted"\\ name\n\u2028', avatar: { url_list: ['x'] }, unique_id: 'h_1' });
+    expect(stringField(json, 'nickname')).toBe('a "quoted"\\ name\n\u2028');
+    expect(stringField(json, 'unique_id')).toBe('h_1');
+    expect(stringField('{"uid":"1","nickname":null}', 'nickname')).toBeNull();
+  });
+});
