@@ -7,15 +7,24 @@ import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { OutputError, UsageError } from '../errors.js';
 import { describeFsError } from '../output/fs-errors.js';
+import { openHistoryToRead, isPostgresUrl } from '../history/open-history.js';
+import { accountGrowth } from '../history/queries.js';
+import { growthFromHistory } from '../report/growth-from-history.js';
+import type { GrowthPoint } from '../report/growth-chart.js';
 import { renderHtml } from '../report/render-html.js';
 import { renderText } from '../report/render-text.js';
 import { summarizeExport } from '../report/summarize-export.js';
+import { validateUid } from './api-access.js';
 import type { CliContext } from './context.js';
+import { ENV } from './env-names.js';
+import { postgresSecrets } from './history-export.js';
 
 interface ReportCommandOptions {
   json?: boolean;
   html?: string;
   force?: boolean;
+  db?: string;
+  uid?: string;
 }
 
 const HELP = `
@@ -26,14 +35,20 @@ Report), and the 20 most-followed followers. A section whose field the export do
 (a --fields export) is left out with a note. The profile's follower count comes from the
 export's manifest (<file>.tkf.json) when it is there.
 
+With --db (the history that \`tkf export --db\` records), the page also shows the account's
+followers over time: what the API served at each snapshot, the followers past its reach, and the
+followers added and gone per snapshot. The account is the export's (from its manifest), or --uid.
+
 Examples:
   $ tkf export --demo --out f.jsonl && tkf report f.jsonl --html report.html
+  $ tkf report exports/2026-12-01/6754915036232582149.jsonl --html report.html --db history.sqlite
   $ tkf report followers.csv --json | jq .by_region
 
 Exit codes:
     0  done
     2  bad usage, or an export that is missing, unreadable or not a tkf export (file and line named)
     7  the --html page cannot be written (or exists without --force)
+   11  the history database (--db) cannot be opened or read
 `;
 
 export function reportCommand(ctx: CliContext): Command {
@@ -43,17 +58,40 @@ export function reportCommand(ctx: CliContext): Command {
     .addOption(new Option('--json', 'print the summary as one JSON object on stdout'))
     .addOption(new Option('--html <file>', 'also write a self-contained HTML page with charts (opens offline)'))
     .addOption(new Option('--force', 'replace the --html file if it exists'))
+    .addOption(new Option('--db <target>', `with --html: add the account's followers over time from this history database (SQLite file or postgres:// URL) (env: ${ENV.db})`))
+    .addOption(new Option('--uid <user_id>', "with --db: the account (default: the export's, from its manifest)"))
     .addHelpText('after', HELP)
     .action(async (path: string, options: ReportCommandOptions) => {
       if (options.html !== undefined && !options.html.trim()) throw new UsageError('--html needs a file name, e.g. --html report.html');
       if (options.html && !options.force && (await exists(options.html))) {
         throw new OutputError(`${options.html} already exists; use --force to replace it`);
       }
+      const db = options.db ?? (options.html ? ctx.env[ENV.db] : undefined);
+      if (db !== undefined && !options.html) throw new UsageError('--db adds followers over time to the HTML page: give --html <file> too');
+      if (options.uid !== undefined && db === undefined) throw new UsageError('--uid names the account of the history database: give --db too');
+      if (db !== undefined && isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
       const report = await summarizeExport(path, { signal: ctx.signal });
-      if (options.html) await writePage(options.html, renderHtml(report));
+      const growth = db === undefined ? undefined : await historyOf(db, options.uid, report.account, ctx);
+      if (options.html) await writePage(options.html, renderHtml(report, { growth }));
       ctx.stdout.write(options.json ? `${JSON.stringify(report)}\n` : renderText(report));
       if (options.html && !options.json) ctx.stderr.write(`tkf: wrote ${options.html}\n`);
     });
+}
+
+/** The account's snapshots from the history database, for the page's "followers over time". */
+async function historyOf(db: string, uid: string | undefined, account: string | null, ctx: CliContext): Promise<GrowthPoint[]> {
+  if (uid === undefined && account === null) {
+    throw new UsageError("the export has no manifest saying whose followers it holds: name the account with --uid");
+  }
+  const whose = validateUid(uid ?? account ?? undefined);
+  const driver = await openHistoryToRead(db);
+  try {
+    const points = await accountGrowth(driver, whose);
+    if (points.length === 0) ctx.stderr.write(`tkf: the history database has no snapshot of ${whose}; the page has no "followers over time"\n`);
+    return growthFromHistory(points);
+  } finally {
+    await driver.close();
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import type { GrowthPoint as HistoryPoint } from '../../src/history/queries.js';
+import { growthFromHistory } from '../../src/report/growth-from-history.js';
+
+const point = (p: Partial<HistoryPoint>): HistoryPoint => ({
+  at: '2026-11-01T03:00:00.000Z', followers: 0, on_profile: null, served: 0, added: 0, removed: 0,
+  beyond_reach: 0, end: 'cap', sees_losses: true, requests: 1, ...p,
+});
+
+describe('history snapshots as the report chart\'s points', () => {
+  it('draws what was served as the line and the followers past the reach as the band above it', () => {
+    const series = growthFromHistory([
+      point({ at: '2026-11-01T03:00:00Z', followers: 1000, served: 1000, added: 1000, on_profile: 1500 }),
+      // 300 new, 1 gone, 299 slid past the reach: still followers, no longer served.
+      point({ at: '2026-11-02T03:00:00Z', followers: 1299, served: 1000, added: 300, removed: 1, beyond_reach: 299, on_profile: 1799 }),
+    ]);
+    expect(series).toEqual([
+      { at: '2026-11-01T03:00:00Z', followers: 1000, on_profile: 1500, added: 1000, removed: 0, beyond_reach: 0 },
+      { at: '2026-11-02T03:00:00Z', followers: 1000, on_profile: 1799, added: 300, removed: 1, beyond_reach: 299 },
+    ]);
+  });
+
+  it('an --update snapshot (new followers only) carries the line on from the last full walk', () => {
+    const series = growthFromHistory([
+      point({ followers: 500, served: 500, added: 500, end: 'complete' }),
+      point({ followers: 520, served: 20, added: 20, end: 'update', sees_losses: false }),
+    ]);
+    expect(series.map((p) => [p.followers, p.beyond_reach])).toEqual([[500, 0], [520, 0]]);
+  });
+});

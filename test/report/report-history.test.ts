@@ -1,0 +1,73 @@
+/**
+ * `tkf report --html --db`: the page of an export shows the account's followers over time from
+ * the history that `tkf export --db` recorded (a real SQLite file, exports over HTTP from the
+ * simulator on 127.0.0.1, the CLI in process).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { runCli } from '../history/run-cli.js';
+
+const TOKEN = 'tkn-report-history';
+const UID = '6754915036232582149';
+const dir = useTempDir('tkf-report-history-');
+let closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers) await close();
+  closers = [];
+});
+
+async function simulator(users: Record<string, UserScenario>) {
+  const sim = await startSimulator({ token: TOKEN, users });
+  closers.push(() => sim.close());
+  return { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url };
+}
+
+/** The visible text of a page: its tags taken out. */
+const text = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+
+describe('tkf report --html --db', () => {
+  it('adds the account\'s snapshots, the account taken from the export\'s manifest', async () => {
+    const db = join(dir.path, 'history.sqlite');
+    const day1 = join(dir.path, 'day1.jsonl');
+    const day2 = join(dir.path, 'day2.jsonl');
+    expect((await runCli(['export', '--uid', UID, '--out', day1, '--db', db], await simulator({ [UID]: { size: 60, notYetFollowed: 15 } }))).code).toBe(0);
+    expect((await runCli(['export', '--uid', UID, '--out', day2, '--db', db], await simulator({ [UID]: { size: 60 } }))).code).toBe(0);
+
+    const page = join(dir.path, 'report.html');
+    const run = await runCli(['report', day2, '--html', page, '--db', db, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const html = await readFile(page, 'utf8');
+    expect(html).toContain('Followers over time');
+    // The growth table: 45 served then 60, +45 and +15 added.
+    expect(text(html)).toMatch(/\b45\b.*\b60\b/);
+    expect(text(html)).toMatch(/\+15\b/);
+
+    // Without --db the page has no history section.
+    const plain = join(dir.path, 'plain.html');
+    expect((await runCli(['report', day2, '--html', plain])).code).toBe(0);
+    expect(await readFile(plain, 'utf8')).not.toContain('Followers over time');
+  });
+
+  it('says so when the database holds no snapshot of the account, and still writes the page', async () => {
+    const db = join(dir.path, 'empty.sqlite');
+    const other = join(dir.path, 'other.jsonl');
+    expect((await runCli(['export', '--uid', UID, '--out', other, '--db', db], await simulator({ [UID]: { size: 30 } }))).code).toBe(0);
+    const run = await runCli(['report', other, '--html', join(dir.path, 'r.html'), '--db', db, '--uid', '6754915036232582150']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/no snapshot of 6754915036232582150/);
+  });
+
+  it('--db needs --html, and --uid needs --db (exit 2)', async () => {
+    const file = join(dir.path, 'f.jsonl');
+    expect((await runCli(['export', '--uid', UID, '--out', file], await simulator({ [UID]: { size: 20 } }))).code).toBe(0);
+    const noHtml = await runCli(['report', file, '--db', join(dir.path, 'h.sqlite')]);
+    expect(noHtml.code).toBe(2);
+    expect(noHtml.stderr).toMatch(/--db adds followers over time to the HTML page/);
+    const noDb = await runCli(['report', file, '--html', join(dir.path, 'x.html'), '--uid', UID]);
+    expect(noDb.code).toBe(2);
+    expect(noDb.stderr).toMatch(/--uid names the account of the history database/);
+  });
+});
