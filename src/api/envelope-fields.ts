@@ -42,6 +42,8 @@ export interface ListFields {
   statusCode: number;
   hasMore: boolean | undefined;
   minTime: number | undefined;
+  /** data.max_time, read like min_time; only informative (never drives the walk), so never a problem. */
+  maxTime?: number | undefined;
   total: number | undefined;
   /** Set when a field the walk needs cannot be read: what, and the value that came. */
   problem?: string;
@@ -72,6 +74,7 @@ export function readListFields(code: unknown, data: Record<string, unknown> | un
     if (fields.hasMore === undefined) return { ...fields, problem: `data.has_more is ${shown(data.has_more)}, neither true nor false` };
   }
   fields.minTime = readInteger(data.min_time);
+  fields.maxTime = readInteger(data.max_time);
   // has_more false ends the list whatever the cursor says; otherwise the cursor must be a
   // follow time or the depth cap's -1 / 0 (shared/api/README.md, "Depth cap").
   if (fields.hasMore !== false && (fields.minTime === undefined || fields.minTime < -1)) {

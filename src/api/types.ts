@@ -54,6 +54,8 @@ export interface FollowersPage {
   hasMore: boolean | undefined;
   /** The next cursor; -1 or 0 past the depth cap; undefined when it could not be read. */
   minTime: number | undefined;
+  /** Follow time of the page's newest follower (data.max_time), read like min_time; undefined when absent or unreadable. */
+  maxTime?: number | undefined;
   total: number | undefined;
   /** A field the walk needs could not be read: the page is malformed (retried, then exit 6). */
   problem?: string;
