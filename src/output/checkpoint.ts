@@ -42,6 +42,14 @@ export interface Checkpoint {
   total: number | null;
   /** Tied seconds the walk had to step past so far (ExportResult.incompleteSeconds). */
   incompleteSeconds?: number[];
+  /**
+   * The cursor is inside a second held by more followers than a page: --resume re-enters that
+   * second from its start (an API with a hidden offset may have moved on past answers never
+   * written) and de-duplicates. Absent otherwise.
+   */
+  reenter?: { second: number; pages: number };
+  /** The list ended far below what the API reports (ExportResult.short). */
+  short?: { rows: number; expected: number };
   /** Started with --force: the finished export replaces an existing <out> (also after --resume). */
   replace?: boolean;
   updated: string;

@@ -61,6 +61,8 @@ export class ExportFile implements PageTarget {
   private atPageBoundary = false;
   private createdPartFiles = false;
   private cursor: number | null = 0;
+  /** Where a resumed walk re-enters the tied second the cursor is inside (pager.ts), if it is. */
+  private reenter: Page['reenter'];
   /** Whether the finished export may replace an existing <out>: --force, or a resumed --force run. */
   private replace = false;
   private readonly totals: ExportCounts = { rows: 0, requests: 0, duplicates: 0, total: undefined, end: 'complete', incompleteSeconds: [] };
@@ -137,8 +139,10 @@ export class ExportFile implements PageTarget {
         total: resumeFrom.total ?? undefined,
         end: (resumeFrom.end as ExportCounts['end'] | null) ?? 'complete',
         incompleteSeconds: resumeFrom.incompleteSeconds ?? [],
+        ...(resumeFrom.short ? { short: resumeFrom.short } : {}),
       });
       this.cursor = resumeFrom.cursor;
+      this.reenter = resumeFrom.reenter;
       // A --force export, interrupted, still replaces the file when --resume finishes it.
       this.replace ||= resumeFrom.replace === true;
     }
@@ -154,7 +158,9 @@ export class ExportFile implements PageTarget {
     this.atPageBoundary = true;
     const remaining = this.spec.limit === undefined ? undefined : Math.max(0, this.spec.limit - this.base.rows);
     if (remaining === 0) this.totals.end = 'limit';
-    if (this.cursor !== null && remaining !== 0) this.from = { startCursor: this.cursor, seen, limit: remaining };
+    if (this.cursor !== null && remaining !== 0) {
+      this.from = { startCursor: this.cursor, seen, limit: remaining, rowsBefore: this.base.rows, ...(this.reenter ? { reenter: this.reenter } : {}) };
+    }
     return undefined;
   }
 
@@ -188,6 +194,7 @@ export class ExportFile implements PageTarget {
     if (this.uidLog) for (const follower of page.followers) this.pendingUids.push(follower.uid);
     countPage(this.totals, page);
     this.cursor = page.next;
+    this.reenter = page.reenter;
     this.atPageBoundary = true;
     this.save(requests);
   }
@@ -301,6 +308,8 @@ export class ExportFile implements PageTarget {
       duplicates: counts.duplicates,
       total: counts.total ?? null,
       incompleteSeconds: counts.incompleteSeconds,
+      ...(this.cursor !== null && this.reenter ? { reenter: this.reenter } : {}),
+      ...(counts.short ? { short: counts.short } : {}),
       ...(this.replace ? { replace: true } : {}),
       updated: new Date().toISOString(),
     };
@@ -349,5 +358,6 @@ function resultOf(checkpoint: Checkpoint): Omit<TargetResult, 'file' | 'resumedR
     total: checkpoint.total ?? undefined,
     end: (checkpoint.end as ExportCounts['end'] | null) ?? 'complete',
     incompleteSeconds: checkpoint.incompleteSeconds ?? [],
+    ...(checkpoint.short ? { short: checkpoint.short } : {}),
   };
 }
