@@ -10,7 +10,8 @@ import { formatCount } from './progress.js';
 /** One user's line on stderr: its summary, or why it failed or stopped. */
 export function accountLine(account: BatchAccount<UserOutcome>, limit: number | undefined): string {
   const outcome = account.run!;
-  if (account.state === 'complete') return summarize(outcome, limit);
+  // A list that ended far short has its file, and counts as failed: its summary says both.
+  if (account.state === 'complete' || outcome.short) return summarize(outcome, limit);
   if (account.state === 'stopped') return `stopped (exit ${account.exitCode}) at ${formatCount(outcome.rows)} followers: ${outcome.error}`;
   return `failed (exit ${account.exitCode}): ${outcome.error}`;
 }

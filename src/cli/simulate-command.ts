@@ -39,6 +39,9 @@ interface SimulateOptions {
   ties?: TiedRun[];
   cursorMode?: CursorMode;
   looseTypes?: boolean;
+  repeatPage?: number;
+  endsAfterPage?: number;
+  minTime?: 'oldest' | 'newest';
   accounts?: number;
   accountSize: number;
   accountsFile?: string;
@@ -73,6 +76,9 @@ export function simulateCommand(ctx: CliContext): Command {
     .addOption(new Option('--big-room-ids <p>', 'share of followers with a 19-digit room_id').argParser(number('--big-room-ids', { max: 1, integer: false })))
     .addOption(new Option('--ties <runs>', "seconds shared by many followers: AT:COUNT,... (follower #AT and the COUNT-1 after it)").argParser(tiedRuns))
     .addOption(new Option('--cursor-mode <mode>', 'how a cursor is answered: exclusive (before it), inclusive (at or before it), offset (a hidden offset inside a second)').choices(CURSOR_MODES))
+    .addOption(new Option('--repeat-page <n>', 'from page n on, answer page n again and again, has_more true, min_time one second lower each time (a stuck API whose cursor moves)').argParser(number('--repeat-page', { min: 1 })))
+    .addOption(new Option('--ends-after-page <n>', 'end the list (has_more false) after n pages while total says more (a list cut far too early)').argParser(number('--ends-after-page', { min: 1 })))
+    .addOption(new Option('--min-time <which>', "which follower's time a page's min_time is: oldest (the API's way) or newest (each next page starts one follower down: lost effort)").choices(['oldest', 'newest']))
     .addOption(new Option('--loose-types', 'send "code":"200", has_more 1/0 and numbers as strings, as some vendors do'))
     .addOption(new Option('--fault-rate <p>', 'share of requests that fail (HTTP 5xx, 429, resets, broken bodies)').default(0).argParser(number('--fault-rate', { max: 1, integer: false })))
     .addOption(new Option('--faults <kinds>', `which faults: ${FAULT_KINDS.join(',')}`))
@@ -95,6 +101,11 @@ Examples:
   $ tkf simulate --port 8080 --fault-rate 0.1 &
   $ tkf simulate --port 8080 --ties 0:45 --cursor-mode inclusive &   a popular account's tied second
   $ tkf simulate --port 8080 --loose-types &                         has_more 1/0, numbers as strings
+  $ tkf simulate --port 8080 --ties 0:45 --cursor-mode offset --fault-rate 0.2 --faults reset &
+                                      a hidden offset that moves on answers lost to a reset
+  $ tkf simulate --port 8080 --size 3000 --repeat-page 2 &           the same 20 followers, cursor moving (exit 6)
+  $ tkf simulate --port 8080 --size 3000 --ends-after-page 3 &       has_more false after 60 of 3,000 (exit 10)
+  $ tkf simulate --port 8080 --size 200 --min-time newest &          181 requests for 200 followers (a warning)
   $ TKF_TOKEN=${DEFAULT_TOKEN} tkf export --base-url http://127.0.0.1:8080 --uid ${PUBLIC_UID} --out followers.csv
 
   $ tkf simulate --port 8080 --accounts 500 --accounts-file 500-accounts.txt --rate-limit 20 --quota 300 &
@@ -119,6 +130,9 @@ When stopped, the simulator prints how many requests it answered, by answer.
       if (options.bigRoomIds !== undefined) publicUser.bigRoomIds = options.bigRoomIds;
       if (options.ties !== undefined) publicUser.ties = options.ties;
       if (options.cursorMode !== undefined) publicUser.cursorMode = options.cursorMode;
+      if (options.repeatPage !== undefined) publicUser.repeatFromPage = options.repeatPage;
+      if (options.endsAfterPage !== undefined) publicUser.endsAfterPage = options.endsAfterPage;
+      if (options.minTime === 'newest') publicUser.minTimeNewest = true;
       // Loose types are the vendor's habit, not one list's: every user gets them.
       const loose = options.looseTypes ? { looseTypes: true } : {};
       const generated = options.accounts === undefined ? {} : generatedUsers(options.accounts, options.accountSize);
