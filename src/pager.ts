@@ -52,8 +52,9 @@
  *   the rest of the second was skipped by the API. The second is recorded (`tiedSecond`), as for
  *   an inclusive cursor.
  * - **A list that ends far too early.** With `shortEnd`, an end (has_more false, or the cap's -1)
- *   with fewer than half the followers the API reports (its total, cut at the depth cap) is asked
- *   once more after a pause; if it stands, the last page says how short it is (`short`).
+ *   with fewer than half the followers the API reports (its total, cut at the depth cap), and more
+ *   than a page short, is asked once more after a pause; if it stands, the last page says how
+ *   short it is (`short`).
  *
  * The request for the next page is sent before the current page is yielded, so writing a page
  * overlaps the round trip of the next. When the consumer stops early, the request in flight is
@@ -280,7 +281,8 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
       if ((end === 'complete' || end === 'cap') && options.shortEnd && lastTotal !== undefined) {
         const rows = options.shortEnd.rowsBefore + yielded;
         const expected = Math.min(lastTotal, options.shortEnd.cap, options.shortEnd.rowsBefore + limit);
-        if (rows * 2 < expected) {
+        // A few followers short of a small total (banned and deleted accounts) is no verdict.
+        if (rows * 2 < expected && expected - rows > pageSize) {
           if (confirmedAt !== cursor) {
             confirmedAt = cursor;
             end = undefined;
@@ -359,11 +361,10 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
       if (end) page.end = end;
       if (tiedSecond !== undefined) page.tiedSecond = tiedSecond;
       if (short) page.short = short;
-      if (next !== null && next > 0) {
-        // Where a walk resumed after this page re-enters: the second of `next`, from its start (the
-        // API's hidden offset, if it keeps one, may have moved past answers never written).
-        const second = reentry !== undefined && (next === reentry.second || next === reentry.second + 1) ? reentry.second : next;
-        page.reenter = { second, pages: tied?.second === second ? tied.pages : 0 };
+      if (next !== null && tied !== undefined && (next === tied.second || next === tied.second + 1)) {
+        // Inside a tied second: a walk resumed after this page re-enters it from its start (the API's
+        // hidden offset, if it keeps one, may have moved past answers never written).
+        page.reenter = { ...tied };
       }
       yield page;
       if (next === null) return;

@@ -122,12 +122,10 @@ export function walk(plan: ExportPlan, deps: ExportDeps, from: WalkStart) {
   const stuckWaitMs = plan.stuckWaitMs ?? 1000;
   return pages({
     // The pager must know when an answer came only after a failure (a retry inside the client):
-    // inside a tied second, an API with a hidden offset may have moved past the lost answer.
-    // The walk has one request in flight at a time, so the client's count tells.
+    // an API with a hidden offset may have moved past the lost answer.
     fetchPage: async (cursor, signal): Promise<FetchedPage> => {
-      const before = deps.client.requests;
       const page = await deps.client.fetchPage(plan.uid, cursor, signal);
-      return deps.client.requests - before > 1 ? { ...page, afterFailure: true } : page;
+      return page.retried ? { ...page, afterFailure: true } : page;
     },
     ...start,
     signal: deps.signal,

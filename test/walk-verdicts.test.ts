@@ -133,6 +133,12 @@ describe('a list that ends far below what the API reports', () => {
     const second = await walk({ fetchPage: normal.fetchPage, shortEnd, ...fast });
     expect(normal.cursors).toEqual([0, 900]);
     expect(second.at(-1)!.short).toBeUndefined();
+
+    // 5 of 25: under half, but less than a page short (a small account's banned followers).
+    const small = fakeApi(() => answer(range(0, 5), 900, { total: 25, hasMore: false }));
+    const third = await walk({ fetchPage: small.fetchPage, shortEnd, ...fast });
+    expect(small.cursors).toEqual([0]);
+    expect(third.at(-1)!.short).toBeUndefined();
   });
 
   test('rows of a resumed file count; past the depth cap the total does not raise the bar', async () => {

@@ -57,6 +57,8 @@ export interface FollowersPage {
   /** Follow time of the page's newest follower (data.max_time), read like min_time; undefined when absent or unreadable. */
   maxTime?: number | undefined;
   total: number | undefined;
+  /** Set by the client: attempts at this page that failed before it (timeouts, resets, 5xx; not 429s). */
+  retried?: number;
   /** A field the walk needs could not be read: the page is malformed (retried, then exit 6). */
   problem?: string;
   /** undefined when the answer has no `followers` array at all (the hidden-list shape). */

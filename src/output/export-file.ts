@@ -142,7 +142,11 @@ export class ExportFile implements PageTarget {
         ...(resumeFrom.short ? { short: resumeFrom.short } : {}),
       });
       this.cursor = resumeFrom.cursor;
-      this.reenter = resumeFrom.reenter;
+      // Every resume re-enters the second of its cursor from its start: the interrupted run may
+      // have been answered pages it never wrote (the checkpoint lags a page or two, and kill -9
+      // loses the answer in flight), and an API with a hidden offset has moved past them. Without
+      // evidence of a tied second this costs about one request; a cursor 0 has nothing to re-enter.
+      this.reenter = resumeFrom.reenter ?? (resumeFrom.cursor !== null && resumeFrom.cursor > 0 ? { second: resumeFrom.cursor, pages: 0 } : undefined);
       // A --force export, interrupted, still replaces the file when --resume finishes it.
       this.replace ||= resumeFrom.replace === true;
     }
