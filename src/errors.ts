@@ -5,6 +5,7 @@
  * Exit codes (documented in the README and in `tkf export --help`; see EXIT_CODES below):
  *   0 complete, 1 internal, 2 usage, 3 hidden list, 4 no such user, 5 API refused,
  *   6 API unreachable or misbehaving, 7 output not writable, 8 stopped early (resumable),
+ *   9 some users of a batch failed, 10 the list ended far short (file kept),
  *   11 history database (--db) cannot be opened or written,
  *   130 / 143 interrupted by SIGINT / SIGTERM.
  */
@@ -20,6 +21,7 @@ export const EXIT = {
   output: 7,
   stopped: 8,
   someFailed: 9,
+  short: 10,
   database: 11,
   sigint: 130,
   sigterm: 143,
@@ -37,6 +39,7 @@ export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [EXIT.output, 'the output cannot be written (a file, or stdout: a full disk; or is in use, or exists without --force)'],
   [EXIT.stopped, 'stopped early (--max-requests, or throttled for longer than --max-wait) and can be resumed with --resume'],
   [EXIT.someFailed, 'with --uids-file: some users failed (the others are complete)'],
+  [EXIT.short, 'the list ended far below what the API reports (under half; asked twice): the file is kept, the API may be throttling or broken'],
   [EXIT.database, 'the history database (--db) cannot be opened or written (read-only, full disk, server down, newer schema)'],
   [EXIT.sigint, 'interrupted by SIGINT (Ctrl-C); resumable with --resume'],
   [EXIT.sigterm, 'interrupted by SIGTERM; resumable with --resume'],
@@ -139,6 +142,15 @@ export class BatchError extends TkfError {
   ) {
     super(message);
   }
+}
+
+/**
+ * Said (not thrown by the core) when a list ended, confirmed by asking once more, with fewer than
+ * half the followers the API reports: the file is published, and cron must still hear of it.
+ */
+export class ShortListError extends TkfError {
+  override readonly code = 'ESHORT';
+  override readonly exitCode = EXIT.short;
 }
 
 /** Thrown when the reader of stdout goes away (`tkf export --out - | head`): not a failure. */

@@ -11,7 +11,8 @@
  *   130 / 143  interrupted by SIGINT / SIGTERM (the operator asked; --resume goes on)
  *   5          the API refused the token or the quota is spent (every account would fail alike)
  *   8          the run's --max-requests budget is spent (--resume goes on)
- *   9          some accounts failed (hidden, missing, API errors...), the others are complete
+ *   9          some accounts failed (hidden, missing, API errors, a list that ended far short
+ *              (exit 10 alone: its file is kept)...), the others are complete
  *   0          every account is complete
  *
  * The core never prints: the CLI turns accounts into lines and the exit code into an exit.

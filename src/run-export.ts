@@ -10,7 +10,8 @@ import type { Disk } from './output/disk.js';
 import { ExportFile, type OpenMode } from './output/export-file.js';
 import type { LockOwner } from './output/lock.js';
 import { StreamTarget, type PageTarget, type TargetResult, type WalkStart } from './output/page-target.js';
-import { pages, type Page, type StuckNotice } from './pager.js';
+import { DEPTH_CAP } from './api/list-facts.js';
+import { pages, type FetchedPage, type Page, type StuckNotice } from './pager.js';
 import type { EncoderOptions, FormatDefinition } from './writers/index.js';
 
 export type OutputTarget =
@@ -28,6 +29,8 @@ export interface ExportPlan {
   seenCapacity?: number;
   /** Longest first wait before asking a page that did not move the walk on again (doubles). */
   stuckWaitMs?: number;
+  /** The pause before asking once more when the list ends far below what the API reports; default 10 x stuckWaitMs. */
+  confirmWaitMs?: number;
 }
 
 export interface ExportProgress {
@@ -38,7 +41,17 @@ export interface ExportProgress {
   page: Page;
 }
 
-export type ExportResult = TargetResult;
+/**
+ * Set when the export took more than twice the requests its followers need (a page of 20 each):
+ * effort the API made tkf pay for nothing (repeated pages, a cursor that barely moves). This run's
+ * requests and the pages its new followers needed.
+ */
+export interface LostEffort {
+  requests: number;
+  pagesNeeded: number;
+}
+
+export type ExportResult = TargetResult & { lostEffort?: LostEffort };
 
 export interface ExportDeps {
   client: FollowersClient;
@@ -67,7 +80,7 @@ export async function runExport(plan: ExportPlan, deps: ExportDeps): Promise<Exp
         if (deps.signal?.aborted) throw deps.signal.reason;
       }
     }
-    return await target.commit(requests());
+    return withLostEffort(await target.commit(requests()), requests());
   } catch (error) {
     throw await target.abort(error, requests());
   }
@@ -96,13 +109,32 @@ function openTarget(plan: ExportPlan, deps: ExportDeps): Promise<PageTarget | Ta
   });
 }
 
+/** Rows a page holds (the vendor documents 20). */
+const PAGE_ROWS = 20;
+
+/** Flags a run whose requests exceed twice the pages its new followers need. */
+function withLostEffort(result: TargetResult, requests: number): ExportResult {
+  if (result.alreadyComplete) return result;
+  const pagesNeeded = Math.max(1, Math.ceil((result.rows - result.resumedRows) / PAGE_ROWS));
+  return requests > 2 * pagesNeeded ? { ...result, lostEffort: { requests, pagesNeeded } } : result;
+}
+
 /** The pager for a plan: its uid through the client, its signal, its stuck-cursor policy. */
 export function walk(plan: ExportPlan, deps: ExportDeps, from: WalkStart) {
+  const { rowsBefore, ...start } = from;
+  const stuckWaitMs = plan.stuckWaitMs ?? 1000;
   return pages({
-    fetchPage: (cursor, signal) => deps.client.fetchPage(plan.uid, cursor, signal),
-    ...from,
+    // The pager must know when an answer came only after a failure (a retry inside the client):
+    // an API with a hidden offset may have moved past the lost answer.
+    fetchPage: async (cursor, signal): Promise<FetchedPage> => {
+      const page = await deps.client.fetchPage(plan.uid, cursor, signal);
+      return page.retried ? { ...page, afterFailure: true } : page;
+    },
+    ...start,
     signal: deps.signal,
     onStuck: deps.onStuck,
-    stuckWaitMs: plan.stuckWaitMs,
+    stuckWaitMs,
+    // --update stops at the file's newest follower: its end says nothing about the list's length.
+    shortEnd: from.caughtUp ? undefined : { rowsBefore: rowsBefore ?? 0, cap: DEPTH_CAP, waitMs: plan.confirmWaitMs ?? 10 * stuckWaitMs },
   });
 }

@@ -252,7 +252,9 @@ export function createClient(options: ClientOptions): FollowersClient {
       try {
         const page = await attempt(uid, cursor, signal);
         governor.accept(sentAt);
-        return page;
+        // Answers lost before this one (not 429s: those were refused, not made): the walk re-enters a
+        // second an API with a hidden offset may have moved past (pager.ts).
+        return retry > 0 ? { ...page, retried: retry } : page;
       } catch (error) {
         if (signal?.aborted) throw signal.reason ?? error;
         if (error instanceof ApiRefusedError) governor.stop(scrub(error, secret) as ApiRefusedError);

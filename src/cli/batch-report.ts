@@ -11,7 +11,8 @@ import { followers, users } from './plural.js';
 /** One user's line on stderr: its summary, or why it failed or stopped. */
 export function accountLine(account: BatchAccount<UserOutcome>, limit: number | undefined): string {
   const outcome = account.run!;
-  if (account.state === 'complete') return summarize(outcome, limit);
+  // A list that ended far short has its file, and counts as failed: its summary says both.
+  if (account.state === 'complete' || outcome.short) return summarize(outcome, limit);
   // The run's stop is already said by "stopped": its message is not "stopped: ..." a second time.
   if (account.state === 'stopped') return `stopped (exit ${account.exitCode}) at ${followers(outcome.rows)}: ${outcome.error?.replace(/^stopped: /, '')}`;
   return `failed (exit ${account.exitCode}): ${outcome.error}`;

@@ -21,7 +21,7 @@ import { ENV, describeReadError, openAccess, validateUid } from './api-access.js
 import { applyConfig, loadConfig } from './config-file.js';
 import type { CliContext } from './context.js';
 import { SWITCHES, exportHelp, exportOptions, type ExportOptions } from './export-options.js';
-import { exportUser, summarize, type RunSettings, type UserOutcome } from './export-user.js';
+import { describeLostEffort, exportUser, summarize, type RunSettings, type UserOutcome } from './export-user.js';
 import { accountLine, batchJson, batchMessage, emptyTotals, publicOutcome } from './batch-report.js';
 import { createBatchProgress, createProgress, formatCount, formatDuration } from './progress.js';
 import { resumeCommand } from './resume-command.js';
@@ -281,6 +281,8 @@ async function exportOne(
       throw error;
     });
   }
+  const lostEffort = describeLostEffort(outcome);
+  if (lostEffort && !options.quiet) ctx.stderr.write(`tkf: ${lostEffort}\n`);
   if (outcome.cause !== undefined) throw outcome.cause;
   if (!options.quiet) ctx.stderr.write(`tkf: ${summarize(outcome, settings.limit)}\n`);
 }
@@ -337,6 +339,8 @@ async function exportMany(
       const bar = bars.get(account.uid)!;
       bar.stop();
       bars.delete(account.uid);
+      const lostEffort = account.run ? describeLostEffort(account.run) : undefined;
+      if (lostEffort && !options.quiet) bar.log(lostEffort);
       if (!options.quiet) bar.log(accountLine(account, settings.limit));
     },
   });

@@ -162,6 +162,12 @@ Environment:
 Exit codes:
 ${codes}
   With --uids-file, when several apply: 130/143 (interrupted) over 5 (token refused or quota
-  spent) over 8 (--max-requests spent) over 9 (some users failed).
+  spent) over 8 (--max-requests spent) over 9 (some users failed, or a list ended far short:
+  such a user's file is kept and its own exit_code in --json is 10).
+
+A list that ends (has_more false, or the depth cap's -1) with fewer than half the followers the
+API reports (its total, cut at the ~5,000 depth cap) is asked once more after a pause (ten times
+--backoff); if it stands, the file is kept and tkf exits 10. When a run pays for more than twice
+the pages its followers need, one warning line says so (--json: lost_effort).
 `;
 }

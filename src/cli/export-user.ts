@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { FollowersClient } from '../api/client.js';
 import { expectedRows } from '../api/list-facts.js';
-import { TkfError, EXIT, redact } from '../errors.js';
+import { ShortListError, TkfError, EXIT, redact } from '../errors.js';
 import type { ExportResult, OutputTarget } from '../run-export.js';
 import type { EncoderOptions, FormatDefinition } from '../writers/index.js';
 import { isRunning, type Access } from './api-access.js';
@@ -60,6 +60,11 @@ export interface UserOutcome {
   incomplete_seconds?: number[];
   /** --db: what the snapshot recorded. */
   history?: HistoryRecord;
+  /** The list ended (asked twice) below half of `expected`, what the API reports it should serve: exit 10, file kept. */
+  short?: boolean;
+  expected?: number;
+  /** This run's requests were more than twice the pages its followers need (ExportResult.lostEffort). */
+  lost_effort?: { requests: number; pages_needed: number };
   error?: string;
   /** Not serialised: what main.ts rethrows for a single user. */
   cause?: unknown;
@@ -149,9 +154,11 @@ export async function exportUser(
           progress.waiting(`${n.reason} at cursor ${n.cursor}; asking again (${n.attempt}/${n.retries}) in ${formatDuration(n.waitMs)}`, n.waitMs),
       },
     );
-    // [issue 16] the file is published: now it becomes a snapshot (a failure here is exit 11; the file stays).
-    const history = settings.record && result.file ? await settings.record(result.file, result.added) : undefined;
-    return {
+    const short = result.short && !result.alreadyComplete ? result.short : undefined;
+    // [issue 16] the file is published: now it becomes a snapshot (a failure here is exit 11; the
+    // file stays). A list that ended far short is not: its end would call everyone missing gone.
+    const history = settings.record && result.file && !short ? await settings.record(result.file, result.added) : undefined;
+    const outcome: UserOutcome = {
       uid,
       exit_code: EXIT.ok,
       complete: true,
@@ -166,8 +173,16 @@ export async function exportUser(
       incomplete_seconds: result.incompleteSeconds,
       result,
       ...(result.resumedRows && !result.alreadyComplete && result.added === undefined ? { resumedRequests: resumed.requests } : {}),
+      ...(result.lostEffort ? { lost_effort: { requests: result.lostEffort.requests, pages_needed: result.lostEffort.pagesNeeded } } : {}),
       elapsedMs: Date.now() - started,
     };
+    if (short) {
+      // The file is published as usual; the exit code and the last line say what is missing.
+      Object.assign(outcome, { exit_code: EXIT.short, complete: false, short: true, expected: short.expected });
+      const line = summarize(outcome, settings.limit);
+      Object.assign(outcome, { error: line, cause: new ShortListError(line) });
+    }
+    return outcome;
   } catch (caught) {
     // `--out -` to a stdout that failed (a full disk, /dev/full): exit 7, not an internal error.
     const error = output.kind === 'stream' ? stdoutError(caught) : caught;
@@ -200,6 +215,16 @@ export async function exportUser(
 /** The checkpoint a --resume of this file would start from; undefined when there is none (or it cannot be read). */
 async function savedCheckpoint(path: string): Promise<Checkpoint | undefined> {
   return readCheckpoint(outputPaths(path).checkpoint).catch(() => undefined);
+}
+
+/** One warning line when this run paid for more than twice the pages its followers need. */
+export function describeLostEffort(outcome: UserOutcome): string | undefined {
+  const lost = outcome.lost_effort;
+  if (!lost) return undefined;
+  return (
+    `warning: ${formatCount(lost.requests)} requests for followers that fit in ${formatCount(lost.pages_needed)} page${lost.pages_needed === 1 ? '' : 's'}: ` +
+    `the API repeated itself (pages with few new followers, a cursor that barely moves); the requests were paid for`
+  );
 }
 
 /** The last line of a successful export, and what it could not reach. */
@@ -236,6 +261,13 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined): string 
     return `added ${plural(outcome.added, 'new follower')} on top of ${formatCount(outcome.rows - outcome.added)} (${cost})`;
   }
   if (outcome.end === 'limit') return `exported ${followers(outcome.rows)} (--limit ${limit}); ${cost}${dupes}`;
+  if (outcome.short && outcome.expected !== undefined) {
+    const percent = Math.floor((100 * outcome.rows) / outcome.expected);
+    return (
+      `exported only ${formatCount(outcome.rows)} of the ${formatCount(outcome.expected)} followers the API should serve (${percent}%): ` +
+      `the list ended there twice; the API may be throttling or broken; the file is kept; ${cost}${dupes}`
+    );
+  }
   if (total !== undefined && total > outcome.rows) {
     const why =
       outcome.end === 'cap'

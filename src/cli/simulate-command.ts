@@ -46,6 +46,9 @@ interface SimulateOptions {
   slidingCap?: boolean;
   unfollowed?: number[];
   refollowed?: number[];
+  repeatPage?: number;
+  endsAfterPage?: number;
+  minTime?: 'oldest' | 'newest';
   accounts?: number;
   accountSize: number;
   accountsFile?: string;
@@ -106,6 +109,9 @@ export function simulateCommand(ctx: CliContext): Command {
     .addOption(new Option('--sliding-cap', 'the depth cap counts from the newest follower served now, as TikTok\'s does (new followers push the oldest past it)'))
     .addOption(new Option('--unfollowed <numbers>', 'followers (by number, 0 the newest) who left: not served').argParser(followerNumbers('--unfollowed')))
     .addOption(new Option('--refollowed <numbers>', 'followers (by number) who unfollowed and followed again: served on top, newest').argParser(followerNumbers('--refollowed')))
+    .addOption(new Option('--repeat-page <n>', 'from page n on, answer page n again and again, has_more true, min_time one second lower each time (a stuck API whose cursor moves)').argParser(number('--repeat-page', { min: 1 })))
+    .addOption(new Option('--ends-after-page <n>', 'end the list (has_more false) after n pages while total says more (a list cut far too early)').argParser(number('--ends-after-page', { min: 1 })))
+    .addOption(new Option('--min-time <which>', "which follower's time a page's min_time is: oldest (the API's way) or newest (each next page starts one follower down: lost effort)").choices(['oldest', 'newest']))
     .addOption(new Option('--loose-types', 'send "code":"200", has_more 1/0 and numbers as strings, as some vendors do'))
     .addOption(new Option('--fault-rate <p>', 'share of requests that fail (HTTP 5xx, 429, resets, broken bodies)').default(0).argParser(number('--fault-rate', { max: 1, integer: false })))
     .addOption(new Option('--faults <kinds>', `which faults --fault-rate draws from: ${FAULT_KINDS.join(',')} (default: the first seven)`))
@@ -148,6 +154,11 @@ Examples:
   $ tkf simulate --size 1800 --cap 1000 --sliding-cap --not-yet-followed 300 &   reach 1,000 of 1,500
   $ tkf simulate --size 1800 --cap 1000 --sliding-cap --unfollowed 500 &         300 new, #500 left
   $ tkf simulate --size 100 --not-yet-followed 3 &   then: --refollowed 50     #50 re-followed, 3 new below
+  $ tkf simulate --port 8080 --ties 0:45 --cursor-mode offset --fault-rate 0.2 --faults reset &
+                                      a hidden offset that moves on answers lost to a reset
+  $ tkf simulate --port 8080 --size 3000 --repeat-page 2 &           the same 20 followers, cursor moving (exit 6)
+  $ tkf simulate --port 8080 --size 3000 --ends-after-page 3 &       has_more false after 60 of 3,000 (exit 10)
+  $ tkf simulate --port 8080 --size 200 --min-time newest &          181 requests for 200 followers (a warning)
   $ TKF_TOKEN=${DEFAULT_TOKEN} tkf export --base-url http://127.0.0.1:8080 --uid ${PUBLIC_UID} --out followers.csv
 
   $ tkf simulate --port 8080 --accounts 500 --accounts-file 500-accounts.txt --rate-limit 20 --quota 300 &
@@ -176,6 +187,9 @@ When stopped, the simulator prints how many requests it answered, by answer.
       if (options.slidingCap) publicUser.slidingCap = true;
       if (options.unfollowed !== undefined) publicUser.unfollowed = options.unfollowed;
       if (options.refollowed !== undefined) publicUser.refollowed = options.refollowed;
+      if (options.repeatPage !== undefined) publicUser.repeatFromPage = options.repeatPage;
+      if (options.endsAfterPage !== undefined) publicUser.endsAfterPage = options.endsAfterPage;
+      if (options.minTime === 'newest') publicUser.minTimeNewest = true;
       // Loose types are the vendor's habit, not one list's: every user gets them.
       const loose = options.looseTypes ? { looseTypes: true } : {};
       const generated = options.accounts === undefined ? {} : generatedUsers(options.accounts, options.accountSize);

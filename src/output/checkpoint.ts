@@ -47,6 +47,14 @@ export interface Checkpoint {
    * min_time, a lower bound); what `--update` stops below. Absent in files of older tkf versions.
    */
   newest?: number | null;
+  /**
+   * The cursor is inside a second held by more followers than a page: --resume re-enters that
+   * second from its start (an API with a hidden offset may have moved on past answers never
+   * written) and de-duplicates. Absent otherwise.
+   */
+  reenter?: { second: number; pages: number };
+  /** The list ended far below what the API reports (ExportResult.short). */
+  short?: { rows: number; expected: number };
   /** Started with --force: the finished export replaces an existing <out> (also after --resume). */
   replace?: boolean;
   updated: string;

@@ -63,6 +63,8 @@ export class ExportFile implements PageTarget {
   private atPageBoundary = false;
   private createdPartFiles = false;
   private cursor: number | null = 0;
+  /** Where a resumed walk re-enters the tied second the cursor is inside (pager.ts), if it is. */
+  private reenter: Page['reenter'];
   /** Whether the finished export may replace an existing <out>: --force, or a resumed --force run. */
   private replace = false;
   private readonly totals: ExportCounts = { rows: 0, requests: 0, duplicates: 0, total: undefined, end: 'complete', incompleteSeconds: [] };
@@ -145,9 +147,15 @@ export class ExportFile implements PageTarget {
         total: resumeFrom.total ?? undefined,
         end: (resumeFrom.end as ExportCounts['end'] | null) ?? 'complete',
         incompleteSeconds: resumeFrom.incompleteSeconds ?? [],
+        ...(resumeFrom.short ? { short: resumeFrom.short } : {}),
       });
       this.cursor = resumeFrom.cursor;
       this.newest = resumeFrom.newest ?? undefined;
+      // Every resume re-enters the second of its cursor from its start: the interrupted run may
+      // have been answered pages it never wrote (the checkpoint lags a page or two, and kill -9
+      // loses the answer in flight), and an API with a hidden offset has moved past them. Without
+      // evidence of a tied second this costs about one request; a cursor 0 has nothing to re-enter.
+      this.reenter = resumeFrom.reenter ?? (resumeFrom.cursor !== null && resumeFrom.cursor > 0 ? { second: resumeFrom.cursor, pages: 0 } : undefined);
       // A --force export, interrupted, still replaces the file when --resume finishes it.
       this.replace ||= resumeFrom.replace === true;
     }
@@ -163,7 +171,9 @@ export class ExportFile implements PageTarget {
     this.atPageBoundary = true;
     const remaining = this.spec.limit === undefined ? undefined : Math.max(0, this.spec.limit - this.base.rows);
     if (remaining === 0) this.totals.end = 'limit';
-    if (this.cursor !== null && remaining !== 0) this.from = { startCursor: this.cursor, seen, limit: remaining };
+    if (this.cursor !== null && remaining !== 0) {
+      this.from = { startCursor: this.cursor, seen, limit: remaining, rowsBefore: this.base.rows, ...(this.reenter ? { reenter: this.reenter } : {}) };
+    }
     return undefined;
   }
 
@@ -217,6 +227,7 @@ export class ExportFile implements PageTarget {
     if (this.uidLog) for (const follower of page.followers) this.pendingUids.push(follower.uid);
     countPage(this.totals, page);
     this.cursor = page.next;
+    this.reenter = page.reenter;
     this.atPageBoundary = true;
     this.save(requests);
   }
@@ -335,6 +346,8 @@ export class ExportFile implements PageTarget {
       total: counts.total ?? null,
       incompleteSeconds: counts.incompleteSeconds,
       newest: this.newest ?? null,
+      ...(this.cursor !== null && this.reenter ? { reenter: this.reenter } : {}),
+      ...(counts.short ? { short: counts.short } : {}),
       ...(this.replace ? { replace: true } : {}),
       updated: new Date().toISOString(),
     };
@@ -388,5 +401,6 @@ function resultOf(checkpoint: Checkpoint): Omit<TargetResult, 'file' | 'resumedR
     total: checkpoint.total ?? undefined,
     end: (checkpoint.end as ExportCounts['end'] | null) ?? 'complete',
     incompleteSeconds: checkpoint.incompleteSeconds ?? [],
+    ...(checkpoint.short ? { short: checkpoint.short } : {}),
   };
 }

@@ -4,13 +4,17 @@
  */
 import type { Writable } from 'node:stream';
 import { PipeClosedError } from '../errors.js';
-import type { EndReason, Page, PagerOptions } from '../pager.js';
+import type { EndReason, Page, PagerOptions, Reentry } from '../pager.js';
 import { SeenWindow } from '../seen-window.js';
 import { RecordWriter, type EncoderOptions, type FormatDefinition } from '../writers/index.js';
 
 /** What the walk continues from: a cursor and the uids already written, or where to stop. */
 export interface WalkStart {
   startCursor?: number;
+  /** Resume inside a tied second: re-enter it from its start (see pager.ts). */
+  reenter?: Reentry;
+  /** Rows the output held before this walk (a resumed file's): what a short end is measured with. */
+  rowsBefore?: number;
   seen: SeenWindow;
   limit?: number;
   /** --update: followers already in the file (skipped) and when the walk has caught up with it. */
@@ -30,6 +34,8 @@ export interface ExportCounts {
    * same page again: the rest of each could not be reached (see pager.ts). Of the whole file.
    */
   incompleteSeconds: number[];
+  /** The list ended (confirmed) with fewer than half the followers the API reports: rows and that number. */
+  short?: { rows: number; expected: number };
 }
 
 export interface TargetResult extends ExportCounts {
@@ -58,7 +64,11 @@ export function countPage(counts: ExportCounts, page: Page): void {
   counts.duplicates += page.duplicates;
   counts.total = page.total ?? counts.total;
   if (page.end) counts.end = page.end;
-  if (page.tiedSecond !== undefined) counts.incompleteSeconds = [...counts.incompleteSeconds, page.tiedSecond];
+  // A second re-walked after a failure (or a resume) may be found out of reach twice: listed once.
+  if (page.tiedSecond !== undefined && !counts.incompleteSeconds.includes(page.tiedSecond)) {
+    counts.incompleteSeconds = [...counts.incompleteSeconds, page.tiedSecond];
+  }
+  if (page.short) counts.short = page.short;
 }
 
 /** stdout (or any Writable): the same surface without a file, a lock or a checkpoint. */

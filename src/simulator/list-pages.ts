@@ -42,10 +42,12 @@ export function listPages(seed: number, uid: string, scenario: UserScenario, now
   const mode = scenario.cursorMode ?? 'exclusive';
   // The block model's pages end on block boundaries; explicit ties and non-exclusive cursors need
   // pages that start anywhere, so those are simply pageSize long.
-  const freeform = scenario.ties !== undefined || mode !== 'exclusive';
+  const freeform = scenario.ties !== undefined || mode !== 'exclusive' || scenario.minTimeNewest === true;
   const loose = scenario.looseTypes ?? false;
   const total = scenario.total ?? scenario.size;
-  const { size, cap } = scenario;
+  const { cap } = scenario;
+  // A list cut early (endsAfterPage) ends there with has_more false; its total still says more.
+  const size = scenario.endsAfterPage === undefined ? scenario.size : Math.min(scenario.size, Math.max(1, scenario.endsAfterPage) * pageSize);
   // Followers #0..#skip-1 have not followed yet: the same list some time earlier.
   const skip = Math.max(0, scenario.notYetFollowed ?? 0);
   const stamp = (cursor: number) => stampFor(now, seed, listHash, cursor);
@@ -68,6 +70,9 @@ export function listPages(seed: number, uid: string, scenario: UserScenario, now
     const stuck = scenario.stuckAfterPage !== undefined && Math.floor(start / pageSize) + 1 >= scenario.stuckAfterPage;
     // A stuck list serves the page it got stuck on, again and again, whatever the cursor.
     if (stuck) start = Math.max(start - (start % pageSize), (scenario.stuckAfterPage! - 1) * pageSize);
+    // A repeating list serves page repeatFromPage again and again, its cursor one second lower each time.
+    const repeating = !stuck && cursor > 0 && scenario.repeatFromPage !== undefined && Math.floor(start / pageSize) + 1 >= scenario.repeatFromPage;
+    if (repeating) start = (Math.max(1, scenario.repeatFromPage!) - 1) * pageSize;
     const blockEnd = freeform ? start + pageSize : (Math.floor(start / pageSize) + 1) * pageSize;
     const end = Math.min(blockEnd, size, cap ?? Infinity);
     if (end <= start) return { indices: [], maxTime: 0, minTime: 0, hasMore: false, offset: start };
@@ -82,7 +87,7 @@ export function listPages(seed: number, uid: string, scenario: UserScenario, now
       indices,
       maxTime: times.timeOf(indices[0]!),
       // A stuck list hands the requested cursor back, so the client never moves on.
-      minTime: stuck ? cursor : times.timeOf(end - 1),
+      minTime: stuck ? cursor : repeating ? cursor - 1 : scenario.minTimeNewest ? times.timeOf(start) : times.timeOf(end - 1),
       // Reaching the cap is not the end as far as TikTok can tell: has_more stays true.
       hasMore: end < size || (cap !== undefined && end >= cap),
       offset: end,

@@ -35,6 +35,21 @@ export interface UserScenario {
   emptyPages?: number[];
   /** From this 1-based page on, every answer repeats its page with min_time == the requested cursor. */
   stuckAfterPage?: number;
+  /**
+   * From this 1-based page on, every answer repeats that page's followers with has_more true and
+   * min_time one second below the requested cursor: a cursor that moves while nothing new comes.
+   */
+  repeatFromPage?: number;
+  /**
+   * The list ends (has_more false) after this many pages, while `total` (default: size) says
+   * more: a list cut far too early by a throttling or broken API.
+   */
+  endsAfterPage?: number;
+  /**
+   * min_time is the follow time of the page's newest follower instead of its oldest, so each
+   * next answer starts barely below the last one: many requests for few followers.
+   */
+  minTimeNewest?: boolean;
   /** The newest n followers have not followed yet: the same list as it was some time earlier
    * (export with n, then without, and the account has gained n followers). */
   notYetFollowed?: number;
@@ -49,7 +64,9 @@ export interface UserScenario {
    * 'exclusive' (default) the followers strictly before it; 'inclusive' those at or before it, so
    * asking a tied second again returns the same page; 'offset' like exclusive, except that the
    * cursor the list's previous answer ended on continues where that answer stopped (a hidden
-   * offset), so asking a tied second again returns its next followers.
+   * offset), so asking a tied second again returns its next followers. The offset moves when the
+   * answer is made, so an answer lost on the way (an injected 'reset' or 'truncate' fault) moves
+   * it too, as a real API's would: a client that asks the same cursor again skips that page.
    */
   cursorMode?: CursorMode;
   /**

@@ -136,6 +136,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const fault = pickFault(requestNumber);
     if (fault !== undefined) {
       record(uid, cursorParam, fault);
+      // A hidden offset moves when the answer is made: one lost on the way moves it all the same.
+      if ((fault === 'reset' || fault === 'truncate') && scenario.cursorMode === 'offset' && (scenario.status ?? 'public') === 'public') {
+        hiddenOffsets.set(uid, listFor(uid, scenario).extent(cursor, hiddenOffset(uid, scenario, cursor)));
+      }
       const body = FAULTS_FROM_PAGE.includes(fault) ? pageBytes(uid, scenario, cursor) : Buffer.alloc(0);
       const onBytes = (bytes: number) => (stats.endlessBytes = (stats.endlessBytes ?? 0) + bytes);
       return later(res, () => sendFault(res, fault, body, retryAfter, onBytes));

@@ -43,7 +43,8 @@ describe('the bar on a terminal', () => {
 describe('where no goal is known', () => {
   it('--update shows a spinner with counts, not a bar', async () => {
     const UID = '1000000000000000003';
-    const before = await startSimulator({ token: 't', users: { [UID]: { size: 300, total: 300, notYetFollowed: 200 } } });
+    // Earlier, the profile counted the 100 followers it had then (300 would make that list short: exit 10).
+    const before = await startSimulator({ token: 't', users: { [UID]: { size: 300, total: 100, notYetFollowed: 200 } } });
     const after = await startSimulator({ token: 't', latencyMs: 30, users: { [UID]: { size: 300, total: 300 } } });
     try {
       await withTempDir(async (dir) => {
@@ -84,7 +85,8 @@ describe('plain lines off a terminal', () => {
         // Counting the 2,000 resumed rows as fetched now would put the rate far above this bound.
         expect(rate).toBeLessThanOrEqual(520);
       }
-      expect(resumed.stderr).toMatch(/exported 5,000 of 8,229,668 followers: the API serves no more .*; 151 requests this run \(251 in all\)/);
+      // 151 pages and the depth cap's answer, plus the re-entry of the resumed cursor's second.
+      expect(resumed.stderr).toMatch(/exported 5,000 of 8,229,668 followers: the API serves no more .*; 152 requests this run \(252 in all\)/);
     });
   }, 90_000);
 });
@@ -97,7 +99,8 @@ describe('each bar of a batch', () => {
     sim = await startSimulator({
       token: 't',
       latencyMs: 15,
-      users: { [CAPPED]: { size: 400, total: 1_000_000, cap: 400 }, [SMALL]: { size: 240, total: 240 } },
+      // A cap at 2,600: over half the 5,000 expected (a cap far below that is a list cut short, exit 10).
+      users: { [CAPPED]: { size: 2600, total: 1_000_000, cap: 2600 }, [SMALL]: { size: 240, total: 240 } },
     });
   });
   afterAll(async () => {
@@ -115,13 +118,13 @@ describe('each bar of a batch', () => {
       const shown = frames(result.stdout);
       const goalsOf = (uid: string) =>
         new Set(shown.flatMap((line) => [...line.matchAll(new RegExp(`${uid} \\S+ [\\d,]+/([\\d,]+) followers`, 'g'))].map((m) => m[1])));
-      // The capped list: 5,000 expected until the walk ends at 400 (a last frame the batch may
+      // The capped list: 5,000 expected until the walk ends at 2,600 (a last frame the batch may
       // clear before drawing it); never the profile's million.
       expect(goalsOf(CAPPED)).toContain('5,000');
-      expect([...goalsOf(CAPPED)].filter((goal) => goal !== '5,000' && goal !== '400')).toEqual([]);
+      expect([...goalsOf(CAPPED)].filter((goal) => goal !== '5,000' && goal !== '2,600')).toEqual([]);
       expect(goalsOf(SMALL)).toEqual(new Set(['240']));
       expect(result.stdout).not.toMatch(/\/1,000,000 followers/);
-      expect(result.stdout).toMatch(new RegExp(`${CAPPED}: exported 400 of 1,000,000 followers`));
+      expect(result.stdout).toMatch(new RegExp(`${CAPPED}: exported 2,600 of 1,000,000 followers`));
     });
   });
 });

@@ -26,7 +26,8 @@ const users: Record<string, UserScenario> = {
   [OFFSET]: { ...tiedFirst, cursorMode: 'offset' },
   [INCLUSIVE]: { ...tiedFirst, cursorMode: 'inclusive' },
   [EXCLUSIVE]: { ...tiedFirst, cursorMode: 'exclusive' },
-  [AT_CAP]: { size: 300, cap: 100, ties: [{ at: 90, count: 25 }], cursorMode: 'inclusive' },
+  // total 200: the cap at 100 is half of it, not a list cut short (exit 10).
+  [AT_CAP]: { size: 300, total: 200, cap: 100, ties: [{ at: 90, count: 25 }], cursorMode: 'inclusive' },
   [TWO_IN_A_ROW]: { size: 200, ties: [{ at: 0, count: 45 }, { at: 45, count: 30 }], cursorMode: 'inclusive' },
   [LOOSE]: { size: 200, looseTypes: true, boundaryDuplicates: true },
   [PLAIN]: { size: 200, boundaryDuplicates: true },

@@ -24,8 +24,10 @@ async function exportTo(out: string, user: UserScenario) {
 describe('tkf history import', () => {
   it('backfills dated exports oldest first (the order given does not matter); each file is recorded once', async () => {
     const [a, b] = [join(dir.path, 'day1.csv'), join(dir.path, 'day2.jsonl')];
-    await exportTo(a, { size: 50, notYetFollowed: 10, cap: 30 });
-    await exportTo(b, { size: 50, cap: 30 });
+    // A profile count within the simulated cap: a cap of 30 under a total of 50 would be a list
+    // that ended far short of what the API reports (exit 10), not what this test is about.
+    await exportTo(a, { size: 50, notYetFollowed: 10, cap: 30, total: 30 });
+    await exportTo(b, { size: 50, cap: 30, total: 30 });
     const db = join(dir.path, 'h.sqlite');
     const run = await runCli(['history', 'import', '--db', db, b, a, '--json']);
     expect(run.code, run.stderr).toBe(0);

@@ -1,0 +1,178 @@
+/**
+ * The walk's verdicts as the real binary reports them (exit codes, the last line, --json), and a
+ * kill -9 inside a hidden-offset tied second followed by --resume. The engine's side of each is in
+ * test/walk-verdicts-export.test.ts; these spawn bin/tkf.js (run `npm run build` first).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProgram } from '../../src/cli/program.js';
+import type { CliContext } from '../../src/cli/context.js';
+import { startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
+import { expectedJsonl } from '../helpers/followers.js';
+import { runTkf, withTempDir } from './run-tkf.js';
+
+const TOKEN = 'tkn-VERDICTS-9a8b';
+const ENDS_EARLY = '5200000000000000001';
+const PLAIN = '5200000000000000002';
+const REPEATING = '5200000000000000003';
+const NEWEST = '5200000000000000004';
+const OFFSET = '5200000000000000005';
+
+const users: Record<string, UserScenario> = {
+  [ENDS_EARLY]: { size: 3000, endsAfterPage: 3 },
+  [PLAIN]: { size: 100 },
+  [REPEATING]: { size: 3000, repeatFromPage: 2 },
+  [NEWEST]: { size: 200, minTimeNewest: true },
+  [OFFSET]: { size: 130, ties: [{ at: 5, count: 45 }, { at: 70, count: 33 }], cursorMode: 'offset' },
+};
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ token: TOKEN, users });
+});
+afterAll(async () => {
+  await sim.close();
+});
+// --backoff 1: the pause before asking a short end once more is ten times it (10 ms, not 10 s).
+const env = (s: Simulator = sim) => ({ TKF_TOKEN: TOKEN, TKF_BASE_URL: s.url });
+const fast = ['--backoff', '1'];
+
+describe('a list that ends far below what the API reports', () => {
+  it('exit 10, the file kept, the last line says how short, --json says so', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.jsonl');
+      const result = await runTkf(['export', '--uid', ENDS_EARLY, '--out', out, '--json', ...fast], { env: env() });
+      expect(result.code).toBe(10);
+      expect(JSON.parse(result.stdout)).toMatchObject({ uid: ENDS_EARLY, exit_code: 10, complete: false, short: true, rows: 60, expected: 3000, file: out, end: 'complete' });
+      expect(await readFile(out, 'utf8')).toBe(expectedJsonl(ENDS_EARLY, users[ENDS_EARLY]!, 0, 60));
+      const last = result.stderr.trim().split('\n').at(-1)!;
+      expect(last).toMatch(/exported only 60 of the 3,000 followers the API should serve \(2%\).*the API may be throttling or broken; the file is kept/);
+    });
+  });
+
+  it('in a --uids-file batch it counts as failed (exit 9); its file is kept and its own exit_code is 10', async () => {
+    await withTempDir(async (dir) => {
+      const uids = join(dir, 'uids.txt');
+      await writeFile(uids, `${PLAIN}\n${ENDS_EARLY}\n`);
+      const result = await runTkf(['export', '--uids-file', uids, '--out', join(dir, '{uid}.jsonl'), '--json', ...fast], { env: env() });
+      expect(result.code).toBe(9);
+      const summary = JSON.parse(result.stdout);
+      const byUid = Object.fromEntries(summary.users.map((u: { uid: string }) => [u.uid, u]));
+      expect(byUid[PLAIN]).toMatchObject({ state: 'complete', exit_code: 0 });
+      expect(byUid[ENDS_EARLY]).toMatchObject({ state: 'failed', exit_code: 10, short: true, file: join(dir, `${ENDS_EARLY}.jsonl`) });
+      expect((await readFile(join(dir, `${ENDS_EARLY}.jsonl`), 'utf8')).split('\n')).toHaveLength(61);
+      expect(result.stderr).toMatch(/exported only 60 of the 3,000 followers/);
+    });
+  });
+});
+
+describe('pages with nothing new while the cursor moves', () => {
+  it('exit 6 within a few dozen requests, not an endless bill', async () => {
+    await withTempDir(async (dir) => {
+      const before = sim.stats.byUid[REPEATING] ?? 0;
+      const result = await runTkf(['export', '--uid', REPEATING, '--out', join(dir, 'f.csv'), ...fast], { env: env() });
+      expect(result.code).toBe(6);
+      expect(result.stderr).toMatch(/no follower not already exported while its cursor moved/);
+      expect((sim.stats.byUid[REPEATING] ?? 0) - before).toBeLessThanOrEqual(30);
+    });
+  });
+});
+
+describe('lost effort', () => {
+  it('one warning line on stderr and lost_effort in --json; exit 0 and every follower', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.jsonl');
+      const result = await runTkf(['export', '--uid', NEWEST, '--out', out, '--json', ...fast], { env: env() });
+      expect(result.code).toBe(0);
+      const outcome = JSON.parse(result.stdout);
+      expect(outcome).toMatchObject({ rows: 200, complete: true, lost_effort: { pages_needed: 10 } });
+      expect(outcome.lost_effort.requests).toBeGreaterThan(20);
+      expect(result.stderr.match(/warning: [\d,]+ requests for followers that fit in 10 pages/g)).toHaveLength(1);
+      const plain = await runTkf(['export', '--uid', PLAIN, '--out', join(dir, 'p.jsonl'), '--json'], { env: env() });
+      expect(plain.stderr).not.toMatch(/warning/);
+      expect(JSON.parse(plain.stdout).lost_effort).toBeUndefined();
+    });
+  });
+});
+
+describe('kill -9 inside a second the API pages with a hidden offset', () => {
+  it('--resume gives the same file as an uninterrupted export', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.jsonl');
+      let answered = 0;
+      let kill: (() => void) | undefined;
+      // Killed once the API has made its 3rd answer (inside the first tied second), before tkf has it.
+      const server = await startSimulator({
+        token: TOKEN,
+        users,
+        latencyMs: 200,
+        onRequest: (entry) => {
+          if (entry.uid === OFFSET && ++answered === 3) kill?.();
+        },
+      });
+      try {
+        const killed = await runTkf(['export', '--uid', OFFSET, '--out', out, ...fast], {
+          env: env(server),
+          onSpawn: (child) => {
+            kill = () => child.kill('SIGKILL');
+          },
+        });
+        expect(killed.signal).toBe('SIGKILL');
+        const resumed = await runTkf(['export', '--uid', OFFSET, '--out', out, '--resume', '--json', ...fast], { env: env(server) });
+        expect(resumed.code).toBe(0);
+        expect(await readFile(out, 'utf8')).toBe(expectedJsonl(OFFSET, users[OFFSET]!, 0, 130));
+        expect(JSON.parse(resumed.stdout).incomplete_seconds).toEqual([]);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+});
+
+describe('tkf simulate', () => {
+  it('--help documents every mode', async () => {
+    const result = await runTkf(['simulate', '--help']);
+    expect(result.code).toBe(0);
+    for (const option of ['--repeat-page', '--ends-after-page', '--min-time', '--cursor-mode', '--faults']) expect(result.stdout).toContain(option);
+    expect(result.stdout).toMatch(/hidden offset that moves on answers lost/);
+  });
+
+  it('--ends-after-page serves a list that ends early while total says more', async () => {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const stop = new AbortController();
+    const ctx: CliContext = {
+      argv: [],
+      env: {},
+      stdout,
+      stderr,
+      stderrIsTTY: false,
+      readStdin: async () => '',
+      version: 'test',
+      signal: stop.signal,
+      secrets: [],
+    };
+    const url = new Promise<string>((resolve) => stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+    const running = createProgram(ctx).parseAsync(['simulate', '--port', '0', '--size', '3000', '--ends-after-page', '3', '--repeat-page', '9'], { from: 'user' });
+    try {
+      const base = await url;
+      const get = async (cursor: number) =>
+        ((await (await fetch(`${base}/tk/user/followers?token=sim-token&uid=6754915036232582149&cursor=${cursor}`)).json()) as {
+          data: { has_more: boolean; min_time: number; total: number; followers: unknown[] };
+        });
+      let page = await get(0);
+      let pagesServed = 1;
+      while (page.data.has_more) {
+        page = await get(page.data.min_time);
+        pagesServed++;
+      }
+      expect(pagesServed).toBe(3);
+      expect(page.data.total).toBe(3000);
+    } finally {
+      stop.abort();
+      await running;
+    }
+  });
+});

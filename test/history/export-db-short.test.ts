@@ -1,0 +1,39 @@
+/**
+ * A list that ended far short of what the API reports (exit 10) keeps its file but is no
+ * snapshot: its end (has_more false) would otherwise prove every missing follower gone.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { runCli } from './run-cli.js';
+
+const TOKEN = 'tkn-short-db';
+const UID = '6754915036232582149';
+const dir = useTempDir('tkf-history-short-');
+let closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers) await close();
+  closers = [];
+});
+
+async function exportOnce(user: UserScenario, db: string, out: string) {
+  const sim = await startSimulator({ token: TOKEN, users: { [UID]: user } });
+  closers.push(() => sim.close());
+  return runCli(['export', '--uid', UID, '--out', out, '--db', db, '--json', '--backoff', '10'], { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url });
+}
+
+describe('tkf export --db and a list that ended far short', () => {
+  it('is exit 10 with its file kept, and makes nobody gone', async () => {
+    const db = join(dir.path, 'h.sqlite');
+    const full = await exportOnce({ size: 300 }, db, join(dir.path, 'day1.jsonl'));
+    expect(full.code, full.stderr).toBe(0);
+    // The next day the API ends the list after 3 pages (60 of 300), twice.
+    const short = await exportOnce({ size: 300, endsAfterPage: 3 }, db, join(dir.path, 'day2.jsonl'));
+    expect(short.code).toBe(10);
+    expect(JSON.parse(short.stdout)).toMatchObject({ short: true, rows: 60, file: join(dir.path, 'day2.jsonl') });
+    const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<{ removed: number }>;
+    expect(growth).toHaveLength(1);
+    expect(growth[0]).toMatchObject({ followers: 300, removed: 0 });
+  });
+});
