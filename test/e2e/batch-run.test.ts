@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { generatedUsers } from '../../src/simulator/built-in-users.js';
 import { renderFollower, startSimulator, type SimulatorOptions, type UserScenario } from '../../src/simulator/index.js';
 import type { RequestLogEntry } from '../../src/simulator/simulator-options.js';
+import { startRequestGate } from '../helpers/request-gate.js';
 import { runTkf, withTempDir } from './run-tkf.js';
 
 const TOKEN = 'tkn-BATCH-z8x7c6';
@@ -134,19 +135,16 @@ describe('one pace for the run', () => {
 
 describe('the summary tells the whole night', () => {
   it('SIGTERM: exit 143, and --json still lists every account with its state', async () => {
-    await withRun(10, 200, { latencyMs: 60 }, async ({ uids, sim, dir }) => {
+    await withRun(10, 200, {}, async ({ uids, sim, dir }) => {
+      // Four answers pass; the fifth request is held, so the signal finds the run mid-account
+      // with accounts not yet started, however fast or slow the machine.
+      const gate = await startRequestGate(sim.url, 5);
       const result = await runTkf(batch('--concurrency', '2'), {
-        env: env(sim.url),
+        env: env(gate.url),
         cwd: dir,
-        onSpawn: (child) => {
-          const timer = setInterval(() => {
-            if (sim.stats.requests >= 4) {
-              clearInterval(timer);
-              child.kill('SIGTERM');
-            }
-          }, 10);
-        },
-      });
+        onSpawn: (child) => void gate.held.then(() => child.kill('SIGTERM')),
+      }).finally(() => gate.close());
+      expect(sim.stats.requests).toBe(4);
       expect(result.code).toBe(143);
       const summary = JSON.parse(result.stdout);
       expect(summary.users.map((u: { uid: string }) => u.uid)).toEqual(uids);

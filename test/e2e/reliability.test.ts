@@ -11,6 +11,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
 import { expectedJsonl } from '../helpers/followers.js';
+import { startRequestGate } from '../helpers/request-gate.js';
 import { runTkf, withTempDir, type RunResult } from './run-tkf.js';
 
 const TOKEN = 'tkn-RELIABLE-Zq81x';
@@ -142,17 +143,18 @@ describe('never half a file, never a file lost', () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.csv');
       let second: RunResult | undefined;
+      // The first tkf's 11th request is held: it holds the lock (taken before its first request)
+      // for as long as the second one needs, however slow the machine.
+      const gate = await startRequestGate(sim.url, 11);
       const first = await runTkf(['export', '--uid', SLOW_UID, '--out', out], {
-        env: env(slowSim),
+        env: { ...env(), TKF_BASE_URL: gate.url },
         onSpawn: (child) => {
-          const poll = setInterval(async () => {
-            if (!existsSync(`${out}.lock`) || second) return;
-            clearInterval(poll);
+          void gate.held.then(async () => {
             second = await runTkf(['export', '--uid', SLOW_UID, '--out', out], { env: env(slowSim) });
             child.kill('SIGKILL');
-          }, 20);
+          });
         },
-      });
+      }).finally(() => gate.close());
       expect(first.signal).toBe('SIGKILL');
       expect(second!.code).toBe(7);
       expect(second!.stderr).toMatch(/another tkf is already writing .*f\.csv/);
@@ -237,22 +239,18 @@ describe('budgets, limits and resume', () => {
         const out = join(dir, 'f.csv');
         const reference = join(dir, 'ref.csv');
         expect((await runTkf(['export', '--uid', SLOW_UID, '--out', reference], { env: env() })).code).toBe(0);
+        // The 31st request is held: the run is stopped mid-list, 30 pages (well over 20 KB) in
+        // its part file, when the one signal is sent, however fast or slow the machine.
+        const gate = await startRequestGate(sim.url, 31);
         const first = await runTkf(['export', '--uid', SLOW_UID, '--out', out], {
-          env: env(slowSim),
+          env: { ...env(), TKF_BASE_URL: gate.url },
           onSpawn: (child) => {
-            // One signal only: ticks overlap while stat is pending (a loaded machine), and two
-            // ticks past 20 KB sent two signals, the second of which means "quit at once".
-            let sent = false;
-            const poll = setInterval(async () => {
-              const size = await stat(`${out}.part`).then((s) => s.size, () => 0);
-              if (size > 20_000 && !sent) {
-                sent = true;
-                clearInterval(poll);
-                child.kill(signal);
-              }
-            }, 10);
+            void gate.held.then(async () => {
+              expect((await stat(`${out}.part`)).size).toBeGreaterThan(20_000);
+              child.kill(signal);
+            });
           },
-        });
+        }).finally(() => gate.close());
         expect(first.code).toBe(code);
         expect(first.stderr).toMatch(new RegExp(`interrupted by ${signal}; resume with: (tkf|node \\S+) export .*--resume`));
         expect(existsSync(`${out}.part.json`)).toBe(true);
