@@ -3,6 +3,13 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Compiles src/ first when dist/ is older: the e2e tests run the built bin/tkf.js.
+    globalSetup: ['test/global-setup.ts'],
+    // vitest's default is one worker per core but one: 1 on a 2-core machine, one file at a time.
+    // Most of the suite's time is spent waiting (on spawned tkf processes, on simulators' timers),
+    // not computing, so four files at once on two cores finish sooner; set TKF_TEST_WORKERS to
+    // change it.
+    maxWorkers: Number(process.env.TKF_TEST_WORKERS) || 4,
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
