@@ -10,6 +10,8 @@ export default defineConfig({
     // not computing, so four files at once on two cores finish sooner; set TKF_TEST_WORKERS to
     // change it.
     maxWorkers: Number(process.env.TKF_TEST_WORKERS) || 4,
+    // Child processes, not threads: in-process CLI runs with a cwd use process.chdir.
+    pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

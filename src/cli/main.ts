@@ -31,7 +31,6 @@ export async function main(argv: string[]): Promise<never> {
   // A pseudo-terminal with no size (util-linux `script`, some CI runners) reports 0 columns, and
   // ora then redraws as if its line wrapped endlessly: assume a common width instead.
   if (process.stderr.isTTY && !(process.stderr.columns > 0)) process.stderr.columns = 80;
-  const verbose = argv.includes('--verbose') || argv.includes('-v');
   const ctx: CliContext = {
     argv,
     env: process.env,
@@ -66,13 +65,27 @@ export async function main(argv: string[]): Promise<never> {
     if (error.code === 'EPIPE') process.exit(EXIT.ok);
   });
 
-  let code: number = EXIT.ok;
+  process.exit(await runCli(ctx));
+}
+
+/**
+ * Runs one command line in `ctx` and maps its outcome to an exit code, saying what went wrong on
+ * ctx.stderr (secrets redacted). main() runs it on the process; tests run it in process with
+ * streams of their own.
+ */
+export async function runCli(ctx: CliContext): Promise<number> {
+  const verbose = ctx.argv.includes('--verbose') || ctx.argv.includes('-v');
+  const say = (text: string) => {
+    let clean = text;
+    for (const secret of ctx.secrets) clean = redact(clean, secret);
+    ctx.stderr.write(`${clean}\n`);
+  };
   try {
-    await createProgram(ctx).parseAsync(argv);
+    await createProgram(ctx).parseAsync(ctx.argv);
+    return EXIT.ok;
   } catch (error) {
-    code = report(error, ctx, say, verbose);
+    return report(error, ctx, say, verbose);
   }
-  process.exit(code);
 }
 
 function report(error: unknown, ctx: CliContext, say: (text: string) => void, verbose: boolean): number {
