@@ -12,7 +12,10 @@ export default defineConfig({
     maxWorkers: Number(process.env.TKF_TEST_WORKERS) || 4,
     // Child processes, not threads: in-process CLI runs with a cwd use process.chdir.
     pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Generous: a timeout is not an assertion, and on a 2-core machine shared with other work
+    // (or kept busy on purpose) a CPU-bound test of fixed work took over 30 s. A hung test still
+    // fails, two minutes later.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });
