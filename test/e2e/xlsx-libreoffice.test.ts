@@ -46,7 +46,8 @@ afterAll(async () => {
 async function convert(dir: string, file: string, to: string): Promise<void> {
   const path = (soffice as { path: string }).path;
   await promisify(execFile)(path, [`-env:UserInstallation=file://${profile}`, '--headless', '--convert-to', to, '--outdir', dir, file], {
-    timeout: 120_000,
+    // soffice's start is heavy: on a 2-core machine under a load average of 20 it took over 2 min.
+    timeout: 300_000,
     env: { ...process.env, HOME: profile },
   });
 }
@@ -70,7 +71,7 @@ describe.skipIf('missing' in soffice)(`LibreOffice reads the workbook back${'mis
         texts.map((text, i) => [`68197817656979551${String(i).padStart(2, '0')}`, `n${i}`, asLibreOffice(text), String(i * 1000), i % 2 === 0 ? 'TRUE' : 'FALSE']),
       );
     });
-  }, 180_000);
+  }, 600_000);
 
   it('as a spreadsheet: a filter over every row, ids text and counts numbers', async () => {
     await withTempDir(async (dir) => {
@@ -82,5 +83,5 @@ describe.skipIf('missing' in soffice)(`LibreOffice reads the workbook back${'mis
       expect(fods).toMatch(/office:value-type="string"[^>]*>\s*<text:p>6819781765697955134<\/text:p>/);
       expect(fods).toMatch(/office:value-type="float" office:value="12"/);
     });
-  }, 180_000);
+  }, 600_000);
 });
