@@ -356,7 +356,9 @@ describe('safety of what is written', () => {
 
 describe('a full disk', () => {
   // A 200 KB tmpfs: root can mount one on Linux (CI runs as root); elsewhere this is skipped.
-  const mountPoint = '/tmp/tkf-e2e-tiny';
+  // One per test process: a fixed path was mounted over by another suite running at the same time
+  // (another Node of test:node, another checkout), and a resume then met the other's full disk.
+  const mountPoint = `/tmp/tkf-e2e-tiny-${process.pid}`;
   let mounted = false;
   beforeAll(async () => {
     const { execFileSync } = await import('node:child_process');
@@ -372,6 +374,7 @@ describe('a full disk', () => {
     if (!mounted) return;
     const { execFileSync } = await import('node:child_process');
     execFileSync('umount', [mountPoint]);
+    execFileSync('rmdir', [mountPoint]);
   });
 
   it('is exit 7 with the path and the reason, and --resume finishes once there is room', async (context) => {
