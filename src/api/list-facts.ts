@@ -43,7 +43,7 @@ export interface WalkState {
 
 /**
  * How many rows the walk will end with, as well as can be told now, or undefined when that is
- * not known. While the walk is young it is min(total, the depth cap, --limit); once the walk has
+ * not known. Until the walk reaches it, it is min(total, the depth cap, --limit); once the walk has
  * passed that estimate without ending, the estimate was wrong and no goal is claimed; once the
  * walk has ended, the goal is what it got. An open walk (--update) has no goal.
  */
@@ -53,5 +53,8 @@ export function expectedRows(state: WalkState): number | undefined {
   const limit = state.limit ?? Infinity;
   if (state.total === undefined) return Number.isFinite(limit) ? limit : undefined;
   const goal = Math.min(expectedFollowers(state.total), limit);
-  return state.rows < goal ? goal : undefined;
+  // At the estimate exactly, it still holds: a capped list's last page brings the count to the cap
+  // and the walk ends with the next answer (min_time -1); claiming no goal there flipped the bar
+  // to a spinner for that one answer.
+  return state.rows <= goal ? goal : undefined;
 }

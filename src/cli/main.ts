@@ -32,7 +32,6 @@ export async function main(argv: string[]): Promise<never> {
   // A pseudo-terminal with no size (util-linux `script`, some CI runners) reports 0 columns, and
   // ora then redraws as if its line wrapped endlessly: assume a common width instead.
   if (process.stderr.isTTY && !(process.stderr.columns > 0)) process.stderr.columns = 80;
-  const verbose = argv.includes('--verbose') || argv.includes('-v');
   const ctx: CliContext = {
     argv,
     env: process.env,
@@ -71,16 +70,36 @@ export async function main(argv: string[]): Promise<never> {
     stdoutFailure ??= error;
   });
 
-  let code: number = EXIT.ok;
-  try {
-    await createProgram(ctx).parseAsync(argv);
-  } catch (error) {
-    code = report(error, ctx, say, verbose);
-  }
+  let code = await runCli(ctx);
   // A write nobody waited for (commander's help, say) reports its failure a tick later.
   if (code === EXIT.ok) await new Promise((resolve) => setImmediate(resolve));
-  if (code === EXIT.ok && stdoutFailure !== undefined) code = report(stdoutError(stdoutFailure), ctx, say, verbose);
+  if (code === EXIT.ok && stdoutFailure !== undefined) code = reportFailure(stdoutError(stdoutFailure), ctx);
   process.exit(code);
+}
+
+/**
+ * Runs one command line in `ctx` and maps its outcome to an exit code, saying what went wrong on
+ * ctx.stderr (secrets redacted). main() runs it on the process; tests run it in process with
+ * streams of their own.
+ */
+export async function runCli(ctx: CliContext): Promise<number> {
+  try {
+    await createProgram(ctx).parseAsync(ctx.argv);
+    return EXIT.ok;
+  } catch (error) {
+    return reportFailure(error, ctx);
+  }
+}
+
+/** Says what went wrong on ctx.stderr (secrets redacted) and returns its exit code. */
+function reportFailure(error: unknown, ctx: CliContext): number {
+  const verbose = ctx.argv.includes('--verbose') || ctx.argv.includes('-v');
+  const say = (text: string) => {
+    let clean = text;
+    for (const secret of ctx.secrets) clean = redact(clean, secret);
+    ctx.stderr.write(`${clean}\n`);
+  };
+  return report(error, ctx, say, verbose);
 }
 
 function report(error: unknown, ctx: CliContext, say: (text: string) => void, verbose: boolean): number {

@@ -54,8 +54,8 @@ export function xlsxCell(value: unknown, idColumn: boolean, lossless: boolean): 
  * XML 1.0 cannot hold some characters at all, and loses others when read back; Office Open XML's
  * own escape for them is `_xHHHH_` (ECMA-376 Part 1, 22.9.2.19 ST_Xstring), which Excel,
  * LibreOffice and SheetJS turn back into the character. Escaped here:
- *   - C0 controls other than tab and LF, and DEL: not XML characters (or, DEL, silently dropped
- *     by exceljs, the writer under the renderer);
+ *   - C0 controls other than tab and LF, and DEL: not XML characters (or, DEL, a discouraged one
+ *     that some writers and readers drop);
  *   - CR: an XML reader turns a literal CR (and CR LF) into LF, so `a\r\nb` would come back
  *     `a\nb`; Excel itself writes CR as `_x000D_`;
  *   - U+FFFE, U+FFFF and lone surrogates (a half of an emoji, escaped in the API's JSON): not XML

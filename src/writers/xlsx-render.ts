@@ -2,28 +2,24 @@
  * Renders an xlsx export's part file (one JSON array of typed cells a line, see xlsx.ts) into a
  * workbook, streaming: one row in memory at a time (plus the first rows, to size the columns).
  *
- * The workbook is written by exceljs's streaming WorkbookWriter, with inline strings
- * (useSharedStrings false: a shared-strings table holds every distinct string in memory until
- * the end) written as one-run rich text, because exceljs writes a plain string as a formula-result
- * cell (t="str") without xml:space, and a rich-text run as an inline string with
- * xml:space="preserve" whenever the text starts or ends with whitespace or holds a line break.
- *
- * exceljs takes rows without backpressure (Row.commit() is synchronous): rows read faster than
- * its zip deflates them pile up in memory (220 MB at 100,000 rows, growing). So the renderer
- * waits while the sheet's zip entry holds more than BACKLOG_LIMIT bytes (see zipBacklog).
+ * The workbook's XML is written here (xlsx-parts.ts) and zipped by fflate's streaming Zip: the
+ * sheet's XML is deflated as rows come and its compressed bytes go to the file, waiting for the
+ * file whenever it asks to (write() returns false), so rows read faster than the disk takes them
+ * never pile up in memory.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
 import { finished } from 'node:stream/promises';
-import type { Worksheet } from 'exceljs';
-import { escapeXlsxText, type XlsxCell } from './xlsx-cells.js';
+import { Zip, ZipDeflate } from 'fflate';
+import type { XlsxCell } from './xlsx-cells.js';
+import { columnLetters, packageParts, rowXml, sheetHead, sheetPath, sheetTail, type SheetSpec } from './xlsx-parts.js';
 
 /** Rows read before the columns are sized (their widths are written before the first row). */
 const SAMPLE_ROWS = 1000;
 const MIN_WIDTH = 8;
 const MAX_WIDTH = 50;
-const BACKLOG_LIMIT = 1 << 20;
+/** Bytes of sheet XML gathered before they are deflated and handed to the file. */
+const CHUNK_BYTES = 1 << 16;
 
 /**
  * Excel's sheets end at row 1,048,576 (ECMA-376 and Excel's own limit): past it, followers go on
@@ -34,16 +30,12 @@ export const MAX_SHEET_ROWS = 1_048_576;
 
 export async function renderXlsx(partPath: string, outPath: string, options: { maxSheetRows?: number } = {}): Promise<void> {
   const maxSheetRows = options.maxSheetRows ?? MAX_SHEET_ROWS;
-  // Loaded here, not at start-up, and only its streaming writer, not the whole of exceljs (its
-  // readers, CSV and zip-reading libraries): 17 MB of RSS instead of 28 MB, measured.
-  const WorkbookWriter = createRequire(import.meta.url)('exceljs/lib/stream/xlsx/workbook-writer.js') as typeof import('exceljs').stream.xlsx.WorkbookWriter;
   const file = createWriteStream(outPath, { flags: 'w' });
   await once(file, 'open');
   const fileFailed = new Promise<never>((_, reject) => file.once('error', reject));
   fileFailed.catch(() => {});
   try {
-    const workbook = new WorkbookWriter({ stream: file, useSharedStrings: false, useStyles: true });
-    workbook.creator = 'tkf';
+    const out = zipTo(file, fileFailed);
     const lines = partLines(partPath);
     const header = (await lines.next()).value as XlsxCell[] | undefined;
     if (!header) throw new Error(`${partPath} is empty: it has no header row`);
@@ -53,44 +45,40 @@ export async function renderXlsx(partPath: string, outPath: string, options: { m
       if (sample.length === SAMPLE_ROWS) break;
     }
     const widths = header.map((_, index) => columnWidth([header, ...sample], index));
-    let sheets = 0;
-    let sheet!: Worksheet;
-    let rows = 0;
-    const filters: FilterName[] = [];
-    const endSheet = () => {
-      const columns = Math.max(1, header.length);
-      sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: rows, column: columns } };
-      filters.push({ name: '_xlnm._FilterDatabase', localSheetId: sheets - 1, ranges: [`'${sheet.name}'!$A$1:$${columnLetters(columns)}$${rows}`] });
-      sheet.commit();
+    const letters = header.map((_, index) => columnLetters(index + 1));
+    const sheets: SheetSpec[] = [];
+    let sheet!: SheetSpec;
+    const startSheet = async () => {
+      sheet = { name: sheets.length === 0 ? 'followers' : `followers ${sheets.length + 1}`, rows: 1, columns: header.length };
+      out.startEntry(sheetPath(sheets.length));
+      sheets.push(sheet);
+      out.text(sheetHead(widths));
+      out.text(rowXml(1, header, letters, true));
+      await out.flushIfFull();
     };
-    /** A sheet with the column widths and a bold, frozen header row, with filters. */
-    const startSheet = () => {
-      sheets++;
-      sheet = workbook.addWorksheet(sheets === 1 ? 'followers' : `followers ${sheets}`, {
-        views: [{ state: 'frozen', xSplit: 0, ySplit: 1, topLeftCell: 'A2', activeCell: 'A2' }],
-      });
-      sheet.columns = widths.map((width, index) => ({ key: String(index), width }));
-      const headerRow = sheet.addRow(header.map(toCellValue));
-      // The whole font, not only bold: a font without a name is drawn in the theme's heading face.
-      headerRow.font = { name: 'Calibri', family: 2, scheme: 'minor', size: 11, bold: true };
-      headerRow.commit();
-      rows = 1;
+    const endSheet = async () => {
+      out.text(sheetTail(sheet));
+      await out.endEntry();
     };
     const add = async (cells: XlsxCell[]) => {
-      if (rows === maxSheetRows) {
-        endSheet();
-        startSheet();
+      if (sheet.rows === maxSheetRows) {
+        await endSheet();
+        await startSheet();
       }
-      sheet.addRow(cells.map(toCellValue)).commit();
-      rows++;
-      if (rows % 100 === 0) await waitForZip(sheet, fileFailed);
+      sheet.rows++;
+      out.text(rowXml(sheet.rows, cells, letters));
+      await out.flushIfFull();
     };
-    startSheet();
+    await startSheet();
     for (const cells of sample) await add(cells);
     for await (const cells of lines) await add(cells);
-    endSheet();
-    nameFilters(workbook, filters);
-    await Promise.race([workbook.commit(), fileFailed]);
+    await endSheet();
+    for (const [path, xml] of packageParts(sheets, 'tkf')) {
+      out.startEntry(path);
+      out.text(xml);
+      await out.endEntry();
+    }
+    await out.end();
     await Promise.race([finished(file), fileFailed]);
   } catch (error) {
     file.destroy();
@@ -98,30 +86,61 @@ export async function renderXlsx(partPath: string, outPath: string, options: { m
   }
 }
 
-interface FilterName {
-  name: string;
-  localSheetId: number;
-  ranges: string[];
-}
-
 /**
- * Excel writes a hidden name, `_xlnm._FilterDatabase` local to the sheet, beside each autofilter,
- * and LibreOffice shows no filter without it (checked with 7.4); exceljs's streaming writer leaves
- * it out and its public DefinedNames cannot hold a sheet-local name. So the defined names it
- * writes into workbook.xml are given here (a private field as of exceljs 4.4.0; the renderer's
- * test fails if the name goes missing).
+ * A zip written to `file` one entry at a time: text is gathered, deflated in CHUNK_BYTES pieces,
+ * and written; each write that the file answers with false is waited for ('drain').
  */
-function nameFilters(workbook: object, filters: FilterName[]): void {
-  const names = (workbook as { _definedNames?: object })._definedNames;
-  if (!names) return;
-  Object.defineProperty(names, 'model', { get: () => filters, configurable: true });
-}
-
-/** 1 -> A, 26 -> Z, 27 -> AA. */
-function columnLetters(column: number): string {
-  let letters = '';
-  for (let n = column; n > 0; n = Math.floor((n - 1) / 26)) letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
-  return letters;
+function zipTo(file: WriteStream, fileFailed: Promise<never>) {
+  const ready: Uint8Array[] = [];
+  let zipError: Error | null = null;
+  const zip = new Zip((error, chunk, final) => {
+    if (error) zipError = error;
+    else ready.push(chunk);
+    if (final) ready.push(new Uint8Array(0));
+  });
+  let entry: ZipDeflate | undefined;
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  const encoder = new TextEncoder();
+  const deflatePending = (last: boolean) => {
+    if (!entry) return;
+    entry.push(encoder.encode(pending.join('')), last);
+    pending = [];
+    pendingBytes = 0;
+  };
+  const writeReady = async () => {
+    if (zipError) throw zipError;
+    while (ready.length) {
+      const chunk = ready.shift()!;
+      if (chunk.length === 0) continue;
+      if (!file.write(chunk)) await Promise.race([once(file, 'drain'), fileFailed]);
+    }
+  };
+  return {
+    startEntry(path: string) {
+      entry = new ZipDeflate(path, { level: 6 });
+      zip.add(entry);
+    },
+    text(xml: string) {
+      pending.push(xml);
+      pendingBytes += xml.length;
+    },
+    async flushIfFull() {
+      if (pendingBytes < CHUNK_BYTES) return;
+      deflatePending(false);
+      await writeReady();
+    },
+    async endEntry() {
+      deflatePending(true);
+      entry = undefined;
+      await writeReady();
+    },
+    async end() {
+      zip.end();
+      await writeReady();
+      file.end();
+    },
+  };
 }
 
 /** The part file's rows, parsed, split on \n bytes (never readline: it also ends lines at U+2028). */
@@ -151,12 +170,6 @@ async function* partLines(path: string): AsyncGenerator<XlsxCell[], void> {
   if (rest.length) yield parse(rest);
 }
 
-type CellValue = string | number | boolean | null | { richText: Array<{ text: string }> };
-
-function toCellValue(cell: XlsxCell): CellValue {
-  return typeof cell === 'string' ? { richText: [{ text: escapeXlsxText(cell) }] } : cell;
-}
-
 /**
  * How many characters wide a column is drawn: its longest line among the header and the first
  * rows, counting East Asian wide characters and emoji twice, within [MIN_WIDTH, MAX_WIDTH].
@@ -177,25 +190,4 @@ function displayWidth(text: string): number {
   let width = 0;
   for (const char of text) width += WIDE.test(char) ? 2 : 1;
   return width;
-}
-
-/**
- * Bytes waiting in the sheet's zip entry. exceljs writes a sheet into a StreamBuf that pushes its
- * 64 KiB blocks into archiver's entry stream without looking at write()'s answer, so the one
- * place a backlog shows is that entry stream's buffered length. Not a public API of exceljs
- * (read here as of 4.4.0): test/writers/xlsx-render.test.ts fails if it cannot be found, rather
- * than memory quietly growing after an upgrade.
- */
-export function zipBacklog(sheet: Worksheet): number | undefined {
-  const entry = (sheet as unknown as { stream?: { pipes?: Array<{ _writableState?: { length?: number } }> } }).stream?.pipes?.[0];
-  const length = entry?._writableState?.length;
-  return typeof length === 'number' ? length : undefined;
-}
-
-async function waitForZip(sheet: Worksheet, fileFailed: Promise<never>): Promise<void> {
-  for (let backlog = zipBacklog(sheet); backlog !== undefined && backlog > BACKLOG_LIMIT; backlog = zipBacklog(sheet)) {
-    await Promise.race([new Promise((resolve) => setTimeout(resolve, 1)), fileFailed]);
-  }
-  // Let the zip and the file stream run between batches of rows even when nothing piles up.
-  await new Promise((resolve) => setImmediate(resolve));
 }

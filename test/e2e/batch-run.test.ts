@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { generatedUsers } from '../../src/simulator/built-in-users.js';
 import { renderFollower, startSimulator, type SimulatorOptions, type UserScenario } from '../../src/simulator/index.js';
 import type { RequestLogEntry } from '../../src/simulator/simulator-options.js';
+import { startRequestGate } from '../helpers/request-gate.js';
 import { runTkf, withTempDir } from './run-tkf.js';
 
 const TOKEN = 'tkn-BATCH-z8x7c6';
@@ -115,46 +116,40 @@ describe('a dead token or a spent quota stops the run at once', () => {
 });
 
 describe('one pace for the run', () => {
-  it('an API limit of 25 requests a second at --concurrency 8, no --rate: every account completes, under 1 in 10 answered 429', async () => {
+  // The share of 429s and the busiest second are counted on a virtual clock in
+  // test/api/run-pace.test.ts; here, through the binary, what does not depend on the machine's speed.
+  it('an API limit of 25 requests a second at --concurrency 8, no --rate: every account completes', async () => {
     await withRun(40, 60, { rateLimit: 25 }, async ({ sim, dir }) => {
       const result = await runTkf(batch('--concurrency', '8'), { env: env(sim.url), cwd: dir });
       expect(result.code).toBe(0);
       const answers = sim.stats.answers!;
       expect(answers.ok).toBe(120);
-      expect((answers.throttled ?? 0) / sim.stats.requests).toBeLessThan(0.1);
       expect(JSON.parse(result.stdout).totals).toMatchObject({ complete: 40, throttled: answers.throttled ?? 0 });
     }, );
   }, 60_000);
 
-  it('--rate 10 holds across every account and worker: no second of the run sees more than about 10 requests', async () => {
+  it('--rate 10 across every account and worker: every account completes, 20 requests', async () => {
     await withRun(10, 40, {}, async ({ sim, dir, log }) => {
       const result = await runTkf(batch('--concurrency', '8', '--rate', '10'), { env: env(sim.url), cwd: dir });
       expect(result.code).toBe(0);
       expect(log).toHaveLength(20);
-      const times = log.map((entry) => entry.ms).sort((a, b) => a - b);
-      const busiest = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 1000).length));
-      // Measured where the server sees them (its event loop shares a busy machine): allow one of slack.
-      expect(busiest).toBeLessThanOrEqual(12);
-      expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(1700);
+      expect(JSON.parse(result.stdout).totals).toMatchObject({ complete: 10, requests: 20 });
     });
   });
 });
 
 describe('the summary tells the whole night', () => {
   it('SIGTERM: exit 143, and --json still lists every account with its state', async () => {
-    await withRun(10, 200, { latencyMs: 60 }, async ({ uids, sim, dir }) => {
+    await withRun(10, 200, {}, async ({ uids, sim, dir }) => {
+      // Four answers pass; the fifth request is held, so the signal finds the run mid-account
+      // with accounts not yet started, however fast or slow the machine.
+      const gate = await startRequestGate(sim.url, 5);
       const result = await runTkf(batch('--concurrency', '2'), {
-        env: env(sim.url),
+        env: env(gate.url),
         cwd: dir,
-        onSpawn: (child) => {
-          const timer = setInterval(() => {
-            if (sim.stats.requests >= 4) {
-              clearInterval(timer);
-              child.kill('SIGTERM');
-            }
-          }, 10);
-        },
-      });
+        onSpawn: (child) => void gate.held.then(() => child.kill('SIGTERM')),
+      }).finally(() => gate.close());
+      expect(sim.stats.requests).toBe(4);
       expect(result.code).toBe(143);
       const summary = JSON.parse(result.stdout);
       expect(summary.users.map((u: { uid: string }) => u.uid)).toEqual(uids);

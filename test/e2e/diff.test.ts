@@ -1,6 +1,6 @@
 /**
- * tkf diff end to end: the built binary on files in a temp dir, checking stdout, stderr, exit
- * codes and the files left behind.
+ * tkf diff on files in a temp dir, checking stdout, stderr, exit codes and the files left behind:
+ * in process (test/helpers/run-cli.ts), and through the built binary where a closed pipe is tested.
  */
 import { spawn } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
@@ -9,7 +9,8 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { followerUid, renderFollower, type UserScenario } from '../../src/simulator/index.js';
 import { expectedJsonl } from '../helpers/followers.js';
-import { BIN, baseEnv, runTkf, withTempDir } from './run-tkf.js';
+import { runTkfInProcess } from '../helpers/run-cli.js';
+import { BIN, baseEnv, withTempDir } from './run-tkf.js';
 
 const LIST = '6754915036232582149';
 const scenario: UserScenario = { size: 1300, bigRoomIds: 1 };
@@ -32,7 +33,7 @@ describe('tkf diff', () => {
       // 1,240 followers yesterday; today 3 of them are gone and 12 are new: 1,249.
       await writeFile(join(dir, 'followers-2026-11-27.csv'), csv(0, 1240));
       await writeFile(join(dir, 'followers-2026-11-28.csv'), csv(3, 1252));
-      const result = await runTkf(['diff', 'followers-2026-11-27.csv', 'followers-2026-11-28.csv'], { cwd: dir });
+      const result = await runTkfInProcess(['diff', 'followers-2026-11-27.csv', 'followers-2026-11-28.csv'], { cwd: dir });
       expect(result.code).toBe(0);
       expect(result.stderr).toBe('+12 new, -3 gone (1,240 -> 1,249)\n');
       const rows = parseCsv(result.stdout) as string[][];
@@ -50,7 +51,7 @@ describe('tkf diff', () => {
     await withTempDir(async (dir) => {
       await writeFile(join(dir, 'old.jsonl'), jsonl(0, 40));
       await writeFile(join(dir, 'new.csv'), csv(10, 45));
-      const result = await runTkf(['diff', 'old.jsonl', 'new.csv', '--json', '--quiet'], { cwd: dir });
+      const result = await runTkfInProcess(['diff', 'old.jsonl', 'new.csv', '--json', '--quiet'], { cwd: dir });
       expect(result.code).toBe(0);
       expect(result.stderr).toBe('');
       expect(JSON.parse(result.stdout)).toEqual({ added: 5, removed: 10, beyond_reach: 0, old: 40, new: 35, unchanged: 30, file: null });
@@ -61,7 +62,7 @@ describe('tkf diff', () => {
     await withTempDir(async (dir) => {
       await writeFile(join(dir, 'old.jsonl'), jsonl(0, 30));
       await writeFile(join(dir, 'new.jsonl'), jsonl(2, 31));
-      const result = await runTkf(['diff', 'old.jsonl', 'new.jsonl', '--out', 'x.jsonl', '--json'], { cwd: dir });
+      const result = await runTkfInProcess(['diff', 'old.jsonl', 'new.jsonl', '--out', 'x.jsonl', '--json'], { cwd: dir });
       expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout)).toEqual({ added: 1, removed: 2, beyond_reach: 0, old: 30, new: 29, unchanged: 28, file: 'x.jsonl' });
       expect(result.stderr).toBe('+1 new, -2 gone (30 -> 29)\n');
@@ -83,11 +84,11 @@ describe('tkf diff', () => {
       await writeFile(join(dir, 'old.csv'), csv(0, 5));
       await writeFile(join(dir, 'new.csv'), csv(1, 6));
       await writeFile(join(dir, 'changes.csv'), 'keep me\n');
-      const refused = await runTkf(['diff', 'old.csv', 'new.csv', '--out', 'changes.csv'], { cwd: dir });
+      const refused = await runTkfInProcess(['diff', 'old.csv', 'new.csv', '--out', 'changes.csv'], { cwd: dir });
       expect(refused.code).toBe(7);
       expect(refused.stderr).toMatch(/^tkf: changes\.csv already exists; use --force/);
       expect(await readFile(join(dir, 'changes.csv'), 'utf8')).toBe('keep me\n');
-      const forced = await runTkf(['diff', 'old.csv', 'new.csv', '--out', 'changes.csv', '--force'], { cwd: dir });
+      const forced = await runTkfInProcess(['diff', 'old.csv', 'new.csv', '--out', 'changes.csv', '--force'], { cwd: dir });
       expect(forced.code).toBe(0);
       expect(forced.stdout).toBe('');
       const rows = parseCsv(await readFile(join(dir, 'changes.csv'))) as string[][];
@@ -103,11 +104,11 @@ describe('tkf diff', () => {
       const manifest = (uid: string) => JSON.stringify({ version: 1, tool: 'tkf', options: { uid, format: 'csv', fields: null, bom: false, formulaGuard: true }, cursor: null, end: 'complete', rows: 5, bytes: 0, uidsBytes: 0, requests: 1, duplicates: 0, total: 5, updated: '2026-11-28T00:00:00.000Z' });
       await writeFile(join(dir, 'old.csv.tkf.json'), manifest('111'));
       await writeFile(join(dir, 'new.csv.tkf.json'), manifest('222'));
-      const refused = await runTkf(['diff', 'old.csv', 'new.csv'], { cwd: dir });
+      const refused = await runTkfInProcess(['diff', 'old.csv', 'new.csv'], { cwd: dir });
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/^tkf: old\.csv is an export of 111 and new\.csv of 222: not one account; add --force/);
       expect(refused.stdout).toBe('');
-      const forced = await runTkf(['diff', 'old.csv', 'new.csv', '--force'], { cwd: dir });
+      const forced = await runTkfInProcess(['diff', 'old.csv', 'new.csv', '--force'], { cwd: dir });
       expect(forced.code).toBe(0);
       expect(forced.stderr).toBe('+1 new, -1 gone (5 -> 5)\n');
     });
@@ -119,7 +120,7 @@ describe('tkf diff', () => {
       await writeFile(join(dir, 'new.csv'), csv(1, 6));
       // A lock held by a running process (this test's own).
       await writeFile(join(dir, 'changes.csv.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), started: '2026-11-28T00:00:00.000Z' }));
-      const busy = await runTkf(['diff', 'old.csv', 'new.csv', '--out', 'changes.csv'], { cwd: dir });
+      const busy = await runTkfInProcess(['diff', 'old.csv', 'new.csv', '--out', 'changes.csv'], { cwd: dir });
       expect(busy.code).toBe(7);
       expect(busy.stderr).toMatch(/another tkf is already writing changes\.csv/);
       expect((await readdir(dir)).sort()).toEqual(['changes.csv.lock', 'new.csv', 'old.csv']);
@@ -129,12 +130,12 @@ describe('tkf diff', () => {
   it('exits 2 naming a missing input, and 2 naming the line of a broken one, with nothing on stdout', async () => {
     await withTempDir(async (dir) => {
       await writeFile(join(dir, 'new.csv'), csv(0, 3));
-      const missing = await runTkf(['diff', 'gone.csv', 'new.csv'], { cwd: dir });
+      const missing = await runTkfInProcess(['diff', 'gone.csv', 'new.csv'], { cwd: dir });
       expect(missing.code).toBe(2);
       expect(missing.stderr).toBe('tkf: cannot read gone.csv: no such file\n');
       expect(missing.stdout).toBe('');
       await writeFile(join(dir, 'old.jsonl'), `${jsonl(0, 2)}{"uid":\n`);
-      const broken = await runTkf(['diff', 'old.jsonl', 'new.csv', '--out', 'x.csv'], { cwd: dir });
+      const broken = await runTkfInProcess(['diff', 'old.jsonl', 'new.csv', '--out', 'x.csv'], { cwd: dir });
       expect(broken.code).toBe(2);
       expect(broken.stderr).toMatch(/^tkf: old\.jsonl line 3 is not JSON/);
       expect((await readdir(dir)).sort()).toEqual(['new.csv', 'old.jsonl']);

@@ -1,6 +1,7 @@
 /**
- * tkf export end to end: the built binary against the simulator on 127.0.0.1, checking exit
- * codes, the files and stderr, without a TTY and (via `script`) with one.
+ * tkf export against the simulator on 127.0.0.1, checking exit codes, the files and stderr:
+ * without a TTY in process (createProgram through runCli, test/helpers/run-cli.ts, with the exit
+ * code main() would exit with), and on a terminal (via `script`) through the built binary.
  */
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import {
   type Simulator,
   type UserScenario,
 } from '../../src/simulator/index.js';
+import { runTkfInProcess } from '../helpers/run-cli.js';
 import { ANSI, runTkf, withTempDir } from './run-tkf.js';
 
 const TOKEN = 'tkn-E2E-Distinct-7f3a9c';
@@ -44,7 +46,7 @@ describe('tkf export (no TTY)', () => {
   it('exports a public user to JSONL: every follower once, bytes exactly as served', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
-      const result = await runTkf(['export', '--uid', SMALL_UID, '--out', out], { env: env() });
+      const result = await runTkfInProcess(['export', '--uid', SMALL_UID, '--out', out], { env: env() });
       expect(result.stderr).not.toMatch(ANSI);
       expect(result.code).toBe(0);
       const text = await readFile(out, 'utf8');
@@ -59,7 +61,7 @@ describe('tkf export (no TTY)', () => {
   it('exports to CSV with the default columns, values matching the API', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.csv');
-      const result = await runTkf(['export', '--uid', SMALL_UID, '--out', out, '--no-formula-guard'], { env: env() });
+      const result = await runTkfInProcess(['export', '--uid', SMALL_UID, '--out', out, '--no-formula-guard'], { env: env() });
       expect(result.code).toBe(0);
       const rows = parseCsv(await readFile(out), { columns: true, bom: true }) as Record<string, string>[];
       expect(rows).toHaveLength(230);
@@ -84,7 +86,7 @@ describe('tkf export (no TTY)', () => {
   it('--fields picks paths; a 19-digit room_id stays exact in CSV', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.csv');
-      const result = await runTkf(['export', '--uid', SMALL_UID, '--out', out, '--fields', 'uid,room_id,avatar_larger.url_list.1'], { env: env() });
+      const result = await runTkfInProcess(['export', '--uid', SMALL_UID, '--out', out, '--fields', 'uid,room_id,avatar_larger.url_list.1'], { env: env() });
       expect(result.code).toBe(0);
       const rows = parseCsv(await readFile(out, 'utf8'), { columns: true }) as Record<string, string>[];
       const raw = expectedJsonl(SMALL_UID, small, 230).split('\n');
@@ -97,7 +99,7 @@ describe('tkf export (no TTY)', () => {
   });
 
   it('writes JSONL to stdout with --out -, and messages only to stderr', async () => {
-    const result = await runTkf(['export', '--uid', SMALL_UID, '--out', '-'], { env: env() });
+    const result = await runTkfInProcess(['export', '--uid', SMALL_UID, '--out', '-'], { env: env() });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(expectedJsonl(SMALL_UID, small, 230));
     expect(result.stderr).toMatch(/exported 230 followers/);
@@ -107,7 +109,7 @@ describe('tkf export (no TTY)', () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.csv');
       const before = sim.stats.cursors.length;
-      const result = await runTkf(['export', '--uid', BIG_UID, '--out', out], { env: env() });
+      const result = await runTkfInProcess(['export', '--uid', BIG_UID, '--out', out], { env: env() });
       expect(result.code).toBe(0);
       expect(result.stderr).toMatch(/exported 300 of 500 followers: the API serves no more \(TikTok limits how deep follower lists go\)/);
       // The -1 cursor of the cap is never sent back.
@@ -118,6 +120,7 @@ describe('tkf export (no TTY)', () => {
 
   it('runs the demo with no token and no host', async () => {
     await withTempDir(async (dir) => {
+      // The binary: the README's first command, as a newcomer runs it.
       const result = await runTkf(['export', '--demo', '--out', 'followers.csv'], { cwd: dir });
       expect(result.code).toBe(0);
       expect(result.stderr).toMatch(/exported 5,000 of 8,229,668 followers: the API serves no more/);
@@ -130,7 +133,7 @@ describe('tkf export (no TTY)', () => {
   it('works with a base URL that has a path prefix', async () => {
     const prefixed = await startSimulator({ token: TOKEN, basePath: '/api/v2', users: { [SMALL_UID]: small } });
     try {
-      const result = await runTkf(['export', '--uid', SMALL_UID, '--out', '-', '--base-url', `${prefixed.url}/`], { env: { TKF_TOKEN: TOKEN } });
+      const result = await runTkfInProcess(['export', '--uid', SMALL_UID, '--out', '-', '--base-url', `${prefixed.url}/`], { env: { TKF_TOKEN: TOKEN } });
       expect(result.code).toBe(0);
       expect(result.stdout.split('\n').filter(Boolean)).toHaveLength(230);
     } finally {
@@ -153,7 +156,7 @@ describe('tkf export: failures are one sentence and a documented code', () => {
     it(`${name}: exit ${code}`, async () => {
       await withTempDir(async (dir) => {
         const hasOut = args.includes('--out');
-        const result = await runTkf(['export', ...args, ...(hasOut ? [] : ['--out', join(dir, 'f.csv')])], {
+        const result = await runTkfInProcess(['export', ...args, ...(hasOut ? [] : ['--out', join(dir, 'f.csv')])], {
           env: { ...env(), ...extraEnv },
           cwd: dir,
         });
@@ -171,7 +174,7 @@ describe('tkf export: failures are one sentence and a documented code', () => {
   for (const uid of ['@someone', '12a4', '123456789012345678901', '', '-5', '１２３']) {
     it(`rejects the uid "${uid}" with exit 2 before any request`, async () => {
       const before = sim.stats.requests;
-      const result = await runTkf(['export', '--uid', uid, '--out', '-'], { env: env() });
+      const result = await runTkfInProcess(['export', '--uid', uid, '--out', '-'], { env: env() });
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(/--uid must be the numeric user_id/);
       expect(sim.stats.requests).toBe(before);
@@ -180,7 +183,7 @@ describe('tkf export: failures are one sentence and a documented code', () => {
 
   it('keeps a 20-digit uid as text (a Number would be another user)', async () => {
     const before = sim.stats.requests;
-    const result = await runTkf(['export', '--uid', '18446744073709551615', '--out', '-'], { env: env() });
+    const result = await runTkfInProcess(['export', '--uid', '18446744073709551615', '--out', '-'], { env: env() });
     expect(result.code).toBe(4);
     expect(sim.stats.requests).toBe(before + 1);
     expect(Object.keys(sim.stats.byUid)).toContain('18446744073709551615');
@@ -189,11 +192,11 @@ describe('tkf export: failures are one sentence and a documented code', () => {
   it('a missing directory is created, as for a template; one that cannot be is exit 7 with the path', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'nope', 'f.csv');
-      const result = await runTkf(['export', '--uid', SMALL_UID, '--out', out, '--limit', '5'], { env: env() });
+      const result = await runTkfInProcess(['export', '--uid', SMALL_UID, '--out', out, '--limit', '5'], { env: env() });
       expect(result.code).toBe(0);
       expect(await readdir(join(dir, 'nope'))).toContain('f.csv');
       await writeFile(join(dir, 'file'), '');
-      const blocked = await runTkf(['export', '--uid', SMALL_UID, '--out', join(dir, 'file', 'f.csv')], { env: env() });
+      const blocked = await runTkfInProcess(['export', '--uid', SMALL_UID, '--out', join(dir, 'file', 'f.csv')], { env: env() });
       expect(blocked.code).toBe(7);
       expect(blocked.stderr).toContain(join(dir, 'file'));
     });
@@ -202,10 +205,10 @@ describe('tkf export: failures are one sentence and a documented code', () => {
   it('reads the token from a file and from stdin', async () => {
     await withTempDir(async (dir) => {
       await writeFile(join(dir, 'token'), `${TOKEN}\n`);
-      const fromFile = await runTkf(['export', '--uid', SMALL_UID, '--out', '-', '--token-file', join(dir, 'token'), '--limit', '3'], { env: { TKF_BASE_URL: sim.url } });
+      const fromFile = await runTkfInProcess(['export', '--uid', SMALL_UID, '--out', '-', '--token-file', join(dir, 'token'), '--limit', '3'], { env: { TKF_BASE_URL: sim.url } });
       expect(fromFile.code).toBe(0);
       expect(fromFile.stdout.trim().split('\n')).toHaveLength(3);
-      const fromStdin = await runTkf(['export', '--uid', SMALL_UID, '--out', '-', '--token-file', '-', '--limit', '3'], { env: { TKF_BASE_URL: sim.url }, input: `${TOKEN}\n` });
+      const fromStdin = await runTkfInProcess(['export', '--uid', SMALL_UID, '--out', '-', '--token-file', '-', '--limit', '3'], { env: { TKF_BASE_URL: sim.url }, input: `${TOKEN}\n` });
       expect(fromStdin.code).toBe(0);
       expect(fromStdin.stdout.trim().split('\n')).toHaveLength(3);
     });

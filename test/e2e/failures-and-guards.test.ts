@@ -1,6 +1,8 @@
 /**
- * Through the binary: a failure is one line naming what failed and the next step; guardrails stop
- * a run before a paid request is wasted; the token stays a secret in hints and files.
+ * A failure is one line naming what failed and the next step; guardrails stop a run before a paid
+ * request is wasted; the token stays a secret in hints and files. In process (createProgram
+ * through runCli, test/helpers/run-cli.ts), with the exit code main() would exit with; the resume
+ * hint is pasted from a run of the binary.
  */
 import { spawn } from 'node:child_process';
 import { chmod, copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
@@ -8,6 +10,7 @@ import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
+import { runTkfInProcess } from '../helpers/run-cli.js';
 import { ROOT, baseEnv, runTkf, withTempDir } from './run-tkf.js';
 
 const TOKEN = 'tkn-Guard-9d1e';
@@ -37,7 +40,7 @@ function sh(line: string, options: { env: Record<string, string>; cwd: string })
 
 describe('a failure names what failed, in one line with the next step', () => {
   it('an unreachable API: the host, never the token', async () => {
-    const result = await runTkf(['export', '--uid', UID, '--out', '-', '--retries', '1', '--backoff', '1'], {
+    const result = await runTkfInProcess(['export', '--uid', UID, '--out', '-', '--retries', '1', '--backoff', '1'], {
       env: { TKF_TOKEN: TOKEN, TKF_BASE_URL: 'http://127.0.0.1:9' },
     });
     expect(result.code).toBe(6);
@@ -49,12 +52,12 @@ describe('a failure names what failed, in one line with the next step', () => {
     await withSim({ faults: { schedule: { 4: '503', 5: '503' } } }, async (sim) => {
       await withTempDir(async (dir) => {
         const out = join(dir, 'f.csv');
-        const failed = await runTkf(['export', '--uid', UID, '--out', out, '--retries', '1', '--backoff', '1'], { env: env(sim) });
+        const failed = await runTkfInProcess(['export', '--uid', UID, '--out', out, '--retries', '1', '--backoff', '1'], { env: env(sim) });
         expect(failed.code).toBe(6);
         expect(lastLine(failed.stderr)).toMatch(
           new RegExp(`^tkf: the API at 127\\.0\\.0\\.1:${sim.port} failed 2 times in a row .*HTTP 503.*; the 60 rows so far are saved: run the same command with --resume to go on$`),
         );
-        const resumed = await runTkf(['export', '--uid', UID, '--out', out, '--resume'], { env: env(sim) });
+        const resumed = await runTkfInProcess(['export', '--uid', UID, '--out', out, '--resume'], { env: env(sim) });
         expect(resumed.code).toBe(0);
         expect(resumed.stderr).toMatch(/exported 200 followers/);
       });
@@ -64,7 +67,7 @@ describe('a failure names what failed, in one line with the next step', () => {
   it('a refusal: the user, and what to check', async () => {
     await withSim({ quota: 2 }, async (sim) => {
       await withTempDir(async (dir) => {
-        const result = await runTkf(['export', '--uid', UID, '--out', join(dir, 'f.csv')], { env: env(sim) });
+        const result = await runTkfInProcess(['export', '--uid', UID, '--out', join(dir, 'f.csv')], { env: env(sim) });
         expect(result.code).toBe(5);
         expect(lastLine(result.stderr)).toMatch(
           new RegExp(`^tkf: user ${UID}: the API refused the request \\(code 402\\): .*; check the token \\(TKF_TOKEN or --token-file\\) and the balance of your API account; the 40 rows so far are saved`),
@@ -74,7 +77,7 @@ describe('a failure names what failed, in one line with the next step', () => {
   });
 
   it('a token file that is not there: its path', async () => {
-    const result = await runTkf(['export', '--uid', UID, '--out', '-', '--token-file', '/nonexistent/token'], { env: { TKF_BASE_URL: 'http://127.0.0.1:9' } });
+    const result = await runTkfInProcess(['export', '--uid', UID, '--out', '-', '--token-file', '/nonexistent/token'], { env: { TKF_BASE_URL: 'http://127.0.0.1:9' } });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('tkf: cannot read the token from /nonexistent/token: no such file (ENOENT); check --token-file\n');
   });
@@ -84,13 +87,13 @@ describe('guardrails before money is spent', () => {
   it('a --fields column no follower of the first page has: exit 2 after one request, nothing left behind', async () => {
     await withSim({}, async (sim) => {
       await withTempDir(async (dir) => {
-        const result = await runTkf(['export', '--uid', UID, '--out', join(dir, 'f.csv'), '--fields', 'uid,nicknam,profile_url'], { env: env(sim) });
+        const result = await runTkfInProcess(['export', '--uid', UID, '--out', join(dir, 'f.csv'), '--fields', 'uid,nicknam,profile_url'], { env: env(sim) });
         expect(result.code).toBe(2);
         expect(lastLine(result.stderr)).toMatch(/^tkf: --fields: "nicknam" is in none of the 20 followers of the first page, so nothing was exported; did you mean nickname\?/);
         expect(sim.stats.requests).toBe(1);
         expect(await readdir(dir)).toEqual([]);
         // Computed columns count as present when their sources are.
-        const computed = await runTkf(['export', '--uid', UID, '--out', '-', '--fields', 'uid,profile_url,avatar_url', '--format', 'csv', '--limit', '20'], { env: env(sim) });
+        const computed = await runTkfInProcess(['export', '--uid', UID, '--out', '-', '--fields', 'uid,profile_url,avatar_url', '--format', 'csv', '--limit', '20'], { env: env(sim) });
         expect(computed.code).toBe(0);
         expect(computed.stdout.split('\r\n')[0]).toBe('uid,profile_url,avatar_url');
       });
@@ -100,7 +103,7 @@ describe('guardrails before money is spent', () => {
   it('a --format that contradicts the extension of --out: exit 2 before any request', async () => {
     await withSim({}, async (sim) => {
       await withTempDir(async (dir) => {
-        const result = await runTkf(['export', '--uid', UID, '--out', join(dir, 'a.csv'), '--format', 'jsonl'], { env: env(sim) });
+        const result = await runTkfInProcess(['export', '--uid', UID, '--out', join(dir, 'a.csv'), '--format', 'jsonl'], { env: env(sim) });
         expect(result.code).toBe(2);
         expect(result.stderr).toMatch(/--format jsonl contradicts --out .*a\.csv .*name it .*a\.jsonl, or leave out --format/);
         expect(sim.stats.requests).toBe(0);
@@ -112,8 +115,8 @@ describe('guardrails before money is spent', () => {
   it('missing directories are created for a plain path as for a template', async () => {
     await withSim({}, async (sim) => {
       await withTempDir(async (dir) => {
-        const plain = await runTkf(['export', '--uid', UID, '--out', join(dir, 'a', 'b', 'f.csv'), '--limit', '5'], { env: env(sim) });
-        const template = await runTkf(['export', '--uid', UID, '--out', join(dir, 'c', '{uid}', 'f.csv'), '--limit', '5'], { env: env(sim) });
+        const plain = await runTkfInProcess(['export', '--uid', UID, '--out', join(dir, 'a', 'b', 'f.csv'), '--limit', '5'], { env: env(sim) });
+        const template = await runTkfInProcess(['export', '--uid', UID, '--out', join(dir, 'c', '{uid}', 'f.csv'), '--limit', '5'], { env: env(sim) });
         expect([plain.code, template.code]).toEqual([0, 0]);
         expect(await readdir(join(dir, 'a', 'b'))).toContain('f.csv');
         expect(await readdir(join(dir, 'c', UID))).toContain('f.csv');
@@ -122,7 +125,7 @@ describe('guardrails before money is spent', () => {
   });
 
   it('--uids-file - with --token-file -: a usage error, not a silent exit 0', async () => {
-    const result = await runTkf(['export', '--uids-file', '-', '--token-file', '-', '--out', '{uid}.csv'], { env: { TKF_BASE_URL: 'http://127.0.0.1:9' }, input: `${UID}\n` });
+    const result = await runTkfInProcess(['export', '--uids-file', '-', '--token-file', '-', '--out', '{uid}.csv'], { env: { TKF_BASE_URL: 'http://127.0.0.1:9' }, input: `${UID}\n` });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('tkf: --uids-file - and --token-file - both want stdin; put the token in a file or in TKF_TOKEN, or the uids in a file\n');
   });
@@ -135,11 +138,11 @@ describe('secrets', () => {
         const file = join(dir, 'token');
         await writeFile(file, `${TOKEN}\n`);
         await chmod(file, 0o644);
-        const open = await runTkf(['export', '--uid', UID, '--out', '-', '--token-file', file, '--limit', '1'], { env: { TKF_BASE_URL: sim.url } });
+        const open = await runTkfInProcess(['export', '--uid', UID, '--out', '-', '--token-file', file, '--limit', '1'], { env: { TKF_BASE_URL: sim.url } });
         expect(open.code).toBe(0);
         expect(open.stderr).toContain(`tkf: warning: the token file ${file} is readable by other users; chmod 600 it\n`);
         await chmod(file, 0o600);
-        const closed = await runTkf(['export', '--uid', UID, '--out', '-', '--token-file', file, '--limit', '1'], { env: { TKF_BASE_URL: sim.url } });
+        const closed = await runTkfInProcess(['export', '--uid', UID, '--out', '-', '--token-file', file, '--limit', '1'], { env: { TKF_BASE_URL: sim.url } });
         expect(closed.code).toBe(0);
         expect(closed.stderr).not.toMatch(/warning/);
       });
@@ -150,6 +153,7 @@ describe('secrets', () => {
     await withSim({}, async (sim) => {
       await withTempDir(async (dir) => {
         const out = join(dir, 'f.csv');
+        // Spawned: the hint names the binary as it was run, and is pasted into a shell.
         const stopped = await runTkf(['export', '--uid', UID, '--out', out, '--token', TOKEN, '--max-requests', '2'], { env: { TKF_BASE_URL: sim.url } });
         expect(stopped.code).toBe(8);
         const hint = /resume with: (.*) \(set TKF_TOKEN first: the token given with --token is never printed\)$/.exec(lastLine(stopped.stderr));
@@ -168,7 +172,7 @@ describe('secrets', () => {
     await withTempDir(async (dir) => {
       await copyFile(join(ROOT, '.gitignore'), join(dir, '.gitignore'));
       expect(await sh('git init -q .', { env: {}, cwd: dir })).toBe(0);
-      const result = await runTkf(['export', '--demo', '--out', 'followers.csv'], { cwd: dir });
+      const result = await runTkfInProcess(['export', '--demo', '--out', 'followers.csv'], { cwd: dir });
       expect(result.code).toBe(0);
       expect(await readdir(dir)).toEqual(expect.arrayContaining(['followers.csv', 'followers.csv.tkf.json']));
       const status = await new Promise<string>((resolve) => {

@@ -1,7 +1,10 @@
 /**
  * The progress display through the built binary: the bar on a terminal (a pseudo-terminal made by
- * `script`), the plain lines without one, and each bar of a batch. Its goal is what the API will
- * serve (as `tkf info` estimates it), and the rate counts only this run's rows.
+ * `script`), the plain lines without one, and each bar of a batch. Only what cannot depend on the
+ * machine's speed is asserted here (the final frame, goals never the profile's count, no ANSI off
+ * a terminal, the summary lines); what the frames in between show (the bar moves, the ETA reads
+ * seconds, the rate counts only this run's rows, each user's bar) is proved frame by frame on a
+ * fake clock in test/cli/progress-frames.test.ts.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,26 +21,23 @@ function frames(output: string): string[] {
 }
 
 describe('the bar on a terminal', () => {
-  it('aims at what the API will serve, as tkf info estimates it, and its ETA reads seconds', async () => {
+  it('aims at what the API will serve, as tkf info estimates it, and ends full', async () => {
     const info = await runTkf(['info', '--demo', '--json']);
     const estimate = JSON.parse(info.stdout) as { expected_followers: number; total: number };
     expect(estimate).toMatchObject({ expected_followers: 5000, total: 8_229_668 });
     await withTempDir(async (dir) => {
-      const result = await runTkf(['export', '--demo', '--out', join(dir, 'f.csv'), '--delay', '10'], { tty: true });
+      const result = await runTkf(['export', '--demo', '--out', join(dir, 'f.csv')], { tty: true });
       expect(result.code).toBe(0);
       const bars = frames(result.stdout).filter((line) => /followers \| [\d,]+\/s/.test(line));
-      const goals = new Set(bars.map((line) => /[\d,]+\/([\d,]+) followers/.exec(line)?.[1]));
+      // Whatever frames a busy machine found time to draw, every goal shown is what the API serves.
+      const goals = new Set(bars.flatMap((line) => /[\d,]+\/([\d,]+) followers/.exec(line)?.[1] ?? []));
       expect(goals).toEqual(new Set(['5,000']));
       expect(result.stdout).not.toMatch(/\/8,229,668/);
-      // The bar moves: some frames are drawn mid-way, and the last one is full.
-      expect(bars.some((line) => /\b[1-4],\d{3}\/5,000 followers/.test(line))).toBe(true);
+      // The last frame, drawn when the bar stops, is full.
       expect(bars.at(-1)).toMatch(/^█+ 5,000\/5,000 followers \| [\d,]+\/s \| ETA 0 s \| 251 requests \| 8,229,668 on the profile/);
-      const etas = bars.map((line) => /ETA ([^|]+) \|/.exec(line)![1]!);
-      expect(etas.filter((eta) => / h /.test(eta))).toEqual([]);
-      expect(etas.some((eta) => /^[1-9]\d* s$/.test(eta))).toBe(true);
       expect(result.stdout).toMatch(/exported 5,000 of 8,229,668 followers: the API serves no more/);
     });
-  }, 90_000);
+  });
 });
 
 describe('where no goal is known', () => {
@@ -45,7 +45,7 @@ describe('where no goal is known', () => {
     const UID = '1000000000000000003';
     // Earlier, the profile counted the 100 followers it had then (300 would make that list short: exit 10).
     const before = await startSimulator({ token: 't', users: { [UID]: { size: 300, total: 100, notYetFollowed: 200 } } });
-    const after = await startSimulator({ token: 't', latencyMs: 30, users: { [UID]: { size: 300, total: 300 } } });
+    const after = await startSimulator({ token: 't', users: { [UID]: { size: 300, total: 300 } } });
     try {
       await withTempDir(async (dir) => {
         const out = join(dir, 'f.csv');
@@ -53,9 +53,8 @@ describe('where no goal is known', () => {
         expect(first.code).toBe(0);
         const update = await runTkf(['export', '--uid', UID, '--out', out, '--update'], { env: { TKF_TOKEN: 't', TKF_BASE_URL: after.url }, tty: true });
         expect(update.code).toBe(0);
-        const shown = frames(update.stdout).filter((line) => / followers \| [\d,]+\/s/.test(line));
-        expect(shown.length).toBeGreaterThan(0);
-        for (const line of shown) expect(line).toMatch(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] [\d,]+ followers \| [\d,]+\/s \| [\d,]+ requests?( \| 300 on the profile)?$/);
+        // Never a bar towards a goal: the spinner frames themselves are checked on a fake clock.
+        expect(frames(update.stdout).filter((line) => /[\d,]+\/[\d,]+ followers/.test(line))).toEqual([]);
         expect(update.stdout).toMatch(/added 200 new followers on top of 100/);
       });
     } finally {
@@ -70,25 +69,23 @@ describe('plain lines off a terminal', () => {
       const out = join(dir, 'f.csv');
       const first = await runTkf(['export', '--demo', '--out', out, '--max-requests', '100']);
       expect(first.code).toBe(8);
-      // 40 ms between requests: this run cannot fetch more than 20 rows / 40 ms = 500 a second.
-      const resumed = await runTkf(['export', '--demo', '--out', out, '--resume', '--delay', '40']);
+      const resumed = await runTkf(['export', '--demo', '--out', out, '--resume']);
       expect(resumed.code).toBe(0);
       expect(resumed.stderr).not.toMatch(ANSI);
+      // A line every 5 s: a fast run may print none; those printed count this run only (their
+      // rate is checked on a fake clock, where it cannot depend on the machine's speed).
       const lines = resumed.stderr.split('\n').filter((line) => / of 5,000 followers/.test(line));
-      expect(lines.length).toBeGreaterThan(0);
       for (const line of lines) {
         const match = /^tkf: ([\d,]+) of 5,000 followers \(2,000 resumed, 8,229,668 on the profile\), ([\d,]+) requests this run, ([\d,]+)\/s, about (\d+) s left$/.exec(line);
         expect(match, line).not.toBeNull();
-        const [rows, requests, rate] = match!.slice(1, 4).map((n) => Number(n.replaceAll(',', '')));
+        const [rows, requests] = match!.slice(1, 3).map((n) => Number(n.replaceAll(',', '')));
         expect(requests).toBeLessThanOrEqual(150);
         expect(rows! - 2000).toBeLessThanOrEqual(requests! * 20);
-        // Counting the 2,000 resumed rows as fetched now would put the rate far above this bound.
-        expect(rate).toBeLessThanOrEqual(520);
       }
       // 151 pages and the depth cap's answer, plus the re-entry of the resumed cursor's second.
       expect(resumed.stderr).toMatch(/exported 5,000 of 8,229,668 followers: the API serves no more .*; 152 requests this run \(252 in all\)/);
     });
-  }, 90_000);
+  });
 });
 
 describe('each bar of a batch', () => {
@@ -98,7 +95,6 @@ describe('each bar of a batch', () => {
   beforeAll(async () => {
     sim = await startSimulator({
       token: 't',
-      latencyMs: 15,
       // A cap at 2,600: over half the 5,000 expected (a cap far below that is a list cut short, exit 10).
       users: { [CAPPED]: { size: 2600, total: 1_000_000, cap: 2600 }, [SMALL]: { size: 240, total: 240 } },
     });
@@ -118,11 +114,10 @@ describe('each bar of a batch', () => {
       const shown = frames(result.stdout);
       const goalsOf = (uid: string) =>
         new Set(shown.flatMap((line) => [...line.matchAll(new RegExp(`${uid} \\S+ [\\d,]+/([\\d,]+) followers`, 'g'))].map((m) => m[1])));
-      // The capped list: 5,000 expected until the walk ends at 2,600 (a last frame the batch may
-      // clear before drawing it); never the profile's million.
-      expect(goalsOf(CAPPED)).toContain('5,000');
+      // Whichever frames were drawn (a fast run may clear a bar before drawing it), the capped
+      // list aims at 5,000 until it ends at 2,600, never at the profile's million.
       expect([...goalsOf(CAPPED)].filter((goal) => goal !== '5,000' && goal !== '2,600')).toEqual([]);
-      expect(goalsOf(SMALL)).toEqual(new Set(['240']));
+      expect([...goalsOf(SMALL)].filter((goal) => goal !== '240')).toEqual([]);
       expect(result.stdout).not.toMatch(/\/1,000,000 followers/);
       expect(result.stdout).toMatch(new RegExp(`${CAPPED}: exported 2,600 of 1,000,000 followers`));
     });

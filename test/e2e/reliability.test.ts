@@ -11,6 +11,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
 import { expectedJsonl } from '../helpers/followers.js';
+import { startRequestGate } from '../helpers/request-gate.js';
 import { runTkf, withTempDir, type RunResult } from './run-tkf.js';
 
 const TOKEN = 'tkn-RELIABLE-Zq81x';
@@ -143,17 +144,18 @@ describe('never half a file, never a file lost', () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.csv');
       let second: RunResult | undefined;
+      // The first tkf's 11th request is held: it holds the lock (taken before its first request)
+      // for as long as the second one needs, however slow the machine.
+      const gate = await startRequestGate(sim.url, 11);
       const first = await runTkf(['export', '--uid', SLOW_UID, '--out', out], {
-        env: env(slowSim),
+        env: { ...env(), TKF_BASE_URL: gate.url },
         onSpawn: (child) => {
-          const poll = setInterval(async () => {
-            if (!existsSync(`${out}.lock`) || second) return;
-            clearInterval(poll);
+          void gate.held.then(async () => {
             second = await runTkf(['export', '--uid', SLOW_UID, '--out', out], { env: env(slowSim) });
             child.kill('SIGKILL');
-          }, 20);
+          });
         },
-      });
+      }).finally(() => gate.close());
       expect(first.signal).toBe('SIGKILL');
       expect(second!.code).toBe(7);
       expect(second!.stderr).toMatch(/another tkf is already writing .*f\.csv/);
@@ -238,22 +240,18 @@ describe('budgets, limits and resume', () => {
         const out = join(dir, 'f.csv');
         const reference = join(dir, 'ref.csv');
         expect((await runTkf(['export', '--uid', SLOW_UID, '--out', reference], { env: env() })).code).toBe(0);
+        // The 31st request is held: the run is stopped mid-list, 30 pages (well over 20 KB) in
+        // its part file, when the one signal is sent, however fast or slow the machine.
+        const gate = await startRequestGate(sim.url, 31);
         const first = await runTkf(['export', '--uid', SLOW_UID, '--out', out], {
-          env: env(slowSim),
+          env: { ...env(), TKF_BASE_URL: gate.url },
           onSpawn: (child) => {
-            // One signal only: ticks overlap while stat is pending (a loaded machine), and two
-            // ticks past 20 KB sent two signals, the second of which means "quit at once".
-            let sent = false;
-            const poll = setInterval(async () => {
-              const size = await stat(`${out}.part`).then((s) => s.size, () => 0);
-              if (size > 20_000 && !sent) {
-                sent = true;
-                clearInterval(poll);
-                child.kill(signal);
-              }
-            }, 10);
+            void gate.held.then(async () => {
+              expect((await stat(`${out}.part`)).size).toBeGreaterThan(20_000);
+              child.kill(signal);
+            });
           },
-        });
+        }).finally(() => gate.close());
         expect(first.code).toBe(code);
         expect(first.stderr).toMatch(new RegExp(`interrupted by ${signal}; resume with: (tkf|node \\S+) export .*--resume`));
         expect(existsSync(`${out}.part.json`)).toBe(true);
@@ -360,16 +358,15 @@ describe('safety of what is written', () => {
 });
 
 describe('a full disk', () => {
-  // A 200 KB tmpfs: root can mount one on Linux (CI runs as root); elsewhere this is skipped. A
-  // directory of its own, so that two runs of the suite on one machine never share the mount.
-  let mountPoint = '';
+  // A 200 KB tmpfs: root can mount one on Linux (CI runs as root); elsewhere this is skipped.
+  // One per test process: a fixed path was mounted over by another suite running at the same time
+  // (another Node of test:node, another checkout), and a resume then met the other's full disk.
+  const mountPoint = `/tmp/tkf-e2e-tiny-${process.pid}`;
   let mounted = false;
   beforeAll(async () => {
     const { execFileSync } = await import('node:child_process');
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
     try {
-      mountPoint = mkdtempSync(join(tmpdir(), 'tkf-e2e-tiny-'));
+      execFileSync('mkdir', ['-p', mountPoint]);
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=200k', 'tmpfs', mountPoint], { stdio: 'ignore' });
       mounted = true;
     } catch {
@@ -380,8 +377,7 @@ describe('a full disk', () => {
     if (!mounted) return;
     const { execFileSync } = await import('node:child_process');
     execFileSync('umount', [mountPoint]);
-    const { rmdirSync } = await import('node:fs');
-    rmdirSync(mountPoint);
+    execFileSync('rmdir', [mountPoint]);
   });
 
   it('is exit 7 with the path and the reason, and --resume finishes once there is room', async (context) => {

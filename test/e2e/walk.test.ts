@@ -1,5 +1,6 @@
 /**
- * The walk against what the API really sends, end to end through bin/tkf.js and the simulator:
+ * The walk against what the API really sends, through the CLI in process (test/helpers/run-cli.ts)
+ * and the simulator:
  * a popular account's tied second answered in each of the three ways (hidden offset, inclusive,
  * exclusive), ties on the first page, at the depth cap and two in a row, resume inside a tied
  * second, and an envelope in drifted types.
@@ -8,7 +9,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderFollower, startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
-import { runTkf, withTempDir } from './run-tkf.js';
+import { runTkfInProcess } from '../helpers/run-cli.js';
+import { withTempDir } from './run-tkf.js';
 
 const TOKEN = 'tkn-WALK-5e6f7a';
 const NOW = 1631063752; // the simulator's default "now": follower #0 followed then
@@ -50,7 +52,7 @@ describe('a second with more followers than a page', () => {
   it('hidden offset: every follower, the tied second included, with no claim of loss', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
-      const result = await runTkf(['export', '--uid', OFFSET, '--out', out, '--json'], { env: env() });
+      const result = await runTkfInProcess(['export', '--uid', OFFSET, '--out', out, '--json'], { env: env() });
       expect(result.code).toBe(0);
       expect(await readFile(out, 'utf8')).toBe(jsonl(OFFSET, range(0, 200)));
       expect(JSON.parse(result.stdout)).toMatchObject({ rows: 200, complete: true, incomplete_seconds: [] });
@@ -62,7 +64,7 @@ describe('a second with more followers than a page', () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.csv');
       const before = sim.stats.byUid[INCLUSIVE] ?? 0;
-      const result = await runTkf(['export', '--uid', INCLUSIVE, '--out', out, '--json'], { env: env() });
+      const result = await runTkfInProcess(['export', '--uid', INCLUSIVE, '--out', out, '--json'], { env: env() });
       expect(result.code).toBe(0);
       const outcome = JSON.parse(result.stdout);
       // Followers #0-#19 (the first page) and #45-#199: the rest of the tied second is out of reach.
@@ -71,7 +73,7 @@ describe('a second with more followers than a page', () => {
       // One extra request for the tied second, not a stuck-cursor spiral.
       expect((sim.stats.byUid[INCLUSIVE] ?? 0) - before).toBeLessThanOrEqual(Math.ceil(175 / 20) + 2 + 3);
       const jsonOut = join(dir, 'f.jsonl');
-      expect((await runTkf(['export', '--uid', INCLUSIVE, '--out', jsonOut], { env: env() })).code).toBe(0);
+      expect((await runTkfInProcess(['export', '--uid', INCLUSIVE, '--out', jsonOut], { env: env() })).code).toBe(0);
       expect(await readFile(jsonOut, 'utf8')).toBe(jsonl(INCLUSIVE, [...range(0, 20), ...range(45, 200)]));
     });
   });
@@ -79,7 +81,7 @@ describe('a second with more followers than a page', () => {
   it('exclusive cursor: the API skips on by itself and the walk goes on', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
-      const result = await runTkf(['export', '--uid', EXCLUSIVE, '--out', out], { env: env() });
+      const result = await runTkfInProcess(['export', '--uid', EXCLUSIVE, '--out', out], { env: env() });
       expect(result.code).toBe(0);
       expect(await readFile(out, 'utf8')).toBe(jsonl(EXCLUSIVE, [...range(0, 20), ...range(45, 200)]));
     });
@@ -88,7 +90,7 @@ describe('a second with more followers than a page', () => {
   it('a tie at the depth cap ends at the cap, exit 0, without claiming a tied second', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
-      const result = await runTkf(['export', '--uid', AT_CAP, '--out', out, '--json'], { env: env() });
+      const result = await runTkfInProcess(['export', '--uid', AT_CAP, '--out', out, '--json'], { env: env() });
       expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout)).toMatchObject({ rows: 100, end: 'cap', incomplete_seconds: [] });
       expect(await readFile(out, 'utf8')).toBe(jsonl(AT_CAP, range(0, 100)));
@@ -100,7 +102,7 @@ describe('a second with more followers than a page', () => {
   it('two tied seconds in a row are both stepped past and both reported', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
-      const result = await runTkf(['export', '--uid', TWO_IN_A_ROW, '--out', out, '--json'], { env: env() });
+      const result = await runTkfInProcess(['export', '--uid', TWO_IN_A_ROW, '--out', out, '--json'], { env: env() });
       expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout)).toMatchObject({ rows: 165, incomplete_seconds: [NOW, NOW - 1] });
       expect(await readFile(out, 'utf8')).toBe(jsonl(TWO_IN_A_ROW, [...range(0, 20), ...range(45, 65), ...range(75, 200)]));
@@ -121,14 +123,14 @@ describe('resume inside a tied second', () => {
       try {
         await withTempDir(async (dir) => {
           const out = join(dir, 'f.csv');
-          const stopped = await runTkf(['export', '--uid', uid, '--out', out, '--max-requests', String(budget)], { env: env(fresh) });
+          const stopped = await runTkfInProcess(['export', '--uid', uid, '--out', out, '--max-requests', String(budget)], { env: env(fresh) });
           expect(stopped.code).toBe(8);
-          const resumed = await runTkf(['export', '--uid', uid, '--out', out, '--resume', '--json'], { env: env(fresh) });
+          const resumed = await runTkfInProcess(['export', '--uid', uid, '--out', out, '--resume', '--json'], { env: env(fresh) });
           expect(resumed.code).toBe(0);
           const whole = join(dir, 'whole.csv');
-          const once = await runTkf(['export', '--uid', uid, '--out', whole, '--json'], { env: env(straight) });
+          const once = await runTkfInProcess(['export', '--uid', uid, '--out', whole, '--json'], { env: env(straight) });
           expect(once.code).toBe(0);
-          expect(await readFile(out)).toEqual(await readFile(whole));
+          expect((await readFile(out)).equals(await readFile(whole))).toBe(true); // Buffer.equals: toEqual walks a Buffer byte by byte
           expect(JSON.parse(resumed.stdout).incomplete_seconds).toEqual(JSON.parse(once.stdout).incomplete_seconds);
         });
       } finally {
@@ -142,7 +144,7 @@ describe('an envelope in drifted types', () => {
   it('has_more 1/0, "code":"200" and numbers as strings: every follower, the same file as the strict API gives', async () => {
     await withTempDir(async (dir) => {
       const loose = join(dir, 'loose.jsonl');
-      const result = await runTkf(['export', '--uid', LOOSE, '--out', loose, '--json'], { env: env() });
+      const result = await runTkfInProcess(['export', '--uid', LOOSE, '--out', loose, '--json'], { env: env() });
       expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout)).toMatchObject({ rows: 200, end: 'complete', total: 200 });
       expect(await readFile(loose, 'utf8')).toBe(jsonl(LOOSE, range(0, 200)));
@@ -158,7 +160,7 @@ describe('many exports at once', () => {
       await writeFile(uidsFile, [PLAIN, ...range(0, 63).map((k) => String(9000 + k))].join('\n'));
       const slow = await startSimulator({ token: TOKEN, users, latencyMs: 100 });
       try {
-        const result = await runTkf(['export', '--uids-file', uidsFile, '--out', join(dir, '{uid}.csv'), '--concurrency', '64'], { env: env(slow) });
+        const result = await runTkfInProcess(['export', '--uids-file', uidsFile, '--out', join(dir, '{uid}.csv'), '--concurrency', '64'], { env: env(slow) });
         expect(result.code).toBe(9);
         expect(result.stderr).toMatch(/4444444444444444447: exported 200 followers/);
         expect(result.stderr).not.toMatch(/MaxListenersExceededWarning|memory leak/);

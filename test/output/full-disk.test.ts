@@ -90,6 +90,6 @@ describe('a full disk', () => {
         expect((await readdir(join(mountPoint, 'data'))).sort()).toEqual([`f.${format}`, `f.${format}.tkf.json`]);
       }
       expect(failures).toBeGreaterThan(15);
-    }, 120_000);
+    }, 600_000); // one export per free-space step: minutes on a 2-core machine kept busy
   }
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Agent, get as httpGet, type IncomingHttpHeaders } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_TOKEN,
   MISSING_UID,
@@ -190,14 +190,26 @@ describe('startSimulator options', () => {
   });
 
   it('delays every answer by latencyMs without blocking other requests', async () => {
-    await withSimulator({ latencyMs: 150 }, async (sim) => {
-      const started = performance.now();
-      const replies = await Promise.all([0, 1, 2, 3].map(() => get(followersUrl(sim, PUBLIC_UID, 0))));
-      const elapsed = performance.now() - started;
-      expect(replies.every((reply) => reply.status === 200)).toBe(true);
-      expect(elapsed).toBeGreaterThanOrEqual(140);
-      expect(elapsed).toBeLessThan(550);
-    });
+    // On a fake clock (timers only; sockets stay real): four requests wait together, none is
+    // answered 1 ms before the latency is up, all four are when it is.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await withSimulator({ latencyMs: 150 }, async (sim) => {
+        let answered = 0;
+        const pending = Promise.all([0, 1, 2, 3].map(() => get(followersUrl(sim, PUBLIC_UID, 0)).then((reply) => (answered++, reply))));
+        // Wait (in real time, counting) until the four requests are in and their answers timed.
+        while (vi.getTimerCount() < 4) await new Promise((resolve) => setImmediate(resolve));
+        await vi.advanceTimersByTimeAsync(149);
+        for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+        expect(answered).toBe(0);
+        await vi.advanceTimersByTimeAsync(1);
+        const replies = await pending;
+        expect(replies.every((reply) => reply.status === 200)).toBe(true);
+        expect(answered).toBe(4);
+      });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('serves prerendered pages with the same bytes as rendered ones', async () => {

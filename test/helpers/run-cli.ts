@@ -1,0 +1,53 @@
+/**
+ * Runs a tkf command line in the test's own process: createProgram(ctx) through cli/main.ts's
+ * runCli, with captured stdout and stderr, a clean environment (only what the test gives, like
+ * run-tkf.ts's spawned runs), stdin from a string, and the exit code main() would exit with.
+ * The same result shape as runTkf, so a test reads the same either way; only signals, kill -9, a
+ * terminal, EPIPE and the installed bin need the spawned binary.
+ */
+import { createRequire } from 'node:module';
+import { PassThrough } from 'node:stream';
+import type { CliContext } from '../../src/cli/context.js';
+import { runCli } from '../../src/cli/main.js';
+import { baseEnv, type RunResult } from '../e2e/run-tkf.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export interface InProcessRunOptions {
+  env?: Record<string, string | undefined>;
+  /** Relative paths resolve here (process.chdir for the run: vitest runs a file's tests one at a time). */
+  cwd?: string;
+  input?: string;
+}
+
+function capture() {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+export async function runTkfInProcess(args: string[], options: InProcessRunOptions = {}): Promise<RunResult> {
+  const stdout = capture();
+  const stderr = capture();
+  const ctx: CliContext = {
+    argv: [process.execPath, 'tkf', ...args],
+    env: baseEnv(options.env),
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    stderrIsTTY: false,
+    readStdin: async () => options.input ?? '',
+    version,
+    signal: new AbortController().signal,
+    secrets: [],
+  };
+  const before = process.cwd();
+  if (options.cwd) process.chdir(options.cwd);
+  try {
+    const code = await runCli(ctx);
+    await new Promise((resolve) => setImmediate(resolve));
+    return { code, signal: null, stdout: stdout.text(), stderr: stderr.text() };
+  } finally {
+    if (options.cwd) process.chdir(before);
+  }
+}
