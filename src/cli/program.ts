@@ -31,7 +31,9 @@ Examples:
   $ tkf export --demo --out followers.csv      try it on the built-in simulator
   $ tkf export --uid 6754915036232582149 --out followers.csv
   $ tkf info --uid 6754915036232582149         visible? how many? what would it cost?
-  $ tkf diff old.csv new.csv                   who followed since, who left
+  $ tkf diff old.csv new.csv                   who followed since, who left (and who slid past the API's reach)
+  $ tkf report followers.jsonl --html report.html   the audience at a glance, as a page
+  $ tkf export --uid 6754915036232582149 --db history.sqlite && tkf history growth --db history.sqlite --uid 6754915036232582149
   $ tkf simulate --port 8080                   serve a local stand-in of the API
   $ tkf export --help                          every option and the exit codes
 `,

@@ -33,7 +33,7 @@ it('the demo export reads back: CSV in a strict reader, JSONL split at \\n, both
     expect(update.stderr).toMatch(/added 0 new followers on top of 5,000/);
     expect(update.code).toBe(0);
     const diff = await runTkf(['diff', 'f.jsonl', 'f.jsonl'], { cwd: dir });
-    expect(diff.stderr).toBe('+0 new, -0 gone (5,000 -> 5,000)\n');
+    expect(diff.stderr).toBe('0 new, 0 gone (5,000 -> 5,000)\n'); // no sign on nothing (issue 21)
     expect(diff.code).toBe(0);
     const mixed = await runTkf(['diff', 'f.csv', 'f.jsonl', '--json'], { cwd: dir });
     expect(JSON.parse(mixed.stdout)).toMatchObject({ added: 0, removed: 0, old: 5000, new: 5000 });

@@ -9,7 +9,6 @@
  * own inside avatar_larger (nested). The export must equal the same export without the fault.
  */
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -18,9 +17,9 @@ import { startSimulator, type Simulator, type UserScenario } from '../../src/sim
 import { withDuplicateKeys } from '../../src/simulator/faults.js';
 import { LosslessNumber, decodeFollower } from '../../src/writers/fields.js';
 import { exportInProcess } from '../helpers/in-process-export.js';
+import { readXlsx } from '../helpers/read-xlsx.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 
-const XLSX = createRequire(import.meta.url)('xlsx') as typeof import('xlsx');
 
 const TOKEN = 'dup-keys-token';
 const UID = '1231231231231231231';
@@ -97,8 +96,8 @@ describe('exports of followers with repeated keys, over HTTP (the simulator\'s d
     const result = await exportInProcess(repeated, UID, join(dir.path, 'repeated.xlsx'), { token: TOKEN, format: 'xlsx' });
     expect(result.rows).toBe(90);
     const rows = async (name: string) => {
-      const workbook = XLSX.read(await readFile(join(dir.path, name)), { type: 'buffer' });
-      return XLSX.utils.sheet_to_json(workbook.Sheets[workbook.SheetNames[0]!]!, { header: 1 });
+      // Every cell with its type: text stays text, numbers numbers (the suite's own strict reader).
+      return (await readXlsx(join(dir.path, name))).sheets[0]!.rows;
     };
     const [want, got] = [await rows('plain.xlsx'), await rows('repeated.xlsx')];
     expect(got).toHaveLength(91);
