@@ -30,6 +30,8 @@ const WIDTH = 560;
 const MARGIN = { top: 16, right: 16, bottom: 30, left: 64 };
 const round = (n: number): string => String(Math.round(n * 10) / 10);
 const day = (at: Date): string => at.toISOString().slice(0, 10);
+/** "+300", "-1", but "0": no sign on nothing. */
+const signed = (sign: '+' | '-', n: number): string => (n === 0 ? '0' : `${sign}${formatCount(n)}`);
 const when = (at: Date): string => at.toISOString().slice(0, 16).replace('T', ' ');
 
 /** The points that have a readable time, oldest first (as they came: the series is ordered). */
@@ -117,12 +119,12 @@ function changesChart(series: Array<GrowthPoint & { time: Date }>): string {
       const down = y(-point.removed);
       const center = round(x(i)! + x.bandwidth() / 2);
       return (
-        `<g><title>${when(point.time)}: +${formatCount(point.added)} added, -${formatCount(point.removed)} gone</title>` +
+        `<g><title>${when(point.time)}: ${signed('+', point.added)} added, ${signed('-', point.removed)} gone</title>` +
         `<rect class="added" x="${left}" y="${round(up)}" width="${width}" height="${round(zero - up)}"/>` +
         `<rect class="removed" x="${left}" y="${round(zero)}" width="${width}" height="${round(down - zero)}"/>` +
         (labelled
-          ? `<text class="tick" x="${center}" y="${round(up - 4)}" text-anchor="middle">+${formatCount(point.added)}</text>` +
-            `<text class="tick" x="${center}" y="${round(down + 12)}" text-anchor="middle">-${formatCount(point.removed)}</text>`
+          ? `<text class="tick" x="${center}" y="${round(up - 4)}" text-anchor="middle">${signed('+', point.added)}</text>` +
+            `<text class="tick" x="${center}" y="${round(down + 12)}" text-anchor="middle">${signed('-', point.removed)}</text>`
           : '') +
         `</g>`
       );
@@ -152,7 +154,7 @@ function growthTable(series: Array<GrowthPoint & { time: Date }>): string {
       (point) =>
         `<tr><td>${when(point.time)}</td><td class="n">${formatCount(point.followers)}</td>` +
         `<td class="n">${point.on_profile === null ? '–' : formatCount(point.on_profile)}</td>` +
-        `<td class="n">+${formatCount(point.added)}</td><td class="n">-${formatCount(point.removed)}</td>` +
+        `<td class="n">${signed('+', point.added)}</td><td class="n">${signed('-', point.removed)}</td>` +
         `<td class="n">${formatCount(point.beyond_reach)}</td></tr>`,
     )
     .join('');

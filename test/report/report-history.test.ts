@@ -44,6 +44,8 @@ describe('tkf report --html --db', () => {
     // The growth table: 45 served then 60, +45 and +15 added.
     expect(text(html)).toMatch(/\b45\b.*\b60\b/);
     expect(text(html)).toMatch(/\+15\b/);
+    // Nobody left: "0", never "-0" (issue 21's plurals and signs, on the page too).
+    expect(html).not.toMatch(/>-0</);
 
     // Without --db the page has no history section.
     const plain = join(dir.path, 'plain.html');
