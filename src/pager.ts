@@ -305,7 +305,7 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
             end = undefined;
             next = cursor;
             const waitMs = options.shortEnd.waitMs;
-            options.onStuck?.({ cursor, attempt: 1, retries: 1, waitMs, reason: `the list ended at ${rows} of ${expected} followers` });
+            options.onStuck?.({ cursor, attempt: 1, retries: 1, waitMs, reason: `the list ended at ${rows.toLocaleString('en-US')} of ${expected.toLocaleString('en-US')} followers` });
             pending = sleep(waitMs, inFlight.signal).then(() => options.fetchPage(cursor, inFlight.signal));
           } else short = { rows, expected };
         }

@@ -44,7 +44,8 @@ export interface ExportProgress {
 /**
  * Set when the export took more than twice the requests its followers need (a page of 20 each):
  * effort the API made tkf pay for nothing (repeated pages, a cursor that barely moves). This run's
- * requests and the pages its new followers needed.
+ * answered requests (retries of failures and 429s are not counted: they are said as they happen)
+ * and the pages its new followers needed.
  */
 export interface LostEffort {
   requests: number;
@@ -72,15 +73,19 @@ export async function runExport(plan: ExportPlan, deps: ExportDeps): Promise<Exp
   const target = await openTarget(plan, deps);
   if (!('writePage' in target)) return target; // already complete
   const requests = () => deps.client.requests;
+  // Answers the walk was given (pages, repeated ones included): what lost effort is measured in.
+  // Requests that failed or were throttled and retried are not the API repeating itself.
+  let answers = 0;
   try {
     if (target.from) {
       for await (const page of walk(plan, deps, target.from)) {
+        answers++;
         await target.writePage(page, requests());
         deps.onPage?.({ ...target.counts(requests()), page });
         if (deps.signal?.aborted) throw deps.signal.reason;
       }
     }
-    return withLostEffort(await target.commit(requests()), requests());
+    return withLostEffort(await target.commit(requests()), answers);
   } catch (error) {
     throw await target.abort(error, requests());
   }
@@ -112,7 +117,7 @@ function openTarget(plan: ExportPlan, deps: ExportDeps): Promise<PageTarget | Ta
 /** Rows a page holds (the vendor documents 20). */
 const PAGE_ROWS = 20;
 
-/** Flags a run whose requests exceed twice the pages its new followers need. */
+/** Flags a run whose answered requests exceed twice the pages its new followers need. */
 function withLostEffort(result: TargetResult, requests: number): ExportResult {
   if (result.alreadyComplete) return result;
   const pagesNeeded = Math.max(1, Math.ceil((result.rows - result.resumedRows) / PAGE_ROWS));
