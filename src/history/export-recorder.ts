@@ -34,7 +34,7 @@ export type ExportRecorder = (file: string, added: number | undefined) => Promis
 
 export function createExportRecorder(driver: SqlDriver, options: { staging: boolean }): ExportRecorder {
   return async (file, added) => {
-    const outcome = await recordExportFile(driver, file, added === undefined ? {} : { added });
+    const outcome = await recordExportFile(driver, file, added === undefined ? { written: true } : { added, written: true });
     // The staging file is emptied, not removed: with its manifest it says "this walk is recorded",
     // so `--resume` of a batch finds the account complete instead of paying for it again.
     if (options.staging) await truncate(file, 0);

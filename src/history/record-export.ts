@@ -14,7 +14,7 @@
 import { stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { readCheckpoint } from '../output/checkpoint.js';
-import { openExport } from '../output/export-reader.js';
+import { jsonlLinesWritten, openExport } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
 import { recordSnapshot, type FollowerRow, type SnapshotOutcome } from './record-snapshot.js';
 import type { SqlDriver } from './sql-driver.js';
@@ -24,6 +24,12 @@ export interface RecordFileOptions {
   account?: string;
   /** --update: the first `added` rows are the new followers (the snapshot cannot see losses). */
   added?: number;
+  /**
+   * The file is one tkf just published (`tkf export --db`): its JSONL lines are taken as written,
+   * each uid read from the text, not parsed whole (export-reader's jsonlLinesWritten). Files
+   * given to `tkf history import` may be hand-made and are read in full.
+   */
+  written?: boolean;
 }
 
 export interface RecordedFile extends SnapshotOutcome {
@@ -52,7 +58,7 @@ export async function recordExportFile(driver: SqlDriver, path: string, options:
       source: path,
       ...(options.added !== undefined ? { update: { added: options.added } } : {}),
     },
-    () => followerRows(source),
+    () => (options.written && source.format === 'jsonl' ? writtenRows(path) : followerRows(source)),
   );
   return { ...outcome, account, takenAt, file: path };
 }
@@ -70,6 +76,13 @@ async function* followerRows(source: Awaited<ReturnType<typeof openExport>>): As
       source.columns!.forEach((column, index) => (object[column] = record.cells[index] ?? ''));
       yield { uid: record.uid, uniqueId: object.unique_id ?? null, nickname: object.nickname ?? null, data: JSON.stringify(object) };
     }
+  }
+}
+
+/** followerRows for a JSONL file tkf wrote: the same rows, without parsing each line whole. */
+async function* writtenRows(path: string): AsyncGenerator<FollowerRow> {
+  for await (const { uid, json } of jsonlLinesWritten(path)) {
+    yield { uid, uniqueId: stringField(json, 'unique_id'), nickname: stringField(json, 'nickname'), data: json };
   }
 }
 
