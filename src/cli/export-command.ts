@@ -5,8 +5,8 @@
  * a summary line, `--json` on stdout.
  */
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { BatchError, EXIT, OutputError, TkfError, UsageError } from '../errors.js';
 import { describeFsError } from '../output/fs-errors.js';
@@ -54,9 +54,30 @@ export function chooseFormat(format: string | undefined, out: string, configured
   throw new UsageError(`cannot tell the format from "${out}"; name it .csv, .jsonl, .ndjson or .xlsx, or add --format csv|jsonl|xlsx`);
 }
 
+/**
+ * `mkdir -p`, one level at a time. Not `mkdir(..., { recursive: true })`: on Linux, Node's
+ * recursive mkdir never returns for a path under /proc (`--out /proc/x/f.csv` spun a core and
+ * ignored SIGTERM), so the missing levels are made here, each failure a plain error.
+ */
+async function mkdirParents(directory: string): Promise<void> {
+  const missing: string[] = [];
+  for (let level = resolve(directory); ; level = dirname(level)) {
+    const exists = await stat(level).then((info) => info.isDirectory() || 'file', () => false);
+    if (exists === 'file') throw Object.assign(new Error(`${level} is a file`), { code: 'ENOTDIR' });
+    if (exists) break;
+    missing.unshift(level);
+    if (dirname(level) === level) break;
+  }
+  for (const level of missing) {
+    await mkdir(level).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error; // made meanwhile by another run: fine
+    });
+  }
+}
+
 async function makeDirectory(directory: string): Promise<void> {
   try {
-    await mkdir(directory, { recursive: true });
+    await mkdirParents(directory);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || code === 'ENOTDIR') {
