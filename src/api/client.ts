@@ -82,9 +82,10 @@ export interface ClientOptions {
   /** Told of each request before it is sent (for --verbose); never sees the token. */
   onRequest?: (info: { uid: string; cursor: number; attempt: number }) => void;
   onRetry?: (notice: RetryNotice) => void;
-  /** Injected for tests: the waiting and the jitter. */
+  /** Injected for tests: the waiting, the jitter and the clock (the governor's). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
+  now?: () => number;
 }
 
 export interface AccountHooks {
@@ -164,6 +165,7 @@ export function createClient(options: ClientOptions): FollowersClient {
       retryBaseMs: options.retryBaseMs,
       random: options.random,
       sleep,
+      now: options.now,
     });
   const maxWaitMs = governor.maxWaitMs;
   const agents = createAgents({ maxSockets: options.maxSockets ?? 4, proxy: options.proxy });

@@ -95,12 +95,17 @@ interface Harness {
 function makeClient(baseUrl: string, options: Partial<ClientOptions> = {}): Harness {
   const sleeps: number[] = [];
   const notices: RetryNotice[] = [];
+  // A fake clock that moves only when the client sleeps: a wait it computes from the clock
+  // (Retry-After less the time already gone) does not depend on how fast this machine is.
+  let clock = 1_000_000;
   const client = createClient({
     baseUrl,
     token: TOKEN,
     retryBaseMs: 1000,
+    now: () => clock,
     sleep: async (ms) => {
       sleeps.push(ms);
+      clock += ms;
     },
     random: () => 0.5,
     onRetry: (notice) => notices.push(notice),
