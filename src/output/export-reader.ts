@@ -169,16 +169,22 @@ async function* byteLines(path: string): AsyncGenerator<Buffer> {
 const OUTER_BLANKS = /^[ \t\r]+|[ \t\r]+$/g;
 const isBlank = (code: number | undefined) => code === 0x20 || code === 0x09 || code === 0x0d;
 
-async function* jsonlRecords(path: string): AsyncGenerator<ExportRecord> {
+/** The non-blank lines of a JSONL file: their bytes, their text without outer blanks, their number (from 1). */
+async function* jsonlTexts(path: string): AsyncGenerator<{ bytes: Buffer; json: string; number: number }> {
   let number = 0;
+  for await (let bytes of byteLines(path)) {
+    number++;
+    if (number === 1 && bytes.subarray(0, 3).equals(UTF8_BOM)) bytes = bytes.subarray(3);
+    // The regex only where a blank is at either end: on a 4 kB line it costs as much as a read.
+    const text = bytes.toString('utf8');
+    const json = isBlank(bytes[0]) || isBlank(bytes[bytes.length - 1]) ? text.replace(OUTER_BLANKS, '') : text;
+    if (json) yield { bytes, json, number };
+  }
+}
+
+async function* jsonlRecords(path: string): AsyncGenerator<ExportRecord> {
   try {
-    for await (let bytes of byteLines(path)) {
-      number++;
-      if (number === 1 && bytes.subarray(0, 3).equals(UTF8_BOM)) bytes = bytes.subarray(3);
-      // The regex only where a blank is at either end: on a 4 kB line it costs as much as a read.
-      const text = bytes.toString('utf8');
-      const json = isBlank(bytes[0]) || isBlank(bytes[bytes.length - 1]) ? text.replace(OUTER_BLANKS, '') : text;
-      if (!json) continue;
+    for await (const { json, number } of jsonlTexts(path)) {
       const follower = parseFollower(json, path, number);
       yield { kind: 'jsonl', uid: jsonUid(follower, json, path, number), line: number, json, follower };
     }
@@ -196,14 +202,8 @@ async function* jsonlRecords(path: string): AsyncGenerator<ExportRecord> {
  * one uid. Any other line goes through the full reading, with its errors.
  */
 export async function* jsonlLinesWritten(path: string): AsyncGenerator<{ uid: string; line: number; json: string }> {
-  let number = 0;
   try {
-    for await (let bytes of byteLines(path)) {
-      number++;
-      if (number === 1 && bytes.subarray(0, 3).equals(UTF8_BOM)) bytes = bytes.subarray(3);
-      const text = bytes.toString('utf8');
-      const json = isBlank(bytes[0]) || isBlank(bytes[bytes.length - 1]) ? text.replace(OUTER_BLANKS, '') : text;
-      if (!json) continue;
+    for await (const { bytes, json, number } of jsonlTexts(path)) {
       const key = json.indexOf('"uid"');
       // The uid is cut from a copy of its few bytes: a slice of `json` would keep the whole line
       // alive for as long as the uid is (the recording keeps every uid of the account).
