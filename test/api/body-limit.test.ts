@@ -7,10 +7,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, test } from 'vitest';
-import { MAX_BODY_BYTES, createClient, type ClientOptions, type RetryNotice } from '../../src/api/client.js';
+import { describe, expect, test } from 'vitest';
+import { MAX_BODY_BYTES } from '../../src/api/client.js';
 import { ApiUnavailableError } from '../../src/errors.js';
-import { startSimulator } from '../../src/simulator/index.js';
+import { useClientHarness } from '../helpers/client-harness.js';
 
 const TOKEN = 'body-limit-token';
 const UID = '6754915036232582149';
@@ -18,23 +18,7 @@ const MB = 1024 * 1024;
 /** What the kernel's socket buffers can hold on top of what the client read (generous). */
 const IN_FLIGHT = 16 * MB;
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-function client(baseUrl: string, options: Partial<ClientOptions> = {}) {
-  const notices: RetryNotice[] = [];
-  const made = createClient({ baseUrl, token: TOKEN, retries: 2, retryBaseMs: 1, onRetry: (n) => notices.push(n), ...options });
-  cleanups.push(() => made.close());
-  return { client: made, notices };
-}
-
-async function simulator(faults: Parameters<typeof startSimulator>[0]['faults']) {
-  const sim = await startSimulator({ token: TOKEN, faults });
-  cleanups.push(() => sim.close());
-  return sim;
-}
+const { cleanups, client, simulator } = useClientHarness(TOKEN, { retries: 2 });
 
 /** Resolves once the simulator has stopped writing: the client hung up on the endless body. */
 async function settled(read: () => number): Promise<number> {

@@ -9,33 +9,16 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, test } from 'vitest';
-import { createClient, type ClientOptions, type RetryNotice } from '../../src/api/client.js';
+import { describe, expect, test } from 'vitest';
 import { ApiRefusedError, ApiUnavailableError, EXIT } from '../../src/errors.js';
-import { startSimulator } from '../../src/simulator/index.js';
 import { GATEWAY_BODY } from '../../src/simulator/faults.js';
+import { useClientHarness } from '../helpers/client-harness.js';
 
 const TOKEN = 'gw-token-5151';
 const UID = '6754915036232582149'; // the simulator's public user
 const SAMPLE = readFileSync(new URL('../../fixtures/sample-response.json', import.meta.url), 'utf8');
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-function client(baseUrl: string, options: Partial<ClientOptions> = {}) {
-  const notices: RetryNotice[] = [];
-  const made = createClient({ baseUrl, token: TOKEN, retries: 3, retryBaseMs: 1, onRetry: (n) => notices.push(n), ...options });
-  cleanups.push(() => made.close());
-  return { client: made, notices };
-}
-
-async function simulator(faults: Parameters<typeof startSimulator>[0]['faults']) {
-  const sim = await startSimulator({ token: TOKEN, faults });
-  cleanups.push(() => sim.close());
-  return sim;
-}
+const { cleanups, client, simulator } = useClientHarness(TOKEN, { retries: 3 });
 
 /** A server on 127.0.0.1 answering each request with body(uid). */
 async function serve(body: (uid: string) => string) {
