@@ -11,6 +11,7 @@ import type { Config } from './config-file.js';
 import type { CliContext } from './context.js';
 
 import { ENV } from './env-names.js';
+import { describeReadError } from '../output/fs-errors.js';
 
 export { ENV };
 
@@ -97,15 +98,6 @@ function readBaseUrl(options: AccessOptions, config: Config, ctx: CliContext): s
     throw new UsageError(`--base-url: "${baseUrl}" must start with http:// or https://`);
   }
   return baseUrl;
-}
-
-/** Why a file given to read (token, uids) could not be read, in words, without Node's stack of details. */
-export function describeReadError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file (ENOENT)';
-  if (code === 'EACCES') return 'permission denied (EACCES)';
-  if (code === 'EISDIR') return 'it is a directory (EISDIR)';
-  return (error as Error).message;
 }
 
 /** Whether a process of this machine still runs (for locks left by killed runs). */

@@ -9,10 +9,9 @@ import { UsageError } from '../errors.js';
 import { BUILT_IN_USERS, DEFAULT_TOKEN, MISSING_UID, PRIVATE_UID, PUBLIC_UID, generatedUsers } from '../simulator/built-in-users.js';
 import type { RequestLogEntry } from '../simulator/simulator-options.js';
 import type { FaultKind, UserScenario } from '../simulator/index.js';
-import { CURSOR_MODES, type CursorMode, type TiedRun } from '../simulator/simulator-options.js';
+import { CURSOR_MODES, FAULT_KINDS, type CursorMode, type TiedRun } from '../simulator/simulator-options.js';
 import type { CliContext } from './context.js';
 
-import { FAULT_KINDS } from '../simulator/faults.js';
 
 function number(name: string, { min = 0, max = Infinity, integer = true } = {}) {
   return (value: string): number => {

@@ -4,15 +4,15 @@
  * nothing said); any other failure to write (a full disk behind `> file`, /dev/full, EIO) is the
  * output failing: exit 7 with one line, like a file that cannot be written.
  */
-import { OutputError, PipeClosedError, TkfError } from '../errors.js';
-import { describeFsError } from '../output/fs-errors.js';
+import { OutputError, TkfError } from '../errors.js';
+import { describeFsError, pipeError } from '../output/fs-errors.js';
 import type { Writable } from 'node:stream';
 
 /** The error to throw for a failed write to stdout. */
 export function stdoutError(error: unknown): unknown {
   if (error instanceof TkfError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'EPIPE') return new PipeClosedError('the reader closed the pipe');
+  if (code === 'EPIPE') return pipeError(error);
   // A stream that failed once refuses every later write with ERR_STREAM_DESTROYED: still stdout's fault.
   if (typeof code === 'string' && (/^E[A-Z]+$/.test(code) || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END')) {
     return new OutputError(`cannot write to stdout: ${code.startsWith('ERR_') ? 'it was closed' : describeFsError(error)}`);

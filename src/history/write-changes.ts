@@ -6,8 +6,8 @@
  * rendered from the part at commit, as `tkf export` does); or to a stream.
  */
 import type { Writable } from 'node:stream';
-import { OutputError, PipeClosedError, TkfError } from '../errors.js';
-import { describeFsError } from '../output/fs-errors.js';
+import { OutputError, TkfError } from '../errors.js';
+import { describeFsError, pipeError } from '../output/fs-errors.js';
 import { acquireLock, type LockOwner } from '../output/lock.js';
 import { checkDirectory, exists, openStream, outputPaths, publish, removeAll } from '../output/output-file.js';
 import { DEFAULT_CSV_FIELDS } from '../writers/fields.js';
@@ -46,8 +46,7 @@ export async function writeChangesToStream(stream: Writable, rows: readonly Chan
     await writeRows(writer, rows);
     await writer.flush();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException)?.code === 'EPIPE') throw new PipeClosedError('the reader closed the pipe');
-    throw error;
+    throw pipeError(error);
   }
 }
 

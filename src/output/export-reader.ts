@@ -23,7 +23,9 @@ import { pipeline } from 'node:stream/promises';
 import { CsvError, parse as parseCsv, type Info } from 'csv-parse';
 import { LosslessNumber, parse as parseLossless } from 'lossless-json';
 import { TkfError, UsageError } from '../errors.js';
+import { byteLines } from '../byte-lines.js';
 import { formatForPath } from '../writers/index.js';
+import { describeReadError } from './fs-errors.js';
 
 export type ExportFormat = 'csv' | 'jsonl';
 
@@ -46,7 +48,6 @@ export interface ExportSource {
 }
 
 const UID = /^\d+$/;
-const LINE_FEED = 0x0a;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** Opens an export; `format` overrides the extension (`--update` knows the format it wrote). */
@@ -87,10 +88,7 @@ function readError(error: unknown, path: string): Error {
   if (error instanceof TkfError) return error;
   // csv-parse's messages name the line: "Invalid Record Length: expect 15, got 14 on line 7".
   if (error instanceof CsvError) return new UsageError(`${path} is not a CSV tkf can read: ${error.message}`);
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const reason =
-    code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
-  return new UsageError(`cannot read ${path}: ${reason}`);
+  return new UsageError(`cannot read ${path}: ${describeReadError(error, false)}`);
 }
 
 type CsvRow = { record: string[]; info: Info };
@@ -133,35 +131,6 @@ async function* csvRecords(path: string, columns: string[], uidIndex: number): A
       continue;
     }
     yield { kind: 'csv', uid: checkUid(record[uidIndex], path, line), line, cells: record };
-  }
-}
-
-/**
- * The file's lines, split at `\n` bytes only, without the `\n`. Splitting bytes, not text, also
- * keeps a multi-byte character that straddles two chunks whole.
- */
-async function* byteLines(path: string): AsyncGenerator<Buffer> {
-  const input = createReadStream(path);
-  let pending: Buffer[] = [];
-  try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      let start = 0;
-      for (let end = chunk.indexOf(LINE_FEED); end !== -1; end = chunk.indexOf(LINE_FEED, start)) {
-        const piece = chunk.subarray(start, end);
-        if (pending.length) {
-          pending.push(piece);
-          yield Buffer.concat(pending);
-          pending = [];
-        } else {
-          yield piece;
-        }
-        start = end + 1;
-      }
-      if (start < chunk.length) pending.push(chunk.subarray(start));
-    }
-    if (pending.length) yield Buffer.concat(pending);
-  } finally {
-    input.destroy();
   }
 }
 

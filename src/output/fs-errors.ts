@@ -1,5 +1,5 @@
-/** File-system errors in words a person can act on. */
-import { OutputError } from '../errors.js';
+/** File-system errors in words a person can act on: the one map from Node's error codes to words. */
+import { OutputError, PipeClosedError } from '../errors.js';
 
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file or directory',
@@ -16,10 +16,31 @@ const REASONS: Record<string, string> = {
   EFBIG: 'the file is too large for the file system',
 };
 
-export function describeFsError(error: unknown): string {
+/**
+ * A file given to read (an export, a token file, a uids file) names the file itself: ENOENT is the
+ * file that is missing, and EPERM on a read is a permission the reader lacks.
+ */
+const READ_REASONS: Record<string, string> = { ...REASONS, ENOENT: 'no such file', EPERM: 'permission denied' };
+
+function reasonFor(error: unknown, reasons: Record<string, string>): { reason: string; code: string | undefined } {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code && REASONS[code]) return `${REASONS[code]} (${code})`;
-  return error instanceof Error ? error.message : String(error);
+  if (code && reasons[code]) return { reason: reasons[code]!, code };
+  return { reason: error instanceof Error ? error.message : String(error), code: undefined };
+}
+
+/** Why a write (or a read of tkf's own files) failed: "no space left on the device (ENOSPC)". */
+export function describeFsError(error: unknown): string {
+  const { reason, code } = reasonFor(error, REASONS);
+  return code ? `${reason} (${code})` : reason;
+}
+
+/**
+ * Why a file given to read could not be read. `withCode: false` leaves the code out where the
+ * message has always been the words alone (`tkf diff`: "cannot read gone.csv: no such file").
+ */
+export function describeReadError(error: unknown, withCode = true): string {
+  const { reason, code } = reasonFor(error, READ_REASONS);
+  return code && withCode ? `${reason} (${code})` : reason;
 }
 
 /** Errors from the file system while writing rows become exit 7 with the path and the reason. */
@@ -28,5 +49,11 @@ export function toOutputError(error: unknown, path: string): unknown {
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && (error as NodeJS.ErrnoException).syscall) {
     return new OutputError(`cannot write ${path}: ${describeFsError(error)}`);
   }
+  return error;
+}
+
+/** `tkf export --out - | head`, `tkf diff | head`: the reader left; not a failure (exit 0, nothing said). */
+export function pipeError(error: unknown): unknown {
+  if ((error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') return new PipeClosedError('the reader closed the pipe');
   return error;
 }

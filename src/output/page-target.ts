@@ -3,7 +3,7 @@
  * runExport sees only this surface: where the walk starts, write a page, commit, abort.
  */
 import type { Writable } from 'node:stream';
-import { PipeClosedError } from '../errors.js';
+import { pipeError } from './fs-errors.js';
 import type { EndReason, Page, PagerOptions, Reentry } from '../pager.js';
 import { SeenWindow } from '../seen-window.js';
 import { RecordWriter, type EncoderOptions, type FormatDefinition } from '../writers/index.js';
@@ -101,8 +101,3 @@ export class StreamTarget implements PageTarget {
   }
 }
 
-/** `tkf export --out - | head`: the reader left; not a failure. */
-export function pipeError(error: unknown): unknown {
-  if ((error as NodeJS.ErrnoException)?.code === 'EPIPE') return new PipeClosedError('the reader closed the pipe');
-  return error;
-}

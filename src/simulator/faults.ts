@@ -6,11 +6,10 @@
 import type { ServerResponse } from 'node:http';
 import { HTML_TYPE, JSON_TYPE, sendBody } from './send-body.js';
 import { randomFor } from './seeded-random.js';
-import type { FaultKind, Faults } from './simulator-options.js';
+import { FAULT_KINDS, type FaultKind, type Faults } from './simulator-options.js';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['500', '502', '503', '429', 'reset', 'truncate', 'html', 'gateway', 'endless', 'duplicate-keys'];
-/** What --fault-rate draws from when no kinds are named: the everyday ones (the rest on request). */
-export const EVERYDAY_FAULT_KINDS: readonly FaultKind[] = ['500', '502', '503', '429', 'reset', 'truncate', 'html'];
+/** What --fault-rate draws from when no kinds are named: the first seven, the everyday ones (the rest on request). */
+export const EVERYDAY_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS.slice(0, 7);
 
 /** The kinds whose answer is made from the page the request would have had. */
 export const FAULTS_FROM_PAGE: readonly FaultKind[] = ['truncate', 'duplicate-keys'];

@@ -96,7 +96,8 @@ export interface UserScenario {
  * HTTP 200 with a gateway's own JSON, no envelope ({"error":"upstream connect error..."});
  * 'endless': HTTP 200 whose body never ends; 'duplicate-keys': the page, with repeated keys in
  * every follower (the last one the page's own value, nested objects too). */
-export type FaultKind = '500' | '502' | '503' | '429' | 'reset' | 'truncate' | 'html' | 'gateway' | 'endless' | 'duplicate-keys';
+export const FAULT_KINDS = ['500', '502', '503', '429', 'reset', 'truncate', 'html', 'gateway', 'endless', 'duplicate-keys'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface Faults {
   /** Probability per request that some fault is injected (seeded, so reproducible). */

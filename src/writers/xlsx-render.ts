@@ -7,10 +7,11 @@
  * file whenever it asks to (write() returns false), so rows read faster than the disk takes them
  * never pile up in memory.
  */
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { Zip, ZipDeflate } from 'fflate';
+import { byteLines } from '../byte-lines.js';
 import type { XlsxCell } from './xlsx-cells.js';
 import { columnLetters, packageParts, rowXml, sheetHead, sheetPath, sheetTail, type SheetSpec } from './xlsx-parts.js';
 
@@ -145,7 +146,6 @@ function zipTo(file: WriteStream, fileFailed: Promise<never>) {
 
 /** The part file's rows, parsed, split on \n bytes (never readline: it also ends lines at U+2028). */
 async function* partLines(path: string): AsyncGenerator<XlsxCell[], void> {
-  let rest = Buffer.alloc(0);
   let number = 0;
   const parse = (bytes: Buffer): XlsxCell[] => {
     number++;
@@ -157,17 +157,8 @@ async function* partLines(path: string): AsyncGenerator<XlsxCell[], void> {
     }
     throw new Error(`${path} line ${number} is not a row of cells`);
   };
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    const bytes = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-    let start = 0;
-    for (let end = bytes.indexOf(10); end !== -1; end = bytes.indexOf(10, start)) {
-      if (end > start) yield parse(bytes.subarray(start, end));
-      start = end + 1;
-    }
-    // A copy: a slice would keep the whole 1 MiB chunk alive for its last partial line.
-    rest = Buffer.from(bytes.subarray(start));
-  }
-  if (rest.length) yield parse(rest);
+  // Blank lines are skipped (the part file has none but a last `\n`); 1 MiB reads: rows are large.
+  for await (const bytes of byteLines(path, 1 << 20)) if (bytes.length) yield parse(bytes);
 }
 
 /**
