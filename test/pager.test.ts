@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { FollowersPage, RawFollower } from '../src/api/types.js';
 import { ApiUnavailableError } from '../src/errors.js';
-import { type Page, type PagerOptions, type StuckNotice, pages } from '../src/pager.js';
-import { SeenWindow } from '../src/seen-window.js';
+import { type Page, type PagerOptions, type StuckNotice, pages } from '../src/export/pager.js';
+import { SeenWindow } from '../src/export/seen-window.js';
 
 import { follower } from './helpers/followers.js';
 

@@ -5,8 +5,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { FollowersPage } from '../src/api/types.js';
-import { pages, type Page } from '../src/pager.js';
-import { SeenWindow } from '../src/seen-window.js';
+import { pages, type Page } from '../src/export/pager.js';
+import { SeenWindow } from '../src/export/seen-window.js';
 import { follower } from './helpers/followers.js';
 
 /** n distinct 19-digit uids, spread like real ones (not consecutive). */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { SeenWindow } from '../src/seen-window.js';
+import { SeenWindow } from '../src/export/seen-window.js';
 
 describe('SeenWindow', () => {
   test('add returns true the first time and false for a repeat', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { UsageError } from '../src/errors.js';
-import { inShard, parseShard, shardOf } from '../src/shard.js';
+import { inShard, parseShard, shardOf } from '../src/export/shard.js';
 
 const uids = Array.from({ length: 2000 }, (_, i) => String(7100000000000000000n + BigInt(i) * 7919n));
 

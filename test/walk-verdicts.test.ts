@@ -8,8 +8,8 @@
 import { describe, expect, test } from 'vitest';
 import type { FollowersPage } from '../src/api/types.js';
 import { ApiUnavailableError } from '../src/errors.js';
-import { type FetchedPage, type Page, type PagerOptions, type StuckNotice, pages } from '../src/pager.js';
-import { SeenWindow } from '../src/seen-window.js';
+import { type FetchedPage, type Page, type PagerOptions, type StuckNotice, pages } from '../src/export/pager.js';
+import { SeenWindow } from '../src/export/seen-window.js';
 import { follower } from './helpers/followers.js';
 
 function answer(uids: string[], minTime: number, options: { hasMore?: boolean; maxTime?: number; total?: number } = {}): FollowersPage {

@@ -3,7 +3,7 @@
  * run that did not complete, and `--json` with every user of the run and the run's totals.
  */
 import { EXIT, WaitLimitError } from '../errors.js';
-import type { BatchAccount, BatchResult } from '../run-batch.js';
+import type { BatchAccount, BatchResult } from '../export/run-batch.js';
 import { summarize, type UserOutcome } from './export-user.js';
 import { formatCount } from './progress.js';
 import { followers, users } from './plural.js';

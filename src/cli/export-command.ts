@@ -1,7 +1,7 @@
 /**
  * `tkf export`: turns options into settings and one client for the run (one connection pool,
  * pace, budget), then runs one user (the usual case) or a batch (--uids-file, scheduled by
- * src/run-batch.ts) through exportUser, and reports: a line per user on stderr as each finishes,
+ * src/export/run-batch.ts) through exportUser, and reports: a line per user on stderr as each finishes,
  * a summary line, `--json` on stdout.
  */
 import { getMaxListeners, setMaxListeners } from 'node:events';
@@ -12,9 +12,9 @@ import { BatchError, EXIT, OutputError, TkfError, UsageError } from '../errors.j
 import { describeFsError, describeReadError } from '../output/fs-errors.js';
 import { proxyFor } from '../api/proxy-from-env.js';
 import { stripCredentials } from '../api/proxy-agents.js';
-import type { OutputTarget } from '../run-export.js';
-import { runBatch } from '../run-batch.js';
-import { inShard, parseShard } from '../shard.js';
+import type { OutputTarget } from '../export/run-export.js';
+import { runBatch } from '../export/run-batch.js';
+import { inShard, parseShard } from '../export/shard.js';
 import { parseFieldList } from '../writers/fields.js';
 import { formatForPath, getFormat, type FormatDefinition } from '../writers/index.js';
 import { ENV, openAccess, validateUid } from './api-access.js';

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import type { FollowersClient } from '../api/client.js';
 import { expectedRows } from '../api/list-facts.js';
 import { ShortListError, TkfError, EXIT, redact } from '../errors.js';
-import type { ExportResult, OutputTarget } from '../run-export.js';
+import type { ExportResult, OutputTarget } from '../export/run-export.js';
 import type { EncoderOptions, FormatDefinition } from '../writers/index.js';
 import { isRunning, type Access } from './api-access.js';
 import { addNextStep } from './failure-hints.js';
@@ -80,7 +80,7 @@ export async function exportUser(
   settings: RunSettings,
   progress: Progress,
 ): Promise<UserOutcome> {
-  const { runExport } = await import('../run-export.js');
+  const { runExport } = await import('../export/run-export.js');
   const { access } = settings;
   const verbose = (text: string) => {
     if (settings.verbose) progress.log(redact(text, access.token));

@@ -15,8 +15,8 @@
  */
 import type { Writable } from 'node:stream';
 import { ApiUnavailableError, BudgetSpentError, InterruptedError, OutputError, RunStoppedError, UsageError } from '../errors.js';
-import type { Page } from '../pager.js';
-import { SeenWindow } from '../seen-window.js';
+import type { Page } from '../export/pager.js';
+import { SeenWindow } from '../export/seen-window.js';
 import { ByteSink, RecordWriter, type EncoderOptions, type FormatDefinition } from '../writers/index.js';
 import { describeMismatch, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointOptions } from './checkpoint.js';
 import { Checkpointer } from './checkpointer.js';

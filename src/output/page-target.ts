@@ -4,8 +4,8 @@
  */
 import type { Writable } from 'node:stream';
 import { pipeError } from './fs-errors.js';
-import type { EndReason, Page, PagerOptions, Reentry } from '../pager.js';
-import { SeenWindow } from '../seen-window.js';
+import type { EndReason, Page, PagerOptions, Reentry } from '../export/pager.js';
+import { SeenWindow } from '../export/seen-window.js';
 import { RecordWriter, type EncoderOptions, type FormatDefinition } from '../writers/index.js';
 
 /** What the walk continues from: a cursor and the uids already written, or where to stop. */

@@ -23,7 +23,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { OutputError, UsageError } from '../errors.js';
-import type { CaughtUpFacts } from '../pager.js';
+import type { CaughtUpFacts } from '../export/pager.js';
 import type { EncoderOptions, FormatDefinition } from '../writers/index.js';
 import { describeMismatch, readCheckpoint, type Checkpoint } from './checkpoint.js';
 import { readExportedUids } from './exported-uids.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/api/client.js';
 import { RunGovernor } from '../../src/api/run-governor.js';
-import { exitCodeOf, runBatch } from '../../src/run-batch.js';
+import { exitCodeOf, runBatch } from '../../src/export/run-batch.js';
 import { generatedUsers } from '../../src/simulator/built-in-users.js';
 import { startSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { exportInProcess } from '../helpers/in-process-export.js';

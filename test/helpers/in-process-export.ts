@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { createClient, type FollowersClient } from '../../src/api/client.js';
-import { runExport, type ExportDeps, type ExportPlan, type ExportResult, type OutputTarget } from '../../src/run-export.js';
+import { runExport, type ExportDeps, type ExportPlan, type ExportResult, type OutputTarget } from '../../src/export/run-export.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { getFormat, type EncoderOptions, type FormatDefinition } from '../../src/writers/index.js';
 import { isRunning } from '../../src/cli/api-access.js';

@@ -4,15 +4,15 @@
  * is good and says what failed). The target owns everything that lives across pages.
  */
 import type { Writable } from 'node:stream';
-import type { FollowersClient } from './api/client.js';
-import type { Checkpoint } from './output/checkpoint.js';
-import type { Disk } from './output/disk.js';
-import { ExportFile, type OpenMode } from './output/export-file.js';
-import type { LockOwner } from './output/lock.js';
-import { StreamTarget, type PageTarget, type TargetResult, type WalkStart } from './output/page-target.js';
-import { DEPTH_CAP } from './api/list-facts.js';
+import type { FollowersClient } from '../api/client.js';
+import type { Checkpoint } from '../output/checkpoint.js';
+import type { Disk } from '../output/disk.js';
+import { ExportFile, type OpenMode } from '../output/export-file.js';
+import type { LockOwner } from '../output/lock.js';
+import { StreamTarget, type PageTarget, type TargetResult, type WalkStart } from '../output/page-target.js';
+import { DEPTH_CAP } from '../api/list-facts.js';
 import { pages, type FetchedPage, type Page, type StuckNotice } from './pager.js';
-import type { EncoderOptions, FormatDefinition } from './writers/index.js';
+import type { EncoderOptions, FormatDefinition } from '../writers/index.js';
 
 export type OutputTarget =
   | { kind: 'stream'; stream: Writable }

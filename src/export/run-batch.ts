@@ -17,8 +17,8 @@
  *
  * The core never prints: the CLI turns accounts into lines and the exit code into an exit.
  */
-import type { RunGovernor } from './api/run-governor.js';
-import { ApiRefusedError, BudgetSpentError, EXIT, InterruptedError, RunStoppedError, TkfError } from './errors.js';
+import type { RunGovernor } from '../api/run-governor.js';
+import { ApiRefusedError, BudgetSpentError, EXIT, InterruptedError, RunStoppedError, TkfError } from '../errors.js';
 
 /** complete: its file is published; failed: this account cannot be exported now (its exit code
  * says why); stopped: the run stopped it (resumable, a checkpoint if any page was written);

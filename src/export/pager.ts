@@ -62,10 +62,10 @@
  * overlaps the round trip of the next. When the consumer stops early, the request in flight is
  * aborted.
  */
-import { ApiUnavailableError } from './errors.js';
-import type { FollowersPage, RawFollower } from './api/types.js';
+import { ApiUnavailableError } from '../errors.js';
+import type { FollowersPage, RawFollower } from '../api/types.js';
 import { SeenWindow } from './seen-window.js';
-import { sleep as defaultSleep } from './sleep.js';
+import { sleep as defaultSleep } from '../sleep.js';
 
 export type EndReason = 'complete' | 'cap' | 'limit' | 'caught-up';
 

@@ -8,7 +8,7 @@
  * and together they are the whole file. SHA-256 is in every Node and spreads any set of ids evenly.
  */
 import { createHash } from 'node:crypto';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 export interface Shard {
   /** 1-based, as Playwright and Jest spell it. */
