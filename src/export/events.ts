@@ -1,0 +1,34 @@
+/**
+ * What one account's export reports while it runs: facts, never sentences. The CLI renders them
+ * (src/cli/export-user.ts: the bar, the plain lines, --verbose); the engine never prints.
+ */
+import type { RetryNotice } from '../api/client.js';
+import type { Checkpoint } from '../output/checkpoint.js';
+import type { Page, StuckNotice } from './pager.js';
+
+export type AccountEvent =
+  /** A request is about to go out (attempt 1, or a retry of the same cursor). */
+  | { type: 'request'; uid: string; cursor: number; attempt: number }
+  /** The client will ask again after a failure or a 429 (the run waits `waitMs`). */
+  | { type: 'retry'; uid: string; notice: RetryNotice }
+  /** An answer did not move the walk on (a stuck cursor): the walk asks again after `waitMs`. */
+  | { type: 'waiting'; uid: string; notice: StuckNotice }
+  /** A file export goes on from its checkpoint. */
+  | { type: 'resumed'; uid: string; path: string; checkpoint: Checkpoint }
+  /** A page is written and checkpointed. */
+  | { type: 'page'; uid: string; page: Page; progress: PageProgress };
+
+/** Where the export stands after a page: the figures a progress bar draws. */
+export interface PageProgress {
+  /** Rows counted so far: the file's (a resumed file's included); for --update, this run's new rows. */
+  rows: number;
+  /** Requests of the export so far (a resumed run's included). */
+  requests: number;
+  /** The profile's follower count, as the API reported it. */
+  total: number | undefined;
+  /** Rows and requests of this run alone. */
+  runRows: number;
+  runRequests: number;
+  /** Rows the walk will end with (list-facts' expectedRows), null when unknown. */
+  goal: number | null;
+}

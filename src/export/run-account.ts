@@ -1,0 +1,219 @@
+/**
+ * One account's export as a run does it: the run's client (one connection pool, pace and budget
+ * for every account of the run) seen through a view of its own, runExport, and the outcome as data
+ * (exit code, rows, requests, file) for the summary line, `--json` and batches. What happens on
+ * the way is reported as events (./events.ts); nothing here prints or reads the process.
+ */
+import { existsSync } from 'node:fs';
+import type { FollowersClient } from '../api/client.js';
+import { expectedRows } from '../api/list-facts.js';
+import { EXIT, TkfError, redact } from '../errors.js';
+import type { ExportRecorder, HistoryRecord } from '../history/export-recorder.js';
+import { readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
+import type { Disk } from '../output/disk.js';
+import type { LockOwner } from '../output/lock.js';
+import { outputPaths } from '../output/output-file.js';
+import type { EncoderOptions, FormatDefinition } from '../writers/index.js';
+import type { AccountEvent } from './events.js';
+import type { ExportResult, OutputTarget } from './run-export.js';
+import { withFieldsCheck } from './with-fields-check.js';
+
+export interface AccountSettings {
+  /** The token (redacted from every message) and the API's base URL. */
+  access: { token: string; baseUrl: string };
+  format: FormatDefinition;
+  encoder: EncoderOptions;
+  given?: Partial<Record<keyof EncoderOptions, boolean>>;
+  /** The run's client: shared by every account of the run. */
+  client: FollowersClient;
+  /** The file system exports write through (default: the real one; tests hand in one that fills up). */
+  disk?: Disk;
+  /** Longest first wait before asking a page that did not move the walk on again (--backoff). */
+  retryBaseMs: number;
+  limit?: number;
+  signal: AbortSignal;
+  /** --db: records a complete export's file in the history database (src/history/export-recorder.ts). */
+  record?: ExportRecorder;
+}
+
+export interface AccountDeps {
+  /** Who holds the output's lock, and how to tell whether a lock's owner still runs. */
+  owner: LockOwner;
+  isRunning: (pid: number) => boolean;
+  onEvent?: (event: AccountEvent) => void;
+  /**
+   * Makes a failure say what to do (the CLI's hints, its proxy check, stdout's own errors); may
+   * return another error to report instead. `savedRows`: what the checkpoint on disk holds.
+   */
+  explainFailure?: (error: unknown, facts: { uid: string; output: OutputTarget; savedRows: number | undefined }) => Promise<unknown>;
+  now?: () => number;
+}
+
+export interface AccountOutcome {
+  uid: string;
+  exit_code: number;
+  complete: boolean;
+  rows: number;
+  /** Requests this run sent for the account. */
+  requests: number;
+  /** Requests the file has cost so far, earlier (resumed) runs included. */
+  requests_total: number;
+  file: string | null;
+  /** Why the walk ended: complete, cap, limit, caught-up (an update). */
+  end: string | null;
+  total: number | null;
+  added?: number;
+  /** Seconds (cursors) with followers the API would not serve: see ExportResult.incompleteSeconds. */
+  incomplete_seconds?: number[];
+  /** --db: what the snapshot recorded. */
+  history?: HistoryRecord;
+  /** The list ended (asked twice) below half of `expected`, what the API reports it should serve: exit 10, file kept. */
+  short?: boolean;
+  expected?: number;
+  /** This run's requests were more than twice the pages its followers need (ExportResult.lostEffort). */
+  lost_effort?: { requests: number; pages_needed: number };
+  error?: string;
+  /** Not serialised: what main.ts rethrows for a single account. */
+  cause?: unknown;
+  result?: ExportResult;
+  /** Not serialised: requests of the earlier runs a resumed export had made. */
+  resumedRequests?: number;
+  elapsedMs: number;
+}
+
+/** What the walk has reached so far: the outcome of a failure counts from it. */
+interface Reached {
+  rows: number;
+  requests: number;
+  total: number | undefined;
+  /** What a resumed file held before this run: progress counts only what this run fetches. */
+  resumed: { rows: number; requests: number };
+  /** Rows this run wrote (the pages' new followers): what rate and ETA count, whatever the file held. */
+  written: number;
+  /** --update: the rows of the file it updates; a failed update leaves the file with exactly these. */
+  fileRows: number | undefined;
+}
+
+export async function runAccount(uid: string, output: OutputTarget, settings: AccountSettings, deps: AccountDeps): Promise<AccountOutcome> {
+  const { runExport } = await import('./run-export.js');
+  const emit = deps.onEvent ?? (() => {});
+  const now = deps.now ?? Date.now;
+  const client = settings.client.account({
+    onRequest: ({ cursor, attempt }) => emit({ type: 'request', uid, cursor, attempt }),
+    onRetry: (notice) => emit({ type: 'retry', uid, notice }),
+  });
+  const started = now();
+  const reached: Reached = { rows: 0, requests: 0, total: undefined, resumed: { rows: 0, requests: 0 }, written: 0, fileRows: undefined };
+  // --update stops at the first follower already in the file: how far that is, nobody can tell.
+  const open = output.kind === 'file' && Boolean(output.update) && existsSync(output.path);
+  try {
+    const result = await runExport(
+      {
+        uid,
+        format: settings.format,
+        encoder: settings.encoder,
+        given: settings.given,
+        output,
+        limit: settings.limit,
+        stuckWaitMs: settings.retryBaseMs,
+      },
+      {
+        client: settings.encoder.fields ? withFieldsCheck(client, settings.encoder.fields) : client,
+        signal: settings.signal,
+        disk: settings.disk,
+        owner: deps.owner,
+        isRunning: deps.isRunning,
+        onResume: (checkpoint) => {
+          reached.resumed = { rows: checkpoint.rows, requests: checkpoint.requests };
+          emit({ type: 'resumed', uid, path: output.kind === 'file' ? output.path : '', checkpoint });
+        },
+        onUpdate: (manifest) => {
+          reached.fileRows = manifest.rows;
+        },
+        onPage: (p) => {
+          Object.assign(reached, { rows: p.rows, requests: p.requests, total: p.total });
+          reached.written += p.page.followers.length;
+          const done = p.page.end !== undefined || p.page.next === null;
+          const progress = {
+            // --update counts the new followers it puts on top; the file's old rows are not progress.
+            rows: open ? reached.written : p.rows,
+            requests: p.requests,
+            total: p.total,
+            runRows: reached.written,
+            runRequests: p.requests - reached.resumed.requests,
+            goal: expectedRows({ rows: p.rows, total: p.total, limit: settings.limit, done, open }) ?? null,
+          };
+          emit({ type: 'page', uid, page: p.page, progress });
+        },
+        onStuck: (notice) => emit({ type: 'waiting', uid, notice }),
+      },
+    );
+    return await completed(uid, result, settings, client.requests, reached, now() - started);
+  } catch (caught) {
+    // A file export that failed after some pages keeps them in its checkpoint (not --update's):
+    // what --resume will find is what the checkpoint on disk counts, which may lag the pages
+    // written (a full disk stops the checkpoint before the rows), so it is read back, not guessed.
+    const saved = output.kind === 'file' && !open ? await savedCheckpoint(output.path) : undefined;
+    const error = deps.explainFailure ? await deps.explainFailure(caught, { uid, output, savedRows: saved?.rows }) : caught;
+    return {
+      uid,
+      exit_code: error instanceof TkfError ? error.exitCode : EXIT.internal,
+      complete: false,
+      // A stopped file export keeps what its checkpoint holds, from earlier runs too; a failed
+      // update leaves the file as it was (the new rows it had fetched are not in it).
+      rows: reached.fileRows ?? saved?.rows ?? Math.max(reached.rows, reached.resumed.rows),
+      requests: client.requests,
+      requests_total: Math.max(reached.requests, reached.resumed.requests + client.requests),
+      file: null,
+      end: null,
+      total: reached.total ?? null,
+      error: redact(error instanceof Error ? error.message : String(error), settings.access.token),
+      cause: error,
+      elapsedMs: now() - started,
+    };
+  }
+}
+
+/**
+ * The outcome of a walk that ended: recorded in the history database when asked (--db), and
+ * marked short (exit 10, file kept) when the list ended far below what the API said it holds.
+ */
+async function completed(
+  uid: string,
+  result: ExportResult,
+  settings: AccountSettings,
+  requests: number,
+  reached: Reached,
+  elapsedMs: number,
+): Promise<AccountOutcome> {
+  const short = result.short && !result.alreadyComplete ? result.short : undefined;
+  // [issue 16] the file is published: now it becomes a snapshot (a failure here is exit 11; the
+  // file stays). A list that ended far short is not: its end would call everyone missing gone.
+  const history = settings.record && result.file && !short ? await settings.record(result.file, result.added) : undefined;
+  const outcome: AccountOutcome = {
+    uid,
+    exit_code: EXIT.ok,
+    complete: true,
+    ...(history ? { history } : {}),
+    rows: result.rows,
+    requests,
+    requests_total: result.requests,
+    file: history?.staged ? null : result.file,
+    end: result.end,
+    total: result.total ?? null,
+    ...(result.added !== undefined ? { added: result.added } : {}),
+    incomplete_seconds: result.incompleteSeconds,
+    result,
+    ...(result.resumedRows && !result.alreadyComplete && result.added === undefined ? { resumedRequests: reached.resumed.requests } : {}),
+    ...(result.lostEffort ? { lost_effort: { requests: result.lostEffort.requests, pages_needed: result.lostEffort.pagesNeeded } } : {}),
+    elapsedMs,
+  };
+  // The file is published as usual; the exit code says what is missing (the CLI words the line).
+  if (short) Object.assign(outcome, { exit_code: EXIT.short, complete: false, short: true, expected: short.expected });
+  return outcome;
+}
+
+/** The checkpoint a --resume of this file would start from; undefined when there is none (or it cannot be read). */
+async function savedCheckpoint(path: string): Promise<Checkpoint | undefined> {
+  return readCheckpoint(outputPaths(path).checkpoint).catch(() => undefined);
+}
