@@ -58,12 +58,20 @@ export async function openAccess(options: AccessOptions, config: Config, ctx: Cl
   return { token, baseUrl: readBaseUrl(options, config, ctx) };
 }
 
+/**
+ * The token file to read: --token-file, else the config file's token_file, unless a token is
+ * given another way (--token, TKF_TOKEN), which then wins over the config file.
+ */
+export function tokenFileOf(options: { token?: string; tokenFile?: string }, env: NodeJS.ProcessEnv, config: Config): string | undefined {
+  return options.tokenFile ?? (options.token === undefined && !env[ENV.token] ? (config.values.tokenFile as string | undefined) : undefined);
+}
+
 async function readToken(options: AccessOptions, config: Config, ctx: CliContext): Promise<string> {
   if (options.token !== undefined && options.tokenFile !== undefined) {
     throw new UsageError('give the token once: --token or --token-file, not both');
   }
   let token: string | undefined;
-  const tokenFile = options.tokenFile ?? (options.token === undefined && !ctx.env[ENV.token] ? (config.values.tokenFile as string | undefined) : undefined);
+  const tokenFile = tokenFileOf(options, ctx.env, config);
   if (options.token !== undefined) token = options.token;
   else if (tokenFile !== undefined) {
     const source = tokenFile === '-' ? 'stdin' : tokenFile;

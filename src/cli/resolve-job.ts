@@ -1,0 +1,224 @@
+/**
+ * `tkf export`'s options resolved once: flags, environment, config file and uids file become one
+ * frozen ExportJob (src/export/job.ts). Every usage rule of the command is here, each a pure
+ * function of the options (tested in test/cli/resolve-job.test.ts); the only I/O is reading the
+ * uids file.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import type { ExportJob } from '../export/job.js';
+import { inShard, parseShard, type Shard } from '../export/shard.js';
+import { stagingTemplate } from '../history/export-recorder.js';
+import { describeReadError } from '../output/fs-errors.js';
+import { parseFieldList } from '../writers/fields.js';
+import { formatForPath, getFormat, type FormatDefinition } from '../writers/index.js';
+import { tokenFileOf, validateUid } from './api-access.js';
+import type { Config } from './config-file.js';
+import type { CliContext } from './context.js';
+import { ENV } from './env-names.js';
+import type { ExportOptions } from './export-options.js';
+import { checkHistoryFormat, checkHistoryUsage } from './history-export.js';
+import { plural, users } from './plural.js';
+
+/**
+ * The format: --format, else the extension of --out, else the config file's format, else JSONL for
+ * stdout. A --format that contradicts the extension is refused rather than obeyed: a file named
+ * .csv that holds JSONL is opened as CSV by everything that goes by its name.
+ */
+export function chooseFormat(format: string | undefined, out: string, configured?: string): FormatDefinition {
+  const byExtension = out === '-' ? undefined : formatForPath(out);
+  if (format) {
+    const chosen = getFormat(format);
+    if (byExtension && byExtension.name !== chosen.name) {
+      const ext = byExtension.extensions.find((e) => out.toLowerCase().endsWith(e))!;
+      const renamed = `${out.slice(0, out.length - ext.length)}${chosen.extensions[0]}`;
+      throw new UsageError(`--format ${chosen.name} contradicts --out ${out} (a ${ext} file is ${byExtension.name}); name it ${renamed}, or leave out --format`);
+    }
+    return chosen;
+  }
+  if (byExtension) return byExtension;
+  if (configured) return getFormat(configured);
+  if (out === '-') return getFormat('jsonl');
+  throw new UsageError(`cannot tell the format from "${out}"; name it .csv, .jsonl, .ndjson or .xlsx, or add --format csv|jsonl|xlsx`);
+}
+
+/** What the usage rules look at: the options with --out decided and the format chosen. */
+export interface UsageFacts {
+  out: string;
+  format: FormatDefinition;
+  resume: boolean;
+  force: boolean;
+  update: boolean;
+  json: boolean;
+  limit: number | undefined;
+  uidsFile: string | undefined;
+  tokenFile: string | undefined;
+}
+
+/** A usage rule: the message of the UsageError when the options break it, else undefined. */
+export type UsageRule = (facts: UsageFacts) => string | undefined;
+
+export const fileModesNeedAFile: UsageRule = (f) =>
+  f.out === '-' && (f.resume || f.force || f.update) ? '--resume, --force and --update need a file: they do not apply to --out -' : undefined;
+
+/** [issue 13] a workbook is a zip, rendered whole at the end: not a stream, not appendable. */
+export const workbookIsAFile: UsageRule = (f) =>
+  f.format.render && f.out === '-' ? `--format ${f.format.name} writes a file, not stdout; use --out followers.${f.format.name}, or csv/jsonl for -` : undefined;
+
+export const workbookIsNotUpdated: UsageRule = (f) =>
+  f.format.render && f.update
+    ? `--update cannot add to an .${f.format.name} workbook; export to .csv or .jsonl for --update (or run a full export with --force)`
+    : undefined;
+
+export const jsonNeedsAFile: UsageRule = (f) => (f.out === '-' && f.json ? '--json prints the outcome on stdout, so it needs --out <file>, not -' : undefined);
+
+/** --update finishes an interrupted export of the file by itself, so --update --resume (the hint a budget stop prints) means --update. */
+export const oneFileMode: UsageRule = (f) => (f.force && (f.resume || f.update) ? 'use one of --resume, --force and --update' : undefined);
+
+/** --update stops at the first follower already in the file; a --limit before that would leave a gap between the new rows and the old ones. */
+export const updateHasNoLimit: UsageRule = (f) =>
+  f.update && f.limit !== undefined ? '--limit does not go with --update (it would leave a gap in the file); run a full export with --limit instead' : undefined;
+
+export const stdinReadOnce: UsageRule = (f) =>
+  f.uidsFile === '-' && f.tokenFile === '-'
+    ? '--uids-file - and --token-file - both want stdin; put the token in a file or in TKF_TOKEN, or the uids in a file'
+    : undefined;
+
+/** The rules on the options alone, in the order they are checked (the first broken one is said). */
+export const USAGE_RULES: readonly UsageRule[] = [fileModesNeedAFile, workbookIsAFile, workbookIsNotUpdated, jsonNeedsAFile, oneFileMode, updateHasNoLimit, stdinReadOnce];
+
+export function checkUsage(facts: UsageFacts, rules: readonly UsageRule[] = USAGE_RULES): void {
+  for (const rule of rules) {
+    const broken = rule(facts);
+    if (broken !== undefined) throw new UsageError(broken);
+  }
+}
+
+export function checkShard(shard: Shard | undefined, uidsFile: string | undefined): void {
+  if (shard && uidsFile === undefined) throw new UsageError('--shard splits a --uids-file; give --uids-file too');
+}
+
+/** Several accounts need a file each: a template with {uid}, never stdout. */
+export function checkManyOutputs(count: number, out: string, format: FormatDefinition): void {
+  if (count > 1 && !out.includes('{uid}')) {
+    throw new UsageError(`--out must contain {uid} when exporting several users, e.g. 'exports/{date}/{uid}.${format.name}'`);
+  }
+  if (out === '-' && count > 1) throw new UsageError('several users cannot share --out -; use a template such as {uid}.csv');
+}
+
+/** uids of a --uids-file: one a line; blank lines and # comments ignored; each checked. */
+export function parseUidList(text: string, source: string): string[] {
+  return parseUidFile(text, source).uids;
+}
+
+/**
+ * The uids of a --uids-file and how many lines repeated one already listed (each uid is exported
+ * once; the CLI says how many repeats it dropped). Lines end in \n, \r\n or a lone \r (classic
+ * Mac editors and some spreadsheet exports), so no two uids are glued together.
+ */
+export function parseUidFile(text: string, source: string): { uids: string[]; repeated: number } {
+  if (text.includes('\u0000')) {
+    throw new UsageError(`${source} holds NUL characters: is it UTF-16 without a byte order mark? save it as UTF-8 (or plain ASCII), one uid a line`);
+  }
+  const uids: string[] = [];
+  text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/).forEach((raw, index) => {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) return;
+    try {
+      uids.push(validateUid(line));
+    } catch (error) {
+      throw new UsageError(`${source} line ${index + 1}: ${(error as Error).message.replace(/^--uid /, 'a uid ')}`);
+    }
+  });
+  if (uids.length === 0) throw new UsageError(`${source} holds no uid`);
+  const unique = [...new Set(uids)];
+  return { uids: unique, repeated: uids.length - unique.length };
+}
+
+/**
+ * A uids file's bytes as text: UTF-8 (a BOM allowed), or UTF-16 with its byte order mark, which
+ * Windows tools (PowerShell's `>`, Notepad's "Unicode") write; read as UTF-8 those are mojibake.
+ */
+export function decodeUidText(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString('utf16le');
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    const swapped = Buffer.from(bytes.subarray(2));
+    swapped.swap16();
+    return swapped.toString('utf16le');
+  }
+  return bytes.toString('utf8');
+}
+
+async function readUidsFile(uidsFile: string, ctx: CliContext): Promise<{ uids: string[]; repeated: number; source: string }> {
+  const source = uidsFile === '-' ? 'stdin' : uidsFile;
+  let text: string;
+  try {
+    text = uidsFile === '-' ? await ctx.readStdin() : decodeUidText(await readFile(uidsFile));
+  } catch (error) {
+    throw new UsageError(`cannot read the uids from ${source}: ${describeReadError(error)}; check --uids-file`);
+  }
+  return { ...parseUidFile(text, source), source };
+}
+
+/**
+ * The job of one `tkf export`, from its options (the config file already applied to them, see
+ * config-file.ts applyConfig). `quiet` leaves out the note on repeated uids.
+ */
+export async function resolveJob(command: Command, options: ExportOptions, config: Config, ctx: CliContext): Promise<ExportJob> {
+  const fromCli = (name: string) => command.getOptionValueSource(name) === 'cli';
+  // [issue 16] --db (else TKF_DB, else the config file's db): the history database; --out may then be left out.
+  const db = fromCli('db') ? options.db : ctx.env[ENV.db] || options.db;
+  if (db) checkHistoryUsage(options);
+  const staged = Boolean(db) && options.out === undefined;
+  const out = options.out ?? (db ? stagingTemplate(db, ctx.env) : undefined);
+  if (!out) throw new UsageError('--out is required: a file (followers.csv, followers.jsonl), a template, or - for stdout (or --db to record history only)');
+  if (options.uid !== undefined && options.uidsFile !== undefined) throw new UsageError('give --uid or --uids-file, not both');
+  // The config file's format is a default: an explicit extension of --out wins over it.
+  const format = chooseFormat(fromCli('format') ? options.format : undefined, out, options.format);
+  const fields = options.fields === undefined ? undefined : parseFieldList(options.fields);
+  const tokenFile = tokenFileOf(options, ctx.env, config);
+  const { resume, force, update, json, limit, uidsFile } = options;
+  checkUsage({ out, format, resume, force, update, json, limit, uidsFile, tokenFile });
+  const shard = options.shard === undefined ? undefined : parseShard(options.shard);
+  checkShard(shard, uidsFile);
+  let uids: string[] | undefined;
+  let repeatedUids = 0;
+  if (uidsFile !== undefined) {
+    const list = await readUidsFile(uidsFile, ctx);
+    repeatedUids = list.repeated;
+    if (list.repeated && !options.quiet) {
+      ctx.stderr.write(`tkf: ${list.source}: ${plural(list.repeated, 'repeated uid')} dropped (each uid is exported once; ${users(list.uids.length)} in all)\n`);
+    }
+    uids = shard ? list.uids.filter((uid) => inShard(uid, shard)) : list.uids;
+    checkManyOutputs(uids.length, out, format);
+  } else if (options.uid !== undefined || !options.demo) {
+    validateUid(options.uid);
+  }
+  if (db) checkHistoryFormat(format);
+  return Object.freeze({
+    uid: options.uid,
+    uids: uids && Object.freeze(uids),
+    repeatedUids,
+    shard,
+    out,
+    staged,
+    db,
+    format,
+    encoder: Object.freeze({ fields, bom: options.bom, formulaGuard: options.formulaGuard }),
+    given: Object.freeze({ fields: fromCli('fields'), bom: fromCli('bom'), formulaGuard: fromCli('formulaGuard') }),
+    force,
+    resume,
+    update,
+    limit,
+    tokenFile,
+    retries: options.retries,
+    timeoutMs: options.timeout * 1000,
+    backoffMs: options.backoff,
+    maxWaitMs: options.maxWait * 1000,
+    maxRequests: options.maxRequests,
+    delayMs: options.delay,
+    rate: options.rate,
+    concurrency: options.concurrency,
+  });
+}
