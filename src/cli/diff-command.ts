@@ -4,7 +4,7 @@
  * summary line goes to stderr, --json's counts to stdout.
  */
 import { Command, Option } from 'commander';
-import { OutputError, TkfError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { createChangeEncoder, type ChangeEncoder } from '../diff/change-encoder.js';
 import { diffExports, type DiffCounts } from '../diff/diff-exports.js';
 import type { WalkEnd } from '../diff/reach.js';
@@ -12,9 +12,8 @@ import { stat } from 'node:fs/promises';
 import { openExport, type ExportFormat, type ExportSource } from '../output/export-reader.js';
 import { hostname } from 'node:os';
 import { readCheckpoint } from '../output/checkpoint.js';
-import { describeFsError } from '../output/fs-errors.js';
-import { acquireLock } from '../output/lock.js';
-import { checkDirectory, exists, openStream, outputPaths, publish, removeAll } from '../output/output-file.js';
+import { FileTransaction } from '../output/file-transaction.js';
+import { outputPaths } from '../output/output-file.js';
 import { ByteSink, formatForPath } from '../writers/index.js';
 import { isRunning } from './api-access.js';
 import type { CliContext } from './context.js';
@@ -206,34 +205,15 @@ async function diffToFile(
   signal: AbortSignal,
   newerEnd: WalkEnd,
 ): Promise<DiffCounts> {
-  const paths = outputPaths(out);
-  await checkDirectory(out);
-  if (!force && (await exists(out))) throw new OutputError(`${out} already exists; use --force to replace it`);
-  // One tkf at a time per output: a diff and an export (or two diffs) must not share a part file.
-  const lock = await acquireLock(paths.lock, { pid: process.pid, host: hostname() }, isRunning, out);
-  let stream: Awaited<ReturnType<typeof openStream>> | undefined;
-  try {
-    stream = await openStream(paths.part, undefined);
-  } catch (error) {
-    await lock.release().catch(() => {});
-    throw error;
-  }
-  const sink = new ByteSink(stream);
+  const file = await FileTransaction.open(out, { force, owner: { pid: process.pid, host: hostname() }, isRunning });
+  const sink = new ByteSink(file.stream);
   try {
     const counts = await writeChanges(older, newer, encoder, sink, signal, newerEnd);
     await sink.close();
     // <out> may be one of the inputs (with --force): every pass has read it by now.
-    await publish(paths, force);
-    await lock.release().catch(() => {});
+    await file.commit();
     return counts;
   } catch (error) {
-    stream.destroy();
-    await removeAll(paths.part).catch(() => {});
-    await lock.release().catch(() => {});
-    // Inputs fail as TkfErrors (exit 2); a bare file-system error here is the output's (exit 7).
-    if (!(error instanceof TkfError) && typeof (error as NodeJS.ErrnoException)?.code === 'string') {
-      throw new OutputError(`cannot write ${paths.part}: ${describeFsError(error)}`);
-    }
-    throw error;
+    throw await file.abort(error);
   }
 }

@@ -6,10 +6,9 @@
  * rendered from the part at commit, as `tkf export` does); or to a stream.
  */
 import type { Writable } from 'node:stream';
-import { OutputError, TkfError } from '../errors.js';
-import { describeFsError, pipeError } from '../output/fs-errors.js';
-import { acquireLock, type LockOwner } from '../output/lock.js';
-import { checkDirectory, exists, openStream, outputPaths, publish, removeAll } from '../output/output-file.js';
+import { pipeError } from '../output/fs-errors.js';
+import { FileTransaction } from '../output/file-transaction.js';
+import type { LockOwner } from '../output/lock.js';
 import { DEFAULT_CSV_FIELDS } from '../writers/fields.js';
 import { RecordWriter, type FormatDefinition } from '../writers/index.js';
 import type { ChangeRow } from './queries.js';
@@ -56,26 +55,13 @@ export interface FileOwner {
 }
 
 export async function writeChangesToFile(out: string, rows: readonly ChangeRow[], output: ChangesOutput, force: boolean, who: FileOwner): Promise<void> {
-  const paths = outputPaths(out);
-  await checkDirectory(out);
-  if (!force && (await exists(out))) throw new OutputError(`${out} already exists; use --force to replace it`);
-  const lock = await acquireLock(paths.lock, who.owner, who.isRunning, out);
+  const file = await FileTransaction.open(out, { force, owner: who.owner, isRunning: who.isRunning });
+  const writer = writerFor(file.stream, output);
   try {
-    const stream = await openStream(paths.part, undefined);
-    const writer = writerFor(stream, output);
-    try {
-      await writeRows(writer, rows);
-      await writer.close();
-      await publish(paths, force, output.format.render);
-    } catch (error) {
-      stream.destroy();
-      await removeAll(paths.part).catch(() => {});
-      if (!(error instanceof TkfError) && typeof (error as NodeJS.ErrnoException)?.code === 'string') {
-        throw new OutputError(`cannot write ${paths.part}: ${describeFsError(error)}`);
-      }
-      throw error;
-    }
-  } finally {
-    await lock.release().catch(() => {});
+    await writeRows(writer, rows);
+    await writer.close();
+    await file.commit(output.format.render);
+  } catch (error) {
+    throw await file.abort(error);
   }
 }
