@@ -77,6 +77,16 @@ const MIN_EVIDENCE = 3;
 /** A learned pace this far above the rate it was cut from no longer binds: it is dropped. */
 const UNBOUND = 2;
 
+/**
+ * The run's one backoff, for every wait before asking again (a failed request's retry, a page
+ * that did not move the walk on): full jitter, a random wait below `baseMs` (--backoff) doubled
+ * each step (step 0 first), at most `capMs`. Random spreads the workers of a run (and the runs of
+ * a cron) that failed together, so they do not ask again together.
+ */
+export function backoffWait(baseMs: number, step: number, random: () => number, capMs = Infinity): number {
+  return Math.floor(random() * Math.min(capMs, baseMs * 2 ** Math.min(step, 20)));
+}
+
 export class RunGovernor {
   /** Requests sent by this run (attempts, retries included: each one is paid for). */
   requests = 0;
@@ -191,8 +201,7 @@ export class RunGovernor {
    * less than the server's Retry-After. The caller refuses a Retry-After above maxWaitMs itself.
    */
   retryWait(step: number, retryAfterMs: number | undefined): number {
-    const base = this.options.retryBaseMs ?? 1000;
-    const waitMs = Math.floor(this.random() * Math.min(this.maxWaitMs, base * 2 ** Math.min(step, 20)));
+    const waitMs = backoffWait(this.options.retryBaseMs ?? 1000, step, this.random, this.maxWaitMs);
     return retryAfterMs === undefined ? waitMs : Math.max(waitMs, retryAfterMs);
   }
 

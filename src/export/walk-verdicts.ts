@@ -7,6 +7,7 @@
  * and, when stuck, reask. Every method is synchronous and tells onStuck of a wait as it decides
  * it: the waits and requests themselves are pages()'s.
  */
+import { backoffWait } from '../api/run-governor.js';
 import { ApiUnavailableError } from '../errors.js';
 import type { RawFollower } from '../api/types.js';
 import type { EndReason, FetchedPage, Page, PagerOptions, Reentry } from './page.js';
@@ -277,8 +278,8 @@ export class WalkVerdicts {
     return { send: again, waitMs };
   }
 
-  /** The nth wait in a row: doubling from stuckWaitMs, between half and all of it at random. */
+  /** The nth wait in a row (1 first): the run's one backoff (run-governor.ts backoffWait) from stuckWaitMs. */
   private backoffMs(n: number): number {
-    return Math.floor(this.stuckWaitMs * 2 ** (n - 1) * (0.5 + this.random() / 2));
+    return backoffWait(this.stuckWaitMs, n - 1, this.random);
   }
 }
