@@ -128,7 +128,12 @@ export async function exportUser(
         isRunning,
         onResume: (c) => {
           resumed = { rows: c.rows, requests: c.requests };
-          progress.log(`resuming ${output.kind === 'file' ? output.path : ''} at ${formatCount(c.rows)} rows (cursor ${c.cursor ?? 'end'})`);
+          const where = output.kind === 'file' ? output.path : '';
+          progress.log(
+            c.update
+              ? `resuming the update of ${where} at cursor ${c.cursor ?? 'end'} (${plural(c.rows - c.update.rows, 'new follower')} so far)`
+              : `resuming ${where} at ${formatCount(c.rows)} rows (cursor ${c.cursor ?? 'end'})`,
+          );
         },
         onUpdate: (manifest) => {
           fileRows = manifest.rows;
@@ -191,8 +196,10 @@ export async function exportUser(
     // A file export that failed after some pages keeps them in its checkpoint (not --update's):
     // what --resume will find is what the checkpoint on disk counts, which may lag the pages
     // written (a full disk stops the checkpoint before the rows), so it is read back, not guessed.
-    const saved = output.kind === 'file' && !open ? await savedCheckpoint(output.path) : undefined;
-    addNextStep(error, { uid, savedRows: saved?.rows });
+    const saved = output.kind === 'file' ? await savedCheckpoint(output.path) : undefined;
+    // An interrupted --update keeps the new followers it found (the file itself is untouched).
+    const savedNew = saved?.update ? saved.rows - saved.update.rows : undefined;
+    addNextStep(error, saved?.update ? { uid, savedNew } : { uid, savedRows: open ? undefined : saved?.rows });
     return {
       uid,
       exit_code: exitCode,
