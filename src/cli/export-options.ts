@@ -147,7 +147,8 @@ Examples:
 --update fetches pages only until they are older than the newest follower in the file (by
 follow time, kept in its manifest: a re-follow on top does not stop it) and puts the new ones on
 top. It finishes an interrupted export of the same file first (--update --resume means the same),
-so one cron line with --max-requests gets there night after night. It does not notice followers
+and an update stopped half-way goes on from its checkpoint, so one cron line with --max-requests
+gets there night after night. It does not notice followers
 who left: run a full export and compare with tkf diff.
 
 Environment:

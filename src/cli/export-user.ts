@@ -33,7 +33,7 @@ export async function exportUser(uid: string, output: OutputTarget, settings: Ru
       // `--out -` to a stdout that failed (a full disk, /dev/full): exit 7, not an internal error.
       const error = facts.output.kind === 'stream' ? stdoutError(caught) : caught;
       await blameProxy(error, settings.proxy);
-      addNextStep(error, { uid: facts.uid, savedRows: facts.savedRows });
+      addNextStep(error, { uid: facts.uid, savedRows: facts.savedRows, savedNew: facts.savedNew });
       return error;
     },
   });
@@ -71,9 +71,15 @@ function render(event: AccountEvent, settings: RunSettings, progress: Progress):
       progress.waiting(`${n.reason} at cursor ${n.cursor}; asking again (${n.attempt}/${n.retries}) in ${formatDuration(n.waitMs)}`, n.waitMs);
       return;
     }
-    case 'resumed':
-      progress.log(`resuming ${event.path} at ${formatCount(event.checkpoint.rows)} rows (cursor ${event.checkpoint.cursor ?? 'end'})`);
+    case 'resumed': {
+      const c = event.checkpoint;
+      progress.log(
+        c.update
+          ? `resuming the update of ${event.path} at cursor ${c.cursor ?? 'end'} (${plural(c.rows - c.update.rows, 'new follower')} so far)`
+          : `resuming ${event.path} at ${formatCount(c.rows)} rows (cursor ${c.cursor ?? 'end'})`,
+      );
       return;
+    }
     case 'page':
       progress.update(event.progress);
       if (event.page.duplicates) verbose(`page ${event.page.number}: ${plural(event.page.duplicates, 'repeated follower')} skipped`);

@@ -11,6 +11,8 @@ export interface FailureContext {
   uid?: string;
   /** Rows the checkpoint on disk counts (what --resume will find), when the output is a file. */
   savedRows?: number;
+  /** An interrupted --update: the new followers its checkpoint keeps for the next run of the same line. */
+  savedNew?: number;
 }
 
 /** Adds the next step to a failure's message, where the message does not give one already. */
@@ -30,6 +32,10 @@ export function addNextStep(error: unknown, context: FailureContext = {}): void 
   if (!ownHint && context.savedRows) {
     const rows = context.savedRows === 1 ? 'the 1 row so far is' : `the ${formatCount(context.savedRows)} rows so far are`;
     steps.push(`${rows} saved: run the same command with --resume to go on`);
+  }
+  if (!ownHint && context.savedNew !== undefined) {
+    const found = context.savedNew === 1 ? 'the 1 new follower found so far is' : `the ${formatCount(context.savedNew)} new followers found so far are`;
+    steps.push(`the file is unchanged and ${found} saved: run the same command to go on`);
   }
   if (steps.length) error.message += `; ${steps.join('; ')}`;
 }

@@ -43,10 +43,18 @@ export interface AccountDeps {
   onEvent?: (event: AccountEvent) => void;
   /**
    * Makes a failure say what to do (the CLI's hints, its proxy check, stdout's own errors); may
-   * return another error to report instead. `savedRows`: what the checkpoint on disk holds.
+   * return another error to report instead. `savedRows`: what the checkpoint on disk holds (what
+   * --resume will find); `savedNew`: an interrupted --update's new followers, kept for its next run.
    */
-  explainFailure?: (error: unknown, facts: { uid: string; output: OutputTarget; savedRows: number | undefined }) => Promise<unknown>;
+  explainFailure?: (error: unknown, facts: FailureFacts) => Promise<unknown>;
   now?: () => number;
+}
+
+export interface FailureFacts {
+  uid: string;
+  output: OutputTarget;
+  savedRows: number | undefined;
+  savedNew: number | undefined;
 }
 
 export interface AccountOutcome {
@@ -150,11 +158,14 @@ export async function runAccount(uid: string, output: OutputTarget, settings: Ac
     );
     return await completed(uid, result, settings, client.requests, reached, now() - started);
   } catch (caught) {
-    // A file export that failed after some pages keeps them in its checkpoint (not --update's):
-    // what --resume will find is what the checkpoint on disk counts, which may lag the pages
-    // written (a full disk stops the checkpoint before the rows), so it is read back, not guessed.
-    const saved = output.kind === 'file' && !open ? await savedCheckpoint(output.path) : undefined;
-    const error = deps.explainFailure ? await deps.explainFailure(caught, { uid, output, savedRows: saved?.rows }) : caught;
+    // A file export that failed after some pages keeps them in its checkpoint: what --resume will
+    // find is what the checkpoint on disk counts, which may lag the pages written (a full disk
+    // stops the checkpoint before the rows), so it is read back, not guessed.
+    const saved = output.kind === 'file' ? await savedCheckpoint(output.path) : undefined;
+    // An interrupted --update keeps the new followers it found (the file itself is untouched).
+    const savedNew = saved?.update ? saved.rows - saved.update.rows : undefined;
+    const savedRows = saved?.update || open ? undefined : saved?.rows;
+    const error = deps.explainFailure ? await deps.explainFailure(caught, { uid, output, savedRows, savedNew }) : caught;
     return {
       uid,
       exit_code: error instanceof TkfError ? error.exitCode : EXIT.internal,

@@ -57,6 +57,13 @@ export interface Checkpoint {
   short?: { rows: number; expected: number };
   /** Started with --force: the finished export replaces an existing <out> (also after --resume). */
   replace?: boolean;
+  /**
+   * An interrupted `--update`: `<out>.part` holds the header and the new followers found so far,
+   * to go on top of `<out>` as its manifest describes it (these rows and bytes). `rows` above
+   * counts the file's rows and the new ones; `bytes` and `uidsBytes` are the part files' as usual.
+   * The same `--update` (or `--resume`) goes on from `cursor`; `<out>` is untouched until then.
+   */
+  update?: { rows: number; bytes: number };
   updated: string;
 }
 

@@ -79,6 +79,8 @@ export class ExportFile implements PageTarget {
   private encoder: EncoderOptions;
   /** Follow time of the newest follower written (see update-base.ts): kept in the manifest. */
   private newest: number | undefined;
+  /** An update that can never finish (the depth cap above the file's rows): nothing to keep. */
+  private discard = false;
 
   private constructor(private readonly spec: ExportFileSpec) {
     this.paths = outputPaths(spec.path);
@@ -116,6 +118,9 @@ export class ExportFile implements PageTarget {
   private async openExport(mode: OpenMode): Promise<TargetResult | undefined> {
     const { paths } = this;
     const saved = await readCheckpoint(paths.checkpoint);
+    // An interrupted --update: its part file holds only the new rows, to go on top of <out>;
+    // finishing it as an export would replace the file with them. --resume goes on with the update.
+    if (saved?.update && mode === 'resume') return this.openUpdate();
     if (saved && mode === 'new') {
       throw new OutputError(`an interrupted export of ${paths.out} is there (${saved.rows} rows); use --resume to continue it or --force to start again`, { advised: true });
     }
@@ -183,18 +188,48 @@ export class ExportFile implements PageTarget {
     // budget, a signal or a failure) owns <out>.part: the update finishes it instead, as
     // --resume would, so that the same cron line run night after night gets there.
     const interrupted = await readCheckpoint(this.paths.checkpoint);
-    if (interrupted) return this.continueInterrupted(interrupted);
+    if (interrupted && !interrupted.update) return this.continueInterrupted(interrupted);
     this.update = await prepareUpdate(this.paths, this.spec);
     const { manifest, encoder, format, known, caughtUp } = this.update;
     this.spec.onUpdate?.(manifest);
     this.options = manifest.options;
     this.encoder = encoder;
-    this.newest = manifest.newest ?? undefined;
-    Object.assign(this.totals, { total: manifest.total ?? undefined, end: 'caught-up', incompleteSeconds: manifest.incompleteSeconds ?? [] });
-    this.base = { rows: manifest.rows, bytes: manifest.bytes, uidsBytes: 0, requests: 0 };
-    this.part = new RecordWriter(await this.openStream(this.paths.part, undefined), format.createEncoder(encoder), { writeHeader: true });
-    this.createdPartFiles = true;
-    this.from = { seen: new SeenWindow(this.spec.seenCapacity), known: (uid) => known.has(uid), caughtUp };
+    // An update an earlier run of this line began and was stopped (the budget, a signal, a
+    // failure) goes on where its checkpoint stands, as long as <out> is still the file it builds
+    // on; otherwise the update starts again from the top (<out> was never touched).
+    const resumeFrom = interrupted?.update?.rows === manifest.rows && interrupted.update.bytes === manifest.bytes ? interrupted : undefined;
+    const seen = new SeenWindow(this.spec.seenCapacity);
+    if (resumeFrom) {
+      this.spec.onResume?.(resumeFrom);
+      for (const uid of await cutBackTo(this.paths, resumeFrom)) seen.add(uid);
+      this.checkpointer = new Checkpointer(this.paths.checkpoint, resumeFrom, this.disk);
+      this.base = { rows: resumeFrom.rows, bytes: resumeFrom.bytes, uidsBytes: resumeFrom.uidsBytes, requests: resumeFrom.requests };
+      this.cursor = resumeFrom.cursor;
+      this.newest = resumeFrom.newest ?? undefined;
+      // As for any resume (openExport): the second of the cursor is re-entered from its start.
+      this.reenter = resumeFrom.reenter ?? (resumeFrom.cursor !== null && resumeFrom.cursor > 0 ? { second: resumeFrom.cursor, pages: 0 } : undefined);
+      Object.assign(this.totals, {
+        duplicates: resumeFrom.duplicates,
+        total: resumeFrom.total ?? undefined,
+        end: (resumeFrom.end as ExportCounts['end'] | null) ?? 'caught-up',
+        incompleteSeconds: resumeFrom.incompleteSeconds ?? [],
+      });
+    } else {
+      this.base = { rows: manifest.rows, bytes: 0, uidsBytes: 0, requests: 0 };
+      this.newest = manifest.newest ?? undefined;
+      Object.assign(this.totals, { total: manifest.total ?? undefined, end: 'caught-up', incompleteSeconds: manifest.incompleteSeconds ?? [] });
+    }
+    this.createdPartFiles = !resumeFrom;
+    this.uidLog = new ByteSink(await this.openStream(this.paths.uids, resumeFrom?.uidsBytes, 0o600));
+    this.part = new RecordWriter(await this.openStream(this.paths.part, resumeFrom?.bytes), format.createEncoder(encoder), { writeHeader: !resumeFrom });
+    if (!resumeFrom) {
+      this.save(0, true);
+      await this.checkpointer.drain();
+    }
+    this.atPageBoundary = true;
+    if (this.cursor !== null) {
+      this.from = { startCursor: this.cursor, seen, known: (uid) => known.has(uid), caughtUp, ...(this.reenter ? { reenter: this.reenter } : {}) };
+    }
     return undefined;
   }
 
@@ -255,28 +290,35 @@ export class ExportFile implements PageTarget {
   private async commitUpdate(requests: number): Promise<TargetResult> {
     const { manifest, headerBytes } = this.update!;
     const part = this.part!;
+    const counts = this.counts(requests);
+    // New followers in <out>.part: this run's and those of the runs it went on from.
+    const added = counts.rows - manifest.rows;
     // The list is newest first: only a walk below the file's newest follow time (or the end of
     // the list) shows that nothing lies between the new rows and the old ones. The depth cap before
-    // that point would leave a silent gap in the middle of the file, so the file stays as it was.
+    // that point would leave a silent gap in the middle of the file, so the file stays as it was
+    // (and the update's checkpoint goes: running it again could only end the same way).
     if (this.totals.end === 'cap') {
+      this.discard = true;
       throw new ApiUnavailableError(
-        `${this.paths.out} was not updated: the API stopped serving (its depth cap) after ${part.rows} new followers, before the newest follower already in the file; followers in between cannot be fetched, so run a full export with --force`,
+        `${this.paths.out} was not updated: the API stopped serving (its depth cap) after ${added} new followers, before the newest follower already in the file; followers in between cannot be fetched, so run a full export with --force`,
       );
     }
-    const added = part.rows;
+    // The walk is over: no checkpoint may be written after this (one in flight is waited for).
+    await this.checkpointer.drain();
+    this.atPageBoundary = false;
     if (added === 0) await this.closeStreams();
     else {
-      await part.close();
-      // The old rows, after the old header, follow the new ones.
+      await Promise.all([part.close(), this.uidLog!.close()]);
+      // The old rows, after the old header, follow the new ones. A crash while they are copied
+      // leaves the checkpoint, which cuts <out>.part back to the new rows.
       await appendFrom(this.paths.out, headerBytes, this.paths.part);
       await publish(this.paths, true, this.spec.format.render);
     }
-    const counts = this.counts(requests);
     const next: Checkpoint = {
       ...manifest,
       rows: counts.rows,
-      bytes: manifest.bytes + part.bytes - headerBytes,
-      requests,
+      bytes: manifest.bytes + this.base.bytes + part.bytes - headerBytes,
+      requests: counts.requests,
       duplicates: counts.duplicates,
       total: counts.total ?? null,
       end: counts.end,
@@ -285,9 +327,10 @@ export class ExportFile implements PageTarget {
       updated: new Date().toISOString(),
     };
     await writeCheckpoint(this.paths.manifest, next, this.disk);
-    await removeAll(this.paths.part);
+    await removeAll(this.paths.part, this.paths.uids, this.paths.checkpoint);
     await this.releaseLock();
-    return { ...counts, requests, file: this.paths.out, resumedRows: manifest.rows, added };
+    // resumedRows: what the file and the earlier runs of this update held (lost effort counts the rest).
+    return { ...counts, file: this.paths.out, resumedRows: this.base.rows, added };
   }
 
   /**
@@ -297,14 +340,19 @@ export class ExportFile implements PageTarget {
    */
   async abort(error: unknown, requests: number): Promise<unknown> {
     try {
-      if (this.atPageBoundary && !this.update) this.save(requests, true);
+      if (this.atPageBoundary && !this.discard) this.save(requests, true);
     } catch {
       // the checkpoint on disk stays the last good one
     }
     await this.checkpointer.drain().catch(() => {});
     await this.closeStreams();
-    if (this.update) await removeAll(this.paths.part).catch(() => {});
-    else if (this.createdPartFiles && this.checkpointer.savedRows === 0 && !(isResumableStop(error) && this.checkpointer.saved?.requests)) {
+    if (this.update) {
+      // An update keeps its checkpoint once a page moved it on: the same --update goes on from it.
+      const walked = this.checkpointer.saved !== undefined && this.checkpointer.saved.cursor !== 0;
+      if (this.discard || (this.createdPartFiles && !walked)) {
+        await removeAll(this.paths.part, this.paths.checkpoint, this.paths.uids).catch(() => {});
+      }
+    } else if (this.createdPartFiles && this.checkpointer.savedRows === 0 && !(isResumableStop(error) && this.checkpointer.saved?.requests)) {
       // A stop that is told to --resume (a signal, the budget, the run's refusal) keeps its
       // checkpoint even before the first page: the resumed run then counts the requests this one
       // reported, instead of "0 earlier" (issue 21: 186 said, 184 counted).
@@ -349,6 +397,7 @@ export class ExportFile implements PageTarget {
       ...(this.cursor !== null && this.reenter ? { reenter: this.reenter } : {}),
       ...(counts.short ? { short: counts.short } : {}),
       ...(this.replace ? { replace: true } : {}),
+      ...(this.update ? { update: { rows: this.update.manifest.rows, bytes: this.update.manifest.bytes } } : {}),
       updated: new Date().toISOString(),
     };
   }
