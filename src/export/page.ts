@@ -3,17 +3,14 @@
  * rules; walk-verdicts.ts applies them).
  */
 import type { FollowersPage, RawFollower } from '../api/types.js';
+import type { Reentry } from '../output/checkpoint.js';
+import type { EndReason } from '../output/page-target.js';
+import type { CaughtUpFacts } from '../output/update-base.js';
 import type { SeenWindow } from './seen-window.js';
 
-export type EndReason = 'complete' | 'cap' | 'limit' | 'caught-up';
-
-/** Where a walk interrupted inside a tied second re-enters: `second` from its start, with a budget. */
-export interface Reentry {
-  /** The tied second (a cursor value); the walk sends second + 1 to re-enter it from its start. */
-  second: number;
-  /** Pages of that second walked so far: what re-walking it may cost without new followers. */
-  pages: number;
-}
+// What the file store keeps of a walk (where it ended, where to re-enter, when an update has
+// caught up) is defined beside the store, which must not import the walk.
+export type { CaughtUpFacts, EndReason, Reentry };
 
 export interface Page {
   /** 1-based number of this answer in the walk. */
@@ -45,15 +42,6 @@ export interface Page {
   reenter?: Reentry;
   /** Set on the last page when the list ended (confirmed once) below half of what the API reports. */
   short?: { rows: number; expected: number };
-}
-
-/** What `caughtUp` is told about a page. */
-export interface CaughtUpFacts {
-  /** data.min_time: the follow time the walk has reached (-1 / 0 past the cap). */
-  minTime: number | undefined;
-  /** Followers new to the file on this page, and those the file already held. */
-  fresh: number;
-  known: number;
 }
 
 export interface StuckNotice {

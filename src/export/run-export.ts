@@ -12,6 +12,7 @@ import type { LockOwner } from '../output/lock.js';
 import { StreamTarget, type PageTarget, type TargetResult, type WalkStart } from '../output/page-target.js';
 import { DEPTH_CAP } from '../api/list-facts.js';
 import { pages, type FetchedPage, type Page, type StuckNotice } from './pager.js';
+import { SeenWindow } from './seen-window.js';
 import type { EncoderOptions, FormatDefinition } from '../writers/index.js';
 
 export type OutputTarget =
@@ -94,7 +95,7 @@ export async function runExport(plan: ExportPlan, deps: ExportDeps): Promise<Exp
 function openTarget(plan: ExportPlan, deps: ExportDeps): Promise<PageTarget | TargetResult> | PageTarget {
   const { output } = plan;
   if (output.kind === 'stream') {
-    return new StreamTarget(output.stream, plan.format, plan.encoder, { limit: plan.limit, seenCapacity: plan.seenCapacity });
+    return new StreamTarget(output.stream, plan.format, plan.encoder, { limit: plan.limit });
   }
   const mode: OpenMode = output.update ? 'update' : output.resume ? 'resume' : output.force ? 'force' : 'new';
   return ExportFile.open({
@@ -105,7 +106,6 @@ function openTarget(plan: ExportPlan, deps: ExportDeps): Promise<PageTarget | Ta
     encoder: plan.encoder,
     given: plan.given,
     limit: plan.limit,
-    seenCapacity: plan.seenCapacity,
     owner: deps.owner,
     isRunning: deps.isRunning,
     disk: deps.disk,
@@ -126,7 +126,10 @@ function withLostEffort(result: TargetResult, requests: number): ExportResult {
 
 /** The pager for a plan: its uid through the client, its signal, its stuck-cursor policy. */
 export function walk(plan: ExportPlan, deps: ExportDeps, from: WalkStart) {
-  const { rowsBefore, ...start } = from;
+  const { rowsBefore, seenUids, ...start } = from;
+  // The uids the output holds already: the walk's de-duplication starts from them.
+  const seen = new SeenWindow(plan.seenCapacity);
+  for (const uid of seenUids) seen.add(uid);
   const stuckWaitMs = plan.stuckWaitMs ?? 1000;
   return pages({
     // The pager must know when an answer came only after a failure (a retry inside the client):
@@ -136,6 +139,7 @@ export function walk(plan: ExportPlan, deps: ExportDeps, from: WalkStart) {
       return page.retried ? { ...page, afterFailure: true } : page;
     },
     ...start,
+    seen,
     signal: deps.signal,
     onStuck: deps.onStuck,
     stuckWaitMs,

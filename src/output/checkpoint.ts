@@ -16,6 +16,16 @@ import { describeFsError } from './fs-errors.js';
 
 export const CHECKPOINT_VERSION = 1;
 
+/**
+ * Where a walk interrupted inside a tied second re-enters: `second` from its start (the walk sends
+ * second + 1), and the pages of that second walked so far, what re-walking it may cost without new
+ * followers (see export/pager.ts). Kept in the checkpoint so that --resume does the same.
+ */
+export interface Reentry {
+  second: number;
+  pages: number;
+}
+
 /** Options a resumed run must share with the run it continues (else the file would mix). */
 export interface CheckpointOptions {
   uid: string;
@@ -52,7 +62,7 @@ export interface Checkpoint {
    * second from its start (an API with a hidden offset may have moved on past answers never
    * written) and de-duplicates. Absent otherwise.
    */
-  reenter?: { second: number; pages: number };
+  reenter?: Reentry;
   /** The list ended far below what the API reports (ExportResult.short). */
   short?: { rows: number; expected: number };
   /** Started with --force: the finished export replaces an existing <out> (also after --resume). */

@@ -15,15 +15,13 @@
  */
 import type { Writable } from 'node:stream';
 import { ApiUnavailableError, BudgetSpentError, InterruptedError, OutputError, RunStoppedError, UsageError } from '../errors.js';
-import type { Page } from '../export/pager.js';
-import { SeenWindow } from '../export/seen-window.js';
 import { ByteSink, RecordWriter, type EncoderOptions, type FormatDefinition } from '../writers/index.js';
-import { describeMismatch, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointOptions } from './checkpoint.js';
+import { describeMismatch, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointOptions, type Reentry } from './checkpoint.js';
 import { Checkpointer } from './checkpointer.js';
 import { realDisk, type Disk } from './disk.js';
 import { acquireLock, type Lock, type LockOwner } from './lock.js';
 import { checkDirectory, exists, outputPaths, publish, removeAll, wasPublished, type OutputPaths } from './output-file.js';
-import { countPage, type ExportCounts, type PageTarget, type TargetResult, type WalkStart } from './page-target.js';
+import { countPage, type ExportCounts, type PageTarget, type PageToWrite, type TargetResult, type WalkStart } from './page-target.js';
 import { toOutputError } from './fs-errors.js';
 import { cutBackTo } from './resume-point.js';
 import { appendFrom, pageNewest, prepareUpdate, type UpdateBase } from './update-base.js';
@@ -39,7 +37,6 @@ export interface ExportFileSpec {
   /** --update: the encoder options this run named itself; the others come from the manifest. */
   given?: Partial<Record<keyof EncoderOptions, boolean>>;
   limit?: number;
-  seenCapacity?: number;
   owner: LockOwner;
   isRunning: (pid: number) => boolean;
   disk?: Disk;
@@ -64,7 +61,7 @@ export class ExportFile implements PageTarget {
   private createdPartFiles = false;
   private cursor: number | null = 0;
   /** Where a resumed walk re-enters the tied second the cursor is inside (pager.ts), if it is. */
-  private reenter: Page['reenter'];
+  private reenter: Reentry | undefined;
   /** Whether the finished export may replace an existing <out>: --force, or a resumed --force run. */
   private replace = false;
   private readonly totals: ExportCounts = { rows: 0, requests: 0, duplicates: 0, total: undefined, end: 'complete', incompleteSeconds: [] };
@@ -141,10 +138,10 @@ export class ExportFile implements PageTarget {
       }
       return { ...resultOf(manifest), file: paths.out, resumedRows: manifest.rows, alreadyComplete: true };
     }
-    const seen = new SeenWindow(this.spec.seenCapacity);
+    let seenUids: string[] = [];
     if (resumeFrom) {
       this.spec.onResume?.(resumeFrom);
-      for (const uid of await cutBackTo(paths, resumeFrom)) seen.add(uid);
+      seenUids = await cutBackTo(paths, resumeFrom);
       this.checkpointer = new Checkpointer(paths.checkpoint, resumeFrom, this.disk);
       this.base = { rows: resumeFrom.rows, bytes: resumeFrom.bytes, uidsBytes: resumeFrom.uidsBytes, requests: resumeFrom.requests };
       Object.assign(this.totals, {
@@ -177,7 +174,7 @@ export class ExportFile implements PageTarget {
     const remaining = this.spec.limit === undefined ? undefined : Math.max(0, this.spec.limit - this.base.rows);
     if (remaining === 0) this.totals.end = 'limit';
     if (this.cursor !== null && remaining !== 0) {
-      this.from = { startCursor: this.cursor, seen, limit: remaining, rowsBefore: this.base.rows, ...(this.reenter ? { reenter: this.reenter } : {}) };
+      this.from = { startCursor: this.cursor, seenUids, limit: remaining, rowsBefore: this.base.rows, ...(this.reenter ? { reenter: this.reenter } : {}) };
     }
     return undefined;
   }
@@ -198,10 +195,10 @@ export class ExportFile implements PageTarget {
     // failure) goes on where its checkpoint stands, as long as <out> is still the file it builds
     // on; otherwise the update starts again from the top (<out> was never touched).
     const resumeFrom = interrupted?.update?.rows === manifest.rows && interrupted.update.bytes === manifest.bytes ? interrupted : undefined;
-    const seen = new SeenWindow(this.spec.seenCapacity);
+    let seenUids: string[] = [];
     if (resumeFrom) {
       this.spec.onResume?.(resumeFrom);
-      for (const uid of await cutBackTo(this.paths, resumeFrom)) seen.add(uid);
+      seenUids = await cutBackTo(this.paths, resumeFrom);
       this.checkpointer = new Checkpointer(this.paths.checkpoint, resumeFrom, this.disk);
       this.base = { rows: resumeFrom.rows, bytes: resumeFrom.bytes, uidsBytes: resumeFrom.uidsBytes, requests: resumeFrom.requests };
       this.cursor = resumeFrom.cursor;
@@ -228,7 +225,7 @@ export class ExportFile implements PageTarget {
     }
     this.atPageBoundary = true;
     if (this.cursor !== null) {
-      this.from = { startCursor: this.cursor, seen, known: (uid) => known.has(uid), caughtUp, ...(this.reenter ? { reenter: this.reenter } : {}) };
+      this.from = { startCursor: this.cursor, seenUids, known: (uid) => known.has(uid), caughtUp, ...(this.reenter ? { reenter: this.reenter } : {}) };
     }
     return undefined;
   }
@@ -254,7 +251,7 @@ export class ExportFile implements PageTarget {
     return { ...this.totals, rows: this.base.rows + this.part!.rows, requests: this.base.requests + requests };
   }
 
-  async writePage(page: Page, requests: number): Promise<void> {
+  async writePage(page: PageToWrite, requests: number): Promise<void> {
     this.atPageBoundary = false;
     await this.part!.writeAll(page.followers);
     const newest = pageNewest(page);

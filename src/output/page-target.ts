@@ -4,22 +4,47 @@
  */
 import type { Writable } from 'node:stream';
 import { pipeError } from './fs-errors.js';
-import type { EndReason, Page, PagerOptions, Reentry } from '../export/pager.js';
-import { SeenWindow } from '../export/seen-window.js';
+import type { RawFollower } from '../api/types.js';
 import { RecordWriter, type EncoderOptions, type FormatDefinition } from '../writers/index.js';
+import type { Reentry } from './checkpoint.js';
+import type { CaughtUpFacts } from './update-base.js';
 
-/** What the walk continues from: a cursor and the uids already written, or where to stop. */
+/** Why a walk ended: the list's end, the depth cap, --limit, or --update caught up with the file. */
+export type EndReason = 'complete' | 'cap' | 'limit' | 'caught-up';
+
+/** What the output keeps of a page of the walk (export/page.ts's Page has these and more). */
+export interface PageToWrite {
+  /** Followers new to the output, in the API's order. */
+  followers: RawFollower[];
+  /** The cursor to send next, or null on the last page. */
+  next: number | null;
+  duplicates: number;
+  total: number | undefined;
+  end?: EndReason;
+  tiedSecond?: number;
+  reenter?: Reentry;
+  short?: { rows: number; expected: number };
+  /** data.max_time and data.min_time: the follow times an update's manifest keeps the newest of. */
+  maxTime?: number;
+  minTime?: number;
+}
+
+/**
+ * What the walk continues from: a cursor and the uids already written, or where to stop. The
+ * walk builds its own de-duplication from `seenUids` (the output only says what it holds).
+ */
 export interface WalkStart {
   startCursor?: number;
   /** Resume inside a tied second: re-enter it from its start (see pager.ts). */
   reenter?: Reentry;
   /** Rows the output held before this walk (a resumed file's): what a short end is measured with. */
   rowsBefore?: number;
-  seen: SeenWindow;
+  /** The uids the output holds already (a resumed file's), in the order written. */
+  seenUids: readonly string[];
   limit?: number;
   /** --update: followers already in the file (skipped) and when the walk has caught up with it. */
-  known?: PagerOptions['known'];
-  caughtUp?: PagerOptions['caughtUp'];
+  known?: (uid: string) => boolean;
+  caughtUp?: (page: CaughtUpFacts) => boolean;
 }
 
 /** The counts of an export so far (including what a resumed or updated file already held). */
@@ -53,14 +78,14 @@ export interface PageTarget {
   readonly from: WalkStart | null;
   /** `requests`: what the client has sent so far in this run. */
   counts(requests: number): ExportCounts;
-  writePage(page: Page, requests: number): Promise<void>;
+  writePage(page: PageToWrite, requests: number): Promise<void>;
   commit(requests: number): Promise<TargetResult>;
   /** Gives the error to throw: the target's own words for a failure of its output. */
   abort(error: unknown, requests: number): Promise<unknown>;
 }
 
 /** Counts a page into the running totals: the one place where page facts reach the result. */
-export function countPage(counts: ExportCounts, page: Page): void {
+export function countPage(counts: ExportCounts, page: PageToWrite): void {
   counts.duplicates += page.duplicates;
   counts.total = page.total ?? counts.total;
   if (page.end) counts.end = page.end;
@@ -77,16 +102,16 @@ export class StreamTarget implements PageTarget {
   private readonly writer: RecordWriter;
   private readonly totals: ExportCounts = { rows: 0, requests: 0, duplicates: 0, total: undefined, end: 'complete', incompleteSeconds: [] };
 
-  constructor(stream: Writable, format: FormatDefinition, encoder: EncoderOptions, options: { limit?: number; seenCapacity?: number }) {
+  constructor(stream: Writable, format: FormatDefinition, encoder: EncoderOptions, options: { limit?: number }) {
     this.writer = new RecordWriter(stream, format.createEncoder(encoder), { writeHeader: true });
-    this.from = { seen: new SeenWindow(options.seenCapacity), limit: options.limit };
+    this.from = { seenUids: [], limit: options.limit };
   }
 
   counts(requests: number): ExportCounts {
     return { ...this.totals, rows: this.writer.rows, requests };
   }
 
-  async writePage(page: Page): Promise<void> {
+  async writePage(page: PageToWrite): Promise<void> {
     await this.writer.writeAll(page.followers);
     countPage(this.totals, page);
   }

@@ -23,7 +23,6 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { OutputError, UsageError } from '../errors.js';
-import type { CaughtUpFacts } from '../export/pager.js';
 import type { EncoderOptions, FormatDefinition } from '../writers/index.js';
 import { describeMismatch, readCheckpoint, type Checkpoint } from './checkpoint.js';
 import { readExportedUids } from './exported-uids.js';
@@ -55,6 +54,15 @@ export function pageNewest(page: { maxTime?: number; minTime?: number }, nowMs: 
   const max = page.maxTime !== undefined && page.maxTime > 0 ? Math.min(page.maxTime, Math.floor(nowMs / 1000)) : undefined;
   if (max === undefined || min === undefined) return max ?? min;
   return Math.max(min, max);
+}
+
+/** What `caughtUp` is told about a page. */
+export interface CaughtUpFacts {
+  /** data.min_time: the follow time the walk has reached (-1 / 0 past the cap). */
+  minTime: number | undefined;
+  /** Followers new to the file on this page, and those the file already held. */
+  fresh: number;
+  known: number;
 }
 
 /** The stop rule of an update: below the file's newest follow time, or (no such time) a page of known followers. */
