@@ -128,14 +128,9 @@ async function runJob(job: ExportJob, options: ExportOptions, config: Config, ct
   });
   const settings: RunSettings = {
     access,
-    format: job.format,
-    encoder: job.encoder,
-    // --update takes what the user did not name on the command line from the file's manifest.
-    given: job.given,
+    job,
     client,
     proxy: proxyUsed,
-    retryBaseMs: job.backoffMs,
-    limit: job.limit,
     verbose: options.verbose,
     signal: ctx.signal,
     ...(history ? { record: createExportRecorder(history, { staging: job.staged }) } : {}),
@@ -193,7 +188,7 @@ async function exportOne(
   const lostEffort = describeLostEffort(outcome);
   if (lostEffort && !options.quiet) ctx.stderr.write(`tkf: ${lostEffort}\n`);
   if (outcome.cause !== undefined) throw outcome.cause;
-  if (!options.quiet) ctx.stderr.write(`tkf: ${summarize(outcome, settings.limit)}\n`);
+  if (!options.quiet) ctx.stderr.write(`tkf: ${summarize(outcome, settings.job.limit)}\n`);
 }
 
 /** NO_COLOR set to anything but the empty string turns colour off (https://no-color.org). */
@@ -250,7 +245,7 @@ async function exportMany(
       bars.delete(account.uid);
       const lostEffort = account.run ? describeLostEffort(account.run) : undefined;
       if (lostEffort && !options.quiet) bar.log(lostEffort);
-      if (!options.quiet) bar.log(accountLine(account, settings.limit));
+      if (!options.quiet) bar.log(accountLine(account, settings.job.limit));
     },
   });
   progress.stop();

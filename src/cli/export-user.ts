@@ -39,7 +39,7 @@ export async function exportUser(uid: string, output: OutputTarget, settings: Ru
   });
   if (outcome.short) {
     // The file is published as usual; the last line says what is missing.
-    const line = summarize(outcome, settings.limit);
+    const line = summarize(outcome, settings.job.limit);
     Object.assign(outcome, { error: line, cause: new ShortListError(line) });
   }
   return outcome;

@@ -20,12 +20,15 @@ export interface ExportJob {
   readonly db: string | undefined;
   readonly format: FormatDefinition;
   readonly encoder: Readonly<EncoderOptions>;
-  /** --update: the encoder options named on the command line (the others come from the file's manifest). */
-  readonly given: Readonly<Partial<Record<keyof EncoderOptions, boolean>>>;
+  /**
+   * --update: the encoder options named on the command line (the others come from the file's
+   * manifest); absent, all of them count as named.
+   */
+  readonly given?: Readonly<Partial<Record<keyof EncoderOptions, boolean>>>;
   readonly force: boolean;
   readonly resume: boolean;
   readonly update: boolean;
-  readonly limit: number | undefined;
+  readonly limit?: number;
   /** The token file to read (--token-file, else the config file's unless a token is given otherwise). */
   readonly tokenFile: string | undefined;
   /** The run's client: retries of a failed request, and the pace and budget of the whole run. */
@@ -39,3 +42,9 @@ export interface ExportJob {
   readonly rate: number | undefined;
   readonly concurrency: number;
 }
+
+/** What the file store reads of a job: how rows are written, and how many. */
+export type WriteJob = Pick<ExportJob, 'format' | 'encoder' | 'given' | 'limit'>;
+
+/** What one account's walk reads of a job (a test or an embedding hands in just these). */
+export type WalkJob = WriteJob & Pick<ExportJob, 'backoffMs'>;

@@ -13,24 +13,20 @@ import { readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import type { Disk } from '../output/disk.js';
 import type { LockOwner } from '../output/lock.js';
 import { outputPaths } from '../output/output-file.js';
-import type { EncoderOptions, FormatDefinition } from '../writers/index.js';
 import type { AccountEvent } from './events.js';
+import type { WalkJob } from './job.js';
 import type { ExportResult, OutputTarget } from './run-export.js';
 import { withFieldsCheck } from './with-fields-check.js';
 
 export interface AccountSettings {
   /** The token (redacted from every message) and the API's base URL. */
   access: { token: string; baseUrl: string };
-  format: FormatDefinition;
-  encoder: EncoderOptions;
-  given?: Partial<Record<keyof EncoderOptions, boolean>>;
+  /** The run's job, as resolved (src/cli/resolve-job.ts): read by every layer below, never reshaped. */
+  job: WalkJob;
   /** The run's client: shared by every account of the run. */
   client: FollowersClient;
   /** The file system exports write through (default: the real one; tests hand in one that fills up). */
   disk?: Disk;
-  /** Longest first wait before asking a page that did not move the walk on again (--backoff). */
-  retryBaseMs: number;
-  limit?: number;
   signal: AbortSignal;
   /** --db: records a complete export's file in the history database (src/history/export-recorder.ts). */
   record?: ExportRecorder;
@@ -115,18 +111,11 @@ export async function runAccount(uid: string, output: OutputTarget, settings: Ac
   // --update stops at the first follower already in the file: how far that is, nobody can tell.
   const open = output.kind === 'file' && Boolean(output.update) && existsSync(output.path);
   try {
+    const { job } = settings;
     const result = await runExport(
+      { job, uid, output },
       {
-        uid,
-        format: settings.format,
-        encoder: settings.encoder,
-        given: settings.given,
-        output,
-        limit: settings.limit,
-        stuckWaitMs: settings.retryBaseMs,
-      },
-      {
-        client: settings.encoder.fields ? withFieldsCheck(client, settings.encoder.fields) : client,
+        client: job.encoder.fields ? withFieldsCheck(client, job.encoder.fields) : client,
         signal: settings.signal,
         disk: settings.disk,
         owner: deps.owner,
@@ -149,7 +138,7 @@ export async function runAccount(uid: string, output: OutputTarget, settings: Ac
             total: p.total,
             runRows: reached.written,
             runRequests: p.requests - reached.resumed.requests,
-            goal: expectedRows({ rows: p.rows, total: p.total, limit: settings.limit, done, open }) ?? null,
+            goal: expectedRows({ rows: p.rows, total: p.total, limit: job.limit, done, open }) ?? null,
           };
           emit({ type: 'page', uid, page: p.page, progress });
         },

@@ -13,24 +13,19 @@ import { StreamTarget, type PageTarget, type TargetResult, type WalkStart } from
 import { DEPTH_CAP } from '../api/list-facts.js';
 import { pages, type FetchedPage, type Page, type StuckNotice } from './pager.js';
 import { SeenWindow } from './seen-window.js';
-import type { EncoderOptions, FormatDefinition } from '../writers/index.js';
+import type { WalkJob } from './job.js';
 
 export type OutputTarget =
   | { kind: 'stream'; stream: Writable }
   | { kind: 'file'; path: string; force: boolean; resume: boolean; update?: boolean };
 
 export interface ExportPlan {
+  /** The run's job, as resolved: read here, never reshaped. Its backoffMs is the longest first wait before asking a page that did not move the walk on again (doubles). */
+  job: WalkJob;
   uid: string;
-  format: FormatDefinition;
-  encoder: EncoderOptions;
-  /** --update: the encoder options the user named (the others come from the file's manifest). */
-  given?: Partial<Record<keyof EncoderOptions, boolean>>;
   output: OutputTarget;
-  limit?: number;
   seenCapacity?: number;
-  /** Longest first wait before asking a page that did not move the walk on again (doubles). */
-  stuckWaitMs?: number;
-  /** The pause before asking once more when the list ends far below what the API reports; default 10 x stuckWaitMs. */
+  /** The pause before asking once more when the list ends far below what the API reports; default 10 x the job's backoffMs. */
   confirmWaitMs?: number;
 }
 
@@ -95,17 +90,14 @@ export async function runExport(plan: ExportPlan, deps: ExportDeps): Promise<Exp
 function openTarget(plan: ExportPlan, deps: ExportDeps): Promise<PageTarget | TargetResult> | PageTarget {
   const { output } = plan;
   if (output.kind === 'stream') {
-    return new StreamTarget(output.stream, plan.format, plan.encoder, { limit: plan.limit });
+    return new StreamTarget(output.stream, plan.job.format, plan.job.encoder, { limit: plan.job.limit });
   }
   const mode: OpenMode = output.update ? 'update' : output.resume ? 'resume' : output.force ? 'force' : 'new';
   return ExportFile.open({
     path: output.path,
     mode,
     uid: plan.uid,
-    format: plan.format,
-    encoder: plan.encoder,
-    given: plan.given,
-    limit: plan.limit,
+    job: plan.job,
     owner: deps.owner,
     isRunning: deps.isRunning,
     disk: deps.disk,
@@ -130,7 +122,7 @@ export function walk(plan: ExportPlan, deps: ExportDeps, from: WalkStart) {
   // The uids the output holds already: the walk's de-duplication starts from them.
   const seen = new SeenWindow(plan.seenCapacity);
   for (const uid of seenUids) seen.add(uid);
-  const stuckWaitMs = plan.stuckWaitMs ?? 1000;
+  const stuckWaitMs = plan.job.backoffMs;
   return pages({
     // The pager must know when an answer came only after a failure (a retry inside the client):
     // an API with a hidden offset may have moved past the lost answer.

@@ -14,6 +14,7 @@
  * reason, the lock is released, and the checkpoint on disk stays the last good one.
  */
 import type { Writable } from 'node:stream';
+import type { WriteJob } from '../export/job.js';
 import { ApiUnavailableError, BudgetSpentError, InterruptedError, OutputError, RunStoppedError, UsageError } from '../errors.js';
 import { ByteSink, RecordWriter, type EncoderOptions, type FormatDefinition } from '../writers/index.js';
 import { describeMismatch, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointOptions, type Reentry } from './checkpoint.js';
@@ -24,7 +25,7 @@ import { checkDirectory, exists, outputPaths, publish, removeAll, wasPublished, 
 import { countPage, type ExportCounts, type PageTarget, type PageToWrite, type TargetResult, type WalkStart } from './page-target.js';
 import { toOutputError } from './fs-errors.js';
 import { cutBackTo } from './resume-point.js';
-import { appendFrom, pageNewest, prepareUpdate, type UpdateBase } from './update-base.js';
+import { appendFrom, encoderAfter, pageNewest, prepareUpdate, type UpdateBase } from './update-base.js';
 
 export type OpenMode = 'new' | 'force' | 'resume' | 'update';
 
@@ -32,11 +33,8 @@ export interface ExportFileSpec {
   path: string;
   mode: OpenMode;
   uid: string;
-  format: FormatDefinition;
-  encoder: EncoderOptions;
-  /** --update: the encoder options this run named itself; the others come from the manifest. */
-  given?: Partial<Record<keyof EncoderOptions, boolean>>;
-  limit?: number;
+  /** The run's job: its format, encoder, --limit, and (--update) the encoder options it named itself. */
+  job: WriteJob;
   owner: LockOwner;
   isRunning: (pid: number) => boolean;
   disk?: Disk;
@@ -82,8 +80,8 @@ export class ExportFile implements PageTarget {
   private constructor(private readonly spec: ExportFileSpec) {
     this.paths = outputPaths(spec.path);
     this.disk = spec.disk ?? realDisk;
-    this.options = checkpointOptions(spec.uid, spec.format, spec.encoder);
-    this.encoder = spec.encoder;
+    this.options = checkpointOptions(spec.uid, spec.job.format, spec.job.encoder);
+    this.encoder = spec.job.encoder;
     this.checkpointer = new Checkpointer(this.paths.checkpoint, undefined, this.disk);
     this.replace = spec.mode === 'force';
   }
@@ -126,7 +124,7 @@ export class ExportFile implements PageTarget {
       const mismatch = describeMismatch(resumeFrom.options, this.options);
       if (mismatch) throw new UsageError(`cannot resume ${paths.out}: it was started with ${mismatch}`);
       // A crash between publishing <out> and cleaning up: the export is complete, finish that.
-      if (resumeFrom.cursor === null && (await wasPublished(paths, this.spec.format.render ? resumeFrom.updated : undefined))) {
+      if (resumeFrom.cursor === null && (await wasPublished(paths, this.spec.job.format.render ? resumeFrom.updated : undefined))) {
         this.base.rows = resumeFrom.rows;
         return { ...(await this.finishPublished(resumeFrom)), alreadyComplete: true };
       }
@@ -165,13 +163,13 @@ export class ExportFile implements PageTarget {
     const uidStream = await this.openStream(paths.uids, resumeFrom?.uidsBytes, 0o600);
     this.uidLog = new ByteSink(uidStream);
     const partStream = await this.openStream(paths.part, resumeFrom?.bytes);
-    this.part = new RecordWriter(partStream, this.spec.format.createEncoder(this.encoder), { writeHeader: !resumeFrom });
+    this.part = new RecordWriter(partStream, this.spec.job.format.createEncoder(this.encoder), { writeHeader: !resumeFrom });
     if (!resumeFrom) {
       this.save(0, true);
       await this.checkpointer.drain();
     }
     this.atPageBoundary = true;
-    const remaining = this.spec.limit === undefined ? undefined : Math.max(0, this.spec.limit - this.base.rows);
+    const remaining = this.spec.job.limit === undefined ? undefined : Math.max(0, this.spec.job.limit - this.base.rows);
     if (remaining === 0) this.totals.end = 'limit';
     if (this.cursor !== null && remaining !== 0) {
       this.from = { startCursor: this.cursor, seenUids, limit: remaining, rowsBefore: this.base.rows, ...(this.reenter ? { reenter: this.reenter } : {}) };
@@ -186,7 +184,7 @@ export class ExportFile implements PageTarget {
     // --resume would, so that the same cron line run night after night gets there.
     const interrupted = await readCheckpoint(this.paths.checkpoint);
     if (interrupted && !interrupted.update) return this.continueInterrupted(interrupted);
-    this.update = await prepareUpdate(this.paths, this.spec);
+    this.update = await prepareUpdate(this.paths, this.spec.uid, this.spec.job);
     const { manifest, encoder, format, known, caughtUp } = this.update;
     this.spec.onUpdate?.(manifest);
     this.options = manifest.options;
@@ -236,14 +234,8 @@ export class ExportFile implements PageTarget {
    * --resume would be. The file is replaced only when that export completes.
    */
   private async continueInterrupted(interrupted: Checkpoint): Promise<TargetResult | undefined> {
-    const saved = interrupted.options;
-    const given = this.spec.given ?? { fields: true, bom: true, formulaGuard: true };
-    this.encoder = {
-      fields: given.fields ? this.spec.encoder.fields : (saved.fields ?? undefined),
-      bom: given.bom ? this.spec.encoder.bom : saved.bom,
-      formulaGuard: given.formulaGuard ? this.spec.encoder.formulaGuard : saved.formulaGuard,
-    };
-    this.options = checkpointOptions(this.spec.uid, this.spec.format, this.encoder);
+    this.encoder = encoderAfter(this.spec.job, interrupted.options);
+    this.options = checkpointOptions(this.spec.uid, this.spec.job.format, this.encoder);
     return this.openExport('resume');
   }
 
@@ -272,7 +264,7 @@ export class ExportFile implements PageTarget {
     await this.checkpointer.drain();
     await Promise.all([this.part!.close(), this.uidLog!.close()]);
     const last = this.checkpointer.saved!;
-    await publish(paths, this.replace, this.spec.format.render);
+    await publish(paths, this.replace, this.spec.job.format.render);
     return this.finishPublished(last);
   }
 
@@ -309,7 +301,7 @@ export class ExportFile implements PageTarget {
       // The old rows, after the old header, follow the new ones. A crash while they are copied
       // leaves the checkpoint, which cuts <out>.part back to the new rows.
       await appendFrom(this.paths.out, headerBytes, this.paths.part);
-      await publish(this.paths, true, this.spec.format.render);
+      await publish(this.paths, true, this.spec.job.format.render);
     }
     const next: Checkpoint = {
       ...manifest,

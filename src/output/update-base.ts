@@ -24,7 +24,8 @@ import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { OutputError, UsageError } from '../errors.js';
 import type { EncoderOptions, FormatDefinition } from '../writers/index.js';
-import { describeMismatch, readCheckpoint, type Checkpoint } from './checkpoint.js';
+import type { WriteJob } from '../export/job.js';
+import { describeMismatch, readCheckpoint, type Checkpoint, type CheckpointOptions } from './checkpoint.js';
 import { readExportedUids } from './exported-uids.js';
 import { describeFsError } from './fs-errors.js';
 import type { OutputPaths } from './output-file.js';
@@ -73,10 +74,21 @@ export function caughtUpRule(newest: number | null | undefined): (page: CaughtUp
   return (page) => page.fresh === 0 && page.known > 0;
 }
 
-export async function prepareUpdate(
-  paths: OutputPaths,
-  spec: { uid: string; format: FormatDefinition; encoder: EncoderOptions; given?: Partial<Record<keyof EncoderOptions, boolean>> },
-): Promise<UpdateBase> {
+/**
+ * The encoder of a run that adds to a file tkf wrote (--update, or --update over an interrupted
+ * export): the options the run named itself (the job's `given`; absent, all count as named), the
+ * others as the file was written (`saved`, its manifest's or checkpoint's).
+ */
+export function encoderAfter(job: WriteJob, saved: CheckpointOptions): EncoderOptions {
+  const given = job.given ?? { fields: true, bom: true, formulaGuard: true };
+  return {
+    fields: given.fields ? job.encoder.fields : (saved.fields ?? undefined),
+    bom: given.bom ? job.encoder.bom : saved.bom,
+    formulaGuard: given.formulaGuard ? job.encoder.formulaGuard : saved.formulaGuard,
+  };
+}
+
+export async function prepareUpdate(paths: OutputPaths, uid: string, job: WriteJob): Promise<UpdateBase> {
   const path = paths.out;
   const manifest = await readCheckpoint(paths.manifest);
   if (!manifest || manifest.cursor !== null) {
@@ -86,22 +98,17 @@ export async function prepareUpdate(
   }
   // Options this run did not name come from the file; named ones must agree with it.
   const saved = manifest.options;
-  const given = spec.given ?? { fields: true, bom: true, formulaGuard: true };
-  const encoder: EncoderOptions = {
-    fields: given.fields ? spec.encoder.fields : (saved.fields ?? undefined),
-    bom: given.bom ? spec.encoder.bom : saved.bom,
-    formulaGuard: given.formulaGuard ? spec.encoder.formulaGuard : saved.formulaGuard,
-  };
-  const now = { uid: spec.uid, format: spec.format.name, fields: encoder.fields ?? null, bom: encoder.bom, formulaGuard: encoder.formulaGuard };
+  const encoder = encoderAfter(job, saved);
+  const now = { uid, format: job.format.name, fields: encoder.fields ?? null, bom: encoder.bom, formulaGuard: encoder.formulaGuard };
   const mismatch = describeMismatch(saved, now);
   if (mismatch) throw new UsageError(`cannot update ${path}: it is an export ${mismatch.startsWith('with') ? '' : 'with '}${mismatch}`);
   const size = (await stat(path)).size;
   if (size !== manifest.bytes) {
     throw new UsageError(`${path} has changed since tkf wrote it (${size} bytes, not ${manifest.bytes}); run a full export with --force`);
   }
-  const known = await readExportedUids(path, spec.format.name);
-  const headerBytes = spec.format.createEncoder(encoder).header()?.length ?? 0;
-  return { manifest, format: spec.format, encoder, headerBytes, known, caughtUp: caughtUpRule(manifest.newest) };
+  const known = await readExportedUids(path, job.format.name);
+  const headerBytes = job.format.createEncoder(encoder).header()?.length ?? 0;
+  return { manifest, format: job.format, encoder, headerBytes, known, caughtUp: caughtUpRule(manifest.newest) };
 }
 
 /** Appends `source` from `skipBytes` on to `target` (the old rows under the new ones). */

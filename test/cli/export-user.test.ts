@@ -42,11 +42,9 @@ function remember(client: FollowersClient): FollowersClient {
 function settings(token = TOKEN): RunSettings {
   return {
     access: { token, baseUrl: sim.url },
-    format: getFormat('jsonl'),
-    encoder: { fields: undefined, bom: false, formulaGuard: true },
+    job: { format: getFormat('jsonl'), encoder: { fields: undefined, bom: false, formulaGuard: true }, backoffMs: 1 },
     // The run's client, as export-command makes it: one per run, shared by its users.
     client: remember(createClient({ baseUrl: sim.url, token, retries: 0, timeoutMs: 5000, retryBaseMs: 1, userAgent: 'tkf/test' })),
-    retryBaseMs: 1,
     verbose: false,
     signal: new AbortController().signal,
   };

@@ -167,10 +167,8 @@ describe('item 4: a full disk says the rows the checkpoint holds (what --resume 
   it('at every write that can fail after the first checkpoint, the number said is the checkpoint\'s', async () => {
     const settings = (disk: FaultyDisk) => ({
       access: { token: TOKEN, baseUrl: sim.url },
-      format: getFormat('csv'),
-      encoder: { fields: undefined, bom: false, formulaGuard: true },
+      job: { format: getFormat('csv'), encoder: { fields: undefined, bom: false, formulaGuard: true }, backoffMs: 1 },
       client: createClient({ baseUrl: sim.url, token: TOKEN, retries: 0, retryBaseMs: 1 }),
-      retryBaseMs: 1,
       verbose: false,
       signal: new AbortController().signal,
       disk,

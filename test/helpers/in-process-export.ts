@@ -15,7 +15,7 @@ export interface InProcessOptions {
   /** A format of the test's own (e.g. one with a render step). */
   formatDefinition?: FormatDefinition;
   encoder?: Partial<EncoderOptions>;
-  given?: ExportPlan['given'];
+  given?: ExportPlan['job']['given'];
   resume?: boolean;
   force?: boolean;
   update?: boolean;
@@ -43,13 +43,15 @@ export async function exportInProcess(
       ? { kind: 'file', path: out, force: Boolean(options.force), resume: Boolean(options.resume), update: Boolean(options.update) }
       : out;
   const plan: ExportPlan = {
+    job: {
+      format,
+      encoder: { fields: undefined, bom: false, formulaGuard: true, ...options.encoder },
+      given: options.given,
+      limit: options.limit,
+      backoffMs: 1,
+    },
     uid,
-    format,
-    encoder: { fields: undefined, bom: false, formulaGuard: true, ...options.encoder },
-    given: options.given,
     output,
-    limit: options.limit,
-    stuckWaitMs: 1,
   };
   const client = options.deps?.client ?? simulatorClient(sim, options.token ?? 'sim-token', options.maxRequests);
   try {
