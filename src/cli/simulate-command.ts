@@ -90,43 +90,45 @@ function followerNumbers(name: string) {
     });
 }
 
-export function simulateCommand(ctx: CliContext): Command {
-  return new Command('simulate')
-    .description('serve a local stand-in of the followers API (no token or network needed)')
-    .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1'))
-    .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').default(8080).argParser(number('--port', { max: 65535 })))
-    .addOption(new Option('--token <token>', 'the token the simulator accepts').default(DEFAULT_TOKEN))
-    .addOption(new Option('--seed <n>', 'seed of the generated followers (same seed, same bytes)').default(1).argParser(number('--seed')))
-    .addOption(new Option('--latency <ms>', 'delay added to every answer').default(0).argParser(number('--latency')))
-    .addOption(new Option('--size <n>', `followers in the public user's list`).argParser(number('--size')))
-    .addOption(new Option('--total <n>', 'the follower count the API reports').argParser(number('--total')))
-    .addOption(new Option('--cap <n>', 'depth cap: the API serves no more than n followers').argParser(number('--cap')))
-    .addOption(new Option('--big-room-ids <p>', 'share of followers with a 19-digit room_id').argParser(number('--big-room-ids', { max: 1, integer: false })))
-    .addOption(new Option('--ties <runs>', "seconds shared by many followers: AT:COUNT,... (follower #AT and the COUNT-1 after it)").argParser(tiedRuns))
-    .addOption(new Option('--cursor-mode <mode>', 'how a cursor is answered: exclusive (before it), inclusive (at or before it), offset (a hidden offset inside a second)').choices(CURSOR_MODES))
-    .addOption(new Option('--not-yet-followed <n>', "the public user's newest n followers have not followed yet (the same list some time earlier)").argParser(number('--not-yet-followed')))
-    .addOption(new Option('--sliding-cap', 'the depth cap counts from the newest follower served now, as TikTok\'s does (new followers push the oldest past it)'))
-    .addOption(new Option('--unfollowed <numbers>', 'followers (by number, 0 the newest) who left: not served').argParser(followerNumbers('--unfollowed')))
-    .addOption(new Option('--refollowed <numbers>', 'followers (by number) who unfollowed and followed again: served on top, newest').argParser(followerNumbers('--refollowed')))
-    .addOption(new Option('--repeat-page <n>', 'from page n on, answer page n again and again, has_more true, min_time one second lower each time (a stuck API whose cursor moves)').argParser(number('--repeat-page', { min: 1 })))
-    .addOption(new Option('--ends-after-page <n>', 'end the list (has_more false) after n pages while total says more (a list cut far too early)').argParser(number('--ends-after-page', { min: 1 })))
-    .addOption(new Option('--min-time <which>', "which follower's time a page's min_time is: oldest (the API's way) or newest (each next page starts one follower down: lost effort)").choices(['oldest', 'newest']))
-    .addOption(new Option('--loose-types', 'send "code":"200", has_more 1/0 and numbers as strings, as some vendors do'))
-    .addOption(new Option('--fault-rate <p>', 'share of requests that fail (HTTP 5xx, 429, resets, broken bodies)').default(0).argParser(number('--fault-rate', { max: 1, integer: false })))
-    .addOption(new Option('--faults <kinds>', `which faults --fault-rate draws from: ${FAULT_KINDS.join(',')} (default: the first seven)`))
-    .addOption(new Option('--fault-at <n:kind,...>', 'these requests (numbered from 1) fail that way, e.g. 1:429,2:429,3:429').argParser(scheduledFaults))
-    .addOption(new Option('--fault-run <n>', 'random faults fail at most n requests in a row (default 2)').argParser(number('--fault-run', { min: 1 })))
-    .addOption(new Option('--retry-after <value>', 'the Retry-After header of 429 faults: seconds or an HTTP date (default 1)'))
-    .addOption(new Option('--accounts <n>', 'also serve n generated public accounts (uids 7200000000000000001 and up)').argParser(number('--accounts', { min: 1, max: 1_000_000 })))
-    .addOption(new Option('--account-size <n>', 'followers of each generated account').default(100).argParser(number('--account-size')))
-    .addOption(new Option('--accounts-file <file>', 'write the generated uids there, one a line (a --uids-file for tkf export)'))
-    .addOption(new Option('--quota <n>', 'the token may get n answers; then every request gets code 402 (余额不足)').argParser(number('--quota')))
-    .addOption(new Option('--rate-limit <n>', 'at most n requests a second; more are answered 429 (Retry-After: 1)').argParser(number('--rate-limit', { min: 1 })))
-    .addOption(new Option('--rate-limit-status <code>', 'the HTTP status of those answers; their body says code 429 either way').choices(['429', '200']).default('429'))
-    .addOption(new Option('--log <file|->', 'log every request as a JSON line (time, uid, cursor, answer; never the token); - for stderr'))
-    .addHelpText(
-      'after',
-      `
+/** The options of `tkf simulate`, as data beside their help text. */
+function simulateOptions(): Option[] {
+  return [
+    new Option('--host <host>', 'address to listen on').default('127.0.0.1'),
+    new Option('--port <port>', 'port to listen on (0: any free port)').default(8080).argParser(number('--port', { max: 65535 })),
+    new Option('--token <token>', 'the token the simulator accepts').default(DEFAULT_TOKEN),
+    new Option('--seed <n>', 'seed of the generated followers (same seed, same bytes)').default(1).argParser(number('--seed')),
+    new Option('--latency <ms>', 'delay added to every answer').default(0).argParser(number('--latency')),
+    new Option('--size <n>', `followers in the public user's list`).argParser(number('--size')),
+    new Option('--total <n>', 'the follower count the API reports').argParser(number('--total')),
+    new Option('--cap <n>', 'depth cap: the API serves no more than n followers').argParser(number('--cap')),
+    new Option('--big-room-ids <p>', 'share of followers with a 19-digit room_id').argParser(number('--big-room-ids', { max: 1, integer: false })),
+    new Option('--ties <runs>', "seconds shared by many followers: AT:COUNT,... (follower #AT and the COUNT-1 after it)").argParser(tiedRuns),
+    new Option('--cursor-mode <mode>', 'how a cursor is answered: exclusive (before it), inclusive (at or before it), offset (a hidden offset inside a second)').choices(CURSOR_MODES),
+    new Option('--not-yet-followed <n>', "the public user's newest n followers have not followed yet (the same list some time earlier)").argParser(number('--not-yet-followed')),
+    new Option('--sliding-cap', 'the depth cap counts from the newest follower served now, as TikTok\'s does (new followers push the oldest past it)'),
+    new Option('--unfollowed <numbers>', 'followers (by number, 0 the newest) who left: not served').argParser(followerNumbers('--unfollowed')),
+    new Option('--refollowed <numbers>', 'followers (by number) who unfollowed and followed again: served on top, newest').argParser(followerNumbers('--refollowed')),
+    new Option('--repeat-page <n>', 'from page n on, answer page n again and again, has_more true, min_time one second lower each time (a stuck API whose cursor moves)').argParser(number('--repeat-page', { min: 1 })),
+    new Option('--ends-after-page <n>', 'end the list (has_more false) after n pages while total says more (a list cut far too early)').argParser(number('--ends-after-page', { min: 1 })),
+    new Option('--min-time <which>', "which follower's time a page's min_time is: oldest (the API's way) or newest (each next page starts one follower down: lost effort)").choices(['oldest', 'newest']),
+    new Option('--loose-types', 'send "code":"200", has_more 1/0 and numbers as strings, as some vendors do'),
+    new Option('--fault-rate <p>', 'share of requests that fail (HTTP 5xx, 429, resets, broken bodies)').default(0).argParser(number('--fault-rate', { max: 1, integer: false })),
+    new Option('--faults <kinds>', `which faults --fault-rate draws from: ${FAULT_KINDS.join(',')} (default: the first seven)`),
+    new Option('--fault-at <n:kind,...>', 'these requests (numbered from 1) fail that way, e.g. 1:429,2:429,3:429').argParser(scheduledFaults),
+    new Option('--fault-run <n>', 'random faults fail at most n requests in a row (default 2)').argParser(number('--fault-run', { min: 1 })),
+    new Option('--retry-after <value>', 'the Retry-After header of 429 faults: seconds or an HTTP date (default 1)'),
+    new Option('--accounts <n>', 'also serve n generated public accounts (uids 7200000000000000001 and up)').argParser(number('--accounts', { min: 1, max: 1_000_000 })),
+    new Option('--account-size <n>', 'followers of each generated account').default(100).argParser(number('--account-size')),
+    new Option('--accounts-file <file>', 'write the generated uids there, one a line (a --uids-file for tkf export)'),
+    new Option('--quota <n>', 'the token may get n answers; then every request gets code 402 (余额不足)').argParser(number('--quota')),
+    new Option('--rate-limit <n>', 'at most n requests a second; more are answered 429 (Retry-After: 1)').argParser(number('--rate-limit', { min: 1 })),
+    new Option('--rate-limit-status <code>', 'the HTTP status of those answers; their body says code 429 either way').choices(['429', '200']).default('429'),
+    new Option('--log <file|->', 'log every request as a JSON line (time, uid, cursor, answer; never the token); - for stderr'),
+  ];
+}
+
+function simulateHelp(): string {
+  return `
 Users:
   ${PUBLIC_UID}  public (the demo user)
   ${PRIVATE_UID}  private: data.status_code 2096 (exit 3)
@@ -164,71 +166,83 @@ Examples:
   $ TKF_TOKEN=${DEFAULT_TOKEN} tkf export --base-url http://127.0.0.1:8080 --uids-file 500-accounts.txt --out 'x/{uid}.csv' --concurrency 8 --json
 
 When stopped, the simulator prints how many requests it answered, by answer.
-`,
-    )
-    .action(async (options: SimulateOptions) => {
-      const kinds = options.faults?.split(',').map((kind) => kind.trim()) as FaultKind[] | undefined;
-      const unknown = kinds?.find((kind) => !FAULT_KINDS.includes(kind));
-      if (unknown) throw new UsageError(`--faults: unknown fault "${unknown}"; use ${FAULT_KINDS.join(',')}`);
-      const publicUser: UserScenario = { ...BUILT_IN_USERS[PUBLIC_UID]! };
-      if (options.size !== undefined) {
-        publicUser.size = options.size;
-        publicUser.cap = options.cap;
-        publicUser.total = options.total ?? options.size;
-      } else {
-        if (options.cap !== undefined) publicUser.cap = options.cap;
-        if (options.total !== undefined) publicUser.total = options.total;
-      }
-      if (options.bigRoomIds !== undefined) publicUser.bigRoomIds = options.bigRoomIds;
-      if (options.ties !== undefined) publicUser.ties = options.ties;
-      if (options.cursorMode !== undefined) publicUser.cursorMode = options.cursorMode;
-      if (options.notYetFollowed !== undefined) publicUser.notYetFollowed = options.notYetFollowed;
-      if (options.slidingCap) publicUser.slidingCap = true;
-      if (options.unfollowed !== undefined) publicUser.unfollowed = options.unfollowed;
-      if (options.refollowed !== undefined) publicUser.refollowed = options.refollowed;
-      if (options.repeatPage !== undefined) publicUser.repeatFromPage = options.repeatPage;
-      if (options.endsAfterPage !== undefined) publicUser.endsAfterPage = options.endsAfterPage;
-      if (options.minTime === 'newest') publicUser.minTimeNewest = true;
-      // Loose types are the vendor's habit, not one list's: every user gets them.
-      const loose = options.looseTypes ? { looseTypes: true } : {};
-      const generated = options.accounts === undefined ? {} : generatedUsers(options.accounts, options.accountSize);
-      if (options.accountsFile !== undefined) {
-        if (options.accounts === undefined) throw new UsageError('--accounts-file needs --accounts <n>');
-        await writeFile(options.accountsFile, `${Object.keys(generated).join('\n')}\n`);
-      }
-      const log = options.log === undefined ? undefined : options.log === '-' ? ctx.stderr : createWriteStream(options.log, { flags: 'a' });
-      const { startSimulator } = await import('../simulator/start-simulator.js');
-      let simulator;
-      try {
-        simulator = await startSimulator({
-          host: options.host,
-          port: options.port,
-          token: options.token,
-          seed: options.seed,
-          latencyMs: options.latency,
-          users: Object.fromEntries(
-            Object.entries({ ...BUILT_IN_USERS, ...generated, [PUBLIC_UID]: publicUser }).map(([uid, user]) => [uid, { ...user, ...loose }]),
-          ),
-          faults:
-            options.faultRate > 0 || options.faultAt !== undefined
-              ? { rate: options.faultRate, kinds, schedule: options.faultAt, maxConsecutive: options.faultRun, retryAfter: options.retryAfter }
-              : undefined,
-          quota: options.quota,
-          rateLimit: options.rateLimit,
-          rateLimitStatus: options.rateLimitStatus === '200' ? 200 : 429,
-          onRequest: log ? (entry: RequestLogEntry) => log.write(`${JSON.stringify(entry)}\n`) : undefined,
-        });
-      } catch (error) {
-        throw new UsageError(`cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`);
-      }
-      ctx.stdout.write(`${simulator.url}\n`);
-      ctx.stderr.write(
-        `tkf: simulator listening on ${simulator.url} (token: ${options.token}); public user ${PUBLIC_UID}; Ctrl-C to stop\n`,
-      );
-      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
-      await simulator.close();
-      const answers = Object.entries(simulator.stats.answers ?? {}).map(([answer, n]) => `${answer} ${n}`).join(', ');
-      ctx.stderr.write(`tkf: the simulator answered ${simulator.stats.requests} requests${answers ? ` (${answers})` : ''}\n`);
-      if (log && log !== ctx.stderr) await new Promise<void>((resolve) => (log as ReturnType<typeof createWriteStream>).end(resolve));
-    });
+`;
+}
+
+/** The public user's list as the options shape it (the built-in one, changed where asked). */
+function publicUserOf(options: SimulateOptions): UserScenario {
+  const publicUser: UserScenario = { ...BUILT_IN_USERS[PUBLIC_UID]! };
+  if (options.size !== undefined) {
+    publicUser.size = options.size;
+    publicUser.cap = options.cap;
+    publicUser.total = options.total ?? options.size;
+  } else {
+    if (options.cap !== undefined) publicUser.cap = options.cap;
+    if (options.total !== undefined) publicUser.total = options.total;
+  }
+  if (options.bigRoomIds !== undefined) publicUser.bigRoomIds = options.bigRoomIds;
+  if (options.ties !== undefined) publicUser.ties = options.ties;
+  if (options.cursorMode !== undefined) publicUser.cursorMode = options.cursorMode;
+  if (options.notYetFollowed !== undefined) publicUser.notYetFollowed = options.notYetFollowed;
+  if (options.slidingCap) publicUser.slidingCap = true;
+  if (options.unfollowed !== undefined) publicUser.unfollowed = options.unfollowed;
+  if (options.refollowed !== undefined) publicUser.refollowed = options.refollowed;
+  if (options.repeatPage !== undefined) publicUser.repeatFromPage = options.repeatPage;
+  if (options.endsAfterPage !== undefined) publicUser.endsAfterPage = options.endsAfterPage;
+  if (options.minTime === 'newest') publicUser.minTimeNewest = true;
+  return publicUser;
+}
+
+export function simulateCommand(ctx: CliContext): Command {
+  const command = new Command('simulate')
+    .description('serve a local stand-in of the followers API (no token or network needed)')
+    .addHelpText('after', simulateHelp());
+  for (const option of simulateOptions()) command.addOption(option);
+  return command.action(async (options: SimulateOptions) => {
+    const kinds = options.faults?.split(',').map((kind) => kind.trim()) as FaultKind[] | undefined;
+    const unknown = kinds?.find((kind) => !FAULT_KINDS.includes(kind));
+    if (unknown) throw new UsageError(`--faults: unknown fault "${unknown}"; use ${FAULT_KINDS.join(',')}`);
+    const publicUser = publicUserOf(options);
+    // Loose types are the vendor's habit, not one list's: every user gets them.
+    const loose = options.looseTypes ? { looseTypes: true } : {};
+    const generated = options.accounts === undefined ? {} : generatedUsers(options.accounts, options.accountSize);
+    if (options.accountsFile !== undefined) {
+      if (options.accounts === undefined) throw new UsageError('--accounts-file needs --accounts <n>');
+      await writeFile(options.accountsFile, `${Object.keys(generated).join('\n')}\n`);
+    }
+    const log = options.log === undefined ? undefined : options.log === '-' ? ctx.stderr : createWriteStream(options.log, { flags: 'a' });
+    const { startSimulator } = await import('../simulator/start-simulator.js');
+    let simulator;
+    try {
+      simulator = await startSimulator({
+        host: options.host,
+        port: options.port,
+        token: options.token,
+        seed: options.seed,
+        latencyMs: options.latency,
+        users: Object.fromEntries(
+          Object.entries({ ...BUILT_IN_USERS, ...generated, [PUBLIC_UID]: publicUser }).map(([uid, user]) => [uid, { ...user, ...loose }]),
+        ),
+        faults:
+          options.faultRate > 0 || options.faultAt !== undefined
+            ? { rate: options.faultRate, kinds, schedule: options.faultAt, maxConsecutive: options.faultRun, retryAfter: options.retryAfter }
+            : undefined,
+        quota: options.quota,
+        rateLimit: options.rateLimit,
+        rateLimitStatus: options.rateLimitStatus === '200' ? 200 : 429,
+        onRequest: log ? (entry: RequestLogEntry) => log.write(`${JSON.stringify(entry)}\n`) : undefined,
+      });
+    } catch (error) {
+      throw new UsageError(`cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`);
+    }
+    ctx.stdout.write(`${simulator.url}\n`);
+    ctx.stderr.write(
+      `tkf: simulator listening on ${simulator.url} (token: ${options.token}); public user ${PUBLIC_UID}; Ctrl-C to stop\n`,
+    );
+    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await simulator.close();
+    const answers = Object.entries(simulator.stats.answers ?? {}).map(([answer, n]) => `${answer} ${n}`).join(', ');
+    ctx.stderr.write(`tkf: the simulator answered ${simulator.stats.requests} requests${answers ? ` (${answers})` : ''}\n`);
+    if (log && log !== ctx.stderr) await new Promise<void>((resolve) => (log as ReturnType<typeof createWriteStream>).end(resolve));
+  });
 }
