@@ -122,11 +122,15 @@ export class WaitLimitError extends BudgetSpentError {}
  */
 export class RunStoppedError extends TkfError {
   override readonly code = 'ESTOPPED';
+  /** What stopped the run, in the refusal's own words (the message may add "stopped: " before them). */
+  readonly reason: string;
   constructor(
     message: string,
     override readonly exitCode: number,
+    reason = message,
   ) {
     super(message);
+    this.reason = reason;
   }
 }
 

@@ -95,7 +95,7 @@ export class RunGovernor {
   /** Milliseconds the run paused for 429s in all. */
   pausedMs = 0;
   /** Set once the API refused the token (or the quota is spent): every later acquire() throws. */
-  stoppedBy: TkfError | undefined;
+  stoppedBy: RunStoppedError | undefined;
   readonly maxWaitMs: number;
   private nextSlot = -Infinity;
   private lastStart = -Infinity;
@@ -148,7 +148,7 @@ export class RunGovernor {
   }
 
   private check(): void {
-    if (this.stoppedBy) throw new RunStoppedError(`stopped: ${this.stoppedBy.message}`, this.stoppedBy.exitCode);
+    if (this.stoppedBy) throw new RunStoppedError(`stopped: ${this.stoppedBy.reason}`, this.stoppedBy.exitCode, this.stoppedBy.reason);
     if (this.budgetSpent) {
       throw new BudgetSpentError(`stopped after ${this.requests} requests of this run (--max-requests ${this.options.maxRequests})`);
     }

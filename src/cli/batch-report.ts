@@ -2,7 +2,8 @@
  * What a batch (--uids-file) tells the user: a line per user as it finishes, the last line of a
  * run that did not complete, and `--json` with every user of the run and the run's totals.
  */
-import { EXIT, WaitLimitError } from '../errors.js';
+import { EXIT, RunStoppedError, WaitLimitError } from '../errors.js';
+import { CHECK_TOKEN } from './failure-hints.js';
 import type { BatchAccount, BatchResult } from '../export/run-batch.js';
 import { summarize, type UserOutcome } from './export-user.js';
 import { formatCount } from './progress.js';
@@ -13,8 +14,9 @@ export function accountLine(account: BatchAccount<UserOutcome>, limit: number | 
   const outcome = account.run!;
   // A list that ended far short has its file, and counts as failed: its summary says both.
   if (account.state === 'complete' || outcome.short) return summarize(outcome, limit);
-  // The run's stop is already said by "stopped": its message is not "stopped: ..." a second time.
-  if (account.state === 'stopped') return `stopped (exit ${account.exitCode}) at ${followers(outcome.rows)}: ${outcome.error?.replace(/^stopped: /, '')}`;
+  // The run's stop is already said by "stopped": what stopped it follows, not "stopped: ..." a second time.
+  const why = outcome.cause instanceof RunStoppedError ? outcome.cause.reason : outcome.error;
+  if (account.state === 'stopped') return `stopped (exit ${account.exitCode}) at ${followers(outcome.rows)}: ${why}`;
   return `failed (exit ${account.exitCode}): ${outcome.error}`;
 }
 
@@ -25,10 +27,8 @@ export function batchMessage(result: BatchResult<UserOutcome>, quiet: boolean): 
   const resume = unfinished ? `; run the same command with --resume to go on (${users(unfinished)} left)` : '';
   if (exitCode === EXIT.sigint || exitCode === EXIT.sigterm) return `interrupted${resume}`;
   if (exitCode === EXIT.refused) {
-    const refused = accounts.find((a) => a.exitCode === EXIT.refused && a.run?.error);
-    // The refused account's own message may end with its own "--resume" step: said once below.
-    const why = (refused?.run?.error ?? 'the API refused the token').replace(/^stopped: /, '').replace(/; the [\d,]+ rows? so far (?:are|is) saved: run the same command with --resume to go on$/, '');
-    return `the run stopped: ${why}${resume}`;
+    // The refusal in its own words (each user's line said its own next step; --resume is said once, here).
+    return `the run stopped: ${result.stoppedBy ?? 'the API refused the token'}; ${CHECK_TOKEN}${resume}`;
   }
   if (exitCode === EXIT.stopped) {
     if (accounts.some((a) => a.run?.cause instanceof WaitLimitError)) return `the run stopped: the API throttled it for longer than --max-wait (${users(unfinished)} left)`;

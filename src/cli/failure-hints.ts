@@ -15,6 +15,9 @@ export interface FailureContext {
   savedNew?: number;
 }
 
+/** What to do when the API refuses the token: said on the refused user's line and on a batch's last line. */
+export const CHECK_TOKEN = 'check the token (TKF_TOKEN or --token-file) and the balance of your API account';
+
 /** Adds the next step to a failure's message, where the message does not give one already. */
 export function addNextStep(error: unknown, context: FailureContext = {}): void {
   if (!(error instanceof TkfError) || !error.message) return;
@@ -22,7 +25,7 @@ export function addNextStep(error: unknown, context: FailureContext = {}): void 
   if (error instanceof ApiRefusedError) {
     // A refusal (bad token, balance spent) is most often about the token, not the user exported.
     if (context.uid && !error.message.includes(context.uid)) error.message = `user ${context.uid}: ${error.message}`;
-    steps.push('check the token (TKF_TOKEN or --token-file) and the balance of your API account');
+    steps.push(CHECK_TOKEN);
   }
   // --max-requests and signals print their own resume command (main.ts); a usage error is fixed first.
   // A run stopped by a refusal says "--resume" once, in its last line (batch-report.ts).

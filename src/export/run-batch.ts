@@ -65,6 +65,8 @@ export interface BatchResult<R extends AccountRun> {
   exitCode: number;
   accounts: BatchAccount<R>[];
   totals: BatchTotals;
+  /** Set when the API's refusal (a dead token, a spent quota) stopped the run: the refusal in its own words. */
+  stoppedBy?: string;
 }
 
 export interface BatchOptions<R extends AccountRun> {
@@ -121,7 +123,7 @@ export async function runBatch<R extends AccountRun>(options: BatchOptions<R>): 
     throttled: governor.throttled,
     elapsedMs: now() - started,
   };
-  return { exitCode: runExitCode(all, signal, governor), accounts: all, totals };
+  return { exitCode: runExitCode(all, signal, governor), accounts: all, totals, ...(governor.stoppedBy ? { stoppedBy: governor.stoppedBy.reason } : {}) };
 }
 
 /** What an account that never started would have met: the signal, the refusal or the budget. */

@@ -309,7 +309,7 @@ describe('item 12: the small ones', () => {
   });
 
   it('"stopped (exit 5) ...: stopped: ..." says stopped once', () => {
-    const run = { uid: UID, exit_code: 5, complete: false, rows: 40, requests: 2, requests_total: 2, file: null, end: null, total: null, error: 'stopped: the API refused the token (HTTP 403)', elapsedMs: 1, cause: new RunStoppedError('stopped: the API refused the token (HTTP 403)', 5) } as UserOutcome;
+    const run = { uid: UID, exit_code: 5, complete: false, rows: 40, requests: 2, requests_total: 2, file: null, end: null, total: null, error: 'stopped: the API refused the token (HTTP 403)', elapsedMs: 1, cause: new RunStoppedError('stopped: the API refused the token (HTTP 403)', 5, 'the API refused the token (HTTP 403)') } as UserOutcome;
     expect(accountLine({ uid: UID, state: 'stopped', exitCode: 5, run }, undefined)).toBe('stopped (exit 5) at 40 followers: the API refused the token (HTTP 403)');
   });
 
