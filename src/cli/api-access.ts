@@ -48,11 +48,18 @@ export interface Access {
 }
 
 export async function openAccess(options: AccessOptions, config: Config, ctx: CliContext): Promise<Access> {
-  if (options.demo) {
-    const { startSimulator } = await import('../simulator/start-simulator.js');
-    const simulator = await startSimulator({ host: '127.0.0.1', port: 0, prerender: true });
-    return { token: DEFAULT_TOKEN, baseUrl: simulator.url, simulator, defaultUid: PUBLIC_UID };
-  }
+  return options.demo ? startDemo() : resolveAccess(options, config, ctx);
+}
+
+/** --demo: the built-in simulator, in this process, on a free port of 127.0.0.1. */
+export async function startDemo(): Promise<Access> {
+  const { startSimulator } = await import('../simulator/start-simulator.js');
+  const simulator = await startSimulator({ host: '127.0.0.1', port: 0, prerender: true });
+  return { token: DEFAULT_TOKEN, baseUrl: simulator.url, simulator, defaultUid: PUBLIC_UID };
+}
+
+/** The token (flag, file, environment; redacted from then on) and the API host (flag, environment, config file). */
+export async function resolveAccess(options: AccessOptions, config: Config, ctx: CliContext): Promise<Access> {
   const token = await readToken(options, config, ctx);
   ctx.secrets.push(token);
   return { token, baseUrl: readBaseUrl(options, config, ctx) };

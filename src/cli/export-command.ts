@@ -10,13 +10,12 @@ import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { BatchError, EXIT, OutputError, TkfError } from '../errors.js';
 import { describeFsError } from '../output/fs-errors.js';
-import { proxyFor } from '../api/proxy-from-env.js';
 import { stripCredentials } from '../api/proxy-agents.js';
 import type { ExportJob } from '../export/job.js';
 import type { OutputTarget } from '../export/run-export.js';
 import { runBatch } from '../export/run-batch.js';
-import { openAccess } from './api-access.js';
-import { applyConfig, loadConfig, type Config } from './config-file.js';
+import { startDemo, type Access } from './api-access.js';
+import { applyConfig, loadConfig } from './config-file.js';
 import type { CliContext } from './context.js';
 import { SWITCHES, exportHelp, exportOptions, type ExportOptions } from './export-options.js';
 import { describeLostEffort, exportUser, summarize, type RunSettings, type UserOutcome } from './export-user.js';
@@ -25,7 +24,6 @@ import { createBatchProgress, createProgress, formatCount, formatDuration } from
 import { resolveJob } from './resolve-job.js';
 import { resumeCommand } from './resume-command.js';
 import { writeOut } from './stdout-errors.js';
-import { proxySetting } from './proxy-check.js';
 import { followers, requests, users } from './plural.js';
 import { postgresSecrets } from './history-export.js';
 import { createExportRecorder, stagingReplaces } from '../history/export-recorder.js';
@@ -87,29 +85,23 @@ export function exportCommand(ctx: CliContext): Command {
     applyConfig(command, options, config);
     for (const key of SWITCHES) options[key] = Boolean(options[key]);
     const job = await resolveJob(command, options, config, ctx);
-    await runJob(job, options, config, ctx);
+    await runJob(job, options, ctx);
   });
   return command;
 }
 
-/** Opens what the run needs (history database, token, proxy, the run's one client), runs it, closes them. */
-async function runJob(job: ExportJob, options: ExportOptions, config: Config, ctx: CliContext): Promise<void> {
+/** Opens what the run needs (history database, --demo's simulator, the run's one client), runs it, closes them. */
+async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): Promise<void> {
   const { db } = job;
   // Opened (and proven writable) before the first request: a database that cannot be used costs no page.
   if (db && isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
   const history = db ? await openHistory(db) : undefined;
-  const access = await openAccess(options, config, ctx).catch(async (error) => {
+  const access: Access = job.access ?? (await startDemo().catch(async (error: unknown) => {
     await history?.close();
     throw error;
-  });
-  const proxy = access.simulator ? undefined : proxyFor(access.baseUrl, ctx.env, options.proxy);
-  const proxyUsed = proxySetting(proxy, options.proxy, ctx.env);
-  if (proxy !== undefined) {
-    // user:password@ of a proxy is as secret as the token.
-    const credentials = /\/\/([^/@]*)@/.exec(proxy)?.[1];
-    if (credentials) ctx.secrets.push(credentials, decodeURIComponent(credentials));
-    if (options.verbose) ctx.stderr.write(`tkf: through the proxy ${stripCredentials(proxy)}\n`);
-  }
+  }));
+  const proxy = job.proxy;
+  if (proxy && options.verbose) ctx.stderr.write(`tkf: through the proxy ${stripCredentials(proxy.url)}\n`);
   const { createClient } = await import('../api/client.js');
   // One client for the whole run: every user shares its connections, pace, budget and stop.
   const client = createClient({
@@ -123,14 +115,14 @@ async function runJob(job: ExportJob, options: ExportOptions, config: Config, ct
     minIntervalMs: job.delayMs,
     rate: job.rate,
     maxSockets: Math.min(job.concurrency, job.uids?.length ?? 1) + 1,
-    proxy,
+    proxy: proxy?.url,
     userAgent: `tkf/${ctx.version}`,
   });
   const settings: RunSettings = {
     access,
     job,
     client,
-    proxy: proxyUsed,
+    proxy,
     verbose: options.verbose,
     signal: ctx.signal,
     ...(history ? { record: createExportRecorder(history, { staging: job.staged }) } : {}),

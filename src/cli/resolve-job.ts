@@ -13,13 +13,15 @@ import { stagingTemplate } from '../history/export-recorder.js';
 import { describeReadError } from '../output/fs-errors.js';
 import { parseFieldList } from '../writers/fields.js';
 import { formatForPath, getFormat, type FormatDefinition } from '../writers/index.js';
-import { tokenFileOf, validateUid } from './api-access.js';
+import { proxyFor } from '../api/proxy-from-env.js';
+import { resolveAccess, tokenFileOf, validateUid } from './api-access.js';
 import type { Config } from './config-file.js';
 import type { CliContext } from './context.js';
 import { ENV } from './env-names.js';
 import type { ExportOptions } from './export-options.js';
 import { checkHistoryFormat, checkHistoryUsage } from './history-export.js';
 import { plural, users } from './plural.js';
+import { proxySetting, type ProxySetting } from './proxy-check.js';
 
 /**
  * The format: --format, else the extension of --out, else the config file's format, else JSONL for
@@ -161,6 +163,14 @@ async function readUidsFile(uidsFile: string, ctx: CliContext): Promise<{ uids: 
   return { ...parseUidFile(text, source), source };
 }
 
+/** The proxy for the API host: --proxy, else the environment's; its user:password@ is as secret as the token. */
+function proxyOf(baseUrl: string, flag: string | undefined, ctx: CliContext): ProxySetting | undefined {
+  const proxy = proxySetting(proxyFor(baseUrl, ctx.env, flag), flag, ctx.env);
+  const credentials = proxy && /\/\/([^/@]*)@/.exec(proxy.url)?.[1];
+  if (credentials) ctx.secrets.push(credentials, decodeURIComponent(credentials));
+  return proxy && Object.freeze(proxy);
+}
+
 /**
  * The job of one `tkf export`, from its options (the config file already applied to them, see
  * config-file.ts applyConfig). `quiet` leaves out the note on repeated uids.
@@ -196,6 +206,7 @@ export async function resolveJob(command: Command, options: ExportOptions, confi
     validateUid(options.uid);
   }
   if (db) checkHistoryFormat(format);
+  const access = options.demo ? undefined : Object.freeze(await resolveAccess(options, config, ctx));
   return Object.freeze({
     uid: options.uid,
     uids: uids && Object.freeze(uids),
@@ -211,7 +222,8 @@ export async function resolveJob(command: Command, options: ExportOptions, confi
     resume,
     update,
     limit,
-    tokenFile,
+    access,
+    proxy: access && proxyOf(access.baseUrl, options.proxy, ctx),
     retries: options.retries,
     timeoutMs: options.timeout * 1000,
     backoffMs: options.backoff,

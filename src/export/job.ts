@@ -29,8 +29,13 @@ export interface ExportJob {
   readonly resume: boolean;
   readonly update: boolean;
   readonly limit?: number;
-  /** The token file to read (--token-file, else the config file's unless a token is given otherwise). */
-  readonly tokenFile: string | undefined;
+  /**
+   * The API: the token and host (flags, environment, config file), or undefined for --demo, which
+   * starts the built-in simulator when the run begins.
+   */
+  readonly access: { readonly token: string; readonly baseUrl: string } | undefined;
+  /** The forward proxy requests go through (--proxy, else HTTPS_PROXY / HTTP_PROXY unless NO_PROXY), and where that was said. */
+  readonly proxy: { readonly url: string; readonly source: string } | undefined;
   /** The run's client: retries of a failed request, and the pace and budget of the whole run. */
   readonly retries: number;
   readonly timeoutMs: number;
