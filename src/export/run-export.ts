@@ -69,13 +69,14 @@ export async function runExport(plan: ExportPlan, deps: ExportDeps): Promise<Exp
   const target = await openTarget(plan, deps);
   if (!('writePage' in target)) return target; // already complete
   const requests = () => deps.client.requests;
-  // Answers the walk was given (pages, repeated ones included): what lost effort is measured in.
-  // Requests that failed or were throttled and retried are not the API repeating itself.
+  // Answers the walk was given (a page is numbered by its answer, repeated ones included): what
+  // lost effort is measured in. Requests that failed or were throttled and retried are not the
+  // API repeating itself.
   let answers = 0;
   try {
     if (target.from) {
       for await (const page of walk(plan, deps, target.from)) {
-        answers++;
+        answers = page.number;
         await target.writePage(page, requests());
         deps.onPage?.({ ...target.counts(requests()), page });
         if (deps.signal?.aborted) throw deps.signal.reason;
