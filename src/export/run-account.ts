@@ -92,8 +92,6 @@ interface Reached {
   total: number | undefined;
   /** What a resumed file held before this run: progress counts only what this run fetches. */
   resumed: { rows: number; requests: number };
-  /** Rows this run wrote (the pages' new followers): what rate and ETA count, whatever the file held. */
-  written: number;
   /** --update: the rows of the file it updates; a failed update leaves the file with exactly these. */
   fileRows: number | undefined;
 }
@@ -107,7 +105,7 @@ export async function runAccount(uid: string, output: OutputTarget, settings: Ac
     onRetry: (notice) => emit({ type: 'retry', uid, notice }),
   });
   const started = now();
-  const reached: Reached = { rows: 0, requests: 0, total: undefined, resumed: { rows: 0, requests: 0 }, written: 0, fileRows: undefined };
+  const reached: Reached = { rows: 0, requests: 0, total: undefined, resumed: { rows: 0, requests: 0 }, fileRows: undefined };
   // --update stops at the first follower already in the file: how far that is, nobody can tell.
   const open = output.kind === 'file' && Boolean(output.update) && existsSync(output.path);
   try {
@@ -129,14 +127,14 @@ export async function runAccount(uid: string, output: OutputTarget, settings: Ac
         },
         onPage: (p) => {
           Object.assign(reached, { rows: p.rows, requests: p.requests, total: p.total });
-          reached.written += p.page.followers.length;
           const done = p.page.end !== undefined || p.page.next === null;
           const progress = {
             // --update counts the new followers it puts on top; the file's old rows are not progress.
-            rows: open ? reached.written : p.rows,
+            rows: open ? p.runRows : p.rows,
             requests: p.requests,
             total: p.total,
-            runRows: reached.written,
+            // Rows this run wrote: what rate and ETA count, whatever the file held.
+            runRows: p.runRows,
             runRequests: p.requests - reached.resumed.requests,
             goal: expectedRows({ rows: p.rows, total: p.total, limit: job.limit, done, open }) ?? null,
           };

@@ -34,6 +34,8 @@ export interface ExportProgress {
   requests: number;
   duplicates: number;
   total: number | undefined;
+  /** Rows this run wrote (a resumed or updated file's earlier rows not counted). */
+  runRows: number;
   page: Page;
 }
 
@@ -78,7 +80,7 @@ export async function runExport(plan: ExportPlan, deps: ExportDeps): Promise<Exp
       for await (const page of walk(plan, deps, target.from)) {
         answers = page.number;
         await target.writePage(page, requests());
-        deps.onPage?.({ ...target.counts(requests()), page });
+        deps.onPage?.({ ...target.counts(requests()), runRows: target.runRows, page });
         if (deps.signal?.aborted) throw deps.signal.reason;
       }
     }

@@ -243,6 +243,11 @@ export class ExportFile implements PageTarget {
     return { ...this.totals, rows: this.base.rows + this.part!.rows, requests: this.base.requests + requests };
   }
 
+  /** The part file's writer is new each run: its rows are this run's. */
+  get runRows(): number {
+    return this.part?.rows ?? 0;
+  }
+
   async writePage(page: PageToWrite, requests: number): Promise<void> {
     this.atPageBoundary = false;
     await this.part!.writeAll(page.followers);

@@ -78,6 +78,8 @@ export interface PageTarget {
   readonly from: WalkStart | null;
   /** `requests`: what the client has sent so far in this run. */
   counts(requests: number): ExportCounts;
+  /** Rows this run has written (a resumed or updated file's earlier rows not counted). */
+  readonly runRows: number;
   writePage(page: PageToWrite, requests: number): Promise<void>;
   commit(requests: number): Promise<TargetResult>;
   /** Gives the error to throw: the target's own words for a failure of its output. */
@@ -109,6 +111,10 @@ export class StreamTarget implements PageTarget {
 
   counts(requests: number): ExportCounts {
     return { ...this.totals, rows: this.writer.rows, requests };
+  }
+
+  get runRows(): number {
+    return this.writer.rows;
   }
 
   async writePage(page: PageToWrite): Promise<void> {
