@@ -7,7 +7,7 @@
  * through runCli with fake streams, the exit code main() exits with).
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -30,11 +30,13 @@ const empty: UserScenario = { size: 100, emptyPages: [2, 3] };
 
 let sim: Simulator;
 let slowSim: Simulator;
+/** Called on every request slowSim receives (the kill -9 test's check). */
+let onSlowRequest: (() => void) | undefined;
 beforeAll(async () => {
   const users = { [UID]: list, [SLOW_UID]: slow, [STUCK_UID]: stuck, [EMPTY_UID]: empty };
   sim = await startSimulator({ token: TOKEN, users });
   // 5 ms a page: a 1,200-follower export takes ~0.5 s, long enough to interrupt at many points.
-  slowSim = await startSimulator({ token: TOKEN, users, latencyMs: 5 });
+  slowSim = await startSimulator({ token: TOKEN, users, latencyMs: 5, onRequest: () => onSlowRequest?.() });
 });
 afterAll(async () => {
   await Promise.all([sim.close(), slowSim.close()]);
@@ -284,14 +286,29 @@ describe('budgets, limits and resume', () => {
             const result = run >= 2 ? await tkf(args, { env: env(slowSim) }) : await runTkf(args, {
               env: env(slowSim),
               onSpawn: (child) => {
-                const poll = setInterval(async () => {
-                  const size = await stat(`${out}.part`).then((s) => s.size, () => -1);
+                // Killed once its part file holds killAt bytes: looked at every 3 ms (mostly
+                // mid-write), and at each request it sends, before the answer, so the kill comes
+                // at the latest one page past the mark however slow or busy the machine is.
+                const killIfPast = () => {
+                  const size = (() => {
+                    try {
+                      return statSync(`${out}.part`).size;
+                    } catch {
+                      return -1;
+                    }
+                  })();
                   if (size >= killAt + run * 50_000) {
-                    clearInterval(poll);
+                    stop();
                     child.kill('SIGKILL');
                   }
-                }, 3);
-                child.once('exit', () => clearInterval(poll));
+                };
+                const poll = setInterval(killIfPast, 3);
+                const stop = () => {
+                  clearInterval(poll);
+                  onSlowRequest = undefined;
+                };
+                onSlowRequest = killIfPast;
+                child.once('exit', stop);
               },
             });
             if (result.signal === "SIGKILL") crashes++;
