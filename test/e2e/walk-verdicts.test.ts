@@ -6,10 +6,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProgram } from '../../src/cli/program.js';
-import type { CliContext } from '../../src/cli/context.js';
 import { startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
 import { expectedJsonl } from '../helpers/followers.js';
 import { runTkf, withTempDir } from './run-tkf.js';
@@ -142,22 +139,13 @@ describe('tkf simulate', () => {
   });
 
   it('--ends-after-page serves a list that ends early while total says more', async () => {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
     const stop = new AbortController();
-    const ctx: CliContext = {
-      argv: [],
-      env: {},
-      stdout,
-      stderr,
-      stderrIsTTY: false,
-      readStdin: async () => '',
-      version: 'test',
+    let ready: (url: string) => void = () => {};
+    const url = new Promise<string>((resolve) => (ready = resolve));
+    const running = tkf(['simulate', '--port', '0', '--size', '3000', '--ends-after-page', '3', '--repeat-page', '9'], {
       signal: stop.signal,
-      secrets: [],
-    };
-    const url = new Promise<string>((resolve) => stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
-    const running = createProgram(ctx).parseAsync(['simulate', '--port', '0', '--size', '3000', '--ends-after-page', '3', '--repeat-page', '9'], { from: 'user' });
+      onStdout: (text) => text.includes('\n') && ready(text.split('\n')[0]!.trim()),
+    });
     try {
       const base = await url;
       const get = async (cursor: number) =>
