@@ -12,6 +12,10 @@
 #
 # tsc runs once, on the machine's Node (its output does not depend on the Node that runs it);
 # vitest then runs with each Node first on PATH (the e2e tests spawn process.execPath).
+# Headless Chromium and LibreOffice reading a file tkf wrote do not depend on the Node that runs
+# the suite: they run with the first Node only (TKF_TEST_EXTERNAL_READERS=0 after it; see
+# test/helpers/node-independent.ts). Every Node still runs every check of what tkf writes through
+# the suite's own strict readers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,16 +64,43 @@ node_bin() {
   printf '%s\n' "$cache/$version/bin"
 }
 
+# One PostgreSQL server for the three runs: the history tests make databases of their own on it
+# (test/helpers/postgres-server.ts reads TKF_TEST_POSTGRES) instead of an initdb and a server
+# per test file and Node. Stopped and removed on exit. If it cannot start, each test file starts
+# its own, as under a bare `npx vitest run`.
+pg_dir="" pg_bin="" pg_as=()
+stop_postgres() {
+  [ -n "$pg_dir" ] || return 0
+  "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$pg_dir"
+}
+start_postgres() {
+  local port
+  pg_bin=$(bash scripts/ensure-postgres.sh) || return 1
+  pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/tkf-pg-XXXXXX")
+  # PostgreSQL refuses to run as root: as root the cluster belongs to the postgres user.
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$pg_dir"; pg_as=(runuser -u postgres --); fi
+  "${pg_as[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres --no-sync -E UTF8 >/dev/null || return 1
+  port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+  "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -t 60 \
+    -o "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null || return 1
+  export TKF_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres" TKF_TEST_POSTGRES_BIN="$pg_bin"
+}
+trap stop_postgres EXIT
+start_postgres || say "no shared PostgreSQL server; the history tests start their own"
+
 npx tsc -p tsconfig.json
 
 results=()
 failed=0
+readers=1
 run_suite() { # $1: a directory to put first on PATH, or "" for the machine's Node
   local path=${1:+$1:}$PATH version start status
   version=$(PATH=$path node --version)
-  say "vitest on Node $version"
+  say "vitest on Node $version$([ $readers = 1 ] || echo ' (Chromium and LibreOffice read-backs ran on the first Node)')"
   start=$SECONDS
-  if PATH=$path node node_modules/vitest/vitest.mjs run; then status=passed; else status=FAILED; failed=1; fi
+  if PATH=$path TKF_TEST_EXTERNAL_READERS=$readers node node_modules/vitest/vitest.mjs run; then status=passed; else status=FAILED; failed=1; fi
+  readers=0
   results+=("Node $version: $status in $((SECONDS - start)) s")
 }
 

@@ -170,11 +170,10 @@ describe('over HTTP: an export through the simulator (issue 21)', () => {
   test('three 429s at the start of an export (Retry-After: 1) cost their three seconds and no slow-down', async () => {
     const sim = await startSimulator({ users: { [UID]: { size: 2000 } }, faults: { schedule: { 1: '429', 2: '429', 3: '429' }, retryAfter: '1' } });
     cleanups.push(() => sim.close());
-    // The governor's clock moves by its sleeps (and the real time of the requests): what it waits is counted.
+    // The governor's clock is a fake one that moves only by its sleeps: what it waits is counted.
     const slept: number[] = [];
-    const started = Date.now();
     const governor = new RunGovernor({
-      now: () => Date.now() - started + slept.reduce((a, b) => a + b, 0),
+      now: () => slept.reduce((a, b) => a + b, 0),
       sleep: async (ms) => {
         slept.push(ms);
       },
@@ -191,17 +190,6 @@ describe('over HTTP: an export through the simulator (issue 21)', () => {
     expect(governor.pausedMs).toBe(3000);
     expect(governor.rate).toBe(Infinity);
   });
-
-  test('under the simulator\'s --rate-limit 50 fewer than a tenth of the answers are 429s', async () => {
-    const sim = await startSimulator({ users: { [UID]: { size: 3000 } }, rateLimit: 50 });
-    cleanups.push(() => sim.close());
-    const client = createClient({ baseUrl: sim.url, token: 'sim-token' });
-    await withTempDir(async (dir) => {
-      const result = await exportInProcess(sim, UID, join(dir, 'f.jsonl'), { deps: { client } });
-      expect(result.rows).toBe(3000);
-    });
-    const answers = sim.stats.answers ?? {};
-    expect(answers.ok).toBe(150);
-    expect((answers.throttled ?? 0) / (sim.stats.requests)).toBeLessThan(0.1);
-  });
+  // One export under the simulator's --rate-limit 50 (under a tenth of its answers 429s) is
+  // counted on a virtual clock in test/api/run-pace.test.ts: in wall time it hung on the machine's speed.
 });

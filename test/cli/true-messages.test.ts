@@ -347,19 +347,28 @@ describe('item 12: the small ones', () => {
   });
 
   it('on SIGTERM the line says to send SIGTERM again, not to press Ctrl-C', async () => {
-    const slow = await startSimulator({ token: TOKEN, latencyMs: 30, users: { [UID]: { size: 200 } } });
+    const interrupts = new AbortController();
+    let ctx: CliContext | undefined;
+    let requests = 0;
+    // The signal arrives as the simulator receives the 2nd request, before it answers: mid-list
+    // at a point counted in requests (it was a 5 ms poll racing 30 ms pages).
+    const slow = await startSimulator({
+      token: TOKEN,
+      latencyMs: 30,
+      users: { [UID]: { size: 200 } },
+      onRequest: () => {
+        if (++requests !== 2) return;
+        // The command sets its handler before the first request; main.ts calls it, then aborts.
+        ctx!.onInterrupt!('SIGTERM');
+        interrupts.abort(new InterruptedError('SIGTERM'));
+      },
+    });
     try {
-      const interrupts = new AbortController();
-      let ctx: CliContext | undefined;
       const run = tkf(['export', '--uid', UID, '--out', join(dir.path, 'term.csv'), ...fast], {
         env: { TKF_BASE_URL: slow.url },
         signal: interrupts.signal,
         onContext: (c) => (ctx = c),
       });
-      // The command sets its handler before the first request; main.ts calls it, then aborts.
-      while (slow.stats.requests < 2) await new Promise((resolve) => setTimeout(resolve, 5));
-      ctx!.onInterrupt!('SIGTERM');
-      interrupts.abort(new InterruptedError('SIGTERM'));
       const done = await run;
       expect(done.stderr).toContain('stopping after the page in hand (send SIGTERM again to quit at once)');
       expect(done.stderr).not.toContain('Ctrl-C');
@@ -371,13 +380,20 @@ describe('item 12: the small ones', () => {
 
   it('the requests a stopped run reports are the ones its resumed run counts as earlier', async () => {
     // Stopped while its first request is in flight: no page saved yet.
-    const slow = await startSimulator({ token: TOKEN, latencyMs: 400, users: { [UID]: { size: 60 } } });
+    const interrupts = new AbortController();
+    // The signal arrives as the simulator receives the first request, before it answers (it was a
+    // 5 ms poll racing a 400 ms answer).
+    const slow = await startSimulator({
+      token: TOKEN,
+      latencyMs: 400,
+      users: { [UID]: { size: 60 } },
+      onRequest: () => {
+        if (!interrupts.signal.aborted) interrupts.abort(new InterruptedError('SIGTERM'));
+      },
+    });
     try {
       const out = join(dir.path, 'early.csv');
-      const interrupts = new AbortController();
       const first = tkf(['export', '--uid', UID, '--out', out, '--json', ...fast], { env: { TKF_BASE_URL: slow.url }, signal: interrupts.signal });
-      while (slow.stats.requests < 1) await new Promise((resolve) => setTimeout(resolve, 5));
-      interrupts.abort(new InterruptedError('SIGTERM'));
       const stopped = await first;
       expect(stopped.exitCode).toBe(EXIT.sigterm);
       const said = JSON.parse(stopped.stdout) as { requests: number; requests_total: number };

@@ -4,17 +4,15 @@
  * unfollow, then another export: 1 follower is gone, 299 only slid past the reach. The newer
  * export's end comes from its manifest; rows written carry `added`, `removed` or `beyond_reach`.
  */
-import { PassThrough } from 'node:stream';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createProgram } from '../../src/cli/program.js';
-import type { CliContext } from '../../src/cli/context.js';
 import { diffExports } from '../../src/diff/diff-exports.js';
 import { openExport } from '../../src/output/export-reader.js';
 import { outputPaths } from '../../src/output/output-file.js';
 import { accountOnDay, followerUid, startSimulator, type AccountPlan, type UserScenario } from '../../src/simulator/index.js';
 import { exportInProcess } from '../helpers/in-process-export.js';
+import { runTkfInProcess } from '../helpers/run-cli.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 
 const UID = '6400000000000000001';
@@ -29,33 +27,8 @@ async function exportOn(scenario: UserScenario, out: string): Promise<void> {
   }
 }
 
-/** `tkf diff ...args` in process: exit code, stdout, stderr. */
-async function tkfDiff(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  const ctx: CliContext = {
-    argv: ['node', 'tkf', 'diff', ...args],
-    env: {},
-    stdout,
-    stderr,
-    stderrIsTTY: false,
-    readStdin: async () => '',
-    version: '0.0.0',
-    signal: new AbortController().signal,
-    secrets: [],
-  };
-  let code = 0;
-  try {
-    await createProgram(ctx).parseAsync(['node', 'tkf', 'diff', ...args]);
-  } catch (error) {
-    code = (error as { exitCode?: number }).exitCode ?? 1;
-  }
-  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-}
+/** `tkf diff ...args` in process (the suite's one runner): exit code, stdout, stderr. */
+const tkfDiff = (args: string[]) => runTkfInProcess(['diff', ...args]);
 
 // Issue 16's story: a reach of 1,000 of 1,500; overnight 300 new followers and follower #500 left.
 const plan: AccountPlan = { size: 1800, days: 2, grow: 300, cap: 1000, leave: { 1: [500] } };

@@ -154,7 +154,8 @@ describe('secrets', () => {
       await withTempDir(async (dir) => {
         const out = join(dir, 'f.csv');
         // Spawned: the hint names the binary as it was run, and is pasted into a shell.
-        const stopped = await runTkf(['export', '--uid', UID, '--out', out, '--token', TOKEN, '--max-requests', '2'], { env: { TKF_BASE_URL: sim.url } });
+        // 6 of the list's 10 pages a run: one pasted resume finishes it (at 2 a run it took 8 processes).
+        const stopped = await runTkf(['export', '--uid', UID, '--out', out, '--token', TOKEN, '--max-requests', '6'], { env: { TKF_BASE_URL: sim.url } });
         expect(stopped.code).toBe(8);
         const hint = /resume with: (.*) \(set TKF_TOKEN first: the token given with --token is never printed\)$/.exec(lastLine(stopped.stderr));
         expect(hint).not.toBeNull();

@@ -2,14 +2,16 @@
  * [issue 18.4] In a batch, a gateway's own answer (HTTP 200, `{"error":"upstream connect error"}`,
  * no `code`) failed as a refusal of the token: exit 5, and every account of the run stopped. Now
  * the account it hit fails with exit 6 after its retries, the others complete, and the batch
- * ends with exit 9 (some users failed), not 5.
+ * ends with exit 9 (some users failed), not 5. In process (tkf(): createProgram through runCli,
+ * the exit code main() exits with).
  */
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { runTkf, withTempDir } from './run-tkf.js';
+import { runTkfInProcess as tkf } from '../helpers/run-cli.js';
+import { withTempDir } from './run-tkf.js';
 
 const TOKEN = 'tkn-gateway-batch';
 const UIDS = ['7300000000000000001', '7300000000000000002', '7300000000000000003'];
@@ -31,7 +33,7 @@ describe('a batch behind a gateway that fails for one account', () => {
   it('fails that account with exit 6 and finishes the others: exit 9, not 5', async () => {
     await withTempDir(async (dir) => {
       await writeFile(join(dir, 'uids.txt'), `${UIDS.join('\n')}\n`);
-      const run = await runTkf(
+      const run = await tkf(
         ['export', '--uids-file', 'uids.txt', '--out', '{uid}.csv', '--concurrency', '1', '--retries', '1', '--backoff', '1', '--json'],
         { cwd: dir, env: { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url } },
       );

@@ -1,13 +1,15 @@
 /**
- * [issue 18.7] The real binary against a simulator whose 429s never end: with --max-wait 1 it
+ * [issue 18.7] tkf against a simulator whose 429s never end: with --max-wait 1 it
  * stops with exit 8 (documented: stopped early, resumable), keeps the checkpoint of the pages it
- * had, and prints the command that resumes it; `--help` documents --max-wait.
+ * had, and prints the command that resumes it; `--help` documents --max-wait. In process (tkf():
+ * createProgram through runCli, the exit code main() exits with).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { runTkf, withTempDir } from './run-tkf.js';
+import { runTkfInProcess as tkf } from '../helpers/run-cli.js';
+import { withTempDir } from './run-tkf.js';
 
 const TOKEN = 'tkn-max-wait-e2e';
 const UID = '6754915036232582149';
@@ -25,7 +27,7 @@ afterAll(async () => {
 describe('tkf export --max-wait', () => {
   it('stops a run throttled for longer with exit 8, the checkpoint kept and the resume command printed', async () => {
     await withTempDir(async (dir) => {
-      const run = await runTkf(['export', '--uid', UID, '--out', 'f.csv', '--max-wait', '1'], {
+      const run = await tkf(['export', '--uid', UID, '--out', 'f.csv', '--max-wait', '1'], {
         cwd: dir,
         env: { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url },
       });
@@ -39,7 +41,7 @@ describe('tkf export --max-wait', () => {
   });
 
   it('is documented in --help, with exit 8', async () => {
-    const help = await runTkf(['export', '--help']);
+    const help = await tkf(['export', '--help']);
     expect(help.stdout).toMatch(/--max-wait <seconds>[\s\S]*\(default: 600\)/);
     expect(help.stdout).toMatch(/8 +stopped early \(--max-requests, or throttled for longer than --max-wait\)/);
   });

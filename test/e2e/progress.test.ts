@@ -4,11 +4,13 @@
  * machine's speed is asserted here (the final frame, goals never the profile's count, no ANSI off
  * a terminal, the summary lines); what the frames in between show (the bar moves, the ETA reads
  * seconds, the rate counts only this run's rows, each user's bar) is proved frame by frame on a
- * fake clock in test/cli/progress-frames.test.ts.
+ * fake clock in test/cli/progress-frames.test.ts. The binary is spawned for what needs a terminal;
+ * the runs without one are in process (runTkfInProcess: the same command line and exit code).
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { runTkfInProcess } from '../helpers/run-cli.js';
 import { ANSI, runTkf, withTempDir } from './run-tkf.js';
 
 /** What a terminal showed: every redraw of the line, ANSI codes removed. */
@@ -22,7 +24,7 @@ function frames(output: string): string[] {
 
 describe('the bar on a terminal', () => {
   it('aims at what the API will serve, as tkf info estimates it, and ends full', async () => {
-    const info = await runTkf(['info', '--demo', '--json']);
+    const info = await runTkfInProcess(['info', '--demo', '--json']);
     const estimate = JSON.parse(info.stdout) as { expected_followers: number; total: number };
     expect(estimate).toMatchObject({ expected_followers: 5000, total: 8_229_668 });
     await withTempDir(async (dir) => {
@@ -49,7 +51,7 @@ describe('where no goal is known', () => {
     try {
       await withTempDir(async (dir) => {
         const out = join(dir, 'f.csv');
-        const first = await runTkf(['export', '--uid', UID, '--out', out], { env: { TKF_TOKEN: 't', TKF_BASE_URL: before.url } });
+        const first = await runTkfInProcess(['export', '--uid', UID, '--out', out], { env: { TKF_TOKEN: 't', TKF_BASE_URL: before.url } });
         expect(first.code).toBe(0);
         const update = await runTkf(['export', '--uid', UID, '--out', out, '--update'], { env: { TKF_TOKEN: 't', TKF_BASE_URL: after.url }, tty: true });
         expect(update.code).toBe(0);
@@ -67,9 +69,9 @@ describe('plain lines off a terminal', () => {
   it('after --resume, count only the rows and requests of this run', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.csv');
-      const first = await runTkf(['export', '--demo', '--out', out, '--max-requests', '100']);
+      const first = await runTkfInProcess(['export', '--demo', '--out', out, '--max-requests', '100']);
       expect(first.code).toBe(8);
-      const resumed = await runTkf(['export', '--demo', '--out', out, '--resume']);
+      const resumed = await runTkfInProcess(['export', '--demo', '--out', out, '--resume']);
       expect(resumed.code).toBe(0);
       expect(resumed.stderr).not.toMatch(ANSI);
       // A line every 5 s: a fast run may print none; those printed count this run only (their

@@ -2,7 +2,8 @@
  * Proxies, end to end: a real forward proxy on 127.0.0.1 (CONNECT, as corporate proxies and
  * squid speak it) between tkf and the simulator. HTTP_PROXY / http_proxy / NO_PROXY / --proxy are
  * honoured, credentials in the proxy URL work, and neither the token nor the proxy password shows
- * anywhere tkf writes.
+ * anywhere tkf writes. tkf runs in process (tkf(): createProgram through runCli with the
+ * environment given here only, the exit code main() exits with).
  */
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
@@ -10,7 +11,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { runTkf, withTempDir } from './run-tkf.js';
+import { runTkfInProcess as tkf } from '../helpers/run-cli.js';
+import { withTempDir } from './run-tkf.js';
 
 const TOKEN = 'tkn-PROXY-secret-5m4n';
 const UID = '7200000000000000001';
@@ -79,7 +81,7 @@ afterAll(async () => {
 async function exportThrough(env: Record<string, string>, extra: string[] = []) {
   return withTempDir(async (dir) => {
     const out = join(dir, 'f.jsonl');
-    const result = await runTkf(['export', '--uid', UID, '--out', out, '--json', '--verbose', ...extra], {
+    const result = await tkf(['export', '--uid', UID, '--out', out, '--json', '--verbose', ...extra], {
       env: { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url, ...env },
     });
     const files = await readdir(dir);

@@ -2,9 +2,12 @@
  * Exports that survive faults and interruptions, end to end: retries against injected faults, a
  * stuck cursor, atomic output, the lock, the request budget, signals, kill -9 at many instants
  * followed by --resume (byte-identical results), the formula guard and the token grep.
+ * The binary is spawned only where a process is needed (a signal, kill -9, a lock held by another
+ * process, a closed pipe); every other run is the same command line in process (tkf(): createProgram
+ * through runCli with fake streams, the exit code main() exits with).
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -12,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
 import { expectedJsonl } from '../helpers/followers.js';
 import { startRequestGate } from '../helpers/request-gate.js';
+import { runTkfInProcess as tkf } from '../helpers/run-cli.js';
 import { runTkf, withTempDir, type RunResult } from './run-tkf.js';
 
 const TOKEN = 'tkn-RELIABLE-Zq81x';
@@ -26,11 +30,13 @@ const empty: UserScenario = { size: 100, emptyPages: [2, 3] };
 
 let sim: Simulator;
 let slowSim: Simulator;
+/** Called on every request slowSim receives (the kill -9 test's check). */
+let onSlowRequest: (() => void) | undefined;
 beforeAll(async () => {
   const users = { [UID]: list, [SLOW_UID]: slow, [STUCK_UID]: stuck, [EMPTY_UID]: empty };
   sim = await startSimulator({ token: TOKEN, users });
   // 5 ms a page: a 1,200-follower export takes ~0.5 s, long enough to interrupt at many points.
-  slowSim = await startSimulator({ token: TOKEN, users, latencyMs: 5 });
+  slowSim = await startSimulator({ token: TOKEN, users, latencyMs: 5, onRequest: () => onSlowRequest?.() });
 });
 afterAll(async () => {
   await Promise.all([sim.close(), slowSim.close()]);
@@ -63,7 +69,7 @@ describe('faults', () => {
     try {
       await withTempDir(async (dir) => {
         const out = join(dir, 'f.jsonl');
-        const result = await runTkf(['export', '--uid', UID, '--out', out, ...fast], { env: env(faulty) });
+        const result = await tkf(['export', '--uid', UID, '--out', out, ...fast], { env: env(faulty) });
         expect(result.stderr).toMatch(/retry 1\/5/);
         expect(result.code).toBe(0);
         expect(await readFile(out, 'utf8')).toBe(expected(UID, list, 400, 7));
@@ -76,7 +82,7 @@ describe('faults', () => {
   it('gives up with exit 6 naming the cursor when retries run out', async () => {
     const broken = await startSimulator({ token: TOKEN, users: { [UID]: list }, faults: { rate: 1, kinds: ['503'], maxConsecutive: 100 } });
     try {
-      const result = await runTkf(['export', '--uid', UID, '--out', '-', '--retries', '2', ...fast], { env: env(broken) });
+      const result = await tkf(['export', '--uid', UID, '--out', '-', '--retries', '2', ...fast], { env: env(broken) });
       expect(result.code).toBe(6);
       expect(result.stderr).toMatch(/failed 3 times in a row at cursor 0; last: HTTP 503/);
       expect(broken.stats.requests).toBe(3);
@@ -88,7 +94,7 @@ describe('faults', () => {
   it('reports a Retry-After longer than the cap instead of sleeping through it', async () => {
     const limited = await startSimulator({ token: TOKEN, users: { [UID]: list }, faults: { schedule: { 1: '429' }, retryAfter: '86400' } });
     try {
-      const result = await runTkf(['export', '--uid', UID, '--out', '-'], { env: env(limited) });
+      const result = await tkf(['export', '--uid', UID, '--out', '-'], { env: env(limited) });
       // A 429's Retry-After beyond --max-wait (600 s) stops the run at once, resumable (issue 18.7).
       expect(result.code).toBe(8);
       expect(result.stderr).toMatch(/asked to wait 86400 s \(Retry-After\), longer than --max-wait 600 s/);
@@ -99,7 +105,7 @@ describe('faults', () => {
 
   it('stops a stuck cursor with exit 6 after a handful of requests', async () => {
     const before = sim.stats.byUid[STUCK_UID] ?? 0;
-    const result = await runTkf(['export', '--uid', STUCK_UID, '--out', '-', ...fast], { env: env() });
+    const result = await tkf(['export', '--uid', STUCK_UID, '--out', '-', ...fast], { env: env() });
     expect(result.code).toBe(6);
     expect(result.stderr).toMatch(/the API did not move past cursor \d+ in 4 answers/);
     // Two good pages; the stuck page (new followers), the same page again (one second down),
@@ -108,7 +114,7 @@ describe('faults', () => {
   });
 
   it('asks an empty page with has_more again and completes', async () => {
-    const result = await runTkf(['export', '--uid', EMPTY_UID, '--out', '-', ...fast], { env: env() });
+    const result = await tkf(['export', '--uid', EMPTY_UID, '--out', '-', ...fast], { env: env() });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(expected(EMPTY_UID, empty, 100));
   });
@@ -119,12 +125,12 @@ describe('never half a file, never a file lost', () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
       await writeFile(out, 'precious\n');
-      const refused = await runTkf(['export', '--uid', UID, '--out', out], { env: env() });
+      const refused = await tkf(['export', '--uid', UID, '--out', out], { env: env() });
       expect(refused.code).toBe(7);
       expect(refused.stderr).toMatch(/already exists; use --force/);
       expect(await readFile(out, 'utf8')).toBe('precious\n');
       expect(await readdir(dir)).toEqual(['f.jsonl']);
-      const forced = await runTkf(['export', '--uid', UID, '--out', out, '--force'], { env: env() });
+      const forced = await tkf(['export', '--uid', UID, '--out', out, '--force'], { env: env() });
       expect(forced.code).toBe(0);
       expect(await readFile(out, 'utf8')).toBe(expected(UID, list, 400));
     });
@@ -134,7 +140,7 @@ describe('never half a file, never a file lost', () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
       await writeFile(out, 'precious\n');
-      const result = await runTkf(['export', '--uid', UID, '--out', out, '--force'], { env: { ...env(), TKF_TOKEN: 'bad' } });
+      const result = await tkf(['export', '--uid', UID, '--out', out, '--force'], { env: { ...env(), TKF_TOKEN: 'bad' } });
       expect(result.code).toBe(5);
       expect(await readFile(out, 'utf8')).toBe('precious\n');
     });
@@ -151,7 +157,7 @@ describe('never half a file, never a file lost', () => {
         env: { ...env(), TKF_BASE_URL: gate.url },
         onSpawn: (child) => {
           void gate.held.then(async () => {
-            second = await runTkf(['export', '--uid', SLOW_UID, '--out', out], { env: env(slowSim) });
+            second = await tkf(['export', '--uid', SLOW_UID, '--out', out], { env: env(slowSim) });
             child.kill('SIGKILL');
           });
         },
@@ -160,7 +166,7 @@ describe('never half a file, never a file lost', () => {
       expect(second!.code).toBe(7);
       expect(second!.stderr).toMatch(/another tkf is already writing .*f\.csv/);
       expect(existsSync(`${out}.lock`)).toBe(true);
-      const resumed = await runTkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env(slowSim) });
+      const resumed = await tkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env(slowSim) });
       expect(resumed.code).toBe(0);
       expect(existsSync(`${out}.lock`)).toBe(false);
       expect(parseCsv(await readFile(out), { columns: true })).toHaveLength(1200);
@@ -187,21 +193,21 @@ describe('budgets, limits and resume', () => {
   it('--max-requests stops with exit 8 and --resume completes the same file', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
-      const first = await runTkf(['export', '--uid', UID, '--out', out, '--max-requests', '7'], { env: env() });
+      const first = await tkf(['export', '--uid', UID, '--out', out, '--max-requests', '7'], { env: env() });
       expect(first.code).toBe(8);
       expect(first.stderr).toMatch(/stopped after 7 requests/);
       expect(first.stderr).toMatch(/resume with: (tkf|node \S+) export .*--resume/);
       expect(existsSync(out)).toBe(false);
       let code = 8;
       for (let night = 0; night < 20 && code === 8; night++) {
-        code = (await runTkf(['export', '--uid', UID, '--out', out, '--resume', '--max-requests', '7'], { env: env() })).code!;
+        code = (await tkf(['export', '--uid', UID, '--out', out, '--resume', '--max-requests', '7'], { env: env() })).code!;
       }
       expect(code).toBe(0);
       expect(await readFile(out, 'utf8')).toBe(expected(UID, list, 400));
       expect(await readdir(dir)).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
       // cron may run once more: resuming a finished export is not an error, and costs nothing.
       const before = sim.stats.requests;
-      const again = await runTkf(['export', '--uid', UID, '--out', out, '--resume', '--max-requests', '7'], { env: env() });
+      const again = await tkf(['export', '--uid', UID, '--out', out, '--resume', '--max-requests', '7'], { env: env() });
       expect(again.code).toBe(0);
       expect(again.stderr).toMatch(/is already complete \(400 followers\): nothing to resume/);
       expect(sim.stats.requests).toBe(before);
@@ -211,7 +217,7 @@ describe('budgets, limits and resume', () => {
   it('--limit writes a complete file of n rows', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.csv');
-      const result = await runTkf(['export', '--uid', UID, '--out', out, '--limit', '45'], { env: env() });
+      const result = await tkf(['export', '--uid', UID, '--out', out, '--limit', '45'], { env: env() });
       expect(result.code).toBe(0);
       expect(parseCsv(await readFile(out), { columns: true })).toHaveLength(45);
       expect(result.stderr).toMatch(/exported 45 followers \(--limit 45\)/);
@@ -221,14 +227,14 @@ describe('budgets, limits and resume', () => {
   it('refuses to resume with other options, naming what differs', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.csv');
-      expect((await runTkf(['export', '--uid', UID, '--out', out, '--max-requests', '2'], { env: env() })).code).toBe(8);
-      const other = await runTkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env() });
+      expect((await tkf(['export', '--uid', UID, '--out', out, '--max-requests', '2'], { env: env() })).code).toBe(8);
+      const other = await tkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env() });
       expect(other.code).toBe(2);
       expect(other.stderr).toMatch(/cannot resume .*: it was started with uid 1111111111111111111, not 2222222222222222222/);
-      const fields = await runTkf(['export', '--uid', UID, '--out', out, '--resume', '--fields', 'uid'], { env: env() });
+      const fields = await tkf(['export', '--uid', UID, '--out', out, '--resume', '--fields', 'uid'], { env: env() });
       expect(fields.code).toBe(2);
       expect(fields.stderr).toMatch(/fields \(default\), not uid/);
-      const fresh = await runTkf(['export', '--uid', UID, '--out', out], { env: env() });
+      const fresh = await tkf(['export', '--uid', UID, '--out', out], { env: env() });
       expect(fresh.code).toBe(7);
       expect(fresh.stderr).toMatch(/an interrupted export .* is there/);
     });
@@ -239,7 +245,7 @@ describe('budgets, limits and resume', () => {
       await withTempDir(async (dir) => {
         const out = join(dir, 'f.csv');
         const reference = join(dir, 'ref.csv');
-        expect((await runTkf(['export', '--uid', SLOW_UID, '--out', reference], { env: env() })).code).toBe(0);
+        expect((await tkf(['export', '--uid', SLOW_UID, '--out', reference], { env: env() })).code).toBe(0);
         // The 31st request is held: the run is stopped mid-list, 30 pages (well over 20 KB) in
         // its part file, when the one signal is sent, however fast or slow the machine.
         const gate = await startRequestGate(sim.url, 31);
@@ -255,7 +261,7 @@ describe('budgets, limits and resume', () => {
         expect(first.code).toBe(code);
         expect(first.stderr).toMatch(new RegExp(`interrupted by ${signal}; resume with: (tkf|node \\S+) export .*--resume`));
         expect(existsSync(`${out}.part.json`)).toBe(true);
-        const resumed = await runTkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env(slowSim) });
+        const resumed = await tkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env(slowSim) });
         expect(resumed.code).toBe(0);
         expect(sha256(await readFile(out))).toBe(sha256(await readFile(reference)));
       });
@@ -266,7 +272,7 @@ describe('budgets, limits and resume', () => {
     await withTempDir(async (dir) => {
       for (const format of ['csv', 'jsonl']) {
         const reference = join(dir, `ref.${format}`);
-        expect((await runTkf(['export', '--uid', SLOW_UID, '--out', reference], { env: env() })).code).toBe(0);
+        expect((await tkf(['export', '--uid', SLOW_UID, '--out', reference], { env: env() })).code).toBe(0);
         const referenceBytes = await readFile(reference);
         // Kill after different amounts of output (the first at once, before or at the first page),
         // then kill the resumed run too, 50 KB further on; the third run finishes.
@@ -275,18 +281,34 @@ describe('budgets, limits and resume', () => {
           const out = join(dir, `crash-${killAt}.${format}`);
           let crashes = 0;
           for (let run = 0; run < 3; run++) {
-            const result = await runTkf(['export', '--uid', SLOW_UID, '--out', out, ...(run ? ['--resume'] : [])], {
+            const args = ['export', '--uid', SLOW_UID, '--out', out, ...(run ? ['--resume'] : [])];
+            // The last run is let finish: in process, as the resume after a crash it is.
+            const result = run >= 2 ? await tkf(args, { env: env(slowSim) }) : await runTkf(args, {
               env: env(slowSim),
               onSpawn: (child) => {
-                if (run >= 2) return; // let the last runs finish
-                const poll = setInterval(async () => {
-                  const size = await stat(`${out}.part`).then((s) => s.size, () => -1);
+                // Killed once its part file holds killAt bytes: looked at every 3 ms (mostly
+                // mid-write), and at each request it sends, before the answer, so the kill comes
+                // at the latest one page past the mark however slow or busy the machine is.
+                const killIfPast = () => {
+                  const size = (() => {
+                    try {
+                      return statSync(`${out}.part`).size;
+                    } catch {
+                      return -1;
+                    }
+                  })();
                   if (size >= killAt + run * 50_000) {
-                    clearInterval(poll);
+                    stop();
                     child.kill('SIGKILL');
                   }
-                }, 3);
-                child.once('exit', () => clearInterval(poll));
+                };
+                const poll = setInterval(killIfPast, 3);
+                const stop = () => {
+                  clearInterval(poll);
+                  onSlowRequest = undefined;
+                };
+                onSlowRequest = killIfPast;
+                child.once('exit', stop);
               },
             });
             if (result.signal === "SIGKILL") crashes++;
@@ -307,8 +329,8 @@ describe('budgets, limits and resume', () => {
 describe('safety of what is written', () => {
   it('neutralises formula cells in CSV by default, not with --no-formula-guard, never in JSONL', async () => {
     await withTempDir(async (dir) => {
-      await runTkf(['export', '--uid', UID, '--out', join(dir, 'g.csv')], { env: env() });
-      await runTkf(['export', '--uid', UID, '--out', join(dir, 'r.csv'), '--no-formula-guard'], { env: env() });
+      await tkf(['export', '--uid', UID, '--out', join(dir, 'g.csv')], { env: env() });
+      await tkf(['export', '--uid', UID, '--out', join(dir, 'r.csv'), '--no-formula-guard'], { env: env() });
       const guarded = parseCsv(await readFile(join(dir, 'g.csv')), { columns: true }) as Record<string, string>[];
       const raw = parseCsv(await readFile(join(dir, 'r.csv')), { columns: true }) as Record<string, string>[];
       const risky = /^[=+\-@\t\r＝＋－＠]/;
@@ -328,20 +350,20 @@ describe('safety of what is written', () => {
     try {
       await withTempDir(async (dir) => {
         const texts: string[] = [];
-        const ok = await runTkf(['export', '--uid', UID, '--out', join(dir, 'a.csv'), '--verbose', ...fast], { env: env(faulty) });
+        const ok = await tkf(['export', '--uid', UID, '--out', join(dir, 'a.csv'), '--verbose', ...fast], { env: env(faulty) });
         expect(ok.code).toBe(0);
         expect(ok.stderr).toMatch(/GET .*cursor=/);
         texts.push(await allText(dir, ok));
-        const stopped = await runTkf(['export', '--uid', UID, '--out', join(dir, 'b.csv'), '--verbose', '--token', TOKEN, '--max-requests', '3', ...fast], { env: { TKF_BASE_URL: faulty.url } });
+        const stopped = await tkf(['export', '--uid', UID, '--out', join(dir, 'b.csv'), '--verbose', '--token', TOKEN, '--max-requests', '3', ...fast], { env: { TKF_BASE_URL: faulty.url } });
         expect(stopped.code).toBe(8);
         // The hint leaves --token out (pasted, '--token "$TKF_TOKEN"' would fail) and says why.
         expect(stopped.stderr).toMatch(/resume with: .*--resume \(set TKF_TOKEN first/);
         expect(stopped.stderr).not.toMatch(/resume with: [^(]*--token /);
         texts.push(await allText(dir, stopped));
-        const refused = await runTkf(['export', '--uid', UID, '--out', '-', '--verbose', '--token', `${TOKEN}x`], { env: { TKF_BASE_URL: faulty.url } });
+        const refused = await tkf(['export', '--uid', UID, '--out', '-', '--verbose', '--token', `${TOKEN}x`], { env: { TKF_BASE_URL: faulty.url } });
         expect(refused.code).toBe(5);
         texts.push(refused.stdout + refused.stderr);
-        const unreachable = await runTkf(['export', '--uid', UID, '--out', '-', '--verbose', '--retries', '0'], { env: { TKF_TOKEN: TOKEN, TKF_BASE_URL: 'http://127.0.0.1:9' } });
+        const unreachable = await tkf(['export', '--uid', UID, '--out', '-', '--verbose', '--retries', '0'], { env: { TKF_TOKEN: TOKEN, TKF_BASE_URL: 'http://127.0.0.1:9' } });
         expect(unreachable.code).toBe(6);
         texts.push(unreachable.stdout + unreachable.stderr);
         for (const text of texts) {
@@ -383,14 +405,14 @@ describe('a full disk', () => {
   it('is exit 7 with the path and the reason, and --resume finishes once there is room', async (context) => {
     if (!mounted) context.skip();
     const out = join(mountPoint, 'f.csv');
-    const full = await runTkf(['export', '--uid', SLOW_UID, '--out', out], { env: env() });
+    const full = await tkf(['export', '--uid', SLOW_UID, '--out', out], { env: env() });
     expect(full.code).toBe(7);
     expect(full.stderr).toMatch(/no space left on the device \(ENOSPC\)/);
     expect(full.stderr).toContain(mountPoint);
     expect(existsSync(out)).toBe(false);
     const { execFileSync } = await import('node:child_process');
     execFileSync('mount', ['-o', 'remount,size=2m', mountPoint]);
-    const resumed = await runTkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env() });
+    const resumed = await tkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env() });
     expect(resumed.code).toBe(0);
     expect(parseCsv(await readFile(out), { columns: true })).toHaveLength(1200);
     expect((await readdir(mountPoint)).sort()).toEqual(['f.csv', 'f.csv.tkf.json']);

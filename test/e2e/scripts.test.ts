@@ -1,6 +1,8 @@
 /**
  * tkf for scripts and cron, end to end: tkf info, --uids-file batches with templated paths,
  * --update, --json outcomes, the config file, --version; all without a TTY and without HOME.
+ * In process (tkf(): createProgram through runCli, fake streams, a clean environment, the exit
+ * code main() exits with), but for --version, which runs the built bin.
  */
 import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import {
   type UserScenario,
 } from '../../src/simulator/index.js';
 import { expectedJsonl } from '../helpers/followers.js';
+import { runTkfInProcess as tkf } from '../helpers/run-cli.js';
 import { runTkf, withTempDir, ROOT } from './run-tkf.js';
 
 const TOKEN = 'tkn-SCRIPTS-q9w8e7';
@@ -42,12 +45,12 @@ const jsonl = (uid: string, from: number, to: number) => expectedJsonl(uid, user
 
 describe('tkf info', () => {
   it('answers for a visible user with the total and an estimate, in words and in JSON', async () => {
-    const text = await runTkf(['info', '--uid', A], { env: env() });
+    const text = await tkf(['info', '--uid', A], { env: env() });
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/the follower list is visible/);
     expect(text.stdout).toMatch(/followers \(the profile's count\): 130/);
     expect(text.stdout).toMatch(/about 7 requests/);
-    const json = await runTkf(['info', '--uid', A, '--json'], { env: env() });
+    const json = await tkf(['info', '--uid', A, '--json'], { env: env() });
     expect(JSON.parse(json.stdout)).toMatchObject({ uid: A, visible: true, total: 130, estimated_requests: 7 });
   });
 
@@ -57,7 +60,7 @@ describe('tkf info', () => {
     ['refused', A, 'nope', 5],
   ] as const) {
     it(`answers for a ${name} user with exit ${code} and JSON`, async () => {
-      const result = await runTkf(['info', '--uid', uid, '--json'], { env: { ...env(), TKF_TOKEN: token } });
+      const result = await tkf(['info', '--uid', uid, '--json'], { env: { ...env(), TKF_TOKEN: token } });
       expect(result.code).toBe(code);
       const json = JSON.parse(result.stdout);
       expect(json).toMatchObject({ uid, exit_code: code });
@@ -71,7 +74,7 @@ describe('many users', () => {
   it('exports the good users of a uids file into templated paths and exits 9 naming each', async () => {
     await withTempDir(async (dir) => {
       await writeFile(join(dir, 'uids.txt'), `# accounts\n${A}\n\n${PRIVATE_UID}\n${B}  # second\n${MISSING_UID}\n`);
-      const result = await runTkf(
+      const result = await tkf(
         ['export', '--uids-file', 'uids.txt', '--out', 'exports/{date}/{uid}.csv', '--json', '--concurrency', '3'],
         { env: env(), cwd: dir },
       );
@@ -96,7 +99,7 @@ describe('many users', () => {
 
   it('exits 0 when every user is complete, and reads uids from stdin', async () => {
     await withTempDir(async (dir) => {
-      const result = await runTkf(['export', '--uids-file', '-', '--out', join(dir, '{uid}.jsonl'), '--quiet'], { env: env(), input: `${A}\n${B}\n` });
+      const result = await tkf(['export', '--uids-file', '-', '--out', join(dir, '{uid}.jsonl'), '--quiet'], { env: env(), input: `${A}\n${B}\n` });
       expect(result.code).toBe(0);
       expect(result.stderr).toBe('');
       expect(await readFile(join(dir, `${B}.jsonl`), 'utf8')).toBe(jsonl(B, 0, 60));
@@ -105,10 +108,10 @@ describe('many users', () => {
 
   it('needs {uid} in --out for several users, and rejects a bad uid line before any request', async () => {
     const before = sim.stats.requests;
-    const noTemplate = await runTkf(['export', '--uids-file', '-', '--out', 'x.csv'], { env: env(), input: `${A}\n${B}\n` });
+    const noTemplate = await tkf(['export', '--uids-file', '-', '--out', 'x.csv'], { env: env(), input: `${A}\n${B}\n` });
     expect(noTemplate.code).toBe(2);
     expect(noTemplate.stderr).toMatch(/--out must contain \{uid\}/);
-    const bad = await runTkf(['export', '--uids-file', '-', '--out', '{uid}.csv'], { env: env(), input: `${A}\n@handle\n` });
+    const bad = await tkf(['export', '--uids-file', '-', '--out', '{uid}.csv'], { env: env(), input: `${A}\n@handle\n` });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/stdin line 2: a uid must be the numeric user_id/);
     expect(sim.stats.requests).toBe(before);
@@ -119,17 +122,17 @@ describe('--update', () => {
   it('adds exactly the new followers on top with one request, and the file equals a full export', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
-      expect((await runTkf(['export', '--uid', GROWING, '--out', out], { env: env(earlier) })).code).toBe(0);
+      expect((await tkf(['export', '--uid', GROWING, '--out', out], { env: env(earlier) })).code).toBe(0);
       expect(await readFile(out, 'utf8')).toBe(jsonl(GROWING, 7, 300));
       const before = sim.stats.byUid[GROWING] ?? 0;
-      const update = await runTkf(['export', '--uid', GROWING, '--out', out, '--update', '--json'], { env: env() });
+      const update = await tkf(['export', '--uid', GROWING, '--out', out, '--update', '--json'], { env: env() });
       expect(update.code).toBe(0);
       expect((sim.stats.byUid[GROWING] ?? 0) - before).toBe(1);
       expect(JSON.parse(update.stdout)).toMatchObject({ uid: GROWING, complete: true, rows: 300, added: 7, requests: 1 });
       expect(update.stderr).toMatch(/added 7 new followers on top of 293/);
       expect(await readFile(out, 'utf8')).toBe(jsonl(GROWING, 0, 300));
       // Nothing new: one request, the file untouched.
-      const again = await runTkf(['export', '--uid', GROWING, '--out', out, '--update'], { env: env() });
+      const again = await tkf(['export', '--uid', GROWING, '--out', out, '--update'], { env: env() });
       expect(again.code).toBe(0);
       expect(again.stderr).toMatch(/added 0 new followers/);
       expect(await readFile(out, 'utf8')).toBe(jsonl(GROWING, 0, 300));
@@ -139,10 +142,10 @@ describe('--update', () => {
   it('keeps a CSV export valid: one header, new rows first', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.csv');
-      expect((await runTkf(['export', '--uid', GROWING, '--out', out, '--bom'], { env: env(earlier) })).code).toBe(0);
-      expect((await runTkf(['export', '--uid', GROWING, '--out', out, '--update', '--bom'], { env: env() })).code).toBe(0);
+      expect((await tkf(['export', '--uid', GROWING, '--out', out, '--bom'], { env: env(earlier) })).code).toBe(0);
+      expect((await tkf(['export', '--uid', GROWING, '--out', out, '--update', '--bom'], { env: env() })).code).toBe(0);
       const full = join(dir, 'full.csv');
-      expect((await runTkf(['export', '--uid', GROWING, '--out', full, '--bom'], { env: env() })).code).toBe(0);
+      expect((await tkf(['export', '--uid', GROWING, '--out', full, '--bom'], { env: env() })).code).toBe(0);
       expect(await readFile(out, 'utf8')).toBe(await readFile(full, 'utf8'));
     });
   });
@@ -150,16 +153,16 @@ describe('--update', () => {
   it('does a full export when the file is missing, and refuses a file of another user or format', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.csv');
-      const first = await runTkf(['export', '--uid', A, '--out', out, '--update'], { env: env() });
+      const first = await tkf(['export', '--uid', A, '--out', out, '--update'], { env: env() });
       expect(first.code).toBe(0);
       expect(parseCsv(await readFile(out), { columns: true })).toHaveLength(120);
-      const other = await runTkf(['export', '--uid', B, '--out', out, '--update'], { env: env() });
+      const other = await tkf(['export', '--uid', B, '--out', out, '--update'], { env: env() });
       expect(other.code).toBe(2);
       expect(other.stderr).toMatch(/cannot update .*: it is an export with uid 5555555555555555551, not 5555555555555555552/);
-      const columns = await runTkf(['export', '--uid', A, '--out', out, '--update', '--fields', 'uid,nickname'], { env: env() });
+      const columns = await tkf(['export', '--uid', A, '--out', out, '--update', '--fields', 'uid,nickname'], { env: env() });
       expect(columns.code).toBe(2);
       await writeFile(join(dir, 'hand.csv'), 'uid,nickname\n1,x\n');
-      const foreign = await runTkf(['export', '--uid', A, '--out', join(dir, 'hand.csv'), '--update'], { env: env() });
+      const foreign = await tkf(['export', '--uid', A, '--out', join(dir, 'hand.csv'), '--update'], { env: env() });
       expect(foreign.code).toBe(2);
       expect(foreign.stderr).toMatch(/has no tkf manifest/);
     });
@@ -169,15 +172,15 @@ describe('--update', () => {
 describe('machine-readable results and configuration', () => {
   it('--json prints one object on success and on failure; nothing else on stdout', async () => {
     await withTempDir(async (dir) => {
-      const ok = await runTkf(['export', '--uid', A, '--out', join(dir, 'a.csv'), '--json'], { env: env() });
+      const ok = await tkf(['export', '--uid', A, '--out', join(dir, 'a.csv'), '--json'], { env: env() });
       expect(ok.code).toBe(0);
       expect(JSON.parse(ok.stdout)).toEqual({
         uid: A, exit_code: 0, complete: true, rows: 120, requests: 6, requests_total: 6, file: join(dir, 'a.csv'), end: 'complete', total: 130, incomplete_seconds: [],
       });
-      const hidden = await runTkf(['export', '--uid', PRIVATE_UID, '--out', join(dir, 'p.csv'), '--json'], { env: env() });
+      const hidden = await tkf(['export', '--uid', PRIVATE_UID, '--out', join(dir, 'p.csv'), '--json'], { env: env() });
       expect(hidden.code).toBe(3);
       expect(JSON.parse(hidden.stdout)).toMatchObject({ uid: PRIVATE_UID, exit_code: 3, complete: false, rows: 0, file: null });
-      const stdout = await runTkf(['export', '--uid', A, '--out', '-', '--json'], { env: env() });
+      const stdout = await tkf(['export', '--uid', A, '--out', '-', '--json'], { env: env() });
       expect(stdout.code).toBe(2);
     });
   });
@@ -190,24 +193,24 @@ describe('machine-readable results and configuration', () => {
       await chmod(join(dir, 'token'), 0o600); // a token file others can read is warned about too
       await writeFile(join(configDir, 'config.json'), JSON.stringify({ base_url: sim.url, token_file: join(dir, 'token'), format: 'jsonl', retries: 2 }));
       await chmod(join(configDir, 'config.json'), 0o600);
-      const viaConfig = await runTkf(['export', '--uid', B, '--out', '-'], { env: { XDG_CONFIG_HOME: join(dir, 'config') } });
+      const viaConfig = await tkf(['export', '--uid', B, '--out', '-'], { env: { XDG_CONFIG_HOME: join(dir, 'config') } });
       expect(viaConfig.code).toBe(0);
       expect(viaConfig.stdout).toBe(jsonl(B, 0, 60));
       expect(viaConfig.stderr).not.toMatch(/warning/);
-      const flagWins = await runTkf(['export', '--uid', B, '--out', '-', '--base-url', 'http://127.0.0.1:9', '--retries', '0'], { env: { XDG_CONFIG_HOME: join(dir, 'config') } });
+      const flagWins = await tkf(['export', '--uid', B, '--out', '-', '--base-url', 'http://127.0.0.1:9', '--retries', '0'], { env: { XDG_CONFIG_HOME: join(dir, 'config') } });
       expect(flagWins.code).toBe(6);
       await chmod(join(configDir, 'config.json'), 0o644);
-      const warned = await runTkf(['export', '--uid', B, '--out', '-', '--limit', '1'], { env: { XDG_CONFIG_HOME: join(dir, 'config') } });
+      const warned = await tkf(['export', '--uid', B, '--out', '-', '--limit', '1'], { env: { XDG_CONFIG_HOME: join(dir, 'config') } });
       expect(warned.code).toBe(0);
       expect(warned.stderr).toMatch(/warning: the config file .* is readable by other users/);
       await writeFile(join(configDir, 'config.json'), '{"colour": true}');
-      const unknown = await runTkf(['export', '--uid', B, '--out', '-'], { env: { ...env(), XDG_CONFIG_HOME: join(dir, 'config') } });
+      const unknown = await tkf(['export', '--uid', B, '--out', '-'], { env: { ...env(), XDG_CONFIG_HOME: join(dir, 'config') } });
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toMatch(/unknown key "colour"/);
       // The same limits as the flag: {"concurrency": 0} is exit 2 before any request, as --concurrency 0 is.
       await writeFile(join(configDir, 'config.json'), '{"concurrency": 0}');
       const before = sim.stats.requests;
-      const zero = await runTkf(['export', '--uids-file', '-', '--out', join(dir, '{uid}.csv')], { env: { ...env(), XDG_CONFIG_HOME: join(dir, 'config') }, input: `${A}\n${B}\n` });
+      const zero = await tkf(['export', '--uids-file', '-', '--out', join(dir, '{uid}.csv')], { env: { ...env(), XDG_CONFIG_HOME: join(dir, 'config') }, input: `${A}\n${B}\n` });
       expect(zero.code).toBe(2);
       expect(zero.stderr).toMatch(/\ntkf: the config file .*config\.json: "concurrency" is 0: --concurrency takes a whole number from 1 to 64\n$/);
       expect(sim.stats.requests).toBe(before);
@@ -216,7 +219,7 @@ describe('machine-readable results and configuration', () => {
 
   it('tkf --version prints the package version', async () => {
     const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
-    const result = await runTkf(['--version']);
+    const result = await runTkf(['--version']); // the installed bin, spawned
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe(version);
   });

@@ -10,6 +10,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { startRequestGate } from '../helpers/request-gate.js';
 import { BIN, baseEnv, runTkf, withTempDir } from './run-tkf.js';
 
 const TOKEN = 'tkn-STDOUT-ERRORS-21';
@@ -76,27 +77,17 @@ describe('a reader that goes away', () => {
 
 describe('SIGTERM', () => {
   it('says to send SIGTERM again (not "press Ctrl-C"), and exits 143', async () => {
-    const slow = await startSimulator({ token: TOKEN, latencyMs: 100, users: { [UID]: { size: 400 } } });
-    try {
-      await withTempDir(async (dir) => {
-        const result = await runTkf(['export', '--uid', UID, '--out', join(dir, 'a.csv')], {
-          env: { TKF_TOKEN: TOKEN, TKF_BASE_URL: slow.url },
-          // Once tkf has asked for pages (a count, not a time): then the signal.
-          onSpawn: (child) => {
-            const poll = setInterval(() => {
-              if (slow.stats.requests < 2) return;
-              clearInterval(poll);
-              child.kill('SIGTERM');
-            }, 10);
-            child.once('close', () => clearInterval(poll));
-          },
-        });
-        expect(result.code).toBe(143);
-        expect(result.stderr).toContain('stopping after the page in hand (send SIGTERM again to quit at once)');
-        expect(result.stderr).not.toContain('Ctrl-C');
-      });
-    } finally {
-      await slow.close();
-    }
+    await withTempDir(async (dir) => {
+      // Two answers pass, the third request is held: the signal finds tkf mid-list, waiting on the
+      // API, at a point counted in requests (it was sent on a 10 ms poll, racing a slow simulator).
+      const gate = await startRequestGate(sim.url, 3);
+      const result = await runTkf(['export', '--uid', UID, '--out', join(dir, 'a.csv')], {
+        env: { TKF_TOKEN: TOKEN, TKF_BASE_URL: gate.url },
+        onSpawn: (child) => void gate.held.then(() => child.kill('SIGTERM')),
+      }).finally(() => gate.close());
+      expect(result.code).toBe(143);
+      expect(result.stderr).toContain('stopping after the page in hand (send SIGTERM again to quit at once)');
+      expect(result.stderr).not.toContain('Ctrl-C');
+    });
   });
 });

@@ -2,14 +2,16 @@
  * `--update` end to end, as cron runs it (issue 18.1, issue 21.1 and 21.2): a re-follow on top
  * does not hide the new followers below it; a budget stop (exit 8) prints a resume command that
  * works, and the same cron line run the next night goes on and finishes; an update that ends
- * with exit 6 reports in --json the rows the file really holds.
+ * with exit 6 reports in --json the rows the file really holds. In process (tkf(): createProgram
+ * through runCli, the exit code main() exits with): nothing here needs a process of its own.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
 import { expectedJsonl } from '../helpers/followers.js';
-import { runTkf, withTempDir } from './run-tkf.js';
+import { runTkfInProcess as tkf } from '../helpers/run-cli.js';
+import { withTempDir } from './run-tkf.js';
 
 const TOKEN = 'tkn-UPDATE-r3f0ll0w';
 const UID = '6300000000000000001';
@@ -31,10 +33,10 @@ describe('--update after a re-follow', () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
       await withSimulator({ ...list, notYetFollowed: 3 }, async (sim) => {
-        expect((await runTkf(['export', '--uid', UID, '--out', out], { env: env(sim) })).code).toBe(0);
+        expect((await tkf(['export', '--uid', UID, '--out', out], { env: env(sim) })).code).toBe(0);
       });
       await withSimulator({ ...list, refollowed: [50] }, async (sim) => {
-        const update = await runTkf(['export', '--uid', UID, '--out', out, '--update'], { env: env(sim) });
+        const update = await tkf(['export', '--uid', UID, '--out', out, '--update'], { env: env(sim) });
         expect(update.code).toBe(0);
         expect(update.stderr).toMatch(/added 3 new followers on top of 97/);
       });
@@ -50,22 +52,22 @@ describe('--update --max-requests in cron', () => {
       // 100 followers are 5 pages; the budget is 3 requests a night. No file yet: a full export.
       const line = ['export', '--uid', UID, '--out', out, '--update', '--max-requests', '3', '--json'];
       await withSimulator(list, async (sim) => {
-        const first = await runTkf(line, { env: env(sim) });
+        const first = await tkf(line, { env: env(sim) });
         expect(first.code).toBe(8);
         const hint = /resume with: (.*)$/m.exec(first.stderr)?.[1];
         expect(hint).toContain('--update');
         expect(hint).toContain('--resume');
         expect(JSON.parse(first.stdout)).toMatchObject({ exit_code: 8, rows: 60 });
         // The next night: the same line goes on where it stopped, and finishes.
-        const second = await runTkf(line, { env: env(sim) });
+        const second = await tkf(line, { env: env(sim) });
         expect(second.stderr).not.toMatch(/use --resume/);
         expect(second.code).toBe(0);
         // 2 pages left, plus 1: a resume re-enters the second of its cursor (see pager.ts, hidden offsets).
         expect(JSON.parse(second.stdout)).toMatchObject({ exit_code: 0, complete: true, rows: 100, requests: 3 });
         expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 0, 100));
         // The hint itself (--update --resume) is accepted: nothing new, one request.
-        const args = hint!.split(' ').slice(2); // drop `node bin/tkf.js`
-        const third = await runTkf(args, { env: env(sim) });
+        const args = hint!.replace(/^(tkf|node \S+) /, '').split(' '); // drop `tkf` (`node bin/tkf.js` from a clone)
+        const third = await tkf(args, { env: env(sim) });
         expect(third.code).toBe(0);
         expect(JSON.parse(third.stdout)).toMatchObject({ added: 0, rows: 100, requests: 1 });
       });
@@ -81,12 +83,12 @@ describe('--update that ends with exit 6', () => {
       const grown: UserScenario = { size: 400 };
       // The list as it was: 100 followers, and the profile said so (not a list that ended short).
       await withSimulator({ ...grown, notYetFollowed: 300, total: 100 }, async (sim) => {
-        expect((await runTkf(['export', '--uid', UID, '--out', out], { env: env(sim) })).code).toBe(0);
+        expect((await tkf(['export', '--uid', UID, '--out', out], { env: env(sim) })).code).toBe(0);
       });
       const before = await readFile(out);
       // 300 new followers, a depth cap at 200: the update cannot reach the file.
       await withSimulator({ ...grown, cap: 200 }, async (sim) => {
-        const update = await runTkf(['export', '--uid', UID, '--out', out, '--update', '--json'], { env: env(sim) });
+        const update = await tkf(['export', '--uid', UID, '--out', out, '--update', '--json'], { env: env(sim) });
         expect(update.code).toBe(6);
         expect(JSON.parse(update.stdout)).toMatchObject({ exit_code: 6, complete: false, rows: 100 });
       });

@@ -1,17 +1,16 @@
 /**
  * The walk's verdicts as the real binary reports them (exit codes, the last line, --json), and a
  * kill -9 inside a hidden-offset tied second followed by --resume. The engine's side of each is in
- * test/walk-verdicts-export.test.ts; these spawn bin/tkf.js (run `npm run build` first).
+ * test/walk-verdicts-export.test.ts. The command lines run in process (tkf(): createProgram through
+ * runCli, the exit code main() exits with); only the kill -9 spawns bin/tkf.js.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProgram } from '../../src/cli/program.js';
-import type { CliContext } from '../../src/cli/context.js';
 import { startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
 import { expectedJsonl } from '../helpers/followers.js';
 import { runTkf, withTempDir } from './run-tkf.js';
+import { runTkfInProcess as tkf } from '../helpers/run-cli.js';
 
 const TOKEN = 'tkn-VERDICTS-9a8b';
 const ENDS_EARLY = '5200000000000000001';
@@ -43,7 +42,7 @@ describe('a list that ends far below what the API reports', () => {
   it('exit 10, the file kept, the last line says how short, --json says so', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
-      const result = await runTkf(['export', '--uid', ENDS_EARLY, '--out', out, '--json', ...fast], { env: env() });
+      const result = await tkf(['export', '--uid', ENDS_EARLY, '--out', out, '--json', ...fast], { env: env() });
       expect(result.code).toBe(10);
       expect(JSON.parse(result.stdout)).toMatchObject({ uid: ENDS_EARLY, exit_code: 10, complete: false, short: true, rows: 60, expected: 3000, file: out, end: 'complete' });
       expect(await readFile(out, 'utf8')).toBe(expectedJsonl(ENDS_EARLY, users[ENDS_EARLY]!, 0, 60));
@@ -56,7 +55,7 @@ describe('a list that ends far below what the API reports', () => {
     await withTempDir(async (dir) => {
       const uids = join(dir, 'uids.txt');
       await writeFile(uids, `${PLAIN}\n${ENDS_EARLY}\n`);
-      const result = await runTkf(['export', '--uids-file', uids, '--out', join(dir, '{uid}.jsonl'), '--json', ...fast], { env: env() });
+      const result = await tkf(['export', '--uids-file', uids, '--out', join(dir, '{uid}.jsonl'), '--json', ...fast], { env: env() });
       expect(result.code).toBe(9);
       const summary = JSON.parse(result.stdout);
       const byUid = Object.fromEntries(summary.users.map((u: { uid: string }) => [u.uid, u]));
@@ -72,7 +71,7 @@ describe('pages with nothing new while the cursor moves', () => {
   it('exit 6 within a few dozen requests, not an endless bill', async () => {
     await withTempDir(async (dir) => {
       const before = sim.stats.byUid[REPEATING] ?? 0;
-      const result = await runTkf(['export', '--uid', REPEATING, '--out', join(dir, 'f.csv'), ...fast], { env: env() });
+      const result = await tkf(['export', '--uid', REPEATING, '--out', join(dir, 'f.csv'), ...fast], { env: env() });
       expect(result.code).toBe(6);
       expect(result.stderr).toMatch(/no follower not already exported while its cursor moved/);
       expect((sim.stats.byUid[REPEATING] ?? 0) - before).toBeLessThanOrEqual(30);
@@ -84,13 +83,13 @@ describe('lost effort', () => {
   it('one warning line on stderr and lost_effort in --json; exit 0 and every follower', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
-      const result = await runTkf(['export', '--uid', NEWEST, '--out', out, '--json', ...fast], { env: env() });
+      const result = await tkf(['export', '--uid', NEWEST, '--out', out, '--json', ...fast], { env: env() });
       expect(result.code).toBe(0);
       const outcome = JSON.parse(result.stdout);
       expect(outcome).toMatchObject({ rows: 200, complete: true, lost_effort: { pages_needed: 10 } });
       expect(outcome.lost_effort.requests).toBeGreaterThan(20);
       expect(result.stderr.match(/warning: [\d,]+ requests for followers that fit in 10 pages/g)).toHaveLength(1);
-      const plain = await runTkf(['export', '--uid', PLAIN, '--out', join(dir, 'p.jsonl'), '--json'], { env: env() });
+      const plain = await tkf(['export', '--uid', PLAIN, '--out', join(dir, 'p.jsonl'), '--json'], { env: env() });
       expect(plain.stderr).not.toMatch(/warning/);
       expect(JSON.parse(plain.stdout).lost_effort).toBeUndefined();
     });
@@ -120,7 +119,7 @@ describe('kill -9 inside a second the API pages with a hidden offset', () => {
           },
         });
         expect(killed.signal).toBe('SIGKILL');
-        const resumed = await runTkf(['export', '--uid', OFFSET, '--out', out, '--resume', '--json', ...fast], { env: env(server) });
+        const resumed = await tkf(['export', '--uid', OFFSET, '--out', out, '--resume', '--json', ...fast], { env: env(server) });
         expect(resumed.code).toBe(0);
         expect(await readFile(out, 'utf8')).toBe(expectedJsonl(OFFSET, users[OFFSET]!, 0, 130));
         expect(JSON.parse(resumed.stdout).incomplete_seconds).toEqual([]);
@@ -133,29 +132,20 @@ describe('kill -9 inside a second the API pages with a hidden offset', () => {
 
 describe('tkf simulate', () => {
   it('--help documents every mode', async () => {
-    const result = await runTkf(['simulate', '--help']);
+    const result = await tkf(['simulate', '--help']);
     expect(result.code).toBe(0);
     for (const option of ['--repeat-page', '--ends-after-page', '--min-time', '--cursor-mode', '--faults']) expect(result.stdout).toContain(option);
     expect(result.stdout).toMatch(/hidden offset that moves on answers lost/);
   });
 
   it('--ends-after-page serves a list that ends early while total says more', async () => {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
     const stop = new AbortController();
-    const ctx: CliContext = {
-      argv: [],
-      env: {},
-      stdout,
-      stderr,
-      stderrIsTTY: false,
-      readStdin: async () => '',
-      version: 'test',
+    let ready: (url: string) => void = () => {};
+    const url = new Promise<string>((resolve) => (ready = resolve));
+    const running = tkf(['simulate', '--port', '0', '--size', '3000', '--ends-after-page', '3', '--repeat-page', '9'], {
       signal: stop.signal,
-      secrets: [],
-    };
-    const url = new Promise<string>((resolve) => stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
-    const running = createProgram(ctx).parseAsync(['simulate', '--port', '0', '--size', '3000', '--ends-after-page', '3', '--repeat-page', '9'], { from: 'user' });
+      onStdout: (text) => text.includes('\n') && ready(text.split('\n')[0]!.trim()),
+    });
     try {
       const base = await url;
       const get = async (cursor: number) =>

@@ -35,7 +35,47 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Runs one statement as the server's superuser. */
+async function adminQuery(admin: string, sql: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The server scripts/test-node-versions.sh starts once for its three runs of the suite
+ * (TKF_TEST_POSTGRES: its superuser's URL; TKF_TEST_POSTGRES_BIN: its programs): each test
+ * file gets databases of its own on it (names made unique by process and count), dropped by
+ * stop(), instead of an initdb and a server start of its own.
+ */
+function sharedServer(admin: string, bin: string): PostgresServer {
+  const created: string[] = [];
+  return {
+    port: Number(new URL(admin).port),
+    bin,
+    async createDatabase(name) {
+      const unique = `${name}_${process.pid}_${created.length}`;
+      await adminQuery(admin, `CREATE DATABASE ${unique}`);
+      created.push(unique);
+      const url = new URL(admin);
+      url.pathname = `/${unique}`;
+      return url.href;
+    },
+    async stop() {
+      for (const name of created.splice(0)) await adminQuery(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+    },
+  };
+}
+
+/** A server for a test file: the shared one of test-node-versions.sh when there is one, else its own. */
 export async function startPostgres(): Promise<PostgresServer> {
+  const { TKF_TEST_POSTGRES: shared, TKF_TEST_POSTGRES_BIN: sharedBin } = process.env;
+  if (shared && sharedBin) return sharedServer(shared, sharedBin);
   const bin = (await run('bash', [join(ROOT, 'scripts/ensure-postgres.sh')], { timeout: 600_000 })).stdout.trim();
   const asRoot = userInfo().uid === 0;
   const dir = await mkdtemp(join(tmpdir(), 'tkf-pg-'));
@@ -51,14 +91,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     port,
     bin,
     async createDatabase(name) {
-      const { default: pg } = await import('pg');
-      const client = new pg.Client({ connectionString: admin });
-      await client.connect();
-      try {
-        await client.query(`CREATE DATABASE ${name}`);
-      } finally {
-        await client.end();
-      }
+      await adminQuery(admin, `CREATE DATABASE ${name}`);
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
     },
     async stop() {

@@ -3,7 +3,8 @@
  * runCli, with captured stdout and stderr, a clean environment (only what the test gives, like
  * run-tkf.ts's spawned runs), stdin from a string, and the exit code main() would exit with.
  * The same result shape as runTkf, so a test reads the same either way; only signals, kill -9, a
- * terminal, EPIPE and the installed bin need the spawned binary.
+ * terminal, EPIPE and the installed bin need the spawned binary. The suite's one in-process runner:
+ * long-running commands (`tkf simulate`) take a signal to end them and a look at stdout as it comes.
  */
 import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
@@ -18,17 +19,25 @@ export interface InProcessRunOptions {
   /** Relative paths resolve here (process.chdir for the run: vitest runs a file's tests one at a time). */
   cwd?: string;
   input?: string;
+  /** The interrupt signal a command sees (main() aborts it on SIGINT/SIGTERM): ends `tkf simulate`. */
+  signal?: AbortSignal;
+  /** Called with all stdout so far at each write (a long-running command's first line, say). */
+  onStdout?: (text: string) => void;
 }
 
-function capture() {
+function capture(onText?: (text: string) => void) {
   const stream = new PassThrough();
   const chunks: Buffer[] = [];
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+  const text = () => Buffer.concat(chunks).toString('utf8');
+  stream.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    onText?.(text());
+  });
+  return { stream, text };
 }
 
 export async function runTkfInProcess(args: string[], options: InProcessRunOptions = {}): Promise<RunResult> {
-  const stdout = capture();
+  const stdout = capture(options.onStdout);
   const stderr = capture();
   const ctx: CliContext = {
     argv: [process.execPath, 'tkf', ...args],
@@ -38,7 +47,7 @@ export async function runTkfInProcess(args: string[], options: InProcessRunOptio
     stderrIsTTY: false,
     readStdin: async () => options.input ?? '',
     version,
-    signal: new AbortController().signal,
+    signal: options.signal ?? new AbortController().signal,
     secrets: [],
   };
   const before = process.cwd();

@@ -18,7 +18,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { exportInProcess } from '../helpers/in-process-export.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
-/** CSV is about 0.33 KB a follower, JSONL about 4.8 KB: two lists that fill about 420 KB each. */
+/** CSV is about 0.33 KB a follower, JSONL about 4.8 KB: two lists that fill about 210 KB each. */
 const USERS = { csv: '2222222222222222222', jsonl: '2222222222222222223' } as const;
 const MOUNT_BYTES = 640 * 1024;
 const mountPoint = `/tmp/tkf-full-disk-${process.pid}`;
@@ -27,8 +27,8 @@ let sim: Simulator;
 
 beforeAll(async () => {
   sim = await startSimulator({ token: 'sim-token', users: {
-      [USERS.csv]: { size: 1200, boundaryDuplicates: true, randomDuplicates: 0.1 },
-      [USERS.jsonl]: { size: 90, boundaryDuplicates: true, randomDuplicates: 0.1 },
+      [USERS.csv]: { size: 600, boundaryDuplicates: true, randomDuplicates: 0.1 },
+      [USERS.jsonl]: { size: 45, boundaryDuplicates: true, randomDuplicates: 0.1 },
     }, });
   try {
     mkdirSync(mountPoint, { recursive: true });
@@ -60,9 +60,9 @@ describe('a full disk', () => {
       const filler = join(mountPoint, 'filler');
       // Free space from one page of the tmpfs up to most of what the export needs, in steps
       // that are not a multiple of anything the export writes.
-      const needed = 400 * 1024;
+      const needed = 200 * 1024;
       let failures = 0;
-      for (let free = 4096; free < needed; free += 4096 * 5 + 1234) {
+      for (let free = 4096; free < needed; free += 4096 * 2 + 1234) {
         await rm(join(mountPoint, 'data'), { recursive: true, force: true });
         await rm(filler, { force: true });
         mkdirSync(join(mountPoint, 'data'));

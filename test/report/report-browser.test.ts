@@ -6,25 +6,21 @@
  * that `tkf report --json` prints. Screenshots at desktop and phone widths must come out as PNGs.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { AudienceReport } from '../../src/report/audience.js';
 import { TIERS } from '../../src/report/audience.js';
+import { externalReaders } from '../helpers/node-independent.js';
 import { useTempDir } from '../helpers/temp-dir.js';
-import { runTkf } from './run-report.js';
+import { runTkfInProcess as runTkf } from '../helpers/run-cli.js';
 
 const run = promisify(execFile);
 const dir = useTempDir('tkf-report-browser-');
 let chromium: string;
-
-beforeAll(() => {
-  const script = new URL('../../scripts/ensure-chromium.sh', import.meta.url).pathname;
-  // Minutes on a fresh machine (apt-get), instant once installed.
-  chromium = execFileSync(script, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 }).trim();
-}, 600_000);
 
 /** Chromium with a profile of its own (parallel runs must not share one) and no network use of its own. */
 async function chrome(args: string[], profile: string): Promise<string> {
@@ -39,16 +35,32 @@ async function chrome(args: string[], profile: string): Promise<string> {
 const count = (n: number) => n.toLocaleString('en-US');
 const share = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
 
-/** The demo export, its report as JSON and as a page. */
-async function demoReport(): Promise<{ json: AudienceReport; page: string }> {
-  const file = join(dir.path, 'f.jsonl');
-  const page = join(dir.path, 'report.html');
-  expect((await runTkf(['export', '--demo', '--out', file, '--quiet'])).error).toBeUndefined();
+/** The demo export, its report as JSON and as a page: made once, in a directory of the file's own (both tests read it). */
+let made: Promise<{ json: AudienceReport; page: string }> | undefined;
+let shared: string;
+const demoReport = () => (made ??= makeDemoReport());
+async function makeDemoReport(): Promise<{ json: AudienceReport; page: string }> {
+  const file = join(shared, 'f.jsonl');
+  const page = join(shared, 'report.html');
+  expect((await runTkf(['export', '--demo', '--out', file, '--quiet'])).code).toBe(0);
   const json = JSON.parse((await runTkf(['report', file, '--json', '--html', page])).stdout) as AudienceReport;
   return { json, page };
 }
 
-describe('the report page in headless Chromium', () => {
+// Not on the second and third Node of scripts/test-node-versions.sh (see node-independent.ts).
+describe.skipIf(!externalReaders.run)(`the report page in headless Chromium${externalReaders.run ? '' : ` (${externalReaders.why})`}`, () => {
+  beforeAll(() => {
+    const script = new URL('../../scripts/ensure-chromium.sh', import.meta.url).pathname;
+    // Minutes on a fresh machine (apt-get), instant once installed.
+    chromium = execFileSync(script, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 }).trim();
+  }, 600_000);
+  beforeAll(async () => {
+    shared = await mkdtemp(join(tmpdir(), 'tkf-report-browser-demo-'));
+  });
+  afterAll(async () => {
+    await rm(shared, { recursive: true, force: true });
+  });
+
   test('renders without script errors and shows the numbers of --json', async () => {
     const { json, page } = await demoReport();
     const dom = await chrome(['--dump-dom', pathToFileURL(page).href], join(dir.path, 'profile'));

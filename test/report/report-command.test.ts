@@ -1,23 +1,23 @@
 /**
  * `tkf report` through createProgram in process: the text summary, --json, --html and its
- * refusals, and bad inputs with the exit codes main.ts would map them to.
+ * refusals, and bad inputs with the exit codes and messages main.ts gives them.
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { TkfError } from '../../src/errors.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { SEVEN, writeCsv, writeJsonl } from './audience-files.js';
-import { runReport } from './run-report.js';
+import { runTkfInProcess } from '../helpers/run-cli.js';
 
 const dir = useTempDir('tkf-report-cli-');
-const exitCode = (error: unknown) => (error instanceof TkfError ? error.exitCode : undefined);
+/** `tkf report ...` in process: the exit code and the messages main() would give. */
+const runReport = (args: string[]) => runTkfInProcess(['report', ...args]);
 
 describe('tkf report', () => {
   test('prints the summary: counts, top 10 regions, tiers, activity, the most-followed, cleaned of control characters', async () => {
     const path = await writeJsonl(join(dir.path, 'f.jsonl'), [...SEVEN, { ...SEVEN[0], uid: '7100000000000000099', nickname: 'evil\u001b[2Jname\r\nx', follower_count: 7 }]);
-    const { stdout, error } = await runReport([path]);
-    expect(error).toBeUndefined();
+    const { stdout, code } = await runReport([path]);
+    expect(code).toBe(0);
     expect(stdout).toContain(`${path}: 8 followers in the file`);
     expect(stdout).toMatch(/^Regions \(5\)\n {2}US +4 +50\.0%/m);
     expect(stdout).toMatch(/^Verified accounts: 2 \(25\.0%\)$/m);
@@ -41,14 +41,14 @@ describe('tkf report', () => {
     const path = await writeJsonl(join(dir.path, 'f.jsonl'), SEVEN);
     const page = join(dir.path, 'report.html');
     const first = await runReport([path, '--html', page]);
-    expect(first.error).toBeUndefined();
+    expect(first.code).toBe(0);
     expect(first.stderr).toBe(`tkf: wrote ${page}\n`);
     expect(await readFile(page, 'utf8')).toContain('<!doctype html>');
     const again = await runReport([path, '--html', page]);
-    expect(exitCode(again.error)).toBe(7);
-    expect(String(again.error)).toContain('already exists; use --force');
+    expect(again.code).toBe(7);
+    expect(again.stderr).toContain('already exists; use --force');
     await writeFile(page, 'old');
-    expect((await runReport([path, '--html', page, '--force'])).error).toBeUndefined();
+    expect((await runReport([path, '--html', page, '--force'])).code).toBe(0);
     expect((await readFile(page, 'utf8')).startsWith('<!doctype html>')).toBe(true);
     await expect(stat(`${page}.part`)).rejects.toThrow(/ENOENT/);
   });
@@ -56,14 +56,14 @@ describe('tkf report', () => {
   test('a missing file, an xlsx and a broken line are usage errors (exit 2), no page written', async () => {
     const page = join(dir.path, 'r.html');
     const missing = await runReport([join(dir.path, 'nope.jsonl'), '--html', page]);
-    expect(exitCode(missing.error)).toBe(2);
-    expect(String(missing.error)).toContain('no such file');
-    expect(exitCode((await runReport([join(dir.path, 'x.xlsx')])).error)).toBe(2);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no such file');
+    expect((await runReport([join(dir.path, 'x.xlsx')])).code).toBe(2);
     const broken = join(dir.path, 'broken.jsonl');
     await writeFile(broken, `${JSON.stringify(SEVEN[0])}\n{"uid":\n`);
     const result = await runReport([broken, '--html', page]);
-    expect(exitCode(result.error)).toBe(2);
-    expect(String(result.error)).toContain('line 2 is not JSON');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('line 2 is not JSON');
     await expect(stat(page)).rejects.toThrow(/ENOENT/);
   });
 

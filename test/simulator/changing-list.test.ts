@@ -3,11 +3,9 @@
  * times, and a depth cap that slides with the newest follower; `tkf simulate` serves it with
  * --not-yet-followed, --sliding-cap, --unfollowed and --refollowed.
  */
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { CliContext } from '../../src/cli/context.js';
-import { createProgram } from '../../src/cli/program.js';
 import { DEFAULT_TOKEN, PUBLIC_UID, accountOnDay, followerUid, startSimulator, type UserScenario } from '../../src/simulator/index.js';
+import { runTkfInProcess } from '../helpers/run-cli.js';
 
 const NOW = 1631063752;
 const UID = '6500000000000000001';
@@ -76,22 +74,11 @@ describe('a changing list', () => {
 
 describe('tkf simulate', () => {
   it('--refollowed, --unfollowed, --not-yet-followed and --sliding-cap shape the public user', async () => {
-    const stdout = new PassThrough();
     const controller = new AbortController();
     const args = ['simulate', '--port', '0', '--size', '100', '--cap', '50', '--sliding-cap', '--not-yet-followed', '10', '--unfollowed', '12,13', '--refollowed', '90'];
-    const ctx: CliContext = {
-      argv: ['node', 'tkf', ...args],
-      env: {},
-      stdout,
-      stderr: new PassThrough(),
-      stderrIsTTY: false,
-      readStdin: async () => '',
-      version: '0.0.0',
-      signal: controller.signal,
-      secrets: [],
-    };
-    const url = new Promise<string>((resolve) => stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
-    const running = createProgram(ctx).parseAsync(['node', 'tkf', ...args]);
+    let ready: (url: string) => void = () => {};
+    const url = new Promise<string>((resolve) => (ready = resolve));
+    const running = runTkfInProcess(args, { signal: controller.signal, onStdout: (text) => text.includes('\n') && ready(text.split('\n')[0]!.trim()) });
     try {
       const { uids } = await walk(await url, PUBLIC_UID);
       const n = (i: number) => followerUid(1, PUBLIC_UID, i);
