@@ -131,7 +131,7 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
   try {
     if (job.uids === undefined) {
       const uid = job.uid ?? access.defaultUid!;
-      await exportOne(uid, await target(uid), settings, options, ctx, Boolean(access.simulator));
+      await exportOne(uid, await target(uid), settings, options, ctx);
     } else {
       await exportMany([...job.uids], target, settings, options, ctx);
     }
@@ -162,14 +162,13 @@ async function exportOne(
   settings: RunSettings,
   options: ExportOptions,
   ctx: CliContext,
-  demo: boolean,
 ): Promise<void> {
   const progress = await createProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet, quiet: options.quiet, color: wantsColor(ctx.env) });
-  progress.start(`exporting the followers of ${uid}${demo ? ' from the built-in simulator' : ''}...`);
   ctx.onInterrupt = (signal) => progress.log(`stopping after the page in hand (${againToQuit(signal)})`);
   ctx.resumeHint = output.kind === 'file' ? resumeCommand(ctx.argv, ctx.env) : undefined;
+  // The engine's 'started' and 'finished' events start and stop the progress (export-user.ts render).
   const outcome = await exportUser(uid, output, settings, progress);
-  progress.stop();
+  // The JSON goes out first, and the lines below only once it is out (a failed write of it is the error said instead).
   if (options.json) {
     await writeOut(ctx.stdout, `${JSON.stringify(publicOutcome(outcome))}\n`).catch((error: unknown) => {
       // The JSON is lost, not the export: say where it is.
@@ -217,11 +216,6 @@ async function exportMany(
     concurrency: options.concurrency,
     governor: settings.client.governor,
     signal: ctx.signal,
-    onStart: (uid) => {
-      const bar = progress.user(uid);
-      bars.set(uid, bar);
-      bar.start('starting');
-    },
     exportAccount: async (uid): Promise<UserOutcome> => {
       try {
         return await exportUser(uid, await target(uid), settings, bars.get(uid)!);
@@ -230,9 +224,13 @@ async function exportMany(
         return { uid, exit_code: exitCode, complete: false, rows: 0, requests: 0, requests_total: 0, file: null, end: null, total: null, error: (error as Error).message, cause: error, elapsedMs: 0 };
       }
     },
-    // Each user's result as soon as it is known, not only at the end of a night's run.
-    onFinish: (account) => {
+    onEvent: (event) => {
+      // The user's line is drawn from its own 'started' event (export-user.ts render), once its output is known.
+      if (event.type === 'started') return void bars.set(event.uid, progress.user(event.uid));
+      // Each user's result as soon as it is known, not only at the end of a night's run.
+      const { account } = event;
       const bar = bars.get(account.uid)!;
+      // Already stopped by the account's 'finished' event, unless its output could not be opened.
       bar.stop();
       bars.delete(account.uid);
       const lostEffort = account.run ? describeLostEffort(account.run) : undefined;

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import type { FollowersClient } from '../api/client.js';
 import { expectedRows } from '../api/list-facts.js';
 import { EXIT, TkfError, redact } from '../errors.js';
-import type { ExportRecorder, HistoryRecord } from '../history/export-recorder.js';
+import type { ExportRecorder } from '../history/export-recorder.js';
+import type { AccountOutcome } from './account-outcome.js';
 import { readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import type { Disk } from '../output/disk.js';
 import type { LockOwner } from '../output/lock.js';
@@ -17,6 +18,8 @@ import type { AccountEvent } from './events.js';
 import type { WalkJob } from './job.js';
 import type { ExportResult, OutputTarget } from './run-export.js';
 import { withFieldsCheck } from './with-fields-check.js';
+
+export type { AccountOutcome } from './account-outcome.js';
 
 export interface AccountSettings {
   /** The token (redacted from every message) and the API's base URL. */
@@ -53,38 +56,6 @@ export interface FailureFacts {
   savedNew: number | undefined;
 }
 
-export interface AccountOutcome {
-  uid: string;
-  exit_code: number;
-  complete: boolean;
-  rows: number;
-  /** Requests this run sent for the account. */
-  requests: number;
-  /** Requests the file has cost so far, earlier (resumed) runs included. */
-  requests_total: number;
-  file: string | null;
-  /** Why the walk ended: complete, cap, limit, caught-up (an update). */
-  end: string | null;
-  total: number | null;
-  added?: number;
-  /** Seconds (cursors) with followers the API would not serve: see ExportResult.incompleteSeconds. */
-  incomplete_seconds?: number[];
-  /** --db: what the snapshot recorded. */
-  history?: HistoryRecord;
-  /** The list ended (asked twice) below half of `expected`, what the API reports it should serve: exit 10, file kept. */
-  short?: boolean;
-  expected?: number;
-  /** This run's requests were more than twice the pages its followers need (ExportResult.lostEffort). */
-  lost_effort?: { requests: number; pages_needed: number };
-  error?: string;
-  /** Not serialised: what main.ts rethrows for a single account. */
-  cause?: unknown;
-  result?: ExportResult;
-  /** Not serialised: requests of the earlier runs a resumed export had made. */
-  resumedRequests?: number;
-  elapsedMs: number;
-}
-
 /** What the walk has reached so far: the outcome of a failure counts from it. */
 interface Reached {
   rows: number;
@@ -96,9 +67,23 @@ interface Reached {
   fileRows: number | undefined;
 }
 
+/** One account's export, from its 'started' event to its 'finished' one; never rejects for the account's own failures. */
 export async function runAccount(uid: string, output: OutputTarget, settings: AccountSettings, deps: AccountDeps): Promise<AccountOutcome> {
-  const { runExport } = await import('./run-export.js');
   const emit = deps.onEvent ?? (() => {});
+  emit({ type: 'started', uid });
+  const outcome = await exportAccount(uid, output, settings, deps, emit);
+  emit({ type: 'finished', uid, outcome });
+  return outcome;
+}
+
+async function exportAccount(
+  uid: string,
+  output: OutputTarget,
+  settings: AccountSettings,
+  deps: AccountDeps,
+  emit: (event: AccountEvent) => void,
+): Promise<AccountOutcome> {
+  const { runExport } = await import('./run-export.js');
   const now = deps.now ?? Date.now;
   const client = settings.client.account({
     onRequest: ({ cursor, attempt }) => emit({ type: 'request', uid, cursor, attempt }),
