@@ -22,7 +22,7 @@ import { Checkpointer } from './checkpointer.js';
 import { realDisk, type Disk } from './disk.js';
 import { acquireLock, type Lock, type LockOwner } from './lock.js';
 import { checkDirectory, exists, outputPaths, publish, removeAll, wasPublished, type OutputPaths } from './output-file.js';
-import { countPage, type ExportCounts, type PageTarget, type PageToWrite, type TargetResult, type WalkStart } from './page-target.js';
+import { countPage, type Aborted, type ExportCounts, type PageTarget, type PageToWrite, type TargetResult, type WalkStart } from './page-target.js';
 import { toOutputError } from './fs-errors.js';
 import { cutBackTo } from './resume-point.js';
 import { appendFrom, encoderAfter, pageNewest, prepareUpdate, type UpdateBase } from './update-base.js';
@@ -106,7 +106,7 @@ export class ExportFile implements PageTarget {
       return done ?? file;
     } catch (error) {
       // Half opened (a full disk at the first checkpoint, say): the same clean-up as any abort.
-      throw await file.abort(error, 0);
+      throw (await file.abort(error, 0)).error;
     }
   }
 
@@ -332,7 +332,7 @@ export class ExportFile implements PageTarget {
    * good, so the newest state is checkpointed before the files close (never halfway through a
    * page); when nothing is worth resuming, no litter is left.
    */
-  async abort(error: unknown, requests: number): Promise<unknown> {
+  async abort(error: unknown, requests: number): Promise<Aborted> {
     try {
       if (this.atPageBoundary && !this.discard) this.save(requests, true);
     } catch {
@@ -353,7 +353,9 @@ export class ExportFile implements PageTarget {
       await removeAll(this.paths.part, this.paths.checkpoint, this.paths.uids).catch(() => {});
     }
     await this.releaseLock();
-    return toOutputError(error, this.paths.part);
+    // Before the part file was opened (a lock held, a mismatch), nothing was written.
+    const counts = this.part ? this.counts(requests) : { ...this.totals, rows: this.base.rows, requests: this.base.requests + requests };
+    return { error: toOutputError(error, this.paths.part), counts };
   }
 
   /**
