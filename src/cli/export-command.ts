@@ -15,9 +15,9 @@ import type { ExportJob } from '../export/job.js';
 import type { OutputTarget } from '../export/run-export.js';
 import { runBatch } from '../export/run-batch.js';
 import { startDemo, type Access } from './api-access.js';
-import { applyConfig, loadConfig } from './config-file.js';
+import { configure } from './config-file.js';
 import type { CliContext } from './context.js';
-import { SWITCHES, exportHelp, exportOptions, type ExportOptions } from './export-options.js';
+import { SWITCHES, withExportOptions, type ExportOptions } from './export-options.js';
 import { describeLostEffort, exportUser, summarize, type RunSettings, type UserOutcome } from './export-user.js';
 import { accountLine, batchJson, batchMessage, emptyTotals, publicOutcome } from './batch-report.js';
 import { createBatchProgress, createProgress, formatCount, formatDuration } from './progress.js';
@@ -76,13 +76,9 @@ export function fillTemplate(template: string, uid: string, date: string): strin
 }
 
 export function exportCommand(ctx: CliContext): Command {
-  const command = new Command('export')
-    .description("export a user's followers to CSV, JSONL or an .xlsx workbook")
-    .addHelpText('after', exportHelp());
-  for (const option of exportOptions()) command.addOption(option);
+  const command = withExportOptions(new Command('export').description("export a user's followers to CSV, JSONL or an .xlsx workbook"));
   command.action(async (options: ExportOptions) => {
-    const config = await loadConfig(ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
-    applyConfig(command, options, config);
+    const config = await configure(command, options, ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
     for (const key of SWITCHES) options[key] = Boolean(options[key]);
     const job = await resolveJob(command, options, config, ctx);
     await runJob(job, options, ctx);

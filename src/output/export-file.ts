@@ -101,7 +101,7 @@ export class ExportFile implements PageTarget {
     if (mode === 'new' && (await exists(file.paths.out))) {
       throw new OutputError(`${file.paths.out} already exists; use --force to replace it when the new export completes`, { advised: true });
     }
-    file.tx = await FileTransaction.lock(file.paths.out, spec);
+    file.tx = await FileTransaction.lock(file.paths.out, { owner: spec.owner, isRunning: spec.isRunning });
     try {
       const done = mode === 'update' ? await file.openUpdate() : await file.openExport(mode);
       if (done) await file.releaseLock();
