@@ -28,7 +28,8 @@ function answer(uids: string[], minTime: number, options: { hasMore?: boolean; m
 /** A fetchPage that asks `reply` and records every cursor; a reply may be marked as retried. */
 function fakeApi(reply: (cursor: number, call: number) => FetchedPage) {
   const cursors: number[] = [];
-  const fetchPage = async (cursor: number): Promise<FetchedPage> => {
+  // The signal is the pager's (PagerOptions.fetchPage); a fake answer has nothing to abort.
+  const fetchPage = async (cursor: number, _signal?: AbortSignal): Promise<FetchedPage> => {
     cursors.push(cursor);
     return reply(cursor, cursors.length);
   };

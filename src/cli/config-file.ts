@@ -64,6 +64,13 @@ function expandHome<T>(value: T, env: NodeJS.ProcessEnv): T {
   return value;
 }
 
+/** The config file read and applied to a command's options (see applyConfig): one step for a command's action. */
+export async function configure(command: Command, options: object, env: NodeJS.ProcessEnv, warn: (text: string) => void): Promise<Config> {
+  const config = await loadConfig(env, warn);
+  applyConfig(command, options, config);
+  return config;
+}
+
 /**
  * Options not given on the command line take the config file's value, parsed and checked by the
  * option's own parser and choices, exactly as if it had been typed as the flag.

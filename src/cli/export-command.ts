@@ -15,9 +15,9 @@ import type { ExportJob } from '../export/job.js';
 import type { OutputTarget } from '../export/run-export.js';
 import { runBatch } from '../export/run-batch.js';
 import { startDemo, type Access } from './api-access.js';
-import { applyConfig, loadConfig } from './config-file.js';
+import { configure } from './config-file.js';
 import type { CliContext } from './context.js';
-import { SWITCHES, exportHelp, exportOptions, type ExportOptions } from './export-options.js';
+import { SWITCHES, withExportOptions, type ExportOptions } from './export-options.js';
 import { describeLostEffort, exportUser, summarize, type RunSettings, type UserOutcome } from './export-user.js';
 import { accountLine, batchJson, batchMessage, emptyTotals, publicOutcome } from './batch-report.js';
 import { createBatchProgress, createProgress, formatCount, formatDuration } from './progress.js';
@@ -76,13 +76,9 @@ export function fillTemplate(template: string, uid: string, date: string): strin
 }
 
 export function exportCommand(ctx: CliContext): Command {
-  const command = new Command('export')
-    .description("export a user's followers to CSV, JSONL or an .xlsx workbook")
-    .addHelpText('after', exportHelp());
-  for (const option of exportOptions()) command.addOption(option);
+  const command = withExportOptions(new Command('export').description("export a user's followers to CSV, JSONL or an .xlsx workbook"));
   command.action(async (options: ExportOptions) => {
-    const config = await loadConfig(ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
-    applyConfig(command, options, config);
+    const config = await configure(command, options, ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
     for (const key of SWITCHES) options[key] = Boolean(options[key]);
     const job = await resolveJob(command, options, config, ctx);
     await runJob(job, options, ctx);
@@ -131,7 +127,7 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
   try {
     if (job.uids === undefined) {
       const uid = job.uid ?? access.defaultUid!;
-      await exportOne(uid, await target(uid), settings, options, ctx, Boolean(access.simulator));
+      await exportOne(uid, await target(uid), settings, options, ctx);
     } else {
       await exportMany([...job.uids], target, settings, options, ctx);
     }
@@ -162,14 +158,13 @@ async function exportOne(
   settings: RunSettings,
   options: ExportOptions,
   ctx: CliContext,
-  demo: boolean,
 ): Promise<void> {
   const progress = await createProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet, quiet: options.quiet, color: wantsColor(ctx.env) });
-  progress.start(`exporting the followers of ${uid}${demo ? ' from the built-in simulator' : ''}...`);
   ctx.onInterrupt = (signal) => progress.log(`stopping after the page in hand (${againToQuit(signal)})`);
   ctx.resumeHint = output.kind === 'file' ? resumeCommand(ctx.argv, ctx.env) : undefined;
+  // The engine's 'started' and 'finished' events start and stop the progress (export-user.ts render).
   const outcome = await exportUser(uid, output, settings, progress);
-  progress.stop();
+  // The JSON goes out first, and the lines below only once it is out (a failed write of it is the error said instead).
   if (options.json) {
     await writeOut(ctx.stdout, `${JSON.stringify(publicOutcome(outcome))}\n`).catch((error: unknown) => {
       // The JSON is lost, not the export: say where it is.
@@ -217,11 +212,6 @@ async function exportMany(
     concurrency: options.concurrency,
     governor: settings.client.governor,
     signal: ctx.signal,
-    onStart: (uid) => {
-      const bar = progress.user(uid);
-      bars.set(uid, bar);
-      bar.start('starting');
-    },
     exportAccount: async (uid): Promise<UserOutcome> => {
       try {
         return await exportUser(uid, await target(uid), settings, bars.get(uid)!);
@@ -230,9 +220,13 @@ async function exportMany(
         return { uid, exit_code: exitCode, complete: false, rows: 0, requests: 0, requests_total: 0, file: null, end: null, total: null, error: (error as Error).message, cause: error, elapsedMs: 0 };
       }
     },
-    // Each user's result as soon as it is known, not only at the end of a night's run.
-    onFinish: (account) => {
+    onEvent: (event) => {
+      // The user's line is drawn from its own 'started' event (export-user.ts render), once its output is known.
+      if (event.type === 'started') return void bars.set(event.uid, progress.user(event.uid));
+      // Each user's result as soon as it is known, not only at the end of a night's run.
+      const { account } = event;
       const bar = bars.get(account.uid)!;
+      // Already stopped by the account's 'finished' event, unless its output could not be opened.
       bar.stop();
       bars.delete(account.uid);
       const lostEffort = account.run ? describeLostEffort(account.run) : undefined;

@@ -2,7 +2,7 @@
  * The options of `tkf export`, as data: flags, help text, defaults, environment variables and
  * validation live here together, so --help, the README table and the checks cannot drift apart.
  */
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { EXIT_CODES } from '../errors.js';
 import { FORMAT_NAMES } from '../writers/index.js';
 import { ENV } from './env-names.js';
@@ -94,6 +94,13 @@ export interface ExportOptions {
 
 /** Flags without a value: absent means false (no "(default: false)" noise in --help). */
 export const SWITCHES = ['bom', 'force', 'resume', 'update', 'json', 'quiet', 'verbose', 'demo'] as const;
+
+/** `tkf export`'s options and their help, declared on its command (both from the data here). */
+export function withExportOptions(command: Command): Command {
+  command.addHelpText('after', exportHelp());
+  for (const option of exportOptions()) command.addOption(option);
+  return command;
+}
 
 export function exportOptions(): Option[] {
   return [

@@ -1,6 +1,6 @@
 /**
  * One user's export as the CLI shows it: the engine's runAccount (src/export/run-account.ts) with
- * its events rendered on a Progress (the bar, plain lines, --verbose's requests), its failures
+ * its events rendered on a Progress (started and stopped by them; the bar, plain lines, --verbose's requests), its failures
  * given their next step, and the last line of a successful export.
  */
 import { hostname } from 'node:os';
@@ -51,6 +51,14 @@ function render(event: AccountEvent, settings: RunSettings, progress: Progress):
     if (settings.verbose) progress.log(redact(text, settings.access.token));
   };
   switch (event.type) {
+    case 'started':
+      // What the spinner says until the first page (a batch's line has its own "starting").
+      progress.start(`exporting the followers of ${event.uid}${settings.access.simulator ? ' from the built-in simulator' : ''}...`);
+      return;
+    case 'finished':
+      // Removes the animation: the summary line follows (export-command.ts, batch-report.ts).
+      progress.stop();
+      return;
     case 'request': {
       const base = settings.access.baseUrl.replace(/\/+$/, '');
       verbose(`GET ${base}/tk/user/followers uid=${event.uid} cursor=${event.cursor}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`);

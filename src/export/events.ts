@@ -1,12 +1,15 @@
 /**
- * What one account's export reports while it runs: facts, never sentences. The CLI renders them
+ * What one account's export reports while it runs, from its start to its end: facts, never sentences. The CLI renders them
  * (src/cli/export-user.ts: the bar, the plain lines, --verbose); the engine never prints.
  */
 import type { RetryNotice } from '../api/client.js';
 import type { Checkpoint } from '../output/checkpoint.js';
+import type { AccountOutcome } from './account-outcome.js';
 import type { Page, StuckNotice } from './pager.js';
 
 export type AccountEvent =
+  /** The account's export begins (before its output is opened and its first request). */
+  | { type: 'started'; uid: string }
   /** A request is about to go out (attempt 1, or a retry of the same cursor). */
   | { type: 'request'; uid: string; cursor: number; attempt: number }
   /** The client will ask again after a failure or a 429 (the run waits `waitMs`). */
@@ -16,7 +19,9 @@ export type AccountEvent =
   /** A file export goes on from its checkpoint. */
   | { type: 'resumed'; uid: string; path: string; checkpoint: Checkpoint }
   /** A page is written and checkpointed. */
-  | { type: 'page'; uid: string; page: Page; progress: PageProgress };
+  | { type: 'page'; uid: string; page: Page; progress: PageProgress }
+  /** The account's export is over, whatever became of it: the outcome says what (it is also runAccount's result). */
+  | { type: 'finished'; uid: string; outcome: AccountOutcome };
 
 /** Where the export stands after a page: the figures a progress bar draws. */
 export interface PageProgress {

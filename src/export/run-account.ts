@@ -8,15 +8,19 @@ import { existsSync } from 'node:fs';
 import type { FollowersClient } from '../api/client.js';
 import { expectedRows } from '../api/list-facts.js';
 import { EXIT, TkfError, redact } from '../errors.js';
-import type { ExportRecorder, HistoryRecord } from '../history/export-recorder.js';
+import type { ExportRecorder } from '../history/export-recorder.js';
+import type { AccountOutcome } from './account-outcome.js';
 import { readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import type { Disk } from '../output/disk.js';
 import type { LockOwner } from '../output/lock.js';
+import type { ExportCounts } from '../output/page-target.js';
 import { outputPaths } from '../output/output-file.js';
 import type { AccountEvent } from './events.js';
 import type { WalkJob } from './job.js';
 import type { ExportResult, OutputTarget } from './run-export.js';
 import { withFieldsCheck } from './with-fields-check.js';
+
+export type { AccountOutcome } from './account-outcome.js';
 
 export interface AccountSettings {
   /** The token (redacted from every message) and the API's base URL. */
@@ -53,123 +57,109 @@ export interface FailureFacts {
   savedNew: number | undefined;
 }
 
-export interface AccountOutcome {
-  uid: string;
-  exit_code: number;
-  complete: boolean;
-  rows: number;
-  /** Requests this run sent for the account. */
-  requests: number;
-  /** Requests the file has cost so far, earlier (resumed) runs included. */
-  requests_total: number;
-  file: string | null;
-  /** Why the walk ended: complete, cap, limit, caught-up (an update). */
-  end: string | null;
-  total: number | null;
-  added?: number;
-  /** Seconds (cursors) with followers the API would not serve: see ExportResult.incompleteSeconds. */
-  incomplete_seconds?: number[];
-  /** --db: what the snapshot recorded. */
-  history?: HistoryRecord;
-  /** The list ended (asked twice) below half of `expected`, what the API reports it should serve: exit 10, file kept. */
-  short?: boolean;
-  expected?: number;
-  /** This run's requests were more than twice the pages its followers need (ExportResult.lostEffort). */
-  lost_effort?: { requests: number; pages_needed: number };
-  error?: string;
-  /** Not serialised: what main.ts rethrows for a single account. */
-  cause?: unknown;
-  result?: ExportResult;
-  /** Not serialised: requests of the earlier runs a resumed export had made. */
-  resumedRequests?: number;
-  elapsedMs: number;
-}
-
-/** What the walk has reached so far: the outcome of a failure counts from it. */
-interface Reached {
-  rows: number;
-  requests: number;
-  total: number | undefined;
-  /** What a resumed file held before this run: progress counts only what this run fetches. */
+/** What the export's output held before this run walked: told when it opens, never counted here. */
+interface Before {
+  /** What a resumed file held (its checkpoint): progress counts only what this run fetches. */
   resumed: { rows: number; requests: number };
   /** --update: the rows of the file it updates; a failed update leaves the file with exactly these. */
   fileRows: number | undefined;
 }
 
+/** One account's export, from its 'started' event to its 'finished' one; never rejects for the account's own failures. */
 export async function runAccount(uid: string, output: OutputTarget, settings: AccountSettings, deps: AccountDeps): Promise<AccountOutcome> {
-  const { runExport } = await import('./run-export.js');
   const emit = deps.onEvent ?? (() => {});
+  emit({ type: 'started', uid });
+  const outcome = await exportAccount(uid, output, settings, deps, emit);
+  emit({ type: 'finished', uid, outcome });
+  return outcome;
+}
+
+async function exportAccount(
+  uid: string,
+  output: OutputTarget,
+  settings: AccountSettings,
+  deps: AccountDeps,
+  emit: (event: AccountEvent) => void,
+): Promise<AccountOutcome> {
+  const { settleExport } = await import('./run-export.js');
   const now = deps.now ?? Date.now;
   const client = settings.client.account({
     onRequest: ({ cursor, attempt }) => emit({ type: 'request', uid, cursor, attempt }),
     onRetry: (notice) => emit({ type: 'retry', uid, notice }),
   });
   const started = now();
-  const reached: Reached = { rows: 0, requests: 0, total: undefined, resumed: { rows: 0, requests: 0 }, fileRows: undefined };
+  const before: Before = { resumed: { rows: 0, requests: 0 }, fileRows: undefined };
   // --update stops at the first follower already in the file: how far that is, nobody can tell.
   const open = output.kind === 'file' && Boolean(output.update) && existsSync(output.path);
-  try {
-    const { job } = settings;
-    const result = await runExport(
-      { job, uid, output },
-      {
-        client: job.encoder.fields ? withFieldsCheck(client, job.encoder.fields) : client,
-        signal: settings.signal,
-        disk: settings.disk,
-        owner: deps.owner,
-        isRunning: deps.isRunning,
-        onResume: (checkpoint) => {
-          reached.resumed = { rows: checkpoint.rows, requests: checkpoint.requests };
-          emit({ type: 'resumed', uid, path: output.kind === 'file' ? output.path : '', checkpoint });
-        },
-        onUpdate: (manifest) => {
-          reached.fileRows = manifest.rows;
-        },
-        onPage: (p) => {
-          Object.assign(reached, { rows: p.rows, requests: p.requests, total: p.total });
-          const done = p.page.end !== undefined || p.page.next === null;
-          const progress = {
-            // --update counts the new followers it puts on top; the file's old rows are not progress.
-            rows: open ? p.runRows : p.rows,
-            requests: p.requests,
-            total: p.total,
-            // Rows this run wrote: what rate and ETA count, whatever the file held.
-            runRows: p.runRows,
-            runRequests: p.requests - reached.resumed.requests,
-            goal: expectedRows({ rows: p.rows, total: p.total, limit: job.limit, done, open }) ?? null,
-          };
-          emit({ type: 'page', uid, page: p.page, progress });
-        },
-        onStuck: (notice) => emit({ type: 'waiting', uid, notice }),
+  const { job } = settings;
+  const settled = await settleExport(
+    { job, uid, output },
+    {
+      client: job.encoder.fields ? withFieldsCheck(client, job.encoder.fields) : client,
+      signal: settings.signal,
+      disk: settings.disk,
+      owner: deps.owner,
+      isRunning: deps.isRunning,
+      onResume: (checkpoint) => {
+        before.resumed = { rows: checkpoint.rows, requests: checkpoint.requests };
+        emit({ type: 'resumed', uid, path: output.kind === 'file' ? output.path : '', checkpoint });
       },
-    );
-    return await completed(uid, result, settings, client.requests, reached, now() - started);
-  } catch (caught) {
-    // A file export that failed after some pages keeps them in its checkpoint: what --resume will
-    // find is what the checkpoint on disk counts, which may lag the pages written (a full disk
-    // stops the checkpoint before the rows), so it is read back, not guessed.
-    const saved = output.kind === 'file' ? await savedCheckpoint(output.path) : undefined;
-    // An interrupted --update keeps the new followers it found (the file itself is untouched).
-    const savedNew = saved?.update ? saved.rows - saved.update.rows : undefined;
-    const savedRows = saved?.update || open ? undefined : saved?.rows;
-    const error = deps.explainFailure ? await deps.explainFailure(caught, { uid, output, savedRows, savedNew }) : caught;
-    return {
-      uid,
-      exit_code: error instanceof TkfError ? error.exitCode : EXIT.internal,
-      complete: false,
-      // A stopped file export keeps what its checkpoint holds, from earlier runs too; a failed
-      // update leaves the file as it was (the new rows it had fetched are not in it).
-      rows: reached.fileRows ?? saved?.rows ?? Math.max(reached.rows, reached.resumed.rows),
-      requests: client.requests,
-      requests_total: Math.max(reached.requests, reached.resumed.requests + client.requests),
-      file: null,
-      end: null,
-      total: reached.total ?? null,
-      error: redact(error instanceof Error ? error.message : String(error), settings.access.token),
-      cause: error,
-      elapsedMs: now() - started,
-    };
+      onUpdate: (manifest) => {
+        before.fileRows = manifest.rows;
+      },
+      onPage: (p) => {
+        const done = p.page.end !== undefined || p.page.next === null;
+        const progress = {
+          // --update counts the new followers it puts on top; the file's old rows are not progress.
+          rows: open ? p.runRows : p.rows,
+          requests: p.requests,
+          total: p.total,
+          // Rows this run wrote: what rate and ETA count, whatever the file held.
+          runRows: p.runRows,
+          runRequests: p.runRequests,
+          goal: expectedRows({ rows: p.rows, total: p.total, limit: job.limit, done, open }) ?? null,
+        };
+        emit({ type: 'page', uid, page: p.page, progress });
+      },
+      onStuck: (notice) => emit({ type: 'waiting', uid, notice }),
+    },
+  );
+  let failure: { error: unknown; counts?: ExportCounts };
+  if (settled.failure) failure = settled.failure;
+  else {
+    try {
+      return await completed(uid, settled.result, settings, client.requests, before, now() - started);
+    } catch (error) {
+      // The file is published but its snapshot failed (--db): the outcome counts the file.
+      failure = { error, counts: settled.result };
+    }
   }
+  const { error: caught, counts } = failure;
+  // A file export that failed after some pages keeps them in its checkpoint: what --resume will
+  // find is what the checkpoint on disk counts, which may lag the pages written (a full disk
+  // stops the checkpoint before the rows), so it is read back, not guessed.
+  const saved = output.kind === 'file' ? await savedCheckpoint(output.path) : undefined;
+  // An interrupted --update keeps the new followers it found (the file itself is untouched).
+  const savedNew = saved?.update ? saved.rows - saved.update.rows : undefined;
+  const savedRows = saved?.update || open ? undefined : saved?.rows;
+  const error = deps.explainFailure ? await deps.explainFailure(caught, { uid, output, savedRows, savedNew }) : caught;
+  return {
+    uid,
+    exit_code: error instanceof TkfError ? error.exitCode : EXIT.internal,
+    complete: false,
+    // A stopped file export keeps what its checkpoint holds, from earlier runs too; a failed
+    // update leaves the file as it was (the new rows it had fetched are not in it). Without a
+    // checkpoint, what the output reached when it stopped (none when it never opened: what it held).
+    rows: before.fileRows ?? saved?.rows ?? counts?.rows ?? before.resumed.rows,
+    requests: client.requests,
+    requests_total: counts?.requests ?? before.resumed.requests + client.requests,
+    file: null,
+    end: null,
+    total: counts?.total ?? null,
+    error: redact(error instanceof Error ? error.message : String(error), settings.access.token),
+    cause: error,
+    elapsedMs: now() - started,
+  };
 }
 
 /**
@@ -181,7 +171,7 @@ async function completed(
   result: ExportResult,
   settings: AccountSettings,
   requests: number,
-  reached: Reached,
+  before: Before,
   elapsedMs: number,
 ): Promise<AccountOutcome> {
   const short = result.short && !result.alreadyComplete ? result.short : undefined;
@@ -202,7 +192,7 @@ async function completed(
     ...(result.added !== undefined ? { added: result.added } : {}),
     incomplete_seconds: result.incompleteSeconds,
     result,
-    ...(result.resumedRows && !result.alreadyComplete && result.added === undefined ? { resumedRequests: reached.resumed.requests } : {}),
+    ...(result.resumedRows && !result.alreadyComplete && result.added === undefined ? { resumedRequests: before.resumed.requests } : {}),
     ...(result.lostEffort ? { lost_effort: { requests: result.lostEffort.requests, pages_needed: result.lostEffort.pagesNeeded } } : {}),
     elapsedMs,
   };

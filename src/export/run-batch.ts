@@ -69,6 +69,13 @@ export interface BatchResult<R extends AccountRun> {
   stoppedBy?: string;
 }
 
+/** What a batch reports of each account: the account's own events (./events.ts) say what happens inside it. */
+export type BatchEvent<R extends AccountRun> =
+  /** An account's turn has come: it is taken before its output is opened. */
+  | { type: 'started'; uid: string }
+  /** An account is over: its run, and what the batch makes of it (complete, failed, stopped). */
+  | { type: 'finished'; account: BatchAccount<R> };
+
 export interface BatchOptions<R extends AccountRun> {
   uids: readonly string[];
   concurrency: number;
@@ -76,9 +83,8 @@ export interface BatchOptions<R extends AccountRun> {
   signal: AbortSignal;
   /** One account's export; resolves with its outcome, failures included (never rejects). */
   exportAccount: (uid: string) => Promise<R>;
-  onStart?: (uid: string) => void;
-  /** Told of each account as it finishes, in the order they finish. */
-  onFinish?: (account: BatchAccount<R>) => void;
+  /** Each account as it starts and as it finishes (in the order they finish), with its state. */
+  onEvent?: (event: BatchEvent<R>) => void;
   now?: () => number;
 }
 
@@ -100,12 +106,12 @@ export async function runBatch<R extends AccountRun>(options: BatchOptions<R>): 
   const worker = async () => {
     while (next < uids.length && !signal.aborted && !governor.stopped) {
       const uid = uids[next++]!;
-      options.onStart?.(uid);
+      options.onEvent?.({ type: 'started', uid });
       const run = await options.exportAccount(uid);
       const state: AccountState = run.complete ? 'complete' : stoppedByRun(run.cause) ? 'stopped' : 'failed';
       const account: BatchAccount<R> = { uid, state, exitCode: run.complete ? EXIT.ok : run.exit_code, run };
       accounts.set(uid, account);
-      options.onFinish?.(account);
+      options.onEvent?.({ type: 'finished', account });
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, uids.length)) }, worker));

@@ -9,7 +9,7 @@ import type { Checkpoint } from '../output/checkpoint.js';
 import type { Disk } from '../output/disk.js';
 import { ExportFile, type OpenMode } from '../output/export-file.js';
 import type { LockOwner } from '../output/lock.js';
-import { StreamTarget, type PageTarget, type TargetResult, type WalkStart } from '../output/page-target.js';
+import { StreamTarget, type ExportCounts, type PageTarget, type TargetResult, type WalkStart } from '../output/page-target.js';
 import { DEPTH_CAP } from '../api/list-facts.js';
 import { pages, type FetchedPage, type Page, type StuckNotice } from './pager.js';
 import { SeenWindow } from './seen-window.js';
@@ -34,8 +34,9 @@ export interface ExportProgress {
   requests: number;
   duplicates: number;
   total: number | undefined;
-  /** Rows this run wrote (a resumed or updated file's earlier rows not counted). */
+  /** Rows this run wrote and requests it sent (a resumed or updated file's earlier ones not counted). */
   runRows: number;
+  runRequests: number;
   page: Page;
 }
 
@@ -67,9 +68,24 @@ export interface ExportDeps {
   onStuck?: (notice: StuckNotice) => void;
 }
 
+/** How an export ended: its result, or the error it stopped with and its counts there (none when its output never opened). */
+export type SettledExport = { result: ExportResult; failure?: undefined } | { failure: { error: unknown; counts?: ExportCounts } };
+
+/** The export; rejects with the error it stopped with (settleExport says also how far it got). */
 export async function runExport(plan: ExportPlan, deps: ExportDeps): Promise<ExportResult> {
-  const target = await openTarget(plan, deps);
-  if (!('writePage' in target)) return target; // already complete
+  const settled = await settleExport(plan, deps);
+  if (settled.failure) throw settled.failure.error;
+  return settled.result;
+}
+
+export async function settleExport(plan: ExportPlan, deps: ExportDeps): Promise<SettledExport> {
+  let target: PageTarget | TargetResult;
+  try {
+    target = await openTarget(plan, deps);
+  } catch (error) {
+    return { failure: { error } };
+  }
+  if (!('writePage' in target)) return { result: target }; // already complete
   const requests = () => deps.client.requests;
   // Answers the walk was given (a page is numbered by its answer, repeated ones included): what
   // lost effort is measured in. Requests that failed or were throttled and retried are not the
@@ -80,13 +96,13 @@ export async function runExport(plan: ExportPlan, deps: ExportDeps): Promise<Exp
       for await (const page of walk(plan, deps, target.from)) {
         answers = page.number;
         await target.writePage(page, requests());
-        deps.onPage?.({ ...target.counts(requests()), runRows: target.runRows, page });
+        deps.onPage?.({ ...target.counts(requests()), runRows: target.runRows, runRequests: requests(), page });
         if (deps.signal?.aborted) throw deps.signal.reason;
       }
     }
-    return withLostEffort(await target.commit(requests()), answers);
+    return { result: withLostEffort(await target.commit(requests()), answers) };
   } catch (error) {
-    throw await target.abort(error, requests());
+    return { failure: await target.abort(error, requests()) };
   }
 }
 

@@ -20,9 +20,10 @@ import { ByteSink, RecordWriter, type EncoderOptions, type FormatDefinition } fr
 import { describeMismatch, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointOptions, type Reentry } from './checkpoint.js';
 import { Checkpointer } from './checkpointer.js';
 import { realDisk, type Disk } from './disk.js';
-import { acquireLock, type Lock, type LockOwner } from './lock.js';
-import { checkDirectory, exists, outputPaths, publish, removeAll, wasPublished, type OutputPaths } from './output-file.js';
-import { countPage, type ExportCounts, type PageTarget, type PageToWrite, type TargetResult, type WalkStart } from './page-target.js';
+import type { LockOwner } from './lock.js';
+import { FileTransaction } from './file-transaction.js';
+import { checkDirectory, exists, outputPaths, removeAll, wasPublished, type OutputPaths } from './output-file.js';
+import { countPage, type Aborted, type ExportCounts, type PageTarget, type PageToWrite, type TargetResult, type WalkStart } from './page-target.js';
 import { toOutputError } from './fs-errors.js';
 import { cutBackTo } from './resume-point.js';
 import { appendFrom, encoderAfter, pageNewest, prepareUpdate, type UpdateBase } from './update-base.js';
@@ -68,7 +69,8 @@ export class ExportFile implements PageTarget {
   private options: CheckpointOptions;
   private readonly paths: OutputPaths;
   private readonly disk: Disk;
-  private lock: Lock | undefined;
+  /** The lock, <out>.part and its publishing (file-transaction.ts): what every written file shares. */
+  private tx: FileTransaction | undefined;
   private update: UpdateBase | undefined;
   /** The columns, BOM and guard rows are written with (--update takes them from the file). */
   private encoder: EncoderOptions;
@@ -99,14 +101,14 @@ export class ExportFile implements PageTarget {
     if (mode === 'new' && (await exists(file.paths.out))) {
       throw new OutputError(`${file.paths.out} already exists; use --force to replace it when the new export completes`, { advised: true });
     }
-    file.lock = await acquireLock(file.paths.lock, spec.owner, spec.isRunning, file.paths.out);
+    file.tx = await FileTransaction.lock(file.paths.out, { owner: spec.owner, isRunning: spec.isRunning });
     try {
       const done = mode === 'update' ? await file.openUpdate() : await file.openExport(mode);
       if (done) await file.releaseLock();
       return done ?? file;
     } catch (error) {
       // Half opened (a full disk at the first checkpoint, say): the same clean-up as any abort.
-      throw await file.abort(error, 0);
+      throw (await file.abort(error, 0)).error;
     }
   }
 
@@ -162,7 +164,7 @@ export class ExportFile implements PageTarget {
     this.createdPartFiles = !resumeFrom;
     const uidStream = await this.openStream(paths.uids, resumeFrom?.uidsBytes, 0o600);
     this.uidLog = new ByteSink(uidStream);
-    const partStream = await this.openStream(paths.part, resumeFrom?.bytes);
+    const partStream = await this.openPart(resumeFrom?.bytes);
     this.part = new RecordWriter(partStream, this.spec.job.format.createEncoder(this.encoder), { writeHeader: !resumeFrom });
     if (!resumeFrom) {
       this.save(0, true);
@@ -216,7 +218,7 @@ export class ExportFile implements PageTarget {
     }
     this.createdPartFiles = !resumeFrom;
     this.uidLog = new ByteSink(await this.openStream(this.paths.uids, resumeFrom?.uidsBytes, 0o600));
-    this.part = new RecordWriter(await this.openStream(this.paths.part, resumeFrom?.bytes), format.createEncoder(encoder), { writeHeader: !resumeFrom });
+    this.part = new RecordWriter(await this.openPart(resumeFrom?.bytes), format.createEncoder(encoder), { writeHeader: !resumeFrom });
     if (!resumeFrom) {
       this.save(0, true);
       await this.checkpointer.drain();
@@ -269,7 +271,7 @@ export class ExportFile implements PageTarget {
     await this.checkpointer.drain();
     await Promise.all([this.part!.close(), this.uidLog!.close()]);
     const last = this.checkpointer.saved!;
-    await publish(paths, this.replace, this.spec.job.format.render);
+    await this.tx!.publish(this.replace, this.spec.job.format.render);
     return this.finishPublished(last);
   }
 
@@ -306,7 +308,7 @@ export class ExportFile implements PageTarget {
       // The old rows, after the old header, follow the new ones. A crash while they are copied
       // leaves the checkpoint, which cuts <out>.part back to the new rows.
       await appendFrom(this.paths.out, headerBytes, this.paths.part);
-      await publish(this.paths, true, this.spec.job.format.render);
+      await this.tx!.publish(true, this.spec.job.format.render);
     }
     const next: Checkpoint = {
       ...manifest,
@@ -332,7 +334,7 @@ export class ExportFile implements PageTarget {
    * good, so the newest state is checkpointed before the files close (never halfway through a
    * page); when nothing is worth resuming, no litter is left.
    */
-  async abort(error: unknown, requests: number): Promise<unknown> {
+  async abort(error: unknown, requests: number): Promise<Aborted> {
     try {
       if (this.atPageBoundary && !this.discard) this.save(requests, true);
     } catch {
@@ -344,16 +346,18 @@ export class ExportFile implements PageTarget {
       // An update keeps its checkpoint once a page moved it on: the same --update goes on from it.
       const walked = this.checkpointer.saved !== undefined && this.checkpointer.saved.cursor !== 0;
       if (this.discard || (this.createdPartFiles && !walked)) {
-        await removeAll(this.paths.part, this.paths.checkpoint, this.paths.uids).catch(() => {});
+        await this.tx?.discard(this.paths.checkpoint, this.paths.uids);
       }
     } else if (this.createdPartFiles && this.checkpointer.savedRows === 0 && !(isResumableStop(error) && this.checkpointer.saved?.requests)) {
       // A stop that is told to --resume (a signal, the budget, the run's refusal) keeps its
       // checkpoint even before the first page: the resumed run then counts the requests this one
       // reported, instead of "0 earlier" (issue 21: 186 said, 184 counted).
-      await removeAll(this.paths.part, this.paths.checkpoint, this.paths.uids).catch(() => {});
+      await this.tx?.discard(this.paths.checkpoint, this.paths.uids);
     }
     await this.releaseLock();
-    return toOutputError(error, this.paths.part);
+    // Before the part file was opened (a lock held, a mismatch), nothing was written.
+    const counts = this.part ? this.counts(requests) : { ...this.totals, rows: this.base.rows, requests: this.base.requests + requests };
+    return { error: toOutputError(error, this.paths.part), counts };
   }
 
   /**
@@ -396,11 +400,15 @@ export class ExportFile implements PageTarget {
     };
   }
 
-  /** Once only: a second release could remove a lock another run has taken since. */
   private async releaseLock(): Promise<void> {
-    const lock = this.lock;
-    this.lock = undefined;
-    await lock?.release().catch(() => {});
+    await this.tx?.release();
+  }
+
+  /** <out>.part, through the transaction, on this export's disk. */
+  private async openPart(start: number | undefined): Promise<Writable> {
+    const stream = await this.tx!.openPart(start, this.disk);
+    this.streams.push(stream);
+    return stream;
   }
 
   private async openStream(path: string, start: number | undefined, mode?: number): Promise<Writable> {

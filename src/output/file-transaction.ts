@@ -1,49 +1,96 @@
 /**
- * A file written whole or not at all, for every command that writes one in a single pass
- * (`tkf diff --out`, `tkf history changes --out`): the output's lock (one tkf at a time per
- * output), rows into `<out>.part`, renamed to `<out>` once complete (never half a file at
- * `<out>`); on any failure the part file is removed and the lock released.
+ * A file written whole or not at all, for every command that writes one: the output's lock (one
+ * tkf at a time per output), rows into `<out>.part`, renamed to `<out>` once complete (never half
+ * a file at `<out>`), the lock released either way.
+ *
+ * One-pass writers (`tkf diff --out`, `tkf history changes --out`) use it whole: open, write
+ * `stream`, commit or abort (the part file removed). An export (export-file.ts) builds its
+ * resumable transaction on the same pieces: it takes the lock, opens the part file (from an offset
+ * when it resumes), publishes and releases through here, and on abort keeps the part file its
+ * checkpoint counts.
  */
 import type { WriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { OutputError, TkfError } from '../errors.js';
+import { realDisk, type Disk } from './disk.js';
 import { describeFsError } from './fs-errors.js';
 import { acquireLock, type Lock, type LockOwner } from './lock.js';
-import { checkDirectory, exists, openStream, outputPaths, publish, removeAll, type OutputPaths, type Render } from './output-file.js';
+import { checkDirectory, exists, outputPaths, publish, removeAll, type OutputPaths, type Render } from './output-file.js';
 
-export interface FileTransactionOptions {
-  /** Replace an existing `<out>` (--force). */
-  force: boolean;
-  /** Who takes the lock, and how to tell whether a lock's owner still runs. */
+/** Who takes the lock, and how to tell whether a lock's owner still runs. */
+export interface LockHolder {
   owner: LockOwner;
   isRunning: (pid: number) => boolean;
 }
 
+export interface FileTransactionOptions extends LockHolder {
+  /** Replace an existing `<out>` (--force). */
+  force: boolean;
+}
+
 export class FileTransaction {
+  private part: Writable | undefined;
+  private lock: Lock | undefined;
+
   private constructor(
     readonly paths: OutputPaths,
-    /** The part file's stream: write the rows here, and close it before commit. */
-    readonly stream: WriteStream,
-    private readonly lock: Lock,
+    lock: Lock,
     private readonly force: boolean,
-  ) {}
-
-  static async open(out: string, options: FileTransactionOptions): Promise<FileTransaction> {
-    const paths = outputPaths(out);
-    await checkDirectory(out);
-    if (!options.force && (await exists(out))) throw new OutputError(`${out} already exists; use --force to replace it`);
-    const lock = await acquireLock(paths.lock, options.owner, options.isRunning, out);
-    try {
-      return new FileTransaction(paths, await openStream(paths.part, undefined), lock, options.force);
-    } catch (error) {
-      await lock.release().catch(() => {});
-      throw error;
-    }
+  ) {
+    this.lock = lock;
   }
 
-  /** The part file, written and closed, becomes `<out>` (rendered first for a workbook). */
+  /** A one-pass file: an existing `<out>` refused without force, the lock taken, the part file opened. */
+  static async open(out: string, options: FileTransactionOptions): Promise<FileTransaction> {
+    await checkDirectory(out);
+    if (!options.force && (await exists(out))) throw new OutputError(`${out} already exists; use --force to replace it`);
+    const file = await FileTransaction.lock(out, options, options.force);
+    try {
+      await file.openPart();
+    } catch (error) {
+      await file.release();
+      throw error;
+    }
+    return file;
+  }
+
+  /** Takes the output's lock only (the caller has checked the directory and what it may replace). */
+  static async lock(out: string, who: LockHolder, force = false): Promise<FileTransaction> {
+    const paths = outputPaths(out);
+    return new FileTransaction(paths, await acquireLock(paths.lock, who.owner, who.isRunning, out), force);
+  }
+
+  /** The part file's stream: write the rows here, and close it before commit. */
+  get stream(): WriteStream {
+    return this.part as WriteStream;
+  }
+
+  /** Opens `<out>.part`, truncated, or written on from `start` (a resumed export: what its checkpoint counts). */
+  async openPart(start?: number, disk: Disk = realDisk): Promise<Writable> {
+    this.part = await disk.openStream(this.paths.part, start);
+    return this.part;
+  }
+
+  /** The part file, written and closed, becomes `<out>` (rendered first for a workbook); the lock is kept. */
+  async publish(replace: boolean, render?: Render): Promise<void> {
+    await publish(this.paths, replace, render);
+  }
+
+  /** Once only: a second release could remove a lock another run has taken since. */
+  async release(): Promise<void> {
+    const lock = this.lock;
+    this.lock = undefined;
+    await lock?.release().catch(() => {});
+  }
+
+  /** Removes the part file and the files kept beside it (an export's uid log and checkpoint). */
+  async discard(...beside: string[]): Promise<void> {
+    await removeAll(this.paths.part, ...beside).catch(() => {});
+  }
+
   async commit(render?: Render): Promise<void> {
-    await publish(this.paths, this.force, render);
-    await this.lock.release().catch(() => {});
+    await this.publish(this.force, render);
+    await this.release();
   }
 
   /**
@@ -51,9 +98,9 @@ export class FileTransaction {
    * error is the output's (exit 7, naming the part file); inputs fail as TkfErrors of their own.
    */
   async abort(error: unknown): Promise<unknown> {
-    this.stream.destroy();
-    await removeAll(this.paths.part).catch(() => {});
-    await this.lock.release().catch(() => {});
+    this.part?.destroy();
+    await this.discard();
+    await this.release();
     if (!(error instanceof TkfError) && typeof (error as NodeJS.ErrnoException)?.code === 'string') {
       return new OutputError(`cannot write ${this.paths.part}: ${describeFsError(error)}`);
     }

@@ -82,8 +82,15 @@ export interface PageTarget {
   readonly runRows: number;
   writePage(page: PageToWrite, requests: number): Promise<void>;
   commit(requests: number): Promise<TargetResult>;
-  /** Gives the error to throw: the target's own words for a failure of its output. */
-  abort(error: unknown, requests: number): Promise<unknown>;
+  /** Gives the error to throw (the target's own words for a failure of its output) and how far the export got. */
+  abort(error: unknown, requests: number): Promise<Aborted>;
+}
+
+/** An export that stopped: the error to report, and its counts where it stopped. */
+export interface Aborted {
+  error: unknown;
+  /** What the output reached (a resumed or updated file's earlier rows and requests included). */
+  counts: ExportCounts;
 }
 
 /** Counts a page into the running totals: the one place where page facts reach the result. */
@@ -127,8 +134,8 @@ export class StreamTarget implements PageTarget {
     return { ...this.counts(requests), file: null, resumedRows: 0 };
   }
 
-  async abort(error: unknown): Promise<unknown> {
-    return pipeError(error);
+  async abort(error: unknown, requests: number): Promise<Aborted> {
+    return { error: pipeError(error), counts: this.counts(requests) };
   }
 }
 
