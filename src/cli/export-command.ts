@@ -32,6 +32,9 @@ import { checkHistoryFormat, checkHistoryUsage, postgresSecrets } from './histor
 import { createExportRecorder, stagingReplaces, stagingTemplate } from '../history/export-recorder.js';
 import { isPostgresUrl, openHistory } from '../history/open-history.js';
 
+/** The compiled worker that records into SQLite off the walks' thread (absent when run from the sources). */
+const RECORD_WORKER = new URL('../history/record-worker.js', import.meta.url);
+
 /**
  * The format: --format, else the extension of --out, else the config file's format, else JSONL for
  * stdout. A --format that contradicts the extension is refused rather than obeyed: a file named
@@ -254,7 +257,7 @@ export function exportCommand(ctx: CliContext): Command {
       limit: options.limit,
       verbose: options.verbose,
       signal: ctx.signal,
-      ...(history ? { record: createExportRecorder(history, { staging: staged }) } : {}),
+      ...(history ? { record: createExportRecorder(history, { staging: staged, ...(isPostgresUrl(db!) ? {} : { sqlite: { path: db!, worker: RECORD_WORKER } }) }) } : {}),
     };
     const date = today();
     const target = async (uid: string): Promise<OutputTarget> => {
@@ -275,6 +278,7 @@ export function exportCommand(ctx: CliContext): Command {
     } finally {
       client.close();
       await access.simulator?.close();
+      await settings.record?.close();
       await history?.close();
     }
   });

@@ -109,6 +109,9 @@ export async function exportUser(
   let fileRows: number | undefined;
   // --update stops at the first follower already in the file: how far that is, nobody can tell.
   const open = output.kind === 'file' && Boolean(output.update) && existsSync(output.path);
+  // [issue 16] --db into SQLite: the pages go to the database as they arrive (history/page-recorder.ts).
+  const feed = settings.record?.feed?.();
+  if (output.kind === 'file' && output.update) feed?.partial();
   try {
     const result = await runExport(
       {
@@ -127,6 +130,7 @@ export async function exportUser(
         owner: { pid: process.pid, host: hostname() },
         isRunning,
         onResume: (c) => {
+          feed?.partial();
           resumed = { rows: c.rows, requests: c.requests };
           progress.log(`resuming ${output.kind === 'file' ? output.path : ''} at ${formatCount(c.rows)} rows (cursor ${c.cursor ?? 'end'})`);
         },
@@ -139,6 +143,7 @@ export async function exportUser(
           total = p.total;
           const done = p.page.end !== undefined || p.page.next === null;
           written += p.page.followers.length;
+          feed?.page(p.page.followers);
           progress.update({
             // --update counts the new followers it puts on top; the file's old rows are not progress.
             rows: open ? written : p.rows,
@@ -157,7 +162,7 @@ export async function exportUser(
     const short = result.short && !result.alreadyComplete ? result.short : undefined;
     // [issue 16] the file is published: now it becomes a snapshot (a failure here is exit 11; the
     // file stays). A list that ended far short is not: its end would call everyone missing gone.
-    const history = settings.record && result.file && !short ? await settings.record(result.file, result.added) : undefined;
+    const history = settings.record && result.file && !short ? await settings.record(result.file, result.added, feed) : undefined;
     const outcome: UserOutcome = {
       uid,
       exit_code: EXIT.ok,
@@ -184,6 +189,7 @@ export async function exportUser(
     }
     return outcome;
   } catch (caught) {
+    feed?.abandon();
     // `--out -` to a stdout that failed (a full disk, /dev/full): exit 7, not an internal error.
     const error = output.kind === 'stream' ? stdoutError(caught) : caught;
     await blameProxy(error, settings.proxy);

@@ -11,13 +11,20 @@
  * without --resume replaces a staging file (stagingReplaces), but never an interrupted walk's
  * checkpoint: that is exit 7, as for any --out, until --resume or --force says what to do.
  */
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { truncate } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { RawFollower } from '../api/types.js';
+import { HistoryDbError, OutputError, TkfError, UsageError } from '../errors.js';
 import { exists, outputPaths } from '../output/output-file.js';
 import { isPostgresUrl } from './open-history.js';
-import { recordExportFile } from './record-export.js';
+import { PageRecorder, type PageRows } from './page-recorder.js';
+import { recordExportFile, type RecordedFile } from './record-export.js';
 import type { SqlDriver } from './sql-driver.js';
+import type { FromWorker, ToWorker } from './record-worker.js';
 
 export interface HistoryRecord {
   snapshot_at: string;
@@ -30,16 +37,198 @@ export interface HistoryRecord {
   staged: boolean;
 }
 
-export type ExportRecorder = (file: string, added: number | undefined) => Promise<HistoryRecord>;
+/**
+ * Records a published export file (`added`: --update's new rows); `walk` the feed its pages went
+ * to, if any. `feed` opens one for a walk (SQLite: the pages are recorded as they arrive).
+ */
+export interface ExportRecorder {
+  (file: string, added: number | undefined, walk?: WalkFeed): Promise<HistoryRecord>;
+  feed?: () => WalkFeed;
+  /** Waits for what is being written, and stops the worker. */
+  close(): Promise<void>;
+}
 
-export function createExportRecorder(driver: SqlDriver, options: { staging: boolean }): ExportRecorder {
-  return async (file, added) => {
-    const outcome = await recordExportFile(driver, file, added === undefined ? { written: true } : { added, written: true });
+/** One walk's pages on their way to the database (page-recorder.ts). */
+export interface WalkFeed {
+  /** A page's followers as the walk wrote them to the file. */
+  page(followers: readonly RawFollower[]): void;
+  /** The walk resumed a file (or updates one): its pages are not the whole file, which will be read. */
+  partial(): void;
+  /** The walk failed: nothing of it will be recorded. */
+  abandon(): void;
+}
+
+export interface RecorderOptions {
+  /** --db without --out: the file is emptied once recorded. */
+  staging: boolean;
+  /**
+   * SQLite: its path, and the compiled worker (record-worker.js) that records off the walks'
+   * thread. Without a worker (running from the TypeScript sources, where there is no compiled
+   * file to start) the same PageRecorder runs on the caller's thread.
+   */
+  sqlite?: { path: string; worker?: URL };
+}
+
+export function createExportRecorder(driver: SqlDriver, options: RecorderOptions): ExportRecorder {
+  const finish = async (file: string, outcome: RecordedFile): Promise<HistoryRecord> => {
     // The staging file is emptied, not removed: with its manifest it says "this walk is recorded",
     // so `--resume` of a batch finds the account complete instead of paying for it again.
     if (options.staging) await truncate(file, 0);
     return { snapshot_at: outcome.takenAt, added: outcome.added, removed: outcome.removed, beyond_reach: outcome.beyondReach, recorded: outcome.recorded, staged: options.staging };
   };
+  if (!options.sqlite) {
+    const record = (async (file, added) => finish(file, await recordExportFile(driver, file, added === undefined ? {} : { added }))) as ExportRecorder;
+    record.close = async () => {};
+    return record;
+  }
+  const host = options.sqlite.worker && existsSync(fileURLToPath(options.sqlite.worker)) ? new WorkerHost(options.sqlite.worker, options.sqlite.path) : new LocalHost(driver);
+  let walks = 0;
+  const feeds = new WeakMap<WalkFeed, { walk: number; whole: boolean }>();
+  const record = (async (file, added, feed) => {
+    const state = feed && feeds.get(feed);
+    return finish(file, await host.commit(state?.whole ? state.walk : undefined, file, added));
+  }) as ExportRecorder;
+  record.feed = () => {
+    const state = { walk: ++walks, whole: true };
+    const feed: WalkFeed = {
+      page: (followers) => {
+        if (state.whole && followers.length) host.page(state.walk, pageRows(followers));
+      },
+      partial: () => {
+        if (state.whole) host.drop(state.walk);
+        state.whole = false;
+      },
+      abandon: () => feed.partial(),
+    };
+    feeds.set(feed, state);
+    return feed;
+  };
+  record.close = () => host.close();
+  return record;
+}
+
+/** A page's followers as one buffer (one copy, handed to the worker without another). */
+function pageRows(followers: readonly RawFollower[]): PageRows {
+  const bytes = Buffer.allocUnsafeSlow(followers.reduce((n, f) => n + f.bytes.length, 0));
+  const ends: number[] = [];
+  let at = 0;
+  for (const f of followers) {
+    f.bytes.copy(bytes, at);
+    ends.push((at += f.bytes.length));
+  }
+  return { uids: followers.map((f) => f.uid), bytes, ends };
+}
+
+interface RecorderHost {
+  page(walk: number, rows: PageRows): void;
+  drop(walk: number): void;
+  commit(walk: number | undefined, file: string, added: number | undefined): Promise<RecordedFile>;
+  close(): Promise<void>;
+}
+
+/** The PageRecorder on this thread, over the caller's connection. */
+class LocalHost implements RecorderHost {
+  private readonly recorder: PageRecorder;
+  constructor(driver: SqlDriver) {
+    // The caller closes its own driver: this one must not.
+    this.recorder = new PageRecorder({ ...bind(driver), close: async () => {} });
+  }
+  page(walk: number, rows: PageRows): void {
+    this.recorder.page(walk, rows);
+  }
+  drop(walk: number): void {
+    this.recorder.drop(walk);
+  }
+  commit(walk: number | undefined, file: string, added: number | undefined): Promise<RecordedFile> {
+    return this.recorder.commit(walk, file, added);
+  }
+  close(): Promise<void> {
+    return this.recorder.close();
+  }
+}
+
+function bind(driver: SqlDriver): SqlDriver {
+  return {
+    dialect: driver.dialect,
+    label: driver.label,
+    all: (sql, params) => driver.all(sql, params),
+    run: (sql, params) => driver.run(sql, params),
+    transaction: (fn) => driver.transaction(fn),
+    close: () => driver.close(),
+  };
+}
+
+/** The PageRecorder in a worker thread with its own connection (record-worker.ts). */
+class WorkerHost implements RecorderHost {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve: (outcome: RecordedFile) => void; reject: (error: Error) => void }>();
+  private requests = 0;
+  private failure: Error | undefined;
+  private closed: Promise<void> | undefined;
+
+  constructor(url: URL, private readonly path: string) {
+    this.worker = new Worker(url, { workerData: { path } });
+    // Not what keeps the process alive: a run ends when its walks and commits have.
+    this.worker.unref();
+    this.worker.on('message', (message: FromWorker) => {
+      if (message.type === 'closed') return;
+      const waiter = this.waiting.get(message.id);
+      this.waiting.delete(message.id);
+      if (message.type === 'done') waiter?.resolve(message.outcome);
+      else waiter?.reject(rebuild(message.name, message.message));
+    });
+    this.worker.on('error', (error) => this.fail(error));
+    this.worker.on('exit', () => this.fail(new Error('the recording thread stopped')));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error instanceof TkfError ? error : new HistoryDbError(`the history database ${this.path}: ${error.message}`, { cause: error });
+    for (const waiter of this.waiting.values()) waiter.reject(this.failure);
+    this.waiting.clear();
+  }
+
+  page(walk: number, rows: PageRows): void {
+    if (this.failure) return;
+    this.post({ type: 'page', walk, ...rows }, [rows.bytes.buffer as ArrayBuffer]);
+  }
+
+  drop(walk: number): void {
+    if (!this.failure) this.post({ type: 'drop', walk });
+  }
+
+  commit(walk: number | undefined, file: string, added: number | undefined): Promise<RecordedFile> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = ++this.requests;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.ref();
+      this.post({ type: 'commit', id, walk, file, added });
+    }).finally(() => {
+      if (!this.waiting.size) this.worker.unref();
+    }) as Promise<RecordedFile>;
+  }
+
+  close(): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      if (this.failure) return resolve();
+      this.worker.ref();
+      this.worker.once('exit', () => resolve());
+      this.post({ type: 'close' });
+    });
+    return this.closed;
+  }
+
+  private post(message: ToWorker, transfer?: ArrayBuffer[]): void {
+    this.worker.postMessage(message, transfer);
+  }
+}
+
+/** An error from the worker, as the class the CLI maps to its exit code. */
+function rebuild(name: string, message: string): Error {
+  if (name === 'UsageError') return new UsageError(message);
+  if (name === 'OutputError') return new OutputError(message);
+  if (name === 'HistoryDbError') return new HistoryDbError(message);
+  return new Error(message);
 }
 
 /**

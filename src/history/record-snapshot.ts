@@ -22,7 +22,7 @@ export interface FollowerRow {
   uid: string;
   uniqueId: string | null;
   nickname: string | null;
-  /** The row as the export holds it, as a JSON object's text. */
+  /** The export's columns (follower-columns.ts) as a JSON object's text. */
   data: string;
 }
 
@@ -38,6 +38,11 @@ export interface SnapshotInput {
   source: string | null;
   /** --update: the first `added` rows are the new followers; the rest are not looked at. */
   update?: { added: number };
+  /**
+   * The rows' fields are in `followers` already (written page by page during the walk,
+   * page-recorder.ts): only the uids and their order are read from the rows.
+   */
+  fieldsStored?: boolean;
 }
 
 export interface SnapshotOutcome {
@@ -53,7 +58,7 @@ export interface SnapshotOutcome {
 }
 
 /** Rows of a multi-row statement: under SQLite's and PostgreSQL's parameter limits. */
-const BATCH = 400;
+export const BATCH = 400;
 
 interface Known {
   position: number | null;
@@ -132,12 +137,7 @@ async function record(tx: SqlRunner, input: SnapshotInput, source: FollowerSourc
   let batch: Array<{ row: FollowerRow; position: number }> = [];
   const flush = async () => {
     if (!batch.length) return;
-    await tx.run(
-      `INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES ${placeholders(batch.length, 5)}
-       ON CONFLICT (uid) DO UPDATE SET unique_id = excluded.unique_id, nickname = excluded.nickname, data = excluded.data, updated_at = excluded.updated_at
-       WHERE followers.data <> excluded.data`,
-      batch.flatMap(({ row }) => [row.uid, row.uniqueId, row.nickname, row.data, at]),
-    );
+    if (!input.fieldsStored) await storeFollowers(tx, batch.map(({ row }) => row), at);
     await tx.run(
       `INSERT INTO account_followers (account_uid, follower_uid, first_seen_at, last_seen_at, gone_at, position) VALUES ${placeholders(batch.length, 6)}
        ON CONFLICT (account_uid, follower_uid) DO UPDATE SET last_seen_at = excluded.last_seen_at, gone_at = NULL, position = excluded.position`,
@@ -189,6 +189,20 @@ async function record(tx: SqlRunner, input: SnapshotInput, source: FollowerSourc
   }
   await tx.run('UPDATE snapshots SET served = ?, added = ?, removed = ?, beyond_reach = ? WHERE id = ?', [order.length, added.length, removed.length, beyond.length, snapshotId]);
   return { id: snapshotId, recorded: true, served: order.length, added: added.length, removed: removed.length, beyondReach: beyond.length };
+}
+
+/**
+ * Each follower's latest fields (rows of one statement: at most BATCH). A row that did not change
+ * is left alone, its updated_at too: the statement then only reads it.
+ */
+export async function storeFollowers(tx: SqlRunner, rows: readonly FollowerRow[], at: string): Promise<void> {
+  if (!rows.length) return;
+  await tx.run(
+    `INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES ${placeholders(rows.length, 5)}
+     ON CONFLICT (uid) DO UPDATE SET unique_id = excluded.unique_id, nickname = excluded.nickname, data = excluded.data, updated_at = excluded.updated_at
+     WHERE followers.data <> excluded.data`,
+    rows.flatMap((row) => [row.uid, row.uniqueId, row.nickname, row.data, at]),
+  );
 }
 
 function* batches<T>(items: readonly T[]): Generator<T[]> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HistoryDbError } from '../../src/errors.js';
 import { openHistory } from '../../src/history/open-history.js';
+import { SCHEMA_VERSION } from '../../src/history/schema.js';
 import { recordSnapshot, type FollowerRow, type SnapshotInput } from '../../src/history/record-snapshot.js';
 import type { SqlDriver } from '../../src/history/sql-driver.js';
 import { useTempDir } from '../helpers/temp-dir.js';
@@ -90,7 +91,7 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     const error = await open().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HistoryDbError);
     expect((error as HistoryDbError).exitCode).toBe(11);
-    expect((error as Error).message).toMatch(/newer tkf \(schema version 99; this tkf knows up to 1\)/);
+    expect((error as Error).message).toMatch(new RegExp(`newer tkf \\(schema version 99; this tkf knows up to ${SCHEMA_VERSION}\\)`));
   });
 
   it('a database that cannot be opened is exit 11, naming it', async () => {
@@ -100,12 +101,17 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
   });
 });
 
-describe('stringField (the handle and nickname of a JSONL row, without parsing the row)', () => {
-  it('decodes escapes and finds the key wherever it stands', async () => {
-    const { stringField } = await import('../../src/history/record-export.js');
-    const json = JSON.stringify({ uid: '1', nickname: 'a "quoted"\\ name\n\u2028', avatar: { url_list: ['x'] }, unique_id: 'h_1' });
-    expect(stringField(json, 'nickname')).toBe('a "quoted"\\ name\n\u2028');
-    expect(stringField(json, 'unique_id')).toBe('h_1');
-    expect(stringField('{"uid":"1","nickname":null}', 'nickname')).toBeNull();
+describe('followerRow (what followers keeps of an API follower object: the export\'s columns)', () => {
+  it('decodes escapes, takes the handle and nickname, and keeps the 15 export columns only', async () => {
+    const { followerRow } = await import('../../src/history/follower-columns.js');
+    const { DEFAULT_CSV_FIELDS } = await import('../../src/writers/fields.js');
+    const follower = { uid: '1', nickname: 'a "quoted"\\ name\n\u2028', avatar_larger: { url_list: ['https://a/x.jpg', 'y'] }, unique_id: 'h_1', follower_count: 12, share_info: { big: 'x'.repeat(500) } };
+    const row = followerRow('1', JSON.parse(JSON.stringify(follower)) as Record<string, unknown>);
+    expect(row.nickname).toBe('a "quoted"\\ name\n\u2028');
+    expect(row.uniqueId).toBe('h_1');
+    const data = JSON.parse(row.data) as Record<string, unknown>;
+    expect(data).toEqual({ uid: '1', unique_id: 'h_1', nickname: follower.nickname, profile_url: 'https://www.tiktok.com/@h_1', follower_count: 12, avatar_url: 'https://a/x.jpg' });
+    expect(Object.keys(data).every((key) => (DEFAULT_CSV_FIELDS as readonly string[]).includes(key))).toBe(true);
+    expect(followerRow('1', { uid: '1', nickname: null }).nickname).toBeNull();
   });
 });
