@@ -84,6 +84,23 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await db.close();
   });
 
+  it('migrates a version 1 database forward: the API\'s whole objects become the export\'s columns, CSV rows stay', async () => {
+    const db = await open();
+    const api = { uid: '71', unique_id: 'h71', nickname: 'N', follower_count: 3, avatar_larger: { url_list: ['https://a/71.jpg'] }, share_info: { x: 'y'.repeat(300) } };
+    const csv = { uid: '72', unique_id: 'h72', profile_url: 'https://www.tiktok.com/@h72', avatar_url: 'https://a/72.jpg' };
+    for (const row of [api, csv]) {
+      await db.run('INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES (?, ?, ?, ?, ?)', [row.uid, row.unique_id, null, JSON.stringify(row), '2026-11-01T00:00:00.000Z']);
+    }
+    await db.run("UPDATE tkf_meta SET value = '1' WHERE key = 'schema_version'");
+    await db.close();
+    const again = await open();
+    const rows = await again.all<{ uid: string; data: string }>('SELECT uid, data FROM followers ORDER BY uid');
+    expect(JSON.parse(rows[0]!.data)).toEqual({ uid: '71', unique_id: 'h71', nickname: 'N', profile_url: 'https://www.tiktok.com/@h71', follower_count: 3, avatar_url: 'https://a/71.jpg' });
+    expect(JSON.parse(rows[1]!.data)).toEqual(csv);
+    expect((await again.all<{ value: string }>("SELECT value FROM tkf_meta WHERE key = 'schema_version'"))[0]!.value).toBe(String(SCHEMA_VERSION));
+    await again.close();
+  });
+
   it('refuses a database written by a newer tkf, with exit code 10', async () => {
     const db = await open();
     await db.run("UPDATE tkf_meta SET value = '99' WHERE key = 'schema_version'");
