@@ -11,6 +11,8 @@
  * judged; an update (`--update`: new followers only) records who came and, as its snapshot says
  * (sees_losses = 0), cannot see who left.
  *
+ * An account's first snapshot writes no `added` rows in `changes` (see `baseline` below).
+ *
  * Idempotent: a snapshot is keyed by its account and time (the export manifest's), so recording
  * the same finished export twice (a crash between the database commit and the staging file's
  * removal, an import run again) changes nothing.
@@ -180,7 +182,12 @@ async function record(tx: SqlRunner, input: SnapshotInput, source: FollowerSourc
       [account, ...batch],
     );
   }
-  const changes = [...added.map((uid) => [uid, 'added']), ...removed.map((uid) => [uid, 'removed']), ...beyond.map((uid) => [uid, 'beyond_reach'])];
+  // An account's first full snapshot is its baseline: everyone in it is `added` (its count says
+  // so), but no change row is written for each (a third of its statements): they are the
+  // account's followers first seen then, and `tkf history changes` lists them from there
+  // (queries.ts). An update as the first snapshot keeps its rows (it is not the whole list).
+  const baseline = !latest && !update;
+  const changes = [...(baseline ? [] : added).map((uid) => [uid, 'added']), ...removed.map((uid) => [uid, 'removed']), ...beyond.map((uid) => [uid, 'beyond_reach'])];
   for (const batch of batches(changes)) {
     await tx.run(
       `INSERT INTO changes (snapshot_id, account_uid, follower_uid, change, at) VALUES ${placeholders(batch.length, 5)}`,

@@ -65,8 +65,15 @@ const MIGRATIONS: ReadonlyArray<Migration> = [
     'CREATE INDEX changes_by_account ON changes (account_uid, at)',
     'CREATE INDEX account_followers_by_follower ON account_followers (follower_uid)',
   ],
-  // 2: followers.data holds the export's columns, not the API's whole object (follower-columns.ts).
-  () => shrinkFollowerData,
+  // 2: followers.data holds the export's columns, not the API's whole object (follower-columns.ts);
+  // an account's first full snapshot (its baseline) has no `added` rows in changes (record-snapshot.ts).
+  () => async (tx) => {
+    await shrinkFollowerData(tx);
+    await tx.run(
+      `DELETE FROM changes WHERE change = 'added' AND snapshot_id IN (
+         SELECT s.id FROM snapshots s JOIN accounts a ON a.uid = s.account_uid AND s.taken_at = a.first_snapshot_at WHERE s.walk_end <> 'update')`,
+    );
+  },
 ];
 
 /** Version 1 -> 2: each follower row that kept the API's object keeps its export columns instead. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HistoryDbError } from '../../src/errors.js';
 import { openHistory } from '../../src/history/open-history.js';
 import { SCHEMA_VERSION } from '../../src/history/schema.js';
+import { accountChanges } from '../../src/history/queries.js';
 import { recordSnapshot, type FollowerRow, type SnapshotInput } from '../../src/history/record-snapshot.js';
 import type { SqlDriver } from '../../src/history/sql-driver.js';
 import { useTempDir } from '../helpers/temp-dir.js';
@@ -36,6 +37,9 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     // Reach 1,000 of 1,500: day 1 serves f0..f999; then 300 new followers and f500 unfollows.
     const day1 = range('1', 0, 1000);
     expect(await recordSnapshot(db, snapshot(1, 'cap'), rowsOf(day1))).toMatchObject({ recorded: true, added: 1000, removed: 0, beyondReach: 0 });
+    // The first snapshot is the account's baseline: counted as added, no change row for each.
+    expect(Number((await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM changes'))[0]!.n)).toBe(0);
+    expect(await accountChanges(db, ACCOUNT, {})).toHaveLength(1000);
     const day2 = [...range('2', 0, 300), ...range('1', 0, 701).filter((u) => u !== '1500')];
     expect(day2).toHaveLength(1000);
     expect(await recordSnapshot(db, snapshot(2, 'cap'), rowsOf(day2))).toMatchObject({ added: 300, removed: 1, beyondReach: 299 });
@@ -52,8 +56,12 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     expect(await recordSnapshot(db, snapshot(2, 'complete'), rowsOf(['10', '11']))).toMatchObject({ added: 0, removed: 2, beyondReach: 0 });
     expect(await recordSnapshot(db, snapshot(3, 'complete'), rowsOf(['13', '10', '11']))).toMatchObject({ added: 1, removed: 0 });
     expect(await state(db, '13')).toEqual({ gone_at: null, position: 0 });
-    const history = await db.all<{ change: string; at: string }>("SELECT change, at FROM changes WHERE follower_uid = '13' ORDER BY at");
+    // The first `added` is the baseline's (no row in changes; tkf history changes lists it).
+    const history = (await accountChanges(db, ACCOUNT, {})).filter((h) => h.follower_uid === '13');
     expect(history.map((h) => h.change)).toEqual(['added', 'removed', 'added']);
+    expect(history.map((h) => h.at.slice(0, 10))).toEqual(['2026-11-01', '2026-11-02', '2026-11-03']);
+    const rows = await db.all<{ change: string }>("SELECT change FROM changes WHERE follower_uid = '13' ORDER BY at");
+    expect(rows.map((h) => h.change)).toEqual(['removed', 'added']);
     await db.close();
   });
 
@@ -91,9 +99,14 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     for (const row of [api, csv]) {
       await db.run('INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES (?, ?, ?, ?, ?)', [row.uid, row.unique_id, null, JSON.stringify(row), '2026-11-01T00:00:00.000Z']);
     }
+    // Version 1 wrote an `added` row for each follower of an account's first snapshot; 2 does not.
+    await db.run("INSERT INTO accounts VALUES ('9', '2026-11-01T00:00:00.000Z', '2026-11-02T00:00:00.000Z')");
+    await db.run("INSERT INTO snapshots (id, account_uid, taken_at, walk_end, sees_losses, served) VALUES (1, '9', '2026-11-01T00:00:00.000Z', 'complete', 1, 1), (2, '9', '2026-11-02T00:00:00.000Z', 'complete', 1, 2)");
+    await db.run("INSERT INTO changes VALUES (1, '9', '71', 'added', '2026-11-01T00:00:00.000Z'), (2, '9', '72', 'added', '2026-11-02T00:00:00.000Z')");
     await db.run("UPDATE tkf_meta SET value = '1' WHERE key = 'schema_version'");
     await db.close();
     const again = await open();
+    expect(await again.all('SELECT snapshot_id, follower_uid FROM changes')).toEqual([{ snapshot_id: 2, follower_uid: '72' }]);
     const rows = await again.all<{ uid: string; data: string }>('SELECT uid, data FROM followers ORDER BY uid');
     expect(JSON.parse(rows[0]!.data)).toEqual({ uid: '71', unique_id: 'h71', nickname: 'N', profile_url: 'https://www.tiktok.com/@h71', follower_count: 3, avatar_url: 'https://a/71.jpg' });
     expect(JSON.parse(rows[1]!.data)).toEqual(csv);
