@@ -20,7 +20,7 @@
  */
 import { followerRow } from './follower-columns.js';
 import { describeExport, recordExportFile, type RecordedFile } from './record-export.js';
-import { BATCH, recordSnapshot, storeFollowers, type FollowerRow } from './record-snapshot.js';
+import { BATCH, recordSnapshotIn, storeFollowers, type FollowerRow, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
 import type { SqlDriver } from './sql-driver.js';
 
 /** One page's followers as the walk wrote them: their uids, and their JSON texts end to end in `bytes`. */
@@ -40,10 +40,20 @@ interface Walk {
   broken: boolean;
 }
 
+interface Commit {
+  walk: number | undefined;
+  file: string;
+  added: number | undefined;
+  resolve: (outcome: RecordedFile) => void;
+  reject: (error: unknown) => void;
+}
+
 export class PageRecorder {
   private readonly walks = new Map<number, Walk>();
   private pending: Array<{ walk: number; row: FollowerRow }> = [];
+  private commits: Commit[] = [];
   private writing: Promise<void> = Promise.resolve();
+  private scheduled = false;
 
   constructor(private readonly driver: SqlDriver) {}
 
@@ -75,52 +85,86 @@ export class PageRecorder {
     this.pending = this.pending.filter((p) => p.walk !== walk);
   }
 
-  /** Writes the rows waiting, in one transaction. A failure marks their walks broken (the file is read instead). */
-  flush(): Promise<void> {
-    const rows = this.pending;
-    this.pending = [];
-    if (!rows.length) return this.writing;
-    this.writing = this.writing.then(async () => {
-      const at = new Date().toISOString();
-      try {
-        await this.driver.transaction(async (tx) => {
-          for (let i = 0; i < rows.length; i += BATCH) await storeFollowers(tx, rows.slice(i, i + BATCH).map((p) => p.row), at);
-        });
-      } catch {
-        for (const { walk } of rows) {
-          const state = this.walks.get(walk);
-          if (state) state.broken = true;
-        }
-      }
-    });
-    return this.writing;
-  }
-
   /**
    * The walk is complete and its file published: its snapshot, from the pages when they are the
    * whole file, else from the file. `walk` undefined: no pages were given (read the file).
+   * Snapshots asked for while the database is busy are written together, in one transaction with
+   * the rows waiting: on a batch of small accounts the COMMIT (the WAL receiving every B-tree
+   * page touched) was most of the cost, twice an account.
    */
-  async commit(walk: number | undefined, file: string, added: number | undefined): Promise<RecordedFile> {
-    const state = walk === undefined ? undefined : this.walks.get(walk);
-    if (walk !== undefined) {
-      await this.flush();
-      this.walks.delete(walk);
-    }
-    if (state && !state.broken && added === undefined) {
-      const { input, rows } = await describeExport(file);
-      if (rows === state.order.length) {
-        const order = state.order;
-        const outcome = await recordSnapshot(this.driver, { ...input, fieldsStored: true }, async function* () {
-          for (const uid of order) yield { uid, uniqueId: null, nickname: null, data: '' };
+  commit(walk: number | undefined, file: string, added: number | undefined): Promise<RecordedFile> {
+    return new Promise((resolve, reject) => {
+      this.commits.push({ walk, file, added, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          void this.flush();
         });
-        return { ...outcome, account: input.account, takenAt: input.takenAt, file };
       }
-    }
-    return recordExportFile(this.driver, file, added === undefined ? {} : { added });
+    });
+  }
+
+  /** Writes the rows and snapshots waiting. */
+  flush(): Promise<void> {
+    this.writing = this.writing.then(() => this.write());
+    return this.writing;
   }
 
   async close(): Promise<void> {
-    await this.writing;
+    await this.flush();
     await this.driver.close();
   }
+
+  private async write(): Promise<void> {
+    const rows = this.pending;
+    const commits = this.commits;
+    this.pending = [];
+    this.commits = [];
+    if (!rows.length && !commits.length) return;
+    const fromPages: Array<{ commit: Commit; input: SnapshotInput; order: string[] }> = [];
+    const fromFiles: Commit[] = [];
+    for (const commit of commits) {
+      const state = commit.walk === undefined ? undefined : this.walks.get(commit.walk);
+      if (commit.walk !== undefined) this.walks.delete(commit.walk);
+      if (state && !state.broken && commit.added === undefined) {
+        try {
+          const { input, rows: count } = await describeExport(commit.file);
+          if (count === state.order.length) {
+            fromPages.push({ commit, input: { ...input, fieldsStored: true }, order: state.order });
+            continue;
+          }
+        } catch (error) {
+          commit.reject(error);
+          continue;
+        }
+      }
+      fromFiles.push(commit);
+    }
+    const at = new Date().toISOString();
+    try {
+      const outcomes = await this.driver.transaction(async (tx) => {
+        for (let i = 0; i < rows.length; i += BATCH) await storeFollowers(tx, rows.slice(i, i + BATCH).map((p) => p.row), at);
+        const done: SnapshotOutcome[] = [];
+        for (const { input, order } of fromPages) done.push(await recordSnapshotIn(tx, input, () => uidsOf(order)));
+        return done;
+      });
+      fromPages.forEach(({ commit, input }, i) => commit.resolve({ ...outcomes[i]!, account: input.account, takenAt: input.takenAt, file: commit.file }));
+    } catch {
+      // Nothing of it was written. The walks still walking will be read from their files; the
+      // snapshots asked for are, one by one, so that an error is the file's own.
+      for (const { walk } of rows) {
+        const state = this.walks.get(walk);
+        if (state) state.broken = true;
+      }
+      fromFiles.unshift(...fromPages.map(({ commit }) => commit));
+    }
+    for (const commit of fromFiles) {
+      await recordExportFile(this.driver, commit.file, commit.added === undefined ? {} : { added: commit.added }).then(commit.resolve, commit.reject);
+    }
+  }
+}
+
+async function* uidsOf(order: readonly string[]): AsyncGenerator<FollowerRow> {
+  for (const uid of order) yield { uid, uniqueId: null, nickname: null, data: '' };
 }

@@ -84,11 +84,12 @@ export async function recordSnapshot(
     // PostgreSQL: one recording at a time across processes (shards), so two transactions never
     // lock the followers they share in opposite orders. SQLite's BEGIN IMMEDIATE already does this.
     if (driver.dialect === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(16017)');
-    return record(tx, input, source);
+    return recordSnapshotIn(tx, input, source);
   });
 }
 
-async function record(tx: SqlRunner, input: SnapshotInput, source: FollowerSource): Promise<SnapshotOutcome> {
+/** recordSnapshot inside a transaction the caller holds (SQLite: page-recorder.ts writes several in one). */
+export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, source: FollowerSource): Promise<SnapshotOutcome> {
   const { account, takenAt: at } = input;
   const existing = await tx.all<{ id: number | string; served: number; added: number; removed: number; beyond_reach: number }>(
     'SELECT id, served, added, removed, beyond_reach FROM snapshots WHERE account_uid = ? AND taken_at = ?',
