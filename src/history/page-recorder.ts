@@ -23,7 +23,7 @@ import { describeExport, recordExportFile, type RecordedFile } from './record-ex
 import { BATCH, recordSnapshotIn, storeFollowers, type FollowerRow, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
 import type { SqlDriver } from './sql-driver.js';
 
-/** One page's followers as the walk wrote them: their uids, and their JSON texts end to end in `bytes`. */
+/** Followers of a walk, in its order, as the walk wrote them (one page or several): their uids, and their JSON texts end to end in `bytes`. */
 export interface PageRows {
   uids: string[];
   bytes: Uint8Array;
@@ -31,8 +31,12 @@ export interface PageRows {
   ends: number[];
 }
 
-/** Rows waiting for a transaction: past this many, they are written at once. */
-const PENDING_ROWS = 2_000;
+/**
+ * Rows waiting for a transaction: past this many, they are written at once. Each COMMIT writes
+ * every B-tree page it touched to the WAL, and the uids are random, so a transaction of a few
+ * thousand rows touches most of the uid index: fewer, larger ones write less.
+ */
+const PENDING_ROWS = 10_000;
 
 interface Walk {
   order: string[];

@@ -25,7 +25,8 @@ export type FromWorker =
 
 const port = parentPort!;
 const recorder = new PageRecorder(openSqlite((workerData as { path: string }).path));
-// Pages that arrive together are stored together: a flush once the messages waiting are read.
+// Rows are stored when 10,000 wait (page-recorder.ts), with a snapshot, or at the latest a second
+// after they came: a walk that stops for long (a rate limit) does not keep them in memory.
 let flushLater = false;
 
 port.on('message', (message: ToWorker) => {
@@ -37,7 +38,7 @@ port.on('message', (message: ToWorker) => {
         setTimeout(() => {
           flushLater = false;
           void recorder.flush();
-        }, 200);
+        }, 1000);
       }
       return;
     case 'drop':
