@@ -35,18 +35,21 @@ export interface RecordedFile extends SnapshotOutcome {
 }
 
 export async function recordExportFile(driver: SqlDriver, path: string, options: RecordFileOptions = {}): Promise<RecordedFile> {
-  const { input, source } = await describeExport(path, options);
+  const { input, open } = await describeExport(path, options);
+  const source = await open();
   const outcome = await recordSnapshot(driver, input, () => followerRows(source));
   return { ...outcome, account: input.account, takenAt: input.takenAt, file: path };
 }
 
-/** A finished export file as a snapshot's description (from its manifest), its rows and row count. */
+/** A finished export file as a snapshot's description (from its manifest), its row count, and how to read its rows. */
 export async function describeExport(
   path: string,
   options: RecordFileOptions = {},
-): Promise<{ input: SnapshotInput; source: ExportSource; rows: number | undefined }> {
+): Promise<{ input: SnapshotInput; open: () => Promise<ExportSource>; rows: number | undefined }> {
   const manifest = await readCheckpoint(outputPaths(path).manifest).catch(() => undefined);
-  const source = await openExport(path, manifest?.options.format);
+  const open = () => openExport(path, manifest?.options.format);
+  // Without a manifest, a missing or unreadable file is said as such before anything else.
+  if (!manifest) await open();
   const account = manifest?.options.uid ?? options.account;
   if (account === undefined) throw new UsageError(`${path} has no tkf manifest (${outputPaths(path).manifest}): say whose followers it holds with --uid`);
   if (manifest && options.account !== undefined && options.account !== manifest.options.uid) {
@@ -62,7 +65,7 @@ export async function describeExport(
     source: path,
     ...(options.added !== undefined ? { update: { added: options.added } } : {}),
   };
-  return { input, source, rows: manifest?.rows };
+  return { input, open, rows: manifest?.rows };
 }
 
 /** Each record of an export as the database keeps it: uid, handle, nickname, the export's columns as JSON. */
