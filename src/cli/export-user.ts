@@ -163,6 +163,7 @@ export async function exportUser(
     // [issue 16] the file is published: now it becomes a snapshot (a failure here is exit 11; the
     // file stays). A list that ended far short is not: its end would call everyone missing gone.
     const history = settings.record && result.file && !short ? await settings.record(result.file, result.added, feed) : undefined;
+    if (short) feed?.abandon();
     const outcome: UserOutcome = {
       uid,
       exit_code: EXIT.ok,
