@@ -8,6 +8,7 @@
 import { mkdirSync, rmSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { OUT, exportedRows, median, runMeasured } from './measure.mjs';
 import { startServer } from './server-process.mjs';
@@ -37,8 +38,8 @@ export async function historyDbBench({ rounds = 3, env = {} } = {}) {
     return m;
   };
   const seconds = (ms) => (ms / 1000).toFixed(2);
-  const line = (name, m) => console.log(`  ${name.padEnd(30)} ${seconds(m.wallMs).padStart(6)} s  CPU ${seconds(m.cpuMs)} s  peak RSS ${(m.maxRssBytes / 1e6).toFixed(0)} MB${m.rows === SIZE ? '' : `  !! ${m.rows} rows`}`);
-  console.log(`\n--db into SQLite: ${SIZE.toLocaleString('en-US')} followers, JSONL, ${rounds} rounds (a warm-up walk first)`);
+  const line = (name, m) => console.log(`  ${name.padEnd(30)} ${seconds(m.wallMs).padStart(6)} s  CPU ${seconds(m.cpuMs)} s  peak RSS ${(m.maxRssBytes / 1e6).toFixed(0)} MB  load ${loadavg()[0].toFixed(2)}${m.rows === SIZE ? '' : `  !! ${m.rows} rows`}`);
+  console.log(`\n--db into SQLite: ${SIZE.toLocaleString('en-US')} followers, JSONL, ${rounds} rounds (a warm-up walk first); load ${loadavg()[0].toFixed(2)}`);
   await run(false);
   const results = { bare: [], first: [], next: [] };
   for (let round = 1; round <= rounds; round++) {
@@ -58,7 +59,9 @@ export async function historyDbBench({ rounds = 3, env = {} } = {}) {
   for (const [name, label] of [['first', 'first snapshot'], ['next', 'next snapshot']]) {
     const wall = median(results[name].map((m) => m.wallMs));
     const ratio = wall / bare;
-    console.log(`  median ${label}: ${seconds(wall)} s against ${seconds(bare)} s alone = ${ratio.toFixed(2)} x`);
+    const cpu = median(results[name].map((m) => m.cpuMs));
+    const bareCpu = median(results.bare.map((m) => m.cpuMs));
+    console.log(`  median ${label}: ${seconds(wall)} s against ${seconds(bare)} s alone = ${ratio.toFixed(2)} x (CPU ${seconds(cpu)} s against ${seconds(bareCpu)} s = ${(cpu / bareCpu).toFixed(2)} x)`);
     targets.push({
       what: `--db SQLite (${label}) wall <= ${LIMIT} x JSONL alone at 100k`,
       goal: `<= ${seconds(LIMIT * bare)} s`,

@@ -29,6 +29,9 @@ import { postgresSecrets } from './history-export.js';
 import { createExportRecorder, stagingReplaces } from '../history/export-recorder.js';
 import { isPostgresUrl, openHistory } from '../history/open-history.js';
 
+/** The compiled worker that records into SQLite off the walks' thread (absent when run from the sources). */
+const RECORD_WORKER = new URL('../history/record-worker.js', import.meta.url);
+
 // Read by the tests that check them from here; they live with the job's resolution.
 export { chooseFormat, decodeUidText, parseUidFile, parseUidList } from './resolve-job.js';
 
@@ -121,7 +124,7 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
     proxy,
     verbose: options.verbose,
     signal: ctx.signal,
-    ...(history ? { record: createExportRecorder(history, { staging: job.staged }) } : {}),
+    ...(history ? { record: createExportRecorder(history, { staging: job.staged, ...(isPostgresUrl(job.db!) ? {} : { sqlite: { path: job.db!, worker: RECORD_WORKER } }) }) } : {}),
   };
   const target = targetsOf(job, ctx);
   try {
@@ -134,6 +137,7 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
   } finally {
     client.close();
     await access.simulator?.close();
+    await settings.record?.close();
     await history?.close();
   }
 }

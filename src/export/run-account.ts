@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import type { FollowersClient } from '../api/client.js';
 import { expectedRows } from '../api/list-facts.js';
 import { EXIT, TkfError, redact } from '../errors.js';
-import type { ExportRecorder } from '../history/export-recorder.js';
+import type { ExportRecorder, WalkFeed } from '../history/export-recorder.js';
 import type { AccountOutcome } from './account-outcome.js';
 import { readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import type { Disk } from '../output/disk.js';
@@ -92,6 +92,9 @@ async function exportAccount(
   // --update stops at the first follower already in the file: how far that is, nobody can tell.
   const open = output.kind === 'file' && Boolean(output.update) && existsSync(output.path);
   const { job } = settings;
+  // [issue 16] --db into SQLite: the pages go to the database as they arrive (history/page-recorder.ts).
+  const feed = settings.record?.feed?.();
+  if (output.kind === 'file' && output.update) feed?.partial();
   const settled = await settleExport(
     { job, uid, output },
     {
@@ -101,6 +104,7 @@ async function exportAccount(
       owner: deps.owner,
       isRunning: deps.isRunning,
       onResume: (checkpoint) => {
+        feed?.partial();
         before.resumed = { rows: checkpoint.rows, requests: checkpoint.requests };
         emit({ type: 'resumed', uid, path: output.kind === 'file' ? output.path : '', checkpoint });
       },
@@ -119,16 +123,19 @@ async function exportAccount(
           runRequests: p.runRequests,
           goal: expectedRows({ rows: p.rows, total: p.total, limit: job.limit, done, open }) ?? null,
         };
+        feed?.page(p.page.followers);
         emit({ type: 'page', uid, page: p.page, progress });
       },
       onStuck: (notice) => emit({ type: 'waiting', uid, notice }),
     },
   );
   let failure: { error: unknown; counts?: ExportCounts };
-  if (settled.failure) failure = settled.failure;
-  else {
+  if (settled.failure) {
+    feed?.abandon();
+    failure = settled.failure;
+  } else {
     try {
-      return await completed(uid, settled.result, settings, client.requests, before, now() - started);
+      return await completed(uid, settled.result, settings, client.requests, before, now() - started, feed);
     } catch (error) {
       // The file is published but its snapshot failed (--db): the outcome counts the file.
       failure = { error, counts: settled.result };
@@ -173,11 +180,13 @@ async function completed(
   requests: number,
   before: Before,
   elapsedMs: number,
+  feed?: WalkFeed,
 ): Promise<AccountOutcome> {
   const short = result.short && !result.alreadyComplete ? result.short : undefined;
   // [issue 16] the file is published: now it becomes a snapshot (a failure here is exit 11; the
   // file stays). A list that ended far short is not: its end would call everyone missing gone.
-  const history = settings.record && result.file && !short ? await settings.record(result.file, result.added) : undefined;
+  const history = settings.record && result.file && !short ? await settings.record(result.file, result.added, feed) : undefined;
+  if (short) feed?.abandon();
   const outcome: AccountOutcome = {
     uid,
     exit_code: EXIT.ok,

@@ -71,26 +71,46 @@ export interface ChangeRow {
   data: string;
 }
 
-/** Changes of an account in [since, until), oldest first; `beyond_reach` rows only when asked. */
+/**
+ * Changes of an account in [since, until), oldest first; `beyond_reach` rows only when asked.
+ * The first snapshot's followers are `added` at its time: they have no rows in `changes` (the
+ * baseline, record-snapshot.ts), they are the followers first seen at the account's first
+ * snapshot when that snapshot was a full walk.
+ */
 export async function accountChanges(
   db: SqlRunner,
   account: string,
   range: { since?: string; until?: string; beyondReach?: boolean },
 ): Promise<ChangeRow[]> {
   const where = ['c.account_uid = ?'];
+  const baseWhere = ['s.account_uid = ?'];
   const params: unknown[] = [account];
+  const baseParams: unknown[] = [account];
   if (range.since) {
     where.push('c.at >= ?');
     params.push(range.since);
+    baseWhere.push('s.taken_at >= ?');
+    baseParams.push(range.since);
   }
   if (range.until) {
     where.push('c.at < ?');
     params.push(range.until);
+    baseWhere.push('s.taken_at < ?');
+    baseParams.push(range.until);
   }
   if (!range.beyondReach) where.push("c.change <> 'beyond_reach'");
   return db.all<ChangeRow>(
-    `SELECT c.change, c.at, c.follower_uid, f.data FROM changes c JOIN followers f ON f.uid = c.follower_uid
-     WHERE ${where.join(' AND ')} ORDER BY c.at, c.snapshot_id, c.change, c.follower_uid`,
-    params,
+    `SELECT c.change AS change, c.at AS at, c.follower_uid AS follower_uid, f.data AS data, c.snapshot_id AS snapshot_id
+     FROM changes c JOIN followers f ON f.uid = c.follower_uid
+     WHERE ${where.join(' AND ')}
+     UNION ALL
+     SELECT 'added', s.taken_at, af.follower_uid, f.data, s.id
+     FROM accounts a
+     JOIN snapshots s ON s.account_uid = a.uid AND s.taken_at = a.first_snapshot_at AND s.walk_end <> 'update'
+     JOIN account_followers af ON af.account_uid = s.account_uid AND af.first_seen_at = s.taken_at
+     JOIN followers f ON f.uid = af.follower_uid
+     WHERE ${baseWhere.join(' AND ')}
+     ORDER BY at, snapshot_id, change, follower_uid`,
+    [...params, ...baseParams],
   );
 }

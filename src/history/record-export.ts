@@ -4,7 +4,8 @@
  * made before). Reading the finished file at commit is the design that keeps interrupted walks
  * out: a walk's rows sit in the export's own transaction (`<out>.part`, its checkpoint) until the
  * walk is complete and the file published; only then are they read here and recorded, in one
- * database transaction (one pass over the file). A walk stopped by a budget, Ctrl-C, kill -9 or a spent quota never
+ * database transaction (one pass over the file). (`tkf export --db` into SQLite gives the database
+ * the walk's rows as its pages arrive, page-recorder.ts, and reads the file only when it could not.) A walk stopped by a budget, Ctrl-C, kill -9 or a spent quota never
  * reaches the database; `--resume` completes the file, and then it does.
  *
  * The manifest (`<out>.tkf.json`) gives whose followers they are, when (`updated`), how the walk
@@ -14,9 +15,10 @@
 import { stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { readCheckpoint } from '../output/checkpoint.js';
-import { jsonlLinesWritten, openExport } from '../output/export-reader.js';
+import { openExport, type ExportSource } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
-import { recordSnapshot, type FollowerRow, type SnapshotOutcome } from './record-snapshot.js';
+import { followerRow } from './follower-columns.js';
+import { recordSnapshot, type FollowerRow, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
 import type { SqlDriver } from './sql-driver.js';
 
 export interface RecordFileOptions {
@@ -24,12 +26,6 @@ export interface RecordFileOptions {
   account?: string;
   /** --update: the first `added` rows are the new followers (the snapshot cannot see losses). */
   added?: number;
-  /**
-   * The file is one tkf just published (`tkf export --db`): its JSONL lines are taken as written,
-   * each uid read from the text, not parsed whole (export-reader's jsonlLinesWritten). Files
-   * given to `tkf history import` may be hand-made and are read in full.
-   */
-  written?: boolean;
 }
 
 export interface RecordedFile extends SnapshotOutcome {
@@ -39,65 +35,48 @@ export interface RecordedFile extends SnapshotOutcome {
 }
 
 export async function recordExportFile(driver: SqlDriver, path: string, options: RecordFileOptions = {}): Promise<RecordedFile> {
+  const { input, open } = await describeExport(path, options);
+  const source = await open();
+  const outcome = await recordSnapshot(driver, input, () => followerRows(source));
+  return { ...outcome, account: input.account, takenAt: input.takenAt, file: path };
+}
+
+/** A finished export file as a snapshot's description (from its manifest), its row count, and how to read its rows. */
+export async function describeExport(
+  path: string,
+  options: RecordFileOptions = {},
+): Promise<{ input: SnapshotInput; open: () => Promise<ExportSource>; rows: number | undefined }> {
   const manifest = await readCheckpoint(outputPaths(path).manifest).catch(() => undefined);
-  const source = await openExport(path, manifest?.options.format);
+  const open = () => openExport(path, manifest?.options.format);
+  // Without a manifest, a missing or unreadable file is said as such before anything else.
+  if (!manifest) await open();
   const account = manifest?.options.uid ?? options.account;
   if (account === undefined) throw new UsageError(`${path} has no tkf manifest (${outputPaths(path).manifest}): say whose followers it holds with --uid`);
   if (manifest && options.account !== undefined && options.account !== manifest.options.uid) {
     throw new UsageError(`${path} holds the followers of ${manifest.options.uid} (its manifest says), not ${options.account}`);
   }
   const takenAt = manifest?.updated ?? (await stat(path)).mtime.toISOString();
-  const outcome = await recordSnapshot(
-    driver,
-    {
-      account,
-      takenAt,
-      end: manifest?.end ?? null,
-      onProfile: manifest?.total ?? null,
-      requests: manifest?.requests ?? null,
-      source: path,
-      ...(options.added !== undefined ? { update: { added: options.added } } : {}),
-    },
-    () => (options.written && source.format === 'jsonl' ? writtenRows(path) : followerRows(source)),
-  );
-  return { ...outcome, account, takenAt, file: path };
+  const input: SnapshotInput = {
+    account,
+    takenAt,
+    end: manifest?.end ?? null,
+    onProfile: manifest?.total ?? null,
+    requests: manifest?.requests ?? null,
+    source: path,
+    ...(options.added !== undefined ? { update: { added: options.added } } : {}),
+  };
+  return { input, open, rows: manifest?.rows };
 }
 
-/** Each record of an export as the database keeps it: uid, handle, nickname, the row as JSON. */
-async function* followerRows(source: Awaited<ReturnType<typeof openExport>>): AsyncGenerator<FollowerRow> {
+/** Each record of an export as the database keeps it: uid, handle, nickname, the export's columns as JSON. */
+async function* followerRows(source: ExportSource): AsyncGenerator<FollowerRow> {
   for await (const record of source.records()) {
     if (record.kind === 'jsonl') {
-      // The row is kept as the file's text (digits intact); only two text fields are taken out,
-      // by their keys, without parsing ~5 KB of JSON a follower (that alone would cost more than
-      // the rest of the recording). The follower objects hold no other key of these names.
-      yield { uid: record.uid, uniqueId: stringField(record.json, 'unique_id'), nickname: stringField(record.json, 'nickname'), data: record.json };
+      yield followerRow(record.uid, record.follower);
     } else {
       const object: Record<string, string> = {};
       source.columns!.forEach((column, index) => (object[column] = record.cells[index] ?? ''));
       yield { uid: record.uid, uniqueId: object.unique_id ?? null, nickname: object.nickname ?? null, data: JSON.stringify(object) };
     }
-  }
-}
-
-/** followerRows for a JSONL file tkf wrote: the same rows, without parsing each line whole. */
-async function* writtenRows(path: string): AsyncGenerator<FollowerRow> {
-  for await (const { uid, json } of jsonlLinesWritten(path)) {
-    yield { uid, uniqueId: stringField(json, 'unique_id'), nickname: stringField(json, 'nickname'), data: json };
-  }
-}
-
-const FIELDS: Record<string, RegExp> = {
-  unique_id: /"unique_id"\s*:\s*("(?:[^"\\]|\\.)*")/,
-  nickname: /"nickname"\s*:\s*("(?:[^"\\]|\\.)*")/,
-};
-
-/** A string field of a JSON object's text, decoded; null when absent or not a string. */
-export function stringField(json: string, key: 'unique_id' | 'nickname'): string | null {
-  const literal = FIELDS[key]!.exec(json)?.[1];
-  if (literal === undefined) return null;
-  try {
-    return JSON.parse(literal) as string;
-  } catch {
-    return null;
   }
 }

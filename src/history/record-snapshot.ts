@@ -11,6 +11,8 @@
  * judged; an update (`--update`: new followers only) records who came and, as its snapshot says
  * (sees_losses = 0), cannot see who left.
  *
+ * An account's first snapshot writes no `added` rows in `changes` (see `baseline` below).
+ *
  * Idempotent: a snapshot is keyed by its account and time (the export manifest's), so recording
  * the same finished export twice (a crash between the database commit and the staging file's
  * removal, an import run again) changes nothing.
@@ -22,7 +24,7 @@ export interface FollowerRow {
   uid: string;
   uniqueId: string | null;
   nickname: string | null;
-  /** The row as the export holds it, as a JSON object's text. */
+  /** The export's columns (follower-columns.ts) as a JSON object's text. */
   data: string;
 }
 
@@ -38,6 +40,11 @@ export interface SnapshotInput {
   source: string | null;
   /** --update: the first `added` rows are the new followers; the rest are not looked at. */
   update?: { added: number };
+  /**
+   * The rows' fields are in `followers` already (written page by page during the walk,
+   * page-recorder.ts): only the uids and their order are read from the rows.
+   */
+  fieldsStored?: boolean;
 }
 
 export interface SnapshotOutcome {
@@ -53,7 +60,7 @@ export interface SnapshotOutcome {
 }
 
 /** Rows of a multi-row statement: under SQLite's and PostgreSQL's parameter limits. */
-const BATCH = 400;
+export const BATCH = 400;
 
 interface Known {
   position: number | null;
@@ -77,11 +84,12 @@ export async function recordSnapshot(
     // PostgreSQL: one recording at a time across processes (shards), so two transactions never
     // lock the followers they share in opposite orders. SQLite's BEGIN IMMEDIATE already does this.
     if (driver.dialect === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(16017)');
-    return record(tx, input, source);
+    return recordSnapshotIn(tx, input, source);
   });
 }
 
-async function record(tx: SqlRunner, input: SnapshotInput, source: FollowerSource): Promise<SnapshotOutcome> {
+/** recordSnapshot inside a transaction the caller holds (SQLite: page-recorder.ts writes several in one). */
+export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, source: FollowerSource): Promise<SnapshotOutcome> {
   const { account, takenAt: at } = input;
   const existing = await tx.all<{ id: number | string; served: number; added: number; removed: number; beyond_reach: number }>(
     'SELECT id, served, added, removed, beyond_reach FROM snapshots WHERE account_uid = ? AND taken_at = ?',
@@ -132,12 +140,7 @@ async function record(tx: SqlRunner, input: SnapshotInput, source: FollowerSourc
   let batch: Array<{ row: FollowerRow; position: number }> = [];
   const flush = async () => {
     if (!batch.length) return;
-    await tx.run(
-      `INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES ${placeholders(batch.length, 5)}
-       ON CONFLICT (uid) DO UPDATE SET unique_id = excluded.unique_id, nickname = excluded.nickname, data = excluded.data, updated_at = excluded.updated_at
-       WHERE followers.data <> excluded.data`,
-      batch.flatMap(({ row }) => [row.uid, row.uniqueId, row.nickname, row.data, at]),
-    );
+    if (!input.fieldsStored) await storeFollowers(tx, batch.map(({ row }) => row), at);
     await tx.run(
       `INSERT INTO account_followers (account_uid, follower_uid, first_seen_at, last_seen_at, gone_at, position) VALUES ${placeholders(batch.length, 6)}
        ON CONFLICT (account_uid, follower_uid) DO UPDATE SET last_seen_at = excluded.last_seen_at, gone_at = NULL, position = excluded.position`,
@@ -180,7 +183,12 @@ async function record(tx: SqlRunner, input: SnapshotInput, source: FollowerSourc
       [account, ...batch],
     );
   }
-  const changes = [...added.map((uid) => [uid, 'added']), ...removed.map((uid) => [uid, 'removed']), ...beyond.map((uid) => [uid, 'beyond_reach'])];
+  // An account's first full snapshot is its baseline: everyone in it is `added` (its count says
+  // so), but no change row is written for each (a third of its statements): they are the
+  // account's followers first seen then, and `tkf history changes` lists them from there
+  // (queries.ts). An update as the first snapshot keeps its rows (it is not the whole list).
+  const baseline = !latest && !update;
+  const changes = [...(baseline ? [] : added).map((uid) => [uid, 'added']), ...removed.map((uid) => [uid, 'removed']), ...beyond.map((uid) => [uid, 'beyond_reach'])];
   for (const batch of batches(changes)) {
     await tx.run(
       `INSERT INTO changes (snapshot_id, account_uid, follower_uid, change, at) VALUES ${placeholders(batch.length, 5)}`,
@@ -189,6 +197,20 @@ async function record(tx: SqlRunner, input: SnapshotInput, source: FollowerSourc
   }
   await tx.run('UPDATE snapshots SET served = ?, added = ?, removed = ?, beyond_reach = ? WHERE id = ?', [order.length, added.length, removed.length, beyond.length, snapshotId]);
   return { id: snapshotId, recorded: true, served: order.length, added: added.length, removed: removed.length, beyondReach: beyond.length };
+}
+
+/**
+ * Each follower's latest fields (rows of one statement: at most BATCH). A row that did not change
+ * is left alone, its updated_at too: the statement then only reads it.
+ */
+export async function storeFollowers(tx: SqlRunner, rows: readonly FollowerRow[], at: string): Promise<void> {
+  if (!rows.length) return;
+  await tx.run(
+    `INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES ${placeholders(rows.length, 5)}
+     ON CONFLICT (uid) DO UPDATE SET unique_id = excluded.unique_id, nickname = excluded.nickname, data = excluded.data, updated_at = excluded.updated_at
+     WHERE followers.data <> excluded.data`,
+    rows.flatMap((row) => [row.uid, row.uniqueId, row.nickname, row.data, at]),
+  );
 }
 
 function* batches<T>(items: readonly T[]): Generator<T[]> {

@@ -7,12 +7,16 @@
  * query compares them the same way in sqlite3 and psql. Flags are INTEGER 0/1.
  */
 import { HistoryDbError } from '../errors.js';
+import { exportColumns, isApiObject } from './follower-columns.js';
 import type { Dialect, SqlDriver, SqlRunner } from './sql-driver.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/** A migration's statements, or a step that reads and rewrites rows itself. */
+type Migration = (dialect: Dialect) => string[] | ((tx: SqlRunner) => Promise<void>);
 
 /** Each migration takes the schema from version i to i + 1. */
-const MIGRATIONS: ReadonlyArray<(dialect: Dialect) => string[]> = [
+const MIGRATIONS: ReadonlyArray<Migration> = [
   (dialect) => [
     `CREATE TABLE accounts (
       uid TEXT PRIMARY KEY,
@@ -61,7 +65,42 @@ const MIGRATIONS: ReadonlyArray<(dialect: Dialect) => string[]> = [
     'CREATE INDEX changes_by_account ON changes (account_uid, at)',
     'CREATE INDEX account_followers_by_follower ON account_followers (follower_uid)',
   ],
+  // 2: followers.data holds the export's columns, not the API's whole object (follower-columns.ts);
+  // an account's first full snapshot (its baseline) has no `added` rows in changes (record-snapshot.ts);
+  // account_followers has no index by follower: its uids are random, so each row recorded wrote a
+  // page of it of its own (half of what a small account's COMMIT wrote to the WAL), and no command
+  // of tkf reads by follower (the README's overlap query runs without it: SQLite builds an
+  // automatic index for the join, PostgreSQL hashes it).
+  () => async (tx) => {
+    await tx.run('DROP INDEX IF EXISTS account_followers_by_follower');
+    await shrinkFollowerData(tx);
+    await tx.run(
+      `DELETE FROM changes WHERE change = 'added' AND snapshot_id IN (
+         SELECT s.id FROM snapshots s JOIN accounts a ON a.uid = s.account_uid AND s.taken_at = a.first_snapshot_at WHERE s.walk_end <> 'update')`,
+    );
+  },
 ];
+
+/** Version 1 -> 2: each follower row that kept the API's object keeps its export columns instead. */
+async function shrinkFollowerData(tx: SqlRunner): Promise<void> {
+  let after = '';
+  for (;;) {
+    const rows = await tx.all<{ uid: string; data: string }>('SELECT uid, data FROM followers WHERE uid > ? ORDER BY uid LIMIT 500', [after]);
+    if (!rows.length) return;
+    for (const { uid, data } of rows) {
+      let object: unknown;
+      try {
+        object = JSON.parse(data);
+      } catch {
+        continue; // not written by tkf: left as it is
+      }
+      if (object && typeof object === 'object' && !Array.isArray(object) && isApiObject(object as Record<string, unknown>)) {
+        await tx.run('UPDATE followers SET data = ? WHERE uid = ?', [JSON.stringify(exportColumns(object as Record<string, unknown>)), uid]);
+      }
+    }
+    after = rows[rows.length - 1]!.uid;
+  }
+}
 
 /** Brings the schema to SCHEMA_VERSION; refuses a newer one. Safe when processes race to it. */
 export async function migrate(driver: SqlDriver): Promise<void> {
@@ -77,7 +116,9 @@ export async function migrate(driver: SqlDriver): Promise<void> {
       );
     }
     for (let v = version; v < SCHEMA_VERSION; v++) {
-      for (const statement of MIGRATIONS[v]!(driver.dialect)) await tx.run(statement);
+      const step = MIGRATIONS[v]!(driver.dialect);
+      if (typeof step === 'function') await step(tx);
+      else for (const statement of step) await tx.run(statement);
     }
     // Also the write check: a database that cannot be written fails here, before any request.
     await tx.run(

@@ -30,19 +30,36 @@ function writerFor(destination: Writable, output: ChangesOutput): RecordWriter {
   return new RecordWriter(destination, encoder, { writeHeader: true });
 }
 
-async function writeRows(writer: RecordWriter, rows: readonly ChangeRow[]): Promise<void> {
+async function writeRows(writer: RecordWriter, rows: readonly ChangeRow[], output: ChangesOutput): Promise<void> {
+  const columns = output.format.name !== 'jsonl';
   for (const row of rows) {
-    const rest = row.data.trim().slice(1).trim();
+    const rest = (columns ? withAvatar(row.data) : row.data).trim().slice(1).trim();
     const text = `{"change":${JSON.stringify(row.change)},"changed_at":${JSON.stringify(row.at)}${rest === '}' ? '' : ','}${rest}`;
     const wait = writer.write({ uid: row.follower_uid, bytes: Buffer.from(text), hasLongNumbers: LONG_NUMBER.test(row.data) });
     if (wait) await wait;
   }
 }
 
+/**
+ * followers.data holds the export's columns, `avatar_url` among them; the column writers compute
+ * `avatar_url` from the API's `avatar_larger.url_list.0` (src/writers/fields.ts), so the stored
+ * value is handed to them in that place.
+ */
+function withAvatar(data: string): string {
+  if (!data.includes('"avatar_url"') || data.includes('"avatar_larger"')) return data;
+  try {
+    const object = JSON.parse(data) as Record<string, unknown>;
+    if (typeof object.avatar_url !== 'string') return data;
+    return JSON.stringify({ ...object, avatar_larger: { url_list: [object.avatar_url] } });
+  } catch {
+    return data;
+  }
+}
+
 export async function writeChangesToStream(stream: Writable, rows: readonly ChangeRow[], output: ChangesOutput): Promise<void> {
   const writer = writerFor(stream, output);
   try {
-    await writeRows(writer, rows);
+    await writeRows(writer, rows, output);
     await writer.flush();
   } catch (error) {
     throw pipeError(error);
@@ -58,7 +75,7 @@ export async function writeChangesToFile(out: string, rows: readonly ChangeRow[]
   const file = await FileTransaction.open(out, { force, owner: who.owner, isRunning: who.isRunning });
   const writer = writerFor(file.stream, output);
   try {
-    await writeRows(writer, rows);
+    await writeRows(writer, rows, output);
     await writer.close();
     await file.commit(output.format.render);
   } catch (error) {

@@ -73,6 +73,11 @@ describe('tkf export --db', () => {
     const records = parse(await readFile(csv, 'utf8'), { relax_quotes: false }) as string[][];
     expect(records[0]!.slice(0, 6)).toEqual(['change', 'changed_at', 'uid', 'sec_uid', 'unique_id', 'nickname']);
     expect(records.slice(1).map((r) => r.slice(0, 2))).toEqual(Array(5).fill(['added', at2]));
+    // The database keeps the export's columns (schema 2): avatar_url and profile_url come back filled.
+    for (const column of ['avatar_url', 'profile_url']) {
+      const at = records[0]!.indexOf(column);
+      expect(records.slice(1).every((r) => /^https:\/\//.test(r[at]!)), column).toBe(true);
+    }
 
     const jsonl = join(dir.path, 'changes.jsonl');
     await runCli(['history', 'changes', '--db', db, '--uid', UID, '--out', jsonl]);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryDbError } from '../../src/errors.js';
 import { openHistory } from '../../src/history/open-history.js';
+import { accountChanges } from '../../src/history/queries.js';
 import { recordSnapshot, type FollowerRow } from '../../src/history/record-snapshot.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { runTkf } from '../e2e/run-tkf.js';
@@ -42,6 +43,11 @@ describe('the history database on PostgreSQL', () => {
     expect(await recordSnapshot(db, { ...base, takenAt: at(2), end: 'cap' }, rowsOf(day2))).toMatchObject({ recorded: false });
     const [gone] = await db.all<{ gone_at: string }>("SELECT gone_at FROM account_followers WHERE follower_uid = '1500'");
     expect(gone!.gone_at).toBe(at(2));
+    // The first snapshot is a baseline (no change rows); the changes query lists it as added, in PostgreSQL too.
+    const changes = await accountChanges(db, ACCOUNT, {});
+    expect(changes.filter((c) => c.at === at(1) && c.change === 'added')).toHaveLength(1000);
+    expect(changes.filter((c) => c.at === at(2)).map((c) => c.change).sort()).toEqual([...Array(300).fill('added'), 'removed']);
+    expect((await accountChanges(db, ACCOUNT, { since: at(2) })).some((c) => c.at === at(1))).toBe(false);
     await db.close();
   });
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { HistoryDbError } from '../../src/errors.js';
 import { openHistory } from '../../src/history/open-history.js';
+import { SCHEMA_VERSION } from '../../src/history/schema.js';
+import { accountChanges } from '../../src/history/queries.js';
 import { recordSnapshot, type FollowerRow, type SnapshotInput } from '../../src/history/record-snapshot.js';
 import type { SqlDriver } from '../../src/history/sql-driver.js';
 import { useTempDir } from '../helpers/temp-dir.js';
@@ -35,6 +37,9 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     // Reach 1,000 of 1,500: day 1 serves f0..f999; then 300 new followers and f500 unfollows.
     const day1 = range('1', 0, 1000);
     expect(await recordSnapshot(db, snapshot(1, 'cap'), rowsOf(day1))).toMatchObject({ recorded: true, added: 1000, removed: 0, beyondReach: 0 });
+    // The first snapshot is the account's baseline: counted as added, no change row for each.
+    expect(Number((await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM changes'))[0]!.n)).toBe(0);
+    expect(await accountChanges(db, ACCOUNT, {})).toHaveLength(1000);
     const day2 = [...range('2', 0, 300), ...range('1', 0, 701).filter((u) => u !== '1500')];
     expect(day2).toHaveLength(1000);
     expect(await recordSnapshot(db, snapshot(2, 'cap'), rowsOf(day2))).toMatchObject({ added: 300, removed: 1, beyondReach: 299 });
@@ -51,8 +56,12 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     expect(await recordSnapshot(db, snapshot(2, 'complete'), rowsOf(['10', '11']))).toMatchObject({ added: 0, removed: 2, beyondReach: 0 });
     expect(await recordSnapshot(db, snapshot(3, 'complete'), rowsOf(['13', '10', '11']))).toMatchObject({ added: 1, removed: 0 });
     expect(await state(db, '13')).toEqual({ gone_at: null, position: 0 });
-    const history = await db.all<{ change: string; at: string }>("SELECT change, at FROM changes WHERE follower_uid = '13' ORDER BY at");
+    // The first `added` is the baseline's (no row in changes; tkf history changes lists it).
+    const history = (await accountChanges(db, ACCOUNT, {})).filter((h) => h.follower_uid === '13');
     expect(history.map((h) => h.change)).toEqual(['added', 'removed', 'added']);
+    expect(history.map((h) => h.at.slice(0, 10))).toEqual(['2026-11-01', '2026-11-02', '2026-11-03']);
+    const rows = await db.all<{ change: string }>("SELECT change FROM changes WHERE follower_uid = '13' ORDER BY at");
+    expect(rows.map((h) => h.change)).toEqual(['removed', 'added']);
     await db.close();
   });
 
@@ -83,6 +92,28 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await db.close();
   });
 
+  it('migrates a version 1 database forward: the API\'s whole objects become the export\'s columns, CSV rows stay', async () => {
+    const db = await open();
+    const api = { uid: '71', unique_id: 'h71', nickname: 'N', follower_count: 3, avatar_larger: { url_list: ['https://a/71.jpg'] }, share_info: { x: 'y'.repeat(300) } };
+    const csv = { uid: '72', unique_id: 'h72', profile_url: 'https://www.tiktok.com/@h72', avatar_url: 'https://a/72.jpg' };
+    for (const row of [api, csv]) {
+      await db.run('INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES (?, ?, ?, ?, ?)', [row.uid, row.unique_id, null, JSON.stringify(row), '2026-11-01T00:00:00.000Z']);
+    }
+    // Version 1 wrote an `added` row for each follower of an account's first snapshot; 2 does not.
+    await db.run("INSERT INTO accounts VALUES ('9', '2026-11-01T00:00:00.000Z', '2026-11-02T00:00:00.000Z')");
+    await db.run("INSERT INTO snapshots (id, account_uid, taken_at, walk_end, sees_losses, served) VALUES (1, '9', '2026-11-01T00:00:00.000Z', 'complete', 1, 1), (2, '9', '2026-11-02T00:00:00.000Z', 'complete', 1, 2)");
+    await db.run("INSERT INTO changes VALUES (1, '9', '71', 'added', '2026-11-01T00:00:00.000Z'), (2, '9', '72', 'added', '2026-11-02T00:00:00.000Z')");
+    await db.run("UPDATE tkf_meta SET value = '1' WHERE key = 'schema_version'");
+    await db.close();
+    const again = await open();
+    expect(await again.all('SELECT snapshot_id, follower_uid FROM changes')).toEqual([{ snapshot_id: 2, follower_uid: '72' }]);
+    const rows = await again.all<{ uid: string; data: string }>('SELECT uid, data FROM followers ORDER BY uid');
+    expect(JSON.parse(rows[0]!.data)).toEqual({ uid: '71', unique_id: 'h71', nickname: 'N', profile_url: 'https://www.tiktok.com/@h71', follower_count: 3, avatar_url: 'https://a/71.jpg' });
+    expect(JSON.parse(rows[1]!.data)).toEqual(csv);
+    expect((await again.all<{ value: string }>("SELECT value FROM tkf_meta WHERE key = 'schema_version'"))[0]!.value).toBe(String(SCHEMA_VERSION));
+    await again.close();
+  });
+
   it('refuses a database written by a newer tkf, with exit code 10', async () => {
     const db = await open();
     await db.run("UPDATE tkf_meta SET value = '99' WHERE key = 'schema_version'");
@@ -90,7 +121,7 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     const error = await open().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HistoryDbError);
     expect((error as HistoryDbError).exitCode).toBe(11);
-    expect((error as Error).message).toMatch(/newer tkf \(schema version 99; this tkf knows up to 1\)/);
+    expect((error as Error).message).toMatch(new RegExp(`newer tkf \\(schema version 99; this tkf knows up to ${SCHEMA_VERSION}\\)`));
   });
 
   it('a database that cannot be opened is exit 11, naming it', async () => {
@@ -100,12 +131,17 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
   });
 });
 
-describe('stringField (the handle and nickname of a JSONL row, without parsing the row)', () => {
-  it('decodes escapes and finds the key wherever it stands', async () => {
-    const { stringField } = await import('../../src/history/record-export.js');
-    const json = JSON.stringify({ uid: '1', nickname: 'a "quoted"\\ name\n\u2028', avatar: { url_list: ['x'] }, unique_id: 'h_1' });
-    expect(stringField(json, 'nickname')).toBe('a "quoted"\\ name\n\u2028');
-    expect(stringField(json, 'unique_id')).toBe('h_1');
-    expect(stringField('{"uid":"1","nickname":null}', 'nickname')).toBeNull();
+describe('followerRow (what followers keeps of an API follower object: the export\'s columns)', () => {
+  it('decodes escapes, takes the handle and nickname, and keeps the 15 export columns only', async () => {
+    const { followerRow } = await import('../../src/history/follower-columns.js');
+    const { DEFAULT_CSV_FIELDS } = await import('../../src/writers/fields.js');
+    const follower = { uid: '1', nickname: 'a "quoted"\\ name\n\u2028', avatar_larger: { url_list: ['https://a/x.jpg', 'y'] }, unique_id: 'h_1', follower_count: 12, share_info: { big: 'x'.repeat(500) } };
+    const row = followerRow('1', JSON.parse(JSON.stringify(follower)) as Record<string, unknown>);
+    expect(row.nickname).toBe('a "quoted"\\ name\n\u2028');
+    expect(row.uniqueId).toBe('h_1');
+    const data = JSON.parse(row.data) as Record<string, unknown>;
+    expect(data).toEqual({ uid: '1', unique_id: 'h_1', nickname: follower.nickname, profile_url: 'https://www.tiktok.com/@h_1', follower_count: 12, avatar_url: 'https://a/x.jpg' });
+    expect(Object.keys(data).every((key) => (DEFAULT_CSV_FIELDS as readonly string[]).includes(key))).toBe(true);
+    expect(followerRow('1', { uid: '1', nickname: null }).nickname).toBeNull();
   });
 });

@@ -1,0 +1,174 @@
+/**
+ * Recording a walk as its pages arrive (`tkf export --db` into SQLite), so the database's work
+ * overlaps the walk's wait on the network instead of following it (issue 16 point 8: reading the
+ * finished file back and storing it took as long as the export again).
+ *
+ * Each page's followers are decoded (their export columns, follower-columns.ts) and their latest
+ * fields written to `followers`, many pages to a transaction. That table says how each follower
+ * was last seen, whoever's list it was in; it makes nobody a follower of anyone. What a snapshot
+ * is (`snapshots`, `account_followers`, `changes`) is written only when the walk is complete and
+ * its file published, in one transaction, from the uids kept in order here, exactly as
+ * record-export.ts would from the file. So an interrupted walk (a budget, Ctrl-C, kill -9) is
+ * still no snapshot and makes nobody gone.
+ *
+ * The file is read back instead whenever this walk's pages are not the whole file: a resumed walk
+ * (its first pages were fetched by another run), `--update`, a page that could not be decoded or
+ * stored, or a row count that differs from the manifest's.
+ *
+ * It runs in the worker thread of record-worker.ts (libsql is synchronous: on the walks' thread
+ * every statement would stop every walk), or, where that worker is not built, on the caller's.
+ */
+import { followerRow } from './follower-columns.js';
+import { describeExport, recordExportFile, type RecordedFile } from './record-export.js';
+import { BATCH, recordSnapshotIn, storeFollowers, type FollowerRow, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
+import type { SqlDriver } from './sql-driver.js';
+
+/** Followers of a walk, in its order, as the walk wrote them (one page or several): their uids, and their JSON texts end to end in `bytes`. */
+export interface PageRows {
+  uids: string[];
+  bytes: Uint8Array;
+  /** Where each follower's text ends in `bytes` (the first starts at 0). */
+  ends: number[];
+}
+
+/**
+ * Rows waiting for a transaction: past this many, they are written at once. Each COMMIT writes
+ * every B-tree page it touched to the WAL, and the uids are random, so a transaction of a few
+ * thousand rows touches most of the uid index: fewer, larger ones write less.
+ */
+const PENDING_ROWS = 10_000;
+
+interface Walk {
+  order: string[];
+  /** A page could not be decoded or stored: the file will be read instead. */
+  broken: boolean;
+}
+
+interface Commit {
+  walk: number | undefined;
+  file: string;
+  added: number | undefined;
+  resolve: (outcome: RecordedFile) => void;
+  reject: (error: unknown) => void;
+}
+
+export class PageRecorder {
+  private readonly walks = new Map<number, Walk>();
+  private pending: Array<{ walk: number; row: FollowerRow }> = [];
+  private commits: Commit[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private scheduled = false;
+
+  constructor(private readonly driver: SqlDriver) {}
+
+  /** A page of walk `walk`, in the walk's order. Decoded now; stored with others (see flush). */
+  page(walk: number, rows: PageRows): void {
+    let state = this.walks.get(walk);
+    if (!state) this.walks.set(walk, (state = { order: [], broken: false }));
+    if (state.broken) return;
+    const text = Buffer.from(rows.bytes.buffer, rows.bytes.byteOffset, rows.bytes.byteLength);
+    let start = 0;
+    try {
+      rows.uids.forEach((uid, i) => {
+        const end = rows.ends[i]!;
+        const follower = JSON.parse(text.toString('utf8', start, end)) as Record<string, unknown>;
+        start = end;
+        this.pending.push({ walk, row: followerRow(uid, follower) });
+        state.order.push(uid);
+      });
+    } catch {
+      // The walk's parser took it, so JSON.parse should too; if not, the file's reader decides.
+      state.broken = true;
+    }
+    if (this.pending.length >= PENDING_ROWS) void this.flush();
+  }
+
+  /** Forgets a walk that will not be recorded from its pages (it failed, or is an update). */
+  drop(walk: number): void {
+    this.walks.delete(walk);
+    this.pending = this.pending.filter((p) => p.walk !== walk);
+  }
+
+  /**
+   * The walk is complete and its file published: its snapshot, from the pages when they are the
+   * whole file, else from the file. `walk` undefined: no pages were given (read the file).
+   * Snapshots asked for while the database is busy are written together, in one transaction with
+   * the rows waiting: on a batch of small accounts the COMMIT (the WAL receiving every B-tree
+   * page touched) was most of the cost, twice an account.
+   */
+  commit(walk: number | undefined, file: string, added: number | undefined): Promise<RecordedFile> {
+    return new Promise((resolve, reject) => {
+      this.commits.push({ walk, file, added, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          void this.flush();
+        });
+      }
+    });
+  }
+
+  /** Writes the rows and snapshots waiting. */
+  flush(): Promise<void> {
+    this.writing = this.writing.then(() => this.write());
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.driver.close();
+  }
+
+  private async write(): Promise<void> {
+    const rows = this.pending;
+    const commits = this.commits;
+    this.pending = [];
+    this.commits = [];
+    if (!rows.length && !commits.length) return;
+    const fromPages: Array<{ commit: Commit; input: SnapshotInput; order: string[] }> = [];
+    const fromFiles: Commit[] = [];
+    for (const commit of commits) {
+      const state = commit.walk === undefined ? undefined : this.walks.get(commit.walk);
+      if (commit.walk !== undefined) this.walks.delete(commit.walk);
+      if (state && !state.broken && commit.added === undefined) {
+        try {
+          const { input, rows: count } = await describeExport(commit.file);
+          if (count === state.order.length) {
+            fromPages.push({ commit, input: { ...input, fieldsStored: true }, order: state.order });
+            continue;
+          }
+        } catch (error) {
+          commit.reject(error);
+          continue;
+        }
+      }
+      fromFiles.push(commit);
+    }
+    const at = new Date().toISOString();
+    try {
+      const outcomes = await this.driver.transaction(async (tx) => {
+        for (let i = 0; i < rows.length; i += BATCH) await storeFollowers(tx, rows.slice(i, i + BATCH).map((p) => p.row), at);
+        const done: SnapshotOutcome[] = [];
+        for (const { input, order } of fromPages) done.push(await recordSnapshotIn(tx, input, () => uidsOf(order)));
+        return done;
+      });
+      fromPages.forEach(({ commit, input }, i) => commit.resolve({ ...outcomes[i]!, account: input.account, takenAt: input.takenAt, file: commit.file }));
+    } catch {
+      // Nothing of it was written. The walks still walking will be read from their files; the
+      // snapshots asked for are, one by one, so that an error is the file's own.
+      for (const { walk } of rows) {
+        const state = this.walks.get(walk);
+        if (state) state.broken = true;
+      }
+      fromFiles.unshift(...fromPages.map(({ commit }) => commit));
+    }
+    for (const commit of fromFiles) {
+      await recordExportFile(this.driver, commit.file, commit.added === undefined ? {} : { added: commit.added }).then(commit.resolve, commit.reject);
+    }
+  }
+}
+
+async function* uidsOf(order: readonly string[]): AsyncGenerator<FollowerRow> {
+  for (const uid of order) yield { uid, uniqueId: null, nickname: null, data: '' };
+}

@@ -1,0 +1,123 @@
+/**
+ * Where the PageRecorder of `tkf export --db` (SQLite) runs: in a worker thread with its own
+ * connection (record-worker.ts), or, where that worker is not built (the TypeScript sources run
+ * by the tests in process), on the caller's thread over the caller's connection.
+ */
+import { Worker } from 'node:worker_threads';
+import { HistoryDbError, OutputError, TkfError, UsageError } from '../errors.js';
+import { PageRecorder, type PageRows } from './page-recorder.js';
+import type { RecordedFile } from './record-export.js';
+import type { FromWorker, ToWorker } from './record-worker.js';
+import type { SqlDriver } from './sql-driver.js';
+
+export interface RecorderHost {
+  page(walk: number, rows: PageRows): void;
+  drop(walk: number): void;
+  commit(walk: number | undefined, file: string, added: number | undefined): Promise<RecordedFile>;
+  close(): Promise<void>;
+}
+
+/** The PageRecorder on this thread, over the caller's connection. */
+export class LocalHost implements RecorderHost {
+  private readonly recorder: PageRecorder;
+  constructor(driver: SqlDriver) {
+    // The caller closes its own driver: this one must not.
+    this.recorder = new PageRecorder({ ...bind(driver), close: async () => {} });
+  }
+  page(walk: number, rows: PageRows): void {
+    this.recorder.page(walk, rows);
+  }
+  drop(walk: number): void {
+    this.recorder.drop(walk);
+  }
+  commit(walk: number | undefined, file: string, added: number | undefined): Promise<RecordedFile> {
+    return this.recorder.commit(walk, file, added);
+  }
+  close(): Promise<void> {
+    return this.recorder.close();
+  }
+}
+
+function bind(driver: SqlDriver): SqlDriver {
+  return {
+    dialect: driver.dialect,
+    label: driver.label,
+    all: (sql, params) => driver.all(sql, params),
+    run: (sql, params) => driver.run(sql, params),
+    transaction: (fn) => driver.transaction(fn),
+    close: () => driver.close(),
+  };
+}
+
+/** The PageRecorder in a worker thread with its own connection (record-worker.ts). */
+export class WorkerHost implements RecorderHost {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve: (outcome: RecordedFile) => void; reject: (error: Error) => void }>();
+  private requests = 0;
+  private failure: Error | undefined;
+  private closed: Promise<void> | undefined;
+
+  constructor(url: URL, private readonly path: string) {
+    this.worker = new Worker(url, { workerData: { path } });
+    // Not what keeps the process alive: a run ends when its walks and commits have.
+    this.worker.unref();
+    this.worker.on('message', (message: FromWorker) => {
+      if (message.type === 'closed') return;
+      const waiter = this.waiting.get(message.id);
+      this.waiting.delete(message.id);
+      if (message.type === 'done') waiter?.resolve(message.outcome);
+      else waiter?.reject(rebuild(message.name, message.message));
+    });
+    this.worker.on('error', (error) => this.fail(error));
+    this.worker.on('exit', () => this.fail(new Error('the recording thread stopped')));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error instanceof TkfError ? error : new HistoryDbError(`the history database ${this.path}: ${error.message}`, { cause: error });
+    for (const waiter of this.waiting.values()) waiter.reject(this.failure);
+    this.waiting.clear();
+  }
+
+  page(walk: number, rows: PageRows): void {
+    if (this.failure) return;
+    this.post({ type: 'page', walk, ...rows }, [rows.bytes.buffer as ArrayBuffer]);
+  }
+
+  drop(walk: number): void {
+    if (!this.failure) this.post({ type: 'drop', walk });
+  }
+
+  commit(walk: number | undefined, file: string, added: number | undefined): Promise<RecordedFile> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = ++this.requests;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.ref();
+      this.post({ type: 'commit', id, walk, file, added });
+    }).finally(() => {
+      if (!this.waiting.size) this.worker.unref();
+    }) as Promise<RecordedFile>;
+  }
+
+  close(): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      if (this.failure) return resolve();
+      this.worker.ref();
+      this.worker.once('exit', () => resolve());
+      this.post({ type: 'close' });
+    });
+    return this.closed;
+  }
+
+  private post(message: ToWorker, transfer?: ArrayBuffer[]): void {
+    this.worker.postMessage(message, transfer);
+  }
+}
+
+/** An error from the worker, as the class the CLI maps to its exit code. */
+function rebuild(name: string, message: string): Error {
+  if (name === 'UsageError') return new UsageError(message);
+  if (name === 'OutputError') return new OutputError(message);
+  if (name === 'HistoryDbError') return new HistoryDbError(message);
+  return new Error(message);
+}

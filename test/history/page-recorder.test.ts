@@ -1,0 +1,131 @@
+/**
+ * Recording a walk as its pages arrive (src/history/page-recorder.ts): the snapshot it makes is
+ * the one reading the finished file would make (in process, where the recorder runs on the
+ * caller's thread, and with the built binary, where it runs in its worker thread); the pages are
+ * used only when they are the whole file; an uncommitted walk is no snapshot.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openHistory } from '../../src/history/open-history.js';
+import { PageRecorder, type PageRows } from '../../src/history/page-recorder.js';
+import type { SqlDriver } from '../../src/history/sql-driver.js';
+import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
+import { runTkf } from '../e2e/run-tkf.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { runCli } from './run-cli.js';
+
+const TOKEN = 'tkn-PAGES-z8x7c6';
+const UID = '6754915036232582149';
+const dir = useTempDir('tkf-history-pages-');
+let closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers) await close();
+  closers = [];
+});
+
+async function simulator(scenario: UserScenario) {
+  const sim = await startSimulator({ token: TOKEN, users: { [UID]: scenario } });
+  closers.push(() => sim.close());
+  return { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url };
+}
+
+/** What a database says of the account, without ids, file names and write times. */
+async function dump(path: string) {
+  const db = await openHistory(path);
+  try {
+    return {
+      snapshots: await db.all('SELECT walk_end, sees_losses, on_profile, served, requests, added, removed, beyond_reach FROM snapshots ORDER BY taken_at'),
+      followers: await db.all('SELECT uid, unique_id, nickname, data FROM followers ORDER BY uid'),
+      account_followers: await db.all(
+        'SELECT follower_uid, gone_at IS NULL AS following, position, first_seen_at = (SELECT MIN(taken_at) FROM snapshots) AS first FROM account_followers ORDER BY follower_uid',
+      ),
+      changes: await db.all('SELECT follower_uid, change, at = (SELECT MAX(taken_at) FROM snapshots) AS latest FROM changes ORDER BY follower_uid, change'),
+    };
+  } finally {
+    await db.close();
+  }
+}
+
+/** Two days of an account with a sliding reach (one unfollow, followers past the reach), recorded by `run`; then each file imported into a second database. */
+async function twoDays(run: (args: string[], env: Record<string, string>) => Promise<{ code: number | null; stderr: string }>, name: string) {
+  const recorded = join(dir.path, `${name}.sqlite`);
+  const imported = join(dir.path, `${name}-import.sqlite`);
+  const days: Array<[string, UserScenario]> = [
+    ['1', { size: 90, cap: 50, slidingCap: true, notYetFollowed: 15 }],
+    ['2', { size: 90, cap: 50, slidingCap: true, unfollowed: [20] }],
+  ];
+  for (const [day, scenario] of days) {
+    const out = join(dir.path, `${name}-${day}.jsonl`);
+    const result = await run(['export', '--uid', UID, '--out', out, '--db', recorded, '-q'], await simulator(scenario));
+    expect(result.code, result.stderr).toBe(0);
+    const imports = await runCli(['history', 'import', '--db', imported, out]);
+    expect(imports.code, imports.stderr).toBe(0);
+  }
+  return { recorded: await dump(recorded), imported: await dump(imported) };
+}
+
+describe('recording pages as they arrive', () => {
+  it('in process: the same database as reading the finished files', async () => {
+    const { recorded, imported } = await twoDays((args, env) => runCli(args, env), 'local');
+    expect(recorded.snapshots).toHaveLength(2);
+    expect(recorded.snapshots[1]).toMatchObject({ removed: 1 });
+    expect(Number((recorded.snapshots[1] as { beyond_reach: number }).beyond_reach)).toBeGreaterThan(0);
+    expect(recorded).toEqual(imported);
+  });
+
+  it('in the worker thread of the built binary: the same database as reading the finished files', async () => {
+    const { recorded, imported } = await twoDays((args, env) => runTkf(args, { env, cwd: dir.path, timeoutMs: 60_000 }), 'worker');
+    expect(recorded.followers.length).toBeGreaterThan(0);
+    expect(recorded).toEqual(imported);
+  });
+
+  describe('PageRecorder', () => {
+    /** An export of 30 followers, its lines, and pages made of them with each nickname changed (so a test can tell where a row came from). */
+    async function exportAndPages() {
+      const file = join(dir.path, 'f.jsonl');
+      expect((await runCli(['export', '--uid', UID, '--out', file], await simulator({ size: 30 }))).code).toBe(0);
+      const lines = (await readFile(file, 'utf8')).trim().split('\n');
+      const page = (from: number, to: number): PageRows => {
+        const texts = lines.slice(from, to).map((line) => JSON.stringify({ ...(JSON.parse(line) as object), nickname: 'from a page' }));
+        const uids = lines.slice(from, to).map((line) => (JSON.parse(line) as { uid: string }).uid);
+        let end = 0;
+        return { uids, bytes: Buffer.from(texts.join('')), ends: texts.map((t) => (end += Buffer.byteLength(t))) };
+      };
+      return { file, page };
+    }
+    const nicknames = async (db: SqlDriver) => (await db.all<{ nickname: string }>('SELECT DISTINCT nickname FROM followers')).map((r) => r.nickname);
+    const count = async (db: SqlDriver, table: string) => Number((await db.all<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))[0]!.n);
+
+    it('records from the pages when they are the whole file; the fields are written before, the snapshot only at commit', async () => {
+      const { file, page } = await exportAndPages();
+      const db = await openHistory(join(dir.path, 'p.sqlite'));
+      const recorder = new PageRecorder(db);
+      recorder.page(1, page(0, 20));
+      recorder.page(1, page(20, 30));
+      await recorder.flush();
+      expect(await count(db, 'followers')).toBe(30);
+      expect(await count(db, 'snapshots')).toBe(0);
+      expect(await count(db, 'account_followers')).toBe(0);
+      const outcome = await recorder.commit(1, file, undefined);
+      expect(outcome).toMatchObject({ recorded: true, served: 30, added: 30, account: UID });
+      expect(await nicknames(db)).toEqual(['from a page']);
+      expect(await count(db, 'account_followers')).toBe(30);
+      await recorder.close();
+    });
+
+    it('reads the file when the pages are not the whole of it, or when there were none', async () => {
+      const { file, page } = await exportAndPages();
+      for (const [name, walk] of [['partial', 2], ['none', undefined]] as const) {
+        const db = await openHistory(join(dir.path, `${name}.sqlite`));
+        const recorder = new PageRecorder(db);
+        recorder.page(2, page(0, 20)); // a walk that resumed: its first pages came from another run
+        const outcome = await recorder.commit(walk, file, undefined);
+        expect(outcome).toMatchObject({ recorded: true, served: 30, added: 30 });
+        expect(await nicknames(db)).not.toContain('from a page');
+        expect(await count(db, 'followers')).toBe(30);
+        await recorder.close();
+      }
+    });
+  });
+});
