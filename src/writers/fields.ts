@@ -123,13 +123,16 @@ export function decodeFollower(raw: RawFollower): Follower {
 export function createDecoder(fields: readonly string[]): (raw: RawFollower) => Follower {
   const keys = [...new Set(fields.map((field) => sourceOf(field).split('.')[0]!))];
   const wanted = keys.map((key) => Buffer.from(key, 'utf8'));
+  // The wanted keys by their length in bytes: most of a follower's 110 keys are no column's.
+  const byLength: number[][] = [];
+  wanted.forEach((key, k) => (byLength[key.length] ??= []).push(k));
   const starts = new Int32Array(keys.length);
   const ends = new Int32Array(keys.length);
   return (raw) => {
     if (raw.hasLongNumbers) return decodeFollower(raw);
     const bytes = raw.bytes;
     starts.fill(-1);
-    if (!findValues(bytes, wanted, starts, ends)) return decodeFollower(raw);
+    if (!findValues(bytes, wanted, byLength, starts, ends)) return decodeFollower(raw);
     const follower: Follower = {};
     for (let k = 0; k < keys.length; k++) {
       if (starts[k] === -1) continue;
@@ -149,15 +152,20 @@ function isSpace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
 
-/** The index after the string whose opening quote is at `at`, or -1 if it does not end. */
+/**
+ * The index after the string whose opening quote is at `at`, or -1 if it does not end: the next
+ * quote not escaped (an odd run of backslashes before it), found by indexOf (memchr), which is
+ * faster than a byte loop over the follower's URLs and ids.
+ */
 function afterString(bytes: Buffer, at: number): number {
-  const length = bytes.length;
-  for (let i = at + 1; i < length; i++) {
-    const byte = bytes[i];
-    if (byte === QUOTE) return i + 1;
-    if (byte === BACKSLASH) i++;
+  for (let from = at + 1; ; ) {
+    const quote = bytes.indexOf(QUOTE, from);
+    if (quote === -1) return -1;
+    let backslashes = 0;
+    while (bytes[quote - 1 - backslashes] === BACKSLASH) backslashes++;
+    if ((backslashes & 1) === 0) return quote + 1;
+    from = quote + 1;
   }
-  return -1;
 }
 
 /** The index after the value starting at `at` (no whitespace before it), or -1. */
@@ -193,7 +201,7 @@ function afterValue(bytes: Buffer, at: number): number {
  * Records in starts/ends where the value of each wanted top-level key is (the last one, if a key
  * is repeated). False when the bytes are not a plain object this pass can read (an escaped key).
  */
-function findValues(bytes: Buffer, wanted: readonly Buffer[], starts: Int32Array, ends: Int32Array): boolean {
+function findValues(bytes: Buffer, wanted: readonly Buffer[], byLength: ReadonlyArray<readonly number[] | undefined>, starts: Int32Array, ends: Int32Array): boolean {
   const length = bytes.length;
   let i = 0;
   while (isSpace(bytes[i])) i++;
@@ -219,9 +227,9 @@ function findValues(bytes: Buffer, wanted: readonly Buffer[], starts: Int32Array
     i = afterValue(bytes, i);
     if (i === -1) return false;
     const keyLength = keyEnd - keyStart;
-    for (let k = 0; k < wanted.length; k++) {
+    const candidates = byLength[keyLength];
+    if (candidates !== undefined) for (const k of candidates) {
       const key = wanted[k]!;
-      if (key.length !== keyLength) continue;
       let same = true;
       for (let j = 0; j < keyLength; j++) {
         if (bytes[keyStart + j] !== key[j]) {
