@@ -116,9 +116,10 @@ export function decodeFollower(raw: RawFollower): Follower {
  * parser) finds each top-level key and where its value ends; a wanted value is read as JSON.parse
  * reads it (a string without escapes is its UTF-8 text, which is what JSON.parse makes of it;
  * anything else, a number, a literal, a container, an escaped string, is JSON.parse of its text),
- * and a repeated key keeps its last value, as in JSON.parse. Whatever it does
- * not expect (an escaped key, a follower with numbers longer than a double keeps, bytes that are
- * not a JSON object) goes to decodeFollower, which decides as before.
+ * and a repeated key keeps its last value, as in JSON.parse; in a follower with numbers longer
+ * than a double keeps, a value other than a string goes through decodeFollower, its digits exact.
+ * Whatever it does not expect (an escaped key, bytes that are not a JSON object) goes to
+ * decodeFollower whole, which decides as before.
  */
 export function createDecoder(fields: readonly string[]): (raw: RawFollower) => Follower {
   const keys = [...new Set(fields.map((field) => sourceOf(field).split('.')[0]!))];
@@ -129,14 +130,20 @@ export function createDecoder(fields: readonly string[]): (raw: RawFollower) => 
   const starts = new Int32Array(keys.length);
   const ends = new Int32Array(keys.length);
   return (raw) => {
-    if (raw.hasLongNumbers) return decodeFollower(raw);
     const bytes = raw.bytes;
     starts.fill(-1);
     if (!findValues(bytes, wanted, byLength, starts, ends)) return decodeFollower(raw);
     const follower: Follower = {};
     for (let k = 0; k < keys.length; k++) {
       if (starts[k] === -1) continue;
-      const value = readValue(bytes, starts[k]!, ends[k]!);
+      const start = starts[k]!;
+      // In a follower with a number longer than a double keeps, a value that is not a string is
+      // read the way decodeFollower reads the whole follower (its long numbers exact); a string
+      // holds no number. The value's text starts at a token boundary, so its tokens are the same.
+      const value =
+        raw.hasLongNumbers && bytes[start] !== QUOTE
+          ? decodeFollower({ uid: raw.uid, bytes: bytes.subarray(start, ends[k]!), hasLongNumbers: true })
+          : readValue(bytes, start, ends[k]!);
       // An own "__proto__" key (JSON.parse makes one) must stay a key, not set the prototype.
       if (keys[k] === '__proto__') Object.defineProperty(follower, keys[k]!, { value, enumerable: true, writable: true, configurable: true });
       else follower[keys[k]!] = value;

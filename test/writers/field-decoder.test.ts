@@ -22,6 +22,9 @@ const value = fc.oneof(
   fc.constant(null),
   fc.jsonValue({ maxDepth: 3 }),
   fc.record({ url_list: fc.array(fc.webUrl(), { maxLength: 3 }), uri: fc.string() }, { requiredKeys: [] }),
+  // Integers longer than a double keeps (room_id of a live user), alone and nested.
+  fc.bigInt({ min: 10n ** 15n, max: 10n ** 19n }),
+  fc.record({ room_id: fc.bigInt({ min: -(10n ** 19n), max: 10n ** 19n }), n: fc.integer() }),
 );
 
 /** One follower's members, in order, keys possibly repeated (JSON text allows it). */
@@ -30,7 +33,9 @@ const members = fc.array(fc.tuple(fc.constantFrom(...KEYS), value), { maxLength:
 /** JSON text of a follower: compact or spaced, strings escaped as JSON.stringify does or as \uXXXX. */
 function followerText(uid: string, list: ReadonlyArray<readonly [string, unknown]>, spaced: boolean, asciiEscapes: boolean): string {
   const json = (v: unknown) => {
-    const text = JSON.stringify(v, null, spaced ? 1 : undefined) ?? 'null';
+    // A BigInt is written as its bare digits (JSON.stringify cannot), through a marker string.
+    const marked = JSON.stringify(v, (_key, x: unknown) => (typeof x === 'bigint' ? `\u0000big${x}` : x), spaced ? 1 : undefined) ?? 'null';
+    const text = marked.replace(/"\\u0000big(-?\d+)"/g, '$1');
     return asciiEscapes ? text.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : text;
   };
   const sep = spaced ? ' ' : '';
