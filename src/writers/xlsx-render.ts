@@ -7,15 +7,15 @@
  * file whenever it asks to (write() returns false), so rows read faster than the disk takes them
  * never pile up in memory.
  *
- * The deflating itself is node:zlib's (ZlibEntry below), on libuv's thread pool, not fflate's
- * ZipDeflate on the main thread: in a profile of a 100k export to .xlsx, fflate's deflate was
- * 2.3-2.8 s of the main thread's ~14 s, the largest single cost. fflate still writes the zip.
+ * The deflating itself is node:zlib's (ZlibEntry below), not fflate's ZipDeflate: in a profile of
+ * a 100k export to .xlsx, fflate's deflate was 2.3-2.8 s of the main thread's ~14 s, the largest
+ * single cost. fflate still writes the zip.
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import { createDeflateRaw, type DeflateRaw } from 'node:zlib';
-import { Zip, ZipPassThrough } from 'fflate';
+import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
+import { Zip, ZipPassThrough, type FlateError } from 'fflate';
 import type { XlsxCell } from './xlsx-cells.js';
 import { columnLetters, packageParts, rowXml, sheetHead, sheetPath, sheetTail, type SheetSpec } from './xlsx-parts.js';
 
@@ -93,49 +93,38 @@ export async function renderXlsx(partPath: string, outPath: string, options: { m
 
 /** The deflate level: 6, zlib's default (and what the workbook was written with by fflate before). */
 const LEVEL = 6;
-/**
- * Uncompressed bytes waiting in zlib before the renderer waits for it: one chunk. Measured on
- * the render of 100,000 rows: 4 MB of backlog peaked at 136-142 MB RSS, 256 KB at 116-122 MB,
- * one chunk at 96-99 MB (fflate on the main thread: 85-104 MB), with the same CPU.
- */
-const ZLIB_BACKLOG_BYTES = CHUNK_BYTES;
+const SYNC_FLUSH = { level: LEVEL, finishFlush: zlibConstants.Z_SYNC_FLUSH };
+const FINISH = { level: LEVEL, finishFlush: zlibConstants.Z_FINISH };
 
 /**
  * A zip entry deflated by node:zlib. fflate documents ZipPassThrough as the class to extend for a
  * compression of one's own: push() takes the uncompressed bytes (fflate keeps their CRC-32 and
- * size for the entry's header), process() hands them to the compressor, and the compressed bytes
- * go to ondata, here as zlib produces them; the empty final chunk once zlib has ended.
+ * size for the entry's header), process() hands back the compressed bytes through ondata.
+ *
+ * Each chunk (CHUNK_BYTES of XML) is deflated at once, on this thread, by zlib's one-shot
+ * deflateRawSync: ended with a sync flush (a byte-aligned end of blocks, not the final block),
+ * so that the chunks' outputs, one after another, are one DEFLATE stream; the last chunk ends it
+ * (Z_FINISH: the final block). Each chunk starts without the previous chunk's window, which costs
+ * a little compression (~1-3% here), not correctness. Not zlib's streaming interface on the thread
+ * pool: measured on a 100k export, its queue and the pool's threads cost 15-20 MB of peak RSS.
  */
 class ZlibEntry extends ZipPassThrough {
-  private readonly deflate: DeflateRaw;
-  /** Settles once every compressed byte of the entry has been handed to the zip. */
-  readonly done: Promise<void>;
-
   constructor(path: string) {
     super(path);
     this.compression = 8;
     // The general-purpose flag's bits 1-2 for the level, as fflate's ZipDeflate sets them (0: normal).
     (this as unknown as { flag: number }).flag = 0;
-    this.deflate = createDeflateRaw({ level: LEVEL });
-    this.deflate.on('data', (chunk: Buffer) => this.ondata(null, chunk as Uint8Array<ArrayBuffer>, false));
-    this.done = new Promise<void>((resolve, reject) => {
-      this.deflate.once('end', () => {
-        this.ondata(null, new Uint8Array(0), true);
-        resolve();
-      });
-      this.deflate.once('error', reject);
-    });
-    this.done.catch(() => {});
   }
 
   protected override process(chunk: Uint8Array, final: boolean): void {
-    if (chunk.length) this.deflate.write(chunk);
-    if (final) this.deflate.end();
-  }
-
-  /** Resolves once zlib has room again (at once when it has). */
-  async room(): Promise<void> {
-    if (this.deflate.writableLength > ZLIB_BACKLOG_BYTES) await once(this.deflate, 'drain');
+    let out: Buffer;
+    try {
+      out = deflateRawSync(chunk, final ? FINISH : SYNC_FLUSH);
+    } catch (error) {
+      this.ondata(error as FlateError, null as unknown as Uint8Array<ArrayBuffer>, final);
+      return;
+    }
+    this.ondata(null, out as Uint8Array<ArrayBuffer>, final);
   }
 }
 
@@ -181,14 +170,11 @@ function zipTo(file: WriteStream, fileFailed: Promise<never>) {
     async flushIfFull() {
       if (pendingBytes < CHUNK_BYTES) return;
       deflatePending(false);
-      await entry?.room();
       await writeReady();
     },
     async endEntry() {
-      const ending = entry;
       deflatePending(true);
       entry = undefined;
-      await Promise.race([ending?.done, fileFailed]);
       await writeReady();
     },
     async end() {
