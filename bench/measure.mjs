@@ -16,14 +16,15 @@ const USAGE_URL = pathToFileURL(join(ROOT, 'bench', 'usage.mjs')).href;
 let runs = 0;
 
 /**
- * Runs `node [nodeArgs] script [args]` from the repository root and resolves with its figures.
+ * Runs `node [nodeArgs] script [args]` from the repository root and resolves with its figures;
+ * `node` is this bench's Node unless `execPath` names another (Node 24/26 for their peak RSS).
  * Rejects if it exits non-zero, with the tail of its stderr.
  */
-export async function runMeasured(script, args, { nodeArgs = [], env = {} } = {}) {
+export async function runMeasured(script, args, { nodeArgs = [], env = {}, execPath = process.execPath } = {}) {
   mkdirSync(OUT, { recursive: true });
   const usageFile = join(OUT, `usage-${process.pid}-${++runs}.json`);
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', USAGE_URL, ...nodeArgs, script, ...args], {
+  const child = spawn(execPath, ['--import', USAGE_URL, ...nodeArgs, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env, BENCH_USAGE_FILE: usageFile },
     stdio: ['ignore', 'pipe', 'pipe'],

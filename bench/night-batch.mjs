@@ -9,8 +9,8 @@
  *
  *   npm run build && node bench/night-batch.mjs [rounds]
  *
- * Returns the targets (wall <= 1.1 x the bare loop, peak RSS <= 1.05 x; with --db, wall <= 1.15 x,
- * issue 16) for run.mjs to print.
+ * Returns the targets (wall <= 1.07 x the bare loop, issue 20 (1.1 x before it); peak RSS <= 1.05 x;
+ * with --db, wall <= 1.15 x, issue 16) for run.mjs to print.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -24,7 +24,7 @@ const SIZE = 200;
 const PAGE_SIZE = 20;
 const LATENCY_MS = 50;
 const CONCURRENCY = 16;
-const WALL_RATIO = 1.1;
+const WALL_RATIO = 1.07;
 const DB_WALL_RATIO = 1.15;
 const RSS_RATIO = 1.05;
 const TOKEN = 'sim-token';

