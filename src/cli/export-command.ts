@@ -216,9 +216,9 @@ async function exportMany(
     concurrency: options.concurrency,
     governor: settings.client.governor,
     signal: ctx.signal,
-    exportAccount: async (uid): Promise<UserOutcome> => {
+    exportAccount: async (uid, walked): Promise<UserOutcome> => {
       try {
-        return await exportUser(uid, await target(uid), settings, bars.get(uid)!);
+        return await exportUser(uid, await target(uid), settings, bars.get(uid)!, walked);
       } catch (error) {
         const exitCode = error instanceof TkfError ? error.exitCode : EXIT.internal;
         return { uid, exit_code: exitCode, complete: false, rows: 0, requests: 0, requests_total: 0, file: null, end: null, total: null, error: (error as Error).message, cause: error, elapsedMs: 0 };

@@ -24,8 +24,9 @@ export interface RunSettings extends AccountSettings {
 
 export type UserOutcome = AccountOutcome;
 
-export async function exportUser(uid: string, output: OutputTarget, settings: RunSettings, progress: Progress): Promise<UserOutcome> {
+export async function exportUser(uid: string, output: OutputTarget, settings: RunSettings, progress: Progress, onWalked?: () => void): Promise<UserOutcome> {
   const outcome = await runAccount(uid, output, settings, {
+    onWalked,
     owner: { pid: process.pid, host: hostname() },
     isRunning,
     onEvent: (event) => render(event, settings, progress),

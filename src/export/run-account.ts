@@ -47,6 +47,11 @@ export interface AccountDeps {
    * --resume will find); `savedNew`: an interrupted --update's new followers, kept for its next run.
    */
   explainFailure?: (error: unknown, facts: FailureFacts) => Promise<unknown>;
+  /**
+   * The walk is over and its file published; what is left (recording it into --db) needs no
+   * request and no slot of the batch: a batch starts its next account meanwhile.
+   */
+  onWalked?: () => void;
   now?: () => number;
 }
 
@@ -135,6 +140,7 @@ async function exportAccount(
     failure = settled.failure;
   } else {
     try {
+      deps.onWalked?.();
       return await completed(uid, settled.result, settings, client.requests, before, now() - started, feed);
     } catch (error) {
       // The file is published but its snapshot failed (--db): the outcome counts the file.

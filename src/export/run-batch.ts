@@ -81,8 +81,12 @@ export interface BatchOptions<R extends AccountRun> {
   concurrency: number;
   governor: RunGovernor;
   signal: AbortSignal;
-  /** One account's export; resolves with its outcome, failures included (never rejects). */
-  exportAccount: (uid: string) => Promise<R>;
+  /**
+   * One account's export; resolves with its outcome, failures included (never rejects). It may
+   * call `walked` once its walk is over (the file published) while it still records the account
+   * (--db): the account's slot then goes to the next account, and the outcome is awaited apart.
+   */
+  exportAccount: (uid: string, walked: () => void) => Promise<R>;
   /** Each account as it starts and as it finishes (in the order they finish), with its state. */
   onEvent?: (event: BatchEvent<R>) => void;
   now?: () => number;
@@ -103,18 +107,27 @@ export async function runBatch<R extends AccountRun>(options: BatchOptions<R>): 
   const { uids, governor, signal } = options;
   const accounts = new Map<string, BatchAccount<R>>();
   let next = 0;
+  // Accounts whose walk is over but whose outcome is still to come (recording into --db): the
+  // night's batch with --db waited on each recording with the slot held (1.20 x the bare loop).
+  const finishing: Array<Promise<void>> = [];
   const worker = async () => {
     while (next < uids.length && !signal.aborted && !governor.stopped) {
       const uid = uids[next++]!;
       options.onEvent?.({ type: 'started', uid });
-      const run = await options.exportAccount(uid);
-      const state: AccountState = run.complete ? 'complete' : stoppedByRun(run.cause) ? 'stopped' : 'failed';
-      const account: BatchAccount<R> = { uid, state, exitCode: run.complete ? EXIT.ok : run.exit_code, run };
-      accounts.set(uid, account);
-      options.onEvent?.({ type: 'finished', account });
+      let walked!: () => void;
+      const slotFree = new Promise<void>((resolve) => (walked = resolve));
+      const done = options.exportAccount(uid, walked).then((run) => {
+        const state: AccountState = run.complete ? 'complete' : stoppedByRun(run.cause) ? 'stopped' : 'failed';
+        const account: BatchAccount<R> = { uid, state, exitCode: run.complete ? EXIT.ok : run.exit_code, run };
+        accounts.set(uid, account);
+        options.onEvent?.({ type: 'finished', account });
+      });
+      finishing.push(done);
+      await Promise.race([slotFree, done]);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, uids.length)) }, worker));
+  await Promise.all(finishing);
 
   const all = uids.map((uid): BatchAccount<R> => accounts.get(uid) ?? { uid, state: 'not-started', exitCode: notStartedCode(signal, governor) });
   const count = (state: AccountState) => all.filter((a) => a.state === state).length;

@@ -1,0 +1,77 @@
+/**
+ * A batch slot is the walk's, not the recording's: an account that says its walk is over (its file
+ * published; --db still recording it) lets the next account start in its slot, and the batch still
+ * waits for every outcome before it ends (issue 16 point 8: the night's batch with --db held each
+ * slot while SQLite committed). Proved with counts and promises the test resolves, not with time.
+ */
+import { describe, expect, it } from 'vitest';
+import { RunGovernor } from '../../src/api/run-governor.js';
+import { runBatch, type AccountRun } from '../../src/export/run-batch.js';
+
+const UIDS = ['6300000000000000001', '6300000000000000002', '6300000000000000003'];
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const ok = (uid: string): AccountRun => ({ uid, complete: true, rows: 1, requests: 1, exit_code: 0 });
+
+describe('runBatch slots', () => {
+  it('starts the next account once the walk is over, while the earlier one is still recording; ends only when all are recorded', async () => {
+    const recordings = new Map(UIDS.map((uid) => [uid, deferred()]));
+    const started: string[] = [];
+    const finished: string[] = [];
+    let ended = false;
+    const batch = runBatch({
+      uids: UIDS,
+      concurrency: 1,
+      governor: new RunGovernor(),
+      signal: new AbortController().signal,
+      exportAccount: async (uid, walked) => {
+        walked();
+        await recordings.get(uid)!.promise;
+        return ok(uid);
+      },
+      onEvent: (event) => (event.type === 'started' ? started.push(event.uid) : finished.push(event.account.uid)),
+    }).then((result) => {
+      ended = true;
+      return result;
+    });
+    // One slot, and no recording has finished: every account has started all the same.
+    for (let turn = 0; turn < 10 && started.length < UIDS.length; turn++) await new Promise((r) => setImmediate(r));
+    expect(started).toEqual(UIDS);
+    expect(finished).toEqual([]);
+    expect(ended).toBe(false);
+    recordings.get(UIDS[1]!)!.resolve();
+    recordings.get(UIDS[0]!)!.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(finished).toEqual([UIDS[1], UIDS[0]]);
+    expect(ended).toBe(false);
+    recordings.get(UIDS[2]!)!.resolve();
+    const result = await batch;
+    expect(result.totals.complete).toBe(3);
+  });
+
+  it('without the walk over, the slot stays taken: the next account waits for the outcome', async () => {
+    const first = deferred();
+    const started: string[] = [];
+    const batch = runBatch({
+      uids: UIDS.slice(0, 2),
+      concurrency: 1,
+      governor: new RunGovernor(),
+      signal: new AbortController().signal,
+      exportAccount: async (uid) => {
+        if (uid === UIDS[0]) await first.promise;
+        return ok(uid);
+      },
+      onEvent: (event) => void (event.type === 'started' && started.push(event.uid)),
+    });
+    for (let turn = 0; turn < 10; turn++) await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([UIDS[0]]);
+    first.resolve();
+    await batch;
+    expect(started).toEqual(UIDS.slice(0, 2));
+  });
+});
