@@ -162,32 +162,6 @@ async function* jsonlRecords(path: string): AsyncGenerator<ExportRecord> {
   }
 }
 
-/**
- * The lines of a JSONL export tkf itself wrote (`tkf export --db` reading back the file it just
- * published): each follower's uid and text, without JSON.parse, which for ~5 KB a follower costs
- * more than the rest of recording it. The uid is taken from the text when the line is an object
- * (`{...}`) with exactly one `"uid"` key holding a string of digits: `"uid"` followed by `:` is a
- * key in any JSON text (a quote inside a string is escaped), and the API's follower objects have
- * one uid. Any other line goes through the full reading, with its errors.
- */
-export async function* jsonlLinesWritten(path: string): AsyncGenerator<{ uid: string; line: number; json: string }> {
-  try {
-    for await (const { bytes, json, number } of jsonlTexts(path)) {
-      const key = json.indexOf('"uid"');
-      // The uid is cut from a copy of its few bytes: a slice of `json` would keep the whole line
-      // alive for as long as the uid is (the recording keeps every uid of the account).
-      const match =
-        json.charCodeAt(0) === 0x7b && json.charCodeAt(json.length - 1) === 0x7d && key !== -1 && json.indexOf('"uid"', key + 5) === -1
-          ? UID_VALUE.exec(bytes.toString('latin1', bytes.indexOf('"uid"'), bytes.indexOf('"uid"') + 64))
-          : null;
-      yield { uid: match ? match[1]! : jsonUid(parseFollower(json, path, number), json, path, number), line: number, json };
-    }
-  } catch (error) {
-    throw readError(error, path);
-  }
-}
-
-const UID_VALUE = /^"uid"\s*:\s*"(\d+)"/;
 
 function parseFollower(json: string, path: string, line: number): Record<string, unknown> {
   let follower: unknown;
