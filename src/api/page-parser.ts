@@ -256,6 +256,9 @@ export function parsePage(body: Buffer): FollowersPage {
       case 0x7b: // {
       case 0x5b: // [
         checkValue(expect, inArray && depth === 3, byte === 0x7b, body, i);
+        // A follower's last "uid" holding an object or a list: JSON.parse keeps that one, so the
+        // uid found before it is not the follower's (finishFollower asks JSON, which refuses it).
+        if (depth === 4 && inArray && uidKey) uidStart = -1;
         if (depth === 1 && byte === 0x7b) inData = key1;
         if (depth === 2 && byte === 0x5b && inData && key2) {
           // JSON.parse keeps the last of repeated keys; a second list would make us disagree.
@@ -326,6 +329,8 @@ export function parsePage(body: Buffer): FollowersPage {
           const word = byte === 0x74 ? TRUE : byte === 0x66 ? FALSE : byte === 0x6e ? NULL : undefined;
           if (!word || !literalAt(body, i, word)) fail(`an unexpected byte 0x${byte.toString(16)}`, body, i);
           end = i + word!.length;
+          // As above: a last "uid" of true, false or null is the follower's uid to JSON.parse.
+          if (depth === 4 && inArray && uidKey) uidStart = -1;
         }
         expect = depth === 0 ? DONE : COMMA_OR_CLOSE;
         i = end;

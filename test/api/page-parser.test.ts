@@ -205,6 +205,13 @@ describe('parsePage is not fooled by look-alikes', () => {
     ]);
   });
 
+  test('a repeated uid key: the last one is the uid, as in JSON.parse; an object, list or literal there is no uid', () => {
+    expect(uids(page('{"uid":"7000000000000000000","uid":"7000000000000000001"}'))).toEqual(['7000000000000000001']);
+    for (const last of ['{}', '[]', '{"uid":"1"}', 'null', 'true']) {
+      expect(() => parsePage(page(`{"uid":"7000000000000000000","uid":${last}}`)), last).toThrow(MalformedBodyError);
+    }
+  });
+
   test('a top-level "followers" outside data is not the list', () => {
     const body = Buffer.from(
       '{"followers":[{"uid":"9"}],"code":200,"data":{"extra":{"followers":[{"uid":"8"}]},"followers":[{"uid":"2"}],"has_more":true},"tail":{"followers":[{"uid":"7"}]}}',
