@@ -90,6 +90,8 @@ trap stop_postgres EXIT
 start_postgres || say "no shared PostgreSQL server; the history tests start their own"
 
 npx tsc -p tsconfig.json
+# The tests type-checked too (vitest only strips their types): tsconfig.test.json, no output.
+npx tsc -p tsconfig.test.json
 
 results=()
 failed=0

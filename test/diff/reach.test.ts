@@ -4,7 +4,7 @@ import { judgeMissing, reachView } from '../../src/diff/reach.js';
 /** Older export: f0 (newest) .. f9 (oldest). */
 const older = Array.from({ length: 10 }, (_, i) => `f${i}`);
 
-function verdicts(newer: string[], end: string | null) {
+function verdicts(newer: string[], end: string | null | undefined) {
   const inNewer = new Set(newer);
   const view = reachView(newer, (uid) => (older.includes(uid) ? older.indexOf(uid) : undefined), end);
   const result: Record<string, string> = {};

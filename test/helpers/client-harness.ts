@@ -20,7 +20,7 @@ export function useClientHarness(token: string, defaults: Partial<ClientOptions>
     return { client: made, notices };
   }
 
-  async function simulator(faults: Parameters<typeof startSimulator>[0]['faults']) {
+  async function simulator(faults: NonNullable<Parameters<typeof startSimulator>[0]>['faults']) {
     const sim = await startSimulator({ token, faults });
     cleanups.push(() => sim.close());
     return sim;
