@@ -138,39 +138,8 @@ export class ExportFile implements PageTarget {
       }
       return { ...resultOf(manifest), file: paths.out, resumedRows: manifest.rows, alreadyComplete: true };
     }
-    let seenUids: string[] = [];
-    if (resumeFrom) {
-      this.spec.onResume?.(resumeFrom);
-      seenUids = await cutBackTo(paths, resumeFrom);
-      this.checkpointer = new Checkpointer(paths.checkpoint, resumeFrom, this.disk);
-      this.base = { rows: resumeFrom.rows, bytes: resumeFrom.bytes, uidsBytes: resumeFrom.uidsBytes, requests: resumeFrom.requests };
-      Object.assign(this.totals, {
-        duplicates: resumeFrom.duplicates,
-        total: resumeFrom.total ?? undefined,
-        end: (resumeFrom.end as ExportCounts['end'] | null) ?? 'complete',
-        incompleteSeconds: resumeFrom.incompleteSeconds ?? [],
-        ...(resumeFrom.short ? { short: resumeFrom.short } : {}),
-      });
-      this.cursor = resumeFrom.cursor;
-      this.newest = resumeFrom.newest ?? undefined;
-      // Every resume re-enters the second of its cursor from its start: the interrupted run may
-      // have been answered pages it never wrote (the checkpoint lags a page or two, and kill -9
-      // loses the answer in flight), and an API with a hidden offset has moved past them. Without
-      // evidence of a tied second this costs about one request; a cursor 0 has nothing to re-enter.
-      this.reenter = resumeFrom.reenter ?? (resumeFrom.cursor !== null && resumeFrom.cursor > 0 ? { second: resumeFrom.cursor, pages: 0 } : undefined);
-      // A --force export, interrupted, still replaces the file when --resume finishes it.
-      this.replace ||= resumeFrom.replace === true;
-    }
-    this.createdPartFiles = !resumeFrom;
-    const uidStream = await this.openStream(paths.uids, resumeFrom?.uidsBytes, 0o600);
-    this.uidLog = new ByteSink(uidStream);
-    const partStream = await this.openPart(resumeFrom?.bytes);
-    this.part = new RecordWriter(partStream, this.spec.job.format.createEncoder(this.encoder), { writeHeader: !resumeFrom });
-    if (!resumeFrom) {
-      this.save(0, true);
-      await this.checkpointer.drain();
-    }
-    this.atPageBoundary = true;
+    const seenUids = resumeFrom ? await this.takeUp(resumeFrom, 'complete') : [];
+    await this.openFiles(this.spec.job.format, resumeFrom);
     const remaining = this.spec.job.limit === undefined ? undefined : Math.max(0, this.spec.job.limit - this.base.rows);
     if (remaining === 0) this.totals.end = 'limit';
     if (this.cursor !== null && remaining !== 0) {
@@ -196,38 +165,61 @@ export class ExportFile implements PageTarget {
     // on; otherwise the update starts again from the top (<out> was never touched).
     const resumeFrom = interrupted?.update?.rows === manifest.rows && interrupted.update.bytes === manifest.bytes ? interrupted : undefined;
     let seenUids: string[] = [];
-    if (resumeFrom) {
-      this.spec.onResume?.(resumeFrom);
-      seenUids = await cutBackTo(this.paths, resumeFrom);
-      this.checkpointer = new Checkpointer(this.paths.checkpoint, resumeFrom, this.disk);
-      this.base = { rows: resumeFrom.rows, bytes: resumeFrom.bytes, uidsBytes: resumeFrom.uidsBytes, requests: resumeFrom.requests };
-      this.cursor = resumeFrom.cursor;
-      this.newest = resumeFrom.newest ?? undefined;
-      // As for any resume (openExport): the second of the cursor is re-entered from its start.
-      this.reenter = resumeFrom.reenter ?? (resumeFrom.cursor !== null && resumeFrom.cursor > 0 ? { second: resumeFrom.cursor, pages: 0 } : undefined);
-      Object.assign(this.totals, {
-        duplicates: resumeFrom.duplicates,
-        total: resumeFrom.total ?? undefined,
-        end: (resumeFrom.end as ExportCounts['end'] | null) ?? 'caught-up',
-        incompleteSeconds: resumeFrom.incompleteSeconds ?? [],
-      });
-    } else {
+    if (resumeFrom) seenUids = await this.takeUp(resumeFrom, 'caught-up');
+    else {
       this.base = { rows: manifest.rows, bytes: 0, uidsBytes: 0, requests: 0 };
       this.newest = manifest.newest ?? undefined;
       Object.assign(this.totals, { total: manifest.total ?? undefined, end: 'caught-up', incompleteSeconds: manifest.incompleteSeconds ?? [] });
     }
-    this.createdPartFiles = !resumeFrom;
-    this.uidLog = new ByteSink(await this.openStream(this.paths.uids, resumeFrom?.uidsBytes, 0o600));
-    this.part = new RecordWriter(await this.openPart(resumeFrom?.bytes), format.createEncoder(encoder), { writeHeader: !resumeFrom });
-    if (!resumeFrom) {
-      this.save(0, true);
-      await this.checkpointer.drain();
-    }
-    this.atPageBoundary = true;
+    await this.openFiles(format, resumeFrom);
     if (this.cursor !== null) {
       this.from = { startCursor: this.cursor, seenUids, known: (uid) => known.has(uid), caughtUp, ...(this.reenter ? { reenter: this.reenter } : {}) };
     }
     return undefined;
+  }
+
+  /**
+   * Takes up an interrupted export's (or update's) checkpoint: its part files cut back to what it
+   * counts, its counts, cursor and follow time; returns the uids written so far. `end`: how the
+   * walk ends when the checkpoint says nothing (a walk still going).
+   */
+  private async takeUp(saved: Checkpoint, end: ExportCounts['end']): Promise<string[]> {
+    this.spec.onResume?.(saved);
+    const seenUids = await cutBackTo(this.paths, saved);
+    this.checkpointer = new Checkpointer(this.paths.checkpoint, saved, this.disk);
+    this.base = { rows: saved.rows, bytes: saved.bytes, uidsBytes: saved.uidsBytes, requests: saved.requests };
+    Object.assign(this.totals, {
+      duplicates: saved.duplicates,
+      total: saved.total ?? undefined,
+      end: (saved.end as ExportCounts['end'] | null) ?? end,
+      incompleteSeconds: saved.incompleteSeconds ?? [],
+      ...(saved.short ? { short: saved.short } : {}),
+    });
+    this.cursor = saved.cursor;
+    this.newest = saved.newest ?? undefined;
+    // Every resume re-enters the second of its cursor from its start: the interrupted run may
+    // have been answered pages it never wrote (the checkpoint lags a page or two, and kill -9
+    // loses the answer in flight), and an API with a hidden offset has moved past them. Without
+    // evidence of a tied second this costs about one request; a cursor 0 has nothing to re-enter.
+    this.reenter = saved.reenter ?? (saved.cursor !== null && saved.cursor > 0 ? { second: saved.cursor, pages: 0 } : undefined);
+    // A --force export, interrupted, still replaces the file when --resume finishes it.
+    this.replace ||= saved.replace === true;
+    return seenUids;
+  }
+
+  /**
+   * Opens the uid log and <out>.part: at the lengths of the checkpoint taken up, or new (with the
+   * header and a first checkpoint). From here the state may be checkpointed.
+   */
+  private async openFiles(format: FormatDefinition, resumed: Checkpoint | undefined): Promise<void> {
+    this.createdPartFiles = !resumed;
+    this.uidLog = new ByteSink(await this.openStream(this.paths.uids, resumed?.uidsBytes, 0o600));
+    this.part = new RecordWriter(await this.openPart(resumed?.bytes), format.createEncoder(this.encoder), { writeHeader: !resumed });
+    if (!resumed) {
+      this.save(0, true);
+      await this.checkpointer.drain();
+    }
+    this.atPageBoundary = true;
   }
 
   /**
