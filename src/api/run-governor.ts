@@ -283,11 +283,14 @@ export class RunGovernor {
     return (count * 1000) / Math.max(sentAt - since - this.waitedWithin(since, sentAt), MIN_SPAN_MS);
   }
 
-  /** Milliseconds of [from, to) covered by retry waits (overlapping waits of several workers once). */
+  /**
+   * Milliseconds of [from, to) covered by retry waits (overlapping waits of several workers once).
+   * `waits` is in the order the waits began (each begins at the clock's now), as this walk needs.
+   */
   private waitedWithin(from: number, to: number): number {
     let covered = 0;
     let reached = from;
-    for (const wait of [...this.waits].sort((a, b) => a.from - b.from)) {
+    for (const wait of this.waits) {
       const start = Math.max(wait.from, reached);
       const end = Math.min(wait.to, to);
       if (end > start) {
