@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { ShortListError, redact } from '../errors.js';
 import type { AccountEvent } from '../export/events.js';
+import { newFollowersKept } from '../output/checkpoint.js';
 import { runAccount, type AccountOutcome, type AccountSettings } from '../export/run-account.js';
 import type { OutputTarget } from '../export/run-export.js';
 import { isRunning, type Access } from './api-access.js';
@@ -82,9 +83,10 @@ function render(event: AccountEvent, settings: RunSettings, progress: Progress):
     }
     case 'resumed': {
       const c = event.checkpoint;
+      const kept = newFollowersKept(c);
       progress.log(
-        c.update
-          ? `resuming the update of ${event.path} at cursor ${c.cursor ?? 'end'} (${plural(c.rows - c.update.rows, 'new follower')} so far)`
+        kept !== undefined
+          ? `resuming the update of ${event.path} at cursor ${c.cursor ?? 'end'} (${plural(kept, 'new follower')} so far)`
           : `resuming ${event.path} at ${formatCount(c.rows)} rows (cursor ${c.cursor ?? 'end'})`,
       );
       return;

@@ -10,7 +10,7 @@ import { expectedRows } from '../api/list-facts.js';
 import { EXIT, TkfError, redact } from '../errors.js';
 import type { ExportRecorder, WalkFeed } from '../history/export-recorder.js';
 import type { AccountOutcome } from './account-outcome.js';
-import { readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
+import { newFollowersKept, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import type { Disk } from '../output/disk.js';
 import type { LockOwner } from '../output/lock.js';
 import type { ExportCounts } from '../output/page-target.js';
@@ -153,7 +153,7 @@ async function exportAccount(
   // stops the checkpoint before the rows), so it is read back, not guessed.
   const saved = output.kind === 'file' ? await savedCheckpoint(output.path) : undefined;
   // An interrupted --update keeps the new followers it found (the file itself is untouched).
-  const savedNew = saved?.update ? saved.rows - saved.update.rows : undefined;
+  const savedNew = saved && newFollowersKept(saved);
   const savedRows = saved?.update || open ? undefined : saved?.rows;
   const error = deps.explainFailure ? await deps.explainFailure(caught, { uid, output, savedRows, savedNew }) : caught;
   return {

@@ -77,6 +77,11 @@ export interface Checkpoint {
   updated: string;
 }
 
+/** An interrupted --update's new followers, kept in its part file for the next run; undefined for an export's checkpoint. */
+export function newFollowersKept(checkpoint: Checkpoint): number | undefined {
+  return checkpoint.update ? checkpoint.rows - checkpoint.update.rows : undefined;
+}
+
 export async function writeCheckpoint(path: string, checkpoint: Checkpoint, disk: Disk = realDisk): Promise<void> {
   const temporary = `${path}.tmp`;
   try {
