@@ -11,6 +11,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
 
 const run = promisify(execFile);
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -99,4 +100,16 @@ export async function startPostgres(): Promise<PostgresServer> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A server for the tests of a describe or file, started before them and stopped after (like useTempDir). */
+export function usePostgres(): { readonly server: PostgresServer } {
+  const holder = {} as { server: PostgresServer };
+  beforeAll(async () => {
+    holder.server = await startPostgres();
+  }, 600_000);
+  afterAll(async () => {
+    await holder.server?.stop();
+  });
+  return holder;
 }

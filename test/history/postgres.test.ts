@@ -5,24 +5,18 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HistoryDbError } from '../../src/errors.js';
 import { openHistory } from '../../src/history/open-history.js';
 import { accountChanges } from '../../src/history/queries.js';
 import { recordSnapshot, type FollowerRow } from '../../src/history/record-snapshot.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { runTkf } from '../e2e/run-tkf.js';
-import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-server.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { runCli } from './run-cli.js';
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 600_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const pg = usePostgres();
 
 const dir = useTempDir('tkf-history-pg-');
 const ACCOUNT = '6754915036232582149';
@@ -35,7 +29,7 @@ const at = (day: number) => `2026-11-0${day}T03:00:00.000Z`;
 
 describe('the history database on PostgreSQL', () => {
   it('records snapshots with the reach rule: one gone, the rest past the reach', async () => {
-    const db = await openHistory(await server.createDatabase('reach'));
+    const db = await openHistory(await pg.server.createDatabase('reach'));
     const base = { account: ACCOUNT, onProfile: 1500, requests: 50, source: null };
     await recordSnapshot(db, { ...base, takenAt: at(1), end: 'cap' }, rowsOf(range('1', 0, 1000)));
     const day2 = [...range('2', 0, 300), ...range('1', 0, 701).filter((u) => u !== '1500')];
@@ -52,7 +46,7 @@ describe('the history database on PostgreSQL', () => {
   });
 
   it('refuses a database of a newer tkf, and a server that is down is exit 11', async () => {
-    const url = await server.createDatabase('newer');
+    const url = await pg.server.createDatabase('newer');
     const db = await openHistory(url);
     await db.run("UPDATE tkf_meta SET value = '7' WHERE key = 'schema_version'");
     await db.close();
@@ -64,7 +58,7 @@ describe('the history database on PostgreSQL', () => {
   });
 
   it('two shards (two processes) write one database at once; every account is recorded', async () => {
-    const url = await server.createDatabase('shards');
+    const url = await pg.server.createDatabase('shards');
     const uids = Array.from({ length: 8 }, (_, i) => String(6754915036232582100n + BigInt(i)));
     const users = Object.fromEntries(uids.map((uid) => [uid, { size: 200 }]));
     const sim = await startSimulator({ token: 'tkn-SHARDS', users });

@@ -7,12 +7,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openHistory } from '../../src/history/open-history.js';
 import { recordSnapshot, type FollowerRow } from '../../src/history/record-snapshot.js';
 import type { SqlDriver } from '../../src/history/sql-driver.js';
 import { ROOT } from '../e2e/run-tkf.js';
-import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-server.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 
 const run = promisify(execFile);
@@ -38,13 +38,7 @@ async function fill(db: SqlDriver): Promise<void> {
   await recordSnapshot(db, snap(B, '2026-11-28T04:00:00.000Z'), rowsOf(['1', '2', '9']));
 }
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 600_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const pg = usePostgres();
 const dir = useTempDir('tkf-history-readme-');
 
 describe("the README's history queries", () => {
@@ -52,7 +46,7 @@ describe("the README's history queries", () => {
     const queries = await readmeQueries();
     expect(queries).toHaveLength(3);
     const file = join(dir.path, 'history.sqlite');
-    const url = await server.createDatabase('readme');
+    const url = await pg.server.createDatabase('readme');
     for (const target of [file, url]) {
       const db = await openHistory(target);
       await fill(db);
@@ -63,7 +57,7 @@ describe("the README's history queries", () => {
       const sql = join(dir.path, `query-${index}.sql`);
       await writeFile(sql, query);
       const sqlite = (await run('sh', ['-c', 'sqlite3 -bail -csv -header "$1" < "$2"', 'sh', file, sql])).stdout.replace(/\r\n/g, '\n');
-      const psql = (await run(join(server.bin, 'psql'), ['--csv', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', sql, url])).stdout;
+      const psql = (await run(join(pg.server.bin, 'psql'), ['--csv', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', sql, url])).stdout;
       // The two CLIs quote CSV differently (sqlite3 quotes a cell with a space): compare the cells.
       expect(parse(psql)).toEqual(parse(sqlite));
       answers.push((parse(psql) as string[][]).map((row) => row.join(',')));
