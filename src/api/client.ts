@@ -28,6 +28,7 @@ import {
   redact,
 } from '../errors.js';
 import { MalformedBodyError, parsePage } from './page-parser.js';
+import { peekNextCursor } from './cursor-peek.js';
 import { STATUS_HIDDEN, STATUS_NO_USER, STATUS_OK, type FollowersPage } from './types.js';
 import { sleep as defaultSleep } from '../sleep.js';
 import { createAgents } from './proxy-agents.js';
@@ -98,7 +99,13 @@ export interface FollowersClient {
   readonly requests: number;
   /** What the whole run shares: pace, budget, "the token is dead". */
   readonly governor: RunGovernor;
-  fetchPage(uid: string, cursor: number, signal?: AbortSignal): Promise<FollowersPage>;
+  /**
+   * `onArrived`, when given, is told the next cursor an answer's envelope names (cursor-peek.ts)
+   * as soon as the answer has arrived and before it is parsed, on the first attempt only. When it
+   * answers true (it sent a request of its own), the parse waits one turn of the event loop so
+   * that request goes out first and its round trip overlaps the parse.
+   */
+  fetchPage(uid: string, cursor: number, signal?: AbortSignal, onArrived?: OnArrived): Promise<FollowersPage>;
   /**
    * A client for one account of the run: its own request count and notices, this client's
    * connections, pace and budget. Closing it closes nothing.
@@ -106,6 +113,9 @@ export interface FollowersClient {
   account(hooks?: AccountHooks): FollowersClient;
   close(): void;
 }
+
+/** Told an answer's next cursor before it is parsed; true when it sent a request on it. */
+export type OnArrived = (next: number) => boolean;
 
 /** An answer as received: its status line and headers, and its whole body. */
 interface Received {
@@ -240,7 +250,7 @@ export function createClient(options: ClientOptions): FollowersClient {
     });
   }
 
-  async function attempt(uid: string, cursor: number, signal?: AbortSignal): Promise<FollowersPage> {
+  async function attempt(uid: string, cursor: number, signal: AbortSignal | undefined, onArrived: OnArrived | undefined): Promise<FollowersPage> {
     if (uid !== lastUid) {
       lastUid = uid;
       uidQuery = new URLSearchParams({ uid }).toString();
@@ -265,6 +275,11 @@ export function createClient(options: ClientOptions): FollowersClient {
     }
     if (status !== 200) {
       throw new ApiUnavailableError(`the API answered ${statusText} for ${url.origin}${url.pathname}: is the base URL right?`);
+    }
+    if (onArrived) {
+      const next = peekNextCursor(rawBody);
+      // The request just made is sent on the next ticks; the parse waits for them.
+      if (next !== undefined && onArrived(next)) await new Promise((resolve) => setImmediate(resolve));
     }
     let page: FollowersPage;
     try {
@@ -298,14 +313,15 @@ export function createClient(options: ClientOptions): FollowersClient {
     return page;
   }
 
-  async function fetchPage(uid: string, cursor: number, signal: AbortSignal | undefined, view: View): Promise<FollowersPage> {
+  async function fetchPage(uid: string, cursor: number, signal: AbortSignal | undefined, view: View, onArrived?: OnArrived): Promise<FollowersPage> {
     let throttledInARow = 0;
     for (let retry = 0; ; ) {
       const sentAt = await governor.acquire(signal);
       view.requests++;
       view.hooks.onRequest?.({ uid, cursor, attempt: retry + throttledInARow + 1 });
       try {
-        const page = await attempt(uid, cursor, signal);
+        // An answer after a failure is not led from: the walk may re-enter its second (pager.ts).
+        const page = await attempt(uid, cursor, signal, retry === 0 ? onArrived : undefined);
         governor.accept(sentAt);
         // Answers lost before this one (not 429s: those were refused, not made): the walk re-enters a
         // second an API with a hidden offset may have moved past (pager.ts).
@@ -351,7 +367,7 @@ export function createClient(options: ClientOptions): FollowersClient {
         return view.requests;
       },
       governor,
-      fetchPage: (uid, cursor, signal) => fetchPage(uid, cursor, signal, view),
+      fetchPage: (uid, cursor, signal, onArrived) => fetchPage(uid, cursor, signal, view, onArrived),
       account: (hooks = {}) => makeClient({ requests: 0, hooks }, () => {}),
       close,
     };

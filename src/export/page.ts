@@ -56,7 +56,11 @@ export interface StuckNotice {
 export type FetchedPage = FollowersPage & { afterFailure?: boolean };
 
 export interface PagerOptions {
-  fetchPage: (cursor: number, signal: AbortSignal) => Promise<FetchedPage>;
+  /**
+   * One answer. `onArrived`, when given, is told the next cursor the answer names before it is
+   * parsed (api/client.ts), so the walk may send the next request early.
+   */
+  fetchPage: (cursor: number, signal: AbortSignal, onArrived?: (next: number) => boolean) => Promise<FetchedPage>;
   /** Cursor of the first request: 0, or a checkpoint's cursor on resume. */
   startCursor?: number;
   /** Resume inside a tied second: re-enter it from its start instead of sending startCursor. */

@@ -61,6 +61,15 @@
  * The request for the next page is sent before the current page is yielded, so writing a page
  * overlaps the round trip of the next. When the consumer stops early, the request in flight is
  * aborted.
+ *
+ * **Leading.** Earlier still: when an answer arrives, the client reads the next cursor off its
+ * envelope's first bytes (api/cursor-peek.ts) before parsing it, and the walk may send that
+ * request at once, so the page's parse overlaps the next round trip. Only while the walk is plain
+ * (WalkVerdicts.mayLead: nothing stuck, barren, tied or re-entered, no --update, far from the
+ * limit, the cursor moving down), and the request so sent (the lead) is used only when the
+ * verdict on the parsed page sends that same cursor with no wait. Otherwise it is aborted: one
+ * request spent on a page that turned out unusual (a page of duplicates only, a malformed body).
+ * A lead's own answer may lead in turn once the walk has taken it as its next.
  */
 import { sleep as defaultSleep } from '../sleep.js';
 import type { FetchedPage, Page, PagerOptions, Reentry } from './page.js';
@@ -72,31 +81,66 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
   const sleep = options.sleep ?? defaultSleep;
   // Aborts the request in flight when the consumer stops or the caller's signal fires.
   const inFlight = new AbortController();
-  const onAbort = () => inFlight.abort(options.signal?.reason);
+  /** A request sent ahead (see Leading above), and the one the walk took as its next. */
+  let lead: Lead | undefined;
+  let taken: AbortController | undefined;
+  const stopAll = (reason: unknown) => {
+    inFlight.abort(reason);
+    taken?.abort(reason);
+    lead?.stop.abort(reason);
+  };
+  const onAbort = () => stopAll(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   if (options.signal?.aborted) throw options.signal.reason;
   const walk = new WalkVerdicts(options);
   let cursor = walk.firstCursor();
   let number = 0;
-  const fetchAfter = (wait: Reask) => sleep(wait.waitMs, inFlight.signal).then(() => options.fetchPage(wait.send, inFlight.signal));
-  let pending: Promise<FetchedPage> | undefined = options.fetchPage(cursor, inFlight.signal);
+  /** Ids of requests: only the answer the walk takes next may lead. */
+  let sent = 0;
+  let awaited = 0;
+  const send = (at: number, signal: AbortSignal): { id: number; promise: Promise<FetchedPage> } => {
+    const id = ++sent;
+    const promise = options.fetchPage(at, signal, (next) => {
+      if (id !== awaited || lead !== undefined || !walk.mayLead(at, next)) return false;
+      const stop = new AbortController();
+      lead = { cursor: next, stop, ...send(next, stop.signal) };
+      lead.promise.catch(() => {});
+      return true;
+    });
+    return { id, promise };
+  };
+  const fetchNow = (at: number) => {
+    const request = send(at, inFlight.signal);
+    awaited = request.id;
+    return request.promise;
+  };
+  const fetchAfter = (wait: Reask) => sleep(wait.waitMs, inFlight.signal).then(() => fetchNow(wait.send));
+  let pending: Promise<FetchedPage> | undefined = fetchNow(cursor);
   try {
     while (pending) {
       const answer: FetchedPage = await pending;
       pending = undefined;
+      taken = undefined;
       number++;
       const sorted = walk.sort(answer, cursor);
       const decision = walk.decide(answer, cursor, sorted);
       const confirm = walk.confirmEnd(cursor, decision);
       const barrenWait = walk.track(cursor, answer.minTime, sorted, decision, confirm !== undefined);
+      const ahead = lead;
+      lead = undefined;
       if (confirm) pending = fetchAfter(confirm);
       else if (decision.stuckReason !== undefined) {
         const reask = walk.reask(cursor, decision.stuckReason);
         decision.next = reask.send;
         pending = fetchAfter(reask);
       } else if (barrenWait) pending = fetchAfter(barrenWait);
-      else if (decision.next !== null) pending = options.fetchPage(decision.next, inFlight.signal);
+      else if (decision.next !== null && ahead?.cursor === decision.next) {
+        pending = ahead.promise;
+        taken = ahead.stop;
+        awaited = ahead.id;
+      } else if (decision.next !== null) pending = fetchNow(decision.next);
+      if (ahead !== undefined && pending !== ahead.promise) ahead.stop.abort(new Error('the walk went elsewhere'));
       // A rejected prefetch must not count as unhandled while the consumer writes this page.
       pending?.catch(() => {});
 
@@ -106,8 +150,16 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
     }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
-    if (pending) inFlight.abort(new Error('the pager was stopped'));
+    if (pending || lead) stopAll(new Error('the pager was stopped'));
   }
+}
+
+/** A request sent ahead of the verdict on the answer before it. */
+interface Lead {
+  cursor: number;
+  id: number;
+  promise: Promise<FetchedPage>;
+  stop: AbortController;
 }
 
 function pageOf(number: number, cursor: number, answer: FetchedPage, sorted: Sorted, decision: Decision, tied: Reentry | undefined, knows: boolean): Page {

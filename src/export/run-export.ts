@@ -145,8 +145,8 @@ export function walk(plan: ExportPlan, deps: ExportDeps, from: WalkStart) {
   return pages({
     // The pager must know when an answer came only after a failure (a retry inside the client):
     // an API with a hidden offset may have moved past the lost answer.
-    fetchPage: async (cursor, signal): Promise<FetchedPage> => {
-      const page = await deps.client.fetchPage(plan.uid, cursor, signal);
+    fetchPage: async (cursor, signal, onArrived): Promise<FetchedPage> => {
+      const page = await deps.client.fetchPage(plan.uid, cursor, signal, onArrived);
       return page.retried ? { ...page, afterFailure: true } : page;
     },
     ...start,

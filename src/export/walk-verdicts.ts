@@ -105,6 +105,27 @@ export class WalkVerdicts {
     return this.options.startCursor ?? 0;
   }
 
+  /**
+   * May the request for `next` be sent before the answer to `cursor` is parsed (pager.ts,
+   * Leading)? Only while the walk is plain, so that the verdict on that answer almost surely
+   * sends `next` with no wait: nothing stuck, barren, tied, stepped or re-entered; no --update
+   * (its end is the file's newest follower); the cursor moving down; more than two pages from
+   * the limit.
+   */
+  mayLead(cursor: number, next: number): boolean {
+    return (
+      (cursor === 0 || next < cursor) &&
+      this.stuck === 0 &&
+      this.barren === 0 &&
+      !this.stepped &&
+      this.tied === undefined &&
+      this.reentry === undefined &&
+      this.options.caughtUp === undefined &&
+      this.options.known === undefined &&
+      this.limit - this.yielded > 2 * Math.max(this.pageSize, this.longest)
+    );
+  }
+
   /** The answer's followers: new ones (within the limit), those seen before, those the file holds. */
   sort(answer: FetchedPage, cursor: number): Sorted {
     // Sent at a followed cursor, and the client had to retry: the lost answer may have moved a

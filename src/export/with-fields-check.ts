@@ -22,8 +22,9 @@ export function withFieldsCheck(client: FollowersClient, fields: readonly string
       return client.governor;
     },
     account: (hooks) => client.account(hooks),
-    async fetchPage(uid, cursor, signal) {
-      const page = await client.fetchPage(uid, cursor, signal);
+    async fetchPage(uid, cursor, signal, onArrived) {
+      // No request is sent ahead of the page the check reads.
+      const page = await client.fetchPage(uid, cursor, signal, checked || cursor !== 0 ? onArrived : undefined);
       if (!checked && cursor === 0 && page.followers?.length) {
         checked = true;
         const followers = page.followers.map(decodeFollower);
