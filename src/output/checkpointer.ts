@@ -6,8 +6,12 @@
  * page hands over its state and a promise for "its bytes are written"; one checkpoint is written
  * at a time, in order, and when pages come faster the newest state wins (the ones in between
  * would be overwritten at once anyway). The checkpoint on disk therefore lags the loop by at most
- * a page or two and never claims more than the files hold; drain() waits until the newest state
+ * a page or two (plus the pause below) and never claims more than the files hold; drain() waits until the newest state
  * is on disk (at the end, and when interrupted).
+ *
+ * With `spacingMs`, a checkpoint is followed by a pause of that long before the next (while it
+ * lasts the checkpointer is not idle, so the loop hands over no state); drain() cuts the pause
+ * short, so an end or an interruption still writes the newest state at once.
  */
 import { writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { Disk } from './disk.js';
@@ -19,10 +23,15 @@ export class Checkpointer {
   private running: Promise<void> | undefined;
   private failure: unknown;
 
+  /** Ends the pause after a checkpoint early (drain). */
+  private hurry: (() => void) | undefined;
+  private draining = 0;
+
   constructor(
     private readonly path: string,
     saved?: Checkpoint,
     private readonly disk?: Disk,
+    private readonly spacingMs = 0,
   ) {
     this.saved = saved;
   }
@@ -49,8 +58,27 @@ export class Checkpointer {
 
   /** Resolves once the newest state marked is on disk. */
   async drain(): Promise<void> {
-    while (this.running) await this.running;
+    this.draining++;
+    try {
+      this.hurry?.();
+      while (this.running) await this.running;
+    } finally {
+      this.draining--;
+    }
     if (this.failure) throw this.failure;
+  }
+
+  private pause(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.hurry?.(), this.spacingMs);
+      // A pause never keeps the process alive: whoever ends the run drains first.
+      timer.unref();
+      this.hurry = () => {
+        clearTimeout(timer);
+        this.hurry = undefined;
+        resolve();
+      };
+    });
   }
 
   private async loop(): Promise<void> {
@@ -61,6 +89,7 @@ export class Checkpointer {
         await ready;
         await writeCheckpoint(this.path, state, this.disk);
         this.saved = state;
+        if (this.spacingMs > 0 && this.draining === 0) await this.pause();
       }
     } catch (error) {
       this.failure = error;

@@ -93,4 +93,44 @@ describe('Checkpointer', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   });
+
+  describe('spaced (at most one checkpoint per spacingMs)', () => {
+    /** Turns of the event loop until `done`, at most `max`: a count, not a clock. */
+    async function turnsUntil(done: () => boolean, max = 10_000): Promise<number> {
+      let turns = 0;
+      while (!done() && turns < max) {
+        await new Promise((resolve) => setImmediate(resolve));
+        turns++;
+      }
+      return turns;
+    }
+
+    it('after a checkpoint, holds the next one for the pause (not idle), and drain writes the newest at once', async () => {
+      // A pause of an hour: the test would time out if anything waited for it.
+      const checkpointer = new Checkpointer(path, undefined, undefined, 3_600_000);
+      checkpointer.mark(state(20), Promise.resolve());
+      await turnsUntil(() => checkpointer.savedRows === 20);
+      expect((await onDisk()).rows).toBe(20);
+      // Pausing: not idle, so the export loop hands over no state (export-file.ts save()).
+      expect(checkpointer.idle).toBe(false);
+      checkpointer.mark(state(40), Promise.resolve());
+      const turns = await turnsUntil(() => checkpointer.savedRows === 40, 200);
+      expect(turns).toBe(200); // 200 turns later the pause still holds it back
+      expect((await onDisk()).rows).toBe(20);
+      await checkpointer.drain();
+      expect((await onDisk()).rows).toBe(40);
+      expect(checkpointer.idle).toBe(true);
+    });
+
+    it('drain during the first write skips the pause that would follow it', async () => {
+      const checkpointer = new Checkpointer(path, undefined, undefined, 3_600_000);
+      const flushed = deferred();
+      checkpointer.mark(state(20), flushed.promise);
+      const drained = checkpointer.drain();
+      flushed.resolve();
+      await drained;
+      expect((await onDisk()).rows).toBe(20);
+      expect(checkpointer.idle).toBe(true);
+    });
+  });
 });
