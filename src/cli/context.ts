@@ -20,6 +20,11 @@ export interface CliContext {
   onInterrupt?: (signal: 'SIGINT' | 'SIGTERM') => void;
   /** Set by a command that can be resumed: the command line that resumes it. */
   resumeHint?: string;
+  /**
+   * Asks the runtime to keep the heap small at some CPU cost (main.ts: Node 20's old generation),
+   * for an export that runs no recording thread; absent in process (the tests).
+   */
+  preferSmallHeap?: () => void;
 }
 
 export function readAll(stream: Readable): Promise<string> {

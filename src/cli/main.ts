@@ -24,21 +24,24 @@ const { version } = createRequire(import.meta.url)('../../package.json') as { ve
  */
 function keepYoungGenerationSmall(): void {
   v8.setFlagsFromString('--semi-space-growth-factor=1');
-  if (process.versions.node.split('.')[0] === '20') keepOldGenerationSmall();
 }
 
 /**
- * On Node 20, lets V8's old generation grow by half of itself at each full collection instead of
- * by its own factor (up to 4x for a heap this small). The page bodies an export leaves behind
+ * On Node 20 (ctx.preferSmallHeap, called by an export without --db), lets V8's old generation
+ * grow by half of itself at each full collection instead of by its own factor (up to 4x for a
+ * heap this small). The page bodies an export leaves behind
  * are garbage that only a full collection frees, and V8 let the old generation reach ~55 MB
  * (heapUsed ~45) before one: 4 full collections in a 100k JSONL export, peak RSS 124-129 MB.
  * With 50%: ~36 full collections (+~0.12 s of pauses, the marking itself on V8's helper
  * threads: +0.5-0.8 s of CPU), peak RSS 95-97 MB, under issue 20's 100 MB. Not a limit: a large
  * heap (a batch, a report) still grows as it needs. Not on Node 24/26: there the same flag cost
  * 3-6 s of CPU for a 100k export and their peak is not the old generation (heapTotal ~30 MB).
+ * Not with --db: the flag is the whole process's, and the SQLite recording thread, whose heap
+ * holds thousands of rows between transactions, then marked it again and again (+2-2.5 s wall,
+ * +4 s CPU for a 100k export with --db).
  */
 function keepOldGenerationSmall(): void {
-  v8.setFlagsFromString('--heap-growing-percent=50');
+  if (process.versions.node.split('.')[0] === '20') v8.setFlagsFromString('--heap-growing-percent=50');
 }
 
 export async function main(argv: string[]): Promise<never> {
@@ -57,6 +60,7 @@ export async function main(argv: string[]): Promise<never> {
     version,
     signal: interrupts.signal,
     secrets: [],
+    preferSmallHeap: keepOldGenerationSmall,
   };
   const say = (text: string) => {
     let clean = text;
