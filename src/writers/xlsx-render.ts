@@ -92,8 +92,13 @@ export async function renderXlsx(partPath: string, outPath: string, options: { m
   }
 }
 
-/** The deflate level: 6, zlib's default (and what the workbook was written with by fflate before). */
-const LEVEL = 6;
+/**
+ * The deflate level: 1, zlib's fastest. A 100k export (npm run bench's list), alternated: level 6
+ * (zlib's default, fflate's before) 11.04/11.23 s and 17.8 MB, level 3 11.01/10.44 s and 19.1 MB,
+ * level 1 9.99/10.31 s and 20.5 MB. The sheet's XML is repetitive enough that the fastest level
+ * loses 15% of the size and saves ~1 s of a 100k export's CPU (issue 20).
+ */
+const LEVEL = 1;
 const SYNC_FLUSH = { level: LEVEL, finishFlush: zlibConstants.Z_SYNC_FLUSH };
 const FINISH = { level: LEVEL, finishFlush: zlibConstants.Z_FINISH };
 
