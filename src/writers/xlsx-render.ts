@@ -14,7 +14,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, crc32, deflateRawSync } from 'node:zlib';
 import { Zip, ZipPassThrough, type FlateError } from 'fflate';
 import { byteLines } from '../byte-lines.js';
 import type { XlsxCell } from './xlsx-cells.js';
@@ -120,6 +120,16 @@ class ZlibEntry extends ZipPassThrough {
     this.compression = 8;
     // The general-purpose flag's bits 1-2 for the level, as fflate's ZipDeflate sets them (0: normal).
     (this as unknown as { flag: number }).flag = 0;
+    // The entry's CRC-32 by node:zlib (native) instead of fflate's table loop in JavaScript (0.36 s
+    // of a 100k export's profile): the same object shape fflate keeps, p (update) and d (digest,
+    // as the signed 32-bit value fflate's own returns).
+    let value = 0;
+    (this as unknown as { c: { p(data: Uint8Array): void; d(): number } }).c = {
+      p: (data) => {
+        value = crc32(data, value);
+      },
+      d: () => value | 0,
+    };
   }
 
   protected override process(chunk: Uint8Array, final: boolean): void {
@@ -147,14 +157,26 @@ function zipTo(file: WriteStream, fileFailed: Promise<never>) {
     if (final) ready.push(new Uint8Array(0));
   });
   let entry: ZlibEntry | undefined;
-  let pending: string[] = [];
-  let pendingBytes = 0;
-  const encoder = new TextEncoder();
+  // The XML is written as UTF-8 straight into one reused buffer (a string takes at most 3 bytes a
+  // UTF-16 unit), not joined and encoded: 0.25 s against 0.40 s for 25 MB of rows, measured. The
+  // entry deflates it synchronously (ZlibEntry.process), so the buffer is free again at once.
+  const stage = Buffer.allocUnsafeSlow(4 * CHUNK_BYTES);
+  let staged = 0;
   const deflatePending = (last: boolean) => {
     if (!entry) return;
-    entry.push(encoder.encode(pending.join('')), last);
-    pending = [];
-    pendingBytes = 0;
+    entry.push(stage.subarray(0, staged), last);
+    staged = 0;
+  };
+  const append = (xml: string) => {
+    if (!entry) throw new Error('xlsx: text written outside a zip entry');
+    if (3 * xml.length > stage.length - staged) {
+      deflatePending(false);
+      if (3 * xml.length > stage.length) {
+        entry.push(Buffer.from(xml), false);
+        return;
+      }
+    }
+    staged += stage.write(xml, staged);
   };
   const writeReady = async () => {
     if (zipError) throw zipError;
@@ -170,11 +192,10 @@ function zipTo(file: WriteStream, fileFailed: Promise<never>) {
       zip.add(entry);
     },
     text(xml: string) {
-      pending.push(xml);
-      pendingBytes += xml.length;
+      append(xml);
     },
     async flushIfFull() {
-      if (pendingBytes < CHUNK_BYTES) return;
+      if (staged < CHUNK_BYTES) return;
       deflatePending(false);
       await writeReady();
     },
