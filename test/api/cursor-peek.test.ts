@@ -9,6 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { peekNextCursor } from '../../src/api/cursor-peek.js';
 import { parsePage } from '../../src/api/page-parser.js';
 import { listEnvelope } from '../../src/simulator/envelopes.js';
+import { useClientHarness } from '../helpers/client-harness.js';
 
 const sample = readFileSync(new URL('../../fixtures/sample-response.json', import.meta.url));
 const follower = (uid: string) => Buffer.from(`{"uid":"${uid}","nickname":"n ${uid}","room_id":7300000000000000114}`);
@@ -66,5 +67,39 @@ describe('peekNextCursor', () => {
     const padding = 'x'.repeat(3000);
     expect(peekNextCursor(page(`"has_more":true,"min_time":5,"status_code":0,"pad":"${padding}"`))).toBeUndefined();
     expect(peekNextCursor(page('"has_more":true,"min_time":5,"status_code":0'))).toBe(5);
+  });
+});
+
+describe('the client tells onArrived the next cursor before the parse (over real HTTP)', () => {
+  const TOKEN = 'peek-token-7117';
+  const UID = '6754915036232582149'; // the simulator's public user
+  const { client, simulator } = useClientHarness(TOKEN, { retries: 3 });
+
+  test('on a first answer: the cursor the parsed page names; a request made then is sent and counted', async () => {
+    const sim = await simulator({});
+    const { client: c } = client(sim.url);
+    const told: number[] = [];
+    let leadSent: Promise<unknown> | undefined;
+    const page = await c.fetchPage(UID, 0, undefined, (next) => {
+      told.push(next);
+      leadSent = c.fetchPage(UID, next);
+      return true;
+    });
+    expect(told).toEqual([page.minTime]);
+    expect(c.requests).toBe(2);
+    await leadSent;
+  });
+
+  test('not on an answer that came after a failure (the walk may re-enter its second)', async () => {
+    const sim = await simulator({ schedule: { 1: 'gateway' } });
+    const { client: c, notices } = client(sim.url);
+    const told: number[] = [];
+    const page = await c.fetchPage(UID, 0, undefined, (next) => {
+      told.push(next);
+      return false;
+    });
+    expect(notices).toHaveLength(1);
+    expect(page.retried).toBe(1);
+    expect(told).toEqual([]);
   });
 });
