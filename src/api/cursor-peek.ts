@@ -25,8 +25,9 @@ const MIN_TIME = /"min_time"\s*:\s*(?:([1-9]\d{0,14})|"([1-9]\d{0,14})")\s*[,}]/
 
 /** The cursor the answer's envelope names for the next page, when it plainly names one; else undefined. */
 export function peekNextCursor(body: Buffer): number | undefined {
-  const followersAt = body.indexOf(FOLLOWERS_KEY);
-  if (followersAt < 0 || followersAt > HEAD_BYTES) return undefined;
+  // Searched in the head only: a body of megabytes that is not a page costs no scan of its whole.
+  const followersAt = body.subarray(0, HEAD_BYTES + FOLLOWERS_KEY.length).indexOf(FOLLOWERS_KEY);
+  if (followersAt < 0) return undefined;
   // Not empty: the first byte after `"followers" : [` is not `]`.
   let at = followersAt + FOLLOWERS_KEY.length;
   while (at < body.length && body[at] !== 0x5b) {
