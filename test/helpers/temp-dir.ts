@@ -7,12 +7,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 
+/**
+ * How a test's directory is removed. maxRetries: Node's rm retries ENOTEMPTY (and EBUSY, EPERM)
+ * with a linear backoff only when asked; one fresh-clone CI run on this 2-core machine at load ~3
+ * failed a passing test (test/e2e/simulate-command.test.ts) on "ENOTEMPTY: directory not empty,
+ * rmdir" after every process that wrote there had exited. Not reproduced in isolation (6 runs).
+ */
+const REMOVE = { recursive: true, force: true, maxRetries: 5 } as const;
+
 export async function withTempDir<T>(fn: (dir: string) => Promise<T>, prefix = 'tkf-test-'): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   try {
     return await fn(dir);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, REMOVE);
   }
 }
 
@@ -23,7 +31,7 @@ export function useTempDir(prefix = 'tkf-test-'): { readonly path: string } {
     holder.path = await mkdtemp(join(tmpdir(), prefix));
   });
   afterEach(async () => {
-    await rm(holder.path, { recursive: true, force: true });
+    await rm(holder.path, REMOVE);
   });
   return holder;
 }
