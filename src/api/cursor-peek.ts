@@ -28,14 +28,12 @@ export function peekNextCursor(body: Buffer): number | undefined {
   // Searched in the head only: a body of megabytes that is not a page costs no scan of its whole.
   const followersAt = body.subarray(0, HEAD_BYTES + FOLLOWERS_KEY.length).indexOf(FOLLOWERS_KEY);
   if (followersAt < 0) return undefined;
-  // Not empty: the first byte after `"followers" : [` is not `]`.
-  let at = followersAt + FOLLOWERS_KEY.length;
-  while (at < body.length && body[at] !== 0x5b) {
-    if (body[at] !== 0x3a && body[at] !== 0x20 && body[at] !== 0x0a && body[at] !== 0x0d && body[at] !== 0x09) return undefined;
-    at++;
-  }
-  at++;
-  while (at < body.length && (body[at] === 0x20 || body[at] === 0x0a || body[at] === 0x0d || body[at] === 0x09)) at++;
+  // Not empty: `"followers" : [` is followed by something other than `]`.
+  let at = afterSpace(body, followersAt + FOLLOWERS_KEY.length);
+  if (body[at] !== 0x3a) return undefined;
+  at = afterSpace(body, at + 1);
+  if (body[at] !== 0x5b) return undefined;
+  at = afterSpace(body, at + 1);
   if (at >= body.length || body[at] === 0x5d) return undefined;
   const head = body.toString('latin1', 0, followersAt);
   if (!CODE_OK.test(head) || !STATUS_OK.test(head) || !HAS_MORE.test(head)) return undefined;
@@ -44,4 +42,10 @@ export function peekNextCursor(body: Buffer): number | undefined {
   if (times.length !== 1) return undefined;
   const match = times[0]!;
   return Number(match[1] ?? match[2]);
+}
+
+/** The first index at or after `at` that is not JSON whitespace. */
+function afterSpace(body: Buffer, at: number): number {
+  while (body[at] === 0x20 || body[at] === 0x0a || body[at] === 0x0d || body[at] === 0x09) at++;
+  return at;
 }
