@@ -191,9 +191,7 @@ function zipTo(file: WriteStream, fileFailed: Promise<never>) {
       entry = new ZlibEntry(path);
       zip.add(entry);
     },
-    text(xml: string) {
-      append(xml);
-    },
+    text: append,
     async flushIfFull() {
       if (staged < CHUNK_BYTES) return;
       deflatePending(false);
