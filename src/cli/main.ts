@@ -29,9 +29,8 @@ function keepYoungGenerationSmall(): void {
 /**
  * On Node 20 (ctx.preferSmallHeap, called by an export without --db), lets V8's old generation
  * grow by half of itself at each full collection instead of by its own factor (up to 4x for a
- * heap this small). The page bodies an export leaves behind
- * are garbage that only a full collection frees, and V8 let the old generation reach ~55 MB
- * (heapUsed ~45) before one: 4 full collections in a 100k JSONL export, peak RSS 124-129 MB.
+ * heap this small). The page bodies an export leaves behind are garbage that only a full
+ * collection frees, and V8 let the old generation reach ~55 MB (heapUsed ~45) before one: 4 full collections in a 100k JSONL export, peak RSS 124-129 MB.
  * With 50%: ~36 full collections (+~0.12 s of pauses, the marking itself on V8's helper
  * threads: +0.5-0.8 s of CPU), peak RSS 95-97 MB, under issue 20's 100 MB. Not a limit: a large
  * heap (a batch, a report) still grows as it needs. Not on Node 24/26: there the same flag cost
