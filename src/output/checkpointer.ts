@@ -6,8 +6,8 @@
  * page hands over its state and a promise for "its bytes are written"; one checkpoint is written
  * at a time, in order, and when pages come faster the newest state wins (the ones in between
  * would be overwritten at once anyway). The checkpoint on disk therefore lags the loop by at most
- * a page or two (plus the pause below) and never claims more than the files hold; drain() waits until the newest state
- * is on disk (at the end, and when interrupted).
+ * a page or two (plus the pause below) and never claims more than the files hold; drain() waits
+ * until the newest state is on disk (at the end, and when interrupted).
  *
  * With `spacingMs`, a checkpoint is followed by a pause of that long before the next (while it
  * lasts the checkpointer is not idle, so the loop hands over no state); drain() cuts the pause
