@@ -48,8 +48,10 @@ export interface AccountDeps {
    */
   explainFailure?: (error: unknown, facts: FailureFacts) => Promise<unknown>;
   /**
-   * The walk is over and its file published; what is left (recording it into --db) needs no
-   * request and no slot of the batch: a batch starts its next account meanwhile.
+   * The walk is over: what is left (committing its file, recording it into --db) needs no
+   * request and no slot of the batch, so a batch starts its next account meanwhile. Told when the
+   * last page is written, or (an export found complete already) when its outcome is known; maybe
+   * twice.
    */
   onWalked?: () => void;
   now?: () => number;
@@ -132,6 +134,7 @@ async function exportAccount(
         emit({ type: 'page', uid, page: p.page, progress });
       },
       onStuck: (notice) => emit({ type: 'waiting', uid, notice }),
+      onWalkEnd: deps.onWalked,
     },
   );
   let failure: { error: unknown; counts?: ExportCounts };

@@ -66,6 +66,11 @@ export interface ExportDeps {
   onUpdate?: (manifest: Checkpoint) => void;
   onPage?: (progress: ExportProgress) => void;
   onStuck?: (notice: StuckNotice) => void;
+  /**
+   * The walk is over and every page written: no request follows. Told before the file is
+   * committed (closed, synced, published), so that a batch can start its next account meanwhile.
+   */
+  onWalkEnd?: () => void;
 }
 
 /** How an export ended: its result, or the error it stopped with and its counts there (none when its output never opened). */
@@ -100,6 +105,7 @@ export async function settleExport(plan: ExportPlan, deps: ExportDeps): Promise<
         if (deps.signal?.aborted) throw deps.signal.reason;
       }
     }
+    deps.onWalkEnd?.();
     return { result: withLostEffort(await target.commit(requests()), answers) };
   } catch (error) {
     return { failure: await target.abort(error, requests()) };

@@ -1,8 +1,10 @@
 /**
- * A batch slot is the walk's, not the recording's: an account that says its walk is over (its file
- * published; --db still recording it) lets the next account start in its slot, and the batch still
- * waits for every outcome before it ends (issue 16 point 8: the night's batch with --db held each
- * slot while SQLite committed). Proved with counts and promises the test resolves, not with time.
+ * A batch slot is the walk's, not the commit's or the recording's: an account that says its walk
+ * is over (its last page written; its file still to be synced and published, --db still to record
+ * it) lets the next account start in its slot, and the batch still waits for every outcome before
+ * it ends (issue 16 point 8: the night's batch with --db held each slot while SQLite committed;
+ * issue 20: every batch held it through ~20 file operations). Proved with counts and promises the
+ * test resolves, not with time.
  */
 import { describe, expect, it } from 'vitest';
 import { RunGovernor } from '../../src/api/run-governor.js';
@@ -52,6 +54,36 @@ describe('runBatch slots', () => {
     recordings.get(UIDS[2]!)!.resolve();
     const result = await batch;
     expect(result.totals.complete).toBe(3);
+  });
+
+  it('a slot has at most 4 accounts finishing behind it: the next walk waits until one of them is done', async () => {
+    const uids = Array.from({ length: 7 }, (_, i) => `63000000000000001${String(i).padStart(2, '0')}`);
+    const commits = new Map(uids.map((uid) => [uid, deferred()]));
+    const started: string[] = [];
+    const batch = runBatch({
+      uids,
+      concurrency: 1,
+      governor: new RunGovernor(),
+      signal: new AbortController().signal,
+      exportAccount: async (uid, walked) => {
+        walked();
+        await commits.get(uid)!.promise;
+        return ok(uid);
+      },
+      onEvent: (event) => void (event.type === 'started' && started.push(event.uid)),
+    });
+    const turns = async () => {
+      for (let turn = 0; turn < 20; turn++) await new Promise((r) => setImmediate(r));
+    };
+    await turns();
+    expect(started).toEqual(uids.slice(0, 4));
+    commits.get(uids[2]!)!.resolve();
+    await turns();
+    expect(started).toEqual(uids.slice(0, 5));
+    for (const uid of uids) commits.get(uid)!.resolve();
+    const result = await batch;
+    expect(started).toEqual(uids);
+    expect(result.totals.complete).toBe(uids.length);
   });
 
   it('without the walk over, the slot stays taken: the next account waits for the outcome', async () => {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { appendFile, link, readFile, readdir, rename, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +144,36 @@ describe('resume', () => {
       expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 0, 70));
     });
   }
+});
+
+describe('the walk\'s end is told before the commit', () => {
+  it('once, after every page is written and before the file is published, with no request after it', async () => {
+    const out = join(dir.path, 'told.jsonl');
+    const told: Array<{ published: boolean; pages: number; requests: number }> = [];
+    let pages = 0;
+    let requests = 0;
+    const result = await exportInProcess(sim, UID, out, {
+      deps: {
+        onPage: (progress) => {
+          pages++;
+          requests = progress.requests;
+        },
+        onWalkEnd: () => told.push({ published: existsSync(out), pages, requests }),
+      },
+    });
+    expect(told).toHaveLength(1);
+    expect(told[0]!.published).toBe(false);
+    expect(told[0]!.pages).toBe(pages);
+    expect(told[0]!.requests).toBe(result.requests);
+    expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 0, 70));
+  });
+
+  it('not told when the walk fails', async () => {
+    let told = 0;
+    const error = await failure(exportInProcess(sim, HIDDEN, join(dir.path, 'hidden.csv'), { deps: { onWalkEnd: () => told++ } }));
+    expect(error).toBeInstanceOf(HiddenListError);
+    expect(told).toBe(0);
+  });
 });
 
 describe('abort', () => {
