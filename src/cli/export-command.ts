@@ -92,7 +92,7 @@ export function exportCommand(ctx: CliContext): Command {
 /** Opens what the run needs (history database, --demo's simulator, the run's one client), runs it, closes them. */
 async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): Promise<void> {
   const { db } = job;
-  if (!db) ctx.preferSmallHeap?.();
+  if (!db && job.uids === undefined) ctx.preferSmallHeap?.();
   // Opened (and proven writable) before the first request: a database that cannot be used costs no page.
   if (db && isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
   const history = db ? await openHistory(db) : undefined;
