@@ -27,17 +27,19 @@ function keepYoungGenerationSmall(): void {
 }
 
 /**
- * On Node 20 (ctx.preferSmallHeap, called by an export without --db), lets V8's old generation
+ * On Node 20 (ctx.preferSmallHeap, called by a single export without --db), lets V8's old generation
  * grow by half of itself at each full collection instead of by its own factor (up to 4x for a
  * heap this small). The page bodies an export leaves behind are garbage that only a full
  * collection frees, and V8 let the old generation reach ~55 MB (heapUsed ~45) before one: 4 full collections in a 100k JSONL export, peak RSS 124-129 MB.
  * With 50%: ~36 full collections (+~0.12 s of pauses, the marking itself on V8's helper
  * threads: +0.5-0.8 s of CPU), peak RSS 95-97 MB, under issue 20's 100 MB. Not a limit: a large
- * heap (a batch, a report) still grows as it needs. Not on Node 24/26: there the same flag cost
+ * heap still grows as it needs. Not on Node 24/26: there the same flag cost
  * 3-6 s of CPU for a 100k export and their peak is not the old generation (heapTotal ~30 MB).
  * Not with --db: the flag is the whole process's, and the SQLite recording thread, whose heap
  * holds thousands of rows between transactions, then marked it again and again (+2-2.5 s wall,
- * +4 s CPU for a 100k export with --db).
+ * +4 s CPU for a 100k export with --db). Not for a --uids-file batch: 16 accounts at once keep
+ * the old generation busy, and the night's batch spent ~4 s more CPU and ~1 s more wall with it
+ * (its peak, ~126 MB without, is under the batch's own goal).
  */
 function keepOldGenerationSmall(): void {
   if (process.versions.node.split('.')[0] === '20') v8.setFlagsFromString('--heap-growing-percent=50');
