@@ -16,7 +16,8 @@ import { readCheckpoint } from '../../src/output/checkpoint.js';
 import { outputPaths } from '../../src/output/output-file.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { getFormat, type FormatDefinition } from '../../src/writers/index.js';
-import { FaultyDisk } from '../helpers/faulty-disk.js';
+import { FaultyDisk, enospc } from '../helpers/faulty-disk.js';
+import { realDisk } from '../../src/output/disk.js';
 import { expectedJsonl } from '../helpers/followers.js';
 import { exportInProcess } from '../helpers/in-process-export.js';
 import { useTempDir } from '../helpers/temp-dir.js';
@@ -83,6 +84,28 @@ describe('a full disk at every write, then the litter of a crash', () => {
       }
     }, 120_000);
   }
+});
+
+describe('the first checkpoint is written while the first request goes out', () => {
+  it('and when that write fails, the export stops at its first page: exit 7, two requests, nothing left behind', async () => {
+    const out = join(dir.path, 'first.jsonl');
+    let checkpoints = 0;
+    const disk = {
+      openStream: (path: string, start: number | undefined, mode?: number) => realDisk.openStream(path, start, mode),
+      async writeSynced(path: string, text: string, mode: number) {
+        if (++checkpoints === 1) throw enospc();
+        await realDisk.writeSynced(path, text, mode);
+      },
+    };
+    const before = sim.stats.byUid[UID] ?? 0;
+    const error = await failure(exportInProcess(sim, UID, out, { deps: { disk } }));
+    expect(error).toBeInstanceOf(OutputError);
+    expect(error!.message).toMatch(/no space left on the device \(ENOSPC\)/);
+    // The first page, and the second one, sent as the first arrived (leading) before the first
+    // page was written and the failure found: no more.
+    expect((sim.stats.byUid[UID] ?? 0) - before).toBe(2);
+    expect((await readdir(dir.path)).filter((name) => name.startsWith('first.'))).toEqual([]);
+  });
 });
 
 describe('resume', () => {
