@@ -93,8 +93,11 @@ export interface BatchOptions<R extends AccountRun> {
   now?: () => number;
 }
 
-/** Accounts a slot may have committing (or recording) behind it while it walks the next. */
-const MAX_FINISHING_PER_SLOT = 4;
+/**
+ * Accounts a slot may have committing (or recording) behind it while it walks the next: each
+ * holds at most three file descriptors while it commits, so 64 slots stay under ~700 (README).
+ */
+const MAX_FINISHING_PER_SLOT = 2;
 
 export function exitCodeOf(error: unknown): number {
   return error instanceof TkfError ? error.exitCode : EXIT.internal;
