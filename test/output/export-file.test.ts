@@ -87,7 +87,7 @@ describe('a full disk at every write, then the litter of a crash', () => {
 });
 
 describe('the first checkpoint is written while the first request goes out', () => {
-  it('and when that write fails, the export stops at its first page: exit 7, two requests, nothing left behind', async () => {
+  it('and when that write fails, the export stops at its first page: exit 7, two or three requests, nothing left behind', async () => {
     const out = join(dir.path, 'first.jsonl');
     let checkpoints = 0;
     const disk = {
@@ -101,9 +101,12 @@ describe('the first checkpoint is written while the first request goes out', () 
     const error = await failure(exportInProcess(sim, UID, out, { deps: { disk } }));
     expect(error).toBeInstanceOf(OutputError);
     expect(error!.message).toMatch(/no space left on the device \(ENOSPC\)/);
-    // The first page, and the second one, sent as the first arrived (leading) before the first
-    // page was written and the failure found: no more.
-    expect((sim.stats.byUid[UID] ?? 0) - before).toBe(2);
+    // The first page, and the second, sent as the first arrived (leading) before the first page
+    // was written and the failure found; and the third when the second arrived while the first
+    // still waited for its checkpoint (the walk leads one page past the one being written). No more.
+    const requests = (sim.stats.byUid[UID] ?? 0) - before;
+    expect(requests).toBeGreaterThanOrEqual(2);
+    expect(requests).toBeLessThanOrEqual(3);
     expect((await readdir(dir.path)).filter((name) => name.startsWith('first.'))).toEqual([]);
   });
 });
