@@ -207,6 +207,9 @@ export async function resolveJob(command: Command, options: ExportOptions, confi
   }
   if (db) checkHistoryFormat(format);
   const access = options.demo ? undefined : Object.freeze(await resolveAccess(options, config, ctx));
+  // --demo talks to its own simulator on 127.0.0.1, never through a proxy; a --proxy given with it
+  // is still checked, so that a typo is exit 2 here as it is without --demo (it was ignored).
+  if (options.demo && options.proxy !== undefined) proxySetting(proxyFor('http://127.0.0.1', {}, options.proxy), options.proxy, ctx.env);
   return Object.freeze({
     uid: options.uid,
     uids: uids && Object.freeze(uids),

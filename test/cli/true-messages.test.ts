@@ -3,6 +3,7 @@
  * streams (and exportUser where a disk must fill up): each message is checked against what is
  * actually so (the checkpoint on disk, the proxy, the plural, the stream that failed).
  */
+import { existsSync } from 'node:fs';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -226,6 +227,18 @@ describe('item 6: the proxy', () => {
     expect(sim.stats.requests).toBe(before);
     const fromEnv = await tkf(['export', '--uid', UID, '--out', join(dir.path, 'p.csv'), ...fast], { env: { HTTP_PROXY: 'notaurl' } });
     expect((fromEnv.error as Error).message).toMatch(/^the proxy "notaurl" \(HTTP_PROXY\) is not a URL/);
+  });
+
+  it('--demo checks --proxy too: notaurl is exit 2 with the same sentence and no file; direct and a URL are fine (the demo never uses one)', async () => {
+    const out = join(dir.path, 'demo-proxy.csv');
+    const refused = await tkf(['export', '--demo', '--out', out, '--proxy', 'notaurl', '-q']);
+    expect(refused.exitCode).toBe(EXIT.usage);
+    expect((refused.error as Error).message).toBe('the proxy "notaurl" (--proxy) is not a URL; write it like http://proxy.example.com:3128, or use --proxy direct for none');
+    expect(existsSync(out)).toBe(false);
+    for (const proxy of ['direct', 'http://proxy.example.com:3128']) {
+      const run = await tkf(['export', '--demo', '--out', out, '--proxy', proxy, '--force', '-q']);
+      expect(run.exitCode, proxy).toBe(EXIT.ok);
+    }
   });
 
   it('a proxy that is down is named, not the API (which is up)', async () => {
