@@ -140,10 +140,12 @@ export async function runBatch<R extends AccountRun>(options: BatchOptions<R>): 
       });
       finishing.push(done);
       let finished = false;
-      void done.then(() => {
+      const forget = () => {
         finished = true;
         released.delete(done);
-      });
+      };
+      // Both ways: a rejection is the batch's to report (Promise.all below), never unhandled here.
+      done.then(forget, forget);
       await Promise.race([slotFree, done]);
       if (!finished) released.add(done);
     }
