@@ -109,7 +109,8 @@ function ttyProgress(
       if (!bar) {
         spinner?.stop();
         spinner = undefined;
-        bar = new cliProgress.SingleBar({ stream: options.stream, format: line, hideCursor: true, fps: 8 });
+        // forceRedraw: drawn again after a line printed above it (log: wrapped() clears below).
+        bar = new cliProgress.SingleBar({ stream: options.stream, format: line, hideCursor: true, fps: 8, forceRedraw: true });
         bar.start(1, 0);
       }
       bar.update(0);
@@ -122,9 +123,9 @@ function ttyProgress(
     },
     log(text) {
       if (bar) {
-        // Printed between redraws: clear the line first. Then save the cursor again (ESC 7): the
+        // Printed between redraws: clear the bar first. Then save the cursor again (ESC 7): the
         // bar restores the position saved at its start when it stops, which is now this line.
-        options.stream.write(`\r\x1b[2Ktkf: ${text}\n\x1b7`);
+        options.stream.write(`\r${wrapped(`tkf: ${text}`)}\x1b7`);
         bar.update(0);
       } else if (spinner) {
         spinner.clear();
@@ -167,6 +168,9 @@ export async function createBatchProgress(options: ProgressOptions): Promise<Bat
       fps: 8,
       // The per-user summary lines follow; stale bars would only repeat them.
       clearOnComplete: true,
+      // Every bar drawn at every frame (8 a second), changed or not: a line printed above them
+      // clears what is below it (wrapped()), and an unchanged bar skipped would stay blank.
+      forceRedraw: true,
     },
     cliProgress.Presets.shades_classic,
   );
@@ -201,7 +205,7 @@ export async function createBatchProgress(options: ProgressOptions): Promise<Bat
           bar?.update(0);
         },
         log(text) {
-          multibar.log(`tkf: ${uid}: ${text}\n`);
+          multibar.log(wrapped(`tkf: ${uid}: ${text}`));
         },
         stop() {
           if (bar) multibar.remove(bar);
@@ -216,4 +220,15 @@ export async function createBatchProgress(options: ProgressOptions): Promise<Bat
       multibar.stop();
     },
   };
+}
+
+/**
+ * A line printed above the bars, whole. cli-progress draws with the terminal's line wrapping off
+ * (ESC [?7l): a line wider than the terminal was cut there, its last column overwritten by the
+ * rest ("...file: out/72000000000000000v" at 100 columns). So the line is written with wrapping
+ * on (ESC [?7h) and off again after it; what is below the cursor is cleared first (ESC [J), so
+ * no old bar shows beside a line that wraps onto the bars' rows; the bars are drawn again below.
+ */
+function wrapped(line: string): string {
+  return `\x1b[J\x1b[?7h${line}\n\x1b[?7l`;
 }

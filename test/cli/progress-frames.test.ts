@@ -198,4 +198,29 @@ describe('each bar of a batch', () => {
     expect(goalsOf(SMALL)).toEqual(new Set(['240']));
     expect(out.text()).not.toMatch(/\/1,000,000 followers/);
   });
+
+  it('prints a line wider than the terminal whole, with line wrapping on around it, and draws the bars again below it', async () => {
+    const out = fakeTerminal();
+    const batch = await createBatchProgress({ stream: out.stream, tty: true, quiet: false });
+    const first = batch.user(CAPPED);
+    const second = batch.user(SMALL);
+    first.start('starting');
+    second.start('starting');
+    const pages = pageUpdates({ served: 240, total: 240 });
+    first.update(pages[0]!);
+    await vi.advanceTimersByTimeAsync(200);
+    const before = out.text().length;
+    const long = `exported 240 followers; 12 requests in 1.2 s; file: ${'out/'.repeat(30)}${SMALL}.csv, 3 repeats skipped`;
+    second.log(long);
+    second.stop();
+    await vi.advanceTimersByTimeAsync(200);
+    const after = out.text().slice(before);
+    // cli-progress draws with wrapping off (ESC [?7l), which cut such a line at the terminal's width.
+    expect(`tkf: ${SMALL}: ${long}`.length).toBeGreaterThan(out.stream.columns);
+    expect(after).toContain(`\x1b[?7htkf: ${SMALL}: ${long}\n\x1b[?7l`);
+    // The bar still walking is drawn again after the line, though it did not change.
+    expect(frames(after.slice(after.indexOf(long) + long.length)).some((line) => line.startsWith(`${CAPPED} `))).toBe(true);
+    first.stop();
+    batch.stop();
+  });
 });
