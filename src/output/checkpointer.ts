@@ -19,7 +19,7 @@ import type { Disk } from './disk.js';
 export class Checkpointer {
   /** The last checkpoint written (or found on disk at the start), if any. */
   saved: Checkpoint | undefined;
-  private latest: { state: Checkpoint; ready: Promise<unknown>; noPause: boolean } | undefined;
+  private latest: { state: Checkpoint; ready: Promise<unknown> } | undefined;
   private running: Promise<void> | undefined;
   private failure: unknown;
 
@@ -41,16 +41,13 @@ export class Checkpointer {
     return this.saved?.rows ?? 0;
   }
 
-  /**
-   * Records a state to write once `ready` (the flush of the bytes it counts) resolves. `noPause`:
-   * no pause follows it (an export's first checkpoint: the first page's must not wait behind it).
-   */
-  mark(state: Checkpoint, ready: Promise<unknown>, noPause = false): void {
+  /** Records a state to write once `ready` (the flush of the bytes it counts) resolves. */
+  mark(state: Checkpoint, ready: Promise<unknown>): void {
     // Awaited in the loop; never unhandled meanwhile, not even when this mark is refused below
     // (a refused mark's flush failing later crashed the process with a bare ENOSPC).
     ready.catch(() => {});
     if (this.failure) throw this.failure;
-    this.latest = { state, ready, noPause };
+    this.latest = { state, ready };
     this.running ??= this.loop();
   }
 
@@ -87,12 +84,12 @@ export class Checkpointer {
   private async loop(): Promise<void> {
     try {
       while (this.latest) {
-        const { state, ready, noPause } = this.latest;
+        const { state, ready } = this.latest;
         this.latest = undefined;
         await ready;
         await writeCheckpoint(this.path, state, this.disk);
         this.saved = state;
-        if (this.spacingMs > 0 && this.draining === 0 && !noPause) await this.pause();
+        if (this.spacingMs > 0 && this.draining === 0) await this.pause();
       }
     } catch (error) {
       this.failure = error;

@@ -88,8 +88,8 @@ export class ExportFile implements PageTarget {
   private newest: number | undefined;
   /** An update that can never finish (the depth cap above the file's rows): nothing to keep. */
   private discard = false;
-  /** A page of this run has been handed to the checkpointer. */
-  private pageSaved = false;
+  /** A new export's first checkpoint, written while its first page is fetched, is not yet waited for. */
+  private firstCheckpointPending = false;
 
   private constructor(private readonly spec: ExportFileSpec) {
     this.paths = outputPaths(spec.path);
@@ -233,7 +233,10 @@ export class ExportFile implements PageTarget {
     // the next run starts afresh over (as it would over this one: it holds no row). The first
     // page waits for it (writePage): a write that fails stops the export there, nothing written
     // or published, two or three requests paid (the first page's, and those led from it).
-    if (!resumed) this.save(0, true, true);
+    if (!resumed) {
+      this.save(0, true);
+      this.firstCheckpointPending = true;
+    }
     this.atPageBoundary = true;
   }
 
@@ -259,8 +262,12 @@ export class ExportFile implements PageTarget {
 
   async writePage(page: PageToWrite, requests: number): Promise<void> {
     // A new export's first checkpoint is on disk before its first page is written: it was being
-    // written while that page was fetched, and a failure to write it stops the export here.
-    if (!this.pageSaved && this.createdPartFiles) await this.checkpointer.drain();
+    // written while that page was fetched, and a failure to write it stops the export here. The
+    // drain also cuts short the pause after it, so this page's own checkpoint is written at once.
+    if (this.firstCheckpointPending) {
+      this.firstCheckpointPending = false;
+      await this.checkpointer.drain();
+    }
     this.atPageBoundary = false;
     await this.part!.writeAll(page.followers);
     const newest = pageNewest(page);
@@ -270,11 +277,7 @@ export class ExportFile implements PageTarget {
     this.cursor = page.next;
     this.reenter = page.reenter;
     this.atPageBoundary = true;
-    // The first page of a run is checkpointed as soon as its bytes are flushed (after the first
-    // checkpoint, if that is still being written), as when the first checkpoint was awaited
-    // before the first request; then at most four times a second.
-    this.save(requests, !this.pageSaved);
-    this.pageSaved = true;
+    this.save(requests);
   }
 
   async commit(requests: number): Promise<TargetResult> {
@@ -379,7 +382,7 @@ export class ExportFile implements PageTarget {
    * (gathered until then: one write instead of one a page), and the state is handed to the
    * checkpointer, which writes it once the rows and uids it counts are on disk.
    */
-  private save(requests: number, force = false, noPause = false): void {
+  private save(requests: number, force = false): void {
     if (!this.uidLog || (!force && !this.checkpointer.idle)) return;
     if (this.pendingUids.length) {
       void this.uidLog.writeBytes(Buffer.from(`${this.pendingUids.join('\n')}\n`, 'latin1'));
@@ -387,7 +390,7 @@ export class ExportFile implements PageTarget {
     }
     // Both flushes get a handler at once: one failing first must not leave the other unhandled.
     const ready = Promise.all([settle(() => this.part!.flush()), settle(() => this.uidLog!.flush())]);
-    this.checkpointer.mark(this.state(requests), ready, noPause);
+    this.checkpointer.mark(this.state(requests), ready);
   }
 
   private state(requests: number): Checkpoint {
