@@ -47,6 +47,7 @@ class PostgresDriver implements SqlDriver {
     readonly label: string,
   ) {
     this.runner = {
+      dialect: this.dialect,
       all: async <T>(sql: string, params: readonly unknown[] = []) => (await this.query(sql, params)) as T[],
       run: async (sql: string, params: readonly unknown[] = []) => {
         await this.query(sql, params);

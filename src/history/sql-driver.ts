@@ -11,12 +11,12 @@
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface SqlRunner {
+  readonly dialect: Dialect;
   all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   run(sql: string, params?: readonly unknown[]): Promise<void>;
 }
 
 export interface SqlDriver extends SqlRunner {
-  readonly dialect: Dialect;
   /** What the user named, with any password removed: for messages. */
   readonly label: string;
   /** Runs `fn` in one write transaction (rolled back if it throws); one at a time per process. */

@@ -54,6 +54,7 @@ class SqliteDriver implements SqlDriver {
     readonly label: string,
   ) {
     this.runner = {
+      dialect: this.dialect,
       all: async <T>(sql: string, params: readonly unknown[] = []) => this.guard(() => this.statement(sql).all(...params.map(bindable)) as T[]),
       run: async (sql: string, params: readonly unknown[] = []) => {
         this.guard(() => this.statement(sql).run(...params.map(bindable)));

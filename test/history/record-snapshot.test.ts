@@ -81,6 +81,25 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await db.close();
   });
 
+  it('places every follower of a list longer than one statement\'s rows, and records each change', async () => {
+    const db = await open();
+    // 45,000 followers: account_followers and changes are written 20,000 rows to a statement.
+    const day1 = range('1', 0, 45_000);
+    await recordSnapshot(db, snapshot(1, 'complete'), rowsOf(day1));
+    // Day 2: 25,000 new on top, the day-1 list below them without its first 22,000 (gone).
+    const day2 = [...range('2', 0, 25_000), ...day1.slice(22_000)];
+    expect(await recordSnapshot(db, snapshot(2, 'complete'), rowsOf(day2))).toMatchObject({ served: 48_000, added: 25_000, removed: 22_000 });
+    const placed = await db.all<{ follower_uid: string; position: number }>(
+      'SELECT follower_uid, position FROM account_followers WHERE account_uid = ? AND position IS NOT NULL ORDER BY position',
+      [ACCOUNT],
+    );
+    expect(placed.map((p) => p.follower_uid)).toEqual(day2);
+    expect(placed.map((p) => Number(p.position))).toEqual(day2.map((_, i) => i));
+    const changes = await db.all<{ change: string; n: number }>('SELECT change, COUNT(DISTINCT follower_uid) AS n FROM changes GROUP BY change ORDER BY change');
+    expect(changes.map((c) => [c.change, Number(c.n)])).toEqual([['added', 25_000], ['removed', 22_000]]);
+    await db.close();
+  });
+
   it('records a snapshot once, and refuses to slide an older one in before the latest', async () => {
     const db = await open();
     await recordSnapshot(db, snapshot(2, 'complete'), rowsOf(['10', '11']));
