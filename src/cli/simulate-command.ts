@@ -175,7 +175,9 @@ function publicUserOf(options: SimulateOptions): UserScenario {
   if (options.size !== undefined) {
     publicUser.size = options.size;
     publicUser.cap = options.cap;
-    publicUser.total = options.total ?? options.size;
+    // Without --total, the count of who follows now (simulator-options.ts).
+    if (options.total !== undefined) publicUser.total = options.total;
+    else delete publicUser.total;
   } else {
     if (options.cap !== undefined) publicUser.cap = options.cap;
     if (options.total !== undefined) publicUser.total = options.total;

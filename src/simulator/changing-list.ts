@@ -39,7 +39,6 @@ export function isChangingList(scenario: UserScenario): boolean {
 export function changingListPages(seed: number, uid: string, scenario: UserScenario, now: number) {
   const pageSize = Math.max(1, scenario.pageSize ?? DEFAULT_PAGE_SIZE);
   const times = followTimes(seed, uid, pageSize, now);
-  const total = scenario.total ?? scenario.size;
   const refollowed = scenario.refollowed ?? [];
   const left = new Set([...(scenario.unfollowed ?? []), ...refollowed]);
   const skip = Math.max(0, scenario.notYetFollowed ?? 0);
@@ -50,6 +49,8 @@ export function changingListPages(seed: number, uid: string, scenario: UserScena
     served.push(index);
     followTime.push(times.timeOf(index));
   }
+  // The profile's count is of who follows now: those not followed yet and those who left are not.
+  const total = scenario.total ?? served.length;
   // The reach: the newest `cap` followers of the list as it is now (or a fixed cap at #cap).
   const reach = scenario.cap === undefined ? served.length : scenario.slidingCap ? scenario.cap : served.filter((i) => i < scenario.cap!).length;
   const listHash = hashString(uid);

@@ -44,12 +44,13 @@ export function listPages(seed: number, uid: string, scenario: UserScenario, now
   // pages that start anywhere, so those are simply pageSize long.
   const freeform = scenario.ties !== undefined || mode !== 'exclusive' || scenario.minTimeNewest === true;
   const loose = scenario.looseTypes ?? false;
-  const total = scenario.total ?? scenario.size;
   const { cap } = scenario;
   // A list cut early (endsAfterPage) ends there with has_more false; its total still says more.
   const size = scenario.endsAfterPage === undefined ? scenario.size : Math.min(scenario.size, Math.max(1, scenario.endsAfterPage) * pageSize);
   // Followers #0..#skip-1 have not followed yet: the same list some time earlier.
   const skip = Math.max(0, scenario.notYetFollowed ?? 0);
+  // The profile's count is of who follows now: not the newest `skip`, who have not followed yet.
+  const total = scenario.total ?? Math.max(0, scenario.size - skip);
   const stamp = (cursor: number) => stampFor(now, seed, listHash, cursor);
 
   /** Where the answer to a cursor starts: before it, or at-or-before it for an inclusive API. */

@@ -13,7 +13,7 @@ export const CURSOR_MODES: readonly CursorMode[] = ['exclusive', 'inclusive', 'o
 export interface UserScenario {
   /** Followers in the list: what TikTok would serve before the depth cap. */
   size: number;
-  /** data.total: the profile's follower count, which the list never reaches. Default: size. */
+  /** data.total: the profile's follower count, which the list never reaches. Default: the followers the list holds now (size less the not-yet-followed, and, in a changing list, those who left). */
   total?: number;
   /**
    * Depth cap. After this many followers the next request answers min_time -1, max_time -1,

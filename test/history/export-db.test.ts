@@ -49,7 +49,7 @@ describe('tkf export --db', () => {
     const growth = await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json']);
     const points = json<Array<Record<string, unknown>>>(growth.stdout);
     expect(points.map((p) => [p.followers, p.on_profile, p.served, p.added, p.removed, p.beyond_reach])).toEqual([
-      [45, 60, 45, 45, 0, 0], // notYetFollowed: the profile already says 60
+      [45, 45, 45, 45, 0, 0], // notYetFollowed: 45 followed then, and the profile said so
       [60, 60, 60, 15, 0, 0],
     ]);
     expect(points[0]!.at! < points[1]!.at!).toBe(true);

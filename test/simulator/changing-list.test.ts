@@ -11,6 +11,7 @@ const NOW = 1631063752;
 const UID = '6500000000000000001';
 
 interface Data {
+  total: number;
   max_time: number;
   min_time: number;
   has_more: boolean;
@@ -48,6 +49,12 @@ const range = (from: number, to: number, except: number[] = []) =>
   Array.from({ length: to - from }, (_, k) => from + k).filter((n) => !except.includes(n)).map(uid);
 
 describe('a changing list', () => {
+  it('reports as the profile\'s count the followers who follow now, unless a total is given', async () => {
+    expect((await served({ size: 60, notYetFollowed: 15 })).first.total).toBe(45);
+    expect((await served({ size: 60, notYetFollowed: 15, unfollowed: [20, 21], refollowed: [30] })).first.total).toBe(43);
+    expect((await served({ size: 60, notYetFollowed: 15, total: 1000 })).first.total).toBe(1000);
+  });
+
   it('serves re-followers on top with follow times newer than now, and leaves out who unfollowed', async () => {
     const { uids, first, last } = await served({ size: 60, refollowed: [40, 7], unfollowed: [3] });
     expect(uids).toEqual([uid(40), uid(7), ...range(0, 60, [3, 7, 40])]);
@@ -84,6 +91,8 @@ describe('tkf simulate', () => {
       const n = (i: number) => followerUid(1, PUBLIC_UID, i);
       // #90 on top, then #10.. without #12, #13: 50 in all (the cap counts from the top).
       expect(uids).toEqual([n(90), ...Array.from({ length: 51 }, (_, k) => 10 + k).filter((i) => i !== 12 && i !== 13).map(n)]);
+      // The profile counts who follows now: 100, less the 10 not yet, the 2 gone (#90 is back).
+      expect((await page(await url, PUBLIC_UID, 0)).total).toBe(88);
     } finally {
       controller.abort();
       await running;
