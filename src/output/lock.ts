@@ -10,6 +10,7 @@
  */
 import { link, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { OutputError } from '../errors.js';
+import { sleep } from '../sleep.js';
 import { describeFsError } from './fs-errors.js';
 
 export interface LockOwner {
@@ -21,8 +22,12 @@ interface LockFile extends LockOwner {
   started: string;
 }
 
-/** A lock file with no readable owner is taken over once it is this old (a crash mid-create). */
+/**
+ * A lock file with no readable owner is taken over once it is this old (a crash between creating
+ * it and writing its owner); until then it is read again every UNREADABLE_POLL_MS.
+ */
 const UNREADABLE_STALE_MS = 10_000;
+const UNREADABLE_POLL_MS = 100;
 
 export interface Lock {
   release(): Promise<void>;
@@ -44,12 +49,19 @@ export async function acquireLock(
         throw new OutputError(`cannot create the lock file ${path}: ${describeFsError(error)}`);
       }
     }
-    const holder = await readHolder(path);
-    if (holder === 'gone') continue;
-    if (holder === 'unreadable') {
+    let holder = await readHolder(path);
+    // A lock without a readable owner: a run that is writing it right now (it creates the file,
+    // then writes its owner), or one killed between the two. Wait for the owner to appear; once
+    // the file is UNREADABLE_STALE_MS old nobody is writing it, and it is stale.
+    const waitUntil = Date.now() + UNREADABLE_STALE_MS; // whatever the file's time says
+    while (holder === 'unreadable') {
       const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => Infinity);
-      if (age < UNREADABLE_STALE_MS) throw busy(forPath, path, undefined);
-    } else if (holder.host !== owner.host || isRunning(holder.pid)) {
+      if (age >= UNREADABLE_STALE_MS || Date.now() >= waitUntil) break;
+      await sleep(Math.min(UNREADABLE_POLL_MS, UNREADABLE_STALE_MS - age));
+      holder = await readHolder(path);
+    }
+    if (holder === 'gone') continue;
+    if (holder !== 'unreadable' && (holder.host !== owner.host || isRunning(holder.pid))) {
       throw busy(forPath, path, holder);
     }
     // Stale: its owner is gone. Move it aside first and check that what was moved is the lock

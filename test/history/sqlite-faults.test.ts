@@ -77,7 +77,8 @@ describe('SQLite under load and faults', () => {
       const before = await accounts(db);
       expect(before.every((a) => a.snapshots === 1 && a.followers === 100)).toBe(true);
 
-      const resumed = await runTkf([...args, '--resume'], { env, cwd: dir.path, timeoutMs: 60_000 });
+      // Not quiet: a user that fails says why in the assertion's message.
+      const resumed = await runTkf([...args.filter((a) => a !== '-q'), '--resume'], { env, cwd: dir.path, timeoutMs: 60_000 });
       expect(resumed.code, resumed.stderr).toBe(0);
       expect((await sqlite3(db, 'pragma integrity_check')).stdout.trim()).toBe('ok');
       const after = await accounts(db);

@@ -59,12 +59,25 @@ describe('acquireLock', () => {
     expect(error.message).toContain('elsewhere');
   });
 
-  test('an unreadable lock file blocks while it is fresh', async () => {
-    await writeFile(lockPath, '{"pid":');
-    const error = await lockError(acquireLock(lockPath, me, notRunning, out));
+  test('a fresh lock file without its owner yet is waited for: the owner written meanwhile keeps it', async () => {
+    await writeFile(lockPath, '{"pid":'); // being written by a run that is alive
+    setTimeout(() => writeFileSync(lockPath, JSON.stringify({ ...other, started: new Date().toISOString() })), 300);
+    const error = await lockError(acquireLock(lockPath, me, running, out));
     expect(error).toBeInstanceOf(OutputError);
     expect(error.message).toContain(out);
-    expect(await readFile(lockPath, 'utf8')).toBe('{"pid":');
+    expect(error.message).toContain('2222');
+    expect(JSON.parse(await readFile(lockPath, 'utf8')).pid).toBe(2222);
+  });
+
+  test('a lock file left empty by a run killed while creating it is taken over once it is old, not refused', async () => {
+    // kill -9 between creating the lock and writing its owner, then --resume at once: the file
+    // turns 10 s old while the next run waits, and is taken over.
+    await writeFile(lockPath, '');
+    const almostOld = new Date(Date.now() - 9_600);
+    await utimes(lockPath, almostOld, almostOld);
+    const lock = await acquireLock(lockPath, me, notRunning, out);
+    expect(JSON.parse(await readFile(lockPath, 'utf8')).pid).toBe(1111);
+    await lock.release();
   });
 
   test('an unreadable lock file is taken over once it is old', async () => {
