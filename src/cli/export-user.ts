@@ -81,6 +81,9 @@ function render(event: AccountEvent, settings: RunSettings, progress: Progress):
       progress.waiting(`${n.reason} at cursor ${n.cursor}; asking again (${n.attempt}/${n.retries}) in ${formatDuration(n.waitMs)}`, n.waitMs);
       return;
     }
+    case 'lock-wait':
+      progress.log(`${event.path} names no tkf yet (one killed while taking it leaves it so): waiting for one, or taking it over when it is 10 s old`);
+      return;
     case 'resumed': {
       const c = event.checkpoint;
       const kept = newFollowersKept(c);

@@ -59,6 +59,8 @@ export interface ExportDeps {
   /** Who holds the output's lock, and how to tell whether a lock's owner still runs. */
   owner: LockOwner;
   isRunning: (pid: number) => boolean;
+  /** The output's lock names no owner yet (a run killed while taking it?): this run waits, up to 10 s. */
+  onLockWait?: (lockPath: string) => void;
   /** The file system an export writes through (tests hand in one that fills up). */
   disk?: Disk;
   onResume?: (checkpoint: Checkpoint) => void;
@@ -125,6 +127,7 @@ function openTarget(plan: ExportPlan, deps: ExportDeps): Promise<PageTarget | Ta
     job: plan.job,
     owner: deps.owner,
     isRunning: deps.isRunning,
+    onLockWait: deps.onLockWait,
     disk: deps.disk,
     onResume: deps.onResume,
     onUpdate: deps.onUpdate,

@@ -48,6 +48,7 @@ export interface ExportFileSpec {
   job: WriteJob;
   owner: LockOwner;
   isRunning: (pid: number) => boolean;
+  onLockWait?: (lockPath: string) => void;
   disk?: Disk;
   onResume?: (checkpoint: Checkpoint) => void;
   /** --update: the manifest of the file being updated (what the file holds until it is replaced). */
@@ -113,7 +114,7 @@ export class ExportFile implements PageTarget {
     if (mode === 'new' && (await exists(file.paths.out))) {
       throw new OutputError(`${file.paths.out} already exists; use --force to replace it when the new export completes`, { advised: true });
     }
-    file.tx = await FileTransaction.lock(file.paths.out, { owner: spec.owner, isRunning: spec.isRunning });
+    file.tx = await FileTransaction.lock(file.paths.out, { owner: spec.owner, isRunning: spec.isRunning, onLockWait: spec.onLockWait });
     try {
       const done = mode === 'update' ? await file.openUpdate() : await file.openExport(mode);
       if (done) await file.releaseLock();

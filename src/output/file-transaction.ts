@@ -21,6 +21,8 @@ import { checkDirectory, exists, outputPaths, publish, removeAll, type OutputPat
 export interface LockHolder {
   owner: LockOwner;
   isRunning: (pid: number) => boolean;
+  /** The lock names no owner yet: this run waits for one, up to 10 s (lock.ts). */
+  onLockWait?: (lockPath: string) => void;
 }
 
 export interface FileTransactionOptions extends LockHolder {
@@ -57,7 +59,8 @@ export class FileTransaction {
   /** Takes the output's lock only (the caller has checked the directory and what it may replace). */
   static async lock(out: string, who: LockHolder, force = false): Promise<FileTransaction> {
     const paths = outputPaths(out);
-    return new FileTransaction(paths, await acquireLock(paths.lock, who.owner, who.isRunning, out), force);
+    const onWait = who.onLockWait && (() => who.onLockWait!(paths.lock));
+    return new FileTransaction(paths, await acquireLock(paths.lock, who.owner, who.isRunning, out, onWait), force);
   }
 
   /** The part file's stream: write the rows here, and close it before commit. */

@@ -4,7 +4,7 @@
  * actually so (the checkpoint on disk, the proxy, the plural, the stream that failed).
  */
 import { existsSync } from 'node:fs';
-import { readFile, truncate, writeFile } from 'node:fs/promises';
+import { readFile, truncate, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -419,5 +419,20 @@ describe('item 12: the small ones', () => {
     } finally {
       await slow.close();
     }
+  });
+});
+
+describe('a lock file that names no tkf', () => {
+  it('is said, waited for, and taken over once 10 s old: the export completes', async () => {
+    const out = join(dir.path, 'locked.jsonl');
+    // Left empty by a run killed between creating its lock and writing its owner, 9.7 s ago.
+    await writeFile(`${out}.lock`, '');
+    const almostOld = new Date(Date.now() - 9_700);
+    await utimes(`${out}.lock`, almostOld, almostOld);
+    const run = await tkf(['export', '--uid', UID, '--out', out]);
+    expect(run.exitCode, run.stderr).toBe(EXIT.ok);
+    expect(run.stderr).toContain(`${out}.lock names no tkf yet (one killed while taking it leaves it so): waiting for one, or taking it over when it is 10 s old`);
+    expect((await readFile(out, 'utf8')).split('\n').filter(Boolean)).toHaveLength(90);
+    expect(existsSync(`${out}.lock`)).toBe(false);
   });
 });
