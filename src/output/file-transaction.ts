@@ -59,7 +59,7 @@ export class FileTransaction {
   /** Takes the output's lock only (the caller has checked the directory and what it may replace). */
   static async lock(out: string, who: LockHolder, force = false): Promise<FileTransaction> {
     const paths = outputPaths(out);
-    const onWait = who.onLockWait && (() => who.onLockWait!(paths.lock));
+    const onWait = () => who.onLockWait?.(paths.lock);
     return new FileTransaction(paths, await acquireLock(paths.lock, who.owner, who.isRunning, out, onWait), force);
   }
 

@@ -38,7 +38,7 @@ export async function acquireLock(
   owner: LockOwner,
   isRunning: (pid: number) => boolean,
   forPath: string,
-  /** Told once when the lock has no readable owner and this run waits for one (below). */
+  /** Told once when the lock has no readable owner and this run starts to wait for one (below). */
   onWait?: () => void,
 ): Promise<Lock> {
   const content = JSON.stringify({ ...owner, started: new Date().toISOString() } satisfies LockFile);
@@ -56,10 +56,10 @@ export async function acquireLock(
     // then writes its owner), or one killed between the two. Wait for the owner to appear; once
     // the file is UNREADABLE_STALE_MS old nobody is writing it, and it is stale.
     const waitUntil = Date.now() + UNREADABLE_STALE_MS; // whatever the file's time says
-    if (holder === 'unreadable') onWait?.();
-    while (holder === 'unreadable') {
+    for (let told = false; holder === 'unreadable'; told = true) {
       const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => Infinity);
       if (age >= UNREADABLE_STALE_MS || Date.now() >= waitUntil) break;
+      if (!told) onWait?.();
       await sleep(Math.min(UNREADABLE_POLL_MS, UNREADABLE_STALE_MS - age));
       holder = await readHolder(path);
     }

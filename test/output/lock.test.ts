@@ -75,7 +75,9 @@ describe('acquireLock', () => {
     await writeFile(lockPath, '');
     const almostOld = new Date(Date.now() - 9_600);
     await utimes(lockPath, almostOld, almostOld);
-    const lock = await acquireLock(lockPath, me, notRunning, out);
+    let told = 0;
+    const lock = await acquireLock(lockPath, me, notRunning, out, () => told++);
+    expect(told).toBe(1);
     expect(JSON.parse(await readFile(lockPath, 'utf8')).pid).toBe(1111);
     await lock.release();
   });
@@ -84,7 +86,10 @@ describe('acquireLock', () => {
     await writeFile(lockPath, '');
     const old = new Date(Date.now() - 60 * 60_000);
     await utimes(lockPath, old, old);
-    const lock = await acquireLock(lockPath, me, notRunning, out);
+    // Taken over at once: no wait, so none is told.
+    let told = 0;
+    const lock = await acquireLock(lockPath, me, notRunning, out, () => told++);
+    expect(told).toBe(0);
     expect(JSON.parse(await readFile(lockPath, 'utf8')).pid).toBe(1111);
     await lock.release();
   });
