@@ -171,13 +171,19 @@ describe('each bar of a batch', () => {
   const CAPPED = '1000000000000000001';
   const SMALL = '1000000000000000002';
 
-  it('aims at what the API will serve for that user, and ends full where the list ended', async () => {
+  /** A batch on a fake terminal with two users started: CAPPED's bar above SMALL's. */
+  async function twoUsers() {
     const out = fakeTerminal();
     const batch = await createBatchProgress({ stream: out.stream, tty: true, quiet: false });
     const capped = batch.user(CAPPED);
     const small = batch.user(SMALL);
     capped.start('starting');
     small.start('starting');
+    return { out, batch, capped, small };
+  }
+
+  it('aims at what the API will serve for that user, and ends full where the list ended', async () => {
+    const { out, batch, capped, small } = await twoUsers();
     // A list capped at 400 of a million (21 requests: the 21st answers -1), and a list of 240.
     const cappedPages = pageUpdates({ served: 400, total: 1_000_000, capped: true });
     const smallPages = pageUpdates({ served: 240, total: 240 });
@@ -200,12 +206,7 @@ describe('each bar of a batch', () => {
   });
 
   it('prints a line wider than the terminal whole, with line wrapping on around it, and draws the bars again below it', async () => {
-    const out = fakeTerminal();
-    const batch = await createBatchProgress({ stream: out.stream, tty: true, quiet: false });
-    const first = batch.user(CAPPED);
-    const second = batch.user(SMALL);
-    first.start('starting');
-    second.start('starting');
+    const { out, batch, capped: first, small: second } = await twoUsers();
     const pages = pageUpdates({ served: 240, total: 240 });
     first.update(pages[0]!);
     await vi.advanceTimersByTimeAsync(200);

@@ -20,36 +20,46 @@ function deferred() {
 
 const ok = (uid: string): AccountRun => ({ uid, complete: true, rows: 1, requests: 1, exit_code: 0 });
 
+/** `count` turns of the event loop: whatever can go on, goes on. */
+async function turns(count: number): Promise<void> {
+  for (let turn = 0; turn < count; turn++) await new Promise((r) => setImmediate(r));
+}
+
+/** A one-slot batch whose accounts say at once that their walk is over, then finish when their gate opens. */
+function walkedThenGated(uids: string[], gates: Map<string, ReturnType<typeof deferred>>, onEvent: Parameters<typeof runBatch>[0]['onEvent']) {
+  return runBatch({
+    uids,
+    concurrency: 1,
+    governor: new RunGovernor(),
+    signal: new AbortController().signal,
+    exportAccount: async (uid, walked) => {
+      walked();
+      await gates.get(uid)!.promise;
+      return ok(uid);
+    },
+    onEvent,
+  });
+}
+
 describe('runBatch slots', () => {
   it('starts the next account once the walk is over, while the earlier one is still recording; ends only when all are recorded', async () => {
     const recordings = new Map(UIDS.map((uid) => [uid, deferred()]));
     const started: string[] = [];
     const finished: string[] = [];
     let ended = false;
-    const batch = runBatch({
-      uids: UIDS,
-      concurrency: 1,
-      governor: new RunGovernor(),
-      signal: new AbortController().signal,
-      exportAccount: async (uid, walked) => {
-        walked();
-        await recordings.get(uid)!.promise;
-        return ok(uid);
-      },
-      onEvent: (event) => (event.type === 'started' ? started.push(event.uid) : finished.push(event.account.uid)),
-    }).then((result) => {
+    const batch = walkedThenGated(UIDS, recordings, (event) => (event.type === 'started' ? started.push(event.uid) : finished.push(event.account.uid))).then((result) => {
       ended = true;
       return result;
     });
     // One slot, and no recording has finished: two accounts have started all the same (two
     // finishing behind a slot at most: the next test).
-    for (let turn = 0; turn < 10; turn++) await new Promise((r) => setImmediate(r));
+    await turns(10);
     expect(started).toEqual(UIDS.slice(0, 2));
     expect(finished).toEqual([]);
     expect(ended).toBe(false);
     recordings.get(UIDS[1]!)!.resolve();
     recordings.get(UIDS[0]!)!.resolve();
-    for (let turn = 0; turn < 10; turn++) await new Promise((r) => setImmediate(r));
+    await turns(10);
     expect(finished).toEqual([UIDS[1], UIDS[0]]);
     expect(started).toEqual(UIDS);
     expect(ended).toBe(false);
@@ -62,25 +72,11 @@ describe('runBatch slots', () => {
     const uids = Array.from({ length: 7 }, (_, i) => `63000000000000001${String(i).padStart(2, '0')}`);
     const commits = new Map(uids.map((uid) => [uid, deferred()]));
     const started: string[] = [];
-    const batch = runBatch({
-      uids,
-      concurrency: 1,
-      governor: new RunGovernor(),
-      signal: new AbortController().signal,
-      exportAccount: async (uid, walked) => {
-        walked();
-        await commits.get(uid)!.promise;
-        return ok(uid);
-      },
-      onEvent: (event) => void (event.type === 'started' && started.push(event.uid)),
-    });
-    const turns = async () => {
-      for (let turn = 0; turn < 20; turn++) await new Promise((r) => setImmediate(r));
-    };
-    await turns();
+    const batch = walkedThenGated(uids, commits, (event) => void (event.type === 'started' && started.push(event.uid)));
+    await turns(20);
     expect(started).toEqual(uids.slice(0, 2));
     commits.get(uids[1]!)!.resolve();
-    await turns();
+    await turns(20);
     expect(started).toEqual(uids.slice(0, 3));
     for (const uid of uids) commits.get(uid)!.resolve();
     const result = await batch;
@@ -102,7 +98,7 @@ describe('runBatch slots', () => {
       },
       onEvent: (event) => void (event.type === 'started' && started.push(event.uid)),
     });
-    for (let turn = 0; turn < 10; turn++) await new Promise((r) => setImmediate(r));
+    await turns(10);
     expect(started).toEqual([UIDS[0]]);
     first.resolve();
     await batch;

@@ -33,6 +33,21 @@ async function lockError(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected the lock to be refused');
 }
 
+/**
+ * An empty lock file (its owner never written) `ageMs` old, taken over by `me`, then released:
+ * how many times acquireLock told of a wait.
+ */
+async function takeOverEmptyLock(ageMs: number): Promise<number> {
+  await writeFile(lockPath, '');
+  const when = new Date(Date.now() - ageMs);
+  await utimes(lockPath, when, when);
+  let told = 0;
+  const lock = await acquireLock(lockPath, me, notRunning, out, () => told++);
+  expect(JSON.parse(await readFile(lockPath, 'utf8')).pid).toBe(1111);
+  await lock.release();
+  return told;
+}
+
 describe('acquireLock', () => {
   test('a second lock on the same output is refused while the holder runs, naming the output', async () => {
     await acquireLock(lockPath, other, running, out);
@@ -72,26 +87,12 @@ describe('acquireLock', () => {
   test('a lock file left empty by a run killed while creating it is taken over once it is old, not refused', async () => {
     // kill -9 between creating the lock and writing its owner, then --resume at once: the file
     // turns 10 s old while the next run waits, and is taken over.
-    await writeFile(lockPath, '');
-    const almostOld = new Date(Date.now() - 9_600);
-    await utimes(lockPath, almostOld, almostOld);
-    let told = 0;
-    const lock = await acquireLock(lockPath, me, notRunning, out, () => told++);
-    expect(told).toBe(1);
-    expect(JSON.parse(await readFile(lockPath, 'utf8')).pid).toBe(1111);
-    await lock.release();
+    expect(await takeOverEmptyLock(9_600)).toBe(1);
   });
 
   test('an unreadable lock file is taken over once it is old', async () => {
-    await writeFile(lockPath, '');
-    const old = new Date(Date.now() - 60 * 60_000);
-    await utimes(lockPath, old, old);
     // Taken over at once: no wait, so none is told.
-    let told = 0;
-    const lock = await acquireLock(lockPath, me, notRunning, out, () => told++);
-    expect(told).toBe(0);
-    expect(JSON.parse(await readFile(lockPath, 'utf8')).pid).toBe(1111);
-    await lock.release();
+    expect(await takeOverEmptyLock(60 * 60_000)).toBe(0);
   });
 
   test('release removes the lock, and the output can be locked again', async () => {
