@@ -155,12 +155,12 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   await flush();
   // Each follower's place in this snapshot: many rows to a statement, as one JSON parameter (six
   // parameters a row bound one by one were half of the 100,000 rows' cost).
-  for (let i = 0; i < order.length; i += JSON_ROWS) {
+  for (const places of batches(order.map((uid, position) => [uid, position]), JSON_ROWS)) {
     await tx.run(
       `INSERT INTO account_followers (account_uid, follower_uid, first_seen_at, last_seen_at, gone_at, position)
        SELECT ?, value->>0, ?, ?, NULL, CAST(value->>1 AS INTEGER) FROM ${jsonRows(tx)} WHERE true
        ON CONFLICT (account_uid, follower_uid) DO UPDATE SET last_seen_at = excluded.last_seen_at, gone_at = NULL, position = excluded.position`,
-      [account, at, at, JSON.stringify(order.slice(i, i + JSON_ROWS).map((uid, k) => [uid, i + k]))],
+      [account, at, at, JSON.stringify(places)],
     );
   }
 
@@ -195,10 +195,10 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   // (queries.ts). An update as the first snapshot keeps its rows (it is not the whole list).
   const baseline = !latest && !update;
   const changes = [...(baseline ? [] : added).map((uid) => [uid, 'added']), ...removed.map((uid) => [uid, 'removed']), ...beyond.map((uid) => [uid, 'beyond_reach'])];
-  for (let i = 0; i < changes.length; i += JSON_ROWS) {
+  for (const batch of batches(changes, JSON_ROWS)) {
     await tx.run(
       `INSERT INTO changes (snapshot_id, account_uid, follower_uid, change, at) SELECT ?, ?, value->>0, value->>1, ? FROM ${jsonRows(tx)}`,
-      [snapshotId, account, at, JSON.stringify(changes.slice(i, i + JSON_ROWS))],
+      [snapshotId, account, at, JSON.stringify(batch)],
     );
   }
   await tx.run('UPDATE snapshots SET served = ?, added = ?, removed = ?, beyond_reach = ? WHERE id = ?', [order.length, added.length, removed.length, beyond.length, snapshotId]);
@@ -242,8 +242,8 @@ export async function storeFollowers(tx: SqlRunner, rows: readonly FollowerRow[]
   );
 }
 
-function* batches<T>(items: readonly T[]): Generator<T[]> {
-  for (let i = 0; i < items.length; i += BATCH) yield items.slice(i, i + BATCH);
+function* batches<T>(items: readonly T[], size = BATCH): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
 /** `(?, ?), (?, ?)` for rows × columns; with `wrap` '' just `?, ?` (an IN list). */
