@@ -27,7 +27,7 @@ import {
   UserNotFoundError,
   redact,
 } from '../errors.js';
-import { MalformedBodyError, parsePage } from './page-parser.js';
+import { MalformedBodyError, parsePage, type SpanKeys } from './page-parser.js';
 import { peekNextCursor } from './cursor-peek.js';
 import { STATUS_HIDDEN, STATUS_NO_USER, STATUS_OK, type FollowersPage } from './types.js';
 import { sleep as defaultSleep } from '../sleep.js';
@@ -80,6 +80,11 @@ export interface ClientOptions {
   /** A forward proxy (http:// or https://) every request goes through, by CONNECT. */
   proxy?: string;
   userAgent?: string;
+  /**
+   * The follower keys whose values' places each page's parse records (RawFollower.spans): the
+   * top-level keys the run's columns are read from (the writer's, the history's). None: none.
+   */
+  spanKeys?: SpanKeys;
   /** Told of each request before it is sent (for --verbose); never sees the token. */
   onRequest?: (info: { uid: string; cursor: number; attempt: number }) => void;
   onRetry?: (notice: RetryNotice) => void;
@@ -283,7 +288,7 @@ export function createClient(options: ClientOptions): FollowersClient {
     }
     let page: FollowersPage;
     try {
-      page = parsePage(rawBody);
+      page = parsePage(rawBody, options.spanKeys);
     } catch (error) {
       if (error instanceof MalformedBodyError) throw new Retryable(`a body that is not strict JSON (${error.message})`);
       throw error;

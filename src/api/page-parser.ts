@@ -26,7 +26,9 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { readListFields } from './envelope-fields.js';
-import type { Envelope, FollowersPage, RawFollower } from './types.js';
+import type { Envelope, FollowersPage, PageSpans, RawFollower, SpanKeys } from './types.js';
+
+export type { SpanKeys };
 
 /** Thrown when a body is not the JSON the contract promises (truncated, an HTML page...). */
 export class MalformedBodyError extends Error {
@@ -47,6 +49,37 @@ for (const ch of '0123456789') DIGIT[ch.charCodeAt(0)] = 1;
  * number is flagged so that whoever decodes it uses a lossless parser.
  */
 const SAFE_DIGITS = 15;
+
+/** The span keys of these names (SpanKeys, types.ts). */
+export function spanKeys(keys: readonly string[]): SpanKeys {
+  const unique = [...new Set(keys)];
+  const bytes = unique.map((key) => Buffer.from(key, 'utf8'));
+  const byLength: number[][] = [];
+  bytes.forEach((key, k) => (byLength[key.length] ??= []).push(k));
+  const slots = new Int8Array(256 * (Math.max(0, ...bytes.map((key) => key.length)) + 1));
+  bytes.forEach((key, k) => {
+    const slot = key.length * 256 + (key[0] ?? 0);
+    slots[slot] = slots[slot] === 0 && k < 127 ? k + 1 : -1;
+  });
+  return { keys: unique, slots, byLength, bytes };
+}
+
+/** The index in `table` of the key between these quotes (unescaped), or -1. */
+function spanKeyAt(table: SpanKeys, body: Buffer, open: number, close: number): number {
+  const length = close - open - 1;
+  const slot = length * 256 + body[open + 1]!;
+  const one = slot < table.slots.length ? table.slots[slot]! : 0;
+  if (one === 0) return -1;
+  if (one > 0) return keyBytesAt(table.bytes[one - 1]!, body, open) ? one - 1 : -1;
+  for (const k of table.byLength[length]!) if (keyBytesAt(table.bytes[k]!, body, open)) return k;
+  return -1;
+}
+
+/** Whether the key's bytes follow the quote at `open` (its length is checked already). */
+function keyBytesAt(key: Buffer, body: Buffer, open: number): boolean {
+  for (let j = 0; j < key.length; j++) if (body[open + 1 + j] !== key[j]) return false;
+  return true;
+}
 
 /** The bytes that may follow a backslash in a JSON string (RFC 8259 section 7). */
 const ESCAPE = new Uint8Array(256);
@@ -189,7 +222,12 @@ function checkValue(expect: number, isFollowerSlot: boolean, isObject: boolean, 
   if (isFollowerSlot && !isObject) fail('a follower that is not an object', body, at);
 }
 
-export function parsePage(body: Buffer): FollowersPage {
+/**
+ * `keys`: record where each follower's value of these top-level keys is (RawFollower.spans), as
+ * writers/fields.ts findValues would find them; a follower with an escaped key or whitespace
+ * between its tokens gets none (its reader scans it).
+ */
+export function parsePage(body: Buffer, keys?: SpanKeys): FollowersPage {
   // RFC 8259 text is UTF-8. Invalid bytes would decode to U+FFFD in one reader and fail in a
   // stricter one, so the page is malformed rather than written (isUtf8 is one native pass).
   if (!isUtf8(body)) throw new MalformedBodyError('the body is not valid UTF-8');
@@ -217,6 +255,12 @@ export function parsePage(body: Buffer): FollowersPage {
   let escapedKey = false;
   let dataKeys = 0;
   let followersKeys = 0;
+  // The values' places (SpanKeys): `width` numbers a follower, from `spanBase` in spans.values.
+  const width = keys ? keys.keys.length * 2 : 0;
+  // Room for 32 followers (a page has 20), grown if a page has more.
+  const spans: { keys: SpanKeys; values: Int32Array } | undefined = keys ? { keys, values: new Int32Array(width * 32) } : undefined;
+  let spanBase = 0;
+  let spanKey = -1;
 
   // No closures over these locals below: V8 would move them to the heap, and this loop is hot.
 
@@ -239,13 +283,20 @@ export function parsePage(body: Buffer): FollowersPage {
         } else if (depth === 4 && inArray) {
           uidKey = keyIs(body, i, close, 'uid');
           if (!escapedKey && hasEscape(body, i, close)) escapedKey = true;
+          if (spans) spanKey = spanKeyAt(spans.keys, body, i, close);
         }
         expect = COLON;
       } else {
         checkValue(expect, inArray && depth === 3, false, body, i);
-        if (depth === 4 && inArray && uidKey) {
-          uidStart = i;
-          uidEnd = close + 1;
+        if (depth === 4 && inArray) {
+          if (uidKey) {
+            uidStart = i;
+            uidEnd = close + 1;
+          }
+          if (spanKey !== -1) {
+            spans!.values[spanBase + 2 * spanKey] = i - followerStart;
+            spans!.values[spanBase + 2 * spanKey + 1] = close + 1 - followerStart;
+          }
         }
         expect = depth === 0 ? DONE : COMMA_OR_CLOSE;
       }
@@ -258,7 +309,10 @@ export function parsePage(body: Buffer): FollowersPage {
         checkValue(expect, inArray && depth === 3, byte === 0x7b, body, i);
         // A follower's last "uid" holding an object or a list: JSON.parse keeps that one, so the
         // uid found before it is not the follower's (finishFollower asks JSON, which refuses it).
-        if (depth === 4 && inArray && uidKey) uidStart = -1;
+        if (depth === 4 && inArray) {
+          if (uidKey) uidStart = -1;
+          if (spanKey !== -1) spans!.values[spanBase + 2 * spanKey] = i - followerStart;
+        }
         if (depth === 1 && byte === 0x7b) inData = key1;
         if (depth === 2 && byte === 0x5b && inData && key2) {
           // JSON.parse keeps the last of repeated keys; a second list would make us disagree.
@@ -273,6 +327,16 @@ export function parsePage(body: Buffer): FollowersPage {
           longNumber = false;
           spaced = false;
           escapedKey = false;
+          if (spans) {
+            spanBase = followers.length * width;
+            if (spanBase + width > spans.values.length) {
+              const grown = new Int32Array(spans.values.length * 2);
+              grown.set(spans.values);
+              spans.values = grown;
+            }
+            spans.values.fill(-1, spanBase, spanBase + width);
+            spanKey = -1;
+          }
         }
         if (depth === stack.length) fail('nesting deeper than 64 levels', body, i);
         stack[depth++] = byte === 0x7b ? OBJECT : ARRAY;
@@ -285,8 +349,11 @@ export function parsePage(body: Buffer): FollowersPage {
           fail('a container closed after a comma or a key', body, i);
         }
         depth--;
-        if (depth === 3 && inArray) {
-          followers.push(finishFollower(body, followerStart, i + 1, escapedKey ? -1 : uidStart, uidEnd, longNumber, spaced));
+        if (depth === 4 && inArray && spanKey !== -1) {
+          spans!.values[spanBase + 2 * spanKey + 1] = i + 1 - followerStart;
+        } else if (depth === 3 && inArray) {
+          const placed = spaced || escapedKey ? undefined : spans;
+          followers.push(finishFollower(body, followerStart, i + 1, escapedKey ? -1 : uidStart, uidEnd, longNumber, spaced, placed, spanBase));
         } else if (depth === 2 && inArray) {
           inArray = false;
           arrayEnd = i + 1;
@@ -332,6 +399,10 @@ export function parsePage(body: Buffer): FollowersPage {
           // As above: a last "uid" of true, false or null is the follower's uid to JSON.parse.
           if (depth === 4 && inArray && uidKey) uidStart = -1;
         }
+        if (depth === 4 && inArray && spanKey !== -1) {
+          spans!.values[spanBase + 2 * spanKey] = i - followerStart;
+          spans!.values[spanBase + 2 * spanKey + 1] = end - followerStart;
+        }
         expect = depth === 0 ? DONE : COMMA_OR_CLOSE;
         i = end;
         continue;
@@ -370,6 +441,8 @@ function finishFollower(
   uidEnd: number,
   hasLongNumbers: boolean,
   spaced: boolean,
+  spans: PageSpans | undefined,
+  spanAt: number,
 ): RawFollower {
   let bytes = body.subarray(start, end);
   let uid: string;
@@ -384,5 +457,6 @@ function finishFollower(
     else throw new MalformedBodyError(`a follower without a usable uid (${decoded.uid === undefined ? 'none' : JSON.stringify(decoded.uid)})`);
   }
   if (spaced) bytes = compactJson(bytes);
-  return { uid, bytes, hasLongNumbers };
+  // Always the same properties: the writers read followers of one shape.
+  return { uid, bytes, hasLongNumbers, spans, spanAt: spans ? spanAt : undefined };
 }

@@ -40,6 +40,38 @@ export interface RawFollower {
   bytes: Buffer;
   /** True when a number in it has more digits than a double holds exactly (room_id of a live user). */
   hasLongNumbers: boolean;
+  /**
+   * Where the values of the parse's span keys are in `bytes` (page-parser.ts SpanKeys): for the
+   * key at index k, its value's start at `spans.values[spanAt + 2k]` and its end after it, or -1
+   * when the follower has no such key. Absent when the parse was not asked for them.
+   */
+  spans?: PageSpans;
+  spanAt?: number;
+}
+
+/** The value places of one page's followers (RawFollower.spans). */
+export interface PageSpans {
+  readonly keys: SpanKeys;
+  readonly values: ArrayLike<number>;
+}
+
+/**
+ * The top-level keys of a follower whose values' places the parse records as it passes them
+ * (page-parser.ts spanKeys; RawFollower.spans), so that a reader of a few columns (the CSV and
+ * XLSX writers, the history's recording thread) need not scan the follower's ~4.7 KB a second
+ * time (writers/fields.ts createDecoder).
+ */
+export interface SpanKeys {
+  readonly keys: readonly string[];
+  /**
+   * By a key's length in UTF-8 bytes x 256 + its first byte: 0 when no key of these starts so,
+   * else the index of the one that may + 1 (-1: several may, see `byLength`). One array read
+   * rejects most of a follower's 110 keys.
+   */
+  readonly slots: Int8Array;
+  /** Key indexes by the key's length in UTF-8 bytes. */
+  readonly byLength: ReadonlyArray<readonly number[] | undefined>;
+  readonly bytes: readonly Buffer[];
 }
 
 /**

@@ -11,6 +11,8 @@ import { Command } from 'commander';
 import { BatchError, EXIT, OutputError, TkfError } from '../errors.js';
 import { describeFsError } from '../output/fs-errors.js';
 import { stripCredentials } from '../api/proxy-agents.js';
+import { spanKeys, type SpanKeys } from '../api/page-parser.js';
+import { DEFAULT_CSV_FIELDS, sourceKeys } from '../writers/fields.js';
 import type { ExportJob } from '../export/job.js';
 import type { OutputTarget } from '../export/run-export.js';
 import { runBatch } from '../export/run-batch.js';
@@ -31,6 +33,12 @@ import { isPostgresUrl, openHistory } from '../history/open-history.js';
 
 /** The compiled worker that records into SQLite off the walks' thread (absent when run from the sources). */
 const RECORD_WORKER = new URL('../history/record-worker.js', import.meta.url);
+
+/** The follower keys the run's columns are read from (the writer's; with --db, the history's), for the parse to place. */
+function columnKeys(job: ExportJob): SpanKeys | undefined {
+  const keys = sourceKeys([...job.format.columnsRead(job.encoder), ...(job.db ? DEFAULT_CSV_FIELDS : [])]);
+  return keys.length ? spanKeys(keys) : undefined;
+}
 
 // Read by the tests that check them from here; they live with the job's resolution.
 export { chooseFormat, decodeUidText, parseUidFile, parseUidList } from './resolve-job.js';
@@ -117,6 +125,7 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
     maxSockets: Math.min(job.concurrency, job.uids?.length ?? 1) + 1,
     proxy: proxy?.url,
     userAgent: `tkf/${ctx.version}`,
+    spanKeys: columnKeys(job),
   });
   const settings: RunSettings = {
     access,

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import type { RawFollower } from '../api/types.js';
 import { exists, outputPaths } from '../output/output-file.js';
 import { isPostgresUrl } from './open-history.js';
-import type { PageRows } from './page-recorder.js';
+import { NO_SPANS, type PageRows } from './page-recorder.js';
 import { LocalHost, WorkerHost, type RecorderHost } from './recorder-hosts.js';
 import { recordExportFile, type RecordedFile } from './record-export.js';
 import type { SqlDriver } from './sql-driver.js';
@@ -130,8 +130,11 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
 /** Followers waiting for the database: past this many bytes of their JSON, they are sent. */
 const CHUNK_BYTES = 256 * 1024;
 
-/** Followers as one buffer (one copy, handed to the worker without another). */
-function pageRows(followers: readonly RawFollower[], size: number): PageRows {
+/**
+ * Followers as one buffer (one copy, handed to the worker without another), and where the parse
+ * found their values (RawFollower.spans), so that the recording thread does not look again.
+ */
+export function pageRows(followers: readonly RawFollower[], size: number): PageRows {
   const bytes = Buffer.allocUnsafeSlow(size);
   const ends: number[] = [];
   let at = 0;
@@ -139,7 +142,24 @@ function pageRows(followers: readonly RawFollower[], size: number): PageRows {
     f.bytes.copy(bytes, at);
     ends.push((at += f.bytes.length));
   }
-  return { uids: followers.map((f) => f.uid), bytes, ends };
+  return { uids: followers.map((f) => f.uid), bytes, ends, spans: spansOf(followers) };
+}
+
+/** The followers' spans end to end, `width` numbers each; NO_SPANS first where a follower has none. */
+function spansOf(followers: readonly RawFollower[]): PageRows['spans'] {
+  const keys = followers.find((f) => f.spans)?.spans!.keys;
+  if (!keys) return undefined;
+  const width = keys.keys.length * 2;
+  const values = new Int32Array(followers.length * width);
+  followers.forEach((f, i) => {
+    if (f.spans?.keys !== keys) {
+      values[i * width] = NO_SPANS;
+      return;
+    }
+    const from = f.spans.values;
+    for (let j = 0, at = f.spanAt!; j < width; j++) values[i * width + j] = from[at + j]!;
+  });
+  return { keys: keys.keys, values };
 }
 
 /**

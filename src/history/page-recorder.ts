@@ -18,6 +18,8 @@
  * It runs in the worker thread of record-worker.ts (libsql is synchronous: on the walks' thread
  * every statement would stop every walk), or, where that worker is not built, on the caller's.
  */
+import { spanKeys, type SpanKeys } from '../api/page-parser.js';
+import type { RawFollower } from '../api/types.js';
 import { DEFAULT_CSV_FIELDS, createDecoder } from '../writers/fields.js';
 import { followerRow } from './follower-columns.js';
 import { describeExport, recordExportFile, type RecordedFile } from './record-export.js';
@@ -30,7 +32,15 @@ export interface PageRows {
   bytes: Uint8Array;
   /** Where each follower's text ends in `bytes` (the first starts at 0). */
   ends: number[];
+  /**
+   * Where the parse found the values of `keys` in each follower (page-parser.ts SpanKeys), keys x 2
+   * numbers a follower, as RawFollower.spans has them; NO_SPANS first for a follower without.
+   */
+  spans?: { keys: readonly string[]; values: Int32Array };
 }
+
+/** The first of a follower's span numbers when the parse placed none of its values. */
+export const NO_SPANS = -2;
 
 /**
  * Rows waiting for a transaction: past this many, they are written at once. Each COMMIT writes
@@ -66,7 +76,16 @@ export class PageRecorder {
   private writing: Promise<void> = Promise.resolve();
   private scheduled = false;
 
+  private spanTable: SpanKeys | undefined;
+
   constructor(private readonly driver: SqlDriver) {}
+
+  /** The span keys of these names: one table while they stay the same (the decoder maps a table once). */
+  private spanKeys(keys: readonly string[]): SpanKeys {
+    const table = this.spanTable;
+    if (table && table.keys.length === keys.length && table.keys.every((key, k) => key === keys[k])) return table;
+    return (this.spanTable = spanKeys(keys));
+  }
 
   /** A page of walk `walk`, in the walk's order. Decoded now; stored with others (see flush). */
   page(walk: number, rows: PageRows): void {
@@ -74,13 +93,21 @@ export class PageRecorder {
     if (!state) this.walks.set(walk, (state = { order: [], broken: false }));
     if (state.broken) return;
     const text = Buffer.from(rows.bytes.buffer, rows.bytes.byteOffset, rows.bytes.byteLength);
+    const spans = rows.spans && { keys: this.spanKeys(rows.spans.keys), values: rows.spans.values };
+    const width = spans ? spans.keys.keys.length * 2 : 0;
     let start = 0;
     try {
       rows.uids.forEach((uid, i) => {
         const end = rows.ends[i]!;
         // Only the top-level values the columns are made from (writers/fields.ts createDecoder),
         // not the whole ~4.7 KB object: JSON.parse of every follower was a quarter of this thread.
-        const follower = decodeColumns({ uid, bytes: text.subarray(start, end), hasLongNumbers: false }) as Record<string, unknown>;
+        // Where the walk's parse placed them, they are read from there.
+        const raw: RawFollower = { uid, bytes: text.subarray(start, end), hasLongNumbers: false };
+        if (spans && spans.values[i * width] !== NO_SPANS) {
+          raw.spans = spans;
+          raw.spanAt = i * width;
+        }
+        const follower = decodeColumns(raw) as Record<string, unknown>;
         start = end;
         this.pending.push({ walk, row: followerRow(uid, follower) });
         state.order.push(uid);

@@ -80,7 +80,7 @@ export class WorkerHost implements RecorderHost {
 
   page(walk: number, rows: PageRows): void {
     if (this.failure) return;
-    this.post({ type: 'page', walk, ...rows }, [rows.bytes.buffer as ArrayBuffer]);
+    this.post({ type: 'page', walk, ...rows }, [rows.bytes.buffer as ArrayBuffer, ...(rows.spans ? [rows.spans.values.buffer as ArrayBuffer] : [])]);
   }
 
   drop(walk: number): void {

@@ -3,6 +3,7 @@
  * (`--fields uid,avatar_larger.url_list.0`), plus two computed columns a spreadsheet user wants.
  */
 import { LosslessNumber, isSafeNumber, stringify as stringifyLossless } from 'lossless-json';
+import type { SpanKeys } from '../api/page-parser.js';
 import type { RawFollower } from '../api/types.js';
 import { UsageError } from '../errors.js';
 
@@ -122,17 +123,36 @@ export function decodeFollower(raw: RawFollower): Follower {
  * decodeFollower whole, which decides as before.
  */
 export function createDecoder(fields: readonly string[]): (raw: RawFollower) => Follower {
-  const keys = [...new Set(fields.map((field) => sourceOf(field).split('.')[0]!))];
+  const keys = sourceKeys(fields);
   const wanted = keys.map((key) => Buffer.from(key, 'utf8'));
   // The wanted keys by their length in bytes: most of a follower's 110 keys are no column's.
   const byLength: number[][] = [];
   wanted.forEach((key, k) => (byLength[key.length] ??= []).push(k));
   const starts = new Int32Array(keys.length);
   const ends = new Int32Array(keys.length);
+  // Where each of these keys is in the parse's span keys (RawFollower.spans), for the last table seen.
+  let table: SpanKeys | undefined;
+  let inTable: Int32Array | undefined;
   return (raw) => {
     const bytes = raw.bytes;
-    starts.fill(-1);
-    if (!findValues(bytes, wanted, byLength, starts, ends)) return decodeFollower(raw);
+    const spans = raw.spans;
+    if (spans !== undefined && spans.keys !== table) {
+      table = spans.keys;
+      inTable = Int32Array.from(keys, (key) => table!.keys.indexOf(key));
+      if (inTable.includes(-1)) inTable = undefined; // a key it did not look for: scan
+    }
+    if (spans !== undefined && inTable !== undefined) {
+      // The page's parse found them already (page-parser.ts SpanKeys).
+      const values = spans.values;
+      const at = raw.spanAt!;
+      for (let k = 0; k < keys.length; k++) {
+        starts[k] = values[at + 2 * inTable[k]!]!;
+        ends[k] = values[at + 2 * inTable[k]! + 1]!;
+      }
+    } else {
+      starts.fill(-1);
+      if (!findValues(bytes, wanted, byLength, starts, ends)) return decodeFollower(raw);
+    }
     const follower: Follower = {};
     for (let k = 0; k < keys.length; k++) {
       if (starts[k] === -1) continue;
@@ -314,6 +334,11 @@ const COMPUTED_SOURCES: Record<string, string> = {
   profile_url: 'unique_id',
   avatar_url: 'avatar_larger.url_list.0',
 };
+
+/** The follower's top-level keys these columns are read from (a decoder's, a parse's span keys). */
+export function sourceKeys(fields: readonly string[]): string[] {
+  return [...new Set(fields.map((field) => sourceOf(field).split('.')[0]!))];
+}
 
 /** The path a column reads: a computed column's source, or the column itself. */
 function sourceOf(field: string): string {

@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { createCsvEncoder } from './csv.js';
 import { createJsonlEncoder } from './jsonl.js';
 import { createXlsxEncoder } from './xlsx.js';
+import { DEFAULT_CSV_FIELDS } from './fields.js';
 import type { Encoder, EncoderOptions } from './record-writer.js';
 
 
@@ -14,6 +15,8 @@ export interface FormatDefinition {
   extensions: readonly string[];
   description: string;
   createEncoder(options: EncoderOptions): Encoder;
+  /** The columns its encoder reads from each follower's values (none: it writes the bytes as sent). */
+  columnsRead(options: EncoderOptions): readonly string[];
   /**
    * Optional: a format whose file cannot be appended to row by row (a workbook, a zip) keeps its
    * rows in the resumable part file through the encoder and renders the output from it at commit,
@@ -29,18 +32,21 @@ export const FORMATS: Readonly<Record<string, FormatDefinition>> = {
     extensions: ['.csv'],
     description: 'a header row and one row per follower (default columns, or --fields)',
     createEncoder: createCsvEncoder,
+    columnsRead: (options) => options.fields ?? DEFAULT_CSV_FIELDS,
   },
   jsonl: {
     name: 'jsonl',
     extensions: ['.jsonl', '.ndjson'],
     description: 'one follower object per line, every field exactly as the API sent it',
     createEncoder: createJsonlEncoder,
+    columnsRead: (options) => options.fields ?? [],
   },
   xlsx: {
     name: 'xlsx',
     extensions: ['.xlsx'],
     description: 'an Excel workbook: typed cells (ids as exact text), default columns or --fields',
     createEncoder: createXlsxEncoder,
+    columnsRead: (options) => options.fields ?? DEFAULT_CSV_FIELDS,
     render: async (partPath, outPath) => (await import('./xlsx-render.js')).renderXlsx(partPath, outPath),
   },
 };

@@ -8,7 +8,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openHistory } from '../../src/history/open-history.js';
-import { PageRecorder, type PageRows } from '../../src/history/page-recorder.js';
+import { parsePage, spanKeys } from '../../src/api/page-parser.js';
+import { pageRows } from '../../src/history/export-recorder.js';
+import { NO_SPANS, PageRecorder, type PageRows } from '../../src/history/page-recorder.js';
+import { DEFAULT_CSV_FIELDS, sourceKeys } from '../../src/writers/fields.js';
 import type { SqlDriver } from '../../src/history/sql-driver.js';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
 import { runTkf } from '../e2e/run-tkf.js';
@@ -112,6 +115,35 @@ describe('recording pages as they arrive', () => {
       expect(await nicknames(db)).toEqual(['from a page']);
       expect(await count(db, 'account_followers')).toBe(30);
       await recorder.close();
+    });
+
+    it('reads the columns where the walk parse placed them, as it would by scanning', async () => {
+      const texts = [
+        '{"uid":"1","unique_id":"a1","nickname":"first","nickname":"last","avatar_larger":{"url_list":["https://x/1.webp"]},"follower_count":7}',
+        '{"uid":"2","nick\\u006eame":"escaped","unique_id":"b2","signature":"line\\nbreak \\"quoted\\"","region":"JP"}',
+        '{ "uid" : "3", "unique_id" : "c3", "nickname" : "spaced" }',
+        '{"uid":"4","unique_id":"d4","nickname":"😀 \\u00e9","avatar_larger":{"uri":"u","url_list":[]},"custom_verify":null,"total_favorited":12345678901234}',
+      ];
+      const body = Buffer.from(`{"code":200,"msg":"ok","data":{"has_more":false,"min_time":-1,"total":4,"followers":[${texts.join(',')}]}}`);
+      const rowsOf = (keys?: ReturnType<typeof spanKeys>) => {
+        const followers = parsePage(body, keys).followers!;
+        return pageRows(followers, followers.reduce((n, f) => n + f.bytes.length, 0));
+      };
+      const placed = rowsOf(spanKeys(sourceKeys(DEFAULT_CSV_FIELDS)));
+      expect(placed.spans).toBeDefined();
+      expect(Array.from({ length: 4 }, (_, i) => placed.spans!.values[i * placed.spans!.keys.length * 2] !== NO_SPANS)).toEqual([true, false, false, true]);
+      const tables = [];
+      for (const [name, rows] of [['placed', placed], ['scanned', rowsOf()]] as const) {
+        const db = await openHistory(join(dir.path, `${name}.sqlite`));
+        const recorder = new PageRecorder(db);
+        recorder.page(1, rows);
+        await recorder.flush();
+        tables.push(await db.all('SELECT uid, unique_id, nickname, data FROM followers ORDER BY uid'));
+        await recorder.close();
+      }
+      expect(tables[0]).toHaveLength(4);
+      expect(tables[0]).toEqual(tables[1]);
+      expect(tables[0]![0]).toMatchObject({ nickname: 'last' });
     });
 
     it('reads the file when the pages are not the whole of it, or when there were none', async () => {

@@ -6,9 +6,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { parsePage } from '../../src/api/page-parser.js';
+import { parsePage, spanKeys } from '../../src/api/page-parser.js';
 import type { RawFollower } from '../../src/api/types.js';
-import { DEFAULT_CSV_FIELDS, compileFields, createDecoder, decodeFollower } from '../../src/writers/fields.js';
+import { DEFAULT_CSV_FIELDS, compileFields, createDecoder, decodeFollower, sourceKeys } from '../../src/writers/fields.js';
 
 /** Keys a follower may have: the default columns' sources, odd names, and "__proto__". */
 const KEYS = ['uid', 'nickname', 'unique_id', 'signature', 'follower_count', 'avatar_larger', 'region', 'a', 'é', '__proto__', 'constructor', '0'];
@@ -79,6 +79,43 @@ describe('createDecoder', () => {
     );
   });
 
+  test('reads the same values from the places the page parse found (span keys) as from its own scan', () => {
+    let placed = 0;
+    fc.assert(
+      fc.property(
+        fc.array(members, { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.uniqueArray(fc.constantFrom(...FIELD_CHOICES), { minLength: 1 }),
+        fc.uniqueArray(fc.constantFrom(...KEYS, 'other', 'avatar_url'), { minLength: 0 }),
+        (followers, spaced, asciiEscapes, fields, extraKeys) => {
+          const texts = followers.map((list, i) => followerText(String(7000000000000000000n + BigInt(i)), list, spaced, asciiEscapes));
+          // The parse places the columns' keys and others; sometimes it lacks one the columns need.
+          const keys = spanKeys([...(extraKeys.length % 3 === 0 ? sourceKeys(fields).slice(1) : sourceKeys(fields)), ...extraKeys]);
+          let raw: RawFollower[];
+          try {
+            raw = parsePage(page(texts), keys).followers as RawFollower[];
+          } catch {
+            fc.pre(false);
+            return;
+          }
+          const decode = createDecoder(fields);
+          const columns = compileFields(fields);
+          for (const follower of raw) {
+            if (follower.spans) placed++;
+            // Whitespace between tokens is taken out of the bytes, so its places would be wrong: none.
+            if (spaced) expect(follower.spans).toBeUndefined();
+            const fast = decode(follower);
+            const whole = decodeFollower(follower);
+            for (const column of columns) expect(column.read(fast)).toStrictEqual(column.read(whole));
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+    expect(placed).toBeGreaterThan(100); // the places were used, not only the scan
+  });
+
   test('a repeated key keeps its last value; an escaped key is read as JSON.parse reads it', () => {
     const texts = [
       '{"uid":"1","nickname":"first","nickname":"last","avatar_larger":{"url_list":["a"]},"avatar_larger":{"url_list":["b"]}}',
@@ -90,6 +127,15 @@ describe('createDecoder', () => {
     expect(decode(raw[0]!)).toEqual({ nickname: 'last', avatar_larger: { url_list: ['b'] } });
     expect(decode(raw[1]!).nickname).toBe('plain');
     expect(decode(raw[2]!).nickname).toBe('escaped');
+    // The same through the places the parse found: the last of a repeated key; an escaped key, none.
+    const placed = parsePage(page(texts), spanKeys(['nickname', 'avatar_larger'])).followers as RawFollower[];
+    expect(placed.map((f) => f.spans !== undefined)).toEqual([true, false, false]);
+    const values = placed[0]!.spans!.values;
+    expect(placed[0]!.bytes.toString('utf8', values[0], values[1])).toBe('"last"');
+    expect(placed[0]!.bytes.toString('utf8', values[2], values[3])).toBe('{"url_list":["b"]}');
+    expect(decode(placed[0]!)).toEqual({ nickname: 'last', avatar_larger: { url_list: ['b'] } });
+    expect(decode(placed[1]!).nickname).toBe('plain');
+    expect(decode(placed[2]!).nickname).toBe('escaped');
   });
 
   test('a follower with a number longer than a double keeps is decoded whole, its digits exact', () => {
