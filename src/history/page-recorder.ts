@@ -21,7 +21,7 @@
 import { spanKeys, type SpanKeys } from '../api/page-parser.js';
 import type { RawFollower } from '../api/types.js';
 import { DEFAULT_CSV_FIELDS, createDecoder } from '../writers/fields.js';
-import { followerRow } from './follower-columns.js';
+import { followerRow, placedRow } from './follower-columns.js';
 import { describeExport, recordExportFile, type RecordedFile } from './record-export.js';
 import { BATCH, recordSnapshotIn, storeFollowers, type FollowerRow, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
 import type { SqlDriver } from './sql-driver.js';
@@ -101,15 +101,11 @@ export class PageRecorder {
         const end = rows.ends[i]!;
         // Only the top-level values the columns are made from (writers/fields.ts createDecoder),
         // not the whole ~4.7 KB object: JSON.parse of every follower was a quarter of this thread.
-        // Where the walk's parse placed them, they are read from there.
-        const raw: RawFollower = { uid, bytes: text.subarray(start, end), hasLongNumbers: false };
-        if (spans && spans.values[i * width] !== NO_SPANS) {
-          raw.spans = spans;
-          raw.spanAt = i * width;
-        }
-        const follower = decodeColumns(raw) as Record<string, unknown>;
+        // Where the walk's parse placed them, the row's text is made of their bytes (placedRow).
+        const placed = spans !== undefined && spans.values[i * width] !== NO_SPANS;
+        const raw: RawFollower = { uid, bytes: text.subarray(start, end), hasLongNumbers: false, spans: placed ? spans : undefined, spanAt: placed ? i * width : undefined };
         start = end;
-        this.pending.push({ walk, row: followerRow(uid, follower) });
+        this.pending.push({ walk, row: placedRow(raw) ?? followerRow(uid, decodeColumns(raw) as Record<string, unknown>) });
         state.order.push(uid);
       });
     } catch {

@@ -280,7 +280,7 @@ function findValues(bytes: Buffer, wanted: readonly Buffer[], byLength: Readonly
 }
 
 /** The value between start and end, as JSON.parse reads it. */
-function readValue(bytes: Buffer, start: number, end: number): unknown {
+export function readValue(bytes: Buffer, start: number, end: number): unknown {
   const first = bytes[start];
   if (first === QUOTE) {
     // An escape or a raw control character (which JSON.parse refuses): JSON.parse decides.
