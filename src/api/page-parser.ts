@@ -50,6 +50,8 @@ for (const ch of '0123456789') DIGIT[ch.charCodeAt(0)] = 1;
  */
 const SAFE_DIGITS = 15;
 
+const NO_SLOTS = new Int8Array(0);
+
 /** The span keys of these names (SpanKeys, types.ts). */
 export function spanKeys(keys: readonly string[]): SpanKeys {
   const unique = [...new Set(keys)];
@@ -64,14 +66,10 @@ export function spanKeys(keys: readonly string[]): SpanKeys {
   return { keys: unique, slots, byLength, bytes };
 }
 
-/** The index in `table` of the key between these quotes (unescaped), or -1. */
-function spanKeyAt(table: SpanKeys, body: Buffer, open: number, close: number): number {
-  const length = close - open - 1;
-  const slot = length * 256 + body[open + 1]!;
-  const one = slot < table.slots.length ? table.slots[slot]! : 0;
-  if (one === 0) return -1;
-  if (one > 0) return keyBytesAt(table.bytes[one - 1]!, body, open) ? one - 1 : -1;
-  for (const k of table.byLength[length]!) if (keyBytesAt(table.bytes[k]!, body, open)) return k;
+/** The index in `table` of the key between these quotes (unescaped), or -1; `slot` is its entry in table.slots, not 0. */
+function spanKeyAt(table: SpanKeys, body: Buffer, open: number, close: number, slot: number): number {
+  if (slot > 0) return keyBytesAt(table.bytes[slot - 1]!, body, open) ? slot - 1 : -1;
+  for (const k of table.byLength[close - open - 1]!) if (keyBytesAt(table.bytes[k]!, body, open)) return k;
   return -1;
 }
 
@@ -261,6 +259,7 @@ export function parsePage(body: Buffer, keys?: SpanKeys): FollowersPage {
   const spans: { keys: SpanKeys; values: Int32Array } | undefined = keys ? { keys, values: new Int32Array(width * 32) } : undefined;
   let spanBase = 0;
   let spanKey = -1;
+  const slots = keys ? keys.slots : NO_SLOTS;
 
   // No closures over these locals below: V8 would move them to the heap, and this loop is hot.
 
@@ -283,7 +282,11 @@ export function parsePage(body: Buffer, keys?: SpanKeys): FollowersPage {
         } else if (depth === 4 && inArray) {
           uidKey = keyIs(body, i, close, 'uid');
           if (!escapedKey && hasEscape(body, i, close)) escapedKey = true;
-          if (spans) spanKey = spanKeyAt(spans.keys, body, i, close);
+          if (width !== 0) {
+            // One array read rejects most keys (SpanKeys.slots); out of its range is undefined.
+            const slot = slots[(close - i - 1) * 256 + body[i + 1]!];
+            spanKey = slot === undefined || slot === 0 ? -1 : spanKeyAt(spans!.keys, body, i, close, slot);
+          }
         }
         expect = COLON;
       } else {

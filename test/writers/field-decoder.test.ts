@@ -10,8 +10,8 @@ import { parsePage, spanKeys } from '../../src/api/page-parser.js';
 import type { RawFollower } from '../../src/api/types.js';
 import { DEFAULT_CSV_FIELDS, compileFields, createDecoder, decodeFollower, sourceKeys } from '../../src/writers/fields.js';
 
-/** Keys a follower may have: the default columns' sources, odd names, and "__proto__". */
-const KEYS = ['uid', 'nickname', 'unique_id', 'signature', 'follower_count', 'avatar_larger', 'region', 'a', 'é', '__proto__', 'constructor', '0'];
+/** Keys a follower may have: the default columns' sources, odd names, "__proto__", and one of nickname's length and first byte. */
+const KEYS = ['uid', 'nickname', 'nicknamx', 'unique_id', 'signature', 'follower_count', 'avatar_larger', 'region', 'a', 'é', '__proto__', 'constructor', '0'];
 
 const value = fc.oneof(
   fc.string(),
