@@ -460,6 +460,7 @@ function finishFollower(
     else throw new MalformedBodyError(`a follower without a usable uid (${decoded.uid === undefined ? 'none' : JSON.stringify(decoded.uid)})`);
   }
   if (spaced) bytes = compactJson(bytes);
-  // Always the same properties: the writers read followers of one shape.
-  return { uid, bytes, hasLongNumbers, spans, spanAt: spans ? spanAt : undefined };
+  // Without places, the three properties a follower had before them: on Node 20 two more made a
+  // JSONL export fall now and then into four times the full collections (main.ts's flag).
+  return spans ? { uid, bytes, hasLongNumbers, spans, spanAt } : { uid, bytes, hasLongNumbers };
 }
