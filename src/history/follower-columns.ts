@@ -45,7 +45,9 @@ export function isApiObject(data: Record<string, unknown>): boolean {
  * JSON.stringify would write of it (a string without escapes, an integer of up to 15 digits, a
  * literal) is copied as bytes; any other is JSON.parse'd and JSON.stringify'd, as before.
  * Undefined when the follower has no places for these columns (the caller decodes it). The
- * recording thread made an object and a JSON text of each follower, ~6 us each.
+ * recording thread made an object and a JSON text of each follower, ~6 us each. profile_url and
+ * avatar_url follow writers/fields.ts COMPUTED_FIELDS; test/history/placed-row.test.ts holds the
+ * whole row to followerRow's, byte for byte, so a change to either shows there.
  */
 export function placedRow(raw: RawFollower): FollowerRow | undefined {
   const spans = raw.spans;
