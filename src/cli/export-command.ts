@@ -35,13 +35,13 @@ import { isPostgresUrl, openHistory } from '../history/open-history.js';
 const RECORD_WORKER = new URL('../history/record-worker.js', import.meta.url);
 
 /**
- * The follower keys the run's columns are read from (the writer's; with --db, the history's), for
- * the parse to place. page-parser.js is loaded here, with the client, not when the CLI starts: on
+ * The follower keys the run's columns are read from (the writer's; with a SQLite --db, the
+ * history's: PostgreSQL reads the finished file back, not the pages), for the parse to place. page-parser.js is loaded here, with the client, not when the CLI starts: on
  * Node 20 (its old-generation flag, main.ts) a 100k JSONL export loaded that way early fell, in 7
  * of 10 runs, into ~140 full collections instead of ~35 (+0.5 s CPU), where it never did before.
  */
 async function columnKeys(job: ExportJob): Promise<SpanKeys | undefined> {
-  const keys = sourceKeys([...job.format.columnsRead(job.encoder), ...(job.db ? DEFAULT_CSV_FIELDS : [])]);
+  const keys = sourceKeys([...job.format.columnsRead(job.encoder), ...(job.db && !isPostgresUrl(job.db) ? DEFAULT_CSV_FIELDS : [])]);
   return keys.length ? (await import('../api/page-parser.js')).spanKeys(keys) : undefined;
 }
 
