@@ -60,13 +60,26 @@ export function spanKeys(keys: readonly string[]): SpanKeys {
   bytes.forEach((key, k) => (byLength[key.length] ??= []).push(k));
   const slots = new Int8Array(256 * (Math.max(0, ...bytes.map((key) => key.length)) + 1));
   bytes.forEach((key, k) => {
-    const slot = key.length * 256 + (key[0] ?? 0);
+    // An empty key's first byte is its closing quote.
+    const slot = key.length * 256 + (key[0] ?? QUOTE);
     slots[slot] = slots[slot] === 0 && k < 127 ? k + 1 : -1;
   });
   return { keys: unique, slots, byLength, bytes };
 }
 
-/** The index in `table` of the key between these quotes (unescaped), or -1; `slot` is its entry in table.slots, not 0. */
+/** The index in `table` of the key between the quotes at `open` and `close` (its bytes unescaped), or -1. */
+export function spanKeyOf(table: SpanKeys, body: Buffer, open: number, close: number): number {
+  const slot = table.slots[(close - open - 1) * 256 + body[open + 1]!];
+  return slot === undefined || slot === 0 ? -1 : spanKeyAt(table, body, open, close, slot);
+}
+
+/** Where each of `keys` is in `table` (its indexes), or undefined when the table lacks one of them. */
+export function spanIndexes(table: SpanKeys, keys: readonly string[]): Int32Array | undefined {
+  const indexes = Int32Array.from(keys, (key) => table.keys.indexOf(key));
+  return indexes.includes(-1) ? undefined : indexes;
+}
+
+/** spanKeyOf past its first read: `slot` is the key's entry in table.slots, not 0. */
 function spanKeyAt(table: SpanKeys, body: Buffer, open: number, close: number, slot: number): number {
   if (slot > 0) return keyBytesAt(table.bytes[slot - 1]!, body, open) ? slot - 1 : -1;
   for (const k of table.byLength[close - open - 1]!) if (keyBytesAt(table.bytes[k]!, body, open)) return k;
@@ -283,7 +296,7 @@ export function parsePage(body: Buffer, keys?: SpanKeys): FollowersPage {
           uidKey = keyIs(body, i, close, 'uid');
           if (!escapedKey && hasEscape(body, i, close)) escapedKey = true;
           if (width !== 0) {
-            // One array read rejects most keys (SpanKeys.slots); out of its range is undefined.
+            // spanKeyOf, its first read inlined: it rejects most keys (out of its range is undefined).
             const slot = slots[(close - i - 1) * 256 + body[i + 1]!];
             spanKey = slot === undefined || slot === 0 ? -1 : spanKeyAt(spans!.keys, body, i, close, slot);
           }
@@ -460,7 +473,6 @@ function finishFollower(
     else throw new MalformedBodyError(`a follower without a usable uid (${decoded.uid === undefined ? 'none' : JSON.stringify(decoded.uid)})`);
   }
   if (spaced) bytes = compactJson(bytes);
-  // Without places, the three properties a follower had before them: on Node 20 two more made a
-  // JSONL export fall now and then into four times the full collections (main.ts's flag).
+  // Without places (JSONL without --fields), the three properties a follower had before them.
   return spans ? { uid, bytes, hasLongNumbers, spans, spanAt } : { uid, bytes, hasLongNumbers };
 }

@@ -5,6 +5,7 @@
  * SQLite and its WAL, which is most of what recording a snapshot cost (issue 16 point 8,
  * BENCHMARKS.md); `tkf history changes` writes these columns.
  */
+import { spanIndexes } from '../api/page-parser.js';
 import type { RawFollower, SpanKeys } from '../api/types.js';
 import { COMPUTED_FIELDS, DEFAULT_CSV_FIELDS, getPath, readValue, sourceKeys } from '../writers/fields.js';
 import type { FollowerRow } from './record-snapshot.js';
@@ -54,9 +55,7 @@ export function placedRow(raw: RawFollower): FollowerRow | undefined {
   if (spans === undefined) return undefined;
   if (spans.keys !== placedTable) {
     placedTable = spans.keys;
-    const keys = placedTable.keys;
-    placedIndex = Int32Array.from(PLACED_SOURCES, (source) => keys.indexOf(source));
-    if (placedIndex.includes(-1)) placedIndex = undefined;
+    placedIndex = spanIndexes(placedTable, PLACED_SOURCES);
   }
   if (placedIndex === undefined) return undefined;
   const bytes = raw.bytes;

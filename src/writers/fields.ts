@@ -3,7 +3,7 @@
  * (`--fields uid,avatar_larger.url_list.0`), plus two computed columns a spreadsheet user wants.
  */
 import { LosslessNumber, isSafeNumber, stringify as stringifyLossless } from 'lossless-json';
-import type { SpanKeys } from '../api/page-parser.js';
+import { spanIndexes, spanKeyOf, spanKeys, type SpanKeys } from '../api/page-parser.js';
 import type { RawFollower } from '../api/types.js';
 import { UsageError } from '../errors.js';
 
@@ -124,10 +124,8 @@ export function decodeFollower(raw: RawFollower): Follower {
  */
 export function createDecoder(fields: readonly string[]): (raw: RawFollower) => Follower {
   const keys = sourceKeys(fields);
-  const wanted = keys.map((key) => Buffer.from(key, 'utf8'));
-  // The wanted keys by their length in bytes: most of a follower's 110 keys are no column's.
-  const byLength: number[][] = [];
-  wanted.forEach((key, k) => (byLength[key.length] ??= []).push(k));
+  // The wanted keys as the page parse's own table: most of a follower's 110 keys are rejected by one read.
+  const wanted = spanKeys(keys);
   const starts = new Int32Array(keys.length);
   const ends = new Int32Array(keys.length);
   // Where each of these keys is in the parse's span keys (RawFollower.spans), for the last table seen.
@@ -138,8 +136,7 @@ export function createDecoder(fields: readonly string[]): (raw: RawFollower) => 
     const spans = raw.spans;
     if (spans !== undefined && spans.keys !== table) {
       table = spans.keys;
-      inTable = Int32Array.from(keys, (key) => table!.keys.indexOf(key));
-      if (inTable.includes(-1)) inTable = undefined; // a key it did not look for: scan
+      inTable = spanIndexes(table, keys); // undefined when it did not look for one of them: scan
     }
     if (spans !== undefined && inTable !== undefined) {
       // The page's parse found them already (page-parser.ts SpanKeys).
@@ -151,7 +148,7 @@ export function createDecoder(fields: readonly string[]): (raw: RawFollower) => 
       }
     } else {
       starts.fill(-1);
-      if (!findValues(bytes, wanted, byLength, starts, ends)) return decodeFollower(raw);
+      if (!findValues(bytes, wanted, starts, ends)) return decodeFollower(raw);
     }
     const follower: Follower = {};
     for (let k = 0; k < keys.length; k++) {
@@ -228,7 +225,7 @@ function afterValue(bytes: Buffer, at: number): number {
  * Records in starts/ends where the value of each wanted top-level key is (the last one, if a key
  * is repeated). False when the bytes are not a plain object this pass can read (an escaped key).
  */
-function findValues(bytes: Buffer, wanted: readonly Buffer[], byLength: ReadonlyArray<readonly number[] | undefined>, starts: Int32Array, ends: Int32Array): boolean {
+function findValues(bytes: Buffer, wanted: SpanKeys, starts: Int32Array, ends: Int32Array): boolean {
   const length = bytes.length;
   let i = 0;
   while (isSpace(bytes[i])) i++;
@@ -253,21 +250,10 @@ function findValues(bytes: Buffer, wanted: readonly Buffer[], byLength: Readonly
     const valueStart = i;
     i = afterValue(bytes, i);
     if (i === -1) return false;
-    const keyLength = keyEnd - keyStart;
-    const candidates = byLength[keyLength];
-    if (candidates !== undefined) for (const k of candidates) {
-      const key = wanted[k]!;
-      let same = true;
-      for (let j = 0; j < keyLength; j++) {
-        if (bytes[keyStart + j] !== key[j]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) {
-        starts[k] = valueStart;
-        ends[k] = i;
-      }
+    const k = spanKeyOf(wanted, bytes, keyStart - 1, keyEnd);
+    if (k !== -1) {
+      starts[k] = valueStart;
+      ends[k] = i;
     }
     while (isSpace(bytes[i])) i++;
     if (bytes[i] === 0x2c) {
