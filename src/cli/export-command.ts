@@ -36,9 +36,9 @@ const RECORD_WORKER = new URL('../history/record-worker.js', import.meta.url);
 
 /**
  * The follower keys the run's columns are read from (the writer's; with a SQLite --db, the
- * history's: PostgreSQL reads the finished file back, not the pages), for the parse to place. page-parser.js is loaded here, with the client, not when the CLI starts: on
- * Node 20 (its old-generation flag, main.ts) a 100k JSONL export loaded that way early fell, in 7
- * of 10 runs, into ~140 full collections instead of ~35 (+0.5 s CPU), where it never did before.
+ * history's: PostgreSQL reads the finished file back, not the pages), for the parse to place.
+ * Asynchronous on purpose: made synchronous, a 100k JSONL export on Node 20 fell in 10 of 16 runs
+ * into ~140 full collections instead of ~35 (+0.5-1 s CPU), against 1 of 16 as it is (main.ts).
  */
 async function columnKeys(job: ExportJob): Promise<SpanKeys | undefined> {
   const keys = sourceKeys([...job.format.columnsRead(job.encoder), ...(job.db && !isPostgresUrl(job.db) ? DEFAULT_CSV_FIELDS : [])]);

@@ -47,7 +47,9 @@ function keepOldGenerationSmall(): void {
   // Said again after it: without, a 100k JSONL export's young generation sometimes still grew (an
   // 8 MB new space against 4 MB), and with the old one held to +50% that became ~140 full
   // collections instead of ~35 (+0.5-1 s CPU, peak RSS ~104 MB). Seen in 1-3 of 10 runs once the
-  // parse had a few more lines (page-parser.ts's places), in 0 of 38 before; in 0 of 12 with this.
+  // parse had a few more lines (page-parser.ts's places), in 0 of 38 before; with this, 1 of 56.
+  // Not understood: it turns on timing at start-up (export-command.ts awaiting one more tick
+  // before the client or not: 1 of 16 runs against 10 of 16; BENCHMARKS.md, sixth session).
   keepYoungGenerationSmall();
 }
 
