@@ -71,18 +71,21 @@ node_bin() {
 pg_dir="" pg_bin="" pg_as=()
 stop_postgres() {
   [ -n "$pg_dir" ] || return 0
-  "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+  pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$pg_dir"
 }
+# From the cluster's directory: as the postgres user, the checkout's (a `mktemp -d`, mode 700) cannot
+# be entered, and each program said "could not change directory" (harmless, but it reads as an error).
+pg_run() { (cd "$pg_dir" && "${pg_as[@]}" "$@"); }
 start_postgres() {
   local port
   pg_bin=$(bash scripts/ensure-postgres.sh) || return 1
   pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/tkf-pg-XXXXXX")
   # PostgreSQL refuses to run as root: as root the cluster belongs to the postgres user.
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$pg_dir"; pg_as=(runuser -u postgres --); fi
-  "${pg_as[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres --no-sync -E UTF8 >/dev/null || return 1
+  pg_run "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres --no-sync -E UTF8 >/dev/null || return 1
   port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
-  "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -t 60 \
+  pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -t 60 \
     -o "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null || return 1
   export TKF_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres" TKF_TEST_POSTGRES_BIN="$pg_bin"
 }
