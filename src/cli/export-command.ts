@@ -11,7 +11,7 @@ import { Command } from 'commander';
 import { BatchError, EXIT, OutputError, TkfError } from '../errors.js';
 import { describeFsError } from '../output/fs-errors.js';
 import { stripCredentials } from '../api/proxy-agents.js';
-import type { SpanKeys } from '../api/page-parser.js';
+import { spanKeys, type SpanKeys } from '../api/page-parser.js';
 import { DEFAULT_CSV_FIELDS, sourceKeys } from '../writers/fields.js';
 import type { ExportJob } from '../export/job.js';
 import type { OutputTarget } from '../export/run-export.js';
@@ -37,12 +37,10 @@ const RECORD_WORKER = new URL('../history/record-worker.js', import.meta.url);
 /**
  * The follower keys the run's columns are read from (the writer's; with a SQLite --db, the
  * history's: PostgreSQL reads the finished file back, not the pages), for the parse to place.
- * Asynchronous on purpose: made synchronous, a 100k JSONL export on Node 20 fell in 10 of 16 runs
- * into ~140 full collections instead of ~35 (+0.5-1 s CPU), against 1 of 16 as it is (main.ts).
  */
-async function columnKeys(job: ExportJob): Promise<SpanKeys | undefined> {
+function columnKeys(job: ExportJob): SpanKeys | undefined {
   const keys = sourceKeys([...job.format.columnsRead(job.encoder), ...(job.db && !isPostgresUrl(job.db) ? DEFAULT_CSV_FIELDS : [])]);
-  return keys.length ? (await import('../api/page-parser.js')).spanKeys(keys) : undefined;
+  return keys.length ? spanKeys(keys) : undefined;
 }
 
 // Read by the tests that check them from here; they live with the job's resolution.
@@ -130,7 +128,7 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
     maxSockets: Math.min(job.concurrency, job.uids?.length ?? 1) + 1,
     proxy: proxy?.url,
     userAgent: `tkf/${ctx.version}`,
-    spanKeys: await columnKeys(job),
+    spanKeys: columnKeys(job),
   });
   const settings: RunSettings = {
     access,

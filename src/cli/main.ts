@@ -13,26 +13,14 @@ import { stdoutError } from './stdout-errors.js';
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /**
- * Keeps V8's young generation at its starting size instead of letting it grow to 16 MB semi-spaces
- * (64 MB on Node 24+). An export allocates fast and briefly (a page body, its followers, their
- * rows), which is exactly what makes V8 grow the young generation, and its peak RSS with it.
- * Measured on a 100,000-follower CSV export (npm run bench's list), peak RSS in MB: Node 20
- * 140 -> 112, Node 24 265 -> 158, Node 26 220 -> 168, with no measurable change in wall time
- * (the scavenges find mostly dead objects). Set at run time, before the export allocates: V8 reads
- * this flag each time it considers growing the space. Not --max-semi-space-size, which V8 reads
- * only at start-up.
- */
-function keepYoungGenerationSmall(): void {
-  v8.setFlagsFromString('--semi-space-growth-factor=1');
-}
-
-/**
  * On Node 20 (ctx.preferSmallHeap, called by a single export without --db), lets V8's old generation
  * grow by half of itself at each full collection instead of by its own factor (up to 4x for a
  * heap this small). The page bodies an export leaves behind are garbage that only a full
- * collection frees, and V8 let the old generation reach ~55 MB (heapUsed ~45) before one: 4 full collections in a 100k JSONL export, peak RSS 124-129 MB.
- * With 50%: ~36 full collections (+~0.12 s of pauses, the marking itself on V8's helper
- * threads: +0.5-0.8 s of CPU), peak RSS 95-97 MB, under issue 20's 100 MB. Not a limit: a large
+ * collection frees, and V8 let the old generation grow past 100 MB of RSS before one. A 100k
+ * JSONL export (young generation held small from the start, bin/tkf.js), ten runs each: without
+ * it 4 full collections, peak RSS 117-121 MB, 3.5-4.2 s; with 50%, 20-21 full collections (the
+ * marking on V8's helper threads: ~+0.35 s of CPU), peak RSS 91-93 MB, 3.8-4.1 s, under
+ * issue 20's 100 MB (with 120%: 96-100 MB, too close to it). Not a limit: a large
  * heap still grows as it needs. Not on Node 24/26: there the same flag cost
  * 3-6 s of CPU for a 100k export and their peak is not the old generation (heapTotal ~30 MB).
  * Not with --db: the flag is the whole process's, and the SQLite recording thread, whose heap
@@ -44,17 +32,9 @@ function keepYoungGenerationSmall(): void {
 function keepOldGenerationSmall(): void {
   if (process.versions.node.split('.')[0] !== '20') return;
   v8.setFlagsFromString('--heap-growing-percent=50');
-  // Said again after it: without, a 100k JSONL export's young generation sometimes still grew (an
-  // 8 MB new space against 4 MB), and with the old one held to +50% that became ~140 full
-  // collections instead of ~35 (+0.5-1 s CPU, peak RSS ~104 MB). Seen in 1-3 of 10 runs once the
-  // parse had a few more lines (page-parser.ts's places), in 0 of 38 before; with this, 1 of 56.
-  // Not understood: it turns on timing at start-up (export-command.ts awaiting one more tick
-  // before the client or not: 1 of 16 runs against 10 of 16; BENCHMARKS.md, sixth session).
-  keepYoungGenerationSmall();
 }
 
 export async function main(argv: string[]): Promise<never> {
-  keepYoungGenerationSmall();
   const interrupts = new AbortController();
   // A pseudo-terminal with no size (util-linux `script`, some CI runners) reports 0 columns, and
   // ora then redraws as if its line wrapped endlessly: assume a common width instead.
