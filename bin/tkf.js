@@ -10,7 +10,8 @@
 // in 1 to 3 runs of 10 with an 8 MB new space instead of 2-4 MB, and with main.ts's small old
 // generation fell into ~140 full collections instead of ~35 (+0.5-1 s of CPU, peak RSS ~104 MB).
 // Set here: 20-22 full collections and a peak of 90-94 MB in 48 runs of 48. Hence also main.js
-// imported only after it.
+// imported only after it. (An export whose rows are decoded grows it once, to 2 MiB: main.ts
+// growYoungGenerationOnce.)
 import { setFlagsFromString } from 'node:v8';
 
 setFlagsFromString('--semi-space-growth-factor=1');

@@ -25,6 +25,12 @@ export interface CliContext {
    * for an export that runs no recording thread; absent in process (the tests).
    */
   preferSmallHeap?: () => void;
+  /**
+   * Asks the runtime for room for rows (main.ts: a 2 MiB young generation instead of 1 MiB), for
+   * an export whose rows are built of decoded values (CSV, XLSX, JSONL --fields); absent in
+   * process (the tests).
+   */
+  preferRoomForRows?: () => void;
 }
 
 export function readAll(stream: Readable): Promise<string> {

@@ -104,6 +104,7 @@ export function exportCommand(ctx: CliContext): Command {
 async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): Promise<void> {
   const { db } = job;
   if (!db && job.uids === undefined) ctx.preferSmallHeap?.();
+  if (job.format.columnsRead(job.encoder).length) ctx.preferRoomForRows?.();
   // Opened (and proven writable) before the first request: a database that cannot be used costs no page.
   if (db && isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
   const history = db ? await openHistory(db) : undefined;
