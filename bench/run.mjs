@@ -112,7 +112,11 @@ function removeExport(out) {
 async function tkf(baseUrl, uid, format, label, { nodeArgs, execPath } = {}) {
   const out = join(OUT, `${label}.${format}`);
   removeExport(out);
-  const m = await runMeasured('bin/tkf.js', ['export', '--uid', uid, '--out', out, '--base-url', baseUrl], { nodeArgs, env: TKF_ENV, execPath });
+  // --trace-gc (one line on stdout a collection; tkf's data goes to the file): the full
+  // collections are counted, so that a change that tips V8 into collecting far more often shows
+  // (Node 20 once fell into ~140 a 100k export instead of ~35 in some runs; bin/tkf.js).
+  const m = await runMeasured('bin/tkf.js', ['export', '--uid', uid, '--out', out, '--base-url', baseUrl], { nodeArgs: ['--trace-gc', ...(nodeArgs ?? [])], env: TKF_ENV, execPath });
+  m.fullGcs = m.stdout.split('\n').filter((line) => line.includes('Mark-Compact')).length;
   m.rows = exportedRows(m.stderr);
   m.bytes = statSync(out).size;
   m.progressLines = m.stderr.split('\n').filter((line) => /followers, [\d,]+ requests/.test(line)).length;
@@ -161,7 +165,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     const m = await contestant.run(round);
     results.get(contestant.name).push(m);
     const check = m.rows === LIST_SIZE ? '' : `  !! ${m.rows} rows, expected ${LIST_SIZE}`;
-    const progress = m.progressLines !== undefined ? `  (${m.progressLines} progress lines)` : '';
+    const progress = m.progressLines !== undefined ? `  (${m.progressLines} progress lines, ${m.fullGcs} full collections)` : '';
     console.log(`  round ${round}  ${contestant.name.padEnd(22)} ${describe(m)}${progress}${check}`);
   }
 }
