@@ -38,7 +38,9 @@ function keepOldGenerationSmall(): void {
  * Grows V8's young generation once, to 2 MiB semi-spaces (bin/tkf.js holds it at its starting
  * 1 MiB), for an export whose rows are built of decoded values (ctx.preferRoomForRows). A 100k
  * CSV export made ~1,940 scavenges at 1 MiB against ~990 at 2 MiB (490-650 ms of pauses against
- * 330-470), XLSX ~2,320 against ~1,150; peak RSS 92 and 96 MB on Node 20. JSONL without --fields
+ * 330-470; five alternated runs, wall 4.82-5.26 s against 4.87-5.43, each run faster), XLSX
+ * ~2,320 against ~1,150 (its wall the same in four alternated runs); peak RSS 92 and 96 MB on
+ * Node 20. JSONL without --fields
  * measured the same at either size and stays at 1 MiB (at 4 MiB it fell into ~148 full
  * collections: its page buffers then wait too long for a scavenge). V8 takes no size once
  * started and grows the space only when enough survives its scavenges: so objects are kept alive
