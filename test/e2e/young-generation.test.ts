@@ -1,0 +1,41 @@
+/**
+ * V8's young generation as bin/tkf.js and src/cli/main.ts set it up (their comments say why):
+ * held at its starting 1 MiB semi-spaces from before tkf's modules load, and grown once, to
+ * 2 MiB, for an export whose rows are built of decoded values. Read off V8's own trace:
+ * `--trace-gc-verbose` prints the new space's committed size (both semi-spaces) after each
+ * collection. Sizes, not times: the machine's speed does not change them.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, baseEnv } from './run-tkf.js';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'tkf-young-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The new space's committed KB after each collection of a --demo export (5,000 followers). */
+async function newSpaceSizes(format: string): Promise<number[]> {
+  const { stdout } = await run(process.execPath, ['--trace-gc', '--trace-gc-verbose', BIN, 'export', '--demo', '--out', join(dir, `demo.${format}`)], {
+    env: baseEnv({ XDG_CONFIG_HOME: join(dir, 'no-config') }),
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return [...stdout.matchAll(/New space,.*committed:\s*(\d+) KB/g)].map((match) => Number(match[1]));
+}
+
+describe('the young generation', () => {
+  it('stays at its starting size through a JSONL export (the modules load after the flag)', async () => {
+    const sizes = await newSpaceSizes('jsonl');
+    expect(sizes.length).toBeGreaterThan(10);
+    // Set after the modules loaded, it had already grown to 2 MiB semi-spaces (4,096 KB) or more.
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(2048);
+  }, 60_000);
+
+  it('grows once, to 2 MiB semi-spaces, for an export of decoded rows (CSV)', async () => {
+    const sizes = await newSpaceSizes('csv');
+    expect(Math.max(...sizes)).toBe(4096);
+  }, 60_000);
+});
