@@ -40,12 +40,11 @@ function keepOldGenerationSmall(): void {
  * CSV export made ~1,940 scavenges at 1 MiB against ~990 at 2 MiB (490-650 ms of pauses against
  * 330-470; five alternated runs, wall 4.82-5.26 s against 4.87-5.43, each run faster), XLSX
  * ~2,320 against ~1,150 (its wall the same in four alternated runs); peak RSS 92 and 96 MB on
- * Node 20. JSONL without --fields
- * measured the same at either size and stays at 1 MiB (at 4 MiB it fell into ~148 full
- * collections: its page buffers then wait too long for a scavenge). V8 takes no size once
- * started and grows the space only when enough survives its scavenges: so objects are kept alive
- * here until it has grown (3.4 ms on Node 20, 2.5 ms on Node 24), then growth is switched off
- * again. At most 256 steps, should a V8 never grow it.
+ * Node 20. JSONL without --fields measured the same at either size and stays at 1 MiB (at 4 MiB
+ * it fell into ~148 full collections: its page buffers then wait too long for a scavenge). V8
+ * takes no size once started and grows the space only when enough survives its scavenges: so
+ * objects are kept alive here until it has grown (3.4 ms on Node 20, 2.5 ms on Node 24), then
+ * growth is switched off again. At most 256 steps, should a V8 never grow it.
  */
 function growYoungGenerationOnce(): void {
   // What a semi-space holds (space_size also counts the other semi-space once it is committed).
@@ -54,6 +53,7 @@ function growYoungGenerationOnce(): void {
     return space ? space.space_used_size + space.space_available_size : Infinity;
   };
   v8.setFlagsFromString('--semi-space-growth-factor=2');
+  // What survives the scavenges this provokes: V8 grows the space once enough has.
   const kept: Array<Array<{ a: number; b: number }>> = [];
   for (let step = 0; step < 256 && newSpace() < ROWS_NEW_SPACE; step++) {
     const objects = new Array<{ a: number; b: number }>(1024);
