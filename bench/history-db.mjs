@@ -33,12 +33,15 @@ export async function historyDbBench({ rounds = 3, env = {} } = {}) {
   const run = async (withDb) => {
     removeAll(out);
     const args = ['export', '--uid', UID, '--out', out, '--base-url', server.url, ...(withDb ? ['--db', db] : [])];
-    const m = await runMeasured('bin/tkf.js', args, { env: { TKF_TOKEN: 'sim-token', ...env } });
+    // --trace-gc: the full collections of each round are printed. A "JSONL alone" round in Node
+    // 20's slow mode (~140 of them, BENCHMARKS.md seventh session) once made --db look cheap.
+    const m = await runMeasured('bin/tkf.js', args, { nodeArgs: ['--trace-gc'], env: { TKF_TOKEN: 'sim-token', ...env } });
     m.rows = exportedRows(m.stderr);
+    m.fullGcs = m.stdout.split('\n').filter((text) => text.includes('Mark-Compact')).length;
     return m;
   };
   const seconds = (ms) => (ms / 1000).toFixed(2);
-  const line = (name, m) => console.log(`  ${name.padEnd(30)} ${seconds(m.wallMs).padStart(6)} s  CPU ${seconds(m.cpuMs)} s  peak RSS ${(m.maxRssBytes / 1e6).toFixed(0)} MB  load ${loadavg()[0].toFixed(2)}${m.rows === SIZE ? '' : `  !! ${m.rows} rows`}`);
+  const line = (name, m) => console.log(`  ${name.padEnd(30)} ${seconds(m.wallMs).padStart(6)} s  CPU ${seconds(m.cpuMs)} s  peak RSS ${(m.maxRssBytes / 1e6).toFixed(0)} MB  ${m.fullGcs} full collections  load ${loadavg()[0].toFixed(2)}${m.rows === SIZE ? '' : `  !! ${m.rows} rows`}`);
   console.log(`\n--db into SQLite: ${SIZE.toLocaleString('en-US')} followers, JSONL, ${rounds} rounds (a warm-up walk first); load ${loadavg()[0].toFixed(2)}`);
   await run(false);
   const results = { bare: [], first: [], next: [] };
