@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { OUT, exportedRows, median, runMeasured } from './measure.mjs';
+import { OUT, exportedRows, fullCollections, median, runMeasured } from './measure.mjs';
 import { startServer } from './server-process.mjs';
 
 const UID = '7100000000000200000';
@@ -33,11 +33,11 @@ export async function historyDbBench({ rounds = 3, env = {} } = {}) {
   const run = async (withDb) => {
     removeAll(out);
     const args = ['export', '--uid', UID, '--out', out, '--base-url', server.url, ...(withDb ? ['--db', db] : [])];
-    // --trace-gc: the full collections of each round are printed. A "JSONL alone" round in Node
-    // 20's slow mode (~140 of them, BENCHMARKS.md seventh session) once made --db look cheap.
+    // --trace-gc: each round's full collections are printed. A "JSONL alone" round in Node 20's
+    // slow mode (~140 of them, BENCHMARKS.md seventh session) once made --db look cheap.
     const m = await runMeasured('bin/tkf.js', args, { nodeArgs: ['--trace-gc'], env: { TKF_TOKEN: 'sim-token', ...env } });
     m.rows = exportedRows(m.stderr);
-    m.fullGcs = m.stdout.split('\n').filter((text) => text.includes('Mark-Compact')).length;
+    m.fullGcs = fullCollections(m.stdout);
     return m;
   };
   const seconds = (ms) => (ms / 1000).toFixed(2);

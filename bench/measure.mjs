@@ -76,3 +76,12 @@ export function exportedRowsAll(stderr) {
   for (const match of stderr.matchAll(/exported ([\d,]+) (?:of [\d,]+ )?followers/g)) rows += Number(match[1].replaceAll(',', ''));
   return rows;
 }
+
+/**
+ * The full collections (Mark-Compacts) in the stdout of a run under `node --trace-gc`, which prints
+ * one line a collection: a change that tips V8 into collecting far more often shows in it (Node 20
+ * once fell into ~140 in a 100k export instead of ~35 in some runs; bin/tkf.js).
+ */
+export function fullCollections(stdout) {
+  return stdout.split('\n').filter((line) => line.includes('Mark-Compact')).length;
+}

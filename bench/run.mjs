@@ -23,7 +23,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, statfsSync, wri
 import { cpus, availableParallelism, totalmem, loadavg } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { OUT, ROOT, exportedRows, exportedRowsAll, median, runMeasured } from './measure.mjs';
+import { OUT, ROOT, exportedRows, exportedRowsAll, fullCollections, median, runMeasured } from './measure.mjs';
 import { startServer } from './server-process.mjs';
 import { formatSummary, profileFile, summarise } from './profile-summary.mjs';
 import { nightBatch } from './night-batch.mjs';
@@ -112,11 +112,9 @@ function removeExport(out) {
 async function tkf(baseUrl, uid, format, label, { nodeArgs, execPath } = {}) {
   const out = join(OUT, `${label}.${format}`);
   removeExport(out);
-  // --trace-gc (one line on stdout a collection; tkf's data goes to the file): the full
-  // collections are counted, so that a change that tips V8 into collecting far more often shows
-  // (Node 20 once fell into ~140 a 100k export instead of ~35 in some runs; bin/tkf.js).
+  // --trace-gc writes to stdout (tkf's data goes to the file): see fullCollections.
   const m = await runMeasured('bin/tkf.js', ['export', '--uid', uid, '--out', out, '--base-url', baseUrl], { nodeArgs: ['--trace-gc', ...(nodeArgs ?? [])], env: TKF_ENV, execPath });
-  m.fullGcs = m.stdout.split('\n').filter((line) => line.includes('Mark-Compact')).length;
+  m.fullGcs = fullCollections(m.stdout);
   m.rows = exportedRows(m.stderr);
   m.bytes = statSync(out).size;
   m.progressLines = m.stderr.split('\n').filter((line) => /followers, [\d,]+ requests/.test(line)).length;
