@@ -38,8 +38,8 @@ const RECORD_WORKER = new URL('../history/record-worker.js', import.meta.url);
  * The follower keys the run's columns are read from (the writer's; with a SQLite --db, the
  * history's: PostgreSQL reads the finished file back, not the pages), for the parse to place.
  */
-function columnKeys(job: ExportJob): SpanKeys | undefined {
-  const keys = sourceKeys([...job.format.columnsRead(job.encoder), ...(job.db && !isPostgresUrl(job.db) ? DEFAULT_CSV_FIELDS : [])]);
+function columnKeys(job: ExportJob, columnsRead: readonly string[]): SpanKeys | undefined {
+  const keys = sourceKeys([...columnsRead, ...(job.db && !isPostgresUrl(job.db) ? DEFAULT_CSV_FIELDS : [])]);
   return keys.length ? spanKeys(keys) : undefined;
 }
 
@@ -104,7 +104,9 @@ export function exportCommand(ctx: CliContext): Command {
 async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): Promise<void> {
   const { db } = job;
   if (!db && job.uids === undefined) ctx.preferSmallHeap?.();
-  if (job.format.columnsRead(job.encoder).length) ctx.preferRoomForRows?.();
+  // The columns the writer reads: rows decoded from the followers (CSV, XLSX, JSONL --fields).
+  const columnsRead = job.format.columnsRead(job.encoder);
+  if (columnsRead.length) ctx.preferRoomForRows?.();
   // Opened (and proven writable) before the first request: a database that cannot be used costs no page.
   if (db && isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
   const history = db ? await openHistory(db) : undefined;
@@ -129,7 +131,7 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
     maxSockets: Math.min(job.concurrency, job.uids?.length ?? 1) + 1,
     proxy: proxy?.url,
     userAgent: `tkf/${ctx.version}`,
-    spanKeys: columnKeys(job),
+    spanKeys: columnKeys(job, columnsRead),
   });
   const settings: RunSettings = {
     access,
