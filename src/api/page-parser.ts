@@ -26,6 +26,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { readListFields } from './envelope-fields.js';
+import { scanner, type Scanner } from './page-scan.js';
 import type { Envelope, FollowersPage, PageSpans, RawFollower, SpanKeys } from './types.js';
 
 export type { SpanKeys };
@@ -239,11 +240,77 @@ function checkValue(expect: number, isFollowerSlot: boolean, isObject: boolean, 
  * between its tokens gets none (its reader scans it).
  */
 export function parsePage(body: Buffer, keys?: SpanKeys): FollowersPage {
+  const bom = checkUtf8(body);
+  // The WebAssembly scan first (page-scan.as.ts, the same grammar); whatever it refuses or cannot
+  // hold is parsed again here, which names the fault or, past its layout's room, reads the page.
+  if (scanner) {
+    const count = scanner.scan(body, bom, keys !== undefined);
+    if (count >= 0) return scannedPage(scanner, body, bom, count, keys);
+  }
+  return parseInJavaScript(body, bom, keys);
+}
+
+/** parsePage by the JavaScript loop alone (the suite compares the two). */
+export function parsePageInJavaScript(body: Buffer, keys?: SpanKeys): FollowersPage {
+  return parseInJavaScript(body, checkUtf8(body), keys);
+}
+
+/** parsePage by the WebAssembly scan alone: undefined where it refuses the page (the suite compares the two). */
+export function parsePageScanned(body: Buffer, keys?: SpanKeys): FollowersPage | undefined {
+  if (!scanner) throw new Error('no WebAssembly in this process');
+  const bom = checkUtf8(body);
+  const count = scanner.scan(body, bom, keys !== undefined);
+  return count >= 0 ? scannedPage(scanner, body, bom, count, keys) : undefined;
+}
+
+/** The BOM's length (0 or 3); throws on a body that is not UTF-8. */
+function checkUtf8(body: Buffer): number {
   // RFC 8259 text is UTF-8. Invalid bytes would decode to U+FFFD in one reader and fail in a
   // stricter one, so the page is malformed rather than written (isUtf8 is one native pass).
   if (!isUtf8(body)) throw new MalformedBodyError('the body is not valid UTF-8');
   // A UTF-8 BOM is tolerated (and left out of everything below).
-  const bom = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  return body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+}
+
+/** The page from the WebAssembly scan's records: the same followers, flags and places as parseInJavaScript's. */
+function scannedPage(scan: Scanner, body: Buffer, bom: number, count: number, keys: SpanKeys | undefined): FollowersPage {
+  const ints = scan.ints;
+  const width = keys ? keys.keys.length * 2 : 0;
+  const spans: { keys: SpanKeys; values: Int32Array } | undefined = keys ? { keys, values: new Int32Array(width * Math.max(32, count)).fill(-1) } : undefined;
+  const followers: RawFollower[] = [];
+  let key = 0;
+  for (let f = 0; f < count; f++) {
+    const at = scan.followerAt(f);
+    const start = ints[at]!;
+    const flags = ints[at + 4]!;
+    const spanBase = f * width;
+    if (spans) {
+      const keysEnd = ints[at + 5]!;
+      const values = spans.values;
+      for (; key < keysEnd; key++) {
+        const entry = scan.keyAt(key);
+        const open = ints[entry]!;
+        const close = ints[entry + 1]!;
+        // spanKeyOf, its first read inlined (as in parseInJavaScript).
+        const slot = keys!.slots[(close - open - 1) * 256 + body[open + 1]!];
+        const k = slot === undefined || slot === 0 ? -1 : spanKeyAt(keys!, body, open, close, slot);
+        if (k !== -1) {
+          values[spanBase + 2 * k] = ints[entry + 2]! - start;
+          values[spanBase + 2 * k + 1] = ints[entry + 3]! - start;
+        }
+      }
+    }
+    const spaced = (flags & scan.SPACED) !== 0;
+    const escapedKey = (flags & scan.ESCAPED_KEY) !== 0;
+    const placed = spaced || escapedKey ? undefined : spans;
+    followers.push(
+      finishFollower(body, start, ints[at + 1]!, escapedKey ? -1 : ints[at + 2]!, ints[at + 3]!, (flags & scan.LONG_NUMBER) !== 0, spaced, placed, spanBase),
+    );
+  }
+  return finishPage(body, bom, scan.arrayStart(), scan.arrayEnd(), followers);
+}
+
+function parseInJavaScript(body: Buffer, bom: number, keys: SpanKeys | undefined): FollowersPage {
   let i = bom;
   const stack = new Uint8Array(64); // OBJECT or ARRAY for each open container
   let depth = 0;
@@ -427,7 +494,11 @@ export function parsePage(body: Buffer, keys?: SpanKeys): FollowersPage {
     i++;
   }
   if (expect !== DONE) fail('the body is not a complete JSON value', body, i);
+  return finishPage(body, bom, arrayStart, arrayEnd, followers);
+}
 
+/** The envelope, read by JSON.parse with the followers' list cut out, and the page. */
+function finishPage(body: Buffer, bom: number, arrayStart: number, arrayEnd: number, followers: RawFollower[]): FollowersPage {
   const envelopeBytes =
     arrayStart === -1
       ? body.subarray(bom)

@@ -4,10 +4,11 @@
  * reads the same followers from it, so no JSONL line tkf writes fails a strict JSON parser and no
  * follower is written differently from what JSON.parse reads from the page.
  */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { isSafeNumber, parse as parseLossless, LosslessNumber } from 'lossless-json';
 import { describe, expect, test } from 'vitest';
-import { MalformedBodyError, parsePage } from '../../src/api/page-parser.js';
+import { compactJson, MalformedBodyError, parsePage, parsePageInJavaScript, parsePageScanned, spanKeys } from '../../src/api/page-parser.js';
 import type { FollowersPage } from '../../src/api/types.js';
 
 /** Characters that break naive readers and writers (issue 8's hostile alphabet). */
@@ -97,6 +98,21 @@ function agreesWithJsonParse(body: Buffer, parsed: FollowersPage): void {
 
 const runs = { numRuns: 300 };
 
+/** Bytes a broken gateway may insert, delete or put in place of another. */
+const MUTATION_BYTES = [0x00, 0x0a, 0x0d, 0x1f, 0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x2c, 0x3a, 0x78, 0x75, 0x30, 0x2d, 0x2e, 0x65, 0xff, 0xc3, 0x80, 0x20, 0x74, 0x6e, 0x66];
+const mutations = fc.array(fc.tuple(fc.constantFrom('insert', 'delete', 'replace'), fc.nat(), fc.constantFrom(...MUTATION_BYTES)), { minLength: 1, maxLength: 3 });
+
+function mutate(original: Buffer, changes: Array<[string, number, number]>): Buffer {
+  let body = Buffer.from(original);
+  for (const [kind, position, byte] of changes) {
+    const at = position % (body.length + 1);
+    if (kind === 'insert') body = Buffer.concat([body.subarray(0, at), Buffer.from([byte]), body.subarray(at)]);
+    else if (kind === 'delete' && at < body.length) body = Buffer.concat([body.subarray(0, at), body.subarray(at + 1)]);
+    else if (at < body.length) body[at] = byte;
+  }
+  return body;
+}
+
 describe('parsePage agrees with JSON.parse', () => {
   test('on generated valid pages: accepted, with the same followers, uids as exact text', () => {
     fc.assert(
@@ -107,6 +123,7 @@ describe('parsePage agrees with JSON.parse', () => {
     );
   });
 
+  // (Shared with the WebAssembly scan's comparison below.)
   const BYTES = [0x00, 0x0a, 0x0d, 0x1f, 0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x2c, 0x3a, 0x78, 0x75, 0x30, 0x2d, 0x2e, 0x65, 0xff, 0xc3, 0x80, 0x20];
   const mutation = fc.tuple(fc.constantFrom('insert', 'delete', 'replace'), fc.nat(), fc.constantFrom(...BYTES));
 
@@ -160,5 +177,128 @@ describe('parsePage agrees with JSON.parse', () => {
   test('an escaped "uid" key is still the uid, as JSON.parse reads it', () => {
     const body = Buffer.from('{"code":200,"data":{"has_more":false,"followers":[{"uid":"1","\\u0075id":"7005153156116071425"}]}}');
     expect(parsePage(body).followers!.map((f) => f.uid)).toEqual(['7005153156116071425']);
+  });
+});
+
+/**
+ * parsePage scans a page in WebAssembly first (page-scan.as.ts) and parses it again in JavaScript
+ * only when the scan refuses it. The two must give the same verdict on every page (a page the
+ * scan accepted and the JavaScript parse refuses would be written unchecked) and the same
+ * followers, flags and value places.
+ */
+describe('the WebAssembly scan agrees with the JavaScript parse', () => {
+  // Keys the generated followers hold now and then ("a", "0", ""...), two of one length and first
+  // byte (a shared slot), one with a character of three bytes, and the uid.
+  const keys = spanKeys(['uid', 'a', 'aa', 'ab', '0', '', 'a0', '成功', '=', 'nickname']);
+
+  /** What a page holds, in plain values: followers' text, uid, flags and value places. */
+  function plain(parsed: FollowersPage) {
+    return {
+      ...parsed,
+      followers: parsed.followers?.map((follower) => ({
+        uid: follower.uid,
+        text: follower.bytes.toString('latin1'),
+        hasLongNumbers: follower.hasLongNumbers,
+        places: follower.spans ? [...Array.prototype.slice.call(follower.spans.values, follower.spanAt!, follower.spanAt! + follower.spans.keys.keys.length * 2)] : undefined,
+      })),
+    };
+  }
+
+  /** The JavaScript parse's page, or "refused". */
+  function inJavaScript(body: Buffer, withKeys: boolean) {
+    try {
+      return plain(parsePageInJavaScript(body, withKeys ? keys : undefined));
+    } catch (error) {
+      expect(error).toBeInstanceOf(MalformedBodyError);
+      return 'refused';
+    }
+  }
+
+  function scanned(body: Buffer, withKeys: boolean) {
+    let parsed: FollowersPage | undefined;
+    try {
+      parsed = parsePageScanned(body, withKeys ? keys : undefined);
+    } catch (error) {
+      // Past the scan: a bad uid or envelope is refused by the same JavaScript code either way.
+      expect(error).toBeInstanceOf(MalformedBodyError);
+      return 'refused';
+    }
+    return parsed === undefined ? 'refused' : plain(parsed);
+  }
+
+  test('on generated pages, with and without value places', () => {
+    fc.assert(
+      fc.property(page, fc.boolean(), (body, withKeys) => {
+        const expected = inJavaScript(body, withKeys);
+        expect(expected).not.toBe('refused');
+        expect(scanned(body, withKeys)).toEqual(expected);
+      }),
+      runs,
+    );
+  });
+
+  test('on mutated pages: the same verdict, and the same followers where both accept', () => {
+    let refused = 0;
+    fc.assert(
+      fc.property(page, mutations, fc.boolean(), (original, changes, withKeys) => {
+        const body = mutate(original, changes);
+        const expected = inJavaScript(body, withKeys);
+        if (expected === 'refused') refused++;
+        expect(scanned(body, withKeys)).toEqual(expected);
+      }),
+      { numRuns: 3000 },
+    );
+    // The mutations reach both verdicts (a comparison of refusals alone would prove little).
+    expect(refused).toBeGreaterThan(300);
+    expect(refused).toBeLessThan(2700);
+  });
+
+  test.each([
+    ['a page cut inside a string', '{"code":200,"data":{"followers":[{"uid":"1","n":"ab'],
+    ['a page cut after a backslash', '{"code":200,"data":{"followers":[{"uid":"1","n":"ab\\'],
+    ['a page cut inside a \\u escape', '{"code":200,"data":{"followers":[{"uid":"1","n":"\\u00'],
+    ['a page cut inside a literal', '{"code":200,"data":{"has_more":tr'],
+    ['a page cut inside a number', '{"code":200,"data":{"min_time":12'],
+    ['a raw line feed in a long string', `{"code":200,"data":{"followers":[{"uid":"1","n":"${'x'.repeat(40)}\n${'y'.repeat(40)}"}]}}`],
+    ['a raw 0x1f in a long string', `{"code":200,"data":{"followers":[{"uid":"1","n":"${'x'.repeat(33)}\u001f"}]}}`.replace('\\u001f', String.fromCharCode(0x1f))],
+    ['nesting 65 deep', `{"code":200,"data":{"followers":[{"uid":"1","n":${'['.repeat(61)}${']'.repeat(61)}}]}}`],
+    ['a mismatched bracket', '{"code":200,"data":{"followers":[{"uid":"1"]]}}'],
+  ])('%s: both refuse', (_name, text) => {
+    const body = Buffer.from(text);
+    expect(inJavaScript(body, false)).toBe('refused');
+    expect(scanned(body, false)).toBe('refused');
+    expect(scanned(body, true)).toBe('refused');
+  });
+
+  test('nesting 64 deep: both accept', () => {
+    const body = Buffer.from(`{"code":200,"data":{"followers":[{"uid":"1","n":${'['.repeat(60)}${']'.repeat(60)}}]}}`);
+    expect(inJavaScript(body, true)).not.toBe('refused');
+    expect(scanned(body, true)).toEqual(inJavaScript(body, true));
+  });
+
+  test('a page of more followers than the scan holds (5,000) is read by the JavaScript parse, whole', () => {
+    const followers = Array.from({ length: 5000 }, (_, i) => `{"uid":"${7_000_000_000_000_000_000n + BigInt(i)}","a":${i}}`);
+    const body = Buffer.from(`{"code":200,"data":{"has_more":false,"followers":[${followers.join(',')}]}}`);
+    expect(scanned(body, true)).toBe('refused'); // beyond its 4,096 followers: not scanned
+    const parsed = parsePage(body, keys);
+    expect(parsed.followers).toHaveLength(5000);
+    expect(plain(parsed)).toEqual(inJavaScript(body, true));
+  });
+
+  test('a body larger than the scan holds (over 1 MiB) is read by the JavaScript parse', () => {
+    const long = 'x'.repeat(1_200_000);
+    const body = Buffer.from(`{"code":200,"data":{"has_more":false,"followers":[{"uid":"1","nickname":"${long}"}]}}`);
+    expect(scanned(body, false)).toBe('refused');
+    expect(parsePage(body).followers!.map((f) => f.bytes.toString())).toEqual([`{"uid":"1","nickname":"${long}"}`]);
+  });
+
+  test('the sample page, with the columns CSV reads', () => {
+    // As the API sends it: without the fixture's indentation (an indented follower gets no places).
+    const body = compactJson(readFileSync(new URL('../../fixtures/sample-response.json', import.meta.url)));
+    const csvKeys = spanKeys(['uid', 'unique_id', 'nickname', 'signature', 'follower_count', 'following_count', 'avatar_thumb', 'verified', 'region']);
+    const expected = plain(parsePageInJavaScript(body, csvKeys));
+    expect(expected.followers!.length).toBeGreaterThan(0);
+    expect(expected.followers!.some((f) => f.places!.some((place) => place > 0))).toBe(true);
+    expect(plain(parsePageScanned(body, csvKeys)!)).toEqual(expected);
   });
 });
