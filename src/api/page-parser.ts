@@ -171,7 +171,9 @@ function keyIs(body: Buffer, open: number, close: number, key: string): boolean 
 
 /** Removes whitespace between tokens (a pretty-printed API would otherwise break JSONL lines). */
 export function compactJson(bytes: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(bytes.length);
+  // An allocation of its own, never a slice of Node's shared pool: writers/jsonl.ts linesInPlace
+  // writes line ends between followers that sit one after another in one allocation.
+  const out = Buffer.allocUnsafeSlow(bytes.length);
   let length = 0;
   let i = 0;
   while (i < bytes.length) {
