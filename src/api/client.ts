@@ -191,6 +191,8 @@ export function createClient(options: ClientOptions): FollowersClient {
   const maxWaitMs = governor.maxWaitMs;
   const agents = createAgents({ maxSockets: options.maxSockets ?? 4, proxy: options.proxy });
   const instance: Got = got.extend({
+    // Set free below for one change, then frozen again as got freezes defaults.
+    mutableDefaults: true,
     agent: agents,
     // Read by the loop below; got must not throw on, retry or cache anything itself.
     throwHttpErrors: false,
@@ -201,6 +203,14 @@ export function createClient(options: ClientOptions): FollowersClient {
     timeout: { request: options.timeoutMs ?? 30_000 },
     headers: { 'user-agent': options.userAgent ?? 'tkf', accept: 'application/json' },
   });
+  // got builds each request's node:http options as one object literal that begins by spreading
+  // its cacheOptions (four keys, all undefined with `cache: false`). On Node 20's V8 such a
+  // literal, a non-empty spread followed by ~30 properties, builds fresh hidden classes every
+  // time: 52 us and ~23 KB of garbage a request (the largest allocation of a JSONL export in a
+  // sampling heap profile: 114 of 536 MB), against 1.1 us with nothing to spread (3.9 us on Node
+  // 24/26 either way). The cache is off, so its options are unused: emptied, then frozen.
+  instance.defaults.options.cacheOptions = {};
+  instance.defaults.options.freeze();
 
   // The request's URL is built as text: the token's part once, the uid's once per account. got
   // is then called with the URL alone, so each request copies the instance's prepared options
