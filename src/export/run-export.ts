@@ -103,7 +103,12 @@ export async function settleExport(plan: ExportPlan, deps: ExportDeps): Promise<
       for await (const page of walk(plan, deps, target.from)) {
         answers = page.number;
         await target.writePage(page, requests());
-        deps.onPage?.({ ...target.counts(requests()), runRows: target.runRows, runRequests: requests(), page });
+        if (deps.onPage) {
+          // Named one by one: a spread followed by more properties made fresh hidden classes at
+          // every page on Node 20 (client.ts, got's cacheOptions).
+          const counts = target.counts(requests());
+          deps.onPage({ rows: counts.rows, requests: counts.requests, duplicates: counts.duplicates, total: counts.total, runRows: target.runRows, runRequests: requests(), page });
+        }
         if (deps.signal?.aborted) throw deps.signal.reason;
       }
     }
