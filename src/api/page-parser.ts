@@ -13,8 +13,10 @@
  *
  * The pass also checks the JSON grammar between tokens (commas, colons, brackets, numbers,
  * literals), so truncated bodies, HTML error pages and broken followers are caught here
- * (MalformedBodyError) and retried instead of being written. It is a plain byte loop without
- * calls into C++ or regular expressions per token: ~0.25 ms for a 95 KB page on these machines.
+ * (MalformedBodyError) and retried instead of being written. The pass runs in WebAssembly first
+ * (page-scan.as.ts, the same grammar: ~75-130 us a 95 KB page on these machines); whatever it
+ * refuses or cannot hold is read again by the JavaScript loop below (~180-360 us a page), which
+ * names the fault, and which serves alone where WebAssembly is off (node --jitless).
  *
  * What tkf does with a body that is not strict JSON (RFC 8259): it is a malformed page, never
  * something to repair. Raw control characters or unknown escapes inside strings, bytes that are
@@ -246,7 +248,7 @@ export function parsePage(body: Buffer, keys?: SpanKeys): FollowersPage {
   // The WebAssembly scan first (page-scan.as.ts, the same grammar); whatever it refuses or cannot
   // hold is parsed again here, which names the fault or, past its layout's room, reads the page.
   if (scanner) {
-    const count = scanner.scan(body, bom, keys !== undefined);
+    const count = scanner.scan(body, bom, keys);
     if (count >= 0) return scannedPage(scanner, body, bom, count, keys);
   }
   return parseInJavaScript(body, bom, keys);
@@ -261,7 +263,7 @@ export function parsePageInJavaScript(body: Buffer, keys?: SpanKeys): FollowersP
 export function parsePageScanned(body: Buffer, keys?: SpanKeys): FollowersPage | undefined {
   if (!scanner) throw new Error('no WebAssembly in this process');
   const bom = checkUtf8(body);
-  const count = scanner.scan(body, bom, keys !== undefined);
+  const count = scanner.scan(body, bom, keys);
   return count >= 0 ? scannedPage(scanner, body, bom, count, keys) : undefined;
 }
 
@@ -278,35 +280,16 @@ function checkUtf8(body: Buffer): number {
 function scannedPage(scan: Scanner, body: Buffer, bom: number, count: number, keys: SpanKeys | undefined): FollowersPage {
   const ints = scan.ints;
   const width = keys ? keys.keys.length * 2 : 0;
-  const spans: { keys: SpanKeys; values: Int32Array } | undefined = keys ? { keys, values: new Int32Array(width * Math.max(32, count)).fill(-1) } : undefined;
+  const spans: { keys: SpanKeys; values: Int32Array } | undefined = keys ? { keys, values: scan.spansOf(count, width) } : undefined;
   const followers: RawFollower[] = [];
-  let key = 0;
   for (let f = 0; f < count; f++) {
     const at = scan.followerAt(f);
-    const start = ints[at]!;
     const flags = ints[at + 4]!;
-    const spanBase = f * width;
-    if (spans) {
-      const keysEnd = ints[at + 5]!;
-      const values = spans.values;
-      for (; key < keysEnd; key++) {
-        const entry = scan.keyAt(key);
-        const open = ints[entry]!;
-        const close = ints[entry + 1]!;
-        // spanKeyOf, its first read inlined (as in parseInJavaScript).
-        const slot = keys!.slots[(close - open - 1) * 256 + body[open + 1]!];
-        const k = slot === undefined || slot === 0 ? -1 : spanKeyAt(keys!, body, open, close, slot);
-        if (k !== -1) {
-          values[spanBase + 2 * k] = ints[entry + 2]! - start;
-          values[spanBase + 2 * k + 1] = ints[entry + 3]! - start;
-        }
-      }
-    }
     const spaced = (flags & scan.SPACED) !== 0;
     const escapedKey = (flags & scan.ESCAPED_KEY) !== 0;
     const placed = spaced || escapedKey ? undefined : spans;
     followers.push(
-      finishFollower(body, start, ints[at + 1]!, escapedKey ? -1 : ints[at + 2]!, ints[at + 3]!, (flags & scan.LONG_NUMBER) !== 0, spaced, placed, spanBase),
+      finishFollower(body, ints[at]!, ints[at + 1]!, escapedKey ? -1 : ints[at + 2]!, ints[at + 3]!, (flags & scan.LONG_NUMBER) !== 0, spaced, placed, f * width),
     );
   }
   return finishPage(body, bom, scan.arrayStart(), scan.arrayEnd(), followers);

@@ -5,16 +5,20 @@
  *
  * The same pass over a page as page-parser.ts's parsePage, byte for byte the same grammar and the
  * same verdicts, without the part that needs JavaScript objects: it finds where each follower of
- * data.followers starts and ends, its uid's value, its flags, and (when asked) where each of its
- * top-level keys and their values are. Whatever this refuses (any negative answer), page-parser.ts
+ * data.followers starts and ends, its uid's value, its flags, and (when asked) where the values
+ * of the span keys are (RawFollower.spans). Whatever this refuses (any negative answer), page-parser.ts
  * parses again in JavaScript, which names the fault; the suite checks both agree on generated and
  * mutated pages. Why WebAssembly: the JavaScript loop costs ~180-350 us a 95 KB page, the largest
  * share of an export's CPU (BENCHMARKS.md); strings here are skipped 16 bytes at a time.
  *
  * Memory (fixed, never grown: growing a module's memory slowed the process's other loops):
  *   INPUT ..       the page, INPUT_CAP bytes at most, then a 0 byte after its last
- *   FOLLOWERS ..   FOLLOWER_WIDTH i32 a follower: start, end, uid start, uid end, flags, keys end
- *   KEYS ..        4 i32 a top-level key of a follower: its quotes, its value's start and end
+ *   FOLLOWERS ..   FOLLOWER_WIDTH i32 a follower: start, end, uid start, uid end, flags
+ *   TABLE ..       the span keys (SpanKeys, page-parser.ts), written by page-scan.ts: their
+ *                  count, the longest one's length, each key's offset and length, their bytes,
+ *                  then the slots (256 a length, as SpanKeys.slots)
+ *   SPANS ..       (keyed) for each follower, 2 i32 a key: its value's start and end from the
+ *                  follower's start, or -1 (RawFollower.spans)
  * Offsets are into the page (0 = its first byte).
  */
 
@@ -22,11 +26,19 @@ export const INPUT: i32 = 65536;
 export const INPUT_CAP: i32 = 1 << 20;
 export const FOLLOWERS: i32 = INPUT + INPUT_CAP + 64;
 export const FOLLOWER_CAP: i32 = 4096;
-export const FOLLOWER_WIDTH: i32 = 6;
-export const KEYS: i32 = FOLLOWERS + FOLLOWER_CAP * FOLLOWER_WIDTH * 4;
-export const KEY_CAP: i32 = 65536;
+export const FOLLOWER_WIDTH: i32 = 5;
+export const TABLE: i32 = FOLLOWERS + FOLLOWER_CAP * FOLLOWER_WIDTH * 4;
+export const TABLE_CAP: i32 = 65536;
+export const SPANS: i32 = TABLE + TABLE_CAP;
+/** i32s of SPANS: a page's followers times twice its keys at most. */
+export const SPAN_CAP: i32 = 262144;
 /** Bytes of memory the layout needs (the module is built with at least this much). */
-export const MEMORY_NEEDED: i32 = KEYS + KEY_CAP * 16;
+export const MEMORY_NEEDED: i32 = SPANS + SPAN_CAP * 4;
+
+// TABLE's parts (page-scan.ts writes them in this order).
+const KEY_COUNT: i32 = TABLE;
+const LONGEST: i32 = TABLE + 4;
+const KEY_PLACES: i32 = TABLE + 8; // 2 i32 a key: its bytes' offset in TABLE, its length
 
 export const LONG_NUMBER: i32 = 1;
 export const SPACED: i32 = 2;
@@ -155,12 +167,36 @@ function isFollowers(open: i32, close: i32): bool {
   return close - open == 10 && load<u32>(open + 1) == 0x6c6c6f66 && load<u32>(open + 5) == 0x7265776f && load<u8>(open + 9) == 0x73;
 }
 
+/** The index of the span key between these quotes, or -1 (page-parser.ts spanKeyOf over TABLE). */
+function spanKeyOf(open: i32, close: i32, slots: i32): i32 {
+  const length = close - open - 1;
+  if (length > load<i32>(LONGEST)) return -1;
+  // An empty key's first byte is its closing quote, as in SpanKeys.
+  const slot = <i32>load<i8>(slots + length * 256 + <i32>load<u8>(open + 1));
+  if (slot == 0) return -1;
+  if (slot > 0) return keyBytesAt(slot - 1, open, length) ? slot - 1 : -1;
+  // Keys that share a length and a first byte: the first of them that matches, as byLength.
+  const count = load<i32>(KEY_COUNT);
+  for (let k = 0; k < count; k++) if (load<i32>(KEY_PLACES + k * 8 + 4) == length && keyBytesAt(k, open, length)) return k;
+  return -1;
+}
+
+function keyBytesAt(k: i32, open: i32, length: i32): bool {
+  const key = TABLE + load<i32>(KEY_PLACES + k * 8);
+  for (let j = 0; j < length; j++) if (load<u8>(key + j) != load<u8>(open + 1 + j)) return false;
+  return true;
+}
+
 /**
  * Scans the page of `length` bytes at INPUT from `from` (past a BOM). The number of followers, or
- * MALFORMED, or TOO_MANY. `keyed`: also record each follower's top-level keys (KEYS).
+ * MALFORMED, or TOO_MANY. `keyed`: also record where the values of the span keys in TABLE are (SPANS).
  */
 export function parse(from: i32, length: i32, keyed: i32): i32 {
   if (length > INPUT_CAP || from > length) return TOO_MANY;
+  // The slots follow the keys' bytes in TABLE; `width` numbers a follower in SPANS.
+  const count0 = keyed ? load<i32>(KEY_COUNT) : 0;
+  const width = count0 * 2;
+  const slots = keyed ? TABLE + load<i32>(KEY_PLACES + count0 * 8) : 0;
   const end = INPUT + length;
   store<u8>(end, 0);
   let i = INPUT + from;
@@ -176,8 +212,8 @@ export function parse(from: i32, length: i32, keyed: i32): i32 {
   let dataKeys = 0;
   let followersKeys = 0;
   let count = 0;
-  let keyCount = 0;
-  let currentKey = -1; // the KEYS entry of the follower's last top-level key (keyed only)
+  let spanAt = SPANS; // the follower's numbers in SPANS
+  let currentKey = -1; // the span key of the follower's last top-level key, or -1
   let followerStart = -1;
   let uidKey = false;
   let uidStart = -1;
@@ -200,15 +236,7 @@ export function parse(from: i32, length: i32, keyed: i32): i32 {
         } else if (depth == 4 && inArray) {
           uidKey = isUid(i, close);
           if ((flags & ESCAPED_KEY) == 0 && hasEscape(i, close)) flags |= ESCAPED_KEY;
-          if (keyed) {
-            if (keyCount == KEY_CAP) return TOO_MANY;
-            const entry = KEYS + keyCount * 16;
-            store<i32>(entry, i - INPUT);
-            store<i32>(entry, close - INPUT, 4);
-            store<i32>(entry, -1, 8);
-            store<i32>(entry, -1, 12);
-            currentKey = keyCount++;
-          }
+          if (width != 0) currentKey = spanKeyOf(i, close, slots);
         }
         expect = COLON;
       } else {
@@ -220,9 +248,8 @@ export function parse(from: i32, length: i32, keyed: i32): i32 {
             uidEnd = close + 1 - INPUT;
           }
           if (currentKey != -1) {
-            const entry = KEYS + currentKey * 16;
-            store<i32>(entry, i - INPUT, 8);
-            store<i32>(entry, close + 1 - INPUT, 12);
+            store<i32>(spanAt + currentKey * 8, i - INPUT - followerStart);
+            store<i32>(spanAt + currentKey * 8, close + 1 - INPUT - followerStart, 4);
           }
         }
         expect = depth == 0 ? DONE : COMMA_OR_CLOSE;
@@ -236,7 +263,7 @@ export function parse(from: i32, length: i32, keyed: i32): i32 {
       if (inArray && depth == 3 && !isObject) return MALFORMED;
       if (depth == 4 && inArray) {
         if (uidKey) uidStart = -1;
-        if (currentKey != -1) store<i32>(KEYS + currentKey * 16, i - INPUT, 8);
+        if (currentKey != -1) store<i32>(spanAt + currentKey * 8, i - INPUT - followerStart);
       }
       if (depth == 1 && isObject) inData = key1;
       if (depth == 2 && !isObject && inData && key2) {
@@ -245,12 +272,14 @@ export function parse(from: i32, length: i32, keyed: i32): i32 {
         aStart = i - INPUT;
       }
       if (depth == 3 && inArray) {
-        if (count == FOLLOWER_CAP) return TOO_MANY;
+        if (count == FOLLOWER_CAP || (count + 1) * width > SPAN_CAP) return TOO_MANY;
         followerStart = i - INPUT;
         uidKey = false;
         uidStart = -1;
         flags = 0;
         currentKey = -1;
+        spanAt = SPANS + count * width * 4;
+        for (let k = 0; k < width; k++) store<i32>(spanAt + k * 4, -1);
       }
       if (depth == 64) return MALFORMED;
       if (isObject) stack |= (<u64>1) << depth;
@@ -268,7 +297,7 @@ export function parse(from: i32, length: i32, keyed: i32): i32 {
       if (expect != COMMA_OR_CLOSE && expect != (isObject ? KEY_OR_CLOSE : VALUE_OR_CLOSE)) return MALFORMED;
       depth--;
       if (depth == 4 && inArray && currentKey != -1) {
-        store<i32>(KEYS + currentKey * 16, i + 1 - INPUT, 12);
+        store<i32>(spanAt + currentKey * 8, i + 1 - INPUT - followerStart, 4);
       } else if (depth == 3 && inArray) {
         const record = FOLLOWERS + count * FOLLOWER_WIDTH * 4;
         store<i32>(record, followerStart);
@@ -276,7 +305,6 @@ export function parse(from: i32, length: i32, keyed: i32): i32 {
         store<i32>(record, uidStart, 8);
         store<i32>(record, uidEnd, 12);
         store<i32>(record, flags, 16);
-        store<i32>(record, keyCount, 20);
         count++;
       } else if (depth == 2 && inArray) {
         inArray = false;
@@ -329,9 +357,8 @@ export function parse(from: i32, length: i32, keyed: i32): i32 {
       if (depth == 4 && inArray && uidKey) uidStart = -1;
     }
     if (depth == 4 && inArray && currentKey != -1) {
-      const entry = KEYS + currentKey * 16;
-      store<i32>(entry, i - INPUT, 8);
-      store<i32>(entry, valueEnd - INPUT, 12);
+      store<i32>(spanAt + currentKey * 8, i - INPUT - followerStart);
+      store<i32>(spanAt + currentKey * 8, valueEnd - INPUT - followerStart, 4);
     }
     expect = depth == 0 ? DONE : COMMA_OR_CLOSE;
     i = valueEnd;

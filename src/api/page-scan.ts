@@ -7,6 +7,7 @@
  * parses every page in JavaScript; nothing else changes.
  */
 import { PAGE_SCAN_WASM } from './page-scan-wasm.js';
+import type { SpanKeys } from './types.js';
 
 // The few WebAssembly types used here (tsconfig's lib has no DOM, where TypeScript declares them).
 interface WasmGlobal {
@@ -26,7 +27,9 @@ interface ScanExports {
   INPUT_CAP: WasmGlobal;
   FOLLOWERS: WasmGlobal;
   FOLLOWER_WIDTH: WasmGlobal;
-  KEYS: WasmGlobal;
+  TABLE: WasmGlobal;
+  TABLE_CAP: WasmGlobal;
+  SPANS: WasmGlobal;
   MEMORY_NEEDED: WasmGlobal;
   LONG_NUMBER: WasmGlobal;
   SPACED: WasmGlobal;
@@ -34,15 +37,21 @@ interface ScanExports {
 }
 
 export interface Scanner {
-  /** Scans `body` (copied into the module) from `from`: the follower count, or negative (refused, or too large for the layout). */
-  scan(body: Buffer, from: number, keyed: boolean): number;
+  /**
+   * Scans `body` (copied into the module) from `from`: the follower count, or negative (refused,
+   * or too large for the layout). With `keys`, also where their values are (spansOf); undefined
+   * keys, or keys too long for the module's table, scan without (the caller parses in JavaScript).
+   */
+  scan(body: Buffer, from: number, keys: SpanKeys | undefined): number;
+  /** Whether these keys fit the module's table (else parse in JavaScript when they are asked for). */
+  fits(keys: SpanKeys): boolean;
   arrayStart(): number;
   arrayEnd(): number;
   /** The module's memory as 32-bit numbers; follower f's record starts at followerAt(f). */
   ints: Int32Array;
   followerAt(index: number): number;
-  /** Key entry k starts at keyAt(k): its opening and closing quote, its value's start and end. */
-  keyAt(index: number): number;
+  /** The last scan's value places, `width` numbers a follower (a copy: the module's memory is reused). */
+  spansOf(count: number, width: number): Int32Array;
   readonly LONG_NUMBER: number;
   readonly SPACED: number;
   readonly ESCAPED_KEY: number;
@@ -64,19 +73,42 @@ function load(): Scanner | undefined {
   const ints = new Int32Array(exports.memory.buffer);
   const followers = value(exports.FOLLOWERS) / 4;
   const width = value(exports.FOLLOWER_WIDTH);
-  const keys = value(exports.KEYS) / 4;
+  const table = value(exports.TABLE);
+  const tableCap = value(exports.TABLE_CAP);
+  const spans = value(exports.SPANS) / 4;
   const parse = exports.parse;
+  // The keys in the module's TABLE (page-scan.as.ts): written when other keys are asked for.
+  let loaded: SpanKeys | undefined;
+  const tableBytes = (keys: SpanKeys) => 8 + (keys.keys.length + 1) * 8 + keys.bytes.reduce((sum, key) => sum + key.length, 0) + keys.slots.length;
+  const loadKeys = (keys: SpanKeys) => {
+    const count = keys.keys.length;
+    ints[table / 4] = count;
+    ints[table / 4 + 1] = keys.slots.length / 256 - 1; // the longest key's length
+    let offset = 8 + (count + 1) * 8;
+    keys.bytes.forEach((key, k) => {
+      ints[table / 4 + 2 + 2 * k] = offset;
+      ints[table / 4 + 3 + 2 * k] = key.length;
+      bytes.set(key, table + offset);
+      offset += key.length;
+    });
+    ints[table / 4 + 2 + 2 * count] = offset; // where the slots start
+    bytes.set(new Uint8Array(keys.slots.buffer, keys.slots.byteOffset, keys.slots.length), table + offset);
+    loaded = keys;
+  };
+  const fits = (keys: SpanKeys) => tableBytes(keys) <= tableCap;
   return {
-    scan(body, from, keyed) {
-      if (body.length > inputCap) return -2;
+    scan(body, from, keys) {
+      if (body.length > inputCap || (keys && !fits(keys))) return -2;
+      if (keys && keys !== loaded) loadKeys(keys);
       bytes.set(body, input);
-      return parse(from, body.length, keyed ? 1 : 0);
+      return parse(from, body.length, keys ? 1 : 0);
     },
+    fits,
     arrayStart: exports.arrayStart,
     arrayEnd: exports.arrayEnd,
     ints,
     followerAt: (index) => followers + index * width,
-    keyAt: (index) => keys + index * 4,
+    spansOf: (count, keyWidth) => ints.slice(spans, spans + count * keyWidth),
     LONG_NUMBER: value(exports.LONG_NUMBER),
     SPACED: value(exports.SPACED),
     ESCAPED_KEY: value(exports.ESCAPED_KEY),

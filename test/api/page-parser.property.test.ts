@@ -270,6 +270,32 @@ describe('the WebAssembly scan agrees with the JavaScript parse', () => {
     expect(scanned(body, true)).toBe('refused');
   });
 
+  test('keys of one length and first byte (a shared slot), an empty key and a key of three-byte characters: the same places', () => {
+    const followers = [
+      '{"uid":"1","ab":"x","aa":[1,2],"a0":{"aa":3},"":null,"成功":true,"a":-1.5e3}',
+      '{"a0":"y","uid":"2","ab":{"ab":"z"},"ab":7,"aa":"\\u0041","":""}',
+      '{"uid":3,"zz":1,"aaa":2,"ac":3}',
+    ];
+    const body = Buffer.from(`{"code":200,"data":{"has_more":false,"followers":[${followers.join(',')}]}}`);
+    const expected = inJavaScript(body, true);
+    expect(expected).not.toBe('refused');
+    const places = (expected as Exclude<typeof expected, string>).followers!.map((f) => f.places);
+    // Each of the shared slot's keys found where it is: "ab", "aa" and "a0" in the first follower.
+    const first = places[0]!;
+    for (const k of [2, 3, 6]) expect([first[2 * k], first[2 * k + 1]].every((place) => place! > 0)).toBe(true);
+    expect(scanned(body, true)).toEqual(expected);
+  });
+
+  test("keys too long for the scan's table: the page is read by the JavaScript parse, with the same places", () => {
+    const long = 'k'.repeat(300); // 256 slots a length: 77 KB, more than the scan's table holds
+    const longKeys = spanKeys(['uid', long, 'a']);
+    const body = Buffer.from(`{"code":200,"data":{"has_more":false,"followers":[{"uid":"1","${long}":"v","a":2},{"uid":"2","a":3}]}}`);
+    expect(parsePageScanned(body, longKeys)).toBeUndefined();
+    const parsed = parsePage(body, longKeys);
+    expect(plain(parsed)).toEqual(plain(parsePageInJavaScript(body, longKeys)));
+    expect(plain(parsed).followers![0]!.places!.slice(2, 4)).toEqual([`{"uid":"1","${long}":`.length, `{"uid":"1","${long}":"v"`.length]);
+  });
+
   test('nesting 64 deep: both accept', () => {
     const body = Buffer.from(`{"code":200,"data":{"followers":[{"uid":"1","n":${'['.repeat(60)}${']'.repeat(60)}}]}}`);
     expect(inJavaScript(body, true)).not.toBe('refused');
