@@ -41,6 +41,8 @@ export function xlsxCell(value: unknown, idColumn: boolean, lossless: boolean): 
   if (value === null || value === undefined) return null;
   if (typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
+    // Most cells: an integer of 15 digits or fewer, kept as it is (no digits to count).
+    if (Number.isSafeInteger(value) && Math.abs(value) < 1e15) return idColumn ? String(value) : value;
     const digits = String(value);
     return idColumn || significantDigits(digits) > MAX_NUMBER_DIGITS ? digits : value;
   }

@@ -18,6 +18,20 @@ const HEADER_STYLE = 1;
 /** &, < and > in text; also " in attribute values. */
 const escapeXml = (text: string) => text.replace(/[&<>"]/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[char]!);
 
+/**
+ * What each escape may change (escapeXlsxText: an underscore before an x, controls, DEL,
+ * surrogates, U+FFFE, U+FFFF; escapeXml: its four characters): most texts hold none, and are
+ * left as they are after a search each instead of a replace each.
+ */
+const MAY_XLSX_ESCAPE = /_x|[\0-\x08\x0B-\x1F\x7F\uD800-\uDFFF\uFFFE\uFFFF]/;
+const MAY_XML_ESCAPE = /[&<>"]/;
+
+/** A cell's text as the XML of an inline string holds it. */
+function cellText(text: string): string {
+  const safe = MAY_XLSX_ESCAPE.test(text) ? escapeXlsxText(text) : text;
+  return MAY_XML_ESCAPE.test(safe) ? escapeXml(safe) : safe;
+}
+
 /** 1 -> A, 26 -> Z, 27 -> AA. */
 export function columnLetters(column: number): string {
   let letters = '';
@@ -67,7 +81,7 @@ export function rowXml(rowNumber: number, cells: readonly XlsxCell[], letters: r
     const cell = cells[i];
     if (cell === null || cell === undefined) continue;
     const ref = `${letters[i] ?? columnLetters(i + 1)}${rowNumber}`;
-    if (typeof cell === 'string') xml += `<c r="${ref}"${style} t="inlineStr"><is><t xml:space="preserve">${escapeXml(escapeXlsxText(cell))}</t></is></c>`;
+    if (typeof cell === 'string') xml += `<c r="${ref}"${style} t="inlineStr"><is><t xml:space="preserve">${cellText(cell)}</t></is></c>`;
     else if (typeof cell === 'boolean') xml += `<c r="${ref}"${style} t="b"><v>${cell ? 1 : 0}</v></c>`;
     else xml += `<c r="${ref}"${style}><v>${String(cell)}</v></c>`;
   }
