@@ -173,9 +173,7 @@ function keyIs(body: Buffer, open: number, close: number, key: string): boolean 
 
 /** Removes whitespace between tokens (a pretty-printed API would otherwise break JSONL lines). */
 export function compactJson(bytes: Buffer): Buffer {
-  // An allocation of its own, never a slice of Node's shared pool: writers/jsonl.ts linesInPlace
-  // writes line ends between followers that sit one after another in one allocation.
-  const out = Buffer.allocUnsafeSlow(bytes.length);
+  const out = Buffer.allocUnsafe(bytes.length);
   let length = 0;
   let i = 0;
   while (i < bytes.length) {
@@ -483,7 +481,16 @@ function parseInJavaScript(body: Buffer, bom: number, keys: SpanKeys | undefined
 }
 
 /** The envelope, read by JSON.parse with the followers' list cut out, and the page. */
+/**
+ * The memory of page bodies this parse has read that are an allocation of their own (a body
+ * gathered from several chunks; never a slice of Node's shared pool or of a socket's read). Inside
+ * such a body, every byte after a follower's object belongs to the page: writers/jsonl.ts
+ * linesInPlace may turn the list's separators into line ends there, and nowhere else.
+ */
+export const wholePageBodies = new WeakSet<ArrayBufferLike>();
+
 function finishPage(body: Buffer, bom: number, arrayStart: number, arrayEnd: number, followers: RawFollower[]): FollowersPage {
+  if (followers.length > 1 && body.byteOffset === 0 && body.length === body.buffer.byteLength) wholePageBodies.add(body.buffer);
   const envelopeBytes =
     arrayStart === -1
       ? body.subarray(bom)

@@ -3,6 +3,7 @@
  * as the API sent it (its bytes, so 19-digit numbers stay exact); with --fields, an object of the
  * chosen paths, keyed by the path as written.
  */
+import { wholePageBodies } from '../api/page-parser.js';
 import type { RawFollower } from '../api/types.js';
 import { compileFields, createDecoder, toJson } from './fields.js';
 import { encodeTextAll, type Encoder, type EncoderOptions } from './record-writer.js';
@@ -25,9 +26,10 @@ for (const byte of [0x2c, 0x5d, 0x20, 0x09, 0x0a, 0x0d]) AFTER_FOLLOWER[byte] = 
  */
 export function linesInPlace(followers: readonly RawFollower[]): Buffer | undefined {
   const first = followers[0]?.bytes;
-  // A page's body of its own (never a slice of Node's shared pool, where the byte after the last
-  // follower could be another Buffer's): pages are ~95 KB, a small one is copied.
-  if (!first || first.buffer.byteLength <= Buffer.poolSize) return undefined;
+  // Only inside a page body the parser read whole (page-parser.ts wholePageBodies): there, the
+  // byte after a follower is the page's. Elsewhere (a small body in Node's shared pool, a
+  // re-spaced follower's own copy) it could be another Buffer's, and the page is copied.
+  if (!first || !wholePageBodies.has(first.buffer)) return undefined;
   const body = new Uint8Array(first.buffer);
   let end = first.byteOffset + first.length;
   for (let k = 1; k < followers.length; k++) {
@@ -36,8 +38,7 @@ export function linesInPlace(followers: readonly RawFollower[]): Buffer | undefi
     if (body[end] !== 0x2c && body[end] !== 0x0a) return undefined;
     end = bytes.byteOffset + bytes.length;
   }
-  // The byte after the last follower is inside its body, which goes on to close the list. (A
-  // re-spaced follower has an allocation of its own, compactJson's: never a run with another.)
+  // The byte after the last follower: inside the body, which goes on to close the list.
   if (end >= body.length || AFTER_FOLLOWER[body[end]!] !== 1) return undefined;
   for (let k = 1; k < followers.length; k++) body[followers[k]!.bytes.byteOffset - 1] = 0x0a;
   body[end] = 0x0a;
