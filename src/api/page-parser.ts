@@ -480,7 +480,6 @@ function parseInJavaScript(body: Buffer, bom: number, keys: SpanKeys | undefined
   return finishPage(body, bom, arrayStart, arrayEnd, followers);
 }
 
-/** The envelope, read by JSON.parse with the followers' list cut out, and the page. */
 /**
  * The memory of page bodies this parse has read that are an allocation of their own (a body
  * gathered from several chunks; never a slice of Node's shared pool or of a socket's read). Inside
@@ -489,6 +488,7 @@ function parseInJavaScript(body: Buffer, bom: number, keys: SpanKeys | undefined
  */
 export const wholePageBodies = new WeakSet<ArrayBufferLike>();
 
+/** The envelope, read by JSON.parse with the followers' list cut out, and the page. */
 function finishPage(body: Buffer, bom: number, arrayStart: number, arrayEnd: number, followers: RawFollower[]): FollowersPage {
   if (followers.length > 1 && body.byteOffset === 0 && body.length === body.buffer.byteLength) wholePageBodies.add(body.buffer);
   const envelopeBytes =

@@ -43,8 +43,6 @@ export interface Scanner {
    * keys, or keys too long for the module's table, scan without (the caller parses in JavaScript).
    */
   scan(body: Buffer, from: number, keys: SpanKeys | undefined): number;
-  /** Whether these keys fit the module's table (else parse in JavaScript when they are asked for). */
-  fits(keys: SpanKeys): boolean;
   arrayStart(): number;
   arrayEnd(): number;
   /** The module's memory as 32-bit numbers; follower f's record starts at followerAt(f). */
@@ -95,6 +93,7 @@ function load(): Scanner | undefined {
     bytes.set(new Uint8Array(keys.slots.buffer, keys.slots.byteOffset, keys.slots.length), table + offset);
     loaded = keys;
   };
+  // Keys whose table would not fit (a key of ~250 bytes or more) are parsed in JavaScript.
   const fits = (keys: SpanKeys) => tableBytes(keys) <= tableCap;
   return {
     scan(body, from, keys) {
@@ -103,7 +102,6 @@ function load(): Scanner | undefined {
       bytes.set(body, input);
       return parse(from, body.length, keys ? 1 : 0);
     },
-    fits,
     arrayStart: exports.arrayStart,
     arrayEnd: exports.arrayEnd,
     ints,
