@@ -97,8 +97,12 @@ function load(): Scanner | undefined {
   const fits = (keys: SpanKeys) => tableBytes(keys) <= tableCap;
   return {
     scan(body, from, keys) {
-      if (body.length > inputCap || (keys && !fits(keys))) return -2;
-      if (keys && keys !== loaded) loadKeys(keys);
+      if (body.length > inputCap) return -2;
+      // Measured and written once per SpanKeys (a run keeps one), not once a page.
+      if (keys && keys !== loaded) {
+        if (!fits(keys)) return -2;
+        loadKeys(keys);
+      }
       bytes.set(body, input);
       return parse(from, body.length, keys ? 1 : 0);
     },
