@@ -21,8 +21,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { truncate } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { RawFollower } from '../api/types.js';
+import { spanIndexes } from '../api/page-parser.js';
+import type { RawFollower, SpanKeys } from '../api/types.js';
 import { exists, outputPaths } from '../output/output-file.js';
+import { PLACED_SOURCES } from './follower-columns.js';
 import { isPostgresUrl } from './open-history.js';
 import { NO_SPANS, type PageRows } from './page-recorder.js';
 import { LocalHost, WorkerHost, type RecorderHost } from './recorder-hosts.js';
@@ -95,28 +97,24 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
   }) as ExportRecorder;
   record.feed = () => {
     const state = { walk: ++walks, whole: true };
-    // Pages go to the database ~256 KB at a time: a message a page cost the walks' thread more
-    // (postMessage, 0.3 ms each) than the copy.
-    let chunk: RawFollower[] = [];
-    let bytes = 0;
+    // A page's followers are copied into the chunk as they come (only the values the database
+    // keeps, RowsChunk), so the chunk holds no page body; sent ~256 KB at a time: a message a page
+    // cost the walks' thread more (postMessage, 0.3 ms each) than the copy.
+    let chunk = new RowsChunk();
     const send = () => {
-      if (chunk.length && state.whole) host.page(state.walk, pageRows(chunk, bytes));
-      chunk = [];
-      bytes = 0;
+      if (chunk.count && state.whole) host.page(state.walk, chunk.rows());
+      chunk = new RowsChunk();
     };
     const feed: WalkFeed = {
       page: (followers) => {
         if (!state.whole) return;
-        for (const follower of followers) {
-          chunk.push(follower);
-          bytes += follower.bytes.length;
-        }
-        if (bytes >= CHUNK_BYTES) send();
+        for (const follower of followers) chunk.add(follower);
+        if (chunk.length >= CHUNK_BYTES) send();
       },
       partial: () => {
         if (state.whole) host.drop(state.walk);
         state.whole = false;
-        chunk = [];
+        chunk = new RowsChunk();
       },
       abandon: () => feed.partial(),
     };
@@ -127,39 +125,123 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
   return record;
 }
 
-/** Followers waiting for the database: past this many bytes of their JSON, they are sent. */
+/** Followers waiting for the database: past this many bytes of them in a chunk, they are sent. */
 const CHUNK_BYTES = 256 * 1024;
 
-/**
- * Followers as one buffer (one copy, handed to the worker without another), and where the parse
- * found their values (RawFollower.spans), so that the recording thread does not look again.
- */
-export function pageRows(followers: readonly RawFollower[], size: number): PageRows {
-  const bytes = Buffer.allocUnsafeSlow(size);
-  const ends: number[] = [];
-  let at = 0;
-  for (const f of followers) {
-    f.bytes.copy(bytes, at);
-    ends.push((at += f.bytes.length));
+/** The key indexes, in a table of span keys, of the values the database keeps (follower-columns.ts PLACED_SOURCES), each once. */
+let keptTable: SpanKeys | undefined;
+let keptIndexes: Int32Array | undefined;
+function keptKeys(table: SpanKeys): Int32Array | undefined {
+  if (table !== keptTable) {
+    keptTable = table;
+    const indexes = spanIndexes(table, PLACED_SOURCES);
+    keptIndexes = indexes && Int32Array.from(new Set(indexes));
   }
-  return { uids: followers.map((f) => f.uid), bytes, ends, spans: spansOf(followers) };
+  return keptIndexes;
 }
 
-/** The followers' spans end to end, `width` numbers each; NO_SPANS first where a follower has none. */
-function spansOf(followers: readonly RawFollower[]): PageRows['spans'] {
-  const keys = followers.find((f) => f.spans)?.spans!.keys;
-  if (!keys) return undefined;
-  const width = keys.keys.length * 2;
-  const values = new Int32Array(followers.length * width);
-  followers.forEach((f, i) => {
-    if (f.spans?.keys !== keys) {
-      values[i * width] = NO_SPANS;
-      return;
+/**
+ * Followers of one walk on their way to the recording thread, as PageRows. Where the walk's parse
+ * placed the values the database keeps (RawFollower.spans), a follower's text here is only those
+ * values, end to end, and its spans point into them: all that placedRow (follower-columns.ts)
+ * reads. ~600 of a follower's ~4.7 KB: the whole objects were 470 MB a 100,000-follower export,
+ * copied, handed over and freed by both threads (a full collection every ~60 ms on each). A
+ * follower without such places is copied whole, NO_SPANS first in its spans, and decoded there.
+ */
+export class RowsChunk {
+  readonly uids: string[] = [];
+  readonly ends: number[] = [];
+  /** Bytes used in `bytes`. */
+  length = 0;
+  private bytes = Buffer.allocUnsafeSlow(CHUNK_BYTES + 16 * 1024);
+  /** The span keys of this chunk's followers (the first placed follower's table), and their places. */
+  private keys: SpanKeys | undefined;
+  private kept: Int32Array | undefined;
+  private width = 0;
+  private values = new Int32Array(0);
+
+  get count(): number {
+    return this.uids.length;
+  }
+
+  add(follower: RawFollower): void {
+    const spans = follower.spans;
+    if (spans !== undefined && this.keys === undefined) this.useKeys(spans.keys);
+    const row = this.count * this.width;
+    if (this.width > 0 && this.values.length < row + this.width) this.growValues(row + this.width);
+    const kept = this.kept;
+    if (spans === undefined || spans.keys !== this.keys || kept === undefined) {
+      this.copy(follower.bytes, 0, follower.bytes.length);
+      if (this.width > 0) this.values[row] = NO_SPANS;
+    } else {
+      const values = this.values;
+      values.fill(-1, row, row + this.width);
+      const from = spans.values;
+      const at = follower.spanAt!;
+      const segment = this.length;
+      for (let i = 0; i < kept.length; i++) {
+        const k = kept[i]!;
+        const start = from[at + 2 * k]!;
+        if (start === -1) continue;
+        const end = from[at + 2 * k + 1]!;
+        values[row + 2 * k] = this.length - segment;
+        this.copy(follower.bytes, start, end);
+        values[row + 2 * k + 1] = this.length - segment;
+      }
     }
-    const from = f.spans.values;
-    for (let j = 0, at = f.spanAt!; j < width; j++) values[i * width + j] = from[at + j]!;
-  });
-  return { keys: keys.keys, values };
+    this.uids.push(follower.uid);
+    this.ends.push(this.length);
+  }
+
+  /** The chunk as PageRows: its buffers are handed over (transferred) as they are. */
+  rows(): PageRows {
+    return {
+      uids: this.uids,
+      bytes: this.bytes.subarray(0, this.length),
+      ends: this.ends,
+      spans: this.keys && { keys: this.keys.keys, values: this.values.subarray(0, this.count * this.width) },
+    };
+  }
+
+  /** The first follower with places: the chunk's spans are of its table (when it has the kept keys). */
+  private useKeys(keys: SpanKeys): void {
+    this.kept = keptKeys(keys);
+    if (this.kept === undefined) return;
+    this.keys = keys;
+    this.width = keys.keys.length * 2;
+    // The followers before it had none.
+    this.growValues((this.count + 1) * this.width);
+    for (let r = 0; r < this.count; r++) this.values[r * this.width] = NO_SPANS;
+  }
+
+  private growValues(needed: number): void {
+    const grown = new Int32Array(Math.max(needed, 2 * this.values.length, 64 * this.width));
+    grown.set(this.values);
+    this.values = grown;
+  }
+
+  private copy(from: Buffer, start: number, end: number): void {
+    const size = end - start;
+    if (this.bytes.length - this.length < size) {
+      const grown = Buffer.allocUnsafeSlow(2 * (this.length + size));
+      this.bytes.copy(grown, 0, 0, this.length);
+      this.bytes = grown;
+    }
+    const to = this.bytes;
+    if (size > 48) {
+      from.copy(to, this.length, start, end);
+    } else {
+      for (let i = start, j = this.length; i < end; i++, j++) to[j] = from[i]!;
+    }
+    this.length += size;
+  }
+}
+
+/** Followers as one chunk (RowsChunk), as the feed sends them. */
+export function pageRows(followers: readonly RawFollower[]): PageRows {
+  const chunk = new RowsChunk();
+  for (const follower of followers) chunk.add(follower);
+  return chunk.rows();
 }
 
 /**

@@ -107,8 +107,8 @@ export function placedRow(raw: RawFollower): FollowerRow | undefined {
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const PLACED_COLUMNS: readonly string[] = DEFAULT_CSV_FIELDS;
-/** The key each column is read from (profile_url: unique_id; avatar_url: avatar_larger). */
-const PLACED_SOURCES = PLACED_COLUMNS.map((column) => sourceKeys([column])[0]!);
+/** The key each column is read from (profile_url: unique_id; avatar_url: avatar_larger): all that placedRow reads of a follower. */
+export const PLACED_SOURCES = PLACED_COLUMNS.map((column) => sourceKeys([column])[0]!);
 const AVATAR_PATH = ['url_list', '0'];
 /** `{"column":` and `,"column":` of each column. */
 const KEY_PREFIX = PLACED_COLUMNS.map((column) => [Buffer.from(`{${JSON.stringify(column)}:`), Buffer.from(`,${JSON.stringify(column)}:`)] as const);

@@ -125,15 +125,25 @@ describe('recording pages as they arrive', () => {
         '{"uid":"4","unique_id":"d4","nickname":"😀 \\u00e9","avatar_larger":{"uri":"u","url_list":[]},"custom_verify":null,"total_favorited":12345678901234}',
       ];
       const body = Buffer.from(`{"code":200,"msg":"ok","data":{"has_more":false,"min_time":-1,"total":4,"followers":[${texts.join(',')}]}}`);
-      const rowsOf = (keys?: ReturnType<typeof spanKeys>) => {
-        const followers = parsePage(body, keys).followers!;
-        return pageRows(followers, followers.reduce((n, f) => n + f.bytes.length, 0));
+      const rowsOf = (keys?: ReturnType<typeof spanKeys>, from = body) => {
+        const followers = parsePage(from, keys).followers!;
+        return pageRows(followers);
       };
-      const placed = rowsOf(spanKeys(sourceKeys(DEFAULT_CSV_FIELDS)));
+      const placedAt = (rows: PageRows) => Array.from({ length: rows.uids.length }, (_, i) => rows.spans!.values[i * rows.spans!.keys.length * 2] !== NO_SPANS);
+      const keys = spanKeys(sourceKeys(DEFAULT_CSV_FIELDS));
+      const placed = rowsOf(keys);
       expect(placed.spans).toBeDefined();
-      expect(Array.from({ length: 4 }, (_, i) => placed.spans!.values[i * placed.spans!.keys.length * 2] !== NO_SPANS)).toEqual([true, false, false, true]);
+      expect(placedAt(placed)).toEqual([true, false, false, true]);
+      // A placed follower is sent as the values the database keeps, not its whole text.
+      const whole = parsePage(body, keys).followers!;
+      expect(placed.ends[0]).toBeLessThan(whole[0]!.bytes.length);
+      expect(placed.ends[1]! - placed.ends[0]!).toBe(whole[1]!.bytes.length);
+      // The first follower unplaced: the chunk's spans are of the next one's table.
+      const reordered = Buffer.from(`{"code":200,"msg":"ok","data":{"has_more":false,"min_time":-1,"total":4,"followers":[${[texts[1], texts[0], texts[2], texts[3]].join(',')}]}}`);
+      const later = rowsOf(keys, reordered);
+      expect(placedAt(later)).toEqual([false, true, false, true]);
       const tables = [];
-      for (const [name, rows] of [['placed', placed], ['scanned', rowsOf()]] as const) {
+      for (const [name, rows] of [['placed', placed], ['scanned', rowsOf()], ['later', later]] as const) {
         const db = await openHistory(join(dir.path, `${name}.sqlite`));
         const recorder = new PageRecorder(db);
         recorder.page(1, rows);
@@ -143,6 +153,7 @@ describe('recording pages as they arrive', () => {
       }
       expect(tables[0]).toHaveLength(4);
       expect(tables[0]).toEqual(tables[1]);
+      expect(tables[2]).toEqual(tables[1]);
       expect(tables[0]![0]).toMatchObject({ nickname: 'last' });
     });
 
