@@ -38,6 +38,21 @@ const valueText = fc.oneof(
     .record({ uri: fc.string(), url_list: fc.array(fc.oneof(fc.webUrl(), fc.string(), fc.integer()), { maxLength: 3 }) }, { requiredKeys: [] })
     .map((v) => JSON.stringify(v)),
   fc.constantFrom('{"url_list":"abc"}', '{"url_list":["a\\"b"]}', '{"url_list":["x"],"url_list":["y"]}', '{"url_list":[null]}', '{"url_list":{"0":"z"}}'),
+  fc.constantFrom(
+    '{"a":{"url_list":["inner"]},"url_list":["outer"]}',
+    '{"url_list":["x"],"b":[{"c":"]}"}]}',
+    '{"uri":"a\\"}b","url_list":["q"]}',
+    '{"url\\u005flist":["escaped key"]}',
+    '{"url_list":["x"],"url\\u005flist":["escaped last"]}',
+    '{"url_list":[]}',
+    '{"url_list":[1,"a"]}',
+    '{"url_list":["\\u0041"]}',
+    '{"url_list":[["n"]]}',
+    '{"url_lis":["near"],"url_listx":["near"]}',
+    '{}',
+    '[]',
+    '["url_list"]',
+  ),
 );
 
 const member = fc.tuple(fc.constantFrom(...COLUMN_KEYS, 'other', 'avatar_url', 'profile_url'), valueText);
