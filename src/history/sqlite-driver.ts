@@ -17,8 +17,8 @@ import { HistoryDbError } from '../errors.js';
 import { TurnQueue, type SqlDriver, type SqlRunner } from './sql-driver.js';
 
 interface LibsqlStatement {
-  run(...params: unknown[]): unknown;
-  all(...params: unknown[]): unknown[];
+  run(params: unknown[]): unknown;
+  all(params: unknown[]): unknown[];
 }
 interface LibsqlDatabase {
   prepare(sql: string): LibsqlStatement;
@@ -55,9 +55,11 @@ class SqliteDriver implements SqlDriver {
   ) {
     this.runner = {
       dialect: this.dialect,
-      all: async <T>(sql: string, params: readonly unknown[] = []) => this.guard(() => this.statement(sql).all(...params.map(bindable)) as T[]),
+      // The values as one array argument: libsql passes it to its binding as it is (as
+      // separate arguments it gathers them and copies them again with .flat(): 2,000 a statement).
+      all: async <T>(sql: string, params: readonly unknown[] = []) => this.guard(() => this.statement(sql).all(params.map(bindable)) as T[]),
       run: async (sql: string, params: readonly unknown[] = []) => {
-        this.guard(() => this.statement(sql).run(...params.map(bindable)));
+        this.guard(() => this.statement(sql).run(params.map(bindable)));
       },
     };
   }
