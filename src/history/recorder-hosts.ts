@@ -11,6 +11,8 @@ import type { FromWorker, ToWorker } from './record-worker.js';
 import type { SqlDriver } from './sql-driver.js';
 
 export interface RecorderHost {
+  /** Settled once the host can take pages (a worker thread: once it runs). */
+  readonly online?: Promise<void>;
   page(walk: number, rows: PageRows): void;
   drop(walk: number): void;
   commit(walk: number | undefined, file: string, added: number | undefined): Promise<RecordedFile>;
@@ -57,10 +59,25 @@ export class WorkerHost implements RecorderHost {
   private failure: Error | undefined;
   private closed: Promise<void> | undefined;
 
-  constructor(url: URL, private readonly path: string) {
+  /** Settled once the thread runs, or could not start (its failure is then the first commit's). */
+  readonly online: Promise<void>;
+
+  /** `started`: called once the thread runs (export-recorder.ts RecorderOptions). */
+  constructor(url: URL, private readonly path: string, started?: () => void) {
     this.worker = new Worker(url, { workerData: { path } });
-    // Not what keeps the process alive: a run ends when its walks and commits have.
-    this.worker.unref();
+    this.online = new Promise<void>((resolve) => {
+      const settle = () => {
+        // Not what keeps the process alive once it runs: a run ends when its walks and commits have.
+        if (!this.waiting.size) this.worker.unref();
+        resolve();
+      };
+      this.worker.once('online', () => {
+        started?.();
+        settle();
+      });
+      this.worker.once('error', settle);
+      this.worker.once('exit', settle);
+    });
     this.worker.on('message', (message: FromWorker) => {
       if (message.type === 'closed') return;
       const waiter = this.waiting.get(message.id);

@@ -1,7 +1,8 @@
 /**
  * V8's young generation as bin/tkf.js and src/cli/main.ts set it up (their comments say why):
- * held at its starting 1 MiB semi-spaces from before tkf's modules load, and grown once, to
- * 2 MiB, for an export whose rows are built of decoded values. Read off V8's own trace:
+ * held at its starting 1 MiB semi-spaces from before tkf's modules load (and after the --db
+ * recording thread starts), and grown once, to 2 MiB, for an export whose rows are built of
+ * decoded values. Read off V8's own trace:
  * `--trace-gc-verbose` prints the new space's committed size (both semi-spaces) after each
  * collection. Sizes, not times: the machine's speed does not change them.
  */
@@ -17,13 +18,24 @@ const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'tkf-young-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The new space's committed KB after each collection of a --demo export (5,000 followers). */
-async function newSpaceSizes(format: string): Promise<number[]> {
-  const { stdout } = await run(process.execPath, ['--trace-gc', '--trace-gc-verbose', BIN, 'export', '--demo', '--out', join(dir, `demo.${format}`)], {
+/** The new space's committed KB after each collection of a --demo export (5,000 followers), by isolate (the trace's `[pid:address]`). */
+async function newSpaceSizesByIsolate(format: string, extra: string[] = []): Promise<Map<string, number[]>> {
+  const { stdout } = await run(process.execPath, ['--trace-gc', '--trace-gc-verbose', BIN, 'export', '--demo', '--out', join(dir, `demo.${format}`), '--force', ...extra], {
     env: baseEnv({ XDG_CONFIG_HOME: join(dir, 'no-config') }),
     maxBuffer: 256 * 1024 * 1024,
   });
-  return [...stdout.matchAll(/New space,.*committed:\s*(\d+) KB/g)].map((match) => Number(match[1]));
+  const sizes = new Map<string, number[]>();
+  for (const match of stdout.matchAll(/^(\[\d+:0x[0-9a-f]+\])\s+New space,.*committed:\s*(\d+) KB/gm)) {
+    const list = sizes.get(match[1]!) ?? [];
+    list.push(Number(match[2]));
+    sizes.set(match[1]!, list);
+  }
+  return sizes;
+}
+
+/** The same, of the process's only isolate. */
+async function newSpaceSizes(format: string): Promise<number[]> {
+  return [...(await newSpaceSizesByIsolate(format)).values()].flat();
 }
 
 describe('the young generation', () => {
@@ -34,6 +46,17 @@ describe('the young generation', () => {
     // collection. Only the start is held to it: Node 26 sizes its new space itself and may grow it
     // later when much survives, whatever the flag.
     expect(Math.max(...sizes.slice(0, 10))).toBeLessThanOrEqual(2048);
+  }, 60_000);
+
+  it('keeps its size in both threads of an export with --db (Node 20 sets the flags back as the recording thread starts: main.ts sets them again)', async () => {
+    const sizes = await newSpaceSizesByIsolate('jsonl', ['--db', join(dir, 'history.sqlite')]);
+    // The walks' thread and the recording thread. Without setting the flags again, Node 20 grew
+    // them to 8,192 and 16,384 KB (both semi-spaces) during this export.
+    expect(sizes.size).toBe(2);
+    for (const list of sizes.values()) {
+      expect(list.length).toBeGreaterThan(10);
+      expect(Math.max(...list)).toBeLessThanOrEqual(2048);
+    }
   }, 60_000);
 
   it('grows to 2 MiB semi-spaces for an export of decoded rows (CSV)', async () => {
