@@ -5,6 +5,7 @@ import { type Page, type PagerOptions, type StuckNotice, pages } from '../src/ex
 import { SeenWindow } from '../src/export/seen-window.js';
 
 import { follower } from './helpers/followers.js';
+import type { StopSignal } from '../src/stop-signal.js';
 
 /** One API answer: these uids, this next cursor (min_time), has_more. */
 function answer(uids: string[], minTime: number | undefined, hasMore: boolean | undefined = true): FollowersPage {
@@ -13,7 +14,7 @@ function answer(uids: string[], minTime: number | undefined, hasMore: boolean | 
 
 interface Call {
   cursor: number;
-  signal: AbortSignal;
+  signal: StopSignal;
 }
 
 /**
@@ -22,7 +23,7 @@ interface Call {
  */
 function fakeApi(script: FollowersPage[] | ((cursor: number, call: number) => FollowersPage | Promise<FollowersPage>)) {
   const calls: Call[] = [];
-  const fetchPage = async (cursor: number, signal: AbortSignal): Promise<FollowersPage> => {
+  const fetchPage = async (cursor: number, signal: StopSignal): Promise<FollowersPage> => {
     calls.push({ cursor, signal });
     if (typeof script === 'function') return script(cursor, calls.length);
     const next = script[calls.length - 1];
@@ -33,7 +34,7 @@ function fakeApi(script: FollowersPage[] | ((cursor: number, call: number) => Fo
 }
 
 /** Settles only when the signal aborts, rejecting with its reason (a request in flight). */
-function hangUntilAborted(signal: AbortSignal): Promise<FollowersPage> {
+function hangUntilAborted(signal: StopSignal): Promise<FollowersPage> {
   return new Promise((_resolve, reject) => {
     if (signal.aborted) reject(signal.reason);
     signal.addEventListener('abort', () => reject(signal.reason), { once: true });
@@ -366,7 +367,7 @@ describe('pages: prefetch and stopping', () => {
     const controller = new AbortController();
     const reason = new Error('SIGTERM');
     const api = fakeApi((cursor) => (cursor === 0 ? answer(['0'], 300) : answer([], 300)));
-    const sleep = (_ms: number, signal?: AbortSignal) => hangUntilAborted(signal!).then(() => undefined);
+    const sleep = (_ms: number, signal?: StopSignal) => hangUntilAborted(signal!).then(() => undefined);
     const error = await (async () => {
       for await (const page of pages({ fetchPage: api.fetchPage, signal: controller.signal, sleep, random: () => 0 })) {
         if (page.next === page.cursor) controller.abort(reason);

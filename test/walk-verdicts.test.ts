@@ -11,6 +11,7 @@ import { ApiUnavailableError } from '../src/errors.js';
 import { type FetchedPage, type Page, type PagerOptions, type StuckNotice, pages } from '../src/export/pager.js';
 import { SeenWindow } from '../src/export/seen-window.js';
 import { follower } from './helpers/followers.js';
+import type { StopSignal } from '../src/stop-signal.js';
 
 function answer(uids: string[], minTime: number, options: { hasMore?: boolean; maxTime?: number; total?: number } = {}): FollowersPage {
   return {
@@ -29,7 +30,7 @@ function answer(uids: string[], minTime: number, options: { hasMore?: boolean; m
 function fakeApi(reply: (cursor: number, call: number) => FetchedPage) {
   const cursors: number[] = [];
   // The signal is the pager's (PagerOptions.fetchPage); a fake answer has nothing to abort.
-  const fetchPage = async (cursor: number, _signal?: AbortSignal): Promise<FetchedPage> => {
+  const fetchPage = async (cursor: number, _signal?: StopSignal): Promise<FetchedPage> => {
     cursors.push(cursor);
     return reply(cursor, cursors.length);
   };

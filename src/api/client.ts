@@ -33,6 +33,7 @@ import { MalformedBodyError, parsePage, type SpanKeys } from './page-parser.js';
 import { peekNextCursor } from './cursor-peek.js';
 import { STATUS_HIDDEN, STATUS_NO_USER, STATUS_OK, type FollowersPage } from './types.js';
 import { sleep as defaultSleep } from '../sleep.js';
+import type { StopSignal } from '../stop-signal.js';
 import { createAgents } from './proxy-agents.js';
 import { RunGovernor } from './run-governor.js';
 
@@ -91,7 +92,7 @@ export interface ClientOptions {
   onRequest?: (info: { uid: string; cursor: number; attempt: number }) => void;
   onRetry?: (notice: RetryNotice) => void;
   /** Injected for tests: the waiting, the jitter and the clock (the governor's). */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep?: (ms: number, signal?: StopSignal) => Promise<void>;
   random?: () => number;
   now?: () => number;
 }
@@ -112,7 +113,7 @@ export interface FollowersClient {
    * answers true (it sent a request of its own), the parse waits one turn of the event loop so
    * that request goes out first and its round trip overlaps the parse.
    */
-  fetchPage(uid: string, cursor: number, signal?: AbortSignal, onArrived?: OnArrived): Promise<FollowersPage>;
+  fetchPage(uid: string, cursor: number, signal?: StopSignal, onArrived?: OnArrived): Promise<FollowersPage>;
   /**
    * A client for one account of the run: its own request count and notices, this client's
    * connections, pace and budget. Closing it closes nothing.
@@ -231,7 +232,7 @@ export function createClient(options: ClientOptions): FollowersClient {
    * options object above). Gathering it here also makes the size limit a count of the bytes
    * received, checked as each chunk arrives (and a Content-Length past it refused on the headers).
    */
-  function receive(requestUrl: string, signal: AbortSignal | undefined): Promise<Received> {
+  function receive(requestUrl: string, signal: StopSignal | undefined): Promise<Received> {
     return new Promise((resolve, reject) => {
       const stream = instance.stream(requestUrl);
       const chunks: Buffer[] = [];
@@ -268,7 +269,7 @@ export function createClient(options: ClientOptions): FollowersClient {
     });
   }
 
-  async function attempt(uid: string, cursor: number, signal: AbortSignal | undefined, onArrived: OnArrived | undefined): Promise<FollowersPage> {
+  async function attempt(uid: string, cursor: number, signal: StopSignal | undefined, onArrived: OnArrived | undefined): Promise<FollowersPage> {
     if (uid !== lastUid) {
       lastUid = uid;
       uidQuery = new URLSearchParams({ uid }).toString();
@@ -331,7 +332,7 @@ export function createClient(options: ClientOptions): FollowersClient {
     return page;
   }
 
-  async function fetchPage(uid: string, cursor: number, signal: AbortSignal | undefined, view: View, onArrived?: OnArrived): Promise<FollowersPage> {
+  async function fetchPage(uid: string, cursor: number, signal: StopSignal | undefined, view: View, onArrived?: OnArrived): Promise<FollowersPage> {
     let throttledInARow = 0;
     for (let retry = 0; ; ) {
       const sentAt = await governor.acquire(signal);

@@ -25,6 +25,7 @@
  */
 import { BudgetSpentError, RunStoppedError, WaitLimitError, type TkfError } from '../errors.js';
 import { sleep as defaultSleep } from '../sleep.js';
+import type { StopSignal } from '../stop-signal.js';
 
 export interface GovernorOptions {
   /** Requests per second for the whole run (--rate); undefined: as fast as the workers go. */
@@ -43,7 +44,7 @@ export interface GovernorOptions {
   retryBaseMs?: number;
   /** Injected for tests. */
   now?: () => number;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep?: (ms: number, signal?: StopSignal) => Promise<void>;
   random?: () => number;
 }
 
@@ -119,7 +120,7 @@ export class RunGovernor {
   /** When the run began to be throttled without an answer getting through since. */
   private throttledSince: number | undefined;
   private readonly now: () => number;
-  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly sleep: (ms: number, signal?: StopSignal) => Promise<void>;
   private readonly random: () => number;
 
   constructor(readonly options: GovernorOptions = {}) {
@@ -160,7 +161,7 @@ export class RunGovernor {
   }
 
   /** Waits for this request's turn; resolves with its start time. Throws when the run may send no more. */
-  async acquire(signal?: AbortSignal): Promise<number> {
+  async acquire(signal?: StopSignal): Promise<number> {
     for (;;) {
       this.check();
       const now = this.now();

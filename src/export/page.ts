@@ -7,6 +7,7 @@ import type { Reentry } from '../output/checkpoint.js';
 import type { EndReason } from '../output/page-target.js';
 import type { CaughtUpFacts } from '../output/update-base.js';
 import type { SeenWindow } from './seen-window.js';
+import type { StopSignal } from '../stop-signal.js';
 
 // What the file store keeps of a walk (where it ended, where to re-enter, when an update has
 // caught up) is defined beside the store, which must not import the walk.
@@ -60,7 +61,7 @@ export interface PagerOptions {
    * One answer. `onArrived`, when given, is told the next cursor the answer names before it is
    * parsed (api/client.ts), so the walk may send the next request early.
    */
-  fetchPage: (cursor: number, signal: AbortSignal, onArrived?: (next: number) => boolean) => Promise<FetchedPage>;
+  fetchPage: (cursor: number, signal: StopSignal, onArrived?: (next: number) => boolean) => Promise<FetchedPage>;
   /** Cursor of the first request: 0, or a checkpoint's cursor on resume. */
   startCursor?: number;
   /** Resume inside a tied second: re-enter it from its start instead of sending startCursor. */
@@ -85,6 +86,6 @@ export interface PagerOptions {
    */
   shortEnd?: { rowsBefore: number; cap: number; waitMs: number };
   signal?: AbortSignal;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep?: (ms: number, signal?: StopSignal) => Promise<void>;
   random?: () => number;
 }

@@ -72,6 +72,7 @@
  * A lead's own answer may lead in turn once the walk has taken it as its next.
  */
 import { sleep as defaultSleep } from '../sleep.js';
+import { Stop, type StopSignal } from '../stop-signal.js';
 import type { FetchedPage, Page, PagerOptions, Reentry } from './page.js';
 import { WalkVerdicts, type Decision, type Reask, type Sorted } from './walk-verdicts.js';
 
@@ -80,10 +81,10 @@ export type { CaughtUpFacts, EndReason, FetchedPage, Page, PagerOptions, Reentry
 export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, void> {
   const sleep = options.sleep ?? defaultSleep;
   // Aborts the request in flight when the consumer stops or the caller's signal fires.
-  const inFlight = new AbortController();
+  const inFlight = new Stop();
   /** A request sent ahead (see Leading above), and the one the walk took as its next. */
   let lead: Lead | undefined;
-  let taken: AbortController | undefined;
+  let taken: Stop | undefined;
   const stopAll = (reason: unknown) => {
     inFlight.abort(reason);
     taken?.abort(reason);
@@ -99,11 +100,11 @@ export async function* pages(options: PagerOptions): AsyncGenerator<Page, void, 
   /** Ids of requests: only the answer the walk takes next may lead. */
   let sent = 0;
   let awaited = 0;
-  const send = (at: number, signal: AbortSignal): { id: number; promise: Promise<FetchedPage> } => {
+  const send = (at: number, signal: StopSignal): { id: number; promise: Promise<FetchedPage> } => {
     const id = ++sent;
     const promise = options.fetchPage(at, signal, (next) => {
       if (id !== awaited || lead !== undefined || !walk.mayLead(at, next)) return false;
-      const stop = new AbortController();
+      const stop = new Stop();
       lead = { cursor: next, stop, ...send(next, stop.signal) };
       lead.promise.catch(() => {});
       return true;
@@ -159,7 +160,7 @@ interface Lead {
   cursor: number;
   id: number;
   promise: Promise<FetchedPage>;
-  stop: AbortController;
+  stop: Stop;
 }
 
 function pageOf(number: number, cursor: number, answer: FetchedPage, sorted: Sorted, decision: Decision, tied: Reentry | undefined, knows: boolean): Page {

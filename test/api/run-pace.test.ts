@@ -14,6 +14,7 @@ import { generatedUsers } from '../../src/simulator/built-in-users.js';
 import { startSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { exportInProcess } from '../helpers/in-process-export.js';
 import { withTempDir } from '../helpers/temp-dir.js';
+import type { StopSignal } from '../../src/stop-signal.js';
 
 const TOKEN = 'tkn-PACE-1';
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -48,7 +49,7 @@ function virtualClock(start: number, busy: () => number) {
     }
     pumping = false;
   };
-  const sleep = (ms: number, signal?: AbortSignal) =>
+  const sleep = (ms: number, signal?: StopSignal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       sleepers.push({ until: clock.t + Math.max(0, ms), wake: resolve });
@@ -72,7 +73,7 @@ async function paceRun(count: number, size: number, options: SimulatorOptions, r
   // Requests start when the governor lets them; they end with accept() or throttle().
   const starts: number[] = [];
   const acquire = governor.acquire.bind(governor);
-  governor.acquire = async (signal?: AbortSignal) => {
+  governor.acquire = async (signal?: StopSignal) => {
     const at = await acquire(signal);
     virtual.clock.inFlight++;
     starts.push(at);

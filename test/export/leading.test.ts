@@ -8,6 +8,7 @@ import { describe, expect, test } from 'vitest';
 import type { FollowersPage } from '../../src/api/types.js';
 import { type FetchedPage, type Page, type PagerOptions, pages } from '../../src/export/pager.js';
 import { follower } from '../helpers/followers.js';
+import type { StopSignal } from '../../src/stop-signal.js';
 
 function answer(uids: string[], minTime: number, hasMore = true): FollowersPage {
   return { code: 200, msg: '成功', statusCode: 0, hasMore, minTime, total: 8229668, followers: uids.map(follower) };
@@ -20,7 +21,7 @@ function answer(uids: string[], minTime: number, hasMore = true): FollowersPage 
 function scriptedApi(reply: (cursor: number) => FollowersPage) {
   const events: string[] = [];
   const sent: number[] = [];
-  const fetchPage = async (cursor: number, signal: AbortSignal, onArrived?: (next: number) => boolean): Promise<FetchedPage> => {
+  const fetchPage = async (cursor: number, signal: StopSignal, onArrived?: (next: number) => boolean): Promise<FetchedPage> => {
     sent.push(cursor);
     events.push(`send ${cursor}`);
     signal.addEventListener('abort', () => events.push(`abort ${cursor}`), { once: true });
