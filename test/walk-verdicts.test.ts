@@ -243,6 +243,30 @@ describe('a lost answer inside a tied second', () => {
     expect(uidsOf(result)).toEqual(['e', 'f', 'g']);
   });
 
+  test('a re-entered second that answers the very same page again is not re-walked: one second down', async () => {
+    // No hidden offset: the API answers the second's first page whatever the cursor inside it.
+    // The same uids in the same order as the answer before (compared uid by uid): stepping down
+    // a second, not re-asking it until the re-entry's budget is spent.
+    const seen = new SeenWindow();
+    for (const uid of ['a', 'b']) seen.add(uid);
+    const api = fakeApi((cursor) => (cursor >= 300 ? answer(['a', 'b'], 300, { maxTime: 300 }) : answer(['c'], 200, { hasMore: false })));
+    const result = await walk({ fetchPage: api.fetchPage, pageSize: 2, startCursor: 300, reenter: { second: 300, pages: 2 }, seen, ...fast });
+    expect(api.cursors).toEqual([301, 300, 299]);
+    expect(uidsOf(result)).toEqual(['c']);
+  });
+
+  test('a re-entered second whose answer differs from the one before in one uid is re-walked', async () => {
+    const seen = new SeenWindow();
+    for (const uid of ['a', 'b', 'x']) seen.add(uid);
+    // The second's pages: [a, b] then [a, x] (other followers already written), then the end.
+    const api = fakeApi((cursor, call) =>
+      call === 1 ? answer(['a', 'b'], 300, { maxTime: 300 }) : call === 2 ? answer(['a', 'x'], 300, { maxTime: 300 }) : answer(['c'], 200, { hasMore: false }),
+    );
+    const result = await walk({ fetchPage: api.fetchPage, pageSize: 2, startCursor: 300, reenter: { second: 300, pages: 2 }, seen, ...fast });
+    expect(api.cursors).toEqual([301, 300, 300]);
+    expect(uidsOf(result)).toEqual(['c']);
+  });
+
   test('failing on every page inside a second is a misbehaving API, not an endless re-walk', async () => {
     const api = fakeApi((cursor) =>
       cursor === 0 ? answer(['a', 'b'], 300, { maxTime: 300 }) : { ...answer(['a', 'b'], 300, { maxTime: 300 }), afterFailure: cursor === 300 },
