@@ -24,7 +24,7 @@ import { DEFAULT_CSV_FIELDS, createDecoder } from '../writers/fields.js';
 import { followerRow, placedRow } from './follower-columns.js';
 import { describeExport, recordExportFile, type RecordedFile } from './record-export.js';
 import { BATCH, recordSnapshotIn, storeFollowers, type FollowerRow, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
-import type { SqlDriver } from './sql-driver.js';
+import type { SqlDriver, SqlRunner } from './sql-driver.js';
 
 /** Followers of a walk, in its order, as the walk wrote them (one page or several): their uids, and their JSON texts end to end in `bytes`. */
 export interface PageRows {
@@ -71,7 +71,9 @@ interface Commit {
 
 export class PageRecorder {
   private readonly walks = new Map<number, Walk>();
-  private pending: Array<{ walk: number; row: FollowerRow }> = [];
+  /** Chunks waiting for a transaction, as they came (decoded only then: see page). */
+  private pending: Array<{ walk: number; rows: PageRows }> = [];
+  private pendingRows = 0;
   private commits: Commit[] = [];
   private writing: Promise<void> = Promise.resolve();
   private scheduled = false;
@@ -87,38 +89,73 @@ export class PageRecorder {
     return (this.spanTable = spanKeys(keys));
   }
 
-  /** A page of walk `walk`, in the walk's order. Decoded now; stored with others (see flush). */
+  /**
+   * A chunk of walk `walk`'s followers, in the walk's order: its uids are kept now, its rows
+   * decoded only when a transaction stores them (write), a batch at a time. Decoded as they came,
+   * 10,000 rows (~7 MB of objects and JSON texts) waited up to a second for their transaction,
+   * outlived every scavenge and were copied into the old generation: ~0.7 s of this thread's
+   * collections a 100k export. A chunk is ~600 bytes a follower (export-recorder.ts RowsChunk).
+   */
   page(walk: number, rows: PageRows): void {
     let state = this.walks.get(walk);
     if (!state) this.walks.set(walk, (state = { order: [], broken: false }));
     if (state.broken) return;
+    for (const uid of rows.uids) state.order.push(uid);
+    this.pending.push({ walk, rows });
+    this.pendingRows += rows.uids.length;
+    if (this.pendingRows >= PENDING_ROWS) void this.flush();
+  }
+
+  /** The rows of a chunk, decoded (throws if one cannot be: the walk's parser took it, so JSON.parse should). */
+  private *decode(rows: PageRows): Generator<FollowerRow> {
     const text = Buffer.from(rows.bytes.buffer, rows.bytes.byteOffset, rows.bytes.byteLength);
     const spans = rows.spans && { keys: this.spanKeys(rows.spans.keys), values: rows.spans.values };
     const width = spans ? spans.keys.keys.length * 2 : 0;
     let start = 0;
-    try {
-      rows.uids.forEach((uid, i) => {
-        const end = rows.ends[i]!;
-        // Only the top-level values the columns are made from (writers/fields.ts createDecoder),
-        // not the whole ~4.7 KB object: JSON.parse of every follower was a quarter of this thread.
-        // Where the walk's parse placed them, the row's text is made of their bytes (placedRow).
-        const placed = spans !== undefined && spans.values[i * width] !== NO_SPANS;
-        const raw: RawFollower = { uid, bytes: text.subarray(start, end), hasLongNumbers: false, spans: placed ? spans : undefined, spanAt: placed ? i * width : undefined };
-        start = end;
-        this.pending.push({ walk, row: placedRow(raw) ?? followerRow(uid, decodeColumns(raw) as Record<string, unknown>) });
-        state.order.push(uid);
-      });
-    } catch {
-      // The walk's parser took it, so JSON.parse should too; if not, the file's reader decides.
-      state.broken = true;
+    for (let i = 0; i < rows.uids.length; i++) {
+      const uid = rows.uids[i]!;
+      const end = rows.ends[i]!;
+      // Only the top-level values the columns are made from (writers/fields.ts createDecoder),
+      // not the whole ~4.7 KB object: JSON.parse of every follower was a quarter of this thread.
+      // Where the walk's parse placed them, the row's text is made of their bytes (placedRow).
+      const placed = spans !== undefined && spans.values[i * width] !== NO_SPANS;
+      const raw: RawFollower = { uid, bytes: text.subarray(start, end), hasLongNumbers: false, spans: placed ? spans : undefined, spanAt: placed ? i * width : undefined };
+      start = end;
+      yield placedRow(raw) ?? followerRow(uid, decodeColumns(raw) as Record<string, unknown>);
     }
-    if (this.pending.length >= PENDING_ROWS) void this.flush();
+  }
+
+  /**
+   * Stores the chunks' rows, BATCH to a statement, each batch made just before it is stored. A
+   * chunk that cannot be decoded makes its walk's file the one read (its state broken); when that
+   * walk is committed in this very transaction, the whole of it fails instead (write's fallback).
+   */
+  private async storeChunks(tx: SqlRunner, chunks: ReadonlyArray<{ walk: number; rows: PageRows }>, committed: ReadonlySet<number>, at: string): Promise<void> {
+    let batch: FollowerRow[] = [];
+    for (const { walk, rows } of chunks) {
+      const state = this.walks.get(walk);
+      if (state?.broken) continue;
+      try {
+        for (const row of this.decode(rows)) {
+          batch.push(row);
+          if (batch.length >= BATCH) {
+            await storeFollowers(tx, batch, at);
+            batch = [];
+          }
+        }
+      } catch (error) {
+        if (committed.has(walk) || !state) throw error;
+        state.broken = true;
+      }
+    }
+    await storeFollowers(tx, batch, at);
   }
 
   /** Forgets a walk that will not be recorded from its pages (it failed, or is an update). */
   drop(walk: number): void {
     this.walks.delete(walk);
     this.pending = this.pending.filter((p) => p.walk !== walk);
+    this.pendingRows = this.pending.reduce((n, p) => n + p.rows.uids.length, 0);
   }
 
   /**
@@ -153,11 +190,12 @@ export class PageRecorder {
   }
 
   private async write(): Promise<void> {
-    const rows = this.pending;
+    const chunks = this.pending;
     const commits = this.commits;
     this.pending = [];
+    this.pendingRows = 0;
     this.commits = [];
-    if (!rows.length && !commits.length) return;
+    if (!chunks.length && !commits.length) return;
     const fromPages: Array<{ commit: Commit; input: SnapshotInput; order: string[] }> = [];
     const fromFiles: Commit[] = [];
     for (const commit of commits) {
@@ -179,8 +217,9 @@ export class PageRecorder {
     }
     const at = new Date().toISOString();
     try {
+      const committed = new Set(fromPages.map(({ commit }) => commit.walk!));
       const outcomes = await this.driver.transaction(async (tx) => {
-        for (let i = 0; i < rows.length; i += BATCH) await storeFollowers(tx, rows.slice(i, i + BATCH).map((p) => p.row), at);
+        await this.storeChunks(tx, chunks, committed, at);
         const done: SnapshotOutcome[] = [];
         for (const { input, order } of fromPages) done.push(await recordSnapshotIn(tx, input, () => uidsOf(order)));
         return done;
@@ -189,7 +228,7 @@ export class PageRecorder {
     } catch {
       // Nothing of it was written. The walks still walking will be read from their files; the
       // snapshots asked for are, one by one, so that an error is the file's own.
-      for (const { walk } of rows) {
+      for (const { walk } of chunks) {
         const state = this.walks.get(walk);
         if (state) state.broken = true;
       }

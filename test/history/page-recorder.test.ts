@@ -157,6 +157,27 @@ describe('recording pages as they arrive', () => {
       expect(tables[0]![0]).toMatchObject({ nickname: 'last' });
     });
 
+    it('reads the file when a chunk cannot be decoded, whether its walk is committed with it or later', async () => {
+      const { file, page } = await exportAndPages();
+      for (const name of ['together', 'later'] as const) {
+        const db = await openHistory(join(dir.path, `undecodable-${name}.sqlite`));
+        const recorder = new PageRecorder(db);
+        const good = page(0, 20);
+        const bad = page(20, 30);
+        // The last follower's text cut short: JSON.parse refuses it (no places: it is decoded whole).
+        const cut: PageRows = { ...bad, bytes: bad.bytes.subarray(0, bad.bytes.length - 5), ends: [...bad.ends.slice(0, -1), bad.bytes.length - 5] };
+        recorder.page(1, good);
+        recorder.page(1, cut);
+        if (name === 'later') await recorder.flush();
+        const outcome = await recorder.commit(1, file, undefined);
+        expect(outcome).toMatchObject({ recorded: true, served: 30, added: 30 });
+        // The file's rows, not the pages': no nickname 'from a page' is left.
+        expect(await nicknames(db)).not.toContain('from a page');
+        expect(await count(db, 'followers')).toBe(30);
+        await recorder.close();
+      }
+    });
+
     it('reads the file when the pages are not the whole of it, or when there were none', async () => {
       const { file, page } = await exportAndPages();
       for (const [name, walk] of [['partial', 2], ['none', undefined]] as const) {
