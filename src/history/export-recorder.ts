@@ -156,15 +156,15 @@ function keptKeys(table: SpanKeys): Int32Array | undefined {
  * placed the values the database keeps (RawFollower.spans), a follower's text here is only those
  * values, end to end, and its spans point into them: all that placedRow (follower-columns.ts)
  * reads. ~600 of a follower's ~4.7 KB: the whole objects were 470 MB a 100,000-follower export,
- * copied, handed over and freed by both threads (a full collection every ~60 ms on each). A
- * follower without such places is copied whole, NO_SPANS first in its spans, and decoded there.
+ * copied, handed over and freed by both threads. A follower without such places is copied whole, NO_SPANS first in its spans, and decoded there.
  */
 export class RowsChunk {
   readonly uids: string[] = [];
   readonly ends: number[] = [];
   /** Bytes used in `bytes`. */
   length = 0;
-  private bytes = Buffer.allocUnsafeSlow(CHUNK_BYTES + 16 * 1024);
+  /** Allocated at the first follower: a chunk is made anew after each send, often to stay empty (a walk's end). */
+  private bytes: Buffer | undefined;
   /** The span keys of this chunk's followers (the first placed follower's table), and their places. */
   private keys: SpanKeys | undefined;
   private kept: Int32Array | undefined;
@@ -208,7 +208,7 @@ export class RowsChunk {
   rows(): PageRows {
     return {
       uids: this.uids,
-      bytes: this.bytes.subarray(0, this.length),
+      bytes: (this.bytes ?? Buffer.alloc(0)).subarray(0, this.length),
       ends: this.ends,
       spans: this.keys && { keys: this.keys.keys, values: this.values.subarray(0, this.count * this.width) },
     };
@@ -233,6 +233,7 @@ export class RowsChunk {
 
   private copy(from: Buffer, start: number, end: number): void {
     const size = end - start;
+    this.bytes ??= Buffer.allocUnsafeSlow(CHUNK_BYTES + 16 * 1024);
     if (this.bytes.length - this.length < size) {
       const grown = Buffer.allocUnsafeSlow(2 * (this.length + size));
       this.bytes.copy(grown, 0, 0, this.length);
