@@ -38,8 +38,8 @@ function keepOldGenerationSmall(): void {
  * The V8 flags the run holds its heap with, bin/tkf.js's first. Node 20 sets V8's flags back to
  * its own when a worker thread starts (the --db recording thread): the main thread's young
  * generation then grew to 16 MiB semi-spaces, its page bodies waited that much longer for a
- * scavenge, and a 100k JSONL export with --db made ~45 full collections of a ~14 MB heap instead
- * of ~3 (Node 24 and 26 keep the flags). ctx.threadStarted sets them again.
+ * scavenge, and a 100k JSONL export with --db made 34 full collections of a ~14 MB heap instead
+ * of 6 (Node 24 and 26 keep the flags). ctx.threadStarted sets them again.
  */
 const heapFlags: string[] = ['--semi-space-growth-factor=1'];
 
