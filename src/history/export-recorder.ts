@@ -21,10 +21,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { truncate } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { spanIndexes } from '../api/page-parser.js';
 import type { RawFollower, SpanKeys } from '../api/types.js';
 import { exists, outputPaths } from '../output/output-file.js';
-import { PLACED_SOURCES } from './follower-columns.js';
+import { placedKeys } from './follower-columns.js';
 import { isPostgresUrl } from './open-history.js';
 import { NO_SPANS, type PageRows } from './page-recorder.js';
 import { LocalHost, WorkerHost, type RecorderHost } from './recorder-hosts.js';
@@ -139,18 +138,6 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
 /** Followers waiting for the database: past this many bytes of them in a chunk, they are sent. */
 const CHUNK_BYTES = 256 * 1024;
 
-/** The key indexes, in a table of span keys, of the values the database keeps (follower-columns.ts PLACED_SOURCES), each once. */
-let keptTable: SpanKeys | undefined;
-let keptIndexes: Int32Array | undefined;
-function keptKeys(table: SpanKeys): Int32Array | undefined {
-  if (table !== keptTable) {
-    keptTable = table;
-    const indexes = spanIndexes(table, PLACED_SOURCES);
-    keptIndexes = indexes && Int32Array.from(new Set(indexes));
-  }
-  return keptIndexes;
-}
-
 /**
  * Followers of one walk on their way to the recording thread, as PageRows. Where the walk's parse
  * placed the values the database keeps (RawFollower.spans), a follower's text here is only those
@@ -216,7 +203,7 @@ export class RowsChunk {
 
   /** The first follower with places: the chunk's spans are of its table (when it has the kept keys). */
   private useKeys(keys: SpanKeys): void {
-    this.kept = keptKeys(keys);
+    this.kept = placedKeys(keys);
     if (this.kept === undefined) return;
     this.keys = keys;
     this.width = keys.keys.length * 2;

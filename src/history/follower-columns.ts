@@ -53,10 +53,7 @@ export function isApiObject(data: Record<string, unknown>): boolean {
 export function placedRow(raw: RawFollower): FollowerRow | undefined {
   const spans = raw.spans;
   if (spans === undefined) return undefined;
-  if (spans.keys !== placedTable) {
-    placedTable = spans.keys;
-    placedIndex = spanIndexes(placedTable, PLACED_SOURCES);
-  }
+  if (spans.keys !== placedTable) usePlacedTable(spans.keys);
   if (placedIndex === undefined) return undefined;
   const bytes = raw.bytes;
   const values = spans.values;
@@ -108,13 +105,31 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const PLACED_COLUMNS: readonly string[] = DEFAULT_CSV_FIELDS;
 /** The key each column is read from (profile_url: unique_id; avatar_url: avatar_larger): all that placedRow reads of a follower. */
-export const PLACED_SOURCES = PLACED_COLUMNS.map((column) => sourceKeys([column])[0]!);
+const PLACED_SOURCES = PLACED_COLUMNS.map((column) => sourceKeys([column])[0]!);
 const AVATAR_PATH = ['url_list', '0'];
 /** `{"column":` and `,"column":` of each column. */
 const KEY_PREFIX = PLACED_COLUMNS.map((column) => [Buffer.from(`{${JSON.stringify(column)}:`), Buffer.from(`,${JSON.stringify(column)}:`)] as const);
 const PROFILE_START = Buffer.from('"https://www.tiktok.com/@');
+/** The last table of span keys placedRow read by: each column's key index in it, and the indexes it reads, each once. */
 let placedTable: SpanKeys | undefined;
 let placedIndex: Int32Array | undefined;
+let placedRead: Int32Array | undefined;
+
+function usePlacedTable(table: SpanKeys): void {
+  placedTable = table;
+  placedIndex = spanIndexes(table, PLACED_SOURCES);
+  placedRead = placedIndex && Int32Array.from(new Set(placedIndex));
+}
+
+/**
+ * The indexes, in a table of span keys, of the keys whose values placedRow reads, each once:
+ * all of a follower that the recording thread needs (export-recorder.ts RowsChunk sends only
+ * those). Undefined when the table lacks one of them (placedRow then returns undefined).
+ */
+export function placedKeys(table: SpanKeys): Int32Array | undefined {
+  if (table !== placedTable) usePlacedTable(table);
+  return placedRead;
+}
 /** One buffer the JSON texts are built in, grown when a follower needs more. */
 let scratch = Buffer.allocUnsafe(16 * 1024);
 
