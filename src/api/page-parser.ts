@@ -245,11 +245,7 @@ export function parsePage(body: Buffer, keys?: SpanKeys): FollowersPage {
   const bom = checkUtf8(body);
   // The WebAssembly scan first (page-scan.as.ts, the same grammar); whatever it refuses or cannot
   // hold is parsed again here, which names the fault or, past its layout's room, reads the page.
-  if (scanner) {
-    const count = scanner.scan(body, bom, keys);
-    if (count >= 0) return scannedPage(scanner, body, bom, count, keys);
-  }
-  return parseInJavaScript(body, bom, keys);
+  return (scanner && scanPage(scanner, body, bom, keys)) ?? parseInJavaScript(body, bom, keys);
 }
 
 /** parsePage by the JavaScript loop alone (the suite compares the two). */
@@ -260,9 +256,13 @@ export function parsePageInJavaScript(body: Buffer, keys?: SpanKeys): FollowersP
 /** parsePage by the WebAssembly scan alone: undefined where it refuses the page (the suite compares the two). */
 export function parsePageScanned(body: Buffer, keys?: SpanKeys): FollowersPage | undefined {
   if (!scanner) throw new Error('no WebAssembly in this process');
-  const bom = checkUtf8(body);
-  const count = scanner.scan(body, bom, keys);
-  return count >= 0 ? scannedPage(scanner, body, bom, count, keys) : undefined;
+  return scanPage(scanner, body, checkUtf8(body), keys);
+}
+
+/** The page as the WebAssembly scan reads it, or undefined where it refuses it (or cannot hold it). */
+function scanPage(scan: Scanner, body: Buffer, bom: number, keys: SpanKeys | undefined): FollowersPage | undefined {
+  const count = scan.scan(body, bom, keys);
+  return count >= 0 ? scannedPage(scan, body, bom, count, keys) : undefined;
 }
 
 /** The BOM's length (0 or 3); throws on a body that is not UTF-8. */
