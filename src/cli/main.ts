@@ -41,7 +41,8 @@ function keepOldGenerationSmall(): void {
  * scavenge, and a 100k JSONL export with --db made 34 full collections of a ~14 MB heap instead
  * of 6 (Node 24 and 26 keep the flags). ctx.threadStarted sets them again.
  */
-const heapFlags: string[] = ['--semi-space-growth-factor=1'];
+const HOLD_YOUNG_GENERATION = '--semi-space-growth-factor=1';
+const heapFlags: string[] = [HOLD_YOUNG_GENERATION];
 
 function setHeapFlag(flag: string): void {
   v8.setFlagsFromString(flag);
@@ -78,7 +79,7 @@ function growYoungGenerationOnce(): void {
     for (let i = 0; i < objects.length; i++) objects[i] = { a: i, b: step };
     kept.push(objects);
   }
-  v8.setFlagsFromString('--semi-space-growth-factor=1');
+  v8.setFlagsFromString(HOLD_YOUNG_GENERATION);
 }
 
 /** A 2 MiB semi-space, less what V8 keeps of it for itself (Node 20: 2,061,760 bytes usable). */
