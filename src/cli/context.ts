@@ -31,12 +31,6 @@ export interface CliContext {
    * process (the tests).
    */
   preferRoomForRows?: () => void;
-  /**
-   * Called once a worker thread of the run has started (the SQLite recording thread of --db):
-   * Node 20 sets V8's flags back to its own as a worker starts, and main.ts sets its heap's
-   * flags again; absent in process (the tests).
-   */
-  threadStarted?: () => void;
 }
 
 export function readAll(stream: Readable): Promise<string> {

@@ -140,11 +140,11 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
     proxy,
     verbose: options.verbose,
     signal: ctx.signal,
-    ...(history ? { record: createExportRecorder(history, { staging: job.staged, ...(isPostgresUrl(job.db!) ? {} : { sqlite: { path: job.db!, worker: RECORD_WORKER, ...(ctx.threadStarted ? { started: ctx.threadStarted } : {}) } }) }) } : {}),
+    ...(history ? { record: createExportRecorder(history, { staging: job.staged, ...(isPostgresUrl(job.db!) ? {} : { sqlite: { path: job.db!, worker: RECORD_WORKER } }) }) } : {}),
   };
   const target = targetsOf(job, ctx);
   try {
-    // The recording thread runs before the first request (ctx.threadStarted has set the heap's flags again).
+    // The recording thread runs before the first request (main.ts has set the heap's flags again).
     await settings.record?.ready;
     if (job.uids === undefined) {
       const uid = job.uid ?? access.defaultUid!;

@@ -39,7 +39,7 @@ function keepOldGenerationSmall(): void {
  * its own when a worker thread starts (the --db recording thread): the main thread's young
  * generation then grew to 16 MiB semi-spaces, its page bodies waited that much longer for a
  * scavenge, and a 100k JSONL export with --db made 34 full collections of a ~14 MB heap instead
- * of 6 (Node 24 and 26 keep the flags). ctx.threadStarted sets them again.
+ * of 6 (Node 24 and 26 keep the flags). main() sets them again as each worker comes online.
  */
 const HOLD_YOUNG_GENERATION = '--semi-space-growth-factor=1';
 const heapFlags: string[] = [HOLD_YOUNG_GENERATION];
@@ -102,8 +102,9 @@ export async function main(argv: string[]): Promise<never> {
     secrets: [],
     preferSmallHeap: keepOldGenerationSmall,
     preferRoomForRows: growYoungGenerationOnce,
-    threadStarted: setHeapFlagsAgain,
   };
+  // Any worker thread of the run (the --db recording thread): its start reset Node 20's flags.
+  process.on('worker', (worker) => worker.once('online', setHeapFlagsAgain));
   const say = (text: string) => {
     let clean = text;
     for (const secret of ctx.secrets) clean = redact(clean, secret);

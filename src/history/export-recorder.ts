@@ -50,7 +50,8 @@ export interface ExportRecorder {
   feed?: () => WalkFeed;
   /**
    * Settled once the recording thread runs (SQLite): the caller starts its walks after it, so
-   * that RecorderOptions.sqlite.started has run before the walks allocate.
+   * that whatever answers a worker's start (main.ts sets V8's flags again) has run before the
+   * walks allocate.
    */
   ready?: Promise<void>;
   /** Waits for what is being written, and stops the worker. */
@@ -75,12 +76,7 @@ export interface RecorderOptions {
    * thread. Without a worker (running from the TypeScript sources, where there is no compiled
    * file to start) the same PageRecorder runs on the caller's thread.
    */
-  sqlite?: {
-    path: string;
-    worker?: URL;
-    /** Called once the worker thread runs (the CLI sets its V8 flags again: CliContext.threadStarted). */
-    started?: () => void;
-  };
+  sqlite?: { path: string; worker?: URL };
 }
 
 export function createExportRecorder(driver: SqlDriver, options: RecorderOptions): ExportRecorder {
@@ -96,7 +92,7 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
     return record;
   }
   const host: RecorderHost =
-    options.sqlite.worker && existsSync(fileURLToPath(options.sqlite.worker)) ? new WorkerHost(options.sqlite.worker, options.sqlite.path, options.sqlite.started) : new LocalHost(driver);
+    options.sqlite.worker && existsSync(fileURLToPath(options.sqlite.worker)) ? new WorkerHost(options.sqlite.worker, options.sqlite.path) : new LocalHost(driver);
   let walks = 0;
   const feeds = new WeakMap<WalkFeed, { state: { walk: number; whole: boolean }; send: () => void }>();
   const record = (async (file, added, feed) => {

@@ -62,8 +62,7 @@ export class WorkerHost implements RecorderHost {
   /** Settled once the thread runs, or could not start (its failure is then the first commit's). */
   readonly online: Promise<void>;
 
-  /** `started`: called once the thread runs (export-recorder.ts RecorderOptions). */
-  constructor(url: URL, private readonly path: string, started?: () => void) {
+  constructor(url: URL, private readonly path: string) {
     this.worker = new Worker(url, { workerData: { path } });
     this.online = new Promise<void>((resolve) => {
       const settle = () => {
@@ -71,10 +70,7 @@ export class WorkerHost implements RecorderHost {
         if (!this.waiting.size) this.worker.unref();
         resolve();
       };
-      this.worker.once('online', () => {
-        started?.();
-        settle();
-      });
+      this.worker.once('online', settle);
       this.worker.once('error', settle);
       this.worker.once('exit', settle);
     });
