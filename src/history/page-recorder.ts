@@ -135,17 +135,23 @@ export class PageRecorder {
     for (const { walk, rows } of chunks) {
       const state = this.walks.get(walk);
       if (state?.broken) continue;
-      try {
-        for (const row of this.decode(rows)) {
-          batch.push(row);
-          if (batch.length >= BATCH) {
-            await storeFollowers(tx, batch, at);
-            batch = [];
-          }
+      const decoded = this.decode(rows);
+      for (;;) {
+        // Only the decoding is answered here: a statement that fails fails the transaction.
+        let next: IteratorResult<FollowerRow>;
+        try {
+          next = decoded.next();
+        } catch (error) {
+          if (committed.has(walk) || !state) throw error;
+          state.broken = true;
+          break;
         }
-      } catch (error) {
-        if (committed.has(walk) || !state) throw error;
-        state.broken = true;
+        if (next.done) break;
+        batch.push(next.value);
+        if (batch.length >= BATCH) {
+          await storeFollowers(tx, batch, at);
+          batch = [];
+        }
       }
     }
     await storeFollowers(tx, batch, at);

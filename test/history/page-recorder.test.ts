@@ -178,6 +178,42 @@ describe('recording pages as they arrive', () => {
       }
     });
 
+    it('reads the file of every walk in a transaction whose statement failed, not only the walk being decoded then', async () => {
+      const { file, page } = await exportAndPages();
+      const db = await openHistory(join(dir.path, 'statement-fails.sqlite'));
+      // The first statement storing followers fails once (a busy or full database, say).
+      let failures = 1;
+      const failing: SqlDriver = {
+        dialect: db.dialect,
+        label: db.label,
+        all: (sql, params) => db.all(sql, params),
+        run: (sql, params) => db.run(sql, params),
+        close: () => db.close(),
+        transaction: (fn) =>
+          db.transaction((tx) =>
+            fn({
+              dialect: tx.dialect,
+              all: (sql, params) => tx.all(sql, params),
+              run: async (sql, params) => {
+                if (sql.startsWith('INSERT INTO followers') && failures-- > 0) throw new Error('the statement failed');
+                return tx.run(sql, params);
+              },
+            }),
+          ),
+      };
+      const recorder = new PageRecorder(failing);
+      recorder.page(1, page(0, 30)); // the whole file of walk 1
+      // Another walk's rows after it, enough for a statement to be sent while they are decoded.
+      for (let k = 0; k < 13; k++) recorder.page(2, page(0, 30));
+      await recorder.flush();
+      const outcome = await recorder.commit(1, file, undefined);
+      expect(outcome).toMatchObject({ recorded: true, served: 30, added: 30 });
+      // Walk 1's snapshot was made from its file (the failed statement held its rows), not from its pages.
+      expect(await nicknames(db)).not.toContain('from a page');
+      expect(await count(db, 'followers')).toBe(30);
+      await recorder.close();
+    });
+
     it('reads the file when the pages are not the whole of it, or when there were none', async () => {
       const { file, page } = await exportAndPages();
       for (const [name, walk] of [['partial', 2], ['none', undefined]] as const) {
