@@ -7,7 +7,7 @@
  *   6 API unreachable or misbehaving, 7 output not writable, 8 stopped early (resumable),
  *   9 some users of a batch failed, 10 the list ended far short (file kept),
  *   11 history database (--db) cannot be opened or written,
- *   130 / 143 interrupted by SIGINT / SIGTERM.
+ *   129 / 130 / 143 interrupted by SIGHUP / SIGINT / SIGTERM.
  */
 
 export const EXIT = {
@@ -23,9 +23,16 @@ export const EXIT = {
   someFailed: 9,
   short: 10,
   database: 11,
+  sighup: 129,
   sigint: 130,
   sigterm: 143,
 } as const;
+
+/** The signals that interrupt a run (main.ts): it stops after the page in hand, resumable. */
+export type InterruptSignal = 'SIGHUP' | 'SIGINT' | 'SIGTERM';
+
+/** 128 + the signal's number, as a shell reports a process that signal ended. */
+export const INTERRUPT_EXIT: Readonly<Record<InterruptSignal, number>> = { SIGHUP: EXIT.sighup, SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm };
 
 /** The table printed by `--help` and copied into the README. */
 export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
@@ -41,6 +48,7 @@ export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [EXIT.someFailed, 'with --uids-file: some users failed (the others are complete)'],
   [EXIT.short, 'the list ended far below what the API reports (under half; asked twice): the file is kept, the API may be throttling or broken'],
   [EXIT.database, 'the history database (--db) cannot be opened or written (read-only, full disk, server down, newer schema)'],
+  [EXIT.sighup, 'interrupted by SIGHUP (the terminal closed); resumable with --resume'],
   [EXIT.sigint, 'interrupted by SIGINT (Ctrl-C); resumable with --resume'],
   [EXIT.sigterm, 'interrupted by SIGTERM; resumable with --resume'],
 ];
@@ -167,9 +175,9 @@ export class PipeClosedError extends TkfError {
 export class InterruptedError extends TkfError {
   override readonly code = 'EINTR';
   override readonly exitCode: number;
-  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
+  constructor(readonly signal: InterruptSignal) {
     super(`interrupted by ${signal}`);
-    this.exitCode = signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+    this.exitCode = INTERRUPT_EXIT[signal];
   }
 }
 

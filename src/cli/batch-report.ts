@@ -25,7 +25,7 @@ export function batchMessage(result: BatchResult<UserOutcome>, quiet: boolean): 
   const { exitCode, accounts, totals } = result;
   const unfinished = totals.stopped + totals.notStarted;
   const resume = unfinished ? `; run the same command with --resume to go on (${users(unfinished)} left)` : '';
-  if (exitCode === EXIT.sigint || exitCode === EXIT.sigterm) return `interrupted${resume}`;
+  if (exitCode === EXIT.sighup || exitCode === EXIT.sigint || exitCode === EXIT.sigterm) return `interrupted${resume}`;
   if (exitCode === EXIT.refused) {
     // The refusal in its own words (each user's line said its own next step; --resume is said once, here).
     return `the run stopped: ${result.stoppedBy ?? 'the API refused the token'}; ${CHECK_TOKEN}${resume}`;

@@ -3,6 +3,7 @@
  * signal, and a few slots commands fill for main.ts (secrets to redact, the resume hint).
  */
 import type { Readable, Writable } from 'node:stream';
+import type { InterruptSignal } from '../errors.js';
 
 export interface CliContext {
   argv: string[];
@@ -12,12 +13,12 @@ export interface CliContext {
   stderrIsTTY: boolean;
   readStdin(): Promise<string>;
   version: string;
-  /** Aborted (with an InterruptedError) on the first SIGINT or SIGTERM. */
+  /** Aborted (with an InterruptedError) on the first SIGINT, SIGTERM or SIGHUP. */
   signal: AbortSignal;
   /** Every secret a command learns; main.ts redacts them from anything it prints. */
   secrets: string[];
   /** Set by a command: what to print when the first signal arrives. */
-  onInterrupt?: (signal: 'SIGINT' | 'SIGTERM') => void;
+  onInterrupt?: (signal: InterruptSignal) => void;
   /** Set by a command that can be resumed: the command line that resumes it. */
   resumeHint?: string;
   /**

@@ -8,7 +8,7 @@ import { getMaxListeners, setMaxListeners } from 'node:events';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
-import { BatchError, EXIT, OutputError, TkfError } from '../errors.js';
+import { BatchError, EXIT, OutputError, TkfError, type InterruptSignal } from '../errors.js';
 import { describeFsError } from '../output/fs-errors.js';
 import { stripCredentials } from '../api/proxy-agents.js';
 import { spanKeys, type SpanKeys } from '../api/page-parser.js';
@@ -205,9 +205,9 @@ function wantsColor(env: NodeJS.ProcessEnv): boolean {
   return !env.NO_COLOR;
 }
 
-/** How to quit at once: the same signal again (Ctrl-C is SIGINT's key; SIGTERM comes from kill, systemd...). */
-function againToQuit(signal: 'SIGINT' | 'SIGTERM'): string {
-  return signal === 'SIGINT' ? 'press Ctrl-C again to quit at once' : 'send SIGTERM again to quit at once';
+/** How to quit at once: the same signal again (Ctrl-C is SIGINT's key; SIGTERM comes from kill, systemd...; SIGHUP from a closed terminal). */
+function againToQuit(signal: InterruptSignal): string {
+  return signal === 'SIGINT' ? 'press Ctrl-C again to quit at once' : `send ${signal} again to quit at once`;
 }
 
 async function exportMany(

@@ -169,7 +169,7 @@ Environment:
 
 Exit codes:
 ${codes}
-  With --uids-file, when several apply: 130/143 (interrupted) over 5 (token refused or quota
+  With --uids-file, when several apply: 129/130/143 (interrupted) over 5 (token refused or quota
   spent) over 8 (--max-requests spent) over 9 (some users failed, or a list ended far short:
   such a user's file is kept and its own exit_code in --json is 10).
 

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import v8 from 'node:v8';
 import { CommanderError } from 'commander';
-import { EXIT, InterruptedError, PipeClosedError, TkfError, redact } from '../errors.js';
+import { EXIT, INTERRUPT_EXIT, InterruptedError, PipeClosedError, TkfError, redact, type InterruptSignal } from '../errors.js';
 import { readAll, type CliContext } from './context.js';
 import { createProgram } from './program.js';
 import { stdoutError } from './stdout-errors.js';
@@ -111,18 +111,27 @@ export async function main(argv: string[]): Promise<never> {
     process.stderr.write(`${clean}\n`);
   };
 
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
-    const code = signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+  let hungUp = false;
+  const onSignal = (signal: InterruptSignal) => {
+    const code = INTERRUPT_EXIT[signal];
+    if (signal === 'SIGHUP') {
+      hungUp = true;
+      // The terminal is gone (a closed window, a dropped ssh session): what tkf says to it now
+      // fails (EIO), and must not end the run before its checkpoint is saved. Output that is not
+      // the terminal (a file, a pipe, a log of cron's) still gets every line.
+      for (const stream of [process.stderr, process.stdout]) if (stream.isTTY) stream.on('error', () => {});
+    }
     if (interrupts.signal.aborted) {
       // Second signal: quit at once. The checkpoint on disk is always a complete one.
       say(`tkf: stopped at once${ctx.resumeHint ? `; resume with: ${ctx.resumeHint}` : ''}`);
-      process.exit(code);
+      exit(code, hungUp);
     }
     ctx.onInterrupt?.(signal);
     interrupts.abort(new InterruptedError(signal));
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGHUP', () => onSignal('SIGHUP'));
   // `tkf export --out - | head`: the reader left; stop quietly. Any other failure of stdout (a
   // full disk, /dev/full) is kept: the command's own write sees it too and fails with exit 7, and
   // a write nobody waited for is caught at the end below.
@@ -136,6 +145,20 @@ export async function main(argv: string[]): Promise<never> {
   // A write nobody waited for (commander's help, say) reports its failure a tick later.
   if (code === EXIT.ok) await new Promise((resolve) => setImmediate(resolve));
   if (code === EXIT.ok && stdoutFailure !== undefined) code = reportFailure(stdoutError(stdoutFailure), ctx);
+  exit(code, hungUp);
+}
+
+/**
+ * Exits with `code`; after a SIGHUP with a terminal among stdin, stdout and stderr, by that
+ * signal instead (the shell reports 129 all the same). Node 20 puts the terminal's settings back
+ * as it exits and aborts (an assertion, SIGABRT) when the terminal is gone; a process ended by
+ * the signal skips that step. Every line was written by then: stdio is synchronous on Linux.
+ */
+function exit(code: number, hungUp: boolean): never {
+  if (hungUp && [process.stdin, process.stdout, process.stderr].some((stream) => stream.isTTY)) {
+    process.removeAllListeners('SIGHUP');
+    process.kill(process.pid, 'SIGHUP');
+  }
   process.exit(code);
 }
 

@@ -8,7 +8,8 @@
  * The outcome is data: every account of the run with its state, and the run's exit code, chosen
  * by this precedence when several apply (README "Exit codes"):
  *
- *   130 / 143  interrupted by SIGINT / SIGTERM (the operator asked; --resume goes on)
+ *   129 / 130 / 143  interrupted by SIGHUP / SIGINT / SIGTERM (the operator asked, or the
+ *              terminal closed; --resume goes on)
  *   5          the API refused the token or the quota is spent (every account would fail alike)
  *   8          the run's --max-requests budget is spent (--resume goes on)
  *   9          some accounts failed (hidden, missing, API errors, a list that ended far short

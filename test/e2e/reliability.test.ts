@@ -240,7 +240,7 @@ describe('budgets, limits and resume', () => {
     });
   });
 
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     it(`${signal} exits ${code} with a checkpoint, and --resume yields the identical file`, async () => {
       await withTempDir(async (dir) => {
         const out = join(dir, 'f.csv');
