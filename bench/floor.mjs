@@ -27,8 +27,12 @@ const { values: args } = parseArgs({
     uid: { type: 'string' },
     out: { type: 'string' },
     'download-only': { type: 'boolean', default: false },
+    // Only load this loop's modules, and exit: its peak RSS before the first page (npm run bench
+    // prints it beside tkf's, loaded and refused by a closed port).
+    'load-only': { type: 'boolean', default: false },
   },
 });
+if (args['load-only']) process.exit(0);
 const token = process.env.TKF_TOKEN ?? 'sim-token';
 const agent = new http.Agent({ keepAlive: true });
 const base = `${args['base-url'].replace(/\/+$/, '')}/tk/user/followers?token=${encodeURIComponent(token)}&uid=${args.uid}&cursor=`;

@@ -18,9 +18,9 @@ let runs = 0;
 /**
  * Runs `node [nodeArgs] script [args]` from the repository root and resolves with its figures;
  * `node` is this bench's Node unless `execPath` names another (Node 24/26 for their peak RSS).
- * Rejects if it exits non-zero, with the tail of its stderr.
+ * Rejects if it exits with a code other than `exitCode` (0 unless told), with the tail of its stderr.
  */
-export async function runMeasured(script, args, { nodeArgs = [], env = {}, execPath = process.execPath } = {}) {
+export async function runMeasured(script, args, { nodeArgs = [], env = {}, execPath = process.execPath, exitCode = 0 } = {}) {
   mkdirSync(OUT, { recursive: true });
   const usageFile = join(OUT, `usage-${process.pid}-${++runs}.json`);
   const started = performance.now();
@@ -43,7 +43,7 @@ export async function runMeasured(script, args, { nodeArgs = [], env = {}, execP
     usage = undefined;
   }
   rmSync(usageFile, { force: true });
-  if (code !== 0 || !usage) {
+  if (code !== exitCode || !usage) {
     const tail = stderr.trim().split('\n').slice(-5).join('\n');
     throw new Error(`${script} ${args.join(' ')} exited ${code ?? signal}:\n${tail}`);
   }

@@ -261,6 +261,18 @@ if (otherNodes.length) {
       ['limit (download only)', (r) => floor(other.url, LIST_UID, `node-limit-${r}`, true, { execPath })],
     ];
     console.log(`\nNode ${version} (${execPath}): ${ROUNDS} rounds, interleaved; load ${load()}`);
+    // Before the first page: the limit loop with its modules loaded, and tkf with all of its
+    // (got's among them) and one request refused by a closed port (exit 6). What is spent here
+    // of the 30 MB is spent whatever a run does afterwards.
+    const loadedLimit = [];
+    const loadedTkf = [];
+    for (let i = 0; i < 3; i++) {
+      loadedLimit.push((await runMeasured('bench/floor.mjs', ['--load-only'], { execPath })).maxRssBytes);
+      const m = await runMeasured('bin/tkf.js', ['export', '--uid', LIST_UID, '--out', join(OUT, 'loaded.jsonl'), '--force', '--base-url', 'http://127.0.0.1:1', '--retries', '0'], { env: { TKF_TOKEN: TOKEN }, execPath, exitCode: 6 });
+      loadedTkf.push(m.maxRssBytes);
+    }
+    const [limitLoaded, tkfLoaded] = [median(loadedLimit), median(loadedTkf)];
+    console.log(`  loaded, before the first page: limit loop ${MB(limitLoaded)} MB, tkf ${MB(tkfLoaded)} MB (+ ${MB(tkfLoaded - limitLoaded)} MB of the 30)`);
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [name, run] of plan.map((_, i) => plan[(i + round - 1) % plan.length])) {
         const m = await run(round);
