@@ -3,6 +3,7 @@
  * to one line on stderr and an exit code. The only process.exit in tkf is here.
  */
 import { createRequire } from 'node:module';
+import { isatty } from 'node:tty';
 import v8 from 'node:v8';
 import { CommanderError } from 'commander';
 import { EXIT, INTERRUPT_EXIT, InterruptedError, PipeClosedError, TkfError, redact, type InterruptSignal } from '../errors.js';
@@ -111,6 +112,8 @@ export async function main(argv: string[]): Promise<never> {
     process.stderr.write(`${clean}\n`);
   };
 
+  // Asked now: once the terminal hangs up, isatty() is false for it (tcgetattr fails, EIO).
+  const onTerminal = [0, 1, 2].some((fd) => isatty(fd));
   let hungUp = false;
   const onSignal = (signal: InterruptSignal) => {
     const code = INTERRUPT_EXIT[signal];
@@ -124,7 +127,7 @@ export async function main(argv: string[]): Promise<never> {
     if (interrupts.signal.aborted) {
       // Second signal: quit at once. The checkpoint on disk is always a complete one.
       say(`tkf: stopped at once${ctx.resumeHint ? `; resume with: ${ctx.resumeHint}` : ''}`);
-      exit(code, hungUp);
+      exit(code, hungUp && onTerminal);
     }
     ctx.onInterrupt?.(signal);
     interrupts.abort(new InterruptedError(signal));
@@ -145,17 +148,17 @@ export async function main(argv: string[]): Promise<never> {
   // A write nobody waited for (commander's help, say) reports its failure a tick later.
   if (code === EXIT.ok) await new Promise((resolve) => setImmediate(resolve));
   if (code === EXIT.ok && stdoutFailure !== undefined) code = reportFailure(stdoutError(stdoutFailure), ctx);
-  exit(code, hungUp);
+  exit(code, hungUp && onTerminal);
 }
 
 /**
- * Exits with `code`; after a SIGHUP with a terminal among stdin, stdout and stderr, by that
- * signal instead (the shell reports 129 all the same). Node 20 puts the terminal's settings back
- * as it exits and aborts (an assertion, SIGABRT) when the terminal is gone; a process ended by
- * the signal skips that step. Every line was written by then: stdio is synchronous on Linux.
+ * Exits with `code`; after a SIGHUP when stdin, stdout or stderr was a terminal at the start, by
+ * that signal instead (the shell reports 129 all the same). Node 20 puts the terminal's settings
+ * back as it exits and aborts (an assertion, SIGABRT) when the terminal is gone; a process ended
+ * by the signal skips that step. Every line was written by then: stdio is synchronous on Linux.
  */
-function exit(code: number, hungUp: boolean): never {
-  if (hungUp && [process.stdin, process.stdout, process.stderr].some((stream) => stream.isTTY)) {
+function exit(code: number, byHangUp: boolean): never {
+  if (byHangUp) {
     process.removeAllListeners('SIGHUP');
     process.kill(process.pid, 'SIGHUP');
   }
