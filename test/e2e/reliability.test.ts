@@ -6,8 +6,9 @@
  * process, a closed pipe); every other run is the same command line in process (tkf(): createProgram
  * through runCli with fake streams, the exit code main() exits with).
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -16,7 +17,7 @@ import { startSimulator, type Simulator, type UserScenario } from '../../src/sim
 import { expectedJsonl } from '../helpers/followers.js';
 import { startRequestGate } from '../helpers/request-gate.js';
 import { runTkfInProcess as tkf } from '../helpers/run-cli.js';
-import { runTkf, withTempDir, type RunResult } from './run-tkf.js';
+import { BIN, baseEnv, runTkf, withTempDir, type RunResult } from './run-tkf.js';
 
 const TOKEN = 'tkn-RELIABLE-Zq81x';
 const UID = '1111111111111111111';
@@ -268,6 +269,44 @@ describe('budgets, limits and resume', () => {
     });
   }
 
+  it('a terminal that closes under a run (SIGHUP on a pty): a checkpoint, the resume hint, no abort, and --resume yields the identical file', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.csv');
+      const reference = join(dir, 'ref.csv');
+      expect((await tkf(['export', '--uid', SLOW_UID, '--out', reference], { env: env() })).code).toBe(0);
+      const gate = await startRequestGate(sim.url, 31);
+      const log = join(dir, 'stderr.log');
+      const pidFile = join(dir, 'pid');
+      // tkf in a pseudo-terminal of util-linux `script`, as the session's leader (exec), its
+      // stderr kept in a file. Killing `script` closes the terminal's master side: the kernel
+      // hangs up the session, as when a terminal window closes or an ssh session drops.
+      const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+      const command = `echo $$ > ${quote(pidFile)}; exec ${[process.execPath, BIN, 'export', '--uid', SLOW_UID, '--out', out].map(quote).join(' ')} 2> ${quote(log)}`;
+      const terminal = spawn('script', ['-qfc', command, '/dev/null'], { env: baseEnv({ ...env(), TKF_BASE_URL: gate.url, SHELL: '/bin/sh', TERM: 'xterm' }), stdio: ['pipe', 'ignore', 'ignore'] });
+      try {
+        await gate.held;
+        const pid = Number((await readFile(pidFile, 'utf8')).trim());
+        terminal.kill('SIGKILL');
+        // Gone once it has stopped after the page in hand and ended (a bound, not a measure).
+        for (let waited = 0; isRunning(pid); waited += 20) {
+          if (waited > 30_000) throw new Error('tkf still runs 30 s after its terminal closed');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      } finally {
+        terminal.kill('SIGKILL');
+        await gate.close();
+      }
+      const said = await readFile(log, 'utf8');
+      expect(said).toMatch(/interrupted by SIGHUP; resume with: (tkf|node \S+) export .*--resume/);
+      // Node 20 aborted as it restored the closed terminal's settings (node.cc ResetStdio).
+      expect(said).not.toMatch(/Assertion failed|Native stack trace/);
+      expect(existsSync(`${out}.part.json`)).toBe(true);
+      const resumed = await tkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env(slowSim) });
+      expect(resumed.code).toBe(0);
+      expect(sha256(await readFile(out))).toBe(sha256(await readFile(reference)));
+    });
+  });
+
   it('kill -9 at many instants, then --resume, always yields the byte-identical file', async () => {
     await withTempDir(async (dir) => {
       for (const format of ['csv', 'jsonl']) {
@@ -418,3 +457,17 @@ describe('a full disk', () => {
     expect((await readdir(mountPoint)).sort()).toEqual(['f.csv', 'f.csv.tkf.json']);
   });
 });
+
+/** Whether a process of this pid still runs: not gone, and not a zombie nobody has reaped yet (Linux). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
