@@ -144,7 +144,7 @@ export class RunStoppedError extends TkfError {
 
 /**
  * Thrown when a batch (--uids-file) ends without every user complete, with the run's exit code
- * (5, 8, 9, 130, 143: see run-batch.ts for which wins); the per-user lines said what went wrong.
+ * (5, 8, 9, 129, 130, 143: see run-batch.ts for which wins); the per-user lines said what went wrong.
  */
 export class BatchError extends TkfError {
   override readonly code = 'EBATCH';

@@ -205,9 +205,13 @@ function wantsColor(env: NodeJS.ProcessEnv): boolean {
   return !env.NO_COLOR;
 }
 
-/** How to quit at once: the same signal again (Ctrl-C is SIGINT's key; SIGTERM comes from kill, systemd...; SIGHUP from a closed terminal). */
+/**
+ * How to quit at once: the same signal again (Ctrl-C is SIGINT's key; SIGTERM comes from kill,
+ * systemd...). SIGHUP comes from a terminal that closed, often twice: only SIGTERM quits then.
+ */
 function againToQuit(signal: InterruptSignal): string {
-  return signal === 'SIGINT' ? 'press Ctrl-C again to quit at once' : `send ${signal} again to quit at once`;
+  if (signal === 'SIGHUP') return 'the terminal closed; send SIGTERM to quit at once';
+  return signal === 'SIGINT' ? 'press Ctrl-C again to quit at once' : 'send SIGTERM again to quit at once';
 }
 
 async function exportMany(

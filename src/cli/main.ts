@@ -3,6 +3,7 @@
  * to one line on stderr and an exit code. The only process.exit in tkf is here.
  */
 import { createRequire } from 'node:module';
+import { closeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import v8 from 'node:v8';
 import { CommanderError } from 'commander';
@@ -112,22 +113,19 @@ export async function main(argv: string[]): Promise<never> {
     process.stderr.write(`${clean}\n`);
   };
 
-  // Asked now: once the terminal hangs up, isatty() is false for it (tcgetattr fails, EIO).
-  const onTerminal = [0, 1, 2].some((fd) => isatty(fd));
-  let hungUp = false;
+  // Messages are said as well as stderr allows: a terminal that has closed (a window, a dropped
+  // ssh session) fails every write with EIO, often before its SIGHUP arrives, and a progress redraw
+  // then must not end the run before its checkpoint is saved. The exit code says the outcome.
+  process.stderr.on('error', () => {});
   const onSignal = (signal: InterruptSignal) => {
     const code = INTERRUPT_EXIT[signal];
-    if (signal === 'SIGHUP') {
-      hungUp = true;
-      // The terminal is gone (a closed window, a dropped ssh session): what tkf says to it now
-      // fails (EIO), and must not end the run before its checkpoint is saved. Output that is not
-      // the terminal (a file, a pipe, a log of cron's) still gets every line.
-      for (const stream of [process.stderr, process.stdout]) if (stream.isTTY) stream.on('error', () => {});
-    }
     if (interrupts.signal.aborted) {
+      // A closed terminal sends SIGHUP twice (the shell passes its own on to its jobs, and the
+      // kernel hangs up the foreground group): only the operator's second signal quits at once.
+      if (signal === 'SIGHUP') return;
       // Second signal: quit at once. The checkpoint on disk is always a complete one.
       say(`tkf: stopped at once${ctx.resumeHint ? `; resume with: ${ctx.resumeHint}` : ''}`);
-      exit(code, hungUp && onTerminal);
+      exit(code);
     }
     ctx.onInterrupt?.(signal);
     interrupts.abort(new InterruptedError(signal));
@@ -140,7 +138,7 @@ export async function main(argv: string[]): Promise<never> {
   // a write nobody waited for is caught at the end below.
   let stdoutFailure: unknown;
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(EXIT.ok);
+    if (error.code === 'EPIPE') exit(EXIT.ok);
     stdoutFailure ??= error;
   });
 
@@ -148,19 +146,27 @@ export async function main(argv: string[]): Promise<never> {
   // A write nobody waited for (commander's help, say) reports its failure a tick later.
   if (code === EXIT.ok) await new Promise((resolve) => setImmediate(resolve));
   if (code === EXIT.ok && stdoutFailure !== undefined) code = reportFailure(stdoutError(stdoutFailure), ctx);
-  exit(code, hungUp && onTerminal);
+  exit(code);
 }
 
+/** stdin, stdout and stderr that were a terminal when tkf started (asked once: see exit). */
+const TERMINAL_FDS = [0, 1, 2].filter((fd) => isatty(fd));
+
 /**
- * Exits with `code`; after a SIGHUP when stdin, stdout or stderr was a terminal at the start, by
- * that signal instead (the shell reports 129 all the same). Node 20 puts the terminal's settings
- * back as it exits and aborts (an assertion, SIGABRT) when the terminal is gone; a process ended
- * by the signal skips that step. Every line was written by then: stdio is synchronous on Linux.
+ * process.exit(code), first closing each of stdin, stdout and stderr that was a terminal and no
+ * longer is one: a terminal that hung up fails tcgetattr, so isatty() turns false. Node 20 puts
+ * a terminal's settings back as it exits and aborts (an assertion in node.cc ResetStdio, SIGABRT)
+ * when the terminal is gone; it skips a descriptor that is closed. Every line was written by
+ * then (stdio is synchronous on Linux), and the exit code stays the run's own.
  */
-function exit(code: number, byHangUp: boolean): never {
-  if (byHangUp) {
-    process.removeAllListeners('SIGHUP');
-    process.kill(process.pid, 'SIGHUP');
+function exit(code: number): never {
+  for (const fd of TERMINAL_FDS) {
+    if (isatty(fd)) continue;
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
   }
   process.exit(code);
 }

@@ -269,37 +269,84 @@ describe('budgets, limits and resume', () => {
     });
   }
 
-  it('a terminal that closes under a run (SIGHUP on a pty): a checkpoint, the resume hint, no abort, and --resume yields the identical file', async () => {
+  it('SIGHUP twice (a closing terminal sends two): still the page in hand, exit 129 and the resume hint, never "stopped at once"', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.csv');
       const reference = join(dir, 'ref.csv');
       expect((await tkf(['export', '--uid', SLOW_UID, '--out', reference], { env: env() })).code).toBe(0);
       const gate = await startRequestGate(sim.url, 31);
-      const log = join(dir, 'stderr.log');
-      const pidFile = join(dir, 'pid');
-      // tkf in a pseudo-terminal of util-linux `script`, as the session's leader (exec), its
-      // stderr kept in a file. Killing `script` closes the terminal's master side: the kernel
-      // hangs up the session, as when a terminal window closes or an ssh session drops.
+      const first = await runTkf(['export', '--uid', SLOW_UID, '--out', out], {
+        env: { ...env(), TKF_BASE_URL: gate.url },
+        onSpawn: (child) => {
+          void gate.held.then(() => {
+            child.kill('SIGHUP');
+            child.kill('SIGHUP');
+          });
+        },
+      }).finally(() => gate.close());
+      expect(first.code).toBe(129);
+      expect(first.stderr).toContain('stopping after the page in hand (the terminal closed; send SIGTERM to quit at once)');
+      expect(first.stderr).toMatch(/interrupted by SIGHUP; resume with: (tkf|node \S+) export .*--resume/);
+      expect(first.stderr).not.toContain('stopped at once');
+      const resumed = await tkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env(slowSim) });
+      expect(resumed.code).toBe(0);
+      expect(sha256(await readFile(out))).toBe(sha256(await readFile(reference)));
+    });
+  });
+
+  it('a terminal that closes under a run (a pty, an interactive bash, the progress drawn on it): exit 129 with a checkpoint, and --resume yields the identical file', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.csv');
+      const reference = join(dir, 'ref.csv');
+      expect((await tkf(['export', '--uid', SLOW_UID, '--out', reference], { env: env() })).code).toBe(0);
+      const gate = await startRequestGate(sim.url, 31);
+      // The terminal: util-linux `script`'s pseudo-terminal, an interactive bash in it, and tkf a
+      // job of that bash, drawing its progress on the terminal. A wrapper that ignores SIGHUP keeps
+      // tkf's exit status (Node itself sets SIGHUP back to its default). Killing `script` closes the
+      // terminal's master side: the kernel hangs up bash's session, and bash passes SIGHUP on to
+      // its jobs, as when a terminal window closes or an ssh session drops. Before, writes to the
+      // dead terminal (EIO) or the second SIGHUP ended the run early, and Node 20 aborted as it
+      // exited (node.cc ResetStdio): exit statuses 134 and 139 instead of 129.
       const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
-      const command = `echo $$ > ${quote(pidFile)}; exec ${[process.execPath, BIN, 'export', '--uid', SLOW_UID, '--out', out].map(quote).join(' ')} 2> ${quote(log)}`;
-      const terminal = spawn('script', ['-qfc', command, '/dev/null'], { env: baseEnv({ ...env(), TKF_BASE_URL: gate.url, SHELL: '/bin/sh', TERM: 'xterm' }), stdio: ['pipe', 'ignore', 'ignore'] });
+      await writeFile(join(dir, 'run.sh'), `trap '' HUP\necho $$ > pid\n"$@"\necho $? > status\n`);
+      const terminal = spawn('script', ['-qfc', 'bash --norc --noprofile -i', '/dev/null'], {
+        env: baseEnv({ ...env(), TKF_BASE_URL: gate.url, SHELL: '/bin/sh', TERM: 'xterm' }),
+        cwd: dir,
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
+      const ended = new Promise<string>((resolve) => {
+        terminal.once('error', (error) => resolve(`script could not run: ${error.message}`));
+        terminal.once('exit', (code) => resolve(`script ended (${code}) before tkf's 31st request`));
+      });
+      terminal.stdin!.write(`sh run.sh ${[process.execPath, BIN, 'export', '--uid', SLOW_UID, '--out', out].map(quote).join(' ')}\n`);
+      let pid: number | undefined;
+      let bound: NodeJS.Timeout | undefined;
       try {
-        await gate.held;
-        const pid = Number((await readFile(pidFile, 'utf8')).trim());
+        const late = new Promise<string>((resolve) => (bound = setTimeout(() => resolve("tkf's 31st request did not come within 60 s"), 60_000)));
+        const why = await Promise.race([gate.held.then(() => undefined), ended, late]);
+        clearTimeout(bound);
+        if (why !== undefined) throw new Error(why);
+        pid = Number((await readFile(join(dir, 'pid'), 'utf8')).trim());
         terminal.kill('SIGKILL');
-        // Gone once it has stopped after the page in hand and ended (a bound, not a measure).
-        for (let waited = 0; isRunning(pid); waited += 20) {
+        // The wrapper writes the status once tkf has stopped after the page in hand and ended (a
+        // bound, not a measure).
+        for (let waited = 0; !existsSync(join(dir, 'status')); waited += 20) {
           if (waited > 30_000) throw new Error('tkf still runs 30 s after its terminal closed');
-          await new Promise((resolve) => setTimeout(resolve, 20));
+          await sleep(20);
         }
       } finally {
+        clearTimeout(bound);
         terminal.kill('SIGKILL');
+        if (pid !== undefined && isRunning(pid)) {
+          try {
+            process.kill(-pid, 'SIGKILL');
+          } catch {
+            process.kill(pid, 'SIGKILL');
+          }
+        }
         await gate.close();
       }
-      const said = await readFile(log, 'utf8');
-      expect(said).toMatch(/interrupted by SIGHUP; resume with: (tkf|node \S+) export .*--resume/);
-      // Node 20 aborted as it restored the closed terminal's settings (node.cc ResetStdio).
-      expect(said).not.toMatch(/Assertion failed|Native stack trace/);
+      expect((await readFile(join(dir, 'status'), 'utf8')).trim()).toBe('129');
       expect(existsSync(`${out}.part.json`)).toBe(true);
       const resumed = await tkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env(slowSim) });
       expect(resumed.code).toBe(0);
@@ -471,3 +518,5 @@ function isRunning(pid: number): boolean {
     return false;
   }
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

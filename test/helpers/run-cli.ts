@@ -19,7 +19,7 @@ export interface InProcessRunOptions {
   /** Relative paths resolve here (process.chdir for the run: vitest runs a file's tests one at a time). */
   cwd?: string;
   input?: string;
-  /** The interrupt signal a command sees (main() aborts it on SIGINT/SIGTERM): ends `tkf simulate`. */
+  /** The interrupt signal a command sees (main() aborts it on SIGINT, SIGTERM or SIGHUP): ends `tkf simulate`. */
   signal?: AbortSignal;
   /** Called with all stdout so far at each write (a long-running command's first line, say). */
   onStdout?: (text: string) => void;
