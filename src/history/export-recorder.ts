@@ -232,13 +232,6 @@ export class RowsChunk {
   }
 }
 
-/** Followers as one chunk (RowsChunk), as the feed sends them. */
-export function pageRows(followers: readonly RawFollower[]): PageRows {
-  const chunk = new RowsChunk();
-  for (const follower of followers) chunk.add(follower);
-  return chunk.rows();
-}
-
 /**
  * Where --db without --out stages each walk: beside a SQLite file (`history.sqlite.staging/`),
  * or for PostgreSQL under $XDG_STATE_HOME/tkf/staging (else ~/.local/state/tkf/staging), in a

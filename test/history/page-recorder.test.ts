@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openHistory } from '../../src/history/open-history.js';
 import { parsePage, spanKeys } from '../../src/api/page-parser.js';
-import { pageRows } from '../../src/history/export-recorder.js';
+import { RowsChunk } from '../../src/history/export-recorder.js';
 import { NO_SPANS, PageRecorder, type PageRows } from '../../src/history/page-recorder.js';
 import { DEFAULT_CSV_FIELDS, sourceKeys } from '../../src/writers/fields.js';
 import type { SqlDriver } from '../../src/history/sql-driver.js';
@@ -99,6 +99,13 @@ describe('recording pages as they arrive', () => {
     }
     const nicknames = async (db: SqlDriver) => (await db.all<{ nickname: string }>('SELECT DISTINCT nickname FROM followers')).map((r) => r.nickname);
     const count = async (db: SqlDriver, table: string) => Number((await db.all<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))[0]!.n);
+    /** The snapshot was made from the file's 30 rows, not from the pages (no nickname 'from a page' is left); closes the recorder. */
+    async function expectFromTheFile(outcome: unknown, db: SqlDriver, recorder: PageRecorder): Promise<void> {
+      expect(outcome).toMatchObject({ recorded: true, served: 30, added: 30 });
+      expect(await nicknames(db)).not.toContain('from a page');
+      expect(await count(db, 'followers')).toBe(30);
+      await recorder.close();
+    }
 
     it('records from the pages when they are the whole file; the fields are written before, the snapshot only at commit', async () => {
       const { file, page } = await exportAndPages();
@@ -126,8 +133,9 @@ describe('recording pages as they arrive', () => {
       ];
       const body = Buffer.from(`{"code":200,"msg":"ok","data":{"has_more":false,"min_time":-1,"total":4,"followers":[${texts.join(',')}]}}`);
       const rowsOf = (keys?: ReturnType<typeof spanKeys>, from = body) => {
-        const followers = parsePage(from, keys).followers!;
-        return pageRows(followers);
+        const chunk = new RowsChunk();
+        for (const follower of parsePage(from, keys).followers!) chunk.add(follower);
+        return chunk.rows();
       };
       const placedAt = (rows: PageRows) => Array.from({ length: rows.uids.length }, (_, i) => rows.spans!.values[i * rows.spans!.keys.length * 2] !== NO_SPANS);
       const keys = spanKeys(sourceKeys(DEFAULT_CSV_FIELDS));
@@ -169,12 +177,7 @@ describe('recording pages as they arrive', () => {
         recorder.page(1, good);
         recorder.page(1, cut);
         if (name === 'later') await recorder.flush();
-        const outcome = await recorder.commit(1, file, undefined);
-        expect(outcome).toMatchObject({ recorded: true, served: 30, added: 30 });
-        // The file's rows, not the pages': no nickname 'from a page' is left.
-        expect(await nicknames(db)).not.toContain('from a page');
-        expect(await count(db, 'followers')).toBe(30);
-        await recorder.close();
+        await expectFromTheFile(await recorder.commit(1, file, undefined), db, recorder);
       }
     });
 
@@ -206,12 +209,8 @@ describe('recording pages as they arrive', () => {
       // Another walk's rows after it, enough for a statement to be sent while they are decoded.
       for (let k = 0; k < 13; k++) recorder.page(2, page(0, 30));
       await recorder.flush();
-      const outcome = await recorder.commit(1, file, undefined);
-      expect(outcome).toMatchObject({ recorded: true, served: 30, added: 30 });
       // Walk 1's snapshot was made from its file (the failed statement held its rows), not from its pages.
-      expect(await nicknames(db)).not.toContain('from a page');
-      expect(await count(db, 'followers')).toBe(30);
-      await recorder.close();
+      await expectFromTheFile(await recorder.commit(1, file, undefined), db, recorder);
     });
 
     it('reads the file when the pages are not the whole of it, or when there were none', async () => {
@@ -220,11 +219,7 @@ describe('recording pages as they arrive', () => {
         const db = await openHistory(join(dir.path, `${name}.sqlite`));
         const recorder = new PageRecorder(db);
         recorder.page(2, page(0, 20)); // a walk that resumed: its first pages came from another run
-        const outcome = await recorder.commit(walk, file, undefined);
-        expect(outcome).toMatchObject({ recorded: true, served: 30, added: 30 });
-        expect(await nicknames(db)).not.toContain('from a page');
-        expect(await count(db, 'followers')).toBe(30);
-        await recorder.close();
+        await expectFromTheFile(await recorder.commit(walk, file, undefined), db, recorder);
       }
     });
   });
