@@ -34,6 +34,9 @@ export type InterruptSignal = 'SIGHUP' | 'SIGINT' | 'SIGTERM';
 /** 128 + the signal's number, as a shell reports a process that signal ended. */
 export const INTERRUPT_EXIT: Readonly<Record<InterruptSignal, number>> = { SIGHUP: EXIT.sighup, SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm };
 
+/** The exit codes of an interrupted run, one a signal. */
+export const INTERRUPT_CODES: readonly number[] = Object.values(INTERRUPT_EXIT);
+
 /** The table printed by `--help` and copied into the README. */
 export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [EXIT.ok, 'the export is complete'],

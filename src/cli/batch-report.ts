@@ -2,7 +2,7 @@
  * What a batch (--uids-file) tells the user: a line per user as it finishes, the last line of a
  * run that did not complete, and `--json` with every user of the run and the run's totals.
  */
-import { EXIT, RunStoppedError, WaitLimitError } from '../errors.js';
+import { EXIT, INTERRUPT_CODES, RunStoppedError, WaitLimitError } from '../errors.js';
 import { CHECK_TOKEN } from './failure-hints.js';
 import type { BatchAccount, BatchResult } from '../export/run-batch.js';
 import { summarize, type UserOutcome } from './export-user.js';
@@ -25,7 +25,7 @@ export function batchMessage(result: BatchResult<UserOutcome>, quiet: boolean): 
   const { exitCode, accounts, totals } = result;
   const unfinished = totals.stopped + totals.notStarted;
   const resume = unfinished ? `; run the same command with --resume to go on (${users(unfinished)} left)` : '';
-  if (exitCode === EXIT.sighup || exitCode === EXIT.sigint || exitCode === EXIT.sigterm) return `interrupted${resume}`;
+  if (INTERRUPT_CODES.includes(exitCode)) return `interrupted${resume}`;
   if (exitCode === EXIT.refused) {
     // The refusal in its own words (each user's line said its own next step; --resume is said once, here).
     return `the run stopped: ${result.stoppedBy ?? 'the API refused the token'}; ${CHECK_TOKEN}${resume}`;
