@@ -211,7 +211,7 @@ export class PageRecorder {
         try {
           const { input, rows: count } = await describeExport(commit.file);
           if (count === state.order.length) {
-            fromPages.push({ commit, input: { ...input, fieldsStored: true }, order: state.order });
+            fromPages.push({ commit, input, order: state.order });
             continue;
           }
         } catch (error) {
@@ -227,7 +227,7 @@ export class PageRecorder {
       const outcomes = await this.driver.transaction(async (tx) => {
         await this.storeChunks(tx, chunks, committed, at);
         const done: SnapshotOutcome[] = [];
-        for (const { input, order } of fromPages) done.push(await recordSnapshotIn(tx, input, () => uidsOf(order)));
+        for (const { input, order } of fromPages) done.push(await recordSnapshotIn(tx, input, order));
         return done;
       });
       fromPages.forEach(({ commit, input }, i) => commit.resolve({ ...outcomes[i]!, account: input.account, takenAt: input.takenAt, file: commit.file }));
@@ -244,8 +244,4 @@ export class PageRecorder {
       await recordExportFile(this.driver, commit.file, commit.added === undefined ? {} : { added: commit.added }).then(commit.resolve, commit.reject);
     }
   }
-}
-
-async function* uidsOf(order: readonly string[]): AsyncGenerator<FollowerRow> {
-  for (const uid of order) yield { uid, uniqueId: null, nickname: null, data: '' };
 }
