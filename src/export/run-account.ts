@@ -135,7 +135,11 @@ async function exportAccount(
         emit({ type: 'page', uid, page: p.page, progress });
       },
       onStuck: (notice) => emit({ type: 'waiting', uid, notice }),
-      onWalkEnd: deps.onWalked,
+      onWalkEnd: () => {
+        // [issue 16] what the snapshot can do before the file is published, it does meanwhile.
+        feed?.walked(uid);
+        deps.onWalked?.();
+      },
     },
   );
   let failure: { error: unknown; counts?: ExportCounts };

@@ -62,6 +62,8 @@ export interface ExportRecorder {
 export interface WalkFeed {
   /** A page's followers as the walk wrote them to the file. */
   page(followers: readonly RawFollower[]): void;
+  /** The walk of `account` is over, every page given: its file is being published. */
+  walked(account: string): void;
   /** The walk resumed a file (or updates one): its pages are not the whole file, which will be read. */
   partial(): void;
   /** The walk failed: nothing of it will be recorded. */
@@ -115,6 +117,11 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
         if (!state.whole) return;
         for (const follower of followers) chunk.add(follower);
         if (chunk.length >= CHUNK_BYTES) send();
+      },
+      walked: (account) => {
+        if (!state.whole) return;
+        send();
+        host.walked(state.walk, account);
       },
       partial: () => {
         if (state.whole) host.drop(state.walk);

@@ -23,7 +23,7 @@ import type { RawFollower } from '../api/types.js';
 import { DEFAULT_CSV_FIELDS, createDecoder } from '../writers/fields.js';
 import { followerRow, placedRow } from './follower-columns.js';
 import { describeExport, recordExportFile, type RecordedFile } from './record-export.js';
-import { BATCH, recordSnapshotIn, storeFollowers, type FollowerRow, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
+import { BATCH, readKnownAhead, recordSnapshotIn, storeFollowers, type FollowerRow, type KnownAhead, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
 import type { SqlDriver, SqlRunner } from './sql-driver.js';
 
 /** Followers of a walk, in its order, as the walk wrote them (one page or several): their uids, and their JSON texts end to end in `bytes`. */
@@ -59,6 +59,8 @@ interface Walk {
   order: string[];
   /** A page could not be decoded or stored: the file will be read instead. */
   broken: boolean;
+  /** The account's followers, read once the walk was over (walked). */
+  known?: KnownAhead;
 }
 
 interface Commit {
@@ -75,6 +77,8 @@ export class PageRecorder {
   private pending: Array<{ walk: number; rows: PageRows }> = [];
   private pendingRows = 0;
   private commits: Commit[] = [];
+  /** Walks over whose accounts' followers are to be read ahead of their snapshots (walked). */
+  private ahead: Array<{ walk: number; account: string }> = [];
   private writing: Promise<void> = Promise.resolve();
   private scheduled = false;
 
@@ -157,6 +161,19 @@ export class PageRecorder {
     await storeFollowers(tx, batch, at);
   }
 
+  /**
+   * Walk `walk` of `account` is over, every page sent, and its file is being published (closed,
+   * synced, renamed: ~0.2 s for 100,000 followers): meanwhile its rows waiting are stored and the
+   * account's followers read, so that its snapshot's transaction, which must wait for the file,
+   * has less to do.
+   */
+  walked(walk: number, account: string): void {
+    const state = this.walks.get(walk);
+    if (!state || state.broken) return;
+    this.ahead.push({ walk, account });
+    void this.flush();
+  }
+
   /** Forgets a walk that will not be recorded from its pages (it failed, or is an update). */
   drop(walk: number): void {
     this.walks.delete(walk);
@@ -198,11 +215,13 @@ export class PageRecorder {
   private async write(): Promise<void> {
     const chunks = this.pending;
     const commits = this.commits;
+    const ahead = this.ahead;
     this.pending = [];
     this.pendingRows = 0;
     this.commits = [];
-    if (!chunks.length && !commits.length) return;
-    const fromPages: Array<{ commit: Commit; input: SnapshotInput; order: string[] }> = [];
+    this.ahead = [];
+    if (!chunks.length && !commits.length && !ahead.length) return;
+    const fromPages: Array<{ commit: Commit; input: SnapshotInput; order: string[]; known: KnownAhead | undefined }> = [];
     const fromFiles: Commit[] = [];
     for (const commit of commits) {
       const state = commit.walk === undefined ? undefined : this.walks.get(commit.walk);
@@ -211,7 +230,7 @@ export class PageRecorder {
         try {
           const { input, rows: count } = await describeExport(commit.file);
           if (count === state.order.length) {
-            fromPages.push({ commit, input, order: state.order });
+            fromPages.push({ commit, input, order: state.order, known: state.known });
             continue;
           }
         } catch (error) {
@@ -227,7 +246,12 @@ export class PageRecorder {
       const outcomes = await this.driver.transaction(async (tx) => {
         await this.storeChunks(tx, chunks, committed, at);
         const done: SnapshotOutcome[] = [];
-        for (const { input, order } of fromPages) done.push(await recordSnapshotIn(tx, input, order));
+        for (const { input, order, known } of fromPages) done.push(await recordSnapshotIn(tx, input, order, known));
+        // Walks committed above are no longer in `walks`: only those still waiting for their file.
+        for (const { walk, account } of ahead) {
+          const state = this.walks.get(walk);
+          if (state && !state.broken) state.known = await readKnownAhead(tx, account);
+        }
         return done;
       });
       fromPages.forEach(({ commit, input }, i) => commit.resolve({ ...outcomes[i]!, account: input.account, takenAt: input.takenAt, file: commit.file }));

@@ -83,6 +83,28 @@ interface Known {
 }
 
 /**
+ * An account's followers as its history knew them, read ahead of its snapshot's transaction (while
+ * the walk's file is published: page-recorder.ts), with what they were read after: they are
+ * used only if the account has had no snapshot since (only a snapshot changes
+ * account_followers), else read again. 100,000 of them took 0.2-0.3 s of the last transaction.
+ */
+export interface KnownAhead {
+  account: string;
+  after: string;
+  followers: Map<string, Known>;
+}
+
+export async function readKnownAhead(tx: SqlRunner, account: string): Promise<KnownAhead> {
+  return { account, after: await snapshotsOf(tx, account), followers: await knownFollowers(tx, account) };
+}
+
+/** What says which snapshots an account has: their count and the latest one's id. */
+async function snapshotsOf(tx: SqlRunner, account: string): Promise<string> {
+  const [row] = await tx.all<{ n: number | string; last: number | string | null }>('SELECT count(*) AS n, max(id) AS last FROM snapshots WHERE account_uid = ?', [account]);
+  return `${row?.n ?? 0}:${row?.last ?? ''}`;
+}
+
+/**
  * The rows of a snapshot (a file: each call starts a pass over it); read once, newest first. Or
  * only their uids in order, when the rows' fields are in `followers` already (written page by
  * page during the walk, page-recorder.ts).
@@ -107,8 +129,11 @@ export async function recordSnapshot(
   });
 }
 
-/** recordSnapshot inside a transaction the caller holds (SQLite: page-recorder.ts writes several in one). */
-export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, source: FollowerSource): Promise<SnapshotOutcome> {
+/**
+ * recordSnapshot inside a transaction the caller holds (SQLite: page-recorder.ts writes several
+ * in one); `ahead`: the account's followers read before it (readKnownAhead).
+ */
+export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, source: FollowerSource, ahead?: KnownAhead): Promise<SnapshotOutcome> {
   const { account, takenAt: at } = input;
   const existing = await tx.all<{ id: number | string; served: number; added: number; removed: number; beyond_reach: number }>(
     'SELECT id, served, added, removed, beyond_reach FROM snapshots WHERE account_uid = ? AND taken_at = ?',
@@ -123,6 +148,7 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     // The reach rule compares a snapshot with the one before it: an older one cannot be slid in.
     return { id: 0, recorded: false, stale: true, served: 0, added: 0, removed: 0, beyondReach: 0 };
   }
+  const known = ahead?.account === account && ahead.after === (await snapshotsOf(tx, account)) ? ahead.followers : await knownFollowers(tx, account);
   await tx.run(
     `INSERT INTO accounts (uid, first_snapshot_at, last_snapshot_at) VALUES (?, ?, ?)
      ON CONFLICT (uid) DO UPDATE SET
@@ -137,8 +163,6 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     [account, at, update ? 'update' : String(input.end ?? 'unknown'), update ? 0 : 1, input.onProfile, 0, input.requests, input.source],
   );
   const snapshotId = Number(snapshot!.id);
-
-  const known = await knownFollowers(tx, account);
 
   // --update: the new followers go on top of the latest snapshot's order, as on top of the file.
   const limit = input.update ? input.update.added : Infinity;

@@ -5,8 +5,9 @@
  * the file: the caller's stays open and idle (it migrated and proved the database writable before
  * the first request).
  *
- * Messages in: `page` (a walk's page, PageRows), `drop` (forget a walk), `commit` (record a
- * finished file, answered by `done` or `failed` with the same id), `close` (answered by `closed`).
+ * Messages in: `page` (a walk's page, PageRows), `walked` (the walk is over, its file being
+ * published), `drop` (forget a walk), `commit` (record a finished file, answered by `done` or
+ * `failed` with the same id), `close` (answered by `closed`).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PageRecorder, type PageRows } from './page-recorder.js';
@@ -14,6 +15,7 @@ import { openSqlite } from './sqlite-driver.js';
 
 export type ToWorker =
   | ({ type: 'page'; walk: number } & PageRows)
+  | { type: 'walked'; walk: number; account: string }
   | { type: 'drop'; walk: number }
   | { type: 'commit'; id: number; walk: number | undefined; file: string; added: number | undefined }
   | { type: 'close' };
@@ -40,6 +42,9 @@ port.on('message', (message: ToWorker) => {
           void recorder.flush();
         }, 1000);
       }
+      return;
+    case 'walked':
+      recorder.walked(message.walk, message.account);
       return;
     case 'drop':
       recorder.drop(message.walk);

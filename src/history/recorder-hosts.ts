@@ -14,6 +14,8 @@ export interface RecorderHost {
   /** Settled once the host can take pages (a worker thread: once it runs). */
   readonly online?: Promise<void>;
   page(walk: number, rows: PageRows): void;
+  /** The walk is over and its file being published (PageRecorder.walked). */
+  walked(walk: number, account: string): void;
   drop(walk: number): void;
   commit(walk: number | undefined, file: string, added: number | undefined): Promise<RecordedFile>;
   close(): Promise<void>;
@@ -28,6 +30,9 @@ export class LocalHost implements RecorderHost {
   }
   page(walk: number, rows: PageRows): void {
     this.recorder.page(walk, rows);
+  }
+  walked(walk: number, account: string): void {
+    this.recorder.walked(walk, account);
   }
   drop(walk: number): void {
     this.recorder.drop(walk);
@@ -94,6 +99,10 @@ export class WorkerHost implements RecorderHost {
   page(walk: number, rows: PageRows): void {
     if (this.failure) return;
     this.post({ type: 'page', walk, ...rows }, [rows.bytes.buffer as ArrayBuffer, ...(rows.spans ? [rows.spans.values.buffer as ArrayBuffer] : [])]);
+  }
+
+  walked(walk: number, account: string): void {
+    if (!this.failure) this.post({ type: 'walked', walk, account });
   }
 
   drop(walk: number): void {

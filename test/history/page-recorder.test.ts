@@ -11,6 +11,7 @@ import { openHistory } from '../../src/history/open-history.js';
 import { parsePage, spanKeys } from '../../src/api/page-parser.js';
 import { RowsChunk } from '../../src/history/export-recorder.js';
 import { NO_SPANS, PageRecorder, type PageRows } from '../../src/history/page-recorder.js';
+import { recordExportFile } from '../../src/history/record-export.js';
 import { DEFAULT_CSV_FIELDS, sourceKeys } from '../../src/writers/fields.js';
 import type { SqlDriver } from '../../src/history/sql-driver.js';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
@@ -211,6 +212,48 @@ describe('recording pages as they arrive', () => {
       await recorder.flush();
       // Walk 1's snapshot was made from its file (the failed statement held its rows), not from its pages.
       await expectFromTheFile(await recorder.commit(1, file, undefined), db, recorder);
+    });
+
+    it("reads the account's followers ahead while the file is published, and again if a snapshot came in between", async () => {
+      // An earlier export of the same 30 followers, recorded by someone else after the read-ahead.
+      const earlier = join(dir.path, 'earlier.jsonl');
+      expect((await runCli(['export', '--uid', UID, '--out', earlier], await simulator({ size: 30 }))).code).toBe(0);
+      const { file, page } = await exportAndPages();
+      for (const between of [false, true]) {
+        const db = await openHistory(join(dir.path, `ahead-${between}.sqlite`));
+        let reads = 0;
+        const counting: SqlDriver = {
+          dialect: db.dialect,
+          label: db.label,
+          all: (sql, params) => db.all(sql, params),
+          run: (sql, params) => db.run(sql, params),
+          close: () => db.close(),
+          transaction: (fn) =>
+            db.transaction((tx) =>
+              fn({
+                dialect: tx.dialect,
+                run: (sql, params) => tx.run(sql, params),
+                all: (sql, params) => {
+                  if (sql.includes('FROM account_followers WHERE account_uid')) reads++;
+                  return tx.all(sql, params);
+                },
+              }),
+            ),
+        };
+        const recorder = new PageRecorder(counting);
+        recorder.page(1, page(0, 30));
+        recorder.walked(1, UID);
+        await recorder.flush();
+        expect(reads).toBe(1);
+        if (between) expect(await recordExportFile(counting, earlier)).toMatchObject({ recorded: true, added: 30 });
+        const outcome = await recorder.commit(1, file, undefined);
+        // Against the earlier snapshot nobody is new; against the followers read ahead (none), all 30 would be.
+        expect(outcome).toMatchObject({ recorded: true, served: 30, added: between ? 0 : 30, removed: 0 });
+        // Read ahead; with a snapshot in between, also by that snapshot, and again at the commit.
+        expect(reads).toBe(between ? 3 : 1);
+        if (!between) expect(await nicknames(db)).toEqual(['from a page']);
+        await recorder.close();
+      }
     });
 
     it('reads the file when the pages are not the whole of it, or when there were none', async () => {
