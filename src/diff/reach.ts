@@ -58,13 +58,10 @@ export function judgeMissing(oldIndex: number, view: ReachView): MissingVerdict 
 
 /**
  * Builds the view from the newer export's uids in its order (newest first) and the position of a
- * uid in the older export (undefined when it is not there). One pass over `newerInOrder`.
+ * uid in the older export (undefined when it is not there). One pass over `newerInOrder`, whose
+ * items may be anything `olderIndexOf` takes (record-snapshot.ts gives the positions themselves).
  */
-export function reachView(
-  newerInOrder: Iterable<string>,
-  olderIndexOf: (uid: string) => number | undefined,
-  newerEnd: WalkEnd,
-): ReachView {
+export function reachView<T = string>(newerInOrder: Iterable<T>, olderIndexOf: (uid: T) => number | undefined, newerEnd: WalkEnd): ReachView {
   let oldestSharedIndex = -1;
   for (const uid of newerInOrder) {
     const index = olderIndexOf(uid);

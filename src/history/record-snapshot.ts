@@ -211,14 +211,21 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     );
   }
 
-  // Who came: never seen, or seen gone and back (a re-follow is `added`).
-  const added = order.filter((uid) => known.get(uid)?.gone !== false);
+  // Who came: never seen, or seen gone and back (a re-follow is `added`); and where each stood in
+  // the latest snapshot, for the reach rule. One lookup a follower (two were ~0.1 s of 100,000).
+  const added: string[] = [];
+  const before: Array<number | undefined> = new Array(order.length);
+  for (let i = 0; i < order.length; i++) {
+    const state = known.get(order[i]!);
+    if (state?.gone !== false) added.push(order[i]!);
+    before[i] = state?.position ?? undefined;
+  }
 
   // Who left, by the reach rule, against the latest snapshot's order.
   const removed: string[] = [];
   const beyond: string[] = [];
   if (!update) {
-    const view = reachView(order, (uid) => known.get(uid)?.position ?? undefined, input.end);
+    const view = reachView(before, (position) => position, input.end);
     for (const [uid, state] of known) {
       if (state.position === null || inThis.has(uid)) continue;
       (judgeMissing(state.position, view) === 'removed' ? removed : beyond).push(uid);
