@@ -84,7 +84,19 @@ export class PageRecorder {
 
   private spanTable: SpanKeys | undefined;
 
-  constructor(private readonly driver: SqlDriver) {}
+  /**
+   * Walks of fewer followers are not read ahead (walked): a transaction of its own, its COMMIT,
+   * costs a small account more than it saves (the night's batch shares one transaction among the
+   * accounts waiting, PageRecorder.commit).
+   */
+  private readonly aheadFrom: number;
+
+  constructor(
+    private readonly driver: SqlDriver,
+    options: { aheadFrom?: number } = {},
+  ) {
+    this.aheadFrom = options.aheadFrom ?? PENDING_ROWS;
+  }
 
   /** The span keys of these names: one table while they stay the same (the decoder maps a table once). */
   private spanKeys(keys: readonly string[]): SpanKeys {
@@ -169,7 +181,7 @@ export class PageRecorder {
    */
   walked(walk: number, account: string): void {
     const state = this.walks.get(walk);
-    if (!state || state.broken) return;
+    if (!state || state.broken || state.order.length < this.aheadFrom) return;
     this.ahead.push({ walk, account });
     void this.flush();
   }

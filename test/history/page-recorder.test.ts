@@ -214,13 +214,13 @@ describe('recording pages as they arrive', () => {
       await expectFromTheFile(await recorder.commit(1, file, undefined), db, recorder);
     });
 
-    it("reads the account's followers ahead while the file is published, and again if a snapshot came in between", async () => {
+    it("reads the account's followers ahead while the file is published (a walk large enough), and again if a snapshot came in between", async () => {
       // An earlier export of the same 30 followers, recorded by someone else after the read-ahead.
       const earlier = join(dir.path, 'earlier.jsonl');
       expect((await runCli(['export', '--uid', UID, '--out', earlier], await simulator({ size: 30 }))).code).toBe(0);
       const { file, page } = await exportAndPages();
-      for (const between of [false, true]) {
-        const db = await openHistory(join(dir.path, `ahead-${between}.sqlite`));
+      for (const [between, aheadFrom] of [[false, 30], [true, 30], [false, 31]] as const) {
+        const db = await openHistory(join(dir.path, `ahead-${between}-${aheadFrom}.sqlite`));
         let reads = 0;
         const counting: SqlDriver = {
           dialect: db.dialect,
@@ -240,11 +240,13 @@ describe('recording pages as they arrive', () => {
               }),
             ),
         };
-        const recorder = new PageRecorder(counting);
+        const recorder = new PageRecorder(counting, { aheadFrom });
         recorder.page(1, page(0, 30));
         recorder.walked(1, UID);
         await recorder.flush();
-        expect(reads).toBe(1);
+        // A walk of fewer followers than aheadFrom is not read ahead: its snapshot reads them.
+        const ahead = aheadFrom <= 30 ? 1 : 0;
+        expect(reads).toBe(ahead);
         if (between) expect(await recordExportFile(counting, earlier)).toMatchObject({ recorded: true, added: 30 });
         const outcome = await recorder.commit(1, file, undefined);
         // Against the earlier snapshot nobody is new; against the followers read ahead (none), all 30 would be.
