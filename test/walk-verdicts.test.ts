@@ -245,7 +245,7 @@ describe('a lost answer inside a tied second', () => {
 
   test('a re-entered second that answers the very same page again is not re-walked: one second down', async () => {
     // No hidden offset: the API answers the second's first page whatever the cursor inside it.
-    // The same uids in the same order as the answer before (compared uid by uid): stepping down
+    // The same uids in the same order as the answer before (the joined uids compared): stepping down
     // a second, not re-asking it until the re-entry's budget is spent.
     const seen = new SeenWindow();
     for (const uid of ['a', 'b']) seen.add(uid);
