@@ -51,13 +51,17 @@ async function dump(path: string) {
   }
 }
 
-/** Two days of an account with a sliding reach (one unfollow, followers past the reach), recorded by `run`; then each file imported into a second database. */
-async function twoDays(run: (args: string[], env: Record<string, string>) => Promise<{ code: number | null; stderr: string }>, name: string) {
+/**
+ * Two days of an account with a sliding reach (one unfollow, followers past the reach), recorded
+ * by `run`; then each file imported into a second database. `over`: followers added to the list
+ * and its reach (10,000 make walks that page-recorder.ts reads ahead).
+ */
+async function twoDays(run: (args: string[], env: Record<string, string>) => Promise<{ code: number | null; stderr: string }>, name: string, over = 0) {
   const recorded = join(dir.path, `${name}.sqlite`);
   const imported = join(dir.path, `${name}-import.sqlite`);
   const days: Array<[string, UserScenario]> = [
-    ['1', { size: 90, cap: 50, slidingCap: true, notYetFollowed: 15 }],
-    ['2', { size: 90, cap: 50, slidingCap: true, unfollowed: [20] }],
+    ['1', { size: 90 + over, cap: 50 + over, slidingCap: true, notYetFollowed: 15 }],
+    ['2', { size: 90 + over, cap: 50 + over, slidingCap: true, unfollowed: [20] }],
   ];
   for (const [day, scenario] of days) {
     const out = join(dir.path, `${name}-${day}.jsonl`);
@@ -83,6 +87,14 @@ describe('recording pages as they arrive', () => {
     expect(recorded.followers.length).toBeGreaterThan(0);
     expect(recorded).toEqual(imported);
   });
+
+  it("walks of 10,000 followers (the account's followers read ahead while the file is published), in the worker: the same database as reading the finished files", async () => {
+    const { recorded, imported } = await twoDays((args, env) => runTkf(args, { env, cwd: dir.path, timeoutMs: 60_000 }), 'ahead', 10_000);
+    expect(recorded.followers.length).toBeGreaterThan(10_000);
+    expect(recorded.snapshots[1]).toMatchObject({ removed: 1 });
+    expect(Number((recorded.snapshots[1] as { beyond_reach: number }).beyond_reach)).toBeGreaterThan(0);
+    expect(recorded).toEqual(imported);
+  }, 60_000);
 
   describe('PageRecorder', () => {
     /** An export of 30 followers, its lines, and pages made of them with each nickname changed (so a test can tell where a row came from). */
