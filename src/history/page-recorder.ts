@@ -260,9 +260,10 @@ export class PageRecorder {
         const done: SnapshotOutcome[] = [];
         for (const { input, order, known } of fromPages) done.push(await recordSnapshotIn(tx, input, order, known));
         // Walks committed above are no longer in `walks`: only those still waiting for their file.
+        // A read that fails is only not ahead: the snapshot reads them itself, and says its error.
         for (const { walk, account } of ahead) {
           const state = this.walks.get(walk);
-          if (state && !state.broken) state.known = await readKnownAhead(tx, account);
+          if (state && !state.broken) state.known = await readKnownAhead(tx, account).catch(() => undefined);
         }
         return done;
       });
