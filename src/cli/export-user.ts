@@ -139,6 +139,11 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined): string 
   const dupes = duplicates ? `, ${plural(duplicates, 'repeat')} skipped` : '';
   const total = outcome.total ?? undefined;
   if (outcome.result?.alreadyComplete) {
+    // --db without --out: the staging file of a walk already recorded (export-recorder.ts) is no
+    // file of the user's; what they need to know is that no new snapshot was taken.
+    if (outcome.history?.staged) {
+      return `the last walk of ${outcome.uid} is complete and recorded (${followers(outcome.rows)}): nothing to resume; without --resume, a new walk records a new snapshot`;
+    }
     return `${outcome.file} is already complete (${followers(outcome.rows)}): nothing to resume`;
   }
   if (outcome.added !== undefined) {

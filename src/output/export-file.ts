@@ -111,7 +111,9 @@ export class ExportFile implements PageTarget {
     let mode = spec.mode;
     // Nothing to update and nothing interrupted to finish: a full export.
     if (mode === 'update' && !(await exists(file.paths.out)) && !(await exists(file.paths.checkpoint))) mode = 'new';
-    if (mode === 'new' && (await exists(file.paths.out))) {
+    // An interrupted walk beside it is said as such (openExport): `--resume` is then the answer,
+    // and for --db's staging file (emptied, kept) the only one.
+    if (mode === 'new' && (await exists(file.paths.out)) && !(await exists(file.paths.checkpoint))) {
       throw new OutputError(`${file.paths.out} already exists; use --force to replace it when the new export completes`, { advised: true });
     }
     file.tx = await FileTransaction.lock(file.paths.out, { owner: spec.owner, isRunning: spec.isRunning, onLockWait: spec.onLockWait });

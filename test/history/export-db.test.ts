@@ -44,6 +44,12 @@ describe('tkf export --db', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(json<{ history: unknown }>(second.stdout).history).toMatchObject({ added: 15, removed: 0 });
 
+    // --resume after a complete walk: no new snapshot, and it says so (the staging file is not the user's).
+    const resumed = await runCli(['export', '--uid', UID, '--db', db, '--resume', '--json'], day2);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`the last walk of ${UID} is complete and recorded (60 followers): nothing to resume; without --resume, a new walk records a new snapshot`);
+    expect(json<{ history: unknown }>(resumed.stdout).history).toMatchObject({ recorded: false });
+
     const list = await runCli(['history', '--db', db, '--json']);
     expect(json(list.stdout)).toEqual([{ uid: UID, snapshots: 2, followers: 60, last_snapshot_at: expect.any(String) }]);
     const growth = await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json']);
@@ -102,6 +108,17 @@ describe('tkf export --db', () => {
     expect(json<{ history: unknown }>(resumed.stdout).history).toMatchObject({ added: 100, removed: 0 });
     const [point] = json<Array<{ requests: number; served: number }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout);
     expect(point).toMatchObject({ served: 100, requests: 6 }); // 2 pages, then 3 more by --resume and 1 to re-enter its cursor's second
+  });
+
+  it('after a recorded walk, an interrupted one is told as interrupted: --resume is the way on, not --force', async () => {
+    const db = join(dir.path, 'h.sqlite');
+    const env = await simulator({ [UID]: { size: 100 } });
+    expect((await runCli(['export', '--uid', UID, '--db', db], env)).code).toBe(0);
+    expect((await runCli(['export', '--uid', UID, '--db', db, '--max-requests', '2'], env)).code).toBe(8);
+    const again = await runCli(['export', '--uid', UID, '--db', db], env);
+    expect(again.code).toBe(7);
+    expect(again.stderr).toMatch(/an interrupted export of \S+\.staging\/\d+\.jsonl is there \(40 rows\); use --resume to continue it or --force to start again/);
+    expect(again.stderr).not.toContain('already exists');
   });
 
   it('a batch records every account; --out files are kept; --update records new followers only', async () => {
