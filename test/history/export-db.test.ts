@@ -1,9 +1,11 @@
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
 import type { RequestLogEntry } from '../../src/simulator/simulator-options.js';
+import { runTkf } from '../e2e/run-tkf.js';
+import { openHistory } from '../../src/history/open-history.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { runCli } from './run-cli.js';
 
@@ -108,6 +110,28 @@ describe('tkf export --db', () => {
     expect(json<{ history: unknown }>(resumed.stdout).history).toMatchObject({ added: 100, removed: 0 });
     const [point] = json<Array<{ requests: number; served: number }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout);
     expect(point).toMatchObject({ served: 100, requests: 6 }); // 2 pages, then 3 more by --resume and 1 to re-enter its cursor's second
+  });
+
+  it('leaves the .sqlite file whole once tkf has exited: a copy of it alone holds every snapshot (export in its thread, import)', async () => {
+    const env = await simulator({ [UID]: { size: 80 } });
+    const exported = join(dir.path, 'e.sqlite');
+    const out = join(dir.path, 'e.jsonl');
+    const run = await runTkf(['export', '--uid', UID, '--out', out, '--db', exported, '-q'], { env, cwd: dir.path });
+    expect(run.code, run.stderr).toBe(0);
+    const imported = join(dir.path, 'i.sqlite');
+    const imports = await runTkf(['history', 'import', '--db', imported, out], { env, cwd: dir.path });
+    expect(imports.code, imports.stderr).toBe(0);
+    for (const db of [exported, imported]) {
+      const copy = `${db}.copy.sqlite`;
+      await copyFile(db, copy); // without its -wal and -shm
+      const history = await openHistory(copy);
+      try {
+        expect(await history.all('SELECT served FROM snapshots'), db).toEqual([{ served: 80 }]);
+        expect(await history.all('SELECT COUNT(*) AS n FROM followers'), db).toEqual([{ n: 80 }]);
+      } finally {
+        await history.close();
+      }
+    }
   });
 
   it('after a recorded walk, an interrupted one is told as interrupted: --resume is the way on, not --force', async () => {
