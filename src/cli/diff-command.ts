@@ -18,6 +18,7 @@ import { ByteSink, formatForPath } from '../writers/index.js';
 import { isRunning } from './api-access.js';
 import type { CliContext } from './context.js';
 import { formatCount } from './progress.js';
+import { chooseFormat as chooseExportFormat } from './resolve-job.js';
 import { stdoutError, writeOut } from './stdout-errors.js';
 
 /** The formats a diff writes (a change column needs a format that knows how to add one). */
@@ -143,7 +144,11 @@ async function checkSameAccount(oldPath: string, newPath: string): Promise<void>
 }
 
 function chooseFormat(format: ExportFormat | undefined, out: string): ExportFormat {
-  if (format) return format;
+  if (format) {
+    // As tkf export's: a --format that contradicts --out's extension is refused.
+    if (out !== '-') chooseExportFormat(format, out);
+    return format;
+  }
   if (out === '-') return 'csv';
   const byExtension = formatForPath(out)?.name;
   if (byExtension === 'csv' || byExtension === 'jsonl') return byExtension;

@@ -11,12 +11,14 @@ import { accountChanges, accountGrowth, listAccounts } from '../history/queries.
 import type { SqlDriver } from '../history/sql-driver.js';
 import { writeChangesToFile, writeChangesToStream } from '../history/write-changes.js';
 import { parseFieldList } from '../writers/fields.js';
-import { formatForPath, getFormat, FORMAT_NAMES } from '../writers/index.js';
+import { getFormat, FORMAT_NAMES } from '../writers/index.js';
 import { isRunning, validateUid } from './api-access.js';
 import type { CliContext } from './context.js';
 import { ENV } from './env-names.js';
 import { postgresSecrets } from './history-export.js';
 import { formatCount } from './progress.js';
+import { chooseFormat } from './resolve-job.js';
+import { stdoutError } from './stdout-errors.js';
 
 const HELP = `
 The database is written by tkf export --db (a SQLite file, or postgres://user@host/db); its tables
@@ -139,8 +141,8 @@ export function historyCommand(ctx: CliContext): Command {
     .action(async (options: Common & { uid: string; since?: string; until?: string; beyondReach?: boolean; out?: string; format?: string; fields?: string; force?: boolean; bom?: boolean; formulaGuard: boolean }) => {
       const uid = validateUid(options.uid);
       const out = options.out ?? '-';
-      const format = options.format ? getFormat(options.format) : out === '-' ? getFormat('csv') : formatForPath(out);
-      if (!format) throw new UsageError(`cannot tell the format from "${out}"; name it .csv, .jsonl, .ndjson or .xlsx, or add --format`);
+      // As tkf export's: a --format that contradicts --out's extension is refused. stdout: CSV.
+      const format = out === '-' && !options.format ? getFormat('csv') : chooseFormat(options.format, out);
       if (format.render && out === '-') throw new UsageError(`--format ${format.name} writes a file, not stdout; use --out changes.${format.name}`);
       const range = {
         since: options.since === undefined ? undefined : parseDate(options.since, '--since'),
@@ -149,7 +151,12 @@ export function historyCommand(ctx: CliContext): Command {
       };
       const rows = await withDb(openHistoryToRead(target(options, ctx)), (db) => accountChanges(db, uid, range));
       const output = { format, fields: options.fields === undefined ? undefined : parseFieldList(options.fields), bom: Boolean(options.bom), formulaGuard: options.formulaGuard };
-      if (out === '-') await writeChangesToStream(ctx.stdout, rows, output);
+      if (out === '-') {
+        // A full disk behind `> file` is the output failing (exit 7), as for every command's stdout.
+        await writeChangesToStream(ctx.stdout, rows, output).catch((error: unknown) => {
+          throw stdoutError(error);
+        });
+      }
       else await writeChangesToFile(out, rows, output, Boolean(options.force), { owner: { pid: process.pid, host: hostname() }, isRunning });
       const count = (change: string) => rows.filter((r) => r.change === change).length;
       ctx.stderr.write(`tkf: ${uid}: +${formatCount(count('added'))} came, -${formatCount(count('removed'))} left${range.beyondReach ? `, ${formatCount(count('beyond_reach'))} past the API's reach` : ''}${out === '-' ? '' : `; file: ${out}`}\n`);

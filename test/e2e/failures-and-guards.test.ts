@@ -112,6 +112,25 @@ describe('guardrails before money is spent', () => {
     });
   });
 
+  it('tkf diff and tkf history changes refuse a --format that contradicts --out too: exit 2, nothing written', async () => {
+    await withSim({}, async (sim) => {
+      await withTempDir(async (dir) => {
+        const a = join(dir, 'a.jsonl');
+        const db = join(dir, 'h.sqlite');
+        expect((await runTkfInProcess(['export', '--uid', UID, '--out', a, '--db', db, '-q'], { env: env(sim) })).code).toBe(0);
+        for (const args of [
+          ['diff', a, a, '--out', join(dir, 'd.csv'), '--format', 'jsonl'],
+          ['history', 'changes', '--db', db, '--uid', UID, '--out', join(dir, 'c.csv'), '--format', 'jsonl'],
+        ]) {
+          const result = await runTkfInProcess(args, { env: env(sim) });
+          expect(result.code, args[0]).toBe(2);
+          expect(result.stderr, args[0]).toMatch(/--format jsonl contradicts --out .*\.csv .*name it .*\.jsonl, or leave out --format/);
+        }
+        expect((await readdir(dir)).filter((name) => name.endsWith('.csv'))).toEqual([]);
+      });
+    });
+  });
+
   it('missing directories are created for a plain path as for a template', async () => {
     await withSim({}, async (sim) => {
       await withTempDir(async (dir) => {

@@ -65,6 +65,19 @@ describe.skipIf(!existsSync('/dev/full'))('stdout is /dev/full', () => {
       expect(diff.stderr).toBe(`${ONE_LINE}\n`);
     });
   });
+
+  it('tkf history changes (its rows on stdout): exit 7 and one line (was exit 1, "internal error: ENOSPC")', async () => {
+    await withTempDir(async (dir) => {
+      const db = join(dir, 'h.sqlite');
+      const recorded = await runTkf(['export', '--uid', UID, '--db', db, '-q'], { env: env(), cwd: dir });
+      expect(recorded.code, recorded.stderr).toBe(0);
+      for (const format of ['csv', 'jsonl']) {
+        const result = await toDevFull(['history', 'changes', '--db', db, '--uid', UID, '--format', format]);
+        expect(result.code, format).toBe(7);
+        expect(result.stderr, format).toBe(`${ONE_LINE}\n`);
+      }
+    });
+  });
 });
 
 describe('a reader that goes away', () => {
