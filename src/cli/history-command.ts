@@ -16,6 +16,7 @@ import { isRunning, validateUid } from './api-access.js';
 import type { CliContext } from './context.js';
 import { ENV } from './env-names.js';
 import { postgresSecrets } from './history-export.js';
+import { loadConfig } from './config-file.js';
 import { formatCount } from './progress.js';
 import { chooseFormat } from './resolve-job.js';
 import { stdoutError } from './stdout-errors.js';
@@ -46,12 +47,15 @@ interface Common {
   json?: boolean;
 }
 
-const dbOption = () => new Option('--db <target>', `the history database: a SQLite file or a postgres:// URL (env: ${ENV.db})`);
+const dbOption = () => new Option('--db <target>', `the history database: a SQLite file or a postgres:// URL (env: ${ENV.db}; config key db)`);
 const jsonOption = () => new Option('--json', 'print JSON on stdout');
 
-function target(options: Common, ctx: CliContext): string {
-  const db = options.db ?? ctx.env[ENV.db];
-  if (!db) throw new UsageError(`--db is required: the history database (a SQLite file or a postgres:// URL), or set ${ENV.db}`);
+/** The database: --db, else TKF_DB, else the config file's `db` (as tkf export takes it). */
+async function target(options: Common, ctx: CliContext): Promise<string> {
+  const db = options.db ?? (ctx.env[ENV.db] || (await loadConfig(ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`))).values.db);
+  if (typeof db !== 'string' || !db) {
+    throw new UsageError(`--db is required: the history database (a SQLite file or a postgres:// URL), or set ${ENV.db} or the config file's "db"`);
+  }
   if (isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
   return db;
 }
@@ -72,7 +76,18 @@ export function parseDate(value: string, name: string, until = false): string {
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time)) {
     throw new UsageError(`${name} takes a date such as 2026-11-01 or 2026-11-01T06:00:00Z, not "${value}"`);
   }
-  return new Date(day && until ? time + 86_400_000 : time).toISOString();
+  // The range is [since, until): an --until includes what it names, to its own precision (a day,
+  // a minute, a second, a millisecond): `--until` a snapshot's time as growth prints it keeps it.
+  return new Date(until ? time + untilStep(value, day) : time).toISOString();
+}
+
+function untilStep(value: string, day: boolean): number {
+  if (day) return 86_400_000;
+  const clock = /T\d{2}:\d{2}(:\d{2})?(\.\d+)?/.exec(value);
+  if (clock?.[2]) return 1;
+  if (clock?.[1]) return 1000;
+  if (clock) return 60_000;
+  return 1;
 }
 
 const pad = (text: string | number, width: number) => String(text).padStart(width);
@@ -96,7 +111,7 @@ export function historyCommand(ctx: CliContext): Command {
     .addOption(dbOption())
     .addOption(jsonOption())
     .action(async (options: Common) => {
-      const accounts = await withDb(openHistoryToRead(target(options, ctx)), listAccounts);
+      const accounts = await withDb(openHistoryToRead(await target(options, ctx)), listAccounts);
       if (options.json) return void ctx.stdout.write(`${JSON.stringify(accounts)}\n`);
       if (accounts.length === 0) return void ctx.stdout.write('no account recorded yet\n');
       ctx.stdout.write(`${'uid'.padEnd(20)} ${pad('snapshots', 9)} ${pad('followers', 11)}  last snapshot\n`);
@@ -111,7 +126,7 @@ export function historyCommand(ctx: CliContext): Command {
     .addOption(jsonOption())
     .action(async (options: Common & { uid: string }) => {
       const uid = validateUid(options.uid);
-      const points = await withDb(openHistoryToRead(target(options, ctx)), (db) => accountGrowth(db, uid));
+      const points = await withDb(openHistoryToRead(await target(options, ctx)), (db) => accountGrowth(db, uid));
       if (options.json) return void ctx.stdout.write(`${JSON.stringify(points)}\n`);
       if (points.length === 0) return void ctx.stdout.write(`no snapshot of ${uid}\n`);
       ctx.stdout.write(`${'date'.padEnd(24)} ${pad('on profile', 12)} ${pad('served', 8)} ${pad('added', 7)} ${pad('removed', 7)} ${pad('beyond reach', 12)} ${pad('followers', 10)}\n`);
@@ -130,7 +145,7 @@ export function historyCommand(ctx: CliContext): Command {
     .addOption(dbOption())
     .requiredOption('--uid <user_id>', 'the account')
     .option('--since <date>', 'from this date (UTC day or ISO time), included')
-    .option('--until <date>', 'up to this date (a day is included whole)')
+    .option('--until <date>', 'up to this day or time, included: a day whole, a time to its own precision (a second: all of it)')
     .option('--beyond-reach', 'also list followers who slid past the API\'s reach (not gone)')
     .addOption(new Option('--out <file|->', 'a file (.csv, .jsonl, .ndjson, .xlsx) or - for stdout (the default)'))
     .addOption(new Option('--format <format>', 'default: from the --out extension; csv for stdout').choices(FORMAT_NAMES))
@@ -149,7 +164,7 @@ export function historyCommand(ctx: CliContext): Command {
         until: options.until === undefined ? undefined : parseDate(options.until, '--until', true),
         beyondReach: Boolean(options.beyondReach),
       };
-      const rows = await withDb(openHistoryToRead(target(options, ctx)), (db) => accountChanges(db, uid, range));
+      const rows = await withDb(openHistoryToRead(await target(options, ctx)), (db) => accountChanges(db, uid, range));
       const output = { format, fields: options.fields === undefined ? undefined : parseFieldList(options.fields), bom: Boolean(options.bom), formulaGuard: options.formulaGuard };
       if (out === '-') {
         // A full disk behind `> file` is the output failing (exit 7), as for every command's stdout.
@@ -172,7 +187,7 @@ export function historyCommand(ctx: CliContext): Command {
     .action(async (files: string[], options: Common & { uid?: string }) => {
       const account = options.uid === undefined ? undefined : validateUid(options.uid);
       const { importFiles } = await import('../history/import-files.js');
-      const results = await withDb(openHistory(target(options, ctx)), (db) => importFiles(db, files, { account }));
+      const results = await withDb(openHistory(await target(options, ctx)), (db) => importFiles(db, files, { account }));
       if (options.json) return void ctx.stdout.write(`${JSON.stringify(results)}\n`);
       for (const r of results) {
         const what = r.stale

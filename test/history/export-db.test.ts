@@ -1,4 +1,4 @@
-import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -54,6 +54,13 @@ describe('tkf export --db', () => {
 
     const list = await runCli(['history', '--db', db, '--json']);
     expect(json(list.stdout)).toEqual([{ uid: UID, snapshots: 2, followers: 60, last_snapshot_at: expect.any(String) }]);
+    // The config file's "db" names it too, for tkf history as for tkf export.
+    const config = join(dir.path, 'config-home');
+    await mkdir(join(config, 'tkf'), { recursive: true });
+    await writeFile(join(config, 'tkf', 'config.json'), JSON.stringify({ db }), { mode: 0o600 });
+    const configured = await runCli(['history', '--json'], { XDG_CONFIG_HOME: config });
+    expect(configured.code, configured.stderr).toBe(0);
+    expect(json(configured.stdout)).toEqual(json(list.stdout));
     const growth = await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json']);
     const points = json<Array<Record<string, unknown>>>(growth.stdout);
     expect(points.map((p) => [p.followers, p.on_profile, p.served, p.added, p.removed, p.beyond_reach])).toEqual([
@@ -95,6 +102,11 @@ describe('tkf export --db', () => {
     expect(Object.keys(rows[0]!).slice(0, 2)).toEqual(['change', 'changed_at']);
     const until = await runCli(['history', 'changes', '--db', db, '--uid', UID, '--until', '2000-01-01']);
     expect(parse(until.stdout)).toHaveLength(1); // the header alone
+    // --until includes what it names: the snapshot's own time, or its second (growth prints milliseconds).
+    const exact = await runCli(['history', 'changes', '--db', db, '--uid', UID, '--since', at2!, '--until', at2!]);
+    expect(parse(exact.stdout)).toHaveLength(1 + 5);
+    const itsSecond = await runCli(['history', 'changes', '--db', db, '--uid', UID, '--until', at2!.replace(/\.\d+Z$/, 'Z')]);
+    expect((parse(itsSecond.stdout) as string[][]).filter((r) => r[1] === at2)).toHaveLength(5);
   });
 
   it('an interrupted walk is no snapshot; --resume completes it and then it is one', async () => {
