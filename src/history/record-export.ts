@@ -17,7 +17,7 @@ import { UsageError } from '../errors.js';
 import { readCheckpoint } from '../output/checkpoint.js';
 import { openExport, type ExportSource } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
-import { followerRow } from './follower-columns.js';
+import { CSV_NUMBER_COLUMNS, followerRow } from './follower-columns.js';
 import { recordSnapshot, type FollowerRow, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
 import type { SqlDriver } from './sql-driver.js';
 
@@ -35,9 +35,9 @@ export interface RecordedFile extends SnapshotOutcome {
 }
 
 export async function recordExportFile(driver: SqlDriver, path: string, options: RecordFileOptions = {}): Promise<RecordedFile> {
-  const { input, open } = await describeExport(path, options);
+  const { input, open, formulaGuard } = await describeExport(path, options);
   const source = await open();
-  const outcome = await recordSnapshot(driver, input, () => followerRows(source));
+  const outcome = await recordSnapshot(driver, input, () => followerRows(source, formulaGuard));
   return { ...outcome, account: input.account, takenAt: input.takenAt, file: path };
 }
 
@@ -45,7 +45,7 @@ export async function recordExportFile(driver: SqlDriver, path: string, options:
 export async function describeExport(
   path: string,
   options: RecordFileOptions = {},
-): Promise<{ input: SnapshotInput; open: () => Promise<ExportSource>; rows: number | undefined }> {
+): Promise<{ input: SnapshotInput; open: () => Promise<ExportSource>; rows: number | undefined; formulaGuard: boolean }> {
   const manifest = await readCheckpoint(outputPaths(path).manifest).catch(() => undefined);
   const open = () => openExport(path, manifest?.options.format);
   // Without a manifest, a missing or unreadable file is said as such before anything else.
@@ -65,18 +65,47 @@ export async function describeExport(
     source: path,
     ...(options.added !== undefined ? { update: { added: options.added } } : {}),
   };
-  return { input, open, rows: manifest?.rows };
+  // A CSV written with the formula guard (the default) says so in its manifest; without one, its
+  // cells are taken as they are.
+  return { input, open, rows: manifest?.rows, formulaGuard: manifest?.options.formulaGuard === true };
 }
 
-/** Each record of an export as the database keeps it: uid, handle, nickname, the export's columns as JSON. */
-async function* followerRows(source: ExportSource): AsyncGenerator<FollowerRow> {
+/**
+ * Each record of an export as the database keeps it: uid, handle, nickname, the export's columns
+ * as JSON. A CSV's cells are text: the formula guard's quote is taken off again (`formulaGuard`),
+ * and the columns the API gives as numbers (CSV_NUMBER_COLUMNS) are numbers again, so that a CSV
+ * imported holds what `tkf export --db` stores of the same followers (an empty one is left out,
+ * as an absent field is).
+ */
+async function* followerRows(source: ExportSource, formulaGuard: boolean): AsyncGenerator<FollowerRow> {
   for await (const record of source.records()) {
     if (record.kind === 'jsonl') {
       yield followerRow(record.uid, record.follower);
     } else {
-      const object: Record<string, string> = {};
-      source.columns!.forEach((column, index) => (object[column] = record.cells[index] ?? ''));
-      yield { uid: record.uid, uniqueId: object.unique_id ?? null, nickname: object.nickname ?? null, data: JSON.stringify(object) };
+      const object: Record<string, string | number> = {};
+      source.columns!.forEach((column, index) => {
+        const cell = csvValue(column, record.cells[index] ?? '', formulaGuard);
+        if (cell !== undefined) object[column] = cell;
+      });
+      const text = (key: string) => (typeof object[key] === 'string' ? (object[key] as string) : null);
+      yield { uid: record.uid, uniqueId: text('unique_id'), nickname: text('nickname'), data: JSON.stringify(object) };
     }
   }
 }
+
+/**
+ * The cells csv-stringify's formula guard (`escape_formulas`) starts with a quote: text that
+ * began with = + - @ a tab or a carriage return, or their fullwidth forms. (A text that itself
+ * began with a quote and then one of these cannot be told from it; it loses its quote.)
+ */
+const GUARDED = /^'[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+/** An integer a double keeps exactly, as JSON writes it. */
+const INTEGER = /^-?(0|[1-9]\d{0,14})$/;
+
+function csvValue(column: string, cell: string, formulaGuard: boolean): string | number | undefined {
+  const text = formulaGuard && GUARDED.test(cell) ? cell.slice(1) : cell;
+  if (!CSV_NUMBER_COLUMNS.has(column)) return text;
+  if (text === '') return undefined;
+  return INTEGER.test(text) ? Number(text) : text;
+}
+
