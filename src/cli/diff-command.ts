@@ -13,7 +13,8 @@ import { openExport, type ExportFormat, type ExportSource } from '../output/expo
 import { hostname } from 'node:os';
 import { readCheckpoint } from '../output/checkpoint.js';
 import { FileTransaction } from '../output/file-transaction.js';
-import { outputPaths } from '../output/output-file.js';
+import { makeDirectory, outputPaths } from '../output/output-file.js';
+import { dirname } from 'node:path';
 import { ByteSink, formatForPath } from '../writers/index.js';
 import { isRunning } from './api-access.js';
 import type { CliContext } from './context.js';
@@ -210,6 +211,7 @@ async function diffToFile(
   signal: AbortSignal,
   newerEnd: WalkEnd,
 ): Promise<DiffCounts> {
+  await makeDirectory(dirname(out)); // as tkf export makes --out's missing folders
   const file = await FileTransaction.open(out, { force, owner: { pid: process.pid, host: hostname() }, isRunning });
   const sink = new ByteSink(file.stream);
   try {

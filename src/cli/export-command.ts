@@ -5,11 +5,10 @@
  * a summary line, `--json` on stdout.
  */
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { Command } from 'commander';
-import { BatchError, EXIT, OutputError, TkfError, type InterruptSignal } from '../errors.js';
-import { describeFsError } from '../output/fs-errors.js';
+import { BatchError, EXIT, TkfError, type InterruptSignal } from '../errors.js';
+import { makeDirectory } from '../output/output-file.js';
 import { stripCredentials } from '../api/proxy-agents.js';
 import { spanKeys, type SpanKeys } from '../api/page-parser.js';
 import { DEFAULT_CSV_FIELDS, sourceKeys } from '../writers/fields.js';
@@ -45,39 +44,6 @@ function columnKeys(job: ExportJob, columnsRead: readonly string[]): SpanKeys | 
 
 // Read by the tests that check them from here; they live with the job's resolution.
 export { chooseFormat, decodeUidText, parseUidFile, parseUidList } from './resolve-job.js';
-
-/**
- * `mkdir -p`, one level at a time. Not `mkdir(..., { recursive: true })`: on Linux, Node's
- * recursive mkdir never returns for a path under /proc (`--out /proc/x/f.csv` spun a core and
- * ignored SIGTERM), so the missing levels are made here, each failure a plain error.
- */
-async function mkdirParents(directory: string): Promise<void> {
-  const missing: string[] = [];
-  for (let level = resolve(directory); ; level = dirname(level)) {
-    const exists = await stat(level).then((info) => info.isDirectory() || 'file', () => false);
-    if (exists === 'file') throw Object.assign(new Error(`${level} is a file`), { code: 'ENOTDIR' });
-    if (exists) break;
-    missing.unshift(level);
-    if (dirname(level) === level) break;
-  }
-  for (const level of missing) {
-    await mkdir(level).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error; // made meanwhile by another run: fine
-    });
-  }
-}
-
-async function makeDirectory(directory: string): Promise<void> {
-  try {
-    await mkdirParents(directory);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOTDIR') {
-      throw new OutputError(`cannot create the directory ${directory}: a file is in the way (${code}); choose another --out`);
-    }
-    throw new OutputError(`cannot create the directory ${directory}: ${describeFsError(error)}`);
-  }
-}
 
 /** Today's date as YYYY-MM-DD, in local time (what a person means by "today's export"). */
 function today(now = new Date()): string {

@@ -4,8 +4,10 @@
  * went, as rows in CSV, JSONL or .xlsx; `import` backfills from earlier export files.
  */
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { makeDirectory } from '../output/output-file.js';
 import { Command, Option } from 'commander';
-import { EXIT_CODES, UsageError } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
 import { openHistory, openHistoryToRead, isPostgresUrl } from '../history/open-history.js';
 import { accountChanges, accountGrowth, listAccounts } from '../history/queries.js';
 import type { SqlDriver } from '../history/sql-driver.js';
@@ -21,6 +23,20 @@ import { formatCount } from './progress.js';
 import { chooseFormat } from './resolve-job.js';
 import { stdoutError } from './stdout-errors.js';
 
+/** The history commands' own exit codes (EXIT_CODES says them for tkf export). */
+const EXIT_HELP = `
+Exit codes:
+${[
+  [EXIT.ok, 'done'],
+  [EXIT.internal, 'unexpected internal error'],
+  [EXIT.usage, 'bad usage or input (flags, uid, dates, a file that is not a tkf export)'],
+  [EXIT.output, 'the output cannot be written (--out, or stdout: a full disk; or in use, or exists without --force)'],
+  [EXIT.database, 'the history database cannot be opened or written (missing, read-only, full disk, server down, newer schema)'],
+]
+  .map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`)
+  .join('\n')}
+`;
+
 const HELP = `
 The database is written by tkf export --db (a SQLite file, or postgres://user@host/db); its tables
 are described in the README ("History"). Dates are UTC.
@@ -35,12 +51,7 @@ Examples:
 A follower missing from a walk that did not reach the end of the list is "beyond reach" (the API
 serves only the newest few thousand followers), not gone: growth counts them apart, and changes
 lists them only with --beyond-reach.
-
-Exit codes:
-${EXIT_CODES.filter(([code]) => [0, 2, 7, 10].includes(code))
-  .map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`)
-  .join('\n')}
-`;
+${EXIT_HELP}`;
 
 interface Common {
   db?: string;
@@ -113,13 +124,15 @@ export function historyCommand(ctx: CliContext): Command {
     .action(async (options: Common) => {
       const accounts = await withDb(openHistoryToRead(await target(options, ctx)), listAccounts);
       if (options.json) return void ctx.stdout.write(`${JSON.stringify(accounts)}\n`);
-      if (accounts.length === 0) return void ctx.stdout.write('no account recorded yet\n');
+      // A message, not data: on stderr, stdout stays empty.
+      if (accounts.length === 0) return void ctx.stderr.write('tkf: no account recorded yet\n');
       ctx.stdout.write(`${'uid'.padEnd(20)} ${pad('snapshots', 9)} ${pad('followers', 11)}  last snapshot\n`);
       for (const a of accounts) ctx.stdout.write(`${a.uid.padEnd(20)} ${pad(a.snapshots, 9)} ${pad(formatCount(a.followers), 11)}  ${a.last_snapshot_at}\n`);
     });
 
   history
     .command('growth')
+    .addHelpText('after', EXIT_HELP)
     .description('one line per snapshot of an account, oldest first')
     .addOption(dbOption())
     .requiredOption('--uid <user_id>', 'the account')
@@ -128,7 +141,7 @@ export function historyCommand(ctx: CliContext): Command {
       const uid = validateUid(options.uid);
       const points = await withDb(openHistoryToRead(await target(options, ctx)), (db) => accountGrowth(db, uid));
       if (options.json) return void ctx.stdout.write(`${JSON.stringify(points)}\n`);
-      if (points.length === 0) return void ctx.stdout.write(`no snapshot of ${uid}\n`);
+      if (points.length === 0) return void ctx.stderr.write(`tkf: no snapshot of ${uid}\n`);
       ctx.stdout.write(`${'date'.padEnd(24)} ${pad('on profile', 12)} ${pad('served', 8)} ${pad('added', 7)} ${pad('removed', 7)} ${pad('beyond reach', 12)} ${pad('followers', 10)}\n`);
       for (const p of points) {
         const removed = p.sees_losses ? formatCount(p.removed) : 'n/a';
@@ -141,6 +154,7 @@ export function historyCommand(ctx: CliContext): Command {
 
   history
     .command('changes')
+    .addHelpText('after', EXIT_HELP)
     .description('the followers of an account who came and went, with dates, to CSV, JSONL or .xlsx')
     .addOption(dbOption())
     .requiredOption('--uid <user_id>', 'the account')
@@ -172,13 +186,17 @@ export function historyCommand(ctx: CliContext): Command {
           throw stdoutError(error);
         });
       }
-      else await writeChangesToFile(out, rows, output, Boolean(options.force), { owner: { pid: process.pid, host: hostname() }, isRunning });
+      else {
+        await makeDirectory(dirname(out)); // as tkf export makes --out's missing folders
+        await writeChangesToFile(out, rows, output, Boolean(options.force), { owner: { pid: process.pid, host: hostname() }, isRunning });
+      }
       const count = (change: string) => rows.filter((r) => r.change === change).length;
       ctx.stderr.write(`tkf: ${uid}: +${formatCount(count('added'))} came, -${formatCount(count('removed'))} left${range.beyondReach ? `, ${formatCount(count('beyond_reach'))} past the API's reach` : ''}${out === '-' ? '' : `; file: ${out}`}\n`);
     });
 
   history
     .command('import')
+    .addHelpText('after', EXIT_HELP)
     .description('backfill the database from earlier exports (CSV or JSONL, with their manifests)')
     .argument('<file...>', 'export files; each becomes a snapshot, oldest first')
     .addOption(dbOption())

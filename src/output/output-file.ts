@@ -12,8 +12,8 @@
  * complete one, and only with --force.
  */
 import type { WriteStream } from 'node:fs';
-import { link, open, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { link, mkdir, open, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { OutputError } from '../errors.js';
 import { realDisk } from './disk.js';
 import { describeFsError } from './fs-errors.js';
@@ -150,4 +150,38 @@ export async function wasPublished(paths: OutputPaths, renderedAfter?: string): 
 
 export async function removeAll(...paths: string[]): Promise<void> {
   await Promise.all(paths.map((path) => rm(path, { force: true })));
+}
+
+/**
+ * `mkdir -p`, one level at a time. Not `mkdir(..., { recursive: true })`: on Linux, Node's
+ * recursive mkdir never returns for a path under /proc (`--out /proc/x/f.csv` spun a core and
+ * ignored SIGTERM), so the missing levels are made here, each failure a plain error.
+ */
+async function mkdirParents(directory: string): Promise<void> {
+  const missing: string[] = [];
+  for (let level = resolve(directory); ; level = dirname(level)) {
+    const exists = await stat(level).then((info) => info.isDirectory() || 'file', () => false);
+    if (exists === 'file') throw Object.assign(new Error(`${level} is a file`), { code: 'ENOTDIR' });
+    if (exists) break;
+    missing.unshift(level);
+    if (dirname(level) === level) break;
+  }
+  for (const level of missing) {
+    await mkdir(level).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error; // made meanwhile by another run: fine
+    });
+  }
+}
+
+/** `directory` and its missing parents made (`--out` into a new folder); OutputError when it cannot be. */
+export async function makeDirectory(directory: string): Promise<void> {
+  try {
+    await mkdirParents(directory);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new OutputError(`cannot create the directory ${directory}: a file is in the way (${code}); choose another --out`);
+    }
+    throw new OutputError(`cannot create the directory ${directory}: ${describeFsError(error)}`);
+  }
 }

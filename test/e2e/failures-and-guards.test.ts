@@ -139,6 +139,15 @@ describe('guardrails before money is spent', () => {
         expect([plain.code, template.code]).toEqual([0, 0]);
         expect(await readdir(join(dir, 'a', 'b'))).toContain('f.csv');
         expect(await readdir(join(dir, 'c', UID))).toContain('f.csv');
+        // tkf diff and tkf history changes make them too.
+        const db = join(dir, 'h.sqlite');
+        const a = join(dir, 'a', 'b', 'f.csv');
+        expect((await runTkfInProcess(['history', 'import', '--db', db, a], { env: env(sim) })).code).toBe(0);
+        const diff = await runTkfInProcess(['diff', a, a, '--out', join(dir, 'd', 'e', 'x.csv')], { env: env(sim) });
+        const changes = await runTkfInProcess(['history', 'changes', '--db', db, '--uid', UID, '--out', join(dir, 'g', 'h', 'c.csv')], { env: env(sim) });
+        expect([diff.code, changes.code], diff.stderr + changes.stderr).toEqual([0, 0]);
+        expect(await readdir(join(dir, 'd', 'e'))).toEqual(['x.csv']);
+        expect(await readdir(join(dir, 'g', 'h'))).toEqual(['c.csv']);
       });
     });
   });
