@@ -68,6 +68,9 @@ describe('tkf export --db', () => {
       [60, 60, 60, 15, 0, 0],
     ]);
     expect(points[0]!.at! < points[1]!.at!).toBe(true);
+    // An account with none: a message on stderr, nothing on stdout.
+    const none = await runCli(['history', 'growth', '--db', db, '--uid', OTHER]);
+    expect([none.code, none.stdout, none.stderr]).toEqual([0, '', `tkf: no snapshot of ${OTHER}\n`]);
     const text = await runCli(['history', 'growth', '--db', db, '--uid', UID]);
     expect(text.stdout.split('\n')[2]).toMatch(/^\d{4}-\d\d-\d\dT\S+ +60 +60 +15 +0 +0 +60$/);
 
