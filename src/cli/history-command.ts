@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { makeDirectory } from '../output/output-file.js';
 import { Command, Option } from 'commander';
-import { EXIT, UsageError } from '../errors.js';
+import { BatchError, EXIT, UsageError } from '../errors.js';
 import { openHistory, openHistoryToRead, isPostgresUrl } from '../history/open-history.js';
 import { accountChanges, accountGrowth, listAccounts } from '../history/queries.js';
 import type { SqlDriver } from '../history/sql-driver.js';
@@ -204,16 +204,28 @@ export function historyCommand(ctx: CliContext): Command {
     .addOption(jsonOption())
     .action(async (files: string[], options: Common & { uid?: string }) => {
       const account = options.uid === undefined ? undefined : validateUid(options.uid);
-      const { importFiles } = await import('../history/import-files.js');
+      const { importFiles, isFailure } = await import('../history/import-files.js');
       const results = await withDb(openHistory(await target(options, ctx)), (db) => importFiles(db, files, { account }));
-      if (options.json) return void ctx.stdout.write(`${JSON.stringify(results)}\n`);
-      for (const r of results) {
+      const failures = results.filter(isFailure);
+      if (options.json) {
+        ctx.stdout.write(`${JSON.stringify(results.map((r) => (isFailure(r) ? { file: r.file, error: r.error, exit_code: r.exit_code } : r)))}\n`);
+      }
+      for (const r of options.json ? [] : results) {
+        if (isFailure(r)) {
+          if (files.length > 1) ctx.stderr.write(`tkf: ${r.file}: not imported: ${r.error}\n`);
+          continue;
+        }
         const what = r.stale
           ? 'skipped: the account has a later snapshot (import oldest first)'
           : r.recorded
             ? `+${formatCount(r.added)} came, -${formatCount(r.removed)} left, ${formatCount(r.beyond_reach)} past the API's reach`
             : 'already recorded';
         ctx.stderr.write(`tkf: ${r.file}: ${r.account} at ${r.at}: ${what}\n`);
+      }
+      // The others are imported; the run's exit code is the first failure's (one file: its own error).
+      if (failures.length === 1 && files.length === 1) throw failures[0]!.cause;
+      if (failures.length) {
+        throw new BatchError(failures[0]!.exit_code, `${failures.length} of ${files.length} files not imported${options.json ? ` (first: ${failures[0]!.file}: ${failures[0]!.error})` : ''}`);
       }
     });
   return history;

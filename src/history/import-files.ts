@@ -2,10 +2,12 @@
  * `tkf history import`: earlier exports become snapshots, oldest first (the reach rule compares
  * each snapshot with the one before it), each dated by its manifest's `updated`, else by the
  * file's modification time. A file already recorded is recorded once; a file older than the
- * account's latest snapshot is skipped and said so.
+ * account's latest snapshot is skipped and said so. A file that cannot be read or is no export
+ * (a usage or output error of its own) is not imported and said so, and the others still are; a
+ * database that fails stops the import.
  */
 import { stat } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { OutputError, UsageError } from '../errors.js';
 import { readCheckpoint } from '../output/checkpoint.js';
 import { outputPaths } from '../output/output-file.js';
 import { recordExportFile } from './record-export.js';
@@ -23,6 +25,18 @@ export interface ImportResult {
   beyond_reach: number;
 }
 
+/** A file that was not imported: why, and the exit code its error has. */
+export interface ImportFailure {
+  file: string;
+  error: string;
+  exit_code: number;
+  cause: unknown;
+}
+
+export function isFailure(outcome: ImportResult | ImportFailure): outcome is ImportFailure {
+  return 'error' in outcome;
+}
+
 async function dateOf(file: string): Promise<string> {
   const manifest = await readCheckpoint(outputPaths(file).manifest).catch(() => undefined);
   if (manifest?.updated) return manifest.updated;
@@ -33,12 +47,29 @@ async function dateOf(file: string): Promise<string> {
   }
 }
 
-export async function importFiles(db: SqlDriver, files: readonly string[], options: { account?: string }): Promise<ImportResult[]> {
-  const dated = await Promise.all(files.map(async (file) => ({ file, at: await dateOf(file) })));
+export async function importFiles(db: SqlDriver, files: readonly string[], options: { account?: string }): Promise<Array<ImportResult | ImportFailure>> {
+  const results: Array<ImportResult | ImportFailure> = [];
+  const failed = (file: string, error: unknown): void => {
+    if (!(error instanceof UsageError || error instanceof OutputError)) throw error;
+    results.push({ file, error: error.message, exit_code: error.exitCode, cause: error });
+  };
+  const dated: Array<{ file: string; at: string }> = [];
+  for (const file of files) {
+    try {
+      dated.push({ file, at: await dateOf(file) });
+    } catch (error) {
+      failed(file, error);
+    }
+  }
   dated.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  const results: ImportResult[] = [];
   for (const { file } of dated) {
-    const r = await recordExportFile(db, file, { account: options.account });
+    let r: Awaited<ReturnType<typeof recordExportFile>>;
+    try {
+      r = await recordExportFile(db, file, { account: options.account });
+    } catch (error) {
+      failed(file, error);
+      continue;
+    }
     results.push({
       file,
       account: r.account,

@@ -1,4 +1,4 @@
-import { copyFile, utimes } from 'node:fs/promises';
+import { copyFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
@@ -22,6 +22,27 @@ async function exportTo(out: string, user: UserScenario) {
 }
 
 describe('tkf history import', () => {
+  it('a file that is no export among good ones: the good ones are imported, --json lists all three, exit 2', async () => {
+    const [a, b] = [join(dir.path, 'good1.jsonl'), join(dir.path, 'good2.csv')];
+    await exportTo(a, { size: 20 });
+    await exportTo(b, { size: 20 });
+    const bad = join(dir.path, 'bad.jsonl');
+    await writeFile(bad, '{"x":1}\n');
+    const db = join(dir.path, 'partial.sqlite');
+    const run = await runCli(['history', 'import', '--db', db, '--json', a, bad, b]);
+    expect(run.code).toBe(2);
+    const results = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
+    expect(results.map((r) => [r.file, r.recorded ?? r.error])).toEqual([
+      [a, true],
+      [b, true],
+      [bad, expect.stringMatching(/has no tkf manifest/)],
+    ]);
+    expect(run.stderr).toMatch(/^tkf: 1 of 3 files not imported \(first: .*bad\.jsonl: /);
+    const text = await runCli(['history', 'import', '--db', join(dir.path, 'partial-text.sqlite'), a, bad]);
+    expect(text.code).toBe(2);
+    expect(text.stderr).toMatch(/good1\.jsonl: \d+ at .*: \+20 came[\s\S]*bad\.jsonl: not imported: .*has no tkf manifest[\s\S]*tkf: 1 of 2 files not imported\n$/);
+  });
+
   it('backfills dated exports oldest first (the order given does not matter); each file is recorded once', async () => {
     const [a, b] = [join(dir.path, 'day1.csv'), join(dir.path, 'day2.jsonl')];
     // A profile count within the simulated cap: a cap of 30 under a total of 50 would be a list
