@@ -227,7 +227,14 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   if (!update) {
     const view = reachView(before, (position) => position, input.end);
     for (const [uid, state] of known) {
-      if (state.position === null || inThis.has(uid)) continue;
+      if (state.gone || inThis.has(uid)) continue;
+      if (state.position === null) {
+        // Beyond reach since an earlier snapshot, so no place to judge it by: a walk that saw the
+        // whole list and did not find it proves it gone; any other leaves it as it was (neither
+        // counted again nor gone).
+        if (view.sawWholeList) removed.push(uid);
+        continue;
+      }
       (judgeMissing(state.position, view) === 'removed' ? removed : beyond).push(uid);
     }
   }

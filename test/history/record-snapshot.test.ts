@@ -65,6 +65,23 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await db.close();
   });
 
+  it('a follower beyond reach since an earlier snapshot is gone once a walk sees the whole list without it, and only then', async () => {
+    const db = await open();
+    await recordSnapshot(db, snapshot(1, 'cap'), rowsOf(['10', '11', '12', '13', '14']));
+    // Two new on top; the reach stops after 12: 13 and 14 slide beyond it.
+    expect(await recordSnapshot(db, snapshot(2, 'cap'), rowsOf(['21', '20', '10', '11', '12']))).toMatchObject({ added: 2, removed: 0, beyondReach: 2 });
+    // A deeper walk cut by the reach again, 13 not in it: no place to judge 13 by, so not gone (nor counted again).
+    expect(await recordSnapshot(db, snapshot(3, 'cap'), rowsOf(['21', '20', '10', '11', '12', '14']))).toMatchObject({ added: 0, removed: 0, beyondReach: 0 });
+    expect(await state(db, '13')).toEqual({ gone_at: null, position: null });
+    expect((await state(db, '14'))!.position).toBe(5);
+    // The list seen to its end, 13 not in it: gone.
+    expect(await recordSnapshot(db, snapshot(4, 'complete'), rowsOf(['21', '20', '10', '11', '12', '14']))).toMatchObject({ added: 0, removed: 1, beyondReach: 0 });
+    expect((await state(db, '13'))!.gone_at).toBe(snapshot(4, '').takenAt);
+    const [{ n }] = (await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM account_followers WHERE account_uid = ? AND gone_at IS NULL', [ACCOUNT])) as [{ n: number }];
+    expect(Number(n)).toBe(6);
+    await db.close();
+  });
+
   it('an update records the new followers only, cannot see losses, and keeps the order for the next walk', async () => {
     const db = await open();
     await recordSnapshot(db, snapshot(1, 'cap'), rowsOf(['10', '11', '12', '13']));
