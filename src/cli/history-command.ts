@@ -12,7 +12,7 @@ import { openHistory, openHistoryToRead, isPostgresUrl } from '../history/open-h
 import { accountChanges, accountGrowth, listAccounts } from '../history/queries.js';
 import type { SqlDriver } from '../history/sql-driver.js';
 import { writeChangesToFile, writeChangesToStream } from '../history/write-changes.js';
-import { parseFieldList } from '../writers/fields.js';
+import { DEFAULT_CSV_FIELDS, parseFieldList } from '../writers/fields.js';
 import { getFormat, FORMAT_NAMES } from '../writers/index.js';
 import { isRunning, validateUid } from './api-access.js';
 import type { CliContext } from './context.js';
@@ -103,6 +103,28 @@ function untilStep(value: string, day: boolean): number {
 
 const pad = (text: string | number, width: number) => String(text).padStart(width);
 
+/**
+ * `--fields` of history changes names columns the rows have: change, changed_at, the export's
+ * columns, or a key of a row's data (an imported CSV's own columns). A typo is refused (exit 2),
+ * as tkf export refuses a column no follower has, instead of an empty column.
+ */
+function checkChangeFields(fields: readonly string[], rows: ReadonlyArray<{ data: string }>): void {
+  const known = new Set<string>(['change', 'changed_at', ...DEFAULT_CSV_FIELDS]);
+  const unknown = () => fields.filter((field) => !known.has(field.split('.')[0]!));
+  if (!unknown().length) return;
+  for (const row of rows) {
+    try {
+      for (const key of Object.keys(JSON.parse(row.data) as object)) known.add(key);
+    } catch {
+      // not written by tkf: its keys are not known
+    }
+  }
+  const missing = unknown();
+  if (missing.length) {
+    throw new UsageError(`--fields: no change has ${missing.length === 1 ? 'a column' : 'the columns'} ${missing.map((f) => JSON.stringify(f)).join(', ')}; the columns are change, changed_at, ${DEFAULT_CSV_FIELDS.join(', ')}`);
+  }
+}
+
 export function historyCommand(ctx: CliContext): Command {
   const history = new Command('history')
     .description('what the history database (tkf export --db) knows: accounts, growth, who came and who left')
@@ -179,7 +201,9 @@ export function historyCommand(ctx: CliContext): Command {
         beyondReach: Boolean(options.beyondReach),
       };
       const rows = await withDb(openHistoryToRead(await target(options, ctx)), (db) => accountChanges(db, uid, range));
-      const output = { format, fields: options.fields === undefined ? undefined : parseFieldList(options.fields), bom: Boolean(options.bom), formulaGuard: options.formulaGuard };
+      const fields = options.fields === undefined ? undefined : parseFieldList(options.fields);
+      if (fields) checkChangeFields(fields, rows);
+      const output = { format, fields, bom: Boolean(options.bom), formulaGuard: options.formulaGuard };
       if (out === '-') {
         // A full disk behind `> file` is the output failing (exit 7), as for every command's stdout.
         await writeChangesToStream(ctx.stdout, rows, output).catch((error: unknown) => {

@@ -103,6 +103,12 @@ describe('tkf export --db', () => {
     expect(rows).toHaveLength(30);
     expect(rows[0]).toMatchObject({ change: 'added', changed_at: expect.any(String), uid: expect.stringMatching(/^\d+$/) });
     expect(Object.keys(rows[0]!).slice(0, 2)).toEqual(['change', 'changed_at']);
+    // --fields: a typo is refused (an empty column was written), the columns named.
+    const typo = await runCli(['history', 'changes', '--db', db, '--uid', UID, '--fields', 'uid,nicknam']);
+    expect([typo.code, typo.stdout]).toEqual([2, '']);
+    expect(typo.stderr).toMatch(/^tkf: --fields: no change has a column "nicknam"; the columns are change, changed_at, uid, /);
+    const chosen = await runCli(['history', 'changes', '--db', db, '--uid', UID, '--fields', 'change,uid,nickname']);
+    expect((parse(chosen.stdout) as string[][])[0]).toEqual(['change', 'uid', 'nickname']);
     const until = await runCli(['history', 'changes', '--db', db, '--uid', UID, '--until', '2000-01-01']);
     expect(parse(until.stdout)).toHaveLength(1); // the header alone
     // --until includes what it names: the snapshot's own time, or its second (growth prints milliseconds).
