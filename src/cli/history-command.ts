@@ -143,7 +143,12 @@ export function historyCommand(ctx: CliContext): Command {
     .description('the accounts: uid, snapshots, followers now, last snapshot (the default)')
     .addOption(dbOption())
     .addOption(jsonOption())
-    .action(async (options: Common) => {
+    // `tkf history bogus` reaches this default command as an argument: said as the unknown command it is.
+    .allowExcessArguments(true)
+    .action(async (options: Common, command: Command) => {
+      if (command.args.length) {
+        throw new UsageError(`unknown command 'history ${command.args[0]}'; the history commands are list, growth, changes and import (tkf history --help)`);
+      }
       const accounts = await withDb(openHistoryToRead(await target(options, ctx)), listAccounts);
       if (options.json) return void ctx.stdout.write(`${JSON.stringify(accounts)}\n`);
       // A message, not data: on stderr, stdout stays empty.

@@ -68,6 +68,9 @@ describe('tkf export --db', () => {
       [60, 60, 60, 15, 0, 0],
     ]);
     expect(points[0]!.at! < points[1]!.at!).toBe(true);
+    // A command that is none: said so, not "too many arguments for 'list'".
+    const bogus = await runCli(['history', 'grwoth', '--db', db]);
+    expect([bogus.code, bogus.stderr]).toEqual([2, "tkf: unknown command 'history grwoth'; the history commands are list, growth, changes and import (tkf history --help)\n"]);
     // An account with none: a message on stderr, nothing on stdout.
     const none = await runCli(['history', 'growth', '--db', db, '--uid', OTHER]);
     expect([none.code, none.stdout, none.stderr]).toEqual([0, '', `tkf: no snapshot of ${OTHER}\n`]);
