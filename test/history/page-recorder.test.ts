@@ -110,6 +110,30 @@ describe('recording pages as they arrive', () => {
       };
       return { file, page };
     }
+    /** `db` with the statements of its transactions shown to `watch` first (which may throw, as a failing statement). */
+    function watched(db: SqlDriver, watch: { run?: (sql: string) => void; all?: (sql: string) => void }): SqlDriver {
+      return {
+        dialect: db.dialect,
+        label: db.label,
+        all: (sql, params) => db.all(sql, params),
+        run: (sql, params) => db.run(sql, params),
+        close: () => db.close(),
+        transaction: (fn) =>
+          db.transaction((tx) =>
+            fn({
+              dialect: tx.dialect,
+              all: async (sql, params) => {
+                watch.all?.(sql);
+                return tx.all(sql, params);
+              },
+              run: async (sql, params) => {
+                watch.run?.(sql);
+                return tx.run(sql, params);
+              },
+            }),
+          ),
+      };
+    }
     const nicknames = async (db: SqlDriver) => (await db.all<{ nickname: string }>('SELECT DISTINCT nickname FROM followers')).map((r) => r.nickname);
     const count = async (db: SqlDriver, table: string) => Number((await db.all<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))[0]!.n);
     /** The snapshot was made from the file's 30 rows, not from the pages (no nickname 'from a page' is left); closes the recorder. */
@@ -199,24 +223,11 @@ describe('recording pages as they arrive', () => {
       const db = await openHistory(join(dir.path, 'statement-fails.sqlite'));
       // The first statement storing followers fails once (a busy or full database, say).
       let failures = 1;
-      const failing: SqlDriver = {
-        dialect: db.dialect,
-        label: db.label,
-        all: (sql, params) => db.all(sql, params),
-        run: (sql, params) => db.run(sql, params),
-        close: () => db.close(),
-        transaction: (fn) =>
-          db.transaction((tx) =>
-            fn({
-              dialect: tx.dialect,
-              all: (sql, params) => tx.all(sql, params),
-              run: async (sql, params) => {
-                if (sql.startsWith('INSERT INTO followers') && failures-- > 0) throw new Error('the statement failed');
-                return tx.run(sql, params);
-              },
-            }),
-          ),
-      };
+      const failing = watched(db, {
+        run: (sql) => {
+          if (sql.startsWith('INSERT INTO followers') && failures-- > 0) throw new Error('the statement failed');
+        },
+      });
       const recorder = new PageRecorder(failing);
       recorder.page(1, page(0, 30)); // the whole file of walk 1
       // Another walk's rows after it, enough for a statement to be sent while they are decoded.
@@ -234,24 +245,11 @@ describe('recording pages as they arrive', () => {
       for (const [between, aheadFrom] of [[false, 30], [true, 30], [false, 31]] as const) {
         const db = await openHistory(join(dir.path, `ahead-${between}-${aheadFrom}.sqlite`));
         let reads = 0;
-        const counting: SqlDriver = {
-          dialect: db.dialect,
-          label: db.label,
-          all: (sql, params) => db.all(sql, params),
-          run: (sql, params) => db.run(sql, params),
-          close: () => db.close(),
-          transaction: (fn) =>
-            db.transaction((tx) =>
-              fn({
-                dialect: tx.dialect,
-                run: (sql, params) => tx.run(sql, params),
-                all: (sql, params) => {
-                  if (sql.includes('FROM account_followers WHERE account_uid')) reads++;
-                  return tx.all(sql, params);
-                },
-              }),
-            ),
-        };
+        const counting = watched(db, {
+          all: (sql) => {
+            if (sql.includes('FROM account_followers WHERE account_uid')) reads++;
+          },
+        });
         const recorder = new PageRecorder(counting, { aheadFrom });
         recorder.page(1, page(0, 30));
         recorder.walked(1, UID);
