@@ -147,6 +147,8 @@ export function historyCommand(ctx: CliContext): Command {
     .allowExcessArguments(true)
     .action(async (options: Common, command: Command) => {
       if (command.args.length) {
+        // Named (`tkf history list extra`): an argument too many; not named: an unknown command.
+        if (command.parent?.args[0] === 'list') throw new UsageError(`'history list' takes no arguments, got '${command.args[0]}' (tkf history list --help)`);
         throw new UsageError(`unknown command 'history ${command.args[0]}'; the history commands are list, growth, changes and import (tkf history --help)`);
       }
       const accounts = await withDb(openHistoryToRead(await target(options, ctx)), listAccounts);

@@ -71,6 +71,9 @@ describe('tkf export --db', () => {
     // A command that is none: said so, not "too many arguments for 'list'".
     const bogus = await runCli(['history', 'grwoth', '--db', db]);
     expect([bogus.code, bogus.stderr]).toEqual([2, "tkf: unknown command 'history grwoth'; the history commands are list, growth, changes and import (tkf history --help)\n"]);
+    // Named, list is a command given an argument too many.
+    const extra = await runCli(['history', 'list', 'grwoth', '--db', db]);
+    expect([extra.code, extra.stdout, extra.stderr]).toEqual([2, '', "tkf: 'history list' takes no arguments, got 'grwoth' (tkf history list --help)\n"]);
     // An account with none: a message on stderr, nothing on stdout.
     const none = await runCli(['history', 'growth', '--db', db, '--uid', OTHER]);
     expect([none.code, none.stdout, none.stderr]).toEqual([0, '', `tkf: no snapshot of ${OTHER}\n`]);
