@@ -100,16 +100,18 @@ export function diffCommand(ctx: CliContext): Command {
       else if (toFile) counts = await diffToFile(older, newer, encoder, out, Boolean(options.force), ctx.signal, newerEnd);
       else counts = await diffToStream(older, newer, encoder, ctx, newerEnd);
       if (options.json) await writeOut(ctx.stdout, `${JSON.stringify({ ...counts, file: toFile ? out : null })}\n`);
-      if (!options.quiet) ctx.stderr.write(`${summary(counts)}\n`);
+      if (!options.quiet) ctx.stderr.write(`${summary(counts, newerEnd)}\n`);
     });
 }
 
 /**
  * `+12 new, -3 gone (1,240 -> 1,249)`: the changes, then the distinct uids in <old> -> <new>;
- * `, 299 past the API's reach` before the parenthesis when some missing followers were not seen.
+ * `, 299 past the API's reach` before the parenthesis when some missing followers were not seen
+ * (`past --limit` when the newer export stopped at its own --limit, short of the reach).
  */
-function summary(counts: DiffCounts): string {
-  const reach = counts.beyond_reach ? `, ${formatCount(counts.beyond_reach)} past the API's reach` : '';
+function summary(counts: DiffCounts, newerEnd: WalkEnd): string {
+  const past = newerEnd === 'limit' ? 'past the newer export\'s --limit' : "past the API's reach";
+  const reach = counts.beyond_reach ? `, ${formatCount(counts.beyond_reach)} ${past}` : '';
   return `${signed('+', counts.added)} new, ${signed('-', counts.removed)} gone${reach} (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
 }
 

@@ -18,10 +18,10 @@ import { useTempDir } from '../helpers/temp-dir.js';
 const UID = '6400000000000000001';
 const dir = useTempDir('tkf-diff-reach-');
 
-async function exportOn(scenario: UserScenario, out: string): Promise<void> {
+async function exportOn(scenario: UserScenario, out: string, limit?: number): Promise<void> {
   const sim = await startSimulator({ token: 'sim-token', users: { [UID]: scenario } });
   try {
-    await exportInProcess(sim, UID, out);
+    await exportInProcess(sim, UID, out, { limit });
   } finally {
     await sim.close();
   }
@@ -72,6 +72,16 @@ describe('tkf diff across a sliding reach', () => {
     await exportOn(accountOnDay(open, 0), full1);
     await exportOn({ ...accountOnDay(open, 1), unfollowed: [500, 1299] }, full2);
     expect((await tkfDiff([full1, full2])).stderr).toBe('+300 new, -2 gone (1,000 -> 1,298)\n');
+  });
+
+  it("says 'past the newer export's --limit' when that walk stopped at its own --limit, short of the reach", async () => {
+    const day1 = join(dir.path, 'd1.jsonl');
+    const day2 = join(dir.path, 'd2.jsonl');
+    await exportOn(accountOnDay(plan, 0), day1);
+    // 900 of the 1,000 the API would serve: #0..#599 but #500; yesterday's #600.. not seen.
+    await exportOn(accountOnDay(plan, 1), day2, 900);
+    const text = await tkfDiff([day1, day2]);
+    expect([text.code, text.stderr]).toEqual([0, "+300 new, -1 gone, 399 past the newer export's --limit (1,000 -> 900)\n"]);
   });
 
   it('a re-follow of someone in the older export is unchanged, not added; the reach is judged below it', async () => {
