@@ -32,6 +32,8 @@ export interface CliContext {
    * process (the tests).
    */
   preferRoomForRows?: () => void;
+  /** The V8 flags the run holds its heap with (main.ts), for a worker thread to set first (record-thread.ts). */
+  heapFlags?: () => readonly string[];
 }
 
 export function readAll(stream: Readable): Promise<string> {

@@ -31,7 +31,7 @@ import { createExportRecorder, stagingReplaces } from '../history/export-recorde
 import { isPostgresUrl, openHistory } from '../history/open-history.js';
 
 /** The compiled worker that records into SQLite off the walks' thread (absent when run from the sources). */
-const RECORD_WORKER = new URL('../history/record-worker.js', import.meta.url);
+const RECORD_WORKER = new URL('../history/record-thread.js', import.meta.url);
 
 /**
  * The follower keys the run's columns are read from (the writer's; with a SQLite --db, the
@@ -106,11 +106,11 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
     proxy,
     verbose: options.verbose,
     signal: ctx.signal,
-    ...(history ? { record: createExportRecorder(history, { staging: job.staged, ...(isPostgresUrl(job.db!) ? {} : { sqlite: { path: job.db!, worker: RECORD_WORKER } }) }) } : {}),
+    ...(history ? { record: createExportRecorder(history, { staging: job.staged, ...(isPostgresUrl(job.db!) ? {} : { sqlite: { path: job.db!, worker: RECORD_WORKER, v8Flags: ctx.heapFlags?.() ?? [] } }) }) } : {}),
   };
   const target = targetsOf(job, ctx);
   try {
-    // The recording thread runs before the first request (main.ts has set the heap's flags again).
+    // The recording thread runs before the first request, and has set the heap's flags again (record-thread.ts).
     await settings.record?.ready;
     if (job.uids === undefined) {
       const uid = job.uid ?? access.defaultUid!;

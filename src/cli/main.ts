@@ -41,7 +41,8 @@ function keepOldGenerationSmall(): void {
  * its own when a worker thread starts (the --db recording thread): the main thread's young
  * generation then grew to 16 MiB semi-spaces, its page bodies waited that much longer for a
  * scavenge, and a 100k JSONL export with --db made 34 full collections of a ~14 MB heap instead
- * of 6 (Node 24 and 26 keep the flags). main() sets them again as each worker comes online.
+ * of 6 (Node 24 and 26 keep the flags). The recording thread sets them first thing
+ * (record-thread.ts, ctx.heapFlags), and main() again as each worker comes online.
  */
 const HOLD_YOUNG_GENERATION = '--semi-space-growth-factor=1';
 const heapFlags: string[] = [HOLD_YOUNG_GENERATION];
@@ -104,6 +105,7 @@ export async function main(argv: string[]): Promise<never> {
     secrets: [],
     preferSmallHeap: keepOldGenerationSmall,
     preferRoomForRows: growYoungGenerationOnce,
+    heapFlags: () => [...heapFlags],
   };
   // Any worker thread of the run (the --db recording thread): its start reset Node 20's flags.
   process.on('worker', (worker) => worker.once('online', setHeapFlagsAgain));

@@ -74,11 +74,12 @@ export interface RecorderOptions {
   /** --db without --out: the file is emptied once recorded. */
   staging: boolean;
   /**
-   * SQLite: its path, and the compiled worker (record-worker.js) that records off the walks'
+   * SQLite: its path, and the compiled worker (record-thread.js) that records off the walks'
    * thread. Without a worker (running from the TypeScript sources, where there is no compiled
-   * file to start) the same PageRecorder runs on the caller's thread.
+   * file to start) the same PageRecorder runs on the caller's thread. `v8Flags`: what the thread
+   * sets first (record-thread.ts).
    */
-  sqlite?: { path: string; worker?: URL };
+  sqlite?: { path: string; worker?: URL; v8Flags?: readonly string[] };
 }
 
 export function createExportRecorder(driver: SqlDriver, options: RecorderOptions): ExportRecorder {
@@ -94,7 +95,7 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
     return record;
   }
   const host: RecorderHost =
-    options.sqlite.worker && existsSync(fileURLToPath(options.sqlite.worker)) ? new WorkerHost(options.sqlite.worker, options.sqlite.path) : new LocalHost(driver);
+    options.sqlite.worker && existsSync(fileURLToPath(options.sqlite.worker)) ? new WorkerHost(options.sqlite.worker, options.sqlite.path, options.sqlite.v8Flags) : new LocalHost(driver);
   let walks = 0;
   const feeds = new WeakMap<WalkFeed, { state: { walk: number; whole: boolean }; send: () => void }>();
   const record = (async (file, added, feed) => {

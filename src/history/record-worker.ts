@@ -23,7 +23,9 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'done'; id: number; outcome: import('./record-export.js').RecordedFile }
   | { type: 'failed'; id: number; name: string; message: string }
-  | { type: 'closed' };
+  | { type: 'closed' }
+  /** From record-thread.ts, once the run's V8 flags are set. */
+  | { type: 'started' };
 
 const port = parentPort!;
 const recorder = new PageRecorder(openSqlite((workerData as { path: string }).path));

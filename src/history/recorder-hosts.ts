@@ -56,7 +56,7 @@ function bind(driver: SqlDriver): SqlDriver {
   };
 }
 
-/** The PageRecorder in a worker thread with its own connection (record-worker.ts). */
+/** The PageRecorder in a worker thread with its own connection (record-thread.ts, then record-worker.ts). */
 export class WorkerHost implements RecorderHost {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve: (outcome: RecordedFile) => void; reject: (error: Error) => void }>();
@@ -64,22 +64,33 @@ export class WorkerHost implements RecorderHost {
   private failure: Error | undefined;
   private closed: Promise<void> | undefined;
 
-  /** Settled once the thread runs, or could not start (its failure is then the first commit's). */
+  /**
+   * Settled once the thread runs and has set the run's V8 flags (its 'started', record-thread.ts:
+   * Node 20 set them back as it started, and the walks' thread waits for them before it walks),
+   * or could not start (its failure is then the first commit's).
+   */
   readonly online: Promise<void>;
 
-  constructor(url: URL, private readonly path: string) {
-    this.worker = new Worker(url, { workerData: { path } });
+  /**
+   * `v8Flags`: set by the thread first thing (record-thread.ts). Its young generation is held at
+   * 1 MiB semi-spaces by its own limit besides (3 MB: 1 MiB semi-spaces on Node 20, 24 and 26,
+   * measured), as the flags hold the walks' thread: they come too late for what the thread
+   * allocates before it runs a line of its own.
+   */
+  constructor(url: URL, private readonly path: string, v8Flags: readonly string[] = []) {
+    this.worker = new Worker(url, { workerData: { path, v8Flags }, resourceLimits: { maxYoungGenerationSizeMb: 3 } });
+    let settle!: () => void;
     this.online = new Promise<void>((resolve) => {
-      const settle = () => {
+      settle = () => {
         // Not what keeps the process alive once it runs: a run ends when its walks and commits have.
         if (!this.waiting.size) this.worker.unref();
         resolve();
       };
-      this.worker.once('online', settle);
       this.worker.once('error', settle);
       this.worker.once('exit', settle);
     });
     this.worker.on('message', (message: FromWorker) => {
+      if (message.type === 'started') return settle();
       if (message.type === 'closed') return;
       const waiter = this.waiting.get(message.id);
       this.waiting.delete(message.id);
