@@ -80,25 +80,27 @@ async function withDb<T>(db: Promise<SqlDriver>, fn: (db: SqlDriver) => Promise<
   }
 }
 
-/** `2026-11-01` is that day's start (UTC); as --until, the start of the day after (the day is included). */
+/**
+ * `2026-11-01` is that day's start (UTC); as --until, the start of the day after (the day is
+ * included). A time is `2026-11-01T06:00` (or with a space for the T), with seconds and their
+ * fraction if wanted, in UTC unless it names its zone (`Z`, `+08:00`). A day that is not in the
+ * calendar (2026-02-30) is refused, not rolled into the next month as Date would.
+ */
 export function parseDate(value: string, name: string, until = false): string {
-  const day = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const time = Date.parse(day ? `${value}T00:00:00.000Z` : value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time)) {
-    throw new UsageError(`${name} takes a date such as 2026-11-01 or 2026-11-01T06:00:00Z, not "${value}"`);
-  }
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(value.trim());
+  const refuse = () => new UsageError(`${name} takes a date such as 2026-11-01 or a UTC time such as 2026-11-01T06:00, not "${value}"`);
+  if (!match) throw refuse();
+  const [, year, month, date, hour = '00', minute = '00', second = '00', fraction = '', zone = 'Z'] = match;
+  const fields = [Number(year), Number(month) - 1, Number(date), Number(hour), Number(minute), Number(second)] as const;
+  const utc = new Date(Date.UTC(...fields));
+  const asGiven = [utc.getUTCFullYear(), utc.getUTCMonth(), utc.getUTCDate(), utc.getUTCHours(), utc.getUTCMinutes(), utc.getUTCSeconds()];
+  if (asGiven.some((part, i) => part !== fields[i])) throw refuse();
+  const offset = zone.toUpperCase() === 'Z' ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2))) * 60_000;
+  const time = utc.getTime() + Math.floor(Number(`0${fraction || '.0'}`) * 1000) - offset;
   // The range is [since, until): an --until includes what it names, to its own precision (a day,
   // a minute, a second, a millisecond): `--until` a snapshot's time as growth prints it keeps it.
-  return new Date(until ? time + untilStep(value, day) : time).toISOString();
-}
-
-function untilStep(value: string, day: boolean): number {
-  if (day) return 86_400_000;
-  const clock = /T\d{2}:\d{2}(:\d{2})?(\.\d+)?/.exec(value);
-  if (clock?.[2]) return 1;
-  if (clock?.[1]) return 1000;
-  if (clock) return 60_000;
-  return 1;
+  const step = match[4] === undefined ? 86_400_000 : fraction ? 1 : match[6] !== undefined ? 1000 : 60_000;
+  return new Date(until ? time + step : time).toISOString();
 }
 
 const pad = (text: string | number, width: number) => String(text).padStart(width);
@@ -187,7 +189,7 @@ export function historyCommand(ctx: CliContext): Command {
     .description('the followers of an account who came and went, with dates, to CSV, JSONL or .xlsx')
     .addOption(dbOption())
     .requiredOption('--uid <user_id>', 'the account')
-    .option('--since <date>', 'from this date (UTC day or ISO time), included')
+    .option('--since <date>', 'from this day or time (UTC, unless the time names its zone: Z, +08:00), included')
     .option('--until <date>', 'up to this day or time, included: a day whole, a time to its own precision (a second: all of it)')
     .option('--beyond-reach', 'also list followers who slid past the API\'s reach (not gone)')
     .addOption(new Option('--out <file|->', 'a file (.csv, .jsonl, .ndjson, .xlsx) or - for stdout (the default)'))
@@ -207,6 +209,9 @@ export function historyCommand(ctx: CliContext): Command {
         until: options.until === undefined ? undefined : parseDate(options.until, '--until', true),
         beyondReach: Boolean(options.beyondReach),
       };
+      if (range.since !== undefined && range.until !== undefined && range.since >= range.until) {
+        throw new UsageError(`--since ${options.since} is not before --until ${options.until}: no time lies between them`);
+      }
       const rows = await withDb(openHistoryToRead(await target(options, ctx)), (db) => accountChanges(db, uid, range));
       const fields = options.fields === undefined ? undefined : parseFieldList(options.fields);
       if (fields) checkChangeFields(fields, rows);

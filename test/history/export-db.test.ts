@@ -122,6 +122,9 @@ describe('tkf export --db', () => {
     expect(parse(exact.stdout)).toHaveLength(1 + 5);
     const itsSecond = await runCli(['history', 'changes', '--db', db, '--uid', UID, '--until', at2!.replace(/\.\d+Z$/, 'Z')]);
     expect((parse(itsSecond.stdout) as string[][]).filter((r) => r[1] === at2)).toHaveLength(5);
+    // A range that holds no time is a mistake said as one, not an empty answer.
+    const reversed = await runCli(['history', 'changes', '--db', db, '--uid', UID, '--since', '2026-12-08', '--until', '2026-12-05']);
+    expect([reversed.code, reversed.stdout, reversed.stderr]).toEqual([2, '', 'tkf: --since 2026-12-08 is not before --until 2026-12-05: no time lies between them\n']);
   });
 
   it('an interrupted walk is no snapshot; --resume completes it and then it is one', async () => {
