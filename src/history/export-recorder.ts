@@ -21,6 +21,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { truncate } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { HistoryDbError } from '../errors.js';
 import type { RawFollower, SpanKeys } from '../api/types.js';
 import { exists, outputPaths } from '../output/output-file.js';
 import { placedKeys } from './follower-columns.js';
@@ -50,7 +51,7 @@ export interface ExportRecorder {
   feed?: () => WalkFeed;
   /**
    * Settled once the recording thread runs (SQLite): the caller starts its walks after it, so
-   * that whatever answers a worker's start (main.ts sets V8's flags again) has run before the
+   * that the thread has set V8's flags again (record-thread.ts) before the
    * walks allocate.
    */
   ready?: Promise<void>;
@@ -84,6 +85,15 @@ export interface RecorderOptions {
 
 export function createExportRecorder(driver: SqlDriver, options: RecorderOptions): ExportRecorder {
   const finish = async (file: string, outcome: RecordedFile): Promise<HistoryRecord> => {
+    // A walk older than the account's latest snapshot cannot be placed before it (the reach rule
+    // compares each snapshot with the one before): not recorded, and said, not an exit 0 that a
+    // night's cron would take for a recorded snapshot (a clock behind, files imported from later).
+    // The file stays, staged or not: nothing of the walk is lost.
+    if (outcome.stale) {
+      throw new HistoryDbError(
+        `not recorded in the history database ${driver.label}: it holds a later snapshot of ${outcome.account} (${outcome.later}) than this walk (${outcome.takenAt}), and snapshots are recorded oldest first (is this machine's clock behind?); the export is complete: ${file}`,
+      );
+    }
     // The staging file is emptied, not removed: with its manifest it says "this walk is recorded",
     // so `--resume` of a batch finds the account complete instead of paying for it again.
     if (options.staging) await truncate(file, 0);

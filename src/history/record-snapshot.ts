@@ -48,6 +48,8 @@ export interface SnapshotOutcome {
   recorded: boolean;
   /** Not recorded because the account has a later snapshot (history is recorded oldest first). */
   stale?: boolean;
+  /** When stale: the time of the account's latest snapshot. */
+  later?: string;
   served: number;
   added: number;
   removed: number;
@@ -146,7 +148,7 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   const [latest] = await tx.all<{ last_snapshot_at: string }>('SELECT last_snapshot_at FROM accounts WHERE uid = ?', [account]);
   if (latest && latest.last_snapshot_at > at) {
     // The reach rule compares a snapshot with the one before it: an older one cannot be slid in.
-    return { id: 0, recorded: false, stale: true, served: 0, added: 0, removed: 0, beyondReach: 0 };
+    return { id: 0, recorded: false, stale: true, later: latest.last_snapshot_at, served: 0, added: 0, removed: 0, beyondReach: 0 };
   }
   const known = ahead?.account === account && ahead.after === (await snapshotsOf(tx, account)) ? ahead.followers : await knownFollowers(tx, account);
   await tx.run(

@@ -164,6 +164,32 @@ describe('tkf export --db', () => {
     }
   });
 
+  it("a walk older than the account's latest snapshot is not recorded, and said: exit 11, the file kept, in process and in the recording thread", async () => {
+    const db = join(dir.path, 'later.sqlite');
+    const env = await simulator({ [UID]: { size: 30 } });
+    expect((await runCli(['export', '--uid', UID, '--db', db], env)).code).toBe(0);
+    // As a machine whose clock is behind the one that recorded the account sees it.
+    const history = await openHistory(db);
+    try {
+      await history.run("UPDATE accounts SET last_snapshot_at = '2999-01-01T00:00:00.000Z'");
+    } finally {
+      await history.close();
+    }
+    const said = (file: string) =>
+      new RegExp(
+        `^tkf: not recorded in the history database \\S*later\\.sqlite: it holds a later snapshot of ${UID} \\(2999-01-01T00:00:00\\.000Z\\) than this walk \\(\\S+\\), and snapshots are recorded oldest first \\(is this machine's clock behind\\?\\); the export is complete: \\S*${file}\n$`,
+      );
+    const inProcess = await runCli(['export', '--uid', UID, '--db', db, '--out', join(dir.path, 'a.jsonl'), '-q'], env);
+    expect([inProcess.code, inProcess.stderr]).toEqual([11, expect.stringMatching(said('a\\.jsonl'))]);
+    const threaded = await runTkf(['export', '--uid', UID, '--db', db, '-q'], { env, cwd: dir.path });
+    expect([threaded.code, threaded.stderr]).toEqual([11, expect.stringMatching(said(`later\\.sqlite\\.staging/${UID}\\.jsonl`))]);
+    // Neither walk is lost: the file, and the staging file not emptied.
+    expect((await readFile(join(dir.path, 'a.jsonl'), 'utf8')).split('\n').filter(Boolean)).toHaveLength(30);
+    expect((await readFile(join(`${db}.staging`, `${UID}.jsonl`), 'utf8')).split('\n').filter(Boolean)).toHaveLength(30);
+    const points = json<unknown[]>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout);
+    expect(points).toHaveLength(1);
+  });
+
   it('after a recorded walk, an interrupted one is told as interrupted: --resume is the way on, not --force', async () => {
     const db = join(dir.path, 'h.sqlite');
     const env = await simulator({ [UID]: { size: 100 } });
