@@ -22,7 +22,9 @@ export interface GrowthPoint {
   added: number;
   /** Followers gone since the previous snapshot (within the reach of both). */
   removed: number;
-  /** Followers on the profile that the API could not serve (past its depth cap). */
+  /** False for a snapshot that could not see who left (an --update): its `removed` is unknown. */
+  sees_losses?: boolean;
+  /** Followers known to follow that the API could not serve (past its depth cap), in all. */
   beyond_reach: number;
 }
 
@@ -33,6 +35,8 @@ const day = (at: Date): string => at.toISOString().slice(0, 10);
 /** "+300", "-1", but "0": no sign on nothing. */
 const signed = (sign: '+' | '-', n: number): string => (n === 0 ? '0' : `${sign}${formatCount(n)}`);
 const when = (at: Date): string => at.toISOString().slice(0, 16).replace('T', ' ');
+/** "-1 gone", or unknown for a snapshot that could not see who left (an --update). */
+const gone = (point: GrowthPoint): string => (point.sees_losses === false ? 'gone unknown (an update)' : `${signed('-', point.removed)} gone`);
 
 /** The points that have a readable time, oldest first (as they came: the series is ordered). */
 function readable(points: readonly GrowthPoint[]): Array<GrowthPoint & { time: Date }> {
@@ -119,12 +123,12 @@ function changesChart(series: Array<GrowthPoint & { time: Date }>): string {
       const down = y(-point.removed);
       const center = round(x(i)! + x.bandwidth() / 2);
       return (
-        `<g><title>${when(point.time)}: ${signed('+', point.added)} added, ${signed('-', point.removed)} gone</title>` +
+        `<g><title>${when(point.time)}: ${signed('+', point.added)} added, ${gone(point)}</title>` +
         `<rect class="added" x="${left}" y="${round(up)}" width="${width}" height="${round(zero - up)}"/>` +
         `<rect class="removed" x="${left}" y="${round(zero)}" width="${width}" height="${round(down - zero)}"/>` +
         (labelled
           ? `<text class="tick" x="${center}" y="${round(up - 4)}" text-anchor="middle">${signed('+', point.added)}</text>` +
-            `<text class="tick" x="${center}" y="${round(down + 12)}" text-anchor="middle">${signed('-', point.removed)}</text>`
+            `<text class="tick" x="${center}" y="${round(down + 12)}" text-anchor="middle">${point.sees_losses === false ? '–' : signed('-', point.removed)}</text>`
           : '') +
         `</g>`
       );
@@ -154,13 +158,13 @@ function growthTable(series: Array<GrowthPoint & { time: Date }>): string {
       (point) =>
         `<tr><td>${when(point.time)}</td><td class="n">${formatCount(point.followers)}</td>` +
         `<td class="n">${point.on_profile === null ? '–' : formatCount(point.on_profile)}</td>` +
-        `<td class="n">${signed('+', point.added)}</td><td class="n">${signed('-', point.removed)}</td>` +
+        `<td class="n">${signed('+', point.added)}</td><td class="n">${point.sees_losses === false ? '–' : signed('-', point.removed)}</td>` +
         `<td class="n">${formatCount(point.beyond_reach)}</td></tr>`,
     )
     .join('');
   return (
     `<details${series.length <= 14 ? ' open' : ''}><summary>The snapshots as a table</summary><div class="scroll"><table class="growth">` +
-    `<thead><tr><th>snapshot (UTC)</th><th class="n">served</th><th class="n">on profile</th><th class="n">added</th><th class="n">gone</th><th class="n">beyond reach</th></tr></thead>` +
+    `<thead><tr><th>snapshot (UTC)</th><th class="n">served</th><th class="n">on profile</th><th class="n">added</th><th class="n">gone</th><th class="n">beyond reach, in all</th></tr></thead>` +
     `<tbody>${rows}</tbody></table></div></details>`
   );
 }

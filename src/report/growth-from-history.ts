@@ -8,22 +8,32 @@
  *   history's running `followers` (recorded and never seen gone, those beyond reach included)
  *   less what was served;
  * - added and gone per snapshot are history's `added` and `removed` (gone by the reach rule of
- *   src/diff/reach.ts). An `--update` snapshot cannot see who left (`sees_losses` false) and
- *   served only the new followers: its line carries on from the last full walk plus the added.
+ *   src/diff/reach.ts). An `--update` snapshot cannot see who left (`sees_losses` false: its gone
+ *   is unknown, not 0) and served only the new followers: its line is what the API would serve
+ *   then. After a walk that reached the end of the list, that is the last full walk's plus the
+ *   added; after one cut by the reach (or a --limit), the same number as then: the newest ones
+ *   came on top and as many older ones slid past the reach (a line above the reach was drawn).
  */
 import type { GrowthPoint as HistoryPoint } from '../history/queries.js';
 import type { GrowthPoint } from './growth-chart.js';
 
 export function growthFromHistory(points: readonly HistoryPoint[]): GrowthPoint[] {
   let served = 0;
+  let whole = false;
   return points.map((point) => {
-    served = point.sees_losses ? point.served : Math.min(point.followers, served + point.added);
+    if (point.sees_losses) {
+      served = point.served;
+      whole = point.end === 'complete';
+    } else if (whole) {
+      served = Math.min(point.followers, served + point.added);
+    }
     return {
       at: point.at,
       followers: served,
       on_profile: point.on_profile,
       added: point.added,
       removed: point.removed,
+      ...(point.sees_losses ? {} : { sees_losses: false }),
       beyond_reach: Math.max(0, point.followers - served),
     };
   });

@@ -25,6 +25,31 @@ describe('history snapshots as the report chart\'s points', () => {
       point({ followers: 500, served: 500, added: 500, end: 'complete' }),
       point({ followers: 520, served: 20, added: 20, end: 'update', sees_losses: false }),
     ]);
-    expect(series.map((p) => [p.followers, p.beyond_reach])).toEqual([[500, 0], [520, 0]]);
+    expect(series.map((p) => [p.followers, p.beyond_reach, p.sees_losses])).toEqual([[500, 0, undefined], [520, 0, false]]);
+  });
+
+  it('after a walk cut by the reach, an --update snapshot serves as many as then: the added came on top, as many slid past the reach', () => {
+    // A reach of 1,000: a full walk, two nights of --update (+60 each), a full walk again.
+    const series = growthFromHistory([
+      point({ followers: 1000, served: 1000, added: 1000, end: 'cap' }),
+      point({ followers: 1060, served: 60, added: 60, end: 'update', sees_losses: false }),
+      point({ followers: 1120, served: 60, added: 60, end: 'update', sees_losses: false }),
+      point({ followers: 1178, served: 1000, added: 60, removed: 2, beyond_reach: 118, end: 'cap' }),
+    ]);
+    // Never above the reach (it drew 1,060 and 1,120 "served by the API").
+    expect(series.map((p) => [p.followers, p.beyond_reach])).toEqual([[1000, 0], [1000, 60], [1000, 120], [1000, 178]]);
+  });
+
+  it('says an --update snapshot\'s gone as unknown on the page, not 0', async () => {
+    const { growthSection } = await import('../../src/report/growth-chart.js');
+    const html = growthSection(
+      growthFromHistory([
+        point({ at: '2026-11-01T03:00:00Z', followers: 1000, served: 1000, added: 1000, end: 'cap' }),
+        point({ at: '2026-11-02T03:00:00Z', followers: 1060, served: 60, added: 60, end: 'update', sees_losses: false }),
+      ]),
+    );
+    expect(html).toContain('<td>2026-11-02 03:00</td><td class="n">1,000</td><td class="n">–</td><td class="n">+60</td><td class="n">–</td><td class="n">60</td>');
+    expect(html).toContain('2026-11-02 03:00: +60 added, gone unknown (an update)');
+    expect(html).toContain('<th class="n">beyond reach, in all</th>');
   });
 });
