@@ -96,9 +96,8 @@ function sameHolder(a: LockFile | 'gone' | 'unreadable', b: LockFile | 'unreadab
 
 function busy(forPath: string, lockPath: string, holder: LockFile | undefined): OutputError {
   const who = holder ? ` (pid ${holder.pid} on ${holder.host}, since ${holder.started})` : '';
-  return new OutputError(
-    `another tkf is already writing ${forPath}${who}; if no tkf runs, remove ${lockPath}`,
-  );
+  // Its own advice only: the rows a checkpoint there counts are the other run's, not ours to --resume.
+  return new OutputError(`another tkf is already writing ${forPath}${who}; if no tkf runs, remove ${lockPath}`, { advised: true });
 }
 
 async function readHolder(path: string): Promise<LockFile | 'gone' | 'unreadable'> {

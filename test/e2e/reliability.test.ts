@@ -166,6 +166,8 @@ describe('never half a file, never a file lost', () => {
       expect(first.signal).toBe('SIGKILL');
       expect(second!.code).toBe(7);
       expect(second!.stderr).toMatch(/another tkf is already writing .*f\.csv/);
+      // The rows there are the first run's: no "--resume to go on" while it still runs.
+      expect(second!.stderr).not.toContain('--resume');
       expect(existsSync(`${out}.lock`)).toBe(true);
       const resumed = await tkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env(slowSim) });
       expect(resumed.code).toBe(0);
