@@ -83,6 +83,12 @@ export class HiddenListError extends TkfError {
   override readonly exitCode = EXIT.hidden;
 }
 
+/** Thrown by tkf history growth / changes for an account the history database has no snapshot of. */
+export class UnknownAccountError extends TkfError {
+  override readonly code = 'ENOACCOUNT';
+  override readonly exitCode = EXIT.missingUser;
+}
+
 /** Thrown when the API answers data.status_code 2065: no such user. */
 export class UserNotFoundError extends TkfError {
   override readonly code = 'ENOUSER';

@@ -7,9 +7,9 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { makeDirectory } from '../output/output-file.js';
 import { Command, Option } from 'commander';
-import { BatchError, EXIT, UsageError } from '../errors.js';
+import { BatchError, EXIT, UnknownAccountError, UsageError } from '../errors.js';
 import { openHistory, openHistoryToRead, isPostgresUrl } from '../history/open-history.js';
-import { accountChanges, accountGrowth, listAccounts } from '../history/queries.js';
+import { accountChanges, accountGrowth, hasAccount, listAccounts } from '../history/queries.js';
 import type { SqlDriver } from '../history/sql-driver.js';
 import { writeChangesToFile, writeChangesToStream } from '../history/write-changes.js';
 import { DEFAULT_CSV_FIELDS, parseFieldList } from '../writers/fields.js';
@@ -30,6 +30,7 @@ ${[
   [EXIT.ok, 'done'],
   [EXIT.internal, 'unexpected internal error'],
   [EXIT.usage, 'bad usage or input (flags, uid, dates, a file that is not a tkf export)'],
+  [EXIT.missingUser, 'growth, changes: the database has no snapshot of the --uid account'],
   [EXIT.output, 'the output cannot be written (--out, or stdout: a full disk; or in use, or exists without --force)'],
   [EXIT.database, 'the history database cannot be opened or written (missing, read-only, full disk, server down, newer schema)'],
 ]
@@ -103,6 +104,10 @@ export function parseDate(value: string, name: string, until = false): string {
   return new Date(until ? time + step : time).toISOString();
 }
 
+function unknownAccount(uid: string, db: string): UnknownAccountError {
+  return new UnknownAccountError(`no snapshot of ${uid} in the history database ${db} (tkf history lists its accounts)`);
+}
+
 const pad = (text: string | number, width: number) => String(text).padStart(width);
 
 /**
@@ -170,9 +175,11 @@ export function historyCommand(ctx: CliContext): Command {
     .addOption(jsonOption())
     .action(async (options: Common & { uid: string }) => {
       const uid = validateUid(options.uid);
-      const points = await withDb(openHistoryToRead(await target(options, ctx)), (db) => accountGrowth(db, uid));
-      if (options.json) return void ctx.stdout.write(`${JSON.stringify(points)}\n`);
-      if (points.length === 0) return void ctx.stderr.write(`tkf: no snapshot of ${uid}\n`);
+      const { points, label } = await withDb(openHistoryToRead(await target(options, ctx)), async (db) => ({ points: await accountGrowth(db, uid), label: db.label }));
+      if (options.json) ctx.stdout.write(`${JSON.stringify(points)}\n`);
+      // A uid with no snapshot (a typo in a script) is said, and fails: not an empty answer.
+      if (points.length === 0) throw unknownAccount(uid, label);
+      if (options.json) return;
       ctx.stdout.write(`${'date'.padEnd(24)} ${pad('on profile', 12)} ${pad('served', 8)} ${pad('added', 7)} ${pad('removed', 7)} ${pad('beyond reach', 12)} ${pad('followers', 10)}\n`);
       for (const p of points) {
         const removed = p.sees_losses ? formatCount(p.removed) : 'n/a';
@@ -212,7 +219,11 @@ export function historyCommand(ctx: CliContext): Command {
       if (range.since !== undefined && range.until !== undefined && range.since >= range.until) {
         throw new UsageError(`--since ${options.since} is not before --until ${options.until}: no time lies between them`);
       }
-      const rows = await withDb(openHistoryToRead(await target(options, ctx)), (db) => accountChanges(db, uid, range));
+      const rows = await withDb(openHistoryToRead(await target(options, ctx)), async (db) => {
+        const found = await accountChanges(db, uid, range);
+        if (found.length === 0 && !(await hasAccount(db, uid))) throw unknownAccount(uid, db.label);
+        return found;
+      });
       const fields = options.fields === undefined ? undefined : parseFieldList(options.fields);
       if (fields) checkChangeFields(fields, rows);
       const output = { format, fields, bom: Boolean(options.bom), formulaGuard: options.formulaGuard };

@@ -12,6 +12,11 @@ export interface AccountSummary {
   last_snapshot_at: string;
 }
 
+/** Whether the database has a snapshot of `account`. */
+export async function hasAccount(db: SqlRunner, account: string): Promise<boolean> {
+  return (await db.all('SELECT 1 AS found FROM snapshots WHERE account_uid = ? LIMIT 1', [account])).length > 0;
+}
+
 export async function listAccounts(db: SqlRunner): Promise<AccountSummary[]> {
   const rows = await db.all<{ uid: string; snapshots: unknown; followers: unknown; last_snapshot_at: string }>(
     `SELECT a.uid, a.last_snapshot_at,

@@ -74,9 +74,17 @@ describe('tkf export --db', () => {
     // Named, list is a command given an argument too many.
     const extra = await runCli(['history', 'list', 'grwoth', '--db', db]);
     expect([extra.code, extra.stdout, extra.stderr]).toEqual([2, '', "tkf: 'history list' takes no arguments, got 'grwoth' (tkf history list --help)\n"]);
-    // An account with none: a message on stderr, nothing on stdout.
     const none = await runCli(['history', 'growth', '--db', db, '--uid', OTHER]);
-    expect([none.code, none.stdout, none.stderr]).toEqual([0, '', `tkf: no snapshot of ${OTHER}\n`]);
+    // An account with none (a typo in a script): said on stderr, exit 4, as export says a user that is not there.
+    const said = `tkf: no snapshot of ${OTHER} in the history database ${db} (tkf history lists its accounts)\n`;
+    expect([none.code, none.stdout, none.stderr]).toEqual([4, '', said]);
+    const noneJson = await runCli(['history', 'growth', '--db', db, '--uid', OTHER, '--json']);
+    expect([noneJson.code, noneJson.stdout, noneJson.stderr]).toEqual([4, '[]\n', said]);
+    const noChanges = await runCli(['history', 'changes', '--db', db, '--uid', OTHER]);
+    expect([noChanges.code, noChanges.stdout, noChanges.stderr]).toEqual([4, '', said]);
+    // A known account with no change in the range is no error: the header alone.
+    const quiet = await runCli(['history', 'changes', '--db', db, '--uid', UID, '--since', '2999-01-01']);
+    expect([quiet.code, quiet.stderr]).toEqual([0, `tkf: ${UID}: +0 came, -0 left\n`]);
     const text = await runCli(['history', 'growth', '--db', db, '--uid', UID]);
     expect(text.stdout.split('\n')[2]).toMatch(/^\d{4}-\d\d-\d\dT\S+ +60 +60 +15 +0 +0 +60$/);
 
