@@ -6,7 +6,9 @@
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { OutputError, UsageError } from '../errors.js';
+import { readCheckpoint } from '../output/checkpoint.js';
 import { describeFsError } from '../output/fs-errors.js';
+import { outputPaths } from '../output/output-file.js';
 import { openHistoryToRead, isPostgresUrl } from '../history/open-history.js';
 import { accountGrowth } from '../history/queries.js';
 import { growthFromHistory } from '../report/growth-from-history.js';
@@ -71,6 +73,18 @@ export function reportCommand(ctx: CliContext): Command {
       if (options.uid !== undefined && db === undefined) throw new UsageError('--uid names the account of the history database: give --db too');
       if (db !== undefined && isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
       const report = await summarizeExport(path, { signal: ctx.signal });
+      // A manifest that is there but cannot be read (another user's: they are owner-only) is said,
+      // not taken for none: it is what names the account and the profile's count.
+      const manifestProblem = await readCheckpoint(outputPaths(path).manifest).then(
+        () => undefined,
+        (error: unknown) => (error instanceof Error ? error.message : String(error)),
+      );
+      if (manifestProblem && (db === undefined || options.uid !== undefined)) {
+        ctx.stderr.write(`tkf: warning: ${manifestProblem}; the report has no follower count of the profile\n`);
+      }
+      if (db !== undefined && options.uid === undefined && report.account === null && manifestProblem) {
+        throw new UsageError(`${manifestProblem}; it names whose followers the export holds: name the account with --uid`);
+      }
       const growth = db === undefined ? undefined : await historyOf(db, options.uid, report.account, ctx);
       if (options.html) await writePage(options.html, renderHtml(report, { growth }));
       ctx.stdout.write(options.json ? `${JSON.stringify(report)}\n` : renderText(report));

@@ -3,7 +3,7 @@
  * the history that `tkf export --db` recorded (a real SQLite file, exports over HTTP from the
  * simulator on 127.0.0.1, the CLI in process).
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
@@ -60,6 +60,19 @@ describe('tkf report --html --db', () => {
     const run = await runCli(['report', other, '--html', join(dir.path, 'r.html'), '--db', db, '--uid', '6754915036232582150']);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/no snapshot of 6754915036232582150/);
+  });
+
+  it('a manifest that cannot be read is said as such, not taken for none (it names the account)', async () => {
+    const db = join(dir.path, 'm.sqlite');
+    const file = join(dir.path, 'm.jsonl');
+    expect((await runCli(['export', '--uid', UID, '--out', file, '--db', db], await simulator({ [UID]: { size: 20 } }))).code).toBe(0);
+    // Unreadable as another user's owner-only manifest is (root reads those: a directory is not read by anyone).
+    await rm(`${file}.tkf.json`);
+    await mkdir(`${file}.tkf.json`);
+    const paged = await runCli(['report', file, '--html', join(dir.path, 'm.html'), '--db', db]);
+    expect([paged.code, paged.stderr]).toEqual([2, expect.stringMatching(/^tkf: cannot read the checkpoint \S+m\.jsonl\.tkf\.json: .+; it names whose followers the export holds: name the account with --uid\n$/)]);
+    const plain = await runCli(['report', file]);
+    expect([plain.code, plain.stderr]).toEqual([0, expect.stringMatching(/^tkf: warning: cannot read the checkpoint \S+m\.jsonl\.tkf\.json: .+; the report has no follower count of the profile\n$/)]);
   });
 
   it('--db needs --html, and --uid needs --db (exit 2)', async () => {
