@@ -11,10 +11,10 @@ export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
 }
 
-export async function openHistory(target: string, options: { migrate?: boolean } = {}): Promise<SqlDriver> {
+export async function openHistory(target: string, options: { migrate?: boolean; readonly?: boolean } = {}): Promise<SqlDriver> {
   const driver = isPostgresUrl(target)
     ? await (await import('./postgres-driver.js')).openPostgres(target)
-    : (await import('./sqlite-driver.js')).openSqlite(target);
+    : (await import('./sqlite-driver.js')).openSqlite(target, { readonly: options.readonly });
   if (options.migrate === false) return driver;
   try {
     await migrate(driver);
@@ -34,7 +34,9 @@ export async function openHistoryToRead(target: string): Promise<SqlDriver> {
     const { existsSync } = await import('node:fs');
     if (!existsSync(target)) throw new HistoryDbError(`no history database at ${target}: record one with tkf export --db ${target} (or tkf history import)`);
   }
-  const driver = await openHistory(target, { migrate: false });
+  // SQLite: read-only, so a file that cannot be written (a backup, a read-only directory) is read.
+  const postgres = isPostgresUrl(target);
+  const driver = await openHistory(target, { migrate: false, readonly: !postgres });
   try {
     const version = await (async (tx: SqlDriver) => {
       const tables = await tx.all<{ n: unknown }>(
@@ -44,7 +46,14 @@ export async function openHistoryToRead(target: string): Promise<SqlDriver> {
       );
       return Number(tables[0]!.n) ? schemaVersion(tx) : 0;
     })(driver);
-    if (version !== SCHEMA_VERSION) await migrate(driver);
+    if (version !== SCHEMA_VERSION) {
+      if (!postgres) {
+        // Migrated forward (a write): read-write for that, as tkf export --db would open it.
+        await driver.close();
+        return await openHistory(target);
+      }
+      await migrate(driver);
+    }
   } catch (error) {
     await driver.close().catch(() => {});
     throw error;

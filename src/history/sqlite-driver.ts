@@ -11,6 +11,13 @@
  *                       waited for, not answered with SQLITE_BUSY
  *   BEGIN IMMEDIATE     a write transaction takes the write lock at its start: a deferred one
  *                       that upgrades later gets SQLITE_BUSY at once, whatever the timeout
+ *   journal_mode=DELETE once the last connection that wrote closes (close()): the file is left
+ *                       whole and alone, without -wal and -shm beside it, so it can be copied,
+ *                       and read where nothing can be written (a read-only directory, a backup
+ *                       mount), which a WAL database cannot be. Not while any other connection is
+ *                       open (it fails at once, and the file stays in WAL mode, as consistent).
+ *   readonly            the commands that only read (tkf history, tkf report --db) open the file
+ *                       read-only: they neither need to write it nor leave files beside it.
  */
 import { createRequire } from 'node:module';
 import { HistoryDbError } from '../errors.js';
@@ -26,21 +33,26 @@ interface LibsqlDatabase {
   close(): void;
 }
 
-export function openSqlite(path: string): SqlDriver {
+export function openSqlite(path: string, options: { readonly?: boolean } = {}): SqlDriver {
   // libsql is CommonJS; loaded only when a --db names a SQLite file.
   const Database = createRequire(import.meta.url)('libsql') as new (path: string, options?: object) => LibsqlDatabase;
   let db: LibsqlDatabase;
   try {
-    db = new Database(path);
-    db.exec('PRAGMA busy_timeout = 30000');
-    db.exec('PRAGMA journal_mode = WAL');
-    db.exec('PRAGMA synchronous = NORMAL');
-    // 64 MiB of page cache: a snapshot upserts ~100,000 rows of a large table in one transaction.
-    db.exec('PRAGMA cache_size = -65536');
+    if (options.readonly) {
+      db = new Database(path, { readonly: true });
+      db.exec('PRAGMA busy_timeout = 30000');
+    } else {
+      db = new Database(path);
+      db.exec('PRAGMA busy_timeout = 30000');
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+      // 64 MiB of page cache: a snapshot upserts ~100,000 rows of a large table in one transaction.
+      db.exec('PRAGMA cache_size = -65536');
+    }
   } catch (error) {
     throw new HistoryDbError(`cannot open the history database ${path}: ${describeSqliteError(error)}`, { cause: error });
   }
-  return new SqliteDriver(db, path);
+  return new SqliteDriver(db, path, Boolean(options.readonly));
 }
 
 class SqliteDriver implements SqlDriver {
@@ -52,6 +64,7 @@ class SqliteDriver implements SqlDriver {
   constructor(
     private readonly db: LibsqlDatabase,
     readonly label: string,
+    private readonly readonly = false,
   ) {
     this.runner = {
       dialect: this.dialect,
@@ -97,10 +110,16 @@ class SqliteDriver implements SqlDriver {
       // which an exiting process never does, so the last snapshots stayed in `-wal` and a copy
       // of the .sqlite file alone missed them. Not possible (a read-only file, another process
       // reading): the WAL stays, as SQLite keeps it, and the database is as consistent.
-      try {
-        this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-      } catch {
-        // as above
+      // Then the file alone (see the head of this file), if no other connection is open: at once
+      // (a reader, another process's export), not after busy_timeout.
+      if (!this.readonly) {
+        try {
+          this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+          this.db.exec('PRAGMA busy_timeout = 0');
+          this.db.exec('PRAGMA journal_mode = DELETE');
+        } catch {
+          // as above
+        }
       }
       this.db.close();
     });

@@ -150,7 +150,7 @@ describe('tkf export --db', () => {
     expect(point).toMatchObject({ served: 100, requests: 6 }); // 2 pages, then 3 more by --resume and 1 to re-enter its cursor's second
   });
 
-  it('leaves the .sqlite file whole once tkf has exited: a copy of it alone holds every snapshot (export in its thread, import)', async () => {
+  it('leaves the .sqlite file whole and alone once tkf has exited: a copy of it holds every snapshot (export in its thread, import); reads leave nothing', async () => {
     const env = await simulator({ [UID]: { size: 80 } });
     const exported = join(dir.path, 'e.sqlite');
     const out = join(dir.path, 'e.jsonl');
@@ -159,6 +159,19 @@ describe('tkf export --db', () => {
     const imported = join(dir.path, 'i.sqlite');
     const imports = await runTkf(['history', 'import', '--db', imported, out], { env, cwd: dir.path });
     expect(imports.code, imports.stderr).toBe(0);
+    // Alone: left in rollback mode, without -wal and -shm beside it (a read-only copy can be read).
+    expect((await readdir(dir.path)).filter((name) => /\.sqlite-(wal|shm)$/.test(name))).toEqual([]);
+    // The commands that read open it read-only: nothing is left beside it either, and a database
+    // another connection holds in WAL mode (an export running) is read as well.
+    expect((await runTkf(['history', '--db', exported], { env, cwd: dir.path })).code).toBe(0);
+    expect((await readdir(dir.path)).filter((name) => /\.sqlite-(wal|shm)$/.test(name))).toEqual([]);
+    const writer = await openHistory(exported);
+    try {
+      const read = await runTkf(['history', 'growth', '--db', exported, '--uid', UID, '--json'], { env, cwd: dir.path });
+      expect([read.code, JSON.parse(read.stdout).length]).toEqual([0, 1]);
+    } finally {
+      await writer.close();
+    }
     for (const db of [exported, imported]) {
       const copy = `${db}.copy.sqlite`;
       await copyFile(db, copy); // without its -wal and -shm
