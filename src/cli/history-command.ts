@@ -244,8 +244,8 @@ export function historyCommand(ctx: CliContext): Command {
   history
     .command('import')
     .addHelpText('after', EXIT_HELP)
-    .description('backfill the database from earlier exports (CSV or JSONL, with their manifests)')
-    .argument('<file...>', 'export files; each becomes a snapshot, oldest first')
+    .description('backfill the database from earlier exports (CSV or JSONL, with their manifests), before the first tkf export --db of their accounts')
+    .argument('<file...>', 'export files; each becomes a snapshot, oldest first (one older than its account\'s latest snapshot cannot: exit 11)')
     .addOption(dbOption())
     .option('--uid <user_id>', 'whose followers, for files without a manifest (<file>.tkf.json)')
     .addOption(jsonOption())
@@ -262,11 +262,9 @@ export function historyCommand(ctx: CliContext): Command {
           if (files.length > 1) ctx.stderr.write(`tkf: ${r.file}: not imported: ${r.error}\n`);
           continue;
         }
-        const what = r.stale
-          ? 'skipped: the account has a later snapshot (import oldest first)'
-          : r.recorded
-            ? `+${formatCount(r.added)} came, -${formatCount(r.removed)} left, ${formatCount(r.beyond_reach)} past the API's reach`
-            : 'already recorded';
+        const what = r.recorded
+          ? `+${formatCount(r.added)} came, -${formatCount(r.removed)} left, ${formatCount(r.beyond_reach)} past the API's reach`
+          : 'already recorded';
         ctx.stderr.write(`tkf: ${r.file}: ${r.account} at ${r.at}: ${what}\n`);
       }
       // The others are imported; the run's exit code is the first failure's (one file: its own error).

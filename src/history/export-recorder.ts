@@ -91,7 +91,7 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
     // The file stays, staged or not: nothing of the walk is lost.
     if (outcome.stale) {
       throw new HistoryDbError(
-        `not recorded in the history database ${driver.label}: it holds a later snapshot of ${outcome.account} (${outcome.later}) than this walk (${outcome.takenAt}), and snapshots are recorded oldest first (is this machine's clock behind?); the export is complete: ${file}`,
+        `not recorded in the history database ${driver.label}: it holds a later snapshot of ${outcome.account} (${outcome.later}) than this walk (${outcome.takenAt}), and snapshots are recorded oldest first (another run recorded a later walk, or this machine's clock is behind); the export is complete: ${file}`,
       );
     }
     // The staging file is emptied, not removed: with its manifest it says "this walk is recorded",

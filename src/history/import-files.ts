@@ -2,12 +2,14 @@
  * `tkf history import`: earlier exports become snapshots, oldest first (the reach rule compares
  * each snapshot with the one before it), each dated by its manifest's `updated`, else by the
  * file's modification time. A file already recorded is recorded once; a file older than the
- * account's latest snapshot is skipped and said so. A file that cannot be read or is no export
+ * account's latest snapshot is not imported (exit 11, as tkf export --db says such a walk): it
+ * cannot be placed before it (the database keeps followers as they are now, not each snapshot's
+ * list, so the snapshots after it could not be judged again). A file that cannot be read or is no export
  * (a usage or output error of its own) is not imported and said so, and the others still are; a
  * database that fails stops the import.
  */
 import { stat } from 'node:fs/promises';
-import { OutputError, UsageError } from '../errors.js';
+import { HistoryDbError, OutputError, UsageError } from '../errors.js';
 import { readCheckpoint } from '../output/checkpoint.js';
 import { outputPaths } from '../output/output-file.js';
 import { recordExportFile } from './record-export.js';
@@ -18,7 +20,6 @@ export interface ImportResult {
   account: string;
   at: string;
   recorded: boolean;
-  stale: boolean;
   served: number;
   added: number;
   removed: number;
@@ -70,12 +71,18 @@ export async function importFiles(db: SqlDriver, files: readonly string[], optio
       failed(file, error);
       continue;
     }
+    if (r.stale) {
+      const error = new HistoryDbError(
+        `the database holds a later snapshot of ${r.account} (${r.later}) than this file (${r.takenAt}); snapshots are recorded oldest first, and one cannot be placed before a later one`,
+      );
+      results.push({ file, error: error.message, exit_code: error.exitCode, cause: error });
+      continue;
+    }
     results.push({
       file,
       account: r.account,
       at: r.takenAt,
       recorded: r.recorded,
-      stale: Boolean(r.stale),
       served: r.served,
       added: r.added,
       removed: r.removed,

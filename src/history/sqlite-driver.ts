@@ -44,7 +44,7 @@ export function openSqlite(path: string, options: { readonly?: boolean } = {}): 
     } else {
       db = new Database(path);
       db.exec('PRAGMA busy_timeout = 30000');
-      db.exec('PRAGMA journal_mode = WAL');
+      intoWal(db);
       db.exec('PRAGMA synchronous = NORMAL');
       // 64 MiB of page cache: a snapshot upserts ~100,000 rows of a large table in one transaction.
       db.exec('PRAGMA cache_size = -65536');
@@ -53,6 +53,29 @@ export function openSqlite(path: string, options: { readonly?: boolean } = {}): 
     throw new HistoryDbError(`cannot open the history database ${path}: ${describeSqliteError(error)}`, { cause: error });
   }
   return new SqliteDriver(db, path, Boolean(options.readonly));
+}
+
+/**
+ * Into WAL mode, as the file was left in rollback mode (close()). Leaving rollback mode needs the
+ * file to itself for a moment, which SQLite does not wait for (busy_timeout is not asked): another
+ * process opening it at the same time, or closing it into rollback mode, answers "database is
+ * locked" at once. So it is tried again for up to the same 30 s, a few ms apart: this runs once,
+ * before anything else of the run (a synchronous wait: libsql's API is).
+ */
+function intoWal(db: LibsqlDatabase): void {
+  const deadline = Date.now() + 30_000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const [row] = db.prepare('PRAGMA journal_mode = WAL').all([]) as Array<{ journal_mode?: string }>;
+      if (row?.journal_mode === 'wal') return;
+      throw Object.assign(new Error(`the journal mode stayed ${row?.journal_mode ?? 'unknown'}`), { code: 'SQLITE_BUSY' });
+    } catch (error) {
+      const busy = /SQLITE_BUSY|database is locked/i.test(`${(error as { code?: string }).code ?? ''} ${(error as Error).message}`);
+      if (!busy || Date.now() >= deadline) throw error;
+      Atomics.wait(pause, 0, 0, Math.min(5 + attempt * 5, 50));
+    }
+  }
 }
 
 class SqliteDriver implements SqlDriver {

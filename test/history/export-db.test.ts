@@ -198,7 +198,7 @@ describe('tkf export --db', () => {
     }
     const said = (file: string) =>
       new RegExp(
-        `^tkf: not recorded in the history database \\S*later\\.sqlite: it holds a later snapshot of ${UID} \\(2999-01-01T00:00:00\\.000Z\\) than this walk \\(\\S+\\), and snapshots are recorded oldest first \\(is this machine's clock behind\\?\\); the export is complete: \\S*${file}\n$`,
+        `^tkf: not recorded in the history database \\S*later\\.sqlite: it holds a later snapshot of ${UID} \\(2999-01-01T00:00:00\\.000Z\\) than this walk \\(\\S+\\), and snapshots are recorded oldest first \\(another run recorded a later walk, or this machine's clock is behind\\); the export is complete: \\S*${file}\n$`,
       );
     const inProcess = await runCli(['export', '--uid', UID, '--db', db, '--out', join(dir.path, 'a.jsonl'), '-q'], env);
     expect([inProcess.code, inProcess.stderr]).toEqual([11, expect.stringMatching(said('a\\.jsonl'))]);

@@ -63,6 +63,22 @@ describe('tkf history import', () => {
     expect((JSON.parse(again.stdout) as Array<{ recorded: boolean }>).map((r) => r.recorded)).toEqual([false, false]);
     const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<{ followers: number }>;
     expect(growth.map((p) => p.followers)).toEqual([20, 30]);
+
+    // A file older than the account's latest snapshot, in a database that has day 2 only: it
+    // cannot be placed before it, and says so (exit 11), where it was skipped with exit 0.
+    const late = join(dir.path, 'late.sqlite');
+    expect((await runCli(['history', 'import', '--db', late, b])).code).toBe(0);
+    const older = await runCli(['history', 'import', '--db', late, a]);
+    expect([older.code, older.stderr]).toEqual([
+      11,
+      expect.stringMatching(new RegExp(`^tkf: the database holds a later snapshot of ${UID} \\(\\S+\\) than this file \\(\\S+\\); snapshots are recorded oldest first, and one cannot be placed before a later one\n$`)),
+    ]);
+    const both = await runCli(['history', 'import', '--db', late, a, b, '--json']);
+    expect(both.code).toBe(11);
+    expect((JSON.parse(both.stdout) as Array<Record<string, unknown>>).map((r) => [r.file, r.exit_code ?? r.recorded])).toEqual([
+      [a, 11],
+      [b, false],
+    ]);
   });
 
   it('a file without its manifest needs --uid, and is dated by its modification time', async () => {
