@@ -91,7 +91,7 @@ export function diffCommand(ctx: CliContext): Command {
       const older = await openExport(oldPath);
       const newer = await openExport(newPath);
       if (!options.force) await checkSameAccount(oldPath, newPath);
-      const newerEnd = await walkEnd(newPath);
+      const newerEnd = await walkEnd(newPath, (text) => ctx.stderr.write(text));
       // --json owns stdout: rows go only to a file, and without one only the counts are made.
       const rows = toFile || !options.json;
       const encoder = rows ? createChangeEncoder([older, newer], { format, formulaGuard: options.formulaGuard, bom: Boolean(options.bom) }) : undefined;
@@ -110,7 +110,7 @@ export function diffCommand(ctx: CliContext): Command {
  * (`past --limit` when the newer export stopped at its own --limit, short of the reach).
  */
 function summary(counts: DiffCounts, newerEnd: WalkEnd): string {
-  const past = newerEnd === 'limit' ? 'past the newer export\'s --limit' : "past the API's reach";
+  const past = newerEnd === 'limit' ? "past the newer export's --limit" : newerEnd === 'short' ? 'below where the newer export ended short' : "past the API's reach";
   const reach = counts.beyond_reach ? `, ${formatCount(counts.beyond_reach)} ${past}` : '';
   return `${signed('+', counts.added)} new, ${signed('-', counts.removed)} gone${reach} (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
 }
@@ -123,13 +123,21 @@ function signed(sign: '+' | '-', n: number): string {
 /**
  * How the newer export's walk ended, from its manifest (`<file>.tkf.json`, field `end`): only
  * 'complete' proves the walk saw the whole list. No manifest, one that cannot be read, or one
- * that does not describe the file as it is (another size) is unknown: no proof.
+ * that does not describe the file as it is (another size) is unknown: no proof. Nor is a list
+ * that ended far short of what the API reports (exit 10, `short`): 'short', said once on stderr.
  */
-async function walkEnd(path: string): Promise<WalkEnd> {
+async function walkEnd(path: string, warn: (text: string) => void): Promise<WalkEnd> {
   const manifest = await readCheckpoint(outputPaths(path).manifest).catch(() => undefined);
   if (!manifest || manifest.cursor !== null) return undefined;
   const size = await stat(path).then((s) => s.size, () => undefined);
-  return size === manifest.bytes ? manifest.end : undefined;
+  if (size !== manifest.bytes) return undefined;
+  if (manifest.short) {
+    warn(
+      `tkf: warning: ${path} ended far short of the list (${formatCount(manifest.short.rows)} of the ${formatCount(manifest.short.expected)} the API should serve): followers missing below its end are not called gone\n`,
+    );
+    return 'short';
+  }
+  return manifest.end;
 }
 
 /**

@@ -9,7 +9,7 @@
  * database that fails stops the import.
  */
 import { stat } from 'node:fs/promises';
-import { HistoryDbError, OutputError, UsageError } from '../errors.js';
+import { HistoryDbError, OutputError, ShortListError, UsageError } from '../errors.js';
 import { readCheckpoint } from '../output/checkpoint.js';
 import { outputPaths } from '../output/output-file.js';
 import { recordExportFile } from './record-export.js';
@@ -51,7 +51,7 @@ async function dateOf(file: string): Promise<string> {
 export async function importFiles(db: SqlDriver, files: readonly string[], options: { account?: string }): Promise<Array<ImportResult | ImportFailure>> {
   const results: Array<ImportResult | ImportFailure> = [];
   const failed = (file: string, error: unknown): void => {
-    if (!(error instanceof UsageError || error instanceof OutputError)) throw error;
+    if (!(error instanceof UsageError || error instanceof OutputError || error instanceof ShortListError)) throw error;
     results.push({ file, error: error.message, exit_code: error.exitCode, cause: error });
   };
   const dated: Array<{ file: string; at: string }> = [];

@@ -13,7 +13,7 @@
  * is the file's modification time, and the end is unknown, so nobody can be proven gone by it.
  */
 import { stat } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { ShortListError, UsageError } from '../errors.js';
 import { readCheckpoint } from '../output/checkpoint.js';
 import { openExport, type ExportSource } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
@@ -54,6 +54,13 @@ export async function describeExport(
   if (account === undefined) throw new UsageError(`${path} has no tkf manifest (${outputPaths(path).manifest}): say whose followers it holds with --uid`);
   if (manifest && options.account !== undefined && options.account !== manifest.options.uid) {
     throw new UsageError(`${path} holds the followers of ${manifest.options.uid} (its manifest says), not ${options.account}`);
+  }
+  // A list that ended far short of what the API reports (exit 10 when exported) is no snapshot:
+  // its end would call every follower below it gone. tkf export --db does not record one either.
+  if (manifest?.short) {
+    throw new ShortListError(
+      `${path} ended far short of the list (${manifest.short.rows} of the ${manifest.short.expected} followers the API should serve): not recorded as a snapshot, which would call every follower below its end gone`,
+    );
   }
   const takenAt = manifest?.updated ?? (await stat(path)).mtime.toISOString();
   const input: SnapshotInput = {

@@ -35,5 +35,19 @@ describe('tkf export --db and a list that ended far short', () => {
     const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<{ removed: number }>;
     expect(growth).toHaveLength(1);
     expect(growth[0]).toMatchObject({ followers: 300, removed: 0 });
+
+    // Its manifest says `end: complete` beside `short`: neither history import nor tkf diff takes
+    // that end as the end of the list (they called 240 followers gone).
+    const day1 = join(dir.path, 'day1.jsonl');
+    const day2 = join(dir.path, 'day2.jsonl');
+    const imported = await runCli(['history', 'import', '--db', join(dir.path, 'i.sqlite'), day1, day2]);
+    expect(imported.code).toBe(10);
+    expect(imported.stderr).toContain(`${day2}: not imported: ${day2} ended far short of the list (60 of the 300 followers the API should serve): not recorded as a snapshot, which would call every follower below its end gone`);
+    const diff = await runCli(['diff', day1, day2]);
+    expect([diff.code, diff.stderr]).toEqual([
+      0,
+      `tkf: warning: ${day2} ended far short of the list (60 of the 300 the API should serve): followers missing below its end are not called gone\n` +
+        '0 new, 0 gone, 240 below where the newer export ended short (300 -> 60)\n',
+    ]);
   });
 });
