@@ -44,7 +44,7 @@ export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [EXIT.usage, 'bad usage or input (flags, uid, format, missing token or host)'],
   [EXIT.hidden, "the user's follower list is hidden by privacy settings (status_code 2096)"],
   [EXIT.missingUser, 'the user does not exist (status_code 2065)'],
-  [EXIT.refused, 'the API refused the request (code other than 200: bad token, quota...)'],
+  [EXIT.refused, 'the API refused the request (code other than 200, 429 and 5xx: bad token, quota...)'],
   [EXIT.api, "the API could not be reached or misbehaved after retries (or --update could not reach the file's newest follower)"],
   [EXIT.output, 'the output cannot be written (a file, or stdout: a full disk; or is in use, or exists without --force)'],
   [EXIT.stopped, 'stopped early (--max-requests, or throttled for longer than --max-wait) and can be resumed with --resume'],

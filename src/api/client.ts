@@ -316,6 +316,11 @@ export function createClient(options: ClientOptions): FollowersClient {
     }
     if (page.code !== 200) {
       const msg = redact(page.msg || '(no message)', secret);
+      const code = Number(page.code);
+      // A 5xx in the envelope ({"code": 500, "msg": "Internal Server Error"}, a wrapped gateway's
+      // 502) is the API failing, as HTTP 5xx is: no evidence about the token. Retried, then exit 6
+      // for this account; only the vendor's own refusals (402, 403...) stop the run (exit 5).
+      if (code >= 500 && code <= 599) throw new Retryable(`code ${code} (a server error of the API's own): ${msg}`);
       throw new ApiRefusedError(`the API refused the request (code ${JSON.stringify(page.code)}): ${msg}`, page.code, msg);
     }
     // A list field that cannot be read (envelope-fields.ts) is never taken for the end.

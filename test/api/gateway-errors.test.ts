@@ -111,6 +111,26 @@ describe('what is and is not the envelope', () => {
     expect(c.governor.stopped).toBe(false);
   });
 
+  test.each([
+    [500, 'Internal Server Error'],
+    [502, 'bad gateway'],
+    ['503', 'upstream unavailable'],
+  ])('an envelope code %s is the API failing: retried, the page comes on the next answer, or exit 6; never a refusal', async (code, msg) => {
+    let answers = 0;
+    const server = await serve(() => (++answers === 1 ? JSON.stringify({ code, msg, data: null }) : SAMPLE));
+    const { client: c, notices } = client(server.base, { retries: 1 });
+    const page = await c.fetchPage(UID, 0);
+    expect(page.followers?.length).toBe(2);
+    expect(notices.map((n) => n.reason)).toEqual([`code ${code} (a server error of the API's own): ${msg}`]);
+    const always = await serve(() => JSON.stringify({ code, msg, data: null }));
+    const { client: broken } = client(always.base, { retries: 1 });
+    const error = await broken.fetchPage(UID, 0).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiUnavailableError);
+    expect((error as Error).message).toContain(`code ${code} (a server error of the API's own): ${msg}`);
+    expect(always.requests()).toBe(2);
+    expect(broken.governor.stopped).toBe(false);
+  });
+
   test("the envelope's own code (402) still refuses the token and stops the run (exit 5)", async () => {
     const server = await serve(() => JSON.stringify({ code: 402, msg: '余额不足', data: null }));
     const { client: c } = client(server.base);
