@@ -273,7 +273,23 @@ describe('a lost answer inside a tied second', () => {
     );
     const error = await walk({ fetchPage: api.fetchPage, pageSize: 2, stuckRetries: 2, ...fast }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiUnavailableError);
-    expect(api.cursors.length).toBeLessThan(20);
+    expect((error as Error).message).toBe('the API kept failing inside second 300 (13 times without a new follower); stopping rather than risk skipping followers');
+    // The first page, then 13 answers after a failure at 300, the 12 between them re-entering at 301:
+    // 4 x (stuckRetries + 1) re-entries allowed.
+    expect(api.cursors.length).toBe(1 + 13 + 12);
+  });
+
+  test('an API that fails now and then (an answer after a failure, 8 times in a row at one cursor) is waited out, not stopped', async () => {
+    let lost = 0;
+    const api = fakeApi((cursor) => {
+      if (cursor === 0) return answer(['a', 'b'], 300, { maxTime: 300 });
+      if (cursor === 301) return answer(['a', 'b'], 300, { maxTime: 300 });
+      // At cursor 300: 8 answers that came only after a failure, then a clean one.
+      return { ...answer(['c'], 250, { maxTime: 280, hasMore: false }), afterFailure: ++lost <= 8 };
+    });
+    const result = await walk({ fetchPage: api.fetchPage, pageSize: 2, ...fast });
+    expect(uidsOf(result)).toEqual(['a', 'b', 'c']);
+    expect(api.cursors).toEqual([0, ...Array.from({ length: 8 }, () => [300, 301]).flat(), 300]);
   });
 });
 

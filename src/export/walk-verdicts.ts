@@ -74,6 +74,15 @@ export class WalkVerdicts {
   private reentry: { second: number; budget: number } | undefined;
   /** Re-entries since the last new follower: a failure on every page must not loop for ever. */
   private reentries = 0;
+  /**
+   * Re-entries after answers that came only after a failure (lostInside) allowed in a row: each
+   * of them was an answer, so the API works; it only failed now and then (an API that fails every
+   * time ends in the client's retries instead). 4 x (stuckRetries + 1): at stuckRetries + 1 (5),
+   * the simulator failing 3 requests in 10 stopped 5,000-follower exports with exit 6 (2 runs of 2
+   * with one mix of faults, 1 of 6 with another: 5 such cycles in a row at one of 250 cursors);
+   * at 16 in a row, ~10^-8 a cursor. A cycle costs 2 requests.
+   */
+  private readonly lostInsideRetries: number;
   /** The uids of the previous answer: "the same page again" is told from a page of other seen followers. */
   private previousUids = '';
   /** The previous answer was a full page of one second (min_time == max_time): that second. */
@@ -87,6 +96,7 @@ export class WalkVerdicts {
   constructor(private readonly options: PagerOptions) {
     this.seen = options.seen ?? new SeenWindow();
     this.stuckRetries = options.stuckRetries ?? 3;
+    this.lostInsideRetries = 4 * (this.stuckRetries + 1);
     this.stuckWaitMs = options.stuckWaitMs ?? 1000;
     this.random = options.random ?? Math.random;
     this.limit = options.limit ?? Infinity;
@@ -174,7 +184,7 @@ export class WalkVerdicts {
     const minTime = answer.minTime;
     const empty = raw.length === 0;
     if (lostInside) {
-      if (++this.reentries > this.stuckRetries + 1) {
+      if (++this.reentries > this.lostInsideRetries) {
         throw new ApiUnavailableError(
           `the API kept failing inside second ${cursor} (${this.reentries} times without a new follower); stopping rather than risk skipping followers`,
         );
