@@ -108,6 +108,9 @@ function unknownAccount(uid: string, db: string): UnknownAccountError {
   return new UnknownAccountError(`no snapshot of ${uid} in the history database ${db} (tkf history lists its accounts)`);
 }
 
+/** "+12", "-3", but "0": no sign on nothing (as tkf diff says it). */
+const signed = (sign: '+' | '-', n: number): string => (n === 0 ? '0' : `${sign}${formatCount(n)}`);
+
 const pad = (text: string | number, width: number) => String(text).padStart(width);
 
 /**
@@ -238,7 +241,7 @@ export function historyCommand(ctx: CliContext): Command {
         await writeChangesToFile(out, rows, output, Boolean(options.force), { owner: { pid: process.pid, host: hostname() }, isRunning });
       }
       const count = (change: string) => rows.filter((r) => r.change === change).length;
-      ctx.stderr.write(`tkf: ${uid}: +${formatCount(count('added'))} came, -${formatCount(count('removed'))} left${range.beyondReach ? `, ${formatCount(count('beyond_reach'))} past the API's reach` : ''}${out === '-' ? '' : `; file: ${out}`}\n`);
+      ctx.stderr.write(`tkf: ${uid}: ${signed('+', count('added'))} came, ${signed('-', count('removed'))} left${range.beyondReach ? `, ${formatCount(count('beyond_reach'))} past the API's reach` : ''}${out === '-' ? '' : `; file: ${out}`}\n`);
     });
 
   history
@@ -263,7 +266,7 @@ export function historyCommand(ctx: CliContext): Command {
           continue;
         }
         const what = r.recorded
-          ? `+${formatCount(r.added)} came, -${formatCount(r.removed)} left, ${formatCount(r.beyond_reach)} past the API's reach`
+          ? `${signed('+', r.added)} came, ${signed('-', r.removed)} left, ${formatCount(r.beyond_reach)} past the API's reach`
           : 'already recorded';
         ctx.stderr.write(`tkf: ${r.file}: ${r.account} at ${r.at}: ${what}\n`);
       }

@@ -84,7 +84,7 @@ describe('tkf export --db', () => {
     expect([noChanges.code, noChanges.stdout, noChanges.stderr]).toEqual([4, '', said]);
     // A known account with no change in the range is no error: the header alone.
     const quiet = await runCli(['history', 'changes', '--db', db, '--uid', UID, '--since', '2999-01-01']);
-    expect([quiet.code, quiet.stderr]).toEqual([0, `tkf: ${UID}: +0 came, -0 left\n`]);
+    expect([quiet.code, quiet.stderr]).toEqual([0, `tkf: ${UID}: 0 came, 0 left\n`]);
     const text = await runCli(['history', 'growth', '--db', db, '--uid', UID]);
     expect(text.stdout.split('\n')[2]).toMatch(/^\d{4}-\d\d-\d\dT\S+ +60 +60 +15 +0 +0 +60$/);
 
