@@ -18,7 +18,7 @@ import { dirname } from 'node:path';
 import { ByteSink, formatForPath } from '../writers/index.js';
 import { isRunning } from './api-access.js';
 import type { CliContext } from './context.js';
-import { formatCount } from './progress.js';
+import { formatCount, signedCount } from './progress.js';
 import { chooseFormat as chooseExportFormat } from './resolve-job.js';
 import { stdoutError, writeOut } from './stdout-errors.js';
 
@@ -112,12 +112,7 @@ export function diffCommand(ctx: CliContext): Command {
 function summary(counts: DiffCounts, newerEnd: WalkEnd): string {
   const past = newerEnd === 'limit' ? "past the newer export's --limit" : newerEnd === 'short' ? 'below where the newer export ended short' : "past the API's reach";
   const reach = counts.beyond_reach ? `, ${formatCount(counts.beyond_reach)} ${past}` : '';
-  return `${signed('+', counts.added)} new, ${signed('-', counts.removed)} gone${reach} (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
-}
-
-/** "+12", "-3", but "0": no sign on nothing. */
-function signed(sign: '+' | '-', n: number): string {
-  return n === 0 ? '0' : `${sign}${formatCount(n)}`;
+  return `${signedCount('+', counts.added)} new, ${signedCount('-', counts.removed)} gone${reach} (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
 }
 
 /**

@@ -19,7 +19,7 @@ import type { CliContext } from './context.js';
 import { ENV } from './env-names.js';
 import { postgresSecrets } from './history-export.js';
 import { loadConfig } from './config-file.js';
-import { formatCount } from './progress.js';
+import { formatCount, signedCount } from './progress.js';
 import { chooseFormat } from './resolve-job.js';
 import { stdoutError } from './stdout-errors.js';
 
@@ -107,9 +107,6 @@ export function parseDate(value: string, name: string, until = false): string {
 function unknownAccount(uid: string, db: string): UnknownAccountError {
   return new UnknownAccountError(`no snapshot of ${uid} in the history database ${db} (tkf history lists its accounts)`);
 }
-
-/** "+12", "-3", but "0": no sign on nothing (as tkf diff says it). */
-const signed = (sign: '+' | '-', n: number): string => (n === 0 ? '0' : `${sign}${formatCount(n)}`);
 
 const pad = (text: string | number, width: number) => String(text).padStart(width);
 
@@ -241,7 +238,7 @@ export function historyCommand(ctx: CliContext): Command {
         await writeChangesToFile(out, rows, output, Boolean(options.force), { owner: { pid: process.pid, host: hostname() }, isRunning });
       }
       const count = (change: string) => rows.filter((r) => r.change === change).length;
-      ctx.stderr.write(`tkf: ${uid}: ${signed('+', count('added'))} came, ${signed('-', count('removed'))} left${range.beyondReach ? `, ${formatCount(count('beyond_reach'))} past the API's reach` : ''}${out === '-' ? '' : `; file: ${out}`}\n`);
+      ctx.stderr.write(`tkf: ${uid}: ${signedCount('+', count('added'))} came, ${signedCount('-', count('removed'))} left${range.beyondReach ? `, ${formatCount(count('beyond_reach'))} past the API's reach` : ''}${out === '-' ? '' : `; file: ${out}`}\n`);
     });
 
   history
@@ -266,7 +263,7 @@ export function historyCommand(ctx: CliContext): Command {
           continue;
         }
         const what = r.recorded
-          ? `${signed('+', r.added)} came, ${signed('-', r.removed)} left, ${formatCount(r.beyond_reach)} past the API's reach`
+          ? `${signedCount('+', r.added)} came, ${signedCount('-', r.removed)} left, ${formatCount(r.beyond_reach)} past the API's reach`
           : 'already recorded';
         ctx.stderr.write(`tkf: ${r.file}: ${r.account} at ${r.at}: ${what}\n`);
       }

@@ -40,6 +40,9 @@ export interface ProgressView {
 
 export const formatCount = (n: number): string => n.toLocaleString('en-US');
 
+/** A change counted: "+12", "-3", but "0": no sign on nothing (tkf diff, tkf history). */
+export const signedCount = (sign: '+' | '-', n: number): string => (n === 0 ? '0' : `${sign}${formatCount(n)}`);
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   const seconds = ms / 1000;
