@@ -72,13 +72,14 @@ export function reportCommand(ctx: CliContext): Command {
       if (db !== undefined && !options.html) throw new UsageError('--db adds followers over time to the HTML page: give --html <file> too');
       if (options.uid !== undefined && db === undefined) throw new UsageError('--uid names the account of the history database: give --db too');
       if (db !== undefined && isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
-      const report = await summarizeExport(path, { signal: ctx.signal });
       // A manifest that is there but cannot be read (another user's: they are owner-only) is said,
       // not taken for none: it is what names the account and the profile's count.
-      const manifestProblem = await readCheckpoint(outputPaths(path).manifest).then(
-        () => undefined,
-        (error: unknown) => (error instanceof Error ? error.message : String(error)),
-      );
+      let manifestProblem: string | undefined;
+      const manifest = await readCheckpoint(outputPaths(path).manifest).catch((error: unknown) => {
+        manifestProblem = error instanceof Error ? error.message : String(error);
+        return undefined;
+      });
+      const report = await summarizeExport(path, { signal: ctx.signal, manifest });
       if (manifestProblem && (db === undefined || options.uid !== undefined)) {
         ctx.stderr.write(`tkf: warning: ${manifestProblem}; the report has no follower count of the profile\n`);
       }

@@ -3,7 +3,7 @@
  * a time, into an AudienceReport. The manifest beside a finished export (`<file>.tkf.json`) adds
  * whose followers they are, the profile's count, and whether CSV cells carry the formula guard.
  */
-import { readCheckpoint } from '../output/checkpoint.js';
+import { readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { openExport } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
 import { AudienceCounter, type AudienceReport } from './audience.js';
@@ -11,12 +11,14 @@ import { ReportRowReader } from './report-row.js';
 
 export interface SummarizeOptions {
   signal?: AbortSignal;
+  /** The manifest as the caller read it (undefined: none, or unreadable); read here when not given. */
+  manifest?: Checkpoint | undefined;
 }
 
 export async function summarizeExport(path: string, options: SummarizeOptions = {}): Promise<AudienceReport> {
   const source = await openExport(path);
   // A missing or unreadable manifest only takes away the profile's count: the file is the report.
-  const manifest = await readCheckpoint(outputPaths(path).manifest).catch(() => undefined);
+  const manifest = 'manifest' in options ? options.manifest : await readCheckpoint(outputPaths(path).manifest).catch(() => undefined);
   const reader = new ReportRowReader(source.columns, manifest?.options.formulaGuard ?? true);
   const counter = new AudienceCounter();
   let rows = 0;
