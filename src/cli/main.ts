@@ -41,8 +41,8 @@ function keepOldGenerationSmall(): void {
  * its own when a worker thread starts (the --db recording thread): the main thread's young
  * generation then grew to 16 MiB semi-spaces, its page bodies waited that much longer for a
  * scavenge, and a 100k JSONL export with --db made 34 full collections of a ~14 MB heap instead
- * of 6 (Node 24 and 26 keep the flags). The recording thread sets them first thing
- * (record-thread.ts, ctx.heapFlags), and main() again as each worker comes online.
+ * of 6 (Node 24 and 26 keep the flags). The recording thread sets them again first thing
+ * (record-thread.ts, given them as ctx.heapFlags), before the walks start.
  */
 const HOLD_YOUNG_GENERATION = '--semi-space-growth-factor=1';
 const heapFlags: string[] = [HOLD_YOUNG_GENERATION];
@@ -50,10 +50,6 @@ const heapFlags: string[] = [HOLD_YOUNG_GENERATION];
 function setHeapFlag(flag: string): void {
   v8.setFlagsFromString(flag);
   heapFlags.push(flag);
-}
-
-function setHeapFlagsAgain(): void {
-  for (const flag of heapFlags) v8.setFlagsFromString(flag);
 }
 
 /**
@@ -107,8 +103,6 @@ export async function main(argv: string[]): Promise<never> {
     preferRoomForRows: growYoungGenerationOnce,
     heapFlags: () => [...heapFlags],
   };
-  // Any worker thread of the run (the --db recording thread): its start reset Node 20's flags.
-  process.on('worker', (worker) => worker.once('online', setHeapFlagsAgain));
   const say = (text: string) => {
     let clean = text;
     for (const secret of ctx.secrets) clean = redact(clean, secret);
