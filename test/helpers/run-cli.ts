@@ -23,6 +23,8 @@ export interface InProcessRunOptions {
   signal?: AbortSignal;
   /** Called with all stdout so far at each write (a long-running command's first line, say). */
   onStdout?: (text: string) => void;
+  /** What the run asks of the heap (main.ts gives these; in process they are absent unless given). */
+  heap?: Pick<CliContext, 'preferSmallHeap' | 'preferRoomForRows'>;
 }
 
 function capture(onText?: (text: string) => void) {
@@ -49,6 +51,7 @@ export async function runTkfInProcess(args: string[], options: InProcessRunOptio
     version,
     signal: options.signal ?? new AbortController().signal,
     secrets: [],
+    ...options.heap,
   };
   const before = process.cwd();
   if (options.cwd) process.chdir(options.cwd);
