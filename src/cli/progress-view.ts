@@ -9,6 +9,7 @@
  *   fetched now, and counting them would inflate the rate and shrink the ETA.
  */
 import { expectedRows } from '../api/list-facts.js';
+import { formatCount, signedCount } from '../count-text.js';
 
 export interface PageUpdate {
   /** Rows in the output so far (a resumed file's rows included). */
@@ -38,10 +39,7 @@ export interface ProgressView {
   etaMs: number | undefined;
 }
 
-export const formatCount = (n: number): string => n.toLocaleString('en-US');
-
-/** A change counted: "+12", "-3", but "0": no sign on nothing (tkf diff, tkf history). */
-export const signedCount = (sign: '+' | '-', n: number): string => (n === 0 ? '0' : `${sign}${formatCount(n)}`);
+export { formatCount, signedCount };
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;

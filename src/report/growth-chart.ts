@@ -7,7 +7,7 @@
  */
 import { scaleBand, scaleLinear, scaleUtc } from 'd3-scale';
 import { area, line } from 'd3-shape';
-import { escapeHtml, formatCount } from './html-text.js';
+import { escapeHtml, formatCount, signedCount } from './html-text.js';
 import { svg } from './svg-charts.js';
 
 /** One snapshot of an account's history, oldest first: the shape of `tkf history growth --json`. */
@@ -32,11 +32,9 @@ const WIDTH = 560;
 const MARGIN = { top: 16, right: 16, bottom: 30, left: 64 };
 const round = (n: number): string => String(Math.round(n * 10) / 10);
 const day = (at: Date): string => at.toISOString().slice(0, 10);
-/** "+300", "-1", but "0": no sign on nothing. */
-const signed = (sign: '+' | '-', n: number): string => (n === 0 ? '0' : `${sign}${formatCount(n)}`);
 const when = (at: Date): string => at.toISOString().slice(0, 16).replace('T', ' ');
 /** "-1 gone", or unknown for a snapshot that could not see who left (an --update). */
-const gone = (point: GrowthPoint): string => (point.sees_losses === false ? 'gone unknown (an update)' : `${signed('-', point.removed)} gone`);
+const gone = (point: GrowthPoint): string => (point.sees_losses === false ? 'gone unknown (an update)' : `${signedCount('-', point.removed)} gone`);
 
 /** The points that have a readable time, oldest first (as they came: the series is ordered). */
 function readable(points: readonly GrowthPoint[]): Array<GrowthPoint & { time: Date }> {
@@ -123,12 +121,12 @@ function changesChart(series: Array<GrowthPoint & { time: Date }>): string {
       const down = y(-point.removed);
       const center = round(x(i)! + x.bandwidth() / 2);
       return (
-        `<g><title>${when(point.time)}: ${signed('+', point.added)} added, ${gone(point)}</title>` +
+        `<g><title>${when(point.time)}: ${signedCount('+', point.added)} added, ${gone(point)}</title>` +
         `<rect class="added" x="${left}" y="${round(up)}" width="${width}" height="${round(zero - up)}"/>` +
         `<rect class="removed" x="${left}" y="${round(zero)}" width="${width}" height="${round(down - zero)}"/>` +
         (labelled
-          ? `<text class="tick" x="${center}" y="${round(up - 4)}" text-anchor="middle">${signed('+', point.added)}</text>` +
-            `<text class="tick" x="${center}" y="${round(down + 12)}" text-anchor="middle">${point.sees_losses === false ? '–' : signed('-', point.removed)}</text>`
+          ? `<text class="tick" x="${center}" y="${round(up - 4)}" text-anchor="middle">${signedCount('+', point.added)}</text>` +
+            `<text class="tick" x="${center}" y="${round(down + 12)}" text-anchor="middle">${point.sees_losses === false ? '–' : signedCount('-', point.removed)}</text>`
           : '') +
         `</g>`
       );
@@ -158,7 +156,7 @@ function growthTable(series: Array<GrowthPoint & { time: Date }>): string {
       (point) =>
         `<tr><td>${when(point.time)}</td><td class="n">${formatCount(point.followers)}</td>` +
         `<td class="n">${point.on_profile === null ? '–' : formatCount(point.on_profile)}</td>` +
-        `<td class="n">${signed('+', point.added)}</td><td class="n">${point.sees_losses === false ? '–' : signed('-', point.removed)}</td>` +
+        `<td class="n">${signedCount('+', point.added)}</td><td class="n">${point.sees_losses === false ? '–' : signedCount('-', point.removed)}</td>` +
         `<td class="n">${formatCount(point.beyond_reach)}</td></tr>`,
     )
     .join('');

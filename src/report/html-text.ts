@@ -15,8 +15,8 @@ export function escapeHtml(text: string): string {
   return text.replace(LINE_BREAKS, ' ').replace(CONTROL, '\uFFFD').replace(/[&<>"']/g, (char) => SPECIAL[char]!);
 }
 
-/** 12,345 as every count on the page is written (and as tests look for it). */
-export const formatCount = (n: number): string => n.toLocaleString('en-US');
+/** 12,345 as every count on the page is written (and as tests look for it): as the CLI writes it. */
+export { formatCount, signedCount } from '../count-text.js';
 
 export const formatShare = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '–');
 
