@@ -69,8 +69,9 @@ describe('a history database that cannot be written', () => {
   });
 
   it('on a full file system: exit 11 naming the database, the export file kept', async (context) => {
-    // Room for the schema and a few pages, not for 400 followers' rows and the WAL.
-    const point = mountTmpfs('160k');
+    // Room for the schema and a few pages (16 KiB each: ~180 KB for the schema's B-trees and its
+    // WAL), not for 400 followers' rows and the WAL (~1.3 MB).
+    const point = mountTmpfs('400k');
     if (!point) return context.skip('cannot mount a tmpfs here (not root, or not Linux)');
     const db = join(point, 'h.sqlite');
     const out = join(dir.path, 'full.jsonl');
