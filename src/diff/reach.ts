@@ -22,6 +22,14 @@
  * list who unfollowed and followed again stands on top of today's, shared by both, and would make
  * every follower above its old position look seen, and so gone.
  *
+ * The same re-follower is also the last shared follower when the newer walk never reached
+ * yesterday's followers at all (it ended among today's new followers: a --limit, or a reach full
+ * of newcomers). The newer list is the re-followers and new followers first, then the old
+ * followers who stayed, in the older list's order. So a shared follower counts as how far the
+ * newer walk went only when the two lists agree about it: another shared follower stands above it
+ * in both (it is the lower end of a pair in the same order). A lone shared follower, or one out of
+ * the older order, proves nothing about the followers above its old place.
+ *
  * Everyone else is beyond reach: counted and listed apart, never called gone. With no follower in
  * common and no end of list, nothing can be called gone. A newer export whose end is unknown (no
  * manifest) did not prove that it reached the end of the list.
@@ -41,7 +49,7 @@ export interface ReachView {
   sawWholeList: boolean;
   /**
    * Position (0-based, in the older export's newest-first order) of the oldest follower the two
-   * exports share; -1 when they share none.
+   * exports share, in the same order in both (see above); -1 when there is none.
    */
   oldestSharedIndex: number;
 }
@@ -63,9 +71,13 @@ export function judgeMissing(oldIndex: number, view: ReachView): MissingVerdict 
  */
 export function reachView<T = string>(newerInOrder: Iterable<T>, olderIndexOf: (uid: T) => number | undefined, newerEnd: WalkEnd): ReachView {
   let oldestSharedIndex = -1;
+  // The newest older place among the shared followers so far: one below it makes a pair in order.
+  let newestShared = Infinity;
   for (const uid of newerInOrder) {
     const index = olderIndexOf(uid);
-    if (index !== undefined) oldestSharedIndex = index;
+    if (index === undefined) continue;
+    if (newestShared < index) oldestSharedIndex = index;
+    else newestShared = index;
   }
   return { sawWholeList: sawWholeList(newerEnd), oldestSharedIndex };
 }

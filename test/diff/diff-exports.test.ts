@@ -80,10 +80,11 @@ describe('CSV inputs', () => {
   });
 
   test('a uid repeated inside a file counts once and is written once', async () => {
-    const older = await file('csv', `${header}${U1},Ann,x\r\n${U1},Ann,x\r\n${U2},Bob,y\r\n`);
-    const newer = await file('csv', `${header}${U2},Bob,y\r\n${U3},Cy,z\r\n${U3},Cy,z\r\n${U2},Bob,y\r\n`);
+    // U2 and U4 in the same order in both: the newer walk went past U1's place (reach.ts).
+    const older = await file('csv', `${header}${U1},Ann,x\r\n${U1},Ann,x\r\n${U2},Bob,y\r\n${U4},Dee,w\r\n`);
+    const newer = await file('csv', `${header}${U2},Bob,y\r\n${U3},Cy,z\r\n${U3},Cy,z\r\n${U2},Bob,y\r\n${U4},Dee,w\r\n`);
     const { counts, text } = await diff(older, newer, 'csv');
-    expect(counts).toEqual({ added: 1, removed: 1, beyond_reach: 0, old: 2, new: 2, unchanged: 1 });
+    expect(counts).toEqual({ added: 1, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
     expect(csvRows(text).map((row) => row.slice(0, 2))).toEqual([['change', 'uid'], ['added', U3], ['removed', U1]]);
   });
 
@@ -121,10 +122,10 @@ describe('CSV inputs', () => {
 
 describe('JSONL inputs', () => {
   test('rows keep the follower bytes after the change key: 19-digit numbers exact', async () => {
-    const older = await file('jsonl', `${follower(U1, 'Ann')}\n${follower(U2, 'Bob')}\n`);
-    const newer = await file('ndjson', `${follower(U2, 'Bob')}\r\n\r\n${follower(U3, '李 "3"')}\r\n`);
+    const older = await file('jsonl', `${follower(U1, 'Ann')}\n${follower(U2, 'Bob')}\n${follower(U4, 'Dee')}\n`);
+    const newer = await file('ndjson', `${follower(U2, 'Bob')}\r\n\r\n${follower(U4, 'Dee')}\r\n${follower(U3, '李 "3"')}\r\n`);
     const { counts, text } = await diff(older, newer, 'jsonl');
-    expect(counts).toEqual({ added: 1, removed: 1, beyond_reach: 0, old: 2, new: 2, unchanged: 1 });
+    expect(counts).toEqual({ added: 1, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
     expect(text).toBe(`{"change":"added",${follower(U3, '李 "3"').slice(1)}\n{"change":"removed",${follower(U1, 'Ann').slice(1)}\n`);
     expect(text).toContain('"room_id":9223372036854775807');
     expect(Object.keys(jsonRows(text)[0]!)[0]).toBe('change');
@@ -161,10 +162,10 @@ describe('JSONL inputs', () => {
 
 describe('mixed inputs', () => {
   test('CSV old, JSONL new: CSV rows in the CSV input columns, JSONL followers picked by them', async () => {
-    const older = await file('csv', `uid,nickname,follower_count\r\n${U1},Ann,5\r\n${U2},Bob,6\r\n`);
-    const newer = await file('jsonl', `${follower(U2, 'Bob')}\n${follower(U4, 'Dee, "D"')}\n`);
+    const older = await file('csv', `uid,nickname,follower_count\r\n${U1},Ann,5\r\n${U2},Bob,6\r\n${U3},Cy,7\r\n`);
+    const newer = await file('jsonl', `${follower(U2, 'Bob')}\n${follower(U3, 'Cy')}\n${follower(U4, 'Dee, "D"')}\n`);
     const { counts, text } = await diff(older, newer, 'csv');
-    expect(counts).toEqual({ added: 1, removed: 1, beyond_reach: 0, old: 2, new: 2, unchanged: 1 });
+    expect(counts).toEqual({ added: 1, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
     expect(csvRows(text)).toEqual([
       ['change', 'uid', 'nickname', 'follower_count'],
       ['added', U4, 'Dee, "D"', '12'],
@@ -173,8 +174,8 @@ describe('mixed inputs', () => {
   });
 
   test('JSONL old, CSV new, JSONL out', async () => {
-    const older = await file('jsonl', `${follower(U1, 'Ann')}\n${follower(U5, 'Eve')}\n`);
-    const newer = await file('csv', `uid,nickname\r\n${U5},Eve\r\n${U3},Cy\r\n`);
+    const older = await file('jsonl', `${follower(U1, 'Ann')}\n${follower(U5, 'Eve')}\n${follower(U2, 'Bob')}\n`);
+    const newer = await file('csv', `uid,nickname\r\n${U5},Eve\r\n${U2},Bob\r\n${U3},Cy\r\n`);
     const { text } = await diff(older, newer, 'jsonl');
     expect(text).toBe(`{"change":"added","uid":"${U3}","nickname":"Cy"}\n{"change":"removed",${follower(U1, 'Ann').slice(1)}\n`);
   });
@@ -182,8 +183,8 @@ describe('mixed inputs', () => {
 
 describe('passes', () => {
   async function sources(): Promise<[ExportSource, ExportSource]> {
-    const older = await file('csv', `uid\r\n${U1}\r\n${U2}\r\n`);
-    const newer = await file('csv', `uid\r\n${U2}\r\n${U3}\r\n${U4}\r\n`);
+    const older = await file('csv', `uid\r\n${U1}\r\n${U2}\r\n${U5}\r\n`);
+    const newer = await file('csv', `uid\r\n${U2}\r\n${U5}\r\n${U3}\r\n${U4}\r\n`);
     return [await openExport(older), await openExport(newer)];
   }
 
@@ -191,7 +192,7 @@ describe('passes', () => {
     const [older, newer] = await sources();
     let passes = 0;
     const counted = { ...older, records: () => (passes++, older.records()) };
-    expect(await diffExports(counted, newer)).toEqual({ added: 2, removed: 1, beyond_reach: 0, old: 2, new: 3, unchanged: 1 });
+    expect(await diffExports(counted, newer)).toEqual({ added: 2, removed: 1, beyond_reach: 0, old: 3, new: 4, unchanged: 2 });
     expect(passes).toBe(1);
   });
 

@@ -94,4 +94,23 @@ describe('tkf diff across a sliding reach', () => {
     // New list: #1250, #0..#999 without #500 (reach 1,000): 300 new; #500 gone; below #998, beyond.
     expect(counts).toEqual({ added: 300, removed: 1, beyond_reach: 299, old: 1000, new: 1000, unchanged: 700 });
   });
+
+  it('a re-follower on top of a newer walk that never reached the older list makes nobody gone', async () => {
+    const day1 = join(dir.path, 'd1.jsonl');
+    const day2 = join(dir.path, 'd2.jsonl');
+    await exportOn(accountOnDay(plan, 0), day1);
+    // Yesterday's #1,100 (the older export's 800th) unfollowed and followed again; today's walk
+    // stops after one follower: it, on top. Nobody left.
+    await exportOn({ ...accountOnDay(plan, 0), refollowed: [1100] }, day2, 1);
+    const text = await tkfDiff([day1, day2]);
+    expect([text.code, text.stderr]).toEqual([0, "0 new, 0 gone, 999 past the newer export's --limit (1,000 -> 1)\n"]);
+    // The same with a reach full of newcomers: yesterday the whole list was #1,300..#1,799; then
+    // 1,300 new followers, and #1,700 back on top. Today's reach of 1,000: #1,700, #0..#998.
+    const small = join(dir.path, 'small.jsonl');
+    await exportOn({ size: 1800, cap: 1000, slidingCap: true, notYetFollowed: 1300 }, small);
+    const crowded = join(dir.path, 'crowded.jsonl');
+    await exportOn({ size: 1800, cap: 1000, slidingCap: true, refollowed: [1700] }, crowded);
+    const counts = await diffExports(await openExport(small), await openExport(crowded), { newerEnd: 'cap' });
+    expect(counts).toEqual({ added: 999, removed: 0, beyond_reach: 499, old: 500, new: 1000, unchanged: 1 });
+  });
 });

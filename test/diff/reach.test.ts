@@ -45,4 +45,23 @@ describe('the reach rule', () => {
     // f2 left as well: above the oldest shared follower (f3), so gone.
     expect(verdicts(['f8', 'n0', 'f0', 'f1', 'f3'], 'cap')).toMatchObject({ f2: 'removed', f4: 'beyond_reach' });
   });
+
+  it('a re-follower who is the only follower both share proves nothing: the newer walk never reached the older list', () => {
+    // f8 unfollowed and followed again: on top of the newer list, whose walk ended among new
+    // followers (a --limit, or a reach full of newcomers). Its old place says nothing of f0..f7.
+    expect(Object.values(verdicts(['n0', 'f8', 'n1', 'n2'], 'cap'))).toEqual(Array(9).fill('beyond_reach'));
+    expect(Object.values(verdicts(['f8'], 'limit'))).toEqual(Array(9).fill('beyond_reach'));
+    // Two re-followers out of the older order prove nothing either.
+    expect(Object.values(verdicts(['f9', 'n0', 'f6'], 'cap'))).toEqual(Array(8).fill('beyond_reach'));
+  });
+
+  it('a lone shared follower proves nothing; two in the same order in both lists do', () => {
+    expect(verdicts(['n0', 'f3'], 'cap')).toMatchObject({ f0: 'beyond_reach', f2: 'beyond_reach' });
+    expect(verdicts(['n0', 'f1', 'f3'], 'cap')).toMatchObject({ f0: 'removed', f2: 'removed', f4: 'beyond_reach' });
+    // A re-follower above the old followers who stayed does not stand in their way.
+    expect(verdicts(['f9', 'n0', 'f1', 'f3'], 'cap')).toMatchObject({ f0: 'removed', f2: 'removed', f4: 'beyond_reach' });
+    // Followers of one second may come back in another order: the pair need not be the last two.
+    expect(verdicts(['f0', 'f2', 'f1'], 'cap')).toMatchObject({ f3: 'beyond_reach' });
+    expect(verdicts(['f0', 'f3', 'f2'], 'cap')).toMatchObject({ f1: 'removed', f4: 'beyond_reach' });
+  });
 });

@@ -50,6 +50,23 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await db.close();
   });
 
+  it('a re-follower on top of a walk that never reached the older list makes nobody gone (a --limit, a reach full of newcomers)', async () => {
+    const db = await open();
+    // Reach 1,000: f0..f999. Then f900 unfollows and follows again: on top of the list.
+    await recordSnapshot(db, snapshot(1, 'cap'), rowsOf(range('1', 0, 1000)));
+    // --limit 1: the walk saw f900 only. Its old place (900) says nothing of f0..f899.
+    expect(await recordSnapshot(db, snapshot(2, 'limit'), rowsOf(['1900']))).toMatchObject({ added: 0, removed: 0, beyondReach: 999 });
+    expect(await state(db, '10')).toEqual({ gone_at: null, position: null });
+    // Then 1,000 newcomers fill the reach, f900 on top of them: still nobody gone.
+    expect(await recordSnapshot(db, snapshot(3, 'cap'), rowsOf(['1900', ...range('3', 0, 999)]))).toMatchObject({ added: 999, removed: 0 });
+    expect(Number((await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM account_followers WHERE gone_at IS NOT NULL'))[0]!.n)).toBe(0);
+    // A walk to the end of the list sees who stayed: f1 left, everyone else did not.
+    const whole = ['1900', ...range('3', 0, 999), '10', ...range('1', 2, 1000).filter((uid) => uid !== '1900')];
+    expect(await recordSnapshot(db, snapshot(4, 'complete'), rowsOf(whole))).toMatchObject({ added: 0, removed: 1 });
+    expect((await state(db, '11'))!.gone_at).toBe('2026-11-04T03:00:00.000Z');
+    await db.close();
+  });
+
   it('a walk to the end of the list proves the missing gone; a re-follow is added again', async () => {
     const db = await open();
     await recordSnapshot(db, snapshot(1, 'complete'), rowsOf(['10', '11', '12', '13']));
