@@ -156,7 +156,7 @@ export class RunGovernor {
   private check(): void {
     if (this.stoppedBy) throw new RunStoppedError(`stopped: ${this.stoppedBy.reason}`, this.stoppedBy.exitCode, this.stoppedBy.reason);
     if (this.budgetSpent) {
-      throw new BudgetSpentError(`stopped after ${this.requests} requests of this run (--max-requests ${this.options.maxRequests})`);
+      throw new BudgetSpentError(`stopped after ${this.requests} request${this.requests === 1 ? '' : 's'} of this run (--max-requests ${this.options.maxRequests})`);
     }
   }
 

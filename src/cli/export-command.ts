@@ -27,7 +27,7 @@ import { resumeCommand } from './resume-command.js';
 import { writeOut } from './stdout-errors.js';
 import { followers, requests, users } from './plural.js';
 import { postgresSecrets } from './history-export.js';
-import { createExportRecorder, stagingReplaces } from '../history/export-recorder.js';
+import { createExportRecorder } from '../history/export-recorder.js';
 import { isPostgresUrl, openHistory } from '../history/open-history.js';
 
 /** The compiled worker that records into SQLite off the walks' thread (absent when run from the sources). */
@@ -135,8 +135,11 @@ function targetsOf(job: ExportJob, ctx: CliContext): (uid: string) => Promise<Ou
     // Missing directories are made, for a plain path as for a template (exports/{date}/...
     // names a new one each day); one that cannot be made is exit 7 with its path.
     await makeDirectory(dirname(path));
-    const force = job.force || (job.staged && !job.resume && (await stagingReplaces(path)));
-    return { kind: 'file', path, force, resume: job.resume && !job.update, update: job.update };
+    // --db without --out, without --resume: a walk interrupted earlier goes on (its pages were
+    // paid for; a budget smaller than the account still gets there night after night), any other
+    // staging file is replaced by a new walk.
+    const goOn = job.staged && !job.resume && !job.force && !job.update;
+    return { kind: 'file', path, force: job.force, resume: job.resume && !job.update, update: job.update, goOn };
   };
 }
 

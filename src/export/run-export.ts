@@ -17,7 +17,18 @@ import type { WalkJob } from './job.js';
 
 export type OutputTarget =
   | { kind: 'stream'; stream: Writable }
-  | { kind: 'file'; path: string; force: boolean; resume: boolean; update?: boolean };
+  | {
+      kind: 'file';
+      path: string;
+      force: boolean;
+      resume: boolean;
+      update?: boolean;
+      /**
+       * Go on with an interrupted walk of the same options beside it, else start a new one that
+       * replaces the file (--db's staging file, which is tkf's own: ExportFile 'go-on').
+       */
+      goOn?: boolean;
+    };
 
 export interface ExportPlan {
   /** The run's job, as resolved: read here, never reshaped. Its backoffMs is the longest first wait before asking a page that did not move the walk on again (doubles). */
@@ -124,7 +135,7 @@ function openTarget(plan: ExportPlan, deps: ExportDeps): Promise<PageTarget | Ta
   if (output.kind === 'stream') {
     return new StreamTarget(output.stream, plan.job.format, plan.job.encoder, { limit: plan.job.limit });
   }
-  const mode: OpenMode = output.update ? 'update' : output.resume ? 'resume' : output.force ? 'force' : 'new';
+  const mode: OpenMode = output.update ? 'update' : output.resume ? 'resume' : output.goOn ? 'go-on' : output.force ? 'force' : 'new';
   return ExportFile.open({
     path: output.path,
     mode,

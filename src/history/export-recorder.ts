@@ -13,8 +13,10 @@
  * from it; the file is emptied once its snapshot is committed (its manifest stays, a few hundred
  * bytes: `--resume` then knows the account is done). A crash between the two leaves a complete
  * staging file: `--resume` records it (a snapshot is recorded once) and empties it. The next run
- * without --resume replaces a staging file (stagingReplaces), but never an interrupted walk's
- * checkpoint: that is exit 7, as for any --out, until --resume or --force says what to do.
+ * without --resume goes on with an interrupted walk of the same options (its pages were paid for),
+ * and otherwise starts a new walk that replaces the staging file (ExportFile's 'go-on'): a nightly
+ * `--db` run neither stops at what the night before left nor records nothing. With --resume, an
+ * account whose last walk is complete and recorded is skipped (finishing an interrupted batch).
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -23,7 +25,6 @@ import { truncate } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { HistoryDbError } from '../errors.js';
 import type { RawFollower, SpanKeys } from '../api/types.js';
-import { exists, outputPaths } from '../output/output-file.js';
 import { placedKeys } from './follower-columns.js';
 import { isPostgresUrl } from './open-history.js';
 import { NO_SPANS, type PageRows } from './page-recorder.js';
@@ -268,7 +269,3 @@ export function stagingTemplate(db: string, env: NodeJS.ProcessEnv): string {
   return join(state, 'tkf', 'staging', name.replace(/[^\w.-]/g, '_'), '{uid}.jsonl');
 }
 
-/** Without --resume, a new walk may replace the account's staging file unless a walk was interrupted. */
-export async function stagingReplaces(path: string): Promise<boolean> {
-  return !(await exists(outputPaths(path).checkpoint));
-}

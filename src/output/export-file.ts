@@ -38,7 +38,12 @@ import { appendFrom, encoderAfter, pageNewest, prepareUpdate, type UpdateBase } 
  */
 const CHECKPOINT_SPACING_MS = 250;
 
-export type OpenMode = 'new' | 'force' | 'resume' | 'update';
+/**
+ * 'go-on': resume an interrupted walk whose options are these, else start a new one that replaces
+ * <out> (--db without --out: the staging file is tkf's, and a night's run should neither stop at
+ * a walk the night before left, nor throw away the pages it paid for).
+ */
+export type OpenMode = 'new' | 'force' | 'resume' | 'update' | 'go-on';
 
 export interface ExportFileSpec {
   path: string;
@@ -98,7 +103,7 @@ export class ExportFile implements PageTarget {
     this.options = checkpointOptions(spec.uid, spec.job.format, spec.job.encoder);
     this.encoder = spec.job.encoder;
     this.checkpointer = new Checkpointer(this.paths.checkpoint, undefined, this.disk, CHECKPOINT_SPACING_MS);
-    this.replace = spec.mode === 'force';
+    this.replace = spec.mode === 'force' || spec.mode === 'go-on';
   }
 
   /**
@@ -130,6 +135,7 @@ export class ExportFile implements PageTarget {
   private async openExport(mode: OpenMode): Promise<TargetResult | undefined> {
     const { paths } = this;
     const saved = await readCheckpoint(paths.checkpoint);
+    if (mode === 'go-on') mode = saved && !saved.update && !describeMismatch(saved.options, this.options) ? 'resume' : 'force';
     // An interrupted --update: its part file holds only the new rows, to go on top of <out>;
     // finishing it as an export would replace the file with them. --resume goes on with the update.
     if (saved?.update && mode === 'resume') return this.openUpdate();

@@ -141,13 +141,48 @@ describe('tkf export --db', () => {
     const stopped = await runCli(['export', '--uid', UID, '--db', db, '--max-requests', '2'], env);
     expect(stopped.code).toBe(8);
     expect(json((await runCli(['history', '--db', db, '--json'])).stdout)).toEqual([]);
-    // Without --resume the interrupted walk is not thrown away silently.
-    expect((await runCli(['export', '--uid', UID, '--db', db], env)).code).toBe(7);
     const resumed = await runCli(['export', '--uid', UID, '--db', db, '--resume', '--json'], env);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(json<{ history: unknown }>(resumed.stdout).history).toMatchObject({ added: 100, removed: 0 });
     const [point] = json<Array<{ requests: number; served: number }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout);
     expect(point).toMatchObject({ served: 100, requests: 6 }); // 2 pages, then 3 more by --resume and 1 to re-enter its cursor's second
+    // --resume again: that walk is complete and recorded, so the account is skipped (a batch
+    // finished after an interruption does not walk its done accounts again); no new snapshot.
+    const skipped = await runCli(['export', '--uid', UID, '--db', db, '--resume'], env);
+    expect(skipped.code).toBe(0);
+    expect(skipped.stderr).toContain('complete and recorded (100 followers): nothing to resume; without --resume, a new walk records a new snapshot');
+    expect(json<unknown[]>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout)).toHaveLength(1);
+  });
+
+  it('the same --db command night after night (no --out, no --resume): a walk the night before left goes on, then each night is a new snapshot', async () => {
+    const db = join(dir.path, 'h.sqlite');
+    const log: RequestLogEntry[] = [];
+    const env = await simulator({ [UID]: { size: 100 } }, log);
+    expect((await runCli(['export', '--uid', UID, '--db', db], env)).code).toBe(0);
+    // A night whose budget ran out: 2 pages (40 followers) paid for, no snapshot.
+    expect((await runCli(['export', '--uid', UID, '--db', db, '--max-requests', '2'], env)).code).toBe(8);
+    log.length = 0;
+    // The next night's same command goes on from those 40 (not exit 7, not a walk from the top).
+    const next = await runCli(['export', '--uid', UID, '--db', db, '--json'], env);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/resuming \S+\.staging\/\d+\.jsonl at 40 rows/);
+    expect(log.filter((entry) => !Number(entry.cursor))).toEqual([]);
+    expect(json<{ history: unknown }>(next.stdout).history).toMatchObject({ recorded: true });
+    // And the night after: a new walk from the top, a third snapshot.
+    log.length = 0;
+    expect((await runCli(['export', '--uid', UID, '--db', db], env)).code).toBe(0);
+    expect(log.filter((entry) => !Number(entry.cursor))).toHaveLength(1);
+    expect(json<unknown[]>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout)).toHaveLength(3);
+  });
+
+  it('an interrupted walk of other options is not gone on with: a new walk replaces it', async () => {
+    const db = join(dir.path, 'h.sqlite');
+    const env = await simulator({ [UID]: { size: 100 } });
+    expect((await runCli(['export', '--uid', UID, '--db', db, '--max-requests', '2'], env)).code).toBe(8);
+    const other = await runCli(['export', '--uid', UID, '--db', db, '--no-formula-guard'], env);
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stderr).not.toContain('resuming');
+    expect(json<Array<{ requests: number }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout)).toMatchObject([{ requests: 5 }]);
   });
 
   it('leaves the .sqlite file whole and alone once tkf has exited: a copy of it holds every snapshot (export in its thread, import); reads leave nothing', async () => {
@@ -209,17 +244,6 @@ describe('tkf export --db', () => {
     expect((await readFile(join(`${db}.staging`, `${UID}.jsonl`), 'utf8')).split('\n').filter(Boolean)).toHaveLength(30);
     const points = json<unknown[]>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout);
     expect(points).toHaveLength(1);
-  });
-
-  it('after a recorded walk, an interrupted one is told as interrupted: --resume is the way on, not --force', async () => {
-    const db = join(dir.path, 'h.sqlite');
-    const env = await simulator({ [UID]: { size: 100 } });
-    expect((await runCli(['export', '--uid', UID, '--db', db], env)).code).toBe(0);
-    expect((await runCli(['export', '--uid', UID, '--db', db, '--max-requests', '2'], env)).code).toBe(8);
-    const again = await runCli(['export', '--uid', UID, '--db', db], env);
-    expect(again.code).toBe(7);
-    expect(again.stderr).toMatch(/an interrupted export of \S+\.staging\/\d+\.jsonl is there \(40 rows\); use --resume to continue it or --force to start again/);
-    expect(again.stderr).not.toContain('already exists');
   });
 
   it('a batch records every account; --out files are kept; --update records new followers only', async () => {
