@@ -44,6 +44,8 @@ matched by uid; each input may be CSV or JSONL (by its extension), in any mix.
 The API serves only the newest ~5,000 followers, counted from the newest one at the time of the
 export, so a follower missing from <new> may still follow: the reach slid past them. change is:
   added         in <new>, not in <old> (a re-follow of someone already in <old> is unchanged)
+  first_seen    in <new>, not in <old>, but below where <old>'s walk ended (its reach or
+                --limit): a follower the older walk never reached, not a new one
   removed       gone: <new> saw that part of the list (its walk reached the end of the list, by
                 its manifest <new>.tkf.json, or the follower stood newer than the oldest
                 follower both exports share)
@@ -92,13 +94,16 @@ export function diffCommand(ctx: CliContext): Command {
       const newer = await openExport(newPath);
       if (!options.force) await checkSameAccount(oldPath, newPath);
       const newerEnd = await walkEnd(newPath, (text) => ctx.stderr.write(text));
+      // Only 'complete' matters of the older one: it saw every follower, so nobody is first seen.
+      const olderEnd = await walkEnd(oldPath, () => {});
       // --json owns stdout: rows go only to a file, and without one only the counts are made.
       const rows = toFile || !options.json;
       const encoder = rows ? createChangeEncoder([older, newer], { format, formulaGuard: options.formulaGuard, bom: Boolean(options.bom) }) : undefined;
       let counts: DiffCounts;
-      if (!encoder) counts = await diffExports(older, newer, { signal: ctx.signal, newerEnd });
-      else if (toFile) counts = await diffToFile(older, newer, encoder, out, Boolean(options.force), ctx.signal, newerEnd);
-      else counts = await diffToStream(older, newer, encoder, ctx, newerEnd);
+      const ends = { newerEnd, olderEnd };
+      if (!encoder) counts = await diffExports(older, newer, { signal: ctx.signal, ...ends });
+      else if (toFile) counts = await diffToFile(older, newer, encoder, out, Boolean(options.force), ctx.signal, ends);
+      else counts = await diffToStream(older, newer, encoder, ctx, ends);
       if (options.json) await writeOut(ctx.stdout, `${JSON.stringify({ ...counts, file: toFile ? out : null })}\n`);
       if (!options.quiet) ctx.stderr.write(`${summary(counts, newerEnd)}\n`);
     });
@@ -112,7 +117,8 @@ export function diffCommand(ctx: CliContext): Command {
 function summary(counts: DiffCounts, newerEnd: WalkEnd): string {
   const past = newerEnd === 'limit' ? "past the newer export's --limit" : newerEnd === 'short' ? 'below where the newer export ended short' : "past the API's reach";
   const reach = counts.beyond_reach ? `, ${formatCount(counts.beyond_reach)} ${past}` : '';
-  return `${signedCount('+', counts.added)} new, ${signedCount('-', counts.removed)} gone${reach} (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
+  const deeper = counts.first_seen ? `, ${formatCount(counts.first_seen)} first seen below where the older export ended` : '';
+  return `${signedCount('+', counts.added)} new, ${signedCount('-', counts.removed)} gone${reach}${deeper} (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
 }
 
 /**
@@ -172,7 +178,7 @@ async function writeChanges(
   encoder: ChangeEncoder,
   sink: ByteSink,
   signal: AbortSignal,
-  newerEnd: WalkEnd,
+  ends: Ends,
 ): Promise<DiffCounts> {
   let opened = false;
   const open = () => {
@@ -188,16 +194,22 @@ async function writeChanges(
       return sink.writeBytes(encoder.encode(change, record, source));
     },
     signal,
-    newerEnd,
+    ...ends,
   });
   open();
   return counts;
 }
 
-async function diffToStream(older: ExportSource, newer: ExportSource, encoder: ChangeEncoder, ctx: CliContext, newerEnd: WalkEnd): Promise<DiffCounts> {
+/** How each export's walk ended, by its manifest. */
+interface Ends {
+  newerEnd: WalkEnd;
+  olderEnd: WalkEnd;
+}
+
+async function diffToStream(older: ExportSource, newer: ExportSource, encoder: ChangeEncoder, ctx: CliContext, ends: Ends): Promise<DiffCounts> {
   const sink = new ByteSink(ctx.stdout);
   try {
-    const counts = await writeChanges(older, newer, encoder, sink, ctx.signal, newerEnd);
+    const counts = await writeChanges(older, newer, encoder, sink, ctx.signal, ends);
     await sink.flush();
     return counts;
   } catch (error) {
@@ -214,13 +226,13 @@ async function diffToFile(
   out: string,
   force: boolean,
   signal: AbortSignal,
-  newerEnd: WalkEnd,
+  ends: Ends,
 ): Promise<DiffCounts> {
   await makeDirectory(dirname(out)); // as tkf export makes --out's missing folders
   const file = await FileTransaction.open(out, { force, owner: { pid: process.pid, host: hostname() }, isRunning });
   const sink = new ByteSink(file.stream);
   try {
-    const counts = await writeChanges(older, newer, encoder, sink, signal, newerEnd);
+    const counts = await writeChanges(older, newer, encoder, sink, signal, ends);
     await sink.close();
     // <out> may be one of the inputs (with --force): every pass has read it by now.
     await file.commit();

@@ -51,7 +51,9 @@ Examples:
 
 A follower missing from a walk that did not reach the end of the list is "beyond reach" (the API
 serves only the newest few thousand followers), not gone: growth counts them apart, and changes
-lists them only with --beyond-reach.
+lists them only with --beyond-reach. One seen for the first time below where the walk before
+ended (that walk did not reach it) is "first seen", not come: changes lists them only with
+--beyond-reach too, and growth does not count them as added.
 ${EXIT_HELP}`;
 
 interface Common {
@@ -198,7 +200,7 @@ export function historyCommand(ctx: CliContext): Command {
     .requiredOption('--uid <user_id>', 'the account')
     .option('--since <date>', 'from this day or time (UTC, unless the time names its zone: Z, +08:00), included')
     .option('--until <date>', 'up to this day or time, included: a day whole, a time to its own precision (a second: all of it)')
-    .option('--beyond-reach', 'also list followers who slid past the API\'s reach (not gone)')
+    .option('--beyond-reach', 'also list followers who slid past the API\'s reach (not gone), and those first seen below where the walk before ended (not come)')
     .addOption(new Option('--out <file|->', 'a file (.csv, .jsonl, .ndjson, .xlsx) or - for stdout (the default)'))
     .addOption(new Option('--format <format>', 'default: from the --out extension; csv for stdout').choices(FORMAT_NAMES))
     .option('--fields <list>', 'columns (default: change,changed_at, then the export\'s default columns)')
@@ -238,7 +240,8 @@ export function historyCommand(ctx: CliContext): Command {
         await writeChangesToFile(out, rows, output, Boolean(options.force), { owner: { pid: process.pid, host: hostname() }, isRunning });
       }
       const count = (change: string) => rows.filter((r) => r.change === change).length;
-      ctx.stderr.write(`tkf: ${uid}: ${signedCount('+', count('added'))} came, ${signedCount('-', count('removed'))} left${range.beyondReach ? `, ${formatCount(count('beyond_reach'))} past the API's reach` : ''}${out === '-' ? '' : `; file: ${out}`}\n`);
+      const apart = range.beyondReach ? `, ${formatCount(count('beyond_reach'))} past the API's reach, ${formatCount(count('first_seen'))} first seen below where the walk before ended` : '';
+      ctx.stderr.write(`tkf: ${uid}: ${signedCount('+', count('added'))} came, ${signedCount('-', count('removed'))} left${apart}${out === '-' ? '' : `; file: ${out}`}\n`);
     });
 
   history
@@ -263,7 +266,7 @@ export function historyCommand(ctx: CliContext): Command {
           continue;
         }
         const what = r.recorded
-          ? `${signedCount('+', r.added)} came, ${signedCount('-', r.removed)} left, ${formatCount(r.beyond_reach)} past the API's reach`
+          ? `${signedCount('+', r.added)} came, ${signedCount('-', r.removed)} left, ${formatCount(r.beyond_reach)} past the API's reach${r.first_seen ? `, ${formatCount(r.first_seen)} first seen below where the walk before ended` : ''}`
           : 'already recorded';
         ctx.stderr.write(`tkf: ${r.file}: ${r.account} at ${r.at}: ${what}\n`);
       }

@@ -20,7 +20,7 @@ import { DEFAULT_CSV_FIELDS } from '../writers/fields.js';
 import type { ExportFormat, ExportRecord, ExportSource } from '../output/export-reader.js';
 
 /** What happened to a follower: new, gone, or missing only because the API's reach slid (reach.ts). */
-export type Change = 'added' | 'removed' | 'beyond_reach';
+export type Change = 'added' | 'first_seen' | 'removed' | 'beyond_reach';
 
 export interface ChangeEncoder {
   /** What opens the output (CSV: optional BOM and the header row). */
@@ -70,7 +70,12 @@ function csvChanges(columns: string[], options: ChangeEncoderOptions): ChangeEnc
   // over are the line as read; hasLongNumbers: true makes the encoder decode with lossless-json,
   // so a 19-digit number stays exact (only rows that are written are decoded: the cost is small).
   const fromJson = createCsvEncoder({ fields: columns, bom: false, formulaGuard: options.formulaGuard });
-  const prefixes: Record<Change, Buffer> = { added: Buffer.from('added,'), removed: Buffer.from('removed,'), beyond_reach: Buffer.from('beyond_reach,') };
+  const prefixes: Record<Change, Buffer> = {
+    added: Buffer.from('added,'),
+    first_seen: Buffer.from('first_seen,'),
+    removed: Buffer.from('removed,'),
+    beyond_reach: Buffer.from('beyond_reach,'),
+  };
   return {
     header: () => Buffer.from(stringify([['change', ...columns]], { ...csvOptions, escape_formulas: false, bom: options.bom })),
     encode(change, record) {

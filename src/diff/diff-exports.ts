@@ -3,21 +3,26 @@
  * and never a file:
  *
  *   1. read <old>'s uids with their positions (newest first) into a Map;
- *   2. stream <new>: a uid not in <old> is `added`, handed on at once; collect <new>'s uids in order;
- *   3. stream <old> again: a uid not in <new> is missing, and the reach rule (reach.ts) says
- *      whether it is `removed` (gone) or `beyond_reach` (the newer walk did not see that part of
- *      the list: the API's reach slid past it).
+ *   2. stream <new>: collect its uids in order; the reach rule (reach.ts) then says how far each
+ *      walk saw the other's list;
+ *   3. stream <new> again: a uid not in <old> is `added`, or `first_seen` when it stands below
+ *      where the older walk ended (it was there, the older walk did not reach it);
+ *   4. stream <old> again: a uid not in <new> is missing, and the reach rule says whether it is
+ *      `removed` (gone) or `beyond_reach` (the newer walk did not see that part of the list: the
+ *      API's reach slid past it).
  *
  * A uid repeated inside one file counts once and is handed on once. Without `onChange` (--json
- * with no file to write) pass 3 is skipped: the verdicts come from the Map.
+ * with no file to write) passes 3 and 4 are skipped: the verdicts come from the Maps.
  */
 import { UsageError } from '../errors.js';
 import type { Change } from './change-encoder.js';
-import { judgeMissing, reachView, type WalkEnd } from './reach.js';
+import { judgeMissing, judgeNew, reachView, type WalkEnd } from './reach.js';
 import type { ExportRecord, ExportSource } from '../output/export-reader.js';
 
 export interface DiffCounts {
   added: number;
+  /** In <new>, not in <old>, below where the older walk ended: followers it never reached. */
+  first_seen: number;
   /** Missing from <new> and gone by the reach rule. */
   removed: number;
   /** Missing from <new>, but where the newer walk did not see the list (named as in --json). */
@@ -33,6 +38,8 @@ export interface DiffOptions {
   onChange?: (change: Change, record: ExportRecord, source: ExportSource) => Promise<void> | undefined;
   /** How the newer export's walk ended (its manifest's `end`); unknown proves no end of list. */
   newerEnd?: WalkEnd;
+  /** How the older export's walk ended: 'complete' saw every follower, so nobody is first seen. */
+  olderEnd?: WalkEnd;
   /** Aborted: stop at the next record, throwing its reason. */
   signal?: AbortSignal;
 }
@@ -45,20 +52,21 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
     if (!oldIndex.has(record.uid)) oldIndex.set(record.uid, oldIndex.size);
   }
 
-  // A Set iterates in insertion order: <new>'s uids, newest first, as the reach rule reads them.
-  const newUids = new Set<string>();
-  let added = 0;
+  // A Map iterates in insertion order: <new>'s uids, newest first, as the reach rule reads them.
+  const newUids = new Map<string, number>();
   for await (const record of newer.records()) {
     if (signal?.aborted) throw signal.reason;
-    if (newUids.has(record.uid)) continue;
-    newUids.add(record.uid);
-    if (oldIndex.has(record.uid)) continue;
-    added++;
-    const wait = onChange?.('added', record, newer);
-    if (wait) await wait;
+    if (!newUids.has(record.uid)) newUids.set(record.uid, newUids.size);
   }
-  const view = reachView(newUids, (uid) => oldIndex.get(uid), options.newerEnd);
-  const unchanged = newUids.size - added;
+  const view = reachView(newUids.keys(), (uid) => oldIndex.get(uid), options.newerEnd);
+  let added = 0;
+  let firstSeen = 0;
+  for (const [uid, index] of newUids) {
+    if (oldIndex.has(uid)) continue;
+    if (judgeNew(index, view, options.olderEnd) === 'added') added++;
+    else firstSeen++;
+  }
+  const unchanged = newUids.size - added - firstSeen;
   let removedCount = 0;
   for (const [uid, index] of oldIndex) {
     if (!newUids.has(uid) && judgeMissing(index, view) === 'removed') removedCount++;
@@ -66,6 +74,7 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
   const missing = oldIndex.size - unchanged;
   const counts: DiffCounts = {
     added,
+    first_seen: firstSeen,
     removed: removedCount,
     beyond_reach: missing - removedCount,
     old: oldIndex.size,
@@ -73,6 +82,22 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
     unchanged,
   };
   if (!onChange) return counts;
+
+  let newWritten = 0;
+  const handed = new Set<string>();
+  for await (const record of newer.records()) {
+    if (signal?.aborted) throw signal.reason;
+    const index = newUids.get(record.uid);
+    if (index === undefined || oldIndex.has(record.uid) || handed.has(record.uid)) continue;
+    handed.add(record.uid);
+    newWritten++;
+    const wait = onChange(judgeNew(index, view, options.olderEnd), record, newer);
+    if (wait) await wait;
+  }
+  // Pass 3 reads <new> a second time: a file replaced in between would give rows that do not add up.
+  if (newWritten !== added + firstSeen) {
+    throw new UsageError(`${newer.path} changed while tkf diff was reading it; run the diff again`);
+  }
 
   let written = 0;
   let removed = 0;
@@ -87,7 +112,7 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
     const wait = onChange(verdict, record, older);
     if (wait) await wait;
   }
-  // Pass 3 reads <old> a second time; a file replaced in between would give rows that do not add up.
+  // Pass 4 reads <old> a second time; a file replaced in between would give rows that do not add up.
   if (written !== missing || removed !== counts.removed || oldIndex.size !== unchanged) {
     throw new UsageError(`${older.path} changed while tkf diff was reading it; run the diff again`);
   }

@@ -34,14 +34,22 @@
  * common and no end of list, nothing can be called gone. A newer export whose end is unknown (no
  * manifest) did not prove that it reached the end of the list.
  *
- * A re-follow (gone, then back on top of a later export) is an ordinary `added` there: this rule
- * only judges followers who are missing.
+ * A re-follow (gone, then back on top of a later export) is an ordinary `added` there.
+ *
+ * The same evidence, turned round, judges followers of the newer export whom the older one does
+ * not have: *first seen*, not *added*, when they stand in the newer list below that oldest shared
+ * follower and the older walk did not reach the end of the list. They followed before it, in the
+ * part of the list the older walk never reached (a night with more unfollows than new followers
+ * lets the reach go deeper; a walk to the end after capped ones sees the whole tail): they did not
+ * come, they were there. New followers stand on top, above every old one.
  */
 
 /** Why a walk ended, as a manifest records it (`end`): only 'complete' means the whole list. */
 export type WalkEnd = 'complete' | 'cap' | 'limit' | 'caught-up' | (string & {}) | null | undefined;
 
 export type MissingVerdict = 'removed' | 'beyond_reach';
+
+export type NewVerdict = 'added' | 'first_seen';
 
 /** What the newer export saw of the older one's list. */
 export interface ReachView {
@@ -52,6 +60,8 @@ export interface ReachView {
    * exports share, in the same order in both (see above); -1 when there is none.
    */
   oldestSharedIndex: number;
+  /** That follower's position in the newer export's order; -1 when there is none. */
+  oldestSharedNewerIndex: number;
 }
 
 export function sawWholeList(end: WalkEnd): boolean {
@@ -65,19 +75,33 @@ export function judgeMissing(oldIndex: number, view: ReachView): MissingVerdict 
 }
 
 /**
+ * The verdict on a follower at `newIndex` of the newer export whom the older one does not have (or
+ * had as gone: a re-follow is added); `olderEnd`: how the older walk ended.
+ */
+export function judgeNew(newIndex: number, view: ReachView, olderEnd: WalkEnd): NewVerdict {
+  if (sawWholeList(olderEnd) || view.oldestSharedNewerIndex < 0) return 'added';
+  return newIndex > view.oldestSharedNewerIndex ? 'first_seen' : 'added';
+}
+
+/**
  * Builds the view from the newer export's uids in its order (newest first) and the position of a
  * uid in the older export (undefined when it is not there). One pass over `newerInOrder`, whose
  * items may be anything `olderIndexOf` takes (record-snapshot.ts gives the positions themselves).
  */
 export function reachView<T = string>(newerInOrder: Iterable<T>, olderIndexOf: (uid: T) => number | undefined, newerEnd: WalkEnd): ReachView {
   let oldestSharedIndex = -1;
+  let oldestSharedNewerIndex = -1;
   // The newest older place among the shared followers so far: one below it makes a pair in order.
   let newestShared = Infinity;
+  let at = -1;
   for (const uid of newerInOrder) {
+    at++;
     const index = olderIndexOf(uid);
     if (index === undefined) continue;
-    if (newestShared < index) oldestSharedIndex = index;
-    else newestShared = index;
+    if (newestShared < index) {
+      oldestSharedIndex = index;
+      oldestSharedNewerIndex = at;
+    } else newestShared = index;
   }
-  return { sawWholeList: sawWholeList(newerEnd), oldestSharedIndex };
+  return { sawWholeList: sawWholeList(newerEnd), oldestSharedIndex, oldestSharedNewerIndex };
 }

@@ -35,6 +35,8 @@ import type { SqlDriver } from './sql-driver.js';
 export interface HistoryRecord {
   snapshot_at: string;
   added: number;
+  /** Never seen before, below where the walk before ended: there all along, not in `added`. */
+  first_seen: number;
   removed: number;
   beyond_reach: number;
   /** False when this file had been recorded before (a resumed, already complete export). */
@@ -98,7 +100,15 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
     // The staging file is emptied, not removed: with its manifest it says "this walk is recorded",
     // so `--resume` of a batch finds the account complete instead of paying for it again.
     if (options.staging) await truncate(file, 0);
-    return { snapshot_at: outcome.takenAt, added: outcome.added, removed: outcome.removed, beyond_reach: outcome.beyondReach, recorded: outcome.recorded, staged: options.staging };
+    return {
+      snapshot_at: outcome.takenAt,
+      added: outcome.added,
+      first_seen: outcome.firstSeen ?? 0,
+      removed: outcome.removed,
+      beyond_reach: outcome.beyondReach,
+      recorded: outcome.recorded,
+      staged: options.staging,
+    };
   };
   if (!options.sqlite) {
     const record = (async (file, added) => finish(file, await recordExportFile(driver, file, added === undefined ? {} : { added }))) as ExportRecorder;

@@ -22,6 +22,7 @@ export interface ImportResult {
   recorded: boolean;
   served: number;
   added: number;
+  first_seen: number;
   removed: number;
   beyond_reach: number;
 }
@@ -87,6 +88,7 @@ export async function importFiles(db: SqlDriver, files: readonly string[], optio
       added: r.added,
       removed: r.removed,
       beyond_reach: r.beyondReach,
+      first_seen: r.firstSeen ?? 0,
     });
   }
   return results;

@@ -103,7 +103,8 @@ export async function accountChanges(
     baseWhere.push('s.taken_at < ?');
     baseParams.push(range.until);
   }
-  if (!range.beyondReach) where.push("c.change <> 'beyond_reach'");
+  // Neither came nor left: past the reach, or first seen below where the walk before ended.
+  if (!range.beyondReach) where.push("c.change NOT IN ('beyond_reach', 'first_seen')");
   return db.all<ChangeRow>(
     `SELECT c.change AS change, c.at AS at, c.follower_uid AS follower_uid, f.data AS data, c.snapshot_id AS snapshot_id
      FROM changes c JOIN followers f ON f.uid = c.follower_uid

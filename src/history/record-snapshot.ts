@@ -17,7 +17,7 @@
  * the same finished export twice (a crash between the database commit and the staging file's
  * removal, an import run again) changes nothing.
  */
-import { judgeMissing, reachView, type WalkEnd } from '../diff/reach.js';
+import { judgeMissing, judgeNew, reachView, type WalkEnd } from '../diff/reach.js';
 import type { SqlDriver, SqlRunner } from './sql-driver.js';
 
 export interface FollowerRow {
@@ -52,6 +52,8 @@ export interface SnapshotOutcome {
   later?: string;
   served: number;
   added: number;
+  /** Never seen before, below where the latest walk ended: there all along, not come (not in `added`). */
+  firstSeen?: number;
   removed: number;
   beyondReach: number;
 }
@@ -213,21 +215,33 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     );
   }
 
-  // Who came: never seen, or seen gone and back (a re-follow is `added`); and where each stood in
-  // the latest snapshot, for the reach rule. One lookup a follower (two were ~0.1 s of 100,000).
-  const added: string[] = [];
+  // Where each follower stood in the latest snapshot, for the reach rule. One lookup a follower
+  // (two were ~0.1 s of 100,000).
+  const states: Array<Known | undefined> = new Array(order.length);
   const before: Array<number | undefined> = new Array(order.length);
   for (let i = 0; i < order.length; i++) {
     const state = known.get(order[i]!);
-    if (state?.gone !== false) added.push(order[i]!);
+    states[i] = state;
     before[i] = state?.position ?? undefined;
+  }
+  const view = update ? undefined : reachView(before, (position) => position, input.end);
+  // Who came: never seen, or seen gone and back (a re-follow is `added`). One never seen who
+  // stands below where the latest walk ended (by the reach rule) did not come: that walk did not
+  // reach it (first seen; reach.ts judgeNew).
+  const latestEnd = latest && view ? await latestWalkEnd(tx, account) : undefined;
+  const added: string[] = [];
+  const firstSeen: string[] = [];
+  for (let i = 0; i < order.length; i++) {
+    const state = states[i];
+    if (state?.gone === false) continue;
+    if (state === undefined && view && latest && judgeNew(i, view, latestEnd) === 'first_seen') firstSeen.push(order[i]!);
+    else added.push(order[i]!);
   }
 
   // Who left, by the reach rule, against the latest snapshot's order.
   const removed: string[] = [];
   const beyond: string[] = [];
-  if (!update) {
-    const view = reachView(before, (position) => position, input.end);
+  if (view) {
     for (const [uid, state] of known) {
       if (state.gone || inThis.has(uid)) continue;
       if (state.position === null) {
@@ -257,7 +271,12 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   // account's followers first seen then, and `tkf history changes` lists them from there
   // (queries.ts). An update as the first snapshot keeps its rows (it is not the whole list).
   const baseline = !latest && !update;
-  const changes = [...(baseline ? [] : added).map((uid) => [uid, 'added']), ...removed.map((uid) => [uid, 'removed']), ...beyond.map((uid) => [uid, 'beyond_reach'])];
+  const changes = [
+    ...(baseline ? [] : added).map((uid) => [uid, 'added']),
+    ...firstSeen.map((uid) => [uid, 'first_seen']),
+    ...removed.map((uid) => [uid, 'removed']),
+    ...beyond.map((uid) => [uid, 'beyond_reach']),
+  ];
   for (const batch of batches(changes, JSON_ROWS)) {
     await tx.run(
       `INSERT INTO changes (snapshot_id, account_uid, follower_uid, change, at) SELECT ?, ?, value->>0, value->>1, ? FROM ${jsonRows(tx)}`,
@@ -265,7 +284,16 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     );
   }
   await tx.run('UPDATE snapshots SET served = ?, added = ?, removed = ?, beyond_reach = ? WHERE id = ?', [order.length, added.length, removed.length, beyond.length, snapshotId]);
-  return { id: snapshotId, recorded: true, served: order.length, added: added.length, removed: removed.length, beyondReach: beyond.length };
+  return { id: snapshotId, recorded: true, served: order.length, added: added.length, firstSeen: firstSeen.length, removed: removed.length, beyondReach: beyond.length };
+}
+
+/**
+ * How the walk of the account's snapshot before this one ended ('complete': it saw every
+ * follower). This one's row is already in: it is the latest, so the one before is the second.
+ */
+async function latestWalkEnd(tx: SqlRunner, account: string): Promise<WalkEnd> {
+  const [row] = await tx.all<{ walk_end: string }>('SELECT walk_end FROM snapshots WHERE account_uid = ? ORDER BY taken_at DESC LIMIT 1 OFFSET 1', [account]);
+  return row?.walk_end;
 }
 
 /**

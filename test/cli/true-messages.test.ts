@@ -138,9 +138,10 @@ describe('item 3: a stdout that fails is exit 7 with one line, everywhere', () =
       expect((run.error as Error).message).toBe('cannot write to stdout: no space left on the device (ENOSPC)');
     }
     const ok = await tkf(['diff', a, b, '--json']);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ added: 50, removed: 0 });
-    // item 12: no "-0 gone"
-    expect(ok.stderr).toBe('+50 new, 0 gone (40 -> 90)\n');
+    // The 50 below where the --limit 40 export ended were there all along: first seen, not new.
+    expect(JSON.parse(ok.stdout)).toMatchObject({ added: 0, first_seen: 50, removed: 0 });
+    // item 12: no "-0 gone" (nor "+0 new")
+    expect(ok.stderr).toBe('0 new, 0 gone, 50 first seen below where the older export ended (40 -> 90)\n');
   });
 
   it('a closed pipe stays what it was: not a failure (exit 0, nothing said)', async () => {

@@ -61,9 +61,9 @@ describe('CSV inputs', () => {
   const header = 'uid,nickname,signature\r\n';
   test('added, removed and unchanged; rows carry the input columns after change', async () => {
     const older = await file('csv', `${header}${U1},Ann,"hi, there"\r\n${U2},"Bob ""B""","line one\nline two"\r\n${U3},Cy,plain\r\n`);
-    const newer = await file('csv', `${header}${U2},"Bob ""B""","line one\nline two"\r\n${U3},Cy,plain\r\n${U4},"Dee, the 4th","a\r\nb"\r\n`);
+    const newer = await file('csv', `${header}${U4},"Dee, the 4th","a\r\nb"\r\n${U2},"Bob ""B""","line one\nline two"\r\n${U3},Cy,plain\r\n`);
     const { counts, text } = await diff(older, newer, 'csv');
-    expect(counts).toEqual({ added: 1, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
+    expect(counts).toEqual({ added: 1, first_seen: 0, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
     expect(csvRows(text)).toEqual([
       ['change', 'uid', 'nickname', 'signature'],
       ['added', U4, 'Dee, the 4th', 'a\r\nb'],
@@ -75,7 +75,7 @@ describe('CSV inputs', () => {
     const older = await file('csv', `\uFEFF${header}${U1},Ann,x\r\n`);
     const newer = await file('csv', `\uFEFF${header}${U1},Ann,x\r\n${U2},Bob,y\r\n`);
     const { counts, text } = await diff(older, newer, 'csv');
-    expect(counts).toEqual({ added: 1, removed: 0, beyond_reach: 0, old: 1, new: 2, unchanged: 1 });
+    expect(counts).toEqual({ added: 1, first_seen: 0, removed: 0, beyond_reach: 0, old: 1, new: 2, unchanged: 1 });
     expect(text.startsWith('change,uid,')).toBe(true);
   });
 
@@ -84,7 +84,7 @@ describe('CSV inputs', () => {
     const older = await file('csv', `${header}${U1},Ann,x\r\n${U1},Ann,x\r\n${U2},Bob,y\r\n${U4},Dee,w\r\n`);
     const newer = await file('csv', `${header}${U2},Bob,y\r\n${U3},Cy,z\r\n${U3},Cy,z\r\n${U2},Bob,y\r\n${U4},Dee,w\r\n`);
     const { counts, text } = await diff(older, newer, 'csv');
-    expect(counts).toEqual({ added: 1, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
+    expect(counts).toEqual({ added: 1, first_seen: 0, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
     expect(csvRows(text).map((row) => row.slice(0, 2))).toEqual([['change', 'uid'], ['added', U3], ['removed', U1]]);
   });
 
@@ -123,9 +123,9 @@ describe('CSV inputs', () => {
 describe('JSONL inputs', () => {
   test('rows keep the follower bytes after the change key: 19-digit numbers exact', async () => {
     const older = await file('jsonl', `${follower(U1, 'Ann')}\n${follower(U2, 'Bob')}\n${follower(U4, 'Dee')}\n`);
-    const newer = await file('ndjson', `${follower(U2, 'Bob')}\r\n\r\n${follower(U4, 'Dee')}\r\n${follower(U3, '李 "3"')}\r\n`);
+    const newer = await file('ndjson', `${follower(U3, '李 "3"')}\r\n${follower(U2, 'Bob')}\r\n\r\n${follower(U4, 'Dee')}\r\n`);
     const { counts, text } = await diff(older, newer, 'jsonl');
-    expect(counts).toEqual({ added: 1, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
+    expect(counts).toEqual({ added: 1, first_seen: 0, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
     expect(text).toBe(`{"change":"added",${follower(U3, '李 "3"').slice(1)}\n{"change":"removed",${follower(U1, 'Ann').slice(1)}\n`);
     expect(text).toContain('"room_id":9223372036854775807');
     expect(Object.keys(jsonRows(text)[0]!)[0]).toBe('change');
@@ -155,7 +155,7 @@ describe('JSONL inputs', () => {
     const older = await file('jsonl', `${follower(U1, 'a')}\n${follower(U1, 'a')}\n`);
     const newer = await file('jsonl', `${follower(U2, 'b')}\n${follower(U2, 'b')}\n${follower(U1, 'a')}\n`);
     const { counts, text } = await diff(older, newer, 'jsonl');
-    expect(counts).toEqual({ added: 1, removed: 0, beyond_reach: 0, old: 1, new: 2, unchanged: 1 });
+    expect(counts).toEqual({ added: 1, first_seen: 0, removed: 0, beyond_reach: 0, old: 1, new: 2, unchanged: 1 });
     expect(jsonRows(text).map((row) => row.uid)).toEqual([U2]);
   });
 });
@@ -163,9 +163,9 @@ describe('JSONL inputs', () => {
 describe('mixed inputs', () => {
   test('CSV old, JSONL new: CSV rows in the CSV input columns, JSONL followers picked by them', async () => {
     const older = await file('csv', `uid,nickname,follower_count\r\n${U1},Ann,5\r\n${U2},Bob,6\r\n${U3},Cy,7\r\n`);
-    const newer = await file('jsonl', `${follower(U2, 'Bob')}\n${follower(U3, 'Cy')}\n${follower(U4, 'Dee, "D"')}\n`);
+    const newer = await file('jsonl', `${follower(U4, 'Dee, "D"')}\n${follower(U2, 'Bob')}\n${follower(U3, 'Cy')}\n`);
     const { counts, text } = await diff(older, newer, 'csv');
-    expect(counts).toEqual({ added: 1, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
+    expect(counts).toEqual({ added: 1, first_seen: 0, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
     expect(csvRows(text)).toEqual([
       ['change', 'uid', 'nickname', 'follower_count'],
       ['added', U4, 'Dee, "D"', '12'],
@@ -175,7 +175,7 @@ describe('mixed inputs', () => {
 
   test('JSONL old, CSV new, JSONL out', async () => {
     const older = await file('jsonl', `${follower(U1, 'Ann')}\n${follower(U5, 'Eve')}\n${follower(U2, 'Bob')}\n`);
-    const newer = await file('csv', `uid,nickname\r\n${U5},Eve\r\n${U2},Bob\r\n${U3},Cy\r\n`);
+    const newer = await file('csv', `uid,nickname\r\n${U3},Cy\r\n${U5},Eve\r\n${U2},Bob\r\n`);
     const { text } = await diff(older, newer, 'jsonl');
     expect(text).toBe(`{"change":"added","uid":"${U3}","nickname":"Cy"}\n{"change":"removed",${follower(U1, 'Ann').slice(1)}\n`);
   });
@@ -184,7 +184,7 @@ describe('mixed inputs', () => {
 describe('passes', () => {
   async function sources(): Promise<[ExportSource, ExportSource]> {
     const older = await file('csv', `uid\r\n${U1}\r\n${U2}\r\n${U5}\r\n`);
-    const newer = await file('csv', `uid\r\n${U2}\r\n${U5}\r\n${U3}\r\n${U4}\r\n`);
+    const newer = await file('csv', `uid\r\n${U3}\r\n${U4}\r\n${U2}\r\n${U5}\r\n`);
     return [await openExport(older), await openExport(newer)];
   }
 
@@ -192,7 +192,7 @@ describe('passes', () => {
     const [older, newer] = await sources();
     let passes = 0;
     const counted = { ...older, records: () => (passes++, older.records()) };
-    expect(await diffExports(counted, newer)).toEqual({ added: 2, removed: 1, beyond_reach: 0, old: 3, new: 4, unchanged: 2 });
+    expect(await diffExports(counted, newer)).toEqual({ added: 2, first_seen: 0, removed: 1, beyond_reach: 0, old: 3, new: 4, unchanged: 2 });
     expect(passes).toBe(1);
   });
 

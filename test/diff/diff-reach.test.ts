@@ -92,7 +92,7 @@ describe('tkf diff across a sliding reach', () => {
     await exportOn({ ...accountOnDay(plan, 1), refollowed: [1250] }, day2);
     const counts = await diffExports(await openExport(day1), await openExport(day2), { newerEnd: 'cap' });
     // New list: #1250, #0..#999 without #500 (reach 1,000): 300 new; #500 gone; below #998, beyond.
-    expect(counts).toEqual({ added: 300, removed: 1, beyond_reach: 299, old: 1000, new: 1000, unchanged: 700 });
+    expect(counts).toEqual({ added: 300, first_seen: 0, removed: 1, beyond_reach: 299, old: 1000, new: 1000, unchanged: 700 });
   });
 
   it('a re-follower on top of a newer walk that never reached the older list makes nobody gone', async () => {
@@ -111,6 +111,6 @@ describe('tkf diff across a sliding reach', () => {
     const crowded = join(dir.path, 'crowded.jsonl');
     await exportOn({ size: 1800, cap: 1000, slidingCap: true, refollowed: [1700] }, crowded);
     const counts = await diffExports(await openExport(small), await openExport(crowded), { newerEnd: 'cap' });
-    expect(counts).toEqual({ added: 999, removed: 0, beyond_reach: 499, old: 500, new: 1000, unchanged: 1 });
+    expect(counts).toEqual({ added: 999, first_seen: 0, removed: 0, beyond_reach: 499, old: 500, new: 1000, unchanged: 1 });
   });
 });

@@ -22,27 +22,33 @@ function jsonl(from: number, to: number): string {
 
 /** The same followers as a small CSV export: uid and nickname (quoted when needed). */
 function csv(from: number, to: number): string {
+  return csvOf([from, to]);
+}
+
+/** Followers of several runs #from..#to-1, newest first as the API lists them, in one CSV export. */
+function csvOf(...runs: Array<[number, number]>): string {
   let text = 'uid,nickname\r\n';
-  for (let i = from; i < to; i++) text += `${followerUid(1, LIST, i)},"fan ${i}, ""#${i}"""\r\n`;
+  for (const [from, to] of runs) for (let i = from; i < to; i++) text += `${followerUid(1, LIST, i)},"fan ${i}, ""#${i}"""\r\n`;
   return text;
 }
 
 describe('tkf diff', () => {
   it('writes CSV to stdout by default and the summary on stderr', async () => {
     await withTempDir(async (dir) => {
-      // 1,240 followers yesterday; today 3 of them are gone and 12 are new: 1,249.
-      await writeFile(join(dir, 'followers-2026-11-27.csv'), csv(0, 1240));
-      await writeFile(join(dir, 'followers-2026-11-28.csv'), csv(3, 1252));
+      // 1,240 followers yesterday (#12..#1,251); today 12 are new (#0..#11, on top) and 3 of
+      // yesterday's newest are gone: 1,249.
+      await writeFile(join(dir, 'followers-2026-11-27.csv'), csv(12, 1252));
+      await writeFile(join(dir, 'followers-2026-11-28.csv'), csvOf([0, 12], [15, 1252]));
       const result = await runTkfInProcess(['diff', 'followers-2026-11-27.csv', 'followers-2026-11-28.csv'], { cwd: dir });
       expect(result.code).toBe(0);
       expect(result.stderr).toBe('+12 new, -3 gone (1,240 -> 1,249)\n');
       const rows = parseCsv(result.stdout) as string[][];
       expect(rows[0]).toEqual(['change', 'uid', 'nickname']);
       expect(rows.slice(1).map((row) => [row[0], row[1]])).toEqual([
-        ...Array.from({ length: 12 }, (_, k) => ['added', followerUid(1, LIST, 1240 + k)]),
-        ...Array.from({ length: 3 }, (_, k) => ['removed', followerUid(1, LIST, k)]),
+        ...Array.from({ length: 12 }, (_, k) => ['added', followerUid(1, LIST, k)]),
+        ...Array.from({ length: 3 }, (_, k) => ['removed', followerUid(1, LIST, 12 + k)]),
       ]);
-      expect(rows[1]![2]).toBe('fan 1240, "#1240"');
+      expect(rows[1]![2]).toBe('fan 0, "#0"');
       expect(await readdir(dir)).toHaveLength(2);
     });
   });
@@ -54,24 +60,26 @@ describe('tkf diff', () => {
       const result = await runTkfInProcess(['diff', 'old.jsonl', 'new.csv', '--json', '--quiet'], { cwd: dir });
       expect(result.code).toBe(0);
       expect(result.stderr).toBe('');
-      expect(JSON.parse(result.stdout)).toEqual({ added: 5, removed: 10, beyond_reach: 0, old: 40, new: 35, unchanged: 30, file: null });
+      // #40..#44 stand below where the older file ended (no manifest: not the end of the list).
+      expect(JSON.parse(result.stdout)).toEqual({ added: 0, first_seen: 5, removed: 10, beyond_reach: 0, old: 40, new: 35, unchanged: 30, file: null });
     });
   });
 
   it('--out x.jsonl writes the rows there (19-digit numbers exact), --json says where', async () => {
     await withTempDir(async (dir) => {
-      await writeFile(join(dir, 'old.jsonl'), jsonl(0, 30));
-      await writeFile(join(dir, 'new.jsonl'), jsonl(2, 31));
+      // #0 followed since: on top of the newer file; #1 and #2 left.
+      await writeFile(join(dir, 'old.jsonl'), jsonl(1, 31));
+      await writeFile(join(dir, 'new.jsonl'), jsonl(0, 1) + jsonl(3, 31));
       const result = await runTkfInProcess(['diff', 'old.jsonl', 'new.jsonl', '--out', 'x.jsonl', '--json'], { cwd: dir });
       expect(result.code).toBe(0);
-      expect(JSON.parse(result.stdout)).toEqual({ added: 1, removed: 2, beyond_reach: 0, old: 30, new: 29, unchanged: 28, file: 'x.jsonl' });
+      expect(JSON.parse(result.stdout)).toEqual({ added: 1, first_seen: 0, removed: 2, beyond_reach: 0, old: 30, new: 29, unchanged: 28, file: 'x.jsonl' });
       expect(result.stderr).toBe('+1 new, -2 gone (30 -> 29)\n');
       const lines = (await readFile(join(dir, 'x.jsonl'), 'utf8')).split('\n');
       const follower = (i: number) => renderFollower(1, LIST, i, scenario);
       expect(lines).toEqual([
-        `{"change":"added",${follower(30).slice(1)}`,
-        `{"change":"removed",${follower(0).slice(1)}`,
+        `{"change":"added",${follower(0).slice(1)}`,
         `{"change":"removed",${follower(1).slice(1)}`,
+        `{"change":"removed",${follower(2).slice(1)}`,
         '',
       ]);
       expect(lines[0]).toMatch(/"room_id":\d{19}[,}]/);
@@ -81,8 +89,8 @@ describe('tkf diff', () => {
 
   it('refuses to overwrite --out (exit 7) unless --force', async () => {
     await withTempDir(async (dir) => {
-      await writeFile(join(dir, 'old.csv'), csv(0, 5));
-      await writeFile(join(dir, 'new.csv'), csv(1, 6));
+      await writeFile(join(dir, 'old.csv'), csv(1, 6));
+      await writeFile(join(dir, 'new.csv'), csvOf([0, 1], [2, 6]));
       await writeFile(join(dir, 'changes.csv'), 'keep me\n');
       const refused = await runTkfInProcess(['diff', 'old.csv', 'new.csv', '--out', 'changes.csv'], { cwd: dir });
       expect(refused.code).toBe(7);
@@ -99,8 +107,8 @@ describe('tkf diff', () => {
 
   it('refuses two exports of different accounts (their manifests say whose) unless --force', async () => {
     await withTempDir(async (dir) => {
-      await writeFile(join(dir, 'old.csv'), csv(0, 5));
-      await writeFile(join(dir, 'new.csv'), csv(1, 6));
+      await writeFile(join(dir, 'old.csv'), csv(1, 6));
+      await writeFile(join(dir, 'new.csv'), csvOf([0, 1], [2, 6]));
       const manifest = (uid: string) => JSON.stringify({ version: 1, tool: 'tkf', options: { uid, format: 'csv', fields: null, bom: false, formulaGuard: true }, cursor: null, end: 'complete', rows: 5, bytes: 0, uidsBytes: 0, requests: 1, duplicates: 0, total: 5, updated: '2026-11-28T00:00:00.000Z' });
       await writeFile(join(dir, 'old.csv.tkf.json'), manifest('111'));
       await writeFile(join(dir, 'new.csv.tkf.json'), manifest('222'));
@@ -116,8 +124,8 @@ describe('tkf diff', () => {
 
   it('takes the lock of --out: a diff does not write where another tkf is writing (exit 7)', async () => {
     await withTempDir(async (dir) => {
-      await writeFile(join(dir, 'old.csv'), csv(0, 5));
-      await writeFile(join(dir, 'new.csv'), csv(1, 6));
+      await writeFile(join(dir, 'old.csv'), csv(1, 6));
+      await writeFile(join(dir, 'new.csv'), csvOf([0, 1], [2, 6]));
       // A lock held by a running process (this test's own).
       await writeFile(join(dir, 'changes.csv.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), started: '2026-11-28T00:00:00.000Z' }));
       const busy = await runTkfInProcess(['diff', 'old.csv', 'new.csv', '--out', 'changes.csv'], { cwd: dir });

@@ -67,6 +67,27 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await db.close();
   });
 
+  it('followers never seen before, below where the walk before ended, are first seen, not come', async () => {
+    const db = await open();
+    // Reach 1,000 of a list of 1,645: f0..f999 served. Then f1..f20 leave and 5 follow (n0..n4):
+    // the reach goes 15 deeper, to f1,000..f1,014, whom no walk had seen.
+    await recordSnapshot(db, snapshot(1, 'cap'), rowsOf(range('1', 0, 1000)));
+    const day2 = [...range('2', 0, 5), '10', ...range('1', 21, 1015)];
+    expect(day2).toHaveLength(1000);
+    expect(await recordSnapshot(db, snapshot(2, 'cap'), rowsOf(day2))).toMatchObject({ added: 5, firstSeen: 15, removed: 20, beyondReach: 0 });
+    // Then a walk to the end of the list: 630 more, there all along; 3 new on top.
+    const day3 = [...range('3', 0, 3), ...day2, ...range('1', 1015, 1645)];
+    expect(await recordSnapshot(db, snapshot(3, 'complete'), rowsOf(day3))).toMatchObject({ added: 3, firstSeen: 630, removed: 0 });
+    // After a walk that saw the whole list, whoever is new is new, wherever it stands.
+    expect(await recordSnapshot(db, snapshot(4, 'complete'), rowsOf([...day3, '4x']))).toMatchObject({ added: 1, firstSeen: 0 });
+    // tkf history changes lists them only beside the reach's own (--beyond-reach).
+    expect((await accountChanges(db, ACCOUNT, { since: '2026-11-02' })).map((c) => c.change).filter((c) => c === 'first_seen')).toEqual([]);
+    expect((await accountChanges(db, ACCOUNT, { since: '2026-11-02', beyondReach: true })).filter((c) => c.change === 'first_seen')).toHaveLength(645);
+    const growth = await db.all<{ added: number }>('SELECT added FROM snapshots ORDER BY taken_at');
+    expect(growth.map((g) => Number(g.added))).toEqual([1000, 5, 3, 1]);
+    await db.close();
+  });
+
   it('a walk to the end of the list proves the missing gone; a re-follow is added again', async () => {
     const db = await open();
     await recordSnapshot(db, snapshot(1, 'complete'), rowsOf(['10', '11', '12', '13']));

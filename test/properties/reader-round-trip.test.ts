@@ -100,7 +100,7 @@ test('property: exports read back through the one reader, and tkf diff rows read
           return undefined;
         },
       });
-      expect(counts).toEqual({ added: followers.length, removed: 0, beyond_reach: 0, old: 0, new: followers.length, unchanged: 0 });
+      expect(counts).toEqual({ added: followers.length, first_seen: 0, removed: 0, beyond_reach: 0, old: 0, new: followers.length, unchanged: 0 });
       const diffBytes = Buffer.concat(chunks);
       if (rowsFormat === 'jsonl') {
         const lines = diffBytes.toString('utf8').split('\n');
