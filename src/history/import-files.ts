@@ -49,7 +49,15 @@ async function dateOf(file: string): Promise<string> {
   }
 }
 
-export async function importFiles(db: SqlDriver, files: readonly string[], options: { account?: string }): Promise<Array<ImportResult | ImportFailure>> {
+/** How far ahead of this machine's clock a file's date may be (another machine's clock): ten minutes. */
+const CLOCK_SLACK_MS = 10 * 60 * 1000;
+
+export async function importFiles(
+  db: SqlDriver,
+  files: readonly string[],
+  options: { account?: string; now?: Date },
+): Promise<Array<ImportResult | ImportFailure>> {
+  const now = options.now ?? new Date();
   const results: Array<ImportResult | ImportFailure> = [];
   const failed = (file: string, error: unknown): void => {
     if (!(error instanceof UsageError || error instanceof OutputError || error instanceof ShortListError)) throw error;
@@ -58,7 +66,13 @@ export async function importFiles(db: SqlDriver, files: readonly string[], optio
   const dated: Array<{ file: string; at: string }> = [];
   for (const file of files) {
     try {
-      dated.push({ file, at: await dateOf(file) });
+      const at = await dateOf(file);
+      // A snapshot from the future would keep every later one out (they would be older than it):
+      // a clock was wrong when the file was written, or the manifest was edited.
+      if (Date.parse(at) > now.getTime() + CLOCK_SLACK_MS) {
+        throw new UsageError(`${file} is dated ${at}, ahead of this machine's clock (${now.toISOString()}): not imported, as a snapshot from the future would keep every later one out; check the clock that wrote it`);
+      }
+      dated.push({ file, at });
     } catch (error) {
       failed(file, error);
     }

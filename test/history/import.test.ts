@@ -1,4 +1,4 @@
-import { copyFile, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
@@ -79,6 +79,26 @@ describe('tkf history import', () => {
       [a, 11],
       [b, false],
     ]);
+  });
+
+  it('a file dated ahead of the clock is not imported (it would keep every later snapshot out); the next export is recorded', async () => {
+    const good = join(dir.path, 'now.jsonl');
+    await exportTo(good, { size: 20 });
+    const ahead = join(dir.path, 'ahead.jsonl');
+    await copyFile(good, ahead);
+    const manifest = JSON.parse(await readFile(`${good}.tkf.json`, 'utf8')) as { updated: string };
+    const later = new Date(Date.now() + 24 * 3600 * 1000).toISOString();
+    await writeFile(`${ahead}.tkf.json`, JSON.stringify({ ...manifest, updated: later }));
+    const db = join(dir.path, 'future.sqlite');
+    const refused = await runCli(['history', 'import', '--db', db, ahead]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(`tkf: ${ahead} is dated ${later}, ahead of this machine's clock (${refused.stderr.match(/clock \((\S+)\)/)?.[1]}): not imported, as a snapshot from the future would keep every later one out; check the clock that wrote it\n`);
+    expect((await runCli(['history', 'import', '--db', db, good])).code).toBe(0);
+    // Ten minutes ahead is another machine's clock, not a wrong one.
+    const close = join(dir.path, 'close.jsonl');
+    await copyFile(good, close);
+    await writeFile(`${close}.tkf.json`, JSON.stringify({ ...manifest, updated: new Date(Date.now() + 5 * 60 * 1000).toISOString() }));
+    expect((await runCli(['history', 'import', '--db', db, close])).code).toBe(0);
   });
 
   it('a file without its manifest needs --uid, and is dated by its modification time', async () => {
