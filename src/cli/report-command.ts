@@ -86,6 +86,10 @@ export function reportCommand(ctx: CliContext): Command {
       if (db !== undefined && options.uid === undefined && report.account === null && manifestProblem) {
         throw new UsageError(`${manifestProblem}; it names whose followers the export holds: name the account with --uid`);
       }
+      // The page is one account's: its audience from the file, its growth from the database.
+      if (options.uid !== undefined && report.account !== null && options.uid !== report.account) {
+        throw new UsageError(`${path} holds the followers of ${report.account} (its manifest says), not ${options.uid}: the page would show one account's audience beside another's growth`);
+      }
       const growth = db === undefined ? undefined : await historyOf(db, options.uid, report.account, ctx);
       if (options.html) await writePage(options.html, renderHtml(report, { growth }));
       ctx.stdout.write(options.json ? `${JSON.stringify(report)}\n` : renderText(report));

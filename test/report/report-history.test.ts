@@ -3,6 +3,7 @@
  * the history that `tkf export --db` recorded (a real SQLite file, exports over HTTP from the
  * simulator on 127.0.0.1, the CLI in process).
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -55,11 +56,29 @@ describe('tkf report --html --db', () => {
 
   it('says so when the database holds no snapshot of the account, and still writes the page', async () => {
     const db = join(dir.path, 'empty.sqlite');
-    const other = join(dir.path, 'other.jsonl');
-    expect((await runCli(['export', '--uid', UID, '--out', other, '--db', db], await simulator({ [UID]: { size: 30 } }))).code).toBe(0);
-    const run = await runCli(['report', other, '--html', join(dir.path, 'r.html'), '--db', db, '--uid', '6754915036232582150']);
+    const OTHER = '6754915036232582150';
+    const env = await simulator({ [UID]: { size: 30 }, [OTHER]: { size: 10 } });
+    expect((await runCli(['export', '--uid', OTHER, '--out', join(dir.path, 'o.jsonl'), '--db', db], env)).code).toBe(0);
+    const file = join(dir.path, 'u.jsonl');
+    expect((await runCli(['export', '--uid', UID, '--out', file], env)).code).toBe(0);
+    const run = await runCli(['report', file, '--html', join(dir.path, 'r.html'), '--db', db]);
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/no snapshot of 6754915036232582150/);
+    expect(run.stderr).toMatch(new RegExp(`no snapshot of ${UID}`));
+  });
+
+  it("refuses --uid naming another account than the export's manifest: one account's audience beside another's growth", async () => {
+    const db = join(dir.path, 'two.sqlite');
+    const OTHER = '6754915036232582150';
+    const env = await simulator({ [UID]: { size: 30 }, [OTHER]: { size: 10 } });
+    const file = join(dir.path, 'mine.jsonl');
+    expect((await runCli(['export', '--uid', UID, '--out', file, '--db', db], env)).code).toBe(0);
+    expect((await runCli(['export', '--uid', OTHER, '--out', join(dir.path, 'theirs.jsonl'), '--db', db], env)).code).toBe(0);
+    const html = join(dir.path, 'mixed.html');
+    const run = await runCli(['report', file, '--html', html, '--db', db, '--uid', OTHER]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`tkf: ${file} holds the followers of ${UID} (its manifest says), not ${OTHER}: the page would show one account's audience beside another's growth\n`);
+    expect(existsSync(html)).toBe(false);
+    expect((await runCli(['report', file, '--html', html, '--db', db, '--uid', UID])).code).toBe(0);
   });
 
   it('a manifest that cannot be read is said as such, not taken for none (it names the account)', async () => {
