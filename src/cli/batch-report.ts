@@ -13,6 +13,8 @@ import { followers, users } from './plural.js';
 export function accountLine(account: BatchAccount<UserOutcome>, limit: number | undefined): string {
   const outcome = account.run!;
   // A list that ended far short has its file, and counts as failed: its summary says both.
+  // A short list's line was made with the run's settings (export-user.ts): it is its error.
+  if (outcome.short && outcome.error) return outcome.error;
   if (account.state === 'complete' || outcome.short) return summarize(outcome, limit);
   // The run's stop is already said by "stopped": what stopped it follows, not "stopped: ..." a second time.
   const why = outcome.cause instanceof RunStoppedError ? outcome.cause.reason : outcome.error;

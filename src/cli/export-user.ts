@@ -41,7 +41,7 @@ export async function exportUser(uid: string, output: OutputTarget, settings: Ru
   });
   if (outcome.short) {
     // The file is published as usual; the last line says what is missing.
-    const line = summarize(outcome, settings.job.limit);
+    const line = summarize(outcome, settings.job.limit, settings.record !== undefined);
     Object.assign(outcome, { error: line, cause: new ShortListError(line) });
   }
   return outcome;
@@ -112,8 +112,8 @@ export function describeLostEffort(outcome: UserOutcome): string | undefined {
 }
 
 /** The last line of a successful export, and what it could not reach. */
-export function summarize(outcome: UserOutcome, limit: number | undefined): string {
-  return summarizeRows(outcome, limit) + describeIncompleteSeconds(outcome.incomplete_seconds ?? []);
+export function summarize(outcome: UserOutcome, limit: number | undefined, recording = false): string {
+  return summarizeRows(outcome, limit, recording) + describeIncompleteSeconds(outcome.incomplete_seconds ?? []);
 }
 
 /**
@@ -128,15 +128,17 @@ export function describeIncompleteSeconds(seconds: readonly number[]): string {
   return `; ${which} more followers than the API would page through: some of them could not be reached (how many is unknown)`;
 }
 
-function summarizeRows(outcome: UserOutcome, limit: number | undefined): string {
+/** `recording`: --db, so a list ended short says it was not recorded. */
+function summarizeRows(outcome: UserOutcome, limit: number | undefined, recording: boolean): string {
   const rows = formatCount(outcome.rows);
   const where = outcome.file ? `; file: ${outcome.file}` : '';
   // `requests` are this run's, like the time; after --resume the export's total follows.
   const thisRun = outcome.requests;
   const inAll = outcome.resumedRequests !== undefined ? ` this run (${formatCount(outcome.requests_total ?? thisRun)} in all)` : '';
-  const cost = `${requests(thisRun)}${inAll} in ${formatDuration(outcome.elapsedMs)}${where}`;
+  const cost = `${requests(thisRun)}${inAll} in ${formatDuration(outcome.elapsedMs)}`;
   const duplicates = outcome.result?.duplicates ?? 0;
-  const dupes = duplicates ? `, ${plural(duplicates, 'repeat')} skipped` : '';
+  // The file last: "12 requests in 1.2 s, 3 repeats skipped; file: followers.csv".
+  const dupes = `${duplicates ? `, ${plural(duplicates, 'repeat')} skipped` : ''}${where}`;
   const total = outcome.total ?? undefined;
   if (outcome.result?.alreadyComplete) {
     // --db without --out: the staging file of a walk already recorded (export-recorder.ts) is no
@@ -147,14 +149,15 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined): string 
     return `${outcome.file} is already complete (${followers(outcome.rows)}): nothing to resume`;
   }
   if (outcome.added !== undefined) {
-    return `added ${plural(outcome.added, 'new follower')} on top of ${formatCount(outcome.rows - outcome.added)} (${cost})`;
+    return `added ${plural(outcome.added, 'new follower')} on top of ${formatCount(outcome.rows - outcome.added)} (${cost})${where}`;
   }
   if (outcome.end === 'limit') return `exported ${followers(outcome.rows)} (--limit ${limit}); ${cost}${dupes}`;
   if (outcome.short && outcome.expected !== undefined) {
     const percent = Math.floor((100 * outcome.rows) / outcome.expected);
     return (
       `exported only ${formatCount(outcome.rows)} of the ${formatCount(outcome.expected)} followers the API should serve (${percent}%): ` +
-      `the list ended there twice; the API may be throttling or broken; the file is kept; ${cost}${dupes}`
+      `the list ended there twice; the API may be throttling or broken; the file is kept` +
+      `${recording ? ' and not recorded in the history (a list this short would call every follower below its end gone)' : ''}; ${cost}${dupes}`
     );
   }
   if (total !== undefined && total > outcome.rows) {

@@ -32,6 +32,7 @@ ${[
   [EXIT.usage, 'bad usage or input (flags, uid, dates, a file that is not a tkf export)'],
   [EXIT.missingUser, 'growth, changes: the database has no snapshot of the --uid account'],
   [EXIT.output, 'the output cannot be written (--out, or stdout: a full disk; or in use, or exists without --force)'],
+  [EXIT.short, 'import: an export whose list ended far short (exit 10 when exported): not recorded'],
   [EXIT.database, 'the history database cannot be opened or written (missing, read-only, full disk, server down, newer schema)'],
 ]
   .map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`)

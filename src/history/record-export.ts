@@ -13,6 +13,7 @@
  * is the file's modification time, and the end is unknown, so nobody can be proven gone by it.
  */
 import { stat } from 'node:fs/promises';
+import { formatCount } from '../count-text.js';
 import { ShortListError, UsageError } from '../errors.js';
 import { readCheckpoint } from '../output/checkpoint.js';
 import { openExport, type ExportSource } from '../output/export-reader.js';
@@ -59,7 +60,7 @@ export async function describeExport(
   // its end would call every follower below it gone. tkf export --db does not record one either.
   if (manifest?.short) {
     throw new ShortListError(
-      `${path} ended far short of the list (${manifest.short.rows} of the ${manifest.short.expected} followers the API should serve): not recorded as a snapshot, which would call every follower below its end gone`,
+      `${path} ended far short of the list (${formatCount(manifest.short.rows)} of the ${formatCount(manifest.short.expected)} followers the API should serve): not recorded as a snapshot, which would call every follower below its end gone`,
     );
   }
   const takenAt = manifest?.updated ?? (await stat(path)).mtime.toISOString();

@@ -211,7 +211,7 @@ describe('each bar of a batch', () => {
     first.update(pages[0]!);
     await vi.advanceTimersByTimeAsync(200);
     const before = out.text().length;
-    const long = `exported 240 followers; 12 requests in 1.2 s; file: ${'out/'.repeat(30)}${SMALL}.csv, 3 repeats skipped`;
+    const long = `exported 240 followers; 12 requests in 1.2 s, 3 repeats skipped; file: ${'out/'.repeat(30)}${SMALL}.csv`;
     second.log(long);
     second.stop();
     await vi.advanceTimersByTimeAsync(200);

@@ -32,6 +32,8 @@ describe('tkf export --db and a list that ended far short', () => {
     const short = await exportOnce({ size: 300, endsAfterPage: 3 }, db, join(dir.path, 'day2.jsonl'));
     expect(short.code).toBe(10);
     expect(JSON.parse(short.stdout)).toMatchObject({ short: true, rows: 60, file: join(dir.path, 'day2.jsonl') });
+    // Said, not only left out of --json's history.
+    expect(short.stderr).toContain('the file is kept and not recorded in the history (a list this short would call every follower below its end gone);');
     const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<{ removed: number }>;
     expect(growth).toHaveLength(1);
     expect(growth[0]).toMatchObject({ followers: 300, removed: 0 });
