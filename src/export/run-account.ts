@@ -142,7 +142,7 @@ async function exportAccount(
       },
     },
   );
-  let failure: { error: unknown; counts?: ExportCounts };
+  let failure: { error: unknown; counts?: ExportCounts; published?: string | null };
   if (settled.failure) {
     feed?.abandon();
     failure = settled.failure;
@@ -151,11 +151,12 @@ async function exportAccount(
       deps.onWalked?.();
       return await completed(uid, settled.result, settings, client.requests, before, now() - started, feed);
     } catch (error) {
-      // The file is published but its snapshot failed (--db): the outcome counts the file.
-      failure = { error, counts: settled.result };
+      // The file is published but its snapshot failed (--db): the outcome counts the file, and
+      // names it (--json: the export is complete, only not recorded).
+      failure = { error, counts: settled.result, published: settled.result.file };
     }
   }
-  const { error: caught, counts } = failure;
+  const { error: caught, counts, published } = failure;
   // A file export that failed after some pages keeps them in its checkpoint: what --resume will
   // find is what the checkpoint on disk counts, which may lag the pages written (a full disk
   // stops the checkpoint before the rows), so it is read back, not guessed.
@@ -174,7 +175,7 @@ async function exportAccount(
     rows: before.fileRows ?? saved?.rows ?? counts?.rows ?? before.resumed.rows,
     requests: client.requests,
     requests_total: counts?.requests ?? before.resumed.requests + client.requests,
-    file: null,
+    file: published ?? null,
     end: null,
     total: counts?.total ?? null,
     error: redact(error instanceof Error ? error.message : String(error), settings.access.token),

@@ -110,8 +110,20 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
       staged: options.staging,
     };
   };
+  // The walk was paid for and its file published: a database that fails now (a full disk, a
+  // server gone) says where the walk is, and how it can still become a snapshot.
+  const said = async (file: string, recording: Promise<RecordedFile>): Promise<HistoryRecord> => {
+    let outcome: RecordedFile;
+    try {
+      outcome = await recording;
+    } catch (error) {
+      if (!(error instanceof HistoryDbError)) throw error;
+      throw new HistoryDbError(`${error.message}; the export is complete: ${file} (\`tkf history import\` records it once the database can be written)`, { cause: error });
+    }
+    return finish(file, outcome);
+  };
   if (!options.sqlite) {
-    const record = (async (file, added) => finish(file, await recordExportFile(driver, file, added === undefined ? {} : { added }))) as ExportRecorder;
+    const record = (async (file, added) => said(file, recordExportFile(driver, file, added === undefined ? {} : { added }))) as ExportRecorder;
     record.close = async () => {};
     return record;
   }
@@ -122,7 +134,7 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
   const record = (async (file, added, feed) => {
     const entry = feed && feeds.get(feed);
     entry?.send();
-    return finish(file, await host.commit(entry?.state.whole ? entry.state.walk : undefined, file, added));
+    return said(file, host.commit(entry?.state.whole ? entry.state.walk : undefined, file, added));
   }) as ExportRecorder;
   record.feed = () => {
     const state = { walk: ++walks, whole: true };

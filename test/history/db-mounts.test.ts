@@ -75,12 +75,15 @@ describe('a history database that cannot be written', () => {
     if (!point) return context.skip('cannot mount a tmpfs here (not root, or not Linux)');
     const db = join(point, 'h.sqlite');
     const out = join(dir.path, 'full.jsonl');
-    const run = await runTkf(['export', '--uid', UID, '--out', out, '--db', db], { env });
+    const run = await runTkf(['export', '--uid', UID, '--out', out, '--db', db, '--json'], { env });
     expect(run.code).toBe(11);
+    // --json names the file too: complete, only not recorded.
+    expect(JSON.parse(run.stdout)).toMatchObject({ exit_code: 11, file: out, rows: 400 });
     expect(run.stderr).toContain(db);
     expect(run.stderr).toMatch(/full|space/i);
     expect(run.stderr).not.toMatch(/internal error/);
-    // The walk was paid for: its file is published before it is recorded, and stays.
+    // The walk was paid for: its file is published before it is recorded, and stays, and is named.
     expect(existsSync(out)).toBe(true);
+    expect(run.stderr).toContain(`; the export is complete: ${out} (\`tkf history import\` records it once the database can be written)`);
   });
 });
