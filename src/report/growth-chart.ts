@@ -36,6 +36,27 @@ const when = (at: Date): string => at.toISOString().slice(0, 16).replace('T', ' 
 /** "-1 gone", or unknown for a snapshot that could not see who left (an --update). */
 const gone = (point: GrowthPoint): string => (point.sees_losses === false ? 'gone unknown (an update)' : `${signedCount('-', point.removed)} gone`);
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const two = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * The time axis's labels, in UTC as the table: d3's default reads 12-hour clocks without AM/PM
+ * ("02:29" for 14:29). Days as "Dec 03"; times as "14:00", the day before a time where the day
+ * changes (the first label included); months as "Dec 2026" when every tick starts one.
+ */
+export function timeLabels(ticks: readonly Date[]): string[] {
+  const atMidnight = ticks.every((t) => t.getUTCHours() === 0 && t.getUTCMinutes() === 0 && t.getUTCSeconds() === 0);
+  const months = atMidnight && ticks.every((t) => t.getUTCDate() === 1);
+  const dayOf = (t: Date) => `${MONTHS[t.getUTCMonth()]} ${two(t.getUTCDate())}`;
+  return ticks.map((t, i) => {
+    if (months) return `${MONTHS[t.getUTCMonth()]} ${t.getUTCFullYear()}`;
+    if (atMidnight) return dayOf(t);
+    const time = `${two(t.getUTCHours())}:${two(t.getUTCMinutes())}${t.getUTCSeconds() ? `:${two(t.getUTCSeconds())}` : ''}`;
+    const before = ticks[i - 1];
+    return before === undefined || dayOf(before) !== dayOf(t) ? `${dayOf(t)} ${time}` : time;
+  });
+}
+
 /** The points that have a readable time, oldest first (as they came: the series is ordered). */
 function readable(points: readonly GrowthPoint[]): Array<GrowthPoint & { time: Date }> {
   return points.map((point) => ({ ...point, time: new Date(point.at) })).filter((point) => !Number.isNaN(point.time.getTime()));
@@ -70,7 +91,9 @@ function followersChart(series: Array<GrowthPoint & { time: Date }>): string {
   const served = line<GrowthPoint & { time: Date }>()
     .x((point) => x(point.time))
     .y((point) => y(point.followers))(series);
-  const yFormat = y.tickFormat(5, '~s');
+  // "0", not "0k": d3's SI format gives every tick the prefix of the largest.
+  const siFormat = y.tickFormat(5, '~s');
+  const yFormat = (tick: number) => (tick === 0 ? '0' : siFormat(tick));
   const yTicks = y
     .ticks(5)
     .map(
@@ -79,10 +102,10 @@ function followersChart(series: Array<GrowthPoint & { time: Date }>): string {
         `<text class="tick" x="${MARGIN.left - 6}" y="${round(y(tick))}" text-anchor="end" dominant-baseline="central">${yFormat(tick)}</text>`,
     )
     .join('');
-  const xFormat = x.tickFormat(5);
-  const xTicks = x
-    .ticks(5)
-    .map((tick) => `<text class="tick" x="${round(x(tick))}" y="${height - 8}" text-anchor="middle">${escapeHtml(xFormat(tick))}</text>`)
+  const times = x.ticks(5);
+  const xLabels = timeLabels(times);
+  const xTicks = times
+    .map((tick, i) => `<text class="tick" x="${round(x(tick))}" y="${height - 8}" text-anchor="middle">${escapeHtml(xLabels[i]!)}</text>`)
     .join('');
   const dots = series
     .map(
@@ -132,7 +155,8 @@ function changesChart(series: Array<GrowthPoint & { time: Date }>): string {
       );
     })
     .join('');
-  const yFormat = y.tickFormat(4, '~s');
+  const siFormat = y.tickFormat(4, '~s');
+  const yFormat = (tick: number) => (tick === 0 ? '0' : siFormat(tick));
   const ticks = y
     .ticks(4)
     .map((tick) => `<text class="tick" x="${MARGIN.left - 6}" y="${round(y(tick))}" text-anchor="end" dominant-baseline="central">${yFormat(Math.abs(tick))}</text>`)

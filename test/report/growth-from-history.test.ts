@@ -52,4 +52,25 @@ describe('history snapshots as the report chart\'s points', () => {
     expect(html).toContain('2026-11-02 03:00: +60 added, gone unknown (an update)');
     expect(html).toContain('<th class="n">beyond reach, in all</th>');
   });
+
+  it('the time axis reads 24-hour UTC times and days, and the count axis starts at 0, not 0k', async () => {
+    const { growthSection, timeLabels } = await import('../../src/report/growth-chart.js');
+    const hours = ['2026-12-03T12:00:00Z', '2026-12-03T14:00:00Z', '2026-12-03T16:00:00Z', '2026-12-04T00:00:00Z', '2026-12-04T02:00:00Z'].map((t) => new Date(t));
+    expect(timeLabels(hours)).toEqual(['Dec 03 12:00', '14:00', '16:00', 'Dec 04 00:00', '02:00']);
+    expect(timeLabels(['2026-11-29', '2026-12-01', '2026-12-03'].map((t) => new Date(`${t}T00:00:00Z`)))).toEqual(['Nov 29', 'Dec 01', 'Dec 03']);
+    expect(timeLabels(['2026-11-01', '2026-12-01', '2027-01-01'].map((t) => new Date(`${t}T00:00:00Z`)))).toEqual(['Nov 2026', 'Dec 2026', 'Jan 2027']);
+    // Snapshots in one afternoon: d3's default said "02:30" for 14:30.
+    const html = growthSection(
+      growthFromHistory([
+        point({ at: '2026-12-03T14:29:04Z', followers: 1000, served: 1000, added: 1000, end: 'cap' }),
+        point({ at: '2026-12-03T16:31:00Z', followers: 1200, served: 1000, added: 200, removed: 1, beyond_reach: 199, end: 'cap' }),
+      ]),
+    );
+    const ticks = [...html.matchAll(/<text class="tick"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(ticks).toContain('15:00');
+    expect(ticks).toContain('16:00');
+    expect(ticks.some((t) => /^0\d:/.test(t!) && t !== '00:00')).toBe(false);
+    expect(ticks).toContain('0');
+    expect(ticks).not.toContain('0k');
+  });
 });
