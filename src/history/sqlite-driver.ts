@@ -19,6 +19,7 @@
  *   readonly            the commands that only read (tkf history, tkf report --db) open the file
  *                       read-only: they neither need to write it nor leave files beside it.
  */
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { HistoryDbError } from '../errors.js';
 import { TurnQueue, type SqlDriver, type SqlRunner } from './sql-driver.js';
@@ -39,6 +40,17 @@ export const PAGE_SIZE = 16_384;
 export function openSqlite(path: string, options: { readonly?: boolean } = {}): SqlDriver {
   // libsql is CommonJS; loaded only when a --db names a SQLite file.
   const Database = createRequire(import.meta.url)('libsql') as new (path: string, options?: object) => LibsqlDatabase;
+  // What libsql would only say as "Unable to open connection ... 14", said plainly.
+  let found: ReturnType<typeof statSync>;
+  try {
+    found = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    found = undefined; // ENOTDIR, EACCES: libsql's open says why
+  }
+  if (found?.isDirectory()) {
+    throw new HistoryDbError(`cannot open the history database ${path}: it is a directory; --db names a SQLite file (history.sqlite) or a postgres:// URL`);
+  }
+  if (!found && options.readonly) throw new HistoryDbError(`cannot open the history database ${path}: no such file`);
   let db: LibsqlDatabase;
   try {
     if (options.readonly) {

@@ -275,5 +275,13 @@ describe('tkf export --db', () => {
     expect(run.code).toBe(11);
     expect(run.stderr).toMatch(/cannot open the history database/);
     expect(log).toHaveLength(0);
+    // A directory named as the database: said plainly, for export and for the commands that read.
+    const folder = join(dir.path, 'folder');
+    await mkdir(folder);
+    for (const args of [['export', '--uid', UID, '--db', folder], ['history', '--db', folder]]) {
+      const refused = await runCli(args, env);
+      expect([refused.code, refused.stderr]).toEqual([11, `tkf: cannot open the history database ${folder}: it is a directory; --db names a SQLite file (history.sqlite) or a postgres:// URL\n`]);
+    }
+    expect(log).toHaveLength(0);
   });
 });
