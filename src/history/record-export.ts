@@ -16,7 +16,7 @@ import { stat } from 'node:fs/promises';
 import { formatCount } from '../count-text.js';
 import { ShortListError, UsageError } from '../errors.js';
 import { readCheckpoint } from '../output/checkpoint.js';
-import { openExport, type ExportSource } from '../output/export-reader.js';
+import { openExport, type ExportRecord, type ExportSource } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
 import { CSV_NUMBER_COLUMNS, followerRow } from './follower-columns.js';
 import { recordSnapshot, type FollowerRow, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
@@ -86,7 +86,10 @@ export async function describeExport(
  * as an absent field is).
  */
 async function* followerRows(source: ExportSource, formulaGuard: boolean): AsyncGenerator<FollowerRow> {
+  let first = true;
   for await (const record of source.records()) {
+    if (first) refuseChangeRows(source, record);
+    first = false;
     if (record.kind === 'jsonl') {
       yield followerRow(record.uid, record.follower);
     } else {
@@ -98,6 +101,20 @@ async function* followerRows(source: ExportSource, formulaGuard: boolean): Async
       const text = (key: string) => (typeof object[key] === 'string' ? (object[key] as string) : null);
       yield { uid: record.uid, uniqueId: text('unique_id'), nickname: text('nickname'), data: JSON.stringify(object) };
     }
+  }
+}
+
+/** The kinds of row tkf diff and tkf history changes write, in their leading `change` column. */
+const CHANGE_KINDS = new Set(['added', 'first_seen', 'removed', 'beyond_reach']);
+
+/**
+ * The rows of tkf diff or tkf history changes are no export: recorded, their removed and
+ * beyond-reach followers would become followers of the snapshot.
+ */
+function refuseChangeRows(source: ExportSource, record: ExportRecord): void {
+  const change = record.kind === 'jsonl' ? record.follower.change : source.columns?.[0] === 'change' ? record.cells[0] : undefined;
+  if (typeof change === 'string' && CHANGE_KINDS.has(change)) {
+    throw new UsageError(`${source.path} holds the rows of tkf diff or tkf history changes (a leading change column: ${change}), not an export: not recorded`);
   }
 }
 

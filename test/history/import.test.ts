@@ -101,6 +101,22 @@ describe('tkf history import', () => {
     expect((await runCli(['history', 'import', '--db', db, close])).code).toBe(0);
   });
 
+  it("refuses the rows of tkf diff and tkf history changes: their removed followers would become followers", async () => {
+    const [d1, d2] = [join(dir.path, 'c1.jsonl'), join(dir.path, 'c2.jsonl')];
+    await exportTo(d1, { size: 30 });
+    await exportTo(d2, { size: 30, unfollowed: [3] });
+    const db = join(dir.path, 'c.sqlite');
+    expect((await runCli(['history', 'import', '--db', db, d1, d2])).code).toBe(0);
+    const changes = join(dir.path, 'changes.csv');
+    expect((await runCli(['history', 'changes', '--db', db, '--uid', UID, '--since', '2000-01-01', '--out', changes])).code).toBe(0);
+    const diffRows = join(dir.path, 'diff.jsonl');
+    expect((await runCli(['diff', d1, d2, '--out', diffRows, '--quiet'])).code).toBe(0);
+    for (const [file, kind] of [[changes, 'added'], [diffRows, 'removed']] as const) {
+      const run = await runCli(['history', 'import', '--db', join(dir.path, 'other.sqlite'), '--uid', UID, file]);
+      expect([run.code, run.stderr]).toEqual([2, `tkf: ${file} holds the rows of tkf diff or tkf history changes (a leading change column: ${kind}), not an export: not recorded\n`]);
+    }
+  });
+
   it('a file without its manifest needs --uid, and is dated by its modification time', async () => {
     const source = join(dir.path, 'f.jsonl');
     await exportTo(source, { size: 20 });
