@@ -27,8 +27,12 @@
  * of newcomers). The newer list is the re-followers and new followers first, then the old
  * followers who stayed, in the older list's order. So a shared follower counts as how far the
  * newer walk went only when the two lists agree about it: another shared follower stands above it
- * in both (it is the lower end of a pair in the same order). A lone shared follower, or one out of
- * the older order, proves nothing about the followers above its old place.
+ * in both (it is the lower end of a pair in the same order), and the newer list holds at least half
+ * of the older one's followers down to its place (the neighbours it had there; two re-followers on
+ * top, in the old order, are a pair but hold no such part of the list). A lone shared follower,
+ * one out of the older order, or one whose old neighbours are mostly missing proves nothing about
+ * the followers above its old place (more than half of them gone at once is called beyond reach,
+ * not gone, until a walk reaches the end of the list).
  *
  * Everyone else is beyond reach: counted and listed apart, never called gone. With no follower in
  * common and no end of list, nothing can be called gone. A newer export whose end is unknown (no
@@ -89,8 +93,9 @@ export function judgeNew(newIndex: number, view: ReachView, olderEnd: WalkEnd): 
  * items may be anything `olderIndexOf` takes (record-snapshot.ts gives the positions themselves).
  */
 export function reachView<T = string>(newerInOrder: Iterable<T>, olderIndexOf: (uid: T) => number | undefined, newerEnd: WalkEnd): ReachView {
-  let oldestSharedIndex = -1;
-  let oldestSharedNewerIndex = -1;
+  // Lower ends of pairs in order, in the newer order: [older place, newer place].
+  const pairs: Array<[number, number]> = [];
+  const shared: number[] = [];
   // The newest older place among the shared followers so far: one below it makes a pair in order.
   let newestShared = Infinity;
   let at = -1;
@@ -98,10 +103,27 @@ export function reachView<T = string>(newerInOrder: Iterable<T>, olderIndexOf: (
     at++;
     const index = olderIndexOf(uid);
     if (index === undefined) continue;
-    if (newestShared < index) {
-      oldestSharedIndex = index;
-      oldestSharedNewerIndex = at;
-    } else newestShared = index;
+    shared.push(index);
+    if (newestShared < index) pairs.push([index, at]);
+    else newestShared = index;
   }
-  return { sawWholeList: sawWholeList(newerEnd), oldestSharedIndex, oldestSharedNewerIndex };
+  // The last pair in the newer order whose old neighbours the newer list mostly holds.
+  shared.sort((a, b) => a - b);
+  for (let p = pairs.length - 1; p >= 0; p--) {
+    const [index, newerIndex] = pairs[p]!;
+    if (2 * sharedUpTo(shared, index) >= index + 1) return { sawWholeList: sawWholeList(newerEnd), oldestSharedIndex: index, oldestSharedNewerIndex: newerIndex };
+  }
+  return { sawWholeList: sawWholeList(newerEnd), oldestSharedIndex: -1, oldestSharedNewerIndex: -1 };
+}
+
+/** How many of the sorted older places are at most `index`. */
+function sharedUpTo(sorted: readonly number[], index: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! <= index) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

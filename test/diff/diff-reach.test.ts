@@ -113,4 +113,16 @@ describe('tkf diff across a sliding reach', () => {
     const counts = await diffExports(await openExport(small), await openExport(crowded), { newerEnd: 'cap' });
     expect(counts).toEqual({ added: 999, first_seen: 0, removed: 0, beyond_reach: 499, old: 500, new: 1000, unchanged: 1 });
   });
+
+  it('two re-followers on top, in their old order, prove nothing of the list between their old places either', async () => {
+    const day1 = join(dir.path, 'r1.jsonl');
+    const day2 = join(dir.path, 'r2.jsonl');
+    await exportOn(accountOnDay(plan, 0), day1); // #300..#1,299
+    // #400 and #900 unfollowed and followed again, then 300 newcomers: a walk of 10 sees the two
+    // re-followers and 8 newcomers. They are a pair in the old order, but hold none of the 599
+    // followers between their old places (it said -599 gone, and those 8 "first seen").
+    await exportOn({ size: 1800, cap: 1000, slidingCap: true, refollowed: [400, 900] }, day2, 10);
+    const counts = await diffExports(await openExport(day1), await openExport(day2), { newerEnd: 'limit' });
+    expect(counts).toEqual({ added: 8, first_seen: 0, removed: 0, beyond_reach: 998, old: 1000, new: 10, unchanged: 2 });
+  });
 });

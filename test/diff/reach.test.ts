@@ -33,7 +33,10 @@ describe('the reach rule', () => {
 
   it('an unknown end (no manifest) is not evidence of the whole list', () => {
     expect(verdicts(['f0', 'f1'], null)).toMatchObject({ f2: 'beyond_reach', f9: 'beyond_reach' });
-    expect(verdicts(['f0', 'f1', 'f9'], undefined)).toMatchObject({ f2: 'removed', f8: 'removed' });
+    expect(verdicts(['f0', 'f1', 'f3', 'f4', 'f6', 'f9'], undefined)).toMatchObject({ f2: 'removed', f5: 'removed', f8: 'removed' });
+    // Seven of the ten followers down to f9's place missing at once is no evidence of that part
+    // of the list: beyond reach, not gone (only the pair f0, f1 proves anything).
+    expect(verdicts(['f0', 'f1', 'f9'], undefined)).toMatchObject({ f2: 'beyond_reach', f8: 'beyond_reach' });
   });
 
   it('a re-follow on top does not move the boundary: how far the newer walk went does', () => {
@@ -51,8 +54,10 @@ describe('the reach rule', () => {
     // followers (a --limit, or a reach full of newcomers). Its old place says nothing of f0..f7.
     expect(Object.values(verdicts(['n0', 'f8', 'n1', 'n2'], 'cap'))).toEqual(Array(9).fill('beyond_reach'));
     expect(Object.values(verdicts(['f8'], 'limit'))).toEqual(Array(9).fill('beyond_reach'));
-    // Two re-followers out of the older order prove nothing either.
+    // Two re-followers out of the older order prove nothing either; nor do two in it, whose old
+    // neighbours are all missing (they moved; the newer walk did not reach their old places).
     expect(Object.values(verdicts(['f9', 'n0', 'f6'], 'cap'))).toEqual(Array(8).fill('beyond_reach'));
+    expect(Object.values(verdicts(['f4', 'f9', 'n0', 'n1'], 'cap'))).toEqual(Array(8).fill('beyond_reach'));
   });
 
   it('a lone shared follower proves nothing; two in the same order in both lists do', () => {
