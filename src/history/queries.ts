@@ -29,13 +29,15 @@ export async function listAccounts(db: SqlRunner): Promise<AccountSummary[]> {
 
 export interface GrowthPoint {
   at: string;
-  /** Followers recorded and not seen gone after this snapshot (a running count: added - removed). */
+  /** Followers recorded and not seen gone after this snapshot (a running count: added + first seen - removed). */
   followers: number;
   /** The profile's follower count (`total`), as the API said. */
   on_profile: number | null;
   /** Followers the API served in this walk. */
   served: number;
   added: number;
+  /** Never seen before, below where the walk before ended: there all along, not added (reach.ts). */
+  first_seen: number;
   removed: number;
   beyond_reach: number;
   /** complete | cap | limit | update (an update cannot see who left). */
@@ -46,19 +48,21 @@ export interface GrowthPoint {
 
 export async function accountGrowth(db: SqlRunner, account: string): Promise<GrowthPoint[]> {
   const rows = await db.all<Record<string, unknown>>(
-    `SELECT taken_at, on_profile, served, added, removed, beyond_reach, walk_end, sees_losses, requests
-     FROM snapshots WHERE account_uid = ? ORDER BY taken_at`,
+    `SELECT taken_at, on_profile, served, added, removed, beyond_reach, walk_end, sees_losses, requests,
+       (SELECT COUNT(*) FROM changes c WHERE c.snapshot_id = s.id AND c.change = 'first_seen') AS first_seen
+     FROM snapshots s WHERE account_uid = ? ORDER BY taken_at`,
     [account],
   );
   let followers = 0;
   return rows.map((r) => {
-    followers += Number(r.added) - Number(r.removed);
+    followers += Number(r.added) + Number(r.first_seen) - Number(r.removed);
     return {
       at: String(r.taken_at),
       followers,
       on_profile: r.on_profile === null ? null : Number(r.on_profile),
       served: Number(r.served),
       added: Number(r.added),
+      first_seen: Number(r.first_seen),
       removed: Number(r.removed),
       beyond_reach: Number(r.beyond_reach),
       end: String(r.walk_end),

@@ -38,6 +38,8 @@ export interface RecordedFile extends SnapshotOutcome {
 export async function recordExportFile(driver: SqlDriver, path: string, options: RecordFileOptions = {}): Promise<RecordedFile> {
   const { input, open, formulaGuard } = await describeExport(path, options);
   const source = await open();
+  // A CSV of tkf diff or tkf history changes is told by its header, rows or none.
+  if (source.columns?.[0] === 'change') refuseChangeRows(source, undefined);
   const outcome = await recordSnapshot(driver, input, () => followerRows(source, formulaGuard));
   return { ...outcome, account: input.account, takenAt: input.takenAt, file: path };
 }
@@ -111,7 +113,10 @@ const CHANGE_KINDS = new Set(['added', 'first_seen', 'removed', 'beyond_reach'])
  * The rows of tkf diff or tkf history changes are no export: recorded, their removed and
  * beyond-reach followers would become followers of the snapshot.
  */
-function refuseChangeRows(source: ExportSource, record: ExportRecord): void {
+function refuseChangeRows(source: ExportSource, record: ExportRecord | undefined): void {
+  if (record === undefined) {
+    throw new UsageError(`${source.path} holds the rows of tkf diff or tkf history changes (its header leads with a change column), not an export: not recorded`);
+  }
   const change = record.kind === 'jsonl' ? record.follower.change : source.columns?.[0] === 'change' ? record.cells[0] : undefined;
   if (typeof change === 'string' && CHANGE_KINDS.has(change)) {
     throw new UsageError(`${source.path} holds the rows of tkf diff or tkf history changes (a leading change column: ${change}), not an export: not recorded`);

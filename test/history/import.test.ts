@@ -111,9 +111,12 @@ describe('tkf history import', () => {
     expect((await runCli(['history', 'changes', '--db', db, '--uid', UID, '--since', '2000-01-01', '--out', changes])).code).toBe(0);
     const diffRows = join(dir.path, 'diff.jsonl');
     expect((await runCli(['diff', d1, d2, '--out', diffRows, '--quiet'])).code).toBe(0);
-    for (const [file, kind] of [[changes, 'added'], [diffRows, 'removed']] as const) {
+    // A diff of a file with itself: the header alone (a CSV is told by it, rows or none).
+    const empty = join(dir.path, 'same.csv');
+    expect((await runCli(['diff', d2, d2, '--out', empty, '--quiet'])).code).toBe(0);
+    for (const [file, why] of [[changes, 'its header leads with a change column'], [empty, 'its header leads with a change column'], [diffRows, 'a leading change column: removed']] as const) {
       const run = await runCli(['history', 'import', '--db', join(dir.path, 'other.sqlite'), '--uid', UID, file]);
-      expect([run.code, run.stderr]).toEqual([2, `tkf: ${file} holds the rows of tkf diff or tkf history changes (a leading change column: ${kind}), not an export: not recorded\n`]);
+      expect([run.code, run.stderr]).toEqual([2, `tkf: ${file} holds the rows of tkf diff or tkf history changes (${why}), not an export: not recorded\n`]);
     }
   });
 

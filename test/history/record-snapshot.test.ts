@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HistoryDbError } from '../../src/errors.js';
 import { openHistory } from '../../src/history/open-history.js';
 import { SCHEMA_VERSION } from '../../src/history/schema.js';
-import { accountChanges } from '../../src/history/queries.js';
+import { accountChanges, accountGrowth } from '../../src/history/queries.js';
 import { recordSnapshot, type FollowerRow, type SnapshotInput } from '../../src/history/record-snapshot.js';
 import type { SqlDriver } from '../../src/history/sql-driver.js';
 import { useTempDir } from '../helpers/temp-dir.js';
@@ -85,6 +85,11 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     expect((await accountChanges(db, ACCOUNT, { since: '2026-11-02', beyondReach: true })).filter((c) => c.change === 'first_seen')).toHaveLength(645);
     const growth = await db.all<{ added: number }>('SELECT added FROM snapshots ORDER BY taken_at');
     expect(growth.map((g) => Number(g.added))).toEqual([1000, 5, 3, 1]);
+    // tkf history growth counts them among the followers (it fell 630 short of those known).
+    const points = await accountGrowth(db, ACCOUNT);
+    expect(points.map((p) => [p.first_seen, p.followers])).toEqual([[0, 1000], [15, 1000], [630, 1633], [0, 1634]]);
+    const [known] = await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM account_followers WHERE account_uid = ? AND gone_at IS NULL', [ACCOUNT]);
+    expect(Number(known!.n)).toBe(1634);
     await db.close();
   });
 
