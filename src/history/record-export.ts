@@ -74,6 +74,7 @@ export async function describeExport(
     requests: manifest?.requests ?? null,
     source: path,
     ...(options.added !== undefined ? { update: { added: options.added } } : {}),
+    ...(manifest?.pausedMs ? { pausedMs: manifest.pausedMs } : {}),
   };
   // A CSV written with the formula guard (the default) says so in its manifest; without one, its
   // cells are taken as they are.

@@ -40,7 +40,17 @@ export interface SnapshotInput {
   source: string | null;
   /** --update: the first `added` rows are the new followers; the rest are not looked at. */
   update?: { added: number };
+  /** The walk's longest pause before a --resume went on with it (Checkpoint.pausedMs). */
+  pausedMs?: number;
 }
+
+/**
+ * A walk that stood still longer than this before a --resume went on with it cannot see who
+ * left: a follower who unfollowed and followed again meanwhile moved above the cursor it went on
+ * from, and is missing from it though it follows. Its snapshot records the new followers and calls
+ * nobody gone (the missing are beyond reach until a walk finds them or reaches the end without).
+ */
+export const PAUSE_BLINDS_MS = 10 * 60 * 1000;
 
 export interface SnapshotOutcome {
   id: number;
@@ -161,10 +171,11 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     [account, at, at],
   );
   const update = input.update !== undefined;
+  const paused = !update && (input.pausedMs ?? 0) > PAUSE_BLINDS_MS;
   const [snapshot] = await tx.all<{ id: number | string }>(
     `INSERT INTO snapshots (account_uid, taken_at, walk_end, sees_losses, on_profile, served, requests, source)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    [account, at, update ? 'update' : String(input.end ?? 'unknown'), update ? 0 : 1, input.onProfile, 0, input.requests, input.source],
+    [account, at, update ? 'update' : String(input.end ?? 'unknown'), update || paused ? 0 : 1, input.onProfile, 0, input.requests, input.source],
   );
   const snapshotId = Number(snapshot!.id);
 
@@ -224,7 +235,7 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     states[i] = state;
     before[i] = state?.position ?? undefined;
   }
-  const view = update ? undefined : reachView(before, (position) => position, input.end);
+  const view = update ? undefined : paused ? { sawWholeList: false, oldestSharedIndex: -1, oldestSharedNewerIndex: -1 } : reachView(before, (position) => position, input.end);
   // Who came: never seen, or seen gone and back (a re-follow is `added`). One never seen who
   // stands below where the latest walk ended (by the reach rule) did not come: that walk did not
   // reach it (first seen; reach.ts judgeNew).

@@ -74,6 +74,13 @@ export interface Checkpoint {
    * The same `--update` (or `--resume`) goes on from `cursor`; `<out>` is untouched until then.
    */
   update?: { rows: number; bytes: number };
+  /**
+   * The longest pause, in milliseconds, between an interruption of this walk and the --resume
+   * that went on with it. Followers who unfollowed and followed again meanwhile moved above the
+   * cursor the walk went on from: it did not see them, so its end proves nobody gone (the history
+   * records such a walk as one that cannot see who left). Absent for a walk never resumed.
+   */
+  pausedMs?: number;
   updated: string;
 }
 

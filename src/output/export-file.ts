@@ -79,6 +79,8 @@ export class ExportFile implements PageTarget {
   private reenter: Reentry | undefined;
   /** Whether the finished export may replace an existing <out>: --force, or a resumed --force run. */
   private replace = false;
+  /** The longest pause between this walk's interruption and a --resume (Checkpoint.pausedMs). */
+  private pausedMs = 0;
   private readonly totals: ExportCounts = { rows: 0, requests: 0, duplicates: 0, total: undefined, end: 'complete', incompleteSeconds: [] };
   /** What the file held before this run: a checkpoint's counts on resume. */
   private base = { rows: 0, bytes: 0, uidsBytes: 0, requests: 0 };
@@ -225,6 +227,9 @@ export class ExportFile implements PageTarget {
     this.reenter = saved.reenter ?? (saved.cursor !== null && saved.cursor > 0 ? { second: saved.cursor, pages: 0 } : undefined);
     // A --force export, interrupted, still replaces the file when --resume finishes it.
     this.replace ||= saved.replace === true;
+    // How long the walk stood still (Checkpoint.pausedMs): the longest of its pauses.
+    const paused = Math.max(0, Date.now() - Date.parse(saved.updated));
+    this.pausedMs = Math.max(saved.pausedMs ?? 0, Number.isFinite(paused) ? paused : 0);
     return seenUids;
   }
 
@@ -421,6 +426,7 @@ export class ExportFile implements PageTarget {
       ...(this.cursor !== null && this.reenter ? { reenter: this.reenter } : {}),
       ...(counts.short ? { short: counts.short } : {}),
       ...(this.replace ? { replace: true } : {}),
+      ...(this.pausedMs ? { pausedMs: this.pausedMs } : {}),
       ...(this.update ? { update: { rows: this.update.manifest.rows, bytes: this.update.manifest.bytes } } : {}),
       updated: new Date().toISOString(),
     };

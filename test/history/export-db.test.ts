@@ -175,6 +175,26 @@ describe('tkf export --db', () => {
     expect(json<unknown[]>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout)).toHaveLength(3);
   });
 
+  it('a walk gone on with after a long pause calls nobody gone: who re-followed meanwhile moved above its cursor', async () => {
+    const db = join(dir.path, 'h.sqlite');
+    expect((await runCli(['export', '--uid', UID, '--db', db], await simulator({ [UID]: { size: 1000 } }))).code).toBe(0);
+    expect((await runCli(['export', '--uid', UID, '--db', db, '--max-requests', '3'], await simulator({ [UID]: { size: 1000 } }))).code).toBe(8);
+    // The walk stopped two hours ago (its checkpoint says when); meanwhile #500 and #700
+    // unfollowed and followed again (now on top, above the cursor it goes on from), #900 left.
+    const checkpoint = join(`${db}.staging`, `${UID}.jsonl.part.json`);
+    const saved = JSON.parse(await readFile(checkpoint, 'utf8')) as { updated: string };
+    await writeFile(checkpoint, JSON.stringify({ ...saved, updated: new Date(Date.now() - 2 * 3600 * 1000).toISOString() }));
+    const next = await simulator({ [UID]: { size: 1000, refollowed: [500, 700], unfollowed: [900] } });
+    const resumed = await runCli(['export', '--uid', UID, '--db', db, '--json'], next);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming .* at 60 rows/);
+    // It said #500, #700 and #900 gone, and the next walk +2 came.
+    expect(json<{ history: unknown }>(resumed.stdout).history).toMatchObject({ removed: 0, beyond_reach: 3 });
+    expect((await runCli(['export', '--uid', UID, '--db', db, '--json'], next)).code).toBe(0);
+    const growth = json<Array<{ added: number; removed: number; sees_losses: boolean }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout);
+    expect(growth.map((p) => [p.added, p.removed, p.sees_losses])).toEqual([[1000, 0, true], [0, 0, false], [0, 1, true]]);
+  });
+
   it('an interrupted walk of other options is not gone on with: a new walk replaces it', async () => {
     const db = join(dir.path, 'h.sqlite');
     const env = await simulator({ [UID]: { size: 100 } });

@@ -3,7 +3,7 @@ import type { GrowthPoint as HistoryPoint } from '../../src/history/queries.js';
 import { growthFromHistory } from '../../src/report/growth-from-history.js';
 
 const point = (p: Partial<HistoryPoint>): HistoryPoint => ({
-  at: '2026-11-01T03:00:00.000Z', followers: 0, on_profile: null, served: 0, added: 0, removed: 0,
+  at: '2026-11-01T03:00:00.000Z', followers: 0, on_profile: null, served: 0, added: 0, first_seen: 0, removed: 0,
   beyond_reach: 0, end: 'cap', sees_losses: true, requests: 1, ...p,
 });
 
