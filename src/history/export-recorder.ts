@@ -118,7 +118,11 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
       outcome = await recording;
     } catch (error) {
       if (!(error instanceof HistoryDbError)) throw error;
-      throw new HistoryDbError(`${error.message}; the export is complete: ${file} (\`tkf history import\` records it once the database can be written)`, { cause: error });
+      // A staging file is tkf's own: the next run without --resume replaces it with a new walk.
+      const later = options.staging
+        ? 'the same command with --resume records it once the database can be written; without --resume the next run walks again'
+        : '`tkf history import` records it once the database can be written';
+      throw new HistoryDbError(`${error.message}; the export is complete: ${file} (${later})`, { cause: error });
     }
     return finish(file, outcome);
   };
