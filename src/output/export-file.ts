@@ -136,7 +136,8 @@ export class ExportFile implements PageTarget {
 
   private async openExport(mode: OpenMode): Promise<TargetResult | undefined> {
     const { paths } = this;
-    const saved = await readCheckpoint(paths.checkpoint);
+    // A damaged checkpoint of tkf's own staging file is no reason to stop every night: a new walk.
+    const saved = mode === 'go-on' ? await readCheckpoint(paths.checkpoint).catch(() => undefined) : await readCheckpoint(paths.checkpoint);
     if (mode === 'go-on') mode = saved && !saved.update && !describeMismatch(saved.options, this.options) ? 'resume' : 'force';
     // An interrupted --update: its part file holds only the new rows, to go on top of <out>;
     // finishing it as an export would replace the file with them. --resume goes on with the update.

@@ -202,7 +202,12 @@ describe('tkf export --db', () => {
     const other = await runCli(['export', '--uid', UID, '--db', db, '--no-formula-guard'], env);
     expect(other.code, other.stderr).toBe(0);
     expect(other.stderr).not.toContain('resuming');
-    expect(json<Array<{ requests: number }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout)).toMatchObject([{ requests: 5 }]);
+    // Nor is a damaged checkpoint of the staging file (tkf's own): a new walk, not exit 2 every night.
+    expect((await runCli(['export', '--uid', UID, '--db', db, '--max-requests', '2'], env)).code).toBe(8);
+    await writeFile(join(`${db}.staging`, `${UID}.jsonl.part.json`), '{"ver');
+    const damaged = await runCli(['export', '--uid', UID, '--db', db], env);
+    expect([damaged.code, damaged.stderr]).toEqual([0, expect.not.stringContaining('resuming')]);
+    expect(json<Array<{ requests: number }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout)).toMatchObject([{ requests: 5 }, { requests: 5 }]);
   });
 
   it('leaves the .sqlite file whole and alone once tkf has exited: a copy of it holds every snapshot (export in its thread, import); reads leave nothing', async () => {
