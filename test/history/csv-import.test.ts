@@ -10,22 +10,19 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CSV_NUMBER_COLUMNS } from '../../src/history/follower-columns.js';
 import { openHistory } from '../../src/history/open-history.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { DEFAULT_CSV_FIELDS } from '../../src/writers/fields.js';
 import { useTempDir } from '../helpers/temp-dir.js';
+import { useClosers } from '../helpers/closers.js';
 import { runCli } from './run-cli.js';
 
 const TOKEN = 'tkn-CSV-IMPORT-k2j3h4';
 const UID = '6754915036232582149';
 const dir = useTempDir('tkf-history-csv-');
-let closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers) await close();
-  closers = [];
-});
+const closeLater = useClosers();
 
 async function followersData(path: string): Promise<Map<string, unknown>> {
   const db = await openHistory(path);
@@ -40,7 +37,7 @@ async function followersData(path: string): Promise<Map<string, unknown>> {
 describe('a CSV export recorded into the history database', () => {
   it('holds the same followers, value for value, as the JSONL export of the same list', async () => {
     const sim = await startSimulator({ token: TOKEN, users: { [UID]: { size: 400 } } });
-    closers.push(() => sim.close());
+    closeLater(() => sim.close());
     const env = { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url };
     const csv = join(dir.path, 'f.csv');
     const jsonl = join(dir.path, 'f.jsonl');

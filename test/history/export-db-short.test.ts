@@ -3,23 +3,20 @@
  * snapshot: its end (has_more false) would otherwise prove every missing follower gone.
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
 import { useTempDir } from '../helpers/temp-dir.js';
+import { useClosers } from '../helpers/closers.js';
 import { runCli } from './run-cli.js';
 
 const TOKEN = 'tkn-short-db';
 const UID = '6754915036232582149';
 const dir = useTempDir('tkf-history-short-');
-let closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers) await close();
-  closers = [];
-});
+const closeLater = useClosers();
 
 async function exportOnce(user: UserScenario, db: string, out: string) {
   const sim = await startSimulator({ token: TOKEN, users: { [UID]: user } });
-  closers.push(() => sim.close());
+  closeLater(() => sim.close());
   return runCli(['export', '--uid', UID, '--out', out, '--db', db, '--json', '--backoff', '10'], { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url });
 }
 

@@ -1,12 +1,13 @@
 import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
 import type { RequestLogEntry } from '../../src/simulator/simulator-options.js';
 import { runTkf } from '../e2e/run-tkf.js';
 import { openHistory } from '../../src/history/open-history.js';
 import { useTempDir } from '../helpers/temp-dir.js';
+import { useClosers } from '../helpers/closers.js';
 import { runCli } from './run-cli.js';
 
 const TOKEN = 'tkn-HISTORY-q9w8e7';
@@ -14,16 +15,12 @@ const UID = '6754915036232582149';
 const OTHER = '6754915036232582150';
 
 const dir = useTempDir('tkf-history-export-');
-let closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers) await close();
-  closers = [];
-});
+const closeLater = useClosers();
 
 /** A simulator whose list is `size` followers, the newest `later` of which have not followed yet. */
 async function simulator(users: Record<string, UserScenario>, log: RequestLogEntry[] = []) {
   const sim = await startSimulator({ token: TOKEN, users, onRequest: (entry) => log.push(entry) });
-  closers.push(() => sim.close());
+  closeLater(() => sim.close());
   return { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url };
 }
 

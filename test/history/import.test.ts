@@ -1,22 +1,19 @@
 import { copyFile, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
 import { useTempDir } from '../helpers/temp-dir.js';
+import { useClosers } from '../helpers/closers.js';
 import { runCli } from './run-cli.js';
 
 const TOKEN = 'tkn-IMPORT-a1s2d3';
 const UID = '6754915036232582149';
 const dir = useTempDir('tkf-history-import-');
-let closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers) await close();
-  closers = [];
-});
+const closeLater = useClosers();
 
 async function exportTo(out: string, user: UserScenario) {
   const sim = await startSimulator({ token: TOKEN, users: { [UID]: user } });
-  closers.push(() => sim.close());
+  closeLater(() => sim.close());
   const run = await runCli(['export', '--uid', UID, '--out', out], { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url });
   expect(run.code, run.stderr).toBe(0);
 }

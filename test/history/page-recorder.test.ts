@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openHistory } from '../../src/history/open-history.js';
 import { parsePage, spanKeys } from '../../src/api/page-parser.js';
 import { RowsChunk } from '../../src/history/export-recorder.js';
@@ -17,20 +17,17 @@ import type { SqlDriver } from '../../src/history/sql-driver.js';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
 import { runTkf } from '../e2e/run-tkf.js';
 import { useTempDir } from '../helpers/temp-dir.js';
+import { useClosers } from '../helpers/closers.js';
 import { runCli } from './run-cli.js';
 
 const TOKEN = 'tkn-PAGES-z8x7c6';
 const UID = '6754915036232582149';
 const dir = useTempDir('tkf-history-pages-');
-let closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers) await close();
-  closers = [];
-});
+const closeLater = useClosers();
 
 async function simulator(scenario: UserScenario) {
   const sim = await startSimulator({ token: TOKEN, users: { [UID]: scenario } });
-  closers.push(() => sim.close());
+  closeLater(() => sim.close());
   return { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url };
 }
 

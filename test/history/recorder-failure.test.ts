@@ -5,22 +5,19 @@
  * --resume walks again and replaces it).
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HistoryDbError } from '../../src/errors.js';
 import { createExportRecorder } from '../../src/history/export-recorder.js';
 import type { SqlDriver } from '../../src/history/sql-driver.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { useTempDir } from '../helpers/temp-dir.js';
+import { useClosers } from '../helpers/closers.js';
 import { runCli } from './run-cli.js';
 
 const TOKEN = 'tkn-recorder-failure';
 const UID = '6754915036232582149';
 const dir = useTempDir('tkf-recorder-failure-');
-let closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers) await close();
-  closers = [];
-});
+const closeLater = useClosers();
 
 /** A database whose every write transaction fails as a full disk does. */
 const fullDisk: SqlDriver = {
@@ -37,7 +34,7 @@ const fullDisk: SqlDriver = {
 describe('a database that fails after the file is published', () => {
   it('names the complete file, and the way to record it for --out and for a staging file', async () => {
     const sim = await startSimulator({ token: TOKEN, users: { [UID]: { size: 30 } } });
-    closers.push(() => sim.close());
+    closeLater(() => sim.close());
     const file = join(dir.path, 'f.jsonl');
     expect((await runCli(['export', '--uid', UID, '--out', file], { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url })).code).toBe(0);
     for (const [staging, later] of [

@@ -6,23 +6,20 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
 import { useTempDir } from '../helpers/temp-dir.js';
+import { useClosers } from '../helpers/closers.js';
 import { runCli } from '../history/run-cli.js';
 
 const TOKEN = 'tkn-report-history';
 const UID = '6754915036232582149';
 const dir = useTempDir('tkf-report-history-');
-let closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers) await close();
-  closers = [];
-});
+const closeLater = useClosers();
 
 async function simulator(users: Record<string, UserScenario>) {
   const sim = await startSimulator({ token: TOKEN, users });
-  closers.push(() => sim.close());
+  closeLater(() => sim.close());
   return { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url };
 }
 
