@@ -100,7 +100,11 @@ export function parseDate(value: string, name: string, until = false): string {
   const asGiven = [utc.getUTCFullYear(), utc.getUTCMonth(), utc.getUTCDate(), utc.getUTCHours(), utc.getUTCMinutes(), utc.getUTCSeconds()];
   if (asGiven.some((part, i) => part !== fields[i])) throw refuse();
   const offset = zone.toUpperCase() === 'Z' ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2))) * 60_000;
-  const time = utc.getTime() + Math.floor(Number(`0${fraction || '.0'}`) * 1000) - offset;
+  // Milliseconds from the digits themselves (a double's 0.145 * 1000 may fall short of 145); the
+  // database keeps milliseconds, so a finer --since starts at the next one (.2409: from .241).
+  const digits = fraction.slice(1);
+  const finer = !until && /[1-9]/.test(digits.slice(3)) ? 1 : 0;
+  const time = utc.getTime() + Number(digits.slice(0, 3).padEnd(3, '0')) + finer - offset;
   // The range is [since, until): an --until includes what it names, to its own precision (a day,
   // a minute, a second, a millisecond): `--until` a snapshot's time as growth prints it keeps it.
   const step = match[4] === undefined ? 86_400_000 : fraction ? 1 : match[6] !== undefined ? 1000 : 60_000;

@@ -26,6 +26,18 @@ describe('history dates', () => {
     expect(parseDate('2026-12-05T06:00:07.123Z', '--until', true)).toBe('2026-12-05T06:00:07.124Z');
   });
 
+  it('finer than a millisecond (the database keeps milliseconds): --since starts at the next one, --until keeps the one it is in', () => {
+    // An event at .240 is before .2409: not from it (it was cut to .240, and included).
+    expect(parseDate('2026-12-03T14:29:04.2409Z', '--since')).toBe('2026-12-03T14:29:04.241Z');
+    expect(parseDate('2026-12-03T14:29:04.2400Z', '--since')).toBe('2026-12-03T14:29:04.240Z');
+    expect(parseDate('2026-12-03T14:29:04.2409Z', '--until', true)).toBe('2026-12-03T14:29:04.241Z');
+    // From the digits, not a double: 0.145 * 1000 is not trusted to be 145.
+    for (let ms = 0; ms < 1000; ms++) {
+      const text = String(ms).padStart(3, '0');
+      expect(parseDate(`2026-12-03T14:29:04.${text}Z`, '--since')).toBe(`2026-12-03T14:29:04.${text}Z`);
+    }
+  });
+
   it.each(['2026-02-30', '2026-04-31', '2026-11-31', '2026-13-01', '2026-12-09T24:00', '2026-12-09T12:60', 'yesterday', '2026-12-9', '2026-12-09T12'])(
     'refuses %s, naming the option',
     (value) => {
