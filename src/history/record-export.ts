@@ -13,6 +13,7 @@
  * is the file's modification time, and the end is unknown, so nobody can be proven gone by it.
  */
 import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { formatCount } from '../count-text.js';
 import { ShortListError, UsageError } from '../errors.js';
 import { readCheckpoint } from '../output/checkpoint.js';
@@ -72,7 +73,8 @@ export async function describeExport(
     end: manifest?.end ?? null,
     onProfile: manifest?.total ?? null,
     requests: manifest?.requests ?? null,
-    source: path,
+    // Absolute: the database outlives the directory a command ran in.
+    source: resolve(path),
     ...(options.added !== undefined ? { update: { added: options.added } } : {}),
     ...(manifest?.pausedMs ? { pausedMs: manifest.pausedMs } : {}),
   };

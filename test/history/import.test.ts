@@ -5,6 +5,8 @@ import { startSimulator, type UserScenario } from '../../src/simulator/index.js'
 import { useTempDir } from '../helpers/temp-dir.js';
 import { useClosers } from '../helpers/closers.js';
 import { runCli } from './run-cli.js';
+import { runTkfInProcess } from '../helpers/run-cli.js';
+import { openHistory } from '../../src/history/open-history.js';
 
 const TOKEN = 'tkn-IMPORT-a1s2d3';
 const UID = '6754915036232582149';
@@ -114,6 +116,20 @@ describe('tkf history import', () => {
     for (const [file, why] of [[changes, 'its header leads with a change column'], [empty, 'its header leads with a change column'], [diffRows, 'a leading change column: removed']] as const) {
       const run = await runCli(['history', 'import', '--db', join(dir.path, 'other.sqlite'), '--uid', UID, file]);
       expect([run.code, run.stderr]).toEqual([2, `tkf: ${file} holds the rows of tkf diff or tkf history changes (${why}), not an export: not recorded\n`]);
+    }
+  });
+
+  it('keeps the absolute path of the file a snapshot was read from, whatever the directory it was named from', async () => {
+    const file = join(dir.path, 'rel.jsonl');
+    await exportTo(file, { size: 10 });
+    const db = join(dir.path, 'rel.sqlite');
+    const run = await runTkfInProcess(['history', 'import', '--db', db, 'rel.jsonl'], { cwd: dir.path });
+    expect(run.code, run.stderr).toBe(0);
+    const history = await openHistory(db);
+    try {
+      expect(await history.all('SELECT source FROM snapshots')).toEqual([{ source: file }]);
+    } finally {
+      await history.close();
     }
   });
 
