@@ -157,7 +157,12 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     const s = existing[0]!;
     return { id: Number(s.id), recorded: false, served: s.served, added: s.added, removed: s.removed, beyondReach: s.beyond_reach };
   }
-  const [latest] = await tx.all<{ last_snapshot_at: string }>('SELECT last_snapshot_at FROM accounts WHERE uid = ?', [account]);
+  // The account's latest snapshot: its time, and how its walk ended ('complete' saw every follower).
+  const [latest] = await tx.all<{ last_snapshot_at: string; walk_end: string | null }>(
+    `SELECT a.last_snapshot_at, s.walk_end FROM accounts a
+     LEFT JOIN snapshots s ON s.account_uid = a.uid AND s.taken_at = a.last_snapshot_at WHERE a.uid = ?`,
+    [account],
+  );
   if (latest && latest.last_snapshot_at > at) {
     // The reach rule compares a snapshot with the one before it: an older one cannot be slid in.
     return { id: 0, recorded: false, stale: true, later: latest.last_snapshot_at, served: 0, added: 0, removed: 0, beyondReach: 0 };
@@ -239,13 +244,12 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   // Who came: never seen, or seen gone and back (a re-follow is `added`). One never seen who
   // stands below where the latest walk ended (by the reach rule) did not come: that walk did not
   // reach it (first seen; reach.ts judgeNew).
-  const latestEnd = latest && view ? await latestWalkEnd(tx, account) : undefined;
   const added: string[] = [];
   const firstSeen: string[] = [];
   for (let i = 0; i < order.length; i++) {
     const state = states[i];
     if (state?.gone === false) continue;
-    if (state === undefined && view && latest && judgeNew(i, view, latestEnd) === 'first_seen') firstSeen.push(order[i]!);
+    if (state === undefined && view && latest && judgeNew(i, view, latest.walk_end) === 'first_seen') firstSeen.push(order[i]!);
     else added.push(order[i]!);
   }
 
@@ -298,14 +302,6 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   return { id: snapshotId, recorded: true, served: order.length, added: added.length, firstSeen: firstSeen.length, removed: removed.length, beyondReach: beyond.length };
 }
 
-/**
- * How the walk of the account's snapshot before this one ended ('complete': it saw every
- * follower). This one's row is already in: it is the latest, so the one before is the second.
- */
-async function latestWalkEnd(tx: SqlRunner, account: string): Promise<WalkEnd> {
-  const [row] = await tx.all<{ walk_end: string }>('SELECT walk_end FROM snapshots WHERE account_uid = ? ORDER BY taken_at DESC LIMIT 1 OFFSET 1', [account]);
-  return row?.walk_end;
-}
 
 /**
  * The account's followers as its history knows them. SQLite hands them over as one JSON array:
