@@ -68,6 +68,9 @@ export interface ReachView {
   oldestSharedNewerIndex: number;
 }
 
+/** A view with no evidence of any part of the list: nobody can be called gone, everyone new is added. */
+export const NOTHING_SEEN: ReachView = Object.freeze({ sawWholeList: false, oldestSharedIndex: -1, oldestSharedNewerIndex: -1 });
+
 export function sawWholeList(end: WalkEnd): boolean {
   return end === 'complete';
 }
@@ -113,7 +116,7 @@ export function reachView<T = string>(newerInOrder: Iterable<T>, olderIndexOf: (
     const [index, newerIndex] = pairs[p]!;
     if (2 * sharedUpTo(shared, index) >= index + 1) return { sawWholeList: sawWholeList(newerEnd), oldestSharedIndex: index, oldestSharedNewerIndex: newerIndex };
   }
-  return { sawWholeList: sawWholeList(newerEnd), oldestSharedIndex: -1, oldestSharedNewerIndex: -1 };
+  return { ...NOTHING_SEEN, sawWholeList: sawWholeList(newerEnd) };
 }
 
 /** How many of the sorted older places are at most `index`. */

@@ -17,7 +17,7 @@
  * the same finished export twice (a crash between the database commit and the staging file's
  * removal, an import run again) changes nothing.
  */
-import { judgeMissing, judgeNew, reachView, type WalkEnd } from '../diff/reach.js';
+import { NOTHING_SEEN, judgeMissing, judgeNew, reachView, type WalkEnd } from '../diff/reach.js';
 import type { SqlDriver, SqlRunner } from './sql-driver.js';
 
 export interface FollowerRow {
@@ -240,7 +240,7 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     states[i] = state;
     before[i] = state?.position ?? undefined;
   }
-  const view = update ? undefined : paused ? { sawWholeList: false, oldestSharedIndex: -1, oldestSharedNewerIndex: -1 } : reachView(before, (position) => position, input.end);
+  const view = update ? undefined : paused ? NOTHING_SEEN : reachView(before, (position) => position, input.end);
   // Who came: never seen, or seen gone and back (a re-follow is `added`). One never seen who
   // stands below where the latest walk ended (by the reach rule) did not come: that walk did not
   // reach it (first seen; reach.ts judgeNew).
