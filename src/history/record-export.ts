@@ -39,8 +39,7 @@ export interface RecordedFile extends SnapshotOutcome {
 export async function recordExportFile(driver: SqlDriver, path: string, options: RecordFileOptions = {}): Promise<RecordedFile> {
   const { input, open, formulaGuard } = await describeExport(path, options);
   const source = await open();
-  // A CSV of tkf diff or tkf history changes is told by its header, rows or none.
-  if (source.columns?.[0] === 'change') refuseChangeRows(source, undefined);
+  refuseChangeHeader(source);
   const outcome = await recordSnapshot(driver, input, () => followerRows(source, formulaGuard));
   return { ...outcome, account: input.account, takenAt: input.takenAt, file: path };
 }
@@ -93,7 +92,7 @@ export async function describeExport(
 async function* followerRows(source: ExportSource, formulaGuard: boolean): AsyncGenerator<FollowerRow> {
   let first = true;
   for await (const record of source.records()) {
-    if (first) refuseChangeRows(source, record);
+    if (first) refuseChangeRow(source, record);
     first = false;
     if (record.kind === 'jsonl') {
       yield followerRow(record.uid, record.follower);
@@ -114,13 +113,17 @@ const CHANGE_KINDS = new Set(['added', 'first_seen', 'removed', 'beyond_reach'])
 
 /**
  * The rows of tkf diff or tkf history changes are no export: recorded, their removed and
- * beyond-reach followers would become followers of the snapshot.
+ * beyond-reach followers would become followers of the snapshot. A CSV of them is told by its
+ * header, rows or none (refuseChangeHeader, before recording); a JSONL one by its first row.
  */
-function refuseChangeRows(source: ExportSource, record: ExportRecord | undefined): void {
-  if (record === undefined) {
+function refuseChangeHeader(source: ExportSource): void {
+  if (source.columns?.[0] === 'change') {
     throw new UsageError(`${source.path} holds the rows of tkf diff or tkf history changes (its header leads with a change column), not an export: not recorded`);
   }
-  const change = record.kind === 'jsonl' ? record.follower.change : source.columns?.[0] === 'change' ? record.cells[0] : undefined;
+}
+
+function refuseChangeRow(source: ExportSource, record: ExportRecord): void {
+  const change = record.kind === 'jsonl' ? record.follower.change : undefined;
   if (typeof change === 'string' && CHANGE_KINDS.has(change)) {
     throw new UsageError(`${source.path} holds the rows of tkf diff or tkf history changes (a leading change column: ${change}), not an export: not recorded`);
   }
