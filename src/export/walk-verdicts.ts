@@ -18,6 +18,12 @@ export function usableCursor(value: number | undefined): value is number {
   return value !== undefined && Number.isSafeInteger(value) && value > 0;
 }
 
+function sameUids(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** An answer's followers, sorted. */
 export interface Sorted {
   /** The answer was set aside: it came after a failure inside a followed second (see sort). */
@@ -84,7 +90,7 @@ export class WalkVerdicts {
    */
   private readonly lostInsideRetries: number;
   /** The uids of the previous answer: "the same page again" is told from a page of other seen followers. */
-  private previousUids = '';
+  private previousUids: readonly string[] = [];
   /** The previous answer was a full page of one second (min_time == max_time): that second. */
   private fullSecond: number | undefined;
   private lastTotal: number | undefined;
@@ -158,8 +164,10 @@ export class WalkVerdicts {
     // An answer set aside (lostInside) says nothing about where the walk stands.
     const caughtUp = !lostInside && (this.options.caughtUp?.({ minTime: answer.minTime, fresh: followers.length, known }) ?? false);
     this.lastTotal = answer.total ?? this.lastTotal;
-    const uids = raw.map((follower) => follower.uid).join(',');
-    const samePage = raw.length > 0 && uids === this.previousUids;
+    // Compared uid by uid: joined into one text a page, the join was most of sort's time (63 of its
+    // ~100 profile ticks in a 100k export, ~2% of the walks' thread).
+    const uids = raw.map((follower) => follower.uid);
+    const samePage = raw.length > 0 && sameUids(uids, this.previousUids);
     this.previousUids = uids;
     if (followers.length > 0) this.reentries = 0;
     return { lostInside, raw, followers, duplicates, known, caughtUp, samePage };
