@@ -88,7 +88,7 @@ export async function importFiles(
     }
     if (r.stale) {
       const error = new HistoryDbError(
-        `the database holds a later snapshot of ${r.account} (${r.later}) than this file (${r.takenAt}); snapshots are recorded oldest first, and one cannot be placed before a later one`,
+        `${file} (${r.takenAt}) is older than the database's latest snapshot of ${r.account} (${r.later}): snapshots are recorded oldest first, and one cannot be placed before a later one; import old files before the first --db night, or into a new database`,
       );
       results.push({ file, error: error.message, exit_code: error.exitCode, cause: error });
       continue;
