@@ -4,12 +4,14 @@
  *
  * Who is gone follows the reach rule of src/diff/reach.ts, the same function `tkf diff` uses:
  * the older export is the account's latest snapshot, whose order lives in
- * account_followers.position (0 = newest; NULL = not in it). A follower of that snapshot missing
- * from this one is *removed* (gone_at set) only where this walk saw that part of the list;
- * otherwise *beyond_reach*: still a follower as far as anyone knows, no longer placed in the
- * list, never called gone. Only complete walks (an end of 'complete', 'cap' or 'limit') are
- * judged; an update (`--update`: new followers only) records who came and, as its snapshot says
- * (sees_losses = 0), cannot see who left.
+ * account_followers.position (0 = newest), and below it the followers beyond reach since earlier
+ * snapshots, each at its place in the last walk that saw it (placeKnown). A follower missing
+ * from this walk is *removed* (gone_at set, position NULL) only where this walk saw that part of
+ * the list; otherwise *beyond_reach*: still a follower as far as anyone knows, never called gone,
+ * counted when it slides out of view (not again on every walk after), and gone once a later
+ * walk sees its place without it. Only complete walks (an end of 'complete', 'cap' or 'limit')
+ * are judged; an update (`--update`: new followers only) records who came and, as its snapshot
+ * says (sees_losses = 0), cannot see who left.
  *
  * An account's first snapshot writes no `added` rows in `changes` (see `baseline` below).
  *
@@ -94,6 +96,14 @@ function jsonIndexed(tx: SqlRunner): string {
 interface Known {
   position: number | null;
   gone: boolean;
+  /**
+   * Beyond reach since before the latest walk: when a walk last placed it (its position is its
+   * place in that walk's order). Undefined for a follower the latest walk placed (the latest
+   * snapshot's, or, after --update snapshots, the walk they build on).
+   */
+  lastSeenBefore?: string;
+  /** Its place in the older list the reach rule compares with (placeKnown); undefined: none. */
+  place?: number;
 }
 
 /**
@@ -238,7 +248,7 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   for (let i = 0; i < order.length; i++) {
     const state = known.get(order[i]!);
     states[i] = state;
-    before[i] = state?.position ?? undefined;
+    before[i] = state?.place;
   }
   const view = update ? undefined : paused ? NOTHING_SEEN : reachView(before, (position) => position, input.end);
   // Who came: never seen, or seen gone and back (a re-follow is `added`). One never seen who
@@ -259,14 +269,17 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   if (view) {
     for (const [uid, state] of known) {
       if (state.gone || inThis.has(uid)) continue;
-      if (state.position === null) {
-        // Beyond reach since an earlier snapshot, so no place to judge it by: a walk that saw the
-        // whole list and did not find it proves it gone; any other leaves it as it was (neither
-        // counted again nor gone).
+      if (state.place === undefined) {
+        // No place to judge it by (beyond reach as an earlier tkf recorded it: it took the
+        // position away): a walk that saw the whole list and did not find it proves it gone; any
+        // other leaves it as it was.
         if (view.sawWholeList) removed.push(uid);
         continue;
       }
-      (judgeMissing(state.position, view) === 'removed' ? removed : beyond).push(uid);
+      if (judgeMissing(state.place, view) === 'removed') removed.push(uid);
+      // Beyond reach now; one already beyond reach before stays as it was (not counted again),
+      // its place kept for the walks to come.
+      else if (state.lastSeenBefore === undefined) beyond.push(uid);
     }
   }
   for (const batch of batches(removed)) {
@@ -275,12 +288,8 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
       [at, account, ...batch],
     );
   }
-  for (const batch of batches(beyond)) {
-    await tx.run(
-      `UPDATE account_followers SET position = NULL WHERE account_uid = ? AND follower_uid IN (${placeholders(batch.length, 1, '')})`,
-      [account, ...batch],
-    );
-  }
+  // The beyond reach keep their position and last_seen_at: their place in the last walk that
+  // saw them, below this walk's for the next snapshot (placeKnown).
   // An account's first full snapshot is its baseline: everyone in it is `added` (its count says
   // so), but no change row is written for each (a third of its statements): they are the
   // account's followers first seen then, and `tkf history changes` lists them from there
@@ -304,26 +313,66 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
 
 
 /**
- * The account's followers as its history knows them. SQLite hands them over as one JSON array:
- * 100,000 rows read one by one, each made an object, took twice as long.
+ * The walk the latest snapshots place their followers by: the latest snapshot that is not an
+ * update (an update puts its new followers on top of that walk's order), else the first.
+ */
+const PLACING_WALK = `COALESCE(
+  (SELECT max(taken_at) FROM snapshots WHERE account_uid = ? AND walk_end <> 'update'),
+  (SELECT min(taken_at) FROM snapshots WHERE account_uid = ?))`;
+
+/**
+ * The account's followers as its history knows them, each with its place (placeKnown). SQLite
+ * hands them over as one JSON array: 100,000 rows read one by one, each made an object, took
+ * twice as long.
  */
 async function knownFollowers(tx: SqlRunner, account: string): Promise<Map<string, Known>> {
   const known = new Map<string, Known>();
   if (tx.dialect === 'sqlite') {
     const [{ rows }] = (await tx.all<{ rows: string }>(
-      'SELECT json_group_array(json_array(follower_uid, position, gone_at IS NOT NULL)) AS rows FROM account_followers WHERE account_uid = ?',
-      [account],
+      `SELECT json_group_array(json_array(follower_uid, position, gone_at IS NOT NULL, CASE WHEN last_seen_at < w.at THEN last_seen_at END)) AS rows
+       FROM account_followers, (SELECT ${PLACING_WALK} AS at) w WHERE account_uid = ?`,
+      [account, account, account],
     )) as [{ rows: string }];
-    for (const [uid, position, gone] of JSON.parse(rows) as Array<[string, number | null, number]>) known.set(uid, { position, gone: gone === 1 });
-    return known;
+    for (const [uid, position, gone, before] of JSON.parse(rows) as Array<[string, number | null, number, string | null]>) {
+      known.set(uid, before === null ? { position, gone: gone === 1 } : { position, gone: gone === 1, lastSeenBefore: before });
+    }
+  } else {
+    for (const row of await tx.all<{ follower_uid: string; position: number | null; gone_at: string | null; before: string | null }>(
+      `SELECT follower_uid, position, gone_at, CASE WHEN last_seen_at < w.at THEN last_seen_at END AS before
+       FROM account_followers, (SELECT ${PLACING_WALK} AS at) w WHERE account_uid = ?`,
+      [account, account, account],
+    )) {
+      const state: Known = { position: row.position === null ? null : Number(row.position), gone: row.gone_at !== null };
+      if (row.before !== null) state.lastSeenBefore = row.before;
+      known.set(row.follower_uid, state);
+    }
   }
-  for (const row of await tx.all<{ follower_uid: string; position: number | null; gone_at: string | null }>(
-    'SELECT follower_uid, position, gone_at FROM account_followers WHERE account_uid = ?',
-    [account],
-  )) {
-    known.set(row.follower_uid, { position: row.position === null ? null : Number(row.position), gone: row.gone_at !== null });
-  }
+  placeKnown(known);
   return known;
+}
+
+/**
+ * Each follower's place in the older list the reach rule compares the new walk with: the latest
+ * walk's followers at their positions, then below them those beyond reach since earlier walks,
+ * newest walk first, each in its walk's order. A follower beyond reach is still a follower, and
+ * it still stands where the last walk that saw it found it, below everyone walked since (those
+ * who followed after it, and whoever stood above it): so a later walk that finds its neighbours
+ * from above and below, in order, without it proves it gone, as it would in the latest walk (a
+ * deeper walk, or a reach that came back up as followers left). A follower neither placed nor
+ * gone (beyond reach as recorded before places were kept) has none.
+ */
+function placeKnown(known: Map<string, Known>): void {
+  let below = 0;
+  const earlier: Array<Known & { lastSeenBefore: string; position: number }> = [];
+  for (const state of known.values()) {
+    if (state.gone || state.position === null) continue;
+    if (state.lastSeenBefore === undefined) {
+      state.place = state.position;
+      below = Math.max(below, state.position + 1);
+    } else earlier.push(state as Known & { lastSeenBefore: string; position: number });
+  }
+  earlier.sort((a, b) => (a.lastSeenBefore > b.lastSeenBefore ? -1 : a.lastSeenBefore < b.lastSeenBefore ? 1 : a.position - b.position));
+  earlier.forEach((state, k) => (state.place = below + k));
 }
 
 /**

@@ -244,7 +244,7 @@ describe('recording pages as they arrive', () => {
         let reads = 0;
         const counting = watched(db, {
           all: (sql) => {
-            if (sql.includes('FROM account_followers WHERE account_uid')) reads++;
+            if (/FROM account_followers\b[\s\S]*WHERE account_uid/.test(sql)) reads++;
           },
         });
         const recorder = new PageRecorder(counting, { aheadFrom });

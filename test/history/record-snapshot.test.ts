@@ -44,7 +44,8 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     expect(day2).toHaveLength(1000);
     expect(await recordSnapshot(db, snapshot(2, 'cap'), rowsOf(day2))).toMatchObject({ added: 300, removed: 1, beyondReach: 299 });
     expect((await state(db, '1500'))!.gone_at).toBe('2026-11-02T03:00:00.000Z');
-    expect(await state(db, '1999')).toEqual({ gone_at: null, position: null });
+    // Beyond reach, it keeps its place in the walk that last saw it (day 1's).
+    expect(await state(db, '1999')).toEqual({ gone_at: null, position: 999 });
     const changes = await db.all<{ change: string; n: number }>('SELECT change, COUNT(*) AS n FROM changes WHERE at = ? GROUP BY change ORDER BY change', [snapshot(2, '').takenAt]);
     expect(changes.map((c) => [c.change, Number(c.n)])).toEqual([['added', 300], ['beyond_reach', 299], ['removed', 1]]);
     await db.close();
@@ -56,7 +57,7 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await recordSnapshot(db, snapshot(1, 'cap'), rowsOf(range('1', 0, 1000)));
     // --limit 1: the walk saw f900 only. Its old place (900) says nothing of f0..f899.
     expect(await recordSnapshot(db, snapshot(2, 'limit'), rowsOf(['1900']))).toMatchObject({ added: 0, removed: 0, beyondReach: 999 });
-    expect(await state(db, '10')).toEqual({ gone_at: null, position: null });
+    expect(await state(db, '10')).toEqual({ gone_at: null, position: 0 });
     // Then 1,000 newcomers fill the reach, f900 on top of them: still nobody gone.
     expect(await recordSnapshot(db, snapshot(3, 'cap'), rowsOf(['1900', ...range('3', 0, 999)]))).toMatchObject({ added: 999, removed: 0 });
     expect(Number((await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM account_followers WHERE gone_at IS NOT NULL'))[0]!.n)).toBe(0);
@@ -108,20 +109,56 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await db.close();
   });
 
-  it('a follower beyond reach since an earlier snapshot is gone once a walk sees the whole list without it, and only then', async () => {
+  it('a follower beyond reach keeps its place: gone once a later walk finds its neighbours in order without it, never before', async () => {
     const db = await open();
     await recordSnapshot(db, snapshot(1, 'cap'), rowsOf(['10', '11', '12', '13', '14']));
     // Two new on top; the reach stops after 12: 13 and 14 slide beyond it.
     expect(await recordSnapshot(db, snapshot(2, 'cap'), rowsOf(['21', '20', '10', '11', '12']))).toMatchObject({ added: 2, removed: 0, beyondReach: 2 });
-    // A deeper walk cut by the reach again, 13 not in it: no place to judge 13 by, so not gone (nor counted again).
+    // One more on top, the reach as deep as before: 13 and 14 still beyond it, not counted again.
+    expect(await recordSnapshot(db, snapshot(3, 'cap'), rowsOf(['22', '21', '20', '10', '11', '12']))).toMatchObject({ added: 1, removed: 0, beyondReach: 0 });
+    expect(await state(db, '13')).toEqual({ gone_at: null, position: 3 });
+    // The reach one deeper: 14 found, below 12 as before, and 13 between them is not: gone.
+    expect(await recordSnapshot(db, snapshot(4, 'cap'), rowsOf(['22', '21', '20', '10', '11', '12', '14']))).toMatchObject({ added: 0, removed: 1, beyondReach: 0 });
+    expect((await state(db, '13'))!.gone_at).toBe(snapshot(4, '').takenAt);
+    expect(await state(db, '14')).toEqual({ gone_at: null, position: 6 });
+    const [{ n }] = (await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM account_followers WHERE account_uid = ? AND gone_at IS NULL', [ACCOUNT])) as [{ n: number }];
+    expect(Number(n)).toBe(7);
+    await db.close();
+  });
+
+  it('one who leaves while beyond reach is found gone by the first walk that reaches its place again (a --limit night, then a full reach)', async () => {
+    const db = await open();
+    // Reach 1,000 of a list of 1,800: f0..f999. Night 2: --limit 300, and f900 leaves unseen.
+    const night1 = range('1', 0, 1000);
+    await recordSnapshot(db, snapshot(1, 'cap'), rowsOf(night1));
+    expect(await recordSnapshot(db, snapshot(2, 'limit'), rowsOf(range('1', 0, 300)))).toMatchObject({ removed: 0, beyondReach: 700 });
+    // Night 3 walks the reach again: f899 and f901 in order, f900 not between them.
+    const night3 = [...range('1', 0, 1001).filter((uid) => uid !== '1900')];
+    expect(await recordSnapshot(db, snapshot(3, 'cap'), rowsOf(night3))).toMatchObject({ added: 0, firstSeen: 1, removed: 1, beyondReach: 0 });
+    expect((await state(db, '1900'))!.gone_at).toBe(snapshot(3, '').takenAt);
+    const growth = await accountGrowth(db, ACCOUNT);
+    expect(growth.map((p) => p.followers)).toEqual([1000, 1000, 1000]);
+    // A follower beyond reach since a walk before the latest is judged by the same places: the
+    // reach back at 300, then one night later f950 leaves and a walk of 960 goes past its place.
+    expect(await recordSnapshot(db, snapshot(4, 'limit'), rowsOf(night3.slice(0, 300)))).toMatchObject({ removed: 0, beyondReach: 700 });
+    expect(await recordSnapshot(db, snapshot(5, 'limit'), rowsOf(night3.slice(0, 300)))).toMatchObject({ removed: 0, beyondReach: 0 });
+    const night6 = night3.slice(0, 960).filter((uid) => uid !== '1950');
+    expect(await recordSnapshot(db, snapshot(6, 'cap'), rowsOf(night6))).toMatchObject({ removed: 1, beyondReach: 0 });
+    expect((await state(db, '1950'))!.gone_at).toBe(snapshot(6, '').takenAt);
+    // Those below the walk's end are still followers, beyond reach.
+    expect(await state(db, '1999')).toEqual({ gone_at: null, position: 998 });
+    await db.close();
+  });
+
+  it('a follower beyond reach as an earlier tkf recorded it (no position) is gone only once a walk sees the whole list without it', async () => {
+    const db = await open();
+    await recordSnapshot(db, snapshot(1, 'cap'), rowsOf(['10', '11', '12', '13', '14']));
+    await recordSnapshot(db, snapshot(2, 'cap'), rowsOf(['21', '20', '10', '11', '12']));
+    await db.run("UPDATE account_followers SET position = NULL WHERE follower_uid IN ('13', '14')");
     expect(await recordSnapshot(db, snapshot(3, 'cap'), rowsOf(['21', '20', '10', '11', '12', '14']))).toMatchObject({ added: 0, removed: 0, beyondReach: 0 });
     expect(await state(db, '13')).toEqual({ gone_at: null, position: null });
-    expect((await state(db, '14'))!.position).toBe(5);
-    // The list seen to its end, 13 not in it: gone.
     expect(await recordSnapshot(db, snapshot(4, 'complete'), rowsOf(['21', '20', '10', '11', '12', '14']))).toMatchObject({ added: 0, removed: 1, beyondReach: 0 });
     expect((await state(db, '13'))!.gone_at).toBe(snapshot(4, '').takenAt);
-    const [{ n }] = (await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM account_followers WHERE account_uid = ? AND gone_at IS NULL', [ACCOUNT])) as [{ n: number }];
-    expect(Number(n)).toBe(6);
     await db.close();
   });
 
