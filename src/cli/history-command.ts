@@ -187,12 +187,14 @@ export function historyCommand(ctx: CliContext): Command {
       // A uid with no snapshot (a typo in a script) is said, and fails: not an empty answer.
       if (points.length === 0) throw unknownAccount(uid, label);
       if (options.json) return;
-      ctx.stdout.write(`${'date'.padEnd(24)} ${pad('on profile', 12)} ${pad('served', 8)} ${pad('added', 7)} ${pad('removed', 7)} ${pad('beyond reach', 12)} ${pad('followers', 10)}\n`);
+      ctx.stdout.write(
+        `${'date'.padEnd(24)} ${pad('on profile', 12)} ${pad('served', 8)} ${pad('added', 7)} ${pad('first seen', 10)} ${pad('removed', 7)} ${pad('beyond reach', 12)} ${pad('followers', 10)}\n`,
+      );
       for (const p of points) {
         const removed = p.sees_losses ? formatCount(p.removed) : 'n/a';
         const note = p.sees_losses ? '' : '  (--update: new followers only)';
         ctx.stdout.write(
-          `${p.at.padEnd(24)} ${pad(p.on_profile === null ? '?' : formatCount(p.on_profile), 12)} ${pad(formatCount(p.served), 8)} ${pad(formatCount(p.added), 7)} ${pad(removed, 7)} ${pad(formatCount(p.beyond_reach), 12)} ${pad(formatCount(p.followers), 10)}${note}\n`,
+          `${p.at.padEnd(24)} ${pad(p.on_profile === null ? '?' : formatCount(p.on_profile), 12)} ${pad(formatCount(p.served), 8)} ${pad(formatCount(p.added), 7)} ${pad(formatCount(p.first_seen), 10)} ${pad(removed, 7)} ${pad(formatCount(p.beyond_reach), 12)} ${pad(formatCount(p.followers), 10)}${note}\n`,
         );
       }
     });

@@ -20,6 +20,11 @@ export interface GrowthPoint {
   on_profile: number | null;
   /** Followers new since the previous snapshot. */
   added: number;
+  /**
+   * Followers never seen before, below where the walk before ended: there all along, not new
+   * (history's first_seen; reach.ts judgeNew). Absent: none.
+   */
+  first_seen?: number;
   /** Followers gone since the previous snapshot (within the reach of both). */
   removed: number;
   /** False for a snapshot that could not see who left (an --update): its `removed` is unknown. */
@@ -32,7 +37,8 @@ const WIDTH = 560;
 const MARGIN = { top: 16, right: 16, bottom: 30, left: 64 };
 const round = (n: number): string => String(Math.round(n * 10) / 10);
 const day = (at: Date): string => at.toISOString().slice(0, 10);
-const when = (at: Date): string => at.toISOString().slice(0, 16).replace('T', ' ');
+/** To the second: snapshots of one minute (a batch, a test) are told apart. */
+const when = (at: Date): string => at.toISOString().slice(0, 19).replace('T', ' ');
 /** "-1 gone", or unknown for a snapshot that could not see who left (an --update). */
 const gone = (point: GrowthPoint): string => (point.sees_losses === false ? 'gone unknown (an update)' : `${signedCount('-', point.removed)} gone`);
 
@@ -180,13 +186,14 @@ function growthTable(series: Array<GrowthPoint & { time: Date }>): string {
       (point) =>
         `<tr><td>${when(point.time)}</td><td class="n">${formatCount(point.followers)}</td>` +
         `<td class="n">${point.on_profile === null ? '–' : formatCount(point.on_profile)}</td>` +
-        `<td class="n">${signedCount('+', point.added)}</td><td class="n">${point.sees_losses === false ? '–' : signedCount('-', point.removed)}</td>` +
+        `<td class="n">${signedCount('+', point.added)}</td><td class="n">${formatCount(point.first_seen ?? 0)}</td>` +
+        `<td class="n">${point.sees_losses === false ? '–' : signedCount('-', point.removed)}</td>` +
         `<td class="n">${formatCount(point.beyond_reach)}</td></tr>`,
     )
     .join('');
   return (
     `<details${series.length <= 14 ? ' open' : ''}><summary>The snapshots as a table</summary><div class="scroll"><table class="growth">` +
-    `<thead><tr><th>snapshot (UTC)</th><th class="n">served</th><th class="n">on profile</th><th class="n">added</th><th class="n">gone</th><th class="n">beyond reach, in all</th></tr></thead>` +
+    `<thead><tr><th>snapshot (UTC)</th><th class="n">served</th><th class="n">on profile</th><th class="n">added</th><th class="n" title="never seen before, below where the walk before ended: there all along">first seen</th><th class="n">gone</th><th class="n">beyond reach, in all</th></tr></thead>` +
     `<tbody>${rows}</tbody></table></div></details>`
   );
 }

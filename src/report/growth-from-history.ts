@@ -7,6 +7,7 @@
  * - its band above the line is the followers known to follow still but past the API's reach:
  *   history's running `followers` (recorded and never seen gone, those beyond reach included)
  *   less what was served;
+ * - first seen (the table only) is history's `first_seen`: never seen before, there all along;
  * - added and gone per snapshot are history's `added` and `removed` (gone by the reach rule of
  *   src/diff/reach.ts). An `--update` snapshot cannot see who left (`sees_losses` false: its gone
  *   is unknown, not 0) and served only the new followers: its line is what the API would serve
@@ -32,6 +33,7 @@ export function growthFromHistory(points: readonly HistoryPoint[]): GrowthPoint[
       followers: served,
       on_profile: point.on_profile,
       added: point.added,
+      ...(point.first_seen ? { first_seen: point.first_seen } : {}),
       removed: point.removed,
       ...(point.sees_losses ? {} : { sees_losses: false }),
       beyond_reach: Math.max(0, point.followers - served),

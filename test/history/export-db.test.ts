@@ -83,7 +83,7 @@ describe('tkf export --db', () => {
     const quiet = await runCli(['history', 'changes', '--db', db, '--uid', UID, '--since', '2999-01-01']);
     expect([quiet.code, quiet.stderr]).toEqual([0, `tkf: ${UID}: 0 came, 0 left\n`]);
     const text = await runCli(['history', 'growth', '--db', db, '--uid', UID]);
-    expect(text.stdout.split('\n')[2]).toMatch(/^\d{4}-\d\d-\d\dT\S+ +60 +60 +15 +0 +0 +60$/);
+    expect(text.stdout.split('\n')[2]).toMatch(/^\d{4}-\d\d-\d\dT\S+ +60 +60 +15 +0 +0 +0 +60$/);
 
     // The token is never stored.
     expect((await readFile(db)).includes(Buffer.from(TOKEN))).toBe(false);
@@ -190,6 +190,42 @@ describe('tkf export --db', () => {
     expect((await runCli(['export', '--uid', UID, '--db', db, '--json'], next)).code).toBe(0);
     const growth = json<Array<{ added: number; removed: number; sees_losses: boolean }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout);
     expect(growth.map((p) => [p.added, p.removed, p.sees_losses])).toEqual([[1000, 0, true], [0, 0, false], [0, 1, true]]);
+  });
+
+  it('four nights of a reach that slides, a --limit night among them: who left out of view is gone once a walk reaches its place; growth adds up', async () => {
+    const db = join(dir.path, 'slide.sqlite');
+    // 1,800 followers, a reach of the newest 1,000 counted from now.
+    const night = async (scenario: Partial<UserScenario>, extra: string[] = []) => {
+      const env = await simulator({ [UID]: { size: 1800, cap: 1000, slidingCap: true, ...scenario } });
+      const run = await runCli(['export', '--uid', UID, '--db', db, ...extra], env);
+      expect(run.code, run.stderr).toBe(0);
+    };
+    await night({ notYetFollowed: 400 });
+    // 100 follow, #450 and #900 leave; a --limit night sees the newest 300 only.
+    await night({ notYetFollowed: 300, unfollowed: [450, 900] }, ['--limit', '300']);
+    // The reach again: #900's neighbours found in order without it. (#450, who left
+    // within the --limit's view, was gone the night before.)
+    await night({ notYetFollowed: 300, unfollowed: [450, 900] });
+    // 100 more follow, and the reach goes past the end of the list: 400 never seen, first seen.
+    await night({ notYetFollowed: 200, unfollowed: [450, 900], cap: 5000 });
+    const growth = json<Array<{ added: number; first_seen: number; removed: number; beyond_reach: number; followers: number }>>(
+      (await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout,
+    );
+    expect(growth.map((p) => [p.added, p.first_seen, p.removed, p.beyond_reach, p.followers])).toEqual([
+      [1000, 0, 0, 0, 1000],
+      [100, 0, 1, 799, 1099],
+      [0, 0, 1, 0, 1098],
+      [100, 400, 0, 0, 1598],
+    ]);
+    // The text says so too, each line adding up (followers = the line before's + added + first seen - removed).
+    const text = (await runCli(['history', 'growth', '--db', db, '--uid', UID])).stdout.trimEnd().split('\n');
+    expect(text[0]!.trim().split(/\s+/).join(' ')).toBe('date on profile served added first seen removed beyond reach followers');
+    expect(text.slice(1).map((line) => line.trim().split(/\s+/).slice(2).join(' '))).toEqual([
+      '1,000 1,000 0 0 0 1,000',
+      '300 100 0 1 799 1,099',
+      '1,000 0 0 1 0 1,098',
+      '1,598 100 400 0 0 1,598',
+    ]);
   });
 
   it('an interrupted walk of other options is not gone on with: a new walk replaces it', async () => {

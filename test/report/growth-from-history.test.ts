@@ -48,9 +48,21 @@ describe('history snapshots as the report chart\'s points', () => {
         point({ at: '2026-11-02T03:00:00Z', followers: 1060, served: 60, added: 60, end: 'update', sees_losses: false }),
       ]),
     );
-    expect(html).toContain('<td>2026-11-02 03:00</td><td class="n">1,000</td><td class="n">–</td><td class="n">+60</td><td class="n">–</td><td class="n">60</td>');
-    expect(html).toContain('2026-11-02 03:00: +60 added, gone unknown (an update)');
+    expect(html).toContain('<td>2026-11-02 03:00:00</td><td class="n">1,000</td><td class="n">–</td><td class="n">+60</td><td class="n">0</td><td class="n">–</td><td class="n">60</td>');
+    expect(html).toContain('2026-11-02 03:00:00: +60 added, gone unknown (an update)');
     expect(html).toContain('<th class="n">beyond reach, in all</th>');
+  });
+
+  it('the table has the followers first seen below where the walk before ended, so that its rows add up; times to the second', async () => {
+    const { growthSection } = await import('../../src/report/growth-chart.js');
+    const html = growthSection(
+      growthFromHistory([
+        point({ at: '2026-11-01T03:00:00Z', followers: 1000, served: 1000, added: 1000, end: 'cap' }),
+        point({ at: '2026-11-01T03:00:07Z', followers: 1498, served: 1498, added: 100, first_seen: 400, removed: 2, end: 'cap' }),
+      ]),
+    );
+    expect(html).toContain('<th class="n" title="never seen before, below where the walk before ended: there all along">first seen</th>');
+    expect(html).toContain('<td>2026-11-01 03:00:07</td><td class="n">1,498</td><td class="n">–</td><td class="n">+100</td><td class="n">400</td><td class="n">-2</td><td class="n">0</td>');
   });
 
   it('the time axis reads 24-hour UTC times and days, and the count axis starts at 0, not 0k', async () => {
