@@ -84,9 +84,12 @@ start_postgres() {
   # PostgreSQL refuses to run as root: as root the cluster belongs to the postgres user.
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$pg_dir"; pg_as=(runuser -u postgres --); fi
   pg_run "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres --no-sync -E UTF8 >/dev/null || return 1
+  # TLS too, with a self-signed certificate (test/helpers/postgres-server.ts does the same).
+  pg_run openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=tkf-test \
+    -keyout "$pg_dir/data/server.key" -out "$pg_dir/data/server.crt" >/dev/null 2>&1 || return 1
   port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
   pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -t 60 \
-    -o "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null || return 1
+    -o "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c ssl=on" start >/dev/null || return 1
   export TKF_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres" TKF_TEST_POSTGRES_BIN="$pg_bin"
 }
 trap stop_postgres EXIT

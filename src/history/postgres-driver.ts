@@ -23,10 +23,33 @@ export function postgresLabel(url: string): string {
   return url.replace(/(\/\/[^/@:]*):[^/@]*@/, '$1:***@');
 }
 
+/**
+ * The URL with psql's meaning of its `sslmode` (libpq's, which every PostgreSQL URL a provider
+ * hands out is written for): `require` encrypts without checking the server's certificate,
+ * `verify-ca` checks its CA, `verify-full` its CA and name, `disable` is plain. pg 8 takes
+ * `require` (and `prefer`, `verify-ca`) as `verify-full` unless told `uselibpqcompat=true`, and
+ * says so in a ten-line warning on every run: a managed server's URL with `?sslmode=require`
+ * failed on its certificate where psql connects. A URL that says `uselibpqcompat` itself, or pg's
+ * own `no-verify`, is left as it is.
+ */
+export function withLibpqSslModes(url: string): string {
+  let query: URLSearchParams;
+  try {
+    query = new URL(url).searchParams;
+  } catch {
+    return url; // pg says why it cannot be parsed
+  }
+  const mode = query.get('sslmode');
+  if (mode === null || mode === 'no-verify' || query.has('uselibpqcompat')) return url;
+  const hash = url.indexOf('#');
+  const [head, tail] = hash === -1 ? [url, ''] : [url.slice(0, hash), url.slice(hash)];
+  return `${head}&uselibpqcompat=true${tail}`;
+}
+
 export async function openPostgres(url: string): Promise<SqlDriver> {
   const { default: pg } = await import('pg');
   const label = postgresLabel(url);
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 15_000 }) as unknown as PgClient;
+  const client = new pg.Client({ connectionString: withLibpqSslModes(url), connectionTimeoutMillis: 15_000 }) as unknown as PgClient;
   // A connection lost between statements is reported by the next query; do not crash on it.
   client.on('error', () => {});
   try {

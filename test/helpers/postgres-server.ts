@@ -85,8 +85,12 @@ export async function startPostgres(): Promise<PostgresServer> {
   const as = (program: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, program), ...args]) : run(join(bin, program), args));
   const data = join(dir, 'data');
   await as('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  // TLS too, with a self-signed certificate (as a managed server's is to a client that does not
+  // know its CA): a client that asks for none still gets plain connections.
+  const openssl = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=tkf-test', '-keyout', join(data, 'server.key'), '-out', join(data, 'server.crt')];
+  await (asRoot ? run('runuser', ['-u', 'postgres', '--', 'openssl', ...openssl]) : run('openssl', openssl));
   const port = await freePort();
-  await as('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  await as('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c ssl=on`, 'start']);
   const admin = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
     port,

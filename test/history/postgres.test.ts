@@ -57,6 +57,21 @@ describe('the history database on PostgreSQL', () => {
     expect((down as Error).message).not.toMatch(/s3cret/);
   });
 
+  it("a URL's sslmode means what it means to psql: require encrypts without checking the certificate, verify-full checks it; no warning", async () => {
+    // The test server has TLS with a self-signed certificate, as a managed server is to a client
+    // that does not know its CA (test/helpers/postgres-server.ts).
+    const url = await pg.server.createDatabase('tls');
+    const db = await openHistory(`${url}?sslmode=require`);
+    expect(await db.all('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).toEqual([{ ssl: true }]);
+    await db.close();
+    const required = await runTkf(['history', '--db', `${url}?sslmode=require`, '--json']);
+    expect([required.code, required.stdout, required.stderr]).toEqual([0, '[]\n', '']);
+    const verified = await runTkf(['history', '--db', `${url}?sslmode=verify-full`]);
+    expect(verified.code).toBe(11);
+    expect(verified.stderr).toMatch(/^tkf: cannot connect to the history database .*: self[- ]signed certificate/);
+    expect(verified.stderr).not.toMatch(/WARNING/);
+  });
+
   it('two shards (two processes) write one database at once; every account is recorded', async () => {
     const url = await pg.server.createDatabase('shards');
     const uids = Array.from({ length: 8 }, (_, i) => String(6754915036232582100n + BigInt(i)));
