@@ -143,9 +143,13 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined, recordin
   if (outcome.result?.alreadyComplete) {
     // --db without --out: the staging file of a walk already recorded (export-recorder.ts) is no
     // file of the user's; what they need to know is that no new snapshot was taken.
+    // One whose recording failed (a database that was down) is recorded now: said so.
     if (outcome.history?.staged) {
-      return `the last walk of ${outcome.uid} is complete and recorded (${followers(outcome.rows)}): nothing to resume; without --resume, a new walk records a new snapshot`;
+      return outcome.history.recorded
+        ? `the last walk of ${outcome.uid} was complete and not yet recorded: recorded now (${followers(outcome.rows)}); without --resume, a new walk records a new snapshot`
+        : `the last walk of ${outcome.uid} is complete and recorded (${followers(outcome.rows)}): nothing to resume; without --resume, a new walk records a new snapshot`;
     }
+    if (outcome.history?.recorded) return `${outcome.file} was complete and not yet recorded: recorded now (${followers(outcome.rows)})`;
     return `${outcome.file} is already complete (${followers(outcome.rows)}): nothing to resume`;
   }
   if (outcome.added !== undefined) {

@@ -176,7 +176,8 @@ async function exportAccount(
     requests: client.requests,
     requests_total: counts?.requests ?? before.resumed.requests + client.requests,
     file: published ?? null,
-    end: null,
+    // A walk that ended and was published (its recording failed): how it ended.
+    end: published ? (counts?.end ?? null) : null,
     total: counts?.total ?? null,
     error: redact(error instanceof Error ? error.message : String(error), settings.access.token),
     cause: error,

@@ -78,12 +78,18 @@ describe('a history database that cannot be written', () => {
     const run = await runTkf(['export', '--uid', UID, '--out', out, '--db', db, '--json'], { env });
     expect(run.code).toBe(11);
     // --json names the file too: complete, only not recorded.
-    expect(JSON.parse(run.stdout)).toMatchObject({ exit_code: 11, file: out, rows: 400 });
+    expect(JSON.parse(run.stdout)).toMatchObject({ exit_code: 11, file: out, rows: 400, end: 'complete' });
     expect(run.stderr).toContain(db);
     expect(run.stderr).toMatch(/full|space/i);
     expect(run.stderr).not.toMatch(/internal error/);
     // The walk was paid for: its file is published before it is recorded, and stays, and is named.
     expect(existsSync(out)).toBe(true);
     expect(run.stderr).toContain(`; the export is complete: ${out} (\`tkf history import\` records it once the database can be written)`);
+    // Room again: --resume finds the file complete, records it, and says so (not "nothing to resume").
+    execFileSync('mount', ['-o', 'remount,size=8m', point]);
+    const resumed = await runTkf(['export', '--uid', UID, '--out', out, '--db', db, '--resume', '--json'], { env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`tkf: ${out} was complete and not yet recorded: recorded now (400 followers)`);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ history: { recorded: true, added: 400 } });
   });
 });
