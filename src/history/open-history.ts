@@ -5,7 +5,7 @@
  */
 import { HistoryDbError } from '../errors.js';
 import type { SqlDriver } from './sql-driver.js';
-import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
+import { SCHEMA_VERSION, migrate, newerSchema, schemaVersion } from './schema.js';
 
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
@@ -44,8 +44,14 @@ export async function openHistoryToRead(target: string): Promise<SqlDriver> {
           ? "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name = 'tkf_meta' AND table_schema = current_schema()"
           : "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'tkf_meta'",
       );
-      return Number(tables[0]!.n) ? schemaVersion(tx) : 0;
+      return Number(tables[0]!.n) ? schemaVersion(tx, driver.label) : 0;
     })(driver);
+    // Nothing of tkf's in it (an empty file, another program's database): not made one by a read.
+    if (version === 0 && !postgres) {
+      throw new HistoryDbError(`${target} is not a tkf history database (no tkf schema in it): record one with tkf export --db ${target} (or tkf history import)`);
+    }
+    // A newer tkf's: refused as migrate() would, without opening it to write.
+    if (version > SCHEMA_VERSION) throw newerSchema(driver.label, version);
     if (version !== SCHEMA_VERSION) {
       if (!postgres) {
         // Migrated forward (a write): read-write for that, as tkf export --db would open it.

@@ -109,16 +109,24 @@ export async function migrate(driver: SqlDriver): Promise<void> {
     // the tables made. (SQLite's BEGIN IMMEDIATE already lets one writer in at a time.)
     if (driver.dialect === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(16016)');
     await tx.run('CREATE TABLE IF NOT EXISTS tkf_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    const version = await schemaVersion(tx);
-    if (version > SCHEMA_VERSION) {
-      throw new HistoryDbError(
-        `the history database ${driver.label} was written by a newer tkf (schema version ${version}; this tkf knows up to ${SCHEMA_VERSION}): upgrade tkf to use it`,
-      );
-    }
-    for (let v = version; v < SCHEMA_VERSION; v++) {
-      const step = MIGRATIONS[v]!(driver.dialect);
-      if (typeof step === 'function') await step(tx);
-      else for (const statement of step) await tx.run(statement);
+    const version = await schemaVersion(tx, driver.label);
+    if (version > SCHEMA_VERSION) throw newerSchema(driver.label, version);
+    try {
+      for (let v = version; v < SCHEMA_VERSION; v++) {
+        const step = MIGRATIONS[v]!(driver.dialect);
+        if (typeof step === 'function') await step(tx);
+        else for (const statement of step) await tx.run(statement);
+      }
+    } catch (error) {
+      // A database with tables of its own by these names (another program's, or tkf's with its
+      // tkf_meta dropped): said as such, not as the bare "table accounts already exists".
+      if (version === 0 && /already exists/i.test((error as Error).message)) {
+        throw new HistoryDbError(
+          `cannot make tkf's history tables in ${driver.label}: ${(error as Error).message.replace(/^the history database \S+: /, '')}, and it has no tkf schema version (tkf_meta); the history needs a database of its own (a new file, or an empty PostgreSQL database)`,
+          { cause: error },
+        );
+      }
+      throw error;
     }
     // Also the write check: a database that cannot be written fails here, before any request.
     await tx.run(
@@ -128,7 +136,17 @@ export async function migrate(driver: SqlDriver): Promise<void> {
   });
 }
 
-export async function schemaVersion(runner: SqlRunner): Promise<number> {
+/** A database a newer tkf wrote (its schema `version`): refused. */
+export function newerSchema(label: string, version: number): HistoryDbError {
+  return new HistoryDbError(`the history database ${label} was written by a newer tkf (schema version ${version}; this tkf knows up to ${SCHEMA_VERSION}): upgrade tkf to use it`);
+}
+
+export async function schemaVersion(runner: SqlRunner, label: string): Promise<number> {
   const rows = await runner.all<{ value: string }>("SELECT value FROM tkf_meta WHERE key = 'schema_version'");
-  return rows.length ? Number(rows[0]!.value) : 0;
+  if (!rows.length) return 0;
+  const value = String(rows[0]!.value);
+  // A version that is not a whole number (edited by hand) would skip every migration and be
+  // written back as NaN.
+  if (!/^\d{1,6}$/.test(value)) throw new HistoryDbError(`the history database ${label} has an unreadable schema version (tkf_meta says ${JSON.stringify(value)}): not used`);
+  return Number(value);
 }

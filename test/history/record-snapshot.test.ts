@@ -7,6 +7,9 @@ import { recordSnapshot, type FollowerRow, type SnapshotInput } from '../../src/
 import type { SqlDriver } from '../../src/history/sql-driver.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { runCli } from './run-cli.js';
 
 const ACCOUNT = '6754915036232582149';
 
@@ -238,6 +241,41 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     expect(error).toBeInstanceOf(HistoryDbError);
     expect((error as HistoryDbError).exitCode).toBe(11);
     expect((error as Error).message).toMatch(new RegExp(`newer tkf \\(schema version 99; this tkf knows up to ${SCHEMA_VERSION}\\)`));
+  });
+
+  it('the commands that read never write: an empty file or a newer schema is refused and left byte for byte as it was', async () => {
+    const empty = join(dir.path, 'empty.sqlite');
+    await writeFile(empty, '');
+    const read = await runCli(['history', '--db', empty]);
+    expect([read.code, read.stderr]).toEqual([11, `tkf: ${empty} is not a tkf history database (no tkf schema in it): record one with tkf export --db ${empty} (or tkf history import)\n`]);
+    expect(await readFile(empty)).toHaveLength(0);
+    const newer = join(dir.path, 'newer.sqlite');
+    const db = await openHistory(newer);
+    await db.run("UPDATE tkf_meta SET value = '99' WHERE key = 'schema_version'");
+    await db.close();
+    const bytes = await readFile(newer);
+    for (const args of [['history'], ['history', 'growth', '--uid', ACCOUNT]]) {
+      const run = await runCli([...args, '--db', newer]);
+      expect([run.code, run.stderr]).toEqual([11, expect.stringContaining(`written by a newer tkf (schema version 99; this tkf knows up to ${SCHEMA_VERSION})`)]);
+    }
+    expect((await readFile(newer)).equals(bytes)).toBe(true);
+    expect(existsSync(`${newer}-wal`)).toBe(false);
+  });
+
+  it('a schema version edited by hand, or tkf_meta dropped from tkf\'s tables, is a clear exit 11, not NaN or "table accounts already exists"', async () => {
+    const path = join(dir.path, 'edited.sqlite');
+    const db = await openHistory(path);
+    await db.run("UPDATE tkf_meta SET value = 'abc' WHERE key = 'schema_version'");
+    await db.close();
+    const error = await openHistory(path).catch((e: unknown) => e);
+    expect([(error as HistoryDbError).exitCode, (error as Error).message]).toEqual([11, `the history database ${path} has an unreadable schema version (tkf_meta says "abc"): not used`]);
+    const dropped = join(dir.path, 'dropped.sqlite');
+    const other = await openHistory(dropped);
+    await other.run('DROP TABLE tkf_meta');
+    await other.close();
+    const made = await openHistory(dropped).catch((e: unknown) => e);
+    expect((made as HistoryDbError).exitCode).toBe(11);
+    expect((made as Error).message).toMatch(/^cannot make tkf's history tables in .*dropped\.sqlite: table accounts already exists, and it has no tkf schema version \(tkf_meta\); the history needs a database of its own/);
   });
 
   it('a database that cannot be opened is exit 11, naming it', async () => {
