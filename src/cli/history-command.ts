@@ -106,8 +106,9 @@ export function parseDate(value: string, name: string, until = false): string {
   const finer = !until && /[1-9]/.test(digits.slice(3)) ? 1 : 0;
   const time = utc.getTime() + Number(digits.slice(0, 3).padEnd(3, '0')) + finer - offset;
   // The range is [since, until): an --until includes what it names, to its own precision (a day,
-  // a minute, a second, a millisecond): `--until` a snapshot's time as growth prints it keeps it.
-  const step = match[4] === undefined ? 86_400_000 : fraction ? 1 : match[6] !== undefined ? 1000 : 60_000;
+  // a minute, a second, a tenth of one, a millisecond): `--until` a snapshot's time as growth
+  // prints it keeps it, and `.3` keeps .374.
+  const step = match[4] === undefined ? 86_400_000 : fraction ? 10 ** Math.max(0, 3 - digits.length) : match[6] !== undefined ? 1000 : 60_000;
   return new Date(until ? time + step : time).toISOString();
 }
 

@@ -24,6 +24,10 @@ describe('history dates', () => {
     expect(parseDate('2026-12-05 06:00', '--until', true)).toBe('2026-12-05T06:01:00.000Z');
     expect(parseDate('2026-12-05T06:00:07Z', '--until', true)).toBe('2026-12-05T06:00:08.000Z');
     expect(parseDate('2026-12-05T06:00:07.123Z', '--until', true)).toBe('2026-12-05T06:00:07.124Z');
+    // A tenth, a hundredth: all of it (.3 keeps .374).
+    expect(parseDate('2026-12-03T16:18:20.3', '--until', true)).toBe('2026-12-03T16:18:20.400Z');
+    expect(parseDate('2026-12-03T16:18:20.37', '--until', true)).toBe('2026-12-03T16:18:20.380Z');
+    expect(parseDate('2026-12-03T16:18:20.3', '--since')).toBe('2026-12-03T16:18:20.300Z');
   });
 
   it('finer than a millisecond (the database keeps milliseconds): --since starts at the next one, --until keeps the one it is in', () => {
