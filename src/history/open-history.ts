@@ -3,7 +3,7 @@
  * Opening connects, migrates the schema forward and proves the database writable, so a database
  * that cannot be used stops the run before any page is paid for (HistoryDbError, exit 11).
  */
-import { HistoryDbError } from '../errors.js';
+import { HistoryDbError, UsageError } from '../errors.js';
 import type { SqlDriver } from './sql-driver.js';
 import { SCHEMA_VERSION, migrate, newerSchema, schemaVersion } from './schema.js';
 
@@ -11,7 +11,16 @@ export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
 }
 
+/** A URL of another database (mysql://, sqlite://): said, not taken for a file path. */
+function refuseOtherUrl(target: string): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1];
+  if (scheme !== undefined && !isPostgresUrl(target)) {
+    throw new UsageError(`--db takes a SQLite file (history.sqlite) or a postgres:// URL, not a ${scheme}:// URL`);
+  }
+}
+
 export async function openHistory(target: string, options: { migrate?: boolean; readonly?: boolean } = {}): Promise<SqlDriver> {
+  refuseOtherUrl(target);
   const driver = isPostgresUrl(target)
     ? await (await import('./postgres-driver.js')).openPostgres(target)
     : (await import('./sqlite-driver.js')).openSqlite(target, { readonly: options.readonly });
@@ -30,6 +39,7 @@ export async function openHistory(target: string, options: { migrate?: boolean; 
  * database), and an older schema is migrated forward (which writes) only when it must be.
  */
 export async function openHistoryToRead(target: string): Promise<SqlDriver> {
+  refuseOtherUrl(target);
   if (!isPostgresUrl(target)) {
     const { existsSync } = await import('node:fs');
     if (!existsSync(target)) throw new HistoryDbError(`no history database at ${target}: record one with tkf export --db ${target} (or tkf history import)`);
