@@ -115,7 +115,7 @@ function notes(view: ProgressView): string {
 const requestsText = (view: ProgressView) => `${formatCount(view.requests)} request${view.requests === 1 ? '' : 's'}`;
 
 /**
- * One plain line: "2,000 of 5,000 followers (8,229,668 on the profile), 100 requests, 290/s,
+ * One plain line: "2,000 of 5,000 followers (8,229,668 on the profile), 100 requests, 290 followers/s,
  * about 11 s left"; after --resume the requests are this run's and say so.
  */
 export function plainLine(view: ProgressView): string {
@@ -123,7 +123,8 @@ export function plainLine(view: ProgressView): string {
   const note = notes(view);
   const left = view.goal !== undefined && view.etaMs !== undefined ? `, about ${formatEta(view.etaMs)} left` : '';
   const thisRun = view.resumedRows > 0 ? ' this run' : '';
-  return `${counts}${note ? ` (${note})` : ''}, ${requestsText(view)}${thisRun}, ${formatCount(Math.round(view.rate))}/s${left}`;
+  // "followers/s": after the request count, a bare "/s" read as requests a second.
+  return `${counts}${note ? ` (${note})` : ''}, ${requestsText(view)}${thisRun}, ${formatCount(Math.round(view.rate))} followers/s${left}`;
 }
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];

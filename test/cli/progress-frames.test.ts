@@ -156,7 +156,7 @@ describe('plain lines off a terminal', () => {
     const lines = out.text().split('\n').filter((line) => / of 5,000 followers/.test(line));
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) {
-      const match = /^tkf: ([\d,]+) of 5,000 followers \(2,000 resumed, 8,229,668 on the profile\), ([\d,]+) requests this run, ([\d,]+)\/s, about (\d+) s left$/.exec(line);
+      const match = /^tkf: ([\d,]+) of 5,000 followers \(2,000 resumed, 8,229,668 on the profile\), ([\d,]+) requests this run, ([\d,]+) followers\/s, about (\d+) s left$/.exec(line);
       expect(match, line).not.toBeNull();
       const [rows, requests, rate] = match!.slice(1, 4).map((n) => Number(n.replaceAll(',', '')));
       expect(requests).toBeLessThanOrEqual(150);

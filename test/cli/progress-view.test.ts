@@ -36,7 +36,7 @@ describe('the rate and the ETA', () => {
     // Resumed at 2,000 rows; this run fetched 1,000 in 10 s: 100/s, 2,000 left of 5,000, 20 s.
     const view = viewOf({ rows: 3000, requests: 150, total: 8_229_668, runRows: 1000, runRequests: 50 }, 100);
     expect(view).toMatchObject({ goal: 5000, rate: 100, etaMs: 20_000, resumedRows: 2000, requests: 50 });
-    expect(plainLine(view)).toBe('3,000 of 5,000 followers (2,000 resumed, 8,229,668 on the profile), 50 requests this run, 100/s, about 20 s left');
+    expect(plainLine(view)).toBe('3,000 of 5,000 followers (2,000 resumed, 8,229,668 on the profile), 50 requests this run, 100 followers/s, about 20 s left');
   });
   it('are measured from the first page on, once a second has passed', () => {
     const meter = new RateMeter(0);
@@ -93,7 +93,7 @@ describe('plain lines off a terminal', () => {
     progress.update({ rows: 3020, requests: 151, total: 8_229_668, runRows: 1020, runRequests: 51 });
     expect(out.text()).toBe(
       'tkf: exporting\n' +
-        'tkf: 3,020 of 5,000 followers (2,000 resumed, 8,229,668 on the profile), 51 requests this run, 200/s, about 10 s left\n',
+        'tkf: 3,020 of 5,000 followers (2,000 resumed, 8,229,668 on the profile), 51 requests this run, 200 followers/s, about 10 s left\n',
     );
     expect(out.text()).not.toMatch(/\x1b\[/);
   });
@@ -108,6 +108,6 @@ describe('plain lines off a terminal', () => {
     now = 2500;
     user.update({ rows: 220, requests: 11, total: 300 });
     // No "starting" line per user off a terminal: a night's log has each user's result line.
-    expect(out.text()).toBe('tkf: 42: 220 of 300 followers, 11 requests, 100/s, about 1 s left\n');
+    expect(out.text()).toBe('tkf: 42: 220 of 300 followers, 11 requests, 100 followers/s, about 1 s left\n');
   });
 });

@@ -78,7 +78,7 @@ describe('plain lines off a terminal', () => {
       // rate is checked on a fake clock, where it cannot depend on the machine's speed).
       const lines = resumed.stderr.split('\n').filter((line) => / of 5,000 followers/.test(line));
       for (const line of lines) {
-        const match = /^tkf: ([\d,]+) of 5,000 followers \(2,000 resumed, 8,229,668 on the profile\), ([\d,]+) requests this run, ([\d,]+)\/s, about (\d+) s left$/.exec(line);
+        const match = /^tkf: ([\d,]+) of 5,000 followers \(2,000 resumed, 8,229,668 on the profile\), ([\d,]+) requests this run, ([\d,]+) followers\/s, about (\d+) s left$/.exec(line);
         expect(match, line).not.toBeNull();
         const [rows, requests] = match!.slice(1, 3).map((n) => Number(n.replaceAll(',', '')));
         expect(requests).toBeLessThanOrEqual(150);
