@@ -17,7 +17,7 @@ import { resolve } from 'node:path';
 import { formatCount } from '../count-text.js';
 import { ShortListError, UsageError } from '../errors.js';
 import { readCheckpoint } from '../output/checkpoint.js';
-import { openExport, type ExportRecord, type ExportSource } from '../output/export-reader.js';
+import { openExport, type ExportSource } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
 import { CSV_NUMBER_COLUMNS, followerRow } from './follower-columns.js';
 import { recordSnapshot, type FollowerRow, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
@@ -39,7 +39,6 @@ export interface RecordedFile extends SnapshotOutcome {
 export async function recordExportFile(driver: SqlDriver, path: string, options: RecordFileOptions = {}): Promise<RecordedFile> {
   const { input, open, formulaGuard } = await describeExport(path, options);
   const source = await open();
-  refuseChangeHeader(source);
   const outcome = await recordSnapshot(driver, input, () => followerRows(source, formulaGuard));
   return { ...outcome, account: input.account, takenAt: input.takenAt, file: path };
 }
@@ -90,10 +89,7 @@ export async function describeExport(
  * as an absent field is).
  */
 async function* followerRows(source: ExportSource, formulaGuard: boolean): AsyncGenerator<FollowerRow> {
-  let first = true;
   for await (const record of source.records()) {
-    if (first) refuseChangeRow(source, record);
-    first = false;
     if (record.kind === 'jsonl') {
       yield followerRow(record.uid, record.follower);
     } else {
@@ -105,27 +101,6 @@ async function* followerRows(source: ExportSource, formulaGuard: boolean): Async
       const text = (key: string) => (typeof object[key] === 'string' ? (object[key] as string) : null);
       yield { uid: record.uid, uniqueId: text('unique_id'), nickname: text('nickname'), data: JSON.stringify(object) };
     }
-  }
-}
-
-/** The kinds of row tkf diff and tkf history changes write, in their leading `change` column. */
-const CHANGE_KINDS = new Set(['added', 'first_seen', 'removed', 'beyond_reach']);
-
-/**
- * The rows of tkf diff or tkf history changes are no export: recorded, their removed and
- * beyond-reach followers would become followers of the snapshot. A CSV of them is told by its
- * header, rows or none (refuseChangeHeader, before recording); a JSONL one by its first row.
- */
-function refuseChangeHeader(source: ExportSource): void {
-  if (source.columns?.[0] === 'change') {
-    throw new UsageError(`${source.path} holds the rows of tkf diff or tkf history changes (its header leads with a change column), not an export: not recorded`);
-  }
-}
-
-function refuseChangeRow(source: ExportSource, record: ExportRecord): void {
-  const change = record.kind === 'jsonl' ? record.follower.change : undefined;
-  if (typeof change === 'string' && CHANGE_KINDS.has(change)) {
-    throw new UsageError(`${source.path} holds the rows of tkf diff or tkf history changes (a leading change column: ${change}), not an export: not recorded`);
   }
 }
 

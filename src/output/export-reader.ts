@@ -59,11 +59,12 @@ export async function openExport(path: string, format?: string): Promise<ExportS
     throw new UsageError(`cannot tell the format of ${path}: tkf reads back exports named .csv, .jsonl or .ndjson`);
   }
   if (chosen !== 'csv' && chosen !== 'jsonl') {
-    throw new UsageError(`tkf reads back .csv and .jsonl exports, not ${chosen} (${path}); export to .jsonl or .csv for tkf diff and --update`);
+    throw new UsageError(`cannot read back ${path} (${chosen}): diff, report, history import and --update read .csv and .jsonl exports only`);
   }
   await checkReadable(path);
   if (chosen === 'jsonl') return { path, format: chosen, columns: undefined, records: () => jsonlRecords(path) };
   const columns = await readCsvHeader(path);
+  if (columns[0] === 'change') throw changeRows(path, 'its header leads with a change column');
   const uidIndex = columns.indexOf('uid');
   if (uidIndex === -1) {
     throw new UsageError(`${path} has no uid column: tkf matches followers by uid (export with uid among --fields)`);
@@ -151,10 +152,27 @@ async function* jsonlTexts(path: string): AsyncGenerator<{ bytes: Buffer; json: 
   }
 }
 
+/** The kinds of row tkf diff and tkf history changes write, in their leading `change` column. */
+const CHANGE_KINDS = new Set(['added', 'first_seen', 'removed', 'beyond_reach']);
+
+/**
+ * The rows of tkf diff or tkf history changes are no export: recorded, reported or compared, their
+ * removed and beyond-reach followers would count as followers. A CSV of them is told by its
+ * header (rows or none), a JSONL one by its first row.
+ */
+function changeRows(path: string, why: string): UsageError {
+  return new UsageError(`${path} holds the rows of tkf diff or tkf history changes (${why}), not an export`);
+}
+
 async function* jsonlRecords(path: string): AsyncGenerator<ExportRecord> {
   try {
+    let first = true;
     for await (const { json, number } of jsonlTexts(path)) {
       const follower = parseFollower(json, path, number);
+      if (first && typeof follower.change === 'string' && CHANGE_KINDS.has(follower.change)) {
+        throw changeRows(path, `a leading change column: ${follower.change}`);
+      }
+      first = false;
       yield { kind: 'jsonl', uid: jsonUid(follower, json, path, number), line: number, json, follower };
     }
   } catch (error) {

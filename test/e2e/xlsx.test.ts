@@ -140,7 +140,7 @@ describe('what .xlsx refuses, with exit 2 and what to do instead', () => {
 
       const diff = await tkf(['diff', out, out], { env: env() });
       expect(diff.code).toBe(2);
-      expect(diff.stderr).toMatch(/^tkf: tkf reads back .csv and .jsonl exports, not xlsx .*; export to \.jsonl or \.csv for tkf diff/);
+      expect(diff.stderr).toMatch(/^tkf: cannot read back .*\.xlsx \(xlsx\): diff, report, history import and --update read \.csv and \.jsonl exports only\n$/);
     });
   });
 });

@@ -101,7 +101,7 @@ describe('tkf history import', () => {
     expect((await runCli(['history', 'import', '--db', db, close])).code).toBe(0);
   });
 
-  it("refuses the rows of tkf diff and tkf history changes: their removed followers would become followers", async () => {
+  it("refuses the rows of tkf diff and tkf history changes, as report and diff do: their removed followers would become followers", async () => {
     const [d1, d2] = [join(dir.path, 'c1.jsonl'), join(dir.path, 'c2.jsonl')];
     await exportTo(d1, { size: 30 });
     await exportTo(d2, { size: 30, unfollowed: [3] });
@@ -115,8 +115,14 @@ describe('tkf history import', () => {
     const empty = join(dir.path, 'same.csv');
     expect((await runCli(['diff', d2, d2, '--out', empty, '--quiet'])).code).toBe(0);
     for (const [file, why] of [[changes, 'its header leads with a change column'], [empty, 'its header leads with a change column'], [diffRows, 'a leading change column: removed']] as const) {
+      const said = `tkf: ${file} holds the rows of tkf diff or tkf history changes (${why}), not an export\n`;
       const run = await runCli(['history', 'import', '--db', join(dir.path, 'other.sqlite'), '--uid', UID, file]);
-      expect([run.code, run.stderr]).toEqual([2, `tkf: ${file} holds the rows of tkf diff or tkf history changes (${why}), not an export: not recorded\n`]);
+      expect([run.code, run.stderr]).toEqual([2, said]);
+      // Nor are they an audience to report, or an export to compare (every change row a follower).
+      for (const args of [['report', file], ['diff', file, d2], ['diff', d1, file]]) {
+        const other = await runCli(args);
+        expect([other.code, other.stderr]).toEqual([2, said]);
+      }
     }
   });
 
