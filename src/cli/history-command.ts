@@ -112,7 +112,7 @@ export function parseDate(value: string, name: string, until = false): string {
   return new Date(until ? time + step : time).toISOString();
 }
 
-function unknownAccount(uid: string, db: string): UnknownAccountError {
+export function unknownAccount(uid: string, db: string): UnknownAccountError {
   return new UnknownAccountError(`no snapshot of ${uid} in the history database ${db} (tkf history lists its accounts)`);
 }
 

@@ -19,6 +19,7 @@ import { summarizeExport } from '../report/summarize-export.js';
 import { validateUid } from './api-access.js';
 import type { CliContext } from './context.js';
 import { ENV } from './env-names.js';
+import { unknownAccount } from './history-command.js';
 import { postgresSecrets } from './history-export.js';
 
 interface ReportCommandOptions {
@@ -49,6 +50,7 @@ Examples:
 Exit codes:
     0  done
     2  bad usage, or an export that is missing, unreadable or not a tkf export (file and line named)
+    4  --uid names an account the history database (--db) has no snapshot of
     7  the --html page cannot be written (or exists without --force)
    11  the history database (--db) cannot be opened or read
 `;
@@ -106,6 +108,9 @@ async function historyOf(db: string, uid: string | undefined, account: string | 
   const driver = await openHistoryToRead(db);
   try {
     const points = await accountGrowth(driver, whose);
+    // An account named with --uid that the database does not know is a typo (exit 4, as tkf
+    // history growth); the export's own account may have no history yet: said, and the page made.
+    if (points.length === 0 && uid !== undefined) throw unknownAccount(whose, driver.label);
     if (points.length === 0) ctx.stderr.write(`tkf: the history database has no snapshot of ${whose}; the page has no "followers over time"\n`);
     return growthFromHistory(points);
   } finally {

@@ -51,7 +51,7 @@ describe('tkf report --html --db', () => {
     expect(await readFile(plain, 'utf8')).not.toContain('Followers over time');
   });
 
-  it('says so when the database holds no snapshot of the account, and still writes the page', async () => {
+  it("says so when the database holds no snapshot of the export's account, and still writes the page; an account named with --uid is exit 4", async () => {
     const db = join(dir.path, 'empty.sqlite');
     const OTHER = '6754915036232582150';
     const env = await simulator({ [UID]: { size: 30 }, [OTHER]: { size: 10 } });
@@ -61,6 +61,11 @@ describe('tkf report --html --db', () => {
     const run = await runCli(['report', file, '--html', join(dir.path, 'r.html'), '--db', db]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(new RegExp(`no snapshot of ${UID}`));
+    // Named with --uid, an account the database does not know is a typo: exit 4, as history growth, no page.
+    const named = join(dir.path, 'named.html');
+    const typo = await runCli(['report', join(dir.path, 'u.jsonl'), '--html', named, '--db', db, '--uid', UID]);
+    expect([typo.code, typo.stderr]).toEqual([4, `tkf: no snapshot of ${UID} in the history database ${db} (tkf history lists its accounts)\n`]);
+    expect(existsSync(named)).toBe(false);
   });
 
   it("refuses --uid naming another account than the export's manifest: one account's audience beside another's growth", async () => {
