@@ -123,8 +123,11 @@ export class AudienceCounter {
   /** The report, leaving out each section whose fields `present` lacks. */
   result(present: ReadonlySet<ReportField>, file: { path: string; format: 'csv' | 'jsonl'; account: string | null; onProfile: number | null }): AudienceReport {
     const left_out: string[] = [];
+    // A JSONL export's fields are known from its lines: one with none lacks nothing (it has no
+    // followers to count, in any section); a CSV's are its header's.
+    const unknown = file.format === 'jsonl' && this.rows === 0;
     const has = (section: string, ...fields: ReportField[]): boolean => {
-      const missing = fields.filter((field) => !present.has(field));
+      const missing = unknown ? [] : fields.filter((field) => !present.has(field));
       if (missing.length) left_out.push(`${section}: the export has no ${missing.join(', ')} ${missing.length > 1 ? 'columns' : 'column'}`);
       return missing.length === 0;
     };
@@ -132,7 +135,7 @@ export class AudienceCounter {
     for (const signal of ACTIVITY_SIGNALS) {
       activity[signal.key] = has(signal.label, ...signal.needs) ? this.activity[signal.key] : null;
     }
-    const hasVerify = present.has('custom_verify') || present.has('enterprise_verify_reason');
+    const hasVerify = unknown || present.has('custom_verify') || present.has('enterprise_verify_reason');
     if (!hasVerify) left_out.push('verified: the export has no custom_verify column');
     return {
       file: file.path,

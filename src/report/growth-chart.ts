@@ -85,9 +85,11 @@ function followersChart(series: Array<GrowthPoint & { time: Date }>): string {
   const height = 260;
   const first = series[0]!.time;
   const last = series[series.length - 1]!.time;
-  // One snapshot (or several at one instant) still needs a time axis with some width.
-  const end = last.getTime() > first.getTime() ? last : new Date(first.getTime() + 86_400_000);
-  const x = scaleUtc().domain([first, end]).range([MARGIN.left, WIDTH - MARGIN.right]);
+  // One snapshot (or several at one instant) still needs a time axis with some width: a day
+  // around it, the point in the middle (at the left edge, its label sat on the count axis's).
+  const single = last.getTime() <= first.getTime();
+  const domain = single ? [new Date(first.getTime() - 43_200_000), new Date(first.getTime() + 43_200_000)] : [first, last];
+  const x = scaleUtc().domain(domain).range([MARGIN.left, WIDTH - MARGIN.right]);
   const top = Math.max(1, ...series.map((point) => Math.max(point.followers + point.beyond_reach, point.on_profile ?? 0)));
   const y = scaleLinear().domain([0, top]).nice().range([height - MARGIN.bottom, MARGIN.top]);
   const band = area<GrowthPoint & { time: Date }>()
@@ -102,6 +104,8 @@ function followersChart(series: Array<GrowthPoint & { time: Date }>): string {
   const yFormat = (tick: number) => (tick === 0 ? '0' : siFormat(tick));
   const yTicks = y
     .ticks(5)
+    // Followers are whole: no 0.2 when there are none or one.
+    .filter(Number.isInteger)
     .map(
       (tick) =>
         `<line class="grid" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${round(y(tick))}" y2="${round(y(tick))}"/>` +
@@ -162,10 +166,12 @@ function changesChart(series: Array<GrowthPoint & { time: Date }>): string {
     })
     .join('');
   const siFormat = y.tickFormat(4, '~s');
-  const yFormat = (tick: number) => (tick === 0 ? '0' : siFormat(tick));
+  // Signed, as the bars' own labels: +1k added above the axis, -1k gone below it.
+  const yFormat = (tick: number) => (tick === 0 ? '0' : tick > 0 ? `+${siFormat(tick)}` : `-${siFormat(-tick)}`);
   const ticks = y
     .ticks(4)
-    .map((tick) => `<text class="tick" x="${MARGIN.left - 6}" y="${round(y(tick))}" text-anchor="end" dominant-baseline="central">${yFormat(Math.abs(tick))}</text>`)
+    .filter(Number.isInteger)
+    .map((tick) => `<text class="tick" x="${MARGIN.left - 6}" y="${round(y(tick))}" text-anchor="end" dominant-baseline="central">${yFormat(tick)}</text>`)
     .join('');
   const first = series[0]!.time;
   const last = series[series.length - 1]!.time;

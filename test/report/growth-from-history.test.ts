@@ -65,6 +65,25 @@ describe('history snapshots as the report chart\'s points', () => {
     expect(html).toContain('<td>2026-11-01 03:00:07</td><td class="n">1,498</td><td class="n">–</td><td class="n">+100</td><td class="n">400</td><td class="n">-2</td><td class="n">0</td>');
   });
 
+  it('the added/gone axis is signed, counts are whole, and one snapshot stands in the middle of its axis (its label off the count axis)', async () => {
+    const { growthSection } = await import('../../src/report/growth-chart.js');
+    const ticks = (html: string) => [...html.matchAll(/<text class="tick"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+    const busy = growthSection(
+      growthFromHistory([
+        point({ at: '2026-11-01T03:00:00Z', followers: 1000, served: 1000, added: 1000, end: 'cap' }),
+        point({ at: '2026-11-02T03:00:00Z', followers: 1000, served: 1000, added: 800, removed: 800, end: 'cap' }),
+      ]),
+    );
+    expect(ticks(busy)).toEqual(expect.arrayContaining(['+1k', '+0.5k', '0', '-0.5k', '-1k']));
+    expect(ticks(busy).filter((t) => /^0\.|k$/.test(t) && !/^[-+]/.test(t))).toEqual(['0.2k', '0.4k', '0.6k', '0.8k', '1k']);
+    // An account with no followers: 0 and 1 on its axes, never 0.2 or 0.5.
+    const none = growthSection(growthFromHistory([point({ at: '2026-11-01T03:00:00Z', end: 'complete' })]));
+    expect(ticks(none)).toEqual(expect.arrayContaining(['0', '1', '-1', '+1']));
+    expect(ticks(none).filter((t) => /\d\.\d/.test(t))).toEqual([]);
+    const [cx] = [...none.matchAll(/<circle class="served" cx="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(cx).toBe(64 + (560 - 64 - 16) / 2);
+  });
+
   it('the time axis reads 24-hour UTC times and days, and the count axis starts at 0, not 0k', async () => {
     const { growthSection, timeLabels } = await import('../../src/report/growth-chart.js');
     const hours = ['2026-12-03T12:00:00Z', '2026-12-03T14:00:00Z', '2026-12-03T16:00:00Z', '2026-12-04T00:00:00Z', '2026-12-04T02:00:00Z'].map((t) => new Date(t));
