@@ -63,6 +63,16 @@ describe('summarizeExport', () => {
     expect(report.left_out.join('\n')).toMatch(/verified: the export has no custom_verify column/);
   });
 
+  test('an empty JSONL export lacks no field (there is no line to lack one); an empty CSV lacks what its header lacks', async () => {
+    const path = join(dir.path, 'empty.jsonl');
+    await writeFile(path, '');
+    const report = await summarizeExport(path);
+    expect([report.followers, report.left_out]).toEqual([0, []]);
+    expect(Object.values(report.tiers!).every((n) => n === 0)).toBe(true);
+    const csv = await summarizeExport(await writeCsv(join(dir.path, 'empty.csv'), [], ['uid', 'region']));
+    expect(csv.left_out.join('\n')).toMatch(/follower-count tiers: the export has no follower_count column/);
+  });
+
   test('without follower_count there are no tiers and no top followers', async () => {
     const report = await summarizeExport(await writeCsv(join(dir.path, 'nocount.csv'), SEVEN, ['uid', 'region']));
     expect(report.by_region).toEqual(EXPECTED.by_region);
