@@ -193,7 +193,14 @@ export function historyCommand(ctx: CliContext): Command {
       );
       for (const p of points) {
         const removed = p.sees_losses ? formatCount(p.removed) : 'n/a';
-        const note = p.sees_losses ? '' : '  (--update: new followers only)';
+        const note =
+          p.end === 'update'
+            ? '  (--update: new followers only)'
+            : !p.sees_losses
+              ? '  (gone on with after a pause: nobody called gone)'
+              : p.end === 'limit'
+                ? '  (--limit: the newest followers only)'
+                : '';
         ctx.stdout.write(
           `${p.at.padEnd(24)} ${pad(p.on_profile === null ? '?' : formatCount(p.on_profile), 12)} ${pad(formatCount(p.served), 8)} ${pad(formatCount(p.added), 7)} ${pad(formatCount(p.first_seen), 10)} ${pad(removed, 7)} ${pad(formatCount(p.beyond_reach), 12)} ${pad(formatCount(p.followers), 10)}${note}\n`,
         );

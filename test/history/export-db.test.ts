@@ -190,6 +190,8 @@ describe('tkf export --db', () => {
     expect((await runCli(['export', '--uid', UID, '--db', db, '--json'], next)).code).toBe(0);
     const growth = json<Array<{ added: number; removed: number; sees_losses: boolean }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout);
     expect(growth.map((p) => [p.added, p.removed, p.sees_losses])).toEqual([[1000, 0, true], [0, 0, false], [0, 1, true]]);
+    const text = (await runCli(['history', 'growth', '--db', db, '--uid', UID])).stdout.split('\n');
+    expect(text[2]).toMatch(/ \(gone on with after a pause: nobody called gone\)$/);
   });
 
   it('four nights of a reach that slides, a --limit night among them: who left out of view is gone once a walk reaches its place; growth adds up', async () => {
@@ -222,7 +224,7 @@ describe('tkf export --db', () => {
     expect(text[0]!.trim().split(/\s+/).join(' ')).toBe('date on profile served added first seen removed beyond reach followers');
     expect(text.slice(1).map((line) => line.trim().split(/\s+/).slice(2).join(' '))).toEqual([
       '1,000 1,000 0 0 0 1,000',
-      '300 100 0 1 799 1,099',
+      '300 100 0 1 799 1,099 (--limit: the newest followers only)',
       '1,000 0 0 1 0 1,098',
       '1,598 100 400 0 0 1,598',
     ]);
