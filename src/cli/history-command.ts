@@ -50,11 +50,12 @@ Examples:
   $ tkf history changes --db history.sqlite --uid 6754915036232582149 --since 2026-11-01 --out changes.csv
   $ tkf history import --db history.sqlite exports/*/6754915036232582149.jsonl
 
-A follower missing from a walk that did not reach the end of the list is "beyond reach" (the API
-serves only the newest few thousand followers), not gone: growth counts them apart, and changes
-lists them only with --beyond-reach. One seen for the first time below where the walk before
-ended (that walk did not reach it) is "first seen", not come: changes lists them only with
---beyond-reach too, and growth does not count them as added.
+A follower missing from a walk that did not reach its place in the list is "beyond reach" (the
+API serves only the newest few thousand followers), not gone: growth counts them apart, and
+changes lists them only with --beyond-reach. It keeps its place, and is gone once a later walk
+reaches that place without it. One seen for the first time below where the walk before ended
+(that walk did not reach it) is "first seen", not come: growth counts it in its own column, and
+changes lists it only with --beyond-reach too.
 ${EXIT_HELP}`;
 
 interface Common {
