@@ -135,7 +135,7 @@ describe('files', () => {
     await expectUsage(openExport(join(dir.path, 'folder.jsonl')), /folder\.jsonl is a directory/);
     await expectUsage(openExport('-'), /not stdin/);
     await expectUsage(openExport(await file('a.txt', 'uid\n1\n')), /cannot tell the format of .*a\.txt/);
-    await expectUsage(openExport(await file('b.txt', 'uid\n1\n'), 'xlsx'), /reads back \.csv and \.jsonl exports, not xlsx \(.*b\.txt\)/);
+    await expectUsage(openExport(await file('b.txt', 'uid\n1\n'), 'xlsx'), /^cannot read back .*b\.txt \(xlsx\): diff, report, history import and --update read \.csv and \.jsonl exports only$/);
   });
 });
 
