@@ -52,6 +52,11 @@ const U2 = '6754915036232582102';
 const U3 = '6754915036232582103';
 const U4 = '6754915036232582104';
 const U5 = '6754915036232582105';
+// Two followers both lists end with: with the last shared follower above them, three side by
+// side in the same order, the evidence that the newer walk went past the old followers' places
+// (reach.ts): these are tests of the diff's formats, not of the reach rule.
+const U8 = '6754915036232582108';
+const U9 = '6754915036232582109';
 
 /** A follower line as the API writes it; room_id 2^63-1 is past what a double holds. */
 const follower = (uid: string, nickname: string) =>
@@ -60,10 +65,11 @@ const follower = (uid: string, nickname: string) =>
 describe('CSV inputs', () => {
   const header = 'uid,nickname,signature\r\n';
   test('added, removed and unchanged; rows carry the input columns after change', async () => {
-    const older = await file('csv', `${header}${U1},Ann,"hi, there"\r\n${U2},"Bob ""B""","line one\nline two"\r\n${U3},Cy,plain\r\n`);
-    const newer = await file('csv', `${header}${U4},"Dee, the 4th","a\r\nb"\r\n${U2},"Bob ""B""","line one\nline two"\r\n${U3},Cy,plain\r\n`);
+    const tail = `${U8},Hal,x\r\n${U9},Ivy,y\r\n`;
+    const older = await file('csv', `${header}${U1},Ann,"hi, there"\r\n${U2},"Bob ""B""","line one\nline two"\r\n${U3},Cy,plain\r\n${tail}`);
+    const newer = await file('csv', `${header}${U4},"Dee, the 4th","a\r\nb"\r\n${U2},"Bob ""B""","line one\nline two"\r\n${U3},Cy,plain\r\n${tail}`);
     const { counts, text } = await diff(older, newer, 'csv');
-    expect(counts).toEqual({ added: 1, first_seen: 0, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
+    expect(counts).toEqual({ added: 1, first_seen: 0, removed: 1, beyond_reach: 0, old: 5, new: 5, unchanged: 4 });
     expect(csvRows(text)).toEqual([
       ['change', 'uid', 'nickname', 'signature'],
       ['added', U4, 'Dee, the 4th', 'a\r\nb'],
@@ -80,11 +86,12 @@ describe('CSV inputs', () => {
   });
 
   test('a uid repeated inside a file counts once and is written once', async () => {
-    // U2 and U4 in the same order in both: the newer walk went past U1's place (reach.ts).
-    const older = await file('csv', `${header}${U1},Ann,x\r\n${U1},Ann,x\r\n${U2},Bob,y\r\n${U4},Dee,w\r\n`);
-    const newer = await file('csv', `${header}${U2},Bob,y\r\n${U3},Cy,z\r\n${U3},Cy,z\r\n${U2},Bob,y\r\n${U4},Dee,w\r\n`);
+    // U4, U8 and U9 side by side in the same order in both: the newer walk went past U1's place (reach.ts).
+    const tail = `${U8},Hal,x\r\n${U9},Ivy,y\r\n`;
+    const older = await file('csv', `${header}${U1},Ann,x\r\n${U1},Ann,x\r\n${U2},Bob,y\r\n${U4},Dee,w\r\n${tail}`);
+    const newer = await file('csv', `${header}${U2},Bob,y\r\n${U3},Cy,z\r\n${U3},Cy,z\r\n${U2},Bob,y\r\n${U4},Dee,w\r\n${tail}`);
     const { counts, text } = await diff(older, newer, 'csv');
-    expect(counts).toEqual({ added: 1, first_seen: 0, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
+    expect(counts).toEqual({ added: 1, first_seen: 0, removed: 1, beyond_reach: 0, old: 5, new: 5, unchanged: 4 });
     expect(csvRows(text).map((row) => row.slice(0, 2))).toEqual([['change', 'uid'], ['added', U3], ['removed', U1]]);
   });
 
@@ -122,10 +129,11 @@ describe('CSV inputs', () => {
 
 describe('JSONL inputs', () => {
   test('rows keep the follower bytes after the change key: 19-digit numbers exact', async () => {
-    const older = await file('jsonl', `${follower(U1, 'Ann')}\n${follower(U2, 'Bob')}\n${follower(U4, 'Dee')}\n`);
-    const newer = await file('ndjson', `${follower(U3, '李 "3"')}\r\n${follower(U2, 'Bob')}\r\n\r\n${follower(U4, 'Dee')}\r\n`);
+    const tail = `${follower(U8, 'Hal')}\n${follower(U9, 'Ivy')}\n`;
+    const older = await file('jsonl', `${follower(U1, 'Ann')}\n${follower(U2, 'Bob')}\n${follower(U4, 'Dee')}\n${tail}`);
+    const newer = await file('ndjson', `${follower(U3, '李 "3"')}\r\n${follower(U2, 'Bob')}\r\n\r\n${follower(U4, 'Dee')}\r\n${tail}`);
     const { counts, text } = await diff(older, newer, 'jsonl');
-    expect(counts).toEqual({ added: 1, first_seen: 0, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
+    expect(counts).toEqual({ added: 1, first_seen: 0, removed: 1, beyond_reach: 0, old: 5, new: 5, unchanged: 4 });
     expect(text).toBe(`{"change":"added",${follower(U3, '李 "3"').slice(1)}\n{"change":"removed",${follower(U1, 'Ann').slice(1)}\n`);
     expect(text).toContain('"room_id":9223372036854775807');
     expect(Object.keys(jsonRows(text)[0]!)[0]).toBe('change');
@@ -162,10 +170,10 @@ describe('JSONL inputs', () => {
 
 describe('mixed inputs', () => {
   test('CSV old, JSONL new: CSV rows in the CSV input columns, JSONL followers picked by them', async () => {
-    const older = await file('csv', `uid,nickname,follower_count\r\n${U1},Ann,5\r\n${U2},Bob,6\r\n${U3},Cy,7\r\n`);
-    const newer = await file('jsonl', `${follower(U4, 'Dee, "D"')}\n${follower(U2, 'Bob')}\n${follower(U3, 'Cy')}\n`);
+    const older = await file('csv', `uid,nickname,follower_count\r\n${U1},Ann,5\r\n${U2},Bob,6\r\n${U3},Cy,7\r\n${U8},Hal,8\r\n${U9},Ivy,9\r\n`);
+    const newer = await file('jsonl', `${follower(U4, 'Dee, "D"')}\n${follower(U2, 'Bob')}\n${follower(U3, 'Cy')}\n${follower(U8, 'Hal')}\n${follower(U9, 'Ivy')}\n`);
     const { counts, text } = await diff(older, newer, 'csv');
-    expect(counts).toEqual({ added: 1, first_seen: 0, removed: 1, beyond_reach: 0, old: 3, new: 3, unchanged: 2 });
+    expect(counts).toEqual({ added: 1, first_seen: 0, removed: 1, beyond_reach: 0, old: 5, new: 5, unchanged: 4 });
     expect(csvRows(text)).toEqual([
       ['change', 'uid', 'nickname', 'follower_count'],
       ['added', U4, 'Dee, "D"', '12'],
@@ -174,8 +182,8 @@ describe('mixed inputs', () => {
   });
 
   test('JSONL old, CSV new, JSONL out', async () => {
-    const older = await file('jsonl', `${follower(U1, 'Ann')}\n${follower(U5, 'Eve')}\n${follower(U2, 'Bob')}\n`);
-    const newer = await file('csv', `uid,nickname\r\n${U3},Cy\r\n${U5},Eve\r\n${U2},Bob\r\n`);
+    const older = await file('jsonl', `${follower(U1, 'Ann')}\n${follower(U5, 'Eve')}\n${follower(U2, 'Bob')}\n${follower(U8, 'Hal')}\n`);
+    const newer = await file('csv', `uid,nickname\r\n${U3},Cy\r\n${U5},Eve\r\n${U2},Bob\r\n${U8},Hal\r\n`);
     const { text } = await diff(older, newer, 'jsonl');
     expect(text).toBe(`{"change":"added","uid":"${U3}","nickname":"Cy"}\n{"change":"removed",${follower(U1, 'Ann').slice(1)}\n`);
   });
@@ -183,8 +191,8 @@ describe('mixed inputs', () => {
 
 describe('passes', () => {
   async function sources(): Promise<[ExportSource, ExportSource]> {
-    const older = await file('csv', `uid\r\n${U1}\r\n${U2}\r\n${U5}\r\n`);
-    const newer = await file('csv', `uid\r\n${U3}\r\n${U4}\r\n${U2}\r\n${U5}\r\n`);
+    const older = await file('csv', `uid\r\n${U1}\r\n${U2}\r\n${U5}\r\n${U8}\r\n`);
+    const newer = await file('csv', `uid\r\n${U3}\r\n${U4}\r\n${U2}\r\n${U5}\r\n${U8}\r\n`);
     return [await openExport(older), await openExport(newer)];
   }
 
@@ -192,7 +200,7 @@ describe('passes', () => {
     const [older, newer] = await sources();
     let passes = 0;
     const counted = { ...older, records: () => (passes++, older.records()) };
-    expect(await diffExports(counted, newer)).toEqual({ added: 2, first_seen: 0, removed: 1, beyond_reach: 0, old: 3, new: 4, unchanged: 2 });
+    expect(await diffExports(counted, newer)).toEqual({ added: 2, first_seen: 0, removed: 1, beyond_reach: 0, old: 4, new: 5, unchanged: 3 });
     expect(passes).toBe(1);
   });
 

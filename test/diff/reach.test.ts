@@ -60,13 +60,19 @@ describe('the reach rule', () => {
     expect(Object.values(verdicts(['f4', 'f9', 'n0', 'n1'], 'cap'))).toEqual(Array(8).fill('beyond_reach'));
   });
 
-  it('a lone shared follower proves nothing; two in the same order in both lists do', () => {
+  it('a lone shared follower proves nothing, nor do two; three side by side in the same order in both lists do', () => {
     expect(verdicts(['n0', 'f3'], 'cap')).toMatchObject({ f0: 'beyond_reach', f2: 'beyond_reach' });
-    expect(verdicts(['n0', 'f1', 'f3'], 'cap')).toMatchObject({ f0: 'removed', f2: 'removed', f4: 'beyond_reach' });
+    // Two may be two re-followers on top in their old order, the walk ended there (a short --limit).
+    expect(verdicts(['n0', 'f1', 'f3'], 'cap')).toMatchObject({ f0: 'beyond_reach', f2: 'beyond_reach', f4: 'beyond_reach' });
+    expect(verdicts(['n0', 'f1', 'f3', 'f4'], 'cap')).toMatchObject({ f0: 'removed', f2: 'removed', f5: 'beyond_reach' });
+    // Side by side: a new follower between them breaks the run (only re-followers are among the new).
+    expect(verdicts(['f1', 'n0', 'f3', 'f4'], 'cap')).toMatchObject({ f0: 'beyond_reach', f2: 'beyond_reach' });
+    // Near each other in the older list too: three re-followers from far apart are no run.
+    expect(verdicts(['f1', 'f5', 'f9'], 'limit')).toMatchObject({ f0: 'beyond_reach', f2: 'beyond_reach', f6: 'beyond_reach' });
     // A re-follower above the old followers who stayed does not stand in their way.
-    expect(verdicts(['f9', 'n0', 'f1', 'f3'], 'cap')).toMatchObject({ f0: 'removed', f2: 'removed', f4: 'beyond_reach' });
-    // Followers of one second may come back in another order: the pair need not be the last two.
+    expect(verdicts(['f9', 'n0', 'f1', 'f3', 'f4'], 'cap')).toMatchObject({ f0: 'removed', f2: 'removed', f5: 'beyond_reach' });
+    // Followers of one second may come back in another order: the run need not be the last ones.
     expect(verdicts(['f0', 'f2', 'f1'], 'cap')).toMatchObject({ f3: 'beyond_reach' });
-    expect(verdicts(['f0', 'f3', 'f2'], 'cap')).toMatchObject({ f1: 'removed', f4: 'beyond_reach' });
+    expect(verdicts(['f0', 'f2', 'f3', 'f5', 'f4'], 'cap')).toMatchObject({ f1: 'removed', f6: 'beyond_reach' });
   });
 });
