@@ -227,6 +227,8 @@ async function exportMany(
       const lostEffort = account.run ? describeLostEffort(account.run) : undefined;
       if (lostEffort && !options.quiet) bar.log(lostEffort);
       if (!options.quiet) bar.log(accountLine(account, settings.job.limit));
+      // --quiet prints errors only: a user that failed is one, with why (not only "2 of 3 failed").
+      else if (account.state === 'failed') ctx.stderr.write(`tkf: ${account.uid}: ${accountLine(account, settings.job.limit)}\n`);
     },
   });
   progress.stop();

@@ -164,6 +164,28 @@ describe('the summary tells the whole night', () => {
     });
   });
 
+  it('--quiet says each user that failed, and why (errors only), then the count', async () => {
+    await withRun(3, 20, {}, async ({ uids, sim, dir }) => {
+      const hidden = '6754915036232582000';
+      const missing = '7300000000000000001';
+      await writeFile(join(dir, 'three.txt'), `${uids[0]}\n${hidden}\n${missing}\n`);
+      await sim.close();
+      const users = { [uids[0]!]: { size: 20 }, [hidden]: { size: 20, status: 'private' as const } };
+      const again = await startSimulator({ token: TOKEN, users });
+      try {
+        const result = await tkf(['export', '--uids-file', 'three.txt', '--out', 'q/{uid}.csv', '--quiet'], { env: env(again.url), cwd: dir });
+        expect(result.code).toBe(9);
+        const lines = result.stderr.trimEnd().split("\n");
+        expect(lines).toHaveLength(3);
+        expect(lines[0]).toMatch(new RegExp(`^tkf: (${hidden}|${missing}): failed \\(exit [0-9]+\\): `));
+        expect(lines.slice(0, 2).map((line) => line.split(':')[1]!.trim()).sort()).toEqual([hidden, missing].sort());
+        expect(lines[2]).toBe('tkf: 2 of 3 users failed');
+      } finally {
+        await again.close();
+      }
+    });
+  });
+
   it('--shard K/N: shards are disjoint and together the whole file', async () => {
     await withRun(12, 20, {}, async ({ uids, sim, dir }) => {
       const seen: string[] = [];
