@@ -11,6 +11,8 @@ export interface CliContext {
   stdout: Writable;
   stderr: Writable;
   stderrIsTTY: boolean;
+  /** stdout is a terminal too (`--out -` unpiped): a bar on stderr would draw over its rows. */
+  stdoutIsTTY?: boolean;
   readStdin(): Promise<string>;
   version: string;
   /** Aborted (with an InterruptedError) on the first SIGINT, SIGTERM or SIGHUP. */

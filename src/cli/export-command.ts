@@ -150,7 +150,10 @@ async function exportOne(
   options: ExportOptions,
   ctx: CliContext,
 ): Promise<void> {
-  const progress = await createProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet, quiet: options.quiet, color: wantsColor(ctx.env) });
+  // Rows on the terminal (`--out -` unpiped): plain progress lines between them, not a bar that
+  // redraws its line over the row just written.
+  const rowsOnTerminal = output.kind === 'stream' && ctx.stdoutIsTTY === true;
+  const progress = await createProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet && !rowsOnTerminal, quiet: options.quiet, color: wantsColor(ctx.env) });
   ctx.onInterrupt = (signal) => progress.log(`stopping after the page in hand (${againToQuit(signal)})`);
   ctx.resumeHint = output.kind === 'file' ? resumeCommand(ctx.argv, ctx.env) : undefined;
   // The engine's 'started' and 'finished' events start and stop the progress (export-user.ts render).

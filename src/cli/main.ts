@@ -96,6 +96,7 @@ export async function main(argv: string[]): Promise<never> {
     stdout: process.stdout,
     stderr: process.stderr,
     stderrIsTTY: Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb',
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
     readStdin: () => readAll(process.stdin),
     version,
     signal: interrupts.signal,

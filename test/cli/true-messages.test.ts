@@ -310,6 +310,25 @@ describe('item 8: NO_COLOR reaches the spinner', () => {
   });
 });
 
+describe('rows on the terminal', () => {
+  // A terminal's surface on stderr, as ora and cli-progress use it.
+  const terminal = (ctx: CliContext, stdoutIsTTY: boolean) => {
+    Object.assign(ctx.stderr, { isTTY: true, columns: 100, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+    ctx.stderrIsTTY = true;
+    ctx.stdoutIsTTY = stdoutIsTTY;
+  };
+  it('--out - on a terminal draws no bar over the rows: plain progress lines, the rows whole', async () => {
+    const run = await tkf(['export', '--uid', UID, '--out', '-', '--fields', 'uid,region', '--format', 'csv'], { onContext: (ctx) => terminal(ctx, true) });
+    expect(run.exitCode, run.stderr).toBe(EXIT.ok);
+    expect(run.stderr).not.toMatch(/\u001b\[|\r/);
+    expect(run.stderr).toMatch(/^tkf: exported 90 followers/m);
+    expect(run.stdout.trimEnd().split('\n')).toHaveLength(91);
+    // Piped (stdout no terminal), the bar is drawn on stderr as ever.
+    const piped = await tkf(['export', '--uid', UID, '--out', '-', '--fields', 'uid,region', '--format', 'csv'], { onContext: (ctx) => terminal(ctx, false) });
+    expect(piped.stderr).toMatch(/\u001b\[/);
+  });
+});
+
 describe('item 12: the small ones', () => {
   it('plurals: 1 follower, 1 request, 1 user', async () => {
     const outcome = { uid: ONE, exit_code: 0, complete: true, rows: 1, requests: 1, requests_total: 1, file: 'a.csv', end: 'complete', total: 1, elapsedMs: 10 } as UserOutcome;
