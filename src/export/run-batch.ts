@@ -11,6 +11,7 @@
  *   129 / 130 / 143  interrupted by SIGHUP / SIGINT / SIGTERM (the operator asked, or the
  *              terminal closed; --resume goes on)
  *   5          the API refused the token or the quota is spent (every account would fail alike)
+ *   7          the disk is full (every file after it would fail alike)
  *   8          the run's --max-requests budget is spent (--resume goes on)
  *   9          some accounts failed (hidden, missing, API errors, a list that ended far short
  *              (exit 10 alone: its file is kept)...), the others are complete
@@ -20,6 +21,7 @@
  */
 import type { RunGovernor } from '../api/run-governor.js';
 import { ApiRefusedError, BudgetSpentError, EXIT, InterruptedError, RunStoppedError, TkfError } from '../errors.js';
+import { isDiskFull } from '../output/fs-errors.js';
 
 /** complete: its file is published; failed: this account cannot be exported now (its exit code
  * says why); stopped: the run stopped it (resumable, a checkpoint if any page was written);
@@ -134,6 +136,9 @@ export async function runBatch<R extends AccountRun>(options: BatchOptions<R>): 
       let walked!: () => void;
       const slotFree = new Promise<void>((resolve) => (walked = resolve));
       const done = options.exportAccount(uid, walked).then((run) => {
+        // A full disk fails every account after it alike: the run stops (exit 7), the accounts
+        // walking checkpoint, and none starts to pay for pages it could not keep.
+        if (!run.complete && run.cause instanceof TkfError && isDiskFull(run.cause)) governor.stop(run.cause);
         const state: AccountState = run.complete ? 'complete' : stoppedByRun(run.cause) ? 'stopped' : 'failed';
         const account: BatchAccount<R> = { uid, state, exitCode: run.complete ? EXIT.ok : run.exit_code, run };
         accounts.set(uid, account);

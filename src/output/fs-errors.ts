@@ -57,3 +57,17 @@ export function pipeError(error: unknown): unknown {
   if ((error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') return new PipeClosedError('the reader closed the pipe');
   return error;
 }
+
+/**
+ * A disk that is full (or a quota spent): every file a run writes after it fails alike, so a batch
+ * stops instead of paying for the pages of accounts it cannot keep. Told by the error's code, or
+ * by the code an OutputError names in its words (describeFsError: "... (ENOSPC)").
+ */
+export function isDiskFull(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+    if (e instanceof OutputError && /\((ENOSPC|EDQUOT)\)/.test(e.message)) return true;
+  }
+  return false;
+}

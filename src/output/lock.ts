@@ -8,7 +8,7 @@
  * out the stale period (and the owner must keep touching the file on a timer), while a pid check
  * answers at once.
  */
-import { link, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { OutputError } from '../errors.js';
 import { sleep } from '../sleep.js';
 import { describeFsError } from './fs-errors.js';
@@ -43,11 +43,20 @@ export async function acquireLock(
 ): Promise<Lock> {
   const content = JSON.stringify({ ...owner, started: new Date().toISOString() } satisfies LockFile);
   for (let attempt = 0; attempt < 3; attempt++) {
+    let handle: FileHandle | undefined;
     try {
-      await writeFile(path, content, { flag: 'wx', mode: 0o600 });
+      handle = await open(path, 'wx', 0o600);
+      await handle.writeFile(content);
+      await handle.close();
       return { release: () => rm(path, { force: true }) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        // Created but not written (a full disk): ours, and empty; left, it read as another run's
+        // lock to the next run, which waited for an owner that never comes.
+        if (handle) {
+          await handle.close().catch(() => {});
+          await rm(path, { force: true }).catch(() => {});
+        }
         throw new OutputError(`cannot create the lock file ${path}: ${describeFsError(error)}`);
       }
     }

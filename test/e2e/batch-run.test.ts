@@ -5,7 +5,10 @@
  * createProgram through runCli, the exit code main() exits with), but for SIGTERM, which needs
  * the spawned binary.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmdirSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generatedUsers } from '../../src/simulator/built-in-users.js';
@@ -115,6 +118,38 @@ describe('a dead token or a spent quota stops the run at once', () => {
         await restored.close();
       }
     });
+  });
+});
+
+describe('a full disk stops the run', () => {
+  it('exit 7 once the disk is full, no account started after it pays for pages; --resume with room finishes every account', async (context) => {
+    const point = mkdtempSync(join(tmpdir(), 'tkf-batch-full-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=300k', 'tmpfs', point], { stdio: 'ignore' });
+    } catch {
+      rmdirSync(point);
+      return context.skip('cannot mount a tmpfs here (not root, or not Linux)');
+    }
+    try {
+      await withRun(40, 20, {}, async ({ uids, sim, dir, users }) => {
+        const out = ['export', '--uids-file', 'uids.txt', '--out', join(point, '{uid}.jsonl'), '--json', '--concurrency', '2'];
+        const run = await tkf(out, { env: env(sim.url), cwd: dir });
+        expect(run.code).toBe(7);
+        const summary = JSON.parse(run.stdout) as { users: Array<{ state: string }> };
+        // Two or three accounts fit (each ~95 KB of JSONL, two written at once); after the first
+        // that did not, none started.
+        expect(summary.users.filter((u) => u.state === 'not-started').length).toBeGreaterThan(30);
+        expect(sim.stats.requests).toBeLessThan(10);
+        expect(run.stderr).toMatch(/tkf: the run stopped: .*no space left on the device \(ENOSPC\); run the same command with --resume to go on/);
+        execFileSync('mount', ['-o', 'remount,size=8m', point]);
+        const resumed = await tkf([...out, '--resume'], { env: env(sim.url), cwd: dir });
+        expect(resumed.code, resumed.stderr).toBe(0);
+        for (const uid of uids) expect(await readFile(join(point, `${uid}.jsonl`), 'utf8')).toBe(expected(uid, 20, users));
+      });
+    } finally {
+      execFileSync('umount', [point]);
+      rmdirSync(point);
+    }
   });
 });
 
