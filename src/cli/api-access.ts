@@ -3,6 +3,7 @@
  * config file's token_file) and the host, or the built-in simulator for --demo. Shared by
  * `tkf export` and `tkf info`.
  */
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { DEFAULT_TOKEN, PUBLIC_UID } from '../simulator/built-in-users.js';
@@ -115,12 +116,32 @@ function readBaseUrl(options: AccessOptions, config: Config, ctx: CliContext): s
   return baseUrl;
 }
 
-/** Whether a process of this machine still runs (for locks left by killed runs). */
-export function isRunning(pid: number): boolean {
+/**
+ * Whether a process of this machine still runs (for locks left by killed runs), and, given when
+ * its lock was written (`since`), is the process that wrote it: a pid handed to a process started
+ * after that (a container's tkf is pid 1 in every container; pids wrap) is not.
+ */
+export function isRunning(pid: number, since?: string): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const started = since === undefined ? undefined : processStartMs(pid);
+  // Two seconds of slack: the boot time is to the second, the process's start to a tick.
+  return started === undefined || !(started > Date.parse(since!) + 2000);
+}
+
+/** When process `pid` started (ms since the epoch), from Linux's /proc; undefined elsewhere or when unreadable. */
+function processStartMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22, after "pid (comm)": comm may hold spaces and parentheses, so count from the last ')'.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    // USER_HZ: 100 on every Linux that Node runs on.
+    return Number.isFinite(ticks) && Number.isFinite(boot) && boot > 0 ? boot * 1000 + ticks * 10 : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -69,7 +69,7 @@ export interface ExportDeps {
   signal?: AbortSignal;
   /** Who holds the output's lock, and how to tell whether a lock's owner still runs. */
   owner: LockOwner;
-  isRunning: (pid: number) => boolean;
+  isRunning: (pid: number, since?: string) => boolean;
   /** The output's lock names no owner yet (a run killed while taking it?): this run waits, up to 10 s. */
   onLockWait?: (lockPath: string) => void;
   /** The file system an export writes through (tests hand in one that fills up). */

@@ -52,7 +52,7 @@ export interface ExportFileSpec {
   /** The run's job: its format, encoder, --limit, and (--update) the encoder options it named itself. */
   job: WriteJob;
   owner: LockOwner;
-  isRunning: (pid: number) => boolean;
+  isRunning: (pid: number, since?: string) => boolean;
   onLockWait?: (lockPath: string) => void;
   disk?: Disk;
   onResume?: (checkpoint: Checkpoint) => void;

@@ -3,7 +3,8 @@
  * and host (never the token).
  *
  * A lock left behind by a killed run must not block forever: when the lock's host is this host
- * and its pid is no longer running, the lock is stale and is taken over. proper-lockfile was
+ * and its pid is no longer running, or runs a process started after the lock was written (the pid
+ * given again: a container's tkf is pid 1 each time), the lock is stale and is taken over. proper-lockfile was
  * considered; it decides staleness by mtime, so a run started right after a `kill -9` would wait
  * out the stale period (and the owner must keep touching the file on a timer), while a pid check
  * answers at once.
@@ -36,7 +37,7 @@ export interface Lock {
 export async function acquireLock(
   path: string,
   owner: LockOwner,
-  isRunning: (pid: number) => boolean,
+  isRunning: (pid: number, since?: string) => boolean,
   forPath: string,
   /** Told once when the lock has no readable owner and this run starts to wait for one (below). */
   onWait?: () => void,
@@ -73,7 +74,7 @@ export async function acquireLock(
       holder = await readHolder(path);
     }
     if (holder === 'gone') continue;
-    if (holder !== 'unreadable' && (holder.host !== owner.host || isRunning(holder.pid))) {
+    if (holder !== 'unreadable' && (holder.host !== owner.host || isRunning(holder.pid, holder.started))) {
       throw busy(forPath, path, holder);
     }
     // Stale: its owner is gone. Move it aside first and check that what was moved is the lock

@@ -1,10 +1,12 @@
 import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { OutputError } from '../../src/errors.js';
 import { acquireLock } from '../../src/output/lock.js';
+import { isRunning } from '../../src/cli/api-access.js';
 
 let dir: string;
 let out: string;
@@ -134,5 +136,26 @@ describe('acquireLock', () => {
     );
     expect(outcome).toBeInstanceOf(OutputError);
     expect(JSON.parse(await readFile(lockPath, 'utf8')).pid).toBe(other.pid);
+  });
+});
+
+describe('the pid of a lock given to a later process (tkf is pid 1 in every container; pids wrap)', () => {
+  test('a lock whose pid runs a process started after the lock was written is taken over; one its process wrote is not', async () => {
+    // A real process of this machine, started now: the "later process" holding the dead run's pid.
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const host = hostname();
+      const before = new Date(Date.now() - 3_600_000).toISOString();
+      await writeFile(lockPath, JSON.stringify({ pid: child.pid, host, started: before }));
+      const lock = await acquireLock(lockPath, { pid: process.pid, host }, isRunning, out);
+      expect(JSON.parse(await readFile(lockPath, 'utf8')).pid).toBe(process.pid);
+      await lock.release();
+      // Written by that very process (after it started): held.
+      await writeFile(lockPath, JSON.stringify({ pid: child.pid, host, started: new Date().toISOString() }));
+      expect((await lockError(acquireLock(lockPath, { pid: process.pid, host }, isRunning, out))).message).toMatch(/another tkf is already writing/);
+    } finally {
+      child.kill();
+    }
   });
 });
