@@ -39,8 +39,8 @@ const round = (n: number): string => String(Math.round(n * 10) / 10);
 const day = (at: Date): string => at.toISOString().slice(0, 10);
 /** To the second: snapshots of one minute (a batch, a test) are told apart. */
 const when = (at: Date): string => at.toISOString().slice(0, 19).replace('T', ' ');
-/** "-1 gone", or unknown for a snapshot that could not see who left (an --update). */
-const gone = (point: GrowthPoint): string => (point.sees_losses === false ? 'gone unknown (an update)' : `${signedCount('-', point.removed)} gone`);
+/** "-1 gone", or unknown for a snapshot that could not see who left (an --update, a walk gone on with after a pause). */
+const gone = (point: GrowthPoint): string => (point.sees_losses === false ? 'gone unknown (an update, or a walk gone on with after a pause, sees no one leave)' : `${signedCount('-', point.removed)} gone`);
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const two = (n: number): string => String(n).padStart(2, '0');

@@ -49,7 +49,7 @@ describe('history snapshots as the report chart\'s points', () => {
       ]),
     );
     expect(html).toContain('<td>2026-11-02 03:00:00</td><td class="n">1,000</td><td class="n">–</td><td class="n">+60</td><td class="n">0</td><td class="n">–</td><td class="n">60</td>');
-    expect(html).toContain('2026-11-02 03:00:00: +60 added, gone unknown (an update)');
+    expect(html).toContain('2026-11-02 03:00:00: +60 added, gone unknown (an update, or a walk gone on with after a pause, sees no one leave)');
     expect(html).toContain('<th class="n">beyond reach, in all</th>');
   });
 
