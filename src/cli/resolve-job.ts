@@ -107,6 +107,13 @@ export function checkManyOutputs(count: number, out: string, format: FormatDefin
     throw new UsageError(`--out must contain {uid} when exporting several users, e.g. 'exports/{date}/{uid}.${format.name}'`);
   }
   if (out === '-' && count > 1) throw new UsageError('several users cannot share --out -; use a template such as {uid}.csv');
+  checkPlaceholders(out);
+}
+
+/** A template's placeholders are {uid} and {date}: another ({user}, a typo) is said, not written into file names as it is. */
+export function checkPlaceholders(out: string): void {
+  const unknown = [...out.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!).find((name) => name !== 'uid' && name !== 'date');
+  if (unknown !== undefined) throw new UsageError(`--out: {${unknown}} is no placeholder; a template knows {uid} and {date}, e.g. 'exports/{date}/{uid}.csv'`);
 }
 
 /** uids of a --uids-file: one a line; blank lines and # comments ignored; each checked. */
@@ -204,6 +211,7 @@ export async function resolveJob(command: Command, options: ExportOptions, confi
     checkManyOutputs(uids.length, out, format);
   } else if (options.uid !== undefined || !options.demo) {
     validateUid(options.uid);
+    checkPlaceholders(out);
   }
   if (db) checkHistoryFormat(format);
   const access = options.demo ? undefined : Object.freeze(await resolveAccess(options, config, ctx));

@@ -51,6 +51,9 @@ export async function checkDirectory(out: string): Promise<void> {
     if (error instanceof OutputError) throw error;
     throw new OutputError(`cannot write ${out}: ${directory}: ${describeFsError(error)}`);
   }
+  // The file itself a directory: said before any page is paid for (with --force the walk went on,
+  // and failed at its rename, with a --resume hint that could not work).
+  if ((await stat(out).catch(() => undefined))?.isDirectory()) throw new OutputError(`cannot write ${out}: it is a directory`);
 }
 
 /** Opens a write stream and waits until the file is really open, so errors surface here. */

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   USAGE_RULES,
   checkManyOutputs,
+  checkPlaceholders,
   checkShard,
   checkUsage,
   fileModesNeedAFile,
@@ -80,6 +81,11 @@ describe('usage rules of tkf export', () => {
     expect(() => checkManyOutputs(2, 'f.csv', getFormat('csv'))).toThrow("--out must contain {uid} when exporting several users, e.g. 'exports/{date}/{uid}.csv'");
     expect(() => checkManyOutputs(2, '{uid}.csv', getFormat('csv'))).not.toThrow();
     expect(() => checkManyOutputs(1, 'f.csv', getFormat('csv'))).not.toThrow();
+    // A placeholder it does not know is said, not written into the file names as it is.
+    expect(() => checkManyOutputs(2, 'o/{foo}-{uid}.csv', getFormat('csv'))).toThrow("--out: {foo} is no placeholder; a template knows {uid} and {date}, e.g. 'exports/{date}/{uid}.csv'");
+    expect(() => checkPlaceholders('exports/{date}/{user}.csv')).toThrow(/\{user\} is no placeholder/);
+    expect(() => checkPlaceholders('exports/{date}/{uid}.csv')).not.toThrow();
+    expect(() => checkPlaceholders('exports/{ not one }.csv')).not.toThrow();
   });
 
   it('the token file: --token-file, else the config file unless a token is given another way', () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -66,6 +66,12 @@ describe('publish', () => {
 describe('checkDirectory and friends', () => {
   test('an existing directory passes', async () => {
     await expect(checkDirectory(join(dir, 'followers.csv'))).resolves.toBeUndefined();
+  });
+
+  test('an output that is itself a directory is an OutputError before anything is written', async () => {
+    const out = join(dir, 'dir.csv');
+    await mkdir(out);
+    await expect(checkDirectory(out)).rejects.toThrow(`cannot write ${out}: it is a directory`);
   });
 
   test('a missing directory is an OutputError naming the output', async () => {
