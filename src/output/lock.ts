@@ -4,10 +4,10 @@
  *
  * A lock left behind by a killed run must not block forever: when the lock's host is this host
  * and its pid is no longer running, or runs a process started after the lock was written (the pid
- * given again: a container's tkf is pid 1 each time), the lock is stale and is taken over. proper-lockfile was
- * considered; it decides staleness by mtime, so a run started right after a `kill -9` would wait
- * out the stale period (and the owner must keep touching the file on a timer), while a pid check
- * answers at once.
+ * given again: a container's tkf is pid 1 each time), the lock is stale and is taken over.
+ * proper-lockfile was considered; it decides staleness by mtime, so a run started right after a
+ * `kill -9` would wait out the stale period (and the owner must keep touching the file on a
+ * timer), while a pid check answers at once.
  */
 import { link, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { OutputError } from '../errors.js';
