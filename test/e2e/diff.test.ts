@@ -126,8 +126,8 @@ describe('tkf diff', () => {
     await withTempDir(async (dir) => {
       await writeFile(join(dir, 'old.csv'), csv(1, 6));
       await writeFile(join(dir, 'new.csv'), csvOf([0, 1], [2, 6]));
-      // A lock held by a running process (this test's own).
-      await writeFile(join(dir, 'changes.csv.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), started: '2026-11-28T00:00:00.000Z' }));
+      // A lock held by a running process (this test's own, which wrote it: after it started).
+      await writeFile(join(dir, 'changes.csv.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), started: new Date().toISOString() }));
       const busy = await runTkfInProcess(['diff', 'old.csv', 'new.csv', '--out', 'changes.csv'], { cwd: dir });
       expect(busy.code).toBe(7);
       expect(busy.stderr).toMatch(/another tkf is already writing changes\.csv/);
