@@ -82,7 +82,11 @@ function render(event: AccountEvent, settings: RunSettings, progress: Progress):
       return;
     }
     case 'lock-wait':
-      progress.log(`${event.path} names no tkf yet (one killed while taking it leaves it so): waiting for one, or taking it over when it is 10 s old`);
+      progress.log(
+        event.host === undefined
+          ? `${event.path} names no tkf yet (one killed while taking it leaves it so): waiting for one, or taking it over when it is 10 s old`
+          : `${event.path} is held by a tkf on ${event.host}: watching it for up to 35 s (a running tkf touches its lock; one that stopped does not, and its lock is taken over)`,
+      );
       return;
     case 'resumed': {
       const c = event.checkpoint;

@@ -17,7 +17,7 @@ export type AccountEvent =
   /** An answer did not move the walk on (a stuck cursor): the walk asks again after `waitMs`. */
   | { type: 'waiting'; uid: string; notice: StuckNotice }
   /** The output's lock names no owner yet: the export waits for one, or takes the lock over when it is 10 s old. */
-  | { type: 'lock-wait'; uid: string; path: string }
+  | { type: 'lock-wait'; uid: string; path: string; host?: string }
   /** A file export goes on from its checkpoint. */
   | { type: 'resumed'; uid: string; path: string; checkpoint: Checkpoint }
   /** A page is written and checkpointed. */

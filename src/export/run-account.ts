@@ -110,7 +110,7 @@ async function exportAccount(
       disk: settings.disk,
       owner: deps.owner,
       isRunning: deps.isRunning,
-      onLockWait: (path) => emit({ type: 'lock-wait', uid, path }),
+      onLockWait: (path, host) => emit({ type: 'lock-wait', uid, path, ...(host === undefined ? {} : { host }) }),
       onResume: (checkpoint) => {
         feed?.partial();
         before.resumed = { rows: checkpoint.rows, requests: checkpoint.requests };

@@ -71,7 +71,7 @@ export interface ExportDeps {
   owner: LockOwner;
   isRunning: (pid: number, since?: string) => boolean;
   /** The output's lock names no owner yet (a run killed while taking it?): this run waits, up to 10 s. */
-  onLockWait?: (lockPath: string) => void;
+  onLockWait?: (lockPath: string, host?: string) => void;
   /** The file system an export writes through (tests hand in one that fills up). */
   disk?: Disk;
   onResume?: (checkpoint: Checkpoint) => void;

@@ -53,7 +53,7 @@ export interface ExportFileSpec {
   job: WriteJob;
   owner: LockOwner;
   isRunning: (pid: number, since?: string) => boolean;
-  onLockWait?: (lockPath: string) => void;
+  onLockWait?: (lockPath: string, host?: string) => void;
   disk?: Disk;
   onResume?: (checkpoint: Checkpoint) => void;
   /** --update: the manifest of the file being updated (what the file holds until it is replaced). */

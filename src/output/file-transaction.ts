@@ -22,7 +22,7 @@ export interface LockHolder {
   owner: LockOwner;
   isRunning: (pid: number, since?: string) => boolean;
   /** The lock names no owner yet: this run waits for one, up to 10 s (lock.ts). */
-  onLockWait?: (lockPath: string) => void;
+  onLockWait?: (lockPath: string, host?: string) => void;
 }
 
 export interface FileTransactionOptions extends LockHolder {
@@ -59,7 +59,7 @@ export class FileTransaction {
   /** Takes the output's lock only (the caller has checked the directory and what it may replace). */
   static async lock(out: string, who: LockHolder, force = false): Promise<FileTransaction> {
     const paths = outputPaths(out);
-    const onWait = () => who.onLockWait?.(paths.lock);
+    const onWait = (host?: string) => who.onLockWait?.(paths.lock, host);
     return new FileTransaction(paths, await acquireLock(paths.lock, who.owner, who.isRunning, out, onWait), force);
   }
 

@@ -4,12 +4,14 @@
  *
  * A lock left behind by a killed run must not block forever: when the lock's host is this host
  * and its pid is no longer running, or runs a process started after the lock was written (the pid
- * given again: a container's tkf is pid 1 each time), the lock is stale and is taken over.
- * proper-lockfile was considered; it decides staleness by mtime, so a run started right after a
- * `kill -9` would wait out the stale period (and the owner must keep touching the file on a
- * timer), while a pid check answers at once.
+ * given again: a container's tkf is pid 1 each time), the lock is stale and is taken over. A lock
+ * of another host has no pid to look at: its holder touches it on a timer (the lease, LEASE), and
+ * one watched long enough without a touch is stale. proper-lockfile was considered; it decides
+ * staleness by mtime alone, so a run started on the same host right after a `kill -9` would wait
+ * out the stale period, while a pid check answers at once (and mtimes are compared with this
+ * host's clock, where watching for a change needs no two clocks to agree).
  */
-import { link, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { link, open, readFile, rename, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
 import { OutputError } from '../errors.js';
 import { sleep } from '../sleep.js';
 import { describeFsError } from './fs-errors.js';
@@ -30,6 +32,19 @@ interface LockFile extends LockOwner {
 const UNREADABLE_STALE_MS = 10_000;
 const UNREADABLE_POLL_MS = 100;
 
+/**
+ * A lock written on another host (a pod retried under a new name, a shard on another machine on
+ * a shared volume) has no pid this host can look at: its holder touches it every `refreshMs`, and
+ * one watched for `staleMs` without a touch is stale. Watched, not dated: the two hosts' clocks
+ * (or the file server's) need not agree.
+ */
+export interface LeaseTiming {
+  refreshMs: number;
+  staleMs: number;
+  pollMs: number;
+}
+const LEASE: LeaseTiming = { refreshMs: 10_000, staleMs: 35_000, pollMs: 1_000 };
+
 export interface Lock {
   release(): Promise<void>;
 }
@@ -39,8 +54,12 @@ export async function acquireLock(
   owner: LockOwner,
   isRunning: (pid: number, since?: string) => boolean,
   forPath: string,
-  /** Told once when the lock has no readable owner and this run starts to wait for one (below). */
-  onWait?: () => void,
+  /**
+   * Told once when this run starts to wait: for the owner of a lock that has none readable yet, or
+   * (with its host) to see whether a lock of another host is still touched (below).
+   */
+  onWait?: (host?: string) => void,
+  lease: LeaseTiming = LEASE,
 ): Promise<Lock> {
   const content = JSON.stringify({ ...owner, started: new Date().toISOString() } satisfies LockFile);
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -49,7 +68,18 @@ export async function acquireLock(
       handle = await open(path, 'wx', 0o600);
       await handle.writeFile(content);
       await handle.close();
-      return { release: () => rm(path, { force: true }) };
+      // The lease: touched while held, so that a run on another host can tell it from a dead one's.
+      const touch = setInterval(() => {
+        const now = new Date();
+        utimes(path, now, now).catch(() => {});
+      }, lease.refreshMs);
+      touch.unref();
+      return {
+        release: async () => {
+          clearInterval(touch);
+          await rm(path, { force: true });
+        },
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         // Created but not written (a full disk): ours, and empty; left, it read as another run's
@@ -74,7 +104,12 @@ export async function acquireLock(
       holder = await readHolder(path);
     }
     if (holder === 'gone') continue;
-    if (holder !== 'unreadable' && (holder.host !== owner.host || isRunning(holder.pid, holder.started))) {
+    if (holder !== 'unreadable' && holder.host !== owner.host) {
+      onWait?.(holder.host);
+      const watched = await touchedWhileWatched(path, lease);
+      if (watched === 'gone') continue;
+      if (watched === 'touched') throw busy(forPath, path, holder);
+    } else if (holder !== 'unreadable' && isRunning(holder.pid, holder.started)) {
       throw busy(forPath, path, holder);
     }
     // Stale: its owner is gone. Move it aside first and check that what was moved is the lock
@@ -97,6 +132,20 @@ export async function acquireLock(
     await rm(aside, { force: true });
   }
   throw new OutputError(`cannot take the lock ${path}: other runs keep taking it`);
+}
+
+/** Whether the lock's time changes while it is watched for `lease.staleMs` (its holder runs), or the lock goes. */
+async function touchedWhileWatched(path: string, lease: LeaseTiming): Promise<'touched' | 'untouched' | 'gone'> {
+  const mtime = async () => stat(path).then((s) => s.mtimeMs, () => undefined);
+  const first = await mtime();
+  if (first === undefined) return 'gone';
+  for (let waited = 0; waited < lease.staleMs; waited += lease.pollMs) {
+    await sleep(lease.pollMs);
+    const now = await mtime();
+    if (now === undefined) return 'gone';
+    if (now !== first) return 'touched';
+  }
+  return 'untouched';
 }
 
 function sameHolder(a: LockFile | 'gone' | 'unreadable', b: LockFile | 'unreadable'): boolean {

@@ -69,11 +69,25 @@ describe('acquireLock', () => {
     await lock.release();
   });
 
-  test('a lock held from another host is never taken over', async () => {
-    await acquireLock(lockPath, { pid: 2222, host: 'elsewhere' }, running, out);
-    const error = await lockError(acquireLock(lockPath, me, notRunning, out));
+  // A lease of milliseconds: the holder touches its lock every 20 ms; watched 150 ms untouched, it is stale.
+  const lease = { refreshMs: 20, staleMs: 150, pollMs: 10 };
+
+  test('a lock held from another host is not taken over while its holder touches it', async () => {
+    const held = await acquireLock(lockPath, { pid: 2222, host: 'elsewhere' }, running, out, undefined, lease);
+    const waits: Array<string | undefined> = [];
+    const error = await lockError(acquireLock(lockPath, me, notRunning, out, (host) => waits.push(host), lease));
     expect(error).toBeInstanceOf(OutputError);
     expect(error.message).toContain('elsewhere');
+    expect(waits).toEqual(['elsewhere']);
+    await held.release();
+  });
+
+  test('a lock of another host that nobody touches any more (its run killed: a pod retried under a new name) is taken over', async () => {
+    await writeFile(lockPath, JSON.stringify({ pid: 1, host: 'tkf-nightly-0-abcde', started: new Date().toISOString() }));
+    const lock = await acquireLock(lockPath, me, running, out, undefined, lease);
+    expect(JSON.parse(await readFile(lockPath, 'utf8'))).toMatchObject(me);
+    await lock.release();
+    await expect(stat(lockPath)).rejects.toThrow();
   });
 
   test('a fresh lock file without its owner yet is waited for: the owner written meanwhile keeps it', async () => {
