@@ -212,7 +212,9 @@ async function exportMany(
     signal: ctx.signal,
     exportAccount: async (uid, walked): Promise<UserOutcome> => {
       try {
-        return await exportUser(uid, await target(uid), settings, bars.get(uid)!, walked);
+        // The same line run twice at once (cron): under --resume each run waits for the accounts
+        // the other holds, and finds them complete, instead of calling them failed.
+        return await exportUser(uid, await target(uid), settings, bars.get(uid)!, walked, { waitForHeldOutputs: true });
       } catch (error) {
         const exitCode = error instanceof TkfError ? error.exitCode : EXIT.internal;
         return { uid, exit_code: exitCode, complete: false, rows: 0, requests: 0, requests_total: 0, file: null, end: null, total: null, error: (error as Error).message, cause: error, elapsedMs: 0 };

@@ -25,9 +25,17 @@ export interface RunSettings extends AccountSettings {
 
 export type UserOutcome = AccountOutcome;
 
-export async function exportUser(uid: string, output: OutputTarget, settings: RunSettings, progress: Progress, onWalked?: () => void): Promise<UserOutcome> {
+export async function exportUser(
+  uid: string,
+  output: OutputTarget,
+  settings: RunSettings,
+  progress: Progress,
+  onWalked?: () => void,
+  options: { waitForHeldOutputs?: boolean } = {},
+): Promise<UserOutcome> {
   const outcome = await runAccount(uid, output, settings, {
     onWalked,
+    waitForHeldOutputs: options.waitForHeldOutputs,
     owner: { pid: process.pid, host: hostname() },
     isRunning,
     onEvent: (event) => render(event, settings, progress),
@@ -81,6 +89,9 @@ function render(event: AccountEvent, settings: RunSettings, progress: Progress):
       progress.waiting(`${n.reason} at cursor ${n.cursor}; asking again (${n.attempt}/${n.retries}) in ${formatDuration(n.waitMs)}`, n.waitMs);
       return;
     }
+    case 'lock-held':
+      progress.log(`another tkf (pid ${event.pid} on ${event.host}) is writing this account: waiting for it to finish (--resume then finds it complete)`);
+      return;
     case 'lock-wait':
       progress.log(
         event.host === undefined

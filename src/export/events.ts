@@ -18,6 +18,8 @@ export type AccountEvent =
   | { type: 'waiting'; uid: string; notice: StuckNotice }
   /** The output's lock names no owner yet: the export waits for one, or takes the lock over when it is 10 s old. */
   | { type: 'lock-wait'; uid: string; path: string; host?: string }
+  /** Another tkf that runs holds the output's lock: this run waits for it (a batch under --resume). */
+  | { type: 'lock-held'; uid: string; path: string; pid: number; host: string }
   /** A file export goes on from its checkpoint. */
   | { type: 'resumed'; uid: string; path: string; checkpoint: Checkpoint }
   /** A page is written and checkpointed. */

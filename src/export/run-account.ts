@@ -55,6 +55,12 @@ export interface AccountDeps {
    */
   onWalked?: () => void;
   now?: () => number;
+  /**
+   * With --resume, wait while another tkf that runs holds an account's output (the same batch run
+   * twice at once) instead of failing it: the other run completes it, and this one then finds it
+   * complete. A batch's; a single export refuses at once (exit 7).
+   */
+  waitForHeldOutputs?: boolean;
 }
 
 export interface FailureFacts {
@@ -111,6 +117,9 @@ async function exportAccount(
       owner: deps.owner,
       isRunning: deps.isRunning,
       onLockWait: (path, host) => emit({ type: 'lock-wait', uid, path, ...(host === undefined ? {} : { host }) }),
+      ...(deps.waitForHeldOutputs && output.kind === 'file' && output.resume
+        ? { waitWhileHeld: { signal: settings.signal, onHeld: (holder) => emit({ type: 'lock-held', uid, path: outputPaths(output.path).lock, pid: holder.pid, host: holder.host }) } }
+        : {}),
       onResume: (checkpoint) => {
         feed?.partial();
         before.resumed = { rows: checkpoint.rows, requests: checkpoint.requests };

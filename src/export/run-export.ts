@@ -8,7 +8,7 @@ import type { FollowersClient } from '../api/client.js';
 import type { Checkpoint } from '../output/checkpoint.js';
 import type { Disk } from '../output/disk.js';
 import { ExportFile, type OpenMode } from '../output/export-file.js';
-import type { LockOwner } from '../output/lock.js';
+import type { LockOwner, WaitWhileHeld } from '../output/lock.js';
 import { StreamTarget, type ExportCounts, type PageTarget, type TargetResult, type WalkStart } from '../output/page-target.js';
 import { DEPTH_CAP } from '../api/list-facts.js';
 import { pages, type FetchedPage, type Page, type StuckNotice } from './pager.js';
@@ -72,6 +72,8 @@ export interface ExportDeps {
   isRunning: (pid: number, since?: string) => boolean;
   /** The output's lock names no owner yet (a run killed while taking it?): this run waits, up to 10 s. */
   onLockWait?: (lockPath: string, host?: string) => void;
+  /** Another tkf holds the output's lock: wait for it (a batch under --resume) instead of exit 7. */
+  waitWhileHeld?: WaitWhileHeld;
   /** The file system an export writes through (tests hand in one that fills up). */
   disk?: Disk;
   onResume?: (checkpoint: Checkpoint) => void;
@@ -144,6 +146,7 @@ function openTarget(plan: ExportPlan, deps: ExportDeps): Promise<PageTarget | Ta
     owner: deps.owner,
     isRunning: deps.isRunning,
     onLockWait: deps.onLockWait,
+    waitWhileHeld: deps.waitWhileHeld,
     disk: deps.disk,
     onResume: deps.onResume,
     onUpdate: deps.onUpdate,

@@ -20,7 +20,7 @@ import { ByteSink, RecordWriter, type EncoderOptions, type FormatDefinition } fr
 import { describeMismatch, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointOptions, type Reentry } from './checkpoint.js';
 import { Checkpointer } from './checkpointer.js';
 import { realDisk, type Disk } from './disk.js';
-import type { LockOwner } from './lock.js';
+import type { LockOwner, WaitWhileHeld } from './lock.js';
 import { FileTransaction } from './file-transaction.js';
 import { checkDirectory, exists, outputPaths, removeAll, wasPublished, type OutputPaths } from './output-file.js';
 import { countPage, type Aborted, type ExportCounts, type PageTarget, type PageToWrite, type TargetResult, type WalkStart } from './page-target.js';
@@ -54,6 +54,8 @@ export interface ExportFileSpec {
   owner: LockOwner;
   isRunning: (pid: number, since?: string) => boolean;
   onLockWait?: (lockPath: string, host?: string) => void;
+  /** Another tkf holds the output's lock: wait for it (a batch under --resume). */
+  waitWhileHeld?: WaitWhileHeld;
   disk?: Disk;
   onResume?: (checkpoint: Checkpoint) => void;
   /** --update: the manifest of the file being updated (what the file holds until it is replaced). */
@@ -123,7 +125,7 @@ export class ExportFile implements PageTarget {
     if (mode === 'new' && (await exists(file.paths.out)) && !(await exists(file.paths.checkpoint))) {
       throw new OutputError(`${file.paths.out} already exists; use --force to replace it when the new export completes`, { advised: true });
     }
-    file.tx = await FileTransaction.lock(file.paths.out, { owner: spec.owner, isRunning: spec.isRunning, onLockWait: spec.onLockWait });
+    file.tx = await FileTransaction.lock(file.paths.out, { owner: spec.owner, isRunning: spec.isRunning, onLockWait: spec.onLockWait, waitWhileHeld: spec.waitWhileHeld });
     try {
       const done = mode === 'update' ? await file.openUpdate() : await file.openExport(mode);
       if (done) await file.releaseLock();

@@ -14,7 +14,7 @@ import type { Writable } from 'node:stream';
 import { OutputError, TkfError } from '../errors.js';
 import { realDisk, type Disk } from './disk.js';
 import { describeFsError } from './fs-errors.js';
-import { acquireLock, type Lock, type LockOwner } from './lock.js';
+import { acquireLock, type Lock, type LockOwner, type WaitWhileHeld } from './lock.js';
 import { checkDirectory, exists, outputPaths, publish, removeAll, type OutputPaths, type Render } from './output-file.js';
 
 /** Who takes the lock, and how to tell whether a lock's owner still runs. */
@@ -23,6 +23,8 @@ export interface LockHolder {
   isRunning: (pid: number, since?: string) => boolean;
   /** The lock names no owner yet: this run waits for one, up to 10 s (lock.ts). */
   onLockWait?: (lockPath: string, host?: string) => void;
+  /** Another tkf holds the lock: wait for it instead of refusing (lock.ts waitWhileHeld). */
+  waitWhileHeld?: WaitWhileHeld;
 }
 
 export interface FileTransactionOptions extends LockHolder {
@@ -60,7 +62,7 @@ export class FileTransaction {
   static async lock(out: string, who: LockHolder, force = false): Promise<FileTransaction> {
     const paths = outputPaths(out);
     const onWait = (host?: string) => who.onLockWait?.(paths.lock, host);
-    return new FileTransaction(paths, await acquireLock(paths.lock, who.owner, who.isRunning, out, onWait), force);
+    return new FileTransaction(paths, await acquireLock(paths.lock, who.owner, who.isRunning, out, onWait, undefined, who.waitWhileHeld), force);
   }
 
   /** The part file's stream: write the rows here, and close it before commit. */

@@ -14,6 +14,7 @@
 import { link, open, readFile, rename, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
 import { OutputError } from '../errors.js';
 import { sleep } from '../sleep.js';
+import type { StopSignal } from '../stop-signal.js';
 import { describeFsError } from './fs-errors.js';
 
 export interface LockOwner {
@@ -45,6 +46,15 @@ export interface LeaseTiming {
 }
 const LEASE: LeaseTiming = { refreshMs: 10_000, staleMs: 35_000, pollMs: 1_000 };
 
+/** How often a run that waits for another's lock (waitWhileHeld) looks again. */
+const HELD_POLL_MS = 1_000;
+
+/** How a run waits for a lock another tkf holds: until `signal` ends it; `onHeld` told once. */
+export interface WaitWhileHeld {
+  signal: StopSignal;
+  onHeld?: (holder: LockOwner & { started: string }) => void;
+}
+
 export interface Lock {
   release(): Promise<void>;
 }
@@ -60,8 +70,15 @@ export async function acquireLock(
    */
   onWait?: (host?: string) => void,
   lease: LeaseTiming = LEASE,
+  /**
+   * Another tkf that runs holds the lock: wait until it lets go (polling; this signal ends the
+   * wait with its reason) instead of refusing at once. A batch under --resume: the same cron line
+   * run twice at once, each run waits for the other's accounts, which it then finds complete.
+   */
+  waitWhileHeld?: WaitWhileHeld,
 ): Promise<Lock> {
   const content = JSON.stringify({ ...owner, started: new Date().toISOString() } satisfies LockFile);
+  let toldHeld = false;
   for (let attempt = 0; attempt < 3; attempt++) {
     let handle: FileHandle | undefined;
     try {
@@ -104,13 +121,22 @@ export async function acquireLock(
       holder = await readHolder(path);
     }
     if (holder === 'gone') continue;
+    let held = false;
     if (holder !== 'unreadable' && holder.host !== owner.host) {
       onWait?.(holder.host);
       const watched = await touchedWhileWatched(path, lease);
       if (watched === 'gone') continue;
-      if (watched === 'touched') throw busy(forPath, path, holder);
-    } else if (holder !== 'unreadable' && isRunning(holder.pid, holder.started)) {
-      throw busy(forPath, path, holder);
+      held = watched === 'touched';
+    } else if (holder !== 'unreadable') {
+      held = isRunning(holder.pid, holder.started);
+    }
+    if (held && holder !== 'unreadable') {
+      if (!waitWhileHeld) throw busy(forPath, path, holder);
+      if (!toldHeld) waitWhileHeld.onHeld?.(holder);
+      toldHeld = true;
+      await sleep(HELD_POLL_MS, waitWhileHeld.signal);
+      attempt--; // a wait, not a race lost
+      continue;
     }
     // Stale: its owner is gone. Move it aside first and check that what was moved is the lock
     // judged stale: another run may have taken the lock over in between, and its fresh lock

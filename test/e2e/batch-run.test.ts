@@ -121,6 +121,29 @@ describe('a dead token or a spent quota stops the run at once', () => {
   });
 });
 
+describe('the same line run twice at once (cron)', () => {
+  it('under --resume each run waits for the accounts the other holds and finds them complete: both exit 0, each account paid for once', async () => {
+    await withRun(12, 60, { latencyMs: 20 }, async ({ uids, sim, dir, users }) => {
+      // Absolute paths, no cwd: two runs in one process must not change its directory under each other.
+      const line = ['export', '--uids-file', join(dir, 'uids.txt'), '--out', join(dir, 'x', '{uid}.jsonl'), '--json', '--resume', '--concurrency', '3'];
+      const first = tkf(line, { env: env(sim.url) });
+      // The second starts while the first holds its first accounts.
+      while (sim.stats.requests < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      const second = tkf(line, { env: env(sim.url) });
+      const [a, b] = await Promise.all([first, second]);
+      expect([a.code, b.code], `${a.stderr}\n${b.stderr}`).toEqual([0, 0]);
+      for (const run of [a, b]) {
+        expect((JSON.parse(run.stdout) as { users: Array<{ state: string }> }).users.map((u) => u.state)).toEqual(Array(12).fill('complete'));
+      }
+      expect(b.stderr).toMatch(/another tkf \(pid \d+ on .+\) is writing this account: waiting for it to finish/);
+      // 60 followers are three pages: each account walked once, by one of the two runs.
+      const requests = [a, b].map((run) => (JSON.parse(run.stdout) as { totals: { requests: number } }).totals.requests);
+      expect(requests[0]! + requests[1]!).toBe(12 * 3);
+      for (const uid of uids) expect(await readFile(join(dir, 'x', `${uid}.jsonl`), 'utf8')).toBe(expected(uid, 60, users));
+    });
+  });
+});
+
 describe('a full disk stops the run', () => {
   it('exit 7 once the disk is full, no account started after it pays for pages; --resume with room finishes every account', async (context) => {
     const point = mkdtempSync(join(tmpdir(), 'tkf-batch-full-'));
