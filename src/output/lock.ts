@@ -79,6 +79,7 @@ export async function acquireLock(
 ): Promise<Lock> {
   const content = JSON.stringify({ ...owner, started: new Date().toISOString() } satisfies LockFile);
   let toldHeld = false;
+  let toldWatch = false;
   for (let attempt = 0; attempt < 3; attempt++) {
     let handle: FileHandle | undefined;
     try {
@@ -123,7 +124,8 @@ export async function acquireLock(
     if (holder === 'gone') continue;
     let held = false;
     if (holder !== 'unreadable' && holder.host !== owner.host) {
-      onWait?.(holder.host);
+      if (!toldWatch) onWait?.(holder.host);
+      toldWatch = true;
       const watched = await touchedWhileWatched(path, lease);
       if (watched === 'gone') continue;
       held = watched === 'touched';
