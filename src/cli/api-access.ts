@@ -4,6 +4,7 @@
  * `tkf export` and `tkf info`.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { readFile, stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { DEFAULT_TOKEN, PUBLIC_UID } from '../simulator/built-in-users.js';
@@ -13,6 +14,7 @@ import type { CliContext } from './context.js';
 
 import { ENV } from './env-names.js';
 import { describeReadError } from '../output/fs-errors.js';
+import type { LockOwner } from '../output/lock.js';
 
 export { ENV };
 
@@ -117,31 +119,36 @@ function readBaseUrl(options: AccessOptions, config: Config, ctx: CliContext): s
 }
 
 /**
- * Whether a process of this machine still runs (for locks left by killed runs), and, given when
- * its lock was written (`since`), is the process that wrote it: a pid handed to a process started
- * after that (a container's tkf is pid 1 in every container; pids wrap) is not.
+ * Whether a process of this machine still runs (for locks left by killed runs), and, given the
+ * start the lock's writer recorded (`startTicks`, lockOwner), is that very process: a pid handed to
+ * a later process (a container's tkf is pid 1 in every container; pids wrap) is not. The start is
+ * the kernel's count of clock ticks since boot, so no clock that jumps (a laptop's sleep, an NTP
+ * step) can make a running holder look new.
  */
-export function isRunning(pid: number, since?: string): boolean {
+export function isRunning(pid: number, startTicks?: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const started = since === undefined ? undefined : processStartMs(pid);
-  // Two seconds of slack: the boot time is to the second, the process's start to a tick.
-  return started === undefined || !(started > Date.parse(since!) + 2000);
+  const now = startTicks === undefined ? undefined : processStartTicks(pid);
+  return now === undefined || now === startTicks;
 }
 
-/** When process `pid` started (ms since the epoch), from Linux's /proc; undefined elsewhere or when unreadable. */
-function processStartMs(pid: number): number | undefined {
+/** When process `pid` started, in clock ticks since boot (Linux's /proc/<pid>/stat, field 22); undefined elsewhere. */
+export function processStartTicks(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22, after "pid (comm)": comm may hold spaces and parentheses, so count from the last ')'.
+    // After "pid (comm)": comm may hold spaces and parentheses, so count from the last ')'.
     const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
-    // USER_HZ: 100 on every Linux that Node runs on.
-    return Number.isFinite(ticks) && Number.isFinite(boot) && boot > 0 ? boot * 1000 + ticks * 10 : undefined;
+    return Number.isSafeInteger(ticks) ? ticks : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** This process as a lock's owner: its pid and host, and its start (isRunning). */
+export function lockOwner(): LockOwner {
+  const startTicks = processStartTicks(process.pid);
+  return { pid: process.pid, host: hostname(), ...(startTicks === undefined ? {} : { startTicks }) };
 }

@@ -10,13 +10,12 @@ import { diffExports, type DiffCounts } from '../diff/diff-exports.js';
 import type { WalkEnd } from '../diff/reach.js';
 import { stat } from 'node:fs/promises';
 import { openExport, type ExportFormat, type ExportSource } from '../output/export-reader.js';
-import { hostname } from 'node:os';
 import { readCheckpoint } from '../output/checkpoint.js';
 import { FileTransaction } from '../output/file-transaction.js';
 import { makeDirectory, outputPaths } from '../output/output-file.js';
 import { dirname } from 'node:path';
 import { ByteSink, formatForPath } from '../writers/index.js';
-import { isRunning } from './api-access.js';
+import { isRunning, lockOwner } from './api-access.js';
 import type { CliContext } from './context.js';
 import { formatCount, signedCount } from './progress.js';
 import { chooseFormat as chooseExportFormat } from './resolve-job.js';
@@ -229,7 +228,7 @@ async function diffToFile(
   ends: Ends,
 ): Promise<DiffCounts> {
   await makeDirectory(dirname(out)); // as tkf export makes --out's missing folders
-  const file = await FileTransaction.open(out, { force, owner: { pid: process.pid, host: hostname() }, isRunning });
+  const file = await FileTransaction.open(out, { force, owner: lockOwner(), isRunning });
   const sink = new ByteSink(file.stream);
   try {
     const counts = await writeChanges(older, newer, encoder, sink, signal, ends);

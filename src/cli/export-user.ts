@@ -3,13 +3,12 @@
  * its events rendered on a Progress (started and stopped by them; the bar, plain lines, --verbose's requests), its failures
  * given their next step, and the last line of a successful export.
  */
-import { hostname } from 'node:os';
 import { ShortListError, redact } from '../errors.js';
 import type { AccountEvent } from '../export/events.js';
 import { newFollowersKept } from '../output/checkpoint.js';
 import { runAccount, type AccountOutcome, type AccountSettings } from '../export/run-account.js';
 import type { OutputTarget } from '../export/run-export.js';
-import { isRunning, type Access } from './api-access.js';
+import { isRunning, lockOwner, type Access } from './api-access.js';
 import { addNextStep } from './failure-hints.js';
 import { formatCount, formatDuration, type Progress } from './progress.js';
 import { stdoutError } from './stdout-errors.js';
@@ -36,7 +35,7 @@ export async function exportUser(
   const outcome = await runAccount(uid, output, settings, {
     onWalked,
     waitForHeldOutputs: options.waitForHeldOutputs,
-    owner: { pid: process.pid, host: hostname() },
+    owner: lockOwner(),
     isRunning,
     onEvent: (event) => render(event, settings, progress),
     explainFailure: async (caught, facts) => {

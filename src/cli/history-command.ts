@@ -3,7 +3,6 @@
  * accounts; `growth` one line per snapshot of an account; `changes` the followers who came and
  * went, as rows in CSV, JSONL or .xlsx; `import` backfills from earlier export files.
  */
-import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { makeDirectory } from '../output/output-file.js';
 import { Command, Option } from 'commander';
@@ -14,7 +13,7 @@ import type { SqlDriver } from '../history/sql-driver.js';
 import { writeChangesToFile, writeChangesToStream } from '../history/write-changes.js';
 import { DEFAULT_CSV_FIELDS, parseFieldList } from '../writers/fields.js';
 import { getFormat, FORMAT_NAMES } from '../writers/index.js';
-import { isRunning, validateUid } from './api-access.js';
+import { isRunning, lockOwner, validateUid } from './api-access.js';
 import type { CliContext } from './context.js';
 import { ENV } from './env-names.js';
 import { postgresSecrets } from './history-export.js';
@@ -253,7 +252,7 @@ export function historyCommand(ctx: CliContext): Command {
       }
       else {
         await makeDirectory(dirname(out)); // as tkf export makes --out's missing folders
-        await writeChangesToFile(out, rows, output, Boolean(options.force), { owner: { pid: process.pid, host: hostname() }, isRunning });
+        await writeChangesToFile(out, rows, output, Boolean(options.force), { owner: lockOwner(), isRunning });
       }
       const count = (change: string) => rows.filter((r) => r.change === change).length;
       const apart = range.beyondReach ? `, ${formatCount(count('beyond_reach'))} past the API's reach, ${formatCount(count('first_seen'))} first seen below where the walk before ended` : '';

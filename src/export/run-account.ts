@@ -39,7 +39,7 @@ export interface AccountSettings {
 export interface AccountDeps {
   /** Who holds the output's lock, and how to tell whether a lock's owner still runs. */
   owner: LockOwner;
-  isRunning: (pid: number, since?: string) => boolean;
+  isRunning: (pid: number, startTicks?: number) => boolean;
   onEvent?: (event: AccountEvent) => void;
   /**
    * Makes a failure say what to do (the CLI's hints, its proxy check, stdout's own errors); may

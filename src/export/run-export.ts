@@ -69,7 +69,7 @@ export interface ExportDeps {
   signal?: AbortSignal;
   /** Who holds the output's lock, and how to tell whether a lock's owner still runs. */
   owner: LockOwner;
-  isRunning: (pid: number, since?: string) => boolean;
+  isRunning: (pid: number, startTicks?: number) => boolean;
   /** The output's lock names no owner yet (a run killed while taking it?): this run waits, up to 10 s. */
   onLockWait?: (lockPath: string, host?: string) => void;
   /** Another tkf holds the output's lock: wait for it (a batch under --resume) instead of exit 7. */

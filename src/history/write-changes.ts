@@ -68,7 +68,7 @@ export async function writeChangesToStream(stream: Writable, rows: readonly Chan
 
 export interface FileOwner {
   owner: LockOwner;
-  isRunning: (pid: number, since?: string) => boolean;
+  isRunning: (pid: number, startTicks?: number) => boolean;
 }
 
 export async function writeChangesToFile(out: string, rows: readonly ChangeRow[], output: ChangesOutput, force: boolean, who: FileOwner): Promise<void> {

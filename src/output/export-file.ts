@@ -52,7 +52,7 @@ export interface ExportFileSpec {
   /** The run's job: its format, encoder, --limit, and (--update) the encoder options it named itself. */
   job: WriteJob;
   owner: LockOwner;
-  isRunning: (pid: number, since?: string) => boolean;
+  isRunning: (pid: number, startTicks?: number) => boolean;
   onLockWait?: (lockPath: string, host?: string) => void;
   /** Another tkf holds the output's lock: wait for it (a batch under --resume). */
   waitWhileHeld?: WaitWhileHeld;

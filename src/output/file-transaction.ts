@@ -20,7 +20,7 @@ import { checkDirectory, exists, outputPaths, publish, removeAll, type OutputPat
 /** Who takes the lock, and how to tell whether a lock's owner still runs. */
 export interface LockHolder {
   owner: LockOwner;
-  isRunning: (pid: number, since?: string) => boolean;
+  isRunning: (pid: number, startTicks?: number) => boolean;
   /** The lock names no owner yet: this run waits for one, up to 10 s (lock.ts). */
   onLockWait?: (lockPath: string, host?: string) => void;
   /** Another tkf holds the lock: wait for it instead of refusing (lock.ts waitWhileHeld). */

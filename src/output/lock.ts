@@ -3,8 +3,9 @@
  * and host (never the token).
  *
  * A lock left behind by a killed run must not block forever: when the lock's host is this host
- * and its pid is no longer running, or runs a process started after the lock was written (the pid
- * given again: a container's tkf is pid 1 each time), the lock is stale and is taken over. A lock
+ * and its pid is no longer running, or runs another process than the one that wrote it (its start
+ * differs: the pid given again, as a container's tkf is pid 1 each time), the lock is stale and is
+ * taken over. A lock
  * of another host has no pid to look at: its holder touches it on a timer (the lease, LEASE), and
  * one watched long enough without a touch is stale. proper-lockfile was considered; it decides
  * staleness by mtime alone, so a run started on the same host right after a `kill -9` would wait
@@ -20,6 +21,8 @@ import { describeFsError } from './fs-errors.js';
 export interface LockOwner {
   pid: number;
   host: string;
+  /** When the owner started, in ticks since boot (Linux): tells it from a later process given its pid. */
+  startTicks?: number;
 }
 
 interface LockFile extends LockOwner {
@@ -62,7 +65,7 @@ export interface Lock {
 export async function acquireLock(
   path: string,
   owner: LockOwner,
-  isRunning: (pid: number, since?: string) => boolean,
+  isRunning: (pid: number, startTicks?: number) => boolean,
   forPath: string,
   /**
    * Told once when this run starts to wait: for the owner of a lock that has none readable yet, or
@@ -130,7 +133,7 @@ export async function acquireLock(
       if (watched === 'gone') continue;
       held = watched === 'touched';
     } else if (holder !== 'unreadable') {
-      held = isRunning(holder.pid, holder.started);
+      held = isRunning(holder.pid, typeof holder.startTicks === 'number' ? holder.startTicks : undefined);
     }
     if (held && holder !== 'unreadable') {
       if (!waitWhileHeld) throw busy(forPath, path, holder);
@@ -178,7 +181,7 @@ async function touchedWhileWatched(path: string, lease: LeaseTiming): Promise<'t
 
 function sameHolder(a: LockFile | 'gone' | 'unreadable', b: LockFile | 'unreadable'): boolean {
   if (typeof a !== 'object' || typeof b !== 'object') return a === b;
-  return a.pid === b.pid && a.host === b.host && a.started === b.started;
+  return a.pid === b.pid && a.host === b.host && a.started === b.started && a.startTicks === b.startTicks;
 }
 
 function busy(forPath: string, lockPath: string, holder: LockFile | undefined): OutputError {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { OutputError } from '../../src/errors.js';
 import { acquireLock } from '../../src/output/lock.js';
-import { isRunning } from '../../src/cli/api-access.js';
+import { isRunning, lockOwner, processStartTicks } from '../../src/cli/api-access.js';
 
 let dir: string;
 let out: string;
@@ -154,20 +154,25 @@ describe('acquireLock', () => {
 });
 
 describe('the pid of a lock given to a later process (tkf is pid 1 in every container; pids wrap)', () => {
-  test('a lock whose pid runs a process started after the lock was written is taken over; one its process wrote is not', async () => {
-    // A real process of this machine, started now: the "later process" holding the dead run's pid.
+  test('a lock whose pid runs another process than the one that wrote it (another start) is taken over; one its process wrote is not', async () => {
+    // A real process of this machine: the "later process" holding the dead run's pid.
     const child = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
       await new Promise((resolve) => setTimeout(resolve, 50));
       const host = hostname();
-      const before = new Date(Date.now() - 3_600_000).toISOString();
-      await writeFile(lockPath, JSON.stringify({ pid: child.pid, host, started: before }));
-      const lock = await acquireLock(lockPath, { pid: process.pid, host }, isRunning, out);
-      expect(JSON.parse(await readFile(lockPath, 'utf8')).pid).toBe(process.pid);
+      const ticks = processStartTicks(child.pid!)!;
+      expect(ticks).toBeGreaterThan(0);
+      // Written by a process of that pid that started earlier (the one killed): taken over.
+      await writeFile(lockPath, JSON.stringify({ pid: child.pid, host, started: new Date().toISOString(), startTicks: ticks - 1 }));
+      const lock = await acquireLock(lockPath, lockOwner(), isRunning, out);
+      expect(JSON.parse(await readFile(lockPath, 'utf8'))).toMatchObject({ pid: process.pid, startTicks: processStartTicks(process.pid) });
       await lock.release();
-      // Written by that very process (after it started): held.
-      await writeFile(lockPath, JSON.stringify({ pid: child.pid, host, started: new Date().toISOString() }));
-      expect((await lockError(acquireLock(lockPath, { pid: process.pid, host }, isRunning, out))).message).toMatch(/another tkf is already writing/);
+      // Written by that very process: held, whatever the clocks say.
+      await writeFile(lockPath, JSON.stringify({ pid: child.pid, host, started: '2020-01-01T00:00:00.000Z', startTicks: ticks }));
+      expect((await lockError(acquireLock(lockPath, lockOwner(), isRunning, out))).message).toMatch(/another tkf is already writing/);
+      // A lock of an earlier tkf (no start recorded): its pid alive is enough, as before.
+      await writeFile(lockPath, JSON.stringify({ pid: child.pid, host, started: '2020-01-01T00:00:00.000Z' }));
+      expect((await lockError(acquireLock(lockPath, lockOwner(), isRunning, out))).message).toMatch(/another tkf is already writing/);
     } finally {
       child.kill();
     }
