@@ -17,10 +17,10 @@ import { stringify } from 'csv-stringify/sync';
 import { UsageError } from '../errors.js';
 import { createCsvEncoder, csvWriteOptions } from '../writers/csv.js';
 import { DEFAULT_CSV_FIELDS } from '../writers/fields.js';
-import type { ExportFormat, ExportRecord, ExportSource } from '../output/export-reader.js';
+import type { CHANGE_KINDS, ExportFormat, ExportRecord, ExportSource } from '../output/export-reader.js';
 
 /** What happened to a follower: new, gone, or missing only because the API's reach slid (reach.ts). */
-export type Change = 'added' | 'first_seen' | 'removed' | 'beyond_reach';
+export type Change = (typeof CHANGE_KINDS)[number];
 
 export interface ChangeEncoder {
   /** What opens the output (CSV: optional BOM and the header row). */

@@ -152,8 +152,12 @@ async function* jsonlTexts(path: string): AsyncGenerator<{ bytes: Buffer; json: 
   }
 }
 
-/** The kinds of row tkf diff and tkf history changes write, in their leading `change` column. */
-const CHANGE_KINDS = new Set(['added', 'first_seen', 'removed', 'beyond_reach']);
+/**
+ * The kinds of row tkf diff and tkf history changes write, in their leading `change` column (the
+ * change encoder's Change type is made of this list).
+ */
+export const CHANGE_KINDS = ['added', 'first_seen', 'removed', 'beyond_reach'] as const;
+const CHANGE_KIND_SET: ReadonlySet<string> = new Set(CHANGE_KINDS);
 
 /**
  * The rows of tkf diff or tkf history changes are no export: recorded, reported or compared, their
@@ -169,7 +173,7 @@ async function* jsonlRecords(path: string): AsyncGenerator<ExportRecord> {
     let first = true;
     for await (const { json, number } of jsonlTexts(path)) {
       const follower = parseFollower(json, path, number);
-      if (first && typeof follower.change === 'string' && CHANGE_KINDS.has(follower.change)) {
+      if (first && typeof follower.change === 'string' && CHANGE_KIND_SET.has(follower.change)) {
         throw changeRows(path, `a leading change column: ${follower.change}`);
       }
       first = false;
