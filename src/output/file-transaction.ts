@@ -32,6 +32,9 @@ export interface FileTransactionOptions extends LockHolder {
   force: boolean;
 }
 
+/** The part file's data is flushed to the disk each time this many more bytes are written (disk.ts syncingFs). */
+export const PART_SYNC_BYTES = 8 << 20;
+
 export class FileTransaction {
   private part: Writable | undefined;
   private lock: Lock | undefined;
@@ -72,7 +75,7 @@ export class FileTransaction {
 
   /** Opens `<out>.part`, truncated, or written on from `start` (a resumed export: what its checkpoint counts). */
   async openPart(start?: number, disk: Disk = realDisk): Promise<Writable> {
-    this.part = await disk.openStream(this.paths.part, start);
+    this.part = await disk.openStream(this.paths.part, start, undefined, { syncEvery: PART_SYNC_BYTES });
     return this.part;
   }
 

@@ -17,7 +17,8 @@ import { outputPaths } from '../../src/output/output-file.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { getFormat, type FormatDefinition } from '../../src/writers/index.js';
 import { FaultyDisk, enospc } from '../helpers/faulty-disk.js';
-import { realDisk } from '../../src/output/disk.js';
+import * as fs from 'node:fs';
+import { realDisk, syncingFs } from '../../src/output/disk.js';
 import { expectedJsonl } from '../helpers/followers.js';
 import { exportInProcess } from '../helpers/in-process-export.js';
 import { useTempDir } from '../helpers/temp-dir.js';
@@ -108,6 +109,40 @@ describe('the first checkpoint is written while the first request goes out', () 
     expect(requests).toBeGreaterThanOrEqual(2);
     expect(requests).toBeLessThanOrEqual(3);
     expect((await readdir(dir.path)).filter((name) => name.startsWith('first.'))).toEqual([]);
+  });
+});
+
+describe('the part file flushed to the disk as it is written (disk.ts syncingFs)', () => {
+  it('a flush that fails stops the export as exit 7 naming the error, publishes nothing, and --resume then finishes it', async () => {
+    const out = join(dir.path, 'flushed.jsonl');
+    let flushes = 0;
+    const failing = {
+      ...fs,
+      fdatasync: ((_fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+        flushes++;
+        setImmediate(() => callback(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5, syscall: 'fdatasync' })));
+      }) as typeof fs.fdatasync,
+    };
+    const disk = {
+      // The part file (the only stream opened with syncEvery) flushed each 16 KiB, on a disk whose flushes fail.
+      async openStream(path: string, start: number | undefined, mode?: number, options?: { syncEvery?: number }) {
+        if (!options?.syncEvery) return realDisk.openStream(path, start, mode);
+        const stream = fs.createWriteStream(path, { flags: start === undefined ? 'w' : 'r+', start, mode, fs: syncingFs(16 * 1024, failing) });
+        await new Promise((resolve, reject) => stream.once('open', resolve).once('error', reject));
+        return stream;
+      },
+      writeSynced: realDisk.writeSynced,
+    };
+    const error = await failure(exportInProcess(sim, UID, out, { deps: { disk } }));
+    expect(flushes).toBeGreaterThan(0);
+    expect(error).toBeInstanceOf(OutputError);
+    expect(error!.message).toContain(`${out}.part`);
+    expect(error!.message).toMatch(/EIO/);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(outputPaths(out).part)).toBe(true);
+    const resumed = await exportInProcess(sim, UID, out, { resume: true });
+    expect(resumed.rows).toBe(70);
+    expect(sha256(await readFile(out))).toBe(await reference('jsonl'));
   });
 });
 
