@@ -24,6 +24,37 @@ function page(followers: readonly string[]): Buffer {
   return Buffer.from(`{"code":200,"msg":"ok","data":{"has_more":false,"min_time":-1,"total":1,"followers":[${followers.join(',')}]}}`);
 }
 
+/** avatar_larger values of odd shapes (avatar_url is its url_list.0): placedRow reads some as bytes, parses the rest. */
+const AVATARS = [
+  '{"a":{"url_list":["inner"]},"url_list":["outer"]}',
+  '{"url_list":["x"],"b":[{"c":"]}"}]}',
+  '{"uri":"a\\"}b","url_list":["q"]}',
+  '{"url\\u005flist":["escaped key"]}',
+  '{"url_list":["x"],"url\\u005flist":["escaped last"]}',
+  '{"url_list":[]}',
+  '{"url_list":[1,"a"]}',
+  '{"url_list":["\\u0041"]}',
+  '{"url_list":[["n"]]}',
+  '{"url_lis":["near"],"url_listx":["near"]}',
+  '{}',
+  '[]',
+  '["url_list"]',
+  '{"w":720,"h":-1.5e3,"ok":true,"n":null,"url_list":["after numbers"]}',
+  '{"url_list":["x"],"url_list":null}',
+  '{"url_list":"x","url_list":["y"]}',
+  '{"url_list":true}',
+  '{"url_list":7}',
+  '{"url_list":["x\\\\"]}',
+  '{"url_list":["tab\\there"]}',
+  '{"uri":"tiktok-obj\\/1","url_list":["https:\\/\\/p16.example\\/a\\/b.webp?x=1&y=%3D","https:\\/\\/second"],"width":720}',
+  '{"url_list":["\\/"]}',
+  '{"url_list":["a\\/\\u0041"]}',
+  '{"url_list":["a\\\\/"]}',
+  '{"url_list":["a\\\\\\/"]}',
+  '{"a":"}","url_list":["after a brace in a string"]}',
+  '{"a":["[",{"b":"]"}],"url_list":["after nesting"]}',
+];
+
 /** JSON value texts as an API might write them, odd ones included. */
 const valueText = fc.oneof(
   fc.string().map((s) => JSON.stringify(s)),
@@ -38,21 +69,7 @@ const valueText = fc.oneof(
     .record({ uri: fc.string(), url_list: fc.array(fc.oneof(fc.webUrl(), fc.string(), fc.integer()), { maxLength: 3 }) }, { requiredKeys: [] })
     .map((v) => JSON.stringify(v)),
   fc.constantFrom('{"url_list":"abc"}', '{"url_list":["a\\"b"]}', '{"url_list":["x"],"url_list":["y"]}', '{"url_list":[null]}', '{"url_list":{"0":"z"}}'),
-  fc.constantFrom(
-    '{"a":{"url_list":["inner"]},"url_list":["outer"]}',
-    '{"url_list":["x"],"b":[{"c":"]}"}]}',
-    '{"uri":"a\\"}b","url_list":["q"]}',
-    '{"url\\u005flist":["escaped key"]}',
-    '{"url_list":["x"],"url\\u005flist":["escaped last"]}',
-    '{"url_list":[]}',
-    '{"url_list":[1,"a"]}',
-    '{"url_list":["\\u0041"]}',
-    '{"url_list":[["n"]]}',
-    '{"url_lis":["near"],"url_listx":["near"]}',
-    '{}',
-    '[]',
-    '["url_list"]',
-  ),
+  fc.constantFrom(...AVATARS),
 );
 
 const member = fc.tuple(fc.constantFrom(...COLUMN_KEYS, 'other', 'avatar_url', 'profile_url'), valueText);
@@ -80,6 +97,16 @@ describe('placedRow', () => {
       { numRuns: 600 },
     );
     expect(used).toBeGreaterThan(600);
+  });
+
+  test('each odd avatar (all valid JSON): the same row, placed', () => {
+    for (const avatar of AVATARS) {
+      expect(() => JSON.parse(avatar), avatar).not.toThrow();
+      const [follower] = parsePage(page([`{"uid":"1","unique_id":"u","avatar_larger":${avatar}}`]), spanKeys(COLUMN_KEYS)).followers!;
+      const row = placed(follower!);
+      expect(row, avatar).toBeDefined();
+      expect(row, avatar).toStrictEqual(expected(follower!));
+    }
   });
 
   test('the sample page (its whitespace taken out, as the API sends it): the same rows, every follower placed', () => {
