@@ -239,7 +239,7 @@ export function simulateCommand(ctx: CliContext): Command {
     }
     ctx.stdout.write(`${simulator.url}\n`);
     ctx.stderr.write(
-      `tkf: simulator listening on ${simulator.url} (token: ${options.token}); public user ${PUBLIC_UID}; Ctrl-C to stop\n`,
+      `tkf: simulator listening on ${simulator.url} (token: ${options.token === DEFAULT_TOKEN ? options.token : 'the one given with --token'}); public user ${PUBLIC_UID}; Ctrl-C to stop\n`,
     );
     await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
     await simulator.close();

@@ -44,4 +44,17 @@ describe('tkf simulate for batch runs', () => {
       expect(log[0]).toMatchObject({ uid: '7200000000000000001', cursor: '0' });
     });
   });
+
+  it('names its default token, and never one given with --token (a user may hand it the real one)', async () => {
+    for (const [extra, shown, hidden] of [
+      [[], 'token: sim-token', undefined],
+      [['--token', 'tok-SECRET-42'], 'token: the one given with --token', 'tok-SECRET-42'],
+    ] as const) {
+      const sim = await runTkf(['simulate', '--port', '0', ...extra], {
+        onSpawn: (child) => child.stdout!.once('data', () => setTimeout(() => child.kill('SIGINT'), 50)),
+      });
+      expect(sim.stderr).toContain(shown);
+      if (hidden) expect(sim.stdout + sim.stderr).not.toContain(hidden);
+    }
+  });
 });
