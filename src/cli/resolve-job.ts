@@ -209,8 +209,8 @@ export async function resolveJob(command: Command, options: ExportOptions, confi
     }
     uids = shard ? list.uids.filter((uid) => inShard(uid, shard)) : list.uids;
     checkManyOutputs(uids.length, out, format);
-  } else if (options.uid !== undefined || !options.demo) {
-    validateUid(options.uid);
+  } else {
+    if (options.uid !== undefined || !options.demo) validateUid(options.uid);
     checkPlaceholders(out);
   }
   if (db) checkHistoryFormat(format);

@@ -112,6 +112,20 @@ describe('guardrails before money is spent', () => {
     });
   });
 
+  it('an --out placeholder tkf does not know ({uid} and {date} are): exit 2 before any request, for one uid and for --demo', async () => {
+    await withSim({}, async (sim) => {
+      await withTempDir(async (dir) => {
+        for (const args of [['--uid', UID], ['--demo']]) {
+          const result = await runTkfInProcess(['export', ...args, '--out', join(dir, '{user}.csv')], { env: env(sim) });
+          expect(result.code).toBe(2);
+          expect(lastLine(result.stderr)).toMatch(/--out: \{user\} is no placeholder; a template knows \{uid\} and \{date\}/);
+        }
+        expect(sim.stats.requests).toBe(0);
+        expect(await readdir(dir)).toEqual([]);
+      });
+    });
+  });
+
   it('tkf diff and tkf history changes refuse a --format that contradicts --out too: exit 2, nothing written', async () => {
     await withSim({}, async (sim) => {
       await withTempDir(async (dir) => {
