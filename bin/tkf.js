@@ -15,5 +15,14 @@
 import { setFlagsFromString } from 'node:v8';
 
 setFlagsFromString('--semi-space-growth-factor=1');
-const { main } = await import('../dist/cli/main.js');
-main(process.argv);
+let loaded;
+try {
+  loaded = await import('../dist/cli/main.js');
+} catch (error) {
+  // Node reads tkf's modules many at once: a very small open-file limit fails that, before tkf
+  // runs a line of its own. One sentence (exit 7, as other files tkf cannot open), not a stack.
+  if (error?.code !== 'EMFILE' && error?.code !== 'ENFILE') throw error;
+  process.stderr.write(`tkf: cannot start: too many open files while loading tkf (${error.code}); raise the limit with ulimit -n (1024 is common)\n`);
+  process.exit(7);
+}
+loaded.main(process.argv);

@@ -22,6 +22,7 @@ import { SWITCHES, withExportOptions, type ExportOptions } from './export-option
 import { describeLostEffort, exportUser, summarize, type RunSettings, type UserOutcome } from './export-user.js';
 import { accountLine, batchJson, batchMessage, emptyTotals, publicOutcome } from './batch-report.js';
 import { createBatchProgress, createProgress, formatCount, formatDuration } from './progress.js';
+import { FILES_PER_ACCOUNT, concurrencyWithin, openFiles } from './open-files.js';
 import { resolveJob } from './resolve-job.js';
 import { resumeCommand } from './resume-command.js';
 import { writeOut } from './stdout-errors.js';
@@ -199,15 +200,25 @@ async function exportMany(
     if (options.json) await writeOut(ctx.stdout, `${JSON.stringify(batchJson({ exitCode: EXIT.ok, accounts: [], totals: emptyTotals() }))}\n`);
     return;
   }
+  // As many accounts at once as the open-file limit holds (open-files.ts): past it, accounts
+  // failed with EMFILE after their pages were paid for.
+  const wanted = Math.min(options.concurrency, uids.length);
+  const files = await openFiles(wanted);
+  const concurrency = concurrencyWithin(wanted, files.limit, files.open);
+  if (concurrency < wanted && !options.quiet) {
+    ctx.stderr.write(
+      `tkf: ${concurrency} ${concurrency === 1 ? 'user' : 'users'} at once, not ${wanted}: this process may open ${files.limit} files (ulimit -n) and each user at once may hold ${FILES_PER_ACCOUNT}; raise the limit (ulimit -n 1024) to run more at once\n`,
+    );
+  }
   const progress = await createBatchProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet, quiet: options.quiet, color: wantsColor(ctx.env) });
   ctx.onInterrupt = (signal) => progress.user('all').log(`stopping every export after the page in hand (${againToQuit(signal)})`);
   ctx.resumeHint = resumeCommand(ctx.argv, ctx.env);
   // Every worker's export, pager and pacer wait listens to the run's one interrupt signal.
-  setMaxListeners(Math.max(getMaxListeners(ctx.signal), options.concurrency * 4 + 10), ctx.signal);
+  setMaxListeners(Math.max(getMaxListeners(ctx.signal), concurrency * 4 + 10), ctx.signal);
   const bars = new Map<string, ReturnType<typeof progress.user>>();
   const result = await runBatch({
     uids,
-    concurrency: options.concurrency,
+    concurrency,
     governor: settings.client.governor,
     signal: ctx.signal,
     exportAccount: async (uid, walked): Promise<UserOutcome> => {
