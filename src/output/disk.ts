@@ -66,24 +66,32 @@ export type StreamFs = Pick<typeof fs, 'open' | 'write' | 'writev' | 'close' | '
  * export ended ~0.1 s sooner in each of 8 alternated pairs, for ~90 ms more CPU (BENCHMARKS.md).
  * A file smaller than `every` (the night's accounts) is never flushed early.
  *
- * A flush that fails is said when the file is closed (the close fails with its error): the
+ * A flush that fails is said when the file is closed (the close fails with its error; one that
+ * says the file system does not flush this way, EINVAL or ENOTSUP, only ends the flushes): the
  * kernel reports a write-back error once per open file, so the publish's own fsync, on a
  * descriptor opened later, might not see it. The descriptor is closed only once no flush is
  * running on it.
  */
+/** What fdatasync answers where the file system does not flush that way. */
+const UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
 export function syncingFs(every: number, base: StreamFs = fs): StreamFs {
   let unsynced = 0;
   let running = false;
   let failure: NodeJS.ErrnoException | null = null;
+  let unsupported = false;
   let whenIdle: (() => void) | undefined;
   const wrote = (fd: number, bytes: number) => {
     unsynced += bytes;
-    if (unsynced < every || running || failure) return;
+    if (unsynced < every || running || failure || unsupported) return;
     unsynced = 0;
     running = true;
     base.fdatasync(fd, (error) => {
       running = false;
-      failure ??= error;
+      // A file system that cannot flush this way: no more flushes, and no failure (the
+      // publish's fsync is the one that decides there).
+      if (error && UNSUPPORTED.has(error.code ?? '')) unsupported = true;
+      else failure ??= error;
       const idle = whenIdle;
       whenIdle = undefined;
       idle?.();

@@ -113,6 +113,17 @@ describe('syncingFs', () => {
     expect(events.slice(1)).toEqual(['sync done', 'close']);
   });
 
+  it('a file system that does not flush this way (EINVAL): the flushes stop, the close does not fail', async () => {
+    const path = join(dir.path, 'unsupported.part');
+    const events: string[] = [];
+    const { base } = watchedFs((_written, done) => done(Object.assign(new Error('EINVAL: invalid argument, fdatasync'), { code: 'EINVAL' })), events);
+    const stream = fs.createWriteStream(path, { fs: syncingFs(4096, base) });
+    const expected = await writeChunks(stream, 6, 4096);
+    await finished(stream);
+    expect(events.filter((event) => event.startsWith('sync'))).toHaveLength(1);
+    expect(await readFile(path)).toEqual(expected);
+  });
+
   it('a flush that failed fails the close with its error', async () => {
     const path = join(dir.path, 'failing.part');
     const events: string[] = [];
