@@ -19,7 +19,7 @@ import { ApiUnavailableError, BudgetSpentError, InterruptedError, OutputError, R
 import { ByteSink, RecordWriter, type EncoderOptions, type FormatDefinition } from '../writers/index.js';
 import { describeMismatch, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointOptions, type Reentry } from './checkpoint.js';
 import { Checkpointer } from './checkpointer.js';
-import { realDisk, type Disk } from './disk.js';
+import { flushFailure, realDisk, type Disk } from './disk.js';
 import type { LockOwner, WaitWhileHeld } from './lock.js';
 import { FileTransaction } from './file-transaction.js';
 import { checkDirectory, exists, outputPaths, removeAll, wasPublished, type OutputPaths } from './output-file.js';
@@ -69,6 +69,8 @@ export function checkpointOptions(uid: string, format: FormatDefinition, encoder
 export class ExportFile implements PageTarget {
   from: WalkStart | null = null;
   private part: RecordWriter | undefined;
+  /** <out>.part's stream (flushFailure reads it). */
+  private partStream: Writable | undefined;
   private uidLog: ByteSink | undefined;
   private streams: Writable[] = [];
   private checkpointer: Checkpointer;
@@ -370,12 +372,21 @@ export class ExportFile implements PageTarget {
    */
   async abort(error: unknown, requests: number): Promise<Aborted> {
     try {
-      if (this.atPageBoundary && !this.discard) this.save(requests, true);
+      if (this.atPageBoundary && !this.discard && !flushFailure(this.partStream)) this.save(requests, true);
     } catch {
       // the checkpoint on disk stays the last good one
     }
     await this.checkpointer.drain().catch(() => {});
     await this.closeStreams();
+    // The disk failed to keep bytes of <out>.part (a background flush, disk.ts syncingFs): they
+    // cannot be trusted, so nothing is kept to resume from, and that failure is the one said
+    // (it may have come after another stop, a budget or a signal, during the close).
+    const failedFlush = flushFailure(this.partStream);
+    if (failedFlush) {
+      error = failedFlush;
+      this.discard = true;
+      await this.tx?.discard(this.paths.checkpoint, this.paths.uids);
+    }
     if (this.update) {
       // An update keeps its checkpoint once a page moved it on: the same --update goes on from it.
       const walked = this.checkpointer.saved !== undefined && this.checkpointer.saved.cursor !== 0;
@@ -443,6 +454,7 @@ export class ExportFile implements PageTarget {
   private async openPart(start: number | undefined): Promise<Writable> {
     const stream = await this.tx!.openPart(start, this.disk);
     this.streams.push(stream);
+    this.partStream = stream;
     return stream;
   }
 

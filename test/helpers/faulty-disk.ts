@@ -22,8 +22,8 @@ export class FaultyDisk implements Disk {
     return this.writes >= this.failFrom;
   }
 
-  async openStream(path: string, start: number | undefined, mode?: number): Promise<Writable> {
-    const stream = (await realDisk.openStream(path, start, mode)) as Writable & { _write: WriteFn; _writev?: WritevFn };
+  async openStream(path: string, start: number | undefined, mode?: number, options?: { syncEvery?: number }): Promise<Writable> {
+    const stream = (await realDisk.openStream(path, start, mode, options)) as Writable & { _write: WriteFn; _writev?: WritevFn };
     const write = stream._write.bind(stream);
     const writev = stream._writev?.bind(stream);
     stream._write = (chunk, encoding, callback) => (this.fails() ? callback(enospc()) : write(chunk, encoding, callback));

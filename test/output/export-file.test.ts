@@ -18,7 +18,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { getFormat, type FormatDefinition } from '../../src/writers/index.js';
 import { FaultyDisk, enospc } from '../helpers/faulty-disk.js';
 import * as fs from 'node:fs';
-import { realDisk, syncingFs } from '../../src/output/disk.js';
+import { diskOf, realDisk } from '../../src/output/disk.js';
 import { expectedJsonl } from '../helpers/followers.js';
 import { exportInProcess } from '../helpers/in-process-export.js';
 import { useTempDir } from '../helpers/temp-dir.js';
@@ -113,35 +113,49 @@ describe('the first checkpoint is written while the first request goes out', () 
 });
 
 describe('the part file flushed to the disk as it is written (disk.ts syncingFs)', () => {
-  it('a flush that fails stops the export as exit 7 naming the error, publishes nothing, and --resume then finishes it', async () => {
-    const out = join(dir.path, 'flushed.jsonl');
+  /** A disk whose part files are flushed each 16 KiB, every flush failing with EIO (as node:fs says it). */
+  function failingFlushes(): { disk: ReturnType<typeof diskOf>; flushes: () => number } {
     let flushes = 0;
-    const failing = {
+    const base = {
       ...fs,
       fdatasync: ((_fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
         flushes++;
         setImmediate(() => callback(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5, syscall: 'fdatasync' })));
       }) as typeof fs.fdatasync,
     };
-    const disk = {
-      // The part file (the only stream opened with syncEvery) flushed each 16 KiB, on a disk whose flushes fail.
-      async openStream(path: string, start: number | undefined, mode?: number, options?: { syncEvery?: number }) {
-        if (!options?.syncEvery) return realDisk.openStream(path, start, mode);
-        const stream = fs.createWriteStream(path, { flags: start === undefined ? 'w' : 'r+', start, mode, fs: syncingFs(16 * 1024, failing) });
-        await new Promise((resolve, reject) => stream.once('open', resolve).once('error', reject));
-        return stream;
-      },
-      writeSynced: realDisk.writeSynced,
-    };
+    return { disk: diskOf({ base, syncEvery: 16 * 1024 }), flushes: () => flushes };
+  }
+
+  it('a flush that fails stops the export as exit 7 naming the error, publishes nothing, and keeps nothing to resume from', async () => {
+    const out = join(dir.path, 'flushed.jsonl');
+    const { disk, flushes } = failingFlushes();
     const error = await failure(exportInProcess(sim, UID, out, { deps: { disk } }));
-    expect(flushes).toBeGreaterThan(0);
+    expect(flushes()).toBe(1);
     expect(error).toBeInstanceOf(OutputError);
-    expect(error!.message).toContain(`${out}.part`);
-    expect(error!.message).toMatch(/EIO/);
-    expect(existsSync(out)).toBe(false);
-    expect(existsSync(outputPaths(out).part)).toBe(true);
-    const resumed = await exportInProcess(sim, UID, out, { resume: true });
-    expect(resumed.rows).toBe(70);
+    expect(error!.message).toBe(`cannot write ${out}.part: an input/output error (EIO)`);
+    // The bytes the disk failed to keep cannot be trusted: no part file, no checkpoint, no lock.
+    expect((await readdir(dir.path)).filter((name) => name.startsWith('flushed.'))).toEqual([]);
+    const again = await exportInProcess(sim, UID, out);
+    expect(again.rows).toBe(70);
+    expect(sha256(await readFile(out))).toBe(await reference('jsonl'));
+  });
+
+  it('a flush that fails while the run stops for another reason (its budget) is the failure said, and nothing is kept', async () => {
+    const out = join(dir.path, 'budget.jsonl');
+    const { disk, flushes } = failingFlushes();
+    const error = await failure(exportInProcess(sim, UID, out, { maxRequests: 3, deps: { disk } }));
+    expect(flushes()).toBe(1);
+    expect(error).toBeInstanceOf(OutputError);
+    expect(error!.message).toBe(`cannot write ${out}.part: an input/output error (EIO)`);
+    expect((await readdir(dir.path)).filter((name) => name.startsWith('budget.'))).toEqual([]);
+  });
+
+  it('without failures, the same export through the flushing disk is byte for byte the reference', async () => {
+    const out = join(dir.path, 'flushing.jsonl');
+    let flushes = 0;
+    const base = { ...fs, fdatasync: ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => (flushes++, fs.fdatasync(fd, callback))) as typeof fs.fdatasync };
+    await exportInProcess(sim, UID, out, { deps: { disk: diskOf({ base, syncEvery: 16 * 1024 }) } });
+    expect(flushes).toBeGreaterThanOrEqual(1);
     expect(sha256(await readFile(out))).toBe(await reference('jsonl'));
   });
 });
