@@ -7,7 +7,7 @@
 import { getMaxListeners, setMaxListeners } from 'node:events';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
-import { BatchError, EXIT, TkfError, type InterruptSignal } from '../errors.js';
+import { BatchError, EXIT, OutputError, TkfError, type InterruptSignal } from '../errors.js';
 import { makeDirectory } from '../output/output-file.js';
 import { stripCredentials } from '../api/proxy-agents.js';
 import { spanKeys, type SpanKeys } from '../api/page-parser.js';
@@ -22,7 +22,7 @@ import { SWITCHES, withExportOptions, type ExportOptions } from './export-option
 import { describeLostEffort, exportUser, summarize, type RunSettings, type UserOutcome } from './export-user.js';
 import { accountLine, batchJson, batchMessage, emptyTotals, publicOutcome } from './batch-report.js';
 import { createBatchProgress, createProgress, formatCount, formatDuration } from './progress.js';
-import { FILES_PER_ACCOUNT, concurrencyWithin, openFiles } from './open-files.js';
+import { FILES_FOR_ONE, FILES_PER_ACCOUNT, concurrencyWithin, openFiles } from './open-files.js';
 import { resolveJob } from './resolve-job.js';
 import { resumeCommand } from './resume-command.js';
 import { writeOut } from './stdout-errors.js';
@@ -203,8 +203,13 @@ async function exportMany(
   // As many accounts at once as the open-file limit holds (open-files.ts): past it, accounts
   // failed with EMFILE after their pages were paid for.
   const wanted = Math.min(options.concurrency, uids.length);
-  const files = await openFiles(wanted);
+  const files = await openFiles();
   const concurrency = concurrencyWithin(wanted, files.limit, files.open);
+  if (concurrency === 0) {
+    throw new OutputError(
+      `this process may open ${files.limit} files (ulimit -n), ${files.open} of them open already: one user at a time needs about ${FILES_FOR_ONE} more; raise the limit (ulimit -n 1024)`,
+    );
+  }
   if (concurrency < wanted && !options.quiet) {
     ctx.stderr.write(
       `tkf: ${concurrency} ${concurrency === 1 ? 'user' : 'users'} at once, not ${wanted}: this process may open ${files.limit} files (ulimit -n) and each user at once may hold ${FILES_PER_ACCOUNT}; raise the limit (ulimit -n 1024) to run more at once\n`,

@@ -8,8 +8,9 @@
  * and says so, before its first request.
  *
  * Node cannot read the limit itself (no getrlimit): Linux says it in /proc/self/limits; elsewhere
- * a shell started from here inherits it and prints it (`ulimit -n`), asked only for a concurrency
- * that a small limit (macOS's 256) could not hold.
+ * a shell started from here inherits it and prints it (`ulimit -n`, ~5 ms once a batch). Node
+ * raises its soft limit to the hard one as it starts, so what matters is a low hard limit (set
+ * by `ulimit -n 64`, some containers and services), not a shell's low soft one.
  */
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -35,13 +36,16 @@ export function parseUlimit(text: string): number | undefined {
 
 /**
  * The accounts at once that `limit` open files hold, `open` being held already: `wanted`, or
- * fewer (never below 1: one account is all a run can do, and it says so if it fails).
+ * fewer; 0 when not even one fits (the batch is refused before it pays for a page).
  */
 export function concurrencyWithin(wanted: number, limit: number | undefined, open: number): number {
   if (limit === undefined) return wanted;
   const room = Math.floor((limit - open - RESERVE) / FILES_PER_ACCOUNT);
-  return Math.max(1, Math.min(wanted, room));
+  return Math.max(0, Math.min(wanted, room));
 }
+
+/** The files a batch needs besides those open now, for one account at a time. */
+export const FILES_FOR_ONE = RESERVE + FILES_PER_ACCOUNT;
 
 export interface OpenFiles {
   limit: number | undefined;
@@ -49,14 +53,13 @@ export interface OpenFiles {
 }
 
 /** This process's open-file limit and how many it holds now (best effort: undefined where it cannot tell). */
-export async function openFiles(wanted: number, platform: NodeJS.Platform = process.platform): Promise<OpenFiles> {
+export async function openFiles(platform: NodeJS.Platform = process.platform): Promise<OpenFiles> {
   if (platform === 'linux') {
     const limits = await readFile('/proc/self/limits', 'utf8').catch(() => undefined);
     const open = await readdir('/proc/self/fd').then((fds) => fds.length, () => BASE_GUESS);
     return { limit: limits === undefined ? undefined : parseLimits(limits), open };
   }
-  // Enough room for any concurrency under the common 1024 without asking.
-  if (platform === 'win32' || BASE_GUESS + RESERVE + wanted * FILES_PER_ACCOUNT <= 256) return { limit: undefined, open: BASE_GUESS };
+  if (platform === 'win32') return { limit: undefined, open: BASE_GUESS };
   const limit = await new Promise<number | undefined>((resolve) => {
     execFile('/bin/sh', ['-c', 'ulimit -n'], { timeout: 2000 }, (error, stdout) => resolve(error ? undefined : parseUlimit(stdout)));
   });

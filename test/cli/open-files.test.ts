@@ -35,12 +35,14 @@ describe('the concurrency within it', () => {
     expect(concurrencyWithin(64, undefined, 40)).toBe(64);
   });
 
-  it('is lowered to what the room left holds, FILES_PER_ACCOUNT an account, and never below 1', () => {
+  it('is lowered to what the room left holds, FILES_PER_ACCOUNT an account, 0 when not one fits', () => {
     // 64 files, 25 open, 16 kept aside: 23 left, 2 accounts of 11.
     expect(FILES_PER_ACCOUNT).toBe(11);
     expect(concurrencyWithin(16, 64, 25)).toBe(2);
     // macOS's 256 with --concurrency 64: 192 left, 17 accounts.
     expect(concurrencyWithin(64, 256, 48)).toBe(17);
-    expect(concurrencyWithin(8, 30, 25)).toBe(1);
+    expect(concurrencyWithin(8, 52, 25)).toBe(1);
+    // Not even one: 0, and the batch is refused.
+    expect(concurrencyWithin(8, 40, 25)).toBe(0);
   });
 });
