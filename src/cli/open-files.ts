@@ -2,10 +2,10 @@
  * How many files a batch may hold open (`ulimit -n`), and the concurrency that fits in it. Each
  * place of a batch holds up to FILES_PER_ACCOUNT descriptors: its walk's five (its socket, the
  * .part and .part.uids streams, the lock, a checkpoint being replaced) and three for each of the
- * two exports at most that are being published behind it (README); past the limit, opens fail with EMFILE and the
- * accounts that meet it fail after their pages were paid for (measured: `ulimit -n 64` and
- * `--concurrency 16`, 21 of 40 accounts failed). So a batch is lowered to what the limit holds,
- * and says so, before its first request.
+ * two exports at most that are being published behind it (README). Past the limit, opens fail
+ * with EMFILE and the accounts that meet it fail after their pages were paid for (measured:
+ * `ulimit -n 64` and `--concurrency 16`, 21 of 40 accounts failed). So a batch is lowered to what
+ * the limit holds, and says so, before its first request; refused when not one account fits.
  *
  * Node cannot read the limit itself (no getrlimit): Linux says it in /proc/self/limits; elsewhere
  * a shell started from here inherits it and prints it (`ulimit -n`, ~5 ms once a batch). Node

@@ -207,9 +207,9 @@ let urlEnd = 0;
 /**
  * In avatar_larger's value (valid JSON: the walk's parse took it), where `url_list.0` is when it
  * is a string without escapes other than `\/` and without control characters (JSON.stringify
- * writes it as its bytes less those backslashes): its opening quote's index, and its end in urlEnd. NO_URL when getPath would find nothing there: no top-level
- * url_list, or one (the last, as JSON.parse keeps) that is null, a number, a boolean, a string or
- * an empty array. PARSE_IT for the rest: a value that is not an object, a top-level key with an
+ * writes it as its bytes less those backslashes): its opening quote's index, and its end in
+ * urlEnd. NO_URL when getPath would find nothing there: no top-level url_list, or one (the last,
+ * as JSON.parse keeps) that is null, a number, a boolean, a string or an empty array. PARSE_IT for the rest: a value that is not an object, a top-level key with an
  * escape (it may spell url_list), a url_list that is an object, a first element that is not a
  * plain string. test/history/placed-row.test.ts holds the row to followerRow's for these shapes.
  */
