@@ -320,6 +320,11 @@ const PLACING_WALK = `COALESCE(
   (SELECT max(taken_at) FROM snapshots WHERE account_uid = ? AND walk_end <> 'update'),
   (SELECT min(taken_at) FROM snapshots WHERE account_uid = ?))`;
 
+/** An account's rows of account_followers, beside the placing walk's time (`w.at`): its account is the third parameter. */
+const KNOWN_FROM = `FROM account_followers, (SELECT ${PLACING_WALK} AS at) w WHERE account_uid = ?`;
+/** A follower's last_seen_at when it is before the placing walk (beyond reach since then: Known.lastSeenBefore), else NULL. */
+const SEEN_BEFORE = 'CASE WHEN last_seen_at < w.at THEN last_seen_at END';
+
 /**
  * The account's followers as its history knows them, each with its place (placeKnown). SQLite
  * hands them over as one JSON array: 100,000 rows read one by one, each made an object, took
@@ -329,8 +334,7 @@ async function knownFollowers(tx: SqlRunner, account: string): Promise<Map<strin
   const known = new Map<string, Known>();
   if (tx.dialect === 'sqlite') {
     const [{ rows }] = (await tx.all<{ rows: string }>(
-      `SELECT json_group_array(json_array(follower_uid, position, gone_at IS NOT NULL, CASE WHEN last_seen_at < w.at THEN last_seen_at END)) AS rows
-       FROM account_followers, (SELECT ${PLACING_WALK} AS at) w WHERE account_uid = ?`,
+      `SELECT json_group_array(json_array(follower_uid, position, gone_at IS NOT NULL, ${SEEN_BEFORE})) AS rows ${KNOWN_FROM}`,
       [account, account, account],
     )) as [{ rows: string }];
     for (const [uid, position, gone, before] of JSON.parse(rows) as Array<[string, number | null, number, string | null]>) {
@@ -338,8 +342,7 @@ async function knownFollowers(tx: SqlRunner, account: string): Promise<Map<strin
     }
   } else {
     for (const row of await tx.all<{ follower_uid: string; position: number | null; gone_at: string | null; before: string | null }>(
-      `SELECT follower_uid, position, gone_at, CASE WHEN last_seen_at < w.at THEN last_seen_at END AS before
-       FROM account_followers, (SELECT ${PLACING_WALK} AS at) w WHERE account_uid = ?`,
+      `SELECT follower_uid, position, gone_at, ${SEEN_BEFORE} AS before ${KNOWN_FROM}`,
       [account, account, account],
     )) {
       const state: Known = { position: row.position === null ? null : Number(row.position), gone: row.gone_at !== null };
