@@ -147,8 +147,15 @@ export function processStartTicks(pid: number): number | undefined {
   }
 }
 
-/** This process as a lock's owner: its pid and host, and its start (isRunning). */
+/**
+ * This process as a lock's owner: its pid and host, and its start (isRunning). Read once (a
+ * batch asks for it at each account; none of it changes while the process runs).
+ */
 export function lockOwner(): LockOwner {
-  const startTicks = processStartTicks(process.pid);
-  return { pid: process.pid, host: hostname(), ...(startTicks === undefined ? {} : { startTicks }) };
+  if (self === undefined) {
+    const startTicks = processStartTicks(process.pid);
+    self = Object.freeze({ pid: process.pid, host: hostname(), ...(startTicks === undefined ? {} : { startTicks }) });
+  }
+  return self;
 }
+let self: LockOwner | undefined;
