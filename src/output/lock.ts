@@ -5,9 +5,8 @@
  * A lock left behind by a killed run must not block forever: when the lock's host is this host
  * and its pid is no longer running, or runs another process than the one that wrote it (its start
  * differs: the pid given again, as a container's tkf is pid 1 each time), the lock is stale and is
- * taken over. A lock
- * of another host has no pid to look at: its holder touches it on a timer (the lease, LEASE), and
- * one watched long enough without a touch is stale. proper-lockfile was considered; it decides
+ * taken over. A lock of another host has no pid to look at: its holder touches it on a timer (the
+ * lease, LEASE), and one watched long enough without a touch is stale. proper-lockfile was considered; it decides
  * staleness by mtime alone, so a run started on the same host right after a `kill -9` would wait
  * out the stale period, while a pid check answers at once (and mtimes are compared with this
  * host's clock, where watching for a change needs no two clocks to agree).
