@@ -28,22 +28,22 @@ export type FromWorker =
   | { type: 'started' };
 
 const port = parentPort!;
-const recorder = new PageRecorder(openSqlite((workerData as { path: string }).path));
+const data = workerData as { path: string; flushAfterMs?: number };
+const recorder = new PageRecorder(openSqlite(data.path));
 // Rows are stored when 10,000 wait (page-recorder.ts), with a snapshot, or at the latest a second
-// after they came: a walk that stops for long (a rate limit) does not keep them in memory.
-let flushLater = false;
+// after they came (flushAfterMs: a test's other wait): a walk that stops for long (a rate limit)
+// does not keep them in memory.
+const FLUSH_AFTER_MS = data.flushAfterMs ?? 1000;
+let flushLater: ReturnType<typeof setTimeout> | undefined;
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'page':
       recorder.page(message.walk, message);
-      if (!flushLater) {
-        flushLater = true;
-        setTimeout(() => {
-          flushLater = false;
-          void recorder.flush();
-        }, 1000);
-      }
+      flushLater ??= setTimeout(() => {
+        flushLater = undefined;
+        void recorder.flush();
+      }, FLUSH_AFTER_MS);
       return;
     case 'walked':
       recorder.walked(message.walk, message.account);
@@ -59,6 +59,10 @@ port.on('message', (message: ToWorker) => {
       );
       return;
     case 'close':
+      // The timer would keep this thread, and the run's exit waiting for it (WorkerHost.close), up
+      // to a second after the last page: close() stores what waits.
+      clearTimeout(flushLater);
+      flushLater = undefined;
       void recorder.close().finally(() => {
         port.postMessage({ type: 'closed' } satisfies FromWorker);
         port.close();

@@ -77,8 +77,14 @@ export class WorkerHost implements RecorderHost {
    * measured), as the flags hold the walks' thread: they come too late for what the thread
    * allocates before it runs a line of its own.
    */
-  constructor(url: URL, private readonly path: string, v8Flags: readonly string[] = []) {
-    this.worker = new Worker(url, { workerData: { path, v8Flags }, resourceLimits: { maxYoungGenerationSizeMb: 3 } });
+  constructor(
+    url: URL,
+    private readonly path: string,
+    v8Flags: readonly string[] = [],
+    /** How long rows may wait for a transaction (record-worker.ts; tests only). */
+    options: { flushAfterMs?: number } = {},
+  ) {
+    this.worker = new Worker(url, { workerData: { path, v8Flags, ...options }, resourceLimits: { maxYoungGenerationSizeMb: 3 } });
     let settle!: () => void;
     this.online = new Promise<void>((resolve) => {
       settle = () => {
