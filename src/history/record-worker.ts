@@ -29,7 +29,7 @@ export type FromWorker =
 
 const port = parentPort!;
 const data = workerData as { path: string; flushAfterMs?: number };
-const recorder = new PageRecorder(openSqlite(data.path));
+const recorder = new PageRecorder(openSqlite(data.path, { foreignKeys: false }));
 // Rows are stored when 10,000 wait (page-recorder.ts), with a snapshot, or at the latest a second
 // after they came (flushAfterMs: a test's other wait): a walk that stops for long (a rate limit)
 // does not keep them in memory.

@@ -18,6 +18,14 @@
  *                       open (it fails at once, and the file stays in WAL mode, as consistent).
  *   readonly            the commands that only read (tkf history, tkf report --db) open the file
  *                       read-only: they neither need to write it nor leave files beside it.
+ *   foreign_keys=OFF    only for the recording thread (record-worker.ts, `foreignKeys: false`):
+ *                       libsql checks the schema's REFERENCES by default (sqlite3 does not); the
+ *                       thread writes each parent row first by construction (a follower's row
+ *                       before its account_followers row, the account before its snapshot; tkf
+ *                       deletes neither), and each check was a lookup in followers' uid index:
+ *                       70 of the 175 ms that 100,000 account_followers rows took in the last
+ *                       transaction of a 100k export. test/history/page-recorder.test.ts holds
+ *                       what it records to `PRAGMA foreign_key_check`.
  */
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -37,7 +45,7 @@ interface LibsqlDatabase {
 /** The page size of a history database tkf creates. */
 export const PAGE_SIZE = 16_384;
 
-export function openSqlite(path: string, options: { readonly?: boolean } = {}): SqlDriver {
+export function openSqlite(path: string, options: { readonly?: boolean; foreignKeys?: boolean } = {}): SqlDriver {
   // libsql is CommonJS; loaded only when a --db names a SQLite file.
   const Database = createRequire(import.meta.url)('libsql') as new (path: string, options?: object) => LibsqlDatabase;
   // What libsql would only say as "Unable to open connection ... 14", said plainly.
@@ -69,6 +77,7 @@ export function openSqlite(path: string, options: { readonly?: boolean } = {}): 
       db.exec('PRAGMA synchronous = NORMAL');
       // 64 MiB of page cache: a snapshot upserts ~100,000 rows of a large table in one transaction.
       db.exec('PRAGMA cache_size = -65536');
+      if (options.foreignKeys === false) db.exec('PRAGMA foreign_keys = OFF');
     }
   } catch (error) {
     throw new HistoryDbError(`cannot open the history database ${path}: ${describeSqliteError(error)}`, { cause: error });

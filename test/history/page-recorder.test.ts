@@ -42,6 +42,8 @@ async function dump(path: string) {
         'SELECT follower_uid, gone_at IS NULL AS following, position, first_seen_at = (SELECT MIN(taken_at) FROM snapshots) AS first FROM account_followers ORDER BY follower_uid',
       ),
       changes: await db.all('SELECT follower_uid, change, at = (SELECT MAX(taken_at) FROM snapshots) AS latest FROM changes ORDER BY follower_uid, change'),
+      // Rows whose REFERENCES find no parent: the recording thread writes with libsql's checks off (sqlite-driver.ts).
+      orphans: await db.all('PRAGMA foreign_key_check'),
     };
   } finally {
     await db.close();
@@ -82,12 +84,14 @@ describe('recording pages as they arrive', () => {
   it('in the worker thread of the built binary: the same database as reading the finished files', async () => {
     const { recorded, imported } = await twoDays((args, env) => runTkf(args, { env, cwd: dir.path, timeoutMs: 60_000 }), 'worker');
     expect(recorded.followers.length).toBeGreaterThan(0);
+    expect(recorded.orphans).toEqual([]);
     expect(recorded).toEqual(imported);
   });
 
   it("walks of 10,000 followers (the account's followers read ahead while the file is published), in the worker: the same database as reading the finished files", async () => {
     const { recorded, imported } = await twoDays((args, env) => runTkf(args, { env, cwd: dir.path, timeoutMs: 60_000 }), 'ahead', 10_000);
     expect(recorded.followers.length).toBeGreaterThan(10_000);
+    expect(recorded.orphans).toEqual([]);
     expect(recorded.snapshots[1]).toMatchObject({ removed: 1 });
     expect(Number((recorded.snapshots[1] as { beyond_reach: number }).beyond_reach)).toBeGreaterThan(0);
     expect(recorded).toEqual(imported);
