@@ -28,7 +28,7 @@ export function exportColumns(follower: Record<string, unknown>): Record<string,
 export const CSV_NUMBER_COLUMNS: ReadonlySet<string> = new Set(['follower_count', 'following_count', 'aweme_count', 'total_favorited', 'verification_type']);
 
 /** A follower row for the database from the API's object (a JSONL line, a page of the walk). */
-export function followerRow(uid: string, follower: Record<string, unknown>): FollowerRow {
+export function followerRow(uid: string, follower: Record<string, unknown>): FollowerRow & { data: string } {
   return {
     uid,
     uniqueId: typeof follower.unique_id === 'string' ? follower.unique_id : null,
@@ -180,9 +180,15 @@ class Output {
     this.length += this.room(text.length * 3).write(text, this.length);
   }
 
-  end(): string {
+  /**
+   * The text's UTF-8 bytes, copied out of scratch (off V8's heap: Node's pool). Not a string: the
+   * recording thread binds them as they are (storeFollowers), where a string was made of them here
+   * (decoding ~57 MB a 100k export, all of it garbage a moment later) and encoded back to UTF-8 by
+   * libsql's binding.
+   */
+  end(): Buffer {
     this.room(1)[this.length++] = 0x7d; // }
-    return scratch.toString('utf8', 0, this.length);
+    return Buffer.from(scratch.subarray(0, this.length));
   }
 
   /** scratch, with room for `bytes` more. */

@@ -26,8 +26,11 @@ export interface FollowerRow {
   uid: string;
   uniqueId: string | null;
   nickname: string | null;
-  /** The export's columns (follower-columns.ts) as a JSON object's text. */
-  data: string;
+  /**
+   * The export's columns (follower-columns.ts) as a JSON object's text, or its UTF-8 bytes (the
+   * recording thread's placedRow): stored as the same text (storeFollowers).
+   */
+  data: string | Uint8Array;
 }
 
 export interface SnapshotInput {
@@ -386,11 +389,13 @@ export async function storeFollowers(tx: SqlRunner, rows: readonly FollowerRow[]
   if (!rows.length) return;
   // SQLite: the time is bound once, as ?1 (libsql's binding costs ~1 us a value, the most of
   // a row's cost after SQLite's own); PostgreSQL's driver numbers plain `?` in order.
+  // A row's data given as UTF-8 bytes is bound as they are, and made TEXT by the statement
+  // (numberedRows); PostgreSQL's driver is given the text.
   const sqlite = tx.dialect === 'sqlite';
   const params: unknown[] = sqlite ? [at] : [];
   for (const row of rows) {
-    params.push(row.uid, row.uniqueId, row.nickname, row.data);
-    if (!sqlite) params.push(at);
+    if (sqlite) params.push(row.uid, row.uniqueId, row.nickname, row.data);
+    else params.push(row.uid, row.uniqueId, row.nickname, typeof row.data === 'string' ? row.data : Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength).toString('utf8'), at);
   }
   await tx.run(
     `INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES ${sqlite ? numberedRows(rows.length) : placeholders(rows.length, 5)}
@@ -400,11 +405,14 @@ export async function storeFollowers(tx: SqlRunner, rows: readonly FollowerRow[]
   );
 }
 
-/** SQLite's `(?2, ?3, ?4, ?5, ?1), (?6, ...)` for storeFollowers: four values a row, then the time. */
+/**
+ * SQLite's `(?2, ?3, ?4, CAST(?5 AS TEXT), ?1), (?6, ...)` for storeFollowers: four values a row,
+ * then the time. The CAST makes bytes (a BLOB) the TEXT of their UTF-8, and leaves a text as it is.
+ */
 function numberedRows(rows: number): string {
   let text = numbered.get(rows);
   if (text === undefined) {
-    text = Array.from({ length: rows }, (_, r) => `(?${2 + 4 * r}, ?${3 + 4 * r}, ?${4 + 4 * r}, ?${5 + 4 * r}, ?1)`).join(', ');
+    text = Array.from({ length: rows }, (_, r) => `(?${2 + 4 * r}, ?${3 + 4 * r}, ?${4 + 4 * r}, CAST(?${5 + 4 * r} AS TEXT), ?1)`).join(', ');
     numbered.set(rows, text);
   }
   return text;

@@ -18,7 +18,11 @@ const decode = createDecoder(DEFAULT_CSV_FIELDS);
 
 /** As the recording thread has them: no lossless numbers (page-recorder.ts). */
 const expected = (f: RawFollower) => followerRow(f.uid, decode({ uid: f.uid, bytes: f.bytes, hasLongNumbers: false }) as Record<string, unknown>);
-const placed = (f: RawFollower) => placedRow({ ...f, hasLongNumbers: false });
+/** placedRow's row, its data (UTF-8 bytes, as the recording thread binds them) read as the text it is stored as. */
+const placed = (f: RawFollower) => {
+  const row = placedRow({ ...f, hasLongNumbers: false });
+  return row && { ...row, data: typeof row.data === 'string' ? row.data : Buffer.from(row.data).toString('utf8') };
+};
 
 function page(followers: readonly string[]): Buffer {
   return Buffer.from(`{"code":200,"msg":"ok","data":{"has_more":false,"min_time":-1,"total":1,"followers":[${followers.join(',')}]}}`);
