@@ -106,7 +106,7 @@ async function exportAccount(
   const open = output.kind === 'file' && Boolean(output.update) && existsSync(output.path);
   const { job } = settings;
   // [issue 16] --db into SQLite: the pages go to the database as they arrive (history/page-recorder.ts).
-  const feed = settings.record?.feed?.();
+  const feed = settings.record?.feed?.(uid);
   if (output.kind === 'file' && output.update) feed?.partial();
   const settled = await settleExport(
     { job, uid, output },

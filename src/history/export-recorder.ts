@@ -47,11 +47,12 @@ export interface HistoryRecord {
 
 /**
  * Records a published export file (`added`: --update's new rows); `walk` the feed its pages went
- * to, if any. `feed` opens one for a walk (SQLite: the pages are recorded as they arrive).
+ * to, if any. `feed` opens one for a walk of `account` (SQLite: the pages are recorded as they
+ * arrive).
  */
 export interface ExportRecorder {
   (file: string, added: number | undefined, walk?: WalkFeed): Promise<HistoryRecord>;
-  feed?: () => WalkFeed;
+  feed?: (account: string) => WalkFeed;
   /**
    * Settled once the recording thread runs (SQLite): the caller starts its walks after it, so
    * that the thread has set V8's flags again (record-thread.ts) before the
@@ -140,14 +141,14 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
     entry?.send();
     return said(file, host.commit(entry?.state.whole ? entry.state.walk : undefined, file, added));
   }) as ExportRecorder;
-  record.feed = () => {
+  record.feed = (account) => {
     const state = { walk: ++walks, whole: true };
     // A page's followers are copied into the chunk as they come (only the values the database
     // keeps, RowsChunk), so the chunk holds no page body; sent ~256 KB at a time: a message a page
     // cost the walks' thread more (postMessage, 0.3 ms each) than the copy.
     let chunk = new RowsChunk();
     const send = () => {
-      if (chunk.count && state.whole) host.page(state.walk, chunk.rows());
+      if (chunk.count && state.whole) host.page(state.walk, chunk.rows(), account);
       chunk = new RowsChunk();
     };
     const feed: WalkFeed = {

@@ -14,7 +14,7 @@ import { PageRecorder, type PageRows } from './page-recorder.js';
 import { openSqlite } from './sqlite-driver.js';
 
 export type ToWorker =
-  | ({ type: 'page'; walk: number } & PageRows)
+  | ({ type: 'page'; walk: number; account: string } & PageRows)
   | { type: 'walked'; walk: number; account: string }
   | { type: 'drop'; walk: number }
   | { type: 'commit'; id: number; walk: number | undefined; file: string; added: number | undefined }
@@ -39,7 +39,7 @@ let flushLater: ReturnType<typeof setTimeout> | undefined;
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'page':
-      recorder.page(message.walk, message);
+      recorder.page(message.walk, message, message.account);
       flushLater ??= setTimeout(() => {
         flushLater = undefined;
         void recorder.flush();

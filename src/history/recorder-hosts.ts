@@ -13,7 +13,8 @@ import type { SqlDriver } from './sql-driver.js';
 export interface RecorderHost {
   /** Settled once the host can take pages (a worker thread: once it runs). */
   readonly online?: Promise<void>;
-  page(walk: number, rows: PageRows): void;
+  /** A chunk of walk `walk` of `account`'s followers (PageRecorder.page). */
+  page(walk: number, rows: PageRows, account: string): void;
   /** The walk is over and its file being published (PageRecorder.walked). */
   walked(walk: number, account: string): void;
   drop(walk: number): void;
@@ -28,8 +29,8 @@ export class LocalHost implements RecorderHost {
     // The caller closes its own driver: this one must not.
     this.recorder = new PageRecorder({ ...bind(driver), close: async () => {} });
   }
-  page(walk: number, rows: PageRows): void {
-    this.recorder.page(walk, rows);
+  page(walk: number, rows: PageRows, account: string): void {
+    this.recorder.page(walk, rows, account);
   }
   walked(walk: number, account: string): void {
     this.recorder.walked(walk, account);
@@ -113,9 +114,9 @@ export class WorkerHost implements RecorderHost {
     this.waiting.clear();
   }
 
-  page(walk: number, rows: PageRows): void {
+  page(walk: number, rows: PageRows, account: string): void {
     if (this.failure) return;
-    this.post({ type: 'page', walk, ...rows }, [rows.bytes.buffer as ArrayBuffer, ...(rows.spans ? [rows.spans.values.buffer as ArrayBuffer] : [])]);
+    this.post({ type: 'page', walk, account, ...rows }, [rows.bytes.buffer as ArrayBuffer, ...(rows.spans ? [rows.spans.values.buffer as ArrayBuffer] : [])]);
   }
 
   walked(walk: number, account: string): void {

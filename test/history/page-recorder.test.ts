@@ -269,6 +269,31 @@ describe('recording pages as they arrive', () => {
       }
     });
 
+    it("reads the account's followers while the walk goes on, once it has aheadFrom followers, and once only", async () => {
+      const { file, page } = await exportAndPages();
+      const db = await openHistory(join(dir.path, 'ahead-walking.sqlite'));
+      let reads = 0;
+      const counting = watched(db, {
+        all: (sql) => {
+          if (/FROM account_followers\b[\s\S]*WHERE account_uid/.test(sql)) reads++;
+        },
+      });
+      const recorder = new PageRecorder(counting, { aheadFrom: 20 });
+      recorder.page(1, page(0, 10), UID);
+      await recorder.flush();
+      expect(reads).toBe(0);
+      recorder.page(1, page(10, 20), UID);
+      await recorder.flush();
+      expect(reads).toBe(1); // with the rows' transaction, before the walk is over
+      recorder.page(1, page(20, 30), UID);
+      recorder.walked(1, UID);
+      await recorder.flush();
+      expect(reads).toBe(1);
+      expect(await recorder.commit(1, file, undefined)).toMatchObject({ recorded: true, served: 30, added: 30 });
+      expect(reads).toBe(1); // the snapshot used them
+      await recorder.close();
+    });
+
     it('reads the file when the pages are not the whole of it, or when there were none', async () => {
       const { file, page } = await exportAndPages();
       for (const [name, walk] of [['partial', 2], ['none', undefined]] as const) {

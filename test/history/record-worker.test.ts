@@ -26,7 +26,7 @@ describe('the recording thread', () => {
     await host.online;
     const followers = ['6911111111111111111', '6922222222222222222'].map((uid, i) => JSON.stringify({ uid, unique_id: `u${i}`, nickname: `N${i}` }));
     const bytes = Buffer.from(followers.join(''));
-    host.page(1, { uids: ['6911111111111111111', '6922222222222222222'], bytes: new Uint8Array(bytes), ends: [followers[0]!.length, bytes.length] });
+    host.page(1, { uids: ['6911111111111111111', '6922222222222222222'], bytes: new Uint8Array(bytes), ends: [followers[0]!.length, bytes.length] }, '6900000000000000000');
     await host.close();
     const db = await openHistory(path);
     try {
