@@ -135,6 +135,16 @@ describe('recording pages as they arrive', () => {
           ),
       };
     }
+    /** `db`, counting its reads of an account's followers (knownFollowers). */
+    function countingReads(db: SqlDriver): { counting: SqlDriver; reads: () => number } {
+      let reads = 0;
+      const counting = watched(db, {
+        all: (sql) => {
+          if (/FROM account_followers\b[\s\S]*WHERE account_uid/.test(sql)) reads++;
+        },
+      });
+      return { counting, reads: () => reads };
+    }
     const nicknames = async (db: SqlDriver) => (await db.all<{ nickname: string }>('SELECT DISTINCT nickname FROM followers')).map((r) => r.nickname);
     const count = async (db: SqlDriver, table: string) => Number((await db.all<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))[0]!.n);
     /** The snapshot was made from the file's 30 rows, not from the pages (no nickname 'from a page' is left); closes the recorder. */
@@ -245,25 +255,20 @@ describe('recording pages as they arrive', () => {
       const { file, page } = await exportAndPages();
       for (const [between, aheadFrom] of [[false, 30], [true, 30], [false, 31]] as const) {
         const db = await openHistory(join(dir.path, `ahead-${between}-${aheadFrom}.sqlite`));
-        let reads = 0;
-        const counting = watched(db, {
-          all: (sql) => {
-            if (/FROM account_followers\b[\s\S]*WHERE account_uid/.test(sql)) reads++;
-          },
-        });
+        const { counting, reads } = countingReads(db);
         const recorder = new PageRecorder(counting, { aheadFrom });
         recorder.page(1, page(0, 30));
         recorder.walked(1, UID);
         await recorder.flush();
         // A walk of fewer followers than aheadFrom is not read ahead: its snapshot reads them.
         const ahead = aheadFrom <= 30 ? 1 : 0;
-        expect(reads).toBe(ahead);
+        expect(reads()).toBe(ahead);
         if (between) expect(await recordExportFile(counting, earlier)).toMatchObject({ recorded: true, added: 30 });
         const outcome = await recorder.commit(1, file, undefined);
         // Against the earlier snapshot nobody is new; against the followers read ahead (none), all 30 would be.
         expect(outcome).toMatchObject({ recorded: true, served: 30, added: between ? 0 : 30, removed: 0 });
         // Read ahead; with a snapshot in between, also by that snapshot, and again at the commit.
-        expect(reads).toBe(between ? 3 : 1);
+        expect(reads()).toBe(between ? 3 : 1);
         if (!between) expect(await nicknames(db)).toEqual(['from a page']);
         await recorder.close();
       }
@@ -272,25 +277,20 @@ describe('recording pages as they arrive', () => {
     it("reads the account's followers while the walk goes on, once it has aheadFrom followers, and once only", async () => {
       const { file, page } = await exportAndPages();
       const db = await openHistory(join(dir.path, 'ahead-walking.sqlite'));
-      let reads = 0;
-      const counting = watched(db, {
-        all: (sql) => {
-          if (/FROM account_followers\b[\s\S]*WHERE account_uid/.test(sql)) reads++;
-        },
-      });
+      const { counting, reads } = countingReads(db);
       const recorder = new PageRecorder(counting, { aheadFrom: 20 });
       recorder.page(1, page(0, 10), UID);
       await recorder.flush();
-      expect(reads).toBe(0);
+      expect(reads()).toBe(0);
       recorder.page(1, page(10, 20), UID);
       await recorder.flush();
-      expect(reads).toBe(1); // with the rows' transaction, before the walk is over
+      expect(reads()).toBe(1); // with the rows' transaction, before the walk is over
       recorder.page(1, page(20, 30), UID);
       recorder.walked(1, UID);
       await recorder.flush();
-      expect(reads).toBe(1);
+      expect(reads()).toBe(1);
       expect(await recorder.commit(1, file, undefined)).toMatchObject({ recorded: true, served: 30, added: 30 });
-      expect(reads).toBe(1); // the snapshot used them
+      expect(reads()).toBe(1); // the snapshot used them
       await recorder.close();
     });
 
