@@ -27,15 +27,22 @@ describe('the recording thread', () => {
     const followers = ['6911111111111111111', '6922222222222222222'].map((uid, i) => JSON.stringify({ uid, unique_id: `u${i}`, nickname: `N${i}` }));
     const bytes = Buffer.from(followers.join(''));
     host.page(1, { uids: ['6911111111111111111', '6922222222222222222'], bytes: new Uint8Array(bytes), ends: [followers[0]!.length, bytes.length] }, '6900000000000000000');
+    // The thread's timer is the test's (a dist/ built before flushAfterMs would store them after a second).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await rows(path), 'stored before close: is dist/ older than the sources? npm test builds it').toEqual([]);
     await host.close();
-    const db = await openHistory(path);
-    try {
-      expect(await db.all('SELECT uid, unique_id, nickname FROM followers ORDER BY uid')).toEqual([
-        { uid: '6911111111111111111', unique_id: 'u0', nickname: 'N0' },
-        { uid: '6922222222222222222', unique_id: 'u1', nickname: 'N1' },
-      ]);
-    } finally {
-      await db.close();
-    }
+    expect(await rows(path)).toEqual([
+      { uid: '6911111111111111111', unique_id: 'u0', nickname: 'N0' },
+      { uid: '6922222222222222222', unique_id: 'u1', nickname: 'N1' },
+    ]);
   });
 });
+
+async function rows(path: string) {
+  const db = await openHistory(path);
+  try {
+    return await db.all('SELECT uid, unique_id, nickname FROM followers ORDER BY uid');
+  } finally {
+    await db.close();
+  }
+}
