@@ -78,6 +78,9 @@ export const realDisk: Disk = {
 /** The calls of node:fs a write stream makes, and fdatasync (a test hands in its own). */
 export type StreamFs = Pick<typeof fs, 'open' | 'write' | 'writev' | 'close' | 'fdatasync'>;
 
+/** What fdatasync answers where the file system does not flush that way. */
+const UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
 /**
  * The file-system calls of a write stream (createWriteStream's `fs` option) that flush its data
  * to the disk in the background after each `every` bytes written: one fdatasync at a time, on
@@ -94,9 +97,6 @@ export type StreamFs = Pick<typeof fs, 'open' | 'write' | 'writev' | 'close' | '
  * descriptor opened later, might not see it, and the bytes it failed to write are not to be
  * trusted by a --resume (flushFailure). The descriptor is closed only once no flush is running on it.
  */
-/** What fdatasync answers where the file system does not flush that way. */
-const UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
-
 export function syncingFs(every: number, base: StreamFs = fs, onFailure?: (error: NodeJS.ErrnoException) => void): StreamFs {
   let unsynced = 0;
   let running = false;
