@@ -8,13 +8,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openHistory } from '../../src/history/open-history.js';
-import { PageRecorder, type PageRows } from '../../src/history/page-recorder.js';
+import { PageRecorder } from '../../src/history/page-recorder.js';
 import { recordExportFile } from '../../src/history/record-export.js';
 import { openSqlite } from '../../src/history/sqlite-driver.js';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { useClosers } from '../helpers/closers.js';
 import { runCli } from './run-cli.js';
+import { pageRowsOf } from './recorder-rows.js';
 
 const TOKEN = 'tkn-PAGES-z8x7c6';
 const UID = '6754915036232582149';
@@ -27,10 +28,7 @@ async function exportFile(name: string, scenario: UserScenario) {
   const file = join(dir.path, name);
   expect((await runCli(['export', '--uid', UID, '--out', file], { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url })).code).toBe(0);
   const lines = (await readFile(file, 'utf8')).trim().split('\n');
-  const uids = lines.map((l) => (JSON.parse(l) as { uid: string }).uid);
-  let end = 0;
-  const rows: PageRows = { uids, bytes: Buffer.from(lines.join('')), ends: lines.map((l) => (end += Buffer.byteLength(l))) };
-  return { file, rows };
+  return { file, rows: pageRowsOf(lines) };
 }
 
 async function dump(path: string) {

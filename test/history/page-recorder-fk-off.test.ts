@@ -16,6 +16,7 @@ import { startSimulator } from '../../src/simulator/index.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { useClosers } from '../helpers/closers.js';
 import { runCli } from './run-cli.js';
+import { historyRows, pageRowsOf } from './recorder-rows.js';
 
 const TOKEN = 'tkn-PAGES-z8x7c6';
 const UID = '6754915036232582149';
@@ -28,12 +29,7 @@ async function exportAndPages() {
   const file = join(dir.path, 'f.jsonl');
   expect((await runCli(['export', '--uid', UID, '--out', file], { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url })).code).toBe(0);
   const lines = (await readFile(file, 'utf8')).trim().split('\n');
-  const page = (from: number, to: number): PageRows => {
-    const texts = lines.slice(from, to).map((line) => JSON.stringify({ ...(JSON.parse(line) as object), nickname: 'from a page' }));
-    const uids = lines.slice(from, to).map((line) => (JSON.parse(line) as { uid: string }).uid);
-    let end = 0;
-    return { uids, bytes: Buffer.from(texts.join('')), ends: texts.map((t) => (end += Buffer.byteLength(t))) };
-  };
+  const page = (from: number, to: number): PageRows => pageRowsOf(lines, from, to, 'from a page');
   return { file, page };
 }
 
@@ -44,14 +40,7 @@ async function threadDb(name: string) {
   return { path, db: openSqlite(path, { foreignKeys: false }) };
 }
 
-async function orphans(path: string) {
-  const db = await openHistory(path);
-  try {
-    return await db.all('PRAGMA foreign_key_check');
-  } finally {
-    await db.close();
-  }
-}
+const orphans = (path: string) => historyRows(path, 'PRAGMA foreign_key_check');
 
 describe('PageRecorder with foreign-key checks off, as in the recording thread', () => {
   it('a chunk that cannot be decoded, its walk committed with it or later: no row without its parent', async () => {

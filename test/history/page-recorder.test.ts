@@ -19,6 +19,7 @@ import { runTkf } from '../e2e/run-tkf.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { useClosers } from '../helpers/closers.js';
 import { runCli } from './run-cli.js';
+import { pageRowsOf } from './recorder-rows.js';
 
 const TOKEN = 'tkn-PAGES-z8x7c6';
 const UID = '6754915036232582149';
@@ -103,12 +104,7 @@ describe('recording pages as they arrive', () => {
       const file = join(dir.path, 'f.jsonl');
       expect((await runCli(['export', '--uid', UID, '--out', file], await simulator({ size: 30 }))).code).toBe(0);
       const lines = (await readFile(file, 'utf8')).trim().split('\n');
-      const page = (from: number, to: number): PageRows => {
-        const texts = lines.slice(from, to).map((line) => JSON.stringify({ ...(JSON.parse(line) as object), nickname: 'from a page' }));
-        const uids = lines.slice(from, to).map((line) => (JSON.parse(line) as { uid: string }).uid);
-        let end = 0;
-        return { uids, bytes: Buffer.from(texts.join('')), ends: texts.map((t) => (end += Buffer.byteLength(t))) };
-      };
+      const page = (from: number, to: number): PageRows => pageRowsOf(lines, from, to, 'from a page');
       return { file, page };
     }
     /** `db` with the statements of its transactions shown to `watch` first (which may throw, as a failing statement). */

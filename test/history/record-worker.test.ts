@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { openHistory } from '../../src/history/open-history.js';
 import { WorkerHost } from '../../src/history/recorder-hosts.js';
 import { useTempDir } from '../helpers/temp-dir.js';
+import { historyRows } from './recorder-rows.js';
 
 const THREAD = new URL('../../dist/history/record-thread.js', import.meta.url);
 const dir = useTempDir('tkf-record-worker-');
@@ -38,11 +39,4 @@ describe('the recording thread', () => {
   });
 });
 
-async function rows(path: string) {
-  const db = await openHistory(path);
-  try {
-    return await db.all('SELECT uid, unique_id, nickname FROM followers ORDER BY uid');
-  } finally {
-    await db.close();
-  }
-}
+const rows = (path: string) => historyRows(path, 'SELECT uid, unique_id, nickname FROM followers ORDER BY uid');
