@@ -23,7 +23,7 @@ import type { RawFollower } from '../api/types.js';
 import { DEFAULT_CSV_FIELDS, createDecoder } from '../writers/fields.js';
 import { followerRow, placedRow } from './follower-columns.js';
 import { describeExport, recordExportFile, type RecordedFile } from './record-export.js';
-import { BATCH, readKnownAhead, recordSnapshotIn, storeFollowers, type FollowerRow, type KnownAhead, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
+import { BATCH, WalkOrder, readKnownAhead, recordSnapshotIn, storeFollowers, type FollowerRow, type KnownAhead, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
 import type { SqlDriver, SqlRunner } from './sql-driver.js';
 
 /** Followers of a walk, in its order, as the walk wrote them (one page or several): their uids, and their JSON texts end to end in `bytes`. */
@@ -56,7 +56,8 @@ const PENDING_ROWS = 10_000;
 const decodeColumns = createDecoder(DEFAULT_CSV_FIELDS);
 
 interface Walk {
-  order: string[];
+  /** Its uids so far, made ready for its snapshot as they come. */
+  order: WalkOrder;
   /** A page could not be decoded or stored: the file will be read instead. */
   broken: boolean;
   /** The account's followers, read ahead of the snapshot (page, walked). */
@@ -122,12 +123,12 @@ export class PageRecorder {
    */
   page(walk: number, rows: PageRows, account?: string): void {
     let state = this.walks.get(walk);
-    if (!state) this.walks.set(walk, (state = { order: [], broken: false }));
+    if (!state) this.walks.set(walk, (state = { order: new WalkOrder(), broken: false }));
     if (state.broken) return;
-    for (const uid of rows.uids) state.order.push(uid);
+    state.order.add(rows.uids);
     this.pending.push({ walk, rows });
     this.pendingRows += rows.uids.length;
-    if (account !== undefined && !state.aheadAsked && state.order.length >= this.aheadFrom) {
+    if (account !== undefined && !state.aheadAsked && state.order.given >= this.aheadFrom) {
       state.aheadAsked = true;
       this.ahead.push({ walk, account });
     }
@@ -193,7 +194,7 @@ export class PageRecorder {
    */
   walked(walk: number, account: string): void {
     const state = this.walks.get(walk);
-    if (!state || state.broken || state.order.length < this.aheadFrom) return;
+    if (!state || state.broken || state.order.given < this.aheadFrom) return;
     if (!state.aheadAsked) {
       state.aheadAsked = true;
       this.ahead.push({ walk, account });
@@ -248,7 +249,7 @@ export class PageRecorder {
     this.commits = [];
     this.ahead = [];
     if (!chunks.length && !commits.length && !ahead.length) return;
-    const fromPages: Array<{ commit: Commit; input: SnapshotInput; order: string[]; known: KnownAhead | undefined }> = [];
+    const fromPages: Array<{ commit: Commit; input: SnapshotInput; order: WalkOrder; known: KnownAhead | undefined }> = [];
     const fromFiles: Commit[] = [];
     for (const commit of commits) {
       const state = commit.walk === undefined ? undefined : this.walks.get(commit.walk);
@@ -256,7 +257,7 @@ export class PageRecorder {
       if (state && !state.broken && commit.added === undefined) {
         try {
           const { input, rows: count } = await describeExport(commit.file);
-          if (count === state.order.length) {
+          if (count === state.order.given) {
             fromPages.push({ commit, input, order: state.order, known: state.known });
             continue;
           }
@@ -278,7 +279,9 @@ export class PageRecorder {
         // A read that fails is only not ahead: the snapshot reads them itself, and says its error.
         for (const { walk, account } of ahead) {
           const state = this.walks.get(walk);
-          if (state && !state.broken) state.known = await readKnownAhead(tx, account).catch(() => undefined);
+          if (!state || state.broken) continue;
+          state.known = await readKnownAhead(tx, account).catch(() => undefined);
+          if (state.known) state.order.use(state.known);
         }
         return done;
       });

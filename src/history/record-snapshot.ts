@@ -136,7 +136,60 @@ async function snapshotsOf(tx: SqlRunner, account: string): Promise<string> {
  * only their uids in order, when the rows' fields are in `followers` already (written page by
  * page during the walk, page-recorder.ts).
  */
-export type FollowerSource = (() => AsyncIterable<FollowerRow>) | readonly string[];
+export type FollowerSource = (() => AsyncIterable<FollowerRow>) | readonly string[] | WalkOrder;
+
+/**
+ * A walk's uids as its pages come (page-recorder.ts), made ready for its snapshot meanwhile: each
+ * uid once, in order, and, once the account's followers are read ahead (readKnownAhead), each
+ * one's state in them. Done in the snapshot's transaction, after the walk's last page, that was
+ * ~0.14 s of a 100,000-follower export's end (its code run once, cold); here it is spread over the
+ * walk, a chunk at a time.
+ */
+export class WalkOrder {
+  /** The uids in the walk's order, each once. */
+  readonly uids: string[] = [];
+  readonly seen = new Set<string>();
+  /** Uids given, repeats included (what the file's manifest counts, when it repeats none). */
+  given = 0;
+  /** The followers read ahead that `states` and `places` are of. */
+  private known: KnownAhead | undefined;
+  private readonly states: Array<Known | undefined> = [];
+  private readonly places: Array<number | undefined> = [];
+
+  add(uids: readonly string[]): void {
+    this.given += uids.length;
+    for (const uid of uids) {
+      if (this.seen.has(uid)) continue;
+      this.seen.add(uid);
+      this.uids.push(uid);
+    }
+    if (this.known) this.lookUp(this.known.followers);
+  }
+
+  /** Each uid's state in the followers read ahead (those given so far, and then each as it comes). */
+  use(known: KnownAhead): void {
+    if (this.known !== known) {
+      this.known = known;
+      this.states.length = 0;
+      this.places.length = 0;
+    }
+    this.lookUp(known.followers);
+  }
+
+  /** The states and places of every uid, when they are of `known`. */
+  statesIn(known: ReadonlyMap<string, Known>): { states: Array<Known | undefined>; places: Array<number | undefined> } | undefined {
+    return this.known?.followers === known && this.states.length === this.uids.length ? { states: this.states, places: this.places } : undefined;
+  }
+
+  private lookUp(known: ReadonlyMap<string, Known>): void {
+    const { uids, states, places } = this;
+    for (let i = states.length; i < uids.length; i++) {
+      const state = known.get(uids[i]!);
+      states.push(state);
+      places.push(state?.place);
+    }
+  }
+}
 
 export async function recordSnapshot(
   driver: SqlDriver,
@@ -205,12 +258,16 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
 
   // The rows: each follower's latest fields, in batches, and the order (uids only), kept for its
   // place in account_followers and for the reach rule.
-  const order: string[] = [];
-  const inThis = new Set<string>();
-  if (typeof source !== 'function') {
+  let order: string[] = [];
+  let inThis = new Set<string>();
+  if (source instanceof WalkOrder && source.uids.length <= limit) {
+    order = source.uids;
+    inThis = source.seen;
+  } else if (typeof source !== 'function') {
+    const uids = source instanceof WalkOrder ? source.uids : source;
     // Uids only (their fields are stored): no pass over an async iterator (100,000 of its steps
     // were ~0.1 s of a snapshot's last transaction).
-    for (const uid of source) {
+    for (const uid of uids) {
       if (order.length >= limit) break;
       if (inThis.has(uid)) continue;
       inThis.add(uid);
@@ -246,12 +303,16 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
 
   // Where each follower stood in the latest snapshot, for the reach rule. One lookup a follower
   // (two were ~0.1 s of 100,000).
-  const states: Array<Known | undefined> = new Array(order.length);
-  const before: Array<number | undefined> = new Array(order.length);
-  for (let i = 0; i < order.length; i++) {
-    const state = known.get(order[i]!);
-    states[i] = state;
-    before[i] = state?.place;
+  // (Looked up as the walk went on, when its order was given as a WalkOrder that used them.)
+  let { states, places: before } = (source instanceof WalkOrder && order === source.uids && source.statesIn(known)) || { states: [], places: [] };
+  if (states.length !== order.length) {
+    states = new Array(order.length);
+    before = new Array(order.length);
+    for (let i = 0; i < order.length; i++) {
+      const state = known.get(order[i]!);
+      states[i] = state;
+      before[i] = state?.place;
+    }
   }
   const view = update ? undefined : paused ? NOTHING_SEEN : reachView(before, (position) => position, input.end);
   // Who came: never seen, or seen gone and back (a re-follow is `added`). One never seen who
