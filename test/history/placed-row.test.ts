@@ -120,6 +120,21 @@ describe('placedRow', () => {
     for (const follower of followers) expect(placed(follower)).toStrictEqual(expected(follower));
   });
 
+  test('rows built one after another, every one kept until the last is built (1 MB of them): each is its own text', () => {
+    // Values of every kind of write (copied bytes, a URL unslashed, a text re-encoded: the escaped
+    // nickname), of varied sizes: a row that shared or reused another's buffer (a 256 KiB arena
+    // was tried, BENCHMARKS.md) shows here.
+    const texts = Array.from({ length: 3000 }, (_, i) => {
+      const nickname = JSON.stringify(`n\t${'é'.repeat(i % 97)}${i}`);
+      return `{"uid":"${7000000000000000000n + BigInt(i)}","unique_id":"u${i}","nickname":${nickname},"signature":"${'s'.repeat((i * 37) % 400)}","avatar_larger":{"url_list":["https:\\/\\/a.example\\/${i}"]}}`;
+    });
+    const followers = parsePage(page(texts), spanKeys(COLUMN_KEYS)).followers as RawFollower[];
+    const rows = followers.map((follower) => placedRow({ ...follower, hasLongNumbers: false })!);
+    const bytes = rows.reduce((n, row) => n + (row.data as Uint8Array).length, 0);
+    expect(bytes).toBeGreaterThan(4 * 256 * 1024);
+    rows.forEach((row, i) => expect({ ...row, data: Buffer.from(row.data).toString('utf8') }).toStrictEqual(expected(followers[i]!)));
+  });
+
   test('undefined without places, or with places that lack a column (the caller decodes)', () => {
     const text = '{"uid":"1","unique_id":"u","nickname":"n"}';
     const [none] = parsePage(page([text])).followers!;
