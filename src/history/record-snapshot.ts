@@ -155,6 +155,8 @@ export class WalkOrder {
   private known: KnownAhead | undefined;
   private readonly states: Array<Known | undefined> = [];
   private readonly places: Array<number | undefined> = [];
+  /** The followers read ahead that no uid given so far is: those the snapshot judges missing. */
+  private unseen = new Map<string, Known>();
 
   add(uids: readonly string[]): void {
     this.given += uids.length;
@@ -172,8 +174,18 @@ export class WalkOrder {
       this.known = known;
       this.states.length = 0;
       this.places.length = 0;
+      this.unseen = new Map(known.followers);
     }
     this.lookUp(known.followers);
+  }
+
+  /**
+   * The followers of `known` that are none of the uids, in its order, when the uids were looked up
+   * in it (statesIn): the snapshot's pass over who is missing then goes over them only, not
+   * over every follower the account has (~20-40 ms of a 100,000-follower walk's end).
+   */
+  missingIn(known: ReadonlyMap<string, Known>): ReadonlyMap<string, Known> | undefined {
+    return this.statesIn(known) && this.unseen;
   }
 
   /** The states and places of every uid, when they are of `known`. */
@@ -182,11 +194,12 @@ export class WalkOrder {
   }
 
   private lookUp(known: ReadonlyMap<string, Known>): void {
-    const { uids, states, places } = this;
+    const { uids, states, places, unseen } = this;
     for (let i = states.length; i < uids.length; i++) {
       const state = known.get(uids[i]!);
       states.push(state);
       places.push(state?.place);
+      if (state !== undefined) unseen.delete(uids[i]!);
     }
   }
 }
@@ -331,7 +344,8 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   const removed: string[] = [];
   const beyond: string[] = [];
   if (view) {
-    for (const [uid, state] of known) {
+    const candidates = (source instanceof WalkOrder && order === source.uids && source.missingIn(known)) || known;
+    for (const [uid, state] of candidates) {
       if (state.gone || inThis.has(uid)) continue;
       if (state.place === undefined) {
         // No place to judge it by (beyond reach as an earlier tkf recorded it: it took the

@@ -41,7 +41,7 @@ async function dump(db: SqlDriver) {
 }
 
 describe('WalkOrder: a snapshot made ready as the pages come', () => {
-  it('keeps each uid once, counts every uid given, and looks up the ones given before and after the read ahead', () => {
+  it('keeps each uid once, counts every uid given, and looks up the ones given before and after the read ahead (and who of those read it did not find)', () => {
     const order = new WalkOrder();
     order.add(['a', 'b', 'a']);
     const known = { account: ACCOUNT, after: '1:1', followers: new Map([['b', { position: 0, gone: false, place: 0 }]]) };
@@ -51,8 +51,10 @@ describe('WalkOrder: a snapshot made ready as the pages come', () => {
     expect(order.uids).toEqual(['a', 'b', 'c', 'd']);
     expect(order.given).toBe(6);
     expect(order.statesIn(known.followers)).toEqual({ states: [undefined, known.followers.get('b'), undefined, undefined], places: [undefined, 0, undefined, undefined] });
+    expect([...order.missingIn(known.followers)!.keys()]).toEqual([]);
     // Of other followers (read again in the snapshot's transaction): not these.
     expect(order.statesIn(new Map(known.followers))).toBeUndefined();
+    expect(order.missingIn(new Map(known.followers))).toBeUndefined();
   });
 
   it('nights of a random history: the same database as recording each night from its list', async () => {
@@ -97,6 +99,8 @@ describe('WalkOrder: a snapshot made ready as the pages come', () => {
           states: order.uids.map((uid) => ahead!.followers.get(uid)),
           places: order.uids.map((uid) => ahead!.followers.get(uid)?.place),
         });
+        // And who of them the walk did not find, in their order: those the snapshot judges.
+        expect([...order.missingIn(ahead.followers)!.keys()]).toEqual([...ahead.followers.keys()].filter((uid) => !order.seen.has(uid)));
         const outcome = await fed.transaction((tx) => recordSnapshotIn(tx, input, order, ahead));
         expect(outcome, `seed ${seed}, night ${night}`).toEqual(expected);
       }
