@@ -316,11 +316,12 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
 
   // Where each follower stood in the latest snapshot, for the reach rule. One lookup a follower
   // (two were ~0.1 s of 100,000).
-  // (Looked up as the walk went on, when its order was given as a WalkOrder that used them.)
-  let { states, places: before } = (source instanceof WalkOrder && order === source.uids && source.statesIn(known)) || { states: [], places: [] };
-  if (states.length !== order.length) {
-    states = new Array(order.length);
-    before = new Array(order.length);
+  // (Looked up as the walk went on, when its order is a WalkOrder's that used them.)
+  const prepared = source instanceof WalkOrder && order === source.uids ? source : undefined;
+  const ready = prepared?.statesIn(known);
+  const states: Array<Known | undefined> = ready?.states ?? new Array(order.length);
+  const before: Array<number | undefined> = ready?.places ?? new Array(order.length);
+  if (!ready) {
     for (let i = 0; i < order.length; i++) {
       const state = known.get(order[i]!);
       states[i] = state;
@@ -344,7 +345,7 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   const removed: string[] = [];
   const beyond: string[] = [];
   if (view) {
-    const candidates = (source instanceof WalkOrder && order === source.uids && source.missingIn(known)) || known;
+    const candidates = prepared?.missingIn(known) ?? known;
     for (const [uid, state] of candidates) {
       if (state.gone || inThis.has(uid)) continue;
       if (state.place === undefined) {
