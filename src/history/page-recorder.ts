@@ -23,7 +23,7 @@ import type { RawFollower } from '../api/types.js';
 import { DEFAULT_CSV_FIELDS, createDecoder } from '../writers/fields.js';
 import { followerRow, placedRow } from './follower-columns.js';
 import { describeExport, recordExportFile, type RecordedFile } from './record-export.js';
-import { BATCH, WalkOrder, readKnownAhead, recordSnapshotIn, storeFollowers, type FollowerRow, type KnownAhead, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
+import { BATCH, WalkOrder, readKnownAhead, recordSnapshotIn, storeFollowers, type FollowerRow, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
 import type { SqlDriver, SqlRunner } from './sql-driver.js';
 
 /** Followers of a walk, in its order, as the walk wrote them (one page or several): their uids, and their JSON texts end to end in `bytes`. */
@@ -60,9 +60,7 @@ interface Walk {
   order: WalkOrder;
   /** A page could not be decoded or stored: the file will be read instead. */
   broken: boolean;
-  /** The account's followers, read ahead of the snapshot (page, walked). */
-  known?: KnownAhead;
-  /** Their read is asked for (page: once the walk reached aheadFrom followers). */
+  /** The account's followers are to be read ahead of the snapshot (askAhead), into order.known. */
   aheadAsked?: boolean;
 }
 
@@ -128,10 +126,7 @@ export class PageRecorder {
     state.order.add(rows.uids);
     this.pending.push({ walk, rows });
     this.pendingRows += rows.uids.length;
-    if (account !== undefined && !state.aheadAsked && state.order.given >= this.aheadFrom) {
-      state.aheadAsked = true;
-      this.ahead.push({ walk, account });
-    }
+    if (account !== undefined && state.order.given >= this.aheadFrom) this.askAhead(walk, state, account);
     if (this.pendingRows >= PENDING_ROWS) void this.flush();
   }
 
@@ -195,11 +190,15 @@ export class PageRecorder {
   walked(walk: number, account: string): void {
     const state = this.walks.get(walk);
     if (!state || state.broken || state.order.given < this.aheadFrom) return;
-    if (!state.aheadAsked) {
-      state.aheadAsked = true;
-      this.ahead.push({ walk, account });
-    }
+    this.askAhead(walk, state, account);
     void this.flush();
+  }
+
+  /** The account's followers are read with the next transaction, once a walk. */
+  private askAhead(walk: number, state: Walk, account: string): void {
+    if (state.aheadAsked) return;
+    state.aheadAsked = true;
+    this.ahead.push({ walk, account });
   }
 
   /** Forgets a walk that will not be recorded from its pages (it failed, or is an update). */
@@ -249,7 +248,7 @@ export class PageRecorder {
     this.commits = [];
     this.ahead = [];
     if (!chunks.length && !commits.length && !ahead.length) return;
-    const fromPages: Array<{ commit: Commit; input: SnapshotInput; order: WalkOrder; known: KnownAhead | undefined }> = [];
+    const fromPages: Array<{ commit: Commit; input: SnapshotInput; order: WalkOrder }> = [];
     const fromFiles: Commit[] = [];
     for (const commit of commits) {
       const state = commit.walk === undefined ? undefined : this.walks.get(commit.walk);
@@ -258,7 +257,7 @@ export class PageRecorder {
         try {
           const { input, rows: count } = await describeExport(commit.file);
           if (count === state.order.given) {
-            fromPages.push({ commit, input, order: state.order, known: state.known });
+            fromPages.push({ commit, input, order: state.order });
             continue;
           }
         } catch (error) {
@@ -274,14 +273,14 @@ export class PageRecorder {
       const outcomes = await this.driver.transaction(async (tx) => {
         await this.storeChunks(tx, chunks, committed, at);
         const done: SnapshotOutcome[] = [];
-        for (const { input, order, known } of fromPages) done.push(await recordSnapshotIn(tx, input, order, known));
+        for (const { input, order } of fromPages) done.push(await recordSnapshotIn(tx, input, order, order.known));
         // Walks committed above are no longer in `walks`: only those still waiting for their file.
         // A read that fails is only not ahead: the snapshot reads them itself, and says its error.
         for (const { walk, account } of ahead) {
           const state = this.walks.get(walk);
           if (!state || state.broken) continue;
-          state.known = await readKnownAhead(tx, account).catch(() => undefined);
-          if (state.known) state.order.use(state.known);
+          const known = await readKnownAhead(tx, account).catch(() => undefined);
+          if (known) state.order.use(known);
         }
         return done;
       });

@@ -151,8 +151,8 @@ export class WalkOrder {
   readonly seen = new Set<string>();
   /** Uids given, repeats included (what the file's manifest counts, when it repeats none). */
   given = 0;
-  /** The followers read ahead that `states` and `places` are of. */
-  private known: KnownAhead | undefined;
+  /** The account's followers read ahead (use), that `states` and `places` are of. */
+  known: KnownAhead | undefined;
   private readonly states: Array<Known | undefined> = [];
   private readonly places: Array<number | undefined> = [];
   /** The followers read ahead that no uid given so far is: those the snapshot judges missing. */
