@@ -32,7 +32,8 @@ export function batchMessage(result: BatchResult<UserOutcome>, quiet: boolean): 
     // The refusal in its own words (each user's line said its own next step; --resume is said once, here).
     return `the run stopped: ${result.stoppedBy ?? 'the API refused the token'}; ${CHECK_TOKEN}${resume}`;
   }
-  if (exitCode === EXIT.output && result.stoppedBy) return `the run stopped: ${result.stoppedBy}${resume}`;
+  // A full disk, under the files (exit 7) or under the history database (exit 11).
+  if ((exitCode === EXIT.output || exitCode === EXIT.database) && result.stoppedBy) return `the run stopped: ${result.stoppedBy}${resume}`;
   if (exitCode === EXIT.stopped) {
     if (accounts.some((a) => a.run?.cause instanceof WaitLimitError)) return `the run stopped: the API throttled it for longer than --max-wait (${users(unfinished)} left)`;
     return `the run stopped at its --max-requests budget (${users(unfinished)} left)`;

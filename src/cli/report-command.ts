@@ -132,6 +132,6 @@ async function writePage(path: string, html: string): Promise<void> {
     await rename(part, path);
   } catch (error) {
     await rm(part, { force: true }).catch(() => {});
-    throw new OutputError(`cannot write ${path}: ${describeFsError(error)}`);
+    throw new OutputError(`cannot write ${path}: ${describeFsError(error)}`, { cause: error });
   }
 }

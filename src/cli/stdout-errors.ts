@@ -15,7 +15,7 @@ export function stdoutError(error: unknown): unknown {
   if (code === 'EPIPE') return pipeError(error);
   // A stream that failed once refuses every later write with ERR_STREAM_DESTROYED: still stdout's fault.
   if (typeof code === 'string' && (/^E[A-Z]+$/.test(code) || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END')) {
-    return new OutputError(`cannot write to stdout: ${code.startsWith('ERR_') ? 'it was closed' : describeFsError(error)}`);
+    return new OutputError(`cannot write to stdout: ${code.startsWith('ERR_') ? 'it was closed' : describeFsError(error)}`, { cause: error });
   }
   return error;
 }

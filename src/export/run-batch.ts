@@ -136,9 +136,11 @@ export async function runBatch<R extends AccountRun>(options: BatchOptions<R>): 
       let walked!: () => void;
       const slotFree = new Promise<void>((resolve) => (walked = resolve));
       const done = options.exportAccount(uid, walked).then((run) => {
-        // A full disk fails every account after it alike: the run stops (exit 7), the accounts
-        // walking checkpoint, and none starts to pay for pages it could not keep.
-        if (!run.complete && run.cause instanceof TkfError && isDiskFull(run.cause)) governor.stop(run.cause);
+        // A full disk fails every account after it alike: the run stops (exit 7; 11 for the
+        // history database's disk), the accounts walking checkpoint, and none starts to pay for
+        // pages it could not keep. The run's reason is the disk's own error, not this account's
+        // words around it (where its file is), which the other accounts would otherwise repeat.
+        if (!run.complete && run.cause instanceof TkfError && isDiskFull(run.cause)) governor.stop(innermostTkfError(run.cause));
         const state: AccountState = run.complete ? 'complete' : stoppedByRun(run.cause) ? 'stopped' : 'failed';
         const account: BatchAccount<R> = { uid, state, exitCode: run.complete ? EXIT.ok : run.exit_code, run };
         accounts.set(uid, account);
@@ -191,4 +193,13 @@ export function runExitCode(accounts: ReadonlyArray<{ state: AccountState; exitC
   if (unfinished.some((a) => a.exitCode === EXIT.refused)) return EXIT.refused;
   if (unfinished.some((a) => a.state === 'stopped' || a.state === 'not-started')) return EXIT.stopped;
   return EXIT.someFailed;
+}
+
+/** The deepest of tkf's own errors in an error's chain of causes (the error itself when none is below it). */
+function innermostTkfError(error: TkfError): TkfError {
+  let found = error;
+  for (let e: unknown = error.cause, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof TkfError) found = e;
+  }
+  return found;
 }

@@ -102,7 +102,7 @@ export class WorkerHost implements RecorderHost {
       const waiter = this.waiting.get(message.id);
       this.waiting.delete(message.id);
       if (message.type === 'done') waiter?.resolve(message.outcome);
-      else waiter?.reject(rebuild(message.name, message.message));
+      else waiter?.reject(rebuild(message.name, message.message, message.code));
     });
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', () => this.fail(new Error('the recording thread stopped')));
@@ -154,10 +154,14 @@ export class WorkerHost implements RecorderHost {
   }
 }
 
-/** An error from the worker, as the class the CLI maps to its exit code. */
-function rebuild(name: string, message: string): Error {
-  if (name === 'UsageError') return new UsageError(message);
-  if (name === 'OutputError') return new OutputError(message);
-  if (name === 'HistoryDbError') return new HistoryDbError(message);
-  return new Error(message);
+/**
+ * An error from the worker, as the class the CLI maps to its exit code; its cause's code (a full
+ * disk's SQLITE_FULL or ENOSPC: fs-errors.ts isDiskFull) kept on a cause of its own.
+ */
+export function rebuild(name: string, message: string, code?: string): Error {
+  const options = code === undefined ? undefined : { cause: Object.assign(new Error(message), { code }) };
+  if (name === 'UsageError') return new UsageError(message, options);
+  if (name === 'OutputError') return new OutputError(message, options);
+  if (name === 'HistoryDbError') return new HistoryDbError(message, options);
+  return new Error(message, options);
 }

@@ -96,7 +96,7 @@ export async function writeCheckpoint(path: string, checkpoint: Checkpoint, disk
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true }).catch(() => {});
-    throw new OutputError(`cannot write the checkpoint ${path}: ${describeFsError(error)}`);
+    throw new OutputError(`cannot write the checkpoint ${path}: ${describeFsError(error)}`, { cause: error });
   }
 }
 
@@ -107,7 +107,7 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | undefin
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new OutputError(`cannot read the checkpoint ${path}: ${describeFsError(error)}`);
+    throw new OutputError(`cannot read the checkpoint ${path}: ${describeFsError(error)}`, { cause: error });
   }
   let parsed: Checkpoint;
   try {

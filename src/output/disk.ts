@@ -50,7 +50,7 @@ async function openWriteStream(path: string, start: number | undefined, mode = 0
     stream.once('open', () => resolve());
     stream.once('error', reject);
   }).catch((error: unknown) => {
-    throw new OutputError(`cannot write ${path}: ${describeFsError(error)}`);
+    throw new OutputError(`cannot write ${path}: ${describeFsError(error)}`, { cause: error });
   });
   return stream;
 }

@@ -110,7 +110,7 @@ export class FileTransaction {
     await this.discard();
     await this.release();
     if (!(error instanceof TkfError) && typeof (error as NodeJS.ErrnoException)?.code === 'string') {
-      return new OutputError(`cannot write ${this.paths.part}: ${describeFsError(error)}`);
+      return new OutputError(`cannot write ${this.paths.part}: ${describeFsError(error)}`, { cause: error });
     }
     return error;
   }

@@ -1,5 +1,5 @@
 /** File-system errors in words a person can act on: the one map from Node's error codes to words. */
-import { OutputError, PipeClosedError } from '../errors.js';
+import { OutputError, PipeClosedError, TkfError } from '../errors.js';
 
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file or directory',
@@ -48,7 +48,7 @@ export function describeReadError(error: unknown, withCode = true): string {
 export function toOutputError(error: unknown, path: string): unknown {
   const code = (error as NodeJS.ErrnoException)?.code;
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && (error as NodeJS.ErrnoException).syscall) {
-    return new OutputError(`cannot write ${path}: ${describeFsError(error)}`);
+    return new OutputError(`cannot write ${path}: ${describeFsError(error)}`, { cause: error });
   }
   return error;
 }
@@ -60,15 +60,32 @@ export function pipeError(error: unknown): unknown {
 }
 
 /**
- * A disk that is full (or a quota spent): every file a run writes after it fails alike, so a batch
- * stops instead of paying for the pages of accounts it cannot keep. Told by the error's code, or
- * by the code an OutputError names in its words (describeFsError: "... (ENOSPC)").
+ * The codes of a full disk (or a spent quota) in an error's chain of causes: the file system's,
+ * SQLite's (SQLITE_FULL) and PostgreSQL's (53100, disk_full).
+ */
+const FULL_DISK_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', '53100']);
+
+/**
+ * A disk that is full (or a quota spent): every file a run writes after it fails alike, and every
+ * snapshot a history database on it would record, so a batch stops instead of paying for the pages
+ * of accounts it cannot keep. Told by the code of the error or of one of its causes (each
+ * OutputError made from a file-system error keeps that error as its cause, and an error from the
+ * recording thread its code: recorder-hosts.ts rebuild), never by its words.
  */
 export function isDiskFull(error: unknown): boolean {
-  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
-    if (e instanceof OutputError && /\((ENOSPC|EDQUOT)\)/.test(e.message)) return true;
+  for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && FULL_DISK_CODES.has(code)) return true;
   }
   return false;
+}
+
+/** The first code (ENOSPC, SQLITE_FULL, ...) in an error's chain of causes, for an error that crosses a thread as words. */
+export function causeCode(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    // TkfError's own codes (ETKF, EOUTPUT, ...) say its class, which the name carries already.
+    if (typeof code === 'string' && !(e instanceof TkfError)) return code;
+  }
+  return undefined;
 }

@@ -108,7 +108,7 @@ export async function acquireLock(
           await handle.close().catch(() => {});
           await rm(path, { force: true }).catch(() => {});
         }
-        throw new OutputError(`cannot create the lock file ${path}: ${describeFsError(error)}`);
+        throw new OutputError(`cannot create the lock file ${path}: ${describeFsError(error)}`, { cause: error });
       }
     }
     let holder = await readHolder(path);
@@ -150,7 +150,7 @@ export async function acquireLock(
       await rename(path, aside);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new OutputError(`cannot take over the stale lock ${path}: ${describeFsError(error)}`);
+      throw new OutputError(`cannot take over the stale lock ${path}: ${describeFsError(error)}`, { cause: error });
     }
     const moved = await readHolder(aside);
     if (!sameHolder(moved, holder)) {

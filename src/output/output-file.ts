@@ -37,7 +37,7 @@ export async function exists(path: string): Promise<boolean> {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new OutputError(`cannot check ${path}: ${describeFsError(error)}`);
+    throw new OutputError(`cannot check ${path}: ${describeFsError(error)}`, { cause: error });
   }
 }
 
@@ -49,7 +49,7 @@ export async function checkDirectory(out: string): Promise<void> {
     if (!info.isDirectory()) throw new OutputError(`cannot write ${out}: ${directory} is not a directory`);
   } catch (error) {
     if (error instanceof OutputError) throw error;
-    throw new OutputError(`cannot write ${out}: ${directory}: ${describeFsError(error)}`);
+    throw new OutputError(`cannot write ${out}: ${directory}: ${describeFsError(error)}`, { cause: error });
   }
   // The file itself a directory: said before any page is paid for (with --force the walk went on,
   // and failed at its rename, with a --resume hint that could not work).
@@ -65,7 +65,7 @@ export async function cutTo(path: string, bytes: number): Promise<void> {
   try {
     await truncate(path, bytes);
   } catch (error) {
-    throw new OutputError(`cannot cut ${path} back to its checkpoint: ${describeFsError(error)}`);
+    throw new OutputError(`cannot cut ${path} back to its checkpoint: ${describeFsError(error)}`, { cause: error });
   }
 }
 
@@ -96,7 +96,7 @@ export async function publish(paths: OutputPaths, replace: boolean, render?: Ren
     if (render) {
       source = `${paths.out}.render.tmp`;
       await render(paths.part, source).catch((error: unknown) => {
-        throw new OutputError(`cannot write ${source}: ${describeFsError(error)}`);
+        throw new OutputError(`cannot write ${source}: ${describeFsError(error)}`, { cause: error });
       });
     }
     await syncFile(source);
@@ -111,7 +111,7 @@ export async function publish(paths: OutputPaths, replace: boolean, render?: Ren
       );
     }
     if (error instanceof OutputError) throw error;
-    throw new OutputError(`cannot move the export into ${paths.out}: ${describeFsError(error)}`);
+    throw new OutputError(`cannot move the export into ${paths.out}: ${describeFsError(error)}`, { cause: error });
   }
 }
 
@@ -185,6 +185,6 @@ export async function makeDirectory(directory: string): Promise<void> {
     if (code === 'EEXIST' || code === 'ENOTDIR') {
       throw new OutputError(`cannot create the directory ${directory}: a file is in the way (${code}); choose another --out`);
     }
-    throw new OutputError(`cannot create the directory ${directory}: ${describeFsError(error)}`);
+    throw new OutputError(`cannot create the directory ${directory}: ${describeFsError(error)}`, { cause: error });
   }
 }

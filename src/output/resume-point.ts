@@ -16,7 +16,7 @@ export async function cutBackTo(paths: OutputPaths, checkpoint: Checkpoint): Pro
     const size = await stat(path).then(
       (s) => s.size,
       (error: unknown) => {
-        throw new OutputError(`cannot resume ${paths.out}: cannot read ${path}: ${describeFsError(error)}`);
+        throw new OutputError(`cannot resume ${paths.out}: cannot read ${path}: ${describeFsError(error)}`, { cause: error });
       },
     );
     if (size < bytes) {
@@ -38,7 +38,7 @@ async function readUids(path: string, bytes: number): Promise<string[]> {
   try {
     text = (await readFile(path)).subarray(0, bytes).toString('latin1');
   } catch (error) {
-    throw new OutputError(`cannot read ${path} to resume: ${describeFsError(error)}`);
+    throw new OutputError(`cannot read ${path} to resume: ${describeFsError(error)}`, { cause: error });
   }
   return text.split('\n').filter(Boolean);
 }

@@ -116,6 +116,6 @@ export async function appendFrom(source: string, skipBytes: number, target: stri
   try {
     await pipeline(createReadStream(source, { start: skipBytes }), createWriteStream(target, { flags: 'a' }));
   } catch (error) {
-    throw new OutputError(`cannot copy the old rows of ${source} into ${target}: ${describeFsError(error)}`);
+    throw new OutputError(`cannot copy the old rows of ${source} into ${target}: ${describeFsError(error)}`, { cause: error });
   }
 }

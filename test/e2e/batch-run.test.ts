@@ -176,6 +176,58 @@ describe('a full disk stops the run', () => {
   });
 });
 
+describe('a full disk under the history database ends the run', () => {
+  it('the recording thread meets SQLITE_FULL: exit 11, each account walked says where its file is, and none started after it pays for pages', async (context) => {
+    const point = mkdtempSync(join(tmpdir(), 'tkf-batch-dbfull-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', point], { stdio: 'ignore' });
+    } catch {
+      rmdirSync(point);
+      return context.skip('cannot mount a tmpfs here (not root, or not Linux)');
+    }
+    try {
+      await withRun(40, 20, {}, async ({ sim, dir, users }) => {
+        // The database alone is on the small disk: its tables fit, a few accounts' snapshots more
+        // do not (the WAL grows 16 KiB at a time). The spawned binary: the error is the recording
+        // thread's, carried across to the walks' thread.
+        const run = await runTkf(['export', '--uids-file', 'uids.txt', '--out', 'x/{uid}.jsonl', '--json', '--concurrency', '2', '--db', join(point, 'h.sqlite')], { env: env(sim.url), cwd: dir });
+        expect(run.code, run.stderr).toBe(11);
+        const summary = JSON.parse(run.stdout) as { users: Array<{ uid: string; state: string }> };
+        const failed = summary.users.filter((u) => u.state === 'failed');
+        expect(failed.length).toBeGreaterThan(0);
+        // Once a snapshot met the full disk, the run ended: no account after it was walked (paid
+        // for) only to fail the same way.
+        expect(summary.users.filter((u) => u.state === 'not-started').length).toBeGreaterThan(25);
+        expect(sim.stats.requests).toBeLessThan(15);
+        // Each account that failed was walked whole: its file is complete, and its line says so.
+        for (const { uid } of failed) {
+          expect(run.stderr).toContain(`tkf: ${uid}: failed (exit 11): the history database ${join(point, 'h.sqlite')}: the disk is full`);
+          expect(run.stderr).toContain(`the export is complete: x/${uid}.jsonl (\`tkf history import\` records it once the database can be written)`);
+          expect(await readFile(join(dir, 'x', `${uid}.jsonl`), 'utf8')).toBe(expected(uid, 20, users));
+        }
+        expect(run.stderr).toMatch(/\ntkf: the run stopped: the history database \S+h\.sqlite: the disk is full \(database or disk is full\); run the same command with --resume to go on \(\d+ users left\)\n$/);
+        // With room, --resume goes on: every account ends recorded, those whose files were
+        // complete without their walks paid for again.
+        execFileSync('mount', ['-o', 'remount,size=16m', point]);
+        const before = sim.stats.requests;
+        const resumed = await runTkf(['export', '--uids-file', 'uids.txt', '--out', 'x/{uid}.jsonl', '--json', '--concurrency', '2', '--db', join(point, 'h.sqlite'), '--resume'], { env: env(sim.url), cwd: dir });
+        expect(resumed.code, resumed.stderr).toBe(0);
+        const notStarted = summary.users.filter((u) => u.state === 'not-started').length;
+        expect(sim.stats.requests - before).toBe(notStarted);
+        // (Read by another process: this one's connection would keep the mount busy.)
+        const history = await runTkf(['history', '--db', join(point, 'h.sqlite'), '--json'], { cwd: dir });
+        expect(history.code, history.stderr).toBe(0);
+        const accounts = JSON.parse(history.stdout) as Array<{ uid: string; snapshots: number; followers: number }>;
+        expect(accounts.map((a) => a.uid).sort()).toEqual(summary.users.map((u) => u.uid).sort());
+        for (const account of accounts) expect(account).toMatchObject({ snapshots: 1, followers: 20 });
+      });
+    } finally {
+      execFileSync('umount', [point]);
+      rmdirSync(point);
+    }
+  });
+});
+
 describe('one pace for the run', () => {
   // The share of 429s and the busiest second are counted on a virtual clock in
   // test/api/run-pace.test.ts; here, through the binary, what does not depend on the machine's speed.
