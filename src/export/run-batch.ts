@@ -10,8 +10,10 @@
  *
  *   129 / 130 / 143  interrupted by SIGHUP / SIGINT / SIGTERM (the operator asked, or the
  *              terminal closed; --resume goes on)
- *   5          the API refused the token or the quota is spent (every account would fail alike)
- *   7          the disk is full (every file after it would fail alike)
+ *   5 / 7 / 11 / 8  the run stopped: the API refused the token or the quota is spent (5), the
+ *              disk under the files (7) or under the history database (11) is full, or --max-wait
+ *              ran out (8), every account after it would fail alike; of these the first to
+ *              happen (RunGovernor.stop keeps it)
  *   8          the run's --max-requests budget is spent (--resume goes on)
  *   9          some accounts failed (hidden, missing, API errors, a list that ended far short
  *              (exit 10 alone: its file is kept)...), the others are complete
@@ -138,9 +140,10 @@ export async function runBatch<R extends AccountRun>(options: BatchOptions<R>): 
       const done = options.exportAccount(uid, walked).then((run) => {
         // A full disk fails every account after it alike: the run stops (exit 7; 11 for the
         // history database's disk), the accounts walking checkpoint, and none starts to pay for
-        // pages it could not keep. The run's reason is the disk's own error, not this account's
-        // words around it (where its file is), which the other accounts would otherwise repeat.
-        if (!run.complete && run.cause instanceof TkfError && isDiskFull(run.cause)) governor.stop(innermostTkfError(run.cause));
+        // pages it could not keep. The run's reason is the disk's own error (diskFullReason), not
+        // this account's words around it (where its file is), which the other accounts would
+        // otherwise repeat.
+        if (!run.complete && run.cause instanceof TkfError && isDiskFull(run.cause)) governor.stop(diskFullReason(run.cause));
         const state: AccountState = run.complete ? 'complete' : stoppedByRun(run.cause) ? 'stopped' : 'failed';
         const account: BatchAccount<R> = { uid, state, exitCode: run.complete ? EXIT.ok : run.exit_code, run };
         accounts.set(uid, account);
@@ -195,11 +198,17 @@ export function runExitCode(accounts: ReadonlyArray<{ state: AccountState; exitC
   return EXIT.someFailed;
 }
 
-/** The deepest of tkf's own errors in an error's chain of causes (the error itself when none is below it). */
-function innermostTkfError(error: TkfError): TkfError {
-  let found = error;
-  for (let e: unknown = error.cause, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof TkfError) found = e;
+/**
+ * Of tkf's own errors in an error's chain of causes, the one nearest above the full disk's code
+ * (isDiskFull): the disk's own error ("the history database h.sqlite: the disk is full (...)",
+ * "cannot write x.csv: no space left on the device (ENOSPC)"), not the words an account put
+ * around it.
+ */
+function diskFullReason(error: TkfError): TkfError {
+  let reason = error;
+  for (let e: unknown = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof TkfError) reason = e;
+    if (isDiskFull(e) && !isDiskFull((e as { cause?: unknown }).cause)) return reason;
   }
-  return found;
+  return reason;
 }
