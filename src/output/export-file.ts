@@ -142,7 +142,12 @@ export class ExportFile implements PageTarget {
     const { paths } = this;
     // A damaged checkpoint of tkf's own staging file is no reason to stop every night: a new walk.
     const saved = mode === 'go-on' ? await readCheckpoint(paths.checkpoint).catch(() => undefined) : await readCheckpoint(paths.checkpoint);
-    if (mode === 'go-on') mode = saved && !saved.update && !describeMismatch(saved.options, this.options) ? 'resume' : 'force';
+    const limit = this.spec.job.limit;
+    // An interrupted walk that already holds more rows than this --limit: going on would publish
+    // them all as a walk that ended at the limit. tkf's own staging file starts anew (go-on);
+    // --resume says so (below).
+    const pastLimit = saved !== undefined && limit !== undefined && saved.rows > limit;
+    if (mode === 'go-on') mode = saved && !saved.update && !pastLimit && !describeMismatch(saved.options, this.options) ? 'resume' : 'force';
     // An interrupted --update: its part file holds only the new rows, to go on top of <out>;
     // finishing it as an export would replace the file with them. --resume goes on with the update.
     if (saved?.update && mode === 'resume') return this.openUpdate();
@@ -165,6 +170,11 @@ export class ExportFile implements PageTarget {
         throw new OutputError(`${paths.out} exists and is not an interrupted export of these options: nothing to resume (use --force to export again)`, { advised: true });
       }
       return { ...resultOf(manifest), file: paths.out, resumedRows: manifest.rows, alreadyComplete: true };
+    }
+    if (resumeFrom && pastLimit) {
+      throw new UsageError(
+        `cannot resume ${paths.out}: the interrupted export holds ${resumeFrom.rows} rows, more than --limit ${limit}; resume it with a --limit of at least ${resumeFrom.rows} (or none), or start again with --force`,
+      );
     }
     const seenUids = resumeFrom ? await this.takeUp(resumeFrom, 'complete') : [];
     await this.openFiles(this.spec.job.format, resumeFrom);

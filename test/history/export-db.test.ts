@@ -245,6 +245,32 @@ describe('tkf export --db', () => {
     expect(json<Array<{ requests: number }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout)).toMatchObject([{ requests: 5 }, { requests: 5 }]);
   });
 
+  it('an interrupted walk that holds more rows than the next --limit: the night starts anew; --resume says so and loses nothing', async () => {
+    const db = join(dir.path, 'limit.sqlite');
+    const env = await simulator({ [UID]: { size: 100 } });
+    // 20 followers a page: 40 rows held, under --limit 90.
+    expect((await runCli(['export', '--uid', UID, '--db', db, '--limit', '90', '--max-requests', '2'], env)).code).toBe(8);
+    const night = await runCli(['export', '--uid', UID, '--db', db, '--limit', '30', '--json'], env);
+    expect(night.code, night.stderr).toBe(0);
+    expect(night.stderr).not.toContain('resuming');
+    expect(json<{ rows: number; requests: number }>(night.stdout)).toMatchObject({ rows: 30, requests: 2 });
+    expect(json<Array<{ served: number }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout)).toMatchObject([{ served: 30 }]);
+
+    // A file of the user's own: --resume with the lower --limit is refused (exit 2), the file and
+    // its checkpoint as they were; with room for its rows it finishes.
+    const out = join(dir.path, 'limit.jsonl');
+    expect((await runCli(['export', '--uid', UID, '--out', out, '--limit', '90', '--max-requests', '2'], env)).code).toBe(8);
+    const part = await readFile(`${out}.part`, 'utf8');
+    const refused = await runCli(['export', '--uid', UID, '--out', out, '--limit', '30', '--resume'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`tkf: cannot resume ${out}: the interrupted export holds 40 rows, more than --limit 30; resume it with a --limit of at least 40 (or none), or start again with --force`);
+    expect(await readFile(`${out}.part`, 'utf8')).toBe(part);
+    const resumed = await runCli(['export', '--uid', UID, '--out', out, '--limit', '90', '--resume'], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const uids = (await readFile(out, 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { uid: string }).uid);
+    expect([uids.length, new Set(uids).size]).toEqual([90, 90]);
+  });
+
   it('leaves the .sqlite file whole and alone once tkf has exited: a copy of it holds every snapshot (export in its thread, import); reads leave nothing', async () => {
     const env = await simulator({ [UID]: { size: 80 } });
     const exported = join(dir.path, 'e.sqlite');
