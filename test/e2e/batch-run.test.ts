@@ -43,6 +43,23 @@ const expected = (uid: string, size: number, users: Record<string, UserScenario>
   return text;
 };
 
+/** A tmpfs of `size` (`300k`) mounted for `fn`, and unmounted after it; the test is skipped where none can be mounted (not root, not Linux). */
+async function onSmallDisk(size: string, context: { skip: (note: string) => void }, fn: (point: string) => Promise<void>): Promise<void> {
+  const point = mkdtempSync(join(tmpdir(), 'tkf-batch-full-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', point], { stdio: 'ignore' });
+  } catch {
+    rmdirSync(point);
+    return context.skip('cannot mount a tmpfs here (not root, or not Linux)');
+  }
+  try {
+    await fn(point);
+  } finally {
+    execFileSync('umount', [point]);
+    rmdirSync(point);
+  }
+}
+
 describe('one budget for the run', () => {
   it('--max-requests caps the whole run, exits 8, and --resume goes on until every account is complete', async () => {
     await withRun(20, 100, {}, async ({ uids, sim, dir, users }) => {
@@ -146,14 +163,7 @@ describe('the same line run twice at once (cron)', () => {
 
 describe('a full disk stops the run', () => {
   it('exit 7 once the disk is full, no account started after it pays for pages; --resume with room finishes every account', async (context) => {
-    const point = mkdtempSync(join(tmpdir(), 'tkf-batch-full-'));
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=300k', 'tmpfs', point], { stdio: 'ignore' });
-    } catch {
-      rmdirSync(point);
-      return context.skip('cannot mount a tmpfs here (not root, or not Linux)');
-    }
-    try {
+    await onSmallDisk('300k', context, async (point) => {
       await withRun(40, 20, {}, async ({ uids, sim, dir, users }) => {
         const out = ['export', '--uids-file', 'uids.txt', '--out', join(point, '{uid}.jsonl'), '--json', '--concurrency', '2'];
         const run = await tkf(out, { env: env(sim.url), cwd: dir });
@@ -169,23 +179,13 @@ describe('a full disk stops the run', () => {
         expect(resumed.code, resumed.stderr).toBe(0);
         for (const uid of uids) expect(await readFile(join(point, `${uid}.jsonl`), 'utf8')).toBe(expected(uid, 20, users));
       });
-    } finally {
-      execFileSync('umount', [point]);
-      rmdirSync(point);
-    }
+    });
   });
 });
 
 describe('a full disk under the history database ends the run', () => {
   it('the recording thread meets SQLITE_FULL: exit 11, each account walked says where its file is, and none started after it pays for pages', async (context) => {
-    const point = mkdtempSync(join(tmpdir(), 'tkf-batch-dbfull-'));
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', point], { stdio: 'ignore' });
-    } catch {
-      rmdirSync(point);
-      return context.skip('cannot mount a tmpfs here (not root, or not Linux)');
-    }
-    try {
+    await onSmallDisk('512k', context, async (point) => {
       await withRun(40, 20, {}, async ({ sim, dir, users }) => {
         // The database alone is on the small disk: its tables fit, a few accounts' snapshots more
         // do not (the WAL grows 16 KiB at a time). The spawned binary: the error is the recording
@@ -223,10 +223,7 @@ describe('a full disk under the history database ends the run', () => {
         expect(accounts.map((a) => a.uid).sort()).toEqual(summary.users.map((u) => u.uid).sort());
         for (const account of accounts) expect(account).toMatchObject({ snapshots: 1, followers: 20 });
       });
-    } finally {
-      execFileSync('umount', [point]);
-      rmdirSync(point);
-    }
+    });
   });
 });
 
