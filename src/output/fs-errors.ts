@@ -60,13 +60,13 @@ export function pipeError(error: unknown): unknown {
 }
 
 /**
- * The codes of a full disk (or a spent quota) in an error's chain of causes: the file system's,
+ * The codes of a full disk (or a spent disk quota) in an error's chain of causes: the file system's,
  * SQLite's (SQLITE_FULL) and PostgreSQL's (53100, disk_full).
  */
 const FULL_DISK_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', '53100']);
 
 /**
- * A disk that is full (or a quota spent): every file a run writes after it fails alike, and every
+ * A disk that is full (or its quota spent): every file a run writes after it fails alike, and every
  * snapshot a history database on it would record, so a batch stops instead of paying for the pages
  * of accounts it cannot keep. Told by the code of the error or of one of its causes (each
  * OutputError made from a file-system error keeps that error as its cause, and an error from the
