@@ -279,6 +279,18 @@ describe('a lost answer inside a tied second', () => {
     expect(api.cursors.length).toBe(1 + 13 + 12);
   });
 
+  test('failing on every page inside a second: the last line names what failed before each answer', async () => {
+    const failure = 'an answer that is not the API\'s envelope (no "code" field): {"error":"upstream connect error"}';
+    const api = fakeApi((cursor) =>
+      cursor === 0 ? answer(['a', 'b'], 300, { maxTime: 300 }) : { ...answer(['a', 'b'], 300, { maxTime: 300 }), afterFailure: true, lastFailure: failure },
+    );
+    const error = await walk({ fetchPage: api.fetchPage, pageSize: 2, stuckRetries: 2, ...fast }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiUnavailableError);
+    expect((error as Error).message).toBe(
+      `the API kept failing inside second 300 (13 times without a new follower, each answer there only after a failed try; last: ${failure}); stopping rather than risk skipping followers`,
+    );
+  });
+
   test('an API that fails now and then (an answer after a failure, 8 times in a row at one cursor) is waited out, not stopped', async () => {
     let lost = 0;
     const api = fakeApi((cursor) => {

@@ -339,6 +339,7 @@ export function createClient(options: ClientOptions): FollowersClient {
 
   async function fetchPage(uid: string, cursor: number, signal: StopSignal | undefined, view: View, onArrived?: OnArrived): Promise<FollowersPage> {
     let throttledInARow = 0;
+    let lastFailure: string | undefined;
     for (let retry = 0; ; ) {
       const sentAt = await governor.acquire(signal);
       view.requests++;
@@ -349,7 +350,7 @@ export function createClient(options: ClientOptions): FollowersClient {
         governor.accept(sentAt);
         // Answers lost before this one (not 429s: those were refused, not made): the walk re-enters a
         // second an API with a hidden offset may have moved past (pager.ts).
-        return retry > 0 ? { ...page, retried: retry } : page;
+        return retry > 0 ? { ...page, retried: retry, lastFailure } : page;
       } catch (error) {
         if (signal?.aborted) throw signal.reason ?? error;
         if (error instanceof ApiRefusedError) governor.stop(scrub(error, secret) as ApiRefusedError);
@@ -375,6 +376,7 @@ export function createClient(options: ClientOptions): FollowersClient {
         }
         const waitMs = governor.retryWait(retry, error.waitMs);
         view.hooks.onRetry?.({ attempt: retry + 1, retries, waitMs, reason, cursor });
+        lastFailure = reason;
         retry++;
         await sleep(waitMs, signal);
       }

@@ -95,6 +95,8 @@ export interface FollowersPage {
   total: number | undefined;
   /** Set by the client: attempts at this page that failed before it (timeouts, resets, 5xx; not 429s). */
   retried?: number;
+  /** With `retried`: why the last of those attempts failed (the retry's words, the token redacted). */
+  lastFailure?: string;
   /** A field the walk needs could not be read: the page is malformed (retried, then exit 6). */
   problem?: string;
   /** The body is JSON but not the vendor's envelope (no readable `code`): a gateway's own answer. */

@@ -54,6 +54,7 @@ export interface StuckNotice {
 }
 
 /** An answer, and whether the client had to retry it (a failure came first: the answer may be a second one). */
+/** `afterFailure`: the client had to retry it (FollowersPage.retried; lastFailure says why). */
 export type FetchedPage = FollowersPage & { afterFailure?: boolean };
 
 export interface PagerOptions {

@@ -193,8 +193,11 @@ export class WalkVerdicts {
     const empty = raw.length === 0;
     if (lostInside) {
       if (++this.reentries > this.lostInsideRetries) {
+        // What failed before each answer (a gateway's JSON, a reset...), which the retries said as
+        // they went: the last line says it too.
+        const why = answer.lastFailure === undefined ? '' : `, each answer there only after a failed try; last: ${answer.lastFailure}`;
         throw new ApiUnavailableError(
-          `the API kept failing inside second ${cursor} (${this.reentries} times without a new follower); stopping rather than risk skipping followers`,
+          `the API kept failing inside second ${cursor} (${this.reentries} times without a new follower${why}); stopping rather than risk skipping followers`,
         );
       }
       this.reentry = { second: cursor, budget: (this.tied?.second === cursor ? this.tied.pages : 0) + 2 };

@@ -47,6 +47,10 @@ describe("HTTP 200 with a gateway's own JSON (the simulator's gateway fault)", (
     ]);
     expect(notices[0]!.reason).toContain('upstream connect error');
     expect(c.governor.stopped).toBe(false);
+    // The page says it came after failures, and the last one's words (the walk names them if it
+    // cannot go on: walk-verdicts.test.ts).
+    expect(page).toMatchObject({ retried: 2, lastFailure: notices[1]!.reason });
+    expect((await c.fetchPage(UID, 0)).lastFailure).toBeUndefined();
   });
 
   test('that never ends: exit 6 after the retries, never exit 5, and the run goes on', async () => {
