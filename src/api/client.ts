@@ -425,10 +425,15 @@ function formatBytes(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MB` : `${bytes} bytes`;
 }
 
-/** The start of a body, for a message: one line, at most 80 characters, never the token. */
+/**
+ * The start of a body, for a message: one line, at most 80 characters, never the token. Redacted
+ * before it is cut: a cut that fell inside the token (a gateway echoing the request's URL) left
+ * its first part. Enough bytes are read for 80 characters of any UTF-8 and a whole token after
+ * them in any of its encoded forms (redact).
+ */
 function excerpt(body: Buffer, secret: string): string {
-  const text = body.subarray(0, 120).toString('utf8').replace(/\s+/g, ' ').trim();
-  return redact(text.length > 80 ? `${text.slice(0, 80)}...` : text, secret);
+  const text = redact(body.subarray(0, 4 * 120 + 3 * Buffer.byteLength(secret)).toString('utf8'), secret).replace(/\s+/g, ' ').trim();
+  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }
 
 function headerOf(value: string | string[] | undefined): string | undefined {

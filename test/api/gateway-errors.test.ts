@@ -68,6 +68,24 @@ describe("HTTP 200 with a gateway's own JSON (the simulator's gateway fault)", (
   });
 });
 
+describe("a gateway's answer that echoes the request, token and all", () => {
+  test.each([70, 75, 79, 84, 110, 118])('never shows a part of the token, wherever the excerpt is cut (the token at character %i)', async (at) => {
+    // The excerpt is cut at 80 characters (and was read from 120 bytes): a cut inside the token
+    // left its first characters when the cut came before the redaction.
+    const bare = '{"error":"upstream failed for GET /v1/followers?&token=';
+    const head = bare.replace('?', `?${'x'.repeat(at - bare.length)}`);
+    expect(head.length).toBe(at);
+    const server = await serve(() => `${head}${TOKEN}&uid=1"}`);
+    const { client: c, notices } = client(server.base, { retries: 1 });
+    const error = await c.fetchPage(UID, 0).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiUnavailableError);
+    for (const text of [(error as Error).message, ...notices.map((n) => n.reason)]) {
+      expect(text).toContain('upstream failed');
+      expect(text).not.toContain(TOKEN.slice(0, 4));
+    }
+  });
+});
+
 describe('one account behind a broken gateway does not stop the others (a batch shares one client)', () => {
   test('account A fails with exit 6; account B, asked afterwards, gets its page', async () => {
     const server = await serve((uid) => (uid === '1' ? GATEWAY_BODY : SAMPLE));
