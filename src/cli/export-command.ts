@@ -140,7 +140,7 @@ function targetsOf(job: ExportJob, ctx: CliContext): (uid: string) => Promise<Ou
     // paid for; a budget smaller than the account still gets there night after night), any other
     // staging file is replaced by a new walk.
     const goOn = job.staged && !job.resume && !job.force && !job.update;
-    return { kind: 'file', path, force: job.force, resume: job.resume && !job.update, update: job.update, goOn };
+    return { kind: 'file', path, force: job.force, resume: job.resume && !job.update, update: job.update, goOn, own: job.staged };
   };
 }
 

@@ -53,8 +53,7 @@ export interface StuckNotice {
   reason: string;
 }
 
-/** An answer, and whether the client had to retry it (a failure came first: the answer may be a second one). */
-/** `afterFailure`: the client had to retry it (FollowersPage.retried; lastFailure says why). */
+/** An answer, and whether the client had to retry it (a failure came first: the answer may be a second one; FollowersPage.lastFailure says why). */
 export type FetchedPage = FollowersPage & { afterFailure?: boolean };
 
 export interface PagerOptions {

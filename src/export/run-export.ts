@@ -28,6 +28,8 @@ export type OutputTarget =
        * replaces the file (--db's staging file, which is tkf's own: ExportFile 'go-on').
        */
       goOn?: boolean;
+      /** The file is tkf's own (--db's staging file): an interrupted walk that cannot be gone on with is replaced, even under --resume. */
+      own?: boolean;
     };
 
 export interface ExportPlan {
@@ -150,6 +152,7 @@ function openTarget(plan: ExportPlan, deps: ExportDeps): Promise<PageTarget | Ta
     disk: deps.disk,
     onResume: deps.onResume,
     onUpdate: deps.onUpdate,
+    own: output.own,
   });
 }
 

@@ -60,6 +60,8 @@ export interface ExportFileSpec {
   onResume?: (checkpoint: Checkpoint) => void;
   /** --update: the manifest of the file being updated (what the file holds until it is replaced). */
   onUpdate?: (manifest: Checkpoint) => void;
+  /** tkf's own file (--db's staging file): an interrupted walk past --limit is replaced, even under --resume. */
+  own?: boolean;
 }
 
 export function checkpointOptions(uid: string, format: FormatDefinition, encoder: EncoderOptions): CheckpointOptions {
@@ -143,11 +145,16 @@ export class ExportFile implements PageTarget {
     // A damaged checkpoint of tkf's own staging file is no reason to stop every night: a new walk.
     const saved = mode === 'go-on' ? await readCheckpoint(paths.checkpoint).catch(() => undefined) : await readCheckpoint(paths.checkpoint);
     const limit = this.spec.job.limit;
-    // An interrupted walk that already holds more rows than this --limit: going on would publish
-    // them all as a walk that ended at the limit. tkf's own staging file starts anew (go-on);
-    // --resume says so (below).
-    const pastLimit = saved !== undefined && limit !== undefined && saved.rows > limit;
+    // An interrupted walk that already holds more rows than this --limit, with pages left to
+    // fetch: going on would publish them all as a walk that ended at the limit. tkf's own staging
+    // file starts anew (go-on, and --resume of an interrupted --db batch); --resume of a file of
+    // the user's own says so (below). A walk that was complete (its cursor at the end) is finished.
+    const pastLimit = saved !== undefined && saved.cursor !== null && limit !== undefined && saved.rows > limit;
     if (mode === 'go-on') mode = saved && !saved.update && !pastLimit && !describeMismatch(saved.options, this.options) ? 'resume' : 'force';
+    if (mode === 'resume' && pastLimit && this.spec.own && !saved.update) {
+      mode = 'force';
+      this.replace = true;
+    }
     // An interrupted --update: its part file holds only the new rows, to go on top of <out>;
     // finishing it as an export would replace the file with them. --resume goes on with the update.
     if (saved?.update && mode === 'resume') return this.openUpdate();
@@ -179,7 +186,8 @@ export class ExportFile implements PageTarget {
     const seenUids = resumeFrom ? await this.takeUp(resumeFrom, 'complete') : [];
     await this.openFiles(this.spec.job.format, resumeFrom);
     const remaining = this.spec.job.limit === undefined ? undefined : Math.max(0, this.spec.job.limit - this.base.rows);
-    if (remaining === 0) this.totals.end = 'limit';
+    // (A walk whose cursor reached the end before it was published keeps the end it saved.)
+    if (remaining === 0 && this.cursor !== null) this.totals.end = 'limit';
     if (this.cursor !== null && remaining !== 0) {
       this.from = { startCursor: this.cursor, seenUids, limit: remaining, rowsBefore: this.base.rows, ...(this.reenter ? { reenter: this.reenter } : {}) };
     }

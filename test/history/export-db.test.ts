@@ -255,6 +255,13 @@ describe('tkf export --db', () => {
     expect(night.stderr).not.toContain('resuming');
     expect(json<{ rows: number; requests: number }>(night.stdout)).toMatchObject({ rows: 30, requests: 2 });
     expect(json<Array<{ served: number }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout)).toMatchObject([{ served: 30 }]);
+    // So does --resume (finishing an interrupted --db batch): the staging file is tkf's own.
+    expect((await runCli(['export', '--uid', UID, '--db', db, '--limit', '90', '--max-requests', '2'], env)).code).toBe(8);
+    const finish = await runCli(['export', '--uid', UID, '--db', db, '--limit', '30', '--resume', '--json'], env);
+    expect(finish.code, finish.stderr).toBe(0);
+    expect(finish.stderr).not.toContain('resuming');
+    expect(json<{ rows: number; requests: number }>(finish.stdout)).toMatchObject({ rows: 30, requests: 2 });
+    expect(json<Array<{ served: number }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout)).toMatchObject([{ served: 30 }, { served: 30 }]);
 
     // A file of the user's own: --resume with the lower --limit is refused (exit 2), the file and
     // its checkpoint as they were; with room for its rows it finishes.

@@ -221,6 +221,39 @@ describe('resume', () => {
   }
 });
 
+describe('an interrupted export and a lower --limit', () => {
+  it('a walk that reached its end before the crash (cursor null) is published as it ended, whatever --limit the resume has', async () => {
+    const out = join(dir.path, 'ended.jsonl');
+    const paths = outputPaths(out);
+    await exportInProcess(sim, UID, out);
+    // The state a crash after the last page and before the publish leaves: the rows in <out>.part,
+    // the final checkpoint (cursor null), the uids beside them.
+    const text = await readFile(out, 'utf8');
+    await rename(out, paths.part);
+    await rename(paths.manifest, paths.checkpoint);
+    await writeFile(paths.uids, text.trim().split('\n').map((line) => `${(JSON.parse(line) as { uid: string }).uid}\n`).join(''));
+    const saved = (await readCheckpoint(paths.checkpoint))!;
+    expect(saved).toMatchObject({ cursor: null, rows: 70 });
+    const resumed = await exportInProcess(sim, UID, out, { resume: true, limit: 30 });
+    expect(resumed).toMatchObject({ rows: 70, end: saved.end });
+    expect(await readFile(out, 'utf8')).toBe(text);
+  });
+
+  it('one with pages left and more rows than the --limit: --resume is refused, the part file and its checkpoint as they were', async () => {
+    const out = join(dir.path, 'past.jsonl');
+    const paths = outputPaths(out);
+    await failure(exportInProcess(sim, UID, out, { maxRequests: 2 }));
+    const [part, checkpoint] = await Promise.all([readFile(paths.part), readFile(paths.checkpoint)]);
+    const error = await failure(exportInProcess(sim, UID, out, { resume: true, limit: 30 }));
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error!.message).toMatch(/holds 40 rows, more than --limit 30/);
+    expect(await readFile(paths.part)).toEqual(part);
+    expect(await readFile(paths.checkpoint)).toEqual(checkpoint);
+    expect(await readdir(dir.path)).not.toContain('past.jsonl.lock');
+    expect(await exportInProcess(sim, UID, out, { resume: true, limit: 40 })).toMatchObject({ rows: 40, end: 'limit' });
+  });
+});
+
 describe('the walk\'s end is told before the commit', () => {
   it('once, after every page is written and before the file is published, with no request after it', async () => {
     const out = join(dir.path, 'told.jsonl');
