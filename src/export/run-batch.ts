@@ -23,7 +23,7 @@
  */
 import type { RunGovernor } from '../api/run-governor.js';
 import { ApiRefusedError, BudgetSpentError, EXIT, InterruptedError, RunStoppedError, TkfError } from '../errors.js';
-import { isDiskFull } from '../output/fs-errors.js';
+import { causes, hasFullDiskCode, isDiskFull } from '../output/fs-errors.js';
 
 /** complete: its file is published; failed: this account cannot be exported now (its exit code
  * says why); stopped: the run stopped it (resumable, a checkpoint if any page was written);
@@ -206,9 +206,9 @@ export function runExitCode(accounts: ReadonlyArray<{ state: AccountState; exitC
  */
 function diskFullReason(error: TkfError): TkfError {
   let reason = error;
-  for (let e: unknown = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causes(error)) {
     if (e instanceof TkfError) reason = e;
-    if (isDiskFull(e) && !isDiskFull((e as { cause?: unknown }).cause)) return reason;
+    if (hasFullDiskCode(e)) return reason;
   }
   return reason;
 }

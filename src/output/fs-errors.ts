@@ -73,19 +73,27 @@ const FULL_DISK_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'SQLIT
  * recording thread its code: recorder-hosts.ts rebuild), never by its words.
  */
 export function isDiskFull(error: unknown): boolean {
-  for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && FULL_DISK_CODES.has(code)) return true;
-  }
+  for (const e of causes(error)) if (hasFullDiskCode(e)) return true;
   return false;
+}
+
+/** Whether this error itself (not its causes) carries a full disk's code. */
+export function hasFullDiskCode(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && FULL_DISK_CODES.has(code);
 }
 
 /** The first code (ENOSPC, SQLITE_FULL, ...) in an error's chain of causes, for an error that crosses a thread as words. */
 export function causeCode(error: unknown): string | undefined {
-  for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causes(error)) {
     const code = (e as { code?: unknown }).code;
     // TkfError's own codes (ETKF, EOUTPUT, ...) say its class, which the name carries already.
     if (typeof code === 'string' && !(e instanceof TkfError)) return code;
   }
   return undefined;
+}
+
+/** An error, then its cause, its cause's cause...: at most eight, should a chain loop. */
+export function* causes(error: unknown): Generator<unknown> {
+  for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) yield e;
 }
