@@ -185,7 +185,7 @@ export class ExportFile implements PageTarget {
     }
     const seenUids = resumeFrom ? await this.takeUp(resumeFrom, 'complete') : [];
     await this.openFiles(this.spec.job.format, resumeFrom);
-    const remaining = this.spec.job.limit === undefined ? undefined : Math.max(0, this.spec.job.limit - this.base.rows);
+    const remaining = limit === undefined ? undefined : Math.max(0, limit - this.base.rows);
     // (A walk whose cursor reached the end before it was published keeps the end it saved.)
     if (remaining === 0 && this.cursor !== null) this.totals.end = 'limit';
     if (this.cursor !== null && remaining !== 0) {
