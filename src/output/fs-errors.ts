@@ -11,7 +11,9 @@ const REASONS: Record<string, string> = {
   EISDIR: 'it is a directory',
   ENOTDIR: 'a part of the path is not a directory',
   EEXIST: 'it already exists',
-  EMFILE: 'too many open files (raise the limit with ulimit -n, or lower --concurrency)',
+  // Not "or lower --concurrency": a batch lowers it to what the limit holds itself (open-files.ts),
+  // and a single export has none.
+  EMFILE: 'too many open files (raise the limit with ulimit -n)',
   ENFILE: 'the system has too many open files',
   EIO: 'an input/output error',
   EFBIG: 'the file is too large for the file system',
