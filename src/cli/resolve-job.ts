@@ -116,6 +116,9 @@ export function checkPlaceholders(out: string): void {
   if (unknown !== undefined) throw new UsageError(`--out: {${unknown}} is no placeholder; a template knows {uid} and {date}, e.g. 'exports/{date}/{uid}.csv'`);
 }
 
+/** Bad lines of a --uids-file named in its error; the rest are counted. */
+const SHOWN_BAD = 5;
+
 /** uids of a --uids-file: one a line; blank lines and # comments ignored; each checked. */
 export function parseUidList(text: string, source: string): string[] {
   return parseUidFile(text, source).uids;
@@ -131,15 +134,26 @@ export function parseUidFile(text: string, source: string): { uids: string[]; re
     throw new UsageError(`${source} holds NUL characters: is it UTF-16 without a byte order mark? save it as UTF-8 (or plain ASCII), one uid a line`);
   }
   const uids: string[] = [];
+  // Every bad line is named at once (up to SHOWN_BAD), so that a list of thousands is mended in one go.
+  const bad: Array<{ line: number; text: string; error: Error }> = [];
   text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/).forEach((raw, index) => {
     const line = raw.replace(/#.*/, '').trim();
     if (!line) return;
     try {
       uids.push(validateUid(line));
     } catch (error) {
-      throw new UsageError(`${source} line ${index + 1}: ${(error as Error).message.replace(/^--uid /, 'a uid ')}`);
+      bad.push({ line: index + 1, text: line, error: error as Error });
     }
   });
+  if (bad.length === 1) throw new UsageError(`${source} line ${bad[0]!.line}: ${bad[0]!.error.message.replace(/^--uid /, 'a uid ')}`);
+  if (bad.length > 1) {
+    const shown = bad.slice(0, SHOWN_BAD).map(({ line, text, error }) => {
+      const value = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
+      return `line ${line} ${value}${/@handle/.test(error.message) ? ' (an @handle?)' : ''}`;
+    });
+    const more = bad.length > SHOWN_BAD ? `, and ${bad.length - SHOWN_BAD} more` : '';
+    throw new UsageError(`${source} has ${bad.length} lines that are not a uid (the numeric user_id, 1 to 20 digits): ${shown.join(', ')}${more}; mend them, or comment them out with #`);
+  }
   if (uids.length === 0) throw new UsageError(`${source} holds no uid`);
   const unique = [...new Set(uids)];
   return { uids: unique, repeated: uids.length - unique.length };

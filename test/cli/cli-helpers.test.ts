@@ -18,6 +18,20 @@ describe('parseUidList', () => {
   it('names the line of a bad uid', () => {
     expect(() => parseUidList('1\n@someone\n', 'accounts.txt')).toThrow(/accounts\.txt line 2: a uid must be the numeric user_id/);
   });
+  it('names every bad line at once (five of them, then how many more), each value cut to 40 characters', () => {
+    const lines = ['1', '@someone', '# fine', '12x', 'uid,sec_uid,unique_id,nickname,profile_url,signature', '2', 'a', 'b', 'c', 'd'];
+    let message = '';
+    try {
+      parseUidList(lines.join('\n'), 'accounts.txt');
+    } catch (error) {
+      expect(error).toBeInstanceOf(UsageError);
+      message = (error as Error).message;
+    }
+    expect(message).toBe(
+      'accounts.txt has 7 lines that are not a uid (the numeric user_id, 1 to 20 digits): line 2 "@someone" (an @handle?), line 4 "12x" (an @handle?), ' +
+        'line 5 "uid,sec_uid,unique_id,nickname,profile_u...", line 7 "a" (an @handle?), line 8 "b" (an @handle?), and 2 more; mend them, or comment them out with #',
+    );
+  });
   it('refuses a file without uids', () => {
     expect(() => parseUidList('# nothing\n\n', 'f')).toThrow(UsageError);
   });
