@@ -22,6 +22,8 @@ const NEWEST = '5100000000000000005';
 const PLAIN = '5100000000000000006';
 const EXCLUSIVE = '5100000000000000007';
 const OFFSET = '5100000000000000008';
+const EXCLUSIVE_TIE = '5100000000000000009';
+const OFFSET_TIE = '5100000000000000010';
 
 const users: Record<string, UserScenario> = {
   [REPEATING]: { size: 3000, repeatFromPage: 2 },
@@ -33,6 +35,9 @@ const users: Record<string, UserScenario> = {
   [EXCLUSIVE]: { size: 100, ties: [{ at: 0, count: 45 }], cursorMode: 'exclusive' },
   // Two seconds of more than a page each, the first straddling page boundaries.
   [OFFSET]: { size: 130, ties: [{ at: 5, count: 45 }, { at: 70, count: 33 }], cursorMode: 'offset' },
+  // The same with a tie at each page boundary (the second's last follower on top of the next answer).
+  [EXCLUSIVE_TIE]: { size: 100, ties: [{ at: 0, count: 45 }], cursorMode: 'exclusive', boundaryDuplicates: true },
+  [OFFSET_TIE]: { size: 130, ties: [{ at: 5, count: 45 }, { at: 70, count: 33 }], cursorMode: 'offset', boundaryDuplicates: true },
 };
 
 let sim: Simulator;
@@ -112,6 +117,23 @@ describe('an exclusive cursor that skips the rest of a tied second', () => {
     const result = await exportInProcess(sim, EXCLUSIVE, out);
     expect(result.incompleteSeconds).toEqual([NOW]);
     expect(result.rows).toBe(75);
+  });
+
+  it('is reported when the second\'s last follower comes back on top of the next answer (max_time still that second)', async () => {
+    // Before: 76 rows, exit 0, nothing said (followers #20-#43 never served). One request more.
+    const out = join(dir.path, 'f.jsonl');
+    const before = requestsFor(sim, EXCLUSIVE_TIE);
+    const result = await exportInProcess(sim, EXCLUSIVE_TIE, out);
+    expect(result.incompleteSeconds).toEqual([NOW]);
+    expect(result.rows).toBe(76);
+    expect(requestsFor(sim, EXCLUSIVE_TIE) - before).toBe(5); // four pages and the second asked once more
+  });
+
+  it('a hidden offset with the same ties at its page boundaries: every follower in order, nothing claimed lost', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    const result = await exportInProcess(sim, OFFSET_TIE, out);
+    expect(await readFile(out, 'utf8')).toBe(expectedJsonl(OFFSET_TIE, users[OFFSET_TIE]!, 0, 130));
+    expect(result.incompleteSeconds).toEqual([]);
   });
 });
 

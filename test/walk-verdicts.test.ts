@@ -324,4 +324,41 @@ describe('an exclusive cursor that skips the rest of a tied second', () => {
     );
     expect((await walk({ fetchPage: spread.fetchPage, pageSize: 2, ...fast })).some((p) => p.tiedSecond !== undefined)).toBe(false);
   });
+
+  // The tie at the page boundary: an exclusive cursor that skipped the rest of second 300 (c, d)
+  // still puts that second's last follower (e) on top of the next answer, so its max_time is 300.
+  test('the second\'s last follower repeated on top of what follows it: asked once more, the same page, and the second is reported', async () => {
+    const waits: number[] = [];
+    const api = fakeApi((cursor) =>
+      cursor === 0 ? answer(['a', 'b'], 300, { maxTime: 300 }) : cursor === 300 ? answer(['e', 'x'], 250, { maxTime: 300 }) : answer(['y'], 200, { maxTime: 240, hasMore: false }),
+    );
+    const result = await walk({ fetchPage: api.fetchPage, pageSize: 2, ...fast, sleep: async (ms: number) => void waits.push(ms) });
+    expect(api.cursors).toEqual([0, 300, 300, 250]);
+    expect(result.map((page) => page.tiedSecond)).toEqual([undefined, undefined, 300, undefined]);
+    expect(uidsOf(result)).toEqual(['a', 'b', 'e', 'x', 'y']);
+    // The probe's page of nothing new is no sign of a stuck API: no backoff.
+    expect(waits).toEqual([]);
+  });
+
+  test('the same shape from a hidden offset: the second asked once more moves on, nothing reported, every follower in order', async () => {
+    // Second 300 holds a, b, c: its rest (c) comes first, then older followers; asked once more,
+    // the hidden offset continues after them.
+    const api = fakeApi((cursor, call) =>
+      call === 1 ? answer(['a', 'b'], 300, { maxTime: 300 }) : call === 2 ? answer(['c', 'x'], 250, { maxTime: 300 }) : call === 3 ? answer(['y', 'z'], 200, { maxTime: 240 }) : answer(['w'], 100, { maxTime: 150, hasMore: false }),
+    );
+    const result = await walk({ fetchPage: api.fetchPage, pageSize: 2, ...fast });
+    expect(api.cursors).toEqual([0, 300, 300, 200]);
+    expect(result.some((p) => p.tiedSecond !== undefined)).toBe(false);
+    expect(uidsOf(result)).toEqual(['a', 'b', 'c', 'x', 'y', 'z', 'w']);
+  });
+
+  test('no second ask when the full page was itself an answer to its second (the cursor pages inside it)', async () => {
+    const api = fakeApi((cursor, call) =>
+      call === 1 ? answer(['a', 'b'], 300, { maxTime: 300 }) : call === 2 ? answer(['c', 'd'], 300, { maxTime: 300 }) : call === 3 ? answer(['e', 'x'], 250, { maxTime: 300 }) : answer(['y'], 200, { maxTime: 240, hasMore: false }),
+    );
+    const result = await walk({ fetchPage: api.fetchPage, pageSize: 2, ...fast });
+    expect(api.cursors).toEqual([0, 300, 300, 250]);
+    expect(result.some((p) => p.tiedSecond !== undefined)).toBe(false);
+    expect(uidsOf(result)).toEqual(['a', 'b', 'c', 'd', 'e', 'x', 'y']);
+  });
 });

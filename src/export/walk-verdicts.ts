@@ -47,6 +47,8 @@ export interface Decision {
   stuckReason?: string;
   tiedSecond?: number;
   short?: Page['short'];
+  /** The answer to a second asked once more to tell its cursor's kind (decide): nothing new is expected of it. */
+  probed?: boolean;
 }
 
 /** A request after a wait (the wait is told to onStuck as it is decided): the cursor to send, and the wait. */
@@ -93,6 +95,10 @@ export class WalkVerdicts {
   private previousUids: readonly string[] = [];
   /** The previous answer was a full page of one second (min_time == max_time): that second. */
   private fullSecond: number | undefined;
+  /** That full page was an answer to its own second (paging inside it: the cursor is not exclusive). */
+  private fullSecondInside = false;
+  /** The second asked once more to tell an exclusive cursor from a hidden offset (decide). */
+  private probing: number | undefined;
   private lastTotal: number | undefined;
   /** The previous answer's min_time: the cursor a walk that follows it sends next. */
   private previousMinTime: number | undefined;
@@ -181,8 +187,23 @@ export class WalkVerdicts {
     // An exclusive cursor: a full page of one second, then an answer that starts below it.
     if (!lostInside && this.fullSecond !== undefined && cursor === this.fullSecond && decision.tiedSecond === undefined && raw.length > 0) {
       if (usableCursor(answer.maxTime) && answer.maxTime < this.fullSecond) decision.tiedSecond = this.fullSecond;
+      else if (answer.maxTime === cursor && usableCursor(minTime) && decision.next === minTime && minTime < cursor && !this.fullSecondInside) {
+        // It starts in that second and ends below it: the rest of the second (a hidden offset), or
+        // only the second's last follower repeated on top of what follows it (a tie at the page
+        // boundary) by a cursor that skipped the rest. Told apart by asking the same cursor once
+        // more: a hidden offset has moved on (or starts where the cursor points: other
+        // followers); an exclusive cursor answers the same page, and the second is reported.
+        this.probing = cursor;
+        decision.next = cursor;
+      }
+    } else if (this.probing !== undefined && cursor === this.probing && !lostInside) {
+      this.probing = undefined;
+      decision.probed = true;
+      if (sorted.samePage && decision.next === minTime && decision.tiedSecond === undefined) decision.tiedSecond = cursor;
     }
+    if (cursor !== this.probing) this.probing = undefined;
     this.previousMinTime = usableCursor(minTime) ? minTime : undefined;
+    this.fullSecondInside = cursor === minTime;
     this.fullSecond = raw.length >= this.pageSize && usableCursor(minTime) && answer.maxTime === minTime ? minTime : undefined;
     this.longest = Math.max(this.longest, raw.length);
     return decision;
@@ -278,7 +299,7 @@ export class WalkVerdicts {
 
     // Nothing new while the cursor moved: a stuck API, whatever its cursor does.
     let barrenWait = false;
-    if (stuckReason === undefined && next !== null && !reasking && !lostInside && !steppedDown) {
+    if (stuckReason === undefined && next !== null && !reasking && !lostInside && !steppedDown && !decision.probed) {
       if (followers.length > 0) this.barren = 0;
       else if (this.reentry !== undefined && this.reentry.budget > 0 && (cursor === this.reentry.second || cursor === this.reentry.second + 1)) this.reentry.budget--;
       else {
