@@ -328,7 +328,10 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
       before[i] = state?.place;
     }
   }
-  const view = update ? undefined : paused ? NOTHING_SEEN : reachView(before, (position) => position, input.end);
+  const seen = update ? undefined : reachView(before, (position) => position, input.end);
+  // A paused walk calls nobody gone (PAUSE_BLINDS_MS); who is new it still tells, as any walk: a
+  // re-follow during the pause only takes a follower out of the walk, never puts one below it.
+  const view = paused && seen ? NOTHING_SEEN : seen;
   // Who came: never seen, or seen gone and back (a re-follow is `added`). One never seen who
   // stands below where the latest walk ended (by the reach rule) did not come: that walk did not
   // reach it (first seen; reach.ts judgeNew).
@@ -337,7 +340,7 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   for (let i = 0; i < order.length; i++) {
     const state = states[i];
     if (state?.gone === false) continue;
-    if (state === undefined && view && latest && judgeNew(i, view, latest.walk_end) === 'first_seen') firstSeen.push(order[i]!);
+    if (state === undefined && seen && latest && judgeNew(i, seen, latest.walk_end) === 'first_seen') firstSeen.push(order[i]!);
     else added.push(order[i]!);
   }
 

@@ -71,6 +71,15 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await db.close();
   });
 
+  it('a walk paused past PAUSE_BLINDS_MS before its --resume calls nobody gone, and still tells the first seen from the new', async () => {
+    const db = await open();
+    await recordSnapshot(db, snapshot(1, 'cap'), rowsOf(range('1', 0, 1000)));
+    // As in the test below (f1..f20 left, 5 new on top, the reach 15 deeper), the walk paused an hour.
+    const day2 = [...range('2', 0, 5), '10', ...range('1', 21, 1015)];
+    expect(await recordSnapshot(db, snapshot(2, 'cap', { pausedMs: 3_600_000 }), rowsOf(day2))).toMatchObject({ added: 5, firstSeen: 15, removed: 0, beyondReach: 20 });
+    await db.close();
+  });
+
   it('followers never seen before, below where the walk before ended, are first seen, not come', async () => {
     const db = await open();
     // Reach 1,000 of a list of 1,645: f0..f999 served. Then f1..f20 leave and 5 follow (n0..n4):
