@@ -151,11 +151,18 @@ export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** The vendor's body code for "too many requests", like HTTP 429 (shared/api/README.md). */
 export const CODE_TOO_MANY = 429;
 
-/** Retry-After: delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+/**
+ * Retry-After: delay-seconds or an HTTP-date (RFC 9110 §10.2.3); a fraction of seconds ("1.5",
+ * which some gateways send) is read as such. Anything else is no Retry-After (the backoff
+ * decides): Date.parse took "1.5" for a day in 2001 and "-5" for a year, so both were 0 ms, and a
+ * 429 that said so on every answer made a loop of thousands of requests a second.
+ */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
+  // An HTTP-date names its day and month ("Wed, 01 Jan 2025 00:00:05 GMT").
+  if (!/^[A-Za-z]{3}/.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

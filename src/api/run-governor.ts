@@ -217,7 +217,8 @@ export class RunGovernor {
 
   /**
    * "Too many requests": every worker pauses, and the pace drops (once per burst). The pause is
-   * the Retry-After as sent (the server says when; growing past it only loses time), or without
+   * the Retry-After as sent (the server says when; growing past it only loses time; one shorter
+   * than --backoff grows from the second 429 in a row on), or without
    * one --backoff doubled for each 429 in a row of this request (`inARow`, 0 first), at most a
    * minute. Returns the pause; throws WaitLimitError, and stops the run, when the run would be
    * throttled for longer than --max-wait without an answer getting through.
@@ -226,7 +227,11 @@ export class RunGovernor {
     this.throttled++;
     const now = this.now();
     const base = this.options.retryBaseMs ?? 1000;
-    const waitMs = retryAfterMs ?? Math.min(MAX_THROTTLE_BACKOFF_MS, base * 2 ** Math.min(inARow, 16));
+    const backoff = (n: number) => Math.min(MAX_THROTTLE_BACKOFF_MS, base * 2 ** Math.min(n, 16));
+    // A Retry-After shorter than --backoff (0, or a date already past) is taken once; on the next
+    // 429s in a row of this request it grows as the backoff would (0, 1, 2, 4 s...), or a server
+    // that always says 0 is asked thousands of times a second.
+    const waitMs = retryAfterMs === undefined ? backoff(inARow) : retryAfterMs < base && inARow > 0 ? Math.max(retryAfterMs, backoff(inARow - 1)) : retryAfterMs;
     this.throttledSince ??= now;
     if (now + waitMs - this.throttledSince > this.maxWaitMs) {
       const limit = `--max-wait ${Math.ceil(this.maxWaitMs / 1000)} s`;

@@ -322,6 +322,14 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(undefined, now)).toBeUndefined();
     expect(parseRetryAfter('', now)).toBeUndefined();
     expect(parseRetryAfter('soon', now)).toBeUndefined();
+    // Date.parse reads these as dates in 2001 (0 ms): a hot loop of requests, not a wait.
+    expect(parseRetryAfter('-5', now)).toBeUndefined();
+    expect(parseRetryAfter('1,5', now)).toBeUndefined();
+    expect(parseRetryAfter('12 ', now)).toBe(12_000);
+  });
+  test('a fraction of seconds, as some gateways send it', () => {
+    expect(parseRetryAfter('1.5', now)).toBe(1500);
+    expect(parseRetryAfter('0.25', now)).toBe(250);
   });
 });
 

@@ -68,6 +68,15 @@ describe('RunGovernor', () => {
     expect(governor.throttled).toBe(2);
   });
 
+  test('a Retry-After shorter than --backoff is taken once, then grows as the backoff would; a longer one is taken as sent', async () => {
+    const { governor } = governed({ retryBaseMs: 1000, maxWaitMs: 3_600_000 });
+    const sentAt = await governor.acquire();
+    expect([0, 1, 2, 3, 4].map((n) => governor.throttle(0, sentAt, n))).toEqual([0, 1000, 2000, 4000, 8000]);
+    expect([0, 1, 2].map((n) => governor.throttle(300, sentAt, n))).toEqual([300, 1000, 2000]);
+    expect([0, 1, 2].map((n) => governor.throttle(1500, sentAt, n))).toEqual([1500, 1500, 1500]);
+    expect([0, 1, 2].map((n) => governor.throttle(undefined, sentAt, n))).toEqual([1000, 2000, 4000]);
+  });
+
   test('a refused token stops the run: every later acquire throws with the same exit code', async () => {
     const { governor } = governed();
     await governor.acquire();
