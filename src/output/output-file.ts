@@ -12,7 +12,7 @@
  * complete one, and only with --force.
  */
 import type { WriteStream } from 'node:fs';
-import { link, mkdir, open, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readlink, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { OutputError } from '../errors.js';
 import { realDisk } from './disk.js';
@@ -54,6 +54,20 @@ export async function checkDirectory(out: string): Promise<void> {
   // The file itself a directory: said before any page is paid for (with --force the walk went on,
   // and failed at its rename, with a --resume hint that could not work).
   if ((await stat(out).catch(() => undefined))?.isDirectory()) throw new OutputError(`cannot write ${out}: it is a directory`);
+  // Anything else but a file: an export is written beside it and renamed over it, so --force
+  // replaced /dev/full itself with a file (as root), and a symbolic link with a file of its own.
+  const found = await lstat(out).catch(() => undefined);
+  if (found && !found.isFile()) {
+    // What it is, or what its link leads to (/dev/stdout is a link to /proc/self/fd/1).
+    const target = found.isSymbolicLink() ? await stat(out).catch(() => undefined) : found;
+    if (found.isSymbolicLink() && (target === undefined || target.isFile())) {
+      const to = await readlink(out).catch(() => '?');
+      throw new OutputError(`cannot write ${out}: it is a symbolic link (to ${to}), which tkf would replace with a file of its own; give the file's own path as --out`);
+    }
+    const kind = target!.isCharacterDevice() || target!.isBlockDevice() ? 'a device' : target!.isFIFO() ? 'a pipe' : target!.isSocket() ? 'a socket' : 'not a file';
+    const what = found.isSymbolicLink() ? `a symbolic link to ${kind}` : kind;
+    throw new OutputError(`cannot write ${out}: it is ${what}, not a file (tkf writes a new file and moves it into place); to stream the rows, use --out - and redirect it`);
+  }
 }
 
 /** Opens a write stream and waits until the file is really open, so errors surface here. */

@@ -5,7 +5,7 @@
  * hint is pasted from a run of the binary.
  */
 import { spawn } from 'node:child_process';
-import { chmod, copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
@@ -108,6 +108,35 @@ describe('guardrails before money is spent', () => {
         expect(result.stderr).toMatch(/--format jsonl contradicts --out .*a\.csv .*name it .*a\.jsonl, or leave out --format/);
         expect(sim.stats.requests).toBe(0);
         expect(await readdir(dir)).toEqual([]);
+      });
+    });
+  });
+
+  it('--force over an --out that is not a file (a link, a pipe, a link to a pipe): exit 7 before any request, and it is left as it was', async () => {
+    await withSim({}, async (sim) => {
+      await withTempDir(async (dir) => {
+        await writeFile(join(dir, 'real.csv'), 'kept\n');
+        await symlink('real.csv', join(dir, 'link.csv'));
+        expect(await sh(`mkfifo '${join(dir, 'pipe.csv')}'`, { env: {}, cwd: dir })).toBe(0);
+        // As /dev/stdout is a link to /proc/self/fd/1, which may be a pipe.
+        await symlink('pipe.csv', join(dir, 'stdout.csv'));
+        const said: string[] = [];
+        for (const name of ['link.csv', 'stdout.csv', 'pipe.csv']) {
+          const result = await runTkfInProcess(['export', '--uid', UID, '--out', join(dir, name), '--force'], { env: env(sim) });
+          expect(result.code).toBe(7);
+          said.push(lastLine(result.stderr).replace(`${dir}/`, ''));
+        }
+        expect(said).toEqual([
+          'tkf: cannot write link.csv: it is a symbolic link (to real.csv), which tkf would replace with a file of its own; give the file\'s own path as --out',
+          'tkf: cannot write stdout.csv: it is a symbolic link to a pipe, not a file (tkf writes a new file and moves it into place); to stream the rows, use --out - and redirect it',
+          'tkf: cannot write pipe.csv: it is a pipe, not a file (tkf writes a new file and moves it into place); to stream the rows, use --out - and redirect it',
+        ]);
+        expect(sim.stats.requests).toBe(0);
+        expect((await lstat(join(dir, 'link.csv'))).isSymbolicLink()).toBe(true);
+        expect((await lstat(join(dir, 'stdout.csv'))).isSymbolicLink()).toBe(true);
+        expect((await lstat(join(dir, 'pipe.csv'))).isFIFO()).toBe(true);
+        expect(await readFile(join(dir, 'real.csv'), 'utf8')).toBe('kept\n');
+        expect((await readdir(dir)).sort()).toEqual(['link.csv', 'pipe.csv', 'real.csv', 'stdout.csv']);
       });
     });
   });
