@@ -24,6 +24,7 @@ const EXCLUSIVE = '5100000000000000007';
 const OFFSET = '5100000000000000008';
 const EXCLUSIVE_TIE = '5100000000000000009';
 const OFFSET_TIE = '5100000000000000010';
+const EXCLUSIVE_DEEP_TIE = '5100000000000000011';
 
 const users: Record<string, UserScenario> = {
   [REPEATING]: { size: 3000, repeatFromPage: 2 },
@@ -38,6 +39,8 @@ const users: Record<string, UserScenario> = {
   // The same with a tie at each page boundary (the second's last follower on top of the next answer).
   [EXCLUSIVE_TIE]: { size: 100, ties: [{ at: 0, count: 45 }], cursorMode: 'exclusive', boundaryDuplicates: true },
   [OFFSET_TIE]: { size: 130, ties: [{ at: 5, count: 45 }, { at: 70, count: 33 }], cursorMode: 'offset', boundaryDuplicates: true },
+  // A tied second that starts a page below the one before: that page is the tie under a repeat.
+  [EXCLUSIVE_DEEP_TIE]: { size: 400, ties: [{ at: 100, count: 60 }], cursorMode: 'exclusive', boundaryDuplicates: true },
 };
 
 let sim: Simulator;
@@ -127,6 +130,14 @@ describe('an exclusive cursor that skips the rest of a tied second', () => {
     expect(result.incompleteSeconds).toEqual([NOW]);
     expect(result.rows).toBe(76);
     expect(requestsFor(sim, EXCLUSIVE_TIE) - before).toBe(5); // four pages and the second asked once more
+  });
+
+  it('is reported when the page of that second came under a repeat of the follower before it', async () => {
+    // Before: 361 rows, exit 0, "the list ended there" (followers #120-#158 never served).
+    const out = join(dir.path, 'f.jsonl');
+    const result = await exportInProcess(sim, EXCLUSIVE_DEEP_TIE, out);
+    expect(result.incompleteSeconds).toHaveLength(1);
+    expect(result.rows).toBe(361);
   });
 
   it('a hidden offset with the same ties at its page boundaries: every follower in order, nothing claimed lost', async () => {

@@ -340,6 +340,51 @@ describe('an exclusive cursor that skips the rest of a tied second', () => {
     expect(waits).toEqual([]);
   });
 
+  test('an earlier follower repeated on top (max_time newer than the second): asked once more, nothing new, and the second is reported', async () => {
+    const api = fakeApi((cursor) =>
+      cursor === 0 ? answer(['a', 'b'], 300, { maxTime: 300 }) : cursor === 300 ? answer(['a', 'x'], 250, { maxTime: 320 }) : answer(['y'], 200, { maxTime: 240, hasMore: false }),
+    );
+    const result = await walk({ fetchPage: api.fetchPage, pageSize: 2, ...fast });
+    expect(api.cursors).toEqual([0, 300, 300, 250]);
+    expect(result.map((page) => page.tiedSecond)).toEqual([undefined, undefined, 300, undefined]);
+    expect(uidsOf(result)).toEqual(['a', 'b', 'x', 'y']);
+  });
+
+  test('a full page of one second under the cursor\'s own last follower repeated on top (max_time the cursor, min_time one less), then the same shape', async () => {
+    // Cursor 301's last follower (b) on top of a page of second 300 (c, d); the rest of 300 skipped.
+    const api = fakeApi((cursor) =>
+      cursor === 0
+        ? answer(['a', 'b'], 301, { maxTime: 310 })
+        : cursor === 301
+          ? answer(['b', 'c', 'd'], 300, { maxTime: 301 })
+          : cursor === 300
+            ? answer(['e', 'x'], 250, { maxTime: 300 })
+            : answer(['y'], 200, { maxTime: 240, hasMore: false }),
+    );
+    const result = await walk({ fetchPage: api.fetchPage, pageSize: 2, ...fast });
+    expect(api.cursors).toEqual([0, 301, 300, 300, 250]);
+    expect(result.map((page) => page.tiedSecond)).toEqual([undefined, undefined, undefined, 300, undefined]);
+    // Not when the page below the repeat spans more than that second (an ordinary page under a tie).
+    const spread = fakeApi((cursor) =>
+      cursor === 0 ? answer(['a', 'b'], 301, { maxTime: 310 }) : cursor === 301 ? answer(['b', 'c', 'd'], 290, { maxTime: 301 }) : answer(['x'], 200, { maxTime: 290, hasMore: false }),
+    );
+    const plain = await walk({ fetchPage: spread.fetchPage, pageSize: 2, ...fast });
+    expect(spread.cursors).toEqual([0, 301, 290]);
+    expect(plain.some((p) => p.tiedSecond !== undefined)).toBe(false);
+    // Nor when its top follower is new (a cursor that pages inside 301): no second ask, which costs a request.
+    const inside = fakeApi((cursor) =>
+      cursor === 0
+        ? answer(['a', 'b'], 301, { maxTime: 310 })
+        : cursor === 301
+          ? answer(['x', 'c', 'd'], 300, { maxTime: 301 })
+          : cursor === 300
+            ? answer(['e', 'y'], 250, { maxTime: 300 })
+            : answer(['z'], 200, { maxTime: 240, hasMore: false }),
+    );
+    await walk({ fetchPage: inside.fetchPage, pageSize: 2, ...fast });
+    expect(inside.cursors).toEqual([0, 301, 300, 250]);
+  });
+
   test('the same shape from a hidden offset: the second asked once more moves on, nothing reported, every follower in order', async () => {
     // Second 300 holds a, b, c: its rest (c) comes first, then older followers; asked once more,
     // the hidden offset continues after them.

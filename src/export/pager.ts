@@ -52,10 +52,12 @@
  * - **An exclusive cursor that skips the rest of a second.** A full page whose followers all
  *   share one second (min_time == max_time), answered next by followers older than that second:
  *   the rest of the second was skipped by the API. The second is recorded (`tiedSecond`), as for
- *   an inclusive cursor. When that answer starts with a follower of the second itself and ends
- *   below it (max_time the second, min_time lower), it is either the second's rest (a hidden
- *   offset) or only its last follower, repeated on top by a tie at the page boundary: the same
- *   cursor is asked once more (one request a tied second), and the same page again records it.
+ *   an inclusive cursor. A full page under the cursor's own last follower repeated on top
+ *   (max_time the cursor, min_time one second less) counts as a full page of that second. When
+ *   the answer below it ends below the second but its max_time does not show it starting below
+ *   (a follower of the second, or an earlier one, repeated on top), it is either the second's
+ *   rest (a hidden offset) or that repeat over what an exclusive cursor skipped to: the same
+ *   cursor is asked once more (one request a tied second), and nothing new again records it.
  * - **A list that ends far too early.** With `shortEnd`, an end (has_more false, or the cap's -1)
  *   with fewer than half the followers the API reports (its total, cut at the depth cap), and more
  *   than a page short, is asked once more after a pause; if it stands, the last page says how

@@ -187,24 +187,29 @@ export class WalkVerdicts {
     // An exclusive cursor: a full page of one second, then an answer that starts below it.
     if (!lostInside && this.fullSecond !== undefined && cursor === this.fullSecond && decision.tiedSecond === undefined && raw.length > 0) {
       if (usableCursor(answer.maxTime) && answer.maxTime < this.fullSecond) decision.tiedSecond = this.fullSecond;
-      else if (answer.maxTime === cursor && usableCursor(minTime) && decision.next === minTime && minTime < cursor && !this.fullSecondInside) {
-        // It starts in that second and ends below it: the rest of the second (a hidden offset), or
-        // only the second's last follower repeated on top of what follows it (a tie at the page
-        // boundary) by a cursor that skipped the rest. Told apart by asking the same cursor once
-        // more: a hidden offset has moved on (or starts where the cursor points: other
-        // followers); an exclusive cursor answers the same page, and the second is reported.
+      else if (usableCursor(minTime) && decision.next === minTime && minTime < cursor && !this.fullSecondInside) {
+        // It ends below that second but its max_time does not say it starts below it: the rest of
+        // the second (a hidden offset), or, from a cursor that skipped the rest, only the second's
+        // last follower repeated on top (a tie at the page boundary), or an earlier follower
+        // repeated there (max_time newer still). Told apart by asking the same cursor once more:
+        // a hidden offset has moved on (or starts where the cursor points: new followers below);
+        // an exclusive cursor answers the same followers again, and the second is reported.
         this.probing = cursor;
         decision.next = cursor;
       }
     } else if (this.probing !== undefined && cursor === this.probing && !lostInside) {
       this.probing = undefined;
       decision.probed = true;
-      if (sorted.samePage && decision.next === minTime && decision.tiedSecond === undefined) decision.tiedSecond = cursor;
+      if (sorted.followers.length === 0 && raw.length > 0 && decision.next === minTime && decision.tiedSecond === undefined) decision.tiedSecond = cursor;
     }
     if (cursor !== this.probing) this.probing = undefined;
     this.previousMinTime = usableCursor(minTime) ? minTime : undefined;
     this.fullSecondInside = cursor === minTime;
-    this.fullSecond = raw.length >= this.pageSize && usableCursor(minTime) && answer.maxTime === minTime ? minTime : undefined;
+    // A full page of one second: min_time == max_time; or, with the cursor's own last follower
+    // repeated on top (a tie at the page boundary: max_time the cursor), a page more below it
+    // whose min_time is one second less: all of them in that second.
+    const tiedBelowRepeat = answer.maxTime === cursor && minTime === cursor - 1 && raw.length > this.pageSize && raw[0] !== sorted.followers[0];
+    this.fullSecond = raw.length >= this.pageSize && usableCursor(minTime) && (answer.maxTime === minTime || tiedBelowRepeat) ? minTime : undefined;
     this.longest = Math.max(this.longest, raw.length);
     return decision;
   }
