@@ -34,7 +34,7 @@ import { peekNextCursor } from './cursor-peek.js';
 import { STATUS_HIDDEN, STATUS_NO_USER, STATUS_OK, type FollowersPage } from './types.js';
 import { sleep as defaultSleep } from '../sleep.js';
 import type { StopSignal } from '../stop-signal.js';
-import { createAgents } from './proxy-agents.js';
+import { createAgents, stripCredentials } from './proxy-agents.js';
 import { RunGovernor } from './run-governor.js';
 
 export const FOLLOWERS_PATH = '/tk/user/followers';
@@ -289,6 +289,16 @@ export function createClient(options: ClientOptions): FollowersClient {
     } catch (error) {
       if (signal?.aborted) throw error;
       if (error instanceof Retryable) throw error;
+      // The proxy refused the tunnel (hpagent's "Bad response: 407"): said as the proxy's answer,
+      // not the API's, and a demand for credentials is not retried (every try would get it).
+      const refused = options.proxy === undefined ? undefined : /^Bad response: (\d{3})$/.exec((error as Error)?.message ?? '');
+      if (refused) {
+        const proxy = stripCredentials(options.proxy!);
+        if (refused[1] === '407') {
+          throw new ApiUnavailableError(`the proxy ${proxy} asked for credentials (HTTP 407 to its CONNECT); give them in its URL, http://user:password@host:port; the API was not asked`);
+        }
+        throw new Retryable(`the proxy ${proxy} answered HTTP ${refused[1]} to its CONNECT; the API was not asked`);
+      }
       throw new Retryable(describeNetworkError(error));
     }
     const status = response.statusCode;

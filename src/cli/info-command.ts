@@ -11,6 +11,8 @@ import type { CliContext } from './context.js';
 import { addNextStep } from './failure-hints.js';
 import { formatCount } from './progress.js';
 import { writeOut } from './stdout-errors.js';
+import { blameProxy } from './proxy-check.js';
+import { proxyOf } from './resolve-job.js';
 
 interface InfoOptions {
   uid?: string;
@@ -20,6 +22,7 @@ interface InfoOptions {
   token?: string;
   timeout: number;
   demo?: boolean;
+  proxy?: string;
 }
 
 export function infoCommand(ctx: CliContext): Command {
@@ -32,6 +35,7 @@ export function infoCommand(ctx: CliContext): Command {
     .addOption(new Option('--token <token>', 'the API token (visible to other users in the process list)'))
     .addOption(new Option('--timeout <seconds>', 'request timeout').default(30).argParser(Number))
     .addOption(new Option('--demo', 'ask the built-in simulator'))
+    .addOption(new Option('--proxy <url>', 'send the request through this proxy, http://host:port (default: HTTPS_PROXY / HTTP_PROXY unless NO_PROXY; "direct": none)'))
     .addHelpText(
       'after',
       `
@@ -47,8 +51,10 @@ Exit codes as for tkf export: 0 visible, 3 hidden, 4 no such user, 5 refused, 6 
       if (options.uid !== undefined || !options.demo) validateUid(options.uid);
       const access = await openAccess(options, config, ctx);
       const uid = options.uid ?? access.defaultUid!;
+      // The proxy an export would go through (the built-in simulator of --demo: none).
+      const proxy = access.simulator ? undefined : proxyOf(access.baseUrl, options.proxy, ctx);
       const { createClient } = await import('../api/client.js');
-      const client = createClient({ baseUrl: access.baseUrl, token: access.token, retries: 2, retryBaseMs: 500, timeoutMs: options.timeout * 1000, userAgent: `tkf/${ctx.version}` });
+      const client = createClient({ baseUrl: access.baseUrl, token: access.token, retries: 2, retryBaseMs: 500, timeoutMs: options.timeout * 1000, userAgent: `tkf/${ctx.version}`, proxy: proxy?.url });
       try {
         const page = await client.fetchPage(uid, 0);
         const total = page.total ?? null;
@@ -72,6 +78,7 @@ Exit codes as for tkf export: 0 visible, 3 hidden, 4 no such user, 5 refused, 6 
           ].join('\n') + '\n',
         );
       } catch (error) {
+        await blameProxy(error, proxy);
         addNextStep(error, { uid });
         if (options.json && error instanceof TkfError) {
           const visible = error.exitCode === EXIT.hidden || error.exitCode === EXIT.missingUser ? false : null;

@@ -131,9 +131,12 @@ describe('proxies', () => {
       const ok = await exportThrough({ HTTP_PROXY: withCredentials });
       expect(ok.code).toBe(0);
       expect(ok.stderr).toMatch(/through the proxy http:\/\/\*\*\*@127\.0\.0\.1/);
-      const refused = await exportThrough({ HTTP_PROXY: guarded.url }, ['--retries', '0']);
+      // Without them: the proxy's answer, said as the proxy's, asked once (not retried), exit 6.
+      const asked = guarded.seen.length;
+      const refused = await exportThrough({ HTTP_PROXY: guarded.url });
       expect(refused.code).toBe(6);
-      expect(refused.stderr).toMatch(/^tkf: .*407/m);
+      expect(refused.stderr).toMatch(/^tkf: .*the proxy http:\/\/127\.0\.0\.1:\d+ asked for credentials \(HTTP 407 to its CONNECT\); give them in its URL/m);
+      expect(guarded.seen.length - asked).toBe(1);
       for (const text of [ok.stdout, ok.stderr, ok.written, refused.stdout, refused.stderr]) {
         expect(text).not.toContain(TOKEN);
         expect(text).not.toContain(PASSWORD);
@@ -141,6 +144,21 @@ describe('proxies', () => {
     } finally {
       await guarded.close();
     }
+  });
+
+  it('tkf info goes through the same proxy as an export (HTTP_PROXY, --proxy, --proxy direct)', async () => {
+    const before = proxy.tunnels.length;
+    const info = (env: Record<string, string>, extra: string[] = []) =>
+      tkf(['info', '--uid', UID, '--json', ...extra], { env: { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url, ...env } });
+    expect((await info({ HTTP_PROXY: proxy.url })).code).toBe(0);
+    expect(proxy.tunnels.length).toBe(before + 1);
+    expect((await info({}, ['--proxy', proxy.url])).code).toBe(0);
+    expect(proxy.tunnels.length).toBe(before + 2);
+    expect((await info({ HTTP_PROXY: proxy.url }, ['--proxy', 'direct'])).code).toBe(0);
+    expect(proxy.tunnels.length).toBe(before + 2);
+    const away = await info({ HTTP_PROXY: 'http://127.0.0.1:9' });
+    expect(away.code).toBe(6);
+    expect(away.stderr).toMatch(/the proxy http:\/\/127\.0\.0\.1:9 \(HTTP_PROXY\) cannot be reached/);
   });
 
   it('a proxy that is not there: exit 6 naming the failure, without the token', async () => {
