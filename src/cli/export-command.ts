@@ -106,6 +106,7 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
     client,
     proxy,
     verbose: options.verbose,
+    force: job.force,
     signal: ctx.signal,
     ...(history ? { record: createExportRecorder(history, { staging: job.staged, ...(isPostgresUrl(job.db!) ? {} : { sqlite: { path: job.db!, worker: RECORD_WORKER, v8Flags: ctx.heapFlags?.() ?? [] } }) }) } : {}),
   };

@@ -20,6 +20,8 @@ export interface RunSettings extends AccountSettings {
   /** The proxy the client goes through, if any: blamed by name when it is the one that fails. */
   proxy?: ProxySetting;
   verbose: boolean;
+  /** --force was given: a failure's --resume hint says to leave it out (they do not go together). */
+  force?: boolean;
 }
 
 export type UserOutcome = AccountOutcome;
@@ -42,7 +44,7 @@ export async function exportUser(
       // `--out -` to a stdout that failed (a full disk, /dev/full): exit 7, not an internal error.
       const error = facts.output.kind === 'stream' ? stdoutError(caught) : caught;
       await blameProxy(error, settings.proxy);
-      addNextStep(error, { uid: facts.uid, savedRows: facts.savedRows, savedNew: facts.savedNew });
+      addNextStep(error, { uid: facts.uid, savedRows: facts.savedRows, savedNew: facts.savedNew, force: settings.force });
       return error;
     },
   });

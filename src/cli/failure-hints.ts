@@ -13,6 +13,8 @@ export interface FailureContext {
   savedRows?: number;
   /** An interrupted --update: the new followers its checkpoint keeps for the next run of the same line. */
   savedNew?: number;
+  /** The command had --force, which --resume cannot go with: the hint says to leave it out. */
+  force?: boolean;
 }
 
 /** What to do when the API refuses the token: said on the refused user's line and on a batch's last line. */
@@ -34,7 +36,7 @@ export function addNextStep(error: unknown, context: FailureContext = {}): void 
     error.advised || error instanceof BudgetSpentError || error instanceof InterruptedError || error instanceof UsageError || error instanceof RunStoppedError;
   if (!ownHint && context.savedRows) {
     const rows = context.savedRows === 1 ? 'the 1 row so far is' : `the ${formatCount(context.savedRows)} rows so far are`;
-    steps.push(`${rows} saved: run the same command with --resume to go on`);
+    steps.push(`${rows} saved: run the same command with --resume${context.force ? ' instead of --force' : ''} to go on`);
   }
   if (!ownHint && context.savedNew !== undefined) {
     const found = context.savedNew === 1 ? 'the 1 new follower found so far is' : `the ${formatCount(context.savedNew)} new followers found so far are`;

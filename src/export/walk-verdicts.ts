@@ -187,13 +187,15 @@ export class WalkVerdicts {
     // An exclusive cursor: a full page of one second, then an answer that starts below it.
     if (!lostInside && this.fullSecond !== undefined && cursor === this.fullSecond && decision.tiedSecond === undefined && raw.length > 0) {
       if (usableCursor(answer.maxTime) && answer.maxTime < this.fullSecond) decision.tiedSecond = this.fullSecond;
-      else if (usableCursor(minTime) && decision.next === minTime && minTime < cursor && !this.fullSecondInside) {
+      else if (usableCursor(minTime) && decision.next === minTime && minTime < cursor && !this.fullSecondInside && 2 * sorted.followers.length >= this.pageSize) {
         // It ends below that second but its max_time does not say it starts below it: the rest of
         // the second (a hidden offset), or, from a cursor that skipped the rest, only the second's
         // last follower repeated on top (a tie at the page boundary), or an earlier follower
         // repeated there (max_time newer still). Told apart by asking the same cursor once more:
         // a hidden offset has moved on (or starts where the cursor points: new followers below);
-        // an exclusive cursor answers the same followers again, and the second is reported.
+        // an exclusive cursor answers the same followers again, and the second is reported. Only
+        // when the answer brought new followers mostly (an API whose min_time barely moves
+        // repeats most of each page, and would be asked every cursor twice).
         this.probing = cursor;
         decision.next = cursor;
       }
@@ -208,7 +210,7 @@ export class WalkVerdicts {
     // A full page of one second: min_time == max_time; or, with the cursor's own last follower
     // repeated on top (a tie at the page boundary: max_time the cursor), a page more below it
     // whose min_time is one second less: all of them in that second.
-    const tiedBelowRepeat = answer.maxTime === cursor && minTime === cursor - 1 && raw.length > this.pageSize && raw[0] !== sorted.followers[0];
+    const tiedBelowRepeat = answer.maxTime === cursor && minTime === cursor - 1 && raw.length > this.pageSize && raw[0] !== sorted.followers[0] && sorted.followers.length >= this.pageSize;
     this.fullSecond = raw.length >= this.pageSize && usableCursor(minTime) && (answer.maxTime === minTime || tiedBelowRepeat) ? minTime : undefined;
     this.longest = Math.max(this.longest, raw.length);
     return decision;

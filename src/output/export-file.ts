@@ -164,7 +164,7 @@ export class ExportFile implements PageTarget {
     const resumeFrom = mode === 'resume' ? saved : undefined;
     if (resumeFrom) {
       const mismatch = describeMismatch(resumeFrom.options, this.options);
-      if (mismatch) throw new UsageError(`cannot resume ${paths.out}: it was started with ${mismatch}`);
+      if (mismatch) throw new UsageError(`cannot resume ${paths.out}: it was started ${mismatch.startsWith('with') ? '' : 'with '}${mismatch}`);
       // A crash between publishing <out> and cleaning up: the export is complete, finish that.
       if (resumeFrom.cursor === null && (await wasPublished(paths, this.spec.job.format.render ? resumeFrom.updated : undefined))) {
         this.base.rows = resumeFrom.rows;

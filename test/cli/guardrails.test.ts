@@ -64,4 +64,9 @@ describe('addNextStep', () => {
     addNextStep(nothingSaved, { savedRows: 0 });
     expect(nothingSaved.message).toBe('x');
   });
+  it('tells a run given --force to resume without it (--resume and --force do not go together)', () => {
+    const unavailable = new ApiUnavailableError('the API at h:1 failed 6 times in a row');
+    addNextStep(unavailable, { savedRows: 80, force: true });
+    expect(unavailable.message).toMatch(/; the 80 rows so far are saved: run the same command with --resume instead of --force to go on$/);
+  });
 });
