@@ -40,7 +40,7 @@ ${[
 
 const HELP = `
 The database is written by tkf export --db (a SQLite file, or postgres://user@host/db); its tables
-are described in the README ("History"). Dates are UTC.
+are described in the README ("History in a database"). Dates are UTC.
 
 Examples:
   $ tkf export --uids-file accounts.txt --db history.sqlite          every night

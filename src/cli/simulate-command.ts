@@ -159,7 +159,7 @@ Examples:
                                       a hidden offset that moves on answers lost to a reset
   $ tkf simulate --port 8080 --size 3000 --repeat-page 2 &           the same 20 followers, cursor moving (exit 6)
   $ tkf simulate --port 8080 --size 3000 --ends-after-page 3 &       has_more false after 60 of 3,000 (exit 10)
-  $ tkf simulate --port 8080 --size 200 --min-time newest &          181 requests for 200 followers (a warning)
+  $ tkf simulate --port 8080 --size 200 --min-time newest &          129 requests for 200 followers (a warning)
   $ TKF_TOKEN=${DEFAULT_TOKEN} tkf export --base-url http://127.0.0.1:8080 --uid ${PUBLIC_UID} --out followers.csv
 
   $ tkf simulate --port 8080 --accounts 500 --accounts-file 500-accounts.txt --rate-limit 20 --quota 300 &
