@@ -178,7 +178,7 @@ describe('resume', () => {
     const before = await readFile(outputPaths(out).part);
     const error = await failure(exportInProcess(sim, UID, out, { resume: true, encoder: { bom: true } }));
     expect(error).toBeInstanceOf(UsageError);
-    expect(error!.message).toMatch(/started with without --bom/);
+    expect(error!.message).toMatch(/: it was started without --bom$/);
     expect((await readFile(outputPaths(out).part)).equals(before)).toBe(true); // Buffer.equals: toEqual walks a Buffer byte by byte (seconds for 500 KB)
   });
 
