@@ -16,7 +16,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatCount } from '../count-text.js';
 import { ShortListError, UsageError } from '../errors.js';
-import { readCheckpoint } from '../output/checkpoint.js';
+import { readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { openExport, type ExportSource } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
 import { CSV_NUMBER_COLUMNS, followerRow } from './follower-columns.js';
@@ -73,12 +73,25 @@ export async function describeExport(
     requests: manifest?.requests ?? null,
     // Absolute: the database outlives the directory a command ran in.
     source: resolve(path),
-    ...(options.added !== undefined ? { update: { added: options.added } } : {}),
+    ...(options.added !== undefined ? { update: { added: options.added } } : updateOf(manifest)),
     ...(manifest?.pausedMs ? { pausedMs: manifest.pausedMs } : {}),
   };
   // A CSV written with the formula guard (the default) says so in its manifest; without one, its
   // cells are taken as they are.
   return { input, open, rows: manifest?.rows, formulaGuard: manifest?.options.formulaGuard === true };
+}
+
+/**
+ * An --update's file holds its new rows on top of rows it did not see again: recorded as an
+ * update (it cannot see who left; its earlier rows would bring back followers gone since). Its
+ * manifest says how many rows were new (updateAdded); one written by an older tkf does not, and
+ * is told by its end ('caught-up'): none of its rows are counted new.
+ */
+function updateOf(manifest: Checkpoint | undefined): { update?: { added: number } } {
+  if (!manifest) return {};
+  const added = manifest.updateAdded;
+  if (typeof added === 'number') return { update: { added: Number.isSafeInteger(added) && added >= 0 && added <= manifest.rows ? added : 0 } };
+  return manifest.end === 'caught-up' ? { update: { added: 0 } } : {};
 }
 
 /**

@@ -65,6 +65,12 @@ export interface Checkpoint {
   reenter?: Reentry;
   /** The list ended far below what the API reports (ExportResult.short). */
   short?: { rows: number; expected: number };
+  /**
+   * A completed `--update` (end 'caught-up'): how many rows it put on top, its new followers; the
+   * rest are the file's earlier rows, which it did not see again (`tkf history import` records
+   * such a file as an update). Absent in files of older tkf versions.
+   */
+  updateAdded?: number;
   /** Started with --force: the finished export replaces an existing <out> (also after --resume). */
   replace?: boolean;
   /**

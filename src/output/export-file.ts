@@ -374,6 +374,7 @@ export class ExportFile implements PageTarget {
       end: counts.end,
       incompleteSeconds: counts.incompleteSeconds,
       newest: this.newest ?? null,
+      updateAdded: added,
       updated: new Date().toISOString(),
     };
     await writeCheckpoint(this.paths.manifest, next, this.disk);

@@ -46,6 +46,34 @@ describe('tkf history import', () => {
     expect(text.stderr).toMatch(/good1\.jsonl: \d+ at .*: \+20 came[\s\S]*bad\.jsonl: not imported: .*has no tkf manifest[\s\S]*tkf: 1 of 2 files not imported\n$/);
   });
 
+  it('an --update file is recorded as an update, as --db records it: its new rows only, nobody gone brought back', async () => {
+    // Night 0 (f, a copy kept), night 1 to another file (#60 and #70 left), night 2 an --update of f:
+    // f still holds #60 and #70 among the rows the update did not see again.
+    const run = async (out: string, user: UserScenario, extra: string[] = []) => {
+      const sim = await startSimulator({ token: TOKEN, users: { [UID]: user } });
+      closeLater(() => sim.close());
+      const result = await runCli(['export', '--uid', UID, '--out', out, '--db', join(dir.path, 'nightly.sqlite'), ...extra], { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url });
+      expect(result.code, result.stderr).toBe(0);
+    };
+    const [f, f0, g] = ['f.jsonl', 'f0.jsonl', 'g.jsonl'].map((name) => join(dir.path, name)) as [string, string, string];
+    await run(f, { size: 300, cap: 200, slidingCap: true, notYetFollowed: 50 });
+    await copyFile(f, f0);
+    await copyFile(`${f}.tkf.json`, `${f0}.tkf.json`);
+    await run(g, { size: 300, cap: 200, slidingCap: true, notYetFollowed: 40, unfollowed: [60, 70] });
+    await run(f, { size: 300, cap: 200, slidingCap: true, notYetFollowed: 30, unfollowed: [60, 70] }, ['--update']);
+    expect(JSON.parse(await readFile(`${f}.tkf.json`, 'utf8'))).toMatchObject({ end: 'caught-up', updateAdded: 20 }); // new to f (#30-#49); 10 of them new to the history
+    const db = join(dir.path, 'imported.sqlite');
+    expect((await runCli(['history', 'import', '--db', db, f0, g, f])).code).toBe(0);
+    const growth = async (path: string) =>
+      (JSON.parse((await runCli(['history', 'growth', '--db', path, '--uid', UID, '--json'])).stdout) as Array<Record<string, unknown>>).map((p) => [p.added, p.removed, p.followers, p.end]);
+    expect(await growth(db)).toEqual([
+      [200, 0, 200, 'cap'],
+      [10, 2, 208, 'cap'],
+      [10, 0, 218, 'update'],
+    ]);
+    expect(await growth(join(dir.path, 'nightly.sqlite'))).toEqual(await growth(db));
+  });
+
   it('backfills dated exports oldest first (the order given does not matter); each file is recorded once', async () => {
     const [a, b] = [join(dir.path, 'day1.csv'), join(dir.path, 'day2.jsonl')];
     // A profile count within the simulated cap: a cap of 30 under a total of 50 would be a list
