@@ -26,6 +26,8 @@ const EXCLUSIVE_TIE = '5100000000000000009';
 const OFFSET_TIE = '5100000000000000010';
 const EXCLUSIVE_DEEP_TIE = '5100000000000000011';
 const NEWEST_REPEATS = '5100000000000000012';
+const PAGE_TIE_THEN_TIE = '5100000000000000013';
+const PAGE_TIE = '5100000000000000014';
 
 const users: Record<string, UserScenario> = {
   [REPEATING]: { size: 3000, repeatFromPage: 2 },
@@ -44,6 +46,9 @@ const users: Record<string, UserScenario> = {
   [EXCLUSIVE_DEEP_TIE]: { size: 400, ties: [{ at: 100, count: 60 }], cursorMode: 'exclusive', boundaryDuplicates: true },
   // `tkf simulate --size 200 --min-time newest`: the public user's repeats, min_time the newest follower.
   [NEWEST_REPEATS]: { size: 200, minTimeNewest: true, boundaryDuplicates: true, randomDuplicates: 0.05 },
+  // A second of exactly one page (nothing skipped), then one of 25 right below it (5 skipped).
+  [PAGE_TIE_THEN_TIE]: { size: 300, ties: [{ at: 40, count: 20 }, { at: 60, count: 25 }], cursorMode: 'exclusive', boundaryDuplicates: true },
+  [PAGE_TIE]: { size: 300, ties: [{ at: 40, count: 20 }], cursorMode: 'exclusive', boundaryDuplicates: true },
 };
 
 let sim: Simulator;
@@ -151,6 +156,17 @@ describe('an exclusive cursor that skips the rest of a tied second', () => {
     const result = await exportInProcess(sim, EXCLUSIVE_DEEP_TIE, out);
     expect(result.incompleteSeconds).toHaveLength(1);
     expect(result.rows).toBe(361);
+  });
+
+  it('a second of exactly one page is no loss (its last follower comes back on top already seen), and the tied second below it is the one reported', async () => {
+    // Found by a review: the page tie was reported (a request more) and the next one was not.
+    const before = requestsFor(sim, PAGE_TIE);
+    const exact = await exportInProcess(sim, PAGE_TIE, join(dir.path, 'f.jsonl'));
+    expect([exact.rows, exact.incompleteSeconds, requestsFor(sim, PAGE_TIE) - before]).toEqual([300, [], 15]);
+    const two = await exportInProcess(sim, PAGE_TIE_THEN_TIE, join(dir.path, 'g.jsonl'));
+    expect(two.rows).toBe(296);
+    // Not the page tie's second (NOW - 40, follower #40's), the one below it.
+    expect(two.incompleteSeconds).toEqual([NOW - 41]);
   });
 
   it('a hidden offset with the same ties at its page boundaries: every follower in order, nothing claimed lost', async () => {

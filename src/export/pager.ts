@@ -58,6 +58,8 @@
  *   (a follower of the second, or an earlier one, repeated on top), it is either the second's
  *   rest (a hidden offset) or that repeat over what an exclusive cursor skipped to: the same
  *   cursor is asked once more (one request a tied second), and nothing new again records it.
+ *   Not when the follower on top is the full page's last one, seen already: that page ended
+ *   with the second (a tie of exactly one page), and nothing was skipped.
  * - **A list that ends far too early.** With `shortEnd`, an end (has_more false, or the cap's -1)
  *   with fewer than half the followers the API reports (its total, cut at the depth cap), and more
  *   than a page short, is asked once more after a pause; if it stands, the last page says how

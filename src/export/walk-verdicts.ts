@@ -187,7 +187,15 @@ export class WalkVerdicts {
     // An exclusive cursor: a full page of one second, then an answer that starts below it.
     if (!lostInside && this.fullSecond !== undefined && cursor === this.fullSecond && decision.tiedSecond === undefined && raw.length > 0) {
       if (usableCursor(answer.maxTime) && answer.maxTime < this.fullSecond) decision.tiedSecond = this.fullSecond;
-      else if (usableCursor(minTime) && decision.next === minTime && minTime < cursor && !this.fullSecondInside && 2 * sorted.followers.length >= this.pageSize) {
+      else if (
+        usableCursor(minTime) &&
+        decision.next === minTime &&
+        minTime < cursor &&
+        !this.fullSecondInside &&
+        2 * sorted.followers.length >= this.pageSize &&
+        // The second's last follower on top, seen already: the full page ended with the second.
+        !(answer.maxTime === cursor && raw[0] !== sorted.followers[0])
+      ) {
         // It ends below that second but its max_time does not say it starts below it: the rest of
         // the second (a hidden offset), or, from a cursor that skipped the rest, only the second's
         // last follower repeated on top (a tie at the page boundary), or an earlier follower
@@ -206,6 +214,12 @@ export class WalkVerdicts {
     }
     if (cursor !== this.probing) this.probing = undefined;
     this.previousMinTime = usableCursor(minTime) ? minTime : undefined;
+    // The second ask's answer is the answer before it again (nothing new): what that one found
+    // stands (the next second may be tied too).
+    if (decision.probed && sorted.followers.length === 0) {
+      this.longest = Math.max(this.longest, raw.length);
+      return decision;
+    }
     this.fullSecondInside = cursor === minTime;
     // A full page of one second: min_time == max_time; or, with the cursor's own last follower
     // repeated on top (a tie at the page boundary: max_time the cursor), a page more below it
