@@ -184,6 +184,8 @@ export class WalkVerdicts {
     const decision = this.verdict(answer, cursor, sorted);
     const { raw, lostInside } = sorted;
     const minTime = answer.minTime;
+    // The answer's first follower was seen before (a repeat on top of it).
+    const repeatOnTop = raw[0] !== sorted.followers[0];
     // An exclusive cursor: a full page of one second, then an answer that starts below it.
     if (!lostInside && this.fullSecond !== undefined && cursor === this.fullSecond && decision.tiedSecond === undefined && raw.length > 0) {
       if (usableCursor(answer.maxTime) && answer.maxTime < this.fullSecond) decision.tiedSecond = this.fullSecond;
@@ -194,7 +196,7 @@ export class WalkVerdicts {
         !this.fullSecondInside &&
         2 * sorted.followers.length >= this.pageSize &&
         // The second's last follower on top, seen already: the full page ended with the second.
-        !(answer.maxTime === cursor && raw[0] !== sorted.followers[0])
+        !(answer.maxTime === cursor && repeatOnTop)
       ) {
         // It ends below that second but its max_time does not say it starts below it: the rest of
         // the second (a hidden offset), or, from a cursor that skipped the rest, only the second's
@@ -216,16 +218,14 @@ export class WalkVerdicts {
     this.previousMinTime = usableCursor(minTime) ? minTime : undefined;
     // The second ask's answer is the answer before it again (nothing new): what that one found
     // stands (the next second may be tied too).
-    if (decision.probed && sorted.followers.length === 0) {
-      this.longest = Math.max(this.longest, raw.length);
-      return decision;
+    if (!decision.probed || sorted.followers.length > 0) {
+      this.fullSecondInside = cursor === minTime;
+      // A full page of one second: min_time == max_time; or, with the cursor's own last follower
+      // repeated on top (a tie at the page boundary: max_time the cursor), a page more below it
+      // whose min_time is one second less: all of them in that second.
+      const tiedBelowRepeat = answer.maxTime === cursor && minTime === cursor - 1 && raw.length > this.pageSize && repeatOnTop && sorted.followers.length >= this.pageSize;
+      this.fullSecond = raw.length >= this.pageSize && usableCursor(minTime) && (answer.maxTime === minTime || tiedBelowRepeat) ? minTime : undefined;
     }
-    this.fullSecondInside = cursor === minTime;
-    // A full page of one second: min_time == max_time; or, with the cursor's own last follower
-    // repeated on top (a tie at the page boundary: max_time the cursor), a page more below it
-    // whose min_time is one second less: all of them in that second.
-    const tiedBelowRepeat = answer.maxTime === cursor && minTime === cursor - 1 && raw.length > this.pageSize && raw[0] !== sorted.followers[0] && sorted.followers.length >= this.pageSize;
-    this.fullSecond = raw.length >= this.pageSize && usableCursor(minTime) && (answer.maxTime === minTime || tiedBelowRepeat) ? minTime : undefined;
     this.longest = Math.max(this.longest, raw.length);
     return decision;
   }

@@ -51,15 +51,15 @@ export async function checkDirectory(out: string): Promise<void> {
     if (error instanceof OutputError) throw error;
     throw new OutputError(`cannot write ${out}: ${directory}: ${describeFsError(error)}`, { cause: error });
   }
+  // What the output is now, and what a link there leads to (/dev/stdout is a link to /proc/self/fd/1).
+  const found = await lstat(out).catch(() => undefined);
+  const target = found?.isSymbolicLink() ? await stat(out).catch(() => undefined) : found;
   // The file itself a directory: said before any page is paid for (with --force the walk went on,
   // and failed at its rename, with a --resume hint that could not work).
-  if ((await stat(out).catch(() => undefined))?.isDirectory()) throw new OutputError(`cannot write ${out}: it is a directory`);
+  if (target?.isDirectory()) throw new OutputError(`cannot write ${out}: it is a directory`);
   // Anything else but a file: an export is written beside it and renamed over it, so --force
   // replaced /dev/full itself with a file (as root), and a symbolic link with a file of its own.
-  const found = await lstat(out).catch(() => undefined);
   if (found && !found.isFile()) {
-    // What it is, or what its link leads to (/dev/stdout is a link to /proc/self/fd/1).
-    const target = found.isSymbolicLink() ? await stat(out).catch(() => undefined) : found;
     if (found.isSymbolicLink() && (target === undefined || target.isFile())) {
       const to = await readlink(out).catch(() => '?');
       throw new OutputError(`cannot write ${out}: it is a symbolic link (to ${to}), which tkf would replace with a file of its own; give the file's own path as --out`);
