@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { createChangeEncoder, type ChangeEncoder } from '../diff/change-encoder.js';
 import { diffExports, type DiffCounts } from '../diff/diff-exports.js';
-import type { WalkEnd } from '../diff/reach.js';
+import { endOfList, type WalkEnd } from '../diff/reach.js';
 import { stat } from 'node:fs/promises';
 import { openExport, type ExportFormat, type ExportSource } from '../output/export-reader.js';
 import { readCheckpoint } from '../output/checkpoint.js';
@@ -46,8 +46,8 @@ export, so a follower missing from <new> may still follow: the reach slid past t
   first_seen    in <new>, not in <old>, but below where <old>'s walk ended (its reach or
                 --limit): a follower the older walk never reached, not a new one
   removed       gone: <new> saw that part of the list (its walk reached the end of the list, by
-                its manifest <new>.tkf.json, or the follower stood newer than the oldest
-                follower both exports share)
+                its manifest <new>.tkf.json, with at least 90% of the profile's count, or the
+                follower stood newer than the oldest follower both exports share)
   beyond_reach  missing, but where <new> did not see the list: counted apart, never as gone
 
 Examples:
@@ -114,7 +114,7 @@ export function diffCommand(ctx: CliContext): Command {
  * (`past --limit` when the newer export stopped at its own --limit, short of the reach).
  */
 function summary(counts: DiffCounts, newerEnd: WalkEnd): string {
-  const past = newerEnd === 'limit' ? "past the newer export's --limit" : newerEnd === 'short' ? 'below where the newer export ended short' : "past the API's reach";
+  const past = newerEnd === 'limit' ? "past the newer export's --limit" : newerEnd === 'short' || newerEnd === 'early' ? 'below where the newer export ended short' : "past the API's reach";
   const reach = counts.beyond_reach ? `, ${formatCount(counts.beyond_reach)} ${past}` : '';
   const deeper = counts.first_seen ? `, ${formatCount(counts.first_seen)} first seen below where the older export ended` : '';
   return `${signedCount('+', counts.added)} new, ${signedCount('-', counts.removed)} gone${reach}${deeper} (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
@@ -124,7 +124,8 @@ function summary(counts: DiffCounts, newerEnd: WalkEnd): string {
  * How the newer export's walk ended, from its manifest (`<file>.tkf.json`, field `end`): only
  * 'complete' proves the walk saw the whole list. No manifest, one that cannot be read, or one
  * that does not describe the file as it is (another size) is unknown: no proof. Nor is a list
- * that ended far short of what the API reports (exit 10, `short`): 'short', said once on stderr.
+ * that ended far short of what the API reports (exit 10, `short`): 'short', said once on stderr;
+ * nor one that ended well below the profile's count ('early', reach.ts endOfList), said too.
  */
 async function walkEnd(path: string, warn: (text: string) => void): Promise<WalkEnd> {
   const manifest = await readCheckpoint(outputPaths(path).manifest).catch(() => undefined);
@@ -137,7 +138,13 @@ async function walkEnd(path: string, warn: (text: string) => void): Promise<Walk
     );
     return 'short';
   }
-  return manifest.end;
+  const end = endOfList(manifest.end, manifest.rows, manifest.total);
+  if (end === 'early') {
+    warn(
+      `tkf: warning: ${path}'s list ended at ${formatCount(manifest.rows)} of the ${formatCount(manifest.total!)} followers its profile counts: too few to prove that followers missing below its end are gone\n`,
+    );
+  }
+  return end;
 }
 
 /**

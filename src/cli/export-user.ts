@@ -4,6 +4,7 @@
  * given their next step, and the last line of a successful export.
  */
 import { ShortListError, redact } from '../errors.js';
+import { endOfList } from '../diff/reach.js';
 import type { AccountEvent } from '../export/events.js';
 import { newFollowersKept } from '../output/checkpoint.js';
 import { runAccount, type AccountOutcome, type AccountSettings } from '../export/run-account.js';
@@ -186,7 +187,9 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined, recordin
         ? 'the API serves no more (TikTok limits how deep follower lists go)'
         : outcome.incomplete_seconds?.length
           ? 'the list ended there'
-          : 'the list ended there (banned and deleted accounts are not listed)';
+          : endOfList(outcome.end, outcome.rows, total) === 'early'
+            ? "the list ended there, too far below the profile's count to be the whole list: tkf diff and the history do not call followers missing below it gone"
+            : 'the list ended there (banned and deleted accounts are not listed)';
     return `exported ${rows} of ${followers(total)}: ${why}; ${cost}${dupes}`;
   }
   return `exported ${followers(outcome.rows)}; ${cost}${dupes}`;

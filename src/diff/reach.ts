@@ -11,8 +11,8 @@
  *
  * A missing follower is gone only on evidence that the newer export saw that part of the list:
  *
- * - the newer walk reached the end of the list (`end: 'complete'`: `has_more` false), so it saw
- *   everything the API holds; or
+ * - the newer walk reached the end of the list (`end: 'complete'`: `has_more` false) and served
+ *   about what the profile counts (endOfList), so it saw everything the API holds; or
  * - the follower stood, in the older export's order, newer than the oldest follower both exports
  *   share: the newer walk went past that position.
  *
@@ -51,8 +51,34 @@
  * come, they were there. New followers stand on top, above every old one.
  */
 
-/** Why a walk ended, as a manifest records it (`end`): only 'complete' means the whole list. */
-export type WalkEnd = 'complete' | 'cap' | 'limit' | 'caught-up' | (string & {}) | null | undefined;
+/**
+ * Why a walk ended, as a manifest records it (`end`): only 'complete' means the whole list, and
+ * only when it served about what the profile counts (endOfList: else 'early').
+ */
+export type WalkEnd = 'complete' | 'cap' | 'limit' | 'caught-up' | 'early' | (string & {}) | null | undefined;
+
+/**
+ * How far below the profile's count a list may end and still be taken for the whole list: the
+ * followers banned and deleted accounts leave out of it (shared/api/README.md). A list that ends
+ * further short (has_more false at 160 of 300) may be an API that stopped early: its end proves
+ * nothing about the followers below it, who were called gone (140 of 300 by one such night).
+ */
+export const WHOLE_LIST_SHORTFALL = 0.1;
+/** ...or a page short of it, whatever the share (a small account with a few deleted followers). */
+const WHOLE_LIST_SLACK = 20;
+
+/**
+ * A walk's end as evidence: 'complete' (has_more false) with `served` followers, of `onProfile`
+ * on the profile (the API's `total`), is 'early' when more than WHOLE_LIST_SHORTFALL of them (and
+ * more than a page) are missing: not the whole list. An account larger than the API's reach never
+ * proves its whole list this way (5,000 served of 80,000). Any other end, or an unknown count,
+ * is as it was.
+ */
+export function endOfList(end: WalkEnd, served: number | null | undefined, onProfile: number | null | undefined): WalkEnd {
+  if (end !== 'complete' || served == null || onProfile == null || !Number.isFinite(onProfile)) return end;
+  const missing = onProfile - served;
+  return missing > WHOLE_LIST_SLACK && missing > onProfile * WHOLE_LIST_SHORTFALL ? 'early' : end;
+}
 
 export type MissingVerdict = 'removed' | 'beyond_reach';
 

@@ -19,7 +19,7 @@
  * the same finished export twice (a crash between the database commit and the staging file's
  * removal, an import run again) changes nothing.
  */
-import { NOTHING_SEEN, judgeMissing, judgeNew, reachView, type WalkEnd } from '../diff/reach.js';
+import { NOTHING_SEEN, endOfList, judgeMissing, judgeNew, reachView, type WalkEnd } from '../diff/reach.js';
 import type { SqlDriver, SqlRunner } from './sql-driver.js';
 
 export interface FollowerRow {
@@ -237,8 +237,8 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     return { id: Number(s.id), recorded: false, served: s.served, added: s.added, removed: s.removed, beyondReach: s.beyond_reach };
   }
   // The account's latest snapshot: its time, and how its walk ended ('complete' saw every follower).
-  const [latest] = await tx.all<{ last_snapshot_at: string; walk_end: string | null }>(
-    `SELECT a.last_snapshot_at, s.walk_end FROM accounts a
+  const [latest] = await tx.all<{ last_snapshot_at: string; walk_end: string | null; served: number | null; on_profile: number | string | null }>(
+    `SELECT a.last_snapshot_at, s.walk_end, s.served, s.on_profile FROM accounts a
      LEFT JOIN snapshots s ON s.account_uid = a.uid AND s.taken_at = a.last_snapshot_at WHERE a.uid = ?`,
     [account],
   );
@@ -328,7 +328,10 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
       before[i] = state?.place;
     }
   }
-  const seen = update ? undefined : reachView(before, (position) => position, input.end);
+  // A list that ended well below the profile's count proves nothing below its end (endOfList),
+  // as the walk this one is compared with (latestEnd) proves nothing about who it did not reach.
+  const seen = update ? undefined : reachView(before, (position) => position, endOfList(input.end, order.length, input.onProfile));
+  const latestEnd = latest && endOfList(latest.walk_end, latest.served, latest.on_profile === null ? null : Number(latest.on_profile));
   // A paused walk calls nobody gone (PAUSE_BLINDS_MS); who is new it still tells, as any walk: a
   // re-follow during the pause only takes a follower out of the walk, never puts one below it.
   const view = paused && seen ? NOTHING_SEEN : seen;
@@ -340,7 +343,7 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   for (let i = 0; i < order.length; i++) {
     const state = states[i];
     if (state?.gone === false) continue;
-    if (state === undefined && seen && latest && judgeNew(i, seen, latest.walk_end) === 'first_seen') firstSeen.push(order[i]!);
+    if (state === undefined && seen && latest && judgeNew(i, seen, latestEnd) === 'first_seen') firstSeen.push(order[i]!);
     else added.push(order[i]!);
   }
 

@@ -15,6 +15,7 @@
  *   added; after one cut by the reach (or a --limit), the same number as then: the newest ones
  *   came on top and as many older ones slid past the reach (a line above the reach was drawn).
  */
+import { endOfList } from '../diff/reach.js';
 import type { GrowthPoint as HistoryPoint } from '../history/queries.js';
 import type { GrowthPoint } from './growth-chart.js';
 
@@ -24,7 +25,7 @@ export function growthFromHistory(points: readonly HistoryPoint[]): GrowthPoint[
   return points.map((point) => {
     if (point.sees_losses) {
       served = point.served;
-      whole = point.end === 'complete';
+      whole = endOfList(point.end, point.served, point.on_profile) === 'complete';
     } else if (whole) {
       served = Math.min(point.followers, served + point.added);
     }

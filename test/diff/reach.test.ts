@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeMissing, reachView } from '../../src/diff/reach.js';
+import { endOfList, judgeMissing, reachView } from '../../src/diff/reach.js';
 
 /** Older export: f0 (newest) .. f9 (oldest). */
 const older = Array.from({ length: 10 }, (_, i) => `f${i}`);
@@ -74,5 +74,25 @@ describe('the reach rule', () => {
     // Followers of one second may come back in another order: the run need not be the last ones.
     expect(verdicts(['f0', 'f2', 'f1'], 'cap')).toMatchObject({ f3: 'beyond_reach' });
     expect(verdicts(['f0', 'f2', 'f3', 'f5', 'f4'], 'cap')).toMatchObject({ f1: 'removed', f6: 'beyond_reach' });
+  });
+});
+
+describe('endOfList: a list end is the whole list only when it served about what the profile counts', () => {
+  it('keeps complete down to 10% or a page below the profile, and calls it early below that', () => {
+    expect(endOfList('complete', 270, 300)).toBe('complete'); // 10% short
+    expect(endOfList('complete', 269, 300)).toBe('early');
+    expect(endOfList('complete', 160, 300)).toBe('early');
+    expect(endOfList('complete', 30, 50)).toBe('complete'); // a page short of a small account
+    expect(endOfList('complete', 29, 50)).toBe('early');
+    expect(endOfList('complete', 5000, 80_000)).toBe('early'); // beyond the reach: never the whole list
+    expect(endOfList('complete', 310, 300)).toBe('complete'); // a profile count behind the list
+  });
+
+  it('leaves other ends and unknown counts as they are', () => {
+    expect(endOfList('cap', 100, 80_000)).toBe('cap');
+    expect(endOfList('limit', 10, 300)).toBe('limit');
+    expect(endOfList('complete', 10, null)).toBe('complete');
+    expect(endOfList('complete', undefined, 300)).toBe('complete');
+    expect(endOfList(undefined, 10, 300)).toBeUndefined();
   });
 });

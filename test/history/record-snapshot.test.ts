@@ -108,9 +108,10 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
 
   it('a walk to the end of the list proves the missing gone; a re-follow is added again', async () => {
     const db = await open();
-    await recordSnapshot(db, snapshot(1, 'complete'), rowsOf(['10', '11', '12', '13']));
-    expect(await recordSnapshot(db, snapshot(2, 'complete'), rowsOf(['10', '11']))).toMatchObject({ added: 0, removed: 2, beyondReach: 0 });
-    expect(await recordSnapshot(db, snapshot(3, 'complete'), rowsOf(['13', '10', '11']))).toMatchObject({ added: 1, removed: 0 });
+    // The profile counts what each walk served: each end is the whole list (reach.ts endOfList).
+    await recordSnapshot(db, snapshot(1, 'complete', { onProfile: 4 }), rowsOf(['10', '11', '12', '13']));
+    expect(await recordSnapshot(db, snapshot(2, 'complete', { onProfile: 2 }), rowsOf(['10', '11']))).toMatchObject({ added: 0, removed: 2, beyondReach: 0 });
+    expect(await recordSnapshot(db, snapshot(3, 'complete', { onProfile: 3 }), rowsOf(['13', '10', '11']))).toMatchObject({ added: 1, removed: 0 });
     expect(await state(db, '13')).toEqual({ gone_at: null, position: 0 });
     // The first `added` is the baseline's (no row in changes; tkf history changes lists it).
     const history = (await accountChanges(db, ACCOUNT, {})).filter((h) => h.follower_uid === '13');
@@ -169,8 +170,10 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await db.run("UPDATE account_followers SET position = NULL WHERE follower_uid IN ('13', '14')");
     expect(await recordSnapshot(db, snapshot(3, 'cap'), rowsOf(['21', '20', '10', '11', '12', '14']))).toMatchObject({ added: 0, removed: 0, beyondReach: 0 });
     expect(await state(db, '13')).toEqual({ gone_at: null, position: null });
-    expect(await recordSnapshot(db, snapshot(4, 'complete'), rowsOf(['21', '20', '10', '11', '12', '14']))).toMatchObject({ added: 0, removed: 1, beyondReach: 0 });
-    expect((await state(db, '13'))!.gone_at).toBe(snapshot(4, '').takenAt);
+    // A list that ends well below the profile's count (6 of 1,500) proves nothing; one at it does.
+    expect(await recordSnapshot(db, snapshot(4, 'complete'), rowsOf(['21', '20', '10', '11', '12', '14']))).toMatchObject({ added: 0, removed: 0, beyondReach: 0 });
+    expect(await recordSnapshot(db, snapshot(5, 'complete', { onProfile: 6 }), rowsOf(['21', '20', '10', '11', '12', '14']))).toMatchObject({ added: 0, removed: 1, beyondReach: 0 });
+    expect((await state(db, '13'))!.gone_at).toBe(snapshot(5, '').takenAt);
     await db.close();
   });
 
