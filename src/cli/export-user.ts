@@ -35,12 +35,24 @@ export async function exportUser(
   onWalked?: () => void,
   options: { waitForHeldOutputs?: boolean } = {},
 ): Promise<UserOutcome> {
+  let pendingStart: AccountEvent | undefined;
   const outcome = await runAccount(uid, output, settings, {
     onWalked,
     waitForHeldOutputs: options.waitForHeldOutputs,
     owner: lockOwner(),
     isRunning,
-    onEvent: (event) => render(event, settings, progress),
+    onEvent: (event) => {
+      // The spinner's line waits for the walk's first step (a request, a lock to wait for, a
+      // resume): a refusal before any (an --out that exists, a directory that cannot be written)
+      // is said alone, not after "exporting the followers of ...".
+      if (event.type === 'started') {
+        pendingStart = event;
+        return;
+      }
+      if (pendingStart && event.type !== 'finished') render(pendingStart, settings, progress);
+      pendingStart = undefined;
+      render(event, settings, progress);
+    },
     explainFailure: async (caught, facts) => {
       // `--out -` to a stdout that failed (a full disk, /dev/full): exit 7, not an internal error.
       const error = facts.output.kind === 'stream' ? stdoutError(caught) : caught;

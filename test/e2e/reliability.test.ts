@@ -128,7 +128,8 @@ describe('never half a file, never a file lost', () => {
       await writeFile(out, 'precious\n');
       const refused = await tkf(['export', '--uid', UID, '--out', out], { env: env() });
       expect(refused.code).toBe(7);
-      expect(refused.stderr).toMatch(/already exists; use --force/);
+      // One line: no "exporting the followers of ..." before a refusal that fetched nothing.
+      expect(refused.stderr).toBe(`tkf: ${out} already exists; use --force to replace it when the new export completes\n`);
       expect(await readFile(out, 'utf8')).toBe('precious\n');
       expect(await readdir(dir)).toEqual(['f.jsonl']);
       const forced = await tkf(['export', '--uid', UID, '--out', out, '--force'], { env: env() });
