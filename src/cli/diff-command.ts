@@ -7,10 +7,10 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { createChangeEncoder, type ChangeEncoder } from '../diff/change-encoder.js';
 import { diffExports, type DiffCounts } from '../diff/diff-exports.js';
-import { endOfList, type WalkEnd } from '../diff/reach.js';
+import { endOfList, referenceShortfall, shortfall, type WalkEnd } from '../diff/reach.js';
 import { stat } from 'node:fs/promises';
 import { openExport, type ExportFormat, type ExportSource } from '../output/export-reader.js';
-import { readCheckpoint } from '../output/checkpoint.js';
+import { readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { FileTransaction } from '../output/file-transaction.js';
 import { makeDirectory, outputPaths } from '../output/output-file.js';
 import { dirname } from 'node:path';
@@ -46,8 +46,8 @@ export, so a follower missing from <new> may still follow: the reach slid past t
   first_seen    in <new>, not in <old>, but below where <old>'s walk ended (its reach or
                 --limit): a follower the older walk never reached, not a new one
   removed       gone: <new> saw that part of the list (its walk reached the end of the list, by
-                its manifest <new>.tkf.json, with at least 90% of the profile's count, or the
-                follower stood newer than the oldest follower both exports share)
+                its manifest <new>.tkf.json, short of the profile's count by no more than
+                <old>, or the follower stood newer than the oldest follower both share)
   beyond_reach  missing, but where <new> did not see the list: counted apart, never as gone
 
 Examples:
@@ -92,9 +92,8 @@ export function diffCommand(ctx: CliContext): Command {
       const older = await openExport(oldPath);
       const newer = await openExport(newPath);
       if (!options.force) await checkSameAccount(oldPath, newPath);
-      const newerEnd = await walkEnd(newPath, (text) => ctx.stderr.write(text));
       // Only 'complete' matters of the older one: it saw every follower, so nobody is first seen.
-      const olderEnd = await walkEnd(oldPath, () => {});
+      const { olderEnd, newerEnd } = await walkEnds(oldPath, newPath, (text) => ctx.stderr.write(text));
       // --json owns stdout: rows go only to a file, and without one only the counts are made.
       const rows = toFile || !options.json;
       const encoder = rows ? createChangeEncoder([older, newer], { format, formulaGuard: options.formulaGuard, bom: Boolean(options.bom) }) : undefined;
@@ -121,30 +120,38 @@ function summary(counts: DiffCounts, newerEnd: WalkEnd): string {
 }
 
 /**
- * How the newer export's walk ended, from its manifest (`<file>.tkf.json`, field `end`): only
+ * How each export's walk ended, from its manifest (`<file>.tkf.json`, field `end`): only
  * 'complete' proves the walk saw the whole list. No manifest, one that cannot be read, or one
  * that does not describe the file as it is (another size) is unknown: no proof. Nor is a list
  * that ended far short of what the API reports (exit 10, `short`): 'short', said once on stderr;
- * nor one that ended well below the profile's count ('early', reach.ts endOfList), said too.
+ * nor one that fell further short of its profile's count than the other export did ('early',
+ * reach.ts endOfList), said too when it is <new>'s.
  */
-async function walkEnd(path: string, warn: (text: string) => void): Promise<WalkEnd> {
+async function walkEnds(oldPath: string, newPath: string, warn: (text: string) => void): Promise<{ olderEnd: WalkEnd; newerEnd: WalkEnd }> {
+  const [older, newer] = await Promise.all([walkOf(oldPath), walkOf(newPath)]);
+  if (newer?.short) {
+    warn(
+      `tkf: warning: ${newPath} ended far short of the list (${formatCount(newer.short.rows)} of the ${formatCount(newer.short.expected)} the API should serve): followers missing below its end are not called gone\n`,
+    );
+  }
+  // Of walks to the end of the list only: one cut by the reach falls short by the followers past it.
+  const reference = referenceShortfall([older, newer].map((walk) => (walk && !walk.short && walk.end === 'complete' ? shortfall(walk.rows, walk.total) : undefined)));
+  const endOf = (walk: Checkpoint | undefined): WalkEnd => (!walk ? undefined : walk.short ? 'short' : endOfList(walk.end, walk.rows, walk.total, reference));
+  const newerEnd = endOf(newer);
+  if (newerEnd === 'early') {
+    warn(
+      `tkf: warning: ${newPath}'s list ended at ${formatCount(newer!.rows)} of the ${formatCount(newer!.total!)} followers its profile counts${older?.total != null && older.end === 'complete' && !older.short ? `, ${formatCount(newer!.total! - newer!.rows)} short where ${oldPath}'s was ${formatCount(Math.max(0, older.total - older.rows))}` : ''}: too few to prove that followers missing below its end are gone\n`,
+    );
+  }
+  return { olderEnd: endOf(older), newerEnd };
+}
+
+/** An export's finished manifest, when it describes the file as it is. */
+async function walkOf(path: string): Promise<Checkpoint | undefined> {
   const manifest = await readCheckpoint(outputPaths(path).manifest).catch(() => undefined);
   if (!manifest || manifest.cursor !== null) return undefined;
   const size = await stat(path).then((s) => s.size, () => undefined);
-  if (size !== manifest.bytes) return undefined;
-  if (manifest.short) {
-    warn(
-      `tkf: warning: ${path} ended far short of the list (${formatCount(manifest.short.rows)} of the ${formatCount(manifest.short.expected)} the API should serve): followers missing below its end are not called gone\n`,
-    );
-    return 'short';
-  }
-  const end = endOfList(manifest.end, manifest.rows, manifest.total);
-  if (end === 'early') {
-    warn(
-      `tkf: warning: ${path}'s list ended at ${formatCount(manifest.rows)} of the ${formatCount(manifest.total!)} followers its profile counts: too few to prove that followers missing below its end are gone\n`,
-    );
-  }
-  return end;
+  return size === manifest.bytes ? manifest : undefined;
 }
 
 /**

@@ -200,7 +200,7 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined, recordin
         : outcome.incomplete_seconds?.length
           ? 'the list ended there'
           : endOfList(outcome.end, outcome.rows, total) === 'early'
-            ? "the list ended there, too far below the profile's count to be the whole list: tkf diff and the history do not call followers missing below it gone"
+            ? "the list ended there, far below the profile's count: tkf diff and the history take it for the end of the list only beside walks that ended as far below"
             : 'the list ended there (banned and deleted accounts are not listed)';
     return `exported ${rows} of ${followers(total)}: ${why}; ${cost}${dupes}`;
   }

@@ -51,6 +51,8 @@
  * come, they were there. New followers stand on top, above every old one.
  */
 
+import { DEPTH_CAP } from '../api/list-facts.js';
+
 /**
  * Why a walk ended, as a manifest records it (`end`): only 'complete' means the whole list, and
  * only when it served about what the profile counts (endOfList: else 'early').
@@ -58,26 +60,53 @@
 export type WalkEnd = 'complete' | 'cap' | 'limit' | 'caught-up' | 'early' | (string & {}) | null | undefined;
 
 /**
- * How far below the profile's count a list may end and still be taken for the whole list: the
- * followers banned and deleted accounts leave out of it (shared/api/README.md). A list that ends
- * further short (has_more false at 160 of 300) may be an API that stopped early: its end proves
- * nothing about the followers below it, who were called gone (140 of 300 by one such night).
+ * A list's shortfall: how many of the followers its profile counts (the API's `total`) it did not
+ * serve. Banned and deleted accounts are left out of every walk alike (shared/api/README.md), so
+ * an account's shortfall stays about the same from one walk to the next; an API that stops early
+ * (has_more false at 160 of 300) makes it jump, and its end proves nothing about the followers
+ * below it, who were called gone (140 of 300 by one such night). Undefined when a count is unknown.
  */
+export function shortfall(served: number | null | undefined, onProfile: number | null | undefined): number | undefined {
+  if (served == null || onProfile == null || !Number.isFinite(served) || !Number.isFinite(onProfile)) return undefined;
+  return Math.max(0, onProfile - served);
+}
+
+/**
+ * How much more a walk may fall short than the walks it is compared with and still have reached
+ * the end of the list: the followers banned or deleted in between, and those who came or left
+ * while it walked (1% of the profile's count, at least 5).
+ */
+export function shortfallSlack(onProfile: number): number {
+  return Math.max(5, Math.ceil(onProfile * 0.01));
+}
+
+/** With no other walk to compare with, the share of the profile's count a list may miss (and a page more). */
 export const WHOLE_LIST_SHORTFALL = 0.1;
-/** ...or a page short of it, whatever the share (a small account with a few deleted followers). */
 const WHOLE_LIST_SLACK = 20;
 
 /**
- * A walk's end as evidence: 'complete' (has_more false) with `served` followers, of `onProfile`
- * on the profile (the API's `total`), is 'early' when more than WHOLE_LIST_SHORTFALL of them (and
- * more than a page) are missing: not the whole list. An account larger than the API's reach never
- * proves its whole list this way (5,000 served of 80,000). Any other end, or an unknown count,
- * is as it was.
+ * A walk's end as evidence. 'complete' (has_more false), having served `served` of the `onProfile`
+ * followers its profile counts, is 'early' (not the whole list) when it fell short by more than
+ * shortfallSlack beyond `reference`, the smallest shortfall of the walks it is compared with
+ * (this one's included): an account whose list always misses 40 of 340 (banned accounts) still
+ * ends its list, one that missed none the night before and 100 now does not. With nothing to
+ * compare (`reference` undefined), or for an account larger than the API's reach (5,000 served
+ * of 80,000: the list cannot be whole), it is 'early' when it missed more than
+ * WHOLE_LIST_SHORTFALL of the count and more than a page. Any other end, or an unknown count, is
+ * as it was.
  */
-export function endOfList(end: WalkEnd, served: number | null | undefined, onProfile: number | null | undefined): WalkEnd {
-  if (end !== 'complete' || served == null || onProfile == null || !Number.isFinite(onProfile)) return end;
-  const missing = onProfile - served;
-  return missing > WHOLE_LIST_SLACK && missing > onProfile * WHOLE_LIST_SHORTFALL ? 'early' : end;
+export function endOfList(end: WalkEnd, served: number | null | undefined, onProfile: number | null | undefined, reference?: number): WalkEnd {
+  const missing = shortfall(served, onProfile);
+  if (end !== 'complete' || missing === undefined) return end;
+  const farShort = missing > WHOLE_LIST_SLACK && missing > onProfile! * WHOLE_LIST_SHORTFALL;
+  if (reference === undefined || onProfile! > DEPTH_CAP) return farShort ? 'early' : end;
+  return missing - reference > shortfallSlack(onProfile!) ? 'early' : end;
+}
+
+/** The smallest of these shortfalls (undefined ones left out), or undefined when fewer than two are known: a walk compared only with itself proves nothing. */
+export function referenceShortfall(shortfalls: ReadonlyArray<number | undefined>): number | undefined {
+  const known = shortfalls.filter((s): s is number => s !== undefined);
+  return known.length >= 2 ? Math.min(...known) : undefined;
 }
 
 export type MissingVerdict = 'removed' | 'beyond_reach';

@@ -19,7 +19,10 @@
  * the same finished export twice (a crash between the database commit and the staging file's
  * removal, an import run again) changes nothing.
  */
-import { NOTHING_SEEN, endOfList, judgeMissing, judgeNew, reachView, type WalkEnd } from '../diff/reach.js';
+import { NOTHING_SEEN, endOfList, judgeMissing, judgeNew, reachView, referenceShortfall, shortfall, type WalkEnd } from '../diff/reach.js';
+
+/** The account's latest walks to the end of its list whose shortfalls judge a walk's end (reach.ts endOfList). */
+const RECENT_WALKS = 10;
 import type { SqlDriver, SqlRunner } from './sql-driver.js';
 
 export interface FollowerRow {
@@ -246,6 +249,13 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     // The reach rule compares a snapshot with the one before it: an older one cannot be slid in.
     return { id: 0, recorded: false, stale: true, later: latest.last_snapshot_at, served: 0, added: 0, removed: 0, beyondReach: 0 };
   }
+  // How far the account's recent walks to the end of its list fell short of its profile's count
+  // (reach.ts endOfList): the end of a list that falls much further short than they did proves
+  // nothing. (A walk cut by the reach falls short by the followers past it, not by banned ones.)
+  const recent = await tx.all<{ served: number; on_profile: number | string | null }>(
+    `SELECT served, on_profile FROM snapshots WHERE account_uid = ? AND walk_end = 'complete' ORDER BY taken_at DESC LIMIT ${RECENT_WALKS}`,
+    [account],
+  );
   const known = ahead?.account === account && ahead.after === (await snapshotsOf(tx, account)) ? ahead.followers : await knownFollowers(tx, account);
   await tx.run(
     `INSERT INTO accounts (uid, first_snapshot_at, last_snapshot_at) VALUES (?, ?, ?)
@@ -328,10 +338,13 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
       before[i] = state?.place;
     }
   }
-  // A list that ended well below the profile's count proves nothing below its end (endOfList),
-  // as the walk this one is compared with (latestEnd) proves nothing about who it did not reach.
-  const seen = update ? undefined : reachView(before, (position) => position, endOfList(input.end, order.length, input.onProfile));
-  const latestEnd = latest && endOfList(latest.walk_end, latest.served, latest.on_profile === null ? null : Number(latest.on_profile));
+  // A list that fell much further short of the profile's count than the account's recent walks
+  // proves nothing below its end (endOfList), as the walk this one is compared with (latestEnd)
+  // proves nothing about who it did not reach.
+  const profileCount = (value: number | string | null | undefined) => (value === null || value === undefined ? null : Number(value));
+  const reference = referenceShortfall([input.end === 'complete' ? shortfall(order.length, input.onProfile) : undefined, ...recent.map((r) => shortfall(r.served, profileCount(r.on_profile)))]);
+  const seen = update ? undefined : reachView(before, (position) => position, endOfList(input.end, order.length, input.onProfile, reference));
+  const latestEnd = latest && endOfList(latest.walk_end, latest.served, profileCount(latest.on_profile), reference);
   // A paused walk calls nobody gone (PAUSE_BLINDS_MS); who is new it still tells, as any walk: a
   // re-follow during the pause only takes a follower out of the walk, never puts one below it.
   const view = paused && seen ? NOTHING_SEEN : seen;

@@ -15,17 +15,30 @@
  *   added; after one cut by the reach (or a --limit), the same number as then: the newest ones
  *   came on top and as many older ones slid past the reach (a line above the reach was drawn).
  */
-import { endOfList } from '../diff/reach.js';
+import { endOfList, referenceShortfall, shortfall } from '../diff/reach.js';
+
 import type { GrowthPoint as HistoryPoint } from '../history/queries.js';
 import type { GrowthPoint } from './growth-chart.js';
+
+/** As many walks before it as the history compares a walk's shortfall with (record-snapshot.ts). */
+const RECENT_WALKS = 10;
 
 export function growthFromHistory(points: readonly HistoryPoint[]): GrowthPoint[] {
   let served = 0;
   let whole = false;
+  // The shortfalls of the latest walks to the end of the list, as the history judged each walk's end by them.
+  const recent: Array<number | undefined> = [];
   return points.map((point) => {
+    if (point.end === 'complete') {
+      const own = shortfall(point.served, point.on_profile);
+      const reference = referenceShortfall([own, ...recent.slice(-RECENT_WALKS)]);
+      recent.push(own);
+      if (point.sees_losses) whole = endOfList(point.end, point.served, point.on_profile, reference) === 'complete';
+    } else if (point.sees_losses) {
+      whole = false;
+    }
     if (point.sees_losses) {
       served = point.served;
-      whole = endOfList(point.end, point.served, point.on_profile) === 'complete';
     } else if (whole) {
       served = Math.min(point.followers, served + point.added);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endOfList, judgeMissing, reachView } from '../../src/diff/reach.js';
+import { endOfList, judgeMissing, reachView, referenceShortfall, shortfall } from '../../src/diff/reach.js';
 
 /** Older export: f0 (newest) .. f9 (oldest). */
 const older = Array.from({ length: 10 }, (_, i) => `f${i}`);
@@ -77,22 +77,43 @@ describe('the reach rule', () => {
   });
 });
 
-describe('endOfList: a list end is the whole list only when it served about what the profile counts', () => {
-  it('keeps complete down to 10% or a page below the profile, and calls it early below that', () => {
+describe('endOfList: a list end is the whole list only when it fell short of the profile about as the walks beside it did', () => {
+  it('with nothing to compare, keeps complete down to 10% or a page below the profile, and calls it early below that', () => {
     expect(endOfList('complete', 270, 300)).toBe('complete'); // 10% short
     expect(endOfList('complete', 269, 300)).toBe('early');
     expect(endOfList('complete', 160, 300)).toBe('early');
     expect(endOfList('complete', 30, 50)).toBe('complete'); // a page short of a small account
     expect(endOfList('complete', 29, 50)).toBe('early');
-    expect(endOfList('complete', 5000, 80_000)).toBe('early'); // beyond the reach: never the whole list
     expect(endOfList('complete', 310, 300)).toBe('complete'); // a profile count behind the list
+  });
+
+  it('beside other walks, calls it early when it fell short by more than 1% (at least 5) beyond the least of them', () => {
+    // An account whose list always misses ~40 of its count (banned and deleted accounts).
+    expect(endOfList('complete', 297, 339, 40)).toBe('complete');
+    expect(endOfList('complete', 300, 345, 40)).toBe('complete'); // 5 more
+    expect(endOfList('complete', 300, 346, 40)).toBe('early'); // 6 more
+    // One that missed none: a page short is no end; 3 is (who came and left while it walked).
+    expect(endOfList('complete', 280, 300, 0)).toBe('early');
+    expect(endOfList('complete', 297, 300, 0)).toBe('complete');
+    expect(endOfList('complete', 900, 1000, 0)).toBe('early');
+    expect(endOfList('complete', 990, 1000, 0)).toBe('complete');
+    // An account larger than the reach cannot be served whole, whatever the walks before did.
+    expect(endOfList('complete', 5000, 80_000, 75_000)).toBe('early');
+    expect(endOfList('complete', 5820, 6000, 170)).toBe('complete'); // 3% short, below 10%
   });
 
   it('leaves other ends and unknown counts as they are', () => {
     expect(endOfList('cap', 100, 80_000)).toBe('cap');
-    expect(endOfList('limit', 10, 300)).toBe('limit');
-    expect(endOfList('complete', 10, null)).toBe('complete');
+    expect(endOfList('limit', 10, 300, 0)).toBe('limit');
+    expect(endOfList('complete', 10, null, 0)).toBe('complete');
     expect(endOfList('complete', undefined, 300)).toBe('complete');
     expect(endOfList(undefined, 10, 300)).toBeUndefined();
+  });
+
+  it('takes the least shortfall of two or more walks as the reference, none of one', () => {
+    expect(referenceShortfall([40, 42, undefined, 38])).toBe(38);
+    expect(referenceShortfall([140, undefined])).toBeUndefined();
+    expect(referenceShortfall([])).toBeUndefined();
+    expect([shortfall(310, 300), shortfall(160, 300), shortfall(null, 300)]).toEqual([0, 140, undefined]);
   });
 });

@@ -59,7 +59,7 @@ describe('tkf export --db and a list that ended far short', () => {
     // The API ends the list after 8 pages: 160 of 300, above half (exit 0), 47% missing.
     const early = await exportOnce({ size: 300, endsAfterPage: 8 }, db, day2);
     expect(early.code, early.stderr).toBe(0);
-    expect(early.stderr).toContain("exported 160 of 300 followers: the list ended there, too far below the profile's count to be the whole list: tkf diff and the history do not call followers missing below it gone;");
+    expect(early.stderr).toContain("exported 160 of 300 followers: the list ended there, far below the profile's count: tkf diff and the history take it for the end of the list only beside walks that ended as far below;");
     // The whole list again the night after: the 140 were there all along.
     expect((await exportOnce({ size: 300 }, db, day3)).code).toBe(0);
     const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
@@ -76,22 +76,35 @@ describe('tkf export --db and a list that ended far short', () => {
     expect(importedGrowth.map(({ removed, beyond_reach }) => [removed, beyond_reach])).toEqual([[0, 0], [0, 140], [0, 0]]);
     const gone = await runCli(['diff', day1, day2, '--json']);
     expect(JSON.parse(gone.stdout)).toMatchObject({ added: 0, removed: 0, beyond_reach: 140 });
-    expect(gone.stderr).toContain(`tkf: warning: ${day2}'s list ended at 160 of the 300 followers its profile counts: too few to prove that followers missing below its end are gone\n`);
+    expect(gone.stderr).toContain(`tkf: warning: ${day2}'s list ended at 160 of the 300 followers its profile counts, 140 short where ${day1}'s was 0: too few to prove that followers missing below its end are gone\n`);
     const back = await runCli(['diff', day2, day3, '--json']);
     expect(JSON.parse(back.stdout)).toMatchObject({ added: 0, first_seen: 140, removed: 0 });
   });
 
-  it('still takes a list that ended a few followers short of the profile (banned accounts) for the whole list', async () => {
-    const db = join(dir.path, 'few.sqlite');
-    const day1 = join(dir.path, 'f1.jsonl');
-    const day2 = join(dir.path, 'f2.jsonl');
-    expect((await exportOnce({ size: 300 }, db, day1)).code).toBe(0);
-    // 280 of 300: a page short, the end of the list (reach.test.ts holds the bounds).
-    const run = await exportOnce({ size: 300, endsAfterPage: 14 }, db, day2);
-    expect([run.code, JSON.parse(run.stdout).rows]).toEqual([0, 280]);
-    expect(run.stderr).toContain('exported 280 of 300 followers: the list ended there (banned and deleted accounts are not listed);');
+  it('judges a list end by how far the walks before fell short: steady (banned accounts) is the end, a jump is not', async () => {
+    const db = join(dir.path, 'steady.sqlite');
+    const night = (n: number) => join(dir.path, `s${n}.jsonl`);
+    // The profile always counts 40 more than the list serves; then the three oldest followers leave
+    // (the count drops with them): they are gone, found by the end of the list.
+    expect((await exportOnce({ size: 300, total: 340 }, db, night(1))).code).toBe(0);
+    const left = await exportOnce({ size: 300, total: 337, unfollowed: [297, 298, 299] }, db, night(2));
+    expect([left.code, JSON.parse(left.stdout).rows]).toEqual([0, 297]);
+    // The list ends 20 early (a page) while the count stays: not the end of the list.
+    const cut = await exportOnce({ size: 300, total: 337, endsAfterPage: 13 }, db, night(3));
+    expect([cut.code, JSON.parse(cut.stdout).rows]).toEqual([0, 260]);
     const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
-    expect(growth.map(({ removed, beyond_reach }) => [removed, beyond_reach])).toEqual([[0, 0], [20, 0]]);
-    expect(JSON.parse((await runCli(['diff', day1, day2, '--json'])).stdout)).toMatchObject({ removed: 20, beyond_reach: 0 });
+    expect(growth.map(({ removed, beyond_reach, followers }) => [removed, beyond_reach, followers])).toEqual([
+      [0, 0, 300],
+      [3, 0, 297],
+      [0, 37, 297],
+    ]);
+    const imported = join(dir.path, 'steady-import.sqlite');
+    expect((await runCli(['history', 'import', '--db', imported, night(1), night(2), night(3)])).code).toBe(0);
+    const importedGrowth = JSON.parse((await runCli(['history', 'growth', '--db', imported, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
+    expect(importedGrowth.map(({ removed, beyond_reach }) => [removed, beyond_reach])).toEqual([[0, 0], [3, 0], [0, 37]]);
+    expect(JSON.parse((await runCli(['diff', night(1), night(2), '--json'])).stdout)).toMatchObject({ removed: 3, beyond_reach: 0 });
+    const diff = await runCli(['diff', night(2), night(3), '--json']);
+    expect(JSON.parse(diff.stdout)).toMatchObject({ removed: 0, beyond_reach: 37 });
+    expect(diff.stderr).toContain(`tkf: warning: ${night(3)}'s list ended at 260 of the 337 followers its profile counts, 77 short where ${night(2)}'s was 40: too few to prove that followers missing below its end are gone\n`);
   });
 });
