@@ -10,7 +10,7 @@ import { diffExports, type DiffCounts } from '../diff/diff-exports.js';
 import { endOfList, referenceShortfall, shortfall, type WalkEnd } from '../diff/reach.js';
 import { stat } from 'node:fs/promises';
 import { openExport, type ExportFormat, type ExportSource } from '../output/export-reader.js';
-import { readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
+import { incompletePlaces, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { FileTransaction } from '../output/file-transaction.js';
 import { makeDirectory, outputPaths } from '../output/output-file.js';
 import { dirname } from 'node:path';
@@ -93,12 +93,12 @@ export function diffCommand(ctx: CliContext): Command {
       const newer = await openExport(newPath);
       if (!options.force) await checkSameAccount(oldPath, newPath);
       // Only 'complete' matters of the older one: it saw every follower, so nobody is first seen.
-      const { olderEnd, newerEnd } = await walkEnds(oldPath, newPath, (text) => ctx.stderr.write(text));
+      const ends = await walkEnds(oldPath, newPath, (text) => ctx.stderr.write(text));
+      const { newerEnd } = ends;
       // --json owns stdout: rows go only to a file, and without one only the counts are made.
       const rows = toFile || !options.json;
       const encoder = rows ? createChangeEncoder([older, newer], { format, formulaGuard: options.formulaGuard, bom: Boolean(options.bom) }) : undefined;
       let counts: DiffCounts;
-      const ends = { newerEnd, olderEnd };
       if (!encoder) counts = await diffExports(older, newer, { signal: ctx.signal, ...ends });
       else if (toFile) counts = await diffToFile(older, newer, encoder, out, Boolean(options.force), ctx.signal, ends);
       else counts = await diffToStream(older, newer, encoder, ctx, ends);
@@ -127,7 +127,7 @@ function summary(counts: DiffCounts, newerEnd: WalkEnd): string {
  * nor one that fell further short of its profile's count than the other export did ('early',
  * reach.ts endOfList), said too when it is <new>'s.
  */
-async function walkEnds(oldPath: string, newPath: string, warn: (text: string) => void): Promise<{ olderEnd: WalkEnd; newerEnd: WalkEnd }> {
+async function walkEnds(oldPath: string, newPath: string, warn: (text: string) => void): Promise<Ends> {
   const [older, newer] = await Promise.all([walkOf(oldPath), walkOf(newPath)]);
   if (newer?.short) {
     warn(
@@ -143,7 +143,8 @@ async function walkEnds(oldPath: string, newPath: string, warn: (text: string) =
       `tkf: warning: ${newPath}'s list ended at ${formatCount(newer!.rows)} of the ${formatCount(newer!.total!)} followers its profile counts${older?.total != null && older.end === 'complete' && !older.short ? `, ${formatCount(newer!.total! - newer!.rows)} short where ${oldPath}'s was ${formatCount(Math.max(0, older.total - older.rows))}` : ''}: too few to prove that followers missing below its end are gone\n`,
     );
   }
-  return { olderEnd: endOf(older), newerEnd };
+  const newerHoles = incompletePlaces(newer);
+  return { olderEnd: endOf(older), newerEnd, ...(newerHoles ? { newerHoles } : {}) };
 }
 
 /** An export's finished manifest, when it describes the file as it is. */
@@ -217,6 +218,8 @@ async function writeChanges(
 interface Ends {
   newerEnd: WalkEnd;
   olderEnd: WalkEnd;
+  /** Where <new>'s walk stepped past the rest of a tied second (reach.ts unseen). */
+  newerHoles?: readonly number[];
 }
 
 async function diffToStream(older: ExportSource, newer: ExportSource, encoder: ChangeEncoder, ctx: CliContext, ends: Ends): Promise<DiffCounts> {

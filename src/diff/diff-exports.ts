@@ -40,6 +40,8 @@ export interface DiffOptions {
   newerEnd?: WalkEnd;
   /** How the older export's walk ended: 'complete' saw every follower, so nobody is first seen. */
   olderEnd?: WalkEnd;
+  /** Where the newer walk stepped past the rest of a tied second (its manifest's incompleteAt). */
+  newerHoles?: readonly number[];
   /** Aborted: stop at the next record, throwing its reason. */
   signal?: AbortSignal;
 }
@@ -58,7 +60,7 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
     if (signal?.aborted) throw signal.reason;
     if (!newUids.has(record.uid)) newUids.set(record.uid, newUids.size);
   }
-  const view = reachView(newUids.keys(), (uid) => oldIndex.get(uid), options.newerEnd);
+  const view = reachView(newUids.keys(), (uid) => oldIndex.get(uid), options.newerEnd, options.newerHoles);
   let added = 0;
   let firstSeen = 0;
   for (const [uid, index] of newUids) {

@@ -51,7 +51,7 @@
  * come, they were there. New followers stand on top, above every old one.
  */
 
-import { DEPTH_CAP } from '../api/list-facts.js';
+import { DEPTH_CAP, PAGE_SIZE } from '../api/list-facts.js';
 
 /**
  * Why a walk ended, as a manifest records it (`end`): only 'complete' means the whole list, and
@@ -124,6 +124,14 @@ export interface ReachView {
   oldestSharedIndex: number;
   /** That follower's position in the newer export's order; -1 when there is none. */
   oldestSharedNewerIndex: number;
+  /**
+   * Stretches of the older order the newer walk could not read, open at both ends (older places
+   * strictly between): the rest of a tied second it had to step past (a manifest's
+   * incompleteAt), between the shared followers on either side of where it stood in the newer
+   * list (a page up from there). A follower missing there was not seen gone, whatever the end of
+   * the list says; one who left from the page above the tie is not either (no time tells them apart).
+   */
+  unseen?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** A view with no evidence of any part of the list: nobody can be called gone, everyone new is added. */
@@ -135,6 +143,7 @@ export function sawWholeList(end: WalkEnd): boolean {
 
 /** The verdict on a follower at `oldIndex` of the older export who is missing from the newer one. */
 export function judgeMissing(oldIndex: number, view: ReachView): MissingVerdict {
+  if (view.unseen?.some(([low, high]) => oldIndex > low && oldIndex < high)) return 'beyond_reach';
   if (view.sawWholeList) return 'removed';
   return oldIndex < view.oldestSharedIndex ? 'removed' : 'beyond_reach';
 }
@@ -165,11 +174,22 @@ export const IN_PLACE_STEP = 3;
  * uid in the older export (undefined when it is not there). One pass over `newerInOrder`, whose
  * items may be anything `olderIndexOf` takes (record-snapshot.ts gives the positions themselves).
  */
-export function reachView<T = string>(newerInOrder: Iterable<T>, olderIndexOf: (uid: T) => number | undefined, newerEnd: WalkEnd): ReachView {
+export function reachView<T = string>(
+  newerInOrder: Iterable<T>,
+  olderIndexOf: (uid: T) => number | undefined,
+  newerEnd: WalkEnd,
+  /** The newer walk's incomplete seconds: the followers of its list before each (ascending). */
+  holes: readonly number[] = [],
+): ReachView {
   // Lower ends of runs in order, in the newer order: their older places and newer places.
   const pairIndex: number[] = [];
   const pairAt: number[] = [];
   const shared: number[] = [];
+  const unseen: Array<readonly [number, number]> = [];
+  // Each hole's lower bound: the shared follower before it, a page earlier than its place (the
+  // walk may tell a second tied only after the page below it: an exclusive cursor's second ask).
+  const lower: number[] = [];
+  let hole = 0;
   // The run of shared followers so far: side by side in the newer list, in the older one's order.
   let run = 0;
   let previousIndex = -1;
@@ -179,6 +199,9 @@ export function reachView<T = string>(newerInOrder: Iterable<T>, olderIndexOf: (
     at++;
     const index = olderIndexOf(uid);
     if (index === undefined) continue;
+    for (let h = lower.length; h < holes.length && holes[h]! - PAGE_SIZE <= at; h++) lower.push(previousIndex);
+    // Each hole behind this follower lies between it and the shared follower before it (a page up).
+    for (; hole < holes.length && holes[hole]! <= at; hole++) if (index > lower[hole]! + 1) unseen.push([lower[hole]!, index]);
     shared.push(index);
     run = at === previousAt + 1 && index > previousIndex && index - previousIndex <= IN_PLACE_STEP ? run + 1 : 1;
     if (run >= IN_PLACE_RUN) {
@@ -191,12 +214,15 @@ export function reachView<T = string>(newerInOrder: Iterable<T>, olderIndexOf: (
   // The last pair in the newer order whose old neighbours the newer list mostly holds.
   // (Sorted as numbers by the typed array's own sort: a comparator's calls were most of this
   // function's time on 100,000 shared followers.)
+  // A hole below the last shared follower: everything below it in the older order is unread.
+  if (hole < holes.length) unseen.push([lower[hole] ?? previousIndex, Infinity]);
+  const holesOf = unseen.length ? { unseen } : {};
   const sorted = Float64Array.from(shared).sort();
   for (let p = pairIndex.length - 1; p >= 0; p--) {
     const index = pairIndex[p]!;
-    if (2 * sharedUpTo(sorted, index) >= index + 1) return { sawWholeList: sawWholeList(newerEnd), oldestSharedIndex: index, oldestSharedNewerIndex: pairAt[p]! };
+    if (2 * sharedUpTo(sorted, index) >= index + 1) return { sawWholeList: sawWholeList(newerEnd), oldestSharedIndex: index, oldestSharedNewerIndex: pairAt[p]!, ...holesOf };
   }
-  return { ...NOTHING_SEEN, sawWholeList: sawWholeList(newerEnd) };
+  return { ...NOTHING_SEEN, sawWholeList: sawWholeList(newerEnd), ...holesOf };
 }
 
 /** How many of the sorted older places are at most `index`. */

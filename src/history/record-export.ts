@@ -16,7 +16,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatCount } from '../count-text.js';
 import { ShortListError, UsageError } from '../errors.js';
-import { readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
+import { incompletePlaces, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { openExport, type ExportSource } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
 import { CSV_NUMBER_COLUMNS, followerRow } from './follower-columns.js';
@@ -75,6 +75,7 @@ export async function describeExport(
     source: resolve(path),
     ...(options.added !== undefined ? { update: { added: options.added } } : updateOf(manifest)),
     ...(manifest?.pausedMs ? { pausedMs: manifest.pausedMs } : {}),
+    ...(incompletePlaces(manifest) ? { holes: incompletePlaces(manifest) } : {}),
   };
   // A CSV written with the formula guard (the default) says so in its manifest; without one, its
   // cells are taken as they are.

@@ -50,6 +50,8 @@ export interface SnapshotInput {
   update?: { added: number };
   /** The walk's longest pause before a --resume went on with it (Checkpoint.pausedMs). */
   pausedMs?: number;
+  /** Where the walk stepped past the rest of a tied second: the followers before each (Checkpoint.incompleteAt). */
+  holes?: readonly number[];
 }
 
 /**
@@ -343,7 +345,7 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   // proves nothing about who it did not reach.
   const profileCount = (value: number | string | null | undefined) => (value === null || value === undefined ? null : Number(value));
   const reference = referenceShortfall([input.end === 'complete' ? shortfall(order.length, input.onProfile) : undefined, ...recent.map((r) => shortfall(r.served, profileCount(r.on_profile)))]);
-  const seen = update ? undefined : reachView(before, (position) => position, endOfList(input.end, order.length, input.onProfile, reference));
+  const seen = update ? undefined : reachView(before, (position) => position, endOfList(input.end, order.length, input.onProfile, reference), input.holes);
   const latestEnd = latest && endOfList(latest.walk_end, latest.served, profileCount(latest.on_profile), reference);
   // A paused walk calls nobody gone (PAUSE_BLINDS_MS); who is new it still tells, as any walk: a
   // re-follow during the pause only takes a follower out of the walk, never puts one below it.

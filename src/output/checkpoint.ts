@@ -52,6 +52,8 @@ export interface Checkpoint {
   total: number | null;
   /** Tied seconds the walk had to step past so far (ExportResult.incompleteSeconds). */
   incompleteSeconds?: number[];
+  /** The rows of the file before each of those seconds' unread followers (ExportCounts.incompleteAt). */
+  incompleteAt?: number[];
   /**
    * Follow time (Unix seconds) of the newest follower in the file, from the pages' max_time (or
    * min_time, a lower bound); what `--update` stops below. Absent in files of older tkf versions.
@@ -140,4 +142,16 @@ export function describeMismatch(saved: CheckpointOptions, now: CheckpointOption
     differences.push(saved.formulaGuard ? 'with the formula guard' : 'with --no-formula-guard');
   }
   return differences.length ? differences.join('; ') : undefined;
+}
+
+/**
+ * A finished manifest's incompleteAt (where its walk stepped past the rest of each tied second),
+ * when it is what a tkf wrote: one place an incomplete second, whole numbers, ascending, within
+ * the file. Undefined otherwise (an older tkf, an --update that found a second of its own, an edit).
+ */
+export function incompletePlaces(manifest: Checkpoint | undefined): number[] | undefined {
+  const at = manifest?.incompleteAt;
+  if (!manifest || !Array.isArray(at) || at.length !== (manifest.incompleteSeconds ?? []).length) return undefined;
+  const valid = at.every((rows, i) => Number.isSafeInteger(rows) && rows >= 0 && rows <= manifest.rows && (i === 0 || rows >= at[i - 1]!));
+  return valid ? at : undefined;
 }

@@ -239,6 +239,7 @@ export class ExportFile implements PageTarget {
       total: saved.total ?? undefined,
       end: (saved.end as ExportCounts['end'] | null) ?? end,
       incompleteSeconds: saved.incompleteSeconds ?? [],
+      ...(saved.incompleteAt ? { incompleteAt: saved.incompleteAt } : {}),
       ...(saved.short ? { short: saved.short } : {}),
     });
     this.cursor = saved.cursor;
@@ -310,7 +311,7 @@ export class ExportFile implements PageTarget {
     const newest = pageNewest(page);
     if (newest !== undefined && (this.newest === undefined || newest > this.newest)) this.newest = newest;
     if (this.uidLog) for (const follower of page.followers) this.pendingUids.push(follower.uid);
-    countPage(this.totals, page);
+    countPage(this.totals, page, this.update ? undefined : this.base.rows + this.part!.rows);
     this.cursor = page.next;
     this.reenter = page.reenter;
     this.atPageBoundary = true;
@@ -373,6 +374,10 @@ export class ExportFile implements PageTarget {
       total: counts.total ?? null,
       end: counts.end,
       incompleteSeconds: counts.incompleteSeconds,
+      // The file's earlier seconds moved down by the rows put on top; one this update found has
+      // no place in it that the walk could tell (its rows go on top): then none is given.
+      incompleteAt:
+        manifest.incompleteAt && counts.incompleteSeconds.length === (manifest.incompleteSeconds ?? []).length ? manifest.incompleteAt.map((rows) => rows + added) : undefined,
       newest: this.newest ?? null,
       updateAdded: added,
       updated: new Date().toISOString(),
@@ -455,6 +460,7 @@ export class ExportFile implements PageTarget {
       duplicates: counts.duplicates,
       total: counts.total ?? null,
       incompleteSeconds: counts.incompleteSeconds,
+      ...(counts.incompleteAt ? { incompleteAt: counts.incompleteAt } : {}),
       newest: this.newest ?? null,
       ...(this.cursor !== null && this.reenter ? { reenter: this.reenter } : {}),
       ...(counts.short ? { short: counts.short } : {}),
@@ -518,6 +524,7 @@ function resultOf(checkpoint: Checkpoint): Omit<TargetResult, 'file' | 'resumedR
     total: checkpoint.total ?? undefined,
     end: (checkpoint.end as ExportCounts['end'] | null) ?? 'complete',
     incompleteSeconds: checkpoint.incompleteSeconds ?? [],
+    ...(checkpoint.incompleteAt ? { incompleteAt: checkpoint.incompleteAt } : {}),
     ...(checkpoint.short ? { short: checkpoint.short } : {}),
   };
 }

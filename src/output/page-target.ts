@@ -59,6 +59,12 @@ export interface ExportCounts {
    * same page again: the rest of each could not be reached (see pager.ts). Of the whole file.
    */
   incompleteSeconds: number[];
+  /**
+   * Where in the file each incomplete second's unread followers would stand: the rows before them
+   * (when the walk reported it), one a second, in the same order. What the reach rule needs so
+   * as not to call them gone (reach.ts unseen); absent where unknown (an older tkf, --update).
+   */
+  incompleteAt?: number[];
   /** The list ended (confirmed) with fewer than half the followers the API reports: rows and that number. */
   short?: { rows: number; expected: number };
 }
@@ -93,14 +99,20 @@ export interface Aborted {
   counts: ExportCounts;
 }
 
-/** Counts a page into the running totals: the one place where page facts reach the result. */
-export function countPage(counts: ExportCounts, page: PageToWrite): void {
+/**
+ * Counts a page into the running totals: the one place where page facts reach the result.
+ * `rows`: the output's rows with this page's (undefined where a place in the file means nothing:
+ * an update's rows go on top).
+ */
+export function countPage(counts: ExportCounts, page: PageToWrite, rows: number | undefined): void {
   counts.duplicates += page.duplicates;
   counts.total = page.total ?? counts.total;
   if (page.end) counts.end = page.end;
   // A second re-walked after a failure (or a resume) may be found out of reach twice: listed once.
   if (page.tiedSecond !== undefined && !counts.incompleteSeconds.includes(page.tiedSecond)) {
     counts.incompleteSeconds = [...counts.incompleteSeconds, page.tiedSecond];
+    // Its place, when every second before it has one.
+    if (rows !== undefined && (counts.incompleteAt?.length ?? 0) === counts.incompleteSeconds.length - 1) counts.incompleteAt = [...(counts.incompleteAt ?? []), rows];
   }
   if (page.short) counts.short = page.short;
 }
@@ -126,7 +138,7 @@ export class StreamTarget implements PageTarget {
 
   async writePage(page: PageToWrite): Promise<void> {
     await this.writer.writeAll(page.followers);
-    countPage(this.totals, page);
+    countPage(this.totals, page, this.writer.rows);
   }
 
   async commit(requests: number): Promise<TargetResult> {

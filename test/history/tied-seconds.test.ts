@@ -1,0 +1,67 @@
+/**
+ * A walk that had to step past the rest of a tied second (an inclusive cursor: the API answers
+ * the same page again) did not read those followers: missing from it, they are not gone. The
+ * manifest says where in the file the unread rest would stand (incompleteAt), and tkf diff, the
+ * history and its import judge them beyond reach (reach.ts unseen).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { useClosers } from '../helpers/closers.js';
+import { runCli } from './run-cli.js';
+
+const TOKEN = 'tkn-tied-db';
+const UID = '6754915036232582149';
+const dir = useTempDir('tkf-history-tied-');
+const closeLater = useClosers();
+
+async function exportOnce(user: UserScenario, db: string, out: string) {
+  const sim = await startSimulator({ token: TOKEN, users: { [UID]: user } });
+  closeLater(() => sim.close());
+  return runCli(['export', '--uid', UID, '--out', out, '--db', db, '--json'], { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url });
+}
+
+describe('followers in a tied second the walk could not read', () => {
+  it('are beyond reach, not gone: in tkf diff, the history and its import', async () => {
+    const db = join(dir.path, 'h.sqlite');
+    const day1 = join(dir.path, 'day1.jsonl');
+    const day2 = join(dir.path, 'day2.jsonl');
+    const day3 = join(dir.path, 'day3.jsonl');
+    expect((await exportOnce({ size: 300 }, db, day1)).code).toBe(0);
+    // Followers #100-#159 followed in one second; the API pages it by the same page again: the
+    // walk reads its first 20 and steps past the other 40.
+    const tied = await exportOnce({ size: 300, ties: [{ at: 100, count: 60 }], cursorMode: 'inclusive' }, db, day2);
+    expect(tied.code, tied.stderr).toBe(0);
+    expect(JSON.parse(tied.stdout)).toMatchObject({ rows: 260 });
+    const manifest = JSON.parse(await readFile(`${day2}.tkf.json`, 'utf8')) as { incompleteSeconds: number[]; incompleteAt: number[] };
+    expect(manifest.incompleteSeconds).toHaveLength(1);
+    expect(manifest.incompleteAt).toEqual([120]);
+    expect(JSON.parse((await runCli(['diff', day1, day2, '--json'])).stdout)).toMatchObject({ removed: 0, beyond_reach: 40 });
+    // The whole list again: they were there.
+    expect((await exportOnce({ size: 300 }, db, day3)).code).toBe(0);
+    const growth = async (path: string) =>
+      (JSON.parse((await runCli(['history', 'growth', '--db', path, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>).map(({ removed, beyond_reach, followers }) => [removed, beyond_reach, followers]);
+    expect(await growth(db)).toEqual([[0, 0, 300], [0, 40, 300], [0, 0, 300]]);
+    const imported = join(dir.path, 'i.sqlite');
+    expect((await runCli(['history', 'import', '--db', imported, day1, day2, day3])).code).toBe(0);
+    expect(await growth(imported)).toEqual([[0, 0, 300], [0, 40, 300], [0, 0, 300]]);
+  });
+
+  it('are beyond reach when an exclusive cursor tells the second a page late', async () => {
+    const db = join(dir.path, 'x.sqlite');
+    const day1 = join(dir.path, 'x1.jsonl');
+    const day2 = join(dir.path, 'x2.jsonl');
+    expect((await exportOnce({ size: 300 }, db, day1)).code).toBe(0);
+    // A whole page of the second, then the answer below it: the second is asked once more and
+    // reported after that page (incompleteAt 140), the unread 40 above it.
+    const tied = await exportOnce({ size: 300, ties: [{ at: 100, count: 60 }], cursorMode: 'exclusive' }, db, day2);
+    expect(tied.code, tied.stderr).toBe(0);
+    const manifest = JSON.parse(await readFile(`${day2}.tkf.json`, 'utf8')) as { rows: number; incompleteAt: number[] };
+    expect([manifest.rows, manifest.incompleteAt]).toEqual([260, [140]]);
+    expect(JSON.parse((await runCli(['diff', day1, day2, '--json'])).stdout)).toMatchObject({ removed: 0, beyond_reach: 40 });
+    const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
+    expect(growth.map(({ removed, beyond_reach }) => [removed, beyond_reach])).toEqual([[0, 0], [0, 40]]);
+  });
+});
