@@ -35,9 +35,26 @@ export function diskOf(options: { base?: StreamFs; syncEvery?: number }): Disk {
   };
 }
 
+/**
+ * tkf's own staging files (`<out>.part`, `<out>.part.uids`) are never written through a link: a
+ * symbolic link put there had its target overwritten (and then published in place of the file),
+ * and truncating a hard link empties the other name's file. A new one replaces whatever has the
+ * name (the name is tkf's: an unlink leaves a link's target as it was) and is created afresh; one
+ * taken up again (--resume) is refused if it is a symbolic link (O_NOFOLLOW).
+ */
+const NO_FOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+const NEW_FILE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | NO_FOLLOW;
+const TAKEN_UP = fs.constants.O_RDWR | NO_FOLLOW;
+
 async function openWriteStream(path: string, start: number | undefined, mode = 0o644, syncEvery: number | undefined, base: StreamFs): Promise<Writable> {
+  if (start === undefined) {
+    await fs.promises.unlink(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw new OutputError(`cannot write ${path}: ${describeFsError(error)}`, { cause: error });
+    });
+  }
   const stream: WriteStream = createWriteStream(path, {
-    flags: start === undefined ? 'w' : 'r+',
+    // Numbers, as fs.open takes them (@types/node types this option as a string only).
+    flags: (start === undefined ? NEW_FILE : TAKEN_UP) as unknown as string,
     start,
     mode,
     // A 1 MiB buffer measured +9% for JSONL here (../shared/PERFORMANCE.md).
@@ -50,6 +67,9 @@ async function openWriteStream(path: string, start: number | undefined, mode = 0
     stream.once('open', () => resolve());
     stream.once('error', reject);
   }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new OutputError(`cannot write ${path}: it is a symbolic link, not the file tkf left there; remove it (the export then starts again)`, { cause: error });
+    }
     throw new OutputError(`cannot write ${path}: ${describeFsError(error)}`, { cause: error });
   });
   return stream;

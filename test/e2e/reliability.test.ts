@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { lstat, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +135,24 @@ describe('never half a file, never a file lost', () => {
       const forced = await tkf(['export', '--uid', UID, '--out', out, '--force'], { env: env() });
       expect(forced.code).toBe(0);
       expect(await readFile(out, 'utf8')).toBe(expected(UID, list, 400));
+    });
+  });
+
+  it('never writes through a link put at its own staging files (<out>.part, <out>.part.uids)', async () => {
+    await withTempDir(async (dir) => {
+      const precious = join(dir, 'precious.txt');
+      await writeFile(precious, 'precious\n');
+      for (const staged of ['f.csv.part', 'f.csv.part.uids']) {
+        const out = join(dir, 'f.csv');
+        await rm(out, { force: true });
+        await rm(`${out}.tkf.json`, { force: true });
+        await symlink(precious, join(dir, staged));
+        const run = await tkf(['export', '--uid', UID, '--out', out], { env: env() });
+        expect(run.code, run.stderr).toBe(0);
+        // The link's target as it was; the export a file of its own, not a link to it.
+        expect(await readFile(precious, 'utf8')).toBe('precious\n');
+        expect((await lstat(out)).isFile()).toBe(true);
+      }
     });
   });
 
