@@ -23,6 +23,8 @@ export interface CliContext {
   onInterrupt?: (signal: InterruptSignal) => void;
   /** Set by a command that can be resumed: the command line that resumes it. */
   resumeHint?: string;
+  /** Set once `--json`'s object is out (export-command.ts): a failure after it prints no other. */
+  jsonSaid?: boolean;
   /**
    * Asks the runtime to keep the heap small at some CPU cost (main.ts: Node 20's old generation),
    * for an export that runs no recording thread; absent in process (the tests).

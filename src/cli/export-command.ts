@@ -7,7 +7,7 @@
 import { getMaxListeners, setMaxListeners } from 'node:events';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
-import { BatchError, EXIT, OutputError, TkfError, type InterruptSignal } from '../errors.js';
+import { BatchError, EXIT, OutputError, PipeClosedError, TkfError, redact, type InterruptSignal } from '../errors.js';
 import { makeDirectory } from '../output/output-file.js';
 import { stripCredentials } from '../api/proxy-agents.js';
 import { spanKeys, type SpanKeys } from '../api/page-parser.js';
@@ -59,10 +59,22 @@ export function fillTemplate(template: string, uid: string, date: string): strin
 export function exportCommand(ctx: CliContext): Command {
   const command = withExportOptions(new Command('export').description("export a user's followers to CSV, JSONL or an .xlsx workbook"));
   command.action(async (options: ExportOptions) => {
-    const config = await configure(command, options, ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
-    for (const key of SWITCHES) options[key] = Boolean(options[key]);
-    const job = await resolveJob(command, options, config, ctx);
-    await runJob(job, options, ctx);
+    try {
+      const config = await configure(command, options, ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
+      for (const key of SWITCHES) options[key] = Boolean(options[key]);
+      const job = await resolveJob(command, options, config, ctx);
+      await runJob(job, options, ctx);
+    } catch (error) {
+      // --json promises one object on stdout, a failure before any account's (a bad --uids-file
+      // line, a database that cannot be written, a proxy refused) included: `| jq` then sees it.
+      if (options.json && !ctx.jsonSaid && !(error instanceof PipeClosedError)) {
+        let message = error instanceof Error ? error.message : String(error);
+        for (const secret of ctx.secrets) message = redact(message, secret);
+        const exitCode = error instanceof TkfError ? error.exitCode : EXIT.internal;
+        await writeOut(ctx.stdout, `${JSON.stringify({ complete: false, exit_code: exitCode, error: message })}\n`).catch(() => {});
+      }
+      throw error;
+    }
   });
   return command;
 }
@@ -162,6 +174,7 @@ async function exportOne(
   const outcome = await exportUser(uid, output, settings, progress);
   // The JSON goes out first, and the lines below only once it is out (a failed write of it is the error said instead).
   if (options.json) {
+    ctx.jsonSaid = true;
     await writeOut(ctx.stdout, `${JSON.stringify(publicOutcome(outcome))}\n`).catch((error: unknown) => {
       // The JSON is lost, not the export: say where it is.
       if (error instanceof TkfError && outcome.complete && outcome.file) error.message += `; the export itself is complete: ${outcome.file}`;
@@ -198,7 +211,10 @@ async function exportMany(
   if (uids.length === 0) {
     // A shard of a short file may hold no uid: nothing to do is not a failure (cron runs every shard).
     if (!options.quiet) ctx.stderr.write(`tkf: no uid of the file falls in shard ${options.shard}; nothing to export\n`);
-    if (options.json) await writeOut(ctx.stdout, `${JSON.stringify(batchJson({ exitCode: EXIT.ok, accounts: [], totals: emptyTotals() }))}\n`);
+    if (options.json) {
+      ctx.jsonSaid = true;
+      await writeOut(ctx.stdout, `${JSON.stringify(batchJson({ exitCode: EXIT.ok, accounts: [], totals: emptyTotals() }))}\n`);
+    }
     return;
   }
   // As many accounts at once as the open-file limit holds (open-files.ts): past it, accounts
@@ -264,7 +280,10 @@ async function exportMany(
         `${followers(totals.rows)} written; ${requests(totals.requests)}${throttled} in ${formatDuration(totals.elapsedMs)}\n`,
     );
   }
-  if (options.json) await writeOut(ctx.stdout, `${JSON.stringify(batchJson(result))}\n`);
+  if (options.json) {
+    ctx.jsonSaid = true;
+    await writeOut(ctx.stdout, `${JSON.stringify(batchJson(result))}\n`);
+  }
   if (result.exitCode !== EXIT.ok) throw new BatchError(result.exitCode, batchMessage(result, options.quiet));
 }
 

@@ -67,6 +67,8 @@ export function reportCommand(ctx: CliContext): Command {
     .addHelpText('after', HELP)
     .action(async (path: string, options: ReportCommandOptions) => {
       if (options.html !== undefined && !options.html.trim()) throw new UsageError('--html needs a file name, e.g. --html report.html');
+      // Not stdout: that holds the summary (or --json); a file named "-" was written instead.
+      if (options.html === '-') throw new UsageError('--html writes the page to a file (stdout holds the summary): name it, e.g. --html report.html');
       if (options.html && !options.force && (await exists(options.html))) {
         throw new OutputError(`${options.html} already exists; use --force to replace it`);
       }

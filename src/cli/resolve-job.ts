@@ -198,6 +198,8 @@ export function proxyOf(baseUrl: string, flag: string | undefined, ctx: CliConte
  */
 export async function resolveJob(command: Command, options: ExportOptions, config: Config, ctx: CliContext): Promise<ExportJob> {
   const fromCli = (name: string) => command.getOptionValueSource(name) === 'cli';
+  // Redacted from the first message on: a bad --uids-file line is quoted before the token is read.
+  for (const given of [options.token, ctx.env[ENV.token]]) if (given) ctx.secrets.push(given);
   // [issue 16] --db (else TKF_DB, else the config file's db): the history database; --out may then be left out.
   const db = fromCli('db') ? options.db : ctx.env[ENV.db] || options.db;
   if (db) checkHistoryUsage(options);

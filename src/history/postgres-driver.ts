@@ -8,7 +8,7 @@
  * take turns on a transaction-scoped advisory lock (record-snapshot.ts), so two transactions
  * never lock the followers two accounts share in opposite orders (a deadlock).
  */
-import { HistoryDbError } from '../errors.js';
+import { HistoryDbError, UsageError } from '../errors.js';
 import { TurnQueue, type SqlDriver, type SqlRunner } from './sql-driver.js';
 
 interface PgClient {
@@ -49,6 +49,13 @@ export function withLibpqSslModes(url: string): string {
 export async function openPostgres(url: string): Promise<SqlDriver> {
   const { default: pg } = await import('pg');
   const label = postgresLabel(url);
+  // A URL that cannot be read (postgres://u@[::1) is the command line's mistake: exit 2 naming
+  // --db, not an internal error ("Invalid URL" from pg's parser).
+  try {
+    new URL(url);
+  } catch {
+    throw new UsageError(`--db ${label} is not a URL tkf can read: write it as postgres://user:password@host:port/database`);
+  }
   const client = new pg.Client({ connectionString: withLibpqSslModes(url), connectionTimeoutMillis: 15_000 }) as unknown as PgClient;
   // A connection lost between statements is reported by the next query; do not crash on it.
   client.on('error', () => {});

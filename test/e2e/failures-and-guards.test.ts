@@ -200,6 +200,34 @@ describe('guardrails before money is spent', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('tkf: --uids-file - and --token-file - both want stdin; put the token in a file or in TKF_TOKEN, or the uids in a file\n');
   });
+
+  it('--json prints its object for a failure before any account too (`| jq` sees the exit code), the token never in it', async () => {
+    const result = await runTkfInProcess(['export', '--uids-file', '-', '--out', '{uid}.csv', '--json'], {
+      env: { TKF_BASE_URL: 'http://127.0.0.1:9', TKF_TOKEN: TOKEN },
+      input: `${UID}\n@${TOKEN}\n`,
+    });
+    expect(result.code).toBe(2);
+    const said = JSON.parse(result.stdout) as { complete: boolean; exit_code: number; error: string };
+    expect(said).toMatchObject({ complete: false, exit_code: 2 });
+    expect(said.error).toMatch(/^stdin line 2: a uid must be the numeric user_id/);
+    expect(result.stdout + result.stderr).not.toContain(TOKEN);
+  });
+});
+
+describe('words for a mistyped argument', () => {
+  it('a --db URL that cannot be read is exit 2 naming --db (not an internal error), its password masked', async () => {
+    const result = await runTkfInProcess(['history', '--db', 'postgres://u:pw-Secret-1@[::1'], { env: {} });
+    expect([result.code, result.stderr]).toEqual([2, 'tkf: --db postgres://u:***@[::1 is not a URL tkf can read: write it as postgres://user:password@host:port/database\n']);
+  });
+
+  it('tkf report --html - is refused (stdout holds the summary), no file named "-" written', async () => {
+    await withTempDir(async (dir) => {
+      const result = await runTkf(['report', join(ROOT, 'fixtures', 'sample-response.json'), '--html', '-'], { env: {}, cwd: dir });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe('tkf: --html writes the page to a file (stdout holds the summary): name it, e.g. --html report.html\n');
+      expect(await readdir(dir)).toEqual([]);
+    });
+  });
 });
 
 describe('secrets', () => {
