@@ -32,8 +32,14 @@ export function batchMessage(result: BatchResult<UserOutcome>, quiet: boolean): 
     // The refusal in its own words (each user's line said its own next step; --resume is said once, here).
     return `the run stopped: ${result.stoppedBy ?? 'the API refused the token'}; ${CHECK_TOKEN}${resume}`;
   }
-  // A full disk, under the files (exit 7) or under the history database (exit 11).
-  if ((exitCode === EXIT.output || exitCode === EXIT.database) && result.stoppedBy) return `the run stopped: ${result.stoppedBy}${resume}`;
+  // A full disk, under the files (exit 7) or under the history database (exit 11). The users it
+  // failed while they walked (their checkpoints kept) or recorded (their files complete) are
+  // --resume's too; the disk's own words may already say to resume (an account's next step).
+  if ((exitCode === EXIT.output || exitCode === EXIT.database) && result.stoppedBy) {
+    const left = totals.accounts - totals.complete;
+    const reason = result.stoppedBy.replace(/; run the same command with --resume[^;]*$/, '');
+    return `the run stopped: ${reason}${left ? `; run the same command with --resume to go on (${users(left)} left)` : ''}`;
+  }
   if (exitCode === EXIT.stopped) {
     if (accounts.some((a) => a.run?.cause instanceof WaitLimitError)) return `the run stopped: the API throttled it for longer than --max-wait (${users(unfinished)} left)`;
     return `the run stopped at its --max-requests budget (${users(unfinished)} left)`;

@@ -173,7 +173,12 @@ describe('a full disk stops the run', () => {
         // that did not, none started.
         expect(summary.users.filter((u) => u.state === 'not-started').length).toBeGreaterThan(30);
         expect(sim.stats.requests).toBeLessThan(10);
-        expect(run.stderr).toMatch(/tkf: the run stopped: .*no space left on the device \(ENOSPC\); run the same command with --resume to go on/);
+        // Said once, counting every user --resume goes on with: those walking when the disk
+        // filled (failed, their checkpoints kept) as well as those never started.
+        const left = summary.users.filter((u) => u.state !== 'complete').length;
+        const lastLine = run.stderr.trimEnd().split('\n').at(-1)!;
+        expect(lastLine).toMatch(new RegExp(`^tkf: the run stopped: .*no space left on the device \\(ENOSPC\\); run the same command with --resume to go on \\(${left} users left\\)$`));
+        expect(lastLine.split('with --resume').length).toBe(2);
         execFileSync('mount', ['-o', 'remount,size=8m', point]);
         const resumed = await tkf([...out, '--resume'], { env: env(sim.url), cwd: dir });
         expect(resumed.code, resumed.stderr).toBe(0);
@@ -205,7 +210,8 @@ describe('a full disk under the history database ends the run', () => {
           expect(run.stderr).toContain(`the export is complete: x/${uid}.jsonl (\`tkf history import\` records it once the database can be written)`);
           expect(await readFile(join(dir, 'x', `${uid}.jsonl`), 'utf8')).toBe(expected(uid, 20, users));
         }
-        expect(run.stderr).toMatch(/\ntkf: the run stopped: the history database \S+h\.sqlite: the disk is full \(database or disk is full\); run the same command with --resume to go on \(\d+ users left\)\n$/);
+        const left = summary.users.filter((u) => u.state !== 'complete').length;
+        expect(run.stderr).toMatch(new RegExp(`\\ntkf: the run stopped: the history database \\S+h\\.sqlite: the disk is full \\(database or disk is full\\); run the same command with --resume to go on \\(${left} users left\\)\\n$`));
         // With room, --resume goes on: every account ends recorded, those whose files were
         // complete without their walks paid for again.
         execFileSync('mount', ['-o', 'remount,size=16m', point]);
