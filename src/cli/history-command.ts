@@ -96,10 +96,15 @@ export function parseDate(value: string, name: string, until = false): string {
   if (!match) throw refuse();
   const [, year, month, date, hour = '00', minute = '00', second = '00', fraction = '', zone = 'Z'] = match;
   const fields = [Number(year), Number(month) - 1, Number(date), Number(hour), Number(minute), Number(second)] as const;
-  const utc = new Date(Date.UTC(...fields));
+  // setUTCFullYear, not Date.UTC: Date.UTC takes the years 0 to 99 for 1900 to 1999.
+  const utc = new Date(0);
+  utc.setUTCFullYear(fields[0], fields[1], fields[2]);
+  utc.setUTCHours(fields[3], fields[4], fields[5]);
   const asGiven = [utc.getUTCFullYear(), utc.getUTCMonth(), utc.getUTCDate(), utc.getUTCHours(), utc.getUTCMinutes(), utc.getUTCSeconds()];
   if (asGiven.some((part, i) => part !== fields[i])) throw refuse();
-  const offset = zone.toUpperCase() === 'Z' ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2))) * 60_000;
+  const [zoneHours, zoneMinutes] = [Number(zone.slice(1, 3)), Number(zone.slice(-2))];
+  if (zone.toUpperCase() !== 'Z' && (zoneHours > 23 || zoneMinutes > 59)) throw refuse();
+  const offset = zone.toUpperCase() === 'Z' ? 0 : (zone[0] === '-' ? -1 : 1) * (zoneHours * 60 + zoneMinutes) * 60_000;
   // Milliseconds from the digits themselves (a double's 0.145 * 1000 may fall short of 145); the
   // database keeps milliseconds, so a finer --since starts at the next one (.2409: from .241).
   const digits = fraction.slice(1);
@@ -109,8 +114,14 @@ export function parseDate(value: string, name: string, until = false): string {
   // a minute, a second, a tenth of one, a millisecond): `--until` a snapshot's time as growth
   // prints it keeps it, and `.3` keeps .374.
   const step = match[4] === undefined ? 86_400_000 : fraction ? 10 ** Math.max(0, 3 - digits.length) : match[6] !== undefined ? 1000 : 60_000;
-  return new Date(until ? time + step : time).toISOString();
+  // The database's times are ISO 8601 text, compared as text: years past 9999 would be written
+  // +010000-... and sort before 2026; such an end (or a start before year 0) is the text's own.
+  const bound = until ? time + step : time;
+  if (bound > MAX_TIME) return '9999-12-31T23:59:59.999Z';
+  return bound < 0 && new Date(bound).getUTCFullYear() < 0 ? '0000-01-01T00:00:00.000Z' : new Date(bound).toISOString();
 }
+/** 9999-12-31T23:59:59.999Z: the last time ISO 8601's four-digit years write. */
+const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 export function unknownAccount(uid: string, db: string): UnknownAccountError {
   return new UnknownAccountError(`no snapshot of ${uid} in the history database ${db} (tkf history lists its accounts)`);

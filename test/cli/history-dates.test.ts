@@ -18,6 +18,16 @@ describe('history dates', () => {
     expect(parseDate('2026-12-09T12:00:00Z', '--since')).toBe('2026-12-09T12:00:00.000Z');
   });
 
+  it('reaches the ends of the four-digit years, and refuses a zone no clock has', () => {
+    // 9999-12-31 whole ended in year 10000, written +010000-... and sorted before 2026: nothing listed.
+    expect(parseDate('9999-12-31', '--until', true)).toBe('9999-12-31T23:59:59.999Z');
+    expect(parseDate('9999-12-31T23:59', '--until', true)).toBe('9999-12-31T23:59:59.999Z');
+    expect(parseDate('0001-01-01', '--since')).toBe('0001-01-01T00:00:00.000Z');
+    expect(parseDate('0000-01-01T00:30+01:00', '--since')).toBe('0000-01-01T00:00:00.000Z');
+    expect(() => parseDate('2026-12-09T12:00+25:00', '--since')).toThrow(UsageError);
+    expect(() => parseDate('2026-12-09T12:00+08:60', '--since')).toThrow(UsageError);
+  });
+
   it('as --until, includes what it names to its own precision, with a space or a T alike', () => {
     expect(parseDate('2026-11-30', '--until', true)).toBe('2026-12-01T00:00:00.000Z');
     expect(parseDate('2026-12-05T06:00', '--until', true)).toBe('2026-12-05T06:01:00.000Z');
