@@ -6,7 +6,7 @@
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { OutputError, UsageError } from '../errors.js';
-import { readCheckpoint } from '../output/checkpoint.js';
+import { checkDescribes, readCheckpoint } from '../output/checkpoint.js';
 import { describeFsError } from '../output/fs-errors.js';
 import { outputPaths } from '../output/output-file.js';
 import { openHistoryToRead, isPostgresUrl } from '../history/open-history.js';
@@ -83,6 +83,7 @@ export function reportCommand(ctx: CliContext): Command {
         manifestProblem = error instanceof Error ? error.message : String(error);
         return undefined;
       });
+      await checkDescribes(path, manifest);
       const report = await summarizeExport(path, { signal: ctx.signal, manifest });
       if (manifestProblem && (db === undefined || options.uid !== undefined)) {
         ctx.stderr.write(`tkf: warning: ${manifestProblem}; the report has no follower count of the profile\n`);

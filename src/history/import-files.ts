@@ -10,7 +10,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { HistoryDbError, OutputError, ShortListError, UsageError } from '../errors.js';
-import { readCheckpoint } from '../output/checkpoint.js';
+import { checkDescribes, readCheckpoint } from '../output/checkpoint.js';
 import { outputPaths } from '../output/output-file.js';
 import { recordExportFile } from './record-export.js';
 import type { SqlDriver } from './sql-driver.js';
@@ -41,6 +41,9 @@ export function isFailure(outcome: ImportResult | ImportFailure): outcome is Imp
 
 async function dateOf(file: string): Promise<string> {
   const manifest = await readCheckpoint(outputPaths(file).manifest).catch(() => undefined);
+  // A manifest that no longer describes its file (an emptied staging file of --db) is refused:
+  // its counts and end would be taken for the file's (a snapshot of 0 followers served).
+  await checkDescribes(file, manifest);
   if (manifest?.updated) return manifest.updated;
   try {
     return (await stat(file)).mtime.toISOString();

@@ -10,7 +10,9 @@
  *
  * The manifest (`<out>.tkf.json`) gives whose followers they are, when (`updated`), how the walk
  * ended, the profile's count and the requests; without one, the uid must be given and the date
- * is the file's modification time, and the end is unknown, so nobody can be proven gone by it.
+ * is the file's modification time, and the end is unknown, so only the order rule (reach.ts) can
+ * prove a follower gone by it. (`tkf history import` refuses a manifest that no longer describes
+ * its file: import-files.ts.)
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';

@@ -9,7 +9,7 @@
  *
  * Owner-only (0600), and it holds no token: only what the resumed run must match and continue.
  */
-import { readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { OutputError, UsageError } from '../errors.js';
 import { realDisk, type Disk } from './disk.js';
 import { describeFsError } from './fs-errors.js';
@@ -154,4 +154,20 @@ export function incompletePlaces(manifest: Checkpoint | undefined): number[] | u
   if (!manifest || !Array.isArray(at) || at.length !== (manifest.incompleteSeconds ?? []).length) return undefined;
   const valid = at.every((rows, i) => Number.isSafeInteger(rows) && rows >= 0 && rows <= manifest.rows && (i === 0 || rows >= at[i - 1]!));
   return valid ? at : undefined;
+}
+
+/**
+ * Refuses a finished export whose manifest no longer describes it (another size): its counts, end
+ * and account would be taken for the file's. An emptied staging file of `tkf export --db` (its
+ * walk recorded) is said as such.
+ */
+export async function checkDescribes(path: string, manifest: Checkpoint | undefined): Promise<void> {
+  if (!manifest || manifest.cursor !== null) return;
+  const size = await stat(path).then((s) => s.size, () => undefined);
+  if (size === undefined || size === manifest.bytes) return;
+  throw new UsageError(
+    size === 0 && manifest.rows > 0
+      ? `${path} is empty, but its manifest counts ${manifest.rows.toLocaleString('en-US')} rows: a staging file of tkf export --db, emptied once its walk was recorded (its followers are in that database)`
+      : `${path} is not the file its manifest describes (${manifest.bytes.toLocaleString('en-US')} bytes, now ${size.toLocaleString('en-US')}): changed after the export; move ${path}.tkf.json away and name the account with --uid to use it as it is`,
+  );
 }

@@ -21,6 +21,26 @@ async function exportTo(out: string, user: UserScenario) {
 }
 
 describe('tkf history import', () => {
+  it("refuses a file its manifest no longer describes: an emptied staging file (recorded already), or rows added by hand; tkf report too", async () => {
+    const sim = await startSimulator({ token: TOKEN, users: { [UID]: { size: 60 } } });
+    closeLater(() => sim.close());
+    const db = join(dir.path, 'staged.sqlite');
+    const run = await runCli(['export', '--uid', UID, '--db', db], { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url });
+    expect(run.code, run.stderr).toBe(0);
+    const staged = join(`${db}.staging`, `${UID}.jsonl`);
+    const imported = await runCli(['history', 'import', '--db', join(dir.path, 'other.sqlite'), staged]);
+    expect(imported.code).toBe(2);
+    expect(imported.stderr).toContain(`${staged} is empty, but its manifest counts 60 rows: a staging file of tkf export --db, emptied once its walk was recorded`);
+    const report = await runCli(['report', staged]);
+    expect([report.code, report.stdout]).toEqual([2, '']);
+    const edited = join(dir.path, 'edited.jsonl');
+    await exportTo(edited, { size: 40 });
+    await writeFile(edited, `${await readFile(edited, 'utf8')}{"uid":"7000000000000000001"}\n`);
+    const again = await runCli(['history', 'import', '--db', join(dir.path, 'other.sqlite'), edited]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/edited\.jsonl is not the file its manifest describes \([\d,]+ bytes, now [\d,]+\): changed after the export/);
+  });
+
   it('a file that is no export among good ones: the good ones are imported, --json lists all three, exit 2', async () => {
     const [a, b] = [join(dir.path, 'good1.jsonl'), join(dir.path, 'good2.csv')];
     await exportTo(a, { size: 20 });
