@@ -5,7 +5,7 @@
  */
 import { HistoryDbError, UsageError } from '../errors.js';
 import type { SqlDriver } from './sql-driver.js';
-import { SCHEMA_VERSION, migrate, newerSchema, schemaVersion } from './schema.js';
+import { SCHEMA_VERSION, foreignDatabase, foreignTables, migrate, newerSchema, schemaVersion } from './schema.js';
 
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
@@ -58,6 +58,8 @@ export async function openHistoryToRead(target: string): Promise<SqlDriver> {
     })(driver);
     // Nothing of tkf's in it (an empty file, another program's database): not made one by a read.
     if (version === 0 && !postgres) {
+      const others = await foreignTables(driver);
+      if (others.length) throw foreignDatabase(target, others);
       throw new HistoryDbError(`${target} is not a tkf history database (no tkf schema in it): record one with tkf export --db ${target} (or tkf history import)`);
     }
     // A newer tkf's: refused as migrate() would, without opening it to write.

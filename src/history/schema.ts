@@ -111,6 +111,13 @@ export async function migrate(driver: SqlDriver): Promise<void> {
     await tx.run('CREATE TABLE IF NOT EXISTS tkf_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     const version = await schemaVersion(tx, driver.label);
     if (version > SCHEMA_VERSION) throw newerSchema(driver.label, version);
+    // A SQLite file of another program's (tables of its own, no tkf schema) is not made a history
+    // database too: tkf's six tables were added beside its own. (A PostgreSQL database may be
+    // shared with other schemas' tables; its names are checked below.)
+    if (version === 0 && driver.dialect === 'sqlite') {
+      const others = await foreignTables(tx);
+      if (others.length) throw foreignDatabase(driver.label, others);
+    }
     try {
       for (let v = version; v < SCHEMA_VERSION; v++) {
         const step = MIGRATIONS[v]!(driver.dialect);
@@ -134,6 +141,25 @@ export async function migrate(driver: SqlDriver): Promise<void> {
       ['schema_version', String(Math.max(version, SCHEMA_VERSION))],
     );
   });
+}
+
+/** tkf's tables (the first migration's). */
+const TKF_TABLES = ['tkf_meta', 'accounts', 'snapshots', 'followers', 'account_followers', 'changes'];
+
+/**
+ * A few of the tables of a SQLite file without a tkf schema that are another program's; none when
+ * it holds one of tkf's own (tkf's tables with tkf_meta dropped: said by the migration itself).
+ */
+export async function foreignTables(runner: SqlRunner): Promise<string[]> {
+  const tables = (await runner.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")).map((t) => t.name);
+  return tables.some((name) => TKF_TABLES.includes(name) && name !== 'tkf_meta') ? [] : tables.filter((name) => name !== 'tkf_meta').slice(0, 3);
+}
+
+/** A SQLite file that holds another program's tables (`tables`, a few of them) and no tkf schema. */
+export function foreignDatabase(label: string, tables: readonly string[]): HistoryDbError {
+  return new HistoryDbError(
+    `${label} is not a tkf history database: it holds other tables (${tables.join(', ')}) and no tkf schema; the history needs a database of its own (a new file)`,
+  );
 }
 
 /** A database a newer tkf wrote (its schema `version`): refused. */

@@ -33,6 +33,23 @@ async function accounts(db: string) {
 }
 
 describe('SQLite under load and faults', () => {
+  it("another program's SQLite file is not made a history database: refused by the export and the readers alike, left as it was", async () => {
+    const db = join(dir.path, 'notes.sqlite');
+    await sqlite3(db, "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')");
+    const sim = await startSimulator({ token: TOKEN });
+    try {
+      const exported = await runCli(['export', '--uid', '6754915036232582149', '--out', join(dir.path, 'n.csv'), '--db', db], { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url });
+      const read = await runCli(['history', '--db', db]);
+      const said = `${db} is not a tkf history database: it holds other tables (notes) and no tkf schema; the history needs a database of its own (a new file)`;
+      expect([exported.code, read.code]).toEqual([11, 11]);
+      expect(exported.stderr).toContain(said);
+      expect(read.stderr).toContain(said);
+      expect((await sqlite3(db, "SELECT group_concat(name) FROM sqlite_master WHERE type = 'table'")).stdout.trim()).toBe('notes');
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('a batch at --concurrency 16 and a second process on the same file: no SQLITE_BUSY, every account recorded', async () => {
     const uids = uidsOf(40);
     const sim = await startSimulator({ token: TOKEN, users: Object.fromEntries(uids.map((uid) => [uid, { size: 60 }])) });
