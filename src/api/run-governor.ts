@@ -238,7 +238,8 @@ export class RunGovernor {
       const error = new WaitLimitError(
         waitMs > this.maxWaitMs
           ? `the API asked to wait ${Math.ceil(waitMs / 1000)} s (Retry-After), longer than ${limit} allows`
-          : `the API has answered "too many requests" for ${Math.ceil((now - this.throttledSince) / 1000)} s without letting a request through (${limit})`,
+          : // How long it has been, not rounded up (4.1 s was said as 5 s).
+            `the API has answered "too many requests" for ${seconds(now - this.throttledSince)} s without letting a request through (${limit})`,
       );
       this.stop(error);
       throw error;
@@ -313,4 +314,9 @@ export class RunGovernor {
     // those must not reach the messages of every other account of the run.
     this.stoppedBy ??= new RunStoppedError(reason.message, reason.exitCode);
   }
+}
+
+/** A duration in seconds as said: tenths below ten seconds (4.1), whole ones above (12), never rounded up. */
+function seconds(ms: number): string {
+  return ms < 10_000 ? (Math.floor(ms / 100) / 10).toFixed(1) : String(Math.floor(ms / 1000));
 }

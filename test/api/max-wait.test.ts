@@ -60,6 +60,14 @@ describe('a 429 that never ends', () => {
     expect(waited()).toBeGreaterThanOrEqual(29_000);
   });
 
+  test('says how long it was throttled, not rounded up (4.1 s was said as 5 s)', async () => {
+    const sim = await throttlingForever('2');
+    const { client, waited } = fakeTimeClient(sim.url, 6_500);
+    const error = await client.fetchPage(UID, 0).catch((e: unknown) => e);
+    expect(waited()).toBe(6_000);
+    expect((error as Error).message).toContain('the API has answered "too many requests" for 6.0 s without letting a request through (--max-wait 7 s)');
+  });
+
   test('the stop is the run\'s: another account of the run sends nothing more (exit 8)', async () => {
     const sim = await throttlingForever('1');
     const { client, governor } = fakeTimeClient(sim.url, 5_000);
