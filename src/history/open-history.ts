@@ -68,7 +68,14 @@ export async function openHistoryToRead(target: string): Promise<SqlDriver> {
       if (!postgres) {
         // Migrated forward (a write): read-write for that, as tkf export --db would open it.
         await driver.close();
-        return await openHistory(target);
+        return await openHistory(target).catch((error: unknown) => {
+          // A backup or a read-only directory: why this read wants to write is said first.
+          if (!(error instanceof HistoryDbError)) throw error;
+          throw new HistoryDbError(
+            `${target} was written by an older tkf (schema version ${version}; this tkf reads ${SCHEMA_VERSION}) and is upgraded once, which writes to it: ${error.message.replace(/^(cannot open )?the history database \S+: /, '')}; upgrade a copy where it can be written (any tkf history command does)`,
+            { cause: error },
+          );
+        });
       }
       await migrate(driver);
     }

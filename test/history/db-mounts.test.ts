@@ -68,6 +68,19 @@ describe('a history database that cannot be written', () => {
     expect(JSON.parse(growth.stdout)).toHaveLength(1);
   });
 
+  it("an older tkf's database on a read-only file system: the reader says it must be upgraded once, where it can be written", async (context) => {
+    const point = mountTmpfs('8m');
+    if (!point) return context.skip('cannot mount a tmpfs here (not root, or not Linux)');
+    const db = join(point, 'old.sqlite');
+    const first = await runTkf(['export', '--uid', UID, '--out', join(dir.path, 'o1.jsonl'), '--db', db], { env });
+    expect(first.code, first.stderr).toBe(0);
+    execFileSync('sqlite3', [db, "UPDATE tkf_meta SET value = '1' WHERE key = 'schema_version'"]);
+    execFileSync('mount', ['-o', 'remount,ro', point]);
+    const read = await runTkf(['history', '--db', db]);
+    expect(read.code).toBe(11);
+    expect(read.stderr).toMatch(new RegExp(`^tkf: ${db.replace(/[.]/g, '\\.')} was written by an older tkf \\(schema version 1; this tkf reads 2\\) and is upgraded once, which writes to it: .*; upgrade a copy where it can be written`));
+  });
+
   it('on a full file system: exit 11 naming the database, the export file kept', async (context) => {
     // Room for the schema and a few pages (16 KiB each: ~180 KB for the schema's B-trees and its
     // WAL), not for 400 followers' rows and the WAL (~1.3 MB).
