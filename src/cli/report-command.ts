@@ -19,6 +19,7 @@ import { summarizeExport } from '../report/summarize-export.js';
 import { validateUid } from './api-access.js';
 import type { CliContext } from './context.js';
 import { ENV } from './env-names.js';
+import { loadConfig } from './config-file.js';
 import { unknownAccount } from './history-command.js';
 import { postgresSecrets } from './history-export.js';
 
@@ -62,7 +63,7 @@ export function reportCommand(ctx: CliContext): Command {
     .addOption(new Option('--json', 'print the summary as one JSON object on stdout'))
     .addOption(new Option('--html <file>', 'also write a self-contained HTML page with charts (opens offline)'))
     .addOption(new Option('--force', 'replace the --html file if it exists'))
-    .addOption(new Option('--db <target>', `with --html: add the account's followers over time from this history database (SQLite file or postgres:// URL) (env: ${ENV.db})`))
+    .addOption(new Option('--db <target>', `with --html: add the account's followers over time from this history database (SQLite file or postgres:// URL) (env: ${ENV.db}; config key db)`))
     .addOption(new Option('--uid <user_id>', "with --db: the account (default: the export's, from its manifest)"))
     .addHelpText('after', HELP)
     .action(async (path: string, options: ReportCommandOptions) => {
@@ -72,7 +73,13 @@ export function reportCommand(ctx: CliContext): Command {
       if (options.html && !options.force && (await exists(options.html))) {
         throw new OutputError(`${options.html} already exists; use --force to replace it`);
       }
-      const db = options.db ?? (options.html ? ctx.env[ENV.db] : undefined);
+      // --db, else (for the page) TKF_DB, else the config file's db, as tkf history takes it.
+      const configured = async () => {
+        const value = (await loadConfig(ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`))).values.db;
+        return typeof value === 'string' && value ? value : undefined;
+      };
+      const fromSettings = options.db === undefined && options.html ? ctx.env[ENV.db] || (await configured()) : undefined;
+      let db = options.db ?? fromSettings;
       if (db !== undefined && !options.html) throw new UsageError('--db adds followers over time to the HTML page: give --html <file> too');
       if (options.uid !== undefined && db === undefined) throw new UsageError('--uid names the account of the history database: give --db too');
       if (db !== undefined && isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
@@ -87,6 +94,12 @@ export function reportCommand(ctx: CliContext): Command {
       const report = await summarizeExport(path, { signal: ctx.signal, manifest });
       if (manifestProblem && (db === undefined || options.uid !== undefined)) {
         ctx.stderr.write(`tkf: warning: ${manifestProblem}; the report has no follower count of the profile\n`);
+      }
+      // A database the user did not name here (TKF_DB, the config file) is no reason to refuse the
+      // page of an export that does not say whose it is: the page is made without its growth.
+      if (fromSettings !== undefined && options.db === undefined && options.uid === undefined && report.account === null) {
+        ctx.stderr.write(`tkf: warning: ${path} has no manifest saying whose followers it holds: the page leaves out the history of ${fromSettings} (name the account with --uid)\n`);
+        db = undefined;
       }
       if (db !== undefined && options.uid === undefined && report.account === null && manifestProblem) {
         throw new UsageError(`${manifestProblem}; it names whose followers the export holds: name the account with --uid`);

@@ -4,7 +4,7 @@
  * simulator on 127.0.0.1, the CLI in process).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
@@ -27,6 +27,27 @@ async function simulator(users: Record<string, UserScenario>) {
 const text = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
 describe('tkf report --html --db', () => {
+  it("takes the history from TKF_DB or the config file's db, as tkf history does; one not named here never refuses the page of an export without a manifest", async () => {
+    const db = join(dir.path, 'configured.sqlite');
+    const day = join(dir.path, 'configured.jsonl');
+    expect((await runCli(['export', '--uid', UID, '--out', day, '--db', db], await simulator({ [UID]: { size: 40 } }))).code).toBe(0);
+    const config = join(dir.path, 'xdg');
+    await mkdir(join(config, 'tkf'), { recursive: true });
+    await writeFile(join(config, 'tkf', 'config.json'), JSON.stringify({ db }), { mode: 0o600 });
+    const page = join(dir.path, 'configured.html');
+    const run = await runCli(['report', day, '--html', page], { XDG_CONFIG_HOME: config });
+    expect(run.code, run.stderr).toBe(0);
+    expect(await readFile(page, 'utf8')).toContain('Followers over time');
+    // The same rows without their manifest: the page, without the history, and why.
+    const bare = join(dir.path, 'bare.jsonl');
+    await writeFile(bare, await readFile(day));
+    const plain = await runCli(['report', bare, '--html', join(dir.path, 'bare.html')], { TKF_DB: db });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).toContain(`tkf: warning: ${bare} has no manifest saying whose followers it holds: the page leaves out the history of ${db} (name the account with --uid)`);
+    // Named with --db, the same file is refused: the account must be said.
+    expect((await runCli(['report', bare, '--html', join(dir.path, 'bare2.html'), '--db', db])).code).toBe(2);
+  });
+
   it('adds the account\'s snapshots, the account taken from the export\'s manifest', async () => {
     const db = join(dir.path, 'history.sqlite');
     const day1 = join(dir.path, 'day1.jsonl');
