@@ -6,6 +6,7 @@
  */
 import { getMaxListeners, setMaxListeners } from 'node:events';
 import { dirname } from 'node:path';
+import { removeTakeoverLeftovers } from '../output/lock.js';
 import { Command } from 'commander';
 import { BatchError, EXIT, OutputError, PipeClosedError, TkfError, redact, type InterruptSignal } from '../errors.js';
 import { makeDirectory } from '../output/output-file.js';
@@ -238,6 +239,7 @@ async function exportMany(
   // Every worker's export, pager and pacer wait listens to the run's one interrupt signal.
   setMaxListeners(Math.max(getMaxListeners(ctx.signal), concurrency * 4 + 10), ctx.signal);
   const bars = new Map<string, ReturnType<typeof progress.user>>();
+  const directories = new Set<string>();
   const result = await runBatch({
     uids,
     concurrency,
@@ -247,7 +249,9 @@ async function exportMany(
       try {
         // The same line run twice at once (cron): under --resume each run waits for the accounts
         // the other holds, and finds them complete, instead of calling them failed.
-        return await exportUser(uid, await target(uid), settings, bars.get(uid)!, walked, { waitForHeldOutputs: true });
+        const output = await target(uid);
+        if (output.kind === 'file') directories.add(dirname(output.path));
+        return await exportUser(uid, output, settings, bars.get(uid)!, walked, { waitForHeldOutputs: true });
       } catch (error) {
         const exitCode = error instanceof TkfError ? error.exitCode : EXIT.internal;
         return { uid, exit_code: exitCode, complete: false, rows: 0, requests: 0, requests_total: 0, file: null, end: null, total: null, error: (error as Error).message, cause: error, elapsedMs: 0 };
@@ -270,6 +274,8 @@ async function exportMany(
     },
   });
   progress.stop();
+  // Stale locks moved aside by takeovers that a kill -9 cut short (`<out>.lock.stale-<pid>`).
+  await removeTakeoverLeftovers(directories);
   const { totals } = result;
   if (!options.quiet) {
     const notStarted = totals.notStarted ? `, ${totals.notStarted} not started` : '';

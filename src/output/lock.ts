@@ -205,3 +205,29 @@ async function readHolder(path: string): Promise<LockFile | 'gone' | 'unreadable
   }
   return 'unreadable';
 }
+
+/** A stale lock moved aside longer ago than this is a takeover's leftover (a takeover takes milliseconds). */
+const ASIDE_LEFTOVER_MS = 60_000;
+
+/**
+ * Removes the leftovers of takeovers killed between moving a stale lock aside and removing it
+ * (`<out>.lock.stale-<pid>`: nothing else would ever remove them), in each of `directories`: once
+ * a run, after its accounts. Only those moved aside over a minute ago (the ctime a rename sets),
+ * so that a takeover under way in another run keeps its own. Never fails the run.
+ */
+export async function removeTakeoverLeftovers(directories: Iterable<string>, now: () => number = Date.now): Promise<number> {
+  const { readdir, lstat } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  let removed = 0;
+  for (const directory of new Set(directories)) {
+    const names = await readdir(directory).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!/\.lock\.stale-\d+$/.test(name)) continue;
+      const path = join(directory, name);
+      const info = await lstat(path).catch(() => undefined);
+      if (!info?.isFile() || now() - info.ctimeMs < ASIDE_LEFTOVER_MS) continue;
+      await rm(path, { force: true }).then(() => removed++, () => {});
+    }
+  }
+  return removed;
+}

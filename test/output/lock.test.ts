@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { OutputError } from '../../src/errors.js';
-import { acquireLock } from '../../src/output/lock.js';
+import { acquireLock, removeTakeoverLeftovers } from '../../src/output/lock.js';
 import { isRunning, lockOwner, processStartTicks } from '../../src/cli/api-access.js';
 
 let dir: string;
@@ -175,6 +175,24 @@ describe('the pid of a lock given to a later process (tkf is pid 1 in every cont
       expect((await lockError(acquireLock(lockPath, lockOwner(), isRunning, out))).message).toMatch(/another tkf is already writing/);
     } finally {
       child.kill();
+    }
+  });
+});
+
+describe('the leftovers of takeovers cut short', () => {
+  test('removes <out>.lock.stale-<pid> moved aside over a minute ago, and nothing else', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tkf-lock-leftovers-'));
+    try {
+      for (const name of ['a.csv.lock.stale-4242', 'b.csv.lock.stale-7', 'a.csv.lock', 'a.csv', 'notes.stale-1']) await writeFile(join(dir, name), 'x');
+      // Just moved aside (a takeover under way in another run): kept.
+      expect(await removeTakeoverLeftovers([dir, dir])).toBe(0);
+      // A minute and more later: the two leftovers go, the lock and the files stay.
+      expect(await removeTakeoverLeftovers([dir], () => Date.now() + 61_000)).toBe(2);
+      expect((await readdir(dir)).sort()).toEqual(['a.csv', 'a.csv.lock', 'notes.stale-1']);
+      // A directory that is gone is no failure.
+      expect(await removeTakeoverLeftovers([join(dir, 'gone')], () => Date.now() + 61_000)).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
