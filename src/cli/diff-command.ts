@@ -219,7 +219,7 @@ interface Ends {
   newerEnd: WalkEnd;
   olderEnd: WalkEnd;
   /** Where <new>'s walk stepped past the rest of a tied second (reach.ts unseen). */
-  newerHoles?: readonly number[];
+  newerHoles?: ReadonlyArray<readonly [number, number]>;
 }
 
 async function diffToStream(older: ExportSource, newer: ExportSource, encoder: ChangeEncoder, ctx: CliContext, ends: Ends): Promise<DiffCounts> {

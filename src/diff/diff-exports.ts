@@ -41,7 +41,7 @@ export interface DiffOptions {
   /** How the older export's walk ended: 'complete' saw every follower, so nobody is first seen. */
   olderEnd?: WalkEnd;
   /** Where the newer walk stepped past the rest of a tied second (its manifest's incompleteAt). */
-  newerHoles?: readonly number[];
+  newerHoles?: ReadonlyArray<readonly [number, number]>;
   /** Aborted: stop at the next record, throwing its reason. */
   signal?: AbortSignal;
 }

@@ -51,7 +51,7 @@
  * come, they were there. New followers stand on top, above every old one.
  */
 
-import { DEPTH_CAP, PAGE_SIZE } from '../api/list-facts.js';
+import { DEPTH_CAP } from '../api/list-facts.js';
 
 /**
  * Why a walk ended, as a manifest records it (`end`): only 'complete' means the whole list, and
@@ -128,8 +128,9 @@ export interface ReachView {
    * Stretches of the older order the newer walk could not read, open at both ends (older places
    * strictly between): the rest of a tied second it had to step past (a manifest's
    * incompleteAt), between the shared followers on either side of where it stood in the newer
-   * list (a page up from there). A follower missing there was not seen gone, whatever the end of
-   * the list says; one who left from the page above the tie is not either (no time tells them apart).
+   * list (the page before the one that told it, and that one). A follower missing there was not
+   * seen gone, whatever the end of the list says; one who left from that page is not either (no
+   * time tells them apart).
    */
   unseen?: ReadonlyArray<readonly [number, number]>;
 }
@@ -178,16 +179,15 @@ export function reachView<T = string>(
   newerInOrder: Iterable<T>,
   olderIndexOf: (uid: T) => number | undefined,
   newerEnd: WalkEnd,
-  /** The newer walk's incomplete seconds: the followers of its list before each (ascending). */
-  holes: readonly number[] = [],
+  /** The newer walk's incomplete seconds: between which of its followers each one's unread rest stands (ascending). */
+  holes: ReadonlyArray<readonly [number, number]> = [],
 ): ReachView {
   // Lower ends of runs in order, in the newer order: their older places and newer places.
   const pairIndex: number[] = [];
   const pairAt: number[] = [];
   const shared: number[] = [];
   const unseen: Array<readonly [number, number]> = [];
-  // Each hole's lower bound: the shared follower before it, a page earlier than its place (the
-  // walk may tell a second tied only after the page below it: an exclusive cursor's second ask).
+  // Each hole's lower bound: the older place of the last shared follower before its `from`.
   const lower: number[] = [];
   let hole = 0;
   // The run of shared followers so far: side by side in the newer list, in the older one's order.
@@ -199,9 +199,9 @@ export function reachView<T = string>(
     at++;
     const index = olderIndexOf(uid);
     if (index === undefined) continue;
-    for (let h = lower.length; h < holes.length && holes[h]! - PAGE_SIZE <= at; h++) lower.push(previousIndex);
-    // Each hole behind this follower lies between it and the shared follower before it (a page up).
-    for (; hole < holes.length && holes[hole]! <= at; hole++) if (index > lower[hole]! + 1) unseen.push([lower[hole]!, index]);
+    for (let h = lower.length; h < holes.length && holes[h]![0] <= at; h++) lower.push(previousIndex);
+    // Each hole behind this follower lies between it and the shared follower before the hole's from.
+    for (; hole < holes.length && holes[hole]![1] <= at; hole++) if (index > lower[hole]! + 1) unseen.push([lower[hole]!, index]);
     shared.push(index);
     run = at === previousAt + 1 && index > previousIndex && index - previousIndex <= IN_PLACE_STEP ? run + 1 : 1;
     if (run >= IN_PLACE_RUN) {

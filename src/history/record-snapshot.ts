@@ -50,8 +50,8 @@ export interface SnapshotInput {
   update?: { added: number };
   /** The walk's longest pause before a --resume went on with it (Checkpoint.pausedMs). */
   pausedMs?: number;
-  /** Where the walk stepped past the rest of a tied second: the followers before each (Checkpoint.incompleteAt). */
-  holes?: readonly number[];
+  /** Where the walk stepped past the rest of a tied second: between which of its followers (Checkpoint.incompleteAt). */
+  holes?: ReadonlyArray<readonly [number, number]>;
 }
 
 /**

@@ -52,8 +52,8 @@ export interface Checkpoint {
   total: number | null;
   /** Tied seconds the walk had to step past so far (ExportResult.incompleteSeconds). */
   incompleteSeconds?: number[];
-  /** The rows of the file before each of those seconds' unread followers (ExportCounts.incompleteAt). */
-  incompleteAt?: number[];
+  /** Between which rows of the file each of those seconds' unread followers stand (ExportCounts.incompleteAt). */
+  incompleteAt?: Array<[number, number]>;
   /**
    * Follow time (Unix seconds) of the newest follower in the file, from the pages' max_time (or
    * min_time, a lower bound); what `--update` stops below. Absent in files of older tkf versions.
@@ -149,10 +149,13 @@ export function describeMismatch(saved: CheckpointOptions, now: CheckpointOption
  * when it is what a tkf wrote: one place an incomplete second, whole numbers, ascending, within
  * the file. Undefined otherwise (an older tkf, an --update that found a second of its own, an edit).
  */
-export function incompletePlaces(manifest: Checkpoint | undefined): number[] | undefined {
+export function incompletePlaces(manifest: Checkpoint | undefined): Array<[number, number]> | undefined {
   const at = manifest?.incompleteAt;
   if (!manifest || !Array.isArray(at) || at.length !== (manifest.incompleteSeconds ?? []).length) return undefined;
-  const valid = at.every((rows, i) => Number.isSafeInteger(rows) && rows >= 0 && rows <= manifest.rows && (i === 0 || rows >= at[i - 1]!));
+  const row = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= manifest.rows;
+  const valid = at.every(
+    (pair, i) => Array.isArray(pair) && pair.length === 2 && row(pair[0]) && row(pair[1]) && pair[0] <= pair[1] && (i === 0 || (pair[0] >= at[i - 1]![0] && pair[1] >= at[i - 1]![1])),
+  );
   return valid ? at : undefined;
 }
 
@@ -168,6 +171,6 @@ export async function checkDescribes(path: string, manifest: Checkpoint | undefi
   throw new UsageError(
     size === 0 && manifest.rows > 0
       ? `${path} is empty, but its manifest counts ${manifest.rows.toLocaleString('en-US')} rows: a staging file of tkf export --db, emptied once its walk was recorded (its followers are in that database)`
-      : `${path} is not the file its manifest describes (${manifest.bytes.toLocaleString('en-US')} bytes, now ${size.toLocaleString('en-US')}): changed after the export; move ${path}.tkf.json away and name the account with --uid to use it as it is`,
+      : `${path} is not the file its manifest describes (${manifest.bytes.toLocaleString('en-US')} bytes, now ${size.toLocaleString('en-US')}): changed after the export; to use it as it is, move ${path}.tkf.json away (and name its account with --uid where asked)`,
   );
 }

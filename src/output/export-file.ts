@@ -79,6 +79,8 @@ export class ExportFile implements PageTarget {
   private pendingUids: string[] = [];
   /** Between pages (not halfway through writing one), the state may be checkpointed. */
   private atPageBoundary = false;
+  /** The file's rows before the page written last in this run (countPage's tied seconds). */
+  private pageBefore: number | undefined;
   private createdPartFiles = false;
   private cursor: number | null = 0;
   /** Where a resumed walk re-enters the tied second the cursor is inside (pager.ts), if it is. */
@@ -307,11 +309,15 @@ export class ExportFile implements PageTarget {
       await this.checkpointer.drain();
     }
     this.atPageBoundary = false;
+    const before = this.base.rows + this.part!.rows;
     await this.part!.writeAll(page.followers);
     const newest = pageNewest(page);
     if (newest !== undefined && (this.newest === undefined || newest > this.newest)) this.newest = newest;
     if (this.uidLog) for (const follower of page.followers) this.pendingUids.push(follower.uid);
-    countPage(this.totals, page, this.update ? undefined : this.base.rows + this.part!.rows);
+    // A second is told tied by the page after its own at the latest (an exclusive cursor's second
+    // ask): its unread rest stands after the page before this one, or after a resumed file's rows.
+    countPage(this.totals, page, this.update ? undefined : [Math.min(this.pageBefore ?? this.base.rows, before), this.base.rows + this.part!.rows]);
+    this.pageBefore = before;
     this.cursor = page.next;
     this.reenter = page.reenter;
     this.atPageBoundary = true;
@@ -377,7 +383,9 @@ export class ExportFile implements PageTarget {
       // The file's earlier seconds moved down by the rows put on top; one this update found has
       // no place in it that the walk could tell (its rows go on top): then none is given.
       incompleteAt:
-        manifest.incompleteAt && counts.incompleteSeconds.length === (manifest.incompleteSeconds ?? []).length ? manifest.incompleteAt.map((rows) => rows + added) : undefined,
+        manifest.incompleteAt && counts.incompleteSeconds.length === (manifest.incompleteSeconds ?? []).length
+          ? manifest.incompleteAt.map(([from, to]): [number, number] => [from + added, to + added])
+          : undefined,
       newest: this.newest ?? null,
       updateAdded: added,
       updated: new Date().toISOString(),

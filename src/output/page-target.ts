@@ -60,11 +60,12 @@ export interface ExportCounts {
    */
   incompleteSeconds: number[];
   /**
-   * Where in the file each incomplete second's unread followers would stand: the rows before them
-   * (when the walk reported it), one a second, in the same order. What the reach rule needs so
-   * as not to call them gone (reach.ts unseen); absent where unknown (an older tkf, --update).
+   * Where in the file each incomplete second's unread followers would stand: between rows `from`
+   * (before the page before the one that told the second tied) and `to` (after that one), one
+   * pair a second, in the same order. What the reach rule needs so as not to call them gone
+   * (reach.ts unseen); absent where unknown (an older tkf, --update).
    */
-  incompleteAt?: number[];
+  incompleteAt?: Array<[number, number]>;
   /** The list ended (confirmed) with fewer than half the followers the API reports: rows and that number. */
   short?: { rows: number; expected: number };
 }
@@ -101,10 +102,10 @@ export interface Aborted {
 
 /**
  * Counts a page into the running totals: the one place where page facts reach the result.
- * `rows`: the output's rows with this page's (undefined where a place in the file means nothing:
- * an update's rows go on top).
+ * `rows`: the output's rows before the page written before this one, and with this one's
+ * (undefined where a place in the file means nothing: an update's rows go on top).
  */
-export function countPage(counts: ExportCounts, page: PageToWrite, rows: number | undefined): void {
+export function countPage(counts: ExportCounts, page: PageToWrite, rows: [number, number] | undefined): void {
   counts.duplicates += page.duplicates;
   counts.total = page.total ?? counts.total;
   if (page.end) counts.end = page.end;
@@ -112,7 +113,7 @@ export function countPage(counts: ExportCounts, page: PageToWrite, rows: number 
   if (page.tiedSecond !== undefined && !counts.incompleteSeconds.includes(page.tiedSecond)) {
     counts.incompleteSeconds = [...counts.incompleteSeconds, page.tiedSecond];
     // Its place, when every second before it has one.
-    if (rows !== undefined && (counts.incompleteAt?.length ?? 0) === counts.incompleteSeconds.length - 1) counts.incompleteAt = [...(counts.incompleteAt ?? []), rows];
+    if (rows !== undefined && (counts.incompleteAt?.length ?? 0) === counts.incompleteSeconds.length - 1) counts.incompleteAt = [...(counts.incompleteAt ?? []), [rows[0], rows[1]]];
   }
   if (page.short) counts.short = page.short;
 }
@@ -136,9 +137,14 @@ export class StreamTarget implements PageTarget {
     return this.writer.rows;
   }
 
+  /** The rows before the page written last (PageTarget.countPage). */
+  private pageBefore = 0;
+
   async writePage(page: PageToWrite): Promise<void> {
+    const before = this.writer.rows;
     await this.writer.writeAll(page.followers);
-    countPage(this.totals, page, this.writer.rows);
+    countPage(this.totals, page, [Math.min(this.pageBefore, before), this.writer.rows]);
+    this.pageBefore = before;
   }
 
   async commit(requests: number): Promise<TargetResult> {

@@ -35,9 +35,10 @@ describe('followers in a tied second the walk could not read', () => {
     const tied = await exportOnce({ size: 300, ties: [{ at: 100, count: 60 }], cursorMode: 'inclusive' }, db, day2);
     expect(tied.code, tied.stderr).toBe(0);
     expect(JSON.parse(tied.stdout)).toMatchObject({ rows: 260 });
-    const manifest = JSON.parse(await readFile(`${day2}.tkf.json`, 'utf8')) as { incompleteSeconds: number[]; incompleteAt: number[] };
+    const manifest = JSON.parse(await readFile(`${day2}.tkf.json`, 'utf8')) as { incompleteSeconds: number[]; incompleteAt: number[][] };
     expect(manifest.incompleteSeconds).toHaveLength(1);
-    expect(manifest.incompleteAt).toEqual([120]);
+    // After the page that ended the tied page (115-119) and the same page again (nothing new): 115 to 120.
+    expect(manifest.incompleteAt).toEqual([[115, 120]]);
     expect(JSON.parse((await runCli(['diff', day1, day2, '--json'])).stdout)).toMatchObject({ removed: 0, beyond_reach: 40 });
     // The whole list again: they were there.
     expect((await exportOnce({ size: 300 }, db, day3)).code).toBe(0);
@@ -55,11 +56,11 @@ describe('followers in a tied second the walk could not read', () => {
     const day2 = join(dir.path, 'x2.jsonl');
     expect((await exportOnce({ size: 300 }, db, day1)).code).toBe(0);
     // A whole page of the second, then the answer below it: the second is asked once more and
-    // reported after that page (incompleteAt 140), the unread 40 above it.
+    // reported after that page (100-140: the tied page, then the one below), the unread 40 in it.
     const tied = await exportOnce({ size: 300, ties: [{ at: 100, count: 60 }], cursorMode: 'exclusive' }, db, day2);
     expect(tied.code, tied.stderr).toBe(0);
-    const manifest = JSON.parse(await readFile(`${day2}.tkf.json`, 'utf8')) as { rows: number; incompleteAt: number[] };
-    expect([manifest.rows, manifest.incompleteAt]).toEqual([260, [140]]);
+    const manifest = JSON.parse(await readFile(`${day2}.tkf.json`, 'utf8')) as { rows: number; incompleteAt: number[][] };
+    expect([manifest.rows, manifest.incompleteAt]).toEqual([260, [[100, 140]]]);
     expect(JSON.parse((await runCli(['diff', day1, day2, '--json'])).stdout)).toMatchObject({ removed: 0, beyond_reach: 40 });
     const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
     expect(growth.map(({ removed, beyond_reach }) => [removed, beyond_reach])).toEqual([[0, 0], [0, 40]]);
