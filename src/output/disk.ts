@@ -83,7 +83,12 @@ export const realDisk: Disk = {
     return openWriteStream(path, start, mode, process.platform === 'linux' ? options.syncEvery : undefined, fs);
   },
   async writeSynced(path, text, mode) {
-    const handle = await open(path, 'w', mode);
+    // A temporary file of tkf's own, renamed into place: made afresh, never written through a
+    // link put at its name (the link would then be renamed into the manifest's place).
+    await fs.promises.unlink(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+    const handle = await open(path, NEW_FILE, mode);
     try {
       await handle.writeFile(text);
       // Without it a power cut can leave the renamed checkpoint empty while the rows it counts

@@ -109,6 +109,9 @@ export async function publish(paths: OutputPaths, replace: boolean, render?: Ren
   try {
     if (render) {
       source = `${paths.out}.render.tmp`;
+      // tkf's own name: a file or a link put there is removed, not written through (a directory
+      // is left to fail the render, said as such).
+      if ((await lstat(source).catch(() => undefined))?.isDirectory() === false) await rm(source, { force: true });
       await render(paths.part, source).catch((error: unknown) => {
         throw new OutputError(`cannot write ${source}: ${describeFsError(error)}`, { cause: error });
       });

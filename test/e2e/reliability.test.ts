@@ -138,20 +138,21 @@ describe('never half a file, never a file lost', () => {
     });
   });
 
-  it('never writes through a link put at its own staging files (<out>.part, <out>.part.uids)', async () => {
+  it("never writes through a link put at its own staging files (<out>.part, .part.uids, the checkpoints' and the workbook's temporary files)", async () => {
     await withTempDir(async (dir) => {
       const precious = join(dir, 'precious.txt');
       await writeFile(precious, 'precious\n');
-      for (const staged of ['f.csv.part', 'f.csv.part.uids']) {
-        const out = join(dir, 'f.csv');
+      for (const staged of ['f.csv.part', 'f.csv.part.uids', 'f.csv.part.json.tmp', 'f.csv.tkf.json.tmp', 'f.xlsx.render.tmp']) {
+        const out = join(dir, staged.startsWith('f.xlsx') ? 'f.xlsx' : 'f.csv');
         await rm(out, { force: true });
         await rm(`${out}.tkf.json`, { force: true });
         await symlink(precious, join(dir, staged));
         const run = await tkf(['export', '--uid', UID, '--out', out], { env: env() });
-        expect(run.code, run.stderr).toBe(0);
-        // The link's target as it was; the export a file of its own, not a link to it.
-        expect(await readFile(precious, 'utf8')).toBe('precious\n');
-        expect((await lstat(out)).isFile()).toBe(true);
+        expect(run.code, `${staged}: ${run.stderr}`).toBe(0);
+        // The link's target as it was; the export and its manifest files of their own, not links.
+        expect(await readFile(precious, 'utf8'), staged).toBe('precious\n');
+        expect((await lstat(out)).isFile(), staged).toBe(true);
+        expect((await lstat(`${out}.tkf.json`)).isFile(), staged).toBe(true);
       }
     });
   });
