@@ -49,14 +49,15 @@ export function withLibpqSslModes(url: string): string {
 export async function openPostgres(url: string): Promise<SqlDriver> {
   const { default: pg } = await import('pg');
   const label = postgresLabel(url);
-  // A URL that cannot be read (postgres://u@[::1) is the command line's mistake: exit 2 naming
-  // --db, not an internal error ("Invalid URL" from pg's parser).
+  let client: PgClient;
   try {
-    new URL(url);
-  } catch {
-    throw new UsageError(`--db ${label} is not a URL tkf can read: write it as postgres://user:password@host:port/database`);
+    client = new pg.Client({ connectionString: withLibpqSslModes(url), connectionTimeoutMillis: 15_000 }) as unknown as PgClient;
+  } catch (error) {
+    // A URL pg cannot read (postgres://u@[::1) is the command line's mistake: exit 2 naming --db,
+    // not an internal error ("Invalid URL"). (pg's reading, not WHATWG's: a socket's
+    // postgres://user@/db?host=/run/postgresql has no host and is fine.)
+    throw new UsageError(`--db ${label} is not a URL tkf can read (${(error as Error).message}): write it as postgres://user:password@host:port/database`, { cause: error });
   }
-  const client = new pg.Client({ connectionString: withLibpqSslModes(url), connectionTimeoutMillis: 15_000 }) as unknown as PgClient;
   // A connection lost between statements is reported by the next query; do not crash on it.
   client.on('error', () => {});
   try {

@@ -217,7 +217,11 @@ describe('guardrails before money is spent', () => {
 describe('words for a mistyped argument', () => {
   it('a --db URL that cannot be read is exit 2 naming --db (not an internal error), its password masked', async () => {
     const result = await runTkfInProcess(['history', '--db', 'postgres://u:pw-Secret-1@[::1'], { env: {} });
-    expect([result.code, result.stderr]).toEqual([2, 'tkf: --db postgres://u:***@[::1 is not a URL tkf can read: write it as postgres://user:password@host:port/database\n']);
+    expect([result.code, result.stderr]).toEqual([2, 'tkf: --db postgres://u:***@[::1 is not a URL tkf can read (Invalid URL): write it as postgres://user:password@host:port/database\n']);
+    // A socket's URL (no host: pg reads it, WHATWG's URL does not) is tried, not refused.
+    const socket = await runTkfInProcess(['history', '--db', 'postgres://tkf@/h?host=/nonexistent-socket-dir&connect_timeout=2'], { env: {} });
+    expect(socket.code).toBe(11);
+    expect(socket.stderr).toMatch(/^tkf: cannot connect to the history database /);
   });
 
   it('tkf report --html - is refused (stdout holds the summary), no file named "-" written', async () => {
