@@ -239,7 +239,7 @@ export class RunGovernor {
         waitMs > this.maxWaitMs
           ? `the API asked to wait ${Math.ceil(waitMs / 1000)} s (Retry-After), longer than ${limit} allows`
           : // How long it has been, not rounded up (4.1 s was said as 5 s).
-            `the API has answered "too many requests" for ${seconds(now - this.throttledSince)} s without letting a request through (${limit})`,
+            `the API has answered "too many requests" for ${seconds(now - this.throttledSince)} s without letting a request through, and waiting ${seconds(waitMs)} s more would pass ${limit}`,
       );
       this.stop(error);
       throw error;

@@ -36,7 +36,8 @@ export function batchMessage(result: BatchResult<UserOutcome>, quiet: boolean): 
   // failed while they walked (their checkpoints kept) or recorded (their files complete) are
   // --resume's too; the disk's own words may already say to resume (an account's next step).
   if ((exitCode === EXIT.output || exitCode === EXIT.database) && result.stoppedBy) {
-    const left = totals.accounts - totals.complete;
+    // Not those that failed for reasons of their own (a private account): --resume fails them again.
+    const left = accounts.filter((a) => a.state === 'stopped' || a.state === 'not-started' || (a.state === 'failed' && a.exitCode === exitCode)).length;
     const reason = result.stoppedBy.replace(/; run the same command with --resume[^;]*$/, '');
     return `the run stopped: ${reason}${left ? `; run the same command with --resume to go on (${users(left)} left)` : ''}`;
   }

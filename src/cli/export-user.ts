@@ -44,8 +44,9 @@ export async function exportUser(
     onEvent: (event) => {
       // The spinner's line waits for the walk's first step (a request, a lock to wait for, a
       // resume): a refusal before any (an --out that exists, a directory that cannot be written)
-      // is said alone, not after "exporting the followers of ...".
-      if (event.type === 'started') {
+      // is said alone, not after "exporting the followers of ...". Not for --update, which reads
+      // its file first (seconds for a large one), with the spinner turning.
+      if (event.type === 'started' && !(output.kind === 'file' && output.update)) {
         pendingStart = event;
         return;
       }

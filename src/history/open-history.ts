@@ -60,6 +60,10 @@ export async function openHistoryToRead(target: string): Promise<SqlDriver> {
     if (version === 0 && !postgres) {
       const others = await foreignTables(driver);
       if (others.length) throw foreignDatabase(target, others);
+      const tables = await driver.all<{ n: unknown }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'tkf_meta'");
+      if (Number(tables[0]!.n)) {
+        throw new HistoryDbError(`${target} holds tables named as tkf's but no tkf schema version (tkf_meta): not used; the history needs a database of its own (a new file)`);
+      }
       throw new HistoryDbError(`${target} is not a tkf history database (no tkf schema in it): record one with tkf export --db ${target} (or tkf history import)`);
     }
     // A newer tkf's: refused as migrate() would, without opening it to write.

@@ -65,7 +65,7 @@ describe('a 429 that never ends', () => {
     const { client, waited } = fakeTimeClient(sim.url, 6_500);
     const error = await client.fetchPage(UID, 0).catch((e: unknown) => e);
     expect(waited()).toBe(6_000);
-    expect((error as Error).message).toContain('the API has answered "too many requests" for 6.0 s without letting a request through (--max-wait 7 s)');
+    expect((error as Error).message).toContain('the API has answered "too many requests" for 6.0 s without letting a request through, and waiting 2.0 s more would pass --max-wait 7 s');
   });
 
   test('the stop is the run\'s: another account of the run sends nothing more (exit 8)', async () => {
