@@ -211,12 +211,12 @@ export function reachView<T = string>(
     previousIndex = index;
     previousAt = at;
   }
-  // The last pair in the newer order whose old neighbours the newer list mostly holds.
-  // (Sorted as numbers by the typed array's own sort: a comparator's calls were most of this
-  // function's time on 100,000 shared followers.)
   // A hole below the last shared follower: everything below it in the older order is unread.
   if (hole < holes.length) unseen.push([lower[hole] ?? previousIndex, Infinity]);
   const holesOf = unseen.length ? { unseen } : {};
+  // The last pair in the newer order whose old neighbours the newer list mostly holds.
+  // (Sorted as numbers by the typed array's own sort: a comparator's calls were most of this
+  // function's time on 100,000 shared followers.)
   const sorted = Float64Array.from(shared).sort();
   for (let p = pairIndex.length - 1; p >= 0; p--) {
     const index = pairIndex[p]!;

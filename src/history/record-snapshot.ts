@@ -20,10 +20,10 @@
  * removal, an import run again) changes nothing.
  */
 import { NOTHING_SEEN, endOfList, judgeMissing, judgeNew, reachView, referenceShortfall, shortfall, type WalkEnd } from '../diff/reach.js';
+import type { SqlDriver, SqlRunner } from './sql-driver.js';
 
 /** The account's latest walks to the end of its list whose shortfalls judge a walk's end (reach.ts endOfList). */
 const RECENT_WALKS = 10;
-import type { SqlDriver, SqlRunner } from './sql-driver.js';
 
 export interface FollowerRow {
   uid: string;
