@@ -144,7 +144,8 @@ async function walkEnds(oldPath: string, newPath: string, warn: (text: string) =
     );
   }
   const newerHoles = incompletePlaces(newer);
-  return { olderEnd: endOf(older), newerEnd, ...(newerHoles ? { newerHoles } : {}) };
+  const olderHoles = incompletePlaces(older);
+  return { olderEnd: endOf(older), newerEnd, ...(newerHoles ? { newerHoles } : {}), ...(olderHoles ? { olderHoles } : {}) };
 }
 
 /** An export's finished manifest, when it describes the file as it is. */
@@ -220,6 +221,7 @@ interface Ends {
   olderEnd: WalkEnd;
   /** Where <new>'s walk stepped past the rest of a tied second (reach.ts unseen). */
   newerHoles?: ReadonlyArray<readonly [number, number]>;
+  olderHoles?: ReadonlyArray<readonly [number, number]>;
 }
 
 async function diffToStream(older: ExportSource, newer: ExportSource, encoder: ChangeEncoder, ctx: CliContext, ends: Ends): Promise<DiffCounts> {

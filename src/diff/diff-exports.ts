@@ -42,6 +42,8 @@ export interface DiffOptions {
   olderEnd?: WalkEnd;
   /** Where the newer walk stepped past the rest of a tied second (its manifest's incompleteAt). */
   newerHoles?: ReadonlyArray<readonly [number, number]>;
+  /** The older walk's (its manifest's incompleteAt): followers new to it there were unread, first seen. */
+  olderHoles?: ReadonlyArray<readonly [number, number]>;
   /** Aborted: stop at the next record, throwing its reason. */
   signal?: AbortSignal;
 }
@@ -60,7 +62,7 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
     if (signal?.aborted) throw signal.reason;
     if (!newUids.has(record.uid)) newUids.set(record.uid, newUids.size);
   }
-  const view = reachView(newUids.keys(), (uid) => oldIndex.get(uid), options.newerEnd, options.newerHoles);
+  const view = reachView(newUids.keys(), (uid) => oldIndex.get(uid), options.newerEnd, options.newerHoles, options.olderHoles);
   let added = 0;
   let firstSeen = 0;
   for (const [uid, index] of newUids) {

@@ -133,6 +133,12 @@ export interface ReachView {
    * time tells them apart).
    */
   unseen?: ReadonlyArray<readonly [number, number]>;
+  /**
+   * The same turned round: stretches of the newer order (newer places strictly between) where the
+   * older walk stepped past the rest of a tied second (its incompleteAt). A follower new to the
+   * older export there was not read by it: first seen, not added.
+   */
+  unreadByOlder?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** A view with no evidence of any part of the list: nobody can be called gone, everyone new is added. */
@@ -154,6 +160,7 @@ export function judgeMissing(oldIndex: number, view: ReachView): MissingVerdict 
  * had as gone: a re-follow is added); `olderEnd`: how the older walk ended.
  */
 export function judgeNew(newIndex: number, view: ReachView, olderEnd: WalkEnd): NewVerdict {
+  if (view.unreadByOlder?.some(([low, high]) => newIndex > low && newIndex < high)) return 'first_seen';
   if (sawWholeList(olderEnd) || view.oldestSharedNewerIndex < 0) return 'added';
   return newIndex > view.oldestSharedNewerIndex ? 'first_seen' : 'added';
 }
@@ -181,11 +188,14 @@ export function reachView<T = string>(
   newerEnd: WalkEnd,
   /** The newer walk's incomplete seconds: between which of its followers each one's unread rest stands (ascending). */
   holes: ReadonlyArray<readonly [number, number]> = [],
+  /** The older walk's, in the older order. */
+  olderHoles: ReadonlyArray<readonly [number, number]> = [],
 ): ReachView {
   // Lower ends of runs in order, in the newer order: their older places and newer places.
   const pairIndex: number[] = [];
   const pairAt: number[] = [];
   const shared: number[] = [];
+  const sharedAt: number[] = [];
   const unseen: Array<readonly [number, number]> = [];
   // Each hole's lower bound: the older place of the last shared follower before its `from`.
   const lower: number[] = [];
@@ -203,6 +213,7 @@ export function reachView<T = string>(
     // Each hole behind this follower lies between it and the shared follower before the hole's from.
     for (; hole < holes.length && holes[hole]![1] <= at; hole++) if (index > lower[hole]! + 1) unseen.push([lower[hole]!, index]);
     shared.push(index);
+    sharedAt.push(at);
     run = at === previousAt + 1 && index > previousIndex && index - previousIndex <= IN_PLACE_STEP ? run + 1 : 1;
     if (run >= IN_PLACE_RUN) {
       pairIndex.push(index);
@@ -213,7 +224,22 @@ export function reachView<T = string>(
   }
   // A hole below the last shared follower: everything below it in the older order is unread.
   if (hole < holes.length) unseen.push([lower[hole] ?? previousIndex, Infinity]);
-  const holesOf = unseen.length ? { unseen } : {};
+  // Each of the older walk's holes, in the newer order: between the shared follower that stood
+  // last before it in the older order and the one that stood first after it.
+  const unreadByOlder: Array<readonly [number, number]> = [];
+  for (const [from, to] of olderHoles) {
+    let low = -1;
+    let lowIndex = -1;
+    let high = Infinity;
+    let highIndex = Infinity;
+    for (let s = 0; s < shared.length; s++) {
+      const index = shared[s]!;
+      if (index < from && index > lowIndex) [low, lowIndex] = [sharedAt[s]!, index];
+      if (index >= to && index < highIndex) [high, highIndex] = [sharedAt[s]!, index];
+    }
+    if (high > low + 1) unreadByOlder.push([low, high]);
+  }
+  const holesOf = { ...(unseen.length ? { unseen } : {}), ...(unreadByOlder.length ? { unreadByOlder } : {}) };
   // The last pair in the newer order whose old neighbours the newer list mostly holds.
   // (Sorted as numbers by the typed array's own sort: a comparator's calls were most of this
   // function's time on 100,000 shared followers.)

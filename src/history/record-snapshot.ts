@@ -242,8 +242,8 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     return { id: Number(s.id), recorded: false, served: s.served, added: s.added, removed: s.removed, beyondReach: s.beyond_reach };
   }
   // The account's latest snapshot: its time, and how its walk ended ('complete' saw every follower).
-  const [latest] = await tx.all<{ last_snapshot_at: string; walk_end: string | null; served: number | null; on_profile: number | string | null }>(
-    `SELECT a.last_snapshot_at, s.walk_end, s.served, s.on_profile FROM accounts a
+  const [latest] = await tx.all<{ last_snapshot_at: string; walk_end: string | null; served: number | null; on_profile: number | string | null; holes: string | null }>(
+    `SELECT a.last_snapshot_at, s.walk_end, s.served, s.on_profile, s.holes FROM accounts a
      LEFT JOIN snapshots s ON s.account_uid = a.uid AND s.taken_at = a.last_snapshot_at WHERE a.uid = ?`,
     [account],
   );
@@ -269,9 +269,9 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   const update = input.update !== undefined;
   const paused = !update && (input.pausedMs ?? 0) > PAUSE_BLINDS_MS;
   const [snapshot] = await tx.all<{ id: number | string }>(
-    `INSERT INTO snapshots (account_uid, taken_at, walk_end, sees_losses, on_profile, served, requests, source)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    [account, at, update ? 'update' : String(input.end ?? 'unknown'), update || paused ? 0 : 1, input.onProfile, 0, input.requests, input.source],
+    `INSERT INTO snapshots (account_uid, taken_at, walk_end, sees_losses, on_profile, served, requests, source, holes)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    [account, at, update ? 'update' : String(input.end ?? 'unknown'), update || paused ? 0 : 1, input.onProfile, 0, input.requests, input.source, !update && input.holes?.length ? JSON.stringify(input.holes) : null],
   );
   const snapshotId = Number(snapshot!.id);
 
@@ -345,7 +345,7 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   // proves nothing about who it did not reach.
   const profileCount = (value: number | string | null | undefined) => (value === null || value === undefined ? null : Number(value));
   const reference = referenceShortfall([input.end === 'complete' ? shortfall(order.length, input.onProfile) : undefined, ...recent.map((r) => shortfall(r.served, profileCount(r.on_profile)))]);
-  const seen = update ? undefined : reachView(before, (position) => position, endOfList(input.end, order.length, input.onProfile, reference), input.holes);
+  const seen = update ? undefined : reachView(before, (position) => position, endOfList(input.end, order.length, input.onProfile, reference), input.holes, holesOf(latest));
   const latestEnd = latest && endOfList(latest.walk_end, latest.served, profileCount(latest.on_profile), reference);
   // A paused walk calls nobody gone (PAUSE_BLINDS_MS); who is new it still tells, as any walk: a
   // re-follow during the pause only takes a follower out of the walk, never puts one below it.
@@ -524,4 +524,19 @@ function* batches<T>(items: readonly T[], size = BATCH): Generator<T[]> {
 function placeholders(rows: number, columns: number, wrap = '()'): string {
   const one = columns === 1 && wrap === '' ? '?' : `(${Array(columns).fill('?').join(', ')})`;
   return Array(rows).fill(one).join(', ');
+}
+
+/**
+ * The latest snapshot's holes (snapshots.holes), in its order, which the account's positions are:
+ * none for an update (its positions moved the walk's) or what cannot be read.
+ */
+function holesOf(latest: { walk_end: string | null; holes: string | null } | undefined): Array<[number, number]> {
+  if (!latest?.holes || latest.walk_end === 'update') return [];
+  try {
+    const holes = JSON.parse(latest.holes) as unknown;
+    if (Array.isArray(holes) && holes.every((h) => Array.isArray(h) && h.length === 2 && h.every((n) => Number.isSafeInteger(n) && n >= 0))) return holes as Array<[number, number]>;
+  } catch {
+    // not tkf's: none
+  }
+  return [];
 }

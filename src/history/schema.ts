@@ -10,7 +10,7 @@ import { HistoryDbError } from '../errors.js';
 import { exportColumns, isApiObject } from './follower-columns.js';
 import type { Dialect, SqlDriver, SqlRunner } from './sql-driver.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** A migration's statements, or a step that reads and rewrites rows itself. */
 type Migration = (dialect: Dialect) => string[] | ((tx: SqlRunner) => Promise<void>);
@@ -78,6 +78,18 @@ const MIGRATIONS: ReadonlyArray<Migration> = [
       `DELETE FROM changes WHERE change = 'added' AND snapshot_id IN (
          SELECT s.id FROM snapshots s JOIN accounts a ON a.uid = s.account_uid AND s.taken_at = a.first_snapshot_at WHERE s.walk_end <> 'update')`,
     );
+  },
+  // 3: snapshots.holes: where the walk stepped past the rest of a tied second (JSON [[from, to]]
+  // in its order, the manifest's incompleteAt), so that the next walk calls the followers it
+  // finds there first seen, not added (reach.ts unreadByOlder). NULL for earlier snapshots.
+  // (Added only where it is not: a version edited back by hand keeps its tables as they are.)
+  () => async (tx) => {
+    const [{ n }] = (await tx.all<{ n: unknown }>(
+      tx.dialect === 'postgres'
+        ? "SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'snapshots' AND column_name = 'holes'"
+        : "SELECT COUNT(*) AS n FROM pragma_table_info('snapshots') WHERE name = 'holes'",
+    )) as [{ n: unknown }];
+    if (!Number(n)) await tx.run('ALTER TABLE snapshots ADD COLUMN holes TEXT');
   },
 ];
 

@@ -78,7 +78,7 @@ describe('a history database that cannot be written', () => {
     execFileSync('mount', ['-o', 'remount,ro', point]);
     const read = await runTkf(['history', '--db', db]);
     expect(read.code).toBe(11);
-    expect(read.stderr).toMatch(new RegExp(`^tkf: ${db.replace(/[.]/g, '\\.')} was written by an older tkf \\(schema version 1; this tkf reads 2\\) and is upgraded once, which writes to it: .*; upgrade a copy where it can be written`));
+    expect(read.stderr).toMatch(new RegExp(`^tkf: ${db.replace(/[.]/g, '\\.')} was written by an older tkf \\(schema version 1; this tkf reads 3\\) and is upgraded once, which writes to it: .*; upgrade a copy where it can be written`));
   });
 
   it('on a full file system: exit 11 naming the database, the export file kept', async (context) => {

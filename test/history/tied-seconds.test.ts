@@ -65,4 +65,19 @@ describe('followers in a tied second the walk could not read', () => {
     const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
     expect(growth.map(({ removed, beyond_reach }) => [removed, beyond_reach])).toEqual([[0, 0], [0, 40]]);
   });
+
+  it("followers a walk could not read in a tied second, found by the next, are first seen, not added: tkf diff, the history and its import", async () => {
+    const db = join(dir.path, 'o.sqlite');
+    const day1 = join(dir.path, 'o1.jsonl');
+    const day2 = join(dir.path, 'o2.jsonl');
+    expect((await exportOnce({ size: 300, ties: [{ at: 100, count: 60 }], cursorMode: 'inclusive' }, db, day1)).code).toBe(0);
+    expect((await exportOnce({ size: 300 }, db, day2)).code).toBe(0);
+    expect(JSON.parse((await runCli(['diff', day1, day2, '--json'])).stdout)).toMatchObject({ added: 0, first_seen: 40, removed: 0 });
+    const growth = async (path: string) =>
+      (JSON.parse((await runCli(['history', 'growth', '--db', path, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>).map(({ added, first_seen, removed }) => [added, first_seen ?? 0, removed]);
+    expect(await growth(db)).toEqual([[260, 0, 0], [0, 40, 0]]);
+    const imported = join(dir.path, 'oi.sqlite');
+    expect((await runCli(['history', 'import', '--db', imported, day1, day2])).code).toBe(0);
+    expect(await growth(imported)).toEqual([[260, 0, 0], [0, 40, 0]]);
+  });
 });
