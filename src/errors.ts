@@ -64,11 +64,26 @@ export class TkfError extends Error {
    * no step of its own, such as "--resume", to it.
    */
   readonly advised: boolean;
+  /** What the CLI added to the message as next steps (cli/failure-hints.ts addNextStep): not the error's own words. */
+  nextSteps?: string;
   constructor(message: string, options?: { cause?: unknown; advised?: boolean }) {
     super(message, options);
     this.name = new.target.name;
     this.advised = options?.advised ?? false;
   }
+}
+
+/** `text` with every one of `secrets` redacted (redact). */
+export function redactAll(text: string, secrets: readonly string[]): string {
+  let clean = text;
+  for (const secret of secrets) clean = redact(clean, secret);
+  return clean;
+}
+
+/** An error's own words: its message without the next steps an account's failure added to it. */
+export function ownWords(error: TkfError): string {
+  const steps = error.nextSteps;
+  return steps && error.message.endsWith(steps) ? error.message.slice(0, -steps.length) : error.message;
 }
 
 /** Thrown when flags, the uid, the format or the token/host are wrong or missing. */

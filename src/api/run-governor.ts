@@ -23,7 +23,7 @@
  * first requests of a run, the first after a pause) pauses without cutting: there is no evidence
  * of what the API allows.
  */
-import { BudgetSpentError, RunStoppedError, WaitLimitError, type TkfError } from '../errors.js';
+import { BudgetSpentError, RunStoppedError, WaitLimitError, ownWords, type TkfError } from '../errors.js';
 import { sleep as defaultSleep } from '../sleep.js';
 import type { StopSignal } from '../stop-signal.js';
 
@@ -310,9 +310,10 @@ export class RunGovernor {
 
   /** The API refused the token (or the quota is spent): no account of this run may send more. */
   stop(reason: TkfError): void {
-    // A copy: the account whose request was refused adds its own next steps to its error, and
-    // those must not reach the messages of every other account of the run.
-    this.stoppedBy ??= new RunStoppedError(reason.message, reason.exitCode);
+    // A copy, in the error's own words: the account whose request was refused (or whose file met
+    // a full disk) adds its own next steps to its error, and those must not reach the messages of
+    // every other account of the run, nor its last line (which says --resume once).
+    this.stoppedBy ??= new RunStoppedError(ownWords(reason), reason.exitCode);
   }
 }
 

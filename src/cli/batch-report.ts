@@ -34,12 +34,11 @@ export function batchMessage(result: BatchResult<UserOutcome>, quiet: boolean): 
   }
   // A full disk, under the files (exit 7) or under the history database (exit 11). The users it
   // failed while they walked (their checkpoints kept) or recorded (their files complete) are
-  // --resume's too; the disk's own words may already say to resume (an account's next step).
+  // --resume's too.
   if ((exitCode === EXIT.output || exitCode === EXIT.database) && result.stoppedBy) {
     // Not those that failed for reasons of their own (a private account): --resume fails them again.
     const left = accounts.filter((a) => a.state === 'stopped' || a.state === 'not-started' || (a.state === 'failed' && a.exitCode === exitCode)).length;
-    const reason = result.stoppedBy.replace(/; run the same command with --resume[^;]*$/, '');
-    return `the run stopped: ${reason}${left ? `; run the same command with --resume to go on (${users(left)} left)` : ''}`;
+    return `the run stopped: ${result.stoppedBy}${left ? `; run the same command with --resume to go on (${users(left)} left)` : ''}`;
   }
   if (exitCode === EXIT.stopped) {
     if (accounts.some((a) => a.run?.cause instanceof WaitLimitError)) return `the run stopped: the API throttled it for longer than --max-wait (${users(unfinished)} left)`;

@@ -42,5 +42,8 @@ export function addNextStep(error: unknown, context: FailureContext = {}): void 
     const found = context.savedNew === 1 ? 'the 1 new follower found so far is' : `the ${formatCount(context.savedNew)} new followers found so far are`;
     steps.push(`the file is unchanged and ${found} saved: run the same command to go on`);
   }
-  if (steps.length) error.message += `; ${steps.join('; ')}`;
+  if (steps.length) {
+    error.nextSteps = `; ${steps.join('; ')}`;
+    error.message += error.nextSteps;
+  }
 }

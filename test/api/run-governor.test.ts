@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { RunGovernor, type GovernorOptions } from '../../src/api/run-governor.js';
-import { ApiRefusedError, BudgetSpentError, RunStoppedError } from '../../src/errors.js';
+import { ApiRefusedError, BudgetSpentError, OutputError, RunStoppedError } from '../../src/errors.js';
+import { addNextStep } from '../../src/cli/failure-hints.js';
 
 /**
  * A governor on a fake clock: each sleep is queued with the time it ends, and the clock jumps to
@@ -86,5 +87,17 @@ describe('RunGovernor', () => {
     expect(error.exitCode).toBe(5);
     expect(error.message).toContain('余额不足');
     expect(governor.requests).toBe(1);
+  });
+});
+
+describe("the run's stop, in the error's own words", () => {
+  test("an account's next steps (the rows it saved, --resume) do not reach the run's reason: its last line says --resume once", () => {
+    const { governor } = governed();
+    const full = new OutputError('cannot write small/1.csv.part: no space left on the device (ENOSPC)');
+    addNextStep(full, { savedRows: 320 });
+    expect(full.message).toBe('cannot write small/1.csv.part: no space left on the device (ENOSPC); the 320 rows so far are saved: run the same command with --resume to go on');
+    governor.stop(full);
+    expect(governor.stoppedBy?.reason).toBe('cannot write small/1.csv.part: no space left on the device (ENOSPC)');
+    expect(governor.stoppedBy?.exitCode).toBe(full.exitCode);
   });
 });
