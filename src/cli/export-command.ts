@@ -8,7 +8,7 @@ import { getMaxListeners, setMaxListeners } from 'node:events';
 import { dirname } from 'node:path';
 import { removeTakeoverLeftovers } from '../output/lock.js';
 import { Command } from 'commander';
-import { BatchError, EXIT, OutputError, PipeClosedError, TkfError, redact, type InterruptSignal } from '../errors.js';
+import { BatchError, EXIT, OutputError, PipeClosedError, TkfError, redactAll, type InterruptSignal } from '../errors.js';
 import { makeDirectory } from '../output/output-file.js';
 import { stripCredentials } from '../api/proxy-agents.js';
 import { spanKeys, type SpanKeys } from '../api/page-parser.js';
@@ -69,8 +69,7 @@ export function exportCommand(ctx: CliContext): Command {
       // --json promises one object on stdout, a failure before any account's (a bad --uids-file
       // line, a database that cannot be written, a proxy refused) included: `| jq` then sees it.
       if (options.json && !ctx.jsonSaid && !(error instanceof PipeClosedError)) {
-        let message = error instanceof Error ? error.message : String(error);
-        for (const secret of ctx.secrets) message = redact(message, secret);
+        const message = redactAll(error instanceof Error ? error.message : String(error), ctx.secrets);
         const exitCode = error instanceof TkfError ? error.exitCode : EXIT.internal;
         await writeOut(ctx.stdout, `${JSON.stringify({ complete: false, exit_code: exitCode, error: message })}\n`).catch(() => {});
       }

@@ -65,10 +65,15 @@ interface Common {
 const dbOption = () => new Option('--db <target>', `the history database: a SQLite file or a postgres:// URL (env: ${ENV.db}; config key db)`);
 const jsonOption = () => new Option('--json', 'print JSON on stdout');
 
-/** The database: --db, else TKF_DB, else the config file's `db` (as tkf export takes it). */
+/** The database: --db, else TKF_DB, else the config file's `db` (as tkf export takes it); undefined when none. */
+export async function configuredDb(flag: string | undefined, ctx: CliContext): Promise<string | undefined> {
+  const db = flag ?? (ctx.env[ENV.db] || (await loadConfig(ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`))).values.db);
+  return typeof db === 'string' && db ? db : undefined;
+}
+
 async function target(options: Common, ctx: CliContext): Promise<string> {
-  const db = options.db ?? (ctx.env[ENV.db] || (await loadConfig(ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`))).values.db);
-  if (typeof db !== 'string' || !db) {
+  const db = await configuredDb(options.db, ctx);
+  if (db === undefined) {
     throw new UsageError(`--db is required: the history database (a SQLite file or a postgres:// URL), or set ${ENV.db} or the config file's "db"`);
   }
   if (isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));

@@ -7,7 +7,7 @@ import { closeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import v8 from 'node:v8';
 import { CommanderError } from 'commander';
-import { EXIT, INTERRUPT_EXIT, InterruptedError, PipeClosedError, TkfError, redact, type InterruptSignal } from '../errors.js';
+import { EXIT, INTERRUPT_EXIT, InterruptedError, PipeClosedError, TkfError, redactAll, type InterruptSignal } from '../errors.js';
 import { readAll, type CliContext } from './context.js';
 import { createProgram } from './program.js';
 import { stdoutError } from './stdout-errors.js';
@@ -105,11 +105,7 @@ export async function main(argv: string[]): Promise<never> {
     preferRoomForRows: growYoungGenerationOnce,
     heapFlags: () => [...heapFlags],
   };
-  const say = (text: string) => {
-    let clean = text;
-    for (const secret of ctx.secrets) clean = redact(clean, secret);
-    process.stderr.write(`${clean}\n`);
-  };
+  const say = (text: string) => process.stderr.write(`${redactAll(text, ctx.secrets)}\n`);
 
   // Messages are said as well as stderr allows: a terminal that has closed (a window, a dropped
   // ssh session) fails every write with EIO, often before its SIGHUP arrives, and a progress redraw
@@ -186,11 +182,7 @@ export async function runCli(ctx: CliContext): Promise<number> {
 /** Says what went wrong on ctx.stderr (secrets redacted) and returns its exit code. */
 function reportFailure(error: unknown, ctx: CliContext): number {
   const verbose = ctx.argv.includes('--verbose') || ctx.argv.includes('-v');
-  const say = (text: string) => {
-    let clean = text;
-    for (const secret of ctx.secrets) clean = redact(clean, secret);
-    ctx.stderr.write(`${clean}\n`);
-  };
+  const say = (text: string) => ctx.stderr.write(`${redactAll(text, ctx.secrets)}\n`);
   return report(error, ctx, say, verbose);
 }
 

@@ -19,8 +19,7 @@ import { summarizeExport } from '../report/summarize-export.js';
 import { validateUid } from './api-access.js';
 import type { CliContext } from './context.js';
 import { ENV } from './env-names.js';
-import { loadConfig } from './config-file.js';
-import { unknownAccount } from './history-command.js';
+import { configuredDb, unknownAccount } from './history-command.js';
 import { postgresSecrets } from './history-export.js';
 
 interface ReportCommandOptions {
@@ -74,11 +73,7 @@ export function reportCommand(ctx: CliContext): Command {
         throw new OutputError(`${options.html} already exists; use --force to replace it`);
       }
       // --db, else (for the page) TKF_DB, else the config file's db, as tkf history takes it.
-      const configured = async () => {
-        const value = (await loadConfig(ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`))).values.db;
-        return typeof value === 'string' && value ? value : undefined;
-      };
-      const fromSettings = options.db === undefined && options.html ? ctx.env[ENV.db] || (await configured()) : undefined;
+      const fromSettings = options.db === undefined && options.html ? await configuredDb(undefined, ctx) : undefined;
       let db = options.db ?? fromSettings;
       if (db !== undefined && !options.html) throw new UsageError('--db adds followers over time to the HTML page: give --html <file> too');
       if (options.uid !== undefined && db === undefined) throw new UsageError('--uid names the account of the history database: give --db too');

@@ -103,6 +103,9 @@ export function endOfList(end: WalkEnd, served: number | null | undefined, onPro
   return missing - reference > shortfallSlack(onProfile!) ? 'early' : end;
 }
 
+/** How many of an account's latest walks to the end of its list judge a walk's end (the history, its report). */
+export const RECENT_WALKS = 10;
+
 /** The smallest of these shortfalls (undefined ones left out), or undefined when fewer than two are known: a walk compared only with itself proves nothing. */
 export function referenceShortfall(shortfalls: ReadonlyArray<number | undefined>): number | undefined {
   const known = shortfalls.filter((s): s is number => s !== undefined);

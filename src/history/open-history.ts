@@ -5,7 +5,7 @@
  */
 import { HistoryDbError, UsageError } from '../errors.js';
 import type { SqlDriver } from './sql-driver.js';
-import { SCHEMA_VERSION, foreignDatabase, foreignTables, migrate, newerSchema, schemaVersion } from './schema.js';
+import { SCHEMA_VERSION, foreignDatabase, migrate, newerSchema, otherTables, schemaVersion } from './schema.js';
 
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
@@ -58,10 +58,9 @@ export async function openHistoryToRead(target: string): Promise<SqlDriver> {
     })(driver);
     // Nothing of tkf's in it (an empty file, another program's database): not made one by a read.
     if (version === 0 && !postgres) {
-      const others = await foreignTables(driver);
-      if (others.length) throw foreignDatabase(target, others);
-      const tables = await driver.all<{ n: unknown }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'tkf_meta'");
-      if (Number(tables[0]!.n)) {
+      const { foreign, count } = await otherTables(driver);
+      if (foreign.length) throw foreignDatabase(target, foreign);
+      if (count) {
         throw new HistoryDbError(`${target} holds tables named as tkf's but no tkf schema version (tkf_meta): not used; the history needs a database of its own (a new file)`);
       }
       throw new HistoryDbError(`${target} is not a tkf history database (no tkf schema in it): record one with tkf export --db ${target} (or tkf history import)`);

@@ -19,11 +19,9 @@
  * the same finished export twice (a crash between the database commit and the staging file's
  * removal, an import run again) changes nothing.
  */
-import { NOTHING_SEEN, endOfList, judgeMissing, judgeNew, reachView, referenceShortfall, shortfall, type WalkEnd } from '../diff/reach.js';
+import { NOTHING_SEEN, RECENT_WALKS, endOfList, judgeMissing, judgeNew, reachView, referenceShortfall, shortfall, type WalkEnd } from '../diff/reach.js';
+import { placesOf } from '../output/checkpoint.js';
 import type { SqlDriver, SqlRunner } from './sql-driver.js';
-
-/** The account's latest walks to the end of its list whose shortfalls judge a walk's end (reach.ts endOfList). */
-const RECENT_WALKS = 10;
 
 export interface FollowerRow {
   uid: string;
@@ -533,10 +531,8 @@ function placeholders(rows: number, columns: number, wrap = '()'): string {
 function holesOf(latest: { walk_end: string | null; holes: string | null } | undefined): Array<[number, number]> {
   if (!latest?.holes || latest.walk_end === 'update') return [];
   try {
-    const holes = JSON.parse(latest.holes) as unknown;
-    if (Array.isArray(holes) && holes.every((h) => Array.isArray(h) && h.length === 2 && h.every((n) => Number.isSafeInteger(n) && n >= 0))) return holes as Array<[number, number]>;
+    return placesOf(JSON.parse(latest.holes)) ?? [];
   } catch {
-    // not tkf's: none
+    return []; // not tkf's: none
   }
-  return [];
 }

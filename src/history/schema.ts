@@ -127,8 +127,8 @@ export async function migrate(driver: SqlDriver): Promise<void> {
     // database too: tkf's six tables were added beside its own. (A PostgreSQL database may be
     // shared with other schemas' tables; its names are checked below.)
     if (version === 0 && driver.dialect === 'sqlite') {
-      const others = await foreignTables(tx);
-      if (others.length) throw foreignDatabase(driver.label, others);
+      const { foreign } = await otherTables(tx);
+      if (foreign.length) throw foreignDatabase(driver.label, foreign);
     }
     try {
       for (let v = version; v < SCHEMA_VERSION; v++) {
@@ -159,12 +159,13 @@ export async function migrate(driver: SqlDriver): Promise<void> {
 const TKF_TABLES = ['tkf_meta', 'accounts', 'snapshots', 'followers', 'account_followers', 'changes'];
 
 /**
- * A few of the tables of a SQLite file without a tkf schema that are another program's; none when
- * it holds one of tkf's own (tkf's tables with tkf_meta dropped: said by the migration itself).
+ * The tables of a SQLite file without a tkf schema (tkf_meta left out): `foreign`, a few of
+ * another program's, none when it holds one of tkf's own (tkf's tables with tkf_meta dropped:
+ * said by the migration itself); `count`, all of them.
  */
-export async function foreignTables(runner: SqlRunner): Promise<string[]> {
-  const tables = (await runner.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")).map((t) => t.name);
-  return tables.some((name) => TKF_TABLES.includes(name) && name !== 'tkf_meta') ? [] : tables.filter((name) => name !== 'tkf_meta').slice(0, 3);
+export async function otherTables(runner: SqlRunner): Promise<{ foreign: string[]; count: number }> {
+  const tables = (await runner.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'tkf_meta'")).map((t) => t.name);
+  return { foreign: tables.some((name) => TKF_TABLES.includes(name)) ? [] : tables.slice(0, 3), count: tables.length };
 }
 
 /** A SQLite file that holds another program's tables (`tables`, a few of them) and no tkf schema. */

@@ -152,11 +152,22 @@ export function describeMismatch(saved: CheckpointOptions, now: CheckpointOption
 export function incompletePlaces(manifest: Checkpoint | undefined): Array<[number, number]> | undefined {
   const at = manifest?.incompleteAt;
   if (!manifest || !Array.isArray(at) || at.length !== (manifest.incompleteSeconds ?? []).length) return undefined;
-  const row = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= manifest.rows;
-  const valid = at.every(
-    (pair, i) => Array.isArray(pair) && pair.length === 2 && row(pair[0]) && row(pair[1]) && pair[0] <= pair[1] && (i === 0 || (pair[0] >= at[i - 1]![0] && pair[1] >= at[i - 1]![1])),
+  return placesOf(at, manifest.rows);
+}
+
+/**
+ * Tied seconds' places as tkf writes them ([from, to] rows, whole, ascending, within `rows`
+ * when given): `value` as such, or undefined (read from a manifest, or from the history's
+ * snapshots.holes).
+ */
+export function placesOf(value: unknown, rows = Number.MAX_SAFE_INTEGER): Array<[number, number]> | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const row = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= rows;
+  const valid = value.every(
+    (pair, i) =>
+      Array.isArray(pair) && pair.length === 2 && row(pair[0]) && row(pair[1]) && pair[0] <= pair[1] && (i === 0 || (pair[0] >= value[i - 1]![0] && pair[1] >= value[i - 1]![1])),
   );
-  return valid ? at : undefined;
+  return valid ? (value as Array<[number, number]>) : undefined;
 }
 
 /**

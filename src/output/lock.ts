@@ -11,7 +11,8 @@
  * out the stale period, while a pid check answers at once (and mtimes are compared with this
  * host's clock, where watching for a change needs no two clocks to agree).
  */
-import { link, open, readFile, rename, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
+import { link, lstat, open, readFile, readdir, rename, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { OutputError } from '../errors.js';
 import { sleep } from '../sleep.js';
 import type { StopSignal } from '../stop-signal.js';
@@ -216,8 +217,6 @@ const ASIDE_LEFTOVER_MS = 60_000;
  * so that a takeover under way in another run keeps its own. Never fails the run.
  */
 export async function removeTakeoverLeftovers(directories: Iterable<string>, now: () => number = Date.now): Promise<number> {
-  const { readdir, lstat } = await import('node:fs/promises');
-  const { join } = await import('node:path');
   let removed = 0;
   for (const directory of new Set(directories)) {
     const names = await readdir(directory).catch(() => [] as string[]);

@@ -15,13 +15,10 @@
  *   added; after one cut by the reach (or a --limit), the same number as then: the newest ones
  *   came on top and as many older ones slid past the reach (a line above the reach was drawn).
  */
-import { endOfList, referenceShortfall, shortfall } from '../diff/reach.js';
+import { RECENT_WALKS, endOfList, referenceShortfall, shortfall } from '../diff/reach.js';
 
 import type { GrowthPoint as HistoryPoint } from '../history/queries.js';
 import type { GrowthPoint } from './growth-chart.js';
-
-/** As many walks before it as the history compares a walk's shortfall with (record-snapshot.ts). */
-const RECENT_WALKS = 10;
 
 export function growthFromHistory(points: readonly HistoryPoint[]): GrowthPoint[] {
   let served = 0;
