@@ -244,4 +244,13 @@ function escapeRegExp(text: string): string {
 export class HistoryDbError extends TkfError {
   override readonly code = 'EHISTORYDB';
   override readonly exitCode = EXIT.database;
+  /**
+   * The database itself cannot be used now (its server's connection lost, an I/O error, a file
+   * gone read-only): every account of the run would fail alike (output/fs-errors.ts isDatabaseDown).
+   */
+  readonly down: boolean;
+  constructor(message: string, options?: { cause?: unknown; advised?: boolean; down?: boolean }) {
+    super(message, options);
+    this.down = options?.down ?? false;
+  }
 }

@@ -11,9 +11,10 @@
  *   129 / 130 / 143  interrupted by SIGHUP / SIGINT / SIGTERM (the operator asked, or the
  *              terminal closed; --resume goes on)
  *   5 / 7 / 11 / 8  the run stopped: the API refused the token or the quota is spent (5), the
- *              disk under the files (7) or under the history database (11) is full, or --max-wait
- *              ran out (8), every account after it would fail alike; of these the first to
- *              happen (RunGovernor.stop keeps it)
+ *              disk under the files (7) or under the history database (11) is full, the history
+ *              database cannot be used any more (11: its server gone, its I/O failing), or
+ *              --max-wait ran out (8), every account after it would fail alike; of these the
+ *              first to happen (RunGovernor.stop keeps it)
  *   8          the run's --max-requests budget is spent (--resume goes on)
  *   9          some accounts failed (hidden, missing, API errors, a list that ended far short
  *              (exit 10 alone: its file is kept)...), the others are complete
@@ -23,7 +24,7 @@
  */
 import type { RunGovernor } from '../api/run-governor.js';
 import { ApiRefusedError, BudgetSpentError, EXIT, InterruptedError, RunStoppedError, TkfError } from '../errors.js';
-import { causes, hasFullDiskCode, isDiskFull } from '../output/fs-errors.js';
+import { isDatabaseDown, isDiskFull, runWideReason } from '../output/fs-errors.js';
 
 /** complete: its file is published; failed: this account cannot be exported now (its exit code
  * says why); stopped: the run stopped it (resumable, a checkpoint if any page was written);
@@ -140,10 +141,11 @@ export async function runBatch<R extends AccountRun>(options: BatchOptions<R>): 
       const done = options.exportAccount(uid, walked).then((run) => {
         // A full disk fails every account after it alike: the run stops (exit 7; 11 for the
         // history database's disk), the accounts walking checkpoint, and none starts to pay for
-        // pages it could not keep. The run's reason is the disk's own error (diskFullReason), not
-        // this account's words around it (where its file is), which the other accounts would
-        // otherwise repeat.
-        if (!run.complete && run.cause instanceof TkfError && isDiskFull(run.cause)) governor.stop(diskFullReason(run.cause));
+        // pages it could not keep. So does a history database that cannot be used any more (its
+        // server gone, its file's I/O failing: exit 11). The run's reason is the failure's own
+        // error (runWideReason), not this account's words around it (where its file is), which
+        // the other accounts would otherwise repeat.
+        if (!run.complete && run.cause instanceof TkfError && (isDiskFull(run.cause) || isDatabaseDown(run.cause))) governor.stop(runWideReason(run.cause));
         const state: AccountState = run.complete ? 'complete' : stoppedByRun(run.cause) ? 'stopped' : 'failed';
         const account: BatchAccount<R> = { uid, state, exitCode: run.complete ? EXIT.ok : run.exit_code, run };
         accounts.set(uid, account);
@@ -196,19 +198,4 @@ export function runExitCode(accounts: ReadonlyArray<{ state: AccountState; exitC
   if (unfinished.some((a) => a.exitCode === EXIT.refused)) return EXIT.refused;
   if (unfinished.some((a) => a.state === 'stopped' || a.state === 'not-started')) return EXIT.stopped;
   return EXIT.someFailed;
-}
-
-/**
- * Of tkf's own errors in an error's chain of causes, the one nearest above the full disk's code
- * (isDiskFull): the disk's own error ("the history database h.sqlite: the disk is full (...)",
- * "cannot write x.csv: no space left on the device (ENOSPC)"), not the words an account put
- * around it.
- */
-function diskFullReason(error: TkfError): TkfError {
-  let reason = error;
-  for (const e of causes(error)) {
-    if (e instanceof TkfError) reason = e;
-    if (hasFullDiskCode(e)) return reason;
-  }
-  return reason;
 }

@@ -58,14 +58,19 @@ export async function openPostgres(url: string): Promise<SqlDriver> {
     // postgres://user@/db?host=/run/postgresql has no host and is fine.)
     throw new UsageError(`--db ${label} is not a URL tkf can read (${(error as Error).message}): write it as postgres://user:password@host:port/database`, { cause: error });
   }
-  // A connection lost between statements is reported by the next query; do not crash on it.
-  client.on('error', () => {});
+  // A connection lost between statements is reported by the next query; do not crash on it. Its
+  // next query then fails with pg's "Client has encountered a connection error and is not
+  // queryable", which carries no code: the loss is remembered to say so.
+  const connection = { lost: false };
+  client.on('error', () => {
+    connection.lost = true;
+  });
   try {
     await client.connect();
   } catch (error) {
     throw new HistoryDbError(`cannot connect to the history database ${label}: ${describePgError(error)}`, { cause: error });
   }
-  return new PostgresDriver(client, label);
+  return new PostgresDriver(client, label, connection);
 }
 
 class PostgresDriver implements SqlDriver {
@@ -76,6 +81,7 @@ class PostgresDriver implements SqlDriver {
   constructor(
     private readonly client: PgClient,
     readonly label: string,
+    private readonly connection: { lost: boolean } = { lost: false },
   ) {
     this.runner = {
       dialect: this.dialect,
@@ -118,14 +124,17 @@ class PostgresDriver implements SqlDriver {
     try {
       return (await this.client.query(text, params.map((p) => (p === undefined ? null : p)))).rows;
     } catch (error) {
-      throw new HistoryDbError(`the history database ${this.label}: ${describePgError(error)}`, { cause: error });
+      const lost = this.connection.lost || /not queryable|Connection terminated/i.test((error as Error).message ?? '');
+      if (lost) this.connection.lost = true;
+      throw new HistoryDbError(`the history database ${this.label}: ${describePgError(error, lost)}`, { cause: error, down: lost });
     }
   }
 }
 
-function describePgError(error: unknown): string {
+function describePgError(error: unknown, lost = false): string {
   const code = (error as { code?: string }).code;
   const message = (error as Error).message || code || String(error);
+  if (lost) return `the connection to the server was lost; the server stopped or the network failed (${message})`;
   if (code === 'ECONNREFUSED') return `the server is not answering (${message})`;
   if (code === '25006') return `it is read-only (${message})`;
   if (code === '53100') return `the server's disk is full (${message})`;

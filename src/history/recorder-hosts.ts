@@ -109,7 +109,8 @@ export class WorkerHost implements RecorderHost {
   }
 
   private fail(error: Error): void {
-    this.failure ??= error instanceof TkfError ? error : new HistoryDbError(`the history database ${this.path}: ${error.message}`, { cause: error });
+    // The thread itself failed or stopped: no account of the run can be recorded any more (down).
+    this.failure ??= error instanceof TkfError ? error : new HistoryDbError(`the history database ${this.path}: ${error.message}`, { cause: error, down: true });
     for (const waiter of this.waiting.values()) waiter.reject(this.failure);
     this.waiting.clear();
   }

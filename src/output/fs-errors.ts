@@ -1,5 +1,5 @@
 /** File-system errors in words a person can act on: the one map from Node's error codes to words. */
-import { OutputError, PipeClosedError, TkfError } from '../errors.js';
+import { HistoryDbError, OutputError, PipeClosedError, TkfError } from '../errors.js';
 
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file or directory',
@@ -77,6 +77,60 @@ const FULL_DISK_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'SQLIT
 export function isDiskFull(error: unknown): boolean {
   for (const e of causes(error)) if (hasFullDiskCode(e)) return true;
   return false;
+}
+
+/**
+ * Codes that say the history database itself cannot be used now, whatever account is recorded:
+ * SQLite's I/O errors, a file gone read-only, corrupt or unopenable (SQLITE_IOERR_WRITE, ...);
+ * PostgreSQL's connection exceptions (class 08), a server shutting down or refusing connections
+ * (57P01-57P03), out of resources (class 53), read-only (25006), the database or the login gone
+ * (3D000, class 28); and the socket's own errors on the way to the server.
+ */
+const DATABASE_DOWN = /^(SQLITE_(IOERR|READONLY|CORRUPT|NOTADB|CANTOPEN|PERM|NOMEM)|08[0-9A-Z]{3}$|57P0[123]$|53[0-9A-Z]{3}$|25006$|3D000$|28[0-9A-Z]{3}$|ECONNREFUSED$|ECONNRESET$|EPIPE$|ETIMEDOUT$|EHOSTUNREACH$|ENETUNREACH$|ENOTFOUND$|EAI_AGAIN$)/;
+
+/**
+ * The history database cannot be used now (isDiskFull aside): a PostgreSQL server that stopped or
+ * whose connection was lost, a SQLite file whose disk fails or that became read-only. Every account
+ * after it would be paid for and fail alike, so a batch stops (run-batch.ts), as for a full disk.
+ * Only below a HistoryDbError in the chain (the same socket codes from the API are the API's), or
+ * one marked `down` by its driver (pg's "not queryable" after a lost connection has no code). Not a
+ * refusal about one account (a later snapshot recorded already), which leaves the others alone.
+ */
+export function isDatabaseDown(error: unknown): boolean {
+  return downReason(error) !== undefined;
+}
+
+/**
+ * Of tkf's own errors in the chain of a run-wide failure (isDiskFull, isDatabaseDown), the one
+ * nearest above its code, or the driver's error marked `down`: the failure's own words ("the
+ * history database h.sqlite: the disk is full (...)", "cannot write x.csv: no space left on the
+ * device (ENOSPC)"), not the words an account put around it. `error` itself when there is none.
+ */
+export function runWideReason(error: TkfError): TkfError {
+  return fullDiskReason(error) ?? downReason(error) ?? error;
+}
+
+function fullDiskReason(error: TkfError): TkfError | undefined {
+  let reason = error;
+  for (const e of causes(error)) {
+    if (e instanceof TkfError) reason = e;
+    if (hasFullDiskCode(e)) return reason;
+  }
+  return undefined;
+}
+
+function downReason(error: unknown): TkfError | undefined {
+  let database: HistoryDbError | undefined;
+  for (const e of causes(error)) {
+    if (e instanceof HistoryDbError) {
+      if (e.down) return e;
+      database = e;
+      continue;
+    }
+    const code = (e as { code?: unknown }).code;
+    if (database && !(e instanceof TkfError) && typeof code === 'string' && DATABASE_DOWN.test(code)) return database;
+  }
+  return undefined;
 }
 
 /** Whether this error itself (not its causes) carries a full disk's code. */

@@ -4,6 +4,8 @@
  * and two shards writing one database at once.
  */
 import { writeFile } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HistoryDbError } from '../../src/errors.js';
@@ -88,6 +90,79 @@ describe('the history database on PostgreSQL', () => {
       expect(accounts.map((a) => a.uid).sort()).toEqual([...uids].sort());
       expect(accounts.every((a) => a.snapshots === 1 && a.followers === 200)).toBe(true);
     } finally {
+      await sim.close();
+    }
+  });
+
+  it('a server that goes away during a batch stops the run (exit 11) instead of paying for every account left; --resume finishes it', async () => {
+    const url = await pg.server.createDatabase('gone');
+    const uids = Array.from({ length: 6 }, (_, i) => String(6754915036232582200n + BigInt(i)));
+    const sim = await startSimulator({ token: 'tkn-GONE', users: Object.fromEntries(uids.map((uid) => [uid, { size: 60 }])) });
+    // In front of the simulator: the run's first request waits until tkf's connection to the
+    // database is cut (as a failover or a DBA's pg_terminate_backend cuts it), so the database is
+    // gone before the first account's walk ends, and the next account's requests (it starts as
+    // soon as the first one's walk is over, while that one records) wait until tkf has said that
+    // the first one failed: the same outcome however fast this machine is.
+    let cut: Promise<void> | undefined;
+    let firstSaid!: () => void;
+    const firstFailed = new Promise<void>((resolveSaid) => (firstSaid = resolveSaid));
+    const terminate = async () => {
+      const { default: pgModule } = await import('pg');
+      const admin = new pgModule.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        const { rows } = await admin.query('SELECT count(pg_terminate_backend(pid))::int AS count FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+        expect(rows).toEqual([{ count: 1 }]);
+      } finally {
+        await admin.end();
+      }
+    };
+    const front = createServer((req, res) => {
+      cut ??= terminate();
+      const uid = new URL(req.url!, sim.url).searchParams.get('uid');
+      void (uid === uids[0] ? cut : firstFailed).then(() => {
+        const upstream = request(new URL(req.url!, sim.url), { method: req.method, headers: req.headers }, (answer) => {
+          res.writeHead(answer.statusCode!, answer.headers);
+          answer.pipe(res);
+        });
+        upstream.on('error', () => res.destroy());
+        req.pipe(upstream);
+      });
+    });
+    await new Promise<void>((resolveListen) => front.listen(0, '127.0.0.1', resolveListen));
+    try {
+      await writeFile(join(dir.path, 'gone.txt'), `${uids.join('\n')}\n`);
+      const env = { TKF_TOKEN: 'tkn-GONE', TKF_BASE_URL: `http://127.0.0.1:${(front.address() as AddressInfo).port}`, TKF_DB: url, XDG_STATE_HOME: join(dir.path, 'gone-state') };
+      const args = ['export', '--uids-file', 'gone.txt', '--concurrency', '1', '--json'];
+      let said = '';
+      const stopped = await runTkf(args, {
+        env,
+        cwd: dir.path,
+        timeoutMs: 120_000,
+        onSpawn: (child) =>
+          child.stderr!.on('data', (chunk: Buffer) => {
+            said += chunk.toString();
+            if (said.includes(`${uids[0]}: failed (exit 11)`)) firstSaid();
+          }),
+      });
+      expect(stopped.code, stopped.stderr).toBe(11);
+      const lines = stopped.stderr.trim().split('\n');
+      expect(lines.at(-1)).toMatch(/^tkf: the run stopped: the history database postgres:\/\/.*: the connection to the server was lost; the server stopped or the network failed \(.*\); run the same command with --resume to go on \(6 users left\)$/);
+      const outcome = JSON.parse(stopped.stdout) as { complete: boolean; exit_code: number; totals: Record<string, number> };
+      expect(outcome).toMatchObject({ complete: false, exit_code: 11 });
+      expect(outcome.totals).toMatchObject({ complete: 0, failed: 1, stopped: 1, not_started: 4 });
+      // The first account was walked (its walk kept, to be recorded by --resume), the second
+      // stopped at its first page; none after them was paid for.
+      expect(sim.stats.byUid).toEqual({ [uids[0]!]: 3, [uids[1]!]: 1 });
+      const resumed = await runTkf([...args, '--resume'], { env, cwd: dir.path, timeoutMs: 120_000 });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      // The first walk is recorded from its file, not walked again.
+      expect(sim.stats.byUid[uids[0]!]).toBe(3);
+      const list = await runCli(['history', '--db', url, '--json']);
+      const accounts = JSON.parse(list.stdout) as Array<{ uid: string; snapshots: number; followers: number }>;
+      expect(accounts.map((a) => [a.uid, a.snapshots, a.followers]).sort()).toEqual(uids.map((uid) => [uid, 1, 60]));
+    } finally {
+      await new Promise((resolveClose) => front.close(resolveClose));
       await sim.close();
     }
   });
