@@ -1,7 +1,9 @@
 /**
  * `tkf report <export>`: the audience of an export at a glance. The summary goes to stdout (text,
  * or one JSON object with --json); --html <file> also writes a self-contained page, through
- * `<file>.part` and a rename, so a page is never half written.
+ * `<file>.part` and a rename, so a page is never half written. `tkf report --db X --uid U`, with no
+ * export: the same of the account's followers as the history database knows them (a history kept
+ * with --db and no --out has no file to give).
  */
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
@@ -10,12 +12,13 @@ import { checkDescribes, readCheckpoint } from '../output/checkpoint.js';
 import { describeFsError } from '../output/fs-errors.js';
 import { outputPaths } from '../output/output-file.js';
 import { openHistoryToRead, isPostgresUrl } from '../history/open-history.js';
-import { accountGrowth } from '../history/queries.js';
+import { accountGrowth, type GrowthPoint as HistoryPoint } from '../history/queries.js';
 import { growthFromHistory } from '../report/growth-from-history.js';
 import type { GrowthPoint } from '../report/growth-chart.js';
 import { renderHtml } from '../report/render-html.js';
 import { renderText } from '../report/render-text.js';
-import { summarizeExport } from '../report/summarize-export.js';
+import { summarizeExport, summarizeHistory } from '../report/summarize-export.js';
+import type { AudienceReport } from '../report/audience.js';
 import { validateUid } from './api-access.js';
 import type { CliContext } from './context.js';
 import { ENV } from './env-names.js';
@@ -42,9 +45,15 @@ With --db (the history that \`tkf export --db\` records), the page also shows th
 followers over time: what the API served at each snapshot, the followers past its reach, and the
 followers added and gone per snapshot. The account is the export's (from its manifest), or --uid.
 
+With --db and --uid and no export, the report is of the account's followers as the history
+database knows them: those it says follow now (as \`tkf history\` counts them: the followers past
+the API's reach included, each with its fields as last seen), the profile's count of its last
+snapshot; --html adds the followers over time. For a history kept with --db and no --out.
+
 Examples:
   $ tkf export --demo --out f.jsonl && tkf report f.jsonl --html report.html
   $ tkf report exports/2026-12-01/6754915036232582149.jsonl --html report.html --db history.sqlite
+  $ tkf report --db history.sqlite --uid 6754915036232582149 --html report.html
   $ tkf report followers.csv --json | jq .by_region
 
 Exit codes:
@@ -57,21 +66,31 @@ Exit codes:
 
 export function reportCommand(ctx: CliContext): Command {
   return new Command('report')
-    .description('the audience of an export at a glance: regions, languages, reach, activity')
-    .argument('<export>', 'an export (.csv, .jsonl or .ndjson)')
+    .description('the audience of an export (or of an account in the history database) at a glance: regions, languages, reach, activity')
+    .argument('[export]', 'an export (.csv, .jsonl or .ndjson); none with --db and --uid: the history\'s followers of that account')
     .addOption(new Option('--json', 'print the summary as one JSON object on stdout'))
     .addOption(new Option('--html <file>', 'also write a self-contained HTML page with charts (opens offline)'))
     .addOption(new Option('--force', 'replace the --html file if it exists'))
-    .addOption(new Option('--db <target>', `with --html: add the account's followers over time from this history database (SQLite file or postgres:// URL) (env: ${ENV.db}; config key db)`))
-    .addOption(new Option('--uid <user_id>', "with --db: the account (default: the export's, from its manifest)"))
+    .addOption(new Option('--db <target>', `with --html: add the account's followers over time from this history database (SQLite file or postgres:// URL); with no export, report on the account's followers it knows (env: ${ENV.db}; config key db)`))
+    .addOption(new Option('--uid <user_id>', "with --db: the account (default: the export's, from its manifest; needed with no export)"))
     .addHelpText('after', HELP)
-    .action(async (path: string, options: ReportCommandOptions) => {
+    .action(async (path: string | undefined, options: ReportCommandOptions) => {
       if (options.html !== undefined && !options.html.trim()) throw new UsageError('--html needs a file name, e.g. --html report.html');
       // Not stdout: that holds the summary (or --json); a file named "-" was written instead.
       if (options.html === '-') throw new UsageError('--html writes the page to a file (stdout holds the summary): name it, e.g. --html report.html');
-      if (options.html && !options.force && (await exists(options.html))) {
-        throw new OutputError(`${options.html} already exists; use --force to replace it`);
+      if (path === undefined) {
+        // No export: the account's followers from the history database (--db, TKF_DB, the config file's db).
+        const db = options.db ?? (await configuredDb(undefined, ctx));
+        if (db === undefined) {
+          throw new UsageError('give an export to report on (tkf report followers.csv), or a history database and an account (tkf report --db history.sqlite --uid <user_id>)');
+        }
+        if (options.uid === undefined) throw new UsageError('with no export, the report is of one account of the history database: name it with --uid');
+        if (isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
+        await refuseExistingPage(options);
+        const { report, points } = await historyReport(db, validateUid(options.uid), ctx);
+        return say(report, options.html ? growthFromHistory(points) : undefined, options, ctx);
       }
+      await refuseExistingPage(options);
       // --db, else (for the page) TKF_DB, else the config file's db, as tkf history takes it.
       const fromSettings = options.db === undefined && options.html ? await configuredDb(undefined, ctx) : undefined;
       let db = options.db ?? fromSettings;
@@ -104,10 +123,36 @@ export function reportCommand(ctx: CliContext): Command {
         throw new UsageError(`${path} holds the followers of ${report.account} (its manifest says), not ${options.uid}: the page would show one account's audience beside another's growth`);
       }
       const growth = db === undefined ? undefined : await historyOf(db, options.uid, report.account, ctx);
-      if (options.html) await writePage(options.html, renderHtml(report, { growth }));
-      ctx.stdout.write(options.json ? `${JSON.stringify(report)}\n` : renderText(report));
-      if (options.html && !options.json) ctx.stderr.write(`tkf: wrote ${options.html}\n`);
+      await say(report, growth, options, ctx);
     });
+}
+
+/** An --html page that exists is replaced only with --force: refused before anything is read. */
+async function refuseExistingPage(options: ReportCommandOptions): Promise<void> {
+  if (options.html && !options.force && (await exists(options.html))) {
+    throw new OutputError(`${options.html} already exists; use --force to replace it`);
+  }
+}
+
+/** The page (--html), then the summary on stdout. */
+async function say(report: AudienceReport, growth: GrowthPoint[] | undefined, options: ReportCommandOptions, ctx: CliContext): Promise<void> {
+  if (options.html) await writePage(options.html, renderHtml(report, { growth }));
+  ctx.stdout.write(options.json ? `${JSON.stringify(report)}\n` : renderText(report));
+  if (options.html && !options.json) ctx.stderr.write(`tkf: wrote ${options.html}\n`);
+}
+
+/** The account's audience and snapshots from the history database; an account it has no snapshot of is exit 4. */
+async function historyReport(db: string, whose: string, ctx: CliContext): Promise<{ report: AudienceReport; points: HistoryPoint[] }> {
+  const driver = await openHistoryToRead(db);
+  try {
+    const points = await accountGrowth(driver, whose);
+    const last = points.at(-1);
+    if (last === undefined) throw unknownAccount(whose, driver.label);
+    const report = await summarizeHistory(driver, whose, { at: last.at, onProfile: last.on_profile }, { signal: ctx.signal });
+    return { report, points };
+  } finally {
+    await driver.close();
+  }
 }
 
 /** The account's snapshots from the history database, for the page's "followers over time". */

@@ -124,3 +124,39 @@ export async function accountChanges(
     [...params, ...baseParams],
   );
 }
+
+/** An account's follower as the history knows it now: its latest fields, and whether the last snapshot saw it. */
+export interface KnownFollower {
+  uid: string;
+  /** followers.data: the export's columns as JSON (follower-columns.ts). */
+  data: string;
+  /** Not served by the account's last snapshot: past the API's reach since (or not walked by an --update). */
+  unseen: boolean;
+}
+
+/** Rows a query of accountFollowersNow reads at once: its memory stays that of one page, whatever the account's size. */
+const FOLLOWERS_PAGE = 5_000;
+
+/**
+ * The followers of `account` that the history says follow now (not seen gone: those past the API's
+ * reach included, as `tkf history`'s "followers now" counts them), in uid order, a page at a time
+ * (keyset paging on the primary key), so that tkf report reads any account in constant memory.
+ */
+export async function* accountFollowersNow(db: SqlRunner, account: string, pageSize = FOLLOWERS_PAGE): AsyncGenerator<KnownFollower> {
+  let after = '';
+  for (;;) {
+    const rows = await db.all<{ uid: string; data: string; unseen: unknown }>(
+      `SELECT af.follower_uid AS uid, f.data AS data, CASE WHEN af.last_seen_at < a.last_snapshot_at THEN 1 ELSE 0 END AS unseen
+       FROM account_followers af
+       JOIN accounts a ON a.uid = af.account_uid
+       JOIN followers f ON f.uid = af.follower_uid
+       WHERE af.account_uid = ? AND af.gone_at IS NULL AND af.follower_uid > ?
+       ORDER BY af.follower_uid
+       LIMIT ${pageSize}`,
+      [account, after],
+    );
+    for (const row of rows) yield { uid: row.uid, data: row.data, unseen: Number(row.unseen) === 1 };
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1]!.uid;
+  }
+}

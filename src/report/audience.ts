@@ -53,12 +53,20 @@ export interface TopFollower {
 
 /** What `tkf report --json` prints; a null section is one the export has no field for. */
 export interface AudienceReport {
+  /** The export read, or the history database (format 'history', its label: no password). */
   file: string;
-  format: 'csv' | 'jsonl';
-  /** The exported account's uid, from the manifest `<file>.tkf.json`. */
+  format: 'csv' | 'jsonl' | 'history';
+  /** The exported account's uid, from the manifest `<file>.tkf.json` (or the history's --uid). */
   account: string | null;
-  /** Followers (rows) in the file. */
+  /**
+   * Followers (rows) in the file; from a history database, the followers it says follow now (not
+   * seen gone), as `tkf history` counts them.
+   */
   followers: number;
+  /** From a history database only: its last snapshot of the account (UTC). */
+  as_of?: string;
+  /** From a history database only: followers counted whom that snapshot did not serve (past the API's reach). */
+  beyond_reach?: number;
   /** The profile's follower count when it was exported, from the manifest. */
   on_profile: number | null;
   /** Region code -> followers, most first ("unknown": none given). */
@@ -121,11 +129,11 @@ export class AudienceCounter {
   }
 
   /** The report, leaving out each section whose fields `present` lacks. */
-  result(present: ReadonlySet<ReportField>, file: { path: string; format: 'csv' | 'jsonl'; account: string | null; onProfile: number | null }): AudienceReport {
+  result(present: ReadonlySet<ReportField>, file: { path: string; format: AudienceReport['format']; account: string | null; onProfile: number | null }): AudienceReport {
     const left_out: string[] = [];
-    // A JSONL export's fields are known from its lines: one with none lacks nothing (it has no
-    // followers to count, in any section); a CSV's are its header's.
-    const unknown = file.format === 'jsonl' && this.rows === 0;
+    // A JSONL export's fields are known from its lines (a history's from its rows): one with none
+    // lacks nothing (it has no followers to count, in any section); a CSV's are its header's.
+    const unknown = file.format !== 'csv' && this.rows === 0;
     const has = (section: string, ...fields: ReportField[]): boolean => {
       const missing = unknown ? [] : fields.filter((field) => !present.has(field));
       if (missing.length) left_out.push(`${section}: the export has no ${missing.join(', ')} ${missing.length > 1 ? 'columns' : 'column'}`);

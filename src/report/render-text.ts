@@ -40,7 +40,13 @@ export function renderText(report: AudienceReport): string {
   const n = report.followers;
   const lines: string[] = [];
   const profile = report.on_profile !== null ? ` (${count(report.on_profile)} on the profile)` : '';
-  lines.push(`${report.file}: ${count(n)} followers in the file${profile}${report.account ? `, account ${report.account}` : ''}`);
+  if (report.format === 'history') {
+    // What a history database counts: not a file's rows, but who it says follows now.
+    const beyond = report.beyond_reach ? `; ${count(report.beyond_reach)} of them past the API's reach then, counted with their fields as last seen` : '';
+    lines.push(`${report.file}: ${count(n)} followers of account ${report.account} as the history knows them at its last snapshot, ${utcMinute(report.as_of)}${profile}${beyond}`);
+  } else {
+    lines.push(`${report.file}: ${count(n)} followers in the file${profile}${report.account ? `, account ${report.account}` : ''}`);
+  }
   if (report.by_region) lines.push('', ...codeSection('Regions', report.by_region, n));
   if (report.by_language) lines.push('', ...codeSection('Languages', report.by_language, n));
   if (report.verified !== null) lines.push('', `Verified accounts: ${count(report.verified)} (${percent(report.verified, n)})`);
@@ -65,4 +71,9 @@ export function renderText(report: AudienceReport): string {
   }
   if (report.left_out.length) lines.push('', 'Left out (the export does not hold their fields):', ...report.left_out.map((note) => `  ${note}`));
   return `${lines.join('\n')}\n`;
+}
+
+/** 2026-12-04T03:00:12.345Z as 2026-12-04 03:00 UTC. */
+export function utcMinute(at: string | undefined): string {
+  return at === undefined ? 'unknown' : `${at.slice(0, 16).replace('T', ' ')} UTC`;
 }

@@ -2,7 +2,10 @@
  * One pass over an export through the project's one reader (src/output/export-reader.ts), a row at
  * a time, into an AudienceReport. The manifest beside a finished export (`<file>.tkf.json`) adds
  * whose followers they are, the profile's count, and whether CSV cells carry the formula guard.
+ * Or (summarizeHistory) one pass over an account's followers as a history database knows them.
  */
+import { accountFollowersNow } from '../history/queries.js';
+import type { SqlRunner } from '../history/sql-driver.js';
 import { readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { openExport } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
@@ -33,4 +36,33 @@ export async function summarizeExport(path: string, options: SummarizeOptions = 
     account: manifest?.options.uid ?? null,
     onProfile: typeof manifest?.total === 'number' ? manifest.total : null,
   });
+}
+
+/** The account's last snapshot, as the history database holds it. */
+export interface LastSnapshot {
+  at: string;
+  onProfile: number | null;
+}
+
+/**
+ * The audience of `account` from a history database (`tkf export --db`, with or without --out):
+ * the followers it says follow now (not seen gone; those past the API's reach included, counted
+ * apart in `beyond_reach`), each with its latest fields (followers.data: the export's columns, as
+ * a CSV export holds them), a page of rows at a time. The profile's count is the last snapshot's.
+ */
+export async function summarizeHistory(db: SqlRunner & { label: string }, account: string, last: LastSnapshot, options: { signal?: AbortSignal } = {}): Promise<AudienceReport> {
+  const reader = new ReportRowReader(undefined);
+  const counter = new AudienceCounter();
+  let rows = 0;
+  let unseen = 0;
+  for await (const known of accountFollowersNow(db, account)) {
+    counter.add(reader.read({ kind: 'jsonl', uid: known.uid, line: 0, json: known.data, follower: JSON.parse(known.data) as Record<string, unknown> }));
+    if (known.unseen) unseen++;
+    if (++rows % 4096 === 0) options.signal?.throwIfAborted();
+  }
+  return {
+    ...counter.result(reader.present, { path: db.label, format: 'history', account, onProfile: last.onProfile }),
+    as_of: last.at,
+    beyond_reach: unseen,
+  };
 }

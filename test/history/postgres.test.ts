@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HistoryDbError } from '../../src/errors.js';
 import { openHistory } from '../../src/history/open-history.js';
-import { accountChanges } from '../../src/history/queries.js';
+import { accountChanges, accountFollowersNow } from '../../src/history/queries.js';
 import { recordSnapshot, type FollowerRow } from '../../src/history/record-snapshot.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { runTkf } from '../e2e/run-tkf.js';
@@ -44,6 +44,13 @@ describe('the history database on PostgreSQL', () => {
     expect(changes.filter((c) => c.at === at(1) && c.change === 'added')).toHaveLength(1000);
     expect(changes.filter((c) => c.at === at(2)).map((c) => c.change).sort()).toEqual([...Array(300).fill('added'), 'removed']);
     expect((await accountChanges(db, ACCOUNT, { since: at(2) })).some((c) => c.at === at(1))).toBe(false);
+    // Who follows now (tkf report --db with no export), read a page of 250 at a time: the 1,299
+    // not gone, 299 of them past the reach at the last snapshot, each once, in uid order.
+    const now: Array<{ uid: string; unseen: boolean }> = [];
+    for await (const known of accountFollowersNow(db, ACCOUNT, 250)) now.push(known);
+    expect(now).toHaveLength(1299);
+    expect(now.filter((f) => f.unseen)).toHaveLength(299);
+    expect(now.map((f) => f.uid)).toEqual([...day2, ...range('1', 701, 1000)].sort());
     await db.close();
   });
 

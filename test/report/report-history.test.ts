@@ -127,4 +127,53 @@ describe('tkf report --html --db', () => {
     expect(noDb.code).toBe(2);
     expect(noDb.stderr).toMatch(/--uid names the account of the history database/);
   });
+
+  it('with no export, --db and --uid report on the followers the history knows: those past the reach counted, the same audience as a file of them all', async () => {
+    const db = join(dir.path, 'known.sqlite');
+    // 1,200 followers, a reach of the newest 1,000 counted from now: the first night 1,000 of them
+    // follow (all served), by the second 200 more, #500 left, and the oldest 199 slid past the reach.
+    for (const later of [{ notYetFollowed: 200 }, { unfollowed: [500] }]) {
+      const run = await runCli(['export', '--uid', UID, '--db', db], await simulator({ [UID]: { size: 1200, cap: 1000, slidingCap: true, ...later } }));
+      expect(run.code, run.stderr).toBe(0);
+    }
+    const known = await runCli(['report', '--db', db, '--uid', UID, '--json']);
+    expect(known.code, known.stderr).toBe(0);
+    const report = JSON.parse(known.stdout) as Record<string, unknown>;
+    expect(report).toMatchObject({ file: db, format: 'history', account: UID, followers: 1199, on_profile: 1199, beyond_reach: 199 });
+    expect(report.as_of).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // The same 1,199 followers in one export file (no reach): the same audience, section by section.
+    const all = join(dir.path, 'all.csv');
+    expect((await runCli(['export', '--uid', UID, '--out', all], await simulator({ [UID]: { size: 1200, unfollowed: [500] } }))).code).toBe(0);
+    const fromFile = JSON.parse((await runCli(['report', all, '--json'])).stdout) as Record<string, unknown>;
+    const audience = ({ file, format, account, as_of, beyond_reach, ...rest }: Record<string, unknown>) => rest;
+    expect(audience(report)).toEqual(audience(fromFile));
+    expect((report.by_region as Record<string, number> | null) ?? {}).not.toEqual({});
+
+    const summary = await runCli(['report', '--db', db, '--uid', UID]);
+    expect(summary.stdout.split('\n')[0]).toMatch(
+      new RegExp(`^${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 1,199 followers of account ${UID} as the history knows them at its last snapshot, \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC \\(1,199 on the profile\\); 199 of them past the API's reach then, counted with their fields as last seen$`),
+    );
+    const page = join(dir.path, 'known.html');
+    const paged = await runCli(['report', '--db', db, '--uid', UID, '--html', page]);
+    expect([paged.code, paged.stderr]).toEqual([0, `tkf: wrote ${page}\n`]);
+    const html = text(await readFile(page, 'utf8'));
+    expect(html).toContain('1,199 followers known of 1,199 on the profile');
+    expect(html).toContain('199 past the reach not served at the last snapshot');
+    expect(html).toContain('Followers over time');
+    expect(html).toMatch(/Counts are of the followers the history database knows to follow at its last snapshot/);
+  });
+
+  it('with no export: an account the history does not know is exit 4; no database or no --uid is exit 2', async () => {
+    const db = join(dir.path, 'one.sqlite');
+    expect((await runCli(['export', '--uid', UID, '--db', db], await simulator({ [UID]: { size: 20 } }))).code).toBe(0);
+    const OTHER = '6754915036232582150';
+    expect(await runCli(['report', '--db', db, '--uid', OTHER])).toMatchObject({ code: 4, stderr: `tkf: no snapshot of ${OTHER} in the history database ${db} (tkf history lists its accounts)\n` });
+    const none = await runCli(['report', '--uid', UID], { XDG_CONFIG_HOME: join(dir.path, 'no-config') });
+    expect(none).toMatchObject({ code: 2, stderr: 'tkf: give an export to report on (tkf report followers.csv), or a history database and an account (tkf report --db history.sqlite --uid <user_id>)\n' });
+    expect(await runCli(['report', '--db', db])).toMatchObject({ code: 2, stderr: 'tkf: with no export, the report is of one account of the history database: name it with --uid\n' });
+    // TKF_DB names the database as --db does.
+    const fromEnv = await runCli(['report', '--uid', UID, '--json'], { TKF_DB: db });
+    expect([fromEnv.code, (JSON.parse(fromEnv.stdout) as { followers: number }).followers]).toEqual([0, 20]);
+    expect(await runCli(['report', '--db', db, '--uid', 'x1'])).toMatchObject({ code: 2 });
+  });
 });
