@@ -195,14 +195,19 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined, recordin
     );
   }
   if (total !== undefined && total > outcome.rows) {
+    // Recorded in the history: how it took the end, beside the account's recent walks; else the
+    // rule for an end with nothing to compare (reach.ts endOfList).
+    const judged = outcome.history?.recorded ? outcome.history.list_end : undefined;
     const why =
       outcome.end === 'cap'
         ? 'the API serves no more (TikTok limits how deep follower lists go)'
         : outcome.incomplete_seconds?.length
           ? 'the list ended there'
-          : endOfList(outcome.end, outcome.rows, total) === 'early'
-            ? "the list ended there, far below the profile's count: tkf diff and the history take it for the end of the list only beside walks that ended as far below"
-            : 'the list ended there (banned and deleted accounts are not listed)';
+          : judged === 'early'
+            ? "the list ended there, too far below the profile's count (beside the account's walks before) to be its end: the history calls nobody below it gone"
+            : (judged ?? endOfList(outcome.end, outcome.rows, total)) === 'early'
+              ? "the list ended there, far below the profile's count: tkf diff and the history take it for the end of the list only beside walks that ended as far below"
+              : 'the list ended there (banned and deleted accounts are not listed)';
     return `exported ${rows} of ${followers(total)}: ${why}; ${cost}${dupes}`;
   }
   return `exported ${followers(outcome.rows)}; ${cost}${dupes}`;

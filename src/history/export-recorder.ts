@@ -43,6 +43,8 @@ export interface HistoryRecord {
   recorded: boolean;
   /** The file was a staging file (--db without --out), removed once recorded. */
   staged: boolean;
+  /** How the history took the walk's end (SnapshotOutcome.listEnd): 'early' calls nobody below it gone. */
+  list_end?: string;
 }
 
 /**
@@ -109,6 +111,7 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
       beyond_reach: outcome.beyondReach,
       recorded: outcome.recorded,
       staged: options.staging,
+      ...(typeof outcome.listEnd === 'string' ? { list_end: outcome.listEnd } : {}),
     };
   };
   // The walk was paid for and its file published: a database that fails now (a full disk, a

@@ -74,6 +74,12 @@ export interface SnapshotOutcome {
   firstSeen?: number;
   removed: number;
   beyondReach: number;
+  /**
+   * How the history took this walk's end (reach.ts endOfList, beside the account's recent walks):
+   * 'early' for a list that ended further below the profile's count than they did (nobody below
+   * it called gone). Only for a snapshot recorded now, not an --update's.
+   */
+  listEnd?: WalkEnd;
 }
 
 /** Rows of a multi-row statement: under SQLite's and PostgreSQL's parameter limits. */
@@ -343,7 +349,8 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   // proves nothing about who it did not reach.
   const profileCount = (value: number | string | null | undefined) => (value === null || value === undefined ? null : Number(value));
   const reference = referenceShortfall([input.end === 'complete' ? shortfall(order.length, input.onProfile) : undefined, ...recent.map((r) => shortfall(r.served, profileCount(r.on_profile)))]);
-  const seen = update ? undefined : reachView(before, (position) => position, endOfList(input.end, order.length, input.onProfile, reference), input.holes, holesOf(latest));
+  const listEnd = update ? undefined : endOfList(input.end, order.length, input.onProfile, reference);
+  const seen = update ? undefined : reachView(before, (position) => position, listEnd, input.holes, holesOf(latest));
   const latestEnd = latest && endOfList(latest.walk_end, latest.served, profileCount(latest.on_profile), reference);
   // A paused walk calls nobody gone (PAUSE_BLINDS_MS); who is new it still tells, as any walk: a
   // re-follow during the pause only takes a follower out of the walk, never puts one below it.
@@ -406,7 +413,7 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     );
   }
   await tx.run('UPDATE snapshots SET served = ?, added = ?, removed = ?, beyond_reach = ? WHERE id = ?', [order.length, added.length, removed.length, beyond.length, snapshotId]);
-  return { id: snapshotId, recorded: true, served: order.length, added: added.length, firstSeen: firstSeen.length, removed: removed.length, beyondReach: beyond.length };
+  return { id: snapshotId, recorded: true, served: order.length, added: added.length, firstSeen: firstSeen.length, removed: removed.length, beyondReach: beyond.length, ...(listEnd ? { listEnd } : {}) };
 }
 
 

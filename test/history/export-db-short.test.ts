@@ -14,10 +14,14 @@ const UID = '6754915036232582149';
 const dir = useTempDir('tkf-history-short-');
 const closeLater = useClosers();
 
-async function exportOnce(user: UserScenario, db: string, out: string) {
+async function simulatorFor(user: UserScenario) {
   const sim = await startSimulator({ token: TOKEN, users: { [UID]: user } });
   closeLater(() => sim.close());
-  return runCli(['export', '--uid', UID, '--out', out, '--db', db, '--json', '--backoff', '10'], { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url });
+  return { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url };
+}
+
+async function exportOnce(user: UserScenario, db: string, out: string) {
+  return runCli(['export', '--uid', UID, '--out', out, '--db', db, '--json', '--backoff', '10'], await simulatorFor(user));
 }
 
 describe('tkf export --db and a list that ended far short', () => {
@@ -59,7 +63,11 @@ describe('tkf export --db and a list that ended far short', () => {
     // The API ends the list after 8 pages: 160 of 300, above half (exit 0), 47% missing.
     const early = await exportOnce({ size: 300, endsAfterPage: 8 }, db, day2);
     expect(early.code, early.stderr).toBe(0);
-    expect(early.stderr).toContain("exported 160 of 300 followers: the list ended there, far below the profile's count: tkf diff and the history take it for the end of the list only beside walks that ended as far below;");
+    // Said as the history took it, beside the walk before (300 of 300).
+    expect(early.stderr).toContain("exported 160 of 300 followers: the list ended there, too far below the profile's count (beside the account's walks before) to be its end: the history calls nobody below it gone;");
+    // Without a database, the same list's end is judged with nothing to compare.
+    const alone = await runCli(['export', '--uid', UID, '--out', join(dir.path, 'e2-alone.jsonl')], await simulatorFor({ size: 300, endsAfterPage: 8 }));
+    expect(alone.stderr).toContain("exported 160 of 300 followers: the list ended there, far below the profile's count: tkf diff and the history take it for the end of the list only beside walks that ended as far below;");
     // The whole list again the night after: the 140 were there all along.
     expect((await exportOnce({ size: 300 }, db, day3)).code).toBe(0);
     const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
@@ -89,9 +97,12 @@ describe('tkf export --db and a list that ended far short', () => {
     expect((await exportOnce({ size: 300, total: 340 }, db, night(1))).code).toBe(0);
     const left = await exportOnce({ size: 300, total: 337, unfollowed: [297, 298, 299] }, db, night(2));
     expect([left.code, JSON.parse(left.stdout).rows]).toEqual([0, 297]);
+    // The last line says what the history took the end for: the list's, 40 short as the night before.
+    expect(left.stderr).toContain('exported 297 of 337 followers: the list ended there (banned and deleted accounts are not listed);');
     // The list ends 20 early (a page) while the count stays: not the end of the list.
     const cut = await exportOnce({ size: 300, total: 337, endsAfterPage: 13 }, db, night(3));
     expect([cut.code, JSON.parse(cut.stdout).rows]).toEqual([0, 260]);
+    expect(cut.stderr).toContain("exported 260 of 337 followers: the list ended there, too far below the profile's count (beside the account's walks before) to be its end: the history calls nobody below it gone;");
     const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
     expect(growth.map(({ removed, beyond_reach, followers }) => [removed, beyond_reach, followers])).toEqual([
       [0, 0, 300],
