@@ -286,7 +286,8 @@ export function historyCommand(ctx: CliContext): Command {
     .action(async (files: string[], options: Common & { uid?: string }) => {
       const account = options.uid === undefined ? undefined : validateUid(options.uid);
       const { importFiles, isFailure } = await import('../history/import-files.js');
-      const results = await withDb(openHistory(await target(options, ctx)), (db) => importFiles(db, files, { account }));
+      const db = await target(options, ctx);
+      const results = await importFiles(() => openHistory(db), files, { account });
       const failures = results.filter(isFailure);
       if (options.json) {
         ctx.stdout.write(`${JSON.stringify(results.map((r) => (isFailure(r) ? { file: r.file, error: r.error, exit_code: r.exit_code } : r)))}\n`);

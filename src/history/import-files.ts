@@ -12,7 +12,7 @@ import { stat } from 'node:fs/promises';
 import { HistoryDbError, OutputError, ShortListError, UsageError } from '../errors.js';
 import { checkDescribes, readCheckpoint } from '../output/checkpoint.js';
 import { outputPaths } from '../output/output-file.js';
-import { recordExportFile } from './record-export.js';
+import { describeExport, recordExportFile } from './record-export.js';
 import type { SqlDriver } from './sql-driver.js';
 
 export interface ImportResult {
@@ -55,8 +55,13 @@ async function dateOf(file: string): Promise<string> {
 /** How far ahead of this machine's clock a file's date may be (another machine's clock): ten minutes. */
 const CLOCK_SLACK_MS = 10 * 60 * 1000;
 
+/**
+ * Imports `files`, oldest first, into the database `open` opens (and this closes). Each file is
+ * read and checked first (there, dated, its manifest its own, whose followers said): when none
+ * passes, the database is not opened, so a mistyped name does not leave an empty database behind.
+ */
 export async function importFiles(
-  db: SqlDriver,
+  open: () => Promise<SqlDriver>,
   files: readonly string[],
   options: { account?: string; now?: Date },
 ): Promise<Array<ImportResult | ImportFailure>> {
@@ -75,16 +80,35 @@ export async function importFiles(
       if (Date.parse(at) > now.getTime() + CLOCK_SLACK_MS) {
         throw new UsageError(`${file} is dated ${at}, ahead of this machine's clock (${now.toISOString()}): not imported, as a snapshot from the future would keep every later one out; check the clock that wrote it`);
       }
+      // Whose followers, and a file tkf reads (a CSV with a uid column): said before the database is opened.
+      await describeExport(file, { account: options.account });
       dated.push({ file, at });
     } catch (error) {
       failed(file, error);
     }
   }
+  if (dated.length === 0) return results;
   dated.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const db = await open();
+  try {
+    await recordAll(db, dated, options.account, results, failed);
+  } finally {
+    await db.close();
+  }
+  return results;
+}
+
+async function recordAll(
+  db: SqlDriver,
+  dated: ReadonlyArray<{ file: string }>,
+  account: string | undefined,
+  results: Array<ImportResult | ImportFailure>,
+  failed: (file: string, error: unknown) => void,
+): Promise<void> {
   for (const { file } of dated) {
     let r: Awaited<ReturnType<typeof recordExportFile>>;
     try {
-      r = await recordExportFile(db, file, { account: options.account });
+      r = await recordExportFile(db, file, { account });
     } catch (error) {
       failed(file, error);
       continue;
@@ -108,5 +132,4 @@ export async function importFiles(
       first_seen: r.firstSeen ?? 0,
     });
   }
-  return results;
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { copyFile, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,7 +64,24 @@ describe('tkf history import', () => {
     expect(run.stderr).toMatch(/^tkf: 1 of 3 files not imported \(first: .*bad\.jsonl: /);
     const text = await runCli(['history', 'import', '--db', join(dir.path, 'partial-text.sqlite'), a, bad]);
     expect(text.code).toBe(2);
-    expect(text.stderr).toMatch(/good1\.jsonl: \d+ at .*: \+20 came[\s\S]*bad\.jsonl: not imported: .*has no tkf manifest[\s\S]*tkf: 1 of 2 files not imported\n$/);
+    // A file that cannot be imported is said first (checked before the database is opened), then each imported.
+    expect(text.stderr).toMatch(/bad\.jsonl: not imported: .*has no tkf manifest[\s\S]*good1\.jsonl: \d+ at .*: \+20 came[\s\S]*tkf: 1 of 2 files not imported\n$/);
+  });
+
+  it('imports nothing and makes no database when no file can be imported (a mistyped name, a CSV without uids)', async () => {
+    const noUids = join(dir.path, 'no-uids.csv');
+    await writeFile(noUids, 'a,b\n1,2\n');
+    const db = join(dir.path, 'never.sqlite');
+    const typo = await runCli(['history', 'import', '--db', db, join(dir.path, 'no-such.jsonl'), noUids, '--uid', UID]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('no-uids.csv: not imported: ');
+    expect(typo.stderr).toMatch(/tkf: 2 of 2 files not imported/);
+    expect(existsSync(db)).toBe(false);
+    // One good file among them: the database is made, and holds it.
+    const good = join(dir.path, 'good3.jsonl');
+    await exportTo(good, { size: 20 });
+    expect((await runCli(['history', 'import', '--db', db, noUids, good, '--uid', UID])).code).toBe(2);
+    expect(JSON.parse((await runCli(['history', '--db', db, '--json'])).stdout)).toMatchObject([{ uid: UID, snapshots: 1, followers: 20 }]);
   });
 
   it('an --update file is recorded as an update, as --db records it: its new rows only, nobody gone brought back', async () => {
