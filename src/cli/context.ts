@@ -25,6 +25,8 @@ export interface CliContext {
   resumeHint?: string;
   /** Set once `--json`'s object is out (export-command.ts): a failure after it prints no other. */
   jsonSaid?: boolean;
+  /** Set by a command run with `--json` (export-command.ts): quitting at once (a second signal) still prints one object. */
+  jsonPromised?: boolean;
   /**
    * Asks the runtime to keep the heap small at some CPU cost (main.ts: Node 20's old generation),
    * for an export that runs no recording thread; absent in process (the tests).

@@ -63,6 +63,7 @@ export function exportCommand(ctx: CliContext): Command {
     try {
       const config = await configure(command, options, ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
       for (const key of SWITCHES) options[key] = Boolean(options[key]);
+      ctx.jsonPromised = Boolean(options.json);
       const job = await resolveJob(command, options, config, ctx);
       await runJob(job, options, ctx);
     } catch (error) {

@@ -3,7 +3,7 @@
  * to one line on stderr and an exit code. The only process.exit in tkf is here.
  */
 import { createRequire } from 'node:module';
-import { closeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import v8 from 'node:v8';
 import { CommanderError } from 'commander';
@@ -118,7 +118,18 @@ export async function main(argv: string[]): Promise<never> {
       // kernel hangs up the foreground group): only the operator's second signal quits at once.
       if (signal === 'SIGHUP') return;
       // Second signal: quit at once. The checkpoint on disk is always a complete one.
-      say(`tkf: stopped at once${ctx.resumeHint ? `; resume with: ${ctx.resumeHint}` : ''}`);
+      const resume = ctx.resumeHint ? `; resume with: ${ctx.resumeHint}` : '';
+      say(`tkf: stopped at once${resume}`);
+      // --json promises one object on stdout, quitting at once included (`| jq` sees it). Written
+      // synchronously: the process ends on the next line. Nothing else of --json's is on stdout.
+      if (ctx.jsonPromised && !ctx.jsonSaid) {
+        ctx.jsonSaid = true;
+        try {
+          writeSync(1, `${JSON.stringify({ complete: false, exit_code: code, error: redactAll(`stopped at once by a second signal (${signal})${resume}`, ctx.secrets) })}\n`);
+        } catch {
+          // stdout is gone: the exit code says it
+        }
+      }
       exit(code);
     }
     ctx.onInterrupt?.(signal);

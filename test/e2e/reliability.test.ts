@@ -292,6 +292,36 @@ describe('budgets, limits and resume', () => {
     });
   }
 
+  it('a second signal quits at once, and --json still prints one object on stdout; the checkpoint resumes to the identical file', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.csv');
+      const reference = await referenceExport(dir);
+      const gate = await startRequestGate(sim.url, 31);
+      const first = await runTkf(['export', '--uid', SLOW_UID, '--out', out, '--json'], {
+        env: { ...env(), TKF_BASE_URL: gate.url },
+        onSpawn: (child) => {
+          void gate.held.then(() => {
+            // Both signals arrive at once, however fast the machine: held while the process is
+            // stopped, then delivered together, so the second (either: Node's order varies) finds
+            // the first's stop still under way. (Two SIGINTs would merge into one while held.)
+            child.kill('SIGSTOP');
+            child.kill('SIGINT');
+            child.kill('SIGTERM');
+            child.kill('SIGCONT');
+          });
+        },
+      }).finally(() => gate.close());
+      expect(first.stderr).toMatch(/\ntkf: stopped at once; resume with: .*--resume\n$/);
+      // The exit code is the second signal's.
+      const second = first.code === 143 ? 'SIGTERM' : 'SIGINT';
+      expect([130, 143]).toContain(first.code);
+      expect(first.stderr).toContain(second === 'SIGTERM' ? 'press Ctrl-C again to quit at once' : 'send SIGTERM again to quit at once');
+      expect(first.stdout.trimEnd().split('\n')).toHaveLength(1);
+      expect(JSON.parse(first.stdout)).toEqual({ complete: false, exit_code: first.code, error: expect.stringMatching(new RegExp(`^stopped at once by a second signal \\(${second}\\); resume with: .*--resume$`)) });
+      await expectResumedToReference(out, reference);
+    });
+  });
+
   it('a terminal that closes under a run (a pty, an interactive bash, the progress drawn on it): exit 129 with a checkpoint, and --resume yields the identical file', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.csv');
