@@ -121,7 +121,7 @@ function followersChart(series: Array<GrowthPoint & { time: Date }>): string {
     .map(
       (point) =>
         `<circle class="served" cx="${round(x(point.time))}" cy="${round(y(point.followers))}" r="3">` +
-        `<title>${when(point.time)}: ${formatCount(point.followers)} served, ${formatCount(point.beyond_reach)} beyond reach</title></circle>`,
+        `<title>${when(point.time)}: ${point.sees_losses === false ? `about ${formatCount(point.followers)} served (an update: estimated)` : `${formatCount(point.followers)} served`}, ${formatCount(point.beyond_reach)} beyond reach</title></circle>`,
     )
     .join('');
   const lastPoint = series[series.length - 1]!;
@@ -190,7 +190,12 @@ function growthTable(series: Array<GrowthPoint & { time: Date }>): string {
   const rows = series
     .map(
       (point) =>
-        `<tr><td>${when(point.time)}</td><td class="n">${formatCount(point.followers)}</td>` +
+        `<tr><td>${when(point.time)}</td>` +
+        // An --update served its new followers only: the line there is what a full walk would
+        // have served (growth-from-history.ts), not a count the API gave.
+        (point.sees_losses === false
+          ? `<td class="n" title="an update served only its new followers: what a full walk would have served then, estimated">≈ ${formatCount(point.followers)}</td>`
+          : `<td class="n">${formatCount(point.followers)}</td>`) +
         `<td class="n">${point.on_profile === null ? '–' : formatCount(point.on_profile)}</td>` +
         `<td class="n">${signedCount('+', point.added)}</td><td class="n">${formatCount(point.first_seen ?? 0)}</td>` +
         `<td class="n">${point.sees_losses === false ? '–' : signedCount('-', point.removed)}</td>` +

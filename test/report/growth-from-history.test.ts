@@ -48,7 +48,10 @@ describe('history snapshots as the report chart\'s points', () => {
         point({ at: '2026-11-02T03:00:00Z', followers: 1060, served: 60, added: 60, end: 'update', sees_losses: false }),
       ]),
     );
-    expect(html).toContain('<td>2026-11-02 03:00:00</td><td class="n">1,000</td><td class="n">–</td><td class="n">+60</td><td class="n">0</td><td class="n">–</td><td class="n">60</td>');
+    // Its "served" is the line's estimate (the update served its 60 new followers only): said so.
+    expect(html).toContain('<td>2026-11-02 03:00:00</td><td class="n" title="an update served only its new followers: what a full walk would have served then, estimated">≈ 1,000</td><td class="n">–</td><td class="n">+60</td><td class="n">0</td><td class="n">–</td><td class="n">60</td>');
+    expect(html).toContain('<td>2026-11-01 03:00:00</td><td class="n">1,000</td>');
+    expect(html).toContain('2026-11-02 03:00:00: about 1,000 served (an update: estimated), 60 beyond reach</title>');
     expect(html).toContain('2026-11-02 03:00:00: +60 added, gone unknown (an update, or a walk gone on with after a pause, sees no one leave)');
     expect(html).toContain('<th class="n">beyond reach, in all</th>');
   });
