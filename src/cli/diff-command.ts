@@ -114,8 +114,15 @@ export function diffCommand(ctx: CliContext): Command {
  */
 function summary(counts: DiffCounts, newerEnd: WalkEnd): string {
   const past = newerEnd === 'limit' ? "past the newer export's --limit" : newerEnd === 'short' || newerEnd === 'early' ? 'below where the newer export ended short' : "past the API's reach";
-  const reach = counts.beyond_reach ? `, ${formatCount(counts.beyond_reach)} ${past}` : '';
-  const deeper = counts.first_seen ? `, ${formatCount(counts.first_seen)} first seen below where the older export ended` : '';
+  // Those in a tied second a walk had to step past are said as such: they stood inside the list, not below its end.
+  const tied = counts.beyond_reach_in_ties ?? 0;
+  const below = counts.beyond_reach - tied;
+  const reach = (below ? `, ${formatCount(below)} ${past}` : '') + (tied ? `, ${formatCount(tied)} in a tied second the newer export could not read` : '');
+  const tiedFirst = counts.first_seen_in_ties ?? 0;
+  const deeperBelow = counts.first_seen - tiedFirst;
+  const deeper =
+    (deeperBelow ? `, ${formatCount(deeperBelow)} first seen below where the older export ended` : '') +
+    (tiedFirst ? `, ${formatCount(tiedFirst)} first seen in a tied second the older export could not read` : '');
   return `${signedCount('+', counts.added)} new, ${signedCount('-', counts.removed)} gone${reach}${deeper} (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
 }
 
@@ -138,12 +145,14 @@ async function walkEnds(oldPath: string, newPath: string, warn: (text: string) =
   const reference = referenceShortfall([older, newer].map((walk) => (walk && !walk.short && walk.end === 'complete' ? shortfall(walk.rows, walk.total) : undefined)));
   const endOf = (walk: Checkpoint | undefined): WalkEnd => (!walk ? undefined : walk.short ? 'short' : endOfList(walk.end, walk.rows, walk.total, reference));
   const newerEnd = endOf(newer);
+  const newerHoles = incompletePlaces(newer);
   if (newerEnd === 'early') {
+    // A tied second it stepped past may hold the followers it fell short by: said, as it may.
+    const tied = newerHoles ? ' (it could not read the rest of a tied second, where some or all of them may be)' : '';
     warn(
-      `tkf: warning: ${newPath}'s list ended at ${formatCount(newer!.rows)} of the ${formatCount(newer!.total!)} followers its profile counts${older?.total != null && older.end === 'complete' && !older.short ? `, ${formatCount(newer!.total! - newer!.rows)} short where ${oldPath}'s was ${formatCount(Math.max(0, older.total - older.rows))}` : ''}: too few to prove that followers missing below its end are gone\n`,
+      `tkf: warning: ${newPath}'s list ended at ${formatCount(newer!.rows)} of the ${formatCount(newer!.total!)} followers its profile counts${older?.total != null && older.end === 'complete' && !older.short ? `, ${formatCount(newer!.total! - newer!.rows)} short where ${oldPath}'s was ${formatCount(Math.max(0, older.total - older.rows))}` : ''}${tied}: too few to prove that followers missing below its end are gone\n`,
     );
   }
-  const newerHoles = incompletePlaces(newer);
   const olderHoles = incompletePlaces(older);
   return { olderEnd: endOf(older), newerEnd, ...(newerHoles ? { newerHoles } : {}), ...(olderHoles ? { olderHoles } : {}) };
 }

@@ -16,7 +16,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Change } from './change-encoder.js';
-import { judgeMissing, judgeNew, reachView, type WalkEnd } from './reach.js';
+import { inUnreadByOlder, inUnseen, judgeMissing, judgeNew, reachView, type WalkEnd } from './reach.js';
 import type { ExportRecord, ExportSource } from '../output/export-reader.js';
 
 export interface DiffCounts {
@@ -27,6 +27,10 @@ export interface DiffCounts {
   removed: number;
   /** Missing from <new>, but where the newer walk did not see the list (named as in --json). */
   beyond_reach: number;
+  /** Of beyond_reach, those where the newer walk stepped past the rest of a tied second (not below its end); absent: none. */
+  beyond_reach_in_ties?: number;
+  /** Of first_seen, those where the older walk stepped past the rest of a tied second; absent: none. */
+  first_seen_in_ties?: number;
   /** Distinct uids in <old> and in <new>. */
   old: number;
   new: number;
@@ -65,15 +69,22 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
   const view = reachView(newUids.keys(), (uid) => oldIndex.get(uid), options.newerEnd, options.newerHoles, options.olderHoles);
   let added = 0;
   let firstSeen = 0;
+  let firstSeenInTies = 0;
   for (const [uid, index] of newUids) {
     if (oldIndex.has(uid)) continue;
     if (judgeNew(index, view, options.olderEnd) === 'added') added++;
-    else firstSeen++;
+    else {
+      firstSeen++;
+      if (inUnreadByOlder(index, view)) firstSeenInTies++;
+    }
   }
   const unchanged = newUids.size - added - firstSeen;
   let removedCount = 0;
+  let unreadInTies = 0;
   for (const [uid, index] of oldIndex) {
-    if (!newUids.has(uid) && judgeMissing(index, view) === 'removed') removedCount++;
+    if (newUids.has(uid)) continue;
+    if (judgeMissing(index, view) === 'removed') removedCount++;
+    else if (inUnseen(index, view)) unreadInTies++;
   }
   const missing = oldIndex.size - unchanged;
   const counts: DiffCounts = {
@@ -81,6 +92,8 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
     first_seen: firstSeen,
     removed: removedCount,
     beyond_reach: missing - removedCount,
+    ...(unreadInTies ? { beyond_reach_in_ties: unreadInTies } : {}),
+    ...(firstSeenInTies ? { first_seen_in_ties: firstSeenInTies } : {}),
     old: oldIndex.size,
     new: newUids.size,
     unchanged,

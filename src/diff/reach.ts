@@ -153,9 +153,19 @@ export function sawWholeList(end: WalkEnd): boolean {
 
 /** The verdict on a follower at `oldIndex` of the older export who is missing from the newer one. */
 export function judgeMissing(oldIndex: number, view: ReachView): MissingVerdict {
-  if (view.unseen?.some(([low, high]) => oldIndex > low && oldIndex < high)) return 'beyond_reach';
+  if (inUnseen(oldIndex, view)) return 'beyond_reach';
   if (view.sawWholeList) return 'removed';
   return oldIndex < view.oldestSharedIndex ? 'removed' : 'beyond_reach';
+}
+
+/** Whether a place of the older order lies where the newer walk stepped past a tied second (ReachView.unseen). */
+export function inUnseen(oldIndex: number, view: ReachView): boolean {
+  return view.unseen?.some(([low, high]) => oldIndex > low && oldIndex < high) ?? false;
+}
+
+/** Whether a place of the newer order lies where the older walk stepped past a tied second (ReachView.unreadByOlder). */
+export function inUnreadByOlder(newIndex: number, view: ReachView): boolean {
+  return view.unreadByOlder?.some(([low, high]) => newIndex > low && newIndex < high) ?? false;
 }
 
 /**
@@ -163,7 +173,7 @@ export function judgeMissing(oldIndex: number, view: ReachView): MissingVerdict 
  * had as gone: a re-follow is added); `olderEnd`: how the older walk ended.
  */
 export function judgeNew(newIndex: number, view: ReachView, olderEnd: WalkEnd): NewVerdict {
-  if (view.unreadByOlder?.some(([low, high]) => newIndex > low && newIndex < high)) return 'first_seen';
+  if (inUnreadByOlder(newIndex, view)) return 'first_seen';
   if (sawWholeList(olderEnd) || view.oldestSharedNewerIndex < 0) return 'added';
   return newIndex > view.oldestSharedNewerIndex ? 'first_seen' : 'added';
 }

@@ -39,7 +39,13 @@ describe('followers in a tied second the walk could not read', () => {
     expect(manifest.incompleteSeconds).toHaveLength(1);
     // After the page that ended the tied page (115-119) and the same page again (nothing new): 115 to 120.
     expect(manifest.incompleteAt).toEqual([[115, 120]]);
-    expect(JSON.parse((await runCli(['diff', day1, day2, '--json'])).stdout)).toMatchObject({ removed: 0, beyond_reach: 40 });
+    // Said as where they stood: inside the list, in the tied second, not below an end.
+    const said = await runCli(['diff', day1, day2, '--json']);
+    expect(JSON.parse(said.stdout)).toMatchObject({ removed: 0, beyond_reach: 40, beyond_reach_in_ties: 40 });
+    expect(said.stderr).toBe(
+      `tkf: warning: ${day2}'s list ended at 260 of the 300 followers its profile counts, 40 short where ${day1}'s was 0 (it could not read the rest of a tied second, where some or all of them may be): too few to prove that followers missing below its end are gone\n` +
+        '0 new, 0 gone, 40 in a tied second the newer export could not read (300 -> 260)\n',
+    );
     // The whole list again: they were there.
     expect((await exportOnce({ size: 300 }, db, day3)).code).toBe(0);
     const growth = async (path: string) =>
@@ -72,7 +78,9 @@ describe('followers in a tied second the walk could not read', () => {
     const day2 = join(dir.path, 'o2.jsonl');
     expect((await exportOnce({ size: 300, ties: [{ at: 100, count: 60 }], cursorMode: 'inclusive' }, db, day1)).code).toBe(0);
     expect((await exportOnce({ size: 300 }, db, day2)).code).toBe(0);
-    expect(JSON.parse((await runCli(['diff', day1, day2, '--json'])).stdout)).toMatchObject({ added: 0, first_seen: 40, removed: 0 });
+    const turned = await runCli(['diff', day1, day2, '--json']);
+    expect(JSON.parse(turned.stdout)).toMatchObject({ added: 0, first_seen: 40, first_seen_in_ties: 40, removed: 0 });
+    expect(turned.stderr).toBe('0 new, 0 gone, 40 first seen in a tied second the older export could not read (260 -> 300)\n');
     const growth = async (path: string) =>
       (JSON.parse((await runCli(['history', 'growth', '--db', path, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>).map(({ added, first_seen, removed }) => [added, first_seen ?? 0, removed]);
     expect(await growth(db)).toEqual([[260, 0, 0], [0, 40, 0]]);
