@@ -20,13 +20,17 @@ export function checkHistoryFormat(format: FormatDefinition): void {
 
 /** The password of a PostgreSQL URL is as secret as the token: redacted from every message. */
 export function postgresSecrets(url: string): string[] {
-  const password = /\/\/[^/@:]*:([^/@]*)@/.exec(url)?.[1];
-  if (!password) return [];
-  let decoded = password;
-  try {
-    decoded = decodeURIComponent(password);
-  } catch {
-    // kept as written
+  // user:password@, and a password in the query (?password=, ?sslpassword=), as pg reads them.
+  const written = [/\/\/[^/@:]*:([^/@]*)@/.exec(url)?.[1], ...[...url.matchAll(/[?&](?:ssl)?password=([^&#]*)/gi)].map((m) => m[1])];
+  const secrets: string[] = [];
+  for (const password of written) {
+    if (!password) continue;
+    secrets.push(password);
+    try {
+      secrets.push(decodeURIComponent(password.replace(/\+/g, ' ')), decodeURIComponent(password));
+    } catch {
+      // kept as written
+    }
   }
-  return [password, decoded];
+  return [...new Set(secrets)].filter((secret) => secret.length > 0);
 }

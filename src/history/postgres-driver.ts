@@ -20,7 +20,8 @@ interface PgClient {
 
 /** The URL without its password, for messages (the password is as secret as the token). */
 export function postgresLabel(url: string): string {
-  return url.replace(/(\/\/[^/@:]*):[^/@]*@/, '$1:***@');
+  // user:password@, and a password in the query (?password=, ?sslpassword=: pg reads both).
+  return url.replace(/(\/\/[^/@:]*):[^/@]*@/, '$1:***@').replace(/([?&](?:ssl)?password=)[^&#]*/gi, '$1***');
 }
 
 /**

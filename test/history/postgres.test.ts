@@ -3,7 +3,7 @@
  * recording and reach rule as SQLite, a newer schema refused, a server that is down (exit 11),
  * and two shards writing one database at once.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -168,6 +168,13 @@ describe('the history database on PostgreSQL', () => {
       const list = await runCli(['history', '--db', url, '--json']);
       const accounts = JSON.parse(list.stdout) as Array<{ uid: string; snapshots: number; followers: number }>;
       expect(accounts.map((a) => [a.uid, a.snapshots, a.followers]).sort()).toEqual(uids.map((uid) => [uid, 1, 60]));
+      // A password in the URL's query (pg reads it) is no more shown than one before the @.
+      const withPassword = `${url}?password=QpwQ42`;
+      const page = join(dir.path, 'gone.html');
+      const report = await runTkf(['report', '--db', withPassword, '--uid', uids[0]!, '--json', '--html', page], { cwd: dir.path });
+      expect(report.code, report.stderr).toBe(0);
+      expect(JSON.parse(report.stdout)).toMatchObject({ file: expect.stringMatching(/\?password=\*\*\*$/), followers: 60 });
+      expect(`${report.stdout}${report.stderr}${await readFile(page, 'utf8')}`).not.toContain('QpwQ42');
     } finally {
       await new Promise((resolveClose) => front.close(resolveClose));
       await sim.close();
