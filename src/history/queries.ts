@@ -130,7 +130,10 @@ export interface KnownFollower {
   uid: string;
   /** followers.data: the export's columns as JSON (follower-columns.ts). */
   data: string;
-  /** Not served by the account's last snapshot: past the API's reach since (or not walked by an --update). */
+  /**
+   * Not served by the account's last full walk (not an --update: that walks its new followers
+   * only): past the API's reach since.
+   */
   unseen: boolean;
 }
 
@@ -146,14 +149,14 @@ export async function* accountFollowersNow(db: SqlRunner, account: string, pageS
   let after = '';
   for (;;) {
     const rows = await db.all<{ uid: string; data: string; unseen: unknown }>(
-      `SELECT af.follower_uid AS uid, f.data AS data, CASE WHEN af.last_seen_at < a.last_snapshot_at THEN 1 ELSE 0 END AS unseen
+      `SELECT af.follower_uid AS uid, f.data AS data, CASE WHEN af.last_seen_at < w.at THEN 1 ELSE 0 END AS unseen
        FROM account_followers af
-       JOIN accounts a ON a.uid = af.account_uid
+       CROSS JOIN (SELECT max(taken_at) AS at FROM snapshots WHERE account_uid = ? AND walk_end <> 'update') w
        JOIN followers f ON f.uid = af.follower_uid
        WHERE af.account_uid = ? AND af.gone_at IS NULL AND af.follower_uid > ?
        ORDER BY af.follower_uid
        LIMIT ${pageSize}`,
-      [account, after],
+      [account, account, after],
     );
     for (const row of rows) yield { uid: row.uid, data: row.data, unseen: Number(row.unseen) === 1 };
     if (rows.length < pageSize) return;

@@ -65,7 +65,7 @@ export interface AudienceReport {
   followers: number;
   /** From a history database only: its last snapshot of the account (UTC). */
   as_of?: string;
-  /** From a history database only: followers counted whom that snapshot did not serve (past the API's reach). */
+  /** From a history database only: followers counted whom its last full walk (not an --update) was not served: past the API's reach. */
   beyond_reach?: number;
   /** The profile's follower count when it was exported, from the manifest. */
   on_profile: number | null;

@@ -56,7 +56,7 @@ export function renderHtml(report: AudienceReport, options: HtmlOptions = {}): s
 <main>
 ${sections.filter(Boolean).join('\n')}
 </main>
-<footer><p>${report.format === 'history' ? `Counts are of the followers the history database knows to follow at its last snapshot (${utcMinute(report.as_of)}), each with its fields as last seen; those the API no longer served then (past its reach: it serves only the newest few thousand followers of an account) are counted too.` : 'Counts are of the followers in the file: the API serves only the newest few thousand followers of an account.'} The rules for &ldquo;likely inactive&rdquo; are in tkf&rsquo;s README (Report).</p></footer>
+<footer><p>${report.format === 'history' ? `Counts are of the followers the history database knows to follow at its last snapshot (${utcMinute(report.as_of)}), each with its fields as last seen; those its last full walk was no longer served (past the API's reach: it serves only the newest few thousand followers of an account) are counted too.` : 'Counts are of the followers in the file: the API serves only the newest few thousand followers of an account.'} The rules for &ldquo;likely inactive&rdquo; are in tkf&rsquo;s README (Report).</p></footer>
 <script>document.documentElement.setAttribute('data-rendered', 'yes');</script>
 </body>
 </html>
@@ -74,7 +74,7 @@ function glance(report: AudienceReport): string {
     report.format === 'history'
       ? [card('followers known', formatCount(n), ofProfile)]
       : [card('followers in the file', formatCount(n), ofProfile)];
-  if (report.beyond_reach) cards.push(card('past the reach', formatCount(report.beyond_reach), 'not served at the last snapshot'));
+  if (report.beyond_reach) cards.push(card('past the reach', formatCount(report.beyond_reach), 'not served by the last full walk'));
   if (report.verified !== null) cards.push(card('verified', formatCount(report.verified), formatShare(report.verified, n)));
   if (report.inactive !== null) cards.push(card('likely inactive', formatShare(report.inactive, n), formatCount(report.inactive)));
   const topRegion = report.by_region && Object.entries(report.by_region).find(([code]) => code !== UNKNOWN_KEY && code !== OTHER_KEY);

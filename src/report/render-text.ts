@@ -42,7 +42,7 @@ export function renderText(report: AudienceReport): string {
   const profile = report.on_profile !== null ? ` (${count(report.on_profile)} on the profile)` : '';
   if (report.format === 'history') {
     // What a history database counts: not a file's rows, but who it says follows now.
-    const beyond = report.beyond_reach ? `; ${count(report.beyond_reach)} of them past the API's reach then, counted with their fields as last seen` : '';
+    const beyond = report.beyond_reach ? `; ${count(report.beyond_reach)} of them not served by its last full walk (past the API's reach), counted with their fields as last seen` : '';
     lines.push(`${report.file}: ${count(n)} followers of account ${report.account} as the history knows them at its last snapshot, ${utcMinute(report.as_of)}${profile}${beyond}`);
   } else {
     lines.push(`${report.file}: ${count(n)} followers in the file${profile}${report.account ? `, account ${report.account}` : ''}`);

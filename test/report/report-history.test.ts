@@ -130,20 +130,28 @@ describe('tkf report --html --db', () => {
 
   it('with no export, --db and --uid report on the followers the history knows: those past the reach counted, the same audience as a file of them all', async () => {
     const db = join(dir.path, 'known.sqlite');
-    // 1,200 followers, a reach of the newest 1,000 counted from now: the first night 1,000 of them
-    // follow (all served), by the second 200 more, #500 left, and the oldest 199 slid past the reach.
-    for (const later of [{ notYetFollowed: 200 }, { unfollowed: [500] }]) {
-      const run = await runCli(['export', '--uid', UID, '--db', db], await simulator({ [UID]: { size: 1200, cap: 1000, slidingCap: true, ...later } }));
+    const file = join(dir.path, 'known.csv');
+    // 1,205 followers, a reach of the newest 1,000 counted from now: the first night 1,000 of them
+    // follow (all served); by the second, 200 more, #500 left, and the oldest 199 slid past the
+    // reach; on the third, --update finds the last 5 on top (it walks nothing else).
+    const nights: Array<[Partial<UserScenario>, string[]]> = [
+      [{ notYetFollowed: 205 }, []],
+      [{ notYetFollowed: 5, unfollowed: [500] }, ['--force']],
+      [{ unfollowed: [500] }, ['--update']],
+    ];
+    for (const [later, extra] of nights) {
+      const run = await runCli(['export', '--uid', UID, '--db', db, '--out', file, ...extra], await simulator({ [UID]: { size: 1205, cap: 1000, slidingCap: true, ...later } }));
       expect(run.code, run.stderr).toBe(0);
     }
     const known = await runCli(['report', '--db', db, '--uid', UID, '--json']);
     expect(known.code, known.stderr).toBe(0);
     const report = JSON.parse(known.stdout) as Record<string, unknown>;
-    expect(report).toMatchObject({ file: db, format: 'history', account: UID, followers: 1199, on_profile: 1199, beyond_reach: 199 });
+    // Past the reach: not served by the last full walk (the update walked its 5 new followers only).
+    expect(report).toMatchObject({ file: db, format: 'history', account: UID, followers: 1204, on_profile: 1204, beyond_reach: 199 });
     expect(report.as_of).toMatch(/^\d{4}-\d\d-\d\dT/);
-    // The same 1,199 followers in one export file (no reach): the same audience, section by section.
+    // The same 1,204 followers in one export file (no reach): the same audience, section by section.
     const all = join(dir.path, 'all.csv');
-    expect((await runCli(['export', '--uid', UID, '--out', all], await simulator({ [UID]: { size: 1200, unfollowed: [500] } }))).code).toBe(0);
+    expect((await runCli(['export', '--uid', UID, '--out', all], await simulator({ [UID]: { size: 1205, unfollowed: [500] } }))).code).toBe(0);
     const fromFile = JSON.parse((await runCli(['report', all, '--json'])).stdout) as Record<string, unknown>;
     const audience = ({ file, format, account, as_of, beyond_reach, ...rest }: Record<string, unknown>) => rest;
     expect(audience(report)).toEqual(audience(fromFile));
@@ -151,14 +159,14 @@ describe('tkf report --html --db', () => {
 
     const summary = await runCli(['report', '--db', db, '--uid', UID]);
     expect(summary.stdout.split('\n')[0]).toMatch(
-      new RegExp(`^${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 1,199 followers of account ${UID} as the history knows them at its last snapshot, \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC \\(1,199 on the profile\\); 199 of them past the API's reach then, counted with their fields as last seen$`),
+      new RegExp(`^${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 1,204 followers of account ${UID} as the history knows them at its last snapshot, \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC \\(1,204 on the profile\\); 199 of them not served by its last full walk \\(past the API's reach\\), counted with their fields as last seen$`),
     );
     const page = join(dir.path, 'known.html');
     const paged = await runCli(['report', '--db', db, '--uid', UID, '--html', page]);
     expect([paged.code, paged.stderr]).toEqual([0, `tkf: wrote ${page}\n`]);
     const html = text(await readFile(page, 'utf8'));
-    expect(html).toContain('1,199 followers known of 1,199 on the profile');
-    expect(html).toContain('199 past the reach not served at the last snapshot');
+    expect(html).toContain('1,204 followers known of 1,204 on the profile');
+    expect(html).toContain('199 past the reach not served by the last full walk');
     expect(html).toContain('Followers over time');
     expect(html).toMatch(/Counts are of the followers the history database knows to follow at its last snapshot/);
   });
