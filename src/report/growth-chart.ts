@@ -27,6 +27,8 @@ export interface GrowthPoint {
   first_seen?: number;
   /** Followers gone since the previous snapshot (within the reach of both). */
   removed: number;
+  /** An --update's: `followers` is what a full walk would have served then, not what the API served (it served the new ones only). */
+  estimated?: true;
   /** False for a snapshot that could not see who left (an --update): its `removed` is unknown. */
   sees_losses?: boolean;
   /** Followers known to follow that the API could not serve (past its depth cap), in all. */
@@ -121,7 +123,7 @@ function followersChart(series: Array<GrowthPoint & { time: Date }>): string {
     .map(
       (point) =>
         `<circle class="served" cx="${round(x(point.time))}" cy="${round(y(point.followers))}" r="3">` +
-        `<title>${when(point.time)}: ${point.sees_losses === false ? `about ${formatCount(point.followers)} served (an update: estimated)` : `${formatCount(point.followers)} served`}, ${formatCount(point.beyond_reach)} beyond reach</title></circle>`,
+        `<title>${when(point.time)}: ${point.estimated ? `about ${formatCount(point.followers)} served (an update: estimated)` : `${formatCount(point.followers)} served`}, ${formatCount(point.beyond_reach)} beyond reach</title></circle>`,
     )
     .join('');
   const lastPoint = series[series.length - 1]!;
@@ -193,7 +195,7 @@ function growthTable(series: Array<GrowthPoint & { time: Date }>): string {
         `<tr><td>${when(point.time)}</td>` +
         // An --update served its new followers only: the line there is what a full walk would
         // have served (growth-from-history.ts), not a count the API gave.
-        (point.sees_losses === false
+        (point.estimated
           ? `<td class="n" title="an update served only its new followers: what a full walk would have served then, estimated">≈ ${formatCount(point.followers)}</td>`
           : `<td class="n">${formatCount(point.followers)}</td>`) +
         `<td class="n">${point.on_profile === null ? '–' : formatCount(point.on_profile)}</td>` +

@@ -10,7 +10,7 @@
  * - first seen (the table only) is history's `first_seen`: never seen before, there all along;
  * - added and gone per snapshot are history's `added` and `removed` (gone by the reach rule of
  *   src/diff/reach.ts). An `--update` snapshot cannot see who left (`sees_losses` false: its gone
- *   is unknown, not 0) and served only the new followers: its line is what the API would serve
+ *   is unknown, not 0) and served only the new followers: its line (`estimated`) is what the API would serve
  *   then. After a walk that reached the end of the list, that is the last full walk's plus the
  *   added; after one cut by the reach (or a --limit), the same number as then: the newest ones
  *   came on top and as many older ones slid past the reach (a line above the reach was drawn).
@@ -26,15 +26,18 @@ export function growthFromHistory(points: readonly HistoryPoint[]): GrowthPoint[
   // The shortfalls of the latest walks to the end of the list, as the history judged each walk's end by them.
   const recent: Array<number | undefined> = [];
   return points.map((point) => {
+    // A walk of the whole reach, even one gone on with after a pause (it cannot see who left,
+    // but it served what it served); only an --update serves its new followers alone.
+    const full = point.end !== 'update';
     if (point.end === 'complete') {
       const own = shortfall(point.served, point.on_profile);
       const reference = referenceShortfall([own, ...recent.slice(-RECENT_WALKS)]);
       recent.push(own);
-      if (point.sees_losses) whole = endOfList(point.end, point.served, point.on_profile, reference) === 'complete';
-    } else if (point.sees_losses) {
+      whole = endOfList(point.end, point.served, point.on_profile, reference) === 'complete';
+    } else if (full) {
       whole = false;
     }
-    if (point.sees_losses) {
+    if (full) {
       served = point.served;
     } else if (whole) {
       served = Math.min(point.followers, served + point.added);
@@ -42,6 +45,7 @@ export function growthFromHistory(points: readonly HistoryPoint[]): GrowthPoint[
     return {
       at: point.at,
       followers: served,
+      ...(full ? {} : { estimated: true as const }),
       on_profile: point.on_profile,
       added: point.added,
       ...(point.first_seen ? { first_seen: point.first_seen } : {}),

@@ -28,6 +28,19 @@ describe('history snapshots as the report chart\'s points', () => {
     expect(series.map((p) => [p.followers, p.beyond_reach, p.sees_losses])).toEqual([[500, 0, undefined], [520, 0, false]]);
   });
 
+  it('a walk gone on with after a pause served what it served (it only cannot see who left): not an estimate', async () => {
+    const series = growthFromHistory([
+      point({ at: '2026-11-01T03:00:00Z', followers: 1000, served: 1000, added: 1000, end: 'complete' }),
+      point({ at: '2026-11-02T03:00:00Z', followers: 1000, served: 997, added: 0, end: 'complete', sees_losses: false }),
+    ]);
+    expect(series.map((p) => [p.followers, p.beyond_reach, p.sees_losses, p.estimated])).toEqual([[1000, 0, undefined, undefined], [997, 3, false, undefined]]);
+    const { growthSection } = await import('../../src/report/growth-chart.js');
+    const html = growthSection(series);
+    expect(html).toContain('<td>2026-11-02 03:00:00</td><td class="n">997</td>');
+    expect(html).toContain('2026-11-02 03:00:00: 997 served, 3 beyond reach</title>');
+    expect(html).not.toContain('estimated');
+  });
+
   it('after a walk cut by the reach, an --update snapshot serves as many as then: the added came on top, as many slid past the reach', () => {
     // A reach of 1,000: a full walk, two nights of --update (+60 each), a full walk again.
     const series = growthFromHistory([
