@@ -204,7 +204,7 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined, recordin
         : outcome.incomplete_seconds?.length
           ? 'the list ended there'
           : judged === 'early'
-            ? "the list ended there, too far below the profile's count (beside the account's walks before) to be its end: the history calls nobody below it gone"
+            ? "the list ended there, too far below the profile's count for the history to take it for the end: it calls nobody below it gone"
             : (judged ?? endOfList(outcome.end, outcome.rows, total)) === 'early'
               ? "the list ended there, far below the profile's count: tkf diff and the history take it for the end of the list only beside walks that ended as far below"
               : 'the list ended there (banned and deleted accounts are not listed)';

@@ -64,7 +64,7 @@ describe('tkf export --db and a list that ended far short', () => {
     const early = await exportOnce({ size: 300, endsAfterPage: 8 }, db, day2);
     expect(early.code, early.stderr).toBe(0);
     // Said as the history took it, beside the walk before (300 of 300).
-    expect(early.stderr).toContain("exported 160 of 300 followers: the list ended there, too far below the profile's count (beside the account's walks before) to be its end: the history calls nobody below it gone;");
+    expect(early.stderr).toContain("exported 160 of 300 followers: the list ended there, too far below the profile's count for the history to take it for the end: it calls nobody below it gone;");
     // Without a database, the same list's end is judged with nothing to compare.
     const alone = await runCli(['export', '--uid', UID, '--out', join(dir.path, 'e2-alone.jsonl')], await simulatorFor({ size: 300, endsAfterPage: 8 }));
     expect(alone.stderr).toContain("exported 160 of 300 followers: the list ended there, far below the profile's count: tkf diff and the history take it for the end of the list only beside walks that ended as far below;");
@@ -102,7 +102,7 @@ describe('tkf export --db and a list that ended far short', () => {
     // The list ends 20 early (a page) while the count stays: not the end of the list.
     const cut = await exportOnce({ size: 300, total: 337, endsAfterPage: 13 }, db, night(3));
     expect([cut.code, JSON.parse(cut.stdout).rows]).toEqual([0, 260]);
-    expect(cut.stderr).toContain("exported 260 of 337 followers: the list ended there, too far below the profile's count (beside the account's walks before) to be its end: the history calls nobody below it gone;");
+    expect(cut.stderr).toContain("exported 260 of 337 followers: the list ended there, too far below the profile's count for the history to take it for the end: it calls nobody below it gone;");
     const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
     expect(growth.map(({ removed, beyond_reach, followers }) => [removed, beyond_reach, followers])).toEqual([
       [0, 0, 300],
