@@ -17,7 +17,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatCount } from '../count-text.js';
-import { ShortListError, UsageError } from '../errors.js';
+import { HistoryDbError, ShortListError, UsageError } from '../errors.js';
 import { incompletePlaces, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { openExport, type ExportSource } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
@@ -39,7 +39,18 @@ export interface RecordedFile extends SnapshotOutcome {
 }
 
 export async function recordExportFile(driver: SqlDriver, path: string, options: RecordFileOptions = {}): Promise<RecordedFile> {
-  const { input, open, formulaGuard } = await describeExport(path, options);
+  const { input, open, formulaGuard, rows } = await describeExport(path, options);
+  // A staging file is emptied once its walk is recorded (export-recorder.ts): recorded again
+  // (--resume), the database says it holds that snapshot already. One that does not (a database
+  // deleted or replaced since) would get a snapshot of 0 followers served: refused instead.
+  if (rows !== undefined && rows > 0 && (await stat(path).then((s) => s.size === 0, () => false))) {
+    const held = await driver.all('SELECT 1 AS held FROM snapshots WHERE account_uid = ? AND taken_at = ?', [input.account, input.takenAt]);
+    if (held.length === 0) {
+      throw new HistoryDbError(
+        `${path} was emptied when its walk of ${input.account} was recorded, but the history database ${driver.label} does not hold that snapshot (deleted or replaced since?): its rows are gone; run the same command without --resume to walk ${input.account} again`,
+      );
+    }
+  }
   const source = await open();
   const outcome = await recordSnapshot(driver, input, () => followerRows(source, formulaGuard));
   return { ...outcome, account: input.account, takenAt: input.takenAt, file: path };

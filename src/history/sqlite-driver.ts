@@ -82,7 +82,7 @@ export function openSqlite(path: string, options: { readonly?: boolean; foreignK
   } catch (error) {
     throw new HistoryDbError(`cannot open the history database ${path}: ${describeSqliteError(error)}`, { cause: error });
   }
-  return new SqliteDriver(db, path, Boolean(options.readonly));
+  return new SqliteDriver(db, path, Boolean(options.readonly), options.readonly ? undefined : fileIdentity(path));
 }
 
 /**
@@ -108,6 +108,12 @@ function intoWal(db: LibsqlDatabase): void {
   }
 }
 
+/** Which file a path names: its device and inode. */
+function fileIdentity(path: string): { dev: number; ino: number } | undefined {
+  const found = statSync(path, { throwIfNoEntry: false });
+  return found ? { dev: found.dev, ino: found.ino } : undefined;
+}
+
 class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const;
   private readonly queue = new TurnQueue();
@@ -118,6 +124,8 @@ class SqliteDriver implements SqlDriver {
     private readonly db: LibsqlDatabase,
     readonly label: string,
     private readonly readonly = false,
+    /** The file it opened, to tell that it is still the one its path names (stillThere). */
+    private readonly identity?: { dev: number; ino: number },
   ) {
     this.runner = {
       dialect: this.dialect,
@@ -140,10 +148,13 @@ class SqliteDriver implements SqlDriver {
 
   transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
     return this.queue.run(async () => {
+      this.stillThere();
       this.guard(() => this.db.exec('BEGIN IMMEDIATE'));
       try {
         const result = await fn(this.runner);
         this.guard(() => this.db.exec('COMMIT'));
+        // Committed into a file that was deleted meanwhile is committed nowhere a reader will look.
+        this.stillThere();
         return result;
       } catch (error) {
         try {
@@ -185,6 +196,23 @@ class SqliteDriver implements SqlDriver {
       this.statements.set(sql, statement);
     }
     return statement;
+  }
+
+  /**
+   * The file this connection writes is still the one its path names. SQLite goes on writing a file
+   * that was deleted (or replaced: a restored backup, a cleanup script's rm) into its unlinked
+   * inode, and every snapshot recorded after it is lost when the run ends, with exit 0 (tried: rm
+   * history.sqlite during a batch, 6 of 6 "complete", none recorded). So each transaction checks
+   * first and after its COMMIT, a stat each: down, with SQLite's own code for it, so a batch stops.
+   */
+  private stillThere(): void {
+    if (!this.identity) return;
+    const now = statSync(this.label, { throwIfNoEntry: false });
+    if (now && now.dev === this.identity.dev && now.ino === this.identity.ino) return;
+    throw new HistoryDbError(
+      `the history database ${this.label} was ${now ? 'replaced by another file' : 'deleted'} while tkf was writing it: what this run recorded there is lost with it`,
+      { cause: Object.assign(new Error('the database file was moved'), { code: 'SQLITE_READONLY_DBMOVED' }), down: true },
+    );
   }
 
   private guard<T>(fn: () => T): T {

@@ -59,3 +59,36 @@ export async function startRequestGate(target: string, holdFrom: number): Promis
       }),
   };
 }
+
+/**
+ * In front of a simulator too, but each request waits for what `waitFor` returns for its uid (a
+ * promise the test settles at a point of its own: a database cut, a line tkf printed), then goes
+ * through; undefined lets it through at once.
+ */
+export async function startUidGate(target: string, waitFor: (uid: string | null) => Promise<void> | undefined): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    const uid = new URL(req.url ?? '/', target).searchParams.get('uid');
+    void (waitFor(uid) ?? Promise.resolve()).then(() => {
+      const upstream = request(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

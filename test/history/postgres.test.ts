@@ -4,8 +4,6 @@
  * and two shards writing one database at once.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HistoryDbError } from '../../src/errors.js';
@@ -15,6 +13,7 @@ import { recordSnapshot, type FollowerRow } from '../../src/history/record-snaps
 import { startSimulator } from '../../src/simulator/index.js';
 import { runTkf } from '../e2e/run-tkf.js';
 import { usePostgres } from '../helpers/postgres-server.js';
+import { startUidGate } from '../helpers/request-gate.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { runCli } from './run-cli.js';
 
@@ -124,22 +123,13 @@ describe('the history database on PostgreSQL', () => {
         await admin.end();
       }
     };
-    const front = createServer((req, res) => {
+    const front = await startUidGate(sim.url, (uid) => {
       cut ??= terminate();
-      const uid = new URL(req.url!, sim.url).searchParams.get('uid');
-      void (uid === uids[0] ? cut : firstFailed).then(() => {
-        const upstream = request(new URL(req.url!, sim.url), { method: req.method, headers: req.headers }, (answer) => {
-          res.writeHead(answer.statusCode!, answer.headers);
-          answer.pipe(res);
-        });
-        upstream.on('error', () => res.destroy());
-        req.pipe(upstream);
-      });
+      return uid === uids[0] ? cut : firstFailed;
     });
-    await new Promise<void>((resolveListen) => front.listen(0, '127.0.0.1', resolveListen));
     try {
       await writeFile(join(dir.path, 'gone.txt'), `${uids.join('\n')}\n`);
-      const env = { TKF_TOKEN: 'tkn-GONE', TKF_BASE_URL: `http://127.0.0.1:${(front.address() as AddressInfo).port}`, TKF_DB: url, XDG_STATE_HOME: join(dir.path, 'gone-state') };
+      const env = { TKF_TOKEN: 'tkn-GONE', TKF_BASE_URL: front.url, TKF_DB: url, XDG_STATE_HOME: join(dir.path, 'gone-state') };
       const args = ['export', '--uids-file', 'gone.txt', '--concurrency', '1', '--json'];
       let said = '';
       const stopped = await runTkf(args, {
@@ -176,7 +166,7 @@ describe('the history database on PostgreSQL', () => {
       expect(JSON.parse(report.stdout)).toMatchObject({ file: expect.stringMatching(/\?password=\*\*\*$/), followers: 60 });
       expect(`${report.stdout}${report.stderr}${await readFile(page, 'utf8')}`).not.toContain('QpwQ42');
     } finally {
-      await new Promise((resolveClose) => front.close(resolveClose));
+      await front.close();
       await sim.close();
     }
   });
