@@ -47,12 +47,19 @@ export function withLibpqSslModes(url: string): string {
   return `${head}&uselibpqcompat=true${tail}`;
 }
 
+/** How long one statement may take before the server is taken for gone: two minutes (a snapshot's statements take well under a second each). */
+const QUERY_TIMEOUT_MS = 120_000;
+
 export async function openPostgres(url: string): Promise<SqlDriver> {
   const { default: pg } = await import('pg');
   const label = postgresLabel(url);
   let client: PgClient;
   try {
-    client = new pg.Client({ connectionString: withLibpqSslModes(url), connectionTimeoutMillis: 15_000 }) as unknown as PgClient;
+    // A server that stops answering without closing the connection (a paused VM, a firewall
+    // that drops the packets) would hold a run for ever, its walks paying for accounts it cannot
+    // record: a statement may take QUERY_TIMEOUT_MS, then the database is taken for gone (the
+    // URL's own ?query_timeout=<ms>, pg's, wins). TCP keepalive finds a peer gone with its host.
+    client = new pg.Client({ connectionString: withLibpqSslModes(url), connectionTimeoutMillis: 15_000, query_timeout: QUERY_TIMEOUT_MS, keepAlive: true }) as unknown as PgClient;
   } catch (error) {
     // A URL pg cannot read (postgres://u@[::1) is the command line's mistake: exit 2 naming --db,
     // not an internal error ("Invalid URL"). (pg's reading, not WHATWG's: a socket's
@@ -125,7 +132,7 @@ class PostgresDriver implements SqlDriver {
     try {
       return (await this.client.query(text, params.map((p) => (p === undefined ? null : p)))).rows;
     } catch (error) {
-      const lost = this.connection.lost || /not queryable|Connection terminated/i.test((error as Error).message ?? '');
+      const lost = this.connection.lost || /not queryable|Connection terminated|Query read timeout/i.test((error as Error).message ?? '');
       if (lost) this.connection.lost = true;
       throw new HistoryDbError(`the history database ${this.label}: ${describePgError(error, lost)}`, { cause: error, down: lost });
     }
@@ -135,6 +142,7 @@ class PostgresDriver implements SqlDriver {
 function describePgError(error: unknown, lost = false): string {
   const code = (error as { code?: string }).code;
   const message = (error as Error).message || code || String(error);
+  if (/Query read timeout/i.test(message)) return `the server stopped answering (no answer to a statement within its query_timeout: ${message})`;
   if (lost) return `the connection to the server was lost; the server stopped or the network failed (${message})`;
   if (code === 'ECONNREFUSED') return `the server is not answering (${message})`;
   if (code === '25006') return `it is read-only (${message})`;

@@ -170,4 +170,39 @@ describe('the history database on PostgreSQL', () => {
       await sim.close();
     }
   });
+
+  it('a server that stops answering (its connection open) stops the run once a statement waits past query_timeout, instead of holding it for ever', async () => {
+    const url = await pg.server.createDatabase('silent');
+    const uids = Array.from({ length: 3 }, (_, i) => String(6754915036232582400n + BigInt(i)));
+    const sim = await startSimulator({ token: 'tkn-SILENT', users: Object.fromEntries(uids.map((uid) => [uid, { size: 40 }])) });
+    const { default: pgModule } = await import('pg');
+    const admin = new pgModule.Client({ connectionString: url });
+    await admin.connect();
+    // tkf's server process, stopped as a paused VM's is: its socket stays open, nothing answers.
+    const backends = async () =>
+      ((await admin.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows as Array<{ pid: number }>).map((r) => r.pid);
+    const stopped: number[] = [];
+    let silenced: Promise<void> | undefined;
+    const front = await startUidGate(sim.url, () =>
+      (silenced ??= backends().then((pids) => {
+        expect(pids).toHaveLength(1);
+        for (const pid of pids) process.kill(pid, 'SIGSTOP');
+        stopped.push(...pids);
+      })),
+    );
+    try {
+      await writeFile(join(dir.path, 'silent.txt'), `${uids.join('\n')}\n`);
+      const env = { TKF_TOKEN: 'tkn-SILENT', TKF_BASE_URL: front.url, TKF_DB: `${url}?query_timeout=1500`, XDG_STATE_HOME: join(dir.path, 'silent-state') };
+      const run = await runTkf(['export', '--uids-file', 'silent.txt', '--concurrency', '1'], { env, cwd: dir.path, timeoutMs: 120_000 });
+      expect(run.code, run.stderr).toBe(11);
+      expect(run.stderr).toMatch(/\ntkf: the run stopped: the history database postgres:\/\/\S+: the server stopped answering \(no answer to a statement within its query_timeout: Query read timeout\); run the same command with --resume to go on \(3 users left\)\n$/);
+      // The first walk was paid for (kept for --resume); at most the next one began before the stop.
+      expect(sim.stats.byUid[uids[2]!]).toBeUndefined();
+    } finally {
+      for (const pid of stopped) process.kill(pid, 'SIGCONT');
+      await admin.end();
+      await front.close();
+      await sim.close();
+    }
+  });
 });
