@@ -3,6 +3,8 @@
  * accounts; `growth` one line per snapshot of an account; `changes` the followers who came and
  * went, as rows in CSV, JSONL or .xlsx; `import` backfills from earlier export files.
  */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { makeDirectory } from '../output/output-file.js';
 import { Command, Option } from 'commander';
@@ -287,7 +289,13 @@ export function historyCommand(ctx: CliContext): Command {
       const account = options.uid === undefined ? undefined : validateUid(options.uid);
       const { importFiles, isFailure } = await import('../history/import-files.js');
       const db = await target(options, ctx);
+      // A SQLite file this import would make: left behind only if something was recorded into it
+      // (a file that fails half-way, after the checks, left an empty 240 KB database).
+      const made = !isPostgresUrl(db) && !existsSync(db);
       const results = await importFiles(() => openHistory(db), files, { account });
+      if (made && !results.some((r) => !isFailure(r))) {
+        await Promise.all(['', '-wal', '-shm', '-journal'].map((end) => rm(`${db}${end}`, { force: true }).catch(() => {})));
+      }
       const failures = results.filter(isFailure);
       if (options.json) {
         ctx.stdout.write(`${JSON.stringify(results.map((r) => (isFailure(r) ? { file: r.file, error: r.error, exit_code: r.exit_code } : r)))}\n`);

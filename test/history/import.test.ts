@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, readFile, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
@@ -76,6 +76,16 @@ describe('tkf history import', () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain('no-uids.csv: not imported: ');
     expect(typo.stderr).toMatch(/tkf: 2 of 2 files not imported/);
+    expect(existsSync(db)).toBe(false);
+    // A file that passes the checks and fails half-way (a broken line): no database either.
+    const broken = join(dir.path, 'broken.jsonl');
+    await exportTo(broken, { size: 20 });
+    await rm(`${broken}.tkf.json`);
+    const lines = (await readFile(broken, 'utf8')).split('\n');
+    lines[4] = '{broken json';
+    await writeFile(broken, lines.join('\n'));
+    const halfway = await runCli(['history', 'import', '--db', db, broken, '--uid', UID]);
+    expect([halfway.code, halfway.stderr]).toEqual([2, expect.stringContaining('line 5')]);
     expect(existsSync(db)).toBe(false);
     // One good file among them: the database is made, and holds it.
     const good = join(dir.path, 'good3.jsonl');
