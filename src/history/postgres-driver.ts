@@ -13,9 +13,11 @@ import { TurnQueue, type SqlDriver, type SqlRunner } from './sql-driver.js';
 
 interface PgClient {
   connect(): Promise<void>;
-  query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+  query(config: { text: string; values?: unknown[]; query_timeout?: number }): Promise<{ rows: unknown[] }>;
   end(): Promise<void>;
   on(event: 'error', listener: (error: Error) => void): void;
+  /** pg's connection: its socket is destroyed when the server is taken for gone. */
+  connection?: { stream?: { destroy(): void } };
 }
 
 /** The URL without its password, for messages (the password is as secret as the token). */
@@ -49,6 +51,26 @@ export function withLibpqSslModes(url: string): string {
 
 /** How long one statement may take before the server is taken for gone: two minutes (a snapshot's statements take well under a second each). */
 const QUERY_TIMEOUT_MS = 120_000;
+/**
+ * The advisory lock recordings take turns on (record-snapshot.ts, schema.ts): another process may
+ * hold it for the length of a large snapshot, and a dozen shards finishing at once wait for each
+ * other's, so a wait for it is no sign of a server gone: a day.
+ */
+const LOCK_WAIT_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The URL's own ?query_timeout=<ms> (pg reads it from the URL, as text: "0" would time every
+ * statement out at once): a whole number of milliseconds, 0 for no limit; taken out of the URL and
+ * given to pg as a number. Anything else is the command line's mistake (exit 2).
+ */
+function queryTimeoutOf(url: string, label: string): { url: string; timeoutMs: number } {
+  const match = /([?&])query_timeout=([^&#]*)&?/i.exec(url);
+  if (!match) return { url, timeoutMs: QUERY_TIMEOUT_MS };
+  const value = decodeURIComponent(match[2]!);
+  if (!/^\d{1,9}$/.test(value)) throw new UsageError(`--db ${label}: query_timeout=${value} is not a number of milliseconds (0 for no limit)`);
+  const rest = url.slice(0, match.index) + (match[0].endsWith('&') ? match[1] : '') + url.slice(match.index + match[0].length);
+  return { url: rest.replace(/\?(#|$)/, '$1'), timeoutMs: Number(value) };
+}
 
 export async function openPostgres(url: string): Promise<SqlDriver> {
   const { default: pg } = await import('pg');
@@ -59,7 +81,15 @@ export async function openPostgres(url: string): Promise<SqlDriver> {
     // that drops the packets) would hold a run for ever, its walks paying for accounts it cannot
     // record: a statement may take QUERY_TIMEOUT_MS, then the database is taken for gone (the
     // URL's own ?query_timeout=<ms>, pg's, wins). TCP keepalive finds a peer gone with its host.
-    client = new pg.Client({ connectionString: withLibpqSslModes(url), connectionTimeoutMillis: 15_000, query_timeout: QUERY_TIMEOUT_MS, keepAlive: true }) as unknown as PgClient;
+    // (A number of 0 is pg's "no limit".) Keepalive probes after 30 s idle, not Linux's 2 hours.
+    const { url: rest, timeoutMs } = queryTimeoutOf(url, label);
+    client = new pg.Client({
+      connectionString: withLibpqSslModes(rest),
+      connectionTimeoutMillis: 15_000,
+      query_timeout: timeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 30_000,
+    }) as unknown as PgClient;
   } catch (error) {
     // A URL pg cannot read (postgres://u@[::1) is the command line's mistake: exit 2 naming --db,
     // not an internal error ("Invalid URL"). (pg's reading, not WHATWG's: a socket's
@@ -69,9 +99,10 @@ export async function openPostgres(url: string): Promise<SqlDriver> {
   // A connection lost between statements is reported by the next query; do not crash on it. Its
   // next query then fails with pg's "Client has encountered a connection error and is not
   // queryable", which carries no code: the loss is remembered to say so.
-  const connection = { lost: false };
-  client.on('error', () => {
+  const connection: { lost: boolean; why?: string } = { lost: false };
+  client.on('error', (error) => {
     connection.lost = true;
+    connection.why ??= describePgError(error, true);
   });
   try {
     await client.connect();
@@ -89,7 +120,7 @@ class PostgresDriver implements SqlDriver {
   constructor(
     private readonly client: PgClient,
     readonly label: string,
-    private readonly connection: { lost: boolean } = { lost: false },
+    private readonly connection: { lost: boolean; why?: string } = { lost: false },
   ) {
     this.runner = {
       dialect: this.dialect,
@@ -116,25 +147,42 @@ class PostgresDriver implements SqlDriver {
         await this.query('COMMIT', []);
         return result;
       } catch (error) {
-        await this.client.query('ROLLBACK').catch(() => {});
+        // Not on a connection taken for gone: its socket is closed, and the server rolls back.
+        if (!this.connection.lost) await this.client.query({ text: 'ROLLBACK' }).catch(() => {});
         throw error;
       }
     });
   }
 
   async close(): Promise<void> {
-    await this.queue.run(() => this.client.end().catch(() => {}));
+    await this.queue.run(async () => {
+      // A connection taken for gone has its socket closed already; end() would wait on it.
+      if (!this.connection.lost) await this.client.end().catch(() => {});
+    });
   }
 
   private async query(sql: string, params: readonly unknown[]): Promise<unknown[]> {
+    // Nothing more is sent on a connection taken for gone: a statement that timed out may still
+    // run when the server wakes, inside a transaction tkf gave up on, and what came next on that
+    // connection would commit it (a snapshot of 0 followers, recorded for an account said failed).
+    if (this.connection.lost) {
+      throw new HistoryDbError(`the history database ${this.label}: ${this.connection.why ?? 'the connection to the server was lost'}`, { down: true });
+    }
     let n = 0;
     const text = sql.replace(/\?/g, () => `$${++n}`);
     try {
-      return (await this.client.query(text, params.map((p) => (p === undefined ? null : p)))).rows;
+      const waits = sql.includes('pg_advisory_xact_lock');
+      return (await this.client.query({ text, values: params.map((p) => (p === undefined ? null : p)), ...(waits ? { query_timeout: LOCK_WAIT_MS } : {}) })).rows;
     } catch (error) {
       const lost = this.connection.lost || /not queryable|Connection terminated|Query read timeout/i.test((error as Error).message ?? '');
-      if (lost) this.connection.lost = true;
-      throw new HistoryDbError(`the history database ${this.label}: ${describePgError(error, lost)}`, { cause: error, down: lost });
+      const why = describePgError(error, lost);
+      if (lost) {
+        this.connection.lost = true;
+        this.connection.why ??= why;
+        // Closed, so that the server rolls back what the statement left open.
+        this.client.connection?.stream?.destroy();
+      }
+      throw new HistoryDbError(`the history database ${this.label}: ${why}`, { cause: error, down: lost });
     }
   }
 }

@@ -205,4 +205,101 @@ describe('the history database on PostgreSQL', () => {
       await sim.close();
     }
   });
+
+  it('query_timeout: a wait for another recording (the advisory lock) is no dead server; a statement past it leaves nothing half recorded; the URL value must be a number', async () => {
+    const url = await pg.server.createDatabase('waits');
+    const UID = '6754915036232582500';
+    const OTHER = '6754915036232582501';
+    const sim = await startSimulator({ token: 'tkn-WAITS', users: { [UID]: { size: 40 }, [OTHER]: { size: 40 } } });
+    const { default: pgModule } = await import('pg');
+    const admin = new pgModule.Client({ connectionString: url });
+    await admin.connect();
+    const env = (timeout: string) => ({ TKF_TOKEN: 'tkn-WAITS', TKF_BASE_URL: sim.url, TKF_DB: `${url}?query_timeout=${timeout}`, XDG_STATE_HOME: join(dir.path, 'waits-state') });
+    // Watched from a connection of its own: inside admin's transaction, pg_stat_activity would
+    // answer the snapshot it took first.
+    const watcher = new pgModule.Client({ connectionString: url });
+    await watcher.connect();
+    const waitingOnLock = async () => {
+      for (;;) {
+        const { rows } = await watcher.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'");
+        if ((rows as Array<{ n: number }>)[0]!.n > 0) return;
+        await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+      }
+    };
+    const snapshots = async () => ((await admin.query('SELECT count(*)::int AS n FROM snapshots')).rows as Array<{ n: number }>)[0]!.n;
+    try {
+      // The schema first (a run of its own), so that the lock below is the recording's.
+      expect((await runTkf(['export', '--uid', UID, '--db', `${url}?query_timeout=0`], { env: env('0'), cwd: dir.path, timeoutMs: 60_000 })).code).toBe(0);
+      expect(await snapshots()).toBe(1);
+
+      // Another process records for 3 s past tkf's 1 s query_timeout: tkf waits its turn.
+      await admin.query('BEGIN');
+      await admin.query('SELECT pg_advisory_xact_lock(16017)');
+      const waiting = runTkf(['export', '--uid', UID, '--db', `${url}?query_timeout=1000`], { env: env('1000'), cwd: dir.path, timeoutMs: 60_000 });
+      await waitingOnLock();
+      await new Promise((resolveWait) => setTimeout(resolveWait, 3000));
+      await admin.query('COMMIT');
+      const waited = await waiting;
+      expect(waited.code, waited.stderr).toBe(0);
+      expect(await snapshots()).toBe(2);
+
+      // A table held by another transaction past the timeout: the server taken for gone (exit 11),
+      // and when the table is free again, nothing of either walk is committed (the second's
+      // recording, queued behind the first's, once committed the first's half along with it).
+      await writeFile(join(dir.path, 'waits.txt'), `${UID}\n${OTHER}\n`);
+      await admin.query('BEGIN');
+      await admin.query('LOCK TABLE account_followers IN SHARE MODE');
+      const run = await runTkf(['export', '--uids-file', 'waits.txt', '--concurrency', '2', '--db', `${url}?query_timeout=1000`], { env: env('1000'), cwd: dir.path, timeoutMs: 60_000 });
+      expect(run.code, run.stderr).toBe(11);
+      expect(run.stderr).toContain('the server stopped answering (no answer to a statement within its query_timeout: Query read timeout)');
+      await admin.query('COMMIT');
+      // tkf's server process then runs the statement it was given, finds the connection closed,
+      // and rolls back: wait for it to end.
+      for (;;) {
+        const { rows } = await watcher.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
+        // admin's and watcher's own
+        if ((rows as Array<{ n: number }>)[0]!.n <= 1) break;
+        await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+      }
+      expect(await snapshots()).toBe(2);
+
+      const bad = await runTkf(['export', '--uid', UID, '--db', `${url}?query_timeout=abc`], { env: env('abc'), cwd: dir.path, timeoutMs: 60_000 });
+      expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('query_timeout=abc is not a number of milliseconds (0 for no limit)')]);
+    } finally {
+      await watcher.end();
+      await admin.end();
+      await sim.close();
+    }
+  });
+
+  it('after a statement past query_timeout, nothing more is sent on that connection: what it left open is never committed', async () => {
+    const url = await pg.server.createDatabase('halfway');
+    const { default: pgModule } = await import('pg');
+    const admin = new pgModule.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query('CREATE TABLE probe (x int)');
+    const db = await openHistory(`${url}?query_timeout=500`);
+    try {
+      await admin.query('BEGIN');
+      await admin.query('LOCK TABLE probe IN SHARE MODE');
+      const first = await db.transaction((tx) => tx.run('INSERT INTO probe VALUES (1)')).catch((error: unknown) => error);
+      expect(first).toBeInstanceOf(HistoryDbError);
+      expect((first as HistoryDbError).down).toBe(true);
+      // The table free again: the insert runs on the server, inside the transaction tkf gave up.
+      await admin.query('COMMIT');
+      const second = await db.transaction((tx) => tx.run('INSERT INTO probe VALUES (2)')).catch((error: unknown) => error);
+      expect(second).toBeInstanceOf(HistoryDbError);
+      expect((second as Error).message).toMatch(/the server stopped answering/);
+    } finally {
+      await db.close();
+    }
+    // tkf's server process ends (its socket was closed), rolling back.
+    for (;;) {
+      const { rows } = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+      if ((rows as Array<{ n: number }>)[0]!.n === 0) break;
+      await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+    }
+    expect((await admin.query('SELECT count(*)::int AS n FROM probe')).rows).toEqual([{ n: 0 }]);
+    await admin.end();
+  });
 });
