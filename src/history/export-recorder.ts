@@ -121,7 +121,7 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
     try {
       outcome = await recording;
     } catch (error) {
-      if (!(error instanceof HistoryDbError)) throw error;
+      if (!(error instanceof HistoryDbError) || error.advised) throw error;
       // A staging file is tkf's own: the next run without --resume replaces it with a new walk.
       const later = options.staging
         ? 'the same command with --resume records it once the database can be written; without --resume the next run walks again'

@@ -48,6 +48,8 @@ export async function recordExportFile(driver: SqlDriver, path: string, options:
     if (held.length === 0) {
       throw new HistoryDbError(
         `${path} was emptied when its walk of ${input.account} was recorded, but the history database ${driver.label} does not hold that snapshot (deleted or replaced since?): its rows are gone; run the same command without --resume to walk ${input.account} again`,
+        // What to do is said: no "the export is complete ... --resume records it" after it.
+        { advised: true },
       );
     }
   }

@@ -13,6 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PageRecorder, type PageRows } from './page-recorder.js';
 import { openSqlite } from './sqlite-driver.js';
 import { causeCode } from '../output/fs-errors.js';
+import { HistoryDbError, TkfError } from '../errors.js';
 
 export type ToWorker =
   | ({ type: 'page'; walk: number; account: string } & PageRows)
@@ -24,7 +25,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'done'; id: number; outcome: import('./record-export.js').RecordedFile }
   /** `code`: the first code in the error's causes (SQLITE_FULL, ENOSPC), which the words alone would not carry across. */
-  | { type: 'failed'; id: number; name: string; message: string; code?: string }
+  | { type: 'failed'; id: number; name: string; message: string; code?: string; advised?: boolean; down?: boolean }
   | { type: 'closed' }
   /** From record-thread.ts, once the run's V8 flags are set. */
   | { type: 'started' };
@@ -57,7 +58,16 @@ port.on('message', (message: ToWorker) => {
       recorder.commit(message.walk, message.file, message.added).then(
         (outcome) => port.postMessage({ type: 'done', id: message.id, outcome } satisfies FromWorker),
         (error: unknown) =>
-          port.postMessage({ type: 'failed', id: message.id, name: (error as Error)?.name ?? 'Error', message: (error as Error)?.message ?? String(error), code: causeCode(error) } satisfies FromWorker),
+          port.postMessage({
+            type: 'failed',
+            id: message.id,
+            name: (error as Error)?.name ?? 'Error',
+            message: (error as Error)?.message ?? String(error),
+            code: causeCode(error),
+            // What the error says of itself: its next step said (advised), the database gone (down).
+            ...(error instanceof TkfError && error.advised ? { advised: true } : {}),
+            ...(error instanceof HistoryDbError && error.down ? { down: true } : {}),
+          } satisfies FromWorker),
       );
       return;
     case 'close':

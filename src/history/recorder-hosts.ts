@@ -102,7 +102,7 @@ export class WorkerHost implements RecorderHost {
       const waiter = this.waiting.get(message.id);
       this.waiting.delete(message.id);
       if (message.type === 'done') waiter?.resolve(message.outcome);
-      else waiter?.reject(rebuild(message.name, message.message, message.code));
+      else waiter?.reject(rebuild(message.name, message.message, message.code, { advised: message.advised, down: message.down }));
     });
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', () => this.fail(new Error('the recording thread stopped')));
@@ -159,10 +159,10 @@ export class WorkerHost implements RecorderHost {
  * An error from the worker, as the class the CLI maps to its exit code; its cause's code (a full
  * disk's SQLITE_FULL or ENOSPC: fs-errors.ts isDiskFull) kept on a cause of its own.
  */
-export function rebuild(name: string, message: string, code?: string): Error {
-  const options = code === undefined ? undefined : { cause: Object.assign(new Error(message), { code }) };
+export function rebuild(name: string, message: string, code?: string, flags: { advised?: boolean; down?: boolean } = {}): Error {
+  const options = { ...(code === undefined ? {} : { cause: Object.assign(new Error(message), { code }) }), ...(flags.advised ? { advised: true } : {}) };
   if (name === 'UsageError') return new UsageError(message, options);
   if (name === 'OutputError') return new OutputError(message, options);
-  if (name === 'HistoryDbError') return new HistoryDbError(message, options);
+  if (name === 'HistoryDbError') return new HistoryDbError(message, { ...options, ...(flags.down ? { down: true } : {}) });
   return new Error(message, options);
 }

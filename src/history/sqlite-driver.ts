@@ -210,7 +210,9 @@ class SqliteDriver implements SqlDriver {
     const now = statSync(this.label, { throwIfNoEntry: false });
     if (now && now.dev === this.identity.dev && now.ino === this.identity.ino) return;
     throw new HistoryDbError(
-      `the history database ${this.label} was ${now ? 'replaced by another file' : 'deleted'} while tkf was writing it: what this run recorded there is lost with it`,
+      now
+        ? `the history database ${this.label} was replaced by another file while tkf was writing it: what this run recorded went with the old file`
+        : `the history database ${this.label} was deleted or moved while tkf was writing it: what this run recorded went with that file`,
       { cause: Object.assign(new Error('the database file was moved'), { code: 'SQLITE_READONLY_DBMOVED' }), down: true },
     );
   }
