@@ -3,8 +3,7 @@
  * accounts; `growth` one line per snapshot of an account; `changes` the followers who came and
  * went, as rows in CSV, JSONL or .xlsx; `import` backfills from earlier export files.
  */
-import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { makeDirectory } from '../output/output-file.js';
 import { Command, Option } from 'commander';
@@ -80,6 +79,15 @@ async function target(options: Common, ctx: CliContext): Promise<string> {
   }
   if (isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
   return db;
+}
+
+/** Whether a history database can be read and holds no snapshot (one that cannot be read is kept). */
+async function holdsNoSnapshot(db: string): Promise<boolean> {
+  try {
+    return await withDb(openHistoryToRead(db), async (driver) => Number((await driver.all<{ n: unknown }>('SELECT count(*) AS n FROM snapshots'))[0]?.n) === 0);
+  } catch {
+    return false;
+  }
 }
 
 async function withDb<T>(db: Promise<SqlDriver>, fn: (db: SqlDriver) => Promise<T>): Promise<T> {
@@ -290,10 +298,12 @@ export function historyCommand(ctx: CliContext): Command {
       const { importFiles, isFailure } = await import('../history/import-files.js');
       const db = await target(options, ctx);
       // A SQLite file this import would make: left behind only if something was recorded into it
-      // (a file that fails half-way, after the checks, left an empty 240 KB database).
-      const made = !isPostgresUrl(db) && !existsSync(db);
+      // (a file that fails half-way, after the checks, left an empty 240 KB database). Not when
+      // anything was at that path (a link, even one to nothing), nor when the file holds a snapshot
+      // by the time the import ends (another tkf began writing it meanwhile).
+      const made = !isPostgresUrl(db) && (await lstat(db).then(() => false, () => true));
       const results = await importFiles(() => openHistory(db), files, { account });
-      if (made && !results.some((r) => !isFailure(r))) {
+      if (made && !results.some((r) => !isFailure(r)) && (await holdsNoSnapshot(db))) {
         await Promise.all(['', '-wal', '-shm', '-journal'].map((end) => rm(`${db}${end}`, { force: true }).catch(() => {})));
       }
       const failures = results.filter(isFailure);

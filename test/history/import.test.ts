@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
@@ -87,6 +87,11 @@ describe('tkf history import', () => {
     const halfway = await runCli(['history', 'import', '--db', db, broken, '--uid', UID]);
     expect([halfway.code, halfway.stderr]).toEqual([2, expect.stringContaining('line 5')]);
     expect(existsSync(db)).toBe(false);
+    // Something was at that path (a link, even to nothing): left as it was, never removed.
+    const link = join(dir.path, 'link.sqlite');
+    await symlink(join(dir.path, 'target.sqlite'), link);
+    expect((await runCli(['history', 'import', '--db', link, broken, '--uid', UID])).code).toBe(2);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
     // One good file among them: the database is made, and holds it.
     const good = join(dir.path, 'good3.jsonl');
     await exportTo(good, { size: 20 });
