@@ -3,6 +3,7 @@
  * database needs of the export.
  */
 import { UsageError } from '../errors.js';
+import { isPasswordKey } from '../history/postgres-driver.js';
 import type { FormatDefinition } from '../writers/index.js';
 import type { ExportOptions } from './export-options.js';
 
@@ -21,7 +22,7 @@ export function checkHistoryFormat(format: FormatDefinition): void {
 /** The password of a PostgreSQL URL is as secret as the token: redacted from every message. */
 export function postgresSecrets(url: string): string[] {
   // user:password@, and a password in the query (?password=, ?sslpassword=), as pg reads them.
-  const written = [/\/\/[^/@:]*:([^/@]*)@/.exec(url)?.[1], ...[...url.matchAll(/[?&](?:ssl)?password=([^&#]*)/gi)].map((m) => m[1])];
+  const written = [/\/\/[^/?#@:]*:([^/?#]*)@/.exec(url)?.[1], ...[...url.matchAll(/[?&]([^=&#]*)=([^&#]*)/g)].filter((m) => isPasswordKey(m[1]!)).map((m) => m[2])];
   const secrets: string[] = [];
   for (const password of written) {
     if (!password) continue;

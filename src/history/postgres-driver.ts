@@ -23,7 +23,19 @@ interface PgClient {
 /** The URL without its password, for messages (the password is as secret as the token). */
 export function postgresLabel(url: string): string {
   // user:password@, and a password in the query (?password=, ?sslpassword=: pg reads both).
-  return url.replace(/(\/\/[^/@:]*):[^/@]*@/, '$1:***@').replace(/([?&](?:ssl)?password=)[^&#]*/gi, '$1***');
+  // The authority's last @ ends the password (pg reads postgres://u:p@ss@host so); a query key may be percent-encoded.
+  return url.replace(/(\/\/[^/?#@:]*):[^/?#]*@/, '$1:***@').replace(/([?&])([^=&#]*)=([^&#]*)/g, (pair, sep: string, key: string) => (isPasswordKey(key) ? `${sep}${key}=***` : pair));
+}
+
+/** password and sslpassword, as pg reads them from a URL's query: its key percent-decoded, any case. */
+export function isPasswordKey(key: string): boolean {
+  let decoded = key;
+  try {
+    decoded = decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    // as written
+  }
+  return /^(ssl)?password$/i.test(decoded);
 }
 
 /**

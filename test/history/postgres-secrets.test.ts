@@ -13,12 +13,18 @@ describe("a PostgreSQL URL's password", () => {
     expect(postgresLabel('postgres://tkf@db.example/h?password=QpwQ42')).toBe('postgres://tkf@db.example/h?password=***');
     expect(postgresLabel('postgres://tkf@db.example/h?sslmode=require&Password=a%26b&sslpassword=k3y#x')).toBe('postgres://tkf@db.example/h?sslmode=require&Password=***&sslpassword=***#x');
     expect(postgresLabel('postgres://tkf@db.example/h?sslmode=require')).toBe('postgres://tkf@db.example/h?sslmode=require');
+    // An @ left unencoded in the password: pg takes the authority's last @ as its end.
+    expect(postgresLabel('postgres://postgres:Sek@r3tPW@127.0.0.1:5432/h')).toBe('postgres://postgres:***@127.0.0.1:5432/h');
+    // A key pg decodes: pass%77ord is password.
+    expect(postgresLabel('postgres://tkf@db/h?pass%77ord=Qp&x=1')).toBe('postgres://tkf@db/h?pass%77ord=***&x=1');
   });
 
   it('is among the secrets redacted, as written and decoded', () => {
     expect(postgresSecrets('postgres://tkf:p%40ss@db/h')).toEqual(['p%40ss', 'p@ss']);
     expect(postgresSecrets('postgres://tkf@db/h?password=Qpw%2BQ+42&sslpassword=k3y')).toEqual(['Qpw%2BQ+42', 'Qpw+Q 42', 'Qpw+Q+42', 'k3y']);
     expect(postgresSecrets('postgres://tkf@db/h?password=')).toEqual([]);
+    expect(postgresSecrets('postgres://postgres:Sek@r3tPW@127.0.0.1/h')).toEqual(['Sek@r3tPW']);
+    expect(postgresSecrets('postgres://tkf@db/h?pass%77ord=Qp')).toEqual(['Qp']);
     expect(postgresSecrets('postgres://tkf@db/h')).toEqual([]);
   });
 });
