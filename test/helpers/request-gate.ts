@@ -5,6 +5,7 @@
  * A held request is never answered: closing the gate (or the client going away) drops it.
  */
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { ChildProcess } from 'node:child_process';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface RequestGate {
@@ -91,4 +92,13 @@ export async function startUidGate(target: string, waitFor: (uid: string | null)
         server.close(() => resolve());
       }),
   };
+}
+
+/** Calls each `then` once a spawned tkf's stderr has said its text (for runTkf's onSpawn); again on later output, harmlessly for a promise's resolve. */
+export function watchStderr(child: ChildProcess, says: ReadonlyArray<readonly [string, () => void]>): void {
+  let said = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    said += chunk.toString();
+    for (const [text, then] of says) if (said.includes(text)) then();
+  });
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSimulator } from '../../src/simulator/index.js';
 import { runTkf } from '../e2e/run-tkf.js';
-import { startUidGate } from '../helpers/request-gate.js';
+import { startUidGate, watchStderr } from '../helpers/request-gate.js';
 import { useClosers } from '../helpers/closers.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { runCli } from './run-cli.js';
@@ -30,7 +30,6 @@ describe('a SQLite history file deleted under a batch', () => {
     await writeFile(join(dir.path, 'uids.txt'), `${uids.join('\n')}\n`);
     // The first account completes and is recorded; the second's first request waits until tkf
     // has said so and the file is deleted; the third's until tkf has said the second failed.
-    let said = '';
     let deleted: Promise<void> | undefined;
     let firstSaid!: () => void;
     const firstDone = new Promise<void>((resolve) => (firstSaid = resolve));
@@ -49,11 +48,10 @@ describe('a SQLite history file deleted under a batch', () => {
       cwd: dir.path,
       timeoutMs: 120_000,
       onSpawn: (child) =>
-        child.stderr!.on('data', (chunk: Buffer) => {
-          said += chunk.toString();
-          if (said.includes(`${uids[0]}: exported 40 followers`)) firstSaid();
-          if (said.includes(`${uids[1]}: failed (exit 11)`)) secondSaid();
-        }),
+        watchStderr(child, [
+          [`${uids[0]}: exported 40 followers`, firstSaid],
+          [`${uids[1]}: failed (exit 11)`, secondSaid],
+        ]),
     });
     expect(stopped.code, stopped.stderr).toBe(11);
     expect(stopped.stderr).toContain(`tkf: the run stopped: the history database ${db} was deleted or moved while tkf was writing it: what this run recorded went with that file; run the same command with --resume to go on`);

@@ -13,7 +13,7 @@ import { recordSnapshot, type FollowerRow } from '../../src/history/record-snaps
 import { startSimulator } from '../../src/simulator/index.js';
 import { runTkf } from '../e2e/run-tkf.js';
 import { usePostgres } from '../helpers/postgres-server.js';
-import { startUidGate } from '../helpers/request-gate.js';
+import { startUidGate, watchStderr } from '../helpers/request-gate.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { runCli } from './run-cli.js';
 
@@ -131,17 +131,7 @@ describe('the history database on PostgreSQL', () => {
       await writeFile(join(dir.path, 'gone.txt'), `${uids.join('\n')}\n`);
       const env = { TKF_TOKEN: 'tkn-GONE', TKF_BASE_URL: front.url, TKF_DB: url, XDG_STATE_HOME: join(dir.path, 'gone-state') };
       const args = ['export', '--uids-file', 'gone.txt', '--concurrency', '1', '--json'];
-      let said = '';
-      const stopped = await runTkf(args, {
-        env,
-        cwd: dir.path,
-        timeoutMs: 120_000,
-        onSpawn: (child) =>
-          child.stderr!.on('data', (chunk: Buffer) => {
-            said += chunk.toString();
-            if (said.includes(`${uids[0]}: failed (exit 11)`)) firstSaid();
-          }),
-      });
+      const stopped = await runTkf(args, { env, cwd: dir.path, timeoutMs: 120_000, onSpawn: (child) => watchStderr(child, [[`${uids[0]}: failed (exit 11)`, firstSaid]]) });
       expect(stopped.code, stopped.stderr).toBe(11);
       const lines = stopped.stderr.trim().split('\n');
       expect(lines.at(-1)).toMatch(/^tkf: the run stopped: the history database postgres:\/\/.*: the connection to the server was lost; the server stopped or the network failed \(.*\); run the same command with --resume to go on \(6 users left\)$/);
