@@ -78,7 +78,12 @@ const LOCK_WAIT_MS = 24 * 60 * 60 * 1000;
 function queryTimeoutOf(url: string, label: string): { url: string; timeoutMs: number } {
   const match = /([?&])query_timeout=([^&#]*)&?/i.exec(url);
   if (!match) return { url, timeoutMs: QUERY_TIMEOUT_MS };
-  const value = decodeURIComponent(match[2]!);
+  let value = match[2]!;
+  try {
+    value = decodeURIComponent(value);
+  } catch {
+    // as written: refused below
+  }
   if (!/^\d{1,9}$/.test(value)) throw new UsageError(`--db ${label}: query_timeout=${value} is not a number of milliseconds (0 for no limit)`);
   const rest = url.slice(0, match.index) + (match[0].endsWith('&') ? match[1] : '') + url.slice(match.index + match[0].length);
   return { url: rest.replace(/\?(#|$)/, '$1'), timeoutMs: Number(value) };
@@ -87,6 +92,7 @@ function queryTimeoutOf(url: string, label: string): { url: string; timeoutMs: n
 export async function openPostgres(url: string): Promise<SqlDriver> {
   const { default: pg } = await import('pg');
   const label = postgresLabel(url);
+  const { url: rest, timeoutMs } = queryTimeoutOf(url, label);
   let client: PgClient;
   try {
     // A server that stops answering without closing the connection (a paused VM, a firewall
@@ -94,7 +100,6 @@ export async function openPostgres(url: string): Promise<SqlDriver> {
     // record: a statement may take QUERY_TIMEOUT_MS, then the database is taken for gone (the
     // URL's own ?query_timeout=<ms>, pg's, wins). TCP keepalive finds a peer gone with its host.
     // (A number of 0 is pg's "no limit".) Keepalive probes after 30 s idle, not Linux's 2 hours.
-    const { url: rest, timeoutMs } = queryTimeoutOf(url, label);
     client = new pg.Client({
       connectionString: withLibpqSslModes(rest),
       connectionTimeoutMillis: 15_000,
