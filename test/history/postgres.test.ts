@@ -182,7 +182,7 @@ describe('the history database on PostgreSQL', () => {
     );
     try {
       await writeFile(join(dir.path, 'silent.txt'), `${uids.join('\n')}\n`);
-      const env = { TKF_TOKEN: 'tkn-SILENT', TKF_BASE_URL: front.url, TKF_DB: `${url}?query_timeout=1500`, XDG_STATE_HOME: join(dir.path, 'silent-state') };
+      const env = { TKF_TOKEN: 'tkn-SILENT', TKF_BASE_URL: front.url, TKF_DB: `${url}?query_timeout=2500`, XDG_STATE_HOME: join(dir.path, 'silent-state') };
       const run = await runTkf(['export', '--uids-file', 'silent.txt', '--concurrency', '1'], { env, cwd: dir.path, timeoutMs: 120_000 });
       expect(run.code, run.stderr).toBe(11);
       expect(run.stderr).toMatch(/\ntkf: the run stopped: the history database postgres:\/\/\S+: the server stopped answering \(no answer to a statement within its query_timeout: Query read timeout\); run the same command with --resume to go on \(3 users left\)\n$/);
@@ -222,12 +222,12 @@ describe('the history database on PostgreSQL', () => {
       expect((await runTkf(['export', '--uid', UID, '--db', `${url}?query_timeout=0`], { env: env('0'), cwd: dir.path, timeoutMs: 60_000 })).code).toBe(0);
       expect(await snapshots()).toBe(1);
 
-      // Another process records for 3 s past tkf's 1 s query_timeout: tkf waits its turn.
+      // Another process records for 4 s past tkf's 2.5 s query_timeout: tkf waits its turn.
       await admin.query('BEGIN');
       await admin.query('SELECT pg_advisory_xact_lock(16017)');
-      const waiting = runTkf(['export', '--uid', UID, '--db', `${url}?query_timeout=1000`], { env: env('1000'), cwd: dir.path, timeoutMs: 60_000 });
+      const waiting = runTkf(['export', '--uid', UID, '--db', `${url}?query_timeout=2500`], { env: env('2500'), cwd: dir.path, timeoutMs: 60_000 });
       await waitingOnLock();
-      await new Promise((resolveWait) => setTimeout(resolveWait, 3000));
+      await new Promise((resolveWait) => setTimeout(resolveWait, 4000));
       await admin.query('COMMIT');
       const waited = await waiting;
       expect(waited.code, waited.stderr).toBe(0);
@@ -239,7 +239,7 @@ describe('the history database on PostgreSQL', () => {
       await writeFile(join(dir.path, 'waits.txt'), `${UID}\n${OTHER}\n`);
       await admin.query('BEGIN');
       await admin.query('LOCK TABLE account_followers IN SHARE MODE');
-      const run = await runTkf(['export', '--uids-file', 'waits.txt', '--concurrency', '2', '--db', `${url}?query_timeout=1000`], { env: env('1000'), cwd: dir.path, timeoutMs: 60_000 });
+      const run = await runTkf(['export', '--uids-file', 'waits.txt', '--concurrency', '2', '--db', `${url}?query_timeout=2500`], { env: env('2500'), cwd: dir.path, timeoutMs: 60_000 });
       expect(run.code, run.stderr).toBe(11);
       expect(run.stderr).toContain('the server stopped answering (no answer to a statement within its query_timeout: Query read timeout)');
       await admin.query('COMMIT');
@@ -268,7 +268,7 @@ describe('the history database on PostgreSQL', () => {
     const admin = new pgModule.Client({ connectionString: url });
     await admin.connect();
     await admin.query('CREATE TABLE probe (x int)');
-    const db = await openHistory(`${url}?query_timeout=500`);
+    const db = await openHistory(`${url}?query_timeout=1500`);
     try {
       await admin.query('BEGIN');
       await admin.query('LOCK TABLE probe IN SHARE MODE');
