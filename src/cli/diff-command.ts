@@ -8,9 +8,8 @@ import { UsageError } from '../errors.js';
 import { createChangeEncoder, type ChangeEncoder } from '../diff/change-encoder.js';
 import { diffExports, type DiffCounts } from '../diff/diff-exports.js';
 import { endOfList, referenceShortfall, shortfall, type WalkEnd } from '../diff/reach.js';
-import { stat } from 'node:fs/promises';
 import { openExport, type ExportFormat, type ExportSource } from '../output/export-reader.js';
-import { incompletePlaces, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
+import { againstManifest, incompletePlaces, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { FileTransaction } from '../output/file-transaction.js';
 import { makeDirectory, outputPaths } from '../output/output-file.js';
 import { dirname } from 'node:path';
@@ -160,9 +159,7 @@ async function walkEnds(oldPath: string, newPath: string, warn: (text: string) =
 /** An export's finished manifest, when it describes the file as it is. */
 async function walkOf(path: string): Promise<Checkpoint | undefined> {
   const manifest = await readCheckpoint(outputPaths(path).manifest).catch(() => undefined);
-  if (!manifest || manifest.cursor !== null) return undefined;
-  const size = await stat(path).then((s) => s.size, () => undefined);
-  return size === manifest.bytes ? manifest : undefined;
+  return (await againstManifest(path, manifest))?.state === 'same' ? manifest : undefined;
 }
 
 /**

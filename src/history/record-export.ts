@@ -18,7 +18,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatCount } from '../count-text.js';
 import { HistoryDbError, ShortListError, UsageError } from '../errors.js';
-import { incompletePlaces, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
+import { againstManifest, incompletePlaces, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { openExport, type ExportSource } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
 import { CSV_NUMBER_COLUMNS, followerRow } from './follower-columns.js';
@@ -39,11 +39,11 @@ export interface RecordedFile extends SnapshotOutcome {
 }
 
 export async function recordExportFile(driver: SqlDriver, path: string, options: RecordFileOptions = {}): Promise<RecordedFile> {
-  const { input, open, formulaGuard, rows } = await describeExport(path, options);
+  const { input, open, formulaGuard, manifest } = await describeExport(path, options);
   // A staging file is emptied once its walk is recorded (export-recorder.ts): recorded again
   // (--resume), the database says it holds that snapshot already. One that does not (a database
   // deleted or replaced since) would get a snapshot of 0 followers served: refused instead.
-  if (rows !== undefined && rows > 0 && (await stat(path).then((s) => s.size === 0, () => false))) {
+  if ((await againstManifest(path, manifest))?.state === 'emptied') {
     const held = await driver.all('SELECT 1 AS held FROM snapshots WHERE account_uid = ? AND taken_at = ?', [input.account, input.takenAt]);
     if (held.length === 0) {
       throw new HistoryDbError(
@@ -62,7 +62,7 @@ export async function recordExportFile(driver: SqlDriver, path: string, options:
 export async function describeExport(
   path: string,
   options: RecordFileOptions = {},
-): Promise<{ input: SnapshotInput; open: () => Promise<ExportSource>; rows: number | undefined; formulaGuard: boolean }> {
+): Promise<{ input: SnapshotInput; open: () => Promise<ExportSource>; rows: number | undefined; formulaGuard: boolean; manifest: Checkpoint | undefined }> {
   const manifest = await readCheckpoint(outputPaths(path).manifest).catch(() => undefined);
   const open = () => openExport(path, manifest?.options.format);
   // Without a manifest, a missing or unreadable file is said as such before anything else.
@@ -94,7 +94,7 @@ export async function describeExport(
   };
   // A CSV written with the formula guard (the default) says so in its manifest; without one, its
   // cells are taken as they are.
-  return { input, open, rows: manifest?.rows, formulaGuard: manifest?.options.formulaGuard === true };
+  return { input, open, rows: manifest?.rows, formulaGuard: manifest?.options.formulaGuard === true, manifest };
 }
 
 /**

@@ -176,12 +176,25 @@ export function placesOf(value: unknown, rows = Number.MAX_SAFE_INTEGER): Array<
  * walk recorded) is said as such.
  */
 export async function checkDescribes(path: string, manifest: Checkpoint | undefined): Promise<void> {
-  if (!manifest || manifest.cursor !== null) return;
-  const size = await stat(path).then((s) => s.size, () => undefined);
-  if (size === undefined || size === manifest.bytes) return;
+  const file = await againstManifest(path, manifest);
+  if (!manifest || !file || file.state === 'same') return;
+  const { size } = file;
   throw new UsageError(
-    size === 0 && manifest.rows > 0
+    file.state === 'emptied'
       ? `${path} is empty, but its manifest counts ${manifest.rows.toLocaleString('en-US')} rows: a staging file of tkf export --db, emptied once its walk was recorded (its followers are in that database)`
       : `${path} is not the file its manifest describes (${manifest.bytes.toLocaleString('en-US')} bytes, now ${size.toLocaleString('en-US')}): changed after the export; to use it as it is, move ${path}.tkf.json away (and name its account with --uid where asked)`,
   );
+}
+
+/**
+ * A finished export file beside its manifest: the size it wrote ('same'), no bytes where it
+ * counts rows ('emptied': a staging file of tkf export --db, its walk recorded), or another size
+ * ('changed'); undefined with no finished manifest, or no file. The one test of checkDescribes,
+ * tkf diff (which trusts only a 'same' manifest) and the history's --resume of a staging file.
+ */
+export async function againstManifest(path: string, manifest: Checkpoint | undefined): Promise<{ state: 'same' | 'emptied' | 'changed'; size: number } | undefined> {
+  if (!manifest || manifest.cursor !== null) return undefined;
+  const size = await stat(path).then((s) => s.size, () => undefined);
+  if (size === undefined) return undefined;
+  return { size, state: size === manifest.bytes ? 'same' : size === 0 && manifest.rows > 0 ? 'emptied' : 'changed' };
 }
