@@ -3,7 +3,7 @@
  * database needs of the export.
  */
 import { UsageError } from '../errors.js';
-import { isPasswordKey } from '../history/postgres-driver.js';
+import { urlPasswords } from '../history/postgres-driver.js';
 import type { FormatDefinition } from '../writers/index.js';
 import type { ExportOptions } from './export-options.js';
 
@@ -22,9 +22,8 @@ export function checkHistoryFormat(format: FormatDefinition): void {
 /** The password of a PostgreSQL URL is as secret as the token: redacted from every message. */
 export function postgresSecrets(url: string): string[] {
   // user:password@, and a password in the query (?password=, ?sslpassword=), as pg reads them.
-  const written = [/\/\/[^/?#@:]*:([^/?#]*)@/.exec(url)?.[1], ...[...url.matchAll(/[?&]([^=&#]*)=([^&#]*)/g)].filter((m) => isPasswordKey(m[1]!)).map((m) => m[2])];
   const secrets: string[] = [];
-  for (const password of written) {
+  for (const password of urlPasswords(url)) {
     if (!password) continue;
     secrets.push(password);
     try {

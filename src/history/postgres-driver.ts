@@ -20,22 +20,37 @@ interface PgClient {
   connection?: { stream?: { destroy(): void } };
 }
 
-/** The URL without its password, for messages (the password is as secret as the token). */
-export function postgresLabel(url: string): string {
-  // user:password@, and a password in the query (?password=, ?sslpassword=: pg reads both).
-  // The authority's last @ ends the password (pg reads postgres://u:p@ss@host so); a query key may be percent-encoded.
-  return url.replace(/(\/\/[^/?#@:]*):[^/?#]*@/, '$1:***@').replace(/([?&])([^=&#]*)=([^&#]*)/g, (pair, sep: string, key: string) => (isPasswordKey(key) ? `${sep}${key}=***` : pair));
+/**
+ * Where a URL holds a password, as pg reads it: user:password@ (up to the authority's last @: pg
+ * reads postgres://u:p@ss@host so), and the query's password and sslpassword (any case, the key
+ * percent-decoded: pass%77ord too). Each as [start, end) of the URL's text.
+ */
+function passwordSpans(url: string): Array<[number, number]> {
+  const spans: Array<[number, number]> = [];
+  const userinfo = /(\/\/[^/?#@:]*:)([^/?#]*)@/.exec(url);
+  if (userinfo) spans.push([userinfo.index + userinfo[1]!.length, userinfo.index + userinfo[1]!.length + userinfo[2]!.length]);
+  for (const pair of url.matchAll(/[?&]([^=&#]*)=([^&#]*)/g)) {
+    let key = pair[1]!;
+    try {
+      key = decodeURIComponent(key.replace(/\+/g, ' '));
+    } catch {
+      // as written
+    }
+    if (/^(ssl)?password$/i.test(key)) spans.push([pair.index! + pair[0].length - pair[2]!.length, pair.index! + pair[0].length]);
+  }
+  return spans;
 }
 
-/** password and sslpassword, as pg reads them from a URL's query: its key percent-decoded, any case. */
-export function isPasswordKey(key: string): boolean {
-  let decoded = key;
-  try {
-    decoded = decodeURIComponent(key.replace(/\+/g, ' '));
-  } catch {
-    // as written
-  }
-  return /^(ssl)?password$/i.test(decoded);
+/** The passwords a PostgreSQL URL holds, as written in it (passwordSpans). */
+export function urlPasswords(url: string): string[] {
+  return passwordSpans(url).map(([start, end]) => url.slice(start, end));
+}
+
+/** The URL without its password, for messages (the password is as secret as the token). */
+export function postgresLabel(url: string): string {
+  let label = url;
+  for (const [start, end] of passwordSpans(url).reverse()) label = `${label.slice(0, start)}***${label.slice(end)}`;
+  return label;
 }
 
 /**
