@@ -46,10 +46,17 @@ const NO_FOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 const NEW_FILE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | NO_FOLLOW;
 const TAKEN_UP = fs.constants.O_RDWR | NO_FOLLOW;
 
+/** Removes whatever has this name of tkf's (a link: not its target), if anything does. */
+async function unlinkName(path: string): Promise<void> {
+  await fs.promises.unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+}
+
 async function openWriteStream(path: string, start: number | undefined, mode = 0o644, syncEvery: number | undefined, base: StreamFs): Promise<Writable> {
   if (start === undefined) {
-    await fs.promises.unlink(path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw new OutputError(`cannot write ${path}: ${describeFsError(error)}`, { cause: error });
+    await unlinkName(path).catch((error: unknown) => {
+      throw new OutputError(`cannot write ${path}: ${describeFsError(error)}`, { cause: error });
     });
   }
   const stream: WriteStream = createWriteStream(path, {
@@ -85,9 +92,7 @@ export const realDisk: Disk = {
   async writeSynced(path, text, mode) {
     // A temporary file of tkf's own, renamed into place: made afresh, never written through a
     // link put at its name (the link would then be renamed into the manifest's place).
-    await fs.promises.unlink(path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
+    await unlinkName(path);
     const handle = await open(path, NEW_FILE, mode);
     try {
       await handle.writeFile(text);
