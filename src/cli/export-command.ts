@@ -28,7 +28,7 @@ import { resolveJob } from './resolve-job.js';
 import { resumeCommand } from './resume-command.js';
 import { writeOut } from './stdout-errors.js';
 import { followers, requests, users } from './plural.js';
-import { postgresSecrets } from './history-export.js';
+import { addDbSecrets } from './history-export.js';
 import { createExportRecorder } from '../history/export-recorder.js';
 import { isPostgresUrl, openHistory } from '../history/open-history.js';
 
@@ -88,7 +88,7 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
   const columnsRead = job.format.columnsRead(job.encoder);
   if (columnsRead.length) ctx.preferRoomForRows?.();
   // Opened (and proven writable) before the first request: a database that cannot be used costs no page.
-  if (db && isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
+  addDbSecrets(ctx.secrets, db || undefined);
   const history = db ? await openHistory(db) : undefined;
   const access: Access = job.access ?? (await startDemo().catch(async (error: unknown) => {
     await history?.close();

@@ -17,7 +17,7 @@ import { getFormat, FORMAT_NAMES } from '../writers/index.js';
 import { isRunning, lockOwner, validateUid } from './api-access.js';
 import type { CliContext } from './context.js';
 import { ENV } from './env-names.js';
-import { postgresSecrets } from './history-export.js';
+import { addDbSecrets } from './history-export.js';
 import { loadConfig } from './config-file.js';
 import { formatCount, signedCount } from './progress.js';
 import { chooseFormat } from './resolve-job.js';
@@ -77,7 +77,7 @@ async function target(options: Common, ctx: CliContext): Promise<string> {
   if (db === undefined) {
     throw new UsageError(`--db is required: the history database (a SQLite file or a postgres:// URL), or set ${ENV.db} or the config file's "db"`);
   }
-  if (isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
+  addDbSecrets(ctx.secrets, db);
   return db;
 }
 

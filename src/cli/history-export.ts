@@ -3,6 +3,7 @@
  * database needs of the export.
  */
 import { UsageError } from '../errors.js';
+import { isPostgresUrl } from '../history/open-history.js';
 import { urlPasswords } from '../history/postgres-driver.js';
 import type { FormatDefinition } from '../writers/index.js';
 import type { ExportOptions } from './export-options.js';
@@ -33,4 +34,9 @@ export function postgresSecrets(url: string): string[] {
     }
   }
   return [...new Set(secrets)].filter((secret) => secret.length > 0);
+}
+
+/** A --db target's password, when it is a PostgreSQL URL, among the secrets every message is redacted of. */
+export function addDbSecrets(secrets: string[], db: string | undefined): void {
+  if (db !== undefined && isPostgresUrl(db)) secrets.push(...postgresSecrets(db));
 }

@@ -11,7 +11,7 @@ import { OutputError, UsageError } from '../errors.js';
 import { checkDescribes, readCheckpoint } from '../output/checkpoint.js';
 import { describeFsError } from '../output/fs-errors.js';
 import { outputPaths } from '../output/output-file.js';
-import { openHistoryToRead, isPostgresUrl } from '../history/open-history.js';
+import { openHistoryToRead } from '../history/open-history.js';
 import { accountGrowth, type GrowthPoint as HistoryPoint } from '../history/queries.js';
 import { growthFromHistory } from '../report/growth-from-history.js';
 import type { GrowthPoint } from '../report/growth-chart.js';
@@ -23,7 +23,7 @@ import { validateUid } from './api-access.js';
 import type { CliContext } from './context.js';
 import { ENV } from './env-names.js';
 import { configuredDb, unknownAccount } from './history-command.js';
-import { postgresSecrets } from './history-export.js';
+import { addDbSecrets } from './history-export.js';
 
 interface ReportCommandOptions {
   json?: boolean;
@@ -85,7 +85,7 @@ export function reportCommand(ctx: CliContext): Command {
           throw new UsageError('give an export to report on (tkf report followers.csv), or a history database and an account (tkf report --db history.sqlite --uid <user_id>)');
         }
         if (options.uid === undefined) throw new UsageError('with no export, the report is of one account of the history database: name it with --uid');
-        if (isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
+        addDbSecrets(ctx.secrets, db);
         await refuseExistingPage(options);
         const { report, points } = await historyReport(db, validateUid(options.uid), ctx);
         return say(report, options.html ? growthFromHistory(points) : undefined, options, ctx);
@@ -96,7 +96,7 @@ export function reportCommand(ctx: CliContext): Command {
       let db = options.db ?? fromSettings;
       if (db !== undefined && !options.html) throw new UsageError('--db adds followers over time to the HTML page: give --html <file> too');
       if (options.uid !== undefined && db === undefined) throw new UsageError('--uid names the account of the history database: give --db too');
-      if (db !== undefined && isPostgresUrl(db)) ctx.secrets.push(...postgresSecrets(db));
+      addDbSecrets(ctx.secrets, db);
       // A manifest that is there but cannot be read (another user's: they are owner-only) is said,
       // not taken for none: it is what names the account and the profile's count.
       let manifestProblem: string | undefined;
