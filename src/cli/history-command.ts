@@ -302,7 +302,7 @@ export function historyCommand(ctx: CliContext): Command {
       // anything was at that path (a link, even one to nothing), nor when the file holds a snapshot
       // by the time the import ends (another tkf began writing it meanwhile).
       const made = !isPostgresUrl(db) && (await lstat(db).then(() => false, () => true));
-      const results = await importFiles(() => openHistory(db), files, { account });
+      const { results, stopped } = await importFiles(() => openHistory(db), files, { account });
       if (made && !results.some((r) => !isFailure(r)) && (await holdsNoSnapshot(db))) {
         await Promise.all(['', '-wal', '-shm', '-journal'].map((end) => rm(`${db}${end}`, { force: true }).catch(() => {})));
       }
@@ -312,7 +312,8 @@ export function historyCommand(ctx: CliContext): Command {
       }
       for (const r of options.json ? [] : results) {
         if (isFailure(r)) {
-          if (files.length > 1) ctx.stderr.write(`tkf: ${r.file}: not imported: ${r.error}\n`);
+          // The files the database failed under are said once, by the error's own line.
+          if (files.length > 1 && r.cause !== stopped) ctx.stderr.write(`tkf: ${r.file}: not imported: ${r.error}\n`);
           continue;
         }
         const what = r.recorded
@@ -320,6 +321,8 @@ export function historyCommand(ctx: CliContext): Command {
           : 'already recorded';
         ctx.stderr.write(`tkf: ${r.file}: ${r.account} at ${r.at}: ${what}\n`);
       }
+      // The database failed: its own error (exit 11), after what was settled before it.
+      if (stopped) throw stopped;
       // The others are imported; the run's exit code is the first failure's (one file: its own error).
       if (failures.length === 1 && files.length === 1) throw failures[0]!.cause;
       if (failures.length) {

@@ -35,6 +35,13 @@ export interface ImportFailure {
   cause: unknown;
 }
 
+/** Each file's result, in the order they were settled; `stopped`: the database failed, and the
+ * files it did not record carry its error. */
+export interface ImportOutcome {
+  results: Array<ImportResult | ImportFailure>;
+  stopped?: HistoryDbError;
+}
+
 export function isFailure(outcome: ImportResult | ImportFailure): outcome is ImportFailure {
   return 'error' in outcome;
 }
@@ -64,7 +71,7 @@ export async function importFiles(
   open: () => Promise<SqlDriver>,
   files: readonly string[],
   options: { account?: string; now?: Date },
-): Promise<Array<ImportResult | ImportFailure>> {
+): Promise<ImportOutcome> {
   const now = options.now ?? new Date();
   const results: Array<ImportResult | ImportFailure> = [];
   const failed = (file: string, error: unknown): void => {
@@ -87,15 +94,25 @@ export async function importFiles(
       failed(file, error);
     }
   }
-  if (dated.length === 0) return results;
+  if (dated.length === 0) return { results };
   dated.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  const db = await open();
   try {
-    await recordAll(db, dated, options.account, results, failed);
-  } finally {
-    await db.close();
+    const db = await open();
+    try {
+      await recordAll(db, dated, options.account, results, failed);
+    } finally {
+      await db.close();
+    }
+  } catch (error) {
+    // The database failed (it cannot be opened, or went away): what was refused or recorded
+    // before stays said, and each file it did not record carries the database's error.
+    if (!(error instanceof HistoryDbError)) throw error;
+    for (const { file } of dated) {
+      if (!results.some((r) => r.file === file)) results.push({ file, error: error.message, exit_code: error.exitCode, cause: error });
+    }
+    return { results, stopped: error };
   }
-  return results;
+  return { results };
 }
 
 async function recordAll(
@@ -110,6 +127,12 @@ async function recordAll(
     try {
       r = await recordExportFile(db, file, { account });
     } catch (error) {
+      // An emptied staging file the database does not hold (record-export.ts, said with its way
+      // on) is this file's; any other error of the database stops the import (importFiles).
+      if (error instanceof HistoryDbError && error.advised) {
+        results.push({ file, error: error.message, exit_code: error.exitCode, cause: error });
+        continue;
+      }
       failed(file, error);
       continue;
     }

@@ -68,6 +68,25 @@ describe('tkf history import', () => {
     expect(text.stderr).toMatch(/bad\.jsonl: not imported: .*has no tkf manifest[\s\S]*good1\.jsonl: \d+ at .*: \+20 came[\s\S]*tkf: 1 of 2 files not imported\n$/);
   });
 
+  it('a database that cannot be opened: exit 11, and the files refused before it are still said (--json lists every file)', async () => {
+    const good = join(dir.path, 'good-unopened.jsonl');
+    await exportTo(good, { size: 20 });
+    const bad = join(dir.path, 'bad-unopened.jsonl');
+    await writeFile(bad, '{"x":1}\n');
+    const db = join(dir.path, 'no-such-folder', 'h.sqlite');
+    const json = await runCli(['history', 'import', '--db', db, '--json', bad, good]);
+    expect(json.code).toBe(11);
+    expect(JSON.parse(json.stdout)).toEqual([
+      { file: bad, error: expect.stringMatching(/has no tkf manifest/), exit_code: 2 },
+      { file: good, error: expect.stringMatching(/^cannot open the history database .*h\.sqlite/), exit_code: 11 },
+    ]);
+    const text = await runCli(['history', 'import', '--db', db, bad, good]);
+    expect(text.code).toBe(11);
+    // The refused file, then the database's error once (not once more for the file it stopped).
+    expect(text.stderr).toMatch(/^tkf: .*bad-unopened\.jsonl: not imported: .*has no tkf manifest.*\ntkf: cannot open the history database [^\n]*\n$/);
+    expect(existsSync(db)).toBe(false);
+  });
+
   it('imports nothing and makes no database when no file can be imported (a mistyped name, a CSV without uids)', async () => {
     const noUids = join(dir.path, 'no-uids.csv');
     await writeFile(noUids, 'a,b\n1,2\n');
