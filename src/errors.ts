@@ -56,6 +56,13 @@ export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [EXIT.sigterm, 'interrupted by SIGTERM; resumable with --resume'],
 ];
 
+/**
+ * The code on the cause of a HistoryDbError that says a staging file of --db was emptied into a
+ * snapshot the database no longer holds (history/record-export.ts): --resume walks that account
+ * again (export/run-account.ts). Carried across the recording thread as a cause's code.
+ */
+export const STAGING_LOST = 'ETKF_STAGING_LOST';
+
 export class TkfError extends Error {
   readonly code: string = 'ETKF';
   readonly exitCode: number = EXIT.internal;

@@ -143,7 +143,9 @@ export function describeLostEffort(outcome: UserOutcome): string | undefined {
 
 /** The last line of a successful export, and what it could not reach. */
 export function summarize(outcome: UserOutcome, limit: number | undefined, recording = false): string {
-  return summarizeRows(outcome, limit, recording) + describeIncompleteSeconds(outcome.incomplete_seconds ?? []);
+  // --resume met a walk recorded into a database that no longer holds it: said before the new walk's line.
+  const again = outcome.walked_again ? 'its last walk was recorded into a history database that no longer holds it (deleted or replaced since?), so it was walked again: ' : '';
+  return again + summarizeRows(outcome, limit, recording) + describeIncompleteSeconds(outcome.incomplete_seconds ?? []);
 }
 
 /**

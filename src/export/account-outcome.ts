@@ -29,6 +29,8 @@ export interface AccountOutcome {
   expected?: number;
   /** This run's requests were more than twice the pages its followers need (ExportResult.lostEffort). */
   lost_effort?: { requests: number; pages_needed: number };
+  /** --resume met the staging file of a walk recorded into a database that no longer holds it: walked again. */
+  walked_again?: boolean;
   error?: string;
   /** Not serialised: what main.ts rethrows for a single account. */
   cause?: unknown;

@@ -7,13 +7,14 @@
 import { existsSync } from 'node:fs';
 import type { FollowersClient } from '../api/client.js';
 import { expectedRows } from '../api/list-facts.js';
-import { EXIT, TkfError, redact } from '../errors.js';
+import { EXIT, STAGING_LOST, TkfError, redact } from '../errors.js';
 import type { ExportRecorder, WalkFeed } from '../history/export-recorder.js';
 import type { AccountOutcome } from './account-outcome.js';
 import { newFollowersKept, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import type { Disk } from '../output/disk.js';
 import type { LockOwner } from '../output/lock.js';
 import type { ExportCounts } from '../output/page-target.js';
+import { causeCode } from '../output/fs-errors.js';
 import { outputPaths } from '../output/output-file.js';
 import type { AccountEvent } from './events.js';
 import type { WalkJob } from './job.js';
@@ -160,6 +161,13 @@ async function exportAccount(
       deps.onWalked?.();
       return await completed(uid, settled.result, settings, client.requests, before, now() - started, feed);
     } catch (error) {
+      // --resume found the staging file of a walk recorded into a database that no longer holds
+      // it (deleted or replaced since): its rows are gone, so the account is walked again, as
+      // --resume is asked to finish what is missing. Once: the new walk replaces the file.
+      if (output.kind === 'file' && output.own && output.resume && causeCode(error) === STAGING_LOST) {
+        const again = await exportAccount(uid, { ...output, resume: false, goOn: false, force: true }, settings, deps, emit);
+        return { ...again, walked_again: true };
+      }
       // The file is published but its snapshot failed (--db): the outcome counts the file, and
       // names it (--json: the export is complete, only not recorded).
       failure = { error, counts: settled.result, published: settled.result.file };

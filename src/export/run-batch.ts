@@ -40,6 +40,10 @@ export interface AccountRun {
   requests: number;
   /** 0 when complete, else the exit code of its error. */
   exit_code: number;
+  /** Its published file and how its walk ended: set for a failed account too when its walk ended
+   * and its file was kept (a list that ended far short, a recording into --db that failed). */
+  file?: string | null;
+  end?: string | null;
   /** Why it did not complete (the error thrown). */
   cause?: unknown;
 }
@@ -58,7 +62,8 @@ export interface BatchTotals {
   failed: number;
   stopped: number;
   notStarted: number;
-  /** Rows of the complete accounts' files: only finished files count. */
+  /** Rows of the finished files: the complete accounts', and those a failed account's walk
+   * finished and kept (finishedFile). A checkpoint's rows do not count. */
   rows: number;
   /** Requests sent by this run (all accounts, retries included). */
   requests: number;
@@ -174,12 +179,17 @@ export async function runBatch<R extends AccountRun>(options: BatchOptions<R>): 
     failed: count('failed'),
     stopped: count('stopped'),
     notStarted: count('not-started'),
-    rows: all.reduce((sum, a) => sum + (a.state === 'complete' ? a.run!.rows : 0), 0),
+    rows: all.reduce((sum, a) => sum + (a.state === 'complete' || finishedFile(a.run) ? a.run!.rows : 0), 0),
     requests: governor.requests,
     throttled: governor.throttled,
     elapsedMs: now() - started,
   };
   return { exitCode: runExitCode(all, signal, governor), accounts: all, totals, ...(governor.stoppedBy ? { stoppedBy: governor.stoppedBy.reason } : {}) };
+}
+
+/** A walk that ended and whose file was published, though the account failed after it. */
+function finishedFile(run: AccountRun | undefined): boolean {
+  return Boolean(run?.file && run.end);
 }
 
 /** What an account that never started would have met: the signal, the refusal or the budget. */

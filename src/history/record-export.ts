@@ -17,7 +17,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatCount } from '../count-text.js';
-import { HistoryDbError, ShortListError, UsageError } from '../errors.js';
+import { HistoryDbError, STAGING_LOST, ShortListError, UsageError } from '../errors.js';
 import { againstManifest, incompletePlaces, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { openExport, type ExportSource } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
@@ -47,9 +47,10 @@ export async function recordExportFile(driver: SqlDriver, path: string, options:
     const held = await driver.all('SELECT 1 AS held FROM snapshots WHERE account_uid = ? AND taken_at = ?', [input.account, input.takenAt]);
     if (held.length === 0) {
       throw new HistoryDbError(
-        `${path} was emptied when its walk of ${input.account} was recorded, but the history database ${driver.label} does not hold that snapshot (deleted or replaced since?): its rows are gone; run the same command without --resume to walk ${input.account} again`,
-        // What to do is said: no "the export is complete ... --resume records it" after it.
-        { advised: true },
+        `${path} was emptied when its walk of ${input.account} was recorded, but the history database ${driver.label} does not hold that snapshot (deleted or replaced since?): its rows are gone; tkf export --uid ${input.account} --db walks it again`,
+        // What to do is said: no "the export is complete ... --resume records it" after it. The
+        // code (carried across the recording thread) lets --resume walk the account again.
+        { advised: true, cause: Object.assign(new Error('staging file emptied into a lost snapshot'), { code: STAGING_LOST }) },
       );
     }
   }

@@ -22,7 +22,7 @@ const closeLater = useClosers();
 const TOKEN = 'tkn-DB-GONE';
 
 describe('a SQLite history file deleted under a batch', () => {
-  it('stops the run (exit 11) instead of recording into the lost file; --resume does not record emptied walks as 0 followers', async () => {
+  it('stops the run (exit 11) instead of recording into the lost file; --resume walks again what was recorded into it (never a walk of 0 followers)', async () => {
     const uids = Array.from({ length: 5 }, (_, i) => String(6754915036232582300n + BigInt(i)));
     const sim = await startSimulator({ token: TOKEN, users: Object.fromEntries(uids.map((uid) => [uid, { size: 40 }])) });
     closeLater(() => sim.close());
@@ -58,19 +58,27 @@ describe('a SQLite history file deleted under a batch', () => {
     expect((JSON.parse(stopped.stdout) as { totals: Record<string, number> }).totals).toMatchObject({ complete: 1, failed: 1, stopped: 1, not_started: 2 });
     expect(sim.stats.byUid[uids[3]!]).toBeUndefined();
 
-    // --resume into the new file: the first walk's staging file was emptied into the lost one.
+    // The stop line counts the rows of finished files: the first account's and the second's
+    // (its walk ended and its staging file is whole; only its recording failed).
+    expect((JSON.parse(stopped.stdout) as { totals: Record<string, number> }).totals.rows).toBe(80);
+    expect(stopped.stderr).toContain('; 80 followers written; ');
+
+    // --resume into the new file: the first walk's staging file was emptied into the lost one,
+    // so it is walked again (not recorded as 0 followers, nor refused); the second's staging file
+    // is recorded, the third's walk goes on from its checkpoint, the last two are walked.
+    const requestsBefore = sim.stats.byUid[uids[0]!]!;
     const resumed = await runTkf([...args, '--resume'], { env, cwd: dir.path, timeoutMs: 120_000 });
-    expect(resumed.code).toBe(9);
-    expect(resumed.stderr).toContain(`${uids[0]}: failed (exit 11): `);
-    // Said once, with its one way on (not also "the export is complete ... --resume records it").
-    expect(resumed.stderr).toContain(`was emptied when its walk of ${uids[0]} was recorded, but the history database ${db} does not hold that snapshot (deleted or replaced since?): its rows are gone; run the same command without --resume to walk ${uids[0]} again\n`);
-    expect(resumed.stderr).not.toContain('the export is complete');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`tkf: ${uids[0]}: its last walk was recorded into a history database that no longer holds it (deleted or replaced since?), so it was walked again: exported 40 followers; `);
+    expect(resumed.stderr).toContain(`tkf: ${uids[1]}: the last walk of ${uids[1]} was complete and not yet recorded: recorded now (40 followers)`);
+    expect(sim.stats.byUid[uids[0]!]!).toBeGreaterThan(requestsBefore);
+    const summary = JSON.parse(resumed.stdout) as { users: Array<{ uid: string; walked_again?: boolean; rows: number }> };
+    expect(summary.users.filter((u) => u.walked_again).map((u) => [u.uid, u.rows])).toEqual([[uids[0], 40]]);
     const growth = async (uid: string) => JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', uid, '--json'])).stdout || '[]') as Array<{ served: number }>;
-    expect(await growth(uids[0]!)).toEqual([]);
-    expect((await growth(uids[1]!)).map((p) => p.served)).toEqual([40]);
+    for (const uid of uids) expect((await growth(uid)).map((p) => p.served)).toEqual([40]);
     // Without --resume: a new walk of every account, each a snapshot of its 40 followers.
     const again = await runTkf(args, { env, cwd: dir.path, timeoutMs: 120_000 });
     expect(again.code, again.stderr).toBe(0);
-    for (const uid of uids) expect((await growth(uid)).at(-1)?.served).toBe(40);
+    for (const uid of uids) expect((await growth(uid)).map((p) => p.served)).toEqual([40, 40]);
   });
 });
