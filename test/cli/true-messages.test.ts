@@ -46,11 +46,13 @@ function failingStream(code: string): Writable {
   return stream.on('error', () => {});
 }
 
-function collector(): Writable & { text: () => string } {
+/** `onWrite`: told all that was written so far, after each write. */
+function collector(onWrite?: (said: string) => void): Writable & { text: () => string } {
   const chunks: Buffer[] = [];
   const stream = new Writable({
     write(chunk, _encoding, callback) {
       chunks.push(Buffer.from(chunk));
+      onWrite?.(Buffer.concat(chunks).toString('utf8'));
       callback();
     },
   });
@@ -66,9 +68,12 @@ interface Run {
 }
 
 /** `tkf ...args` in process, with main.ts's mapping of the outcome to an exit code. */
-async function tkf(args: string[], options: { env?: NodeJS.ProcessEnv; stdout?: Writable; signal?: AbortSignal; stdin?: string; onContext?: (ctx: CliContext) => void } = {}): Promise<Run> {
+async function tkf(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; stdout?: Writable; signal?: AbortSignal; stdin?: string; onContext?: (ctx: CliContext) => void; onStderr?: (said: string) => void } = {},
+): Promise<Run> {
   const stdout = collector();
-  const stderr = collector();
+  const stderr = collector(options.onStderr);
   const ctx: CliContext = {
     argv: ['node', 'tkf', ...args],
     env: { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url, ...options.env },
@@ -445,13 +450,25 @@ describe('item 12: the small ones', () => {
 describe('a lock file that names no tkf', () => {
   it('is said, waited for, and taken over once 10 s old: the export completes', async () => {
     const out = join(dir.path, 'locked.jsonl');
-    // Left empty by a run killed between creating its lock and writing its owner, 9.7 s ago.
+    // Left empty by a run killed between creating its lock and writing its owner. Its time is
+    // an hour ahead at first, so that tkf finds it young however long it takes to start (a lock
+    // dated 9.7 s ago was 10 s old on a loaded machine before tkf looked, and the wait was never
+    // said); once tkf has said it waits, the lock is made 11 s old, and tkf takes it over.
+    const saying = `${out}.lock names no tkf yet (one killed while taking it leaves it so): waiting for one, or taking it over when it is 10 s old`;
     await writeFile(`${out}.lock`, '');
-    const almostOld = new Date(Date.now() - 9_700);
-    await utimes(`${out}.lock`, almostOld, almostOld);
-    const run = await tkf(['export', '--uid', UID, '--out', out]);
+    const ahead = new Date(Date.now() + 3_600_000);
+    await utimes(`${out}.lock`, ahead, ahead);
+    let aged: Promise<void> | undefined;
+    const run = await tkf(['export', '--uid', UID, '--out', out], {
+      onStderr: (said) => {
+        if (!said.includes(saying)) return;
+        const old = new Date(Date.now() - 11_000);
+        aged ??= utimes(`${out}.lock`, old, old);
+      },
+    });
+    expect(aged).toBeDefined();
     expect(run.exitCode, run.stderr).toBe(EXIT.ok);
-    expect(run.stderr).toContain(`${out}.lock names no tkf yet (one killed while taking it leaves it so): waiting for one, or taking it over when it is 10 s old`);
+    expect(run.stderr).toContain(saying);
     expect((await readFile(out, 'utf8')).split('\n').filter(Boolean)).toHaveLength(90);
     expect(existsSync(`${out}.lock`)).toBe(false);
   });

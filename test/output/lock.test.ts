@@ -44,7 +44,9 @@ async function takeOverEmptyLock(ageMs: number): Promise<number> {
   const when = new Date(Date.now() - ageMs);
   await utimes(lockPath, when, when);
   let told = 0;
-  const lock = await acquireLock(lockPath, me, notRunning, out, () => told++);
+  // A wait told makes the file 11 s old: taken over at the next look, not after a real 10 s.
+  const aged = new Date(Date.now() - 11_000);
+  const lock = await acquireLock(lockPath, me, notRunning, out, () => (told++, void utimes(lockPath, aged, aged)));
   expect(JSON.parse(await readFile(lockPath, 'utf8')).pid).toBe(1111);
   await lock.release();
   return told;
@@ -102,8 +104,9 @@ describe('acquireLock', () => {
 
   test('a lock file left empty by a run killed while creating it is taken over once it is old, not refused', async () => {
     // kill -9 between creating the lock and writing its owner, then --resume at once: the file
-    // turns 10 s old while the next run waits, and is taken over.
-    expect(await takeOverEmptyLock(9_600)).toBe(1);
+    // is young when the next run looks (dated ahead, so that a slow machine cannot make it old
+    // first), turns 10 s old while it waits, and is taken over.
+    expect(await takeOverEmptyLock(-3_600_000)).toBe(1);
   });
 
   test('an unreadable lock file is taken over once it is old', async () => {
