@@ -10,6 +10,7 @@ import { Command, Option } from 'commander';
 import { OutputError, UsageError } from '../errors.js';
 import { checkDescribes, readCheckpoint } from '../output/checkpoint.js';
 import { describeFsError } from '../output/fs-errors.js';
+import { readBackFormat } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
 import { openHistoryToRead } from '../history/open-history.js';
 import { accountGrowth, type GrowthPoint as HistoryPoint } from '../history/queries.js';
@@ -100,6 +101,7 @@ export function reportCommand(ctx: CliContext): Command {
       // A manifest that is there but cannot be read (another user's: they are owner-only) is said,
       // not taken for none: it is what names the account and the profile's count.
       let manifestProblem: string | undefined;
+      readBackFormat(path);
       const manifest = await readCheckpoint(outputPaths(path).manifest).catch((error: unknown) => {
         manifestProblem = error instanceof Error ? error.message : String(error);
         return undefined;

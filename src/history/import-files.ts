@@ -11,6 +11,7 @@
 import { stat } from 'node:fs/promises';
 import { HistoryDbError, OutputError, ShortListError, UsageError } from '../errors.js';
 import { checkDescribes, readCheckpoint } from '../output/checkpoint.js';
+import { readBackFormat } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
 import { describeExport, recordExportFile } from './record-export.js';
 import type { SqlDriver } from './sql-driver.js';
@@ -48,6 +49,8 @@ export function isFailure(outcome: ImportResult | ImportFailure): outcome is Imp
 
 async function dateOf(file: string): Promise<string> {
   const manifest = await readCheckpoint(outputPaths(file).manifest).catch(() => undefined);
+  // An .xlsx is refused as one, before its size is held against its manifest's.
+  readBackFormat(file, manifest?.options.format);
   // A manifest that no longer describes its file (an emptied staging file of --db) is refused:
   // its counts and end would be taken for the file's (a snapshot of 0 followers served).
   await checkDescribes(file, manifest);

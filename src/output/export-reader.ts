@@ -50,8 +50,12 @@ export interface ExportSource {
 const UID = /^\d+$/;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
-/** Opens an export; `format` overrides the extension (`--update` knows the format it wrote). */
-export async function openExport(path: string, format?: string): Promise<ExportSource> {
+/**
+ * The format tkf reads `path` back in (`format` overrides the extension), or why it cannot: said
+ * before anything else of the file is looked at (an .xlsx beside its manifest is refused as an
+ * .xlsx, not as a file its manifest does not describe).
+ */
+export function readBackFormat(path: string, format?: string): 'csv' | 'jsonl' {
   // tkf diff reads <old> twice, and stdin cannot be read twice.
   if (path === '-') throw new UsageError('tkf reads exports from files, not stdin: it reads a file more than once');
   const chosen = format ?? formatForPath(path)?.name;
@@ -61,6 +65,12 @@ export async function openExport(path: string, format?: string): Promise<ExportS
   if (chosen !== 'csv' && chosen !== 'jsonl') {
     throw new UsageError(`cannot read back ${path} (${chosen}): diff, report, history import and --update read .csv and .jsonl exports only`);
   }
+  return chosen;
+}
+
+/** Opens an export; `format` overrides the extension (`--update` knows the format it wrote). */
+export async function openExport(path: string, format?: string): Promise<ExportSource> {
+  const chosen = readBackFormat(path, format);
   await checkReadable(path);
   if (chosen === 'jsonl') return { path, format: chosen, columns: undefined, records: () => jsonlRecords(path) };
   const columns = await readCsvHeader(path);

@@ -123,7 +123,7 @@ describe('tkf export --out followers.xlsx', () => {
 });
 
 describe('what .xlsx refuses, with exit 2 and what to do instead', () => {
-  it('stdout, --update, and tkf diff', async () => {
+  it('stdout, --update, tkf diff, tkf report and tkf history import', async () => {
     await withTempDir(async (dir) => {
       const stdout = await tkf(['export', '--uid', UID, '--out', '-', '--format', 'xlsx'], { env: env() });
       expect(stdout.code).toBe(2);
@@ -138,9 +138,12 @@ describe('what .xlsx refuses, with exit 2 and what to do instead', () => {
       expect(update.stderr).toMatch(/^tkf: --update cannot add to an \.xlsx workbook; export to \.csv or \.jsonl for --update/);
       expect((await readFile(out)).equals(before)).toBe(true);
 
-      const diff = await tkf(['diff', out, out], { env: env() });
-      expect(diff.code).toBe(2);
-      expect(diff.stderr).toMatch(/^tkf: cannot read back .*\.xlsx \(xlsx\): diff, report, history import and --update read \.csv and \.jsonl exports only\n$/);
+      // Each says why as an .xlsx, beside its manifest too (not "not the file its manifest describes").
+      for (const args of [['diff', out, out], ['report', out], ['history', 'import', '--db', join(dir, 'h.sqlite'), out]]) {
+        const refused = await tkf(args, { env: env() });
+        expect([args[0], refused.code]).toEqual([args[0], 2]);
+        expect(refused.stderr).toMatch(/^tkf: cannot read back .*\.xlsx \(xlsx\): diff, report, history import and --update read \.csv and \.jsonl exports only\n$/);
+      }
     });
   });
 });
