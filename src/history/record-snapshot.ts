@@ -280,8 +280,12 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   const snapshotId = Number(snapshot!.id);
 
   // --update: the new followers go on top of the latest snapshot's order, as on top of the file.
-  const limit = input.update ? input.update.added : Infinity;
-  if (update && limit > 0) {
+  // An update that is the account's first snapshot (the first --db of a file kept by --update,
+  // or such a file imported) has no order to go on top of: it takes the whole file, what is known
+  // of the account's followers (still an update: it calls nobody gone, and the next full walk
+  // judges them). Its new rows alone would record an account of 5,000 followers as one of 3.
+  const limit = input.update && latest ? input.update.added : Infinity;
+  if (update && latest && limit > 0) {
     await tx.run('UPDATE account_followers SET position = position + ? WHERE account_uid = ? AND position IS NOT NULL', [limit, account]);
   }
 

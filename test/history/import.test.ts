@@ -118,7 +118,7 @@ describe('tkf history import', () => {
     expect(JSON.parse((await runCli(['history', '--db', db, '--json'])).stdout)).toMatchObject([{ uid: UID, snapshots: 1, followers: 20 }]);
   });
 
-  it('an --update file is recorded as an update, as --db records it: its new rows only, nobody gone brought back', async () => {
+  it('an --update file is recorded as an update, as --db records it: its new rows only (the whole file as a first snapshot), nobody gone brought back', async () => {
     // Night 0 (f, a copy kept), night 1 to another file (#60 and #70 left), night 2 an --update of f:
     // f still holds #60 and #70 among the rows the update did not see again.
     const run = async (out: string, user: UserScenario, extra: string[] = []) => {
@@ -144,6 +144,13 @@ describe('tkf history import', () => {
       [10, 0, 218, 'update'],
     ]);
     expect(await growth(join(dir.path, 'nightly.sqlite'))).toEqual(await growth(db));
+    // The updated file alone, as its account's first snapshot: the whole file (its 200 rows and
+    // the 20 put on top), not the 20 new rows only; still an update, which calls nobody gone.
+    const alone = join(dir.path, 'alone.sqlite');
+    expect((await runCli(['history', 'import', '--db', alone, f])).code).toBe(0);
+    expect(await growth(alone)).toEqual([[220, 0, 220, 'update']]);
+    const changes = await runCli(['history', 'changes', '--db', alone, '--uid', UID, '--format', 'jsonl']);
+    expect(changes.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { change: string }).change)).toEqual(Array(220).fill('added'));
   });
 
   it('backfills dated exports oldest first (the order given does not matter); each file is recorded once', async () => {
