@@ -217,11 +217,13 @@ export function historyCommand(ctx: CliContext): Command {
       ctx.stdout.write(
         `${'date'.padEnd(24)} ${pad('on profile', 12)} ${pad('served', 8)} ${pad('added', 7)} ${pad('first seen', 10)} ${pad('removed', 7)} ${pad('beyond reach', 12)} ${pad('followers', 10)}\n`,
       );
-      for (const p of points) {
+      for (const [i, p] of points.entries()) {
         const removed = p.sees_losses ? formatCount(p.removed) : 'n/a';
         const note =
           p.end === 'update'
-            ? '  (--update: new followers only)'
+            ? i === 0
+              ? '  (--update, the first snapshot: the whole file it updated)'
+              : '  (--update: new followers only)'
             : !p.sees_losses
               ? '  (gone on with after a pause: nobody called gone)'
               : p.end === 'limit'
