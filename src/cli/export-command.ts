@@ -28,7 +28,7 @@ import { resolveJob } from './resolve-job.js';
 import { resumeCommand } from './resume-command.js';
 import { writeOut } from './stdout-errors.js';
 import { followers, requests, users } from './plural.js';
-import { addDbSecrets } from './history-export.js';
+import { addDbSecrets, checkOutputBesideDb } from './history-export.js';
 import { createExportRecorder } from '../history/export-recorder.js';
 import { isPostgresUrl, openHistory } from '../history/open-history.js';
 
@@ -147,6 +147,7 @@ function targetsOf(job: ExportJob, ctx: CliContext): (uid: string) => Promise<Ou
   return async (uid) => {
     if (job.out === '-') return { kind: 'stream', stream: ctx.stdout };
     const path = fillTemplate(job.out, uid, date);
+    checkOutputBesideDb(path, job.db || undefined);
     // Missing directories are made, for a plain path as for a template (exports/{date}/...
     // names a new one each day); one that cannot be made is exit 7 with its path.
     await makeDirectory(dirname(path));

@@ -2,9 +2,12 @@
  * The usage rules of `tkf export --db` (issue 16), kept out of export-command.ts: what a history
  * database needs of the export.
  */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { isPostgresUrl } from '../history/open-history.js';
 import { urlPasswords } from '../history/postgres-driver.js';
+import { outputPaths } from '../output/output-file.js';
 import type { FormatDefinition } from '../writers/index.js';
 import type { ExportOptions } from './export-options.js';
 
@@ -12,6 +15,26 @@ export function checkHistoryUsage(options: ExportOptions): void {
   if (options.out === '-') throw new UsageError('--db records a finished export file; --out - is a stream (leave out --out to record history only)');
   if (options.update && options.out === undefined) {
     throw new UsageError('--update with --db adds to an export file: give --out (the file to update), or leave out --update for a full walk');
+  }
+}
+
+/**
+ * An export file that is the SQLite history database, or one of its files (-wal, -shm,
+ * -journal), or whose own files (.part, .tkf.json, ...) are: refused before anything is opened.
+ * Publishing the export renamed it over the database (`--db h --out h --force`: exit 0, every
+ * snapshot gone). By name, and by the file itself where both exist (a link, a hard link).
+ */
+export function checkOutputBesideDb(out: string, db: string | undefined): void {
+  if (db === undefined || isPostgresUrl(db) || out === '-') return;
+  const ours = Object.values(outputPaths(out)).flatMap((path) => [path, `${path}.tmp`]).map((path) => resolve(path));
+  const its = ['', '-wal', '-shm', '-journal'].map((end) => resolve(`${db}${end}`));
+  const same = (a: string, b: string): boolean => {
+    if (a === b) return true;
+    const [x, y] = [statSync(a, { throwIfNoEntry: false }), statSync(b, { throwIfNoEntry: false })];
+    return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
+  };
+  if (ours.some((a) => its.some((b) => a === b)) || same(resolve(out), resolve(db))) {
+    throw new UsageError(`--out ${out} is the history database --db ${db} (or one of its files): the export would replace it; name another file`);
   }
 }
 

@@ -19,7 +19,7 @@ import type { Config } from './config-file.js';
 import type { CliContext } from './context.js';
 import { ENV } from './env-names.js';
 import type { ExportOptions } from './export-options.js';
-import { checkHistoryFormat, checkHistoryUsage } from './history-export.js';
+import { checkHistoryFormat, checkHistoryUsage, checkOutputBesideDb } from './history-export.js';
 import { plural, users } from './plural.js';
 import { proxySetting, type ProxySetting } from './proxy-check.js';
 
@@ -230,6 +230,8 @@ export async function resolveJob(command: Command, options: ExportOptions, confi
     checkPlaceholders(out);
   }
   if (db) checkHistoryFormat(format);
+  // A template is checked as each account's file is named (export-command.ts targetsOf).
+  if (db && !/\{(uid|date)\}/.test(out)) checkOutputBesideDb(out, db);
   const access = options.demo ? undefined : Object.freeze(await resolveAccess(options, config, ctx));
   // --demo talks to its own simulator on 127.0.0.1, never through a proxy; a --proxy given with it
   // is still checked, so that a typo is exit 2 here as it is without --demo (it was ignored).

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
@@ -376,5 +376,28 @@ describe('tkf export --db', () => {
       expect([refused.code, refused.stderr]).toEqual([11, `tkf: cannot open the history database ${folder}: it is a directory; --db names a SQLite file (history.sqlite) or a postgres:// URL\n`]);
     }
     expect(log).toHaveLength(0);
+  });
+
+  it('an --out that is the database (by name, by a link, one of its files, or a batch template that names it) is refused, exit 2, the history kept', async () => {
+    const log: RequestLogEntry[] = [];
+    const env = await simulator({ [UID]: { size: 20 } }, log);
+    const db = join(dir.path, 'hist.jsonl');
+    expect((await runCli(['export', '--uid', UID, '--db', db], env)).code).toBe(0);
+    const requests = log.length;
+    const link = join(dir.path, 'hist-link.jsonl');
+    await symlink(db, link);
+    for (const out of [db, link, `${db}-wal`, `${db}-journal`]) {
+      const refused = await runCli(['export', '--uid', UID, '--db', db, '--out', out, '--format', 'jsonl', '--force'], env);
+      expect([out, refused.code, refused.stderr]).toEqual([out, 2, `tkf: --out ${out} is the history database --db ${db} (or one of its files): the export would replace it; name another file\n`]);
+    }
+    // The manifest of an export named as the database would be written over it too.
+    const manifestDb = join(dir.path, 'named.jsonl.tkf.json');
+    expect((await runCli(['export', '--uid', UID, '--db', manifestDb, '--out', join(dir.path, 'named.jsonl')], env)).code).toBe(2);
+    await writeFile(join(dir.path, 'one.txt'), `${UID}\n`);
+    const batch = await runCli(['export', '--uids-file', join(dir.path, 'one.txt'), '--db', join(dir.path, `${UID}.jsonl`), '--out', join(dir.path, '{uid}.jsonl')], env);
+    expect(batch.code).toBe(9);
+    expect(batch.stderr).toContain(`${UID}: failed (exit 2): --out ${join(dir.path, `${UID}.jsonl`)} is the history database`);
+    expect(log).toHaveLength(requests);
+    expect(json<Array<{ snapshots: number }>>((await runCli(['history', '--db', db, '--json'])).stdout)).toMatchObject([{ uid: UID, snapshots: 1, followers: 20 }]);
   });
 });
