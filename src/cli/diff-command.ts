@@ -3,6 +3,7 @@
  * to stdout (CSV unless --format) or to --out <file> through `<file>.part` and a rename; the
  * summary line goes to stderr, --json's counts to stdout.
  */
+import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { createChangeEncoder, type ChangeEncoder } from '../diff/change-encoder.js';
@@ -11,7 +12,7 @@ import { endOfList, referenceShortfall, shortfall, type WalkEnd } from '../diff/
 import { openExport, type ExportFormat, type ExportSource } from '../output/export-reader.js';
 import { againstManifest, incompletePlaces, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { FileTransaction } from '../output/file-transaction.js';
-import { makeDirectory, outputPaths } from '../output/output-file.js';
+import { makeDirectory, outputPaths, refuseOverInput } from '../output/output-file.js';
 import { dirname } from 'node:path';
 import { ByteSink, formatForPath } from '../writers/index.js';
 import { isRunning, lockOwner } from './api-access.js';
@@ -88,9 +89,11 @@ export function diffCommand(ctx: CliContext): Command {
       // [issue 21] --json owns stdout: rows there too would be lost (or garble the JSON), as for export.
       if (options.out === '-' && options.json) throw new UsageError('--json prints the counts on stdout, so the rows need --out <file>, not -');
       const format = chooseFormat(options.format, out);
+      // Not over an export it compares (the rows renamed over it, its manifest left stale), --force or not.
+      refuseOverInput('--out', out, [oldPath, newPath], 'an export it compares');
       const older = await openExport(oldPath);
       const newer = await openExport(newPath);
-      if (!options.force) await checkSameAccount(oldPath, newPath);
+      if (!options.force) await checkSameAccount(oldPath, newPath, toFile ? out : undefined);
       // Only 'complete' matters of the older one: it saw every follower, so nobody is first seen.
       const ends = await walkEnds(oldPath, newPath, (text) => ctx.stderr.write(text));
       const { newerEnd } = ends;
@@ -167,11 +170,13 @@ async function walkOf(path: string): Promise<Checkpoint | undefined> {
  * Each finished export's manifest (`<file>.tkf.json`) says whose it is; without one, the files
  * are taken at their word.
  */
-async function checkSameAccount(oldPath: string, newPath: string): Promise<void> {
+async function checkSameAccount(oldPath: string, newPath: string, out: string | undefined): Promise<void> {
   const [older, newer] = await Promise.all([oldPath, newPath].map((path) => readCheckpoint(outputPaths(path).manifest).catch(() => undefined)));
   if (older && newer && older.options.uid !== newer.options.uid) {
+    // --force also replaces an --out that exists: said, so that following this advice is not how it is lost.
+    const replaces = out !== undefined && existsSync(out) ? ` (--force also replaces ${out}, which exists)` : '';
     throw new UsageError(
-      `${oldPath} is an export of ${older.options.uid} and ${newPath} of ${newer.options.uid}: not one account; add --force to compare them anyway`,
+      `${oldPath} is an export of ${older.options.uid} and ${newPath} of ${newer.options.uid}: not one account; add --force to compare them anyway${replaces}`,
     );
   }
 }
@@ -258,7 +263,7 @@ async function diffToFile(
   try {
     const counts = await writeChanges(older, newer, encoder, sink, signal, ends);
     await sink.close();
-    // <out> may be one of the inputs (with --force): every pass has read it by now.
+    // Every pass has read both exports by now (<out> is never one of them: refuseOverInput).
     await file.commit();
     return counts;
   } catch (error) {

@@ -5,7 +5,7 @@
  */
 import { lstat, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { makeDirectory } from '../output/output-file.js';
+import { makeDirectory, refuseOverInput } from '../output/output-file.js';
 import { Command, Option } from 'commander';
 import { BatchError, EXIT, UnknownAccountError, UsageError } from '../errors.js';
 import { openHistory, openHistoryToRead, isPostgresUrl } from '../history/open-history.js';
@@ -264,7 +264,9 @@ export function historyCommand(ctx: CliContext): Command {
       if (range.since !== undefined && range.until !== undefined && range.since >= range.until) {
         throw new UsageError(`--since ${options.since} is not before --until ${options.until}: no time lies between them`);
       }
-      const rows = await withDb(openHistoryToRead(await target(options, ctx)), async (db) => {
+      const dbTarget = await target(options, ctx);
+      if (!isPostgresUrl(dbTarget)) refuseOverInput('--out', out, ['', '-wal', '-shm', '-journal'].map((end) => `${dbTarget}${end}`), 'the history database');
+      const rows = await withDb(openHistoryToRead(dbTarget), async (db) => {
         const found = await accountChanges(db, uid, range);
         if (found.length === 0 && !(await hasAccount(db, uid))) throw unknownAccount(uid, db.label);
         return found;

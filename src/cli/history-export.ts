@@ -2,12 +2,11 @@
  * The usage rules of `tkf export --db` (issue 16), kept out of export-command.ts: what a history
  * database needs of the export.
  */
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { isPostgresUrl } from '../history/open-history.js';
 import { urlPasswords } from '../history/postgres-driver.js';
-import { outputPaths } from '../output/output-file.js';
+import { isSameFile, outputPaths } from '../output/output-file.js';
 import type { FormatDefinition } from '../writers/index.js';
 import type { ExportOptions } from './export-options.js';
 
@@ -28,12 +27,7 @@ export function checkOutputBesideDb(out: string, db: string | undefined): void {
   if (db === undefined || isPostgresUrl(db) || out === '-') return;
   const ours = Object.values(outputPaths(out)).flatMap((path) => [path, `${path}.tmp`]).map((path) => resolve(path));
   const its = ['', '-wal', '-shm', '-journal'].map((end) => resolve(`${db}${end}`));
-  const same = (a: string, b: string): boolean => {
-    if (a === b) return true;
-    const [x, y] = [statSync(a, { throwIfNoEntry: false }), statSync(b, { throwIfNoEntry: false })];
-    return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
-  };
-  if (ours.some((a) => its.some((b) => a === b)) || same(resolve(out), resolve(db))) {
+  if (ours.some((a) => its.includes(a)) || isSameFile(out, db)) {
     throw new UsageError(`--out ${out} is the history database --db ${db} (or one of its files): the export would replace it; name another file`);
   }
 }

@@ -11,8 +11,8 @@ import { OutputError, UsageError } from '../errors.js';
 import { checkDescribes, readCheckpoint } from '../output/checkpoint.js';
 import { describeFsError } from '../output/fs-errors.js';
 import { readBackFormat } from '../output/export-reader.js';
-import { outputPaths } from '../output/output-file.js';
-import { openHistoryToRead } from '../history/open-history.js';
+import { outputPaths, refuseOverInput } from '../output/output-file.js';
+import { isPostgresUrl, openHistoryToRead } from '../history/open-history.js';
 import { accountGrowth, type GrowthPoint as HistoryPoint } from '../history/queries.js';
 import { growthFromHistory } from '../report/growth-from-history.js';
 import type { GrowthPoint } from '../report/growth-chart.js';
@@ -87,11 +87,11 @@ export function reportCommand(ctx: CliContext): Command {
         }
         if (options.uid === undefined) throw new UsageError('with no export, the report is of one account of the history database: name it with --uid');
         addDbSecrets(ctx.secrets, db);
-        await refuseExistingPage(options);
+        await refuseExistingPage(options, dbFiles(db));
         const { report, points } = await historyReport(db, validateUid(options.uid), ctx);
         return say(report, options.html ? growthFromHistory(points) : undefined, options, ctx);
       }
-      await refuseExistingPage(options);
+      await refuseExistingPage(options, [path, outputPaths(path).manifest, ...dbFiles(options.db)]);
       // --db, else (for the page) TKF_DB, else the config file's db, as tkf history takes it.
       const fromSettings = options.db === undefined && options.html ? await configuredDb(undefined, ctx) : undefined;
       let db = options.db ?? fromSettings;
@@ -129,8 +129,15 @@ export function reportCommand(ctx: CliContext): Command {
     });
 }
 
+/** A SQLite database's files (none for a PostgreSQL URL). */
+function dbFiles(db: string | undefined): string[] {
+  return db === undefined || isPostgresUrl(db) ? [] : ['', '-wal', '-shm', '-journal'].map((end) => `${db}${end}`);
+}
+
 /** An --html page that exists is replaced only with --force: refused before anything is read. */
-async function refuseExistingPage(options: ReportCommandOptions): Promise<void> {
+async function refuseExistingPage(options: ReportCommandOptions, inputs: ReadonlyArray<string | undefined>): Promise<void> {
+  // Not over what it reports on (the export, the database), --force or not.
+  if (options.html) refuseOverInput('--html', options.html, inputs, 'what the report is made from');
   if (options.html && !options.force && (await exists(options.html))) {
     throw new OutputError(`${options.html} already exists; use --force to replace it`);
   }

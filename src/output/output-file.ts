@@ -11,10 +11,10 @@
  * So <out> never holds a partial export, and a file already at <out> is replaced only by a
  * complete one, and only with --force.
  */
-import type { WriteStream } from 'node:fs';
+import { statSync, type WriteStream } from 'node:fs';
 import { link, lstat, mkdir, open, readlink, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { OutputError } from '../errors.js';
+import { OutputError, UsageError } from '../errors.js';
 import { realDisk } from './disk.js';
 import { describeFsError } from './fs-errors.js';
 
@@ -29,6 +29,26 @@ export interface OutputPaths {
 
 export function outputPaths(out: string): OutputPaths {
   return { out, part: `${out}.part`, checkpoint: `${out}.part.json`, uids: `${out}.part.uids`, lock: `${out}.lock`, manifest: `${out}.tkf.json` };
+}
+
+/** The same file: the same name, or (both there) the same inode (a link, a hard link). */
+export function isSameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  const [x, y] = [statSync(a, { throwIfNoEntry: false }), statSync(b, { throwIfNoEntry: false })];
+  return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
+}
+
+/**
+ * An output that is one of the files a command reads (tkf diff --out old.csv, tkf report --html
+ * on its export, history changes --out on its database): refused, --force or not (exit 2).
+ * Written through <out>.part and a rename, it would replace what it was made from.
+ */
+export function refuseOverInput(flag: string, out: string, inputs: ReadonlyArray<string | undefined>, what: string): void {
+  if (out === '-') return;
+  const input = inputs.find((path) => path !== undefined && path !== '-' && isSameFile(out, path));
+  if (input !== undefined) {
+    throw new UsageError(`${flag} ${out} is ${what}${input === out ? '' : ` (${input})`}: writing it would replace what it is made from; name another file`);
+  }
 }
 
 export async function exists(path: string): Promise<boolean> {

@@ -3,7 +3,7 @@
  * in process (test/helpers/run-cli.ts), and through the built binary where a closed pipe is tested.
  */
 import { spawn } from 'node:child_process';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
@@ -119,6 +119,25 @@ describe('tkf diff', () => {
       const forced = await runTkfInProcess(['diff', 'old.csv', 'new.csv', '--force'], { cwd: dir });
       expect(forced.code).toBe(0);
       expect(forced.stderr).toBe('+1 new, -1 gone (5 -> 5)\n');
+      // An --out that exists: the advice says that --force replaces it too.
+      await writeFile(join(dir, 'changes.csv'), 'yesterday\n');
+      const withOut = await runTkfInProcess(['diff', 'old.csv', 'new.csv', '--out', 'changes.csv'], { cwd: dir });
+      expect([withOut.code, withOut.stderr]).toEqual([2, expect.stringMatching(/not one account; add --force to compare them anyway \(--force also replaces changes\.csv, which exists\)\n$/)]);
+      expect(await readFile(join(dir, 'changes.csv'), 'utf8')).toBe('yesterday\n');
+    });
+  });
+
+  it('never writes its rows over an export it compares (by name or by a link), --force or not: exit 2, the export kept', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'old.csv'), csv(1, 6));
+      await writeFile(join(dir, 'new.csv'), csvOf([0, 1], [2, 6]));
+      await symlink('old.csv', join(dir, 'link.csv'));
+      for (const out of ['old.csv', 'new.csv', 'link.csv']) {
+        const refused = await runTkfInProcess(['diff', 'old.csv', 'new.csv', '--out', out, '--force'], { cwd: dir });
+        expect([out, refused.code, refused.stderr]).toEqual([out, 2, expect.stringMatching(new RegExp(`^tkf: --out ${out} is an export it compares.*: writing it would replace what it is made from; name another file\\n$`))]);
+      }
+      expect(await readFile(join(dir, 'old.csv'), 'utf8')).toBe(csv(1, 6));
+      expect(await readFile(join(dir, 'new.csv'), 'utf8')).toBe(csvOf([0, 1], [2, 6]));
     });
   });
 

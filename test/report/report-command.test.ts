@@ -53,6 +53,22 @@ describe('tkf report', () => {
     await expect(stat(`${page}.part`)).rejects.toThrow(/ENOENT/);
   });
 
+  test('--html is never written over the export it reports on, nor over --db (exit 2, --force or not); history changes --out neither over its database', async () => {
+    const path = await writeJsonl(join(dir.path, 'self.jsonl'), SEVEN);
+    const before = await readFile(path, 'utf8');
+    const db = join(dir.path, 'self.sqlite');
+    await writeFile(db, 'stands for a database');
+    for (const args of [[path, '--html', path, '--force'], [path, '--html', db, '--db', db, '--force'], ['--db', db, '--uid', '1', '--html', db, '--force']]) {
+      const refused = await runReport(args);
+      expect([args.join(' '), refused.code]).toEqual([args.join(' '), 2]);
+      expect(refused.stderr).toMatch(/^tkf: --html \S+ is what the report is made from: writing it would replace what it is made from; name another file\n$/);
+    }
+    const changes = await runTkfInProcess(['history', 'changes', '--db', db, '--uid', '1', '--out', db, '--format', 'csv', '--force']);
+    expect([changes.code, changes.stderr]).toEqual([2, `tkf: --out ${db} is the history database: writing it would replace what it is made from; name another file\n`]);
+    expect(await readFile(path, 'utf8')).toBe(before);
+    expect(await readFile(db, 'utf8')).toBe('stands for a database');
+  });
+
   test('a missing file, an xlsx and a broken line are usage errors (exit 2), no page written', async () => {
     const page = join(dir.path, 'r.html');
     const missing = await runReport([join(dir.path, 'nope.jsonl'), '--html', page]);
