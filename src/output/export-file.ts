@@ -13,6 +13,7 @@
  * Every write's failure reaches the caller as one OutputError (exit 7) naming the file and the
  * reason, the lock is released, and the checkpoint on disk stays the last good one.
  */
+import { open, stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { WriteJob } from '../export/job.js';
 import { ApiUnavailableError, BudgetSpentError, InterruptedError, OutputError, RunStoppedError, UsageError } from '../errors.js';
@@ -26,6 +27,7 @@ import { checkDirectory, exists, outputPaths, removeAll, wasPublished, type Outp
 import { countPage, type Aborted, type ExportCounts, type PageTarget, type PageToWrite, type TargetResult, type WalkStart } from './page-target.js';
 import { toOutputError } from './fs-errors.js';
 import { cutBackTo } from './resume-point.js';
+import { openExport } from './export-reader.js';
 import { appendFrom, encoderAfter, pageNewest, prepareUpdate, type UpdateBase } from './update-base.js';
 
 /**
@@ -201,8 +203,11 @@ export class ExportFile implements PageTarget {
     // An interrupted export of this file (a first full export, or a --force one, stopped by the
     // budget, a signal or a failure) owns <out>.part: the update finishes it instead, as
     // --resume would, so that the same cron line run night after night gets there.
-    const interrupted = await readCheckpoint(this.paths.checkpoint);
+    let interrupted = await readCheckpoint(this.paths.checkpoint);
     if (interrupted && !interrupted.update) return this.continueInterrupted(interrupted);
+    // An update published (<out>.part renamed to <out>) and stopped before its manifest was
+    // written (kill -9, a power cut): its manifest is written now, and this update goes on from it.
+    if (interrupted && (await this.finishPublishedUpdate(interrupted))) interrupted = undefined;
     this.update = await prepareUpdate(this.paths, this.spec.uid, this.spec.job);
     const { manifest, encoder, format, known, caughtUp } = this.update;
     this.spec.onUpdate?.(manifest);
@@ -344,6 +349,58 @@ export class ExportFile implements PageTarget {
     return { ...resultOf(last), file: this.paths.out, resumedRows: this.base.rows, requests: last.requests };
   }
 
+  /**
+   * Whether `saved`, the last checkpoint of an update, is of an update already published: <out>.part
+   * is gone into <out>, the manifest is still the one the update built on, and <out> is its header,
+   * new rows, then the old file's rows (they end exactly where the old file's bytes began, each
+   * uid once). The checkpoint lags the walk (it is written every few seconds), so the new manifest
+   * counts <out>'s rows itself; the newest follow time is the checkpoint's (the update's first page
+   * gave it) or the old one: never too high. Then that manifest is written and the leftovers
+   * removed (true). Anything else is left to the update's usual checks.
+   */
+  private async finishPublishedUpdate(saved: Checkpoint): Promise<boolean> {
+    if (!saved.update || !(await wasPublished(this.paths))) return false;
+    const manifest = await readCheckpoint(this.paths.manifest).catch(() => undefined);
+    if (!manifest || manifest.cursor !== null || manifest.rows !== saved.update.rows || manifest.bytes !== saved.update.bytes) return false;
+    const header = this.spec.job.format.createEncoder(encoderAfter(this.spec.job, manifest.options)).header() ?? Buffer.alloc(0);
+    const size = await stat(this.paths.out).then((info) => info.size, () => -1);
+    const oldRowsAt = size - (manifest.bytes - header.length);
+    if (size <= manifest.bytes || oldRowsAt < header.length) return false;
+    const handle = await open(this.paths.out, 'r');
+    try {
+      const head = Buffer.alloc(header.length + 1);
+      const { bytesRead } = await handle.read(head, 0, head.length, 0);
+      const before = Buffer.alloc(1);
+      await handle.read(before, 0, 1, oldRowsAt - 1);
+      if (bytesRead < header.length || !head.subarray(0, header.length).equals(header) || before[0] !== 0x0a) return false;
+    } finally {
+      await handle.close();
+    }
+    let rows = 0;
+    const uids = new Set<string>();
+    try {
+      for await (const record of (await openExport(this.paths.out, manifest.options.format)).records()) {
+        rows++;
+        uids.add(record.uid);
+      }
+    } catch {
+      return false; // not a file tkf reads back: the usual checks say so
+    }
+    if (rows !== uids.size || rows <= manifest.rows) return false;
+    const counts = {
+      rows,
+      requests: saved.requests,
+      duplicates: saved.duplicates,
+      total: saved.total,
+      newest: saved.newest ?? manifest.newest ?? null,
+      end: 'caught-up' as const,
+      incompleteSeconds: saved.incompleteSeconds ?? manifest.incompleteSeconds ?? [],
+    };
+    await writeCheckpoint(this.paths.manifest, manifestAfterUpdate(manifest, counts, size), this.disk);
+    await removeAll(this.paths.part, this.paths.uids, this.paths.checkpoint);
+    return true;
+  }
+
   private async commitUpdate(requests: number): Promise<TargetResult> {
     const { manifest, headerBytes } = this.update!;
     const part = this.part!;
@@ -371,25 +428,7 @@ export class ExportFile implements PageTarget {
       await appendFrom(this.paths.out, headerBytes, this.paths.part);
       await this.tx!.publish(true, this.spec.job.format.render);
     }
-    const next: Checkpoint = {
-      ...manifest,
-      rows: counts.rows,
-      bytes: manifest.bytes + this.base.bytes + part.bytes - headerBytes,
-      requests: counts.requests,
-      duplicates: counts.duplicates,
-      total: counts.total ?? null,
-      end: counts.end,
-      incompleteSeconds: counts.incompleteSeconds,
-      // The file's earlier seconds moved down by the rows put on top; one this update found has
-      // no place in it that the walk could tell (its rows go on top): then none is given.
-      incompleteAt:
-        manifest.incompleteAt && counts.incompleteSeconds.length === (manifest.incompleteSeconds ?? []).length
-          ? manifest.incompleteAt.map(([from, to]): [number, number] => [from + added, to + added])
-          : undefined,
-      newest: this.newest ?? null,
-      updateAdded: added,
-      updated: new Date().toISOString(),
-    };
+    const next = manifestAfterUpdate(manifest, { ...counts, total: counts.total ?? null, newest: this.newest ?? null }, manifest.bytes + this.base.bytes + part.bytes - headerBytes);
     await writeCheckpoint(this.paths.manifest, next, this.disk);
     await removeAll(this.paths.part, this.paths.uids, this.paths.checkpoint);
     await this.releaseLock();
@@ -534,5 +573,36 @@ function resultOf(checkpoint: Checkpoint): Omit<TargetResult, 'file' | 'resumedR
     incompleteSeconds: checkpoint.incompleteSeconds ?? [],
     ...(checkpoint.incompleteAt ? { incompleteAt: checkpoint.incompleteAt } : {}),
     ...(checkpoint.short ? { short: checkpoint.short } : {}),
+  };
+}
+
+/**
+ * The manifest of a file an update has published: `manifest`, the one it built on, with the
+ * update's counts and the file's new size. The file's earlier tied seconds moved down by the rows
+ * put on top; one this update found has no place in it that the walk could tell (its rows go on
+ * top): then none is given.
+ */
+function manifestAfterUpdate(
+  manifest: Checkpoint,
+  counts: Pick<Checkpoint, 'rows' | 'requests' | 'duplicates' | 'total' | 'newest'> & { end: ExportCounts['end']; incompleteSeconds: number[] },
+  bytes: number,
+): Checkpoint {
+  const added = counts.rows - manifest.rows;
+  return {
+    ...manifest,
+    rows: counts.rows,
+    bytes,
+    requests: counts.requests,
+    duplicates: counts.duplicates,
+    total: counts.total ?? null,
+    end: counts.end,
+    incompleteSeconds: counts.incompleteSeconds,
+    incompleteAt:
+      manifest.incompleteAt && counts.incompleteSeconds.length === (manifest.incompleteSeconds ?? []).length
+        ? manifest.incompleteAt.map(([from, to]): [number, number] => [from + added, to + added])
+        : undefined,
+    newest: counts.newest ?? null,
+    updateAdded: added,
+    updated: new Date().toISOString(),
   };
 }

@@ -4,7 +4,8 @@
  * checkpoint instead of starting the update again from the top; a nightly budget smaller than
  * the update's pages still gets there. <out> is untouched until the update completes.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
@@ -121,6 +122,47 @@ describe('--update stopped by --max-requests', () => {
       });
       expect(await readFile(out)).toEqual(before);
       expect((await readdir(dir)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
+    });
+  });
+});
+
+describe('--update stopped between publishing the file and writing its manifest (kill -9)', () => {
+  it('the next --update (or --resume) writes the manifest the stopped one would have, then goes on; nothing is refused or paid for again', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.csv');
+      await exportOld(out);
+      const built = await readFile(`${out}.tkf.json`, 'utf8');
+      await withSimulator(grown, async (sim) => {
+        const update = await runTkfInProcess(['export', '--uid', UID, '--out', out, '--update'], { env: env(sim) });
+        expect(update.code, update.stderr).toBe(0);
+      });
+      // What a kill -9 right after the rename leaves: <out> published (the 300 new rows over the
+      // 100 old ones), the manifest it built on, the update's last checkpoint, which lags the walk
+      // (written every few seconds: here after its first page, 20 new rows), and a lock whose
+      // process is gone.
+      const finished = JSON.parse(await readFile(`${out}.tkf.json`, 'utf8')) as Record<string, unknown> & { bytes: number };
+      const old = JSON.parse(built) as { rows: number; bytes: number };
+      const header = Buffer.byteLength(`${(await readFile(out, 'utf8')).split('\n')[0]}\n`);
+      const { updateAdded: _added, ...walked } = finished;
+      const published = await readFile(out);
+      for (const flag of ['--update', '--resume']) {
+        const lagging = { ...walked, cursor: 1631063732, end: null, rows: old.rows + 20, bytes: header + 20 * 350, requests: 1, update: { rows: old.rows, bytes: old.bytes } };
+        await writeFile(`${out}.part.json`, JSON.stringify(lagging));
+        await writeFile(`${out}.part.uids`, '');
+        await writeFile(`${out}.tkf.json`, built);
+        await writeFile(`${out}.lock`, JSON.stringify({ pid: 2 ** 22 + 17, host: hostname(), started: new Date(0).toISOString() }));
+        await withSimulator(grown, async (sim) => {
+          const again = await runTkfInProcess(['export', '--uid', UID, '--out', out, flag, '--json'], { env: env(sim) });
+          expect([flag, again.code], again.stderr).toEqual([flag, 0]);
+          // Nothing new: the walk reaches the file at once (one page), and the file is as published.
+          expect(sim.stats.requests).toBeLessThanOrEqual(2);
+        });
+        expect(await readFile(out)).toEqual(published);
+        expect(JSON.parse(await readFile(`${out}.tkf.json`, 'utf8'))).toMatchObject({ rows: 400, bytes: published.length, cursor: null, newest: finished.newest });
+        expect((await readdir(dir)).sort()).toEqual(['f.csv', 'f.csv.tkf.json']);
+      }
+      const rows = parse(published, { columns: true }) as Array<{ uid: string }>;
+      expect(new Set(rows.map((row) => row.uid)).size).toBe(400);
     });
   });
 });
