@@ -154,7 +154,9 @@ export class ExportFile implements PageTarget {
     // file starts anew (go-on, and --resume of an interrupted --db batch); --resume of a file of
     // the user's own says so (below). A walk that was complete (its cursor at the end) is finished.
     const pastLimit = saved !== undefined && saved.cursor !== null && limit !== undefined && saved.rows > limit;
-    if (mode === 'go-on') mode = saved && !saved.update && !pastLimit && !describeMismatch(saved.options, this.options) ? 'resume' : 'force';
+    // tkf's own staging file whose part files are gone (deleted): a new walk, not a failure every night.
+    const partsGone = saved !== undefined && (await this.partsGone(saved));
+    if (mode === 'go-on') mode = saved && !saved.update && !pastLimit && !partsGone && !describeMismatch(saved.options, this.options) ? 'resume' : 'force';
     if (mode === 'resume' && pastLimit && this.spec.own && !saved.update) {
       mode = 'force';
       this.replace = true;
@@ -163,7 +165,13 @@ export class ExportFile implements PageTarget {
     // finishing it as an export would replace the file with them. --resume goes on with the update.
     if (saved?.update && mode === 'resume') return this.openUpdate();
     if (saved && mode === 'new') {
-      throw new OutputError(`an interrupted export of ${paths.out} is there (${saved.rows} rows); use --resume to continue it or --force to start again`, { advised: true });
+      // Its rows gone with a part file deleted since: --resume would fail (resume-point.ts), so only --force is said.
+      throw new OutputError(
+        partsGone
+          ? `an interrupted export of ${paths.out} is there, but its ${(await exists(paths.part)) ? paths.uids : paths.part} is missing: it cannot be resumed; use --force to start again`
+          : `an interrupted export of ${paths.out} is there (${saved.rows} rows); use --resume to continue it or --force to start again`,
+        { advised: true },
+      );
     }
     const resumeFrom = mode === 'resume' ? saved : undefined;
     if (resumeFrom) {
@@ -196,6 +204,16 @@ export class ExportFile implements PageTarget {
       this.from = { startCursor: this.cursor, seenUids, limit: remaining, rowsBefore: this.base.rows, ...(this.reenter ? { reenter: this.reenter } : {}) };
     }
     return undefined;
+  }
+
+  /**
+   * A walk interrupted on its way whose <out>.part (or its uid log, when it counts any) is gone:
+   * it cannot be resumed. Not a finished walk's (cursor null): its part file went into <out>, and
+   * --resume finishes it.
+   */
+  private async partsGone(saved: Checkpoint): Promise<boolean> {
+    if (saved.cursor === null) return false;
+    return !(await exists(this.paths.part)) || (saved.uidsBytes > 0 && !(await exists(this.paths.uids)));
   }
 
   /** --update: the file's manifest decides format, columns, BOM and guard; new rows go on top. */

@@ -16,6 +16,14 @@ export async function cutBackTo(paths: OutputPaths, checkpoint: Checkpoint): Pro
     const size = await stat(path).then(
       (s) => s.size,
       (error: unknown) => {
+        // Gone (deleted, or a checkpoint copied without it): the rows it counts are not saved, and
+        // --resume can never get past this; "use --force" is the only advice that works.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          throw new OutputError(`cannot resume ${paths.out}: ${path} is missing, though its checkpoint counts ${bytes} bytes (deleted?); use --force to export again`, {
+            cause: error,
+            advised: true,
+          });
+        }
         throw new OutputError(`cannot resume ${paths.out}: cannot read ${path}: ${describeFsError(error)}`, { cause: error });
       },
     );

@@ -4,7 +4,7 @@
  * actually so (the checkpoint on disk, the proxy, the plural, the stream that failed).
  */
 import { existsSync } from 'node:fs';
-import { readFile, truncate, utimes, writeFile } from 'node:fs/promises';
+import { readFile, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -221,6 +221,27 @@ describe('item 5: a part file cut short gets one piece of advice, the one that w
     expect(message).not.toMatch(/--resume/);
     const forced = await tkf(['export', '--uid', UID, '--out', out, '--force', '-q', ...fast]);
     expect(forced.exitCode).toBe(EXIT.ok);
+  });
+
+  it('a part file or uid log deleted: "use --force" (with --resume and without), never "the rows so far are saved"; --db\'s own staging file walks anew', async () => {
+    for (const gone of ['part', 'uids'] as const) {
+      const out = join(dir.path, `gone-${gone}.csv`);
+      expect((await tkf(['export', '--uid', UID, '--out', out, '--max-requests', '3', ...fast])).exitCode).toBe(EXIT.stopped);
+      const saved = (await readCheckpoint(outputPaths(out).checkpoint))!;
+      await rm(outputPaths(out)[gone]);
+      const resumed = await tkf(['export', '--uid', UID, '--out', out, '--resume', ...fast]);
+      expect(resumed.exitCode).toBe(EXIT.output);
+      expect((resumed.error as Error).message).toBe(`cannot resume ${out}: ${outputPaths(out)[gone]} is missing, though its checkpoint counts ${gone === 'part' ? saved.bytes : saved.uidsBytes} bytes (deleted?); use --force to export again`);
+      const plain = await tkf(['export', '--uid', UID, '--out', out, ...fast]);
+      expect(plain.exitCode).toBe(EXIT.output);
+      expect((plain.error as Error).message).toBe(`an interrupted export of ${out} is there, but its ${outputPaths(out)[gone]} is missing: it cannot be resumed; use --force to start again`);
+      expect((await tkf(['export', '--uid', UID, '--out', out, '--force', '-q', ...fast])).exitCode).toBe(EXIT.ok);
+    }
+    const db = join(dir.path, 'gone.sqlite');
+    expect((await tkf(['export', '--uid', UID, '--db', db, '--max-requests', '3', ...fast])).exitCode).toBe(EXIT.stopped);
+    await rm(join(`${db}.staging`, `${UID}.jsonl.part`));
+    const night = await tkf(['export', '--uid', UID, '--db', db, ...fast]);
+    expect(night.exitCode, night.stderr).toBe(EXIT.ok);
   });
 });
 
