@@ -169,9 +169,11 @@ Environment:
 
 Exit codes:
 ${codes}
-  With --uids-file, when several apply: 129/130/143 (interrupted) over 5 (token refused or quota
-  spent) over 8 (--max-requests spent) over 9 (some users failed, or a list ended far short:
-  such a user's file is kept and its own exit_code in --json is 10).
+  With --uids-file, when several apply: 129/130/143 (interrupted) over what stopped the run, the
+  first to happen of 5 (token refused or quota spent), 7 or 11 (a full disk under the files or
+  the history database, or that database gone) and 8 (--max-wait ran out), over 8 (--max-requests
+  spent) over 9 (some users failed, or a list ended far short: such a user's file is kept and its
+  own exit_code in --json is 10).
 
 A list that ends (has_more false, or the depth cap's -1) with fewer than half the followers the
 API reports (its total, cut at the ~5,000 depth cap) is asked once more after a pause (ten times
