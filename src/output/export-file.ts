@@ -100,6 +100,8 @@ export class ExportFile implements PageTarget {
   /** The lock, <out>.part and its publishing (file-transaction.ts): what every written file shares. */
   private tx: FileTransaction | undefined;
   private update: UpdateBase | undefined;
+  /** --update: rows an earlier update published and was stopped before its manifest said (finishPublishedUpdate). */
+  private recoveredAdded = 0;
   /** The columns, BOM and guard rows are written with (--update takes them from the file). */
   private encoder: EncoderOptions;
   /** Follow time of the newest follower written (see update-base.ts): kept in the manifest. */
@@ -416,6 +418,7 @@ export class ExportFile implements PageTarget {
     };
     await writeCheckpoint(this.paths.manifest, manifestAfterUpdate(manifest, counts, size), this.disk);
     await removeAll(this.paths.part, this.paths.uids, this.paths.checkpoint);
+    this.recoveredAdded = rows - manifest.rows;
     return true;
   }
 
@@ -446,12 +449,15 @@ export class ExportFile implements PageTarget {
       await appendFrom(this.paths.out, headerBytes, this.paths.part);
       await this.tx!.publish(true, this.spec.job.format.render);
     }
+    // The rows of an update published by a run stopped before its manifest (finishPublishedUpdate)
+    // are new too: nothing has recorded them (--db records the first `added` rows of the file).
+    const newRows = added + this.recoveredAdded;
     const next = manifestAfterUpdate(manifest, { ...counts, total: counts.total ?? null, newest: this.newest ?? null }, manifest.bytes + this.base.bytes + part.bytes - headerBytes);
-    await writeCheckpoint(this.paths.manifest, next, this.disk);
+    await writeCheckpoint(this.paths.manifest, { ...next, updateAdded: newRows }, this.disk);
     await removeAll(this.paths.part, this.paths.uids, this.paths.checkpoint);
     await this.releaseLock();
     // resumedRows: what the file and the earlier runs of this update held (lost effort counts the rest).
-    return { ...counts, file: this.paths.out, resumedRows: this.base.rows, added };
+    return { ...counts, file: this.paths.out, resumedRows: this.base.rows, added: newRows };
   }
 
   /**

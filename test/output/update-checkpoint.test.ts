@@ -132,6 +132,9 @@ describe('--update stopped between publishing the file and writing its manifest 
       const out = join(dir, 'f.csv');
       await exportOld(out);
       const built = await readFile(`${out}.tkf.json`, 'utf8');
+      // The history knows the file as it was: its 100 followers.
+      const db = join(dir, 'h.sqlite');
+      expect((await runTkfInProcess(['history', 'import', '--db', db, out])).code).toBe(0);
       await withSimulator(grown, async (sim) => {
         const update = await runTkfInProcess(['export', '--uid', UID, '--out', out, '--update'], { env: env(sim) });
         expect(update.code, update.stderr).toBe(0);
@@ -152,15 +155,22 @@ describe('--update stopped between publishing the file and writing its manifest 
         await writeFile(`${out}.tkf.json`, built);
         await writeFile(`${out}.lock`, JSON.stringify({ pid: 2 ** 22 + 17, host: hostname(), started: new Date(0).toISOString() }));
         await withSimulator(grown, async (sim) => {
-          const again = await runTkfInProcess(['export', '--uid', UID, '--out', out, flag, '--json'], { env: env(sim) });
+          const again = await runTkfInProcess(['export', '--uid', UID, '--out', out, flag, '--json', ...(flag === '--update' ? ['--db', db] : [])], { env: env(sim) });
           expect([flag, again.code], again.stderr).toEqual([flag, 0]);
+          // The 300 rows the stopped update put on top are new to whatever records the file.
+          expect(JSON.parse(again.stdout)).toMatchObject({ rows: 400, added: 300 });
           // Nothing new: the walk reaches the file at once (one page), and the file is as published.
           expect(sim.stats.requests).toBeLessThanOrEqual(2);
         });
         expect(await readFile(out)).toEqual(published);
         expect(JSON.parse(await readFile(`${out}.tkf.json`, 'utf8'))).toMatchObject({ rows: 400, bytes: published.length, cursor: null, newest: finished.newest });
-        expect((await readdir(dir)).sort()).toEqual(['f.csv', 'f.csv.tkf.json']);
+        expect((await readdir(dir)).filter((name) => name.startsWith('f.csv')).sort()).toEqual(['f.csv', 'f.csv.tkf.json']);
       }
+      const growth = JSON.parse((await runTkfInProcess(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<{ added: number; followers: number }>;
+      expect(growth.map((p) => [p.added, p.followers])).toEqual([
+        [100, 100],
+        [300, 400],
+      ]);
       const rows = parse(published, { columns: true }) as Array<{ uid: string }>;
       expect(new Set(rows.map((row) => row.uid)).size).toBe(400);
     });
