@@ -91,9 +91,9 @@ export function reportCommand(ctx: CliContext): Command {
         const { report, points } = await historyReport(db, validateUid(options.uid), ctx);
         return say(report, options.html ? growthFromHistory(points) : undefined, options, ctx);
       }
-      await refuseExistingPage(options, [path, outputPaths(path).manifest, ...dbFiles(options.db)]);
       // --db, else (for the page) TKF_DB, else the config file's db, as tkf history takes it.
       const fromSettings = options.db === undefined && options.html ? await configuredDb(undefined, ctx) : undefined;
+      await refuseExistingPage(options, [path, outputPaths(path).manifest, ...dbFiles(options.db ?? fromSettings)]);
       let db = options.db ?? fromSettings;
       if (db !== undefined && !options.html) throw new UsageError('--db adds followers over time to the HTML page: give --html <file> too');
       if (options.uid !== undefined && db === undefined) throw new UsageError('--uid names the account of the history database: give --db too');

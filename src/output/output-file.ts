@@ -34,7 +34,16 @@ export function outputPaths(out: string): OutputPaths {
 /** The same file: the same name, or (both there) the same inode (a link, a hard link). */
 export function isSameFile(a: string, b: string): boolean {
   if (resolve(a) === resolve(b)) return true;
-  const [x, y] = [statSync(a, { throwIfNoEntry: false }), statSync(b, { throwIfNoEntry: false })];
+  // A path that cannot be looked at (ENOTDIR, ELOOP, EACCES...) is no other file: the checks that
+  // follow (the output's directory, its link) say what is wrong with it.
+  const look = (path: string) => {
+    try {
+      return statSync(path, { throwIfNoEntry: false });
+    } catch {
+      return undefined;
+    }
+  };
+  const [x, y] = [look(a), look(b)];
   return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
 }
 

@@ -63,6 +63,12 @@ describe('tkf report', () => {
       expect([args.join(' '), refused.code]).toEqual([args.join(' '), 2]);
       expect(refused.stderr).toMatch(/^tkf: --html \S+ is what the report is made from: writing it would replace what it is made from; name another file\n$/);
     }
+    // The database of TKF_DB (the page's growth comes from it) is as much an input as --db's.
+    const fromEnv = await runTkfInProcess(['report', path, '--html', db, '--force'], { env: { TKF_DB: db } });
+    expect([fromEnv.code, fromEnv.stderr]).toEqual([2, expect.stringMatching(/^tkf: --html \S+ is what the report is made from/)]);
+    // A path that cannot be looked at is no input: the page's own check says what is wrong with it.
+    const inFile = await runReport([path, '--html', join(path, 'x.html')]);
+    expect([inFile.code, inFile.stderr]).toEqual([7, expect.stringMatching(/^tkf: cannot write .*self\.jsonl\/x\.html: /)]);
     const changes = await runTkfInProcess(['history', 'changes', '--db', db, '--uid', '1', '--out', db, '--format', 'csv', '--force']);
     expect([changes.code, changes.stderr]).toEqual([2, `tkf: --out ${db} is the history database: writing it would replace what it is made from; name another file\n`]);
     expect(await readFile(path, 'utf8')).toBe(before);
