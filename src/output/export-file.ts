@@ -235,8 +235,10 @@ export class ExportFile implements PageTarget {
     this.encoder = encoder;
     // An update an earlier run of this line began and was stopped (the budget, a signal, a
     // failure) goes on where its checkpoint stands, as long as <out> is still the file it builds
-    // on; otherwise the update starts again from the top (<out> was never touched).
-    const resumeFrom = interrupted?.update?.rows === manifest.rows && interrupted.update.bytes === manifest.bytes ? interrupted : undefined;
+    // on, and its part files are there (deleted, they hold no rows to go on from); otherwise the
+    // update starts again from the top (<out> was never touched): its pages, not a full export.
+    const resumeFrom =
+      interrupted?.update?.rows === manifest.rows && interrupted.update.bytes === manifest.bytes && !(await this.partsGone(interrupted)) ? interrupted : undefined;
     let seenUids: string[] = [];
     if (resumeFrom) seenUids = await this.takeUp(resumeFrom, 'caught-up');
     else {

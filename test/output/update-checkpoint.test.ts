@@ -4,7 +4,7 @@
  * checkpoint instead of starting the update again from the top; a nightly budget smaller than
  * the update's pages still gets there. <out> is untouched until the update completes.
  */
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -122,6 +122,28 @@ describe('--update stopped by --max-requests', () => {
       });
       expect(await readFile(out)).toEqual(before);
       expect((await readdir(dir)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
+    });
+  });
+});
+
+describe('--update stopped, its part file deleted since', () => {
+  it('starts the update again from the top (its pages only, <out> was never touched), not a full export', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.jsonl');
+      const before = await exportOld(out);
+      await withSimulator(grown, async (sim) => {
+        const stopped = await runTkfInProcess(['export', '--uid', UID, '--out', out, '--update', '--max-requests', '5'], { env: env(sim) });
+        expect(stopped.code, stopped.stderr).toBe(8);
+        await rm(`${out}.part`);
+        const again = await runTkfInProcess(['export', '--uid', UID, '--out', out, '--update', '--json'], { env: env(sim) });
+        expect(again.code, again.stderr).toBe(0);
+        expect(JSON.parse(again.stdout)).toMatchObject({ rows: 400, added: 300 });
+        // 5, then the update's 16 pages again: no export of the whole list.
+        expect(sim.stats.requests).toBe(5 + 16);
+      });
+      const text = await readFile(out, 'utf8');
+      expect(text.endsWith(before.toString('utf8'))).toBe(true);
+      expect(text).toBe(expectedJsonl(UID, grown, 0, 400));
     });
   });
 });
