@@ -222,7 +222,7 @@ export function historyCommand(ctx: CliContext): Command {
         const note =
           p.end === 'update'
             ? i === 0
-              ? '  (--update, the first snapshot: the whole file it updated)'
+              ? '  (--update, the first snapshot)'
               : '  (--update: new followers only)'
             : !p.sees_losses
               ? '  (gone on with after a pause: nobody called gone)'

@@ -149,7 +149,7 @@ describe('tkf history import', () => {
     const alone = join(dir.path, 'alone.sqlite');
     expect((await runCli(['history', 'import', '--db', alone, f])).code).toBe(0);
     expect(await growth(alone)).toEqual([[220, 0, 220, 'update']]);
-    expect((await runCli(['history', 'growth', '--db', alone, '--uid', UID])).stdout).toMatch(/ 220  \(--update, the first snapshot: the whole file it updated\)\n$/);
+    expect((await runCli(['history', 'growth', '--db', alone, '--uid', UID])).stdout).toMatch(/ 220  \(--update, the first snapshot\)\n$/);
     expect((await runCli(['history', 'growth', '--db', db, '--uid', UID])).stdout).toMatch(/ 218  \(--update: new followers only\)\n$/);
     const changes = await runCli(['history', 'changes', '--db', alone, '--uid', UID, '--format', 'jsonl']);
     expect(changes.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { change: string }).change)).toEqual(Array(220).fill('added'));
