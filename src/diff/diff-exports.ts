@@ -66,7 +66,7 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
     if (signal?.aborted) throw signal.reason;
     if (!newUids.has(record.uid)) newUids.set(record.uid, newUids.size);
   }
-  const view = reachView(newUids.keys(), (uid) => oldIndex.get(uid), options.newerEnd, options.newerHoles, options.olderHoles);
+  const view = reachView(newUids.keys(), (uid) => oldIndex.get(uid), options.newerEnd, options.newerHoles, options.olderHoles, () => oldIndex.size - 1);
   let added = 0;
   let firstSeen = 0;
   let firstSeenInTies = 0;

@@ -33,7 +33,12 @@
  * neighbours it had there). Two re-followers on top in their old order, the walk ending there (a
  * short --limit), made a pair and called everyone above their old places gone; three side by side
  * and near each other in the old order with no new follower between them is that many re-follows
- * in the old order at once. A lone shared follower, one out of the older order, or one whose old
+ * in the old order at once. Nor is a run followed at once in the newer list by a follower the
+ * older one lacks, while the older list goes on below the run's place: in the older order the
+ * next follower would be an older one (or, below the older list's end, one first seen), never a
+ * new one; that is three of yesterday's newest re-following at once, the night's new followers
+ * below them (a --limit or a full reach ending among them: two still following were called gone,
+ * 47 new ones first seen). A lone shared follower, one out of the older order, or one whose old
  * neighbours are mostly missing proves nothing about the followers above its old place (more than
  * half of them gone at once is called beyond reach, not gone, until a walk reaches the end).
  *
@@ -203,6 +208,8 @@ export function reachView<T = string>(
   holes: ReadonlyArray<readonly [number, number]> = [],
   /** The older walk's, in the older order. */
   olderHoles: ReadonlyArray<readonly [number, number]> = [],
+  /** The last place of the older order (asked only when a run is followed by a follower the older list lacks). */
+  olderLast: () => number = () => Infinity,
 ): ReachView {
   // Lower ends of runs in order, in the newer order: their older places and newer places.
   const pairIndex: number[] = [];
@@ -218,10 +225,22 @@ export function reachView<T = string>(
   let previousIndex = -1;
   let previousAt = -2;
   let at = -1;
+  // Runs followed at once, in the newer list, by a follower the older list lacks (see below).
+  const blocked: boolean[] = [];
   for (const uid of newerInOrder) {
     at++;
     const index = olderIndexOf(uid);
-    if (index === undefined) continue;
+    if (index === undefined) {
+      // A follower new to the older list right below a run, while the older list goes on below
+      // the run's place: in the older order the next one would be an older follower (or the
+      // first seen, below its end), never a new one, who stands on top. So the run is not where
+      // the newer walk reached: it is re-followers on top in their old order (three of
+      // yesterday's newest, then the night's new followers, a --limit or a full reach ending
+      // among them), and no evidence.
+      const last = pairAt.length - 1;
+      if (last >= 0 && pairAt[last] === at - 1 && !blocked[last] && pairIndex[last]! < olderLast()) blocked[last] = true;
+      continue;
+    }
     for (let h = lower.length; h < holes.length && holes[h]![0] <= at; h++) lower.push(previousIndex);
     // Each hole behind this follower lies between it and the shared follower before the hole's from.
     for (; hole < holes.length && holes[hole]![1] <= at; hole++) if (index > lower[hole]! + 1) unseen.push([lower[hole]!, index]);
@@ -259,6 +278,7 @@ export function reachView<T = string>(
   const sorted = Float64Array.from(shared).sort();
   for (let p = pairIndex.length - 1; p >= 0; p--) {
     const index = pairIndex[p]!;
+    if (blocked[p]) continue;
     if (2 * sharedUpTo(sorted, index) >= index + 1) return { sawWholeList: sawWholeList(newerEnd), oldestSharedIndex: index, oldestSharedNewerIndex: pairAt[p]!, ...holesOf };
   }
   return { ...NOTHING_SEEN, sawWholeList: sawWholeList(newerEnd), ...holesOf };

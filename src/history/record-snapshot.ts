@@ -354,7 +354,15 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   const profileCount = (value: number | string | null | undefined) => (value === null || value === undefined ? null : Number(value));
   const reference = referenceShortfall([input.end === 'complete' ? shortfall(order.length, input.onProfile) : undefined, ...recent.map((r) => shortfall(r.served, profileCount(r.on_profile)))]);
   const listEnd = update ? undefined : endOfList(input.end, order.length, input.onProfile, reference);
-  const seen = update ? undefined : reachView(before, (position) => position, listEnd, input.holes, holesOf(latest));
+  // The older order's last place: the largest place a known follower holds (asked rarely: reachView).
+  let lastKnown: number | undefined;
+  const lastPlace = () => {
+    if (lastKnown !== undefined) return lastKnown;
+    lastKnown = -1;
+    for (const state of known.values()) if (state.place !== undefined && state.place > lastKnown) lastKnown = state.place;
+    return lastKnown;
+  };
+  const seen = update ? undefined : reachView(before, (position) => position, listEnd, input.holes, holesOf(latest), lastPlace);
   const latestEnd = latest && endOfList(latest.walk_end, latest.served, profileCount(latest.on_profile), reference);
   // A paused walk calls nobody gone (PAUSE_BLINDS_MS); who is new it still tells, as any walk: a
   // re-follow during the pause only takes a follower out of the walk, never puts one below it.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endOfList, judgeMissing, reachView, referenceShortfall, shortfall } from '../../src/diff/reach.js';
+import { endOfList, judgeMissing, judgeNew, reachView, referenceShortfall, shortfall } from '../../src/diff/reach.js';
 
 /** Older export: f0 (newest) .. f9 (oldest). */
 const older = Array.from({ length: 10 }, (_, i) => `f${i}`);
@@ -74,6 +74,30 @@ describe('the reach rule', () => {
     // Followers of one second may come back in another order: the run need not be the last ones.
     expect(verdicts(['f0', 'f2', 'f1'], 'cap')).toMatchObject({ f3: 'beyond_reach' });
     expect(verdicts(['f0', 'f2', 'f3', 'f5', 'f4'], 'cap')).toMatchObject({ f1: 'removed', f6: 'beyond_reach' });
+  });
+});
+
+describe('a run followed by a follower the older list lacks', () => {
+  const indexOf = (uid: string) => (older.includes(uid) ? older.indexOf(uid) : undefined);
+  it("is re-followers on top in their old order, not how far the walk went: nobody gone, the night's new followers added", () => {
+    // f2, f3, f4 unfollowed and followed again at once, in their old order: on top, then the
+    // night's new followers, the walk ending among them (a --limit, a reach full of newcomers).
+    // f0 and f1 still follow (below the limit): they were called gone, and n0..n2 first seen.
+    const newer = ['f2', 'f3', 'f4', 'n0', 'n1', 'n2'];
+    expect(Object.values(verdicts(newer, 'limit'))).toEqual(Array(7).fill('beyond_reach'));
+    const view = reachView(newer, indexOf, 'limit', [], [], () => 9);
+    expect(['n0', 'n1', 'n2'].map((uid) => judgeNew(newer.indexOf(uid), view, 'cap'))).toEqual(['added', 'added', 'added']);
+    // Further down, old followers who stayed in order make the evidence again.
+    expect(verdicts(['f2', 'f3', 'f4', 'n0', 'f0', 'f1', 'f5', 'f6', 'f7'], 'cap')).toMatchObject({ f8: 'beyond_reach', f9: 'beyond_reach' });
+    expect(verdicts(['f2', 'f3', 'f4', 'n0', 'f0', 'f1', 'f6', 'f7', 'f8'], 'cap')).toMatchObject({ f5: 'removed', f9: 'beyond_reach' });
+  });
+
+  it("is evidence still when the run ends the older list: below it are the followers the older walk never reached (first seen)", () => {
+    const newer = ['n0', 'f5', 'f6', 'f7', 'f8', 'f9', 'x0', 'x1'];
+    const view = reachView(newer, indexOf, 'cap', [], [], () => 9);
+    expect([view.oldestSharedIndex, view.oldestSharedNewerIndex]).toEqual([9, 5]);
+    expect(judgeMissing(2, view)).toBe('removed');
+    expect(['n0', 'x0', 'x1'].map((uid) => judgeNew(newer.indexOf(uid), view, 'cap'))).toEqual(['added', 'first_seen', 'first_seen']);
   });
 });
 

@@ -360,6 +360,22 @@ describe('tkf export --db', () => {
     expect((await runCli(['export', '--uid', UID, '--db', db, '--update'], env2)).code).toBe(2);
   });
 
+  it("three of yesterday's newest re-follow at once, the night's walk ends among the new followers (--limit): nobody gone, the new ones added, and tkf diff agrees", async () => {
+    const db = join(dir.path, 'refollow-top.sqlite');
+    const [a, b] = [join(dir.path, 'refollow-a.jsonl'), join(dir.path, 'refollow-b.jsonl')];
+    const night = { size: 1800, cap: 1000, slidingCap: true };
+    expect((await runCli(['export', '--uid', UID, '--out', a, '--db', db], await simulator({ [UID]: { ...night, notYetFollowed: 300 } }))).code).toBe(0);
+    const env = await simulator({ [UID]: { ...night, notYetFollowed: 200, refollowed: [302, 303, 304] } });
+    expect((await runCli(['export', '--uid', UID, '--out', b, '--db', db, '--limit', '50'], env)).code).toBe(0);
+    const growth = json<Array<{ added: number; removed: number; first_seen: number; followers: number }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout);
+    expect(growth.map((p) => [p.added, p.first_seen, p.removed, p.followers])).toEqual([
+      [1000, 0, 0, 1000],
+      [47, 0, 0, 1047],
+    ]);
+    const diff = await runCli(['diff', a, b, '--json']);
+    expect(json<Record<string, number>>(diff.stdout)).toMatchObject({ added: 47, first_seen: 0, removed: 0, beyond_reach: 997 });
+  });
+
   it('a database that cannot be opened is exit 11, before any page is paid for', async () => {
     const log: RequestLogEntry[] = [];
     const env = await simulator({ [UID]: { size: 20 } }, log);
