@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { makeDirectory, refuseOverInput } from '../output/output-file.js';
 import { Command, Option } from 'commander';
 import { BatchError, EXIT, UnknownAccountError, UsageError } from '../errors.js';
-import { openHistory, openHistoryToRead, isPostgresUrl } from '../history/open-history.js';
+import { openHistory, openHistoryToRead, isPostgresUrl, sqliteFiles } from '../history/open-history.js';
 import { accountChanges, accountGrowth, hasAccount, listAccounts } from '../history/queries.js';
 import type { SqlDriver } from '../history/sql-driver.js';
 import { writeChangesToFile, writeChangesToStream } from '../history/write-changes.js';
@@ -265,7 +265,7 @@ export function historyCommand(ctx: CliContext): Command {
         throw new UsageError(`--since ${options.since} is not before --until ${options.until}: no time lies between them`);
       }
       const dbTarget = await target(options, ctx);
-      if (!isPostgresUrl(dbTarget)) refuseOverInput('--out', out, ['', '-wal', '-shm', '-journal'].map((end) => `${dbTarget}${end}`), 'the history database');
+      refuseOverInput('--out', out, sqliteFiles(dbTarget), 'the history database');
       const rows = await withDb(openHistoryToRead(dbTarget), async (db) => {
         const found = await accountChanges(db, uid, range);
         if (found.length === 0 && !(await hasAccount(db, uid))) throw unknownAccount(uid, db.label);
@@ -308,7 +308,7 @@ export function historyCommand(ctx: CliContext): Command {
       const made = !isPostgresUrl(db) && (await lstat(db).then(() => false, () => true));
       const { results, stopped } = await importFiles(() => openHistory(db), files, { account });
       if (made && !results.some((r) => !isFailure(r)) && (await holdsNoSnapshot(db))) {
-        await Promise.all(['', '-wal', '-shm', '-journal'].map((end) => rm(`${db}${end}`, { force: true }).catch(() => {})));
+        await Promise.all(sqliteFiles(db).map((path) => rm(path, { force: true }).catch(() => {})));
       }
       const failures = results.filter(isFailure);
       if (options.json) {

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { isPostgresUrl } from '../history/open-history.js';
+import { isPostgresUrl, sqliteFiles } from '../history/open-history.js';
 import { urlPasswords } from '../history/postgres-driver.js';
 import { isSameFile, outputPaths } from '../output/output-file.js';
 import type { FormatDefinition } from '../writers/index.js';
@@ -26,7 +26,7 @@ export function checkHistoryUsage(options: ExportOptions): void {
 export function checkOutputBesideDb(out: string, db: string | undefined): void {
   if (db === undefined || isPostgresUrl(db) || out === '-') return;
   const ours = Object.values(outputPaths(out)).flatMap((path) => [path, `${path}.tmp`]).map((path) => resolve(path));
-  const its = ['', '-wal', '-shm', '-journal'].map((end) => resolve(`${db}${end}`));
+  const its = sqliteFiles(db).map((path) => resolve(path));
   if (ours.some((a) => its.includes(a)) || isSameFile(out, db)) {
     throw new UsageError(`--out ${out} is the history database --db ${db} (or one of its files): the export would replace it; name another file`);
   }

@@ -12,7 +12,7 @@ import { checkDescribes, readCheckpoint } from '../output/checkpoint.js';
 import { describeFsError } from '../output/fs-errors.js';
 import { readBackFormat } from '../output/export-reader.js';
 import { outputPaths, refuseOverInput } from '../output/output-file.js';
-import { isPostgresUrl, openHistoryToRead } from '../history/open-history.js';
+import { openHistoryToRead, sqliteFiles } from '../history/open-history.js';
 import { accountGrowth, type GrowthPoint as HistoryPoint } from '../history/queries.js';
 import { growthFromHistory } from '../report/growth-from-history.js';
 import type { GrowthPoint } from '../report/growth-chart.js';
@@ -87,13 +87,13 @@ export function reportCommand(ctx: CliContext): Command {
         }
         if (options.uid === undefined) throw new UsageError('with no export, the report is of one account of the history database: name it with --uid');
         addDbSecrets(ctx.secrets, db);
-        await refuseExistingPage(options, dbFiles(db));
+        await refuseExistingPage(options, sqliteFiles(db));
         const { report, points } = await historyReport(db, validateUid(options.uid), ctx);
         return say(report, options.html ? growthFromHistory(points) : undefined, options, ctx);
       }
       // --db, else (for the page) TKF_DB, else the config file's db, as tkf history takes it.
       const fromSettings = options.db === undefined && options.html ? await configuredDb(undefined, ctx) : undefined;
-      await refuseExistingPage(options, [path, outputPaths(path).manifest, ...dbFiles(options.db ?? fromSettings)]);
+      await refuseExistingPage(options, [path, outputPaths(path).manifest, ...sqliteFiles(options.db ?? fromSettings)]);
       let db = options.db ?? fromSettings;
       if (db !== undefined && !options.html) throw new UsageError('--db adds followers over time to the HTML page: give --html <file> too');
       if (options.uid !== undefined && db === undefined) throw new UsageError('--uid names the account of the history database: give --db too');
@@ -127,11 +127,6 @@ export function reportCommand(ctx: CliContext): Command {
       const growth = db === undefined ? undefined : await historyOf(db, options.uid, report.account, ctx);
       await say(report, growth, options, ctx);
     });
-}
-
-/** A SQLite database's files (none for a PostgreSQL URL). */
-function dbFiles(db: string | undefined): string[] {
-  return db === undefined || isPostgresUrl(db) ? [] : ['', '-wal', '-shm', '-journal'].map((end) => `${db}${end}`);
 }
 
 /** An --html page that exists is replaced only with --force: refused before anything is read. */

@@ -11,6 +11,11 @@ export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
 }
 
+/** A SQLite history database's files: the database and its journals (none for a PostgreSQL URL). */
+export function sqliteFiles(target: string | undefined): string[] {
+  return target === undefined || isPostgresUrl(target) ? [] : ['', '-wal', '-shm', '-journal'].map((end) => `${target}${end}`);
+}
+
 /** A URL of another database (mysql://, sqlite://): said, not taken for a file path. */
 function refuseOtherUrl(target: string): void {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1];
