@@ -147,7 +147,8 @@ function targetsOf(job: ExportJob, ctx: CliContext): (uid: string) => Promise<Ou
   return async (uid) => {
     if (job.out === '-') return { kind: 'stream', stream: ctx.stdout };
     const path = fillTemplate(job.out, uid, date);
-    checkOutputBesideDb(path, job.db || undefined);
+    // A template's file, named now (a plain --out was checked before the database was opened: resolve-job.ts).
+    if (path !== job.out) checkOutputBesideDb(path, job.db || undefined);
     // Missing directories are made, for a plain path as for a template (exports/{date}/...
     // names a new one each day); one that cannot be made is exit 7 with its path.
     await makeDirectory(dirname(path));
