@@ -157,8 +157,8 @@ export class ExportFile implements PageTarget {
     // the user's own says so (below). A walk that was complete (its cursor at the end) is finished.
     const pastLimit = saved !== undefined && saved.cursor !== null && limit !== undefined && saved.rows > limit;
     // tkf's own staging file whose part files are gone (deleted): a new walk, not a failure every night.
-    const partsGone = saved !== undefined && (await this.partsGone(saved));
-    if (mode === 'go-on') mode = saved && !saved.update && !pastLimit && !partsGone && !describeMismatch(saved.options, this.options) ? 'resume' : 'force';
+    const missing = saved && (mode === 'go-on' || mode === 'new') ? await this.missingPart(saved) : undefined;
+    if (mode === 'go-on') mode = saved && !saved.update && !pastLimit && !missing && !describeMismatch(saved.options, this.options) ? 'resume' : 'force';
     if (mode === 'resume' && pastLimit && this.spec.own && !saved.update) {
       mode = 'force';
       this.replace = true;
@@ -169,8 +169,8 @@ export class ExportFile implements PageTarget {
     if (saved && mode === 'new') {
       // Its rows gone with a part file deleted since: --resume would fail (resume-point.ts), so only --force is said.
       throw new OutputError(
-        partsGone
-          ? `an interrupted export of ${paths.out} is there, but its ${(await exists(paths.part)) ? paths.uids : paths.part} is missing: it cannot be resumed; use --force to start again`
+        missing
+          ? `an interrupted export of ${paths.out} is there, but its ${missing} is missing: it cannot be resumed; use --force to start again`
           : `an interrupted export of ${paths.out} is there (${saved.rows} rows); use --resume to continue it or --force to start again`,
         { advised: true },
       );
@@ -209,13 +209,14 @@ export class ExportFile implements PageTarget {
   }
 
   /**
-   * A walk interrupted on its way whose <out>.part (or its uid log, when it counts any) is gone:
-   * it cannot be resumed. Not a finished walk's (cursor null): its part file went into <out>, and
-   * --resume finishes it.
+   * Which of a walk's part files is gone, interrupted on its way: <out>.part, or its uid log when
+   * it counts any; then it cannot be resumed. None for a finished walk (cursor null): its part file
+   * went into <out>, and --resume finishes it.
    */
-  private async partsGone(saved: Checkpoint): Promise<boolean> {
-    if (saved.cursor === null) return false;
-    return !(await exists(this.paths.part)) || (saved.uidsBytes > 0 && !(await exists(this.paths.uids)));
+  private async missingPart(saved: Checkpoint): Promise<string | undefined> {
+    if (saved.cursor === null) return undefined;
+    if (!(await exists(this.paths.part))) return this.paths.part;
+    return saved.uidsBytes > 0 && !(await exists(this.paths.uids)) ? this.paths.uids : undefined;
   }
 
   /** --update: the file's manifest decides format, columns, BOM and guard; new rows go on top. */
@@ -238,7 +239,7 @@ export class ExportFile implements PageTarget {
     // on, and its part files are there (deleted, they hold no rows to go on from); otherwise the
     // update starts again from the top (<out> was never touched): its pages, not a full export.
     const resumeFrom =
-      interrupted?.update?.rows === manifest.rows && interrupted.update.bytes === manifest.bytes && !(await this.partsGone(interrupted)) ? interrupted : undefined;
+      interrupted?.update?.rows === manifest.rows && interrupted.update.bytes === manifest.bytes && !(await this.missingPart(interrupted)) ? interrupted : undefined;
     let seenUids: string[] = [];
     if (resumeFrom) seenUids = await this.takeUp(resumeFrom, 'caught-up');
     else {
