@@ -23,6 +23,8 @@ import type { GrowthPoint } from './growth-chart.js';
 export function growthFromHistory(points: readonly HistoryPoint[]): GrowthPoint[] {
   let served = 0;
   let whole = false;
+  /** A snapshot came before: an --update's line carries on from it. */
+  let walked = false;
   // The shortfalls of the latest walks to the end of the list, as the history judged each walk's end by them.
   const recent: Array<number | undefined> = [];
   return points.map((point) => {
@@ -37,11 +39,14 @@ export function growthFromHistory(points: readonly HistoryPoint[]): GrowthPoint[
     } else if (full) {
       whole = false;
     }
-    if (full) {
+    if (full || !walked) {
+      // The account's first snapshot an --update (the whole file it updated: record-snapshot.ts):
+      // with no walk before to carry on from, what it recorded is the line (still an estimate).
       served = point.served;
     } else if (whole) {
       served = Math.min(point.followers, served + point.added);
     }
+    walked = true;
     return {
       at: point.at,
       followers: served,

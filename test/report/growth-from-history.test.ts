@@ -28,6 +28,15 @@ describe('history snapshots as the report chart\'s points', () => {
     expect(series.map((p) => [p.followers, p.beyond_reach, p.sees_losses])).toEqual([[500, 0, undefined], [520, 0, false]]);
   });
 
+  it("an --update as the account's first snapshot (the whole file it updated) is the line's start, an estimate", () => {
+    const series = growthFromHistory([
+      point({ followers: 220, served: 220, added: 220, end: 'update', sees_losses: false }),
+      point({ followers: 230, served: 10, added: 10, end: 'update', sees_losses: false }),
+      point({ followers: 229, served: 229, added: 0, removed: 1, end: 'complete' }),
+    ]);
+    expect(series.map((p) => [p.followers, p.beyond_reach, p.estimated])).toEqual([[220, 0, true], [220, 10, true], [229, 0, undefined]]);
+  });
+
   it('a walk gone on with after a pause served what it served (it only cannot see who left): not an estimate', async () => {
     const series = growthFromHistory([
       point({ at: '2026-11-01T03:00:00Z', followers: 1000, served: 1000, added: 1000, end: 'complete' }),
