@@ -30,8 +30,11 @@
  * IN_PLACE_RUN shared followers side by side in the newer list, in the older list's order and near
  * each other there (at most IN_PLACE_STEP places apart: the followers who left between them), and
  * the newer list holds at least half of the older one's followers down to its place (the
- * neighbours it had there). Two re-followers on top in their old order, the walk ending there (a
- * short --limit), made a pair and called everyone above their old places gone; three side by side
+ * neighbours it had there), or it reached that run from such a one reading the older list in its
+ * order (every shared follower in between in the older order: the followers missing there were
+ * passed, not jumped; a purge of most of an account's newest followers in one night). Two
+ * re-followers on top in their old order, the walk ending there (a short --limit), made a pair
+ * and called everyone above their old places gone; three side by side
  * and near each other in the old order with no new follower between them is that many re-follows
  * in the old order at once. Nor is a run followed at once in the newer list by a follower the
  * older one lacks, while the older list goes on below the run's place: in the older order the
@@ -40,7 +43,8 @@
  * below them (a --limit or a full reach ending among them: two still following were called gone,
  * 47 new ones first seen). A lone shared follower, one out of the older order, or one whose old
  * neighbours are mostly missing proves nothing about the followers above its old place (more than
- * half of them gone at once is called beyond reach, not gone, until a walk reaches the end).
+ * half of them gone at once is called beyond reach, not gone, unless the newer list came down to
+ * it in the older order from a run that holds its neighbours).
  *
  * Everyone else is beyond reach: counted and listed apart, never called gone. With no follower in
  * common and no end of list, nothing can be called gone. A newer export whose end is unknown (no
@@ -214,6 +218,8 @@ export function reachView<T = string>(
   // Lower ends of runs in order, in the newer order: their older places and newer places.
   const pairIndex: number[] = [];
   const pairAt: number[] = [];
+  // Each pair's place in `shared` (at most one pair a shared follower: ascending).
+  const pairShared: number[] = [];
   const shared: number[] = [];
   const sharedAt: number[] = [];
   const unseen: Array<readonly [number, number]> = [];
@@ -250,6 +256,7 @@ export function reachView<T = string>(
     if (run >= IN_PLACE_RUN) {
       pairIndex.push(index);
       pairAt.push(at);
+      pairShared.push(shared.length - 1);
     }
     previousIndex = index;
     previousAt = at;
@@ -272,15 +279,28 @@ export function reachView<T = string>(
     if (high > low + 1) unreadByOlder.push([low, high]);
   }
   const holesOf = { ...(unseen.length ? { unseen } : {}), ...(unreadByOlder.length ? { unreadByOlder } : {}) };
-  // The last pair in the newer order whose old neighbours the newer list mostly holds.
+  // The last pair in the newer order whose old neighbours the newer list mostly holds, or that
+  // the newer list reached from such a pair reading the older one in its order (chained).
   // (Sorted as numbers by the typed array's own sort: a comparator's calls were most of this
   // function's time on 100,000 shared followers.)
   const sorted = Float64Array.from(shared).sort();
-  for (let p = pairIndex.length - 1; p >= 0; p--) {
+  let chosen = -1;
+  let chained = false;
+  for (let p = 0, s = 0; p < pairIndex.length; p++) {
+    // A shared follower out of the older order between the anchor and this pair: the newer list
+    // did not read the older one in order down to here (a re-follower, a repeat).
+    for (; s <= pairShared[p]!; s++) if (s > 0 && shared[s]! < shared[s - 1]!) chained = false;
+    if (blocked[p]) {
+      chained = false;
+      continue;
+    }
     const index = pairIndex[p]!;
-    if (blocked[p]) continue;
-    if (2 * sharedUpTo(sorted, index) >= index + 1) return { sawWholeList: sawWholeList(newerEnd), oldestSharedIndex: index, oldestSharedNewerIndex: pairAt[p]!, ...holesOf };
+    if (chained || 2 * sharedUpTo(sorted, index) >= index + 1) {
+      chosen = p;
+      chained = true;
+    }
   }
+  if (chosen >= 0) return { sawWholeList: sawWholeList(newerEnd), oldestSharedIndex: pairIndex[chosen]!, oldestSharedNewerIndex: pairAt[chosen]!, ...holesOf };
   return { ...NOTHING_SEEN, sawWholeList: sawWholeList(newerEnd), ...holesOf };
 }
 

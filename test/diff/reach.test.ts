@@ -101,6 +101,45 @@ describe('a run followed by a follower the older list lacks', () => {
   });
 });
 
+describe('most of the newest followers gone at once (a purge)', () => {
+  /** An older export of 20: g0 (newest) .. g19. */
+  const twenty = Array.from({ length: 20 }, (_, i) => `g${i}`);
+  const indexOf = (uid: string) => (twenty.includes(uid) ? twenty.indexOf(uid) : undefined);
+  const missing = (newer: string[], end: string) => {
+    const view = reachView(newer, indexOf, end, [], [], () => 19);
+    return Object.fromEntries(twenty.filter((uid) => !newer.includes(uid)).map((uid) => [uid, judgeMissing(twenty.indexOf(uid), view)]));
+  };
+
+  it('is gone where the newer walk came down to the stayers below it in the older order: it passed them', () => {
+    // g3..g14 (12 of the 17 down to g16) left; the walk reads g0..g2, then g15.. in order, then
+    // the followers the older walk never reached. Only half the neighbours is no longer needed
+    // there: the walk came from a run that holds its own.
+    const newer = ['n0', 'g0', 'g1', 'g2', 'g15', 'g16', 'g17', 'g18', 'g19', 'x0', 'x1'];
+    expect(missing(newer, 'cap')).toEqual(Object.fromEntries(twenty.slice(3, 15).map((uid) => [uid, 'removed'])));
+    const view = reachView(newer, indexOf, 'cap', [], [], () => 19);
+    expect([view.oldestSharedIndex, view.oldestSharedNewerIndex]).toEqual([19, 8]);
+    expect(['n0', 'x0', 'x1'].map((uid) => judgeNew(newer.indexOf(uid), view, 'cap'))).toEqual(['added', 'first_seen', 'first_seen']);
+    // Stayers scattered (a random purge): runs with up to two gone between neighbours, still in order.
+    // Down to g14 the walk holds half the neighbours; g15 and g16 are gone by the chain alone.
+    expect(missing(['g0', 'g1', 'g2', 'g5', 'g8', 'g11', 'g14', 'g17'], 'cap')).toMatchObject({ g3: 'removed', g12: 'removed', g15: 'removed', g16: 'removed', g18: 'beyond_reach' });
+  });
+
+  it('is still no evidence where the run below is re-followers on top, or a follower out of order stands between', () => {
+    // g15..g17 re-followed (on top, in their old order), then the stayers g0..g2: g3..g14 are
+    // below the walk's view of the older list (a --limit, a reach of newcomers).
+    expect(Object.values(missing(['g15', 'g16', 'g17', 'g0', 'g1', 'g2'], 'limit')).every((verdict) => verdict === 'beyond_reach')).toBe(true);
+    expect(Object.values(missing(['g15', 'g16', 'g17', 'n0', 'g0', 'g1', 'g2'], 'cap')).every((verdict) => verdict === 'beyond_reach')).toBe(true);
+    // g12 above g5, out of the older order, between the stayers' run and the run below: no chain.
+    expect(missing(['g0', 'g1', 'g2', 'g12', 'g5', 'g16', 'g17', 'g18'], 'cap')).toMatchObject({ g3: 'beyond_reach', g14: 'beyond_reach' });
+    // In order, it chains: g12 and g5 the other way round are two stayers the walk passed.
+    expect(missing(['g0', 'g1', 'g2', 'g5', 'g12', 'g16', 'g17', 'g18'], 'cap')).toMatchObject({ g3: 'removed', g14: 'removed', g19: 'beyond_reach' });
+    // A run followed at once by a follower the older list lacks (re-followers, as above) breaks it too.
+    expect(missing(['g0', 'g1', 'g2', 'g10', 'g11', 'g12', 'n0', 'g16', 'g17', 'g18'], 'cap')).toMatchObject({ g3: 'beyond_reach', g13: 'beyond_reach' });
+    // No run that holds its neighbours to start from: nothing to chain.
+    expect(missing(['g0', 'g5', 'g15', 'g16', 'g17'], 'cap')).toMatchObject({ g1: 'beyond_reach', g14: 'beyond_reach' });
+  });
+});
+
 describe('endOfList: a list end is the whole list only when it fell short of the profile about as the walks beside it did', () => {
   it('with nothing to compare, keeps complete down to 10% or a page below the profile, and calls it early below that', () => {
     expect(endOfList('complete', 270, 300)).toBe('complete'); // 10% short

@@ -376,6 +376,29 @@ describe('tkf export --db', () => {
     expect(json<Record<string, number>>(diff.stdout)).toMatchObject({ added: 47, first_seen: 0, removed: 0, beyond_reach: 997 });
   });
 
+  it('most of the reach leaves in one night (a purge): gone, not beyond reach for ever, and tkf diff agrees', async () => {
+    const db = join(dir.path, 'purge.sqlite');
+    const [a, b] = [join(dir.path, 'purge-a.jsonl'), join(dir.path, 'purge-b.jsonl')];
+    // 2,000 followers, a reach of the newest 1,000; then 600 of those 1,000 (#500..#1099) leave.
+    const night = { size: 2400, cap: 1000, slidingCap: true, notYetFollowed: 400 };
+    expect((await runCli(['export', '--uid', UID, '--out', a, '--db', db], await simulator({ [UID]: night }))).code).toBe(0);
+    const purged = Array.from({ length: 600 }, (_, i) => 500 + i);
+    const second = await runCli(['export', '--uid', UID, '--out', b, '--db', db], await simulator({ [UID]: { ...night, unfollowed: purged } }));
+    expect(second.code, second.stderr).toBe(0);
+    // The walk read the 100 newest who stayed, then #1100..#1399 in the same order: it passed the
+    // 600 (they were beyond reach for ever, the history counting 1,600 followers of 1,400). The
+    // 600 below #1399 the first walk never reached are first seen.
+    const growth = json<Array<{ added: number; first_seen: number; removed: number; beyond_reach: number; followers: number }>>(
+      (await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout,
+    );
+    expect(growth.map((p) => [p.added, p.first_seen, p.removed, p.beyond_reach, p.followers])).toEqual([
+      [1000, 0, 0, 0, 1000],
+      [0, 600, 600, 0, 1000],
+    ]);
+    const diff = await runCli(['diff', a, b, '--json']);
+    expect(json<Record<string, number>>(diff.stdout)).toMatchObject({ added: 0, first_seen: 600, removed: 600, beyond_reach: 0 });
+  });
+
   it('a database that cannot be opened is exit 11, before any page is paid for', async () => {
     const log: RequestLogEntry[] = [];
     const env = await simulator({ [UID]: { size: 20 } }, log);
