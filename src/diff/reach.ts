@@ -30,9 +30,10 @@
  * IN_PLACE_RUN shared followers side by side in the newer list, in the older list's order and near
  * each other there (at most IN_PLACE_STEP places apart: the followers who left between them), and
  * the newer list holds at least half of the older one's followers down to its place (the
- * neighbours it had there), or it reached that run from such a one reading the older list in its
- * order (every shared follower in between in the older order: the followers missing there were
- * passed, not jumped; a purge of most of an account's newest followers in one night). Two
+ * neighbours it had there), or the run is CHAIN_RUN long and the newer list reached it from such a
+ * one reading the older list in its order (every shared follower in between in the older order,
+ * side by side: the followers missing there were passed, not jumped; a purge of most of an
+ * account's newest followers in one night). Two
  * re-followers on top in their old order, the walk ending there (a short --limit), made a pair
  * and called everyone above their old places gone; three side by side
  * and near each other in the old order with no new follower between them is that many re-follows
@@ -200,6 +201,14 @@ export const IN_PLACE_RUN = 3;
 export const IN_PLACE_STEP = 3;
 
 /**
+ * The run a chained pair must end (see reachView): three or six re-followers in their old order,
+ * two groups of them on top of a walk that ended before the followers who stayed, passed as a
+ * chain and called every follower between their old places gone (a randomized model: up to
+ * 4,317 in one history); ten side by side in their old order at once is a purge's stayers.
+ */
+export const CHAIN_RUN = 10;
+
+/**
  * Builds the view from the newer export's uids in its order (newest first) and the position of a
  * uid in the older export (undefined when it is not there). One pass over `newerInOrder`, whose
  * items may be anything `olderIndexOf` takes (record-snapshot.ts gives the positions themselves).
@@ -218,8 +227,9 @@ export function reachView<T = string>(
   // Lower ends of runs in order, in the newer order: their older places and newer places.
   const pairIndex: number[] = [];
   const pairAt: number[] = [];
-  // Each pair's place in `shared` (at most one pair a shared follower: ascending).
+  // Each pair's place in `shared` (at most one pair a shared follower: ascending), and its run's length.
   const pairShared: number[] = [];
+  const pairRun: number[] = [];
   const shared: number[] = [];
   const sharedAt: number[] = [];
   const unseen: Array<readonly [number, number]> = [];
@@ -257,6 +267,7 @@ export function reachView<T = string>(
       pairIndex.push(index);
       pairAt.push(at);
       pairShared.push(shared.length - 1);
+      pairRun.push(run);
     }
     previousIndex = index;
     previousAt = at;
@@ -280,22 +291,21 @@ export function reachView<T = string>(
   }
   const holesOf = { ...(unseen.length ? { unseen } : {}), ...(unreadByOlder.length ? { unreadByOlder } : {}) };
   // The last pair in the newer order whose old neighbours the newer list mostly holds, or that
-  // the newer list reached from such a pair reading the older one in its order (chained).
+  // ends a run of CHAIN_RUN the newer list reached from such a pair reading the older one in its
+  // order, nothing else between (chained).
   // (Sorted as numbers by the typed array's own sort: a comparator's calls were most of this
   // function's time on 100,000 shared followers.)
   const sorted = Float64Array.from(shared).sort();
   let chosen = -1;
   let chained = false;
   for (let p = 0, s = 0; p < pairIndex.length; p++) {
-    // A shared follower out of the older order between the anchor and this pair: the newer list
-    // did not read the older one in order down to here (a re-follower, a repeat).
-    for (; s <= pairShared[p]!; s++) if (s > 0 && shared[s]! < shared[s - 1]!) chained = false;
-    if (blocked[p]) {
-      chained = false;
-      continue;
-    }
+    // A shared follower out of the older order between the anchor and this pair, or one the older
+    // list lacks: the newer list did not read the older one in order down to here (a re-follower,
+    // a repeat, new followers below re-followers).
+    for (; s <= pairShared[p]!; s++) if (s > 0 && (shared[s]! < shared[s - 1]! || sharedAt[s]! > sharedAt[s - 1]! + 1)) chained = false;
+    if (blocked[p]) continue; // (the follower below it breaks the chain: see above)
     const index = pairIndex[p]!;
-    if (chained || 2 * sharedUpTo(sorted, index) >= index + 1) {
+    if ((chained && pairRun[p]! >= CHAIN_RUN) || 2 * sharedUpTo(sorted, index) >= index + 1) {
       chosen = p;
       chained = true;
     }

@@ -102,41 +102,49 @@ describe('a run followed by a follower the older list lacks', () => {
 });
 
 describe('most of the newest followers gone at once (a purge)', () => {
-  /** An older export of 20: g0 (newest) .. g19. */
-  const twenty = Array.from({ length: 20 }, (_, i) => `g${i}`);
-  const indexOf = (uid: string) => (twenty.includes(uid) ? twenty.indexOf(uid) : undefined);
+  /** An older export of 40: g0 (newest) .. g39. */
+  const forty = Array.from({ length: 40 }, (_, i) => `g${i}`);
+  const g = (from: number, to: number) => forty.slice(from, to + 1);
+  const indexOf = (uid: string) => (forty.includes(uid) ? forty.indexOf(uid) : undefined);
   const missing = (newer: string[], end: string) => {
-    const view = reachView(newer, indexOf, end, [], [], () => 19);
-    return Object.fromEntries(twenty.filter((uid) => !newer.includes(uid)).map((uid) => [uid, judgeMissing(twenty.indexOf(uid), view)]));
+    const view = reachView(newer, indexOf, end, [], [], () => 39);
+    return Object.fromEntries(forty.filter((uid) => !newer.includes(uid)).map((uid) => [uid, judgeMissing(forty.indexOf(uid), view)]));
   };
 
-  it('is gone where the newer walk came down to the stayers below it in the older order: it passed them', () => {
-    // g3..g14 (12 of the 17 down to g16) left; the walk reads g0..g2, then g15.. in order, then
-    // the followers the older walk never reached. Only half the neighbours is no longer needed
-    // there: the walk came from a run that holds its own.
-    const newer = ['n0', 'g0', 'g1', 'g2', 'g15', 'g16', 'g17', 'g18', 'g19', 'x0', 'x1'];
-    expect(missing(newer, 'cap')).toEqual(Object.fromEntries(twenty.slice(3, 15).map((uid) => [uid, 'removed'])));
-    const view = reachView(newer, indexOf, 'cap', [], [], () => 19);
-    expect([view.oldestSharedIndex, view.oldestSharedNewerIndex]).toEqual([19, 8]);
+  it('is gone where the newer walk came down to a long run of stayers below it in the older order: it passed them', () => {
+    // g3..g27 (25 of the 40) left; the walk reads g0..g2, then g28..g39 in order, then the
+    // followers the older walk never reached. Half the neighbours is not needed there: the walk
+    // came from a run that holds its own, down a run of ten or more in order.
+    const newer = ['n0', ...g(0, 2), ...g(28, 39), 'x0', 'x1'];
+    expect(missing(newer, 'cap')).toEqual(Object.fromEntries(g(3, 27).map((uid) => [uid, 'removed'])));
+    const view = reachView(newer, indexOf, 'cap', [], [], () => 39);
+    expect([view.oldestSharedIndex, view.oldestSharedNewerIndex]).toEqual([39, 15]);
     expect(['n0', 'x0', 'x1'].map((uid) => judgeNew(newer.indexOf(uid), view, 'cap'))).toEqual(['added', 'first_seen', 'first_seen']);
-    // Stayers scattered (a random purge): runs with up to two gone between neighbours, still in order.
-    // Down to g14 the walk holds half the neighbours; g15 and g16 are gone by the chain alone.
-    expect(missing(['g0', 'g1', 'g2', 'g5', 'g8', 'g11', 'g14', 'g17'], 'cap')).toMatchObject({ g3: 'removed', g12: 'removed', g15: 'removed', g16: 'removed', g18: 'beyond_reach' });
+    // Stayers scattered (a random purge): one run with up to two gone between neighbours. Down to
+    // g11 the walk holds half the neighbours; the chain takes it on once the run is ten long.
+    const scattered = [...g(0, 2), ...[5, 8, 11, 14, 17, 20, 23, 26, 29, 32, 35, 38].map((i) => `g${i}`)];
+    expect(missing(scattered, 'cap')).toMatchObject({ g3: 'removed', g15: 'removed', g37: 'removed', g39: 'beyond_reach' });
+    // A shorter run (eight) is no chain: three to six re-followers in their old order are that.
+    expect(missing(scattered.slice(0, 8), 'cap')).toMatchObject({ g3: 'removed', g10: 'removed', g12: 'beyond_reach', g16: 'beyond_reach' });
   });
 
-  it('is still no evidence where the run below is re-followers on top, or a follower out of order stands between', () => {
-    // g15..g17 re-followed (on top, in their old order), then the stayers g0..g2: g3..g14 are
+  it('is still no evidence where the run below is re-followers on top, or anything out of order or new stands between', () => {
+    const allBeyond = (verdicts: Record<string, string>) => Object.values(verdicts).every((verdict) => verdict === 'beyond_reach');
+    // g28..g39 re-followed (on top, in their old order), then the stayers g0..g2: g3..g27 are
     // below the walk's view of the older list (a --limit, a reach of newcomers).
-    expect(Object.values(missing(['g15', 'g16', 'g17', 'g0', 'g1', 'g2'], 'limit')).every((verdict) => verdict === 'beyond_reach')).toBe(true);
-    expect(Object.values(missing(['g15', 'g16', 'g17', 'n0', 'g0', 'g1', 'g2'], 'cap')).every((verdict) => verdict === 'beyond_reach')).toBe(true);
-    // g12 above g5, out of the older order, between the stayers' run and the run below: no chain.
-    expect(missing(['g0', 'g1', 'g2', 'g12', 'g5', 'g16', 'g17', 'g18'], 'cap')).toMatchObject({ g3: 'beyond_reach', g14: 'beyond_reach' });
-    // In order, it chains: g12 and g5 the other way round are two stayers the walk passed.
-    expect(missing(['g0', 'g1', 'g2', 'g5', 'g12', 'g16', 'g17', 'g18'], 'cap')).toMatchObject({ g3: 'removed', g14: 'removed', g19: 'beyond_reach' });
-    // A run followed at once by a follower the older list lacks (re-followers, as above) breaks it too.
-    expect(missing(['g0', 'g1', 'g2', 'g10', 'g11', 'g12', 'n0', 'g16', 'g17', 'g18'], 'cap')).toMatchObject({ g3: 'beyond_reach', g13: 'beyond_reach' });
+    expect(allBeyond(missing([...g(28, 39), ...g(0, 2)], 'limit'))).toBe(true);
+    expect(allBeyond(missing([...g(28, 39), 'n0', ...g(0, 2)], 'cap'))).toBe(true);
+    // g27 above g5, out of the older order, between the stayers' run and the run below: no chain.
+    expect(missing([...g(0, 2), 'g27', 'g5', ...g(28, 39)], 'cap')).toMatchObject({ g3: 'beyond_reach', g26: 'beyond_reach' });
+    // In order, it chains: g5 and g27 the other way round are two stayers the walk passed.
+    expect(missing([...g(0, 2), 'g5', ...g(27, 39)], 'cap')).toMatchObject({ g3: 'removed', g26: 'removed' });
+    // A follower the older list lacks between them (new followers below a re-follower, g9) breaks it.
+    expect(missing([...g(0, 2), 'g9', 'n0', 'n1', ...g(28, 39)], 'limit')).toMatchObject({ g3: 'beyond_reach', g27: 'beyond_reach' });
+    expect(missing([...g(0, 2), 'g9', ...g(28, 39)], 'limit')).toMatchObject({ g3: 'removed', g27: 'removed' });
+    // Two groups of three re-followers on top, the walk ending among new followers: no chain.
+    expect(missing(['n0', ...g(0, 2), ...g(20, 22), 'g30', 'n2', 'n3'], 'limit')).toMatchObject({ g3: 'beyond_reach', g19: 'beyond_reach' });
     // No run that holds its neighbours to start from: nothing to chain.
-    expect(missing(['g0', 'g5', 'g15', 'g16', 'g17'], 'cap')).toMatchObject({ g1: 'beyond_reach', g14: 'beyond_reach' });
+    expect(missing(['g0', 'g5', ...g(24, 35)], 'cap')).toMatchObject({ g1: 'beyond_reach', g23: 'beyond_reach' });
   });
 });
 
