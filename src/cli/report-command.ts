@@ -11,7 +11,7 @@ import { OutputError, UsageError } from '../errors.js';
 import { checkDescribes, readCheckpoint } from '../output/checkpoint.js';
 import { describeFsError } from '../output/fs-errors.js';
 import { readBackFormat } from '../output/export-reader.js';
-import { outputPaths, refuseOverInput } from '../output/output-file.js';
+import { checkDirectory, outputPaths, refuseOverInput, refuseOverInterrupted } from '../output/output-file.js';
 import { openHistoryToRead, sqliteFiles } from '../history/open-history.js';
 import { accountGrowth, type GrowthPoint as HistoryPoint } from '../history/queries.js';
 import { growthFromHistory } from '../report/growth-from-history.js';
@@ -133,6 +133,12 @@ export function reportCommand(ctx: CliContext): Command {
 async function refuseExistingPage(options: ReportCommandOptions, inputs: ReadonlyArray<string | undefined>): Promise<void> {
   // Not over what it reports on (the export, the database), --force or not.
   if (options.html) refuseOverInput('--html', options.html, inputs, 'what the report is made from');
+  // Written beside itself and renamed over: never over a device, a pipe or a link (as root,
+  // --html /dev/null --force made /dev/null a file), nor over an interrupted export's rows.
+  if (options.html) {
+    await checkDirectory(options.html, '--html');
+    await refuseOverInterrupted(options.html);
+  }
   if (options.html && !options.force && (await exists(options.html))) {
     throw new OutputError(`${options.html} already exists; use --force to replace it`);
   }

@@ -18,7 +18,7 @@
  * Anything else is a UsageError (exit 2) naming the file and, for a bad record, its line.
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse as parseCsv, type Info } from 'csv-parse';
 import { LosslessNumber, parse as parseLossless } from 'lossless-json';
@@ -86,8 +86,15 @@ export async function openExport(path: string, format?: string): Promise<ExportS
 async function checkReadable(path: string): Promise<void> {
   let handle;
   try {
+    // Looked at before it is opened: opening a named pipe waits for a writer, for ever, on a
+    // thread that Ctrl-C and SIGTERM then wait for too; one with a writer is read once only.
+    const info = await stat(path);
+    if (info.isDirectory()) throw new UsageError(`${path} is a directory, not an export`);
+    if (!info.isFile()) {
+      const kind = info.isFIFO() ? 'a pipe' : info.isSocket() ? 'a socket' : 'a device';
+      throw new UsageError(`${path} is ${kind}, not an export file: tkf reads an export more than once`);
+    }
     handle = await open(path, 'r');
-    if ((await handle.stat()).isDirectory()) throw new UsageError(`${path} is a directory, not an export`);
   } catch (error) {
     throw readError(error, path);
   } finally {

@@ -15,7 +15,7 @@ import { OutputError, TkfError } from '../errors.js';
 import { realDisk, type Disk } from './disk.js';
 import { describeFsError } from './fs-errors.js';
 import { acquireLock, type Lock, type LockOwner, type WaitWhileHeld } from './lock.js';
-import { checkDirectory, exists, outputPaths, publish, removeAll, type OutputPaths, type Render } from './output-file.js';
+import { checkDirectory, exists, outputPaths, publish, refuseOverInterrupted, removeAll, type OutputPaths, type Render } from './output-file.js';
 
 /** Who takes the lock, and how to tell whether a lock's owner still runs. */
 export interface LockHolder {
@@ -50,6 +50,7 @@ export class FileTransaction {
   /** A one-pass file: an existing `<out>` refused without force, the lock taken, the part file opened. */
   static async open(out: string, options: FileTransactionOptions): Promise<FileTransaction> {
     await checkDirectory(out);
+    await refuseOverInterrupted(out);
     if (!options.force && (await exists(out))) throw new OutputError(`${out} already exists; use --force to replace it`);
     const file = await FileTransaction.lock(out, options, options.force);
     try {

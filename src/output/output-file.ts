@@ -54,9 +54,33 @@ export function isSameFile(a: string, b: string): boolean {
  */
 export function refuseOverInput(flag: string, out: string, inputs: ReadonlyArray<string | undefined>, what: string): void {
   if (out === '-') return;
-  const input = inputs.find((path) => path !== undefined && path !== '-' && isSameFile(out, path));
+  // An input's own files too: an export's manifest says how its walk ended (diff --out
+  // a.csv.tkf.json wrote rows over it; report then lost the profile's count).
+  const named = inputs.filter((path): path is string => path !== undefined && path !== '-');
+  const input = named.find((path) => isSameFile(out, path));
   if (input !== undefined) {
     throw new UsageError(`${flag} ${out} is ${what}${input === out ? '' : ` (${input})`}: writing it would replace what it is made from; name another file`);
+  }
+  for (const path of named) {
+    const own = outputPaths(path);
+    const file = [own.manifest, own.checkpoint, own.part, own.uids, own.lock].find((beside) => isSameFile(out, beside));
+    if (file !== undefined) throw new UsageError(`${flag} ${out} is one of ${path}'s own files (${file}), which tkf keeps beside it: name another file`);
+  }
+}
+
+/**
+ * An interrupted export to `out` (its checkpoint, `<out>.part.json`, is there): another command's
+ * output there (tkf diff --out, history changes --out, report --html) would write its own
+ * `<out>.part` over the export's rows, paid for, and leave the checkpoint counting them. Refused,
+ * --force or not (exit 7): finishing it or starting again is tkf export's to do.
+ */
+export async function refuseOverInterrupted(out: string): Promise<void> {
+  if (out === '-') return;
+  const { checkpoint } = outputPaths(out);
+  if (await exists(checkpoint)) {
+    throw new OutputError(
+      `cannot write ${out}: an interrupted export to it is there (${checkpoint}), its pages paid for; finish it with tkf export --resume, start it again with tkf export --force, or name another file`,
+    );
   }
 }
 
@@ -71,7 +95,7 @@ export async function exists(path: string): Promise<boolean> {
 }
 
 /** Fails early, before any paid request, when the output's directory is missing or not one. */
-export async function checkDirectory(out: string): Promise<void> {
+export async function checkDirectory(out: string, flag: '--out' | '--html' = '--out'): Promise<void> {
   const directory = dirname(out);
   try {
     const info = await stat(directory);
@@ -91,11 +115,12 @@ export async function checkDirectory(out: string): Promise<void> {
   if (found && !found.isFile()) {
     if (found.isSymbolicLink() && (target === undefined || target.isFile())) {
       const to = await readlink(out).catch(() => '?');
-      throw new OutputError(`cannot write ${out}: it is a symbolic link (to ${to}), which tkf would replace with a file of its own; give the file's own path as --out`);
+      throw new OutputError(`cannot write ${out}: it is a symbolic link (to ${to}), which tkf would replace with a file of its own; give the file's own path as ${flag}`);
     }
     const kind = target!.isCharacterDevice() || target!.isBlockDevice() ? 'a device' : target!.isFIFO() ? 'a pipe' : target!.isSocket() ? 'a socket' : 'not a file';
     const what = found.isSymbolicLink() ? `a symbolic link to ${kind}` : kind;
-    throw new OutputError(`cannot write ${out}: it is ${what}, not a file (tkf writes a new file and moves it into place); to stream the rows, use --out - and redirect it`);
+    const stream = flag === '--out' ? '; to stream the rows, use --out - and redirect it' : '';
+    throw new OutputError(`cannot write ${out}: it is ${what}, not a file (tkf writes a new file and moves it into place)${stream}`);
   }
 }
 

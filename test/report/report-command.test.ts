@@ -2,7 +2,8 @@
  * `tkf report` through createProgram in process: the text summary, --json, --html and its
  * refusals, and bad inputs with the exit codes and messages main.ts gives them.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { lstat, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { useTempDir } from '../helpers/temp-dir.js';
@@ -73,6 +74,62 @@ describe('tkf report', () => {
     expect([changes.code, changes.stderr]).toEqual([2, `tkf: --out ${db} is the history database: writing it would replace what it is made from; name another file\n`]);
     expect(await readFile(path, 'utf8')).toBe(before);
     expect(await readFile(db, 'utf8')).toBe('stands for a database');
+  });
+
+  test('--html --force never replaces a pipe, a device or a link, nor an interrupted export; diff --out and history changes --out neither (exit 7, each left as it was)', async () => {
+    const path = await writeJsonl(join(dir.path, 'g.jsonl'), SEVEN);
+    execFileSync('mkfifo', [join(dir.path, 'pipe.html')]);
+    await writeFile(join(dir.path, 'real.html'), 'kept');
+    await symlink('real.html', join(dir.path, 'link.html'));
+    const said = {
+      'pipe.html': 'it is a pipe, not a file (tkf writes a new file and moves it into place)\n',
+      'link.html': "it is a symbolic link (to real.html), which tkf would replace with a file of its own; give the file's own path as --html\n",
+    };
+    for (const [name, why] of Object.entries(said)) {
+      const page = join(dir.path, name);
+      const refused = await runReport([path, '--html', page, '--force']);
+      expect([name, refused.code, refused.stderr]).toEqual([name, 7, `tkf: cannot write ${page}: ${why}`]);
+    }
+    expect((await lstat(join(dir.path, 'pipe.html'))).isFIFO()).toBe(true);
+    expect((await lstat(join(dir.path, 'link.html'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(join(dir.path, 'real.html'), 'utf8')).toBe('kept');
+    // An interrupted export to that name: its rows (paid for) and checkpoint are not written over.
+    const out = join(dir.path, 'walk.csv');
+    await writeFile(`${out}.part`, 'uid\n1\n');
+    await writeFile(`${out}.part.json`, '{"tool":"tkf"}');
+    const db = join(dir.path, 'walks.sqlite');
+    expect((await runTkfInProcess(['history', 'import', '--db', db, '--uid', '7100000000000000001', path])).code).toBe(0);
+    for (const args of [
+      ['report', path, '--html', out, '--force'],
+      ['diff', path, path, '--out', out, '--force'],
+      ['history', 'changes', '--db', db, '--uid', '7100000000000000001', '--out', out, '--force'],
+    ]) {
+      const refused = await runTkfInProcess(args);
+      expect([args[0], refused.code, refused.stderr]).toEqual([
+        args[0],
+        7,
+        `tkf: cannot write ${out}: an interrupted export to it is there (${out}.part.json), its pages paid for; finish it with tkf export --resume, start it again with tkf export --force, or name another file\n`,
+      ]);
+      expect(await readFile(`${out}.part`, 'utf8')).toBe('uid\n1\n');
+    }
+  });
+
+  test('an export that is a pipe is refused at once (exit 2), not waited on for ever; an output that is an export\'s manifest is refused (exit 2)', async () => {
+    const fifo = join(dir.path, 'fifo.csv');
+    execFileSync('mkfifo', [fifo]);
+    const path = await writeJsonl(join(dir.path, 'h.jsonl'), SEVEN);
+    for (const args of [['report', fifo], ['diff', fifo, path], ['diff', path, fifo]]) {
+      const refused = await runTkfInProcess(args);
+      expect([args.join(' '), refused.code, refused.stderr]).toEqual([args.join(' '), 2, `tkf: ${fifo} is a pipe, not an export file: tkf reads an export more than once\n`]);
+    }
+    const manifest = `${path}.tkf.json`;
+    await writeFile(manifest, 'stands for a manifest');
+    const diff = await runTkfInProcess(['diff', path, path, '--out', manifest, '--format', 'csv', '--force']);
+    expect([diff.code, diff.stderr]).toEqual([2, `tkf: --out ${manifest} is one of ${path}'s own files (${manifest}), which tkf keeps beside it: name another file\n`]);
+    // (report reads the manifest: it is one of its inputs.)
+    const report = await runTkfInProcess(['report', path, '--html', manifest, '--force']);
+    expect([report.code, report.stderr]).toEqual([2, expect.stringMatching(/name another file\n$/)]);
+    expect(await readFile(manifest, 'utf8')).toBe('stands for a manifest');
   });
 
   test('a missing file, an xlsx and a broken line are usage errors (exit 2), no page written', async () => {
