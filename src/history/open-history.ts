@@ -61,9 +61,11 @@ export async function openHistoryToRead(target: string): Promise<SqlDriver> {
       );
       return Number(tables[0]!.n) ? schemaVersion(tx, driver.label) : 0;
     })(driver);
-    // Nothing of tkf's in it (an empty file, another program's database): not made one by a read.
-    if (version === 0 && !postgres) {
-      const { foreign, count } = await otherTables(driver);
+    // Nothing of tkf's in it (an empty file, another program's database, a PostgreSQL URL that
+    // names the wrong database): not made one by a read (tkf's tables were made beside another
+    // application's, and `tkf history` said "no account recorded yet").
+    if (version === 0) {
+      const { foreign, count } = postgres ? { foreign: [], count: 0 } : await otherTables(driver);
       if (foreign.length) throw foreignDatabase(target, foreign);
       if (count) {
         throw new HistoryDbError(`${target} holds tables named as tkf's but no tkf schema version (tkf_meta): not used; the history needs a database of its own (a new file)`);

@@ -65,6 +65,20 @@ describe('the history database on PostgreSQL', () => {
     expect((down as Error).message).not.toMatch(/s3cret/);
   });
 
+  it("the commands that read make no tables: another application's database (a wrong URL) is exit 11 and left as it was", async () => {
+    const url = await pg.server.createDatabase('otherapp');
+    const other = await openHistory(url, { migrate: false });
+    await other.run('CREATE TABLE invoices (id INTEGER)');
+    const tables = async () => (await other.all<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1")).map((t) => t.table_name);
+    for (const args of [['history', '--db', url], ['history', 'growth', '--db', url, '--uid', ACCOUNT], ['report', '--db', url, '--uid', ACCOUNT]]) {
+      const read = await runCli(args);
+      expect([args.slice(0, 2).join(' '), read.code]).toEqual([args.slice(0, 2).join(' '), 11]);
+      expect(read.stderr).toMatch(/ is not a tkf history database \(no tkf schema in it\): record one with tkf export --db /);
+    }
+    expect(await tables()).toEqual(['invoices']);
+    await other.close();
+  });
+
   it("a URL's sslmode means what it means to psql: require encrypts without checking the certificate, verify-full checks it; no warning", async () => {
     // The test server has TLS with a self-signed certificate, as a managed server is to a client
     // that does not know its CA (test/helpers/postgres-server.ts).
