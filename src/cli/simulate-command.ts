@@ -2,7 +2,7 @@
  * `tkf simulate`: serves the built-in stand-in of the followers API until stopped, for trying tkf
  * and testing scripts without spending API credits.
  */
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
@@ -163,6 +163,7 @@ Examples:
   $ TKF_TOKEN=${DEFAULT_TOKEN} tkf export --base-url http://127.0.0.1:8080 --uid ${PUBLIC_UID} --out followers.csv
 
   $ tkf simulate --port 8080 --accounts 500 --accounts-file 500-accounts.txt --rate-limit 20 --quota 300 &
+  $ until [ -s 500-accounts.txt ]; do sleep 0.1; done
   $ TKF_TOKEN=${DEFAULT_TOKEN} tkf export --base-url http://127.0.0.1:8080 --uids-file 500-accounts.txt --out 'x/{uid}.csv' --concurrency 8 --json
 
 When stopped, the simulator prints how many requests it answered, by answer.
@@ -210,7 +211,11 @@ export function simulateCommand(ctx: CliContext): Command {
     const generated = options.accounts === undefined ? {} : generatedUsers(options.accounts, options.accountSize);
     if (options.accountsFile !== undefined) {
       if (options.accounts === undefined) throw new UsageError('--accounts-file needs --accounts <n>');
-      await writeFile(options.accountsFile, `${Object.keys(generated).join('\n')}\n`);
+      // Whole or not there: a script that starts the simulator in the background and reads the
+      // file at once (the README's 500 accounts) saw it empty, written in place.
+      const part = `${options.accountsFile}.${process.pid}.tmp`;
+      await writeFile(part, `${Object.keys(generated).join('\n')}\n`);
+      await rename(part, options.accountsFile);
     }
     const log = options.log === undefined ? undefined : options.log === '-' ? ctx.stderr : createWriteStream(options.log, { flags: 'a' });
     const { startSimulator } = await import('../simulator/start-simulator.js');
@@ -241,7 +246,9 @@ export function simulateCommand(ctx: CliContext): Command {
     ctx.stderr.write(
       `tkf: simulator listening on ${simulator.url} (token: ${options.token === DEFAULT_TOKEN ? options.token : 'the one given with --token'}); public user ${PUBLIC_UID}; Ctrl-C to stop\n`,
     );
-    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+    // A signal that came while it started (a script's `kill %1` right after `&`) stops it too: it
+    // was missed, and the simulator served on until signalled again.
+    await new Promise<void>((resolve) => (ctx.signal.aborted ? resolve() : ctx.signal.addEventListener('abort', () => resolve(), { once: true })));
     await simulator.close();
     const answers = Object.entries(simulator.stats.answers ?? {}).map(([answer, n]) => `${answer} ${n}`).join(', ');
     ctx.stderr.write(`tkf: the simulator answered ${simulator.stats.requests} requests${answers ? ` (${answers})` : ''}\n`);

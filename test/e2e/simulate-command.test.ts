@@ -2,10 +2,11 @@
  * `tkf simulate` with the options a batch user tries: generated accounts written to a uids file,
  * a quota, a rate limit, a request log, and the count of answers printed when it stops.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runTkf, withTempDir } from './run-tkf.js';
+import { runTkfInProcess } from '../helpers/run-cli.js';
 
 describe('tkf simulate for batch runs', () => {
   it('serves generated accounts with a quota and a log, and says what it answered when stopped', async () => {
@@ -42,6 +43,18 @@ describe('tkf simulate for batch runs', () => {
       const log = (await readFile(join(dir, 'requests.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
       expect(log.map((entry) => entry.answer)).toEqual(['ok', 'ok', 'ok', 'ok', 'quota']);
       expect(log[0]).toMatchObject({ uid: '7200000000000000001', cursor: '0' });
+    });
+  });
+
+  it('stops when the signal came while it was starting (a script that kills it right after starting it), and writes the uids file whole', async () => {
+    await withTempDir(async (dir) => {
+      const stop = new AbortController();
+      stop.abort();
+      const sim = await runTkfInProcess(['simulate', '--port', '0', '--accounts', '500', '--accounts-file', 'uids.txt'], { cwd: dir, signal: stop.signal });
+      expect(sim.code).toBe(0);
+      expect(sim.stderr).toMatch(/the simulator answered 0 requests\n$/);
+      expect((await readFile(join(dir, 'uids.txt'), 'utf8')).trim().split('\n')).toHaveLength(500);
+      expect(await readdir(dir)).toEqual(['uids.txt']);
     });
   });
 
