@@ -21,9 +21,12 @@ export interface ProxySetting {
 const ENV_NAMES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'];
 
 /** The proxy a run uses and where it came from; a value that is not a URL is refused at once (exit 2). */
-export function proxySetting(proxy: string | undefined, flag: string | undefined, env: NodeJS.ProcessEnv): ProxySetting | undefined {
+export function proxySetting(proxy: string | undefined, flag: string | undefined, env: NodeJS.ProcessEnv, target?: string): ProxySetting | undefined {
   if (proxy === undefined) return undefined;
-  const source = flag !== undefined ? '--proxy' : (ENV_NAMES.find((name) => env[name] === proxy) ?? 'the environment');
+  // The names proxyFor read for this API host (HTTPS_PROXY and HTTP_PROXY may hold the same value).
+  const scheme = target === undefined ? undefined : new URL(target).protocol === 'https:' ? 'https' : 'http';
+  const names = scheme === undefined ? ENV_NAMES : ENV_NAMES.filter((name) => name.toLowerCase() === `${scheme}_proxy`);
+  const source = flag !== undefined ? '--proxy' : (names.find((name) => env[name] === proxy) ?? 'the environment');
   // curl's forms: scheme://host[:port], or a bare host:port. A bare word ("notaurl") is neither:
   // taken for a host on port 80 it was tried six times and reported as the API's host not resolving.
   const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(proxy);

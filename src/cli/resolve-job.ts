@@ -186,7 +186,7 @@ async function readUidsFile(uidsFile: string, ctx: CliContext): Promise<{ uids: 
 
 /** The proxy for the API host: --proxy, else the environment's; its user:password@ is as secret as the token. */
 export function proxyOf(baseUrl: string, flag: string | undefined, ctx: CliContext): ProxySetting | undefined {
-  const proxy = proxySetting(proxyFor(baseUrl, ctx.env, flag), flag, ctx.env);
+  const proxy = proxySetting(proxyFor(baseUrl, ctx.env, flag), flag, ctx.env, baseUrl);
   const credentials = proxy && /\/\/([^/@]*)@/.exec(proxy.url)?.[1];
   if (credentials) ctx.secrets.push(credentials, decodeURIComponent(credentials));
   return proxy && Object.freeze(proxy);

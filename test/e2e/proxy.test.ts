@@ -159,6 +159,9 @@ describe('proxies', () => {
     const away = await info({ HTTP_PROXY: 'http://127.0.0.1:9' });
     expect(away.code).toBe(6);
     expect(away.stderr).toMatch(/the proxy http:\/\/127\.0\.0\.1:9 \(HTTP_PROXY\) cannot be reached/);
+    // Both set to the same value: the one an http:// API host goes through is named.
+    const both = await info({ HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9' });
+    expect([both.code, both.stderr]).toEqual([6, expect.stringMatching(/the proxy http:\/\/127\.0\.0\.1:9 \(HTTP_PROXY\) cannot be reached/)]);
   });
 
   it('a proxy that is not there: exit 6 naming the failure, without the token', async () => {
