@@ -55,11 +55,18 @@ async function dateOf(file: string): Promise<string> {
   // its counts and end would be taken for the file's (a snapshot of 0 followers served).
   await checkDescribes(file, manifest);
   if (manifest?.updated) return manifest.updated;
+  let info;
   try {
-    return (await stat(file)).mtime.toISOString();
+    info = await stat(file);
   } catch {
     throw new UsageError(`cannot read ${file}: no such file`);
   }
+  // An empty file is an account of no followers only where its manifest says an export wrote it
+  // (a CSV export always has its header): a failed copy became a snapshot of 0 served.
+  if (info.isFile() && info.size === 0) {
+    throw new UsageError(`${file} is empty and has no manifest (${outputPaths(file).manifest}) saying an export of no followers wrote it: not recorded as one`);
+  }
+  return info.mtime.toISOString();
 }
 
 /** How far ahead of this machine's clock a file's date may be (another machine's clock): ten minutes. */

@@ -25,7 +25,12 @@ export async function summarizeExport(path: string, options: SummarizeOptions = 
   const reader = new ReportRowReader(source.columns, manifest?.options.formulaGuard ?? true);
   const counter = new AudienceCounter();
   let rows = 0;
+  // A follower once, as diff and history import count them (a file concatenated, or edited by
+  // hand, repeats rows; an export never does): the first row of a uid is the one counted.
+  const seen = new Set<string>();
   for await (const record of source.records()) {
+    if (seen.has(record.uid)) continue;
+    seen.add(record.uid);
     counter.add(reader.read(record));
     // An abort is checked every few thousand rows, not per row: a report of a big file stops soon.
     if (++rows % 4096 === 0) options.signal?.throwIfAborted();

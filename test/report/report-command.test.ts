@@ -38,6 +38,27 @@ describe('tkf report', () => {
     for (const key of ['followers', 'by_region', 'by_language', 'tiers', 'activity', 'inactive', 'top']) expect(csv[key]).toEqual(jsonl[key]);
   });
 
+  test('a follower repeated in the file (files joined by hand) is counted once, as tkf diff and history import count them', async () => {
+    const joined = await writeJsonl(join(dir.path, 'joined.jsonl'), [...SEVEN, ...SEVEN.slice(0, 3)]);
+    const report = JSON.parse((await runReport([joined, '--json'])).stdout);
+    const once = JSON.parse((await runReport([await writeJsonl(join(dir.path, 'once.jsonl'), SEVEN), '--json'])).stdout);
+    expect(report.followers).toBe(7);
+    for (const key of ['by_region', 'by_language', 'tiers', 'activity', 'inactive', 'verified', 'top']) expect([key, report[key]]).toEqual([key, once[key]]);
+  });
+
+  test('history import does not record an empty JSONL without the manifest of an export of no followers (exit 2): a failed copy is not an account of 0', async () => {
+    const empty = join(dir.path, 'empty.jsonl');
+    await writeFile(empty, '');
+    const db = join(dir.path, 'e.sqlite');
+    const refused = await runTkfInProcess(['history', 'import', '--db', db, '--uid', '7100000000000000001', empty]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${empty} is empty and has no manifest (${empty}.tkf.json) saying an export of no followers wrote it: not recorded as one`);
+    await expect(stat(db)).rejects.toThrow(/ENOENT/);
+    // tkf diff takes it for a list of none (everyone in the other is new), as a baseline.
+    const diff = await runTkfInProcess(['diff', empty, await writeJsonl(join(dir.path, 'some.jsonl'), SEVEN), '--json']);
+    expect([diff.code, JSON.parse(diff.stdout).added]).toEqual([0, 7]);
+  });
+
   test('--html writes the page (and says so on stderr); an existing page needs --force (exit 7)', async () => {
     const path = await writeJsonl(join(dir.path, 'f.jsonl'), SEVEN);
     const page = join(dir.path, 'report.html');
