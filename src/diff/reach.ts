@@ -227,9 +227,6 @@ export function reachView<T = string>(
   // Lower ends of runs in order, in the newer order: their older places and newer places.
   const pairIndex: number[] = [];
   const pairAt: number[] = [];
-  // Each pair's place in `shared` (at most one pair a shared follower: ascending), and its run's length.
-  const pairShared: number[] = [];
-  const pairRun: number[] = [];
   const shared: number[] = [];
   const sharedAt: number[] = [];
   const unseen: Array<readonly [number, number]> = [];
@@ -266,8 +263,6 @@ export function reachView<T = string>(
     if (run >= IN_PLACE_RUN) {
       pairIndex.push(index);
       pairAt.push(at);
-      pairShared.push(shared.length - 1);
-      pairRun.push(run);
     }
     previousIndex = index;
     previousAt = at;
@@ -296,20 +291,32 @@ export function reachView<T = string>(
   // (Sorted as numbers by the typed array's own sort: a comparator's calls were most of this
   // function's time on 100,000 shared followers.)
   const sorted = Float64Array.from(shared).sort();
-  let chosen = -1;
+  const holds = (p: number) => 2 * sharedUpTo(sorted, pairIndex[p]!) >= pairIndex[p]! + 1;
+  // Most walks: the last pair holds its neighbours itself, and no pass over the pairs is needed.
+  const last = pairIndex.length - 1;
+  let chosen = last >= 0 && !blocked[last] && holds(last) ? last : -1;
   let chained = false;
-  for (let p = 0, s = 0; p < pairIndex.length; p++) {
-    // A shared follower out of the older order between the anchor and this pair, or one the older
-    // list lacks: the newer list did not read the older one in order down to here (a re-follower,
-    // a repeat, new followers below re-followers).
-    for (; s <= pairShared[p]!; s++) if (s > 0 && (shared[s]! < shared[s - 1]! || sharedAt[s]! > sharedAt[s - 1]! + 1)) chained = false;
+  let best = -1;
+  // Else the runs again, over the shared followers in the newer order (each run of IN_PLACE_RUN
+  // or more ends a pair, in the order they were found). Not kept during the pass above: each
+  // pair's place and length, kept, were a third of this function's time on 100,000 shared
+  // followers, and they are asked for rarely.
+  for (let s = 0, p = -1, length = 0; chosen < 0 && s < shared.length; s++) {
+    const inOrder = s > 0 && shared[s]! > shared[s - 1]! && sharedAt[s] === sharedAt[s - 1]! + 1;
+    // A shared follower out of the older order, or one the older list lacks before it: the newer
+    // list did not read the older one in order down to here (a re-follower, a repeat, new
+    // followers below re-followers).
+    if (s > 0 && !inOrder) chained = false;
+    length = inOrder && shared[s]! - shared[s - 1]! <= IN_PLACE_STEP ? length + 1 : 1;
+    if (length < IN_PLACE_RUN) continue;
+    p++;
     if (blocked[p]) continue; // (the follower below it breaks the chain: see above)
-    const index = pairIndex[p]!;
-    if ((chained && pairRun[p]! >= CHAIN_RUN) || 2 * sharedUpTo(sorted, index) >= index + 1) {
-      chosen = p;
+    if ((chained && length >= CHAIN_RUN) || holds(p)) {
+      best = p;
       chained = true;
     }
   }
+  if (chosen < 0) chosen = best;
   if (chosen >= 0) return { sawWholeList: sawWholeList(newerEnd), oldestSharedIndex: pairIndex[chosen]!, oldestSharedNewerIndex: pairAt[chosen]!, ...holesOf };
   return { ...NOTHING_SEEN, sawWholeList: sawWholeList(newerEnd), ...holesOf };
 }
