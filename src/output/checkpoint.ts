@@ -118,13 +118,18 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | undefin
     throw new OutputError(`cannot read the checkpoint ${path}: ${describeFsError(error)}`, { cause: error });
   }
   let parsed: Checkpoint;
+  // A finished export's manifest (<out>.tkf.json) is its last checkpoint, but nothing to resume:
+  // said as what it is (report warned of a damaged "checkpoint" and its .part files).
+  const manifest = path.endsWith('.tkf.json');
   try {
     parsed = JSON.parse(text) as Checkpoint;
   } catch {
-    throw new UsageError(`the checkpoint ${path} is damaged; remove it (and its .part files) to start again`);
+    throw new UsageError(
+      manifest ? `the manifest ${path} is damaged (not JSON); remove it, or export the file again` : `the checkpoint ${path} is damaged; remove it (and its .part files) to start again`,
+    );
   }
   if (parsed?.tool !== 'tkf' || parsed.version !== CHECKPOINT_VERSION || !parsed.options) {
-    throw new UsageError(`${path} is not a checkpoint this tkf can resume; remove it to start again`);
+    throw new UsageError(manifest ? `${path} is not a manifest this tkf can read; remove it, or export the file again` : `${path} is not a checkpoint this tkf can resume; remove it to start again`);
   }
   return parsed;
 }

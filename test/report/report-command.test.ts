@@ -59,6 +59,18 @@ describe('tkf report', () => {
     expect([diff.code, JSON.parse(diff.stdout).added]).toEqual([0, 7]);
   });
 
+  test('a damaged manifest is said to be one (a warning), not a checkpoint to resume', async () => {
+    const path = await writeJsonl(join(dir.path, 'm.jsonl'), SEVEN);
+    for (const [text, said] of [
+      ['garbage', `the manifest ${path}.tkf.json is damaged (not JSON); remove it, or export the file again`],
+      ['{"version":1}', `${path}.tkf.json is not a manifest this tkf can read; remove it, or export the file again`],
+    ]) {
+      await writeFile(`${path}.tkf.json`, text!);
+      const read = await runReport([path]);
+      expect([read.code, read.stderr]).toEqual([0, `tkf: warning: ${said}; the report has no follower count of the profile\n`]);
+    }
+  });
+
   test('--html writes the page (and says so on stderr); an existing page needs --force (exit 7)', async () => {
     const path = await writeJsonl(join(dir.path, 'f.jsonl'), SEVEN);
     const page = join(dir.path, 'report.html');
