@@ -23,21 +23,26 @@ import { formatCount, signedCount } from './progress.js';
 import { chooseFormat } from './resolve-job.js';
 import { stdoutError } from './stdout-errors.js';
 
-/** The history commands' own exit codes (EXIT_CODES says them for tkf export). */
-const EXIT_HELP = `
+/** The history commands' own exit codes (EXIT_CODES says them for tkf export); `of` one command's only. */
+function exitHelp(of?: 'list' | 'growth' | 'changes' | 'import'): string {
+  const stdout = 'stdout cannot be written (a full disk)';
+  const lines: Array<[number, string, ReadonlyArray<string>]> = [
+    [EXIT.ok, 'done', ['list', 'growth', 'changes', 'import']],
+    [EXIT.internal, 'unexpected internal error', ['list', 'growth', 'changes', 'import']],
+    [EXIT.usage, of === 'list' ? 'bad usage (flags)' : of === 'growth' ? 'bad usage (flags, uid)' : of === 'changes' ? 'bad usage (flags, uid, dates)' : of === 'import' ? 'bad usage or input (flags, uid, a file that is not a tkf export)' : 'bad usage or input (flags, uid, dates, a file that is not a tkf export)', ['list', 'growth', 'changes', 'import']],
+    [EXIT.missingUser, of ? 'the database has no snapshot of the --uid account' : 'growth, changes: the database has no snapshot of the --uid account', ['growth', 'changes']],
+    [EXIT.output, of === 'changes' || !of ? 'the output cannot be written (--out, or stdout: a full disk; or in use, or exists without --force)' : stdout, ['list', 'growth', 'changes', 'import']],
+    [EXIT.short, of ? 'an export whose list ended far short (exit 10 when exported): not recorded' : 'import: an export whose list ended far short (exit 10 when exported): not recorded', ['import']],
+    [EXIT.database, 'the history database cannot be opened or written (missing, read-only, full disk, server down, newer schema)', ['list', 'growth', 'changes', 'import']],
+  ];
+  return `
 Exit codes:
-${[
-  [EXIT.ok, 'done'],
-  [EXIT.internal, 'unexpected internal error'],
-  [EXIT.usage, 'bad usage or input (flags, uid, dates, a file that is not a tkf export)'],
-  [EXIT.missingUser, 'growth, changes: the database has no snapshot of the --uid account'],
-  [EXIT.output, 'the output cannot be written (--out, or stdout: a full disk; or in use, or exists without --force)'],
-  [EXIT.short, 'import: an export whose list ended far short (exit 10 when exported): not recorded'],
-  [EXIT.database, 'the history database cannot be opened or written (missing, read-only, full disk, server down, newer schema)'],
-]
+${lines
+  .filter(([, , commands]) => of === undefined || commands.includes(of))
   .map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`)
   .join('\n')}
 `;
+}
 
 const HELP = `
 The database is written by tkf export --db (a SQLite file, or postgres://user@host/db); its tables
@@ -56,7 +61,7 @@ changes lists them only with --beyond-reach. It keeps its place, and is gone onc
 reaches that place without it. One seen for the first time below where the walk before ended
 (that walk did not reach it) is "first seen", not come: growth counts it in its own column, and
 changes lists it only with --beyond-reach too.
-${EXIT_HELP}`;
+${exitHelp()}`;
 
 interface Common {
   db?: string;
@@ -181,6 +186,7 @@ export function historyCommand(ctx: CliContext): Command {
   // `tkf history --db X`: the default subcommand, so --db belongs to each subcommand alone.
   history
     .command('list', { isDefault: true })
+    .addHelpText('after', exitHelp('list'))
     .description('the accounts: uid, snapshots, followers now, last snapshot (the default)')
     .addOption(dbOption())
     .addOption(jsonOption())
@@ -202,7 +208,7 @@ export function historyCommand(ctx: CliContext): Command {
 
   history
     .command('growth')
-    .addHelpText('after', EXIT_HELP)
+    .addHelpText('after', exitHelp('growth'))
     .description('one line per snapshot of an account, oldest first')
     .addOption(dbOption())
     .requiredOption('--uid <user_id>', 'the account')
@@ -237,7 +243,7 @@ export function historyCommand(ctx: CliContext): Command {
 
   history
     .command('changes')
-    .addHelpText('after', EXIT_HELP)
+    .addHelpText('after', exitHelp('changes'))
     .description('the followers of an account who came and went, with dates, to CSV, JSONL or .xlsx')
     .addOption(dbOption())
     .requiredOption('--uid <user_id>', 'the account')
@@ -291,7 +297,7 @@ export function historyCommand(ctx: CliContext): Command {
 
   history
     .command('import')
-    .addHelpText('after', EXIT_HELP)
+    .addHelpText('after', exitHelp('import'))
     .description('backfill the database from earlier exports (CSV or JSONL, with their manifests), before the first tkf export --db of their accounts')
     .argument('<file...>', 'export files; each becomes a snapshot, oldest first (one older than its account\'s latest snapshot cannot: exit 11)')
     .addOption(dbOption())
