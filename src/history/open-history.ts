@@ -26,6 +26,7 @@ function refuseOtherUrl(target: string): void {
 
 export async function openHistory(target: string, options: { migrate?: boolean; readonly?: boolean } = {}): Promise<SqlDriver> {
   refuseOtherUrl(target);
+  if (options.migrate !== false && !options.readonly && !isPostgresUrl(target)) await refuseUnlikeSqlite(target);
   const driver = isPostgresUrl(target)
     ? await (await import('./postgres-driver.js')).openPostgres(target)
     : (await import('./sqlite-driver.js')).openSqlite(target, { readonly: options.readonly });
@@ -37,6 +38,44 @@ export async function openHistory(target: string, options: { migrate?: boolean; 
     throw error;
   }
   return driver;
+}
+
+/**
+ * A SQLite file that is another program's, or a newer tkf's, refused before it is opened to
+ * write: opening it so (into WAL mode, and back on close) changed its header, its change counter
+ * and its time, though migrate() then refused it. Looked at read-only; a file that cannot be read
+ * so (a journal to recover first) is left to the writable open, which says what is wrong.
+ */
+async function refuseUnlikeSqlite(target: string): Promise<void> {
+  const { statSync } = await import('node:fs');
+  let found;
+  try {
+    found = statSync(target, { throwIfNoEntry: false });
+  } catch {
+    return; // ENOTDIR, EACCES: the writable open says why
+  }
+  if (!found?.isFile() || found.size === 0) return;
+  let driver: SqlDriver;
+  try {
+    driver = (await import('./sqlite-driver.js')).openSqlite(target, { readonly: true });
+  } catch {
+    return;
+  }
+  try {
+    let version: number;
+    let foreign: string[];
+    try {
+      const [meta] = await driver.all<{ n: unknown }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'tkf_meta'");
+      version = Number(meta!.n) ? await schemaVersion(driver, driver.label) : 0;
+      foreign = version === 0 ? (await otherTables(driver)).foreign : [];
+    } catch {
+      return; // not a database, or damaged: the writable open says so
+    }
+    if (version > SCHEMA_VERSION) throw newerSchema(driver.label, version);
+    if (foreign.length) throw foreignDatabase(driver.label, foreign);
+  } finally {
+    await driver.close().catch(() => {});
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * a batch leaves the database consistent, and --resume finishes every snapshot, each once.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +36,7 @@ describe('SQLite under load and faults', () => {
   it("another program's SQLite file is not made a history database: refused by the export and the readers alike, left as it was", async () => {
     const db = join(dir.path, 'notes.sqlite');
     await sqlite3(db, "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')");
+    const bytes = await readFile(db);
     const sim = await startSimulator({ token: TOKEN });
     try {
       const exported = await runCli(['export', '--uid', '6754915036232582149', '--out', join(dir.path, 'n.csv'), '--db', db], { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url });
@@ -44,6 +45,11 @@ describe('SQLite under load and faults', () => {
       expect([exported.code, read.code]).toEqual([11, 11]);
       expect(exported.stderr).toContain(said);
       expect(read.stderr).toContain(said);
+      // Not a byte of it changed (opened to write, WAL mode changed its header and change counter).
+      expect((await readFile(db)).equals(bytes)).toBe(true);
+      await writeFile(join(dir.path, 'one.jsonl'), '{"uid":"7100000000000000001"}\n');
+      const imported = await runCli(['history', 'import', '--db', db, '--uid', '6754915036232582149', join(dir.path, 'one.jsonl')]);
+      expect([imported.code, (await readFile(db)).equals(bytes)]).toEqual([11, true]);
       expect((await sqlite3(db, "SELECT group_concat(name) FROM sqlite_master WHERE type = 'table'")).stdout.trim()).toBe('notes');
     } finally {
       await sim.close();
