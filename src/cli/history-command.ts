@@ -25,15 +25,16 @@ import { stdoutError } from './stdout-errors.js';
 
 /** The history commands' own exit codes (EXIT_CODES says them for tkf export); `of` one command's only. */
 function exitHelp(of?: 'list' | 'growth' | 'changes' | 'import'): string {
-  const stdout = 'stdout cannot be written (a full disk)';
+  const all = ['list', 'growth', 'changes', 'import'];
+  const usage = { list: '(flags)', growth: '(flags, uid)', changes: '(flags, uid, dates)', import: 'or input (flags, uid, a file that is not a tkf export)' };
   const lines: Array<[number, string, ReadonlyArray<string>]> = [
-    [EXIT.ok, 'done', ['list', 'growth', 'changes', 'import']],
-    [EXIT.internal, 'unexpected internal error', ['list', 'growth', 'changes', 'import']],
-    [EXIT.usage, of === 'list' ? 'bad usage (flags)' : of === 'growth' ? 'bad usage (flags, uid)' : of === 'changes' ? 'bad usage (flags, uid, dates)' : of === 'import' ? 'bad usage or input (flags, uid, a file that is not a tkf export)' : 'bad usage or input (flags, uid, dates, a file that is not a tkf export)', ['list', 'growth', 'changes', 'import']],
-    [EXIT.missingUser, of ? 'the database has no snapshot of the --uid account' : 'growth, changes: the database has no snapshot of the --uid account', ['growth', 'changes']],
-    [EXIT.output, of === 'changes' || !of ? 'the output cannot be written (--out, or stdout: a full disk; or in use, or exists without --force)' : stdout, ['list', 'growth', 'changes', 'import']],
-    [EXIT.short, of ? 'an export whose list ended far short (exit 10 when exported): not recorded' : 'import: an export whose list ended far short (exit 10 when exported): not recorded', ['import']],
-    [EXIT.database, 'the history database cannot be opened or written (missing, read-only, full disk, server down, newer schema)', ['list', 'growth', 'changes', 'import']],
+    [EXIT.ok, 'done', all],
+    [EXIT.internal, 'unexpected internal error', all],
+    [EXIT.usage, `bad usage ${of ? usage[of] : 'or input (flags, uid, dates, a file that is not a tkf export)'}`, all],
+    [EXIT.missingUser, `${of ? '' : 'growth, changes: '}the database has no snapshot of the --uid account`, ['growth', 'changes']],
+    [EXIT.output, of && of !== 'changes' ? 'stdout cannot be written (a full disk)' : 'the output cannot be written (--out, or stdout: a full disk; or in use, or exists without --force)', all],
+    [EXIT.short, `${of ? '' : 'import: '}an export whose list ended far short (exit 10 when exported): not recorded`, ['import']],
+    [EXIT.database, 'the history database cannot be opened or written (missing, read-only, full disk, server down, newer schema)', all],
   ];
   return `
 Exit codes:

@@ -33,11 +33,10 @@
  * neighbours it had there), or the run is CHAIN_RUN long and the newer list reached it from such a
  * one reading the older list in its order (every shared follower in between in the older order,
  * side by side: the followers missing there were passed, not jumped; a purge of most of an
- * account's newest followers in one night). Two
- * re-followers on top in their old order, the walk ending there (a short --limit), made a pair
- * and called everyone above their old places gone; three side by side
- * and near each other in the old order with no new follower between them is that many re-follows
- * in the old order at once. Nor is a run followed at once in the newer list by a follower the
+ * account's newest followers in one night). Two re-followers on top in their old order, the walk
+ * ending there (a short --limit), made a pair and called everyone above their old places gone;
+ * three side by side and near each other in the old order with no new follower between them is
+ * that many re-follows in the old order at once. Nor is a run followed at once in the newer list by a follower the
  * older one lacks, while the older list goes on below the run's place: in the older order the
  * next follower would be an older one (or, below the older list's end, one first seen), never a
  * new one; that is three of yesterday's newest re-following at once, the night's new followers
@@ -45,7 +44,7 @@
  * 47 new ones first seen). A lone shared follower, one out of the older order, or one whose old
  * neighbours are mostly missing proves nothing about the followers above its old place (more than
  * half of them gone at once is called beyond reach, not gone, unless the newer list came down to
- * it in the older order from a run that holds its neighbours).
+ * a run of CHAIN_RUN below them in the older order from a run that holds its neighbours).
  *
  * Everyone else is beyond reach: counted and listed apart, never called gone. With no follower in
  * common and no end of list, nothing can be called gone. A newer export whose end is unknown (no
