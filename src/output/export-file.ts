@@ -29,6 +29,7 @@ import { toOutputError } from './fs-errors.js';
 import { cutBackTo } from './resume-point.js';
 import { openExport } from './export-reader.js';
 import { appendFrom, encoderAfter, pageNewest, prepareUpdate, type UpdateBase } from './update-base.js';
+import { DEPTH_CAP, PAGE_SIZE } from '../api/list-facts.js';
 
 /**
  * At most four checkpoints a second: each is a file written, fsynced and renamed (five system
@@ -102,6 +103,8 @@ export class ExportFile implements PageTarget {
   private update: UpdateBase | undefined;
   /** --update: rows an earlier update published and was stopped before its manifest said (finishPublishedUpdate). */
   private recoveredAdded = 0;
+  /** Followers the update's pages held that the file already had (this run's). */
+  private knownSkipped = 0;
   /** The columns, BOM and guard rows are written with (--update takes them from the file). */
   private encoder: EncoderOptions;
   /** Follow time of the newest follower written (see update-base.ts): kept in the manifest. */
@@ -338,6 +341,7 @@ export class ExportFile implements PageTarget {
     }
     this.atPageBoundary = false;
     const before = this.base.rows + this.part!.rows;
+    this.knownSkipped += page.known ?? 0;
     await this.part!.writeAll(page.followers);
     const newest = pageNewest(page);
     if (newest !== undefined && (this.newest === undefined || newest > this.newest)) this.newest = newest;
@@ -439,6 +443,18 @@ export class ExportFile implements PageTarget {
       this.discard = true;
       throw new ApiUnavailableError(
         `${this.paths.out} was not updated: the API stopped serving (its depth cap) after ${added} new followers, before the newest follower already in the file; followers in between cannot be fetched, so run a full export with --force`,
+      );
+    }
+    // The end of the list before that point is the end only if the list is about that long: an
+    // API that ended it after 2 pages of 3,000 had the update publish 40 new followers as all,
+    // and its manifest's newest follow time then hid the 60 in between from every update after.
+    // (The profile's count, as a full export's short list is judged: walk-verdicts.ts confirmEnd.)
+    const served = added + this.knownSkipped;
+    const expected = counts.total === null || counts.total === undefined ? undefined : Math.min(counts.total, DEPTH_CAP);
+    if (this.totals.end === 'complete' && manifest.rows > 0 && expected !== undefined && served * 2 < expected && expected - served > PAGE_SIZE) {
+      this.discard = true;
+      throw new ApiUnavailableError(
+        `${this.paths.out} was not updated: the list ended after ${served.toLocaleString('en-US')} followers, far below the ${expected.toLocaleString('en-US')} the API reports, before the newest follower already in the file (the API may be throttling or broken); run the same --update again later`,
       );
     }
     // The walk is over: no checkpoint may be written after this (one in flight is waited for).

@@ -27,6 +27,8 @@ export interface PageToWrite {
   /** data.max_time and data.min_time: the follow times an update's manifest keeps the newest of. */
   maxTime?: number;
   minTime?: number;
+  /** Followers on the page that an update skipped: already in the file. */
+  known?: number;
 }
 
 /**

@@ -95,4 +95,28 @@ describe('--update that ends with exit 6', () => {
       expect(await readFile(out)).toEqual(before);
     });
   });
+
+  it('when the list ends far below the profile before the file is reached: the file and its manifest as they were, and the next update finds every new follower', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.jsonl');
+      const list: UserScenario = { size: 600 };
+      await withSimulator({ ...list, notYetFollowed: 100 }, async (sim) => {
+        expect((await tkf(['export', '--uid', UID, '--out', out], { env: env(sim) })).code).toBe(0);
+      });
+      const [file, manifest] = [await readFile(out), await readFile(`${out}.tkf.json`)];
+      // 100 new followers; the API ends the list after 2 pages (40) of 600.
+      await withSimulator({ ...list, endsAfterPage: 2 }, async (sim) => {
+        const update = await tkf(['export', '--uid', UID, '--out', out, '--update', '--json'], { env: env(sim) });
+        expect([update.code, JSON.parse(update.stdout)]).toEqual([6, expect.objectContaining({ exit_code: 6, complete: false, rows: 500 })]);
+        expect(update.stderr).toContain(`${out} was not updated: the list ended after 40 followers, far below the 600 the API reports, before the newest follower already in the file`);
+      });
+      expect([await readFile(out), await readFile(`${out}.tkf.json`)]).toEqual([file, manifest]);
+      // It published 40 as all the new ones, and its manifest's follow time hid the other 60 for ever.
+      await withSimulator(list, async (sim) => {
+        const update = await tkf(['export', '--uid', UID, '--out', out, '--update', '--json'], { env: env(sim) });
+        expect([update.code, JSON.parse(update.stdout).added]).toEqual([0, 100]);
+        expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 0, 600));
+      });
+    });
+  });
 });
