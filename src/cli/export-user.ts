@@ -172,6 +172,9 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined, recordin
   // The file last: "12 requests in 1.2 s, 3 repeats skipped; file: followers.csv".
   const dupes = `${duplicates ? `, ${plural(duplicates, 'repeat')} skipped` : ''}${where}`;
   const total = outcome.total ?? undefined;
+  if (outcome.result?.alreadyComplete && outcome.short && outcome.expected !== undefined) {
+    return `${outcome.file ?? 'the last walk'} holds a list that ended far short (${formatCount(outcome.rows)} of the ${formatCount(outcome.expected)} followers the API should serve): nothing to resume; run the export again without --resume (with --force over a file of your own) to walk it anew`;
+  }
   if (outcome.result?.alreadyComplete) {
     // --db without --out: the staging file of a walk already recorded (export-recorder.ts) is no
     // file of the user's; what they need to know is that no new snapshot was taken.

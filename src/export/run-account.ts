@@ -215,7 +215,10 @@ async function completed(
   elapsedMs: number,
   feed?: WalkFeed,
 ): Promise<AccountOutcome> {
-  const short = result.short && !result.alreadyComplete ? result.short : undefined;
+  // A file whose list ended short stays so under --resume (nothing to resume, but not complete:
+  // exit 10 again, and no snapshot; it said "already complete", exit 0, and a batch's --resume
+  // counted it complete).
+  const short = result.short;
   // [issue 16] the file is published: now it becomes a snapshot (a failure here is exit 11; the
   // file stays). A list that ended far short is not: its end would call everyone missing gone.
   const history = settings.record && result.file && !short ? await settings.record(result.file, result.added, feed) : undefined;

@@ -63,6 +63,15 @@ describe('a list that ends far below what the API reports', () => {
       expect(byUid[ENDS_EARLY]).toMatchObject({ state: 'failed', exit_code: 10, short: true, file: join(dir, `${ENDS_EARLY}.jsonl`) });
       expect((await readFile(join(dir, `${ENDS_EARLY}.jsonl`), 'utf8')).split('\n')).toHaveLength(61);
       expect(result.stderr).toMatch(/exported only 60 of the 3,000 followers/);
+      // The same command with --resume, as the batch's last line advises: still short (it said
+      // "already complete", and the batch exit 0), nothing fetched, nothing recorded.
+      const resumed = await tkf(['export', '--uids-file', uids, '--out', join(dir, '{uid}.jsonl'), '--json', '--resume', ...fast], { env: env() });
+      expect(resumed.code).toBe(9);
+      const again = Object.fromEntries(JSON.parse(resumed.stdout).users.map((u: { uid: string }) => [u.uid, u]));
+      expect(again[ENDS_EARLY]).toMatchObject({ state: 'failed', exit_code: 10, short: true, rows: 60, requests: 0 });
+      expect(resumed.stderr).toContain(`${join(dir, `${ENDS_EARLY}.jsonl`)} holds a list that ended far short (60 of the 3,000 followers the API should serve): nothing to resume`);
+      const one = await tkf(['export', '--uid', ENDS_EARLY, '--out', join(dir, `${ENDS_EARLY}.jsonl`), '--json', '--resume', ...fast], { env: env() });
+      expect([one.code, JSON.parse(one.stdout)]).toEqual([10, expect.objectContaining({ exit_code: 10, complete: false, short: true, rows: 60 })]);
     });
   });
 });
