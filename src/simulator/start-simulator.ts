@@ -136,11 +136,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const fault = pickFault(requestNumber);
     if (fault !== undefined) {
       record(uid, cursorParam, fault);
+      // The page this request would have had (behind a hidden offset too: built without it, a
+      // page with duplicate keys was the followers below the second, and the offset never moved,
+      // so a walk lost the rest of a tied second without a word).
+      const from = hiddenOffset(uid, scenario, cursor);
       // A hidden offset moves when the answer is made: one lost on the way moves it all the same.
-      if ((fault === 'reset' || fault === 'truncate') && scenario.cursorMode === 'offset' && (scenario.status ?? 'public') === 'public') {
-        hiddenOffsets.set(uid, listFor(uid, scenario).extent(cursor, hiddenOffset(uid, scenario, cursor)));
+      if (['reset', 'truncate', 'duplicate-keys'].includes(fault) && scenario.cursorMode === 'offset' && (scenario.status ?? 'public') === 'public') {
+        hiddenOffsets.set(uid, listFor(uid, scenario).extent(cursor, from));
       }
-      const body = FAULTS_FROM_PAGE.includes(fault) ? pageBytes(uid, scenario, cursor) : Buffer.alloc(0);
+      const body = FAULTS_FROM_PAGE.includes(fault) ? pageBytes(uid, scenario, cursor, from) : Buffer.alloc(0);
       const onBytes = (bytes: number) => (stats.endlessBytes = (stats.endlessBytes ?? 0) + bytes);
       return later(res, () => sendFault(res, fault, body, retryAfter, onBytes));
     }

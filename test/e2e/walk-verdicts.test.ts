@@ -76,6 +76,27 @@ describe('a list that ends far below what the API reports', () => {
   });
 });
 
+describe('a page with duplicate keys inside a tied second behind a hidden offset', () => {
+  it('is the page the request would have had: every follower of the second, exit 0 (the simulator served the followers below it, and tkf lost 258 without a word)', async () => {
+    const scenario: UserScenario = { size: 3000, ties: [{ at: 500, count: 300 }], cursorMode: 'offset' };
+    // Requests 28 to 31 ask inside the tied second (pages 26 to 40 of it).
+    for (const at of [28, 31]) {
+      const faulty = await startSimulator({ token: TOKEN, users: { [PLAIN]: scenario }, faults: { schedule: { [at]: 'duplicate-keys' } } });
+      try {
+        await withTempDir(async (dir) => {
+          const out = join(dir, 'f.jsonl');
+          const result = await tkf(['export', '--uid', PLAIN, '--out', out, '--json', ...fast], { env: env(faulty) });
+          expect([at, result.code, JSON.parse(result.stdout).rows]).toEqual([at, 0, 3000]);
+          const uids = new Set((await readFile(out, 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { uid: string }).uid));
+          expect(uids.size).toBe(3000);
+        });
+      } finally {
+        await faulty.close();
+      }
+    }
+  });
+});
+
 describe('pages with nothing new while the cursor moves', () => {
   it('exit 6 within a few dozen requests, not an endless bill', async () => {
     await withTempDir(async (dir) => {
