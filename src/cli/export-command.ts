@@ -120,6 +120,7 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
     proxy,
     verbose: options.verbose,
     force: job.force,
+    maxRequests: job.maxRequests,
     signal: ctx.signal,
     ...(history ? { record: createExportRecorder(history, { staging: job.staged, ...(isPostgresUrl(job.db!) ? {} : { sqlite: { path: job.db!, worker: RECORD_WORKER, v8Flags: ctx.heapFlags?.() ?? [] } }) }) } : {}),
   };

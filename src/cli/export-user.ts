@@ -23,6 +23,8 @@ export interface RunSettings extends AccountSettings {
   verbose: boolean;
   /** --force was given: a failure's --resume hint says to leave it out (they do not go together). */
   force?: boolean;
+  /** --max-requests: a budget spent inside a tied second it cannot get past is said so. */
+  maxRequests?: number;
 }
 
 export type UserOutcome = AccountOutcome;
@@ -58,7 +60,13 @@ export async function exportUser(
       // `--out -` to a stdout that failed (a full disk, /dev/full): exit 7, not an internal error.
       const error = facts.output.kind === 'stream' ? stdoutError(caught) : caught;
       await blameProxy(error, settings.proxy);
-      addNextStep(error, { uid: facts.uid, savedRows: facts.savedRows, savedNew: facts.savedNew, force: settings.force });
+      addNextStep(error, {
+        uid: facts.uid,
+        savedRows: facts.savedRows,
+        savedNew: facts.savedNew,
+        force: settings.force,
+        ...(facts.reenterPages !== undefined && settings.maxRequests !== undefined ? { tiedSecond: { pages: facts.reenterPages, budget: settings.maxRequests } } : {}),
+      });
       return error;
     },
   });

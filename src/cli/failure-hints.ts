@@ -15,6 +15,8 @@ export interface FailureContext {
   savedNew?: number;
   /** The command had --force, which --resume cannot go with: the hint says to leave it out. */
   force?: boolean;
+  /** The checkpoint stands inside a tied second of `pages` pages so far; the run's --max-requests. */
+  tiedSecond?: { pages: number; budget: number };
 }
 
 /** What to do when the API refuses the token: said on the refused user's line and on a batch's last line. */
@@ -41,6 +43,15 @@ export function addNextStep(error: unknown, context: FailureContext = {}): void 
   if (!ownHint && context.savedNew !== undefined) {
     const found = context.savedNew === 1 ? 'the 1 new follower found so far is' : `the ${formatCount(context.savedNew)} new followers found so far are`;
     steps.push(`the file is unchanged and ${found} saved: run the same command to go on`);
+  }
+  // A budget spent inside a second held by more followers than it can read: --resume walks that
+  // second again from its start (a hidden offset may have moved), and with the same budget stopped
+  // there again, night after night, its requests paid for and no row more.
+  if (error instanceof BudgetSpentError && context.tiedSecond && context.tiedSecond.pages >= context.tiedSecond.budget - 1) {
+    const { pages } = context.tiedSecond;
+    steps.push(
+      `the walk stands inside one second whose followers fill more than ${formatCount(pages)} pages, which --resume reads again from its start: the same --max-requests stops there again; give the next run more (above ${formatCount(pages + 5)})`,
+    );
   }
   if (steps.length) {
     error.nextSteps = `; ${steps.join('; ')}`;

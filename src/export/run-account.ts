@@ -69,6 +69,8 @@ export interface FailureFacts {
   output: OutputTarget;
   savedRows: number | undefined;
   savedNew: number | undefined;
+  /** Pages of a tied second the checkpoint stands in, which --resume walks again from its start. */
+  reenterPages?: number;
 }
 
 /** What the export's output held before this run walked: told when it opens, never counted here. */
@@ -181,7 +183,8 @@ async function exportAccount(
   // An interrupted --update keeps the new followers it found (the file itself is untouched).
   const savedNew = saved && newFollowersKept(saved);
   const savedRows = saved?.update || open ? undefined : saved?.rows;
-  const error = deps.explainFailure ? await deps.explainFailure(caught, { uid, output, savedRows, savedNew }) : caught;
+  const facts = { uid, output, savedRows, savedNew, ...(saved?.reenter ? { reenterPages: saved.reenter.pages } : {}) };
+  const error = deps.explainFailure ? await deps.explainFailure(caught, facts) : caught;
   return {
     uid,
     exit_code: error instanceof TkfError ? error.exitCode : EXIT.internal,

@@ -97,6 +97,31 @@ describe('a page with duplicate keys inside a tied second behind a hidden offset
   });
 });
 
+describe('a budget spent inside a tied second it cannot read whole', () => {
+  it('says so, and what budget gets past it, instead of stopping there night after night', async () => {
+    const scenario: UserScenario = { size: 1200, ties: [{ at: 60, count: 700 }], cursorMode: 'offset' };
+    const tied = await startSimulator({ token: TOKEN, users: { [PLAIN]: scenario } });
+    try {
+      await withTempDir(async (dir) => {
+        const out = join(dir, 'f.jsonl');
+        const night = (budget: number) => tkf(['export', '--uid', PLAIN, '--out', out, '--max-requests', String(budget), '--resume', ...fast], { env: env(tied) });
+        const first = await night(30);
+        expect(first.code).toBe(8);
+        expect(first.stderr).not.toContain('stands inside one second');
+        // The second night reads the second again from its start, and stops inside it again.
+        const second = await night(30);
+        expect(second.code).toBe(8);
+        expect(second.stderr).toMatch(/the walk stands inside one second whose followers fill more than 3\d pages, which --resume reads again from its start: the same --max-requests stops there again; give the next run more \(above 3\d\)/);
+        const third = await night(60);
+        expect(third.code).toBe(0);
+        expect((await readFile(out, 'utf8')).trim().split('\n')).toHaveLength(1200);
+      });
+    } finally {
+      await tied.close();
+    }
+  });
+});
+
 describe('pages with nothing new while the cursor moves', () => {
   it('exit 6 within a few dozen requests, not an endless bill', async () => {
     await withTempDir(async (dir) => {
