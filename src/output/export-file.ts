@@ -105,6 +105,8 @@ export class ExportFile implements PageTarget {
   private recoveredAdded = 0;
   /** Followers the update's pages held that the file already had (this run's). */
   private knownSkipped = 0;
+  /** The follow time the walk's last page came down to (its data.min_time), this run's. */
+  private lastMinTime: number | undefined;
   /** The columns, BOM and guard rows are written with (--update takes them from the file). */
   private encoder: EncoderOptions;
   /** Follow time of the newest follower written (see update-base.ts): kept in the manifest. */
@@ -342,6 +344,7 @@ export class ExportFile implements PageTarget {
     this.atPageBoundary = false;
     const before = this.base.rows + this.part!.rows;
     this.knownSkipped += page.known ?? 0;
+    if (page.minTime !== undefined && page.minTime > 0) this.lastMinTime = page.minTime;
     await this.part!.writeAll(page.followers);
     const newest = pageNewest(page);
     if (newest !== undefined && (this.newest === undefined || newest > this.newest)) this.newest = newest;
@@ -432,6 +435,14 @@ export class ExportFile implements PageTarget {
   private async commitUpdate(requests: number): Promise<TargetResult> {
     const { manifest, headerBytes } = this.update!;
     const part = this.part!;
+    // A walk whose last page came down to the file's newest follow time itself (its oldest
+    // follower the file's newest, or one of that second) passed every follower newer than the
+    // file: the cap or the end that came next leaves no gap. (999 new followers and the file's
+    // newest as the 1,000th row served, the cap after it, was exit 6 with advice to --force.)
+    const newest = manifest.newest;
+    if ((this.totals.end === 'cap' || this.totals.end === 'complete') && typeof newest === 'number' && newest > 0 && this.lastMinTime !== undefined && this.lastMinTime <= newest) {
+      this.totals.end = 'caught-up';
+    }
     const counts = this.counts(requests);
     // New followers in <out>.part: this run's and those of the runs it went on from.
     const added = counts.rows - manifest.rows;

@@ -96,6 +96,33 @@ describe('--update that ends with exit 6', () => {
     });
   });
 
+  it("is not what an update ends with when the cap comes right after the file's newest follower: nothing lies between, the file is updated", async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.jsonl');
+      // A reach of the newest 200 of 400; the file holds the 200 it served. Then 199 new
+      // followers: the file's newest is the 200th row served, the cap right after it.
+      const list: UserScenario = { size: 400, cap: 200, slidingCap: true };
+      await withSimulator({ ...list, notYetFollowed: 200 }, async (sim) => {
+        expect((await tkf(['export', '--uid', UID, '--out', out], { env: env(sim) })).code).toBe(0);
+      });
+      await withSimulator({ ...list, notYetFollowed: 1 }, async (sim) => {
+        const update = await tkf(['export', '--uid', UID, '--out', out, '--update', '--json'], { env: env(sim) });
+        expect([update.code, JSON.parse(update.stdout)]).toEqual([0, expect.objectContaining({ exit_code: 0, added: 199, rows: 399, end: 'caught-up' })]);
+      });
+      expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, { size: 400 }, 1, 400));
+      // One new follower more (200) and the file's newest is past the cap: exit 6, the file kept.
+      const gap = join(dir, 'g.jsonl');
+      await withSimulator({ ...list, notYetFollowed: 200 }, async (sim) => {
+        expect((await tkf(['export', '--uid', UID, '--out', gap], { env: env(sim) })).code).toBe(0);
+      });
+      const before = await readFile(gap);
+      await withSimulator(list, async (sim) => {
+        expect((await tkf(['export', '--uid', UID, '--out', gap, '--update'], { env: env(sim) })).code).toBe(6);
+      });
+      expect(await readFile(gap)).toEqual(before);
+    });
+  });
+
   it('when the list ends far below the profile before the file is reached: the file and its manifest as they were, and the next update finds every new follower', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
