@@ -105,8 +105,11 @@ export class ExportFile implements PageTarget {
   private recoveredAdded = 0;
   /** Followers the update's pages held that the file already had (this run's). */
   private knownSkipped = 0;
-  /** The follow time the walk's last page came down to (its data.min_time), this run's. */
+  /** The follow time the walk's last page came down to (its data.min_time), this run's, and how many followers on it the file held. */
   private lastMinTime: number | undefined;
+  private lastKnown = 0;
+  /** --update: the follow seconds of pages that held followers the file has (fileHolds). */
+  private readonly secondsWithKnown = new Set<number>();
   /** The columns, BOM and guard rows are written with (--update takes them from the file). */
   private encoder: EncoderOptions;
   /** Follow time of the newest follower written (see update-base.ts): kept in the manifest. */
@@ -344,14 +347,24 @@ export class ExportFile implements PageTarget {
     this.atPageBoundary = false;
     const before = this.base.rows + this.part!.rows;
     this.knownSkipped += page.known ?? 0;
-    if (page.minTime !== undefined && page.minTime > 0) this.lastMinTime = page.minTime;
+    if (page.minTime !== undefined && page.minTime > 0) {
+      [this.lastMinTime, this.lastKnown] = [page.minTime, page.known ?? 0];
+      if (this.update && (page.known ?? 0) > 0) this.secondsWithKnown.add(page.minTime);
+    }
     await this.part!.writeAll(page.followers);
     const newest = pageNewest(page);
     if (newest !== undefined && (this.newest === undefined || newest > this.newest)) this.newest = newest;
     if (this.uidLog) for (const follower of page.followers) this.pendingUids.push(follower.uid);
     // A second is told tied by the page after its own at the latest (an exclusive cursor's second
     // ask): its unread rest stands after the page before this one, or after a resumed file's rows.
-    countPage(this.totals, page, this.update ? undefined : [Math.min(this.pageBefore ?? this.base.rows, before), this.base.rows + this.part!.rows]);
+    // An update that steps past the rest of a tied second after it met the file's followers in it
+    // leaves none unread: the rest is the file's (its newest second, read whole when the file was
+    // written). Said incomplete, --db recorded a hole there, and the next walk called followers
+    // it found in it first seen instead of added.
+    const fileHolds = (second: number) =>
+      this.secondsWithKnown.has(second) && (this.update?.manifest.newest ?? -Infinity) >= second && !(this.update?.manifest.incompleteSeconds ?? []).includes(second);
+    const counted = this.update && page.tiedSecond !== undefined && fileHolds(page.tiedSecond) ? { ...page, tiedSecond: undefined } : page;
+    countPage(this.totals, counted, this.update ? undefined : [Math.min(this.pageBefore ?? this.base.rows, before), this.base.rows + this.part!.rows]);
     this.pageBefore = before;
     this.cursor = page.next;
     this.reenter = page.reenter;
@@ -435,12 +448,14 @@ export class ExportFile implements PageTarget {
   private async commitUpdate(requests: number): Promise<TargetResult> {
     const { manifest, headerBytes } = this.update!;
     const part = this.part!;
-    // A walk whose last page came down to the file's newest follow time itself (its oldest
-    // follower the file's newest, or one of that second) passed every follower newer than the
-    // file: the cap or the end that came next leaves no gap. (999 new followers and the file's
-    // newest as the 1,000th row served, the cap after it, was exit 6 with advice to --force.)
+    // A walk whose last page came down to the file's newest follow time itself, followers the file
+    // holds on it (its newest, or one of that second), passed every follower newer than the file:
+    // the cap or the end that came next leaves no gap. (999 new followers and the file's newest as
+    // the 1,000th row served, the cap after it, was exit 6 with advice to --force.) A page of that
+    // second with new followers only is no such proof: the second may hold more of them.
     const newest = manifest.newest;
-    if ((this.totals.end === 'cap' || this.totals.end === 'complete') && typeof newest === 'number' && newest > 0 && this.lastMinTime !== undefined && this.lastMinTime <= newest) {
+    const reachedFile = this.lastMinTime !== undefined && this.lastKnown > 0 && typeof newest === 'number' && newest > 0 && this.lastMinTime <= newest;
+    if ((this.totals.end === 'cap' || this.totals.end === 'complete') && reachedFile) {
       this.totals.end = 'caught-up';
     }
     const counts = this.counts(requests);

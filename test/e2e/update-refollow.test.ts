@@ -123,6 +123,35 @@ describe('--update that ends with exit 6', () => {
     });
   });
 
+  it("is not a tied second it stepped past after meeting the file's followers in it: nothing unread, no hole for the history", async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.jsonl');
+      // 100 followers in the newest second (an API that pages inside it through a hidden offset):
+      // the file holds the 50 older ones, the update finds the 50 new ones above them.
+      const list: UserScenario = { size: 600, ties: [{ at: 0, count: 100 }], cursorMode: 'offset' };
+      await withSimulator({ ...list, notYetFollowed: 50 }, async (sim) => {
+        expect((await tkf(['export', '--uid', UID, '--out', out], { env: env(sim) })).code).toBe(0);
+      });
+      await withSimulator(list, async (sim) => {
+        const update = await tkf(['export', '--uid', UID, '--out', out, '--update', '--json'], { env: env(sim) });
+        expect([update.code, JSON.parse(update.stdout)]).toEqual([0, expect.objectContaining({ added: 50, rows: 600, incomplete_seconds: [] })]);
+      });
+      expect(JSON.parse(await readFile(`${out}.tkf.json`, 'utf8')).incompleteSeconds).toEqual([]);
+      expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 0, 600));
+      // A cap inside that second before any of the file's followers (40 of 50 new served): the
+      // file's newest second reached, but not the file: exit 6, the file kept (10 would be lost).
+      const capped = join(dir, 'c.jsonl');
+      await withSimulator({ ...list, notYetFollowed: 50 }, async (sim) => {
+        expect((await tkf(['export', '--uid', UID, '--out', capped], { env: env(sim) })).code).toBe(0);
+      });
+      const before = await readFile(capped);
+      await withSimulator({ ...list, cap: 40 }, async (sim) => {
+        expect((await tkf(['export', '--uid', UID, '--out', capped, '--update'], { env: env(sim) })).code).toBe(6);
+      });
+      expect(await readFile(capped)).toEqual(before);
+    });
+  });
+
   it('when the list ends far below the profile before the file is reached: the file and its manifest as they were, and the next update finds every new follower', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
