@@ -105,10 +105,9 @@ export class ExportFile implements PageTarget {
   private recoveredAdded = 0;
   /** Followers the update's pages held that the file already had (this run's). */
   private knownSkipped = 0;
-  /** The follow time the walk's last page came down to (its data.min_time), this run's, and how many followers on it the file held. */
+  /** The follow time the walk's last page came down to (its data.min_time), this run's. */
   private lastMinTime: number | undefined;
-  private lastKnown = 0;
-  /** --update: the follow seconds of pages that held followers the file has (fileHolds). */
+  /** --update: the follow seconds of pages that held followers the file has (metFileAt). */
   private readonly secondsWithKnown = new Set<number>();
   /** The columns, BOM and guard rows are written with (--update takes them from the file). */
   private encoder: EncoderOptions;
@@ -225,6 +224,15 @@ export class ExportFile implements PageTarget {
     if (saved.cursor === null) return undefined;
     if (!(await exists(this.paths.part))) return this.paths.part;
     return saved.uidsBytes > 0 && !(await exists(this.paths.uids)) ? this.paths.uids : undefined;
+  }
+
+  /**
+   * --update: whether the walk met followers the file holds at follow second `second`, one of the
+   * file's (at or below its newest follow time): below there, the list is the file's.
+   */
+  private metFileAt(second: number): boolean {
+    const newest = this.update?.manifest.newest;
+    return typeof newest === 'number' && newest > 0 && second <= newest && this.secondsWithKnown.has(second);
   }
 
   /** --update: the file's manifest decides format, columns, BOM and guard; new rows go on top. */
@@ -348,7 +356,7 @@ export class ExportFile implements PageTarget {
     const before = this.base.rows + this.part!.rows;
     this.knownSkipped += page.known ?? 0;
     if (page.minTime !== undefined && page.minTime > 0) {
-      [this.lastMinTime, this.lastKnown] = [page.minTime, page.known ?? 0];
+      this.lastMinTime = page.minTime;
       if (this.update && (page.known ?? 0) > 0) this.secondsWithKnown.add(page.minTime);
     }
     await this.part!.writeAll(page.followers);
@@ -361,8 +369,7 @@ export class ExportFile implements PageTarget {
     // leaves none unread: the rest is the file's (its newest second, read whole when the file was
     // written). Said incomplete, --db recorded a hole there, and the next walk called followers
     // it found in it first seen instead of added.
-    const fileHolds = (second: number) =>
-      this.secondsWithKnown.has(second) && (this.update?.manifest.newest ?? -Infinity) >= second && !(this.update?.manifest.incompleteSeconds ?? []).includes(second);
+    const fileHolds = (second: number) => this.metFileAt(second) && !(this.update?.manifest.incompleteSeconds ?? []).includes(second);
     const counted = this.update && page.tiedSecond !== undefined && fileHolds(page.tiedSecond) ? { ...page, tiedSecond: undefined } : page;
     countPage(this.totals, counted, this.update ? undefined : [Math.min(this.pageBefore ?? this.base.rows, before), this.base.rows + this.part!.rows]);
     this.pageBefore = before;
@@ -448,14 +455,12 @@ export class ExportFile implements PageTarget {
   private async commitUpdate(requests: number): Promise<TargetResult> {
     const { manifest, headerBytes } = this.update!;
     const part = this.part!;
-    // A walk whose last page came down to the file's newest follow time itself, followers the file
-    // holds on it (its newest, or one of that second), passed every follower newer than the file:
+    // A walk whose last page came down to the file's follow times, the file's followers met at
+    // that second (its newest, or one of that second), passed every follower newer than the file:
     // the cap or the end that came next leaves no gap. (999 new followers and the file's newest as
-    // the 1,000th row served, the cap after it, was exit 6 with advice to --force.) A page of that
-    // second with new followers only is no such proof: the second may hold more of them.
-    const newest = manifest.newest;
-    const reachedFile = this.lastMinTime !== undefined && this.lastKnown > 0 && typeof newest === 'number' && newest > 0 && this.lastMinTime <= newest;
-    if ((this.totals.end === 'cap' || this.totals.end === 'complete') && reachedFile) {
+    // the 1,000th row served, the cap after it, was exit 6 with advice to --force.) Pages of that
+    // second with new followers only are no such proof: the second may hold more of them.
+    if ((this.totals.end === 'cap' || this.totals.end === 'complete') && this.lastMinTime !== undefined && this.metFileAt(this.lastMinTime)) {
       this.totals.end = 'caught-up';
     }
     const counts = this.counts(requests);
