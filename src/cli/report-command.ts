@@ -93,7 +93,7 @@ export function reportCommand(ctx: CliContext): Command {
       }
       // --db, else (for the page) TKF_DB, else the config file's db, as tkf history takes it.
       const fromSettings = options.db === undefined && options.html ? await configuredDb(undefined, ctx) : undefined;
-      await refuseExistingPage(options, [path, outputPaths(path).manifest, ...sqliteFiles(options.db ?? fromSettings)]);
+      await refuseExistingPage(options, [path, ...sqliteFiles(options.db ?? fromSettings)]);
       let db = options.db ?? fromSettings;
       if (db !== undefined && !options.html) throw new UsageError('--db adds followers over time to the HTML page: give --html <file> too');
       if (options.uid !== undefined && db === undefined) throw new UsageError('--uid names the account of the history database: give --db too');
@@ -131,15 +131,14 @@ export function reportCommand(ctx: CliContext): Command {
 
 /** An --html page that exists is replaced only with --force: refused before anything is read. */
 async function refuseExistingPage(options: ReportCommandOptions, inputs: ReadonlyArray<string | undefined>): Promise<void> {
-  // Not over what it reports on (the export, the database), --force or not.
-  if (options.html) refuseOverInput('--html', options.html, inputs, 'what the report is made from');
+  if (!options.html) return;
+  // Not over what it reports on (the export and its own files, the database), --force or not.
+  refuseOverInput('--html', options.html, inputs, 'what the report is made from');
   // Written beside itself and renamed over: never over a device, a pipe or a link (as root,
   // --html /dev/null --force made /dev/null a file), nor over an interrupted export's rows.
-  if (options.html) {
-    await checkDirectory(options.html, '--html');
-    await refuseOverInterrupted(options.html);
-  }
-  if (options.html && !options.force && (await exists(options.html))) {
+  await checkDirectory(options.html, '--html');
+  await refuseOverInterrupted(options.html);
+  if (!options.force && (await exists(options.html))) {
     throw new OutputError(`${options.html} already exists; use --force to replace it`);
   }
 }

@@ -62,8 +62,7 @@ export function refuseOverInput(flag: string, out: string, inputs: ReadonlyArray
     throw new UsageError(`${flag} ${out} is ${what}${input === out ? '' : ` (${input})`}: writing it would replace what it is made from; name another file`);
   }
   for (const path of named) {
-    const own = outputPaths(path);
-    const file = [own.manifest, own.checkpoint, own.part, own.uids, own.lock].find((beside) => isSameFile(out, beside));
+    const file = Object.values(outputPaths(path)).find((beside) => isSameFile(out, beside));
     if (file !== undefined) throw new UsageError(`${flag} ${out} is one of ${path}'s own files (${file}), which tkf keeps beside it: name another file`);
   }
 }
