@@ -65,8 +65,7 @@ async function refuseUnlikeSqlite(target: string): Promise<void> {
     let version: number;
     let foreign: string[];
     try {
-      const [meta] = await driver.all<{ n: unknown }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'tkf_meta'");
-      version = Number(meta!.n) ? await schemaVersion(driver, driver.label) : 0;
+      version = await storedVersion(driver);
       foreign = version === 0 ? (await otherTables(driver)).foreign : [];
     } catch {
       return; // not a database, or damaged: the writable open says so
@@ -76,6 +75,16 @@ async function refuseUnlikeSqlite(target: string): Promise<void> {
   } finally {
     await driver.close().catch(() => {});
   }
+}
+
+/** The schema version a database holds, read without writing (0: no tkf_meta, nothing of tkf's). */
+async function storedVersion(driver: SqlDriver): Promise<number> {
+  const [tables] = await driver.all<{ n: unknown }>(
+    driver.dialect === 'postgres'
+      ? "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name = 'tkf_meta' AND table_schema = current_schema()"
+      : "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'tkf_meta'",
+  );
+  return Number(tables!.n) ? schemaVersion(driver, driver.label) : 0;
 }
 
 /**
@@ -92,14 +101,7 @@ export async function openHistoryToRead(target: string): Promise<SqlDriver> {
   const postgres = isPostgresUrl(target);
   const driver = await openHistory(target, { migrate: false, readonly: !postgres });
   try {
-    const version = await (async (tx: SqlDriver) => {
-      const tables = await tx.all<{ n: unknown }>(
-        driver.dialect === 'postgres'
-          ? "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name = 'tkf_meta' AND table_schema = current_schema()"
-          : "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'tkf_meta'",
-      );
-      return Number(tables[0]!.n) ? schemaVersion(tx, driver.label) : 0;
-    })(driver);
+    const version = await storedVersion(driver);
     // Nothing of tkf's in it (an empty file, another program's database, a PostgreSQL URL that
     // names the wrong database): not made one by a read (tkf's tables were made beside another
     // application's, and `tkf history` said "no account recorded yet").
