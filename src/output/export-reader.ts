@@ -47,7 +47,8 @@ export interface ExportSource {
   records(): AsyncGenerator<ExportRecord>;
 }
 
-const UID = /^\d+$/;
+/** As --uid takes them (cli/api-access.ts): a TikTok uid is 19 digits today. */
+const UID = /^\d{1,20}$/;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
@@ -75,6 +76,10 @@ export async function openExport(path: string, format?: string): Promise<ExportS
   if (chosen === 'jsonl') return { path, format: chosen, columns: undefined, records: () => jsonlRecords(path) };
   const columns = await readCsvHeader(path);
   if (columns[0] === 'change') throw changeRows(path, 'its header leads with a change column');
+  // A column named twice (a hand-joined file): which of the two a reader takes is a guess, and
+  // `uid,uid` matched followers by the first while its rows could say another.
+  const twice = columns.find((name, i) => columns.indexOf(name) !== i);
+  if (twice !== undefined) throw new UsageError(`${path} names the column ${JSON.stringify(twice)} twice in its header: not a tkf export`);
   const uidIndex = columns.indexOf('uid');
   if (uidIndex === -1) {
     throw new UsageError(`${path} has no uid column: tkf matches followers by uid (export with uid among --fields)`);
@@ -234,7 +239,8 @@ function checkUid(uid: string | undefined, path: string, line: number): string {
   if (uid === undefined || uid === '') throw new UsageError(`${path} line ${line} has an empty uid`);
   if (!UID.test(uid)) {
     const shown = uid.length > 30 ? `${uid.slice(0, 30)}...` : uid;
-    throw new UsageError(`${path} line ${line} has the uid "${shown}", which is not a number (uids are digits)`);
+    const why = /^\d+$/.test(uid) ? `, ${uid.length} digits long: not a TikTok uid (up to 20 digits)` : ', which is not a number (uids are digits)';
+    throw new UsageError(`${path} line ${line} has the uid "${shown}"${why}`);
   }
   return uid;
 }

@@ -69,6 +69,19 @@ describe('CSV', () => {
     await expectUsage(read(await file('emptyuid.csv', 'uid,n\r\n1,a\r\n,b\r\n')), /emptyuid\.csv line 3 has an empty uid/);
     await expectUsage(read(await file('textuid.csv', 'uid,n\r\n@someone,b\r\n')), /textuid\.csv line 2 has the uid "@someone", which is not a number/);
   });
+
+  test('a uid longer than any TikTok uid names the line (as --uid refuses it)', async () => {
+    const long = '12345678901234567890123';
+    await expectUsage(read(await file('longuid.csv', `uid,n\r\n6754915036232582101,a\r\n${long},b\r\n`)), /longuid\.csv line 3 has the uid "12345678901234567890123", 23 digits long: not a TikTok uid/);
+    await expectUsage(read(await file('longuid.jsonl', `{"uid":"${long}"}\n`)), /longuid\.jsonl line 1 has the uid .*23 digits long/);
+    // 20 digits, the most --uid takes, is read.
+    expect((await read(await file('uid20.csv', 'uid\r\n12345678901234567890\r\n'))).map((r) => r.uid)).toEqual(['12345678901234567890']);
+  });
+
+  test('a header that names a column twice is refused before any row is read', async () => {
+    await expectUsage(openExport(await file('twice.csv', 'uid,nickname,uid\r\n1,a,2\r\n')), /twice\.csv names the column "uid" twice in its header/);
+    await expectUsage(openExport(await file('twice2.csv', 'nickname,uid,nickname\r\n')), /names the column "nickname" twice/);
+  });
 });
 
 describe('JSONL', () => {
