@@ -23,9 +23,9 @@ export interface CliContext {
   onInterrupt?: (signal: InterruptSignal) => void;
   /** Set by a command that can be resumed: the command line that resumes it. */
   resumeHint?: string;
-  /** Set once `--json`'s object is out (export-command.ts): a failure after it prints no other. */
+  /** Set once `--json`'s object is out (each command that prints one): a failure after it prints no other. */
   jsonSaid?: boolean;
-  /** Set by a command run with `--json` (export-command.ts): quitting at once (a second signal) still prints one object. */
+  /** Set for a command run with `--json` (program.ts): a failure, or quitting at once (a second signal), still prints one object. */
   jsonPromised?: boolean;
   /**
    * Asks the runtime to keep the heap small at some CPU cost (main.ts: Node 20's old generation),

@@ -104,6 +104,7 @@ export function diffCommand(ctx: CliContext): Command {
       if (!encoder) counts = await diffExports(older, newer, { signal: ctx.signal, ...ends });
       else if (toFile) counts = await diffToFile(older, newer, encoder, out, Boolean(options.force), ctx.signal, ends);
       else counts = await diffToStream(older, newer, encoder, ctx, ends);
+      if (options.json) ctx.jsonSaid = true;
       if (options.json) await writeOut(ctx.stdout, `${JSON.stringify({ ...counts, file: toFile ? out : null })}\n`);
       if (!options.quiet) ctx.stderr.write(`${summary(counts, newerEnd)}\n`);
     });

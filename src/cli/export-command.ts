@@ -70,6 +70,7 @@ export function exportCommand(ctx: CliContext): Command {
       // --json promises one object on stdout, a failure before any account's (a bad --uids-file
       // line, a database that cannot be written, a proxy refused) included: `| jq` then sees it.
       if (options.json && !ctx.jsonSaid && !(error instanceof PipeClosedError)) {
+        ctx.jsonSaid = true;
         const message = redactAll(error instanceof Error ? error.message : String(error), ctx.secrets);
         const exitCode = error instanceof TkfError ? error.exitCode : EXIT.internal;
         await writeOut(ctx.stdout, `${JSON.stringify({ complete: false, exit_code: exitCode, error: message })}\n`).catch(() => {});

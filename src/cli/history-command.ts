@@ -200,7 +200,10 @@ export function historyCommand(ctx: CliContext): Command {
         throw new UsageError(`unknown command 'history ${command.args[0]}'; the history commands are list, growth, changes and import (tkf history --help)`);
       }
       const accounts = await withDb(openHistoryToRead(await target(options, ctx)), listAccounts);
-      if (options.json) return void ctx.stdout.write(`${JSON.stringify(accounts)}\n`);
+      if (options.json) {
+        ctx.jsonSaid = true;
+        return void ctx.stdout.write(`${JSON.stringify(accounts)}\n`);
+      }
       // A message, not data: on stderr, stdout stays empty.
       if (accounts.length === 0) return void ctx.stderr.write('tkf: no account recorded yet\n');
       ctx.stdout.write(`${'uid'.padEnd(20)} ${pad('snapshots', 9)} ${pad('followers', 11)}  last snapshot\n`);
@@ -217,7 +220,10 @@ export function historyCommand(ctx: CliContext): Command {
     .action(async (options: Common & { uid: string }) => {
       const uid = validateUid(options.uid);
       const { points, label } = await withDb(openHistoryToRead(await target(options, ctx)), async (db) => ({ points: await accountGrowth(db, uid), label: db.label }));
-      if (options.json) ctx.stdout.write(`${JSON.stringify(points)}\n`);
+      if (options.json) {
+        ctx.jsonSaid = true;
+        ctx.stdout.write(`${JSON.stringify(points)}\n`);
+      }
       // A uid with no snapshot (a typo in a script) is said, and fails: not an empty answer.
       if (points.length === 0) throw unknownAccount(uid, label);
       if (options.json) return;
@@ -319,6 +325,7 @@ export function historyCommand(ctx: CliContext): Command {
       }
       const failures = results.filter(isFailure);
       if (options.json) {
+        ctx.jsonSaid = true;
         ctx.stdout.write(`${JSON.stringify(results.map((r) => (isFailure(r) ? { file: r.file, error: r.error, exit_code: r.exit_code } : r)))}\n`);
       }
       for (const r of options.json ? [] : results) {

@@ -61,6 +61,7 @@ Exit codes as for tkf export: 0 visible, 3 hidden, 4 no such user, 5 refused, 6 
         const estimate = estimateRequests(total ?? 0);
         const expected = total === null ? null : expectedFollowers(total);
         if (options.json) {
+          ctx.jsonSaid = true;
           await writeOut(
             ctx.stdout,
             `${JSON.stringify({ uid, visible: true, total, expected_followers: expected, estimated_requests: estimate.served, requests_for_total: estimate.all, page_size: PAGE_SIZE, exit_code: EXIT.ok })}\n`,
@@ -81,6 +82,7 @@ Exit codes as for tkf export: 0 visible, 3 hidden, 4 no such user, 5 refused, 6 
         await blameProxy(error, proxy);
         addNextStep(error, { uid });
         if (options.json && error instanceof TkfError) {
+          ctx.jsonSaid = true;
           const visible = error.exitCode === EXIT.hidden || error.exitCode === EXIT.missingUser ? false : null;
           await writeOut(ctx.stdout, `${JSON.stringify({ uid, visible, total: null, estimated_requests: 0, exit_code: error.exitCode, error: error.message })}\n`);
         }

@@ -10,7 +10,7 @@ import { CommanderError } from 'commander';
 import { EXIT, INTERRUPT_EXIT, InterruptedError, PipeClosedError, TkfError, redactAll, type InterruptSignal } from '../errors.js';
 import { readAll, type CliContext } from './context.js';
 import { createProgram } from './program.js';
-import { stdoutError } from './stdout-errors.js';
+import { stdoutError, writeOut } from './stdout-errors.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -186,8 +186,24 @@ export async function runCli(ctx: CliContext): Promise<number> {
     await createProgram(ctx).parseAsync(ctx.argv);
     return EXIT.ok;
   } catch (error) {
+    await sayJsonFailure(error, ctx);
     return reportFailure(error, ctx);
   }
+}
+
+/**
+ * A command run with --json that failed before its JSON was out (diff, report, history: an input
+ * that cannot be read, a database that cannot be opened) prints one object on stdout, as export
+ * does (export-command.ts, with its `complete`): `| jq` sees the failure and its exit code instead
+ * of no input. Not for commander's own refusals (an unknown option: no command ran) nor a reader
+ * that left (`| head`).
+ */
+async function sayJsonFailure(error: unknown, ctx: CliContext): Promise<void> {
+  if (!ctx.jsonPromised || ctx.jsonSaid || error instanceof CommanderError || error instanceof PipeClosedError) return;
+  ctx.jsonSaid = true;
+  const exitCode = error instanceof TkfError ? error.exitCode : EXIT.internal;
+  const message = redactAll(error instanceof Error ? error.message : String(error), ctx.secrets);
+  await writeOut(ctx.stdout, `${JSON.stringify({ exit_code: exitCode, error: message })}\n`).catch(() => {});
 }
 
 /** Says what went wrong on ctx.stderr (secrets redacted) and returns its exit code. */

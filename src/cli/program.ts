@@ -38,6 +38,10 @@ Examples:
   $ tkf export --help                          every option and the exit codes
 `,
     );
+  // Each command's --json promises one object (or array) on stdout, a failure's included (main.ts).
+  program.hook('preAction', (_program, action) => {
+    if (action.opts().json) ctx.jsonPromised = true;
+  });
   for (const command of [exportCommand(ctx), infoCommand(ctx), simulateCommand(ctx), diffCommand(ctx), reportCommand(ctx), historyCommand(ctx)]) {
     command.exitOverride().configureOutput({
       writeOut: (text) => ctx.stdout.write(text),

@@ -146,6 +146,7 @@ async function refuseExistingPage(options: ReportCommandOptions, inputs: Readonl
 /** The page (--html), then the summary on stdout. */
 async function say(report: AudienceReport, growth: GrowthPoint[] | undefined, options: ReportCommandOptions, ctx: CliContext): Promise<void> {
   if (options.html) await writePage(options.html, renderHtml(report, { growth }));
+  if (options.json) ctx.jsonSaid = true;
   ctx.stdout.write(options.json ? `${JSON.stringify(report)}\n` : renderText(report));
   if (options.html && !options.json) ctx.stderr.write(`tkf: wrote ${options.html}\n`);
 }
