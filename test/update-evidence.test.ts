@@ -72,6 +72,31 @@ describe('--update after a re-follow', () => {
   });
 });
 
+describe('--update against an API whose min_time is each page\'s newest follow time (one follower down a page)', () => {
+  it('moves down the file\'s list, a follower of it a page, until it is below the file\'s newest, instead of stopping as stuck', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    const slow: UserScenario = { ...list, minTimeNewest: true };
+    await withSimulator({ ...slow, notYetFollowed: 30 }, (sim) => exportInProcess(sim, UID, out));
+    const result = await withSimulator(slow, (sim) => exportInProcess(sim, UID, out, { update: true }));
+    // 30 new followers one a page, then the file's followers one a page (each met for the first
+    // time: not barren) until the page's newest is below the file's newest follow time. Four
+    // pages in a row with no new follower stopped it before (exit 6, the file unchanged).
+    expect(result).toMatchObject({ added: 30, rows: 100, end: 'caught-up' });
+    // Pages 1-11 brought the new followers (20, then one a page); it stopped at page 15 before.
+    expect(result.requests).toBeGreaterThan(15);
+    expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 0, 100));
+  });
+
+  it('still stops an API that answers the same followers again while its cursor moves', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    await yesterday(out, 30);
+    // From page 2 on, page 2 again and again: its file followers are met once, then nothing new.
+    const stuck = withSimulator({ ...list, repeatFromPage: 2 }, (sim) => exportInProcess(sim, UID, out, { update: true }));
+    await expect(stuck).rejects.toThrow(/pages in a row with no follower not already exported/);
+    expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 30, 100));
+  });
+});
+
 describe('--update of a file whose manifest has no follow time (written by an older tkf)', () => {
   it('does not stop at the first known follower but after a whole page of them, and records the follow time', async () => {
     const out = join(dir.path, 'old.jsonl');

@@ -34,6 +34,8 @@ export interface Sorted {
   followers: RawFollower[];
   duplicates: number;
   known: number;
+  /** Of `known`, those this walk met for the first time (--update: the walk moving down the file's list). */
+  knownFirst: number;
   caughtUp: boolean;
   /** The same followers as the previous answer. */
   samePage: boolean;
@@ -69,6 +71,14 @@ export class WalkVerdicts {
   private stuck = 0;
   /** Answers in a row that brought no follower not seen before, while the cursor moved. */
   private barren = 0;
+  /**
+   * --update: the file's followers this walk has met. A page that brings one met for the first
+   * time moves down the file's list, which ends the walk (caughtUp) once its min_time is below
+   * the file's newest: not barren. An API whose min_time is each page's newest (one follower down
+   * a page) served the file's first followers one a page for the ~20 pages before that, and the
+   * update stopped as stuck after four (exit 6) where a full export only warns of the requests.
+   */
+  private readonly knownMet = new Set<string>();
   /** The cursor was reached by stepping one second down from a tied second. */
   private stepped = false;
   /**
@@ -160,10 +170,16 @@ export class WalkVerdicts {
     const followers: RawFollower[] = [];
     let duplicates = 0;
     let known = 0;
+    let knownFirst = 0;
     for (const follower of raw) {
       if (this.yielded + followers.length >= this.limit) break;
-      if (this.options.known?.(follower.uid)) known++;
-      else if (this.seen.add(follower.uid)) followers.push(follower);
+      if (this.options.known?.(follower.uid)) {
+        known++;
+        if (!this.knownMet.has(follower.uid)) {
+          this.knownMet.add(follower.uid);
+          knownFirst++;
+        }
+      } else if (this.seen.add(follower.uid)) followers.push(follower);
       else duplicates++;
     }
     this.yielded += followers.length;
@@ -176,7 +192,7 @@ export class WalkVerdicts {
     const samePage = raw.length > 0 && sameUids(uids, this.previousUids);
     this.previousUids = uids;
     if (followers.length > 0) this.reentries = 0;
-    return { lostInside, raw, followers, duplicates, known, caughtUp, samePage };
+    return { lostInside, raw, followers, duplicates, known, knownFirst, caughtUp, samePage };
   }
 
   /** The next cursor, or the end, or why the answer did not move the walk on. */
@@ -321,7 +337,7 @@ export class WalkVerdicts {
     // Nothing new while the cursor moved: a stuck API, whatever its cursor does.
     let barrenWait = false;
     if (stuckReason === undefined && next !== null && !reasking && !lostInside && !steppedDown && !decision.probed) {
-      if (followers.length > 0) this.barren = 0;
+      if (followers.length > 0 || sorted.knownFirst > 0) this.barren = 0;
       else if (this.reentry !== undefined && this.reentry.budget > 0 && (cursor === this.reentry.second || cursor === this.reentry.second + 1)) this.reentry.budget--;
       else {
         this.barren++;
