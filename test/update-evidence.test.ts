@@ -97,6 +97,26 @@ describe('--update against an API whose min_time is each page\'s newest follow t
   });
 });
 
+describe('--update after a stuck API that repeated a page with its cursor one second lower each time', () => {
+  it('reports no tied second when the working API then serves every follower', async () => {
+    const out = join(dir.path, 'f.jsonl');
+    // Followers repeated at page boundaries, as the API sends them (the built-in user's way).
+    const api: UserScenario = { ...list, boundaryDuplicates: true };
+    await withSimulator({ ...api, notYetFollowed: 60 }, (sim) => exportInProcess(sim, UID, out));
+    // Page 3 again and again, min_time one second below the cursor: the first time (the previous
+    // page's last follower repeated on top, max_time the cursor) it looks like a full page of one
+    // second; then its followers again, below that second.
+    const stuck = withSimulator({ ...api, repeatFromPage: 3 }, (sim) => exportInProcess(sim, UID, out, { update: true }));
+    await expect(stuck).rejects.toThrow(/pages in a row with no follower not already exported/);
+    const saved = await readCheckpoint(outputPaths(out).checkpoint);
+    expect(saved?.rows).toBe(100); // the file's 40 and the 60 new followers found so far
+    expect(saved?.incompleteSeconds ?? []).toEqual([]);
+    const result = await withSimulator(api, (sim) => exportInProcess(sim, UID, out, { update: true }));
+    expect(result).toMatchObject({ added: 60, rows: 100, end: 'caught-up', incompleteSeconds: [] });
+    expect(await readFile(out, 'utf8')).toBe(expectedJsonl(UID, list, 0, 100));
+  });
+});
+
 describe('--update of a file whose manifest has no follow time (written by an older tkf)', () => {
   it('does not stop at the first known follower but after a whole page of them, and records the follow time', async () => {
     const out = join(dir.path, 'old.jsonl');

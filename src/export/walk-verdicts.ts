@@ -204,8 +204,13 @@ export class WalkVerdicts {
     const repeatOnTop = raw[0] !== sorted.followers[0];
     // An exclusive cursor: a full page of one second, then an answer that starts below it.
     if (!lostInside && this.fullSecond !== undefined && cursor === this.fullSecond && decision.tiedSecond === undefined && raw.length > 0) {
-      if (usableCursor(answer.maxTime) && answer.maxTime < this.fullSecond) decision.tiedSecond = this.fullSecond;
-      else if (
+      // Only an answer that brings followers: a page of followers seen already, below the second,
+      // is an API repeating itself (a stuck one whose cursor moves: `tkf simulate --repeat-page`),
+      // no evidence that the second held more; its --update, resumed against a working API,
+      // read every follower and still reported the second incomplete (and --db recorded a hole).
+      if (usableCursor(answer.maxTime) && answer.maxTime < this.fullSecond) {
+        if (sorted.followers.length > 0) decision.tiedSecond = this.fullSecond;
+      } else if (
         usableCursor(minTime) &&
         decision.next === minTime &&
         minTime < cursor &&
