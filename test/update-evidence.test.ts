@@ -10,9 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../src/output/checkpoint.js';
 import { outputPaths } from '../src/output/output-file.js';
 import { caughtUpRule, pageNewest } from '../src/output/update-base.js';
-import { startSimulator, type Simulator, type UserScenario } from '../src/simulator/index.js';
+import { followerUid, startSimulator, type Simulator, type UserScenario } from '../src/simulator/index.js';
 import { expectedJsonl } from './helpers/followers.js';
 import { exportInProcess } from './helpers/in-process-export.js';
+import { runTkfInProcess } from './helpers/run-cli.js';
 import { useTempDir } from './helpers/temp-dir.js';
 
 const UID = '6200000000000000001';
@@ -160,5 +161,36 @@ describe('the evidence', () => {
     expect(fallback({ minTime: 10, fresh: 3, known: 17 })).toBe(false);
     expect(fallback({ minTime: 10, fresh: 0, known: 20 })).toBe(true);
     expect(fallback({ minTime: 10, fresh: 0, known: 0 })).toBe(false);
+  });
+});
+
+describe('tkf diff of a file that --update extended', () => {
+  it('takes only its new rows on top as its walk: followers who left before the older export, kept below, are not new', async () => {
+    const u = join(dir.path, 'u.jsonl');
+    const f2 = join(dir.path, 'f2.jsonl');
+    const d = join(dir.path, 'd.jsonl');
+    // Night 1: #30..#99 into u. Night 2, a full export: #20..#99 less #50 and #70, who left.
+    await yesterday(u, 30);
+    await withSimulator({ ...list, notYetFollowed: 20, unfollowed: [50, 70] }, (sim) => exportInProcess(sim, UID, f2));
+    // Night 3: u updated, #10..#29 on top of night 1's rows, #50 and #70 among them (an update cannot see who left).
+    await withSimulator({ ...list, notYetFollowed: 10, unfollowed: [50, 70] }, (sim) => exportInProcess(sim, UID, u, { update: true }));
+    const run = await runTkfInProcess(['diff', f2, u, '--json', '--out', d]);
+    expect(run.code).toBe(0);
+    // 10 came since night 2 (#10..#19); #50 and #70 were called added before.
+    expect(JSON.parse(run.stdout)).toMatchObject({ added: 10, first_seen: 0, removed: 0, kept_by_update: 2, old: 78, new: 90, unchanged: 78 });
+    const rows = (await readFile(d, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { change: string; uid: string });
+    expect(rows.map((r) => [r.change, r.uid])).toEqual(Array.from({ length: 10 }, (_, k) => ['added', followerUid(1, UID, 10 + k)]));
+    expect(run.stderr).toMatch(/u\.jsonl was extended by --update: only its 20 new followers on top are its last walk's/);
+    expect(run.stderr).toMatch(/\+10 new, 0 gone, 2 kept from before the update, not in the older export \(not compared\) \(78 -> 90\)/);
+  });
+
+  it('a copy of the file before the update, against it: the new followers, nobody gone', async () => {
+    const u = join(dir.path, 'u.jsonl');
+    const before = join(dir.path, 'before.jsonl');
+    await yesterday(u, 30);
+    await writeFile(before, await readFile(u));
+    await withSimulator({ ...list, notYetFollowed: 10 }, (sim) => exportInProcess(sim, UID, u, { update: true }));
+    const run = await runTkfInProcess(['diff', before, u, '--json', '--quiet']);
+    expect(JSON.parse(run.stdout)).toMatchObject({ added: 20, removed: 0, beyond_reach: 0, kept_by_update: 0, old: 70, new: 90, unchanged: 70 });
   });
 });

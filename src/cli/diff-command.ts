@@ -10,7 +10,7 @@ import { createChangeEncoder, type ChangeEncoder } from '../diff/change-encoder.
 import { diffExports, type DiffCounts } from '../diff/diff-exports.js';
 import { endOfList, referenceShortfall, shortfall, type WalkEnd } from '../diff/reach.js';
 import { openExport, type ExportFormat, type ExportSource } from '../output/export-reader.js';
-import { againstManifest, incompletePlaces, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
+import { againstManifest, incompletePlaces, readCheckpoint, updatedRows, type Checkpoint } from '../output/checkpoint.js';
 import { FileTransaction } from '../output/file-transaction.js';
 import { makeDirectory, outputPaths, refuseOverInput } from '../output/output-file.js';
 import { dirname } from 'node:path';
@@ -116,7 +116,7 @@ export function diffCommand(ctx: CliContext): Command {
  * (`past --limit` when the newer export stopped at its own --limit, short of the reach).
  */
 function summary(counts: DiffCounts, newerEnd: WalkEnd): string {
-  const past = newerEnd === 'limit' ? "past the newer export's --limit" : newerEnd === 'short' || newerEnd === 'early' ? 'below where the newer export ended short' : "past the API's reach";
+  const past = newerEnd === 'limit' ? "past the newer export's --limit" : newerEnd === 'caught-up' ? "below where the newer export's --update stopped" : newerEnd === 'short' || newerEnd === 'early' ? 'below where the newer export ended short' : "past the API's reach";
   // Those in a tied second a walk had to step past are said as such: they stood inside the list, not below its end.
   const tied = counts.beyond_reach_in_ties ?? 0;
   const below = counts.beyond_reach - tied;
@@ -126,7 +126,8 @@ function summary(counts: DiffCounts, newerEnd: WalkEnd): string {
   const deeper =
     (deeperBelow ? `, ${formatCount(deeperBelow)} first seen below where the older export ended` : '') +
     (tiedFirst ? `, ${formatCount(tiedFirst)} first seen in a tied second the older export could not read` : '');
-  return `${signedCount('+', counts.added)} new, ${signedCount('-', counts.removed)} gone${reach}${deeper} (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
+  const kept = counts.kept_by_update ? `, ${formatCount(counts.kept_by_update)} kept from before the update, not in the older export (not compared)` : '';
+  return `${signedCount('+', counts.added)} new, ${signedCount('-', counts.removed)} gone${reach}${deeper}${kept} (${formatCount(counts.old)} -> ${formatCount(counts.new)})`;
 }
 
 /**
@@ -148,7 +149,15 @@ async function walkEnds(oldPath: string, newPath: string, warn: (text: string) =
   const reference = referenceShortfall([older, newer].map((walk) => (walk && !walk.short && walk.end === 'complete' ? shortfall(walk.rows, walk.total) : undefined)));
   const endOf = (walk: Checkpoint | undefined): WalkEnd => (!walk ? undefined : walk.short ? 'short' : endOfList(walk.end, walk.rows, walk.total, reference));
   const newerEnd = endOf(newer);
-  const newerHoles = incompletePlaces(newer);
+  // A file --update extended: its first rows are its last walk's, the rest that walk did not see
+  // again (followers who left since stay in it). Its tied seconds' places are the earlier walks'.
+  const newerWalked = updatedRows(newer);
+  if (newerWalked !== undefined) {
+    warn(
+      `tkf: warning: ${newPath} was extended by --update: only its ${formatCount(newerWalked)} new follower${newerWalked === 1 ? '' : 's'} on top are its last walk's, which stopped at the followers it already held; the rows below are earlier walks', not seen again (an update cannot see who left): none of them is called new, and followers missing below where that walk stopped are not called gone\n`,
+    );
+  }
+  const newerHoles = newerWalked === undefined ? incompletePlaces(newer) : undefined;
   if (newerEnd === 'early') {
     // A tied second it stepped past may hold the followers it fell short by: said, as it may.
     const tied = newerHoles ? ' (it could not read the rest of a tied second, where some or all of them may be)' : '';
@@ -157,7 +166,7 @@ async function walkEnds(oldPath: string, newPath: string, warn: (text: string) =
     );
   }
   const olderHoles = incompletePlaces(older);
-  return { olderEnd: endOf(older), newerEnd, ...(newerHoles ? { newerHoles } : {}), ...(olderHoles ? { olderHoles } : {}) };
+  return { olderEnd: endOf(older), newerEnd, ...(newerHoles ? { newerHoles } : {}), ...(olderHoles ? { olderHoles } : {}), ...(newerWalked !== undefined ? { newerWalked } : {}) };
 }
 
 /** An export's finished manifest, when it describes the file as it is. */
@@ -234,6 +243,8 @@ interface Ends {
   /** Where <new>'s walk stepped past the rest of a tied second (reach.ts unseen). */
   newerHoles?: ReadonlyArray<readonly [number, number]>;
   olderHoles?: ReadonlyArray<readonly [number, number]>;
+  /** <new> was extended by --update: its first this many rows are its last walk's. */
+  newerWalked?: number;
 }
 
 async function diffToStream(older: ExportSource, newer: ExportSource, encoder: ChangeEncoder, ctx: CliContext, ends: Ends): Promise<DiffCounts> {

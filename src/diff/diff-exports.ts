@@ -11,6 +11,12 @@
  *      `removed` (gone) or `beyond_reach` (the newer walk did not see that part of the list: the
  *      API's reach slid past it).
  *
+ * When <new> is a file that --update extended (its manifest's updateAdded: `newerWalked`), only
+ * its first rows are its last walk's; the rows below them it did not see again (they may have
+ * left since). The walk is those first rows: a uid not in <old> below them is no change either
+ * way (`kept_by_update`), and the reach rule reads the walk alone (it stopped at the file's newest
+ * follower, so it saw nothing of the list below that).
+ *
  * A uid repeated inside one file counts once and is handed on once. Without `onChange` (--json
  * with no file to write) passes 3 and 4 are skipped: the verdicts come from the Maps.
  */
@@ -31,6 +37,11 @@ export interface DiffCounts {
   beyond_reach_in_ties?: number;
   /** Of first_seen, those where the older walk stepped past the rest of a tied second; absent: none. */
   first_seen_in_ties?: number;
+  /**
+   * <new> was extended by --update: its uids not in <old> below the rows its last update put on
+   * top, which that walk did not see again (no change either way; absent: <new> is one walk's).
+   */
+  kept_by_update?: number;
   /** Distinct uids in <old> and in <new>. */
   old: number;
   new: number;
@@ -48,8 +59,20 @@ export interface DiffOptions {
   newerHoles?: ReadonlyArray<readonly [number, number]>;
   /** The older walk's (its manifest's incompleteAt): followers new to it there were unread, first seen. */
   olderHoles?: ReadonlyArray<readonly [number, number]>;
+  /** <new> was extended by --update: its first this many distinct uids are its last walk's (the rest it did not see again). */
+  newerWalked?: number;
   /** Aborted: stop at the next record, throwing its reason. */
   signal?: AbortSignal;
+}
+
+/** The first `count` of these values. */
+function* firstOf<T>(values: Iterable<T>, count: number): Generator<T> {
+  if (count <= 0) return;
+  let n = 0;
+  for (const value of values) {
+    yield value;
+    if (++n >= count) return;
+  }
 }
 
 export async function diffExports(older: ExportSource, newer: ExportSource, options: DiffOptions = {}): Promise<DiffCounts> {
@@ -66,19 +89,23 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
     if (signal?.aborted) throw signal.reason;
     if (!newUids.has(record.uid)) newUids.set(record.uid, newUids.size);
   }
-  const view = reachView(newUids.keys(), (uid) => oldIndex.get(uid), options.newerEnd, options.newerHoles, options.olderHoles, () => oldIndex.size - 1);
+  const walked = options.newerWalked ?? Infinity;
+  const newerWalk = walked === Infinity ? newUids.keys() : firstOf(newUids.keys(), walked);
+  const view = reachView(newerWalk, (uid) => oldIndex.get(uid), options.newerEnd, options.newerHoles, options.olderHoles, () => oldIndex.size - 1);
   let added = 0;
   let firstSeen = 0;
   let firstSeenInTies = 0;
+  let kept = 0;
   for (const [uid, index] of newUids) {
     if (oldIndex.has(uid)) continue;
-    if (judgeNew(index, view, options.olderEnd) === 'added') added++;
+    if (index >= walked) kept++;
+    else if (judgeNew(index, view, options.olderEnd) === 'added') added++;
     else {
       firstSeen++;
       if (inUnreadByOlder(index, view)) firstSeenInTies++;
     }
   }
-  const unchanged = newUids.size - added - firstSeen;
+  const unchanged = newUids.size - added - firstSeen - kept;
   let removedCount = 0;
   let unreadInTies = 0;
   for (const [uid, index] of oldIndex) {
@@ -94,6 +121,7 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
     beyond_reach: missing - removedCount,
     ...(unreadInTies ? { beyond_reach_in_ties: unreadInTies } : {}),
     ...(firstSeenInTies ? { first_seen_in_ties: firstSeenInTies } : {}),
+    ...(options.newerWalked !== undefined ? { kept_by_update: kept } : {}),
     old: oldIndex.size,
     new: newUids.size,
     unchanged,
@@ -105,7 +133,7 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
   for await (const record of newer.records()) {
     if (signal?.aborted) throw signal.reason;
     const index = newUids.get(record.uid);
-    if (index === undefined || oldIndex.has(record.uid) || handed.has(record.uid)) continue;
+    if (index === undefined || index >= walked || oldIndex.has(record.uid) || handed.has(record.uid)) continue;
     handed.add(record.uid);
     newWritten++;
     const wait = onChange(judgeNew(index, view, options.olderEnd), record, newer);

@@ -18,7 +18,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatCount } from '../count-text.js';
 import { HistoryDbError, STAGING_LOST, ShortListError, UsageError } from '../errors.js';
-import { againstManifest, incompletePlaces, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
+import { againstManifest, incompletePlaces, readCheckpoint, updatedRows, type Checkpoint } from '../output/checkpoint.js';
 import { openExport, type ExportSource } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
 import { CSV_NUMBER_COLUMNS, followerRow } from './follower-columns.js';
@@ -99,16 +99,12 @@ export async function describeExport(
 }
 
 /**
- * An --update's file holds its new rows on top of rows it did not see again: recorded as an
- * update (it cannot see who left; its earlier rows would bring back followers gone since). Its
- * manifest says how many rows were new (updateAdded); one written by an older tkf does not, and
- * is told by its end ('caught-up'): none of its rows are counted new.
+ * An --update's file is recorded as an update (checkpoint.ts updatedRows): it cannot see who
+ * left, and its earlier rows would bring back followers gone since.
  */
 function updateOf(manifest: Checkpoint | undefined): { update?: { added: number } } {
-  if (!manifest) return {};
-  const added = manifest.updateAdded;
-  if (typeof added === 'number') return { update: { added: Number.isSafeInteger(added) && added >= 0 && added <= manifest.rows ? added : 0 } };
-  return manifest.end === 'caught-up' ? { update: { added: 0 } } : {};
+  const added = updatedRows(manifest);
+  return added === undefined ? {} : { update: { added } };
 }
 
 /**

@@ -150,6 +150,18 @@ export function describeMismatch(saved: CheckpointOptions, now: CheckpointOption
 }
 
 /**
+ * An --update's file holds its new rows on top of rows it did not see again: how many rows on top
+ * its last update put there (updateAdded), or undefined for a file that is one walk's. A manifest
+ * of an older tkf without updateAdded is told by its end ('caught-up'): none counted new.
+ */
+export function updatedRows(manifest: Checkpoint | undefined): number | undefined {
+  if (!manifest) return undefined;
+  const added = manifest.updateAdded;
+  if (typeof added === 'number') return Number.isSafeInteger(added) && added >= 0 && added <= manifest.rows ? added : 0;
+  return manifest.end === 'caught-up' ? 0 : undefined;
+}
+
+/**
  * A finished manifest's incompleteAt (where its walk stepped past the rest of each tied second),
  * when it is what a tkf wrote: one place an incomplete second, whole numbers, ascending, within
  * the file. Undefined otherwise (an older tkf, an --update that found a second of its own, an edit).
