@@ -29,7 +29,7 @@ import { resumeCommand } from './resume-command.js';
 import { writeOut } from './stdout-errors.js';
 import { followers, requests, users } from './plural.js';
 import { addDbSecrets, checkOutputBesideDb } from './history-export.js';
-import { createExportRecorder } from '../history/export-recorder.js';
+import { createExportRecorder, noteStagedRun, stagedRunMarker, stagedRunStart } from '../history/export-recorder.js';
 import { isPostgresUrl, openHistory } from '../history/open-history.js';
 
 /** The compiled worker that records into SQLite off the walks' thread (absent when run from the sources). */
@@ -125,7 +125,14 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
     signal: ctx.signal,
     ...(history ? { record: createExportRecorder(history, { staging: job.staged, ...(isPostgresUrl(job.db!) ? {} : { sqlite: { path: job.db!, worker: RECORD_WORKER, v8Flags: ctx.heapFlags?.() ?? [] } }) }) } : {}),
   };
-  const target = targetsOf(job, ctx);
+  // --db without --out: the run notes when it started, so that its --resume tells the walks it
+  // made from an earlier night's (export-recorder.ts stagedRunMarker).
+  const uids = job.uids ?? [job.uid ?? access.defaultUid!];
+  const marker = job.staged && !job.update ? stagedRunMarker(job.out, uids) : undefined;
+  let staleBefore: string | undefined;
+  if (marker && job.resume) staleBefore = await stagedRunStart(marker);
+  else if (marker) await noteStagedRun(marker, new Date().toISOString());
+  const target = targetsOf(job, ctx, staleBefore);
   try {
     // The recording thread runs before the first request, and has set the heap's flags again (record-thread.ts).
     await settings.record?.ready;
@@ -144,7 +151,7 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
 }
 
 /** Where each account's export goes: stdout, or its file (the template filled, its directory made). */
-function targetsOf(job: ExportJob, ctx: CliContext): (uid: string) => Promise<OutputTarget> {
+function targetsOf(job: ExportJob, ctx: CliContext, staleBefore?: string): (uid: string) => Promise<OutputTarget> {
   const date = today();
   return async (uid) => {
     if (job.out === '-') return { kind: 'stream', stream: ctx.stdout };
@@ -158,7 +165,7 @@ function targetsOf(job: ExportJob, ctx: CliContext): (uid: string) => Promise<Ou
     // paid for; a budget smaller than the account still gets there night after night), any other
     // staging file is replaced by a new walk.
     const goOn = job.staged && !job.resume && !job.force && !job.update;
-    return { kind: 'file', path, force: job.force, resume: job.resume && !job.update, update: job.update, goOn, own: job.staged };
+    return { kind: 'file', path, force: job.force, resume: job.resume && !job.update, update: job.update, goOn, own: job.staged, ...(staleBefore ? { staleBefore } : {}) };
   };
 }
 

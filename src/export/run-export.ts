@@ -30,6 +30,11 @@ export type OutputTarget =
       goOn?: boolean;
       /** The file is tkf's own (--db's staging file): an interrupted walk that cannot be gone on with is replaced, even under --resume. */
       own?: boolean;
+      /**
+       * --resume of tkf's own file: a walk of it that completed before this time (ISO 8601) is an
+       * earlier run's, not one of the run being finished: a new walk (ExportFile staleBefore).
+       */
+      staleBefore?: string;
     };
 
 export interface ExportPlan {
@@ -153,6 +158,7 @@ function openTarget(plan: ExportPlan, deps: ExportDeps): Promise<PageTarget | Ta
     onResume: deps.onResume,
     onUpdate: deps.onUpdate,
     own: output.own,
+    staleBefore: output.staleBefore,
   });
 }
 

@@ -18,10 +18,11 @@
  * `--db` run neither stops at what the night before left nor records nothing. With --resume, an
  * account whose last walk is complete and recorded is skipped (finishing an interrupted batch).
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { truncate } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { mkdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { HistoryDbError } from '../errors.js';
 import type { RawFollower, SpanKeys } from '../api/types.js';
@@ -299,3 +300,39 @@ export function stagingTemplate(db: string, env: NodeJS.ProcessEnv): string {
   return join(state, 'tkf', 'staging', name.replace(/[^\w.-]/g, '_'), '{uid}.jsonl');
 }
 
+
+/**
+ * Where a staged run (--db without --out) of these uids notes when it started, beside its staging
+ * files (`run-<hash of the uids>.json`, one per list of accounts: two nightly lists into one
+ * database keep theirs apart). A run without --resume writes it; --resume reads it, so that an
+ * account whose staged walk completed before the run it finishes began (last night's, recorded
+ * then) is walked now, as that run would have, instead of being "complete and recorded: nothing
+ * to resume" (a budget spent half-way left the accounts it had not started without tonight's
+ * snapshot, the resume reporting every account complete).
+ */
+export function stagedRunMarker(template: string, uids: readonly string[]): string {
+  const hash = createHash('sha256').update(uids.join('\n')).digest('hex').slice(0, 16);
+  return join(dirname(template), `run-${hash}.json`);
+}
+
+/** Notes the run's start (ISO 8601 UTC) at `marker`; a failure only loses the note (the staging files say theirs). */
+export async function noteStagedRun(marker: string, startedAt: string): Promise<void> {
+  const temporary = `${marker}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await mkdir(dirname(marker), { recursive: true });
+    await writeFile(temporary, `${JSON.stringify({ started: startedAt })}\n`);
+    await rename(temporary, marker);
+  } catch {
+    await rm(temporary, { force: true }).catch(() => {});
+  }
+}
+
+/** When the staged run of this marker began, if it noted it (and the note is readable). */
+export async function stagedRunStart(marker: string): Promise<string | undefined> {
+  try {
+    const { started } = JSON.parse(await readFile(marker, 'utf8')) as { started?: unknown };
+    return typeof started === 'string' && !Number.isNaN(Date.parse(started)) ? started : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -65,6 +65,8 @@ export interface ExportFileSpec {
   onUpdate?: (manifest: Checkpoint) => void;
   /** tkf's own file (--db's staging file): an interrupted walk past --limit is replaced, even under --resume. */
   own?: boolean;
+  /** --resume of tkf's own file: a walk of it completed before this time (ISO 8601) is an earlier run's: a new walk replaces it. */
+  staleBefore?: string;
 }
 
 export function checkpointOptions(uid: string, format: FormatDefinition, encoder: EncoderOptions): CheckpointOptions {
@@ -190,6 +192,15 @@ export class ExportFile implements PageTarget {
       if (resumeFrom.cursor === null && (await wasPublished(paths, this.spec.job.format.render ? resumeFrom.updated : undefined))) {
         this.base.rows = resumeFrom.rows;
         return { ...(await this.finishPublished(resumeFrom)), alreadyComplete: true };
+      }
+    }
+    if (mode === 'resume' && !saved && this.spec.own && this.spec.staleBefore !== undefined && (await exists(paths.out))) {
+      // An earlier run's walk (recorded then), not one of the run this --resume finishes, which
+      // had not come to this account: walked now, as that run would have.
+      const manifest = await readCheckpoint(paths.manifest).catch(() => undefined);
+      if (manifest && manifest.cursor === null && manifest.updated < this.spec.staleBefore) {
+        mode = 'force';
+        this.replace = true;
       }
     }
     if (mode === 'resume' && !saved && (await exists(paths.out))) {

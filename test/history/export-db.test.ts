@@ -33,8 +33,9 @@ describe('tkf export --db', () => {
     const first = await runCli(['export', '--uid', UID, '--db', db, '--json'], day1);
     expect(first.code, first.stderr).toBe(0);
     expect(json<{ history: { added: number }; file: null }>(first.stdout)).toMatchObject({ history: { added: 45, removed: 0, beyond_reach: 0 }, file: null });
-    // Emptied once recorded; its manifest stays (so --resume knows this account is done).
-    expect((await readdir(`${db}.staging`)).sort()).toEqual([`${UID}.jsonl`, `${UID}.jsonl.tkf.json`]);
+    // Emptied once recorded; its manifest stays (so --resume knows this account is done), beside
+    // the note of when the run began (so --resume tells tonight's walks from an earlier night's).
+    expect((await readdir(`${db}.staging`)).sort()).toEqual([`${UID}.jsonl`, `${UID}.jsonl.tkf.json`, expect.stringMatching(/^run-[0-9a-f]{16}\.json$/)]);
     expect(await readFile(join(`${db}.staging`, `${UID}.jsonl`), 'utf8')).toBe('');
 
     // The next day 15 more followed: the environment's TKF_DB names the database this time.
@@ -130,6 +131,33 @@ describe('tkf export --db', () => {
     // A range that holds no time is a mistake said as one, not an empty answer.
     const reversed = await runCli(['history', 'changes', '--db', db, '--uid', UID, '--since', '2026-12-08', '--until', '2026-12-05']);
     expect([reversed.code, reversed.stdout, reversed.stderr]).toEqual([2, '', 'tkf: --since 2026-12-08 is not before --until 2026-12-05: no time lies between them\n']);
+  });
+
+  it('--resume of a batch a budget stopped walks the accounts it had not started, though an earlier night recorded them', async () => {
+    const db = join(dir.path, 'h.sqlite');
+    const uids = ['6754915036232582161', '6754915036232582162', '6754915036232582163'];
+    const file = join(dir.path, 'accounts.txt');
+    await writeFile(file, `${uids.join('\n')}\n`);
+    const env = await simulator(Object.fromEntries(uids.map((uid) => [uid, { size: 60 }])));
+    const batch = ['export', '--uids-file', file, '--db', db, '--concurrency', '1'];
+    expect((await runCli(batch, env)).code).toBe(0); // night 1
+    // Night 2: the budget runs out in the second account; the third is not started.
+    expect((await runCli([...batch, '--max-requests', '4'], env)).code).toBe(8);
+    const resumed = await runCli([...batch, '--resume', '--json'], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const accounts = json<{ users: Array<{ uid: string; history?: { recorded?: boolean } }> }>(resumed.stdout).users;
+    // The first was walked and recorded by night 2 itself: nothing to resume. The other two are recorded now.
+    expect(accounts.map((a) => [a.uid, a.history?.recorded !== false])).toEqual([
+      [uids[0], false],
+      [uids[1], true],
+      [uids[2], true],
+    ]);
+    const list = json<Array<{ uid: string; snapshots: number }>>((await runCli(['history', '--db', db, '--json'])).stdout);
+    expect(list.map((a) => [a.uid, a.snapshots])).toEqual(uids.map((uid) => [uid, 2]));
+    // Finished: a --resume again (cron running twice) walks nothing.
+    const again = await runCli([...batch, '--resume'], env);
+    expect(again.stderr).toMatch(/0 requests/);
+    expect(json<Array<{ snapshots: number }>>((await runCli(['history', '--db', db, '--json'])).stdout).map((a) => a.snapshots)).toEqual([2, 2, 2]);
   });
 
   it('an interrupted walk is no snapshot; --resume completes it and then it is one', async () => {
