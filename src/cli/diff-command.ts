@@ -104,6 +104,13 @@ export function diffCommand(ctx: CliContext): Command {
       if (!encoder) counts = await diffExports(older, newer, { signal: ctx.signal, ...ends });
       else if (toFile) counts = await diffToFile(older, newer, encoder, out, Boolean(options.force), ctx.signal, ends);
       else counts = await diffToStream(older, newer, encoder, ctx, ends);
+      // Said when it changed a verdict: rows kept from before the update, or followers not called gone.
+      if (ends.newerWalked !== undefined && (counts.kept_by_update || counts.beyond_reach)) {
+        const walked = ends.newerWalked;
+        ctx.stderr.write(
+          `tkf: warning: ${newPath} was extended by --update: only its ${formatCount(walked)} new follower${walked === 1 ? '' : 's'} on top are its last walk's, which stopped at the followers it already held; the rows below are earlier walks', not seen again (an update cannot see who left): none of them is called new, and followers missing below where that walk stopped are not called gone\n`,
+        );
+      }
       if (options.json) ctx.jsonSaid = true;
       if (options.json) await writeOut(ctx.stdout, `${JSON.stringify({ ...counts, file: toFile ? out : null })}\n`);
       if (!options.quiet) ctx.stderr.write(`${summary(counts, newerEnd)}\n`);
@@ -152,11 +159,6 @@ async function walkEnds(oldPath: string, newPath: string, warn: (text: string) =
   // A file --update extended: its first rows are its last walk's, the rest that walk did not see
   // again (followers who left since stay in it). Its tied seconds' places are the earlier walks'.
   const newerWalked = updatedRows(newer);
-  if (newerWalked !== undefined) {
-    warn(
-      `tkf: warning: ${newPath} was extended by --update: only its ${formatCount(newerWalked)} new follower${newerWalked === 1 ? '' : 's'} on top are its last walk's, which stopped at the followers it already held; the rows below are earlier walks', not seen again (an update cannot see who left): none of them is called new, and followers missing below where that walk stopped are not called gone\n`,
-    );
-  }
   const newerHoles = newerWalked === undefined ? incompletePlaces(newer) : undefined;
   if (newerEnd === 'early') {
     // A tied second it stepped past may hold the followers it fell short by: said, as it may.
