@@ -21,6 +21,14 @@ export interface CliContext {
   secrets: string[];
   /** Set by a command: what to print when the first signal arrives. */
   onInterrupt?: (signal: InterruptSignal) => void;
+  /**
+   * Set by a command while it watches `signal` (export's walks, diff's and report's reading, the
+   * simulator): the first signal then aborts it, and it stops at the next page or record. Unset,
+   * main.ts ends the process at once on the first signal (history, info, a run still reading its
+   * --uids-file or --token-file from a terminal): they never looked at `signal`, and a Ctrl-C ran
+   * on to exit 0, an output file published.
+   */
+  stopsOnSignal?: boolean;
   /** Set by a command that can be resumed: the command line that resumes it. */
   resumeHint?: string;
   /** Set once `--json`'s object is out (each command that prints one): a failure after it prints no other. */

@@ -84,6 +84,8 @@ export function diffCommand(ctx: CliContext): Command {
     .addOption(new Option('-q, --quiet', 'print errors only (no summary line)'))
     .addHelpText('after', HELP)
     .action(async (oldPath: string, newPath: string, options: DiffCommandOptions) => {
+      // Its passes stop at the next record on a signal (diffExports), the --out file unpublished.
+      ctx.stopsOnSignal = true;
       const out = options.out ?? '-';
       const toFile = out !== '-';
       // [issue 21] --json owns stdout: rows there too would be lost (or garble the JSON), as for export.

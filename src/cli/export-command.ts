@@ -65,6 +65,9 @@ export function exportCommand(ctx: CliContext): Command {
       for (const key of SWITCHES) options[key] = Boolean(options[key]);
       ctx.jsonPromised = Boolean(options.json);
       const job = await resolveJob(command, options, config, ctx);
+      // From here a signal stops the walks after the page in hand (their checkpoints saved); before
+      // (reading --uids-file - or --token-file - from a terminal) it ends tkf at once (main.ts).
+      ctx.stopsOnSignal = true;
       await runJob(job, options, ctx);
     } catch (error) {
       // --json promises one object on stdout, a failure before any account's (a bad --uids-file

@@ -132,6 +132,21 @@ export async function main(argv: string[]): Promise<never> {
       }
       exit(code);
     }
+    if (!ctx.stopsOnSignal) {
+      // A command that does not watch the signal: it ends now. A database transaction left open
+      // is rolled back (SQLite's journal, PostgreSQL's closed connection); an output file is
+      // published only once written (never, here).
+      say(`tkf: interrupted by ${signal}`);
+      if (ctx.jsonPromised && !ctx.jsonSaid) {
+        ctx.jsonSaid = true;
+        try {
+          writeSync(1, `${JSON.stringify({ exit_code: code, error: `interrupted by ${signal}` })}\n`);
+        } catch {
+          // stdout is gone: the exit code says it
+        }
+      }
+      exit(code);
+    }
     ctx.onInterrupt?.(signal);
     interrupts.abort(new InterruptedError(signal));
   };

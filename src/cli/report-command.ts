@@ -107,7 +107,10 @@ export function reportCommand(ctx: CliContext): Command {
         return undefined;
       });
       await checkDescribes(path, manifest);
+      ctx.stopsOnSignal = true;
       const report = await summarizeExport(path, { signal: ctx.signal, manifest });
+      // What follows does not look at the signal: one now ends tkf at once (main.ts).
+      ctx.stopsOnSignal = false;
       if (manifestProblem && (db === undefined || options.uid !== undefined)) {
         ctx.stderr.write(`tkf: warning: ${manifestProblem}; the report has no follower count of the profile\n`);
       }

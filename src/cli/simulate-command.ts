@@ -202,6 +202,8 @@ export function simulateCommand(ctx: CliContext): Command {
     .addHelpText('after', simulateHelp());
   for (const option of simulateOptions()) command.addOption(option);
   return command.action(async (options: SimulateOptions) => {
+    // A signal ends the serving below (and one during its start too).
+    ctx.stopsOnSignal = true;
     const kinds = options.faults?.split(',').map((kind) => kind.trim()) as FaultKind[] | undefined;
     const unknown = kinds?.find((kind) => !FAULT_KINDS.includes(kind));
     if (unknown) throw new UsageError(`--faults: unknown fault "${unknown}"; use ${FAULT_KINDS.join(',')}`);
