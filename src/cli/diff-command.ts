@@ -101,7 +101,8 @@ export function diffCommand(ctx: CliContext): Command {
       const { newerEnd } = ends;
       // --json owns stdout: rows go only to a file, and without one only the counts are made.
       const rows = toFile || !options.json;
-      const encoder = rows ? createChangeEncoder([older, newer], { format, formulaGuard: options.formulaGuard, bom: Boolean(options.bom) }) : undefined;
+      const guardedInputs = rows ? await guardedCsv([older, newer]) : undefined;
+      const encoder = rows ? createChangeEncoder([older, newer], { format, formulaGuard: options.formulaGuard, bom: Boolean(options.bom), guardedInputs }) : undefined;
       let counts: DiffCounts;
       if (!encoder) counts = await diffExports(older, newer, { signal: ctx.signal, ...ends });
       else if (toFile) counts = await diffToFile(older, newer, encoder, out, Boolean(options.force), ctx.signal, ends);
@@ -171,6 +172,17 @@ async function walkEnds(oldPath: string, newPath: string, warn: (text: string) =
   }
   const olderHoles = incompletePlaces(older);
   return { olderEnd: endOf(older), newerEnd, ...(newerHoles ? { newerHoles } : {}), ...(olderHoles ? { olderHoles } : {}), ...(newerWalked !== undefined ? { newerWalked } : {}) };
+}
+
+/** The CSV inputs written with the formula guard: their manifests say so, and one without a manifest is taken as tkf export writes by default (as tkf report reads it). */
+async function guardedCsv(sources: readonly ExportSource[]): Promise<Set<string>> {
+  const guarded = new Set<string>();
+  for (const source of sources) {
+    if (source.format !== 'csv') continue;
+    const manifest = await readCheckpoint(outputPaths(source.path).manifest).catch(() => undefined);
+    if (manifest?.options.formulaGuard ?? true) guarded.add(source.path);
+  }
+  return guarded;
 }
 
 /** An export's finished manifest, when it describes the file as it is. */

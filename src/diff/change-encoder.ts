@@ -9,13 +9,14 @@
  *          when both inputs are JSONL, DEFAULT_CSV_FIELDS. Followers read from JSONL go through
  *          the export's own CSV encoder, so a diff's row is the row `tkf export` would write.
  *
- * The formula guard (csv-stringify's escape_formulas) only prefixes cells starting with = + - @
- * tab or CR; a cell already guarded starts with ' and passes unchanged, so a guarded input is not
- * guarded twice, and an input written with --no-formula-guard is guarded now.
+ * A CSV input written with the formula guard (its manifest says so; without one, as tkf export
+ * writes by default) has the guard's ' taken off its cells first (writers/csv.ts unguardCell), as
+ * report and history import read them: a JSONL row holds the text the API sent, and a CSV row is
+ * guarded by this diff's own --formula-guard (or not, with --no-formula-guard).
  */
 import { stringify } from 'csv-stringify/sync';
 import { UsageError } from '../errors.js';
-import { createCsvEncoder, csvWriteOptions } from '../writers/csv.js';
+import { createCsvEncoder, csvWriteOptions, unguardCell } from '../writers/csv.js';
 import { DEFAULT_CSV_FIELDS } from '../writers/fields.js';
 import type { CHANGE_KINDS, ExportFormat, ExportRecord, ExportSource } from '../output/export-reader.js';
 
@@ -35,11 +36,17 @@ export interface ChangeEncoderOptions {
   formulaGuard: boolean;
   /** CSV: start with a UTF-8 byte order mark. */
   bom: boolean;
+  /** The CSV inputs whose cells carry the formula guard's quote (their paths). */
+  guardedInputs?: ReadonlySet<string>;
 }
 
 export function createChangeEncoder(sources: readonly ExportSource[], options: ChangeEncoderOptions): ChangeEncoder {
-  return options.format === 'csv' ? csvChanges(csvColumns(sources), options) : jsonlChanges();
+  const cells = (record: ExportRecord & { kind: 'csv' }, source: ExportSource) => (options.guardedInputs?.has(source.path) ? record.cells.map(unguardCell) : record.cells);
+  return options.format === 'csv' ? csvChanges(csvColumns(sources), options, cells) : jsonlChanges(cells);
 }
+
+/** A CSV record's cells as the text they hold (the formula guard's quote off where the input has it). */
+type Cells = (record: ExportRecord & { kind: 'csv' }, source: ExportSource) => string[];
 
 /** The columns of a CSV diff; throws when two CSV inputs have different headers. */
 export function csvColumns(sources: readonly ExportSource[]): string[] {
@@ -64,7 +71,7 @@ function describeDifference(a: ExportSource, b: ExportSource): string {
   return parts.length ? parts.join('; ') : 'the same names in another order';
 }
 
-function csvChanges(columns: string[], options: ChangeEncoderOptions): ChangeEncoder {
+function csvChanges(columns: string[], options: ChangeEncoderOptions, cells: Cells): ChangeEncoder {
   const csvOptions = csvWriteOptions(options.formulaGuard);
   // Followers from JSONL, as `tkf export --fields <columns>` would write them. The bytes handed
   // over are the line as read; hasLongNumbers: true makes the encoder decode with lossless-json,
@@ -78,8 +85,8 @@ function csvChanges(columns: string[], options: ChangeEncoderOptions): ChangeEnc
   };
   return {
     header: () => Buffer.from(stringify([['change', ...columns]], { ...csvOptions, escape_formulas: false, bom: options.bom })),
-    encode(change, record) {
-      if (record.kind === 'csv') return Buffer.from(stringify([[change, ...record.cells.map(asWritten)]], csvOptions));
+    encode(change, record, source) {
+      if (record.kind === 'csv') return Buffer.from(stringify([[change, ...cells(record, source).map(asWritten)]], csvOptions));
       const row = fromJson.encode({ uid: record.uid, bytes: Buffer.from(record.json), hasLongNumbers: true });
       return Buffer.concat([prefixes[change], row]);
     },
@@ -98,7 +105,7 @@ function asWritten(cell: string): string | bigint | number {
   return /^-\d+\.\d+$/.test(cell) && String(number) === cell ? number : cell;
 }
 
-function jsonlChanges(): ChangeEncoder {
+function jsonlChanges(cells: Cells): ChangeEncoder {
   return {
     header: () => undefined,
     encode(change, record, source) {
@@ -108,8 +115,9 @@ function jsonlChanges(): ChangeEncoder {
       // Built by hand, not with JSON.stringify of an object: keys stay in header order (an object
       // would move a column named like a number, "0", to the front).
       let json = `{"change":"${change}"`;
+      const values = cells(record, source);
       source.columns!.forEach((name, index) => {
-        json += `,${JSON.stringify(name)}:${JSON.stringify(record.cells[index] ?? '')}`;
+        json += `,${JSON.stringify(name)}:${JSON.stringify(values[index] ?? '')}`;
       });
       return Buffer.from(`${json}}\n`);
     },

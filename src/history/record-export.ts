@@ -24,6 +24,7 @@ import { outputPaths } from '../output/output-file.js';
 import { CSV_NUMBER_COLUMNS, followerRow } from './follower-columns.js';
 import { recordSnapshot, type FollowerRow, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
 import type { SqlDriver } from './sql-driver.js';
+import { unguardCell } from '../writers/csv.js';
 
 export interface RecordFileOptions {
   /** Whose followers, when the file has no manifest. */
@@ -130,17 +131,11 @@ async function* followerRows(source: ExportSource, formulaGuard: boolean): Async
   }
 }
 
-/**
- * The cells csv-stringify's formula guard (`escape_formulas`) starts with a quote: text that
- * began with = + - @ a tab or a carriage return, or their fullwidth forms. (A text that itself
- * began with a quote and then one of these cannot be told from it; it loses its quote.)
- */
-const GUARDED = /^'[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 /** An integer a double keeps exactly, as JSON writes it. */
 const INTEGER = /^-?(0|[1-9]\d{0,14})$/;
 
 function csvValue(column: string, cell: string, formulaGuard: boolean): string | number | undefined {
-  const text = formulaGuard && GUARDED.test(cell) ? cell.slice(1) : cell;
+  const text = formulaGuard ? unguardCell(cell) : cell;
   if (!CSV_NUMBER_COLUMNS.has(column)) return text;
   if (text === '') return undefined;
   return INTEGER.test(text) ? Number(text) : text;

@@ -5,6 +5,7 @@
  * does not hold reads as undefined, and the report leaves out what needs it.
  */
 import type { ExportRecord } from '../output/export-reader.js';
+import { unguardCell } from '../writers/csv.js';
 
 /** The follower fields the report reads, as the API names them (and as CSV columns name them). */
 export const REPORT_FIELDS = [
@@ -38,11 +39,6 @@ export interface ReportRow {
 
 const NUMBER_FIELDS = new Set<ReportField>(['follower_count', 'following_count', 'aweme_count']);
 
-/**
- * csv-stringify's formula guard (escape_formulas) puts a ' before a cell starting with one of
- * these (= + - @ tab CR and the full-width ＝ ＋ － ＠); the report shows the text as the API sent it.
- */
-const GUARDED = /^'[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 
 /** Counts: JSON numbers, or strings of digits (the API's types drift; a CSV cell is text). */
 function toCount(value: unknown): number | undefined {
@@ -84,7 +80,8 @@ export class ReportRowReader {
       for (const [field, index] of this.csvIndex) {
         const cell = record.cells[index] ?? '';
         if (NUMBER_FIELDS.has(field)) target[field] = toCount(cell);
-        else target[field] = this.formulaGuard && GUARDED.test(cell) ? cell.slice(1) : cell;
+        // The report shows the text as the API sent it (writers/csv.ts unguardCell).
+        else target[field] = this.formulaGuard ? unguardCell(cell) : cell;
       }
       return row;
     }

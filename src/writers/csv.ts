@@ -40,6 +40,17 @@ function cell(value: unknown, lossless: boolean): Cell {
  * written unquoted, and every standard reader (Python's csv, Excel, pandas, csv-parse) starts a
  * new record there. With it on, any field holding CR or LF is quoted, as RFC 4180 asks.
  */
+/**
+ * A cell as the text it was before the formula guard (csv-stringify's escape_formulas put a ' before
+ * a text starting with = + - @ a tab or a carriage return, or their full-width ＝ ＋ － ＠). A text
+ * that itself began with a quote and then one of these cannot be told from it: it loses its quote.
+ */
+export function unguardCell(cell: string): string {
+  return GUARDED.test(cell) ? cell.slice(1) : cell;
+}
+
+const GUARDED = /^'[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+
 export function csvWriteOptions(formulaGuard: boolean): Options {
   return { escape_formulas: formulaGuard, record_delimiter: '\r\n', quote_record_delimiter: true };
 }

@@ -105,6 +105,28 @@ describe('tkf diff', () => {
     });
   });
 
+  it("takes the formula guard's quote off a guarded CSV input's cells: JSONL rows hold the text, CSV rows follow the diff's own --formula-guard", async () => {
+    await withTempDir(async (dir) => {
+      const [a, b, c] = [0, 1, 2].map((i) => followerUid(1, LIST, i));
+      // b and c are new; c's nickname really starts with a quote (its export was unguarded).
+      await writeFile(join(dir, 'old.csv'), `uid,nickname\r\n${a},'-minus-\r\n`);
+      await writeFile(join(dir, 'new.csv'), `uid,nickname\r\n${b},'=SUM(A1:A9)\r\n${a},'-minus-\r\n`);
+      await writeFile(join(dir, 'plain.csv'), `uid,nickname\r\n${c},'-quoted\r\n${a},-minus-\r\n`);
+      const manifest = (formulaGuard: boolean, rows: number) => JSON.stringify({ version: 1, tool: 'tkf', options: { uid: LIST, format: 'csv', fields: ['uid', 'nickname'], bom: false, formulaGuard }, cursor: null, end: 'complete', rows, bytes: 0, uidsBytes: 0, requests: 1, duplicates: 0, total: rows, updated: '2026-11-28T00:00:00.000Z' });
+      await writeFile(join(dir, 'new.csv.tkf.json'), manifest(true, 2));
+      await writeFile(join(dir, 'plain.csv.tkf.json'), manifest(false, 2));
+      const jsonl = await runTkfInProcess(['diff', 'old.csv', 'new.csv', '--format', 'jsonl'], { cwd: dir });
+      expect(jsonl.stdout).toBe(`{"change":"added","uid":"${b}","nickname":"=SUM(A1:A9)"}\n`);
+      const bare = await runTkfInProcess(['diff', 'old.csv', 'new.csv', '--no-formula-guard'], { cwd: dir });
+      expect(bare.stdout).toBe(`change,uid,nickname\r\nadded,${b},=SUM(A1:A9)\r\n`);
+      const guarded = await runTkfInProcess(['diff', 'old.csv', 'new.csv'], { cwd: dir });
+      expect(guarded.stdout).toBe(`change,uid,nickname\r\nadded,${b},'=SUM(A1:A9)\r\n`);
+      // An input written without the guard keeps its cells as they are.
+      const plain = await runTkfInProcess(['diff', 'old.csv', 'plain.csv', '--format', 'jsonl'], { cwd: dir });
+      expect(plain.stdout).toBe(`{"change":"added","uid":"${c}","nickname":"'-quoted"}\n`);
+    });
+  });
+
   it('refuses two exports of different accounts (their manifests say whose) unless --force', async () => {
     await withTempDir(async (dir) => {
       await writeFile(join(dir, 'old.csv'), csv(1, 6));
