@@ -201,7 +201,19 @@ export async function resolveJob(command: Command, options: ExportOptions, confi
   // Redacted from the first message on: a bad --uids-file line is quoted before the token is read.
   for (const given of [options.token, ctx.env[ENV.token]]) if (given) ctx.secrets.push(given);
   // [issue 16] --db (else TKF_DB, else the config file's db): the history database; --out may then be left out.
-  const db = fromCli('db') ? options.db : ctx.env[ENV.db] || options.db;
+  let db = fromCli('db') ? options.db : ctx.env[ENV.db] || options.db;
+  // A database set for every run (TKF_DB, the config file) is not a reason to refuse an export it
+  // cannot record (a stream, an .xlsx workbook): that export goes on unrecorded, and says so.
+  // Named on the command line, the same export is refused (checkHistoryUsage, checkHistoryFormat).
+  if (db && !fromCli('db') && options.out !== undefined) {
+    const named = chooseFormat(fromCli('format') ? options.format : undefined, options.out, options.format);
+    const why = options.out === '-' ? 'it records export files, and --out - is a stream' : named.render ? `it records .csv and .jsonl exports, not .${named.name}` : undefined;
+    if (why) {
+      const source = ctx.env[ENV.db] ? ENV.db : 'the config file\'s "db"';
+      if (!options.quiet) ctx.stderr.write(`tkf: warning: ${source} names a history database, but ${why}: this export is not recorded\n`);
+      db = undefined;
+    }
+  }
   if (db) checkHistoryUsage(options);
   const staged = Boolean(db) && options.out === undefined;
   const out = options.out ?? (db ? stagingTemplate(db, ctx.env) : undefined);

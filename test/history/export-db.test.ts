@@ -160,6 +160,32 @@ describe('tkf export --db', () => {
     expect(json<Array<{ snapshots: number }>>((await runCli(['history', '--db', db, '--json'])).stdout).map((a) => a.snapshots)).toEqual([2, 2, 2]);
   });
 
+  it('a database set for every run (TKF_DB, the config file) does not refuse an export it cannot record: an .xlsx, a stream', async () => {
+    const db = join(dir.path, 'h.sqlite');
+    const env = await simulator({ [UID]: { size: 30 } });
+    const book = join(dir.path, 'w.xlsx');
+    const xlsx = await runCli(['export', '--uid', UID, '--out', book], { ...env, TKF_DB: db });
+    expect(xlsx.code, xlsx.stderr).toBe(0);
+    expect(xlsx.stderr).toContain('tkf: warning: TKF_DB names a history database, but it records .csv and .jsonl exports, not .xlsx: this export is not recorded');
+    expect((await readFile(book)).subarray(0, 2).toString()).toBe('PK');
+    const stream = await runCli(['export', '--uid', UID, '--out', '-', '--format', 'jsonl'], { ...env, TKF_DB: db });
+    expect(stream.code, stream.stderr).toBe(0);
+    expect(stream.stdout.trim().split('\n')).toHaveLength(30);
+    expect(stream.stderr).toContain('but it records export files, and --out - is a stream: this export is not recorded');
+    // The config file's "db" alike, named as such.
+    const config = join(dir.path, 'config-home');
+    await mkdir(join(config, 'tkf'), { recursive: true });
+    await writeFile(join(config, 'tkf', 'config.json'), JSON.stringify({ db }), { mode: 0o600 });
+    const configured = await runCli(['export', '--uid', UID, '--out', join(dir.path, 'c.xlsx')], { ...env, XDG_CONFIG_HOME: config });
+    expect(configured.code, configured.stderr).toBe(0);
+    expect(configured.stderr).toContain(`tkf: warning: the config file's "db" names a history database`);
+    // Nothing was recorded: no database was made.
+    expect((await readdir(dir.path)).filter((name) => name.startsWith('h.sqlite'))).toEqual([]);
+    // Named on the command line, the same export is refused.
+    const named = await runCli(['export', '--uid', UID, '--out', join(dir.path, 'n.xlsx'), '--db', db], env);
+    expect([named.code, named.stderr]).toEqual([2, 'tkf: --db records .csv and .jsonl exports, not .xlsx; export to .jsonl or .csv with --db\n']);
+  });
+
   it('an interrupted walk is no snapshot; --resume completes it and then it is one', async () => {
     const db = join(dir.path, 'h.sqlite');
     const env = await simulator({ [UID]: { size: 100 } });
