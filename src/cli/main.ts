@@ -214,11 +214,17 @@ export async function runCli(ctx: CliContext): Promise<number> {
  * that left (`| head`).
  */
 async function sayJsonFailure(error: unknown, ctx: CliContext): Promise<void> {
-  if (!ctx.jsonPromised || ctx.jsonSaid || error instanceof CommanderError || error instanceof PipeClosedError) return;
+  if (ctx.jsonSaid || error instanceof PipeClosedError) return;
+  // commander's refusal of the command line (an option's value, an unknown option) comes before
+  // any command runs: --json on that line promised the object all the same.
+  const refused = error instanceof CommanderError && error.exitCode !== 0 && ctx.argv.slice(2).includes('--json');
+  if (error instanceof CommanderError ? !refused : !ctx.jsonPromised) return;
   ctx.jsonSaid = true;
-  const exitCode = error instanceof TkfError ? error.exitCode : EXIT.internal;
-  const message = redactAll(error instanceof Error ? error.message : String(error), ctx.secrets);
-  await writeOut(ctx.stdout, `${JSON.stringify({ exit_code: exitCode, error: message })}\n`).catch(() => {});
+  const exitCode = refused ? EXIT.usage : error instanceof TkfError ? error.exitCode : EXIT.internal;
+  const message = redactAll((error instanceof Error ? error.message : String(error)).replace(/^error: /, ''), ctx.secrets);
+  // export's object says `complete` too (export-command.ts), as its outcome does.
+  const complete = ctx.argv[2] === 'export' ? { complete: false } : {};
+  await writeOut(ctx.stdout, `${JSON.stringify({ ...complete, exit_code: exitCode, error: message })}\n`).catch(() => {});
 }
 
 /** Says what went wrong on ctx.stderr (secrets redacted) and returns its exit code. */

@@ -4,7 +4,8 @@
  * history and info print `{"exit_code", "error"}` when they fail before their own JSON is out, so
  * that `| jq` sees the failure instead of no input. Exactly one value: a command that printed its
  * JSON and then failed (history import with a file not imported, info on a hidden list) prints no
- * second one, and without --json stdout stays empty.
+ * second one, and without --json stdout stays empty. commander's refusal of the command line
+ * under --json (an option's value, an unknown option) prints one too (export's with `complete`).
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -62,13 +63,24 @@ describe('a failure under --json is one object on stdout, with its exit code', (
     expect(out[0]).toEqual([expect.objectContaining({ file: bad, exit_code: EXIT.usage })]);
   });
 
-  test('without --json stdout stays empty; commander refusals (no command ran) print no object', async () => {
+  test("commander's refusal of the command line (a bad value, an unknown option) under --json: one object too", async () => {
+    const value = await runTkfInProcess(['export', '--json', '--uid', UID, '--out', join(dir.path, 'x.csv'), '--concurrency', '0']);
+    expect(value.code).toBe(EXIT.usage);
+    expect(values(value.stdout)).toEqual([{ complete: false, exit_code: EXIT.usage, error: expect.stringMatching(/^option '--concurrency <n>' argument '0' is invalid/) }]);
+    const unknown = await runTkfInProcess(['diff', 'a.csv', 'b.csv', '--json', '--bogus']);
+    expect(unknown.code).toBe(EXIT.usage);
+    expect(values(unknown.stdout)).toEqual([{ exit_code: EXIT.usage, error: "unknown option '--bogus'" }]);
+  });
+
+  test('without --json stdout stays empty; --help under --json is the help', async () => {
     const missing = join(dir.path, 'missing.jsonl');
     const plain = await runTkfInProcess(['report', missing]);
     expect(plain.code).toBe(EXIT.usage);
     expect(plain.stdout).toBe('');
-    const unknown = await runTkfInProcess(['diff', 'a.csv', 'b.csv', '--json', '--bogus']);
-    expect(unknown.code).toBe(EXIT.usage);
-    expect(unknown.stdout).toBe('');
+    const unknown = await runTkfInProcess(['diff', 'a.csv', 'b.csv', '--bogus']);
+    expect([unknown.code, unknown.stdout]).toEqual([EXIT.usage, '']);
+    const help = await runTkfInProcess(['diff', '--help', '--json']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: tkf diff/);
   });
 });
