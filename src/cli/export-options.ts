@@ -113,7 +113,10 @@ export function exportOptions(): Option[] {
     configurable(new Option('--token-file <path|->', `read the API token from a file, or - for stdin (or set ${ENV.token})`), 'string'),
     new Option('--token <token>', 'the API token; visible to other users in the process list, prefer ' + `${ENV.token} or --token-file`),
     configurable(new Option('--bom', 'CSV: start with a UTF-8 byte order mark, so Excel shows Chinese text'), 'boolean'),
+    // The other way round, over the config file's "bom": true (flags win over the file).
+    new Option('--no-bom', 'CSV: no byte order mark (over the config file\'s "bom": true)'),
     configurable(new Option('--no-formula-guard', "CSV: don't neutralise cells starting with = + - @ (spreadsheet formulas)"), 'boolean'),
+    new Option('--formula-guard', 'CSV: neutralise them (the default; over the config file\'s "formula_guard": false)'),
     new Option('--force', 'replace --out if it exists (only once the new export is complete)'),
     new Option('--resume', 'continue an interrupted export of --out from its checkpoint (with --update: the same as --update)'),
     new Option('--update', 'add only the followers newer than those in --out (does not notice who left; see tkf diff)'),

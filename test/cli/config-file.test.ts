@@ -51,6 +51,19 @@ describe('config values go through the flags\' own parsers and limits', () => {
     applyConfig(command, options, config({ retries: 9, concurrency: 8, bom: true, delay: 200 }));
     expect(options).toMatchObject({ retries: 2, concurrency: 8, bom: true, delay: 200 });
   });
+
+  it('the file\'s "bom": true and "formula_guard": false each have a flag that wins over them (--no-bom, --formula-guard)', () => {
+    const { command, options } = parsed(['--no-bom', '--formula-guard']);
+    applyConfig(command, options, config({ bom: true, formulaGuard: false }));
+    expect(options).toMatchObject({ bom: false, formulaGuard: true });
+    const unset = parsed([]);
+    applyConfig(unset.command, unset.options, config({ bom: true, formulaGuard: false }));
+    expect(unset.options).toMatchObject({ bom: true, formulaGuard: false });
+    // Without the file, the guard is on and there is no BOM.
+    const plain = parsed([]);
+    expect(plain.options.formulaGuard).toBe(true);
+    expect(Boolean(plain.options.bom)).toBe(false);
+  });
 });
 
 describe('the config keys are declared with the options', () => {
