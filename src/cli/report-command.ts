@@ -11,7 +11,8 @@ import { OutputError, UsageError } from '../errors.js';
 import { checkDescribes, readCheckpoint } from '../output/checkpoint.js';
 import { describeFsError } from '../output/fs-errors.js';
 import { readBackFormat } from '../output/export-reader.js';
-import { checkDirectory, outputPaths, refuseOverInput, refuseOverInterrupted } from '../output/output-file.js';
+import { checkDirectory, makeDirectory, outputPaths, refuseOverInput, refuseOverInterrupted } from '../output/output-file.js';
+import { dirname } from 'node:path';
 import { openHistoryToRead, sqliteFiles } from '../history/open-history.js';
 import { accountGrowth, type GrowthPoint as HistoryPoint } from '../history/queries.js';
 import { growthFromHistory } from '../report/growth-from-history.js';
@@ -139,6 +140,8 @@ async function refuseExistingPage(options: ReportCommandOptions, inputs: Readonl
   refuseOverInput('--html', options.html, inputs, 'what the report is made from');
   // Written beside itself and renamed over: never over a device, a pipe or a link (as root,
   // --html /dev/null --force made /dev/null a file), nor over an interrupted export's rows.
+  // Missing directories are made, as for export's --out and diff's (before anything is read).
+  await makeDirectory(dirname(options.html), '--html');
   await checkDirectory(options.html, '--html');
   await refuseOverInterrupted(options.html);
   if (!options.force && (await exists(options.html))) {

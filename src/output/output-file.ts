@@ -247,13 +247,13 @@ async function mkdirParents(directory: string): Promise<void> {
 }
 
 /** `directory` and its missing parents made (`--out` into a new folder); OutputError when it cannot be. */
-export async function makeDirectory(directory: string): Promise<void> {
+export async function makeDirectory(directory: string, flag: '--out' | '--html' = '--out'): Promise<void> {
   try {
     await mkdirParents(directory);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || code === 'ENOTDIR') {
-      throw new OutputError(`cannot create the directory ${directory}: a file is in the way (${code}); choose another --out`);
+      throw new OutputError(`cannot create the directory ${directory}: a file is in the way (${code}); choose another ${flag}`);
     }
     throw new OutputError(`cannot create the directory ${directory}: ${describeFsError(error)}`, { cause: error });
   }

@@ -85,6 +85,16 @@ describe('tkf report', () => {
     expect((await runReport([path, '--html', page, '--force'])).code).toBe(0);
     expect((await readFile(page, 'utf8')).startsWith('<!doctype html>')).toBe(true);
     await expect(stat(`${page}.part`)).rejects.toThrow(/ENOENT/);
+    // Into directories that are not there yet: made, as export's --out makes them.
+    const deeper = join(dir.path, 'pages', '2026-12-05', 'report.html');
+    const made = await runReport([path, '--html', deeper]);
+    expect([made.code, made.stderr]).toEqual([0, `tkf: wrote ${deeper}\n`]);
+    expect(await readFile(deeper, 'utf8')).toContain('<!doctype html>');
+    // One that cannot be made (a file in the way) is exit 7 before anything is printed.
+    await writeFile(join(dir.path, 'blocker'), 'x');
+    const blocked = await runReport([path, '--html', join(dir.path, 'blocker', 'r.html')]);
+    expect([blocked.code, blocked.stdout]).toEqual([7, '']);
+    expect(blocked.stderr).toMatch(/cannot create the directory .*blocker: a file is in the way \(ENOTDIR\); choose another --html/);
   });
 
   test('--html is never written over the export it reports on, nor over --db (exit 2, --force or not); history changes --out neither over its database', async () => {
@@ -102,7 +112,7 @@ describe('tkf report', () => {
     expect([fromEnv.code, fromEnv.stderr]).toEqual([2, expect.stringMatching(/^tkf: --html \S+ is what the report is made from/)]);
     // A path that cannot be looked at is no input: the page's own check says what is wrong with it.
     const inFile = await runReport([path, '--html', join(path, 'x.html')]);
-    expect([inFile.code, inFile.stderr]).toEqual([7, expect.stringMatching(/^tkf: cannot write .*self\.jsonl\/x\.html: /)]);
+    expect([inFile.code, inFile.stderr]).toEqual([7, expect.stringMatching(/^tkf: cannot create the directory .*self\.jsonl: a file is in the way \(ENOTDIR\); choose another --html\n$/)]);
     const changes = await runTkfInProcess(['history', 'changes', '--db', db, '--uid', '1', '--out', db, '--format', 'csv', '--force']);
     expect([changes.code, changes.stderr]).toEqual([2, `tkf: --out ${db} is the history database: writing it would replace what it is made from; name another file\n`]);
     expect(await readFile(path, 'utf8')).toBe(before);
