@@ -307,7 +307,7 @@ export function createClient(options: ClientOptions): FollowersClient {
     if (status === 408 || status >= 500) throw new Retryable(statusText, parseRetryAfter(headerOf(response.headers['retry-after'])));
     if (status === 401 || status === 403) {
       // About the token, not the account: the whole run stops (exit 5), like a body code 403.
-      throw new ApiRefusedError(`the API refused the token (${statusText})`, status, statusText);
+      throw new ApiRefusedError(`the API at ${url.host} refused the token (${statusText})`, status, statusText);
     }
     if (status !== 200) {
       throw new ApiUnavailableError(`the API answered ${statusText} for ${url.origin}${url.pathname}: is the base URL right?`);
@@ -338,7 +338,7 @@ export function createClient(options: ClientOptions): FollowersClient {
       // 502) is the API failing, as HTTP 5xx is: no evidence about the token. Retried, then exit 6
       // for this account; only the vendor's own refusals (402, 403...) stop the run (exit 5).
       if (code >= 500 && code <= 599) throw new Retryable(`code ${code} (a server error of the API's own): ${msg}`);
-      throw new ApiRefusedError(`the API refused the request (code ${JSON.stringify(page.code)}): ${msg}`, page.code, msg);
+      throw new ApiRefusedError(`the API at ${url.host} refused the request (code ${JSON.stringify(page.code)}): ${msg}`, page.code, msg);
     }
     // A list field that cannot be read (envelope-fields.ts) is never taken for the end.
     if (page.problem !== undefined) throw new Retryable(`a malformed page: ${page.problem}`);

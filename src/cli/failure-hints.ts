@@ -20,7 +20,7 @@ export interface FailureContext {
 }
 
 /** What to do when the API refuses the token: said on the refused user's line and on a batch's last line. */
-export const CHECK_TOKEN = 'check the token (TKF_TOKEN or --token-file) and the balance of your API account';
+export const CHECK_TOKEN = 'check the token (TKF_TOKEN, --token-file or the config file\'s token_file) and the balance of your API account';
 
 /** Adds the next step to a failure's message, where the message does not give one already. */
 export function addNextStep(error: unknown, context: FailureContext = {}): void {

@@ -444,7 +444,7 @@ describe('createClient: what the run shares (one governor, views per account)', 
     expect((first as TkfError).exitCode).toBe(5);
     const second = await failure(client.account().fetchPage('7005153156116071426', 0));
     expect((second as TkfError).exitCode).toBe(5);
-    expect(second.message).toMatch(/^stopped: the API refused/);
+    expect(second.message).toMatch(/^stopped: the API at 127\.0\.0\.1:\d+ refused/);
     expect(server.urls).toHaveLength(1);
   });
 });

@@ -50,7 +50,7 @@ describe('addNextStep', () => {
     const error = new ApiRefusedError('the API refused the request (code 402): 余额不足', 402, '余额不足');
     addNextStep(error, { uid: '42' });
     expect(error.message).toBe(
-      'user 42: the API refused the request (code 402): 余额不足; check the token (TKF_TOKEN or --token-file) and the balance of your API account',
+      'user 42: the API refused the request (code 402): 余额不足; check the token (TKF_TOKEN, --token-file or the config file\'s token_file) and the balance of your API account',
     );
   });
   it('says that saved rows can be resumed, except where the error has its own hint', () => {

@@ -70,7 +70,7 @@ describe('a failure names what failed, in one line with the next step', () => {
         const result = await runTkfInProcess(['export', '--uid', UID, '--out', join(dir, 'f.csv')], { env: env(sim) });
         expect(result.code).toBe(5);
         expect(lastLine(result.stderr)).toMatch(
-          new RegExp(`^tkf: user ${UID}: the API refused the request \\(code 402\\): .*; check the token \\(TKF_TOKEN or --token-file\\) and the balance of your API account; the 40 rows so far are saved`),
+          new RegExp(`^tkf: user ${UID}: the API at 127\\.0\\.0\\.1:\\d+ refused the request \\(code 402\\): .*; check the token \\(TKF_TOKEN, --token-file or the config file's token_file\\) and the balance of your API account; the 40 rows so far are saved`),
         );
       });
     });
