@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { readFile, stat } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import { DEFAULT_TOKEN, PUBLIC_UID } from '../simulator/built-in-users.js';
 import type { Simulator } from '../simulator/index.js';
 import type { Config } from './config-file.js';
@@ -86,8 +86,11 @@ async function readToken(options: AccessOptions, config: Config, ctx: CliContext
   else if (tokenFile !== undefined) {
     const source = tokenFile === '-' ? 'stdin' : tokenFile;
     try {
-      token = tokenFile === '-' ? await ctx.readStdin() : await readFile(tokenFile, 'utf8');
+      // Typed on a terminal: asked for, and not shown (it stayed on the screen and in its scrollback).
+      const typed = tokenFile === '-' ? ctx.readSecretLine?.('tkf: the API token (not shown as you type), then Enter: ') : undefined;
+      token = typed ? await typed : tokenFile === '-' ? await ctx.readStdin() : await readFile(tokenFile, 'utf8');
     } catch (error) {
+      if (error instanceof InterruptedError) throw error;
       throw new UsageError(`cannot read the token from ${source}: ${describeReadError(error)}; check --token-file`);
     }
     // The same warning as for the config file: a token others can read is a token others can spend.

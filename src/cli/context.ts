@@ -3,7 +3,7 @@
  * signal, and a few slots commands fill for main.ts (secrets to redact, the resume hint).
  */
 import type { Readable, Writable } from 'node:stream';
-import type { InterruptSignal } from '../errors.js';
+import { InterruptedError, type InterruptSignal } from '../errors.js';
 
 export interface CliContext {
   argv: string[];
@@ -14,6 +14,14 @@ export interface CliContext {
   /** stdout is a terminal too (`--out -` unpiped): a bar on stderr would draw over its rows. */
   stdoutIsTTY?: boolean;
   readStdin(): Promise<string>;
+  /**
+   * stdin is a terminal: a line read from it with the typing not shown, after `prompt` on stderr
+   * (`--token-file -` typed by hand: the token never on the screen). Absent otherwise (a pipe, a
+   * file, the tests): readStdin.
+   */
+  readSecretLine?: (prompt: string) => Promise<string>;
+  /** stdin is a terminal: what tkf waits for there is said on stderr (`--uids-file -`). */
+  stdinIsTTY?: boolean;
   version: string;
   /** Aborted (with an InterruptedError) on the first SIGINT, SIGTERM or SIGHUP. */
   signal: AbortSignal;
@@ -56,5 +64,36 @@ export function readAll(stream: Readable): Promise<string> {
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     stream.once('error', reject);
+  });
+}
+
+/**
+ * One line from a terminal, its typing not shown (raw mode: no echo), after `prompt` on `output`.
+ * Enter (or Ctrl-D) ends it; Backspace takes back a character; Ctrl-C, which raw mode turns into
+ * a character instead of a signal, is an InterruptedError (exit 130, as the signal would be).
+ */
+export function readHiddenLine(input: NodeJS.ReadStream, output: Writable, prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    output.write(prompt);
+    let text = '';
+    const finish = (error?: Error) => {
+      input.off('data', onData);
+      input.setRawMode(false);
+      input.pause();
+      output.write('\n');
+      if (error) reject(error);
+      else resolve(text);
+    };
+    const onData = (chunk: Buffer) => {
+      for (const char of chunk.toString('utf8')) {
+        if (char === '\r' || char === '\n' || char === '\u0004') return finish();
+        if (char === '\u0003') return finish(new InterruptedError('SIGINT'));
+        if (char === '\u007f' || char === '\b') text = Array.from(text).slice(0, -1).join('');
+        else text += char;
+      }
+    };
+    input.setRawMode(true);
+    input.on('data', onData);
+    input.resume();
   });
 }

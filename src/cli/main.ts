@@ -8,7 +8,7 @@ import { isatty } from 'node:tty';
 import v8 from 'node:v8';
 import { CommanderError } from 'commander';
 import { EXIT, INTERRUPT_EXIT, InterruptedError, PipeClosedError, TkfError, redactAll, type InterruptSignal } from '../errors.js';
-import { readAll, type CliContext } from './context.js';
+import { readAll, readHiddenLine, type CliContext } from './context.js';
 import { createProgram } from './program.js';
 import { stdoutError, writeOut } from './stdout-errors.js';
 
@@ -98,6 +98,7 @@ export async function main(argv: string[]): Promise<never> {
     stderrIsTTY: Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb',
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     readStdin: () => readAll(process.stdin),
+    ...(process.stdin.isTTY ? { readSecretLine: (prompt: string) => readHiddenLine(process.stdin, process.stderr, prompt), stdinIsTTY: true } : {}),
     version,
     signal: interrupts.signal,
     secrets: [],

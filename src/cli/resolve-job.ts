@@ -177,6 +177,8 @@ async function readUidsFile(uidsFile: string, ctx: CliContext): Promise<{ uids: 
   const source = uidsFile === '-' ? 'stdin' : uidsFile;
   let text: string;
   try {
+    // Typed on a terminal: what tkf waits for is said (it waited in silence).
+    if (uidsFile === '-' && ctx.stdinIsTTY) ctx.stderr.write('tkf: reading uids from the terminal, one a line; end with Ctrl-D\n');
     text = uidsFile === '-' ? await ctx.readStdin() : decodeUidText(await readFile(uidsFile));
   } catch (error) {
     throw new UsageError(`cannot read the uids from ${source}: ${describeReadError(error)}; check --uids-file`);
