@@ -115,11 +115,12 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | undefin
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new OutputError(`cannot read the checkpoint ${path}: ${describeFsError(error)}`, { cause: error });
+    throw new OutputError(`cannot read the ${path.endsWith('.tkf.json') ? 'manifest' : 'checkpoint'} ${path}: ${describeFsError(error)}`, { cause: error });
   }
   let parsed: Checkpoint;
   // A finished export's manifest (<out>.tkf.json) is its last checkpoint, but nothing to resume:
-  // said as what it is (report warned of a damaged "checkpoint" and its .part files).
+  // said as what it is (report warned of a damaged "checkpoint" and its .part files; another
+  // user's report, of one it may not read, of "the checkpoint").
   const manifest = path.endsWith('.tkf.json');
   try {
     parsed = JSON.parse(text) as Checkpoint;

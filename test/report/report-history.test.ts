@@ -112,9 +112,9 @@ describe('tkf report --html --db', () => {
     await rm(`${file}.tkf.json`);
     await mkdir(`${file}.tkf.json`);
     const paged = await runCli(['report', file, '--html', join(dir.path, 'm.html'), '--db', db]);
-    expect([paged.code, paged.stderr]).toEqual([2, expect.stringMatching(/^tkf: cannot read the checkpoint \S+m\.jsonl\.tkf\.json: .+; it names whose followers the export holds: name the account with --uid\n$/)]);
+    expect([paged.code, paged.stderr]).toEqual([2, expect.stringMatching(/^tkf: cannot read the manifest \S+m\.jsonl\.tkf\.json: .+; it names whose followers the export holds: name the account with --uid\n$/)]);
     const plain = await runCli(['report', file]);
-    expect([plain.code, plain.stderr]).toEqual([0, expect.stringMatching(/^tkf: warning: cannot read the checkpoint \S+m\.jsonl\.tkf\.json: .+; the report has no follower count of the profile\n$/)]);
+    expect([plain.code, plain.stderr]).toEqual([0, expect.stringMatching(/^tkf: warning: cannot read the manifest \S+m\.jsonl\.tkf\.json: .+; the report has no follower count of the profile\n$/)]);
   });
 
   it('--db needs --html, and --uid needs --db (exit 2)', async () => {
