@@ -142,6 +142,9 @@ export class OutputError extends TkfError {
   override readonly exitCode = EXIT.output;
 }
 
+/** Another tkf holds the output's lock: nothing of it is this run's (its checkpoint counts the other run's rows). */
+export class OutputBusyError extends OutputError {}
+
 /** Thrown when the request budget (--max-requests) is spent; the export can be resumed. */
 export class BudgetSpentError extends TkfError {
   override readonly code = 'EBUDGET';

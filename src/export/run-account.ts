@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import type { FollowersClient } from '../api/client.js';
 import { expectedRows } from '../api/list-facts.js';
-import { EXIT, STAGING_LOST, TkfError, redact } from '../errors.js';
+import { EXIT, OutputBusyError, STAGING_LOST, TkfError, redact } from '../errors.js';
 import type { ExportRecorder, WalkFeed } from '../history/export-recorder.js';
 import type { AccountOutcome } from './account-outcome.js';
 import { newFollowersKept, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
@@ -179,7 +179,8 @@ async function exportAccount(
   // A file export that failed after some pages keeps them in its checkpoint: what --resume will
   // find is what the checkpoint on disk counts, which may lag the pages written (a full disk
   // stops the checkpoint before the rows), so it is read back, not guessed.
-  const saved = output.kind === 'file' ? await savedCheckpoint(output.path) : undefined;
+  // (Not when another tkf holds the file: its checkpoint counts that run's rows, not this one's.)
+  const saved = output.kind === 'file' && !(caught instanceof OutputBusyError) ? await savedCheckpoint(output.path) : undefined;
   // An interrupted --update keeps the new followers it found (the file itself is untouched).
   const savedNew = saved && newFollowersKept(saved);
   const savedRows = saved?.update || open ? undefined : saved?.rows;

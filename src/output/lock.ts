@@ -13,7 +13,7 @@
  */
 import { link, lstat, open, readFile, readdir, rename, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OutputError } from '../errors.js';
+import { OutputBusyError, OutputError } from '../errors.js';
 import { sleep } from '../sleep.js';
 import type { StopSignal } from '../stop-signal.js';
 import { describeFsError } from './fs-errors.js';
@@ -184,10 +184,10 @@ function sameHolder(a: LockFile | 'gone' | 'unreadable', b: LockFile | 'unreadab
   return a.pid === b.pid && a.host === b.host && a.started === b.started && a.startTicks === b.startTicks;
 }
 
-function busy(forPath: string, lockPath: string, holder: LockFile | undefined): OutputError {
+function busy(forPath: string, lockPath: string, holder: LockFile | undefined): OutputBusyError {
   const who = holder ? ` (pid ${holder.pid} on ${holder.host}, since ${holder.started})` : '';
   // Its own advice only: the rows a checkpoint there counts are the other run's, not ours to --resume.
-  return new OutputError(`another tkf is already writing ${forPath}${who}; if no tkf runs, remove ${lockPath}`, { advised: true });
+  return new OutputBusyError(`another tkf is already writing ${forPath}${who}; if no tkf runs, remove ${lockPath}`, { advised: true });
 }
 
 async function readHolder(path: string): Promise<LockFile | 'gone' | 'unreadable'> {

@@ -178,7 +178,7 @@ describe('never half a file, never a file lost', () => {
         env: { ...env(), TKF_BASE_URL: gate.url },
         onSpawn: (child) => {
           void gate.held.then(async () => {
-            second = await tkf(['export', '--uid', SLOW_UID, '--out', out], { env: env(slowSim) });
+            second = await tkf(['export', '--uid', SLOW_UID, '--out', out, '--json'], { env: env(slowSim) });
             child.kill('SIGKILL');
           });
         },
@@ -186,8 +186,10 @@ describe('never half a file, never a file lost', () => {
       expect(first.signal).toBe('SIGKILL');
       expect(second!.code).toBe(7);
       expect(second!.stderr).toMatch(/another tkf is already writing .*f\.csv/);
-      // The rows there are the first run's: no "--resume to go on" while it still runs.
+      // The rows there are the first run's: no "--resume to go on" while it still runs, and none
+      // of them counted as this run's in its --json (it reported what the first run's checkpoint counted).
       expect(second!.stderr).not.toContain('--resume');
+      expect(JSON.parse(second!.stdout)).toMatchObject({ exit_code: 7, complete: false, rows: 0, requests: 0, file: null });
       expect(existsSync(`${out}.lock`)).toBe(true);
       const resumed = await tkf(['export', '--uid', SLOW_UID, '--out', out, '--resume'], { env: env(slowSim) });
       expect(resumed.code).toBe(0);
