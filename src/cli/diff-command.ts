@@ -97,8 +97,14 @@ export function diffCommand(ctx: CliContext): Command {
       const newer = await openExport(newPath);
       if (!options.force) await checkSameAccount(oldPath, newPath, toFile ? out : undefined);
       // Only 'complete' matters of the older one: it saw every follower, so nobody is first seen.
-      const ends = await walkEnds(oldPath, newPath, (text) => ctx.stderr.write(text));
-      const { newerEnd } = ends;
+      const ends: Ends = await walkEnds(oldPath, newPath, (text) => ctx.stderr.write(text));
+      // A whole list a few short, as many as those it would call gone at its end: cut, not left.
+      ends.onCutEnd = (tail) => {
+        ends.newerEnd = 'early';
+        ctx.stderr.write(
+          `tkf: warning: ${newPath}'s list ended ${formatCount(ends.newerShortBy!)} more short of its profile's count than ${oldPath}'s, and the ${formatCount(tail)} follower${tail === 1 ? '' : 's'} of ${oldPath} below its end would be called gone: taken as a list cut short (not called gone)\n`,
+        );
+      };
       // --json owns stdout: rows go only to a file, and without one only the counts are made.
       const rows = toFile || !options.json;
       const guardedInputs = rows ? await guardedCsv([older, newer]) : undefined;
@@ -116,7 +122,7 @@ export function diffCommand(ctx: CliContext): Command {
       }
       if (options.json) ctx.jsonSaid = true;
       if (options.json) await writeOut(ctx.stdout, `${JSON.stringify({ ...counts, file: toFile ? out : null })}\n`);
-      if (!options.quiet) ctx.stderr.write(`${summary(counts, newerEnd)}\n`);
+      if (!options.quiet) ctx.stderr.write(`${summary(counts, ends.newerEnd)}\n`);
     });
 }
 
@@ -171,7 +177,16 @@ async function walkEnds(oldPath: string, newPath: string, warn: (text: string) =
     );
   }
   const olderHoles = incompletePlaces(older);
-  return { olderEnd: endOf(older), newerEnd, ...(newerHoles ? { newerHoles } : {}), ...(olderHoles ? { olderHoles } : {}), ...(newerWalked !== undefined ? { newerWalked } : {}) };
+  // A whole list short of the other export's by a few (within the slack): how many, for the reach rule's cut end.
+  const newerShortBy = newerEnd === 'complete' && reference !== undefined ? (shortfall(newer!.rows, newer!.total) ?? reference) - reference : undefined;
+  return {
+    olderEnd: endOf(older),
+    newerEnd,
+    ...(newerHoles ? { newerHoles } : {}),
+    ...(olderHoles ? { olderHoles } : {}),
+    ...(newerWalked !== undefined ? { newerWalked } : {}),
+    ...(newerShortBy ? { newerShortBy } : {}),
+  };
 }
 
 /** The CSV inputs written with the formula guard: their manifests say so, and one without a manifest is taken as tkf export writes by default (as tkf report reads it). */
@@ -261,6 +276,10 @@ interface Ends {
   olderHoles?: ReadonlyArray<readonly [number, number]>;
   /** <new> was extended by --update: its first this many rows are its last walk's. */
   newerWalked?: number;
+  /** <new>'s whole list fell this many more short of its profile's count than <old>'s (diff-exports.ts). */
+  newerShortBy?: number;
+  /** Told when <new>'s end was taken as cut: its summary then says so (the end becomes 'early'). */
+  onCutEnd?: (tail: number) => void;
 }
 
 async function diffToStream(older: ExportSource, newer: ExportSource, encoder: ChangeEncoder, ctx: CliContext, ends: Ends): Promise<DiffCounts> {

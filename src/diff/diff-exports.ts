@@ -61,6 +61,14 @@ export interface DiffOptions {
   olderHoles?: ReadonlyArray<readonly [number, number]>;
   /** <new> was extended by --update: its first this many distinct uids are its last walk's (the rest it did not see again). */
   newerWalked?: number;
+  /**
+   * <new> reached the end of its list ('complete') but served this many fewer of its profile's
+   * count than the exports compared did (within endOfList's slack): if that is as many as (or more
+   * than) the followers it would call gone only because its list ended there, its end is taken as
+   * cut (reach.ts, record-snapshot.ts alike) and `onCutEnd` is told how many are beyond reach instead.
+   */
+  newerShortBy?: number;
+  onCutEnd?: (tail: number) => void;
   /** Aborted: stop at the next record, throwing its reason. */
   signal?: AbortSignal;
 }
@@ -91,7 +99,18 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
   }
   const walked = options.newerWalked ?? Infinity;
   const newerWalk = walked === Infinity ? newUids.keys() : firstOf(newUids.keys(), walked);
-  const view = reachView(newerWalk, (uid) => oldIndex.get(uid), options.newerEnd, options.newerHoles, options.olderHoles, () => oldIndex.size - 1);
+  let view = reachView(newerWalk, (uid) => oldIndex.get(uid), options.newerEnd, options.newerHoles, options.olderHoles, () => oldIndex.size - 1);
+  if (view.sawWholeList && options.newerShortBy !== undefined && options.newerShortBy > 0) {
+    const cut = { ...view, sawWholeList: false };
+    let tail = 0;
+    for (const [uid, index] of oldIndex) {
+      if (!newUids.has(uid) && judgeMissing(index, view) === 'removed' && judgeMissing(index, cut) !== 'removed') tail++;
+    }
+    if (tail > 0 && options.newerShortBy >= tail) {
+      view = cut;
+      options.onCutEnd?.(tail);
+    }
+  }
   let added = 0;
   let firstSeen = 0;
   let firstSeenInTies = 0;

@@ -19,7 +19,7 @@
  * the same finished export twice (a crash between the database commit and the staging file's
  * removal, an import run again) changes nothing.
  */
-import { NOTHING_SEEN, RECENT_WALKS, endOfList, judgeMissing, judgeNew, reachView, referenceShortfall, shortfall, type WalkEnd } from '../diff/reach.js';
+import { NOTHING_SEEN, RECENT_WALKS, endOfList, judgeMissing, judgeNew, reachView, referenceShortfall, shortfall, type ReachView, type WalkEnd } from '../diff/reach.js';
 import { placesOf } from '../output/checkpoint.js';
 import type { SqlDriver, SqlRunner } from './sql-driver.js';
 
@@ -379,10 +379,13 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     else added.push(order[i]!);
   }
 
-  // Who left, by the reach rule, against the latest snapshot's order.
-  const removed: string[] = [];
-  const beyond: string[] = [];
-  if (view) {
+  // Who left, by the reach rule, against the latest snapshot's order. `tail`: of those called
+  // gone, how many only because the walk reached the end of the list (below every run it shares).
+  const judge = (view: ReachView) => {
+    const removed: string[] = [];
+    const beyond: string[] = [];
+    const cut = { ...view, sawWholeList: false };
+    let tail = 0;
     const candidates = prepared?.missingIn(known) ?? known;
     for (const [uid, state] of candidates) {
       if (state.gone || inThis.has(uid)) continue;
@@ -390,15 +393,38 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
         // No place to judge it by (beyond reach as an earlier tkf recorded it: it took the
         // position away): a walk that saw the whole list and did not find it proves it gone; any
         // other leaves it as it was.
-        if (view.sawWholeList) removed.push(uid);
+        if (view.sawWholeList) {
+          removed.push(uid);
+          tail++;
+        }
         continue;
       }
-      if (judgeMissing(state.place, view) === 'removed') removed.push(uid);
+      if (judgeMissing(state.place, view) === 'removed') {
+        removed.push(uid);
+        if (view.sawWholeList && judgeMissing(state.place, cut) !== 'removed') tail++;
+      }
       // Beyond reach now; one already beyond reach before stays as it was (not counted again),
       // its place kept for the walks to come.
       else if (state.lastSeenBefore === undefined) beyond.push(uid);
     }
+    return { removed, beyond, tail };
+  };
+  let judged = view ? judge(view) : { removed: [] as string[], beyond: [] as string[], tail: 0 };
+  // A list that ended within endOfList's slack of the walks compared, but short of them by as many
+  // followers as (or more than) it calls gone at its end: nothing shows that those left rather than
+  // that the list was cut (an API that drops its last page). Followers who really leave lower the
+  // profile's count with the list, so they leave the shortfall as it was; a cut list raises it by
+  // the followers it did not serve. So those at the end are beyond reach, the end 'early'. (A list
+  // one page short of 2,000, its profile's count unchanged, called the 20 at its end gone.)
+  let end = listEnd;
+  if (view?.sawWholeList && judged.tail > 0 && reference !== undefined) {
+    const increase = (shortfall(order.length, input.onProfile) ?? 0) - reference;
+    if (increase >= judged.tail) {
+      judged = judge({ ...view, sawWholeList: false });
+      end = 'early';
+    }
   }
+  const { removed, beyond } = judged;
   for (const batch of batches(removed)) {
     await tx.run(
       `UPDATE account_followers SET gone_at = ?, position = NULL WHERE account_uid = ? AND follower_uid IN (${placeholders(batch.length, 1, '')})`,
@@ -425,7 +451,7 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     );
   }
   await tx.run('UPDATE snapshots SET served = ?, added = ?, removed = ?, beyond_reach = ? WHERE id = ?', [order.length, added.length, removed.length, beyond.length, snapshotId]);
-  return { id: snapshotId, recorded: true, served: order.length, added: added.length, firstSeen: firstSeen.length, removed: removed.length, beyondReach: beyond.length, ...(listEnd ? { listEnd } : {}) };
+  return { id: snapshotId, recorded: true, served: order.length, added: added.length, firstSeen: firstSeen.length, removed: removed.length, beyondReach: beyond.length, ...(end ? { listEnd: end } : {}) };
 }
 
 

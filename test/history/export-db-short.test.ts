@@ -118,4 +118,32 @@ describe('tkf export --db and a list that ended far short', () => {
     expect(JSON.parse(diff.stdout)).toMatchObject({ removed: 0, beyond_reach: 37 });
     expect(diff.stderr).toContain(`tkf: warning: ${night(3)}'s list ended at 260 of the 337 followers its profile counts, 77 short where ${night(2)}'s was 40: too few to prove that followers missing below its end are gone\n`);
   });
+
+  it('a list cut one page short within the slack (1% of 2,000), its profile\'s count unchanged: those below its end are beyond reach, not gone', async () => {
+    const db = join(dir.path, 'page.sqlite');
+    const night = (n: number) => join(dir.path, `p${n}.jsonl`);
+    expect((await exportOnce({ size: 2000 }, db, night(1))).code).toBe(0);
+    // The API drops the last page (20 followers), has_more false at 1,980; the count stays 2,000.
+    const cut = await exportOnce({ size: 2000, endsAfterPage: 99 }, db, night(2));
+    expect([cut.code, JSON.parse(cut.stdout).rows]).toEqual([0, 1980]);
+    // Then 20 really leave from the end: the count drops with them, and they are gone.
+    const left = await exportOnce({ size: 2000, unfollowed: Array.from({ length: 20 }, (_, k) => 1960 + k) }, db, night(3));
+    expect(left.code).toBe(0);
+    const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
+    // Night 3 serves 1,980 of 1,980: the 20 of night 2's end are back in it; #1960-#1979 are gone.
+    expect(growth.map(({ removed, beyond_reach, followers }) => [removed, beyond_reach, followers])).toEqual([
+      [0, 0, 2000],
+      [0, 20, 2000],
+      [20, 0, 1980],
+    ]);
+    const imported = join(dir.path, 'page-import.sqlite');
+    expect((await runCli(['history', 'import', '--db', imported, night(1), night(2), night(3)])).code).toBe(0);
+    const importedGrowth = JSON.parse((await runCli(['history', 'growth', '--db', imported, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
+    expect(importedGrowth.map(({ removed, beyond_reach }) => [removed, beyond_reach])).toEqual([[0, 0], [0, 20], [20, 0]]);
+    const diff = await runCli(['diff', night(1), night(2), '--json']);
+    expect(JSON.parse(diff.stdout)).toMatchObject({ removed: 0, beyond_reach: 20 });
+    expect(diff.stderr).toContain(`tkf: warning: ${night(2)}'s list ended 20 more short of its profile's count than ${night(1)}'s, and the 20 followers of ${night(1)} below its end would be called gone: taken as a list cut short (not called gone)\n`);
+    // The followers who left from the end lowered the count with them: gone, by diff too.
+    expect(JSON.parse((await runCli(['diff', night(1), night(3), '--json'])).stdout)).toMatchObject({ removed: 20, beyond_reach: 0 });
+  });
 });
