@@ -209,10 +209,10 @@ export async function runCli(ctx: CliContext): Promise<number> {
 
 /**
  * A command run with --json that failed before its JSON was out (diff, report, history: an input
- * that cannot be read, a database that cannot be opened) prints one object on stdout, as export
- * does (export-command.ts, with its `complete`): `| jq` sees the failure and its exit code instead
- * of no input. Not for commander's own refusals (an unknown option: no command ran) nor a reader
- * that left (`| head`).
+ * that cannot be read, a database that cannot be opened; or commander's refusal of the command
+ * line) prints one object on stdout, as export does (export-command.ts, with its `complete`):
+ * `| jq` sees the failure and its exit code instead of no input. Not for a reader that left
+ * (`| head`), nor help or --version.
  */
 async function sayJsonFailure(error: unknown, ctx: CliContext): Promise<void> {
   if (ctx.jsonSaid || error instanceof PipeClosedError) return;
