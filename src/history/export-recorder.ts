@@ -300,7 +300,6 @@ export function stagingTemplate(db: string, env: NodeJS.ProcessEnv): string {
   return join(state, 'tkf', 'staging', name.replace(/[^\w.-]/g, '_'), '{uid}.jsonl');
 }
 
-
 /**
  * Where a staged run (--db without --out) of these uids notes when it started, beside its staging
  * files (`run-<hash of the uids>.json`, one per list of accounts: two nightly lists into one
