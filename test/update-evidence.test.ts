@@ -182,6 +182,11 @@ describe('tkf diff of a file that --update extended', () => {
     expect(rows.map((r) => [r.change, r.uid])).toEqual(Array.from({ length: 10 }, (_, k) => ['added', followerUid(1, UID, 10 + k)]));
     expect(run.stderr).toMatch(/u\.jsonl was extended by --update: only its 20 new followers on top are its last walk's/);
     expect(run.stderr).toMatch(/\+10 new, 0 gone, 2 kept from before the update, not in the older export \(not compared\) \(78 -> 90\)/);
+    // tkf report counts its rows, and says that those who left are among them.
+    const report = await runTkfInProcess(['report', u, '--json']);
+    expect([report.code, JSON.parse(report.stdout).followers]).toEqual([0, 90]);
+    expect(report.stderr).toContain(`tkf: warning: ${u} was extended by --update, which cannot see who left: followers who left since its earlier walks are still counted`);
+    expect((await runTkfInProcess(['report', f2, '--json'])).stderr).not.toContain('extended by --update');
   });
 
   it('a copy of the file before the update, against it: the new followers, nobody gone', async () => {

@@ -8,7 +8,7 @@
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { OutputError, UsageError } from '../errors.js';
-import { checkDescribes, readCheckpoint } from '../output/checkpoint.js';
+import { checkDescribes, readCheckpoint, updatedRows } from '../output/checkpoint.js';
 import { describeFsError } from '../output/fs-errors.js';
 import { readBackFormat } from '../output/export-reader.js';
 import { checkDirectory, makeDirectory, outputPaths, refuseOverInput, refuseOverInterrupted } from '../output/output-file.js';
@@ -114,6 +114,10 @@ export function reportCommand(ctx: CliContext): Command {
       ctx.stopsOnSignal = false;
       if (manifestProblem && (db === undefined || options.uid !== undefined)) {
         ctx.stderr.write(`tkf: warning: ${manifestProblem}; the report has no follower count of the profile\n`);
+      }
+      // A file --update extended keeps every follower its walks found: those who left since are in it.
+      if (updatedRows(manifest) !== undefined) {
+        ctx.stderr.write(`tkf: warning: ${path} was extended by --update, which cannot see who left: followers who left since its earlier walks are still counted (a full export, or --db, counts those who follow now)\n`);
       }
       // A database the user did not name here (TKF_DB, the config file) is no reason to refuse the
       // page of an export that does not say whose it is: the page is made without its growth.
