@@ -105,6 +105,11 @@ export function diffCommand(ctx: CliContext): Command {
           `tkf: warning: ${newPath}'s list ended ${formatCount(ends.newerShortBy!)} more short of its profile's count than ${oldPath}'s, and the ${formatCount(tail)} follower${tail === 1 ? '' : 's'} of ${oldPath} below its end would be called gone: taken as a list cut short (not called gone)\n`,
         );
       };
+      ends.onOlderCutEnd = (tail) => {
+        ctx.stderr.write(
+          `tkf: warning: ${oldPath}'s list ended ${formatCount(ends.olderShortBy!)} more short of its profile's count than ${newPath}'s, and the ${formatCount(tail)} follower${tail === 1 ? '' : 's'} of ${newPath} below its end would be called new: taken as a list cut short (first seen, not new)\n`,
+        );
+      };
       // --json owns stdout: rows go only to a file, and without one only the counts are made.
       const rows = toFile || !options.json;
       const guardedInputs = rows ? await guardedCsv([older, newer]) : undefined;
@@ -179,13 +184,16 @@ async function walkEnds(oldPath: string, newPath: string, warn: (text: string) =
   const olderHoles = incompletePlaces(older);
   // A whole list short of the other export's by a few (within the slack): how many, for the reach rule's cut end.
   const newerShortBy = newerEnd === 'complete' && reference !== undefined ? (shortfall(newer!.rows, newer!.total) ?? reference) - reference : undefined;
+  const olderEnd = endOf(older);
+  const olderShortBy = olderEnd === 'complete' && reference !== undefined ? (shortfall(older!.rows, older!.total) ?? reference) - reference : undefined;
   return {
-    olderEnd: endOf(older),
+    olderEnd,
     newerEnd,
     ...(newerHoles ? { newerHoles } : {}),
     ...(olderHoles ? { olderHoles } : {}),
     ...(newerWalked !== undefined ? { newerWalked } : {}),
     ...(newerShortBy ? { newerShortBy } : {}),
+    ...(olderShortBy ? { olderShortBy } : {}),
   };
 }
 
@@ -280,6 +288,8 @@ interface Ends {
   newerShortBy?: number;
   /** Told when <new>'s end was taken as cut: its summary then says so (the end becomes 'early'). */
   onCutEnd?: (tail: number) => void;
+  olderShortBy?: number;
+  onOlderCutEnd?: (tail: number) => void;
 }
 
 async function diffToStream(older: ExportSource, newer: ExportSource, encoder: ChangeEncoder, ctx: CliContext, ends: Ends): Promise<DiffCounts> {

@@ -69,6 +69,9 @@ export interface DiffOptions {
    */
   newerShortBy?: number;
   onCutEnd?: (tail: number) => void;
+  /** The same of <old>: followers of <new> it would call added only because <old>'s list ended there are first seen, if as many as this or fewer. */
+  olderShortBy?: number;
+  onOlderCutEnd?: (tail: number) => void;
   /** Aborted: stop at the next record, throwing its reason. */
   signal?: AbortSignal;
 }
@@ -111,6 +114,17 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
       options.onCutEnd?.(tail);
     }
   }
+  let olderEnd = options.olderEnd;
+  if (olderEnd === 'complete' && options.olderShortBy !== undefined && options.olderShortBy > 0) {
+    let tail = 0;
+    for (const [uid, index] of newUids) {
+      if (index < walked && !oldIndex.has(uid) && judgeNew(index, view, olderEnd) === 'added' && judgeNew(index, view, 'early') === 'first_seen') tail++;
+    }
+    if (tail > 0 && options.olderShortBy >= tail) {
+      olderEnd = 'early';
+      options.onOlderCutEnd?.(tail);
+    }
+  }
   let added = 0;
   let firstSeen = 0;
   let firstSeenInTies = 0;
@@ -118,7 +132,7 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
   for (const [uid, index] of newUids) {
     if (oldIndex.has(uid)) continue;
     if (index >= walked) kept++;
-    else if (judgeNew(index, view, options.olderEnd) === 'added') added++;
+    else if (judgeNew(index, view, olderEnd) === 'added') added++;
     else {
       firstSeen++;
       if (inUnreadByOlder(index, view)) firstSeenInTies++;
@@ -155,7 +169,7 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
     if (index === undefined || index >= walked || oldIndex.has(record.uid) || handed.has(record.uid)) continue;
     handed.add(record.uid);
     newWritten++;
-    const wait = onChange(judgeNew(index, view, options.olderEnd), record, newer);
+    const wait = onChange(judgeNew(index, view, olderEnd), record, newer);
     if (wait) await wait;
   }
   // Pass 3 reads <new> a second time: a file replaced in between would give rows that do not add up.

@@ -386,6 +386,8 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     const beyond: string[] = [];
     const cut = { ...view, sawWholeList: false };
     let tail = 0;
+    // Of the tail, one the latest walk did not see either (beyond reach since an earlier one).
+    let tailUnseenBefore = false;
     const candidates = prepared?.missingIn(known) ?? known;
     for (const [uid, state] of candidates) {
       if (state.gone || inThis.has(uid)) continue;
@@ -396,29 +398,39 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
         if (view.sawWholeList) {
           removed.push(uid);
           tail++;
+          tailUnseenBefore = true;
         }
         continue;
       }
       if (judgeMissing(state.place, view) === 'removed') {
         removed.push(uid);
-        if (view.sawWholeList && judgeMissing(state.place, cut) !== 'removed') tail++;
+        if (view.sawWholeList && judgeMissing(state.place, cut) !== 'removed') {
+          tail++;
+          if (state.lastSeenBefore !== undefined) tailUnseenBefore = true;
+        }
       }
       // Beyond reach now; one already beyond reach before stays as it was (not counted again),
       // its place kept for the walks to come.
       else if (state.lastSeenBefore === undefined) beyond.push(uid);
     }
-    return { removed, beyond, tail };
+    return { removed, beyond, tail, tailUnseenBefore };
   };
-  let judged = view ? judge(view) : { removed: [] as string[], beyond: [] as string[], tail: 0 };
+  let judged = view ? judge(view) : { removed: [] as string[], beyond: [] as string[], tail: 0, tailUnseenBefore: false };
   // A list that ended within endOfList's slack of the walks compared, but short of them by as many
   // followers as (or more than) it calls gone at its end: nothing shows that those left rather than
   // that the list was cut (an API that drops its last page). Followers who really leave lower the
   // profile's count with the list, so they leave the shortfall as it was; a cut list raises it by
   // the followers it did not serve. So those at the end are beyond reach, the end 'early'. (A list
   // one page short of 2,000, its profile's count unchanged, called the 20 at its end gone.)
+  // The shortfall it is measured against is that of the walk that last saw them: the latest walk
+  // to the end, when it saw them all (a shortfall that rose earlier with nobody leaving, banned
+  // accounts still counted, kept real departures beyond reach for the ten walks `reference` holds),
+  // else the smallest of the recent walks' (a list cut two nights in a row).
+  const previous = recent[0] && shortfall(recent[0].served, profileCount(recent[0].on_profile));
   let end = listEnd;
   if (view?.sawWholeList && judged.tail > 0 && reference !== undefined) {
-    const increase = (shortfall(order.length, input.onProfile) ?? 0) - reference;
+    const since = judged.tailUnseenBefore || previous === undefined ? reference : previous;
+    const increase = (shortfall(order.length, input.onProfile) ?? 0) - since;
     if (increase >= judged.tail) {
       judged = judge({ ...view, sawWholeList: false });
       end = 'early';

@@ -145,5 +145,28 @@ describe('tkf export --db and a list that ended far short', () => {
     expect(diff.stderr).toContain(`tkf: warning: ${night(2)}'s list ended 20 more short of its profile's count than ${night(1)}'s, and the 20 followers of ${night(1)} below its end would be called gone: taken as a list cut short (not called gone)\n`);
     // The followers who left from the end lowered the count with them: gone, by diff too.
     expect(JSON.parse((await runCli(['diff', night(1), night(3), '--json'])).stdout)).toMatchObject({ removed: 20, beyond_reach: 0 });
+    // The cut list as the older one: the 20 it never got are first seen, not new.
+    const back = await runCli(['diff', night(2), night(3), '--json']);
+    expect(JSON.parse(back.stdout)).toMatchObject({ added: 0, first_seen: 20, removed: 20 });
+    expect(back.stderr).toContain(`tkf: warning: ${night(2)}'s list ended 20 more short of its profile's count than ${night(3)}'s, and the 20 followers of ${night(3)} below its end would be called new: taken as a list cut short (first seen, not new)\n`);
+  });
+
+  it('a shortfall that rose earlier with nobody leaving (accounts counted, not listed) does not keep later departures from the end beyond reach', async () => {
+    const db = join(dir.path, 'drift.sqlite');
+    const night = (n: number) => join(dir.path, `d${n}.jsonl`);
+    expect((await exportOnce({ size: 2000 }, db, night(1))).code).toBe(0);
+    // The profile counts 15 more than the list serves from night 2 on.
+    expect((await exportOnce({ size: 2000, total: 2015 }, db, night(2))).code).toBe(0);
+    // Night 3: the 10 oldest leave; the count drops with them (15 short, as the night before).
+    const left = await exportOnce({ size: 2000, total: 2005, unfollowed: Array.from({ length: 10 }, (_, k) => 1990 + k) }, db, night(3));
+    expect(left.code).toBe(0);
+    const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
+    // Compared with the smallest shortfall of the recent walks (night 1's 0), they were kept beyond reach for ten nights.
+    expect(growth.map(({ removed, beyond_reach, followers }) => [removed, beyond_reach, followers])).toEqual([
+      [0, 0, 2000],
+      [0, 0, 2000],
+      [10, 0, 1990],
+    ]);
+    expect(JSON.parse((await runCli(['diff', night(2), night(3), '--json'])).stdout)).toMatchObject({ removed: 10, beyond_reach: 0 });
   });
 });
