@@ -16,7 +16,7 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import { UsageError } from '../errors.js';
-import { createCsvEncoder, csvWriteOptions, unguardCell } from '../writers/csv.js';
+import { createCsvEncoder, csvWriteOptions, keepOwnQuote, unguardCell } from '../writers/csv.js';
 import { DEFAULT_CSV_FIELDS } from '../writers/fields.js';
 import type { CHANGE_KINDS, ExportFormat, ExportRecord, ExportSource } from '../output/export-reader.js';
 
@@ -86,7 +86,10 @@ function csvChanges(columns: string[], options: ChangeEncoderOptions, cells: Cel
   return {
     header: () => Buffer.from(stringify([['change', ...columns]], { ...csvOptions, escape_formulas: false, bom: options.bom })),
     encode(change, record, source) {
-      if (record.kind === 'csv') return Buffer.from(stringify([[change, ...cells(record, source).map(asWritten)]], csvOptions));
+      if (record.kind === 'csv') {
+        const row = cells(record, source).map(asWritten);
+        return Buffer.from(stringify([[change, ...(options.formulaGuard ? row.map(keepOwnQuote) : row)]], csvOptions));
+      }
       const row = fromJson.encode({ uid: record.uid, bytes: Buffer.from(record.json), hasLongNumbers: true });
       return Buffer.concat([prefixes[change], row]);
     },

@@ -42,14 +42,26 @@ function cell(value: unknown, lossless: boolean): Cell {
  */
 /**
  * A cell as the text it was before the formula guard (csv-stringify's escape_formulas put a ' before
- * a text starting with = + - @ a tab or a carriage return, or their full-width ＝ ＋ － ＠). A text
- * that itself began with a quote and then one of these cannot be told from it: it loses its quote.
+ * a text starting with = + - @ a tab or a carriage return, or their full-width ＝ ＋ － ＠; and
+ * keepOwnQuote one before a text starting with quotes and then one of them): one leading quote off.
  */
 export function unguardCell(cell: string): string {
   return GUARDED.test(cell) ? cell.slice(1) : cell;
 }
 
-const GUARDED = /^'[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+/**
+ * A cell written with the formula guard: a text that itself starts with quotes and then one of
+ * those characters ('=SUM(1), a nickname) gets one quote more, which unguardCell takes off again
+ * (csv-stringify guards only text starting with the characters themselves: read back, such a text
+ * lost its own quote). Anything else is as it was.
+ */
+export function keepOwnQuote<T>(cell: T): T | string {
+  // (Most cells do not start with a quote: the first character is looked at before the pattern.)
+  return typeof cell === 'string' && cell.charCodeAt(0) === 0x27 && GUARDED.test(cell) ? `'${cell}` : cell;
+}
+
+/** A quote, maybe more, then a character a spreadsheet starts a formula with. */
+const GUARDED = /^'+[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 
 export function csvWriteOptions(formulaGuard: boolean): Options {
   return { escape_formulas: formulaGuard, record_delimiter: '\r\n', quote_record_delimiter: true };
@@ -85,7 +97,7 @@ export function createCsvEncoder(options: EncoderOptions): Encoder {
   const encodeText = (follower: RawFollower): string => {
     const decoded = decode(follower);
     const record = columns.map((column) => cell(column.read(decoded), follower.hasLongNumbers));
-    return stringifyRecord(record);
+    return stringifyRecord(options.formulaGuard ? record.map(keepOwnQuote) : record);
   };
   return {
     header() {

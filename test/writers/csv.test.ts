@@ -6,6 +6,7 @@ import { parsePage } from '../../src/api/page-parser.js';
 import type { RawFollower } from '../../src/api/types.js';
 import { DEFAULT_CSV_FIELDS } from '../../src/writers/fields.js';
 import { type EncoderOptions, RecordWriter, getFormat } from '../../src/writers/index.js';
+import { unguardCell } from '../../src/writers/csv.js';
 
 const SAMPLE_FOLLOWERS = parsePage(readFileSync(new URL('../../fixtures/sample-response.json', import.meta.url))).followers!;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -166,6 +167,17 @@ describe('CSV: formula guard', () => {
   test('cells starting with = + - @ tab CR (and full-width forms) get a leading quote', async () => {
     const cells = await column('nickname', dangerous.map((nickname) => follower({ nickname })));
     expect(cells).toEqual(dangerous.map((text) => `'${text}`));
+  });
+
+  test("a text that itself starts with the guard's quote and one of them gets one quote more, so that reading it back (unguardCell) gives it whole", async () => {
+    const own = [...dangerous.map((text) => `'${text}`), "''=two quotes"];
+    const cells = await column('nickname', own.map((nickname) => follower({ nickname })));
+    expect(cells).toEqual(own.map((text) => `'${text}`));
+    expect(cells.map(unguardCell)).toEqual(own);
+    // As the plain ones read back: the guard's quote off.
+    expect((await column('nickname', dangerous.map((nickname) => follower({ nickname })))).map(unguardCell)).toEqual(dangerous);
+    // Without the guard nothing is added.
+    expect(await column('nickname', own.map((nickname) => follower({ nickname })), { formulaGuard: false })).toEqual(own);
   });
 
   test('formulaGuard false leaves them alone', async () => {
