@@ -32,7 +32,8 @@ async function file(extension: string, text: string): Promise<string> {
 async function diff(oldPath: string, newPath: string, format: ExportFormat, formulaGuard = true) {
   const older = await openExport(oldPath);
   const newer = await openExport(newPath);
-  const encoder = createChangeEncoder([older, newer], { format, formulaGuard, bom: false });
+  // As tkf diff reads CSV files without a manifest: written with the guard (tkf export's default).
+  const encoder = createChangeEncoder([older, newer], { format, formulaGuard, bom: false, guardedInputs: new Set([oldPath, newPath]) });
   const chunks: Buffer[] = [encoder.header() ?? Buffer.alloc(0)];
   const counts = await diffExports(older, newer, {
     onChange(change, record, source) {
