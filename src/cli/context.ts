@@ -74,7 +74,6 @@ export function readAll(stream: Readable): Promise<string> {
  */
 export function readHiddenLine(input: NodeJS.ReadStream, output: Writable, prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    output.write(prompt);
     let text = '';
     const finish = (error?: Error) => {
       input.off('data', onData);
@@ -92,8 +91,11 @@ export function readHiddenLine(input: NodeJS.ReadStream, output: Writable, promp
         else text += char;
       }
     };
+    // Echo off before the prompt shows: what is typed (or pasted) the moment it shows, before raw
+    // mode, was echoed by the terminal itself (a test typing at the prompt saw the token).
     input.setRawMode(true);
     input.on('data', onData);
     input.resume();
+    output.write(prompt);
   });
 }
