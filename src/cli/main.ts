@@ -112,6 +112,20 @@ export async function main(argv: string[]): Promise<never> {
   // ssh session) fails every write with EIO, often before its SIGHUP arrives, and a progress redraw
   // then must not end the run before its checkpoint is saved. The exit code says the outcome.
   process.stderr.on('error', () => {});
+  // Ends the process now: `said` on stderr, and --json's one object on stdout if it is not out yet
+  // (`| jq` sees it), written synchronously: nothing runs after the next line.
+  const quitAtOnce = (code: number, said: string, json: Record<string, unknown>): never => {
+    say(said);
+    if (ctx.jsonPromised && !ctx.jsonSaid) {
+      ctx.jsonSaid = true;
+      try {
+        writeSync(1, `${JSON.stringify(json)}\n`);
+      } catch {
+        // stdout is gone: the exit code says it
+      }
+    }
+    return exit(code);
+  };
   const onSignal = (signal: InterruptSignal) => {
     const code = INTERRUPT_EXIT[signal];
     if (interrupts.signal.aborted) {
@@ -120,34 +134,12 @@ export async function main(argv: string[]): Promise<never> {
       if (signal === 'SIGHUP') return;
       // Second signal: quit at once. The checkpoint on disk is always a complete one.
       const resume = ctx.resumeHint ? `; resume with: ${ctx.resumeHint}` : '';
-      say(`tkf: stopped at once${resume}`);
-      // --json promises one object on stdout, quitting at once included (`| jq` sees it). Written
-      // synchronously: the process ends on the next line. Nothing else of --json's is on stdout.
-      if (ctx.jsonPromised && !ctx.jsonSaid) {
-        ctx.jsonSaid = true;
-        try {
-          writeSync(1, `${JSON.stringify({ complete: false, exit_code: code, error: redactAll(`stopped at once by a second signal (${signal})${resume}`, ctx.secrets) })}\n`);
-        } catch {
-          // stdout is gone: the exit code says it
-        }
-      }
-      exit(code);
+      quitAtOnce(code, `tkf: stopped at once${resume}`, { complete: false, exit_code: code, error: redactAll(`stopped at once by a second signal (${signal})${resume}`, ctx.secrets) });
     }
-    if (!ctx.stopsOnSignal) {
-      // A command that does not watch the signal: it ends now. A database transaction left open
-      // is rolled back (SQLite's journal, PostgreSQL's closed connection); an output file is
-      // published only once written (never, here).
-      say(`tkf: interrupted by ${signal}`);
-      if (ctx.jsonPromised && !ctx.jsonSaid) {
-        ctx.jsonSaid = true;
-        try {
-          writeSync(1, `${JSON.stringify({ exit_code: code, error: `interrupted by ${signal}` })}\n`);
-        } catch {
-          // stdout is gone: the exit code says it
-        }
-      }
-      exit(code);
-    }
+    // A command that does not watch the signal: it ends now. A database transaction left open is
+    // rolled back (SQLite's journal, PostgreSQL's closed connection); an output file is published
+    // only once written (never, here).
+    if (!ctx.stopsOnSignal) quitAtOnce(code, `tkf: interrupted by ${signal}`, { exit_code: code, error: `interrupted by ${signal}` });
     ctx.onInterrupt?.(signal);
     interrupts.abort(new InterruptedError(signal));
   };
