@@ -58,3 +58,6 @@ export function expectedRows(state: WalkState): number | undefined {
   // to a spinner for that one answer.
   return state.rows <= goal ? goal : undefined;
 }
+
+/** A uid as tkf takes one: decimal digits kept as text, 19 today (exceeds 2^53), at most 20. */
+export const UID_PATTERN = /^\d{1,20}$/;

@@ -3,6 +3,7 @@
  * config file's token_file) and the host, or the built-in simulator for --demo. Shared by
  * `tkf export` and `tkf info`.
  */
+import { UID_PATTERN } from '../api/list-facts.js';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { readFile, stat } from 'node:fs/promises';
@@ -18,15 +19,13 @@ import type { LockOwner } from '../output/lock.js';
 
 export { ENV };
 
-const UID = /^\d{1,20}$/;
-
 /** uids are decimal digits kept as text: 19-digit ids exceed 2^53, a Number is another user. */
 export function validateUid(uid: string | undefined, fallback?: string): string {
   if (uid === undefined) {
     if (fallback) return fallback;
     throw new UsageError('--uid is required: the numeric user_id of the account');
   }
-  if (!UID.test(uid)) {
+  if (!UID_PATTERN.test(uid)) {
     const hint =
       /^@?[A-Za-z0-9._]+$/.test(uid) && /[A-Za-z@._]/.test(uid) ? ' (that looks like an @handle; the API needs the numeric user_id)' : '';
     throw new UsageError(`--uid must be the numeric user_id, 1 to 20 digits; got "${uid}"${hint}`);

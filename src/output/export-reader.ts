@@ -17,6 +17,7 @@
  *          character nicknames hold. A `\r` before the `\n`, a BOM and blank lines are accepted.
  * Anything else is a UsageError (exit 2) naming the file and, for a bad record, its line.
  */
+import { UID_PATTERN } from '../api/list-facts.js';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -47,8 +48,6 @@ export interface ExportSource {
   records(): AsyncGenerator<ExportRecord>;
 }
 
-/** As --uid takes them (cli/api-access.ts): a TikTok uid is 19 digits today. */
-const UID = /^\d{1,20}$/;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
@@ -237,7 +236,7 @@ function jsonUid(follower: Record<string, unknown>, json: string, path: string, 
 
 function checkUid(uid: string | undefined, path: string, line: number): string {
   if (uid === undefined || uid === '') throw new UsageError(`${path} line ${line} has an empty uid`);
-  if (!UID.test(uid)) {
+  if (!UID_PATTERN.test(uid)) {
     const shown = uid.length > 30 ? `${uid.slice(0, 30)}...` : uid;
     const why = /^\d+$/.test(uid) ? `, ${uid.length} digits long: not a TikTok uid (up to 20 digits)` : ', which is not a number (uids are digits)';
     throw new UsageError(`${path} line ${line} has the uid "${shown}"${why}`);
