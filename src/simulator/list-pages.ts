@@ -104,9 +104,21 @@ export function listPages(seed: number, uid: string, scenario: UserScenario, now
     if (random() >= probability) return;
     const count = 1 + Math.floor(random() * 3);
     for (let k = 0; k < count; k++) {
-      const earlier = skip + Math.floor(random() * (start - skip));
+      const earlier = servable(skip + Math.floor(random() * (start - skip)));
       indices.splice(Math.floor(random() * indices.length), 0, earlier);
     }
+  }
+
+  /**
+   * A follower some request can be answered with: what is repeated are results, and a cursor
+   * (one second) reaches only the first pageSize followers of its second, so in a tied second
+   * longer than a page the rest is served by no page (shared/api/README.md); a hidden offset
+   * reaches all. Another follower of that second's first page stands in for one of the rest.
+   */
+  function servable(index: number): number {
+    if (mode === 'offset') return index;
+    const first = Math.max(skip, times.firstBefore(times.timeOf(index) + 1));
+    return index - first < pageSize ? index : first + ((index - first) % pageSize);
   }
 
   return {

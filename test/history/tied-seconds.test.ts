@@ -88,4 +88,14 @@ describe('followers in a tied second the walk could not read', () => {
     expect((await runCli(['history', 'import', '--db', imported, day1, day2])).code).toBe(0);
     expect(await growth(imported)).toEqual([[260, 0, 0], [0, 40, 0]]);
   });
+
+  it('nights over a tied second that an inclusive cursor cannot finish, the API repeating followers on random pages: only the new are added, nobody removed', async () => {
+    const db = join(dir.path, 'r.sqlite');
+    // Followers #30-#129 followed in one second: every walk reads #30-#49 and steps past the rest.
+    const night = (notYetFollowed: number, n: number) =>
+      exportOnce({ size: 400, ties: [{ at: 30, count: 100 }], cursorMode: 'inclusive', randomDuplicates: 0.3, notYetFollowed }, db, join(dir.path, `r${n}.jsonl`));
+    for (const [n, notYetFollowed] of [20, 7, 0, 0].entries()) expect((await night(notYetFollowed, n)).code).toBe(0);
+    const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
+    expect(growth.map(({ followers, added, removed }) => [followers, added, removed])).toEqual([[300, 300, 0], [313, 13, 0], [320, 7, 0], [320, 0, 0]]);
+  });
 });

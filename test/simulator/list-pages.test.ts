@@ -35,6 +35,8 @@ const users: Record<string, UserScenario> = {
   '2001': { size: 100, ties: [{ at: 5, count: 45 }], cursorMode: 'exclusive' },
   '2002': { size: 100, ties: [{ at: 5, count: 45 }], cursorMode: 'inclusive' },
   '2003': { size: 100, ties: [{ at: 5, count: 45 }], cursorMode: 'offset' },
+  // Follower #5 and the 199 after it in one second, an inclusive cursor, repeats on every page.
+  '2006': { size: 400, ties: [{ at: 5, count: 200 }], cursorMode: 'inclusive', randomDuplicates: 1 },
   '2004': { size: 30, looseTypes: true },
   '2005': { size: 0, status: 'private', looseTypes: true },
 };
@@ -222,6 +224,19 @@ describe('cursor modes at a tied second', () => {
     expect(again.minTime).toBe(NOW - 5);
     expect((await tiedPage('2002', NOW - 5)).uids).toEqual(again.uids);
     expect((await tiedPage('2002', NOW - 6)).uids).toEqual(followersOf('2002', 50, 70));
+  });
+
+  it('inclusive: the followers mixed in again are ones some cursor reaches, never the rest of a tied second', async () => {
+    const served = new Set<string>();
+    let cursor = 0;
+    for (let n = 0; n < 40; n++) {
+      const data = await page('2006', cursor);
+      uidsOf(data).forEach((uid) => served.add(uid));
+      if (!data.has_more) break;
+      // The same second handed back: its first page is all there is; one second down.
+      cursor = data.min_time === cursor ? cursor - 1 : data.min_time;
+    }
+    expect([...served].sort()).toEqual([...followersOf('2006', 0, 25), ...followersOf('2006', 205, 400)].sort());
   });
 
   it('offset: the cursor the last answer handed back continues where it stopped', async () => {
