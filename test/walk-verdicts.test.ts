@@ -385,6 +385,28 @@ describe('an exclusive cursor that skips the rest of a tied second', () => {
     expect(inside.cursors).toEqual([0, 301, 300, 250]);
   });
 
+  test("--update: the answer below a full page of one second is the file's followers: the second is reported, asked once more when the answer's max_time does not show it starts below", async () => {
+    // The file holds k1, k2 (newest follow time 260): the walk is caught up below it.
+    const update = { known: (uid: string) => uid.startsWith('k'), caughtUp: ({ minTime }: { minTime: number | undefined }) => minTime !== undefined && minTime < 260 };
+    const below = fakeApi((cursor) => (cursor === 0 ? answer(['a', 'b'], 300, { maxTime: 300 }) : answer(['k1', 'k2'], 250, { maxTime: 280 })));
+    const plain = await walk({ fetchPage: below.fetchPage, pageSize: 2, ...update, ...fast });
+    expect(below.cursors).toEqual([0, 300]);
+    expect(plain.map((page) => [page.tiedSecond, page.end])).toEqual([[undefined, undefined], [300, 'caught-up']]);
+    // A follower of the walk repeated on top (max_time newer than the second): asked once more, the same answer.
+    const repeat = fakeApi((cursor) => (cursor === 0 ? answer(['a', 'b'], 300, { maxTime: 300 }) : answer(['a', 'k1', 'k2'], 250, { maxTime: 320 })));
+    const asked = await walk({ fetchPage: repeat.fetchPage, pageSize: 2, ...update, ...fast });
+    expect(repeat.cursors).toEqual([0, 300, 300]);
+    expect(asked.map((page) => [page.tiedSecond, page.end])).toEqual([[undefined, undefined], [undefined, undefined], [300, 'caught-up']]);
+    expect(uidsOf(asked)).toEqual(['a', 'b']);
+    // A hidden offset: asked once more, the rest of the second (c), then the file: nothing reported.
+    const offset = fakeApi((cursor, call) =>
+      call === 1 ? answer(['a', 'b'], 300, { maxTime: 300 }) : call === 2 ? answer(['a', 'k1', 'k2'], 250, { maxTime: 320 }) : answer(['c', 'k1'], 250, { maxTime: 300 }),
+    );
+    const rest = await walk({ fetchPage: offset.fetchPage, pageSize: 2, ...update, ...fast });
+    expect(uidsOf(rest)).toEqual(['a', 'b', 'c']);
+    expect(rest.some((page) => page.tiedSecond !== undefined)).toBe(false);
+  });
+
   test('the same shape from a hidden offset: the second asked once more moves on, nothing reported, every follower in order', async () => {
     // Second 300 holds a, b, c: its rest (c) comes first, then older followers; asked once more,
     // the hidden offset continues after them.

@@ -208,14 +208,16 @@ export class WalkVerdicts {
       // is an API repeating itself (a stuck one whose cursor moves: `tkf simulate --repeat-page`),
       // no evidence that the second held more; its --update, resumed against a working API,
       // read every follower and still reported the second incomplete (and --db recorded a hole).
+      // Followers the file holds, met for the first time in this walk, are followers below the
+      // second too: --update's newest second, then the file's list (it added 20 of 25 silently).
       if (usableCursor(answer.maxTime) && answer.maxTime < this.fullSecond) {
-        if (sorted.followers.length > 0) decision.tiedSecond = this.fullSecond;
+        if (sorted.followers.length > 0 || sorted.knownFirst > 0) decision.tiedSecond = this.fullSecond;
       } else if (
         usableCursor(minTime) &&
-        decision.next === minTime &&
+        (decision.next === minTime || decision.end === 'caught-up') &&
         minTime < cursor &&
         !this.fullSecondInside &&
-        2 * sorted.followers.length >= this.pageSize &&
+        2 * (sorted.followers.length + sorted.knownFirst) >= this.pageSize &&
         // The second's last follower on top, seen already: the full page ended with the second.
         !(answer.maxTime === cursor && repeatOnTop)
       ) {
@@ -226,14 +228,17 @@ export class WalkVerdicts {
         // a hidden offset has moved on (or starts where the cursor points: new followers below);
         // an exclusive cursor answers the same followers again, and the second is reported. Only
         // when the answer brought new followers mostly (an API whose min_time barely moves
-        // repeats most of each page, and would be asked every cursor twice).
+        // repeats most of each page, and would be asked every cursor twice). For --update, the
+        // file's followers met for the first time count as followers below the second, and an
+        // answer that reached the file is asked once more all the same.
         this.probing = cursor;
         decision.next = cursor;
+        delete decision.end;
       }
     } else if (this.probing !== undefined && cursor === this.probing && !lostInside) {
       this.probing = undefined;
       decision.probed = true;
-      if (sorted.followers.length === 0 && raw.length > 0 && decision.next === minTime && decision.tiedSecond === undefined) decision.tiedSecond = cursor;
+      if (sorted.followers.length === 0 && raw.length > 0 && (decision.next === minTime || decision.end === 'caught-up') && decision.tiedSecond === undefined) decision.tiedSecond = cursor;
     }
     if (cursor !== this.probing) this.probing = undefined;
     this.previousMinTime = usableCursor(minTime) ? minTime : undefined;

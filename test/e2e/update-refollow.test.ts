@@ -152,6 +152,25 @@ describe('--update that ends with exit 6', () => {
     });
   });
 
+  it("says an exclusive cursor skipped the rest of its newest second when the answer below that full page is the file's followers", async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.jsonl');
+      // 25 new followers in one second; an exclusive cursor serves a page of it (#0-#19), then the
+      // second's last follower (#24) on top of the file's: its max_time that second, so the same
+      // cursor is asked once more (the same answer) and the second reported.
+      const list: UserScenario = { size: 400, ties: [{ at: 0, count: 25 }], cursorMode: 'exclusive', boundaryDuplicates: true };
+      await withSimulator({ ...list, notYetFollowed: 25 }, async (sim) => {
+        expect((await tkf(['export', '--uid', UID, '--out', out], { env: env(sim) })).code).toBe(0);
+      });
+      await withSimulator(list, async (sim) => {
+        const update = await tkf(['export', '--uid', UID, '--out', out, '--update', '--json'], { env: env(sim) });
+        expect([update.code, JSON.parse(update.stdout)]).toEqual([0, expect.objectContaining({ added: 21, rows: 396, requests: 3, incomplete_seconds: [expect.any(Number)] })]);
+        expect(update.stderr).toMatch(/1 second \(cursor \d+\) held more followers than the API would page through/);
+      });
+      expect(JSON.parse(await readFile(`${out}.tkf.json`, 'utf8')).incompleteSeconds).toHaveLength(1);
+    });
+  });
+
   it('when the list ends far below the profile before the file is reached: the file and its manifest as they were, and the next update finds every new follower', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
