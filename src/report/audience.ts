@@ -26,6 +26,9 @@ export const TIERS = [
 
 export type TierKey = (typeof TIERS)[number]['key'];
 
+/** The tier of rows whose follower_count is missing or not a count (AudienceReport.tiers.unknown). */
+export const UNKNOWN_TIER_LABEL = 'not a count';
+
 export const ACTIVITY_SIGNALS = [
   { key: 'no_videos', label: 'no videos', needs: ['aweme_count'] },
   { key: 'following_far_more', label: 'follows 10x more', needs: ['following_count', 'follower_count'] },
@@ -73,7 +76,11 @@ export interface AudienceReport {
   by_region: Record<string, number> | null;
   by_language: Record<string, number> | null;
   verified: number | null;
-  tiers: Record<TierKey, number> | null;
+  /**
+   * Rows by their own follower_count; `unknown`, only when there are some, the rows whose
+   * follower_count is missing or not a count (-1, text), so the tiers add up to `followers`.
+   */
+  tiers: (Record<TierKey, number> & { unknown?: number }) | null;
   activity: Record<ActivityKey, number | null>;
   /** Likely inactive followers (see the rules above). */
   inactive: number | null;
@@ -91,6 +98,8 @@ export class AudienceCounter {
   private readonly languages = new Map<string, number>();
   private verified = 0;
   private readonly tiers = TIERS.map(() => 0);
+  /** Rows whose follower_count is missing or not a count: in no tier. */
+  private uncounted = 0;
   private readonly activity: Record<ActivityKey, number> = { no_videos: 0, following_far_more: 0, empty_profile: 0 };
   private inactive = 0;
   /** Most first; a tie keeps the follower met first. */
@@ -107,7 +116,7 @@ export class AudienceCounter {
       while (followers < TIERS[tier]!.min) tier--;
       this.tiers[tier]!++;
       this.offerTop(row, followers);
-    }
+    } else this.uncounted++;
     const noVideos = row.aweme_count === 0;
     const followsFarMore =
       row.following_count !== undefined && followers !== undefined && row.following_count >= FOLLOWS_FLOOR && row.following_count >= FOLLOWS_RATIO * followers;
@@ -126,6 +135,12 @@ export class AudienceCounter {
     while (at > 0 && top[at - 1]!.follower_count < followers) at--;
     top.splice(at, 0, { uid: row.uid, unique_id: row.unique_id || null, nickname: row.nickname ?? null, follower_count: followers });
     if (top.length > TOP_SIZE) top.pop();
+  }
+
+  private tierCounts(): NonNullable<AudienceReport['tiers']> {
+    const tiers = Object.fromEntries(TIERS.map((tier, i) => [tier.key, this.tiers[i]!])) as NonNullable<AudienceReport['tiers']>;
+    if (this.uncounted > 0) tiers.unknown = this.uncounted;
+    return tiers;
   }
 
   /** The report, leaving out each section whose fields `present` lacks. */
@@ -154,7 +169,7 @@ export class AudienceCounter {
       by_region: has('regions', 'region') ? sortedCounts(this.regions) : null,
       by_language: has('languages', 'language') ? sortedCounts(this.languages) : null,
       verified: hasVerify ? this.verified : null,
-      tiers: has('follower-count tiers', 'follower_count') ? Object.fromEntries(TIERS.map((tier, i) => [tier.key, this.tiers[i]!])) as Record<TierKey, number> : null,
+      tiers: has('follower-count tiers', 'follower_count') ? this.tierCounts() : null,
       activity,
       inactive: ACTIVITY_SIGNALS.every((signal) => activity[signal.key] !== null) ? this.inactive : null,
       top: present.has('follower_count') ? this.top.map((entry) => ({ ...entry })) : null,

@@ -5,7 +5,7 @@
  * e-mail attachment or a file share. Only aggregates go in, never rows, so its size does not grow
  * with the export (a few tens of kB).
  */
-import { ACTIVITY_SIGNALS, OTHER_KEY, TIERS, UNKNOWN_KEY, topAndRest, type AudienceReport } from './audience.js';
+import { ACTIVITY_SIGNALS, OTHER_KEY, TIERS, UNKNOWN_KEY, UNKNOWN_TIER_LABEL, topAndRest, type AudienceReport } from './audience.js';
 import { growthSection, type GrowthPoint } from './growth-chart.js';
 import { escapeHtml, formatCount, formatShare, profileUrl, shorten } from './html-text.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page-style.js';
@@ -97,7 +97,8 @@ function codeSection(id: string, title: string, counts: Record<string, number> |
 function tiersSection(report: AudienceReport): string {
   if (!report.tiers) return '';
   const tiers = report.tiers;
-  const columns = TIERS.map((tier) => ({ label: tier.label, value: tiers[tier.key] }));
+  const columns: Array<{ label: string; value: number }> = TIERS.map((tier) => ({ label: tier.label, value: tiers[tier.key] }));
+  if (tiers.unknown) columns.push({ label: UNKNOWN_TIER_LABEL, value: tiers.unknown });
   return `<section id="tiers" aria-labelledby="tiers-title"><h2 id="tiers-title">Their own followers <small>followers of each follower</small></h2><figure>${columnChart('Followers by their own follower count', columns, report.followers)}</figure></section>`;
 }
 

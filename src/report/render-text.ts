@@ -3,7 +3,7 @@
  * reads the same in a pipe, a log and a terminal. Names from strangers are cleaned of control and
  * bidi characters first (a nickname must not move the cursor or reverse the rest of the line).
  */
-import { ACTIVITY_SIGNALS, TIERS, topAndRest, type AudienceReport } from './audience.js';
+import { ACTIVITY_SIGNALS, TIERS, UNKNOWN_TIER_LABEL, topAndRest, type AudienceReport } from './audience.js';
 
 export const count = (n: number): string => n.toLocaleString('en-US');
 export const percent = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-');
@@ -52,7 +52,9 @@ export function renderText(report: AudienceReport): string {
   if (report.verified !== null) lines.push('', `Verified accounts: ${count(report.verified)} (${percent(report.verified, n)})`);
   if (report.tiers) {
     const tiers = report.tiers;
-    lines.push('', 'Their own follower counts', ...table(TIERS.map((tier) => [tier.label, tiers[tier.key]]), n));
+    const rows: Array<[string, number]> = TIERS.map((tier) => [tier.label, tiers[tier.key]]);
+    if (tiers.unknown) rows.push([UNKNOWN_TIER_LABEL, tiers.unknown]);
+    lines.push('', 'Their own follower counts', ...table(rows, n));
   }
   const signals = ACTIVITY_SIGNALS.filter((signal) => report.activity[signal.key] !== null);
   if (signals.length) {

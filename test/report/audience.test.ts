@@ -6,6 +6,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { renderHtml } from '../../src/report/render-html.js';
+import { renderText } from '../../src/report/render-text.js';
 import { summarizeExport } from '../../src/report/summarize-export.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { SEVEN, follower, writeCsv, writeJsonl } from './audience-files.js';
@@ -71,6 +73,23 @@ describe('summarizeExport', () => {
     expect(Object.values(report.tiers!).every((n) => n === 0)).toBe(true);
     const csv = await summarizeExport(await writeCsv(join(dir.path, 'empty.csv'), [], ['uid', 'region']));
     expect(csv.left_out.join('\n')).toMatch(/follower-count tiers: the export has no follower_count column/);
+  });
+
+  test('rows whose follower_count is not a count (-1, text, null, missing) are counted as such, so the tiers add up to the followers; text and page say so', async () => {
+    const odd = [-1, 'many', null, undefined].map((count, n) => {
+      const row = follower({ uid: `72000000000000000${n + 1}`, follower_count: count });
+      if (count === undefined) delete row.follower_count;
+      return row;
+    });
+    for (const path of [await writeJsonl(join(dir.path, 'odd.jsonl'), [...SEVEN, ...odd]), await writeCsv(join(dir.path, 'odd.csv'), [...SEVEN, ...odd])]) {
+      const report = await summarizeExport(path);
+      expect([path, report.followers, report.tiers]).toEqual([path, 11, { ...EXPECTED.tiers, unknown: 4 }]);
+      expect(Object.values(report.tiers!).reduce((sum, n) => sum + n, 0)).toBe(report.followers);
+      expect(renderText(report)).toMatch(/^ {2}not a count +4 +36\.4%/m);
+      expect(renderHtml(report)).toContain('<title>not a count: 4');
+    }
+    // None: no such tier.
+    expect((await summarizeExport(await writeJsonl(join(dir.path, 'seven.jsonl'), SEVEN))).tiers).not.toHaveProperty('unknown');
   });
 
   test('without follower_count there are no tiers and no top followers', async () => {
