@@ -25,6 +25,7 @@ import { CSV_NUMBER_COLUMNS, followerRow } from './follower-columns.js';
 import { recordSnapshot, type FollowerRow, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
 import type { SqlDriver } from './sql-driver.js';
 import { unguardCell } from '../writers/csv.js';
+import { DEFAULT_CSV_FIELDS } from '../writers/fields.js';
 
 export interface RecordFileOptions {
   /** Whose followers, when the file has no manifest. */
@@ -116,6 +117,8 @@ function updateOf(manifest: Checkpoint | undefined): { update?: { added: number 
  * as an absent field is).
  */
 async function* followerRows(source: ExportSource, formulaGuard: boolean): AsyncGenerator<FollowerRow> {
+  // A CSV without some of the columns the database keeps (--fields) updates only those it has.
+  const partial = source.columns !== undefined && !DEFAULT_CSV_FIELDS.every((field) => source.columns!.includes(field));
   for await (const record of source.records()) {
     if (record.kind === 'jsonl') {
       yield followerRow(record.uid, record.follower);
@@ -126,7 +129,7 @@ async function* followerRows(source: ExportSource, formulaGuard: boolean): Async
         if (cell !== undefined) object[column] = cell;
       });
       const text = (key: string) => (typeof object[key] === 'string' ? (object[key] as string) : null);
-      yield { uid: record.uid, uniqueId: text('unique_id'), nickname: text('nickname'), data: JSON.stringify(object) };
+      yield { uid: record.uid, uniqueId: text('unique_id'), nickname: text('nickname'), data: JSON.stringify(object), ...(partial ? { partial } : {}) };
     }
   }
 }

@@ -32,6 +32,11 @@ export interface FollowerRow {
    * recording thread's placedRow): stored as the same text (storeFollowers).
    */
   data: string | Uint8Array;
+  /**
+   * `data` holds only some of the columns (an imported CSV written with --fields): merged into
+   * what the database holds of the follower, whose other fields it keeps (storeFollowers).
+   */
+  partial?: boolean;
 }
 
 export interface SnapshotInput {
@@ -534,11 +539,15 @@ function placeKnown(known: Map<string, Known>): void {
 }
 
 /**
- * Each follower's latest fields (rows of one statement: at most BATCH). A row that did not change
- * is left alone, its updated_at too: the statement then only reads it.
+ * Each follower's latest fields (rows of one statement: at most BATCH, all of them partial or
+ * none). A row that did not change is left alone, its updated_at too: the statement then only
+ * reads it. A partial row's columns replace those the database holds, and the others stay: an
+ * import of a `--fields uid,nickname` CSV took every follower's region, counts and bio away, of
+ * other accounts' followers too.
  */
 export async function storeFollowers(tx: SqlRunner, rows: readonly FollowerRow[], at: string): Promise<void> {
   if (!rows.length) return;
+  const partial = rows[0]!.partial === true;
   // SQLite: the time is bound once, as ?1 (libsql's binding costs ~1 us a value, the most of
   // a row's cost after SQLite's own); PostgreSQL's driver numbers plain `?` in order.
   // A row's data given as UTF-8 bytes is bound as they are, and made TEXT by the statement
@@ -549,10 +558,12 @@ export async function storeFollowers(tx: SqlRunner, rows: readonly FollowerRow[]
     if (sqlite) params.push(row.uid, row.uniqueId, row.nickname, row.data);
     else params.push(row.uid, row.uniqueId, row.nickname, typeof row.data === 'string' ? row.data : Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength).toString('utf8'), at);
   }
+  const data = !partial ? 'excluded.data' : sqlite ? 'json_patch(followers.data, excluded.data)' : '(followers.data::jsonb || excluded.data::jsonb)::text';
+  const text = (column: string) => (partial ? `COALESCE(excluded.${column}, followers.${column})` : `excluded.${column}`);
   await tx.run(
     `INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES ${sqlite ? numberedRows(rows.length) : placeholders(rows.length, 5)}
-     ON CONFLICT (uid) DO UPDATE SET unique_id = excluded.unique_id, nickname = excluded.nickname, data = excluded.data, updated_at = excluded.updated_at
-     WHERE followers.data <> excluded.data`,
+     ON CONFLICT (uid) DO UPDATE SET unique_id = ${text('unique_id')}, nickname = ${text('nickname')}, data = ${data}, updated_at = excluded.updated_at
+     WHERE followers.data <> ${data}`,
     params,
   );
 }

@@ -7,7 +7,7 @@
  * followers' own (10,900 of 2,000 followers' values in one try).
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +53,34 @@ describe('a CSV export recorded into the history database', () => {
     const [a, b] = [await followersData(fromCsv), await followersData(fromJsonl)];
     expect(a.size).toBe(400);
     expect(a).toEqual(b);
+  });
+
+  it('a CSV of some columns (--fields) updates those and keeps the other fields the database holds', async () => {
+    const sim = await startSimulator({ token: TOKEN, users: { [UID]: { size: 60 } } });
+    closeLater(() => sim.close());
+    const env = { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url };
+    const full = join(dir.path, 'full.jsonl');
+    const part = join(dir.path, 'part.csv');
+    expect((await runCli(['export', '--uid', UID, '--out', full, '-q'], env)).code).toBe(0);
+    expect((await runCli(['export', '--uid', UID, '--out', part, '--fields', 'uid,nickname', '-q'], env)).code).toBe(0);
+    const both = join(dir.path, 'both.sqlite');
+    const alone = join(dir.path, 'alone.sqlite');
+    expect((await runCli(['history', 'import', '--db', both, full, part])).code).toBe(0);
+    expect((await runCli(['history', 'import', '--db', alone, full])).code).toBe(0);
+    const kept = await followersData(both);
+    expect(kept.size).toBe(60);
+    expect(kept).toEqual(await followersData(alone));
+    // A later such CSV with other nicknames (no manifest: --uid): the nicknames are its, the rest kept.
+    const renamed = join(dir.path, 'renamed.csv');
+    const records = (parse(await readFile(part, 'utf8'), { bom: true }) as string[][]).slice(1);
+    await writeFile(renamed, `uid,nickname\r\n${records.map(([uid]) => `${uid},renamed\r\n`).join('')}`);
+    const again = await runCli(['history', 'import', '--db', both, '--uid', UID, renamed]);
+    expect(again.code, again.stderr).toBe(0);
+    const after = await followersData(both);
+    for (const [uid, before] of await followersData(alone)) {
+      const { data } = before as { data: Record<string, unknown> };
+      expect(after.get(uid)).toEqual({ unique_id: data.unique_id, nickname: 'renamed', data: { ...data, nickname: 'renamed' } });
+    }
   });
 
   it('makes numbers of exactly the export columns the API gives as numbers (the sample answer)', () => {
