@@ -95,9 +95,9 @@ export async function describeExport(
     ...(manifest?.pausedMs ? { pausedMs: manifest.pausedMs } : {}),
     ...(incompletePlaces(manifest) ? { holes: incompletePlaces(manifest) } : {}),
   };
-  // A CSV written with the formula guard (the default) says so in its manifest; without one, its
-  // cells are taken as they are.
-  return { input, open, rows: manifest?.rows, formulaGuard: manifest?.options.formulaGuard === true, manifest };
+  // A CSV written with the formula guard says so in its manifest; without one, it is read as tkf
+  // export writes by default (guarded), as tkf report and tkf diff read it.
+  return { input, open, rows: manifest?.rows, formulaGuard: manifest?.options.formulaGuard ?? true, manifest };
 }
 
 /**

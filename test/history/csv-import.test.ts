@@ -53,6 +53,13 @@ describe('a CSV export recorded into the history database', () => {
     const [a, b] = [await followersData(fromCsv), await followersData(fromJsonl)];
     expect(a.size).toBe(400);
     expect(a).toEqual(b);
+    // Without its manifest (--uid), read as tkf export writes by default, as tkf report and diff
+    // read it: the guard's quote taken off too (it was kept, and guarded again on the way out: ''@).
+    const bare = join(dir.path, 'bare.csv');
+    await writeFile(bare, await readFile(csv));
+    const fromBare = join(dir.path, 'bare.sqlite');
+    expect((await runCli(['history', 'import', '--db', fromBare, '--uid', UID, bare])).code).toBe(0);
+    expect(await followersData(fromBare)).toEqual(b);
   });
 
   it('a CSV of some columns (--fields) updates those and keeps the other fields the database holds', async () => {
