@@ -220,13 +220,14 @@ export function historyCommand(ctx: CliContext): Command {
     .action(async (options: Common & { uid: string }) => {
       const uid = validateUid(options.uid);
       const { points, label } = await withDb(openHistoryToRead(await target(options, ctx)), async (db) => ({ points: await accountGrowth(db, uid), label: db.label }));
+      // A uid with no snapshot (a typo in a script) is said, and fails: not an empty answer
+      // (under --json, the failure's object, as every command's).
+      if (points.length === 0) throw unknownAccount(uid, label);
       if (options.json) {
         ctx.jsonSaid = true;
         ctx.stdout.write(`${JSON.stringify(points)}\n`);
+        return;
       }
-      // A uid with no snapshot (a typo in a script) is said, and fails: not an empty answer.
-      if (points.length === 0) throw unknownAccount(uid, label);
-      if (options.json) return;
       ctx.stdout.write(
         `${'date'.padEnd(24)} ${pad('on profile', 12)} ${pad('served', 8)} ${pad('added', 7)} ${pad('first seen', 10)} ${pad('removed', 7)} ${pad('beyond reach', 12)} ${pad('followers', 10)}\n`,
       );

@@ -77,7 +77,8 @@ describe('tkf export --db', () => {
     const said = `tkf: no snapshot of ${OTHER} in the history database ${db} (tkf history lists its accounts)\n`;
     expect([none.code, none.stdout, none.stderr]).toEqual([4, '', said]);
     const noneJson = await runCli(['history', 'growth', '--db', db, '--uid', OTHER, '--json']);
-    expect([noneJson.code, noneJson.stdout, noneJson.stderr]).toEqual([4, '[]\n', said]);
+    // Under --json, the failure's object (jq saw [] as an account with no snapshot).
+    expect([noneJson.code, JSON.parse(noneJson.stdout), noneJson.stderr]).toEqual([4, { exit_code: 4, error: said.slice('tkf: '.length, -1) }, said]);
     const noChanges = await runCli(['history', 'changes', '--db', db, '--uid', OTHER]);
     expect([noChanges.code, noChanges.stdout, noChanges.stderr]).toEqual([4, '', said]);
     // A known account with no change in the range is no error: the header alone.
