@@ -336,7 +336,7 @@ export function historyCommand(ctx: CliContext): Command {
           continue;
         }
         const what = r.recorded
-          ? `${signedCount('+', r.added)} came, ${signedCount('-', r.removed)} left, ${formatCount(r.beyond_reach)} past the API's reach${r.first_seen ? `, ${formatCount(r.first_seen)} first seen below where the walk before ended` : ''}`
+          ? `${signedCount('+', r.added)} came, ${r.sees_losses ? `${signedCount('-', r.removed)} left` : 'who left not seen (an --update, or a walk gone on with after a pause)'}, ${formatCount(r.beyond_reach)} past the API's reach${r.first_seen ? `, ${formatCount(r.first_seen)} first seen below where the walk before ended` : ''}`
           : 'already recorded';
         ctx.stderr.write(`tkf: ${r.file}: ${r.account} at ${r.at}: ${what}\n`);
       }

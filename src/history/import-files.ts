@@ -26,6 +26,8 @@ export interface ImportResult {
   first_seen: number;
   removed: number;
   beyond_reach: number;
+  /** False when the file cannot show who left (an --update's, a walk gone on with after a pause): `removed` is no count of leavers. */
+  sees_losses: boolean;
 }
 
 /** A file that was not imported: why, and the exit code its error has. */
@@ -163,6 +165,7 @@ async function recordAll(
       removed: r.removed,
       beyond_reach: r.beyondReach,
       first_seen: r.firstSeen ?? 0,
+      sees_losses: r.seesLosses ?? true,
     });
   }
 }

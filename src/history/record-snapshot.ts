@@ -79,6 +79,8 @@ export interface SnapshotOutcome {
   firstSeen?: number;
   removed: number;
   beyondReach: number;
+  /** False for a snapshot that cannot see who left (an --update's, a walk gone on with after a pause): its `removed` is no count of leavers. */
+  seesLosses?: boolean;
   /**
    * How the history took this walk's end (reach.ts endOfList, beside the account's recent walks):
    * 'early' for a list that ended further below the profile's count than they did (nobody below
@@ -468,7 +470,7 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     );
   }
   await tx.run('UPDATE snapshots SET served = ?, added = ?, removed = ?, beyond_reach = ? WHERE id = ?', [order.length, added.length, removed.length, beyond.length, snapshotId]);
-  return { id: snapshotId, recorded: true, served: order.length, added: added.length, firstSeen: firstSeen.length, removed: removed.length, beyondReach: beyond.length, ...(end ? { listEnd: end } : {}) };
+  return { id: snapshotId, recorded: true, served: order.length, added: added.length, firstSeen: firstSeen.length, removed: removed.length, beyondReach: beyond.length, seesLosses: !(update || paused), ...(end ? { listEnd: end } : {}) };
 }
 
 

@@ -135,7 +135,18 @@ describe('tkf history import', () => {
     await run(f, { size: 300, cap: 200, slidingCap: true, notYetFollowed: 30, unfollowed: [60, 70] }, ['--update']);
     expect(JSON.parse(await readFile(`${f}.tkf.json`, 'utf8'))).toMatchObject({ end: 'caught-up', updateAdded: 20 }); // new to f (#30-#49); 10 of them new to the history
     const db = join(dir.path, 'imported.sqlite');
-    expect((await runCli(['history', 'import', '--db', db, f0, g, f])).code).toBe(0);
+    const imported = await runCli(['history', 'import', '--db', db, f0, g, f]);
+    expect(imported.code).toBe(0);
+    // Its line does not say "0 left": an update cannot see who left.
+    expect(imported.stderr.split('\n').map((line) => line.replace(/^.*? at \S+: /, ''))).toEqual([
+      "+200 came, 0 left, 0 past the API's reach",
+      "+10 came, -2 left, 8 past the API's reach",
+      "+10 came, who left not seen (an --update, or a walk gone on with after a pause), 0 past the API's reach",
+      '',
+    ]);
+    const again = join(dir.path, 'again.sqlite');
+    const json = JSON.parse((await runCli(['history', 'import', '--db', again, f0, g, f, '--json'])).stdout) as Array<Record<string, unknown>>;
+    expect(json.map((r) => [r.removed, r.sees_losses])).toEqual([[0, true], [2, true], [0, false]]);
     const growth = async (path: string) =>
       (JSON.parse((await runCli(['history', 'growth', '--db', path, '--uid', UID, '--json'])).stdout) as Array<Record<string, unknown>>).map((p) => [p.added, p.removed, p.followers, p.end]);
     expect(await growth(db)).toEqual([
