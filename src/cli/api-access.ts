@@ -90,7 +90,8 @@ async function readToken(options: AccessOptions, config: Config, ctx: CliContext
       token = typed ? await typed : tokenFile === '-' ? await ctx.readStdin() : await readFile(tokenFile, 'utf8');
     } catch (error) {
       if (error instanceof InterruptedError) throw error;
-      throw new UsageError(`cannot read the token from ${source}: ${describeReadError(error)}; check --token-file`);
+      const check = options.tokenFile !== undefined ? '--token-file' : `token_file in the config file ${config.path}`;
+      throw new UsageError(`cannot read the token from ${source}: ${describeReadError(error)}; check ${check}`);
     }
     // The same warning as for the config file: a token others can read is a token others can spend.
     if (tokenFile !== '-' && (await stat(tokenFile)).mode & 0o077) {
@@ -108,14 +109,16 @@ async function readToken(options: AccessOptions, config: Config, ctx: CliContext
 function readBaseUrl(options: AccessOptions, config: Config, ctx: CliContext): string {
   const baseUrl = options.baseUrl ?? ctx.env[ENV.baseUrl] ?? (config.values.baseUrl as string | undefined);
   if (!baseUrl) throw new UsageError(`no API host: pass --base-url <url> or set ${ENV.baseUrl} (e.g. http://api.example.com)`);
+  // Where the value came from: a user who never typed --base-url looks for it there.
+  const source = options.baseUrl !== undefined ? '--base-url' : ctx.env[ENV.baseUrl] !== undefined ? ENV.baseUrl : `base_url in the config file ${config.path}`;
   let url: URL;
   try {
     url = new URL(baseUrl);
   } catch {
-    throw new UsageError(`--base-url: "${baseUrl}" is not a URL; write it like http://api.example.com`);
+    throw new UsageError(`${source}: "${baseUrl}" is not a URL; write it like http://api.example.com`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`--base-url: "${baseUrl}" must start with http:// or https://`);
+    throw new UsageError(`${source}: "${baseUrl}" must start with http:// or https://`);
   }
   return baseUrl;
 }

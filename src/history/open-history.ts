@@ -20,7 +20,7 @@ export function sqliteFiles(target: string | undefined): string[] {
 function refuseOtherUrl(target: string): void {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1];
   if (scheme !== undefined && !isPostgresUrl(target)) {
-    throw new UsageError(`--db takes a SQLite file (history.sqlite) or a postgres:// URL, not a ${scheme}:// URL`);
+    throw new UsageError(`the history database (--db, TKF_DB or the config file's "db") is a SQLite file (history.sqlite) or a postgres:// URL, not a ${scheme}:// URL`);
   }
 }
 

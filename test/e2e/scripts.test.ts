@@ -214,6 +214,17 @@ describe('machine-readable results and configuration', () => {
       expect(zero.code).toBe(2);
       expect(zero.stderr).toMatch(/\ntkf: the config file .*config\.json: "concurrency" is 0: --concurrency takes a whole number from 1 to 64\n$/);
       expect(sim.stats.requests).toBe(before);
+      // A bad value is said with where it came from: a user who never typed --base-url looks there.
+      const configFile = join(configDir, 'config.json');
+      await writeFile(configFile, JSON.stringify({ base_url: 'api.example.com', token_file: join(dir, 'nope') }));
+      await chmod(configFile, 0o600);
+      const said = async (extra: Record<string, string>) => (await tkf(['export', '--uid', B, '--out', join(dir, 'said.csv')], { env: { XDG_CONFIG_HOME: join(dir, 'config'), ...extra } })).stderr;
+      expect(await said({ TKF_TOKEN: TOKEN })).toBe(`tkf: base_url in the config file ${configFile}: "api.example.com" is not a URL; write it like http://api.example.com\n`);
+      expect(await said({ TKF_TOKEN: TOKEN, TKF_BASE_URL: 'ftp://x' })).toBe('tkf: TKF_BASE_URL: "ftp://x" must start with http:// or https://\n');
+      expect(await said({})).toBe(`tkf: cannot read the token from ${join(dir, 'nope')}: no such file (ENOENT); check token_file in the config file ${configFile}\n`);
+      expect(await said({ TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url, TKF_DB: 'mysql://me:s3cret@db.example/tkf' })).toBe(
+        'tkf: the history database (--db, TKF_DB or the config file\'s "db") is a SQLite file (history.sqlite) or a postgres:// URL, not a mysql:// URL\n',
+      );
     });
   });
 

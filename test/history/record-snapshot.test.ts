@@ -299,7 +299,7 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
   it('a URL of another database is exit 2, not taken for a file path (and not echoed: it may hold a password)', async () => {
     for (const args of [['export', '--uid', ACCOUNT], ['history']]) {
       const run = await runCli([...args, '--db', 'mysql://me:s3cret@db.example/tkf'], { TKF_TOKEN: 'sim-token', TKF_BASE_URL: 'http://127.0.0.1:9' });
-      expect([run.code, run.stderr]).toEqual([2, 'tkf: --db takes a SQLite file (history.sqlite) or a postgres:// URL, not a mysql:// URL\n']);
+      expect([run.code, run.stderr]).toEqual([2, 'tkf: the history database (--db, TKF_DB or the config file\'s "db") is a SQLite file (history.sqlite) or a postgres:// URL, not a mysql:// URL\n']);
     }
   });
 });
