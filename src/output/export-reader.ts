@@ -15,11 +15,15 @@
  *          is read as its exact digits, never rounded to a double). Lines end at `\n` bytes and
  *          nowhere else: not with node:readline, which on Node 24+ also ends a line at U+2028, a
  *          character nicknames hold. A `\r` before the `\n`, a BOM and blank lines are accepted.
+ * Both are UTF-8: bytes that are not (a file a spreadsheet saved as Windows-1252) are refused with
+ * their line, not read as U+FFFD into reports, diffs and the history.
  * Anything else is a UsageError (exit 2) naming the file and, for a bad record, its line.
  */
 import { UID_PATTERN } from '../api/list-facts.js';
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse as parseCsv, type Info } from 'csv-parse';
 import { LosslessNumber, parse as parseLossless } from 'lossless-json';
@@ -121,7 +125,7 @@ async function* csvRows(path: string): AsyncGenerator<CsvRow> {
   // skip_empty_lines: a blank line is not a follower; relax_column_count stays off, so a row with
   // more or fewer cells than the header is an error instead of a shifted column.
   const parser = parseCsv({ bom: true, info: true, skip_empty_lines: true });
-  pipeline(source, parser).catch(() => {}); // its errors reach the loop below through the parser
+  pipeline(source, utf8Lines(path), parser).catch(() => {}); // its errors reach the loop below through the parser
   try {
     yield* parser as AsyncIterable<CsvRow>;
   } catch (error) {
@@ -130,6 +134,56 @@ async function* csvRows(path: string): AsyncGenerator<CsvRow> {
     parser.destroy();
     source.destroy();
   }
+}
+
+function notUtf8(path: string, line: number): UsageError {
+  return new UsageError(`${path} line ${line} is not UTF-8 text, as tkf's exports are (saved in another encoding, as a spreadsheet's plain "CSV" is?): save it as UTF-8 ("CSV UTF-8")`);
+}
+
+/**
+ * Passes a file's bytes on as they are, once each line is known to be UTF-8 (a line feed is never
+ * inside a multi-byte character, so lines are checked whole); else fails with notUtf8. A line is
+ * checked when its end arrives: the bytes before it may already be on their way.
+ */
+function utf8Lines(path: string): Transform {
+  let carry: Buffer = Buffer.alloc(0);
+  let line = 1;
+  const check = (bytes: Buffer): void => {
+    const valid = isUtf8(bytes);
+    for (let from = 0; ; ) {
+      const end = bytes.indexOf(10, from);
+      if (!valid && !isUtf8(bytes.subarray(from, end === -1 ? bytes.length : end))) throw notUtf8(path, line);
+      if (end === -1) return;
+      line++;
+      from = end + 1;
+    }
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+      const last = chunk.lastIndexOf(10);
+      try {
+        if (last === -1) carry = Buffer.concat([carry, chunk]);
+        else {
+          check(Buffer.concat([carry, chunk.subarray(0, last)]));
+          line++;
+          carry = chunk.subarray(last + 1);
+        }
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      done(null, chunk);
+    },
+    flush(done: TransformCallback) {
+      try {
+        check(carry);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      done();
+    },
+  });
 }
 
 async function readCsvHeader(path: string): Promise<string[]> {
@@ -166,6 +220,7 @@ async function* jsonlTexts(path: string): AsyncGenerator<{ bytes: Buffer; json: 
   for await (let bytes of byteLines(path)) {
     number++;
     if (number === 1 && bytes.subarray(0, 3).equals(UTF8_BOM)) bytes = bytes.subarray(3);
+    if (!isUtf8(bytes)) throw notUtf8(path, number);
     // The regex only where a blank is at either end: on a 4 kB line it costs as much as a read.
     const text = bytes.toString('utf8');
     const json = isBlank(bytes[0]) || isBlank(bytes[bytes.length - 1]) ? text.replace(OUTER_BLANKS, '') : text;

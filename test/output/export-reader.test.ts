@@ -61,6 +61,22 @@ describe('CSV', () => {
     await expectUsage(openExport(await file('empty.csv', '')), /empty\.csv is empty/);
   });
 
+  test('bytes that are not UTF-8 (a spreadsheet saved as Windows-1252) are refused with their line, not read as U+FFFD', async () => {
+    const latin1 = async (name: string, text: string) => {
+      const path = join(dir.path, name);
+      await writeFile(path, Buffer.from(text, 'latin1'));
+      return path;
+    };
+    await expectUsage(read(await latin1('latin1.csv', 'uid,nickname\r\n1,Ana\r\n2,"Jos\u00e9\nsecond"\r\n3,x\r\n')), /latin1\.csv line 3 is not UTF-8 text.*save it as UTF-8/);
+    await expectUsage(read(await latin1('latin1.jsonl', '{"uid":"1"}\n\n{"uid":"2","nickname":"Jos\u00e9"}\n')), /latin1\.jsonl line 3 is not UTF-8 text/);
+    // The last line, with no line feed after it; and a first line longer than a read chunk.
+    await expectUsage(read(await latin1('tail.csv', 'uid,nickname\r\n1,Jos\u00e9')), /tail\.csv line 2 is not UTF-8/);
+    await expectUsage(read(await latin1('long.csv', `uid,nickname\r\n1,${'a'.repeat(200_000)}\u00e9\r\n`)), /long\.csv line 2 is not UTF-8/);
+    // Characters split across read chunks are UTF-8 all the same.
+    const bio = '成功🦊'.repeat(30_000);
+    expect((await read(await file('wide.csv', `uid,nickname\r\n1,${bio}\r\n2,${bio}\r\n`))).map((r) => r.kind === 'csv' && r.cells[1] === bio)).toEqual([true, true]);
+  });
+
   test('a row with another number of cells names the line', async () => {
     await expectUsage(read(await file('short.csv', 'uid,nickname\r\n1,a\r\n2\r\n')), /short\.csv is not a CSV .* line 3/);
   });
