@@ -9,6 +9,7 @@ import v8 from 'node:v8';
 import { CommanderError } from 'commander';
 import { EXIT, INTERRUPT_EXIT, InterruptedError, PipeClosedError, TkfError, redactAll, type InterruptSignal } from '../errors.js';
 import { readAll, readHiddenLine, type CliContext } from './context.js';
+import { closeSqliteAtOnce } from '../history/sqlite-driver.js';
 import { createProgram } from './program.js';
 import { stdoutError, writeOut } from './stdout-errors.js';
 
@@ -116,6 +117,12 @@ export async function main(argv: string[]): Promise<never> {
   // (`| jq` sees it), written synchronously: nothing runs after the next line.
   const quitAtOnce = (code: number, said: string, json: Record<string, unknown>): never => {
     say(said);
+    // An open SQLite history database: its transaction rolled back, the file left alone (no -wal).
+    try {
+      closeSqliteAtOnce();
+    } catch {
+      // it stays as SQLite keeps it: consistent
+    }
     if (ctx.jsonPromised && !ctx.jsonSaid) {
       ctx.jsonSaid = true;
       try {

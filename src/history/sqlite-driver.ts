@@ -85,6 +85,20 @@ export function openSqlite(path: string, options: { readonly?: boolean; foreignK
   return new SqliteDriver(db, path, Boolean(options.readonly), options.readonly ? undefined : fileIdentity(path));
 }
 
+/** The connections this thread has open and may write through (closeSqliteAtOnce). */
+const writable = new Set<SqliteDriver>();
+
+/**
+ * For a process that quits at once (a signal, main.ts): each connection this thread has open for
+ * writing is closed now, synchronously, as close() leaves the file: a transaction still open is
+ * rolled back, the WAL put into the database file and the file left alone, without -wal and -shm
+ * beside it (an interrupted tkf history import left them, up to 25 MB). Never waits for another
+ * connection (busy_timeout 0): the file then stays in WAL mode, as consistent.
+ */
+export function closeSqliteAtOnce(): void {
+  for (const driver of writable) driver.closeNow();
+}
+
 /**
  * Into WAL mode, as the file was left in rollback mode (close()). Leaving rollback mode needs the
  * file to itself for a moment, which SQLite does not wait for (busy_timeout is not asked): another
@@ -127,6 +141,7 @@ class SqliteDriver implements SqlDriver {
     /** The file it opened, to tell that it is still the one its path names (stillThere). */
     private readonly identity?: { dev: number; ino: number },
   ) {
+    if (!readonly) writable.add(this);
     this.runner = {
       dialect: this.dialect,
       // The values as one array argument: libsql passes it to its binding as it is (as
@@ -168,25 +183,43 @@ class SqliteDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
-    await this.queue.run(async () => {
-      // The WAL's frames into the database file, and the WAL emptied: libsql closes a connection
-      // whose statements are still alive (this driver keeps them) only when they are collected,
-      // which an exiting process never does, so the last snapshots stayed in `-wal` and a copy
-      // of the .sqlite file alone missed them. Not possible (a read-only file, another process
-      // reading): the WAL stays, as SQLite keeps it, and the database is as consistent.
-      // Then the file alone (see the head of this file), if no other connection is open: at once
-      // (a reader, another process's export), not after busy_timeout.
-      if (!this.readonly) {
-        try {
-          this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-          this.db.exec('PRAGMA busy_timeout = 0');
-          this.db.exec('PRAGMA journal_mode = DELETE');
-        } catch {
-          // as above
-        }
+    await this.queue.run(async () => this.leave());
+  }
+
+  /** close() without waiting for its turn: the process is quitting (closeSqliteAtOnce). */
+  closeNow(): void {
+    try {
+      this.db.exec('ROLLBACK');
+    } catch {
+      // no transaction open
+    }
+    try {
+      this.db.exec('PRAGMA busy_timeout = 0');
+    } catch {
+      // closed already
+    }
+    this.leave();
+  }
+
+  private leave(): void {
+    if (!writable.delete(this) && !this.readonly) return; // closed already
+    // The WAL's frames into the database file, and the WAL emptied: libsql closes a connection
+    // whose statements are still alive (this driver keeps them) only when they are collected,
+    // which an exiting process never does, so the last snapshots stayed in `-wal` and a copy
+    // of the .sqlite file alone missed them. Not possible (a read-only file, another process
+    // reading): the WAL stays, as SQLite keeps it, and the database is as consistent.
+    // Then the file alone (see the head of this file), if no other connection is open: at once
+    // (a reader, another process's export), not after busy_timeout.
+    if (!this.readonly) {
+      try {
+        this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+        this.db.exec('PRAGMA busy_timeout = 0');
+        this.db.exec('PRAGMA journal_mode = DELETE');
+      } catch {
+        // as above
       }
-      this.db.close();
-    });
+    }
+    this.db.close();
   }
 
   private statement(sql: string): LibsqlStatement {
