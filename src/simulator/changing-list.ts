@@ -69,7 +69,9 @@ export function changingListPages(seed: number, uid: string, scenario: UserScena
     if (start >= reach && served.length >= reach && scenario.cap !== undefined) {
       return { positions: [], maxTime: -1, minTime: -1, hasMore: true, offset: reach };
     }
-    const last = Math.min(served.length, reach);
+    // A list cut early (endsAfterPage): has_more false there, its total still says more.
+    const cut = scenario.endsAfterPage === undefined ? served.length : Math.min(served.length, Math.max(1, scenario.endsAfterPage) * pageSize);
+    const last = Math.min(cut, reach);
     let end = Math.min(start + pageSize, last);
     while (end > start && end < last && followTime[end] === followTime[end - 1]) end++;
     if (end <= start) return { positions: [], maxTime: 0, minTime: 0, hasMore: false, offset: start };
@@ -79,7 +81,7 @@ export function changingListPages(seed: number, uid: string, scenario: UserScena
       positions,
       maxTime: followTime[start]!,
       minTime: followTime[end - 1]!,
-      hasMore: end < served.length,
+      hasMore: end < cut,
       offset: end,
     };
   }

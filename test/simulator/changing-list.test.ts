@@ -62,6 +62,12 @@ describe('a changing list', () => {
     expect(last.has_more).toBe(false);
   });
 
+  it('ends a list cut early (endsAfterPage) there, has_more false, its total still the whole list', async () => {
+    const cut = await served({ size: 200, unfollowed: [5], endsAfterPage: 3 });
+    expect(cut.uids).toEqual(range(0, 61, [5]));
+    expect([cut.last.has_more, cut.first.total]).toEqual([false, 199]);
+  });
+
   it('slides the depth cap with the newest follower: the reach is the newest `cap` of the list now', async () => {
     const earlier = await served({ size: 180, cap: 100, slidingCap: true, notYetFollowed: 30 });
     expect(earlier.uids).toEqual(range(30, 130));
