@@ -186,6 +186,11 @@ export class ExportFile implements PageTarget {
     }
     const resumeFrom = mode === 'resume' ? saved : undefined;
     if (resumeFrom) {
+      // The encoding options this run did not name (defaults, the config file) are the interrupted
+      // export's, as for --update: a config file changed between the stop and the resume refused
+      // the resume ("it was started with --bom") though the resume command named none.
+      this.encoder = encoderAfter(this.spec.job, resumeFrom.options);
+      this.options = checkpointOptions(this.spec.uid, this.spec.job.format, this.encoder);
       const mismatch = describeMismatch(resumeFrom.options, this.options);
       if (mismatch) throw new UsageError(`cannot resume ${paths.out}: it was started ${mismatch.startsWith('with') ? '' : 'with '}${mismatch}`);
       // A crash between publishing <out> and cleaning up: the export is complete, finish that.

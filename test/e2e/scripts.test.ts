@@ -228,6 +228,34 @@ describe('machine-readable results and configuration', () => {
     });
   });
 
+  it('--resume keeps the options the interrupted export took from the config file, when the config changed since and the resume names none', async () => {
+    await withTempDir(async (dir) => {
+      const configFile = join(dir, 'config', 'tkf', 'config.json');
+      await mkdir(join(dir, 'config', 'tkf'), { recursive: true });
+      const config = async (values: object) => {
+        await writeFile(configFile, JSON.stringify(values));
+        await chmod(configFile, 0o600);
+      };
+      const run = (args: string[]) => tkf(['export', '--uid', B, ...args], { env: { ...env(), XDG_CONFIG_HOME: join(dir, 'config') } });
+      await config({ bom: true, formula_guard: false });
+      const out = join(dir, 'f.csv');
+      expect((await run(['--out', out, '--max-requests', '1'])).code).toBe(8);
+      await config({});
+      const resumed = await run(['--out', out, '--resume']);
+      expect([resumed.code, resumed.stderr]).toEqual([0, expect.stringContaining('resuming')]);
+      // The file as one run with those options writes it.
+      const whole = join(dir, 'whole.csv');
+      expect((await run(['--out', whole, '--bom', '--no-formula-guard'])).code).toBe(0);
+      expect((await readFile(out)).equals(await readFile(whole))).toBe(true);
+      // Named on the command line, another value is still refused, the interrupted export kept.
+      const again = join(dir, 'g.csv');
+      await config({ bom: true });
+      expect((await run(['--out', again, '--max-requests', '1'])).code).toBe(8);
+      const refused = await run(['--out', again, '--resume', '--no-bom']);
+      expect([refused.code, refused.stderr]).toEqual([2, expect.stringContaining('it was started with --bom')]);
+    });
+  });
+
   it('tkf --version prints the package version', async () => {
     const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
     const result = await runTkf(['--version']); // the installed bin, spawned
