@@ -141,7 +141,7 @@ export async function main(argv: string[]): Promise<never> {
       if (signal === 'SIGHUP') return;
       // Second signal: quit at once. The checkpoint on disk is always a complete one.
       const resume = ctx.resumeHint ? `; resume with: ${ctx.resumeHint}` : '';
-      quitAtOnce(code, `tkf: stopped at once${resume}`, { complete: false, exit_code: code, error: redactAll(`stopped at once by a second signal (${signal})${resume}`, ctx.secrets) });
+      quitAtOnce(code, `tkf: stopped at once${resume}`, { ...incomplete(ctx), exit_code: code, error: redactAll(`stopped at once by a second signal (${signal})${resume}`, ctx.secrets) });
     }
     // A command that does not watch the signal: it ends now. A database transaction left open is
     // rolled back (SQLite's journal, PostgreSQL's closed connection); an output file is published
@@ -222,9 +222,12 @@ async function sayJsonFailure(error: unknown, ctx: CliContext): Promise<void> {
   ctx.jsonSaid = true;
   const exitCode = refused ? EXIT.usage : error instanceof TkfError ? error.exitCode : EXIT.internal;
   const message = redactAll((error instanceof Error ? error.message : String(error)).replace(/^error: /, ''), ctx.secrets);
-  // export's object says `complete` too (export-command.ts), as its outcome does.
-  const complete = ctx.argv[2] === 'export' ? { complete: false } : {};
-  await writeOut(ctx.stdout, `${JSON.stringify({ ...complete, exit_code: exitCode, error: message })}\n`).catch(() => {});
+  await writeOut(ctx.stdout, `${JSON.stringify({ ...incomplete(ctx), exit_code: exitCode, error: message })}\n`).catch(() => {});
+}
+
+/** export's failure object says `complete: false` too (export-command.ts), as its outcome does; no other command has the field. */
+function incomplete(ctx: CliContext): { complete?: false } {
+  return ctx.argv[2] === 'export' ? { complete: false } : {};
 }
 
 /** Says what went wrong on ctx.stderr (secrets redacted) and returns its exit code. */
