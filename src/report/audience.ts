@@ -27,7 +27,7 @@ export const TIERS = [
 export type TierKey = (typeof TIERS)[number]['key'];
 
 /** The tier of rows whose follower_count is missing or not a count (AudienceReport.tiers.unknown). */
-export const UNKNOWN_TIER_LABEL = 'not a count';
+export const UNKNOWN_TIER_LABEL = 'unknown';
 
 export const ACTIVITY_SIGNALS = [
   { key: 'no_videos', label: 'no videos', needs: ['aweme_count'] },

@@ -38,6 +38,8 @@ svg text.tick, svg text.share { fill: var(--muted); font-size: 12px; }
 svg .row rect, svg .column rect { fill: var(--bar); }
 svg .row.muted rect { fill: var(--bar-muted); }
 svg .row.muted text.label { fill: var(--muted); }
+svg .column.muted rect { fill: var(--bar-muted); }
+svg .column.muted text.label { fill: var(--muted); }
 svg line.axis { stroke: var(--muted); }
 svg line.grid { stroke: var(--line); }
 svg path.part { fill: var(--accent); }

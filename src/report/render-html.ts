@@ -97,8 +97,8 @@ function codeSection(id: string, title: string, counts: Record<string, number> |
 function tiersSection(report: AudienceReport): string {
   if (!report.tiers) return '';
   const tiers = report.tiers;
-  const columns: Array<{ label: string; value: number }> = TIERS.map((tier) => ({ label: tier.label, value: tiers[tier.key] }));
-  if (tiers.unknown) columns.push({ label: UNKNOWN_TIER_LABEL, value: tiers.unknown });
+  const columns: Bar[] = TIERS.map((tier) => ({ label: tier.label, value: tiers[tier.key] }));
+  if (tiers.unknown) columns.push({ label: UNKNOWN_TIER_LABEL, value: tiers.unknown, muted: true });
   return `<section id="tiers" aria-labelledby="tiers-title"><h2 id="tiers-title">Their own followers <small>followers of each follower</small></h2><figure>${columnChart('Followers by their own follower count', columns, report.followers)}</figure></section>`;
 }
 

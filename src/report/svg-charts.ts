@@ -49,11 +49,21 @@ export function barChart(title: string, bars: readonly Bar[], whole: number): st
   return svg(title, WIDTH, Math.max(height, rowHeight), rows.join(''));
 }
 
+/**
+ * A column's label on two lines where it is a range ("10k–" over "99.9k"): seven tiers' labels on
+ * one line ran into each other in a page 1,000 px wide.
+ */
+function labelLines(label: string, center: number): string {
+  const [first, ...rest] = label.split(/(?<=–)/);
+  if (!rest.length) return escapeHtml(label);
+  return `<tspan x="${round(center)}">${escapeHtml(first!)}</tspan><tspan x="${round(center)}" dy="15">${escapeHtml(rest.join(''))}</tspan>`;
+}
+
 /** Vertical columns in a fixed order (the follower-count tiers), count on top, share below the label. */
 export function columnChart(title: string, columns: readonly Bar[], whole: number): string {
-  const height = 240;
+  const height = 254;
   const top = 24;
-  const bottom = 44;
+  const bottom = 58;
   const x = scaleBand<number>()
     .domain(columns.map((_, i) => i))
     .range([0, WIDTH])
@@ -67,12 +77,12 @@ export function columnChart(title: string, columns: readonly Bar[], whole: numbe
     const center = left + x.bandwidth() / 2;
     const columnTop = y(column.value);
     return (
-      `<g class="column">` +
+      `<g class="column${column.muted ? ' muted' : ''}">` +
       `<title>${escapeHtml(column.label)}: ${formatCount(column.value)} · ${formatShare(column.value, whole)}</title>` +
       `<rect x="${round(left)}" y="${round(columnTop)}" width="${round(x.bandwidth())}" height="${round(height - bottom - columnTop)}" rx="3"/>` +
       `<text class="value" x="${round(center)}" y="${round(columnTop - 6)}" text-anchor="middle">${formatCount(column.value)}</text>` +
-      `<text class="label" x="${round(center)}" y="${height - bottom + 18}" text-anchor="middle">${escapeHtml(column.label)}</text>` +
-      `<text class="share" x="${round(center)}" y="${height - bottom + 36}" text-anchor="middle">${formatShare(column.value, whole)}</text>` +
+      `<text class="label" x="${round(center)}" y="${height - bottom + 18}" text-anchor="middle">${labelLines(column.label, center)}</text>` +
+      `<text class="share" x="${round(center)}" y="${height - bottom + 50}" text-anchor="middle">${formatShare(column.value, whole)}</text>` +
       `</g>`
     );
   });

@@ -85,8 +85,8 @@ describe('summarizeExport', () => {
       const report = await summarizeExport(path);
       expect([path, report.followers, report.tiers]).toEqual([path, 11, { ...EXPECTED.tiers, unknown: 4 }]);
       expect(Object.values(report.tiers!).reduce((sum, n) => sum + n, 0)).toBe(report.followers);
-      expect(renderText(report)).toMatch(/^ {2}not a count +4 +36\.4%/m);
-      expect(renderHtml(report)).toContain('<title>not a count: 4');
+      expect(renderText(report)).toMatch(/^ {2}unknown +4 +36\.4%/m);
+      expect(renderHtml(report)).toContain('<title>unknown: 4');
     }
     // None: no such tier.
     expect((await summarizeExport(await writeJsonl(join(dir.path, 'seven.jsonl'), SEVEN))).tiers).not.toHaveProperty('unknown');
