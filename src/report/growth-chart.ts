@@ -114,7 +114,10 @@ function followersChart(series: Array<GrowthPoint & { time: Date }>): string {
         `<text class="tick" x="${MARGIN.left - 6}" y="${round(y(tick))}" text-anchor="end" dominant-baseline="central">${yFormat(tick)}</text>`,
     )
     .join('');
-  const times = x.ticks(5);
+  // Whole seconds only: snapshots a second or two apart gave ticks every half second, each
+  // labelled to the second ("03:47:21 03:47:21 03:47:22"). None left (all within a second): the first.
+  const whole = x.ticks(5).filter((tick) => tick.getUTCMilliseconds() === 0);
+  const times = whole.length ? whole : [x.domain()[0]!];
   const xLabels = timeLabels(times);
   const xTicks = times
     .map((tick, i) => `<text class="tick" x="${round(x(tick))}" y="${height - 8}" text-anchor="middle">${escapeHtml(xLabels[i]!)}</text>`)

@@ -90,6 +90,16 @@ describe('history snapshots as the report chart\'s points', () => {
     expect(html).toContain('<td>2026-11-01 03:00:07</td><td class="n">1,498</td><td class="n">–</td><td class="n">+100</td><td class="n">400</td><td class="n">-2</td><td class="n">0</td>');
   });
 
+  it('snapshots seconds apart: the time axis labels each whole second once, never the same label twice', async () => {
+    const { growthSection } = await import('../../src/report/growth-chart.js');
+    const timeTicks = (html: string) => [...html.matchAll(/<text class="tick" x="[\d.]+" y="[\d.]+" text-anchor="middle">([^<]*)<\/text>/g)].map((m) => m[1]!).filter((t) => /:/.test(t));
+    for (const [first, last] of [['2026-11-01T03:47:21.200Z', '2026-11-01T03:47:22.900Z'], ['2026-11-01T03:47:21.100Z', '2026-11-01T03:47:21.700Z']]) {
+      const labels = timeTicks(growthSection(growthFromHistory([point({ at: first, end: 'cap' }), point({ at: last, end: 'cap' })])));
+      expect(labels.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(labels).size).toBe(labels.length);
+    }
+  });
+
   it('the added/gone axis is signed, counts are whole, and one snapshot stands in the middle of its axis (its label off the count axis)', async () => {
     const { growthSection } = await import('../../src/report/growth-chart.js');
     const ticks = (html: string) => [...html.matchAll(/<text class="tick"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
