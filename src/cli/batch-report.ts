@@ -6,7 +6,6 @@ import { EXIT, INTERRUPT_CODES, RunStoppedError, WaitLimitError } from '../error
 import { CHECK_TOKEN } from './failure-hints.js';
 import type { BatchAccount, BatchResult } from '../export/run-batch.js';
 import { summarize, type UserOutcome } from './export-user.js';
-import { formatCount } from './progress.js';
 import { followers, users } from './plural.js';
 
 /** One user's line on stderr: its summary, or why it failed or stopped. */

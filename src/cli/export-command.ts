@@ -8,7 +8,7 @@ import { getMaxListeners, setMaxListeners } from 'node:events';
 import { dirname } from 'node:path';
 import { removeTakeoverLeftovers } from '../output/lock.js';
 import { Command } from 'commander';
-import { BatchError, EXIT, OutputError, PipeClosedError, TkfError, redactAll, type InterruptSignal } from '../errors.js';
+import { BatchError, EXIT, OutputError, TkfError, type InterruptSignal } from '../errors.js';
 import { makeDirectory } from '../output/output-file.js';
 import { stripCredentials } from '../api/proxy-agents.js';
 import { spanKeys, type SpanKeys } from '../api/page-parser.js';
@@ -59,27 +59,18 @@ export function fillTemplate(template: string, uid: string, date: string): strin
 
 export function exportCommand(ctx: CliContext): Command {
   const command = withExportOptions(new Command('export').description("export a user's followers to CSV, JSONL or an .xlsx workbook"));
+  // --json promises one object on stdout, a failure before any account's (a bad --uids-file line,
+  // a database that cannot be written, a proxy refused) included: main.ts runCli writes it
+  // (sayJsonFailure, with export's `complete: false`), as for every command.
   command.action(async (options: ExportOptions) => {
-    try {
-      const config = await configure(command, options, ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
-      for (const key of SWITCHES) options[key] = Boolean(options[key]);
-      ctx.jsonPromised = Boolean(options.json);
-      const job = await resolveJob(command, options, config, ctx);
-      // From here a signal stops the walks after the page in hand (their checkpoints saved); before
-      // (reading --uids-file - or --token-file - from a terminal) it ends tkf at once (main.ts).
-      ctx.stopsOnSignal = true;
-      await runJob(job, options, ctx);
-    } catch (error) {
-      // --json promises one object on stdout, a failure before any account's (a bad --uids-file
-      // line, a database that cannot be written, a proxy refused) included: `| jq` then sees it.
-      if (options.json && !ctx.jsonSaid && !(error instanceof PipeClosedError)) {
-        ctx.jsonSaid = true;
-        const message = redactAll(error instanceof Error ? error.message : String(error), ctx.secrets);
-        const exitCode = error instanceof TkfError ? error.exitCode : EXIT.internal;
-        await writeOut(ctx.stdout, `${JSON.stringify({ complete: false, exit_code: exitCode, error: message })}\n`).catch(() => {});
-      }
-      throw error;
-    }
+    const config = await configure(command, options, ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
+    for (const key of SWITCHES) options[key] = Boolean(options[key]);
+    ctx.jsonPromised = Boolean(options.json);
+    const job = await resolveJob(command, options, config, ctx);
+    // From here a signal stops the walks after the page in hand (their checkpoints saved); before
+    // (reading --uids-file - or --token-file - from a terminal) it ends tkf at once (main.ts).
+    ctx.stopsOnSignal = true;
+    await runJob(job, options, ctx);
   });
   return command;
 }

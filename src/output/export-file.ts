@@ -396,7 +396,6 @@ export class ExportFile implements PageTarget {
   }
 
   async commit(requests: number): Promise<TargetResult> {
-    const { paths } = this;
     if (this.update) return this.commitUpdate(requests);
     this.cursor = null;
     this.save(requests, true);
