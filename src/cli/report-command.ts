@@ -7,7 +7,7 @@
  */
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { OutputError, UsageError } from '../errors.js';
+import { HistoryDbError, OutputError, UsageError } from '../errors.js';
 import { checkDescribes, readCheckpoint, updatedRows } from '../output/checkpoint.js';
 import { describeFsError } from '../output/fs-errors.js';
 import { readBackFormat } from '../output/export-reader.js';
@@ -132,7 +132,15 @@ export function reportCommand(ctx: CliContext): Command {
       if (options.uid !== undefined && report.account !== null && options.uid !== report.account) {
         throw new UsageError(`${path} holds the followers of ${report.account} (its manifest says), not ${options.uid}: the page would show one account's audience beside another's growth`);
       }
-      const growth = db === undefined ? undefined : await historyOf(db, options.uid, report.account, ctx);
+      let growth: GrowthPoint[] | undefined;
+      try {
+        growth = db === undefined ? undefined : await historyOf(db, options.uid, report.account, ctx);
+      } catch (error) {
+        // A database set for every run (TKF_DB, the config file) that cannot be read (not made
+        // yet, moved, a server down) is no reason to refuse the page: it is made without it.
+        if (!(error instanceof HistoryDbError) || options.db !== undefined || fromSettings === undefined) throw error;
+        ctx.stderr.write(`tkf: warning: ${error.message}; the page has no "followers over time"\n`);
+      }
       await say(report, growth, options, ctx);
     });
 }

@@ -46,6 +46,13 @@ describe('tkf report --html --db', () => {
     expect(plain.stderr).toContain(`tkf: warning: ${bare} has no manifest saying whose followers it holds: the page leaves out the history of ${db} (name the account with --uid)`);
     // Named with --db, the same file is refused: the account must be said.
     expect((await runCli(['report', bare, '--html', join(dir.path, 'bare2.html'), '--db', db])).code).toBe(2);
+    // A configured database that is not there (not made yet, moved): the page without it, and why;
+    // named with --db, exit 11.
+    const missing = join(dir.path, 'not-yet.sqlite');
+    const without = await runCli(['report', day, '--html', join(dir.path, 'without.html')], { TKF_DB: missing });
+    expect([without.code, without.stderr]).toEqual([0, expect.stringContaining(`tkf: warning: no history database at ${missing}`)]);
+    expect(await readFile(join(dir.path, 'without.html'), 'utf8')).not.toContain('Followers over time');
+    expect((await runCli(['report', day, '--html', join(dir.path, 'named.html'), '--db', missing])).code).toBe(11);
   });
 
   it('adds the account\'s snapshots, the account taken from the export\'s manifest', async () => {
