@@ -85,7 +85,10 @@ export async function openExport(path: string, format?: string): Promise<ExportS
   if (twice !== undefined) throw new UsageError(`${path} names the column ${JSON.stringify(twice)} twice in its header: not a tkf export`);
   const uidIndex = columns.indexOf('uid');
   if (uidIndex === -1) {
-    throw new UsageError(`${path} has no uid column: tkf matches followers by uid (export with uid among --fields)`);
+    // A spreadsheet's CSV in a locale whose separator is ';' (or a tab-separated file): one column.
+    const separator = columns.length === 1 ? [';', '\t'].find((mark) => columns[0]!.split(mark).includes('uid')) : undefined;
+    const why = separator ? `its header is separated by ${separator === ';' ? 'semicolons' : 'tabs'}, and tkf reads comma-separated CSV, as it writes it (save it as "CSV UTF-8 (comma delimited)")` : 'tkf matches followers by uid (export with uid among --fields)';
+    throw new UsageError(`${path} has no uid column: ${why}`);
   }
   return { path, format: chosen, columns, records: () => csvRecords(path, columns, uidIndex) };
 }

@@ -54,7 +54,10 @@ describe('CSV', () => {
   });
 
   test('no uid column', async () => {
-    await expectUsage(openExport(await file('nouid.csv', 'user,nickname\r\n1,a\r\n')), /nouid\.csv has no uid column/);
+    await expectUsage(openExport(await file('nouid.csv', 'user,nickname\r\n1,a\r\n')), /nouid\.csv has no uid column: tkf matches followers by uid/);
+    // A spreadsheet's semicolons (a European locale's CSV) or tabs: said as such.
+    await expectUsage(openExport(await file('semi.csv', 'uid;nickname\r\n1;Lopez, Mia\r\n')), /semi\.csv has no uid column: its header is separated by semicolons, and tkf reads comma-separated CSV/);
+    await expectUsage(openExport(await file('tabs.csv', 'nickname\tuid\r\na\t1\r\n')), /tabs\.csv has no uid column: its header is separated by tabs/);
   });
 
   test('an empty file has no header', async () => {
