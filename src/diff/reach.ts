@@ -250,7 +250,13 @@ export function reachView<T = string>(
       // yesterday's newest, then the night's new followers, a --limit or a full reach ending
       // among them), and no evidence.
       const last = pairAt.length - 1;
-      if (last >= 0 && pairAt[last] === at - 1 && !blocked[last] && pairIndex[last]! < olderLast()) blocked[last] = true;
+      if (last >= 0 && pairAt[last] === at - 1 && !blocked[last] && pairIndex[last]! < olderLast()) {
+        // The whole run, when it is shorter than a purge's stayers (CHAIN_RUN): an earlier pair of
+        // it held its neighbours all the same (five of yesterday's newest re-following in their
+        // old order, every other one: the three between them were called gone).
+        const whole = run < CHAIN_RUN ? run - IN_PLACE_RUN + 1 : 1;
+        for (let p = last; p > last - whole && p >= 0; p--) blocked[p] = true;
+      }
       continue;
     }
     for (let h = lower.length; h < holes.length && holes[h]![0] <= at; h++) lower.push(previousIndex);
@@ -276,10 +282,21 @@ export function reachView<T = string>(
     let lowIndex = -1;
     let high = Infinity;
     let highIndex = Infinity;
+    // The first of the shared followers from the hole's page on, in the newer order.
+    let firstFrom = Infinity;
     for (let s = 0; s < shared.length; s++) {
       const index = shared[s]!;
       if (index < from && index > lowIndex) [low, lowIndex] = [sharedAt[s]!, index];
       if (index >= to && index < highIndex) [high, highIndex] = [sharedAt[s]!, index];
+      if (index >= from) firstFrom = Math.min(firstFrom, sharedAt[s]!);
+    }
+    // A hole in the older list's newest second (nothing shared above its page): the followers
+    // who came since stand above that second in the newer list, not in it, so the stretch starts
+    // at the first shared follower from its page on (25 new followers on top were all called
+    // first seen). None shared from there on: the newer walk never came down to the hole.
+    if (lowIndex < 0) {
+      if (firstFrom === Infinity) continue;
+      low = firstFrom - 1;
     }
     if (high > low + 1) unreadByOlder.push([low, high]);
   }

@@ -92,6 +92,16 @@ describe('a run followed by a follower the older list lacks', () => {
     expect(verdicts(['f2', 'f3', 'f4', 'n0', 'f0', 'f1', 'f6', 'f7', 'f8'], 'cap')).toMatchObject({ f5: 'removed', f9: 'beyond_reach' });
   });
 
+  it('is no evidence anywhere along it: five of the newest re-following every other one, in their old order', () => {
+    // f1, f3, f5, f7 re-followed (on top, in their old order), then the night's new followers, the
+    // walk ending among them: an earlier pair of the run (f5) held its neighbours, and f0, f2 and
+    // f4, who still follow, were called gone.
+    const newer = ['f1', 'f3', 'f5', 'f7', 'n0', 'n1'];
+    expect(Object.values(verdicts(newer, 'limit'))).toEqual(Array(6).fill('beyond_reach'));
+    const view = reachView(newer, indexOf, 'limit', [], [], () => 9);
+    expect(['n0', 'n1'].map((uid) => judgeNew(newer.indexOf(uid), view, 'cap'))).toEqual(['added', 'added']);
+  });
+
   it("is evidence still when the run ends the older list: below it are the followers the older walk never reached (first seen)", () => {
     const newer = ['n0', 'f5', 'f6', 'f7', 'f8', 'f9', 'x0', 'x1'];
     const view = reachView(newer, indexOf, 'cap', [], [], () => 9);
@@ -186,5 +196,24 @@ describe('endOfList: a list end is the whole list only when it fell short of the
     expect(referenceShortfall([140, undefined])).toBeUndefined();
     expect(referenceShortfall([])).toBeUndefined();
     expect([shortfall(310, 300), shortfall(160, 300), shortfall(null, 300)]).toEqual([0, 140, undefined]);
+  });
+});
+
+describe("the older walk's unread rest of a tied second (olderHoles)", () => {
+  const indexOf = (uid: string) => (older.includes(uid) ? older.indexOf(uid) : undefined);
+  it('at the top of the older list: the followers who came since, above it in the newer list, are added; its unread rest first seen', () => {
+    // f0..f2 were the page of the older list's newest second that the older walk could read.
+    const newer = ['n0', 'n1', 'f0', 'f1', 'f2', 't0', 't1', 'f3', 'f4'];
+    const view = reachView(newer, indexOf, 'cap', [], [[0, 3]], () => 9);
+    expect(['n0', 'n1', 't0', 't1'].map((uid) => judgeNew(newer.indexOf(uid), view, 'cap'))).toEqual(['added', 'added', 'first_seen', 'first_seen']);
+  });
+
+  it('a newer walk that shares nothing with the older list from the hole on never came down to it: its new followers are added', () => {
+    const view = reachView(['n0', 'n1', 'n2'], indexOf, 'limit', [], [[4, 6]], () => 9);
+    expect([0, 1, 2].map((at) => judgeNew(at, view, 'cap'))).toEqual(['added', 'added', 'added']);
+    // In the middle of the list, with followers shared on both sides: between them, first seen.
+    const newer = ['n0', 'f2', 'f3', 'f4', 't0', 'f5', 'f6'];
+    const middle = reachView(newer, indexOf, 'cap', [], [[4, 5]], () => 9);
+    expect(['n0', 't0'].map((uid) => judgeNew(newer.indexOf(uid), middle, 'cap'))).toEqual(['added', 'first_seen']);
   });
 });
