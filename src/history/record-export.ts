@@ -77,7 +77,10 @@ export async function describeExport(
   }
   // A list that ended far short of what the API reports (exit 10 when exported) is no snapshot:
   // its end would call every follower below it gone. tkf export --db does not record one either.
-  if (manifest?.short) {
+  // An --update of such a file is one (its manifest keeps the export's `short`): an update calls
+  // nobody gone. Refused, it failed as an internal error (exit 1), the file already updated.
+  const update = options.added !== undefined || updatedRows(manifest) !== undefined;
+  if (manifest?.short && !update) {
     throw new ShortListError(
       `${path} ended far short of the list (${formatCount(manifest.short.rows)} of the ${formatCount(manifest.short.expected)} followers the API should serve): not recorded as a snapshot, which would call every follower below its end gone`,
     );

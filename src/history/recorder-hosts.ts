@@ -4,7 +4,7 @@
  * by the tests in process), on the caller's thread over the caller's connection.
  */
 import { Worker } from 'node:worker_threads';
-import { HistoryDbError, OutputError, TkfError, UsageError } from '../errors.js';
+import { HistoryDbError, OutputError, ShortListError, TkfError, UsageError } from '../errors.js';
 import { PageRecorder, type PageRows } from './page-recorder.js';
 import type { RecordedFile } from './record-export.js';
 import type { FromWorker, ToWorker } from './record-worker.js';
@@ -164,5 +164,6 @@ export function rebuild(name: string, message: string, code?: string, flags: { a
   if (name === 'UsageError') return new UsageError(message, options);
   if (name === 'OutputError') return new OutputError(message, options);
   if (name === 'HistoryDbError') return new HistoryDbError(message, { ...options, ...(flags.down ? { down: true } : {}) });
+  if (name === 'ShortListError') return new ShortListError(message, options);
   return new Error(message, options);
 }

@@ -54,6 +54,16 @@ describe('tkf export --db and a list that ended far short', () => {
     ]);
   });
 
+  it('an --update --db of a file whose export ended short is recorded as an update (which calls nobody gone); it failed as an internal error, exit 1, the file updated', async () => {
+    const db = join(dir.path, 'u.sqlite');
+    const out = join(dir.path, 'u.jsonl');
+    expect((await runCli(['export', '--uid', UID, '--out', out, '--backoff', '10'], await simulatorFor({ size: 300, notYetFollowed: 10, endsAfterPage: 3 }))).code).toBe(10);
+    const update = await runCli(['export', '--uid', UID, '--out', out, '--update', '--db', db, '--json', '--backoff', '10'], await simulatorFor({ size: 300, endsAfterPage: 3 }));
+    expect([update.code, update.stderr, JSON.parse(update.stdout)]).toEqual([0, expect.not.stringContaining('internal error'), expect.objectContaining({ added: 10, rows: 60 })]);
+    const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<Record<string, unknown>>;
+    expect(growth).toEqual([expect.objectContaining({ end: 'update', added: 60, removed: 0, sees_losses: false })]);
+  });
+
   it('takes a list that ended above half but well below the profile for no end: beyond reach, then first seen', async () => {
     const db = join(dir.path, 'early.sqlite');
     const day1 = join(dir.path, 'e1.jsonl');
