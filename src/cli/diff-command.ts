@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { createChangeEncoder, type ChangeEncoder } from '../diff/change-encoder.js';
 import { diffExports, type DiffCounts } from '../diff/diff-exports.js';
-import { endOfList, referenceShortfall, shortfall, type WalkEnd } from '../diff/reach.js';
+import { PAUSE_BLINDS_MS, endOfList, referenceShortfall, shortfall, type WalkEnd } from '../diff/reach.js';
 import { openExport, type ExportFormat, type ExportSource } from '../output/export-reader.js';
 import { againstManifest, incompletePlaces, readCheckpoint, updatedRows, type Checkpoint } from '../output/checkpoint.js';
 import { FileTransaction } from '../output/file-transaction.js';
@@ -18,6 +18,7 @@ import { ByteSink, formatForPath } from '../writers/index.js';
 import { isRunning, lockOwner } from './api-access.js';
 import type { CliContext } from './context.js';
 import { formatCount, signedCount } from './progress.js';
+import { formatDuration } from './progress-view.js';
 import { chooseFormat as chooseExportFormat } from './resolve-job.js';
 import { stdoutError, writeOut } from './stdout-errors.js';
 
@@ -127,7 +128,7 @@ export function diffCommand(ctx: CliContext): Command {
       }
       if (options.json) ctx.jsonSaid = true;
       if (options.json) await writeOut(ctx.stdout, `${JSON.stringify({ ...counts, file: toFile ? out : null })}\n`);
-      if (!options.quiet) ctx.stderr.write(`${summary(counts, ends.newerEnd)}\n`);
+      if (!options.quiet) ctx.stderr.write(`${summary(counts, ends.newerPaused ? 'paused' : ends.newerEnd)}\n`);
     });
 }
 
@@ -136,8 +137,8 @@ export function diffCommand(ctx: CliContext): Command {
  * `, 299 past the API's reach` before the parenthesis when some missing followers were not seen
  * (`past --limit` when the newer export stopped at its own --limit, short of the reach).
  */
-function summary(counts: DiffCounts, newerEnd: WalkEnd): string {
-  const past = newerEnd === 'limit' ? "past the newer export's --limit" : newerEnd === 'caught-up' ? "below where the newer export's --update stopped" : newerEnd === 'short' || newerEnd === 'early' ? 'below where the newer export ended short' : "past the API's reach";
+function summary(counts: DiffCounts, newerEnd: WalkEnd | 'paused'): string {
+  const past = newerEnd === 'paused' ? 'not seen go by the newer export, whose walk paused' : newerEnd === 'limit' ? "past the newer export's --limit" : newerEnd === 'caught-up' ? "below where the newer export's --update stopped" : newerEnd === 'short' || newerEnd === 'early' ? 'below where the newer export ended short' : "past the API's reach";
   // Those in a tied second a walk had to step past are said as such: they stood inside the list, not below its end.
   const tied = counts.beyond_reach_in_ties ?? 0;
   const below = counts.beyond_reach - tied;
@@ -181,6 +182,13 @@ async function walkEnds(oldPath: string, newPath: string, warn: (text: string) =
       `tkf: warning: ${newPath}'s list ended at ${formatCount(newer!.rows)} of the ${formatCount(newer!.total!)} followers its profile counts${older?.total != null && older.end === 'complete' && !older.short ? `, ${formatCount(newer!.total! - newer!.rows)} short where ${oldPath}'s was ${formatCount(Math.max(0, older.total - older.rows))}` : ''}${tied}: too few to prove that followers missing below its end are gone\n`,
     );
   }
+  // Gone on with after a long pause (its manifest's pausedMs): it calls nobody gone, as the history.
+  const newerPaused = (newer?.pausedMs ?? 0) > PAUSE_BLINDS_MS;
+  if (newerPaused) {
+    warn(
+      `tkf: warning: ${newPath}'s walk went on ${formatDuration(newer!.pausedMs!)} after it stopped: a follower who unfollowed and followed again meanwhile is missing from it though they follow, so nobody missing from it is called gone\n`,
+    );
+  }
   const olderHoles = incompletePlaces(older);
   // A whole list short of the other export's by a few (within the slack): how many, for the reach rule's cut end.
   const newerShortBy = newerEnd === 'complete' && reference !== undefined ? (shortfall(newer!.rows, newer!.total) ?? reference) - reference : undefined;
@@ -194,6 +202,7 @@ async function walkEnds(oldPath: string, newPath: string, warn: (text: string) =
     ...(newerWalked !== undefined ? { newerWalked } : {}),
     ...(newerShortBy ? { newerShortBy } : {}),
     ...(olderShortBy ? { olderShortBy } : {}),
+    ...(newerPaused ? { newerPaused } : {}),
   };
 }
 
@@ -290,6 +299,8 @@ interface Ends {
   onCutEnd?: (tail: number) => void;
   olderShortBy?: number;
   onOlderCutEnd?: (tail: number) => void;
+  /** <new>'s walk went on after a long pause: nobody missing is called gone (diff-exports.ts). */
+  newerPaused?: boolean;
 }
 
 async function diffToStream(older: ExportSource, newer: ExportSource, encoder: ChangeEncoder, ctx: CliContext, ends: Ends): Promise<DiffCounts> {

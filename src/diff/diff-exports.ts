@@ -22,7 +22,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Change } from './change-encoder.js';
-import { inUnreadByOlder, inUnseen, judgeMissing, judgeNew, reachView, type WalkEnd } from './reach.js';
+import { NOTHING_SEEN, inUnreadByOlder, inUnseen, judgeMissing, judgeNew, reachView, type WalkEnd } from './reach.js';
 import type { ExportRecord, ExportSource } from '../output/export-reader.js';
 
 export interface DiffCounts {
@@ -68,6 +68,11 @@ export interface DiffOptions {
    * cut (reach.ts, record-snapshot.ts alike) and `onCutEnd` is told how many are beyond reach instead.
    */
   newerShortBy?: number;
+  /**
+   * The newer walk went on after a pause longer than PAUSE_BLINDS_MS (its manifest's pausedMs):
+   * it calls nobody gone (a re-follow meanwhile took a follower out of it), as the history does.
+   */
+  newerPaused?: boolean;
   onCutEnd?: (tail: number) => void;
   /** The same of <old>: followers of <new> it would call added only because <old>'s list ended there are first seen, if as many as this or fewer. */
   olderShortBy?: number;
@@ -125,6 +130,8 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
       options.onOlderCutEnd?.(tail);
     }
   }
+  // Who is missing, as a paused walk can tell it: nobody gone (who is new it tells as any walk).
+  const missingView = options.newerPaused ? { ...NOTHING_SEEN, ...(view.unseen ? { unseen: view.unseen } : {}) } : view;
   let added = 0;
   let firstSeen = 0;
   let firstSeenInTies = 0;
@@ -143,7 +150,7 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
   let unreadInTies = 0;
   for (const [uid, index] of oldIndex) {
     if (newUids.has(uid)) continue;
-    if (judgeMissing(index, view) === 'removed') removedCount++;
+    if (judgeMissing(index, missingView) === 'removed') removedCount++;
     else if (inUnseen(index, view)) unreadInTies++;
   }
   const missing = oldIndex.size - unchanged;
@@ -184,7 +191,7 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
     const index = oldIndex.get(record.uid);
     // delete() answers true once per uid: a uid repeated in <old> is written once.
     if (newUids.has(record.uid) || index === undefined || !oldIndex.delete(record.uid)) continue;
-    const verdict = judgeMissing(index, view);
+    const verdict = judgeMissing(index, missingView);
     written++;
     if (verdict === 'removed') removed++;
     const wait = onChange(verdict, record, older);

@@ -63,6 +63,14 @@
 import { DEPTH_CAP } from '../api/list-facts.js';
 
 /**
+ * A walk that stood still longer than this before a --resume went on with it cannot see who
+ * left: a follower who unfollowed and followed again meanwhile moved above the cursor it went on
+ * from, and is missing from it though it follows. The history records its new followers and calls
+ * nobody gone; tkf diff with it as <new> too.
+ */
+export const PAUSE_BLINDS_MS = 10 * 60 * 1000;
+
+/**
  * Why a walk ended, as a manifest records it (`end`): only 'complete' means the whole list, and
  * only when it served about what the profile counts (endOfList: else 'early').
  */

@@ -19,7 +19,7 @@
  * the same finished export twice (a crash between the database commit and the staging file's
  * removal, an import run again) changes nothing.
  */
-import { NOTHING_SEEN, RECENT_WALKS, endOfList, judgeMissing, judgeNew, reachView, referenceShortfall, shortfall, type ReachView, type WalkEnd } from '../diff/reach.js';
+import { NOTHING_SEEN, PAUSE_BLINDS_MS, RECENT_WALKS, endOfList, judgeMissing, judgeNew, reachView, referenceShortfall, shortfall, type ReachView, type WalkEnd } from '../diff/reach.js';
 import { placesOf } from '../output/checkpoint.js';
 import type { SqlDriver, SqlRunner } from './sql-driver.js';
 
@@ -57,13 +57,7 @@ export interface SnapshotInput {
   holes?: ReadonlyArray<readonly [number, number]>;
 }
 
-/**
- * A walk that stood still longer than this before a --resume went on with it cannot see who
- * left: a follower who unfollowed and followed again meanwhile moved above the cursor it went on
- * from, and is missing from it though it follows. Its snapshot records the new followers and calls
- * nobody gone (the missing are beyond reach until a walk finds them or reaches the end without).
- */
-export const PAUSE_BLINDS_MS = 10 * 60 * 1000;
+
 
 export interface SnapshotOutcome {
   id: number;

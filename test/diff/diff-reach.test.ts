@@ -4,7 +4,7 @@
  * unfollow, then another export: 1 follower is gone, 299 only slid past the reach. The newer
  * export's end comes from its manifest; rows written carry `added`, `removed` or `beyond_reach`.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diffExports } from '../../src/diff/diff-exports.js';
@@ -55,6 +55,25 @@ describe('tkf diff across a sliding reach', () => {
     expect(byChange('removed')).toEqual([uid(500)]);
     // Yesterday's 299 oldest reachable followers (#1,001..#1,299): they still follow.
     expect(byChange('beyond_reach')).toEqual(Array.from({ length: 299 }, (_, k) => uid(1001 + k)));
+  });
+
+  it('a newer walk gone on with after a pause of more than ten minutes (its manifest\'s pausedMs) calls nobody gone, as the history does', async () => {
+    const day1 = join(dir.path, 'p1.jsonl');
+    const day2 = join(dir.path, 'p2.jsonl');
+    await exportOn({ size: 300 }, day1);
+    // #150 unfollowed and followed again while the walk stood still: missing from where it went on.
+    await exportOn({ size: 300, unfollowed: [150] }, day2);
+    const manifest = outputPaths(day2).manifest;
+    const written = JSON.parse(await readFile(manifest, 'utf8')) as Record<string, unknown>;
+    const diffJson = async () => JSON.parse((await tkfDiff([day1, day2, '--json', '--quiet'])).stdout) as Record<string, number>;
+    expect(await diffJson()).toMatchObject({ removed: 1, beyond_reach: 0 });
+    await writeFile(manifest, JSON.stringify({ ...written, pausedMs: 11 * 60 * 1000 }));
+    expect(await diffJson()).toMatchObject({ added: 0, removed: 0, beyond_reach: 1 });
+    const said = await tkfDiff([day1, day2]);
+    expect(said.stderr).toBe(
+      `tkf: warning: ${day2}'s walk went on 11 min 0 s after it stopped: a follower who unfollowed and followed again meanwhile is missing from it though they follow, so nobody missing from it is called gone\n` +
+        '0 new, 0 gone, 1 not seen go by the newer export, whose walk paused (300 -> 299)\n',
+    );
   });
 
   it('without the newer manifest the end is unknown; with a newer walk that reached the end, every missing follower is gone', async () => {
