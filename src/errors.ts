@@ -99,6 +99,13 @@ export class UsageError extends TkfError {
   override readonly exitCode = EXIT.usage;
 }
 
+/**
+ * A --fields column that no follower of the first page has (export/with-fields-check.ts): most
+ * likely misspelt, and the same for every account of a run, which it stops (run-batch.ts) before
+ * each account pays a request for it.
+ */
+export class FieldsMissingError extends UsageError {}
+
 /** Thrown when the API answers data.status_code 2096: the user's privacy settings hide the list. */
 export class HiddenListError extends TkfError {
   override readonly code = 'EHIDDEN';

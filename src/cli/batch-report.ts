@@ -39,6 +39,8 @@ export function batchMessage(result: BatchResult<UserOutcome>, quiet: boolean): 
     const left = accounts.filter((a) => a.state === 'stopped' || a.state === 'not-started' || (a.state === 'failed' && a.exitCode === exitCode)).length;
     return `the run stopped: ${result.stoppedBy}${left ? `; run the same command with --resume to go on (${users(left)} left)` : ''}`;
   }
+  // A --fields column no follower has: the run's own options, said once (each account's line said it too).
+  if (exitCode === EXIT.usage && result.stoppedBy) return `the run stopped: ${result.stoppedBy}`;
   if (exitCode === EXIT.stopped) {
     if (accounts.some((a) => a.run?.cause instanceof WaitLimitError)) return `the run stopped: the API throttled it for longer than --max-wait (${users(unfinished)} left)`;
     return `the run stopped at its --max-requests budget (${users(unfinished)} left)`;

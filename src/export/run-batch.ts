@@ -23,7 +23,7 @@
  * The core never prints: the CLI turns accounts into lines and the exit code into an exit.
  */
 import type { RunGovernor } from '../api/run-governor.js';
-import { ApiRefusedError, BudgetSpentError, EXIT, InterruptedError, RunStoppedError, TkfError } from '../errors.js';
+import { ApiRefusedError, BudgetSpentError, EXIT, FieldsMissingError, InterruptedError, RunStoppedError, TkfError } from '../errors.js';
 import { isDatabaseDown, isDiskFull, runWideReason } from '../output/fs-errors.js';
 
 /** complete: its file is published; failed: this account cannot be exported now (its exit code
@@ -151,6 +151,9 @@ export async function runBatch<R extends AccountRun>(options: BatchOptions<R>): 
         // error (runWideReason), not this account's words around it (where its file is), which
         // the other accounts would otherwise repeat.
         if (!run.complete && run.cause instanceof TkfError && (isDiskFull(run.cause) || isDatabaseDown(run.cause))) governor.stop(runWideReason(run.cause));
+        // A --fields column the first page lacks is the run's options, not this account: every
+        // account after it would pay a request to fail the same way (exit 2 for the run).
+        if (!run.complete && run.cause instanceof FieldsMissingError) governor.stop(run.cause);
         const state: AccountState = run.complete ? 'complete' : stoppedByRun(run.cause) ? 'stopped' : 'failed';
         const account: BatchAccount<R> = { uid, state, exitCode: run.complete ? EXIT.ok : run.exit_code, run };
         accounts.set(uid, account);

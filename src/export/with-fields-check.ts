@@ -3,7 +3,7 @@
  * likely misspelt, and would cost a whole paid export for an empty column.
  */
 import type { FollowersClient } from '../api/client.js';
-import { UsageError } from '../errors.js';
+import { FieldsMissingError } from '../errors.js';
 import { decodeFollower, fieldsMissingFrom } from '../writers/fields.js';
 
 /**
@@ -33,7 +33,7 @@ export function withFieldsCheck(client: FollowersClient, fields: readonly string
           const names = missing.map((field) => `"${field}"`).join(', ');
           const known = [...new Set(followers.flatMap((f) => Object.keys(f)))];
           const near = [...new Set(missing.flatMap((field) => similarNames(field, known)))];
-          throw new UsageError(
+          throw new FieldsMissingError(
             `--fields: ${names} ${missing.length === 1 ? 'is' : 'are'} in none of the ${page.followers.length} followers of the first page, so nothing was exported; ${
               near.length ? `did you mean ${near.join(', ')}? ` : ''
             }check the spelling (--out - --limit 1 shows a follower's fields)`,

@@ -100,6 +100,20 @@ describe('guardrails before money is spent', () => {
     });
   });
 
+  it('a --fields column no follower has, in a --uids-file batch: the run stops (exit 2) after the requests in flight, not one request an account', async () => {
+    const uids = Array.from({ length: 40 }, (_, k) => `72000000000000000${String(k + 10).padStart(2, '0')}`);
+    await withSim({ users: Object.fromEntries(uids.map((uid) => [uid, { size: 30 }])) }, async (sim) => {
+      await withTempDir(async (dir) => {
+        const result = await runTkfInProcess(['export', '--uids-file', '-', '--out', join(dir, '{uid}.csv'), '--fields', 'uid,nicknam', '--concurrency', '2', '--json'], { env: env(sim), input: `${uids.join('\n')}\n` });
+        expect(result.code).toBe(2);
+        expect(sim.stats.requests).toBeLessThanOrEqual(2);
+        expect(JSON.parse(result.stdout)).toMatchObject({ exit_code: 2, totals: { users: 40, complete: 0, not_started: 40 - sim.stats.requests } });
+        expect(lastLine(result.stderr)).toMatch(/^tkf: the run stopped: --fields: "nicknam" is in none of the 20 followers of the first page/);
+        expect(result.stderr).not.toContain('--resume');
+      });
+    });
+  });
+
   it('a --format that contradicts the extension of --out: exit 2 before any request', async () => {
     await withSim({}, async (sim) => {
       await withTempDir(async (dir) => {
