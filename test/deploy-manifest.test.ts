@@ -4,7 +4,8 @@
  * `tkf export --help` lists.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
@@ -33,5 +34,25 @@ describe('deploy/k8s/cronjob.yaml', () => {
     for (const flag of flags) expect(help, `${flag} is not an option of tkf export`).toMatch(new RegExp(`^\\s+(-\\w, )?${flag}\\b`, 'm'));
     expect(script).not.toMatch(/--token\b/);
     expect(container.env.find((e: { name: string }) => e.name === 'TKF_TOKEN').valueFrom.secretKeyRef).toBeDefined();
+  });
+
+  test('retries the exit code a run of many accounts gives when the API is unreachable (not failed at once)', () => {
+    const failAtOnce: number[] = job.podFailurePolicy.rules.find((rule: { action: string }) => rule.action === 'FailIndex').onExitCodes.values;
+    // The API unreachable: a --uids-file run of two accounts against a port nobody listens on.
+    let code = 0;
+    const dir = mkdtempSync(join(tmpdir(), 'tkf-deploy-'));
+    try {
+      execFileSync(process.execPath, [join(ROOT, 'bin/tkf.js'), 'export', '--uids-file', '-', '--out', join(dir, '{uid}.jsonl'), '--base-url', 'http://127.0.0.1:1', '--retries', '0', '-q'], {
+        input: '6754915036232582149\n6754915036232582150\n',
+        env: { PATH: process.env.PATH, TKF_TOKEN: 'tok-DEPLOY' },
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
+    } catch (error) {
+      code = (error as { status: number }).status;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect([6, 9]).toContain(code);
+    expect(failAtOnce).not.toContain(code);
   });
 });
