@@ -50,7 +50,10 @@ export function addNextStep(error: unknown, context: FailureContext = {}): void 
   if (error instanceof BudgetSpentError && context.tiedSecond && context.tiedSecond.pages >= context.tiedSecond.budget - 1) {
     const { pages } = context.tiedSecond;
     steps.push(
-      `the walk stands inside one second whose followers fill more than ${formatCount(pages)} pages, which --resume reads again from its start: the same --max-requests stops there again; give the next run more (above ${formatCount(pages + 5)})`,
+      pages === 0
+        ? // No tied second: only the one request each --resume spends asking its second again.
+          'each --resume first asks the second it stopped in again (one request), so a --max-requests of 1 never gets further: give the next run at least 2'
+        : `the walk stands inside one second whose followers fill more than ${formatCount(pages)} pages, which --resume reads again from its start: the same --max-requests stops there again; give the next run more (above ${formatCount(pages + 5)})`,
     );
   }
   if (steps.length) {

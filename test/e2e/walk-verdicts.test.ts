@@ -122,6 +122,25 @@ describe('a budget spent inside a tied second it cannot read whole', () => {
   });
 });
 
+describe('a --max-requests of 1 under --resume', () => {
+  it('says that each --resume spends its one request asking its second again, not that a tied second stands there', async () => {
+    const plain = await startSimulator({ token: TOKEN, users: { [PLAIN]: { size: 200 } } });
+    try {
+      await withTempDir(async (dir) => {
+        const out = join(dir, 'f.jsonl');
+        const night = () => tkf(['export', '--uid', PLAIN, '--out', out, '--max-requests', '1', '--resume', ...fast], { env: env(plain) });
+        expect((await night()).code).toBe(8);
+        const again = await night();
+        expect(again.code).toBe(8);
+        expect(again.stderr).toContain('each --resume first asks the second it stopped in again (one request), so a --max-requests of 1 never gets further: give the next run at least 2');
+        expect(again.stderr).not.toContain('stands inside one second');
+      });
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
 describe('pages with nothing new while the cursor moves', () => {
   it('exit 6 within a few dozen requests, not an endless bill', async () => {
     await withTempDir(async (dir) => {
