@@ -215,6 +215,7 @@ export class ExportFile implements PageTarget {
       }
       return { ...resultOf(manifest), file: paths.out, resumedRows: manifest.rows, alreadyComplete: true };
     }
+    if ((mode === 'resume' || mode === 'new') && !saved) await this.refuseOrphanPart();
     if (resumeFrom && pastLimit) {
       throw new UsageError(
         `cannot resume ${paths.out}: the interrupted export holds ${resumeFrom.rows} rows, more than --limit ${limit}; resume it with a --limit of at least ${resumeFrom.rows} (or none), or start again with --force`,
@@ -229,6 +230,23 @@ export class ExportFile implements PageTarget {
       this.from = { startCursor: this.cursor, seenUids, limit: remaining, rowsBefore: this.base.rows, ...(this.reenter ? { reenter: this.reenter } : {}) };
     }
     return undefined;
+  }
+
+  /**
+   * An interrupted export's <out>.part whose checkpoint is gone (deleted): its rows cannot be
+   * resumed, and a new export would write over them without a word (400 rows once). Said, with
+   * --force to start again; a part file of nothing but a header (a run killed at its start) is
+   * no loss and is replaced.
+   */
+  private async refuseOrphanPart(): Promise<void> {
+    const size = await stat(this.paths.part).then((info) => info.size, () => undefined);
+    if (size === undefined) return;
+    const header = this.spec.job.format.createEncoder(this.encoder).header()?.length ?? 0;
+    if (size <= header) return;
+    throw new OutputError(
+      `${this.paths.part} holds an interrupted export's rows, but its checkpoint ${this.paths.checkpoint} is gone: it cannot be resumed; use --force to export again (it is replaced)`,
+      { advised: true },
+    );
   }
 
   /**

@@ -5,7 +5,7 @@
  * and clean-up, a part file shorter than its checkpoint, --update from the manifest.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, link, readFile, readdir, rename, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, link, readFile, readdir, rename, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -180,6 +180,21 @@ describe('resume', () => {
     expect(error).toBeInstanceOf(UsageError);
     expect(error!.message).toMatch(/: it was started without --bom$/);
     expect((await readFile(outputPaths(out).part)).equals(before)).toBe(true); // Buffer.equals: toEqual walks a Buffer byte by byte (seconds for 500 KB)
+  });
+
+  it('refuses (exit 7) a part file whose checkpoint is gone, with or without --resume, instead of writing over its rows; --force replaces it', async () => {
+    const out = join(dir.path, 'orphan.csv');
+    await failure(exportInProcess(sim, UID, out, { maxRequests: 2 }));
+    const paths = outputPaths(out);
+    await rm(paths.checkpoint);
+    const before = await readFile(paths.part);
+    for (const options of [{ resume: true }, {}]) {
+      const error = await failure(exportInProcess(sim, UID, out, options));
+      expect(error).toBeInstanceOf(OutputError);
+      expect(error!.message).toBe(`${paths.part} holds an interrupted export's rows, but its checkpoint ${paths.checkpoint} is gone: it cannot be resumed; use --force to export again (it is replaced)`);
+      expect((await readFile(paths.part)).equals(before)).toBe(true);
+    }
+    expect((await exportInProcess(sim, UID, out, { force: true })).rows).toBe(70);
   });
 
   it('of a complete export is an answer, not an error: nothing requested', async () => {
