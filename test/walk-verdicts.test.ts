@@ -405,6 +405,14 @@ describe('an exclusive cursor that skips the rest of a tied second', () => {
     const rest = await walk({ fetchPage: offset.fetchPage, pageSize: 2, ...update, ...fast });
     expect(uidsOf(rest)).toEqual(['a', 'b', 'c']);
     expect(rest.some((page) => page.tiedSecond !== undefined)).toBe(false);
+    // A hidden offset whose second ask serves the file's next followers (nothing new, but met for
+    // the first time): the second was read whole, nothing to report.
+    const file = fakeApi((cursor, call) =>
+      call === 1 ? answer(['a', 'b'], 300, { maxTime: 300 }) : call === 2 ? answer(['c', 'k1', 'k2'], 250, { maxTime: 300 }) : answer(['k3', 'k4'], 240, { maxTime: 250 }),
+    );
+    const read = await walk({ fetchPage: file.fetchPage, pageSize: 2, ...update, ...fast });
+    expect(file.cursors).toEqual([0, 300, 300]);
+    expect(read.some((page) => page.tiedSecond !== undefined)).toBe(false);
   });
 
   test('the same shape from a hidden offset: the second asked once more moves on, nothing reported, every follower in order', async () => {

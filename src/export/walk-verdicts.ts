@@ -238,7 +238,9 @@ export class WalkVerdicts {
     } else if (this.probing !== undefined && cursor === this.probing && !lostInside) {
       this.probing = undefined;
       decision.probed = true;
-      if (sorted.followers.length === 0 && raw.length > 0 && (decision.next === minTime || decision.end === 'caught-up') && decision.tiedSecond === undefined) decision.tiedSecond = cursor;
+      // Nothing met for the first time: not a new follower, nor (--update) one of the file's that
+      // a hidden offset served next (the rest of the second read, then the file: nothing skipped).
+      if (sorted.followers.length === 0 && sorted.knownFirst === 0 && raw.length > 0 && (decision.next === minTime || decision.end === 'caught-up') && decision.tiedSecond === undefined) decision.tiedSecond = cursor;
     }
     if (cursor !== this.probing) this.probing = undefined;
     this.previousMinTime = usableCursor(minTime) ? minTime : undefined;
