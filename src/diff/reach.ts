@@ -261,8 +261,10 @@ export function reachView<T = string>(
       if (last >= 0 && pairAt[last] === at - 1 && !blocked[last] && pairIndex[last]! < olderLast()) {
         // The whole run, when it is shorter than a purge's stayers (CHAIN_RUN): an earlier pair of
         // it held its neighbours all the same (five of yesterday's newest re-following in their
-        // old order, every other one: the three between them were called gone).
-        const whole = run < CHAIN_RUN ? run - IN_PLACE_RUN + 1 : 1;
+        // old order, every other one: the three between them were called gone). Not where the
+        // older walk stepped past the rest of a tied second: the follower it lacks may be one of
+        // that rest, below stayers who are evidence (their last pair only, as before).
+        const whole = run < CHAIN_RUN && olderHoles.length === 0 ? run - IN_PLACE_RUN + 1 : 1;
         for (let p = last; p > last - whole && p >= 0; p--) blocked[p] = true;
       }
       continue;
@@ -290,18 +292,20 @@ export function reachView<T = string>(
     let lowIndex = -1;
     let high = Infinity;
     let highIndex = Infinity;
-    // The first of the shared followers from the hole's page on, in the newer order.
+    // The shared follower of the hole's page (its older place from `from` on, the least), in the
+    // newer order: not any from there on, as a re-follower from below stands on top of the newer list.
     let firstFrom = Infinity;
+    let firstFromIndex = Infinity;
     for (let s = 0; s < shared.length; s++) {
       const index = shared[s]!;
       if (index < from && index > lowIndex) [low, lowIndex] = [sharedAt[s]!, index];
       if (index >= to && index < highIndex) [high, highIndex] = [sharedAt[s]!, index];
-      if (index >= from) firstFrom = Math.min(firstFrom, sharedAt[s]!);
+      if (index >= from && index < to && index < firstFromIndex) [firstFrom, firstFromIndex] = [sharedAt[s]!, index];
     }
     // A hole in the older list's newest second (nothing shared above its page): the followers
     // who came since stand above that second in the newer list, not in it, so the stretch starts
-    // at the first shared follower from its page on (25 new followers on top were all called
-    // first seen). None shared from there on: the newer walk never came down to the hole.
+    // at the shared follower of its page (25 new followers on top were all called first seen).
+    // None shared there: the newer walk never came down to the hole.
     if (lowIndex < 0) {
       if (firstFrom === Infinity) continue;
       low = firstFrom - 1;

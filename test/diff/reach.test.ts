@@ -208,6 +208,19 @@ describe("the older walk's unread rest of a tied second (olderHoles)", () => {
     expect(['n0', 'n1', 't0', 't1'].map((uid) => judgeNew(newer.indexOf(uid), view, 'cap'))).toEqual(['added', 'added', 'first_seen', 'first_seen']);
   });
 
+  it('a re-follower from below the hole, on top of the newer list, does not move the stretch up over the new followers', () => {
+    const newer = ['f8', 'n0', 'n1', 'f0', 'f1', 'f2', 't0', 't1', 'f3', 'f4'];
+    const view = reachView(newer, indexOf, 'cap', [], [[0, 3]], () => 9);
+    expect(['n0', 'n1', 't0', 't1'].map((uid) => judgeNew(newer.indexOf(uid), view, 'cap'))).toEqual(['added', 'added', 'first_seen', 'first_seen']);
+  });
+
+  it('a follower the older list lacks below a short run, where the older walk stepped past a tied second, blocks only the last pair: the stayers above are evidence still', () => {
+    // f2..f6 stayed in order; t0 is of the older walk's unread rest (between f6 and f7); f0, f1 left.
+    const newer = ['n0', 'f2', 'f3', 'f4', 'f5', 'f6', 't0'];
+    const view = reachView(newer, indexOf, 'limit', [], [[6, 7]], () => 9);
+    expect([judgeMissing(0, view), judgeMissing(1, view)]).toEqual(['removed', 'removed']);
+  });
+
   it('a newer walk that shares nothing with the older list from the hole on never came down to it: its new followers are added', () => {
     const view = reachView(['n0', 'n1', 'n2'], indexOf, 'limit', [], [[4, 6]], () => 9);
     expect([0, 1, 2].map((at) => judgeNew(at, view, 'cap'))).toEqual(['added', 'added', 'added']);
