@@ -21,6 +21,7 @@
  */
 import { NOTHING_SEEN, PAUSE_BLINDS_MS, RECENT_WALKS, endOfList, judgeMissing, judgeNew, reachView, referenceShortfall, shortfall, type ReachView, type WalkEnd } from '../diff/reach.js';
 import { placesOf } from '../output/checkpoint.js';
+import { parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
 import type { SqlDriver, SqlRunner } from './sql-driver.js';
 
 export interface FollowerRow {
@@ -541,9 +542,9 @@ function placeKnown(known: Map<string, Known>): void {
  * import of a `--fields uid,nickname` CSV took every follower's region, counts and bio away, of
  * other accounts' followers too.
  */
-export async function storeFollowers(tx: SqlRunner, rows: readonly FollowerRow[], at: string): Promise<void> {
-  if (!rows.length) return;
-  const partial = rows[0]!.partial === true;
+export async function storeFollowers(tx: SqlRunner, given: readonly FollowerRow[], at: string): Promise<void> {
+  if (!given.length) return;
+  const rows = given[0]!.partial === true ? await mergedWithStored(tx, given) : given;
   // SQLite: the time is bound once, as ?1 (libsql's binding costs ~1 us a value, the most of
   // a row's cost after SQLite's own); PostgreSQL's driver numbers plain `?` in order.
   // A row's data given as UTF-8 bytes is bound as they are, and made TEXT by the statement
@@ -554,14 +555,37 @@ export async function storeFollowers(tx: SqlRunner, rows: readonly FollowerRow[]
     if (sqlite) params.push(row.uid, row.uniqueId, row.nickname, row.data);
     else params.push(row.uid, row.uniqueId, row.nickname, typeof row.data === 'string' ? row.data : Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength).toString('utf8'), at);
   }
-  const data = !partial ? 'excluded.data' : sqlite ? 'json_patch(followers.data, excluded.data)' : '(followers.data::jsonb || excluded.data::jsonb)::text';
-  const text = (column: string) => (partial ? `COALESCE(excluded.${column}, followers.${column})` : `excluded.${column}`);
   await tx.run(
     `INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES ${sqlite ? numberedRows(rows.length) : placeholders(rows.length, 5)}
-     ON CONFLICT (uid) DO UPDATE SET unique_id = ${text('unique_id')}, nickname = ${text('nickname')}, data = ${data}, updated_at = excluded.updated_at
-     WHERE followers.data <> ${data}`,
+     ON CONFLICT (uid) DO UPDATE SET unique_id = excluded.unique_id, nickname = excluded.nickname, data = excluded.data, updated_at = excluded.updated_at
+     WHERE followers.data <> excluded.data`,
     params,
   );
+}
+
+/**
+ * Partial rows as whole ones: each merged into what the database holds of the follower (its
+ * columns over the stored ones, the others kept, handle and nickname where the file has no column
+ * for them), in JavaScript rather than SQL: PostgreSQL's jsonb refuses the \u0000 that nicknames
+ * hold and writes its own text (every row then differed from the stored one). Numbers keep their
+ * digits (lossless-json: a 19-digit room_id).
+ */
+async function mergedWithStored(tx: SqlRunner, rows: readonly FollowerRow[]): Promise<FollowerRow[]> {
+  const stored = new Map(
+    (
+      await tx.all<{ uid: string; unique_id: string | null; nickname: string | null; data: string }>(
+        `SELECT uid, unique_id, nickname, data FROM followers WHERE uid IN (${placeholders(rows.length, 1, '')})`,
+        rows.map((row) => row.uid),
+      )
+    ).map((row) => [row.uid, row]),
+  );
+  return rows.map((row) => {
+    const before = stored.get(row.uid);
+    const text = typeof row.data === 'string' ? row.data : Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength).toString('utf8');
+    if (!before) return { uid: row.uid, uniqueId: row.uniqueId, nickname: row.nickname, data: text };
+    const merged = { ...(parseLossless(before.data) as object), ...(parseLossless(text) as object) };
+    return { uid: row.uid, uniqueId: row.uniqueId ?? before.unique_id, nickname: row.nickname ?? before.nickname, data: stringifyLossless(merged)! };
+  });
 }
 
 /**
