@@ -100,9 +100,10 @@ export class UsageError extends TkfError {
 }
 
 /**
- * A --fields column that no follower of the first page has (export/with-fields-check.ts): most
+ * A --fields column that no follower of a full first page has (export/with-fields-check.ts): most
  * likely misspelt, and the same for every account of a run, which it stops (run-batch.ts) before
- * each account pays a request for it.
+ * each account pays a request for it. (From a page of a few followers it is a UsageError of that
+ * account only: a rare column may be missing there.)
  */
 export class FieldsMissingError extends UsageError {}
 

@@ -112,6 +112,15 @@ describe('guardrails before money is spent', () => {
         expect(result.stderr).not.toContain('--resume');
       });
     });
+    // From a page of a few followers (an account of 3), the column may be rare: that account
+    // fails alone and the run goes on; the next account's full page then stops it.
+    const small = ['7200000000000000901', '7200000000000000902', '7200000000000000903'];
+    await withSim({ users: { [small[0]!]: { size: 3 }, [small[1]!]: { size: 30 }, [small[2]!]: { size: 30 } } }, async (sim) => {
+      await withTempDir(async (dir) => {
+        const result = await runTkfInProcess(['export', '--uids-file', '-', '--out', join(dir, '{uid}.csv'), '--fields', 'uid,nicknam', '--concurrency', '1', '--json'], { env: env(sim), input: `${small.join('\n')}\n` });
+        expect(JSON.parse(result.stdout)).toMatchObject({ exit_code: 2, totals: { users: 3, failed: 2, not_started: 1 } });
+      });
+    });
   });
 
   it('a --format that contradicts the extension of --out: exit 2 before any request', async () => {
