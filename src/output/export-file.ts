@@ -240,9 +240,20 @@ export class ExportFile implements PageTarget {
    */
   private async refuseOrphanPart(): Promise<void> {
     const size = await stat(this.paths.part).then((info) => info.size, () => undefined);
-    if (size === undefined) return;
-    const header = this.spec.job.format.createEncoder(this.encoder).header()?.length ?? 0;
-    if (size <= header) return;
+    if (!size) return;
+    // A CSV's header is its first line, whatever columns that run had (--fields, --bom): rows
+    // are what follows it. Other formats' part files hold rows from their first byte.
+    if (this.spec.job.format.name === 'csv') {
+      const handle = await open(this.paths.part, 'r');
+      try {
+        const head = Buffer.alloc(Math.min(size, 64 * 1024));
+        const { bytesRead } = await handle.read(head, 0, head.length, 0);
+        const end = head.subarray(0, bytesRead).indexOf(10);
+        if (end === -1 || end + 1 >= size) return;
+      } finally {
+        await handle.close();
+      }
+    }
     throw new OutputError(
       `${this.paths.part} holds an interrupted export's rows, but its checkpoint ${this.paths.checkpoint} is gone: it cannot be resumed; use --force to export again (it is replaced)`,
       { advised: true },

@@ -195,6 +195,10 @@ describe('resume', () => {
       expect((await readFile(paths.part)).equals(before)).toBe(true);
     }
     expect((await exportInProcess(sim, UID, out, { force: true })).rows).toBe(70);
+    // A header and nothing more (a run killed at its start), whatever its columns: replaced.
+    const header = join(dir.path, 'header.csv');
+    await writeFile(outputPaths(header).part, '\uFEFFuid,nickname,unique_id,region,language,follower_count\r\n');
+    expect((await exportInProcess(sim, UID, header, { encoder: { fields: ['uid'] } })).rows).toBe(70);
   });
 
   it('of a complete export is an answer, not an error: nothing requested', async () => {
