@@ -24,6 +24,7 @@ import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
+import { TextDecoder } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse as parseCsv, type Info } from 'csv-parse';
 import { LosslessNumber, parse as parseLossless } from 'lossless-json';
@@ -146,10 +147,14 @@ function notUtf8(path: string, line: number): UsageError {
 /**
  * Passes a file's bytes on as they are, once each line is known to be UTF-8 (a line feed is never
  * inside a multi-byte character, so lines are checked whole); else fails with notUtf8. A line is
- * checked when its end arrives: the bytes before it may already be on their way.
+ * checked when its end arrives: the bytes before it may already be on their way. The bytes of a
+ * line not yet ended wait as a list of chunks (joined once); past LONG_LINE (a file of CR line
+ * ends has no line feed at all) they are checked as they come, through a streaming decoder.
  */
 function utf8Lines(path: string): Transform {
-  let carry: Buffer = Buffer.alloc(0);
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let long: TextDecoder | undefined;
   let line = 1;
   const check = (bytes: Buffer): void => {
     const valid = isUtf8(bytes);
@@ -161,15 +166,42 @@ function utf8Lines(path: string): Transform {
       from = end + 1;
     }
   };
+  /** More of the line not yet ended; `ends`: this is its end. */
+  const more = (bytes: Buffer, ends: boolean): void => {
+    if (!long && pendingBytes + bytes.length <= LONG_LINE) {
+      if (!ends) {
+        pending.push(bytes);
+        pendingBytes += bytes.length;
+        return;
+      }
+      check(pending.length ? Buffer.concat([...pending, bytes]) : bytes);
+    } else {
+      try {
+        long ??= new TextDecoder('utf-8', { fatal: true });
+        for (const chunk of pending) long.decode(chunk, { stream: true });
+        long.decode(bytes, { stream: !ends });
+      } catch {
+        throw notUtf8(path, line);
+      }
+      if (ends) long = undefined;
+    }
+    pending = [];
+    pendingBytes = 0;
+  };
   return new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
-      const last = chunk.lastIndexOf(10);
       try {
-        if (last === -1) carry = Buffer.concat([carry, chunk]);
+        const first = chunk.indexOf(10);
+        if (first === -1) more(chunk, false);
         else {
-          check(Buffer.concat([carry, chunk.subarray(0, last)]));
+          more(chunk.subarray(0, first), true);
           line++;
-          carry = chunk.subarray(last + 1);
+          const last = chunk.lastIndexOf(10);
+          if (last > first) {
+            check(chunk.subarray(first + 1, last));
+            line++;
+          }
+          more(chunk.subarray(last + 1), false);
         }
       } catch (error) {
         done(error as Error);
@@ -179,7 +211,7 @@ function utf8Lines(path: string): Transform {
     },
     flush(done: TransformCallback) {
       try {
-        check(carry);
+        more(Buffer.alloc(0), true);
       } catch (error) {
         done(error as Error);
         return;
@@ -188,6 +220,9 @@ function utf8Lines(path: string): Transform {
     },
   });
 }
+
+/** Bytes of one line held back whole before they are checked as they come (utf8Lines). */
+const LONG_LINE = 1024 * 1024;
 
 async function readCsvHeader(path: string): Promise<string[]> {
   for await (const { record } of csvRows(path)) return record;

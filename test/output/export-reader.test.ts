@@ -75,6 +75,12 @@ describe('CSV', () => {
     // The last line, with no line feed after it; and a first line longer than a read chunk.
     await expectUsage(read(await latin1('tail.csv', 'uid,nickname\r\n1,Jos\u00e9')), /tail\.csv line 2 is not UTF-8/);
     await expectUsage(read(await latin1('long.csv', `uid,nickname\r\n1,${'a'.repeat(200_000)}\u00e9\r\n`)), /long\.csv line 2 is not UTF-8/);
+    // A line past the bytes held back whole (1 MiB: a file of CR line ends has no line feed) is
+    // checked as it comes: valid with characters split across chunks, refused with its line when not.
+    const huge = '成功🦊'.repeat(120_000);
+    expect((await read(await file('huge.csv', `uid,nickname\r\n1,${huge}\r\n`))).map((r) => r.kind === 'csv' && r.cells[1] === huge)).toEqual([true]);
+    await expectUsage(read(await latin1('hugebad.csv', `uid,nickname\r\n1,${'a'.repeat(1_500_000)}\u00e9\r\n`)), /hugebad\.csv line 2 is not UTF-8/);
+    await expectUsage(read(await latin1('cr.csv', `uid,nickname\r${Array.from({ length: 100_000 }, (_, k) => `${k},a`).join('\r')}\r5,Jos\u00e9\r`)), /cr\.csv line 1 is not UTF-8/);
     // Characters split across read chunks are UTF-8 all the same.
     const bio = '成功🦊'.repeat(30_000);
     expect((await read(await file('wide.csv', `uid,nickname\r\n1,${bio}\r\n2,${bio}\r\n`))).map((r) => r.kind === 'csv' && r.cells[1] === bio)).toEqual([true, true]);
