@@ -128,7 +128,7 @@ export function diffCommand(ctx: CliContext): Command {
       }
       if (options.json) ctx.jsonSaid = true;
       if (options.json) await writeOut(ctx.stdout, `${JSON.stringify({ ...counts, file: toFile ? out : null })}\n`);
-      if (!options.quiet) ctx.stderr.write(`${summary(counts, ends.newerPaused ? 'paused' : ends.newerEnd)}\n`);
+      if (!options.quiet) ctx.stderr.write(`${summary(counts, ends.newerEnd)}\n`);
     });
 }
 
@@ -137,12 +137,16 @@ export function diffCommand(ctx: CliContext): Command {
  * `, 299 past the API's reach` before the parenthesis when some missing followers were not seen
  * (`past --limit` when the newer export stopped at its own --limit, short of the reach).
  */
-function summary(counts: DiffCounts, newerEnd: WalkEnd | 'paused'): string {
-  const past = newerEnd === 'paused' ? 'not seen go by the newer export, whose walk paused' : newerEnd === 'limit' ? "past the newer export's --limit" : newerEnd === 'caught-up' ? "below where the newer export's --update stopped" : newerEnd === 'short' || newerEnd === 'early' ? 'below where the newer export ended short' : "past the API's reach";
+function summary(counts: DiffCounts, newerEnd: WalkEnd): string {
+  const past = newerEnd === 'limit' ? "past the newer export's --limit" : newerEnd === 'caught-up' ? "below where the newer export's --update stopped" : newerEnd === 'short' || newerEnd === 'early' ? 'below where the newer export ended short' : "past the API's reach";
   // Those in a tied second a walk had to step past are said as such: they stood inside the list, not below its end.
   const tied = counts.beyond_reach_in_ties ?? 0;
-  const below = counts.beyond_reach - tied;
-  const reach = (below ? `, ${formatCount(below)} ${past}` : '') + (tied ? `, ${formatCount(tied)} in a tied second the newer export could not read` : '');
+  const paused = counts.beyond_reach_paused ?? 0;
+  const below = counts.beyond_reach - tied - paused;
+  const reach =
+    (below ? `, ${formatCount(below)} ${past}` : '') +
+    (tied ? `, ${formatCount(tied)} in a tied second the newer export could not read` : '') +
+    (paused ? `, ${formatCount(paused)} not seen go by the newer export, whose walk paused` : '');
   const tiedFirst = counts.first_seen_in_ties ?? 0;
   const deeperBelow = counts.first_seen - tiedFirst;
   const deeper =

@@ -35,6 +35,11 @@ export interface DiffCounts {
   beyond_reach: number;
   /** Of beyond_reach, those where the newer walk stepped past the rest of a tied second (not below its end); absent: none. */
   beyond_reach_in_ties?: number;
+  /**
+   * Of beyond_reach, those a walk without its pause would have called gone (<new> went on after
+   * a long pause: newerPaused); absent: none.
+   */
+  beyond_reach_paused?: number;
   /** Of first_seen, those where the older walk stepped past the rest of a tied second; absent: none. */
   first_seen_in_ties?: number;
   /**
@@ -148,10 +153,12 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
   const unchanged = newUids.size - added - firstSeen - kept;
   let removedCount = 0;
   let unreadInTies = 0;
+  let unseenForPause = 0;
   for (const [uid, index] of oldIndex) {
     if (newUids.has(uid)) continue;
     if (judgeMissing(index, missingView) === 'removed') removedCount++;
     else if (inUnseen(index, view)) unreadInTies++;
+    else if (missingView !== view && judgeMissing(index, view) === 'removed') unseenForPause++;
   }
   const missing = oldIndex.size - unchanged;
   const counts: DiffCounts = {
@@ -160,6 +167,7 @@ export async function diffExports(older: ExportSource, newer: ExportSource, opti
     removed: removedCount,
     beyond_reach: missing - removedCount,
     ...(unreadInTies ? { beyond_reach_in_ties: unreadInTies } : {}),
+    ...(unseenForPause ? { beyond_reach_paused: unseenForPause } : {}),
     ...(firstSeenInTies ? { first_seen_in_ties: firstSeenInTies } : {}),
     ...(options.newerWalked !== undefined ? { kept_by_update: kept } : {}),
     old: oldIndex.size,

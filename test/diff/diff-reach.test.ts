@@ -68,12 +68,22 @@ describe('tkf diff across a sliding reach', () => {
     const diffJson = async () => JSON.parse((await tkfDiff([day1, day2, '--json', '--quiet'])).stdout) as Record<string, number>;
     expect(await diffJson()).toMatchObject({ removed: 1, beyond_reach: 0 });
     await writeFile(manifest, JSON.stringify({ ...written, pausedMs: 11 * 60 * 1000 }));
-    expect(await diffJson()).toMatchObject({ added: 0, removed: 0, beyond_reach: 1 });
+    expect(await diffJson()).toMatchObject({ added: 0, removed: 0, beyond_reach: 1, beyond_reach_paused: 1 });
     const said = await tkfDiff([day1, day2]);
     expect(said.stderr).toBe(
       `tkf: warning: ${day2}'s walk went on 11 min 0 s after it stopped: a follower who unfollowed and followed again meanwhile is missing from it though they follow, so nobody missing from it is called gone\n` +
         '0 new, 0 gone, 1 not seen go by the newer export, whose walk paused (300 -> 299)\n',
     );
+    // Past a sliding reach as well: those the pause hid are said apart from those past the reach.
+    const reach1 = join(dir.path, 'pr1.jsonl');
+    const reach2 = join(dir.path, 'pr2.jsonl');
+    await exportOn(accountOnDay(plan, 0), reach1);
+    await exportOn(accountOnDay(plan, 1), reach2);
+    const reachManifest = outputPaths(reach2).manifest;
+    await writeFile(reachManifest, JSON.stringify({ ...(JSON.parse(await readFile(reachManifest, 'utf8')) as object), pausedMs: 11 * 60 * 1000 }));
+    const both = await tkfDiff([reach1, reach2, '--json']);
+    expect(JSON.parse(both.stdout)).toMatchObject({ added: 300, removed: 0, beyond_reach: 300, beyond_reach_paused: 1 });
+    expect(both.stderr).toContain("+300 new, 0 gone, 299 past the API's reach, 1 not seen go by the newer export, whose walk paused (1,000 -> 1,000)\n");
   });
 
   it('without the newer manifest the end is unknown; with a newer walk that reached the end, every missing follower is gone', async () => {
