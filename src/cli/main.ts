@@ -209,7 +209,7 @@ export async function runCli(ctx: CliContext): Promise<number> {
 /**
  * A command run with --json that failed before its JSON was out (diff, report, history: an input
  * that cannot be read, a database that cannot be opened; or commander's refusal of the command
- * line) prints one object on stdout, as export does (export-command.ts, with its `complete`):
+ * line) prints one object on stdout (export's with `complete: false`, as its outcome says):
  * `| jq` sees the failure and its exit code instead of no input. Not for a reader that left
  * (`| head`), nor help or --version.
  */

@@ -202,6 +202,8 @@ export class WalkVerdicts {
     const minTime = answer.minTime;
     // The answer's first follower was seen before (a repeat on top of it).
     const repeatOnTop = raw[0] !== sorted.followers[0];
+    // The walk goes on below the answer (or, --update, it reached the file there).
+    const onward = decision.next === minTime || decision.end === 'caught-up';
     // An exclusive cursor: a full page of one second, then an answer that starts below it.
     if (!lostInside && this.fullSecond !== undefined && cursor === this.fullSecond && decision.tiedSecond === undefined && raw.length > 0) {
       // Only an answer that brings followers: a page of followers seen already, below the second,
@@ -214,7 +216,7 @@ export class WalkVerdicts {
         if (sorted.followers.length > 0 || sorted.knownFirst > 0) decision.tiedSecond = this.fullSecond;
       } else if (
         usableCursor(minTime) &&
-        (decision.next === minTime || decision.end === 'caught-up') &&
+        onward &&
         minTime < cursor &&
         !this.fullSecondInside &&
         2 * (sorted.followers.length + sorted.knownFirst) >= this.pageSize &&
@@ -240,7 +242,7 @@ export class WalkVerdicts {
       decision.probed = true;
       // Nothing met for the first time: not a new follower, nor (--update) one of the file's that
       // a hidden offset served next (the rest of the second read, then the file: nothing skipped).
-      if (sorted.followers.length === 0 && sorted.knownFirst === 0 && raw.length > 0 && (decision.next === minTime || decision.end === 'caught-up') && decision.tiedSecond === undefined) decision.tiedSecond = cursor;
+      if (sorted.followers.length === 0 && sorted.knownFirst === 0 && raw.length > 0 && onward && decision.tiedSecond === undefined) decision.tiedSecond = cursor;
     }
     if (cursor !== this.probing) this.probing = undefined;
     this.previousMinTime = usableCursor(minTime) ? minTime : undefined;

@@ -79,8 +79,8 @@ export async function describeExport(
   // its end would call every follower below it gone. tkf export --db does not record one either.
   // An --update of such a file is one (its manifest keeps the export's `short`): an update calls
   // nobody gone. Refused, it failed as an internal error (exit 1), the file already updated.
-  const update = options.added !== undefined || updatedRows(manifest) !== undefined;
-  if (manifest?.short && !update) {
+  const update = options.added !== undefined ? { update: { added: options.added } } : updateOf(manifest);
+  if (manifest?.short && !update.update) {
     throw new ShortListError(
       `${path} ended far short of the list (${formatCount(manifest.short.rows)} of the ${formatCount(manifest.short.expected)} followers the API should serve): not recorded as a snapshot, which would call every follower below its end gone`,
     );
@@ -94,7 +94,7 @@ export async function describeExport(
     requests: manifest?.requests ?? null,
     // Absolute: the database outlives the directory a command ran in.
     source: resolve(path),
-    ...(options.added !== undefined ? { update: { added: options.added } } : updateOf(manifest)),
+    ...update,
     ...(manifest?.pausedMs ? { pausedMs: manifest.pausedMs } : {}),
     ...(incompletePlaces(manifest) ? { holes: incompletePlaces(manifest) } : {}),
   };

@@ -58,8 +58,6 @@ export interface SnapshotInput {
   holes?: ReadonlyArray<readonly [number, number]>;
 }
 
-
-
 export interface SnapshotOutcome {
   id: number;
   /** False when the snapshot was already there (recorded before), or is older than the account's latest: nothing changed. */
@@ -553,7 +551,7 @@ export async function storeFollowers(tx: SqlRunner, given: readonly FollowerRow[
   const params: unknown[] = sqlite ? [at] : [];
   for (const row of rows) {
     if (sqlite) params.push(row.uid, row.uniqueId, row.nickname, row.data);
-    else params.push(row.uid, row.uniqueId, row.nickname, typeof row.data === 'string' ? row.data : Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength).toString('utf8'), at);
+    else params.push(row.uid, row.uniqueId, row.nickname, dataText(row), at);
   }
   await tx.run(
     `INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES ${sqlite ? numberedRows(rows.length) : placeholders(rows.length, 5)}
@@ -561,6 +559,11 @@ export async function storeFollowers(tx: SqlRunner, given: readonly FollowerRow[
      WHERE followers.data <> excluded.data`,
     params,
   );
+}
+
+/** A row's data as text (FollowerRow.data may be its UTF-8 bytes). */
+function dataText(row: FollowerRow): string {
+  return typeof row.data === 'string' ? row.data : Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength).toString('utf8');
 }
 
 /**
@@ -581,7 +584,7 @@ async function mergedWithStored(tx: SqlRunner, rows: readonly FollowerRow[]): Pr
   );
   return rows.map((row) => {
     const before = stored.get(row.uid);
-    const text = typeof row.data === 'string' ? row.data : Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength).toString('utf8');
+    const text = dataText(row);
     if (!before) return { uid: row.uid, uniqueId: row.uniqueId, nickname: row.nickname, data: text };
     const merged = { ...(parseLossless(before.data) as object), ...(parseLossless(text) as object) };
     return { uid: row.uid, uniqueId: row.uniqueId ?? before.unique_id, nickname: row.nickname ?? before.nickname, data: stringifyLossless(merged)! };
