@@ -176,9 +176,12 @@ async function walkEnds(oldPath: string, newPath: string, warn: (text: string) =
   const endOf = (walk: Checkpoint | undefined): WalkEnd => (!walk ? undefined : walk.short ? 'short' : endOfList(walk.end, walk.rows, walk.total, reference));
   const newerEnd = endOf(newer);
   // A file --update extended: its first rows are its last walk's, the rest that walk did not see
-  // again (followers who left since stay in it). Its tied seconds' places are the earlier walks'.
+  // again (followers who left since stay in it). Of its tied seconds' places, those among these
+  // rows are the walk's (the rest are the earlier walks').
   const newerWalked = updatedRows(newer);
-  const newerHoles = newerWalked === undefined ? incompletePlaces(newer) : undefined;
+  const places = incompletePlaces(newer);
+  const walkedPlaces = newerWalked === undefined ? places : places?.filter(([from, to]) => from < newerWalked && to <= newerWalked);
+  const newerHoles = walkedPlaces?.length ? walkedPlaces : undefined;
   if (newerEnd === 'early') {
     // A tied second it stepped past may hold the followers it fell short by: said, as it may.
     const tied = newerHoles ? ' (it could not read the rest of a tied second, where some or all of them may be)' : '';

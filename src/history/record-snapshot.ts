@@ -285,9 +285,6 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   // of the account's followers (still an update: it calls nobody gone, and the next full walk
   // judges them). Its new rows alone would record an account of 5,000 followers as one of 3.
   const limit = input.update && latest ? input.update.added : Infinity;
-  if (update && latest && limit > 0) {
-    await tx.run('UPDATE account_followers SET position = position + ? WHERE account_uid = ? AND position IS NOT NULL', [limit, account]);
-  }
 
   // The rows: each follower's latest fields, in batches, and the order (uids only), kept for its
   // place in account_followers and for the reach rule.
@@ -322,6 +319,13 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     }
     await flush();
   }
+  // --update: its rows go on top, in the order walked, with the followers the latest walk found
+  // among them that it did not read again (the file held them, or it stepped past them in a tied
+  // second) kept there; everyone else moves down below them.
+  const merged = update && latest && order.length > 0 ? amongUpdate(order, known) : undefined;
+  if (update && latest && order.length > 0) {
+    await tx.run('UPDATE account_followers SET position = position + ? WHERE account_uid = ? AND position IS NOT NULL', [merged?.length ?? order.length, account]);
+  }
   // Each follower's place in this snapshot: many rows to a statement, as one JSON array of uids
   // whose index is the place (six parameters a row bound one by one were half of the 100,000
   // rows' cost; [uid, place] pairs cost their building and two extractions a row).
@@ -332,6 +336,17 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
        ON CONFLICT (account_uid, follower_uid) DO UPDATE SET last_seen_at = excluded.last_seen_at, gone_at = NULL, position = excluded.position`,
       [account, at, at, from, JSON.stringify(order.slice(from, from + JSON_ROWS))],
     );
+  }
+  for (let from = 0; merged && from < merged.length; from += JSON_ROWS) {
+    const places =
+      tx.dialect === 'postgres'
+        ? 'FROM json_array_elements_text(?::json) WITH ORDINALITY AS j(value, ordinality) WHERE account_uid = ? AND follower_uid = j.value'
+        : 'FROM json_each(?) AS j WHERE account_uid = ? AND follower_uid = j.value';
+    await tx.run(`UPDATE account_followers SET position = ${tx.dialect === 'postgres' ? 'j.ordinality - 1' : 'j.key'} + ? ${places}`, [
+      from,
+      JSON.stringify(merged.slice(from, from + JSON_ROWS)),
+      account,
+    ]);
   }
 
   // Where each follower stood in the latest snapshot, for the reach rule. One lookup a follower
@@ -466,6 +481,70 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   return { id: snapshotId, recorded: true, served: order.length, added: added.length, firstSeen: firstSeen.length, removed: removed.length, beyondReach: beyond.length, seesLosses: !(update || paused), ...(end ? { listEnd: end } : {}) };
 }
 
+
+/**
+ * An --update's rows (`order`, newest first) with the followers the latest walk placed among
+ * them and the update did not read (placeKnown's places: the file held them, so the update
+ * skipped them, or it stepped past them in a tied second): each right after the follower it stood
+ * after there, so that the next walk finds them where they are, not below every row of the update
+ * (it called them gone, or wrongly placed). The update's rows that keep the walk's order are the
+ * anchors (the longest run of them in the same order: a re-follower moved up is not one).
+ * Undefined when none stood among them.
+ */
+function amongUpdate(order: readonly string[], known: ReadonlyMap<string, Known>): string[] | undefined {
+  const placeOf = (state: Known | undefined) => (state && !state.gone && state.lastSeenBefore === undefined ? state.place : undefined);
+  // Longest increasing run of places, in the update's order (patience sorting).
+  const tails: number[] = []; // index into `order` of the smallest last place of a run of each length
+  const back = new Array<number>(order.length).fill(-1);
+  for (let i = 0; i < order.length; i++) {
+    const place = placeOf(known.get(order[i]!));
+    if (place === undefined) continue;
+    let low = 0;
+    let high = tails.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (placeOf(known.get(order[tails[mid]!]!))! < place) low = mid + 1;
+      else high = mid;
+    }
+    if (low > 0) back[i] = tails[low - 1]!;
+    tails[low] = i;
+  }
+  if (tails.length === 0) return undefined;
+  const anchors: number[] = []; // indexes into `order`, ascending
+  for (let i = tails[tails.length - 1]!; i >= 0; i = back[i]!) anchors.unshift(i);
+  const anchorPlaces = anchors.map((i) => placeOf(known.get(order[i]!))!);
+  const lowest = anchorPlaces[anchorPlaces.length - 1]!;
+  const inUpdate = new Set(order);
+  // Followers of the latest walk above its lowest anchor that the update did not read, by the
+  // anchor they follow (-1: above the first).
+  const after = new Map<number, Array<[string, number]>>();
+  for (const [uid, state] of known) {
+    const place = placeOf(state);
+    if (place === undefined || place >= lowest || inUpdate.has(uid)) continue;
+    let low = 0;
+    let high = anchorPlaces.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (anchorPlaces[mid]! < place) low = mid + 1;
+      else high = mid;
+    }
+    const anchor = low === 0 ? -1 : anchors[low - 1]!;
+    const list = after.get(anchor) ?? [];
+    list.push([uid, place]);
+    after.set(anchor, list);
+  }
+  if (after.size === 0) return undefined;
+  const merged: string[] = [];
+  const put = (anchor: number) => {
+    for (const [uid] of (after.get(anchor) ?? []).sort((a, b) => a[1] - b[1])) merged.push(uid);
+  };
+  for (let i = 0; i < order.length; i++) {
+    if (i === anchors[0]) put(-1);
+    merged.push(order[i]!);
+    put(i);
+  }
+  return merged;
+}
 
 /**
  * The walk the latest snapshots place their followers by: the latest snapshot that is not an

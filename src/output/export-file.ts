@@ -18,7 +18,7 @@ import type { Writable } from 'node:stream';
 import type { WriteJob } from '../export/job.js';
 import { ApiUnavailableError, BudgetSpentError, InterruptedError, OutputError, RunStoppedError, UsageError } from '../errors.js';
 import { ByteSink, RecordWriter, type EncoderOptions, type FormatDefinition } from '../writers/index.js';
-import { describeMismatch, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointOptions, type Reentry } from './checkpoint.js';
+import { describeMismatch, incompletePlaces, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointOptions, type Reentry } from './checkpoint.js';
 import { Checkpointer } from './checkpointer.js';
 import { flushFailure, realDisk, type Disk } from './disk.js';
 import type { LockOwner, WaitWhileHeld } from './lock.js';
@@ -306,7 +306,10 @@ export class ExportFile implements PageTarget {
     else {
       this.base = { rows: manifest.rows, bytes: 0, uidsBytes: 0, requests: 0 };
       this.newest = manifest.newest ?? undefined;
-      Object.assign(this.totals, { total: manifest.total ?? undefined, end: 'caught-up', incompleteSeconds: manifest.incompleteSeconds ?? [] });
+      // The file's tied seconds and their places (in the file as it is) come first; the places of
+      // those this update finds follow, counted from the top (manifestAfterUpdate).
+      const places = incompletePlaces(manifest);
+      Object.assign(this.totals, { total: manifest.total ?? undefined, end: 'caught-up', incompleteSeconds: manifest.incompleteSeconds ?? [], ...(places ? { incompleteAt: places } : {}) });
     }
     await this.openFiles(format, resumeFrom);
     if (this.cursor !== null) {
@@ -416,7 +419,9 @@ export class ExportFile implements PageTarget {
     // it found in it first seen instead of added.
     const fileHolds = (second: number) => this.metFileAt(second) && !(this.update?.manifest.incompleteSeconds ?? []).includes(second);
     const counted = this.update && page.tiedSecond !== undefined && fileHolds(page.tiedSecond) ? { ...page, tiedSecond: undefined } : page;
-    countPage(this.totals, counted, this.update ? undefined : [Math.min(this.pageBefore ?? this.base.rows, before), this.base.rows + this.part!.rows]);
+    // An update's rows go on top of the file, in the order walked: its places count from there.
+    const top = this.update ? this.update.manifest.rows : 0;
+    countPage(this.totals, counted, [Math.min(this.pageBefore ?? this.base.rows, before) - top, this.base.rows + this.part!.rows - top]);
     this.pageBefore = before;
     this.cursor = page.next;
     this.reenter = page.reenter;
@@ -489,6 +494,7 @@ export class ExportFile implements PageTarget {
       newest: saved.newest ?? manifest.newest ?? null,
       end: 'caught-up' as const,
       incompleteSeconds: saved.incompleteSeconds ?? manifest.incompleteSeconds ?? [],
+      ...(saved.incompleteAt ? { incompleteAt: saved.incompleteAt } : {}),
     };
     await writeCheckpoint(this.paths.manifest, manifestAfterUpdate(manifest, counts, size), this.disk);
     await removeAll(this.paths.part, this.paths.uids, this.paths.checkpoint);
@@ -696,16 +702,19 @@ function resultOf(checkpoint: Checkpoint): Omit<TargetResult, 'file' | 'resumedR
 
 /**
  * The manifest of a file an update has published: `manifest`, the one it built on, with the
- * update's counts and the file's new size. The file's earlier tied seconds moved down by the rows
- * put on top; one this update found has no place in it that the walk could tell (its rows go on
- * top): then none is given.
+ * update's counts and the file's new size. The tied seconds this update found come first, at
+ * their places among the rows it put on top (its walk's order); the file's earlier ones follow,
+ * moved down by those rows. Without a place for each (a file an older tkf wrote), none is given.
  */
 function manifestAfterUpdate(
   manifest: Checkpoint,
-  counts: Pick<Checkpoint, 'rows' | 'requests' | 'duplicates' | 'total' | 'newest'> & { end: ExportCounts['end']; incompleteSeconds: number[] },
+  counts: Pick<Checkpoint, 'rows' | 'requests' | 'duplicates' | 'total' | 'newest' | 'incompleteAt'> & { end: ExportCounts['end']; incompleteSeconds: number[] },
   bytes: number,
 ): Checkpoint {
   const added = counts.rows - manifest.rows;
+  const earlier = (manifest.incompleteSeconds ?? []).length;
+  const seconds = counts.incompleteSeconds;
+  const places = counts.incompleteAt?.length === seconds.length ? counts.incompleteAt : undefined;
   return {
     ...manifest,
     rows: counts.rows,
@@ -714,11 +723,8 @@ function manifestAfterUpdate(
     duplicates: counts.duplicates,
     total: counts.total ?? null,
     end: counts.end,
-    incompleteSeconds: counts.incompleteSeconds,
-    incompleteAt:
-      manifest.incompleteAt && counts.incompleteSeconds.length === (manifest.incompleteSeconds ?? []).length
-        ? manifest.incompleteAt.map(([from, to]): [number, number] => [from + added, to + added])
-        : undefined,
+    incompleteSeconds: [...seconds.slice(earlier), ...seconds.slice(0, earlier)],
+    incompleteAt: places ? [...places.slice(earlier), ...places.slice(0, earlier).map(([from, to]): [number, number] => [from + added, to + added])] : undefined,
     newest: counts.newest ?? null,
     updateAdded: added,
     updated: new Date().toISOString(),

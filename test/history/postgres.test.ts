@@ -53,6 +53,16 @@ describe('the history database on PostgreSQL', () => {
     await db.close();
   });
 
+  it("an update keeps the latest walk's followers it did not read among its rows (record-snapshot.ts amongUpdate's statement, on PostgreSQL)", async () => {
+    const db = await openHistory(await pg.server.createDatabase('among'));
+    const base = { account: ACCOUNT, onProfile: 10, requests: 1, source: null };
+    await recordSnapshot(db, { ...base, takenAt: at(1), end: 'complete' }, rowsOf(range('1', 0, 10)));
+    await recordSnapshot(db, { ...base, takenAt: at(2), end: 'caught-up', update: { added: 6 } }, rowsOf(['17', '31', '30', '10', '11', '14', '12', '13']));
+    const order = await db.all<{ follower_uid: string }>('SELECT follower_uid FROM account_followers WHERE account_uid = ? AND position IS NOT NULL ORDER BY position', [ACCOUNT]);
+    expect(order.map((row) => row.follower_uid)).toEqual(['17', '31', '30', '10', '11', '12', '13', '14', '15', '16', '18', '19']);
+    await db.close();
+  });
+
   it('a partial row (an imported --fields CSV) updates its columns and keeps the others, 19-digit numbers exact', async () => {
     const db = await openHistory(await pg.server.createDatabase('partial'));
     const base = { account: ACCOUNT, onProfile: 2, requests: 1, source: null, end: 'complete' as const };

@@ -193,6 +193,26 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await db.close();
   });
 
+  it("an update keeps the latest walk's followers it did not read among its rows where that walk found them; a re-follower on top is no place to keep them by", async () => {
+    const db = await open();
+    await recordSnapshot(db, snapshot(1, 'complete', { onProfile: 10 }), rowsOf(range('1', 0, 10)));
+    // A file that held 12 and 13 (the update skipped them) and not 10, 11, 14; 17 followed again.
+    expect(await recordSnapshot(db, snapshot(2, 'caught-up', { update: { added: 6 } }), rowsOf(['17', '31', '30', '10', '11', '14', '12', '13']))).toMatchObject({ added: 2, served: 6 });
+    const order = await db.all<{ follower_uid: string }>('SELECT follower_uid FROM account_followers WHERE account_uid = ? AND position IS NOT NULL ORDER BY position', [ACCOUNT]);
+    expect(order.map((row) => row.follower_uid)).toEqual(['17', '31', '30', '10', '11', '12', '13', '14', '15', '16', '18', '19']);
+    await db.close();
+  });
+
+  it('an update whose first rows are re-followers keeps the newest follower it skipped below them, not above', async () => {
+    const db = await open();
+    await recordSnapshot(db, snapshot(1, 'complete', { onProfile: 10 }), rowsOf(range('1', 0, 10)));
+    // 18 and 19 followed again; the file held 10, 12 and 13.
+    await recordSnapshot(db, snapshot(2, 'caught-up', { update: { added: 4 } }), rowsOf(['18', '19', '11', '14', '10', '12', '13']));
+    const order = await db.all<{ follower_uid: string }>('SELECT follower_uid FROM account_followers WHERE account_uid = ? AND position IS NOT NULL ORDER BY position', [ACCOUNT]);
+    expect(order.map((row) => row.follower_uid)).toEqual(['18', '19', '10', '11', '12', '13', '14', '15', '16', '17']);
+    await db.close();
+  });
+
   it('places every follower of a list longer than one statement\'s rows, and records each change', async () => {
     const db = await open();
     // 45,000 followers: account_followers and changes are written 20,000 rows to a statement.

@@ -98,4 +98,30 @@ describe('followers in a tied second the walk could not read', () => {
     const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
     expect(growth.map(({ followers, added, removed }) => [followers, added, removed])).toEqual([[300, 300, 0], [313, 13, 0], [320, 7, 0], [320, 0, 0]]);
   });
+  it('an --update between two walks that step past the rest of a tied second: the followers it did not read there are beyond reach, not gone (its manifest places the second; the history keeps them among its rows)', async () => {
+    const db = join(dir.path, 'u.sqlite');
+    const kept = join(dir.path, 'kept.jsonl');
+    const night1 = join(dir.path, 'u1.jsonl');
+    const night3 = join(dir.path, 'u3.jsonl');
+    // Followers #13-#37 followed in one second: a walk reads the first 20 of them it finds and
+    // steps past the rest. The kept file is older than all of them.
+    const user = (notYetFollowed: number): UserScenario => ({ size: 600, ties: [{ at: 13, count: 25 }], cursorMode: 'inclusive', notYetFollowed });
+    expect((await exportOnce(user(51), db, kept)).code).toBe(0);
+    // Night 1 reads #16-#35 of the second; the update and night 3 read #13-#32.
+    expect((await exportOnce(user(16), db, night1)).code).toBe(0);
+    const sim = await startSimulator({ token: TOKEN, users: { [UID]: user(13) } });
+    closeLater(() => sim.close());
+    const updated = await runCli(['export', '--uid', UID, '--out', kept, '--update', '--db', db, '--json'], { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url });
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ added: 33 });
+    // Its 33 rows on top: the second's first page (rows 0-19), then, after the same page again, #38-#50.
+    const manifest = JSON.parse(await readFile(`${kept}.tkf.json`, 'utf8')) as { incompleteSeconds: number[]; incompleteAt: number[][] };
+    expect([manifest.incompleteSeconds.length, manifest.incompleteAt]).toEqual([1, [[0, 20]]]);
+    // #33-#35, which night 1 read, stand where the update stepped past the second.
+    const said = await runCli(['diff', night1, kept, '--json']);
+    expect(JSON.parse(said.stdout)).toMatchObject({ added: 3, removed: 0, beyond_reach: 3, beyond_reach_in_ties: 3 });
+    expect((await exportOnce(user(13), db, night3)).code).toBe(0);
+    const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
+    expect(growth.map(({ added, removed, beyond_reach }) => [added, removed, beyond_reach])).toEqual([[549, 0, 0], [33, 0, 0], [3, 0, 0], [0, 0, 3]]);
+  });
 });
