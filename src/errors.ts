@@ -232,6 +232,17 @@ export class InterruptedError extends TkfError {
  */
 const ANYWHERE_FROM_LENGTH = 8;
 
+/** C0/C1 controls, line and paragraph separators, and bidi embeddings, overrides and isolates. */
+export const UNSAFE_FOR_TERMINAL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A stranger's text (an API's `msg`, a gateway's body) for one line of a message: what would
+ * break the line, colour the terminal or reverse the rest of it as spaces, runs of spaces as one.
+ */
+export function oneLine(text: string): string {
+  return text.replace(UNSAFE_FOR_TERMINAL, ' ').replace(/\s+/g, ' ').trim();
+}
+
 /** Replace every spelling of a secret (raw, URL-encoded) where it is the secret, with ***. */
 export function redact(text: string, secret: string | undefined): string {
   if (!secret) return text;

@@ -27,6 +27,7 @@ import {
   HiddenListError,
   TkfError,
   UserNotFoundError,
+  oneLine,
   redact,
 } from '../errors.js';
 import { MalformedBodyError, parsePage, type SpanKeys } from './page-parser.js';
@@ -332,7 +333,7 @@ export function createClient(options: ClientOptions): FollowersClient {
       throw new Retryable(`code 429 (too many requests)`, parseRetryAfter(headerOf(response.headers['retry-after'])), true);
     }
     if (page.code !== 200) {
-      const msg = redact(page.msg || '(no message)', secret);
+      const msg = oneLine(redact(page.msg || '(no message)', secret));
       const code = Number(page.code);
       // A 5xx in the envelope ({"code": 500, "msg": "Internal Server Error"}, a wrapped gateway's
       // 502) is the API failing, as HTTP 5xx is: no evidence about the token. Retried, then exit 6
@@ -449,7 +450,7 @@ function formatBytes(bytes: number): string {
  * them in any of its encoded forms (redact).
  */
 function excerpt(body: Buffer, secret: string): string {
-  const text = redact(body.subarray(0, 4 * 120 + 3 * Buffer.byteLength(secret)).toString('utf8'), secret).replace(/\s+/g, ' ').trim();
+  const text = oneLine(redact(body.subarray(0, 4 * 120 + 3 * Buffer.byteLength(secret)).toString('utf8'), secret));
   return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }
 

@@ -3,13 +3,12 @@
  * reads the same in a pipe, a log and a terminal. Names from strangers are cleaned of control and
  * bidi characters first (a nickname must not move the cursor or reverse the rest of the line).
  */
+import { UNSAFE_FOR_TERMINAL } from '../errors.js';
 import { ACTIVITY_SIGNALS, TIERS, UNKNOWN_TIER_LABEL, topAndRest, type AudienceReport } from './audience.js';
 
 export const count = (n: number): string => n.toLocaleString('en-US');
 export const percent = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-');
 
-/** C0/C1 controls, line and paragraph separators, and bidi embeddings, overrides and isolates. */
-const UNSAFE_FOR_TERMINAL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** A stranger's text for one terminal line: unsafe characters as spaces, at most `max` characters. */
 export function terminalText(text: string, max = 32): string {

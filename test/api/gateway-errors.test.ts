@@ -162,3 +162,21 @@ describe('what is and is not the envelope', () => {
     expect(c.governor.stopped).toBe(true);
   });
 });
+
+describe("an API's own words in an error are one clean line", () => {
+  test("a refusal's msg with a line break, colours and a bidi override: one line, none of them left, the token hidden", async () => {
+    const server = await serve(() => JSON.stringify({ code: 403, msg: `token ${TOKEN} invalid\nsecond line \u001b[31mRED\u001b[0m \u202eevil` }));
+    const { client: c } = client(server.base, { retries: 1 });
+    const error = (await c.fetchPage(UID, 0).catch((e: unknown) => e)) as ApiRefusedError;
+    expect(error).toBeInstanceOf(ApiRefusedError);
+    expect(error.message).toMatch(/refused the request \(code 403\): token \*\*\* invalid second line \[31mRED \[0m evil$/);
+  });
+
+  test("a gateway's body with control characters, in the reason of a retry", async () => {
+    // Raw in a JSON string: a line separator, a bidi override, DEL and a C1 control.
+    const server = await serve(() => '{"error":"bad\u2028gateway\u202ehere\u007f\u009b2J"}');
+    const { client: c, notices } = client(server.base, { retries: 1 });
+    await c.fetchPage(UID, 0).catch(() => undefined);
+    expect(notices[0]!.reason).toContain('{"error":"bad gateway here 2J"}');
+  });
+});
