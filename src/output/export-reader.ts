@@ -79,7 +79,8 @@ export async function openExport(path: string, format?: string): Promise<ExportS
   await checkReadable(path);
   if (chosen === 'jsonl') return { path, format: chosen, columns: undefined, records: () => jsonlRecords(path) };
   const columns = await readCsvHeader(path);
-  if (columns[0] === 'change') throw changeRows(path, 'its header leads with a change column');
+  // Wherever it stands (history changes --fields puts it where it is named): no export has one.
+  if (columns.includes('change')) throw changeRows(path, columns[0] === 'change' ? 'its header leads with a change column' : 'its header has a change column');
   // A column named twice (a hand-joined file): which of the two a reader takes is a guess, and
   // `uid,uid` matched followers by the first while its rows could say another.
   const twice = columns.find((name, i) => columns.indexOf(name) !== i);

@@ -233,12 +233,15 @@ describe('tkf history import', () => {
     expect((await runCli(['history', 'import', '--db', db, d1, d2])).code).toBe(0);
     const changes = join(dir.path, 'changes.csv');
     expect((await runCli(['history', 'changes', '--db', db, '--uid', UID, '--since', '2000-01-01', '--out', changes])).code).toBe(0);
+    // Its columns chosen, the change column not first (it was read as an export of 30 followers).
+    const chosen = join(dir.path, 'chosen.csv');
+    expect((await runCli(['history', 'changes', '--db', db, '--uid', UID, '--since', '2000-01-01', '--fields', 'uid,nickname,change', '--out', chosen])).code).toBe(0);
     const diffRows = join(dir.path, 'diff.jsonl');
     expect((await runCli(['diff', d1, d2, '--out', diffRows, '--quiet'])).code).toBe(0);
     // A diff of a file with itself: the header alone (a CSV is told by it, rows or none).
     const empty = join(dir.path, 'same.csv');
     expect((await runCli(['diff', d2, d2, '--out', empty, '--quiet'])).code).toBe(0);
-    for (const [file, why] of [[changes, 'its header leads with a change column'], [empty, 'its header leads with a change column'], [diffRows, 'a leading change column: removed']] as const) {
+    for (const [file, why] of [[changes, 'its header leads with a change column'], [empty, 'its header leads with a change column'], [chosen, 'its header has a change column'], [diffRows, 'a leading change column: removed']] as const) {
       const said = `tkf: ${file} holds the rows of tkf diff or tkf history changes (${why}), not an export\n`;
       const run = await runCli(['history', 'import', '--db', join(dir.path, 'other.sqlite'), '--uid', UID, file]);
       expect([run.code, run.stderr]).toEqual([2, said]);
