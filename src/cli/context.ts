@@ -39,6 +39,8 @@ export interface CliContext {
   stopsOnSignal?: boolean;
   /** Set by a command that can be resumed: the command line that resumes it. */
   resumeHint?: string;
+  /** The date `{date}` in --out stands for in this run (export-command.ts): the resume hint names it. */
+  runDate?: string;
   /** Set once `--json`'s object is out (each command that prints one): a failure after it prints no other. */
   jsonSaid?: boolean;
   /** Set for a command run with `--json` (program.ts): a failure, or quitting at once (a second signal), still prints one object. */

@@ -126,7 +126,8 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
   let staleBefore: string | undefined;
   if (marker && job.resume) staleBefore = await stagedRunStart(marker);
   else if (marker) await noteStagedRun(marker, new Date().toISOString());
-  const target = targetsOf(job, ctx, staleBefore);
+  ctx.runDate = today();
+  const target = targetsOf(job, ctx, ctx.runDate, staleBefore);
   try {
     // The recording thread runs before the first request, and has set the heap's flags again (record-thread.ts).
     await settings.record?.ready;
@@ -145,8 +146,7 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
 }
 
 /** Where each account's export goes: stdout, or its file (the template filled, its directory made). */
-function targetsOf(job: ExportJob, ctx: CliContext, staleBefore?: string): (uid: string) => Promise<OutputTarget> {
-  const date = today();
+function targetsOf(job: ExportJob, ctx: CliContext, date: string, staleBefore?: string): (uid: string) => Promise<OutputTarget> {
   return async (uid) => {
     if (job.out === '-') return { kind: 'stream', stream: ctx.stdout };
     const path = fillTemplate(job.out, uid, date);
@@ -175,7 +175,7 @@ async function exportOne(
   const rowsOnTerminal = output.kind === 'stream' && ctx.stdoutIsTTY === true;
   const progress = await createProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet && !rowsOnTerminal, quiet: options.quiet, color: wantsColor(ctx.env) });
   ctx.onInterrupt = (signal) => progress.log(`stopping after the page in hand (${againToQuit(signal)})`);
-  ctx.resumeHint = output.kind === 'file' ? resumeCommand(ctx.argv, ctx.env) : undefined;
+  ctx.resumeHint = output.kind === 'file' ? resumeCommand(ctx.argv, ctx.env, ctx.runDate) : undefined;
   // The engine's 'started' and 'finished' events start and stop the progress (export-user.ts render).
   const outcome = await exportUser(uid, output, settings, progress);
   // The JSON goes out first, and the lines below only once it is out (a failed write of it is the error said instead).
@@ -240,7 +240,7 @@ async function exportMany(
   }
   const progress = await createBatchProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet, quiet: options.quiet, color: wantsColor(ctx.env) });
   ctx.onInterrupt = (signal) => progress.user('all').log(`stopping every export after the page in hand (${againToQuit(signal)})`);
-  ctx.resumeHint = resumeCommand(ctx.argv, ctx.env);
+  ctx.resumeHint = resumeCommand(ctx.argv, ctx.env, ctx.runDate);
   // Every worker's export, pager and pacer wait listens to the run's one interrupt signal.
   setMaxListeners(Math.max(getMaxListeners(ctx.signal), concurrency * 4 + 10), ctx.signal);
   const bars = new Map<string, ReturnType<typeof progress.user>>();

@@ -6,7 +6,9 @@
  * - the token is never printed, so a `--token <token>` is left out: the resumed run reads
  *   TKF_TOKEN, and when that is not set the hint says so (`--token "$TKF_TOKEN"` with TKF_TOKEN
  *   unset would pass an empty token and fail);
- * - `--token-file -` reads stdin again, which the hint says too.
+ * - `--token-file -` reads stdin again, which the hint says too;
+ * - `{date}` in --out is the date this run filled in (`date`): the same command after midnight
+ *   named another day's files and started every account again, paying for its pages twice.
  */
 import { basename } from 'node:path';
 
@@ -16,7 +18,7 @@ function quote(arg: string): string {
   return SAFE.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-export function resumeCommand(argv: string[], env: NodeJS.ProcessEnv = {}): string {
+export function resumeCommand(argv: string[], env: NodeJS.ProcessEnv = {}, date?: string): string {
   const script = argv[1] ?? 'tkf';
   const out: string[] = basename(script) === 'tkf' ? ['tkf'] : ['node', quote(script)];
   let tokenDropped = false;
@@ -31,6 +33,11 @@ export function resumeCommand(argv: string[], env: NodeJS.ProcessEnv = {}): stri
       continue;
     }
     if ((arg === '--token-file' && args[i + 1] === '-') || arg === '--token-file=-') tokenFromStdin = true;
+    if (date !== undefined && (arg === '--out' || arg.startsWith('--out=')) && (arg === '--out' ? args[i + 1] : arg)?.includes('{date}')) {
+      if (arg === '--out') out.push('--out', quote(args[++i]!.replaceAll('{date}', date)));
+      else out.push(quote(arg.replaceAll('{date}', date)));
+      continue;
+    }
     out.push(quote(arg));
   }
   out.push('--resume');

@@ -65,6 +65,12 @@ describe('resumeCommand', () => {
     expect(resumeCommand(argv, { TKF_TOKEN: 's3cret' })).toBe(`tkf export --uid 1 --out 'my file.csv' --resume`);
     expect(resumeCommand(['n', 'tkf', 'export', '--token=s3cret'], { TKF_TOKEN: 'x' })).toBe('tkf export --resume');
   });
+  it("fills in --out's {date} with the run's date (and only there), so that it resumes the same files after midnight", () => {
+    const argv = ['n', 'tkf', 'export', '--uids-file', 'l/{date}.txt', '--out', 'x/{date}/{uid}.csv'];
+    expect(resumeCommand(argv, {}, '2026-12-05')).toBe(`tkf export --uids-file 'l/{date}.txt' --out 'x/2026-12-05/{uid}.csv' --resume`);
+    expect(resumeCommand(['n', 'tkf', 'export', '--out=x/{date}.csv'], {}, '2026-12-05')).toBe('tkf export --out=x/2026-12-05.csv --resume');
+    expect(resumeCommand(argv, {})).toContain(`--out 'x/{date}/{uid}.csv'`);
+  });
   it('never suggests what fails when pasted: no unset "$TKF_TOKEN", the program as it was run', () => {
     const fromClone = resumeCommand(['node', '/src/tkf/bin/tkf.js', 'export', '--uid', '1', '--token', 's3cret', '--out', 'f.csv'], {});
     expect(fromClone).not.toContain('s3cret');

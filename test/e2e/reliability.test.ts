@@ -215,6 +215,16 @@ describe('never half a file, never a file lost', () => {
 });
 
 describe('budgets, limits and resume', () => {
+  it("the resume hint of an --out with {date} names the day it filled in: pasted after midnight, it resumes instead of starting every account again", async () => {
+    await withTempDir(async (dir) => {
+      const first = await tkf(['export', '--uid', UID, '--out', join(dir, '{date}', 'f.jsonl'), '--max-requests', '3'], { env: env() });
+      expect(first.code).toBe(8);
+      const [day] = await readdir(dir);
+      expect(day).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(first.stderr).toContain(`--out ${join(dir, day!, 'f.jsonl')} --max-requests 3 --resume`);
+    });
+  });
+
   it('--max-requests stops with exit 8 and --resume completes the same file', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'f.jsonl');
