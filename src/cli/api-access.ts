@@ -99,6 +99,8 @@ async function readToken(options: AccessOptions, config: Config, ctx: CliContext
     }
     token = token.trim();
     if (!token) throw new UsageError(`the token file ${source} is empty`);
+    // Two lines (a note beside the token, two tokens): sent whole, the API refused it (exit 5).
+    if (/[\r\n]/.test(token)) throw new UsageError(`the token file ${source} holds more than one line: it must hold the token alone`);
   } else token = ctx.env[ENV.token]?.trim();
   if (!token) {
     throw new UsageError(`no API token: set ${ENV.token}, or pass --token-file <path|->, or --token <token>`);

@@ -211,6 +211,12 @@ describe('tkf export: failures are one sentence and a documented code', () => {
       const fromStdin = await runTkfInProcess(['export', '--uid', SMALL_UID, '--out', '-', '--token-file', '-', '--limit', '3'], { env: { TKF_BASE_URL: sim.url }, input: `${TOKEN}\n` });
       expect(fromStdin.code).toBe(0);
       expect(fromStdin.stdout.trim().split('\n')).toHaveLength(3);
+      // Two lines: a usage error before any request, not the API's refusal of both lines sent as one token (exit 5).
+      await writeFile(join(dir, 'two'), `${TOKEN}\nold-token\n`, { mode: 0o600 });
+      const asked = sim.stats.requests;
+      const two = await runTkfInProcess(['export', '--uid', SMALL_UID, '--out', '-', '--token-file', join(dir, 'two')], { env: { TKF_BASE_URL: sim.url } });
+      expect([two.code, two.stderr]).toEqual([2, `tkf: the token file ${join(dir, 'two')} holds more than one line: it must hold the token alone\n`]);
+      expect(sim.stats.requests).toBe(asked);
     });
   });
 });
