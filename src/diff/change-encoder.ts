@@ -4,7 +4,8 @@
  *
  *   JSONL  {"change":"added",...the follower}. A JSONL input's line keeps its own bytes after the
  *          change key, so 19-digit numbers stay exact. A CSV input's row becomes an object of its
- *          cells keyed by the header, values as text (CSV does not say what was a number).
+ *          cells keyed by the header, values as text (CSV does not say what was a number), but
+ *          for the columns the API gives as numbers (CSV_NUMBER_COLUMNS): numbers, as the API's.
  *   CSV    header `change` + the columns: a CSV input's own header (two CSV inputs must agree), or,
  *          when both inputs are JSONL, DEFAULT_CSV_FIELDS. Followers read from JSONL go through
  *          the export's own CSV encoder, so a diff's row is the row `tkf export` would write.
@@ -17,7 +18,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { UsageError } from '../errors.js';
 import { createCsvEncoder, csvWriteOptions, keepOwnQuote, unguardCell } from '../writers/csv.js';
-import { DEFAULT_CSV_FIELDS } from '../writers/fields.js';
+import { CSV_NUMBER_COLUMNS, DEFAULT_CSV_FIELDS } from '../writers/fields.js';
 import type { CHANGE_KINDS, ExportFormat, ExportRecord, ExportSource } from '../output/export-reader.js';
 
 /** What happened to a follower: new, gone, or missing only because the API's reach slid (reach.ts). */
@@ -108,6 +109,8 @@ function asWritten(cell: string): string | bigint | number {
   return /^-\d+\.\d+$/.test(cell) && String(number) === cell ? number : cell;
 }
 
+const WHOLE_NUMBER = /^-?(0|[1-9]\d*)$/;
+
 function jsonlChanges(cells: Cells): ChangeEncoder {
   return {
     header: () => undefined,
@@ -120,7 +123,14 @@ function jsonlChanges(cells: Cells): ChangeEncoder {
       let json = `{"change":"${change}"`;
       const values = cells(record, source);
       source.columns!.forEach((name, index) => {
-        json += `,${JSON.stringify(name)}:${JSON.stringify(values[index] ?? '')}`;
+        const value = values[index] ?? '';
+        // The columns the API gives as numbers, as numbers (their digits as they are): a JSONL
+        // input's rows beside them have numbers there. Empty, as a JSONL input without the field.
+        if (CSV_NUMBER_COLUMNS.has(name) && (value === '' || WHOLE_NUMBER.test(value))) {
+          if (value !== '') json += `,${JSON.stringify(name)}:${value}`;
+          return;
+        }
+        json += `,${JSON.stringify(name)}:${JSON.stringify(value)}`;
       });
       return Buffer.from(`${json}}\n`);
     },

@@ -21,11 +21,7 @@ export function exportColumns(follower: Record<string, unknown>): Record<string,
   return columns;
 }
 
-/**
- * The export's columns the API gives as numbers (test/history/csv-import.test.ts holds this to the
- * sample answer): a CSV's cells of them are made numbers again when it is recorded.
- */
-export const CSV_NUMBER_COLUMNS: ReadonlySet<string> = new Set(['follower_count', 'following_count', 'aweme_count', 'total_favorited', 'verification_type']);
+export { CSV_NUMBER_COLUMNS } from '../writers/fields.js';
 
 /** A follower row for the database from the API's object (a JSONL line, a page of the walk). */
 export function followerRow(uid: string, follower: Record<string, unknown>): FollowerRow & { data: string } {

@@ -342,3 +342,10 @@ export function fieldsMissingFrom(fields: readonly string[], followers: readonly
     return !followers.some((follower) => getPath(follower, path) !== undefined);
   });
 }
+
+/**
+ * The export's columns the API gives as numbers (test/history/csv-import.test.ts holds this to the
+ * sample answer): a CSV's cells of them are numbers again where a CSV is read back as followers
+ * (history import, tkf diff's JSONL rows).
+ */
+export const CSV_NUMBER_COLUMNS: ReadonlySet<string> = new Set(['follower_count', 'following_count', 'aweme_count', 'total_favorited', 'verification_type']);

@@ -188,6 +188,14 @@ describe('mixed inputs', () => {
     const { text } = await diff(older, newer, 'jsonl');
     expect(text).toBe(`{"change":"added","uid":"${U3}","nickname":"Cy"}\n{"change":"removed",${follower(U1, 'Ann').slice(1)}\n`);
   });
+
+  test("CSV old, JSONL new, JSONL out: the columns the API gives as numbers are numbers in every row (digits as they are; an empty one left out), the rest text", async () => {
+    const older = await file('csv', `uid,nickname,follower_count,verification_type\r\n${U1},007,12345678901234567890,\r\n${U5},Eve,5,1\r\n${U2},Bob,6,0\r\n${U8},Hal,8,0\r\n`);
+    const newer = await file('jsonl', `${follower(U3, 'Cy')}\n${follower(U5, 'Eve')}\n${follower(U2, 'Bob')}\n${follower(U8, 'Hal')}\n`);
+    const { text } = await diff(older, newer, 'jsonl');
+    expect(text).toBe(`{"change":"added",${follower(U3, 'Cy').slice(1)}\n{"change":"removed","uid":"${U1}","nickname":"007","follower_count":12345678901234567890}\n`);
+    expect(jsonRows(text).map((row) => typeof row.follower_count)).toEqual(['number', 'number']);
+  });
 });
 
 describe('passes', () => {
