@@ -153,6 +153,8 @@ export interface ReachView {
    * time tells them apart).
    */
   unseen?: ReadonlyArray<readonly [number, number]>;
+  /** For each stretch of `unseen`, the newer walk's place its unread followers stand before (its hole's `to`). */
+  unseenAt?: readonly number[];
   /**
    * The same turned round: stretches of the newer order (newer places strictly between) where the
    * older walk stepped past the rest of a tied second (its incompleteAt). A follower new to the
@@ -178,6 +180,16 @@ export function judgeMissing(oldIndex: number, view: ReachView): MissingVerdict 
 /** Whether a place of the older order lies where the newer walk stepped past a tied second (ReachView.unseen). */
 export function inUnseen(oldIndex: number, view: ReachView): boolean {
   return view.unseen?.some(([low, high]) => oldIndex > low && oldIndex < high) ?? false;
+}
+
+/**
+ * Where in the newer order a follower missing at older place `oldIndex` stands when it lies where
+ * the newer walk stepped past a tied second: before that walk's place returned (its hole's `to`);
+ * undefined when it does not lie in one.
+ */
+export function unseenPlace(oldIndex: number, view: ReachView): number | undefined {
+  const stretch = view.unseen?.findIndex(([low, high]) => oldIndex > low && oldIndex < high) ?? -1;
+  return stretch < 0 ? undefined : view.unseenAt?.[stretch];
 }
 
 /** Whether a place of the newer order lies where the older walk stepped past a tied second (ReachView.unreadByOlder). */
@@ -237,6 +249,7 @@ export function reachView<T = string>(
   const shared: number[] = [];
   const sharedAt: number[] = [];
   const unseen: Array<readonly [number, number]> = [];
+  const unseenAt: number[] = [];
   // Each hole's lower bound: the older place of the last shared follower before its `from`.
   const lower: number[] = [];
   let hole = 0;
@@ -271,7 +284,13 @@ export function reachView<T = string>(
     }
     for (let h = lower.length; h < holes.length && holes[h]![0] <= at; h++) lower.push(previousIndex);
     // Each hole behind this follower lies between it and the shared follower before the hole's from.
-    for (; hole < holes.length && holes[hole]![1] <= at; hole++) if (index > lower[hole]! + 1) unseen.push([lower[hole]!, index]);
+    for (; hole < holes.length && holes[hole]![1] <= at; hole++) {
+      // (Not empty between neighbours: a follower a walk held in a tied second stands half a place above the row it was held before: record-snapshot.ts.)
+      if (index > lower[hole]!) {
+        unseen.push([lower[hole]!, index]);
+        unseenAt.push(holes[hole]![1]);
+      }
+    }
     shared.push(index);
     sharedAt.push(at);
     run = at === previousAt + 1 && index > previousIndex && index - previousIndex <= IN_PLACE_STEP ? run + 1 : 1;
@@ -283,7 +302,10 @@ export function reachView<T = string>(
     previousAt = at;
   }
   // A hole below the last shared follower: everything below it in the older order is unread.
-  if (hole < holes.length) unseen.push([lower[hole] ?? previousIndex, Infinity]);
+  if (hole < holes.length) {
+    unseen.push([lower[hole] ?? previousIndex, Infinity]);
+    unseenAt.push(holes[hole]![1]);
+  }
   // Each of the older walk's holes, in the newer order: between the shared follower that stood
   // last before it in the older order and the one that stood first after it.
   const unreadByOlder: Array<readonly [number, number]> = [];
@@ -312,7 +334,7 @@ export function reachView<T = string>(
     }
     if (high > low + 1) unreadByOlder.push([low, high]);
   }
-  const holesOf = { ...(unseen.length ? { unseen } : {}), ...(unreadByOlder.length ? { unreadByOlder } : {}) };
+  const holesOf = { ...(unseen.length ? { unseen, unseenAt } : {}), ...(unreadByOlder.length ? { unreadByOlder } : {}) };
   // The last pair in the newer order whose old neighbours the newer list mostly holds, or that
   // ends a run of CHAIN_RUN the newer list reached from such a pair reading the older one in its
   // order, nothing else between (chained).

@@ -19,7 +19,7 @@
  * the same finished export twice (a crash between the database commit and the staging file's
  * removal, an import run again) changes nothing.
  */
-import { NOTHING_SEEN, PAUSE_BLINDS_MS, RECENT_WALKS, endOfList, judgeMissing, judgeNew, reachView, referenceShortfall, shortfall, type ReachView, type WalkEnd } from '../diff/reach.js';
+import { NOTHING_SEEN, PAUSE_BLINDS_MS, RECENT_WALKS, endOfList, judgeMissing, judgeNew, reachView, referenceShortfall, shortfall, unseenPlace, type ReachView, type WalkEnd } from '../diff/reach.js';
 import { placesOf } from '../output/checkpoint.js';
 import { parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
 import type { SqlDriver, SqlRunner } from './sql-driver.js';
@@ -116,6 +116,11 @@ interface Known {
   lastSeenBefore?: string;
   /** Its place in the older list the reach rule compares with (placeKnown); undefined: none. */
   place?: number;
+  /**
+   * Beyond reach, and the placing walk stepped past it in a tied second (account_followers.held_at):
+   * its position is that walk's, and it stands just above it (placeKnown).
+   */
+  held?: boolean;
 }
 
 /**
@@ -403,6 +408,8 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
     let tail = 0;
     // Of the tail, one the latest walk did not see either (beyond reach since an earlier one).
     let tailUnseenBefore = false;
+    // Those where this walk stepped past the rest of a tied second, with the place they stand before.
+    const held: Array<[string, number]> = [];
     const candidates = prepared?.missingIn(known) ?? known;
     for (const [uid, state] of candidates) {
       if (state.gone || inThis.has(uid)) continue;
@@ -426,11 +433,15 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
       }
       // Beyond reach now; one already beyond reach before stays as it was (not counted again),
       // its place kept for the walks to come.
-      else if (state.lastSeenBefore === undefined) beyond.push(uid);
+      else {
+        if (state.lastSeenBefore === undefined) beyond.push(uid);
+        const place = unseenPlace(state.place, view);
+        if (place !== undefined) held.push([uid, place]);
+      }
     }
-    return { removed, beyond, tail, tailUnseenBefore };
+    return { removed, beyond, tail, tailUnseenBefore, held };
   };
-  let judged = view ? judge(view) : { removed: [] as string[], beyond: [] as string[], tail: 0, tailUnseenBefore: false };
+  let judged = view ? judge(view) : { removed: [] as string[], beyond: [] as string[], tail: 0, tailUnseenBefore: false, held: [] as Array<[string, number]> };
   // A list that ended within endOfList's slack of the walks compared, but short of them by as many
   // followers as (or more than) it calls gone at its end: nothing shows that those left rather than
   // that the list was cut (an API that drops its last page). Followers who really leave lower the
@@ -451,12 +462,26 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
       end = 'early';
     }
   }
-  const { removed, beyond } = judged;
+  const { removed, beyond, held } = judged;
   for (const batch of batches(removed)) {
     await tx.run(
       `UPDATE account_followers SET gone_at = ?, position = NULL WHERE account_uid = ? AND follower_uid IN (${placeholders(batch.length, 1, '')})`,
       [at, account, ...batch],
     );
+  }
+  // Those this walk stepped past in a tied second stand where it stepped past it, among its
+  // followers (placeKnown), not below them all where the walk that last saw them left them: the
+  // next walk that finds the followers below the second then calls none of them gone for it.
+  for (const batch of batches(held, JSON_ROWS)) {
+    const pairs =
+      tx.dialect === 'postgres'
+        ? `FROM json_array_elements(?::json) AS j(value) WHERE account_uid = ? AND follower_uid = j.value->>0`
+        : 'FROM json_each(?) AS j WHERE account_uid = ? AND follower_uid = j.value->>0';
+    await tx.run(`UPDATE account_followers SET position = ${tx.dialect === 'postgres' ? '(j.value->>1)::integer' : 'CAST(j.value->>1 AS INTEGER)'}, held_at = ? ${pairs}`, [
+      at,
+      JSON.stringify(batch),
+      account,
+    ]);
   }
   // The beyond reach keep their position and last_seen_at: their place in the last walk that
   // saw them, below this walk's for the next snapshot (placeKnown).
@@ -492,7 +517,7 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
  * Undefined when none stood among them.
  */
 function amongUpdate(order: readonly string[], known: ReadonlyMap<string, Known>): string[] | undefined {
-  const placeOf = (state: Known | undefined) => (state && !state.gone && state.lastSeenBefore === undefined ? state.place : undefined);
+  const placeOf = (state: Known | undefined) => (state && !state.gone && (state.lastSeenBefore === undefined || state.held) ? state.place : undefined);
   // Longest increasing run of places, in the update's order (patience sorting).
   const tails: number[] = []; // index into `order` of the smallest last place of a run of each length
   const back = new Array<number>(order.length).fill(-1);
@@ -556,8 +581,13 @@ const PLACING_WALK = `COALESCE(
 
 /** An account's rows of account_followers, beside the placing walk's time (`w.at`): its account is the third parameter. */
 const KNOWN_FROM = `FROM account_followers, (SELECT ${PLACING_WALK} AS at) w WHERE account_uid = ?`;
-/** A follower's last_seen_at when it is before the placing walk (beyond reach since then: Known.lastSeenBefore), else NULL. */
-const SEEN_BEFORE = 'CASE WHEN last_seen_at < w.at THEN last_seen_at END';
+const HELD = 'held:';
+/**
+ * A follower's last_seen_at when it is before the placing walk (beyond reach since then:
+ * Known.lastSeenBefore), else NULL; `held:` before it when that walk stepped past it in a tied
+ * second (held_at: Known.held).
+ */
+const SEEN_BEFORE = `CASE WHEN last_seen_at < w.at THEN (CASE WHEN held_at = w.at THEN '${HELD}' || last_seen_at ELSE last_seen_at END) END`;
 
 /**
  * The account's followers as its history knows them, each with its place (placeKnown). SQLite
@@ -572,7 +602,7 @@ async function knownFollowers(tx: SqlRunner, account: string): Promise<Map<strin
       [account, account, account],
     )) as [{ rows: string }];
     for (const [uid, position, gone, before] of JSON.parse(rows) as Array<[string, number | null, number, string | null]>) {
-      known.set(uid, before === null ? { position, gone: gone === 1 } : { position, gone: gone === 1, lastSeenBefore: before });
+      known.set(uid, before === null ? { position, gone: gone === 1 } : beyondSince({ position, gone: gone === 1 }, before));
     }
   } else {
     for (const row of await tx.all<{ follower_uid: string; position: number | null; gone_at: string | null; before: string | null }>(
@@ -580,17 +610,23 @@ async function knownFollowers(tx: SqlRunner, account: string): Promise<Map<strin
       [account, account, account],
     )) {
       const state: Known = { position: row.position === null ? null : Number(row.position), gone: row.gone_at !== null };
-      if (row.before !== null) state.lastSeenBefore = row.before;
-      known.set(row.follower_uid, state);
+      known.set(row.follower_uid, row.before === null ? state : beyondSince(state, row.before));
     }
   }
   placeKnown(known);
   return known;
 }
 
+/** A follower beyond reach since before the placing walk (SEEN_BEFORE's text): when, and whether that walk held it in a tied second. */
+function beyondSince(state: Known, before: string): Known {
+  if (!before.startsWith(HELD)) return { ...state, lastSeenBefore: before };
+  return { ...state, lastSeenBefore: before.slice(HELD.length), held: true };
+}
+
 /**
  * Each follower's place in the older list the reach rule compares the new walk with: the latest
- * walk's followers at their positions, then below them those beyond reach since earlier walks,
+ * walk's followers at their positions (one it held in a tied second it stepped past just before
+ * the position it was given, where the second's unread rest stands), then below them those beyond reach since earlier walks,
  * newest walk first, each in its walk's order. A follower beyond reach is still a follower, and
  * it still stands where the last walk that saw it found it, below everyone walked since (those
  * who followed after it, and whoever stood above it): so a later walk that finds its neighbours
@@ -603,8 +639,8 @@ function placeKnown(known: Map<string, Known>): void {
   const earlier: Array<Known & { lastSeenBefore: string; position: number }> = [];
   for (const state of known.values()) {
     if (state.gone || state.position === null) continue;
-    if (state.lastSeenBefore === undefined) {
-      state.place = state.position;
+    if (state.lastSeenBefore === undefined || state.held) {
+      state.place = state.held ? state.position - 0.5 : state.position;
       below = Math.max(below, state.position + 1);
     } else earlier.push(state as Known & { lastSeenBefore: string; position: number });
   }

@@ -10,7 +10,7 @@ import { HistoryDbError } from '../errors.js';
 import { exportColumns, isApiObject } from './follower-columns.js';
 import type { Dialect, SqlDriver, SqlRunner } from './sql-driver.js';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** A migration's statements, or a step that reads and rewrites rows itself. */
 type Migration = (dialect: Dialect) => string[] | ((tx: SqlRunner) => Promise<void>);
@@ -90,6 +90,18 @@ const MIGRATIONS: ReadonlyArray<Migration> = [
         : "SELECT COUNT(*) AS n FROM pragma_table_info('snapshots') WHERE name = 'holes'",
     )) as [{ n: unknown }];
     if (!Number(n)) await tx.run('ALTER TABLE snapshots ADD COLUMN holes TEXT');
+  },
+  // 4: account_followers.held_at: when a walk stepped past a follower it did not read in a tied
+  // second (record-snapshot.ts): its position is then that walk's, where the second's unread rest
+  // stands, not the last walk's that saw it (placed below every follower walked since, a later
+  // walk that found the followers below it called it gone). NULL: never so.
+  () => async (tx) => {
+    const [{ n }] = (await tx.all<{ n: unknown }>(
+      tx.dialect === 'postgres'
+        ? "SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'account_followers' AND column_name = 'held_at'"
+        : "SELECT COUNT(*) AS n FROM pragma_table_info('account_followers') WHERE name = 'held_at'",
+    )) as [{ n: unknown }];
+    if (!Number(n)) await tx.run('ALTER TABLE account_followers ADD COLUMN held_at TEXT');
   },
 ];
 

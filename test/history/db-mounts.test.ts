@@ -14,6 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { runTkf } from '../e2e/run-tkf.js';
+import { SCHEMA_VERSION } from '../../src/history/schema.js';
 
 const TOKEN = 'tkn-db-mounts';
 const UID = '6754915036232582149';
@@ -78,7 +79,7 @@ describe('a history database that cannot be written', () => {
     execFileSync('mount', ['-o', 'remount,ro', point]);
     const read = await runTkf(['history', '--db', db]);
     expect(read.code).toBe(11);
-    expect(read.stderr).toMatch(new RegExp(`^tkf: ${db.replace(/[.]/g, '\\.')} was written by an older tkf \\(schema version 1; this tkf reads 3\\) and is upgraded once, which writes to it: .*; upgrade a copy where it can be written`));
+    expect(read.stderr).toMatch(new RegExp(`^tkf: ${db.replace(/[.]/g, '\\.')} was written by an older tkf \\(schema version 1; this tkf reads ${SCHEMA_VERSION}\\) and is upgraded once, which writes to it: .*; upgrade a copy where it can be written`));
   });
 
   it('on a full file system: exit 11 naming the database, the export file kept', async (context) => {

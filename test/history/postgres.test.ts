@@ -63,6 +63,19 @@ describe('the history database on PostgreSQL', () => {
     await db.close();
   });
 
+  it('followers a walk stepped past in a tied second stay where the second stands (held_at, on PostgreSQL)', async () => {
+    const db = await openHistory(await pg.server.createDatabase('held'));
+    const base = { account: ACCOUNT, onProfile: 10, requests: 1, source: null, end: 'complete' };
+    await recordSnapshot(db, { ...base, takenAt: at(1) }, rowsOf(range('1', 0, 10)));
+    const stepped = ['10', '11', '12', '15', '16', '17', '18', '19'];
+    expect(await recordSnapshot(db, { ...base, takenAt: at(2), holes: [[3, 3]] }, rowsOf(stepped))).toMatchObject({ removed: 0, beyondReach: 2 });
+    const [held] = await db.all<{ position: number; held_at: string }>("SELECT position, held_at FROM account_followers WHERE follower_uid = '13'");
+    expect([Number(held!.position), held!.held_at]).toEqual([3, at(2)]);
+    expect(await recordSnapshot(db, { ...base, takenAt: at(3), holes: [[3, 3]] }, rowsOf(stepped))).toMatchObject({ removed: 0, beyondReach: 0 });
+    expect(await recordSnapshot(db, { ...base, takenAt: at(4) }, rowsOf(['10', '11', '12', '13', '15', '16', '17', '18', '19']))).toMatchObject({ removed: 1 });
+    await db.close();
+  });
+
   it('a partial row (an imported --fields CSV) updates its columns and keeps the others, 19-digit numbers exact', async () => {
     const db = await openHistory(await pg.server.createDatabase('partial'));
     const base = { account: ACCOUNT, onProfile: 2, requests: 1, source: null, end: 'complete' as const };

@@ -213,6 +213,23 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await db.close();
   });
 
+  it('followers a walk stepped past in a tied second stay where the second stands: walks that step past it again call none of them gone, one that reads it finds who left', async () => {
+    const db = await open();
+    const walk = (day: number, uids: string[], holes?: Array<[number, number]>) =>
+      recordSnapshot(db, snapshot(day, 'complete', { onProfile: 10, ...(holes ? { holes } : {}) }), rowsOf(uids));
+    await walk(1, range('1', 0, 10));
+    // 13 and 14 in a tied second the walk read only the start of (its unread rest before row 3).
+    const stepped = ['10', '11', '12', '15', '16', '17', '18', '19'];
+    expect(await walk(2, stepped, [[3, 3]])).toMatchObject({ removed: 0, beyondReach: 2 });
+    expect(await state(db, '13')).toEqual({ gone_at: null, position: 3 });
+    // Stepped past again, the followers below the second found: still beyond reach, counted once.
+    expect(await walk(3, stepped, [[3, 3]])).toMatchObject({ removed: 0, beyondReach: 0 });
+    // The second read whole: 14 left.
+    expect(await walk(4, ['10', '11', '12', '13', '15', '16', '17', '18', '19'])).toMatchObject({ removed: 1, added: 0 });
+    expect((await state(db, '14'))!.gone_at).toBe(snapshot(4, '').takenAt);
+    await db.close();
+  });
+
   it('places every follower of a list longer than one statement\'s rows, and records each change', async () => {
     const db = await open();
     // 45,000 followers: account_followers and changes are written 20,000 rows to a statement.
