@@ -82,28 +82,24 @@ const MIGRATIONS: ReadonlyArray<Migration> = [
   // 3: snapshots.holes: where the walk stepped past the rest of a tied second (JSON [[from, to]]
   // in its order, the manifest's incompleteAt), so that the next walk calls the followers it
   // finds there first seen, not added (reach.ts unreadByOlder). NULL for earlier snapshots.
-  // (Added only where it is not: a version edited back by hand keeps its tables as they are.)
-  () => async (tx) => {
-    const [{ n }] = (await tx.all<{ n: unknown }>(
-      tx.dialect === 'postgres'
-        ? "SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'snapshots' AND column_name = 'holes'"
-        : "SELECT COUNT(*) AS n FROM pragma_table_info('snapshots') WHERE name = 'holes'",
-    )) as [{ n: unknown }];
-    if (!Number(n)) await tx.run('ALTER TABLE snapshots ADD COLUMN holes TEXT');
-  },
+  () => (tx) => addTextColumn(tx, 'snapshots', 'holes'),
   // 4: account_followers.held_at: when a walk stepped past a follower it did not read in a tied
   // second (record-snapshot.ts): its position is then that walk's, where the second's unread rest
   // stands, not the last walk's that saw it (placed below every follower walked since, a later
   // walk that found the followers below it called it gone). NULL: never so.
-  () => async (tx) => {
-    const [{ n }] = (await tx.all<{ n: unknown }>(
-      tx.dialect === 'postgres'
-        ? "SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'account_followers' AND column_name = 'held_at'"
-        : "SELECT COUNT(*) AS n FROM pragma_table_info('account_followers') WHERE name = 'held_at'",
-    )) as [{ n: unknown }];
-    if (!Number(n)) await tx.run('ALTER TABLE account_followers ADD COLUMN held_at TEXT');
-  },
+  () => (tx) => addTextColumn(tx, 'account_followers', 'held_at'),
 ];
+
+/** A TEXT column added to a table where it is not (a version edited back by hand keeps its tables as they are). */
+async function addTextColumn(tx: SqlRunner, table: string, column: string): Promise<void> {
+  const [{ n }] = (await tx.all<{ n: unknown }>(
+    tx.dialect === 'postgres'
+      ? 'SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?'
+      : 'SELECT COUNT(*) AS n FROM pragma_table_info(?) WHERE name = ?',
+    [table, column],
+  )) as [{ n: unknown }];
+  if (!Number(n)) await tx.run(`ALTER TABLE ${table} ADD COLUMN ${column} TEXT`);
+}
 
 /** Version 1 -> 2: each follower row that kept the API's object keeps its export columns instead. */
 async function shrinkFollowerData(tx: SqlRunner): Promise<void> {
