@@ -121,6 +121,8 @@ interface Known {
    * its position is that walk's, and it stands just above it (placeKnown).
    */
   held?: boolean;
+  /** Beyond reach, held by an earlier walk than the placing one: that walk's time (its position is that walk's: placeKnown). */
+  heldAt?: string;
 }
 
 /**
@@ -585,9 +587,9 @@ const HELD = 'held:';
 /**
  * A follower's last_seen_at when it is before the placing walk (beyond reach since then:
  * Known.lastSeenBefore), else NULL; `held:` before it when that walk stepped past it in a tied
- * second (held_at: Known.held).
+ * second (held_at: Known.held), `held:<held_at>|` when an earlier walk did (Known.heldAt).
  */
-const SEEN_BEFORE = `CASE WHEN last_seen_at < w.at THEN (CASE WHEN held_at = w.at THEN '${HELD}' || last_seen_at ELSE last_seen_at END) END`;
+const SEEN_BEFORE = `CASE WHEN last_seen_at < w.at THEN (CASE WHEN held_at = w.at THEN '${HELD}' || last_seen_at WHEN held_at > last_seen_at THEN '${HELD}' || held_at || '|' || last_seen_at ELSE last_seen_at END) END`;
 
 /**
  * The account's followers as its history knows them, each with its place (placeKnown). SQLite
@@ -617,10 +619,11 @@ async function knownFollowers(tx: SqlRunner, account: string): Promise<Map<strin
   return known;
 }
 
-/** A follower beyond reach since before the placing walk (SEEN_BEFORE's text): when, and whether that walk held it in a tied second. */
+/** A follower beyond reach since before the placing walk (SEEN_BEFORE's text): when, and which walk held it in a tied second, if one did. */
 function beyondSince(state: Known, before: string): Known {
   if (!before.startsWith(HELD)) return { ...state, lastSeenBefore: before };
-  return { ...state, lastSeenBefore: before.slice(HELD.length), held: true };
+  const [heldAt, last] = before.slice(HELD.length).split('|');
+  return last === undefined ? { ...state, lastSeenBefore: heldAt!, held: true } : { ...state, lastSeenBefore: last, heldAt: heldAt! };
 }
 
 /**
@@ -631,8 +634,9 @@ function beyondSince(state: Known, before: string): Known {
  * it still stands where the last walk that saw it found it, below everyone walked since (those
  * who followed after it, and whoever stood above it): so a later walk that finds its neighbours
  * from above and below, in order, without it proves it gone, as it would in the latest walk (a
- * deeper walk, or a reach that came back up as followers left). A follower neither placed nor
- * gone (beyond reach as recorded before places were kept) has none.
+ * deeper walk, or a reach that came back up as followers left). One a walk held in a tied second
+ * stands with that walk's followers, where it held it. A follower neither placed nor gone (beyond
+ * reach as recorded before places were kept) has none.
  */
 function placeKnown(known: Map<string, Known>): void {
   let below = 0;
@@ -644,7 +648,10 @@ function placeKnown(known: Map<string, Known>): void {
       below = Math.max(below, state.position + 1);
     } else earlier.push(state as Known & { lastSeenBefore: string; position: number });
   }
-  earlier.sort((a, b) => (a.lastSeenBefore > b.lastSeenBefore ? -1 : a.lastSeenBefore < b.lastSeenBefore ? 1 : a.position - b.position));
+  // One an earlier walk held stands in that walk's order, where it held it (its position is that walk's).
+  const walk = (state: Known & { lastSeenBefore: string }) => state.heldAt ?? state.lastSeenBefore;
+  const place = (state: Known & { position: number }) => (state.heldAt ? state.position - 0.5 : state.position);
+  earlier.sort((a, b) => (walk(a) > walk(b) ? -1 : walk(a) < walk(b) ? 1 : place(a) - place(b)));
   earlier.forEach((state, k) => (state.place = below + k));
 }
 

@@ -230,6 +230,19 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await db.close();
   });
 
+  it('a follower held in a tied second keeps its place there across a walk that does not come down to it (a --limit night)', async () => {
+    const db = await open();
+    const walk = (day: number, uids: string[], extra: Partial<SnapshotInput> = {}) => recordSnapshot(db, snapshot(day, 'complete', { onProfile: 10, ...extra }), rowsOf(uids));
+    await walk(1, range('1', 0, 10));
+    const stepped = ['10', '11', '12', '15', '16', '17', '18', '19'];
+    // (The profile counting what the list serves: no cut end to take the followers at it for.)
+    expect(await walk(2, stepped, { holes: [[3, 3]], onProfile: 8 })).toMatchObject({ beyondReach: 2 });
+    expect(await walk(3, ['10', '11'], { end: 'limit', onProfile: 8 })).toMatchObject({ removed: 0 });
+    // Stepped past again below the followers the --limit night did not reach: none of them gone.
+    expect(await walk(4, stepped, { holes: [[3, 3]], onProfile: 8 })).toMatchObject({ removed: 0, beyondReach: 0 });
+    await db.close();
+  });
+
   it('places every follower of a list longer than one statement\'s rows, and records each change', async () => {
     const db = await open();
     // 45,000 followers: account_followers and changes are written 20,000 rows to a statement.
