@@ -153,8 +153,8 @@ export interface ReachView {
    * time tells them apart).
    */
   unseen?: ReadonlyArray<readonly [number, number]>;
-  /** For each stretch of `unseen`, the newer walk's place its unread followers stand before (its hole's `to`). */
-  unseenAt?: readonly number[];
+  /** For each stretch of `unseen`, the newer walk's place its unread followers stand before (its hole's `to`); undefined below the last shared follower. */
+  unseenAt?: ReadonlyArray<number | undefined>;
   /**
    * The same turned round: stretches of the newer order (newer places strictly between) where the
    * older walk stepped past the rest of a tied second (its incompleteAt). A follower new to the
@@ -249,7 +249,7 @@ export function reachView<T = string>(
   const shared: number[] = [];
   const sharedAt: number[] = [];
   const unseen: Array<readonly [number, number]> = [];
-  const unseenAt: number[] = [];
+  const unseenAt: Array<number | undefined> = [];
   // Each hole's lower bound: the older place of the last shared follower before its `from`.
   const lower: number[] = [];
   let hole = 0;
@@ -302,9 +302,11 @@ export function reachView<T = string>(
     previousAt = at;
   }
   // A hole below the last shared follower: everything below it in the older order is unread.
+  // (No place to hold its followers at: below the last shared follower, those the walk stepped
+  // past are not told from those below its end.)
   if (hole < holes.length) {
     unseen.push([lower[hole] ?? previousIndex, Infinity]);
-    unseenAt.push(holes[hole]![1]);
+    unseenAt.push(undefined);
   }
   // Each of the older walk's holes, in the newer order: between the shared follower that stood
   // last before it in the older order and the one that stood first after it.

@@ -344,16 +344,15 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
       [account, at, at, from, JSON.stringify(order.slice(from, from + JSON_ROWS))],
     );
   }
+  // (An upsert of rows that are there, as the order's: an UPDATE ... FROM json_each made SQLite
+  // read the whole array for each of the account's rows, 25 s for an update over 100,000.)
   for (let from = 0; merged && from < merged.length; from += JSON_ROWS) {
-    const places =
-      tx.dialect === 'postgres'
-        ? 'FROM json_array_elements_text(?::json) WITH ORDINALITY AS j(value, ordinality) WHERE account_uid = ? AND follower_uid = j.value'
-        : 'FROM json_each(?) AS j WHERE account_uid = ? AND follower_uid = j.value';
-    await tx.run(`UPDATE account_followers SET position = ${tx.dialect === 'postgres' ? 'j.ordinality - 1' : 'j.key'} + ? ${places}`, [
-      from,
-      JSON.stringify(merged.slice(from, from + JSON_ROWS)),
-      account,
-    ]);
+    await tx.run(
+      `INSERT INTO account_followers (account_uid, follower_uid, first_seen_at, last_seen_at, gone_at, position)
+       SELECT ?, value, ?, ?, NULL, ${jsonIndexed(tx)} + ? FROM ${jsonElements(tx)} WHERE true
+       ON CONFLICT (account_uid, follower_uid) DO UPDATE SET position = excluded.position`,
+      [account, at, at, from, JSON.stringify(merged.slice(from, from + JSON_ROWS))],
+    );
   }
 
   // Where each follower stood in the latest snapshot, for the reach rule. One lookup a follower
@@ -475,15 +474,12 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   // followers (placeKnown), not below them all where the walk that last saw them left them: the
   // next walk that finds the followers below the second then calls none of them gone for it.
   for (const batch of batches(held, JSON_ROWS)) {
-    const pairs =
-      tx.dialect === 'postgres'
-        ? `FROM json_array_elements(?::json) AS j(value) WHERE account_uid = ? AND follower_uid = j.value->>0`
-        : 'FROM json_each(?) AS j WHERE account_uid = ? AND follower_uid = j.value->>0';
-    await tx.run(`UPDATE account_followers SET position = ${tx.dialect === 'postgres' ? '(j.value->>1)::integer' : 'CAST(j.value->>1 AS INTEGER)'}, held_at = ? ${pairs}`, [
-      at,
-      JSON.stringify(batch),
-      account,
-    ]);
+    await tx.run(
+      `INSERT INTO account_followers (account_uid, follower_uid, first_seen_at, last_seen_at, gone_at, position, held_at)
+       SELECT ?, value->>0, ?, ?, NULL, CAST(value->>1 AS INTEGER), ? FROM ${jsonRows(tx)} WHERE true
+       ON CONFLICT (account_uid, follower_uid) DO UPDATE SET position = excluded.position, held_at = excluded.held_at`,
+      [account, at, at, at, JSON.stringify(batch)],
+    );
   }
   // The beyond reach keep their position and last_seen_at: their place in the last walk that
   // saw them, below this walk's for the next snapshot (placeKnown).
@@ -514,31 +510,24 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
  * them and the update did not read (placeKnown's places: the file held them, so the update
  * skipped them, or it stepped past them in a tied second): each right after the follower it stood
  * after there, so that the next walk finds them where they are, not below every row of the update
- * (it called them gone, or wrongly placed). The update's rows that keep the walk's order are the
- * anchors (the longest run of them in the same order: a re-follower moved up is not one).
+ * (it called them gone, or wrongly placed). The anchors are the update's last rows, those the
+ * latest walk found, in its order (not a re-follower moved up, nor any row above a new follower:
+ * whoever followed since stands above the followers who were there).
  * Undefined when none stood among them.
  */
 function amongUpdate(order: readonly string[], known: ReadonlyMap<string, Known>): string[] | undefined {
   const placeOf = (state: Known | undefined) => (state && !state.gone && (state.lastSeenBefore === undefined || state.held) ? state.place : undefined);
-  // Longest increasing run of places, in the update's order (patience sorting).
-  const tails: number[] = []; // index into `order` of the smallest last place of a run of each length
-  const back = new Array<number>(order.length).fill(-1);
-  for (let i = 0; i < order.length; i++) {
+  // The rows below the night's new follows: the update's last rows, known to the latest walk, in
+  // its order (those who followed or followed again since stand above them, by the time of it).
+  const anchors: number[] = []; // indexes into `order`, descending as found
+  for (let i = order.length - 1, next = Infinity; i >= 0; i--) {
     const place = placeOf(known.get(order[i]!));
-    if (place === undefined) continue;
-    let low = 0;
-    let high = tails.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if (placeOf(known.get(order[tails[mid]!]!))! < place) low = mid + 1;
-      else high = mid;
-    }
-    if (low > 0) back[i] = tails[low - 1]!;
-    tails[low] = i;
+    if (place === undefined || place >= next) break;
+    anchors.push(i);
+    next = place;
   }
-  if (tails.length === 0) return undefined;
-  const anchors: number[] = []; // indexes into `order`, ascending
-  for (let i = tails[tails.length - 1]!; i >= 0; i = back[i]!) anchors.unshift(i);
+  if (anchors.length === 0) return undefined;
+  anchors.reverse();
   const anchorPlaces = anchors.map((i) => placeOf(known.get(order[i]!))!);
   const lowest = anchorPlaces[anchorPlaces.length - 1]!;
   const inUpdate = new Set(order);

@@ -213,6 +213,27 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await db.close();
   });
 
+  it("an update's anchors are its last rows in the walk's order: re-followers above them, or a new follower last, anchor nothing", async () => {
+    const db = await open();
+    const order = async () => (await db.all<{ follower_uid: string }>('SELECT follower_uid FROM account_followers WHERE account_uid = ? AND position IS NOT NULL ORDER BY position', [ACCOUNT])).map((row) => row.follower_uid);
+    await recordSnapshot(db, snapshot(1, 'complete', { onProfile: 10 }), rowsOf(range('1', 0, 10)));
+    // Three re-followers in their old order above two who stayed: the three are no anchors.
+    await recordSnapshot(db, snapshot(2, 'caught-up', { update: { added: 5 } }), rowsOf(['16', '18', '19', '11', '14']));
+    expect(await order()).toEqual(['16', '18', '19', '10', '11', '12', '13', '14', '15', '17']);
+    // A new follower last: nothing below the night's new follows to keep anyone among.
+    await recordSnapshot(db, snapshot(3, 'caught-up', { update: { added: 3 } }), rowsOf(['30', '17', '31']));
+    expect((await order()).slice(0, 4)).toEqual(['30', '17', '31', '16']);
+    await db.close();
+  });
+
+  it('a walk that steps past a tied second at its very end holds nobody: below its last shared follower, the stepped-past are not told from those below its end', async () => {
+    const db = await open();
+    await recordSnapshot(db, snapshot(1, 'cap', { onProfile: 100 }), rowsOf(range('1', 0, 40)));
+    expect(await recordSnapshot(db, snapshot(2, 'limit', { onProfile: 100, holes: [[10, 10]] }), rowsOf(range('1', 0, 10)))).toMatchObject({ removed: 0, beyondReach: 30 });
+    expect(await db.all('SELECT follower_uid FROM account_followers WHERE held_at IS NOT NULL')).toEqual([]);
+    await db.close();
+  });
+
   it('followers a walk stepped past in a tied second stay where the second stands: walks that step past it again call none of them gone, one that reads it finds who left', async () => {
     const db = await open();
     const walk = (day: number, uids: string[], holes?: Array<[number, number]>) =>
