@@ -165,7 +165,7 @@ export function updatedRows(manifest: Checkpoint | undefined): number | undefine
 /**
  * A finished manifest's incompleteAt (where its walk stepped past the rest of each tied second),
  * when it is what a tkf wrote: one place an incomplete second, whole numbers, ascending, within
- * the file. Undefined otherwise (an older tkf, an --update that found a second of its own, an edit).
+ * the file. Undefined otherwise (an older tkf, an edit).
  */
 export function incompletePlaces(manifest: Checkpoint | undefined): Array<[number, number]> | undefined {
   const at = manifest?.incompleteAt;

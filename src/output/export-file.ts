@@ -714,7 +714,10 @@ function manifestAfterUpdate(
   const added = counts.rows - manifest.rows;
   const earlier = (manifest.incompleteSeconds ?? []).length;
   const seconds = counts.incompleteSeconds;
-  const places = counts.incompleteAt?.length === seconds.length ? counts.incompleteAt : undefined;
+  // (An update resumed from a checkpoint an earlier tkf wrote has no places of its own: the
+  // file's still hold when it found no second.)
+  const filePlaces = seconds.length === earlier ? incompletePlaces(manifest) : undefined;
+  const places = counts.incompleteAt?.length === seconds.length ? counts.incompleteAt : filePlaces;
   return {
     ...manifest,
     rows: counts.rows,

@@ -65,7 +65,8 @@ export interface ExportCounts {
    * Where in the file each incomplete second's unread followers would stand: between rows `from`
    * (before the page before the one that told the second tied) and `to` (after that one), one
    * pair a second, in the same order. What the reach rule needs so as not to call them gone
-   * (reach.ts unseen); absent where unknown (an older tkf, --update).
+   * (reach.ts unseen); absent where unknown (an older tkf). An --update's count from the top of
+   * the rows it puts on top, the file's own seconds' first (manifestAfterUpdate puts them last).
    */
   incompleteAt?: Array<[number, number]>;
   /** The list ended (confirmed) with fewer than half the followers the API reports: rows and that number. */
@@ -104,10 +105,10 @@ export interface Aborted {
 
 /**
  * Counts a page into the running totals: the one place where page facts reach the result.
- * `rows`: the output's rows before the page written before this one, and with this one's
- * (undefined where a place in the file means nothing: an update's rows go on top).
+ * `rows`: the output's rows before the page written before this one, and with this one's (an
+ * update's: of the rows it puts on top).
  */
-export function countPage(counts: ExportCounts, page: PageToWrite, rows: [number, number] | undefined): void {
+export function countPage(counts: ExportCounts, page: PageToWrite, rows: [number, number]): void {
   counts.duplicates += page.duplicates;
   counts.total = page.total ?? counts.total;
   if (page.end) counts.end = page.end;
@@ -115,7 +116,7 @@ export function countPage(counts: ExportCounts, page: PageToWrite, rows: [number
   if (page.tiedSecond !== undefined && !counts.incompleteSeconds.includes(page.tiedSecond)) {
     counts.incompleteSeconds = [...counts.incompleteSeconds, page.tiedSecond];
     // Its place, when every second before it has one.
-    if (rows !== undefined && (counts.incompleteAt?.length ?? 0) === counts.incompleteSeconds.length - 1) counts.incompleteAt = [...(counts.incompleteAt ?? []), [rows[0], rows[1]]];
+    if ((counts.incompleteAt?.length ?? 0) === counts.incompleteSeconds.length - 1) counts.incompleteAt = [...(counts.incompleteAt ?? []), [rows[0], rows[1]]];
   }
   if (page.short) counts.short = page.short;
 }

@@ -9,7 +9,6 @@ import { ACTIVITY_SIGNALS, TIERS, UNKNOWN_TIER_LABEL, topAndRest, type AudienceR
 export const count = (n: number): string => n.toLocaleString('en-US');
 export const percent = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-');
 
-
 /** A stranger's text for one terminal line: unsafe characters as spaces, at most `max` characters. */
 export function terminalText(text: string, max = 32): string {
   const chars = [...text.replace(UNSAFE_FOR_TERMINAL, ' ').trim()];

@@ -4,7 +4,7 @@
  * manifest says where in the file the unread rest would stand (incompleteAt), and tkf diff, the
  * history and its import judge them beyond reach (reach.ts unseen).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSimulator, type UserScenario } from '../../src/simulator/index.js';
@@ -123,5 +123,23 @@ describe('followers in a tied second the walk could not read', () => {
     expect((await exportOnce(user(13), db, night3)).code).toBe(0);
     const growth = JSON.parse((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout) as Array<Record<string, number>>;
     expect(growth.map(({ added, removed, beyond_reach }) => [added, removed, beyond_reach])).toEqual([[549, 0, 0], [33, 0, 0], [3, 0, 0], [0, 0, 3]]);
+  });
+  it("an --update resumed from a checkpoint an earlier tkf wrote (no places of its own) keeps the file's tied second in place, moved down by the rows it put on top", async () => {
+    const kept = join(dir.path, 'resumed.jsonl');
+    const user = (notYetFollowed: number): UserScenario => ({ size: 300, ties: [{ at: 100, count: 60 }], cursorMode: 'inclusive', notYetFollowed });
+    const first = await startSimulator({ token: TOKEN, users: { [UID]: user(50) } });
+    closeLater(() => first.close());
+    expect((await runCli(['export', '--uid', UID, '--out', kept], { TKF_TOKEN: TOKEN, TKF_BASE_URL: first.url })).code).toBe(0);
+    const manifest = async () => JSON.parse(await readFile(`${kept}.tkf.json`, 'utf8')) as { rows: number; incompleteAt?: number[][] };
+    const [from, to] = (await manifest()).incompleteAt![0]!;
+    const sim = await startSimulator({ token: TOKEN, users: { [UID]: user(0) } });
+    closeLater(() => sim.close());
+    const env = { TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url };
+    expect((await runCli(['export', '--uid', UID, '--out', kept, '--update', '--max-requests', '1'], env)).code).toBe(8);
+    const checkpoint = JSON.parse(await readFile(`${kept}.part.json`, 'utf8')) as Record<string, unknown>;
+    delete checkpoint.incompleteAt;
+    await writeFile(`${kept}.part.json`, JSON.stringify(checkpoint));
+    expect((await runCli(['export', '--uid', UID, '--out', kept, '--update'], env)).code).toBe(0);
+    expect(await manifest()).toMatchObject({ rows: 260, incompleteAt: [[from! + 50, to! + 50]] });
   });
 });
