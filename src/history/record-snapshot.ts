@@ -387,7 +387,9 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   const latestEnd = latest && endOfList(latest.walk_end, latest.served, profileCount(latest.on_profile), reference);
   // A paused walk calls nobody gone (PAUSE_BLINDS_MS); who is new it still tells, as any walk: a
   // re-follow during the pause only takes a follower out of the walk, never puts one below it.
-  const view = paused && seen ? NOTHING_SEEN : seen;
+  // Where it stepped past a tied second it still holds those it did not read (as tkf diff keeps
+  // the stretches for a paused <new>).
+  const view = paused && seen ? { ...NOTHING_SEEN, ...(seen.unseen ? { unseen: seen.unseen, unseenAt: seen.unseenAt } : {}) } : seen;
   // Who came: never seen, or seen gone and back (a re-follow is `added`). One never seen who
   // stands below where the latest walk ended (by the reach rule) did not come: that walk did not
   // reach it (first seen; reach.ts judgeNew).

@@ -264,6 +264,17 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await db.close();
   });
 
+  it('a walk gone on with after a long pause still holds the followers it stepped past in a tied second', async () => {
+    const db = await open();
+    const walk = (day: number, uids: string[], extra: Partial<SnapshotInput> = {}) => recordSnapshot(db, snapshot(day, 'complete', { onProfile: 8, ...extra }), rowsOf(uids));
+    await walk(1, range('1', 0, 10), { onProfile: 10 });
+    const stepped = ['10', '11', '12', '15', '16', '17', '18', '19'];
+    expect(await walk(2, stepped, { holes: [[3, 3]] })).toMatchObject({ beyondReach: 2 });
+    expect(await walk(3, stepped, { holes: [[3, 3]], pausedMs: 3_600_000 })).toMatchObject({ removed: 0, seesLosses: false });
+    expect(await walk(4, stepped, { holes: [[3, 3]] })).toMatchObject({ removed: 0, beyondReach: 0 });
+    await db.close();
+  });
+
   it('places every follower of a list longer than one statement\'s rows, and records each change', async () => {
     const db = await open();
     // 45,000 followers: account_followers and changes are written 20,000 rows to a statement.
