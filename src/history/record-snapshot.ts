@@ -483,8 +483,8 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
       [account, at, at, at, JSON.stringify(batch)],
     );
   }
-  // The beyond reach keep their position and last_seen_at: their place in the last walk that
-  // saw them, below this walk's for the next snapshot (placeKnown).
+  // The other beyond reach keep their position and last_seen_at: their place in the last walk
+  // that saw them, below this walk's for the next snapshot (placeKnown).
   // An account's first full snapshot is its baseline: everyone in it is `added` (its count says
   // so), but no change row is written for each (a third of its statements): they are the
   // account's followers first seen then, and `tkf history changes` lists them from there
