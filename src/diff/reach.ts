@@ -285,7 +285,8 @@ export function reachView<T = string>(
     for (let h = lower.length; h < holes.length && holes[h]![0] <= at; h++) lower.push(previousIndex);
     // Each hole behind this follower lies between it and the shared follower before the hole's from.
     for (; hole < holes.length && holes[hole]![1] <= at; hole++) {
-      // (Not empty between neighbours: a follower a walk held in a tied second stands half a place above the row it was held before: record-snapshot.ts.)
+      // (Kept even with no whole place between its ends: a follower a walk held in a tied second
+      // stands half a place above the row it was held before, record-snapshot.ts.)
       if (index > lower[hole]!) {
         unseen.push([lower[hole]!, index]);
         unseenAt.push(holes[hole]![1]);
