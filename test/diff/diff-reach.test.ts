@@ -103,6 +103,23 @@ describe('tkf diff across a sliding reach', () => {
     expect((await tkfDiff([full1, full2])).stderr).toBe('+300 new, -2 gone (1,000 -> 1,298)\n');
   });
 
+  it("a list cut short of an --update'd file's count: those below its end are beyond reach, not gone (the file's shortfall is a reference)", async () => {
+    const kept = join(dir.path, 'kept.jsonl');
+    const cut = join(dir.path, 'cut.jsonl');
+    await exportOn({ size: 1000, notYetFollowed: 10 }, kept);
+    const sim = await startSimulator({ token: 'sim-token', users: { [UID]: { size: 1000 } } });
+    try {
+      await exportInProcess(sim, UID, kept, { update: true });
+    } finally {
+      await sim.close();
+    }
+    // The API ends the list after 46 pages (920 of the 1,000 its profile counts: under a tenth
+    // short, so only a reference tells), nobody gone.
+    await exportOn({ size: 1000, endsAfterPage: 46 }, cut);
+    const said = await tkfDiff([kept, cut, '--json']);
+    expect(JSON.parse(said.stdout)).toMatchObject({ removed: 0, beyond_reach: 80 });
+  });
+
   it("says 'past the newer export's --limit' when that walk stopped at its own --limit, short of the reach", async () => {
     const day1 = join(dir.path, 'd1.jsonl');
     const day2 = join(dir.path, 'd2.jsonl');
