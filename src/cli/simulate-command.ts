@@ -72,13 +72,18 @@ function scheduledFaults(value: string): Record<number, FaultKind> {
 
 /** `--ties 0:45,300:30`: follower #0 and the 44 after it share a second; so do #300..#329. */
 function tiedRuns(value: string): TiedRun[] {
-  return value.split(',').map((part) => {
+  const runs = value.split(',').map((part) => {
     const match = /^\s*(\d+):(\d+)\s*$/.exec(part);
     if (!match || Number(match[2]) < 2) {
       throw new InvalidArgumentError('--ties takes AT:COUNT pairs, e.g. 0:45,300:30 (COUNT of at least 2).');
     }
     return { at: Number(match[1]), count: Number(match[2]) };
   });
+  // Two seconds sharing followers is no list (an offset-mode walk left some of them out).
+  const sorted = [...runs].sort((a, b) => a.at - b.at);
+  const overlap = sorted.find((run, i) => i > 0 && run.at < sorted[i - 1]!.at + sorted[i - 1]!.count);
+  if (overlap) throw new InvalidArgumentError(`--ties: the run at #${overlap.at} overlaps the one before it; each follower is in one second.`);
+  return runs;
 }
 
 /** `--unfollowed 5,17`: follower numbers (0 is the newest). */

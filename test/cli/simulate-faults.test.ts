@@ -24,6 +24,14 @@ describe('tkf simulate --help', () => {
   });
 });
 
+describe('tkf simulate --ties', () => {
+  test.each([['9:59,38:49'], ['300:30,0:301']])('%s: runs that share followers are refused (each follower is in one second)', async (value) => {
+    const { stderr, code } = await run(['simulate', '--port', '0', '--ties', value]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--ties: the run at #\d+ overlaps the one before it/);
+  });
+});
+
 describe('tkf simulate --fault-at', () => {
   test('fails exactly the requests named, the way named (here: a gateway, then the Retry-After of a 429)', async () => {
     const controller = new AbortController();
