@@ -454,8 +454,14 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   // The shortfall it is measured against is that of the walk that last saw them: the latest walk
   // to the end, when it saw them all (a shortfall that rose earlier with nobody leaving, banned
   // accounts still counted, kept real departures beyond reach for the ten walks `reference` holds),
-  // else the smallest of the recent walks' (a list cut two nights in a row).
-  const previous = recent[0] && shortfall(recent[0].served, profileCount(recent[0].on_profile));
+  // else the smallest of the recent walks' (a list cut two nights in a row). When the latest walk
+  // was cut by the reach, its shortfall too, the smaller: it served its followers, and fell short
+  // by those past the reach besides, never by fewer than the list (walks that reached 2,012 by the
+  // reach, then a list that ended at 1,862, its profile's count up: 177 who follow were called
+  // gone against an earlier list's end that had been cut deeper still).
+  const lastWhole = recent[0] && shortfall(recent[0].served, profileCount(recent[0].on_profile));
+  const lastCut = latest?.walk_end === 'cap' ? shortfall(latest.served, profileCount(latest.on_profile)) : undefined;
+  const previous = lastWhole === undefined || lastCut === undefined ? (lastWhole ?? lastCut) : Math.min(lastWhole, lastCut);
   let end = listEnd;
   if (view?.sawWholeList && judged.tail > 0 && reference !== undefined) {
     const since = judged.tailUnseenBefore || previous === undefined ? reference : previous;

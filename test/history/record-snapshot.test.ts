@@ -275,6 +275,19 @@ describe('recording snapshots into SQLite (the reach rule of src/diff/reach.ts)'
     await db.close();
   });
 
+  it('a list that ends short of what the walk before served by the reach: those below its end are beyond reach, not gone (the only earlier end of list was cut deeper still)', async () => {
+    const db = await open();
+    const old = range('1', 100, 200);
+    await recordSnapshot(db, snapshot(1, 'cap', { onProfile: 130 }), rowsOf(old));
+    // A list cut after 60 (its end proves nothing: 'early'), then the reach again.
+    expect(await recordSnapshot(db, snapshot(2, 'complete', { onProfile: 130 }), rowsOf(old.slice(0, 60)))).toMatchObject({ removed: 0, listEnd: 'early' });
+    await recordSnapshot(db, snapshot(3, 'cap', { onProfile: 130 }), rowsOf(old));
+    // Five new followers, the profile's count up by five, and a list that ends 15 short of the reach's.
+    const cut = await recordSnapshot(db, snapshot(4, 'complete', { onProfile: 135 }), rowsOf([...range('2', 0, 5), ...old.slice(0, 85)]));
+    expect(cut).toMatchObject({ added: 5, removed: 0, beyondReach: 15, listEnd: 'early' });
+    await db.close();
+  });
+
   it('places every follower of a list longer than one statement\'s rows, and records each change', async () => {
     const db = await open();
     // 45,000 followers: account_followers and changes are written 20,000 rows to a statement.
