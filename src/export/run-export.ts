@@ -5,6 +5,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { FollowersClient } from '../api/client.js';
+import { PAGE_SIZE } from '../api/list-facts.js';
 import type { Checkpoint } from '../output/checkpoint.js';
 import type { Disk } from '../output/disk.js';
 import { ExportFile, type OpenMode } from '../output/export-file.js';
@@ -162,13 +163,10 @@ function openTarget(plan: ExportPlan, deps: ExportDeps): Promise<PageTarget | Ta
   });
 }
 
-/** Rows a page holds (the vendor documents 20). */
-const PAGE_ROWS = 20;
-
 /** Flags a run whose answered requests exceed twice the pages its new followers need. */
 function withLostEffort(result: TargetResult, requests: number): ExportResult {
   if (result.alreadyComplete) return result;
-  const pagesNeeded = Math.max(1, Math.ceil((result.rows - result.resumedRows) / PAGE_ROWS));
+  const pagesNeeded = Math.max(1, Math.ceil((result.rows - result.resumedRows) / PAGE_SIZE));
   return requests > 2 * pagesNeeded ? { ...result, lostEffort: { requests, pagesNeeded } } : result;
 }
 

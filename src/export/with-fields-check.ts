@@ -3,10 +3,8 @@
  * likely misspelt, and would cost a whole paid export for an empty column.
  */
 import type { FollowersClient } from '../api/client.js';
+import { PAGE_SIZE } from '../api/list-facts.js';
 import { FieldsMissingError, UsageError } from '../errors.js';
-
-/** Followers of a full page (the vendor documents 20). */
-const FULL_PAGE = 20;
 import { decodeFollower, fieldsMissingFrom } from '../writers/fields.js';
 
 /**
@@ -38,7 +36,7 @@ export function withFieldsCheck(client: FollowersClient, fields: readonly string
           const near = [...new Set(missing.flatMap((field) => similarNames(field, known)))];
           // From a full page, a misspelt name for the run (it stops a --uids-file run); from a
           // short one (an account of a few followers), maybe a rare column: this account's only.
-          const Refusal = page.followers.length >= FULL_PAGE ? FieldsMissingError : UsageError;
+          const Refusal = page.followers.length >= PAGE_SIZE ? FieldsMissingError : UsageError;
           throw new Refusal(
             `--fields: ${names} ${missing.length === 1 ? 'is' : 'are'} in none of the ${page.followers.length} followers of the first page, so nothing was exported; ${
               near.length ? `did you mean ${near.join(', ')}? ` : ''
