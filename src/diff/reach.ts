@@ -179,7 +179,12 @@ export function judgeMissing(oldIndex: number, view: ReachView): MissingVerdict 
 
 /** Whether a place of the older order lies where the newer walk stepped past a tied second (ReachView.unseen). */
 export function inUnseen(oldIndex: number, view: ReachView): boolean {
-  return view.unseen?.some(([low, high]) => oldIndex > low && oldIndex < high) ?? false;
+  return unseenStretch(oldIndex, view) >= 0;
+}
+
+/** The stretch of ReachView.unseen a place of the older order lies in; -1: none. */
+function unseenStretch(oldIndex: number, view: ReachView): number {
+  return view.unseen?.findIndex(([low, high]) => oldIndex > low && oldIndex < high) ?? -1;
 }
 
 /**
@@ -188,7 +193,7 @@ export function inUnseen(oldIndex: number, view: ReachView): boolean {
  * undefined when it does not lie in one.
  */
 export function unseenPlace(oldIndex: number, view: ReachView): number | undefined {
-  const stretch = view.unseen?.findIndex(([low, high]) => oldIndex > low && oldIndex < high) ?? -1;
+  const stretch = unseenStretch(oldIndex, view);
   return stretch < 0 ? undefined : view.unseenAt?.[stretch];
 }
 

@@ -329,8 +329,9 @@ export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, sour
   // --update: its rows go on top, in the order walked, with the followers the latest walk found
   // among them that it did not read again (the file held them, or it stepped past them in a tied
   // second) kept there; everyone else moves down below them.
-  const merged = update && latest && order.length > 0 ? amongUpdate(order, known) : undefined;
-  if (update && latest && order.length > 0) {
+  const onTop = update && latest && order.length > 0;
+  const merged = onTop ? amongUpdate(order, known) : undefined;
+  if (onTop) {
     await tx.run('UPDATE account_followers SET position = position + ? WHERE account_uid = ? AND position IS NOT NULL', [merged?.length ?? order.length, account]);
   }
   // Each follower's place in this snapshot: many rows to a statement, as one JSON array of uids
@@ -527,16 +528,17 @@ function amongUpdate(order: readonly string[], known: ReadonlyMap<string, Known>
   const placeOf = (state: Known | undefined) => (state && !state.gone && (state.lastSeenBefore === undefined || state.held) ? state.place : undefined);
   // The rows below the night's new follows: the update's last rows, known to the latest walk, in
   // its order (those who followed or followed again since stand above them, by the time of it).
-  const anchors: number[] = []; // indexes into `order`, descending as found
-  for (let i = order.length - 1, next = Infinity; i >= 0; i--) {
+  const anchors: number[] = []; // indexes into `order`
+  const anchorPlaces: number[] = []; // their places, ascending once reversed
+  for (let i = order.length - 1; i >= 0; i--) {
     const place = placeOf(known.get(order[i]!));
-    if (place === undefined || place >= next) break;
+    if (place === undefined || place >= (anchorPlaces[anchorPlaces.length - 1] ?? Infinity)) break;
     anchors.push(i);
-    next = place;
+    anchorPlaces.push(place);
   }
   if (anchors.length === 0) return undefined;
   anchors.reverse();
-  const anchorPlaces = anchors.map((i) => placeOf(known.get(order[i]!))!);
+  anchorPlaces.reverse();
   const lowest = anchorPlaces[anchorPlaces.length - 1]!;
   const inUpdate = new Set(order);
   // Followers of the latest walk above its lowest anchor that the update did not read, by the
@@ -626,8 +628,8 @@ function beyondSince(state: Known, before: string): Known {
 /**
  * Each follower's place in the older list the reach rule compares the new walk with: the latest
  * walk's followers at their positions (one it held in a tied second it stepped past just before
- * the position it was given, where the second's unread rest stands), then below them those beyond reach since earlier walks,
- * newest walk first, each in its walk's order. A follower beyond reach is still a follower, and
+ * the position it was given, where the second's unread rest stands), then below them those
+ * beyond reach since earlier walks, newest walk first, each in its walk's order. A follower beyond reach is still a follower, and
  * it still stands where the last walk that saw it found it, below everyone walked since (those
  * who followed after it, and whoever stood above it): so a later walk that finds its neighbours
  * from above and below, in order, without it proves it gone, as it would in the latest walk (a

@@ -716,8 +716,7 @@ function manifestAfterUpdate(
   const seconds = counts.incompleteSeconds;
   // (An update resumed from a checkpoint an earlier tkf wrote has no places of its own: the
   // file's still hold when it found no second.)
-  const filePlaces = seconds.length === earlier ? incompletePlaces(manifest) : undefined;
-  const places = counts.incompleteAt?.length === seconds.length ? counts.incompleteAt : filePlaces;
+  const places = counts.incompleteAt?.length === seconds.length ? counts.incompleteAt : seconds.length === earlier ? incompletePlaces(manifest) : undefined;
   return {
     ...manifest,
     rows: counts.rows,
