@@ -57,6 +57,14 @@ const AVATARS = [
   '{"url_list":["a\\\\\\/"]}',
   '{"a":"}","url_list":["after a brace in a string"]}',
   '{"a":["[",{"b":"]"}],"url_list":["after nesting"]}',
+  // Quotes and backslashes past a string's first 16 bytes (found there by a native search).
+  '{"uri":"0123456789abcdefghij\\"}],\\"url_list\\":[\\"no","url_list":["long escaped quote"]}',
+  '{"uri":"0123456789abcdefghij\\\\","url_list":["after an escaped backslash at the end"]}',
+  '{"uri":"0123456789abcdefghij\\\\\\"\\\\","url_list":["three backslashes then a quote"]}',
+  '{"uri":"0123456789abcdef\\"x","url_list":["escape across the sixteenth byte"]}',
+  '{"uri":"0123456789abcde\\"x","url_list":["escape at the sixteenth byte"]}',
+  '{"url_list":["https:\\/\\/p16.example\\/0123456789abcdefghij\\"quoted\\"","b"]}',
+  '{"url_list":["https:\\/\\/p16.example\\/0123456789abcdefghij\\\\"]}',
 ];
 
 /** JSON value texts as an API might write them, odd ones included. */
