@@ -23,6 +23,7 @@ import type { RawFollower } from '../api/types.js';
 import { DEFAULT_CSV_FIELDS, createDecoder } from '../writers/fields.js';
 import { followerRow, placedRow } from './follower-columns.js';
 import { describeExport, recordExportFile, type RecordedFile } from './record-export.js';
+import { sourceHash, sourceSeed } from './row-source.js';
 import { BATCH, WalkOrder, readKnownAhead, recordSnapshotIn, storeFollowers, type FollowerRow, type SnapshotInput, type SnapshotOutcome } from './record-snapshot.js';
 import type { SqlDriver, SqlRunner } from './sql-driver.js';
 
@@ -62,6 +63,15 @@ interface Walk {
   broken: boolean;
   /** The account's followers are to be read ahead of the snapshot (askAhead), into order.known. */
   aheadAsked?: boolean;
+  /** Whose followers (page gives it). */
+  account?: string;
+  /**
+   * followers.source_hash of the account's followers who have one, as this connection read and
+   * then wrote them (readSources): a row whose bytes hash the same is skipped. Undefined: not read
+   * yet, or no longer trusted (another connection wrote meanwhile, or a file was recorded).
+   */
+  sources?: Map<string, number>;
+  sourcesRead?: boolean;
 }
 
 interface Commit {
@@ -84,6 +94,11 @@ export class PageRecorder {
   private scheduled = false;
 
   private spanTable: SpanKeys | undefined;
+  /** sourceSeed of spanTable's keys, and of rows copied whole. */
+  private spanSeed = 0;
+  private readonly wholeSeed = sourceSeed(undefined);
+  /** PRAGMA data_version when the walks' sources were last read or checked (readSources). */
+  private dataVersion: number | undefined;
 
   /**
    * Walks of fewer followers are not read ahead (page, walked): a transaction of its own, its
@@ -103,6 +118,7 @@ export class PageRecorder {
   private spanKeys(keys: readonly string[]): SpanKeys {
     const table = this.spanTable;
     if (table && table.keys.length === keys.length && table.keys.every((key, k) => key === keys[k])) return table;
+    this.spanSeed = sourceSeed(keys);
     return (this.spanTable = spanKeys(keys));
   }
 
@@ -123,6 +139,7 @@ export class PageRecorder {
     let state = this.walks.get(walk);
     if (!state) this.walks.set(walk, (state = { order: new WalkOrder(), broken: false }));
     if (state.broken) return;
+    if (account !== undefined) state.account = account;
     state.order.add(rows.uids);
     this.pending.push({ walk, rows });
     this.pendingRows += rows.uids.length;
@@ -130,8 +147,12 @@ export class PageRecorder {
     if (this.pendingRows >= PENDING_ROWS) void this.flush();
   }
 
-  /** The rows of a chunk, decoded (throws if one cannot be: the walk's parser took it, so JSON.parse should). */
-  private *decode(rows: PageRows): Generator<FollowerRow> {
+  /**
+   * The rows of a chunk, decoded (throws if one cannot be: the walk's parser took it, so JSON.parse
+   * should), each with its source's hash (row-source.ts); those whose hash `sources` holds for
+   * their uid (the row stored already is what they would make) are skipped.
+   */
+  private *decode(rows: PageRows, sources: ReadonlyMap<string, number> | undefined): Generator<FollowerRow> {
     const text = Buffer.from(rows.bytes.buffer, rows.bytes.byteOffset, rows.bytes.byteLength);
     const spans = rows.spans && { keys: this.spanKeys(rows.spans.keys), values: rows.spans.values };
     const width = spans ? spans.keys.keys.length * 2 : 0;
@@ -139,13 +160,72 @@ export class PageRecorder {
     for (let i = 0; i < rows.uids.length; i++) {
       const uid = rows.uids[i]!;
       const end = rows.ends[i]!;
+      const placed = spans !== undefined && spans.values[i * width] !== NO_SPANS;
+      const hash = placed ? sourceHash(text, start, end, spans.values, i * width, width, this.spanSeed) : sourceHash(text, start, end, undefined, 0, 0, this.wholeSeed);
+      if (sources !== undefined && sources.get(uid) === hash) {
+        start = end;
+        continue;
+      }
       // Only the top-level values the columns are made from (writers/fields.ts createDecoder),
       // not the whole ~4.7 KB object: JSON.parse of every follower was a quarter of this thread.
       // Where the walk's parse placed them, the row's text is made of their bytes (placedRow).
-      const placed = spans !== undefined && spans.values[i * width] !== NO_SPANS;
       const raw: RawFollower = { uid, bytes: text.subarray(start, end), hasLongNumbers: false, spans: placed ? spans : undefined, spanAt: placed ? i * width : undefined };
       start = end;
-      yield placedRow(raw) ?? followerRow(uid, decodeColumns(raw) as Record<string, unknown>);
+      const row = placedRow(raw) ?? followerRow(uid, decodeColumns(raw) as Record<string, unknown>);
+      row.sourceHash = hash;
+      yield row;
+    }
+  }
+
+  /**
+   * What the recording knows of followers.source_hash, made true for this transaction: the walks'
+   * sources are dropped when another connection committed since they were read (PRAGMA
+   * data_version: a second tkf writing the same file may have changed those rows), and read for
+   * the walks of `chunks` that have none yet, their account's followers who have a hash (one
+   * query a walk, in its first transaction: ~0.17 s for 100,000; nothing for a new account).
+   */
+  private async readSources(tx: SqlRunner, chunks: ReadonlyArray<{ walk: number }>, stateOf: (walk: number) => Walk | undefined): Promise<void> {
+    if (tx.dialect !== 'sqlite') return;
+    const [row] = await tx.all<{ data_version: number | string }>('PRAGMA data_version');
+    const version = Number(row?.data_version);
+    if (this.dataVersion !== version) {
+      this.forgetSources();
+      for (const { walk } of chunks) {
+        const state = stateOf(walk);
+        if (state) state.sources = undefined;
+      }
+    }
+    this.dataVersion = version;
+    for (const { walk } of chunks) {
+      const state = stateOf(walk);
+      if (!state || state.broken || state.sourcesRead || state.account === undefined) continue;
+      state.sourcesRead = true;
+      // The rows by rowid, in its order (a list SQLite sorts), not in the account's uid order: a
+      // lookup of each by uid read the table's pages at random (170 against 120 ms a 100,000).
+      const [found] = await tx.all<{ uids: string; hashes: string }>(
+        `SELECT json_group_array(uid) AS uids, json_group_array(source_hash) AS hashes FROM followers
+         WHERE rowid IN (SELECT f.rowid FROM account_followers af JOIN followers f ON f.uid = af.follower_uid WHERE af.account_uid = ?)
+           AND source_hash IS NOT NULL`,
+        [state.account],
+      );
+      const uids = JSON.parse(found?.uids ?? '[]') as string[];
+      const hashes = JSON.parse(found?.hashes ?? '[]') as number[];
+      state.sources = new Map();
+      for (let i = 0; i < uids.length; i++) state.sources.set(uids[i]!, hashes[i]!);
+    }
+  }
+
+  /** The walks' sources are no longer what the database holds: their rows are all built and stored (the statement keeps those that did not change). */
+  private forgetSources(): void {
+    for (const state of this.walks.values()) state.sources = undefined;
+  }
+
+  /** Rows just stored (storeFollowers): followers.source_hash is now theirs, in every walk's sources that holds the follower, and in the walk's own. */
+  private stored(walk: Walk, rows: readonly FollowerRow[]): void {
+    for (const state of this.walks.values()) {
+      const sources = state.sources;
+      if (sources === undefined) continue;
+      for (const row of rows) if (state === walk || sources.has(row.uid)) sources.set(row.uid, row.sourceHash!);
     }
   }
 
@@ -154,12 +234,24 @@ export class PageRecorder {
    * chunk that cannot be decoded makes its walk's file the one read (its state broken); when that
    * walk is committed in this very transaction, the whole of it fails instead (write's fallback).
    */
-  private async storeChunks(tx: SqlRunner, chunks: ReadonlyArray<{ walk: number; rows: PageRows }>, committed: ReadonlySet<number>, at: string): Promise<void> {
+  private async storeChunks(tx: SqlRunner, chunks: ReadonlyArray<{ walk: number; rows: PageRows }>, committed: ReadonlyMap<number, Walk>, at: string): Promise<void> {
+    // A walk committed in this transaction is out of `walks` already: its rows are still its own.
+    const stateOf = (walk: number) => this.walks.get(walk) ?? committed.get(walk);
+    await this.readSources(tx, chunks, stateOf);
     let batch: FollowerRow[] = [];
+    let batchWalk: Walk | undefined;
+    const store = async () => {
+      await storeFollowers(tx, batch, at);
+      if (batchWalk) this.stored(batchWalk, batch);
+      batch = [];
+    };
     for (const { walk, rows } of chunks) {
-      const state = this.walks.get(walk);
+      const state = stateOf(walk);
       if (state?.broken) continue;
-      const decoded = this.decode(rows);
+      // A batch holds one walk's rows (stored: whose sources they go to first).
+      if (batch.length && state !== batchWalk) await store();
+      batchWalk = state;
+      const decoded = this.decode(rows, state?.sources);
       for (;;) {
         // Only the decoding is answered here: a statement that fails fails the transaction.
         let next: IteratorResult<FollowerRow>;
@@ -172,13 +264,10 @@ export class PageRecorder {
         }
         if (next.done) break;
         batch.push(next.value);
-        if (batch.length >= BATCH) {
-          await storeFollowers(tx, batch, at);
-          batch = [];
-        }
+        if (batch.length >= BATCH) await store();
       }
     }
-    await storeFollowers(tx, batch, at);
+    await store();
   }
 
   /**
@@ -248,7 +337,7 @@ export class PageRecorder {
     this.commits = [];
     this.ahead = [];
     if (!chunks.length && !commits.length && !ahead.length) return;
-    const fromPages: Array<{ commit: Commit; input: SnapshotInput; order: WalkOrder }> = [];
+    const fromPages: Array<{ commit: Commit; input: SnapshotInput; order: WalkOrder; state: Walk }> = [];
     const fromFiles: Commit[] = [];
     for (const commit of commits) {
       const state = commit.walk === undefined ? undefined : this.walks.get(commit.walk);
@@ -257,7 +346,7 @@ export class PageRecorder {
         try {
           const { input, rows: count } = await describeExport(commit.file);
           if (count === state.order.given) {
-            fromPages.push({ commit, input, order: state.order });
+            fromPages.push({ commit, input, order: state.order, state });
             continue;
           }
         } catch (error) {
@@ -269,7 +358,7 @@ export class PageRecorder {
     }
     const at = new Date().toISOString();
     try {
-      const committed = new Set(fromPages.map(({ commit }) => commit.walk!));
+      const committed = new Map(fromPages.map(({ commit, state }) => [commit.walk!, state]));
       const outcomes = await this.driver.transaction(async (tx) => {
         await this.storeChunks(tx, chunks, committed, at);
         const done: SnapshotOutcome[] = [];
@@ -286,8 +375,9 @@ export class PageRecorder {
       });
       fromPages.forEach(({ commit, input }, i) => commit.resolve({ ...outcomes[i]!, account: input.account, takenAt: input.takenAt, file: commit.file }));
     } catch {
-      // Nothing of it was written. The walks still walking will be read from their files; the
-      // snapshots asked for are, one by one, so that an error is the file's own.
+      // Nothing of it was written (the sources it noted neither). The walks still walking will be
+      // read from their files; the snapshots asked for are, one by one, so that an error is the file's own.
+      this.forgetSources();
       for (const { walk } of chunks) {
         const state = this.walks.get(walk);
         if (state) state.broken = true;
@@ -297,5 +387,7 @@ export class PageRecorder {
     for (const commit of fromFiles) {
       await recordExportFile(this.driver, commit.file, commit.added === undefined ? {} : { added: commit.added }).then(commit.resolve, commit.reject);
     }
+    // A file's rows are stored without their sources' hashes, over rows the walks' sources describe.
+    if (fromFiles.length) this.forgetSources();
   }
 }

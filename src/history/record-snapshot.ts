@@ -38,6 +38,12 @@ export interface FollowerRow {
    * what the database holds of the follower, whose other fields it keeps (storeFollowers).
    */
   partial?: boolean;
+  /**
+   * A hash of the API's bytes `data` was made from (page-recorder.ts sourceHash), kept in
+   * followers.source_hash: a next walk whose bytes hash the same skips the row. Without one, a row
+   * whose data changes leaves the column NULL (no hash describes it then).
+   */
+  sourceHash?: number;
 }
 
 export interface SnapshotInput {
@@ -669,14 +675,28 @@ export async function storeFollowers(tx: SqlRunner, given: readonly FollowerRow[
   // A row's data given as UTF-8 bytes is bound as they are, and made TEXT by the statement
   // (numberedRows); PostgreSQL's driver is given the text.
   const sqlite = tx.dialect === 'sqlite';
+  // Rows with their source's hash (a walk's pages, SQLite only) keep it: also where only the hash
+  // changed (bytes of the same columns), updated_at then left as it was.
+  const hashed = sqlite && rows.some((row) => row.sourceHash !== undefined);
   const params: unknown[] = sqlite ? [at] : [];
   for (const row of rows) {
-    if (sqlite) params.push(row.uid, row.uniqueId, row.nickname, row.data);
+    if (hashed) params.push(row.uid, row.uniqueId, row.nickname, row.data, row.sourceHash ?? null);
+    else if (sqlite) params.push(row.uid, row.uniqueId, row.nickname, row.data);
     else params.push(row.uid, row.uniqueId, row.nickname, dataText(row), at);
   }
+  if (hashed) {
+    await tx.run(
+      `INSERT INTO followers (uid, unique_id, nickname, data, updated_at, source_hash) VALUES ${numberedRows(rows.length, true)}
+       ON CONFLICT (uid) DO UPDATE SET unique_id = excluded.unique_id, nickname = excluded.nickname, data = excluded.data,
+         updated_at = CASE WHEN followers.data <> excluded.data THEN excluded.updated_at ELSE followers.updated_at END, source_hash = excluded.source_hash
+       WHERE followers.data <> excluded.data OR followers.source_hash IS NOT excluded.source_hash`,
+      params,
+    );
+    return;
+  }
   await tx.run(
-    `INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES ${sqlite ? numberedRows(rows.length) : placeholders(rows.length, 5)}
-     ON CONFLICT (uid) DO UPDATE SET unique_id = excluded.unique_id, nickname = excluded.nickname, data = excluded.data, updated_at = excluded.updated_at
+    `INSERT INTO followers (uid, unique_id, nickname, data, updated_at) VALUES ${sqlite ? numberedRows(rows.length, false) : placeholders(rows.length, 5)}
+     ON CONFLICT (uid) DO UPDATE SET unique_id = excluded.unique_id, nickname = excluded.nickname, data = excluded.data, updated_at = excluded.updated_at, source_hash = NULL
      WHERE followers.data <> excluded.data`,
     params,
   );
@@ -714,13 +734,19 @@ async function mergedWithStored(tx: SqlRunner, rows: readonly FollowerRow[]): Pr
 
 /**
  * SQLite's `(?2, ?3, ?4, CAST(?5 AS TEXT), ?1), (?6, ...)` for storeFollowers: four values a row,
- * then the time. The CAST makes bytes (a BLOB) the TEXT of their UTF-8, and leaves a text as it is.
+ * then the time (`hashed`: five, the source's hash after the time). The CAST makes bytes (a BLOB)
+ * the TEXT of their UTF-8, and leaves a text as it is.
  */
-function numberedRows(rows: number): string {
-  let text = numbered.get(rows);
+function numberedRows(rows: number, hashed: boolean): string {
+  const key = hashed ? -rows : rows;
+  let text = numbered.get(key);
   if (text === undefined) {
-    text = Array.from({ length: rows }, (_, r) => `(?${2 + 4 * r}, ?${3 + 4 * r}, ?${4 + 4 * r}, CAST(?${5 + 4 * r} AS TEXT), ?1)`).join(', ');
-    numbered.set(rows, text);
+    const width = hashed ? 5 : 4;
+    text = Array.from({ length: rows }, (_, r) => {
+      const p = 2 + width * r;
+      return `(?${p}, ?${p + 1}, ?${p + 2}, CAST(?${p + 3} AS TEXT), ?1${hashed ? `, ?${p + 4}` : ''})`;
+    }).join(', ');
+    numbered.set(key, text);
   }
   return text;
 }

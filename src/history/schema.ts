@@ -10,7 +10,7 @@ import { HistoryDbError } from '../errors.js';
 import { exportColumns, isApiObject } from './follower-columns.js';
 import type { Dialect, SqlDriver, SqlRunner } from './sql-driver.js';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** A migration's statements, or a step that reads and rewrites rows itself. */
 type Migration = (dialect: Dialect) => string[] | ((tx: SqlRunner) => Promise<void>);
@@ -88,17 +88,27 @@ const MIGRATIONS: ReadonlyArray<Migration> = [
   // stands, not the last walk's that saw it (placed below every follower walked since, a later
   // walk that found the followers below it called it gone). NULL: never so.
   () => (tx) => addTextColumn(tx, 'account_followers', 'held_at'),
+  // 5: followers.source_hash: a hash of the API's bytes a row's data was made from, when tkf
+  // export --db into SQLite made it from a walk's pages (page-recorder.ts): a next walk whose bytes
+  // for the follower hash the same neither rebuilds nor rewrites the row. NULL: not known (a file
+  // read, a row from before), and whenever data is written without one.
+  () => (tx) => addColumn(tx, 'followers', 'source_hash', 'BIGINT'),
 ];
 
 /** A TEXT column added to a table where it is not (a version edited back by hand keeps its tables as they are). */
-async function addTextColumn(tx: SqlRunner, table: string, column: string): Promise<void> {
+function addTextColumn(tx: SqlRunner, table: string, column: string): Promise<void> {
+  return addColumn(tx, table, column, 'TEXT');
+}
+
+/** A column added to a table where it is not. */
+async function addColumn(tx: SqlRunner, table: string, column: string, type: 'TEXT' | 'BIGINT'): Promise<void> {
   const [{ n }] = (await tx.all<{ n: unknown }>(
     tx.dialect === 'postgres'
       ? 'SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?'
       : 'SELECT COUNT(*) AS n FROM pragma_table_info(?) WHERE name = ?',
     [table, column],
   )) as [{ n: unknown }];
-  if (!Number(n)) await tx.run(`ALTER TABLE ${table} ADD COLUMN ${column} TEXT`);
+  if (!Number(n)) await tx.run(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
 }
 
 /** Version 1 -> 2: each follower row that kept the API's object keeps its export columns instead. */
