@@ -152,7 +152,7 @@ export class PageRecorder {
    * should), each with its source's hash (row-source.ts); those whose hash `sources` holds for
    * their uid (the row stored already is what they would make) are skipped.
    */
-  private *decode(rows: PageRows, sources: ReadonlyMap<string, number> | undefined): Generator<FollowerRow> {
+  private *decode(rows: PageRows, sources: ReadonlyMap<string, number> | undefined, noted: (uid: string, hash: number) => void): Generator<FollowerRow> {
     const text = Buffer.from(rows.bytes.buffer, rows.bytes.byteOffset, rows.bytes.byteLength);
     const spans = rows.spans && { keys: this.spanKeys(rows.spans.keys), values: rows.spans.values };
     const width = spans ? spans.keys.keys.length * 2 : 0;
@@ -166,6 +166,7 @@ export class PageRecorder {
         start = end;
         continue;
       }
+      noted(uid, hash);
       // Only the top-level values the columns are made from (writers/fields.ts createDecoder),
       // not the whole ~4.7 KB object: JSON.parse of every follower was a quarter of this thread.
       // Where the walk's parse placed them, the row's text is made of their bytes (placedRow).
@@ -220,15 +221,6 @@ export class PageRecorder {
     for (const state of this.walks.values()) state.sources = undefined;
   }
 
-  /** Rows just stored (storeFollowers): followers.source_hash is now theirs, in every walk's sources that holds the follower, and in the walk's own. */
-  private stored(walk: Walk, rows: readonly FollowerRow[]): void {
-    for (const state of this.walks.values()) {
-      const sources = state.sources;
-      if (sources === undefined) continue;
-      for (const row of rows) if (state === walk || sources.has(row.uid)) sources.set(row.uid, row.sourceHash!);
-    }
-  }
-
   /**
    * Stores the chunks' rows, BATCH to a statement, each batch made just before it is stored. A
    * chunk that cannot be decoded makes its walk's file the one read (its state broken); when that
@@ -238,20 +230,27 @@ export class PageRecorder {
     // A walk committed in this transaction is out of `walks` already: its rows are still its own.
     const stateOf = (walk: number) => this.walks.get(walk) ?? committed.get(walk);
     await this.readSources(tx, chunks, stateOf);
+    // A row's hash is noted as it is decoded, before its statement (one that fails fails the
+    // transaction, whose failure forgets every walk's sources): in its walk's sources, and in every
+    // walk's that holds the follower, committed or still walking. Noted after the statement, a
+    // repeat of the follower in the same batch was judged against the hash before it, and a walk
+    // committed in this write, or one whose commit went elsewhere, noted nothing.
+    const walks = [...this.walks.values(), ...committed.values()];
+    const noted = (own: Walk | undefined) => (uid: string, hash: number) => {
+      for (const state of walks) {
+        const sources = state.sources;
+        if (sources !== undefined && (state === own || sources.has(uid))) sources.set(uid, hash);
+      }
+    };
     let batch: FollowerRow[] = [];
-    let batchWalk: Walk | undefined;
     const store = async () => {
       await storeFollowers(tx, batch, at);
-      if (batchWalk) this.stored(batchWalk, batch);
       batch = [];
     };
     for (const { walk, rows } of chunks) {
       const state = stateOf(walk);
       if (state?.broken) continue;
-      // A batch holds one walk's rows (stored: whose sources they go to first).
-      if (batch.length && state !== batchWalk) await store();
-      batchWalk = state;
-      const decoded = this.decode(rows, state?.sources);
+      const decoded = this.decode(rows, state?.sources, noted(state));
       for (;;) {
         // Only the decoding is answered here: a statement that fails fails the transaction.
         let next: IteratorResult<FollowerRow>;

@@ -11,9 +11,13 @@
  *
  * The seed holds ROW_SOURCE_VERSION and the keys the places are of: bytes that would be built
  * into another row (other span keys, or a tkf that builds the row otherwise) never hash the same
- * as before. Change ROW_SOURCE_VERSION whenever placedRow, followerRow or the columns they write
+ * as before. Change ROW_SOURCE_VERSION whenever placedRow, followerRow, or the columns and
+ * decoding of writers/fields.ts they use (DEFAULT_CSV_FIELDS, createDecoder, COMPUTED_FIELDS)
  * change what they make of the same bytes (test/history/row-source.test.ts pins the rows built
  * from a fixture to this version).
+ *
+ * Not a keyed or cryptographic hash: a follower who wrote profile text to hash as the stored row
+ * would only keep that row as it was.
  */
 export const ROW_SOURCE_VERSION = 1;
 

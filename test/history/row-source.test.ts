@@ -174,5 +174,40 @@ describe('row sources', () => {
       expect(await nicknameOf(db, uid)).toBe((JSON.parse(lines[20]!) as { nickname: string }).nickname);
       await recorder.close();
     });
+
+    // The three below: found by a review of the change; each ended with the changed row stored.
+    it('a follower another walk stored in the same write, then seen as before by a walk committed in that write, ends as last seen', async () => {
+      const { files, lines, db, recorder } = await firstSnapshot('committed');
+      const x = JSON.parse(lines[7]!) as { uid: string; nickname: string };
+      recorder.page(2, pageOf(lines, 7, 8, { at: 7, nickname: 'renamed by another walk' }), '7100000000000000001');
+      recorder.page(3, pageOf(lines, 0, 30), UID);
+      expect(await recorder.commit(3, files[1]!, undefined)).toMatchObject({ recorded: true });
+      expect(await nicknameOf(db, x.uid)).toBe(x.nickname);
+      await recorder.close();
+    });
+
+    it('a follower stored for a walk whose commit failed (its pages stored all the same), then seen as before by another walk, ends as last seen', async () => {
+      const { files, lines, db, recorder } = await firstSnapshot('rejected');
+      const x = JSON.parse(lines[7]!) as { uid: string; nickname: string };
+      recorder.page(3, pageOf(lines, 0, 5), UID);
+      await recorder.flush();
+      recorder.page(2, pageOf(lines, 7, 8, { at: 7, nickname: 'renamed by 2' }), '7100000000000000001');
+      await expect(recorder.commit(2, join(dir.path, 'missing.jsonl'), undefined)).rejects.toThrow();
+      expect(await nicknameOf(db, x.uid)).toBe('renamed by 2');
+      recorder.page(3, pageOf(lines, 5, 30), UID);
+      expect(await recorder.commit(3, files[1]!, undefined)).toMatchObject({ recorded: true });
+      expect(await nicknameOf(db, x.uid)).toBe(x.nickname);
+      await recorder.close();
+    });
+
+    it('a follower seen changed, then again as stored, in one batch, ends as last seen', async () => {
+      const { lines, db, recorder } = await firstSnapshot('repeat');
+      const x = JSON.parse(lines[7]!) as { uid: string; nickname: string };
+      recorder.page(2, pageOf(lines, 0, 15, { at: 7, nickname: 'renamed' }), UID);
+      recorder.page(2, pageOf(lines, 7, 8), UID);
+      await recorder.flush();
+      expect(await nicknameOf(db, x.uid)).toBe(x.nickname);
+      await recorder.close();
+    });
   });
 });
