@@ -19,7 +19,7 @@ import { runTkf } from '../e2e/run-tkf.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { useClosers } from '../helpers/closers.js';
 import { runCli } from './run-cli.js';
-import { pageRowsOf } from './recorder-rows.js';
+import { pageRowsOf, watched } from './recorder-rows.js';
 
 const TOKEN = 'tkn-PAGES-z8x7c6';
 const UID = '6754915036232582149';
@@ -106,30 +106,6 @@ describe('recording pages as they arrive', () => {
       const lines = (await readFile(file, 'utf8')).trim().split('\n');
       const page = (from: number, to: number): PageRows => pageRowsOf(lines, from, to, 'from a page');
       return { file, page };
-    }
-    /** `db` with the statements of its transactions shown to `watch` first (which may throw, as a failing statement). */
-    function watched(db: SqlDriver, watch: { run?: (sql: string) => void; all?: (sql: string) => void }): SqlDriver {
-      return {
-        dialect: db.dialect,
-        label: db.label,
-        all: (sql, params) => db.all(sql, params),
-        run: (sql, params) => db.run(sql, params),
-        close: () => db.close(),
-        transaction: (fn) =>
-          db.transaction((tx) =>
-            fn({
-              dialect: tx.dialect,
-              all: async (sql, params) => {
-                watch.all?.(sql);
-                return tx.all(sql, params);
-              },
-              run: async (sql, params) => {
-                watch.run?.(sql);
-                return tx.run(sql, params);
-              },
-            }),
-          ),
-      };
     }
     /** `db`, counting its reads of an account's followers (knownFollowers). */
     function countingReads(db: SqlDriver): { counting: SqlDriver; reads: () => number } {

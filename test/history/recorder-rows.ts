@@ -4,6 +4,7 @@
  */
 import { openHistory } from '../../src/history/open-history.js';
 import type { PageRows } from '../../src/history/page-recorder.js';
+import type { SqlDriver } from '../../src/history/sql-driver.js';
 
 /**
  * Lines [from, to) of an export as a walk's feed hands them over (PageRows, each follower's text
@@ -26,4 +27,29 @@ export async function historyRows(path: string, sql: string): Promise<Array<Reco
   } finally {
     await db.close();
   }
+}
+
+/** `db` with the statements of its transactions shown to `watch` first (which may throw, as a failing statement). */
+export function watched(db: SqlDriver, watch: { run?: (sql: string, params?: readonly unknown[]) => void; all?: (sql: string) => void }): SqlDriver {
+  return {
+    dialect: db.dialect,
+    label: db.label,
+    all: (sql, params) => db.all(sql, params),
+    run: (sql, params) => db.run(sql, params),
+    close: () => db.close(),
+    transaction: (fn) =>
+      db.transaction((tx) =>
+        fn({
+          dialect: tx.dialect,
+          all: async (sql, params) => {
+            watch.all?.(sql);
+            return tx.all(sql, params);
+          },
+          run: async (sql, params) => {
+            watch.run?.(sql, params);
+            return tx.run(sql, params);
+          },
+        }),
+      ),
+  };
 }

@@ -20,6 +20,7 @@ import { startSimulator } from '../../src/simulator/index.js';
 import { DEFAULT_CSV_FIELDS, createDecoder, sourceKeys } from '../../src/writers/fields.js';
 import { useClosers } from '../helpers/closers.js';
 import { useTempDir } from '../helpers/temp-dir.js';
+import { watched } from './recorder-rows.js';
 import { runCli } from './run-cli.js';
 
 const TOKEN = 'tkn-SOURCES-q1w2e3';
@@ -90,24 +91,11 @@ describe('row sources', () => {
     /** `db`, with the rows of each INSERT INTO followers counted (the values after the time, five a row). */
     function counting(db: SqlDriver): { driver: SqlDriver; stored: () => number } {
       let stored = 0;
-      const driver: SqlDriver = {
-        dialect: db.dialect,
-        label: db.label,
-        all: (sql, params) => db.all(sql, params),
-        run: (sql, params) => db.run(sql, params),
-        close: () => db.close(),
-        transaction: (fn) =>
-          db.transaction((tx) =>
-            fn({
-              dialect: tx.dialect,
-              all: (sql, params) => tx.all(sql, params),
-              run: async (sql, params) => {
-                if (/^\s*INSERT INTO followers\b/.test(sql)) stored += /source_hash\) VALUES/.test(sql) ? ((params?.length ?? 1) - 1) / 5 : ((params?.length ?? 1) - 1) / 4;
-                return tx.run(sql, params);
-              },
-            }),
-          ),
-      };
+      const driver = watched(db, {
+        run: (sql, params) => {
+          if (/^\s*INSERT INTO followers\b/.test(sql)) stored += ((params?.length ?? 1) - 1) / (/source_hash\) VALUES/.test(sql) ? 5 : 4);
+        },
+      });
       return { driver, stored: () => stored };
     }
     const nicknameOf = async (db: SqlDriver, uid: string) => (await db.all<{ nickname: string }>('SELECT nickname FROM followers WHERE uid = ?', [uid]))[0]?.nickname;
