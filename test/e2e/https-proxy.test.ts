@@ -1,0 +1,64 @@
+/**
+ * An https:// proxy given by its IP address (`--proxy https://10.0.0.5:3128`), end to end with the
+ * built binary: a TLS forward proxy on 127.0.0.1 (its certificate, fixtures/tls, names the IP;
+ * the child trusts it through NODE_EXTRA_CA_CERTS). The export goes through it, and stderr holds
+ * tkf's own lines only: hpagent gives the proxy's host as the TLS server name, and Node answered an
+ * IP address there with a DeprecationWarning (DEP0123), two lines no user can act on.
+ */
+import { createServer, type Server } from 'node:https';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { runTkf, withTempDir } from './run-tkf.js';
+
+const TOKEN = 'tkn-TLSPROXY-7q8w9e';
+const UID = '7200000000000000001';
+const TLS = fileURLToPath(new URL('../../fixtures/tls/', import.meta.url));
+
+let sim: Simulator;
+let proxy: Server;
+const tunnels: string[] = [];
+const sockets = new Set<Socket>();
+
+beforeAll(async () => {
+  sim = await startSimulator({ token: TOKEN, users: { [UID]: { size: 60 } } });
+  proxy = createServer({ key: readFileSync(join(TLS, 'proxy-key.pem')), cert: readFileSync(join(TLS, 'proxy-cert.pem')) }, (_req, res) => res.writeHead(405).end());
+  proxy.on('connect', (req, client: Socket, head: Buffer) => {
+    tunnels.push(req.url ?? '');
+    sockets.add(client);
+    const [host, port] = (req.url ?? '').split(':');
+    const upstream = connect(Number(port), host!, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    sockets.add(upstream);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+});
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  await Promise.all([sim.close(), new Promise<void>((resolve) => proxy.close(() => resolve()))]);
+});
+
+describe('an https:// proxy by IP address', () => {
+  it('carries the export, and stderr has no DeprecationWarning (DEP0123)', async () => {
+    await withTempDir(async (dir) => {
+      const url = `https://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const result = await runTkf(['export', '--uid', UID, '--out', join(dir, 'f.jsonl'), '--base-url', sim.url, '--proxy', url], {
+        env: { TKF_TOKEN: TOKEN, NODE_EXTRA_CA_CERTS: join(TLS, 'proxy-cert.pem') },
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expect(tunnels).toContain(new URL(sim.url).host);
+      expect(result.stderr).not.toMatch(/DEP0123|DeprecationWarning|--trace-deprecation/);
+      expect(result.stderr).toMatch(/exported 60 followers/);
+      expect(result.stderr).not.toContain(TOKEN);
+    });
+  });
+});
