@@ -66,12 +66,10 @@ interface Walk {
   /** Whose followers (page gives it). */
   account?: string;
   /**
-   * followers.source_hash of the account's followers who have one, as this connection read and
-   * then wrote them (readSources): a row whose bytes hash the same is skipped. Undefined: not read
-   * yet, or no longer trusted (another connection wrote meanwhile, or a file was recorded).
+   * Whether its rows' stored hashes are looked up (storedHashes): the account has a snapshot, so
+   * most of its followers are likely stored as they come. Undefined until its first transaction.
    */
-  sources?: Map<string, number>;
-  sourcesRead?: boolean;
+  lookUp?: boolean;
 }
 
 interface Commit {
@@ -97,8 +95,6 @@ export class PageRecorder {
   /** sourceSeed of spanTable's keys, and of rows copied whole. */
   private spanSeed = 0;
   private readonly wholeSeed = sourceSeed(undefined);
-  /** PRAGMA data_version when the walks' sources were last read or checked (readSources). */
-  private dataVersion: number | undefined;
 
   /**
    * Walks of fewer followers are not read ahead (page, walked): a transaction of its own, its
@@ -149,10 +145,12 @@ export class PageRecorder {
 
   /**
    * The rows of a chunk, decoded (throws if one cannot be: the walk's parser took it, so JSON.parse
-   * should), each with its source's hash (row-source.ts); those whose hash `sources` holds for
-   * their uid (the row stored already is what they would make) are skipped.
+   * should), each with its source's hash (row-source.ts). A row is skipped when the latest hash
+   * known for its follower is its own: `kept`'s (the rows of this transaction, in order, the last
+   * one a follower's), else `stored`'s (followers.source_hash, looked up for the chunk): what is
+   * stored, or about to be, is then what the row would make.
    */
-  private *decode(rows: PageRows, sources: ReadonlyMap<string, number> | undefined, noted: (uid: string, hash: number) => void): Generator<FollowerRow> {
+  private *decode(rows: PageRows, stored: ReadonlyMap<string, number> | undefined, kept: Map<string, number>): Generator<FollowerRow> {
     const text = Buffer.from(rows.bytes.buffer, rows.bytes.byteOffset, rows.bytes.byteLength);
     const spans = rows.spans && { keys: this.spanKeys(rows.spans.keys), values: rows.spans.values };
     const width = spans ? spans.keys.keys.length * 2 : 0;
@@ -162,11 +160,11 @@ export class PageRecorder {
       const end = rows.ends[i]!;
       const placed = spans !== undefined && spans.values[i * width] !== NO_SPANS;
       const hash = placed ? sourceHash(text, start, end, spans.values, i * width, width, this.spanSeed) : sourceHash(text, start, end, undefined, 0, 0, this.wholeSeed);
-      if (sources !== undefined && sources.get(uid) === hash) {
+      if ((kept.get(uid) ?? stored?.get(uid)) === hash) {
         start = end;
         continue;
       }
-      noted(uid, hash);
+      kept.set(uid, hash);
       // Only the top-level values the columns are made from (writers/fields.ts createDecoder),
       // not the whole ~4.7 KB object: JSON.parse of every follower was a quarter of this thread.
       // Where the walk's parse placed them, the row's text is made of their bytes (placedRow).
@@ -179,69 +177,37 @@ export class PageRecorder {
   }
 
   /**
-   * What the recording knows of followers.source_hash, made true for this transaction: the walks'
-   * sources are dropped when another connection committed since they were read (PRAGMA
-   * data_version: a second tkf writing the same file may have changed those rows), and read for
-   * the walks of `chunks` that have none yet, their account's followers who have a hash (one
-   * query a walk, in its first transaction: ~0.17 s for 100,000; nothing for a new account).
+   * followers.source_hash of these followers, as this transaction sees the database (with what it
+   * wrote itself): one statement a chunk (~430 followers). Only for a walk of an account that has a
+   * snapshot (asked once a walk): a new account's followers are mostly not stored yet, and each
+   * lookup that finds nothing would still cost its search.
    */
-  private async readSources(tx: SqlRunner, chunks: ReadonlyArray<{ walk: number }>, stateOf: (walk: number) => Walk | undefined): Promise<void> {
-    if (tx.dialect !== 'sqlite') return;
-    const [row] = await tx.all<{ data_version: number | string }>('PRAGMA data_version');
-    const version = Number(row?.data_version);
-    if (this.dataVersion !== version) {
-      this.forgetSources();
-      for (const { walk } of chunks) {
-        const state = stateOf(walk);
-        if (state) state.sources = undefined;
-      }
-    }
-    this.dataVersion = version;
-    for (const { walk } of chunks) {
-      const state = stateOf(walk);
-      if (!state || state.broken || state.sourcesRead || state.account === undefined) continue;
-      state.sourcesRead = true;
-      // The rows by rowid, in its order (a list SQLite sorts), not in the account's uid order: a
-      // lookup of each by uid read the table's pages at random (170 against 120 ms a 100,000).
-      const [found] = await tx.all<{ uids: string; hashes: string }>(
-        `SELECT json_group_array(uid) AS uids, json_group_array(source_hash) AS hashes FROM followers
-         WHERE rowid IN (SELECT f.rowid FROM account_followers af JOIN followers f ON f.uid = af.follower_uid WHERE af.account_uid = ?)
-           AND source_hash IS NOT NULL`,
-        [state.account],
-      );
-      const uids = JSON.parse(found?.uids ?? '[]') as string[];
-      const hashes = JSON.parse(found?.hashes ?? '[]') as number[];
-      state.sources = new Map();
-      for (let i = 0; i < uids.length; i++) state.sources.set(uids[i]!, hashes[i]!);
-    }
-  }
-
-  /** The walks' sources are no longer what the database holds: their rows are all built and stored (the statement keeps those that did not change). */
-  private forgetSources(): void {
-    for (const state of this.walks.values()) state.sources = undefined;
+  private async storedHashes(tx: SqlRunner, state: Walk, uids: readonly string[]): Promise<Map<string, number> | undefined> {
+    if (tx.dialect !== 'sqlite' || state.account === undefined) return undefined;
+    state.lookUp ??= (await tx.all('SELECT 1 AS known FROM accounts WHERE uid = ?', [state.account])).length > 0;
+    if (!state.lookUp) return undefined;
+    const [found] = await tx.all<{ uids: string; hashes: string }>(
+      `SELECT json_group_array(uid) AS uids, json_group_array(source_hash) AS hashes FROM followers
+       WHERE uid IN (SELECT value FROM json_each(?)) AND source_hash IS NOT NULL`,
+      [JSON.stringify(uids)],
+    );
+    const hashes = JSON.parse(found?.hashes ?? '[]') as number[];
+    const map = new Map<string, number>();
+    (JSON.parse(found?.uids ?? '[]') as string[]).forEach((uid, i) => map.set(uid, hashes[i]!));
+    return map;
   }
 
   /**
    * Stores the chunks' rows, BATCH to a statement, each batch made just before it is stored. A
    * chunk that cannot be decoded makes its walk's file the one read (its state broken); when that
    * walk is committed in this very transaction, the whole of it fails instead (write's fallback).
+   * A row whose follower is stored as it would make it is skipped (decode): nothing of that is
+   * kept past the transaction, which sees every other connection's writes and its own.
    */
   private async storeChunks(tx: SqlRunner, chunks: ReadonlyArray<{ walk: number; rows: PageRows }>, committed: ReadonlyMap<number, Walk>, at: string): Promise<void> {
     // A walk committed in this transaction is out of `walks` already: its rows are still its own.
     const stateOf = (walk: number) => this.walks.get(walk) ?? committed.get(walk);
-    await this.readSources(tx, chunks, stateOf);
-    // A row's hash is noted as it is decoded, before its statement (one that fails fails the
-    // transaction, whose failure forgets every walk's sources): in its walk's sources, and in every
-    // walk's that holds the follower, committed or still walking. Noted after the statement, a
-    // repeat of the follower in the same batch was judged against the hash before it, and a walk
-    // committed in this write, or one whose commit went elsewhere, noted nothing.
-    const walks = [...this.walks.values(), ...committed.values()];
-    const noted = (own: Walk | undefined) => (uid: string, hash: number) => {
-      for (const state of walks) {
-        const sources = state.sources;
-        if (sources !== undefined && (state === own || sources.has(uid))) sources.set(uid, hash);
-      }
-    };
+    const kept = new Map<string, number>();
     let batch: FollowerRow[] = [];
     const store = async () => {
       await storeFollowers(tx, batch, at);
@@ -250,7 +216,8 @@ export class PageRecorder {
     for (const { walk, rows } of chunks) {
       const state = stateOf(walk);
       if (state?.broken) continue;
-      const decoded = this.decode(rows, state?.sources, noted(state));
+      const stored = state && (await this.storedHashes(tx, state, rows.uids));
+      const decoded = this.decode(rows, stored, kept);
       for (;;) {
         // Only the decoding is answered here: a statement that fails fails the transaction.
         let next: IteratorResult<FollowerRow>;
@@ -374,9 +341,8 @@ export class PageRecorder {
       });
       fromPages.forEach(({ commit, input }, i) => commit.resolve({ ...outcomes[i]!, account: input.account, takenAt: input.takenAt, file: commit.file }));
     } catch {
-      // Nothing of it was written (the sources it noted neither). The walks still walking will be
-      // read from their files; the snapshots asked for are, one by one, so that an error is the file's own.
-      this.forgetSources();
+      // Nothing of it was written. The walks still walking will be read from their files; the
+      // snapshots asked for are, one by one, so that an error is the file's own.
       for (const { walk } of chunks) {
         const state = this.walks.get(walk);
         if (state) state.broken = true;
@@ -386,7 +352,5 @@ export class PageRecorder {
     for (const commit of fromFiles) {
       await recordExportFile(this.driver, commit.file, commit.added === undefined ? {} : { added: commit.added }).then(commit.resolve, commit.reject);
     }
-    // A file's rows are stored without their sources' hashes, over rows the walks' sources describe.
-    if (fromFiles.length) this.forgetSources();
   }
 }

@@ -1,8 +1,8 @@
 /**
  * [issue 16] followers.source_hash (row-source.ts, schema version 5): a next walk skips the rows
- * whose bytes hash as the stored row's source, and only those; never where the stored row may
- * have changed since it read the hashes (another connection wrote, a file was recorded, its
- * transaction failed).
+ * whose bytes hash as the stored row's source, and only those: the hashes are what its
+ * transaction sees (another connection's writes, a file recorded meanwhile, its own rows), so a
+ * follower changed since is written again.
  */
 import { createHash } from 'node:crypto';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
@@ -126,7 +126,7 @@ describe('row sources', () => {
       await recorder.close();
     });
 
-    it('stores every row again once another connection wrote to the database after the hashes were read', async () => {
+    it('stores the follower another connection changed in the meantime (its hash gone with it), the others skipped', async () => {
       const { files, lines, db, recorder, stored } = await firstSnapshot('other');
       recorder.page(2, pageOf(lines, 0, 15), UID);
       await recorder.flush();
@@ -138,12 +138,12 @@ describe('row sources', () => {
       await other.close();
       recorder.page(2, pageOf(lines, 15, 30), UID);
       await recorder.commit(2, files[1]!, undefined);
-      expect(stored()).toBe(45);
+      expect(stored()).toBe(31);
       expect(await nicknameOf(db, later)).toBe((JSON.parse(lines[20]!) as { nickname: string }).nickname);
       await recorder.close();
     });
 
-    it('stores every row again after a file was recorded over them (its rows have no hashes)', async () => {
+    it('stores the follower a file recorded in the meantime changed (rows from a file have no hashes), the others skipped', async () => {
       const { files, lines, db, recorder, stored } = await firstSnapshot('file');
       recorder.page(2, pageOf(lines, 0, 15), UID);
       await recorder.flush();
@@ -157,8 +157,8 @@ describe('row sources', () => {
       expect(await nicknameOf(db, uid)).toBe('in a file');
       recorder.page(2, pageOf(lines, 15, 30), UID);
       expect(await recorder.commit(2, files[2]!, undefined)).toMatchObject({ recorded: true });
-      // The first walk's 30, the file's 30, then the walk's last 15 again.
-      expect(stored()).toBe(75);
+      // The first walk's 30, the file's 30, then the one the file changed.
+      expect(stored()).toBe(61);
       expect(await nicknameOf(db, uid)).toBe((JSON.parse(lines[20]!) as { nickname: string }).nickname);
       await recorder.close();
     });
