@@ -164,13 +164,15 @@ export class PageRecorder {
         start = end;
         continue;
       }
-      kept.set(uid, hash);
       // Only the top-level values the columns are made from (writers/fields.ts createDecoder),
       // not the whole ~4.7 KB object: JSON.parse of every follower was a quarter of this thread.
       // Where the walk's parse placed them, the row's text is made of their bytes (placedRow).
       const raw: RawFollower = { uid, bytes: text.subarray(start, end), hasLongNumbers: false, spans: placed ? spans : undefined, spanAt: placed ? i * width : undefined };
       start = end;
       const row = placedRow(raw) ?? followerRow(uid, decodeColumns(raw) as Record<string, unknown>);
+      // Kept once it is built: a row that cannot be is never stored, and must not make another
+      // walk's same bytes look stored.
+      kept.set(uid, hash);
       row.sourceHash = hash;
       yield row;
     }
