@@ -6,13 +6,14 @@
  * IP address there with a DeprecationWarning (DEP0123), two lines no user can act on.
  */
 import { createServer, type Server } from 'node:https';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { runTkf, withTempDir } from './run-tkf.js';
+import { tunnel } from '../helpers/tunnel.js';
 
 const TOKEN = 'tkn-TLSPROXY-7q8w9e';
 const UID = '7200000000000000001';
@@ -28,17 +29,7 @@ beforeAll(async () => {
   proxy = createServer({ key: readFileSync(join(TLS, 'proxy-key.pem')), cert: readFileSync(join(TLS, 'proxy-cert.pem')) }, (_req, res) => res.writeHead(405).end());
   proxy.on('connect', (req, client: Socket, head: Buffer) => {
     tunnels.push(req.url ?? '');
-    sockets.add(client);
-    const [host, port] = (req.url ?? '').split(':');
-    const upstream = connect(Number(port), host!, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    sockets.add(upstream);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
+    tunnel(req, client, head, sockets);
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
 });

@@ -6,13 +6,14 @@
  * environment given here only, the exit code main() exits with).
  */
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { runTkfInProcess as tkf } from '../helpers/run-cli.js';
 import { withTempDir } from './run-tkf.js';
+import { tunnel } from '../helpers/tunnel.js';
 
 const TOKEN = 'tkn-PROXY-secret-5m4n';
 const UID = '7200000000000000001';
@@ -44,16 +45,7 @@ async function startProxy(auth?: string): Promise<Proxy> {
       return;
     }
     tunnels.push(req.url ?? '');
-    const [host, port] = (req.url ?? '').split(':');
-    const upstream = connect(Number(port), host!, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    sockets.add(upstream);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
+    tunnel(req, client, head, sockets);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
