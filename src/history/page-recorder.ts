@@ -180,7 +180,7 @@ export class PageRecorder {
 
   /**
    * followers.source_hash of these followers, as this transaction sees the database (with what it
-   * wrote itself): one statement a chunk (~430 followers). Only for a walk of an account that has a
+   * wrote itself): one statement a chunk (~480 followers). Only for a walk of an account that has a
    * snapshot (asked once a walk): a new account's followers are mostly not stored yet, and each
    * lookup that finds nothing would still cost its search.
    */
@@ -188,9 +188,11 @@ export class PageRecorder {
     if (tx.dialect !== 'sqlite' || state.account === undefined) return undefined;
     state.lookUp ??= (await tx.all('SELECT 1 AS known FROM accounts WHERE uid = ?', [state.account])).length > 0;
     if (!state.lookUp) return undefined;
+    // A join on the chunk's uids, not `uid IN (...)` (which SQLite first makes a list of): 116-127
+    // against 173-245 ms for 100,000 followers in chunks of ~480.
     const [found] = await tx.all<{ uids: string; hashes: string }>(
-      `SELECT json_group_array(uid) AS uids, json_group_array(source_hash) AS hashes FROM followers
-       WHERE uid IN (SELECT value FROM json_each(?)) AND source_hash IS NOT NULL`,
+      `SELECT json_group_array(f.uid) AS uids, json_group_array(f.source_hash) AS hashes
+       FROM json_each(?) j JOIN followers f ON f.uid = j.value WHERE f.source_hash IS NOT NULL`,
       [JSON.stringify(uids)],
     );
     const hashes = JSON.parse(found?.hashes ?? '[]') as number[];
