@@ -86,24 +86,7 @@ export function growYoungGenerationOnce(): void {
 /** A 2 MiB semi-space, less what V8 keeps of it for itself (Node 20: 2,061,760 bytes usable). */
 const ROWS_NEW_SPACE = 1.8 * 1024 * 1024;
 
-/**
- * Node's DeprecationWarning DEP0123 left out of stderr. hpagent gives an https:// proxy's host as
- * the TLS server name (proxy-agents.ts), also when it is an IP address (`--proxy
- * https://10.0.0.5:3128`), and Node answers that with two lines ("Setting the TLS ServerName to an
- * IP address is not permitted by RFC 6066...") that no user can act on: the connection is the same.
- * Any other warning is printed as Node prints it.
- */
-function withoutIpServernameWarning(): void {
-  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
-    const [type, code] = rest;
-    if ((typeof type === 'object' && type !== null ? (type as { code?: unknown }).code : code) === 'DEP0123') return;
-    emit(warning, ...rest);
-  }) as typeof process.emitWarning;
-}
-
 export async function main(argv: string[]): Promise<never> {
-  withoutIpServernameWarning();
   const interrupts = new AbortController();
   // A pseudo-terminal with no size (util-linux `script`, some CI runners) reports 0 columns, and
   // ora then redraws as if its line wrapped endlessly: assume a common width instead.

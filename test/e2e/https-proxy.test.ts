@@ -1,10 +1,12 @@
 /**
  * An https:// proxy given by its IP address (`--proxy https://10.0.0.5:3128`), end to end with the
  * built binary: a TLS forward proxy on 127.0.0.1 (its certificate, fixtures/tls, names the IP;
- * the child trusts it through NODE_EXTRA_CA_CERTS). The export goes through it, and stderr holds
- * tkf's own lines only: hpagent gives the proxy's host as the TLS server name, and Node answered an
- * IP address there with a DeprecationWarning (DEP0123), two lines no user can act on.
+ * the child trusts it through NODE_EXTRA_CA_CERTS), to the simulator over http:// and over https://
+ * (the same certificate in front of it). hpagent gave the proxy's host as the TLS server name, an IP
+ * address too: Node 26 refused it (every request failed, ERR_INVALID_ARG_VALUE), Node 20 and 24
+ * printed a DeprecationWarning (DEP0123).
  */
+import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -21,6 +23,8 @@ const TLS = fileURLToPath(new URL('../../fixtures/tls/', import.meta.url));
 
 let sim: Simulator;
 let proxy: Server;
+/** The simulator behind TLS (the same certificate), for an https:// API through the proxy. */
+let api: Server;
 const tunnels: string[] = [];
 const sockets = new Set<Socket>();
 
@@ -32,21 +36,32 @@ beforeAll(async () => {
     tunnel(req, client, head, sockets);
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  api = createServer({ key: readFileSync(join(TLS, 'proxy-key.pem')), cert: readFileSync(join(TLS, 'proxy-cert.pem')) }, (req, res) => {
+    const upstream = httpRequest(`${sim.url}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
 });
 afterAll(async () => {
   for (const socket of sockets) socket.destroy();
-  await Promise.all([sim.close(), new Promise<void>((resolve) => proxy.close(() => resolve()))]);
+  await Promise.all([sim.close(), ...[proxy, api].map((server) => new Promise<void>((resolve) => server.close(() => resolve())))]);
 });
 
 describe('an https:// proxy by IP address', () => {
-  it('carries the export, and stderr has no DeprecationWarning (DEP0123)', async () => {
+  const apiUrl = (which: string) => (which === 'an http:// API' ? sim.url : `https://127.0.0.1:${(api.address() as AddressInfo).port}`);
+  it.each(['an http:// API', 'an https:// API'])('%s: the export goes through it, and stderr has no DeprecationWarning (DEP0123; Node 26 refused the address as TLS server name)', async (which) => {
+    const base = apiUrl(which);
     await withTempDir(async (dir) => {
       const url = `https://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-      const result = await runTkf(['export', '--uid', UID, '--out', join(dir, 'f.jsonl'), '--base-url', sim.url, '--proxy', url], {
+      const result = await runTkf(['export', '--uid', UID, '--out', join(dir, 'f.jsonl'), '--base-url', base, '--proxy', url], {
         env: { TKF_TOKEN: TOKEN, NODE_EXTRA_CA_CERTS: join(TLS, 'proxy-cert.pem') },
       });
       expect(result.code, result.stderr).toBe(0);
-      expect(tunnels).toContain(new URL(sim.url).host);
+      expect(tunnels).toContain(new URL(base).host);
       expect(result.stderr).not.toMatch(/DEP0123|DeprecationWarning|--trace-deprecation/);
       expect(result.stderr).toMatch(/exported 60 followers/);
       expect(result.stderr).not.toContain(TOKEN);
