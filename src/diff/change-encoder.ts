@@ -88,7 +88,10 @@ function csvChanges(columns: string[], options: ChangeEncoderOptions, cells: Cel
     header: () => Buffer.from(stringify([['change', ...columns]], { ...csvOptions, escape_formulas: false, bom: options.bom })),
     encode(change, record, source) {
       if (record.kind === 'csv') {
-        const row = cells(record, source).map(asWritten);
+        // A cell that carried the input's guard was text ("'-9": a nickname), and stays text, which
+        // this diff's own guard quotes again; one without it is typed back as the export wrote it.
+        const guarded = options.guardedInputs?.has(source.path) === true;
+        const row = guarded ? record.cells.map((cell) => (unguardCell(cell) !== cell ? unguardCell(cell) : asWritten(cell))) : cells(record, source).map(asWritten);
         return Buffer.from(stringify([[change, ...(options.formulaGuard ? row.map(keepOwnQuote) : row)]], csvOptions));
       }
       const row = fromJson.encode({ uid: record.uid, bytes: Buffer.from(record.json), hasLongNumbers: true });

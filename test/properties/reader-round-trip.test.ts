@@ -138,6 +138,16 @@ test('property: exports read back through the one reader, and tkf diff rows read
       await rm(path);
       await rm(emptyPath);
     }),
-    { numRuns: 100 },
+    {
+      numRuns: 100,
+      examples: [
+        // Found by a fresh-clone run: a nickname "-9", guarded by the export ("'-9"), was typed back
+        // as the number -9 by tkf diff's CSV rows, which then left it unguarded.
+        [
+          [{ uid: '1000000000000000000', unique_id: '.', nickname: '-9', signature: '', follower_count: 0, is_star: false, region: null, avatar_larger: { uri: '', url_list: [] } }],
+          { format: 'csv', diffFormat: 'csv', fields: undefined, bom: false, formulaGuard: true, style: 'minimal' },
+        ] as never,
+      ],
+    },
   );
 });
