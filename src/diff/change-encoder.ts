@@ -43,7 +43,7 @@ export interface ChangeEncoderOptions {
 
 export function createChangeEncoder(sources: readonly ExportSource[], options: ChangeEncoderOptions): ChangeEncoder {
   const cells = (record: ExportRecord & { kind: 'csv' }, source: ExportSource) => (options.guardedInputs?.has(source.path) ? record.cells.map(unguardCell) : record.cells);
-  return options.format === 'csv' ? csvChanges(csvColumns(sources), options, cells) : jsonlChanges(cells);
+  return options.format === 'csv' ? csvChanges(csvColumns(sources), options) : jsonlChanges(cells);
 }
 
 /** A CSV record's cells as the text they hold (the formula guard's quote off where the input has it). */
@@ -72,7 +72,7 @@ function describeDifference(a: ExportSource, b: ExportSource): string {
   return parts.length ? parts.join('; ') : 'the same names in another order';
 }
 
-function csvChanges(columns: string[], options: ChangeEncoderOptions, cells: Cells): ChangeEncoder {
+function csvChanges(columns: string[], options: ChangeEncoderOptions): ChangeEncoder {
   const csvOptions = csvWriteOptions(options.formulaGuard);
   // Followers from JSONL, as `tkf export --fields <columns>` would write them. The bytes handed
   // over are the line as read; hasLongNumbers: true makes the encoder decode with lossless-json,
@@ -91,7 +91,10 @@ function csvChanges(columns: string[], options: ChangeEncoderOptions, cells: Cel
         // A cell that carried the input's guard was text ("'-9": a nickname), and stays text, which
         // this diff's own guard quotes again; one without it is typed back as the export wrote it.
         const guarded = options.guardedInputs?.has(source.path) === true;
-        const row = guarded ? record.cells.map((cell) => (unguardCell(cell) !== cell ? unguardCell(cell) : asWritten(cell))) : cells(record, source).map(asWritten);
+        const row = record.cells.map((cell) => {
+          const text = guarded ? unguardCell(cell) : cell;
+          return text !== cell ? text : asWritten(cell);
+        });
         return Buffer.from(stringify([[change, ...(options.formulaGuard ? row.map(keepOwnQuote) : row)]], csvOptions));
       }
       const row = fromJson.encode({ uid: record.uid, bytes: Buffer.from(record.json), hasLongNumbers: true });
