@@ -3,7 +3,9 @@
  * The cost of `--db` (issue 16): a 100,000-follower JSONL export alone, and the same export
  * recorded into a SQLite history database, as a first snapshot (a new database) and as the next
  * one (the database already holds the account: every follower is compared and updated). Target:
- * at most +25% wall time. Run by `npm run bench`, or alone: `node bench/history-db.mjs [--rounds n]`.
+ * at most +25% wall time. Run by `npm run bench`, or alone: `node bench/history-db.mjs [--rounds n]`;
+ * `--latency ms` has the server wait before each answer (the goal is for 0: the walk as fast as the
+ * CPU allows, the simulator on the same cores; an API across a network hides more of the recording).
  */
 import { mkdirSync, rmSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -25,9 +27,9 @@ function removeAll(path) {
   }
 }
 
-export async function historyDbBench({ rounds = 3, env = {} } = {}) {
+export async function historyDbBench({ rounds = 3, env = {}, latencyMs = 0 } = {}) {
   mkdirSync(OUT, { recursive: true });
-  const server = await startServer({ prerender: true, users: { [UID]: { size: SIZE } } });
+  const server = await startServer({ prerender: true, ...(latencyMs > 0 ? { warm: true, latencyMs } : {}), users: { [UID]: { size: SIZE } } });
   const out = join(OUT, 'history-bench.jsonl');
   const db = join(OUT, 'history-bench.sqlite');
   const run = async (withDb) => {
@@ -42,7 +44,7 @@ export async function historyDbBench({ rounds = 3, env = {} } = {}) {
   };
   const seconds = (ms) => (ms / 1000).toFixed(2);
   const line = (name, m) => console.log(`  ${name.padEnd(30)} ${seconds(m.wallMs).padStart(6)} s  CPU ${seconds(m.cpuMs)} s  peak RSS ${(m.maxRssBytes / 1e6).toFixed(0)} MB  ${m.fullGcs} full collections  load ${loadavg()[0].toFixed(2)}${m.rows === SIZE ? '' : `  !! ${m.rows} rows`}`);
-  console.log(`\n--db into SQLite: ${SIZE.toLocaleString('en-US')} followers, JSONL, ${rounds} rounds (a warm-up walk first); load ${loadavg()[0].toFixed(2)}`);
+  console.log(`\n--db into SQLite: ${SIZE.toLocaleString('en-US')} followers, JSONL, ${rounds} rounds (a warm-up walk first)${latencyMs > 0 ? `, the server waiting ${latencyMs} ms before each answer` : ''}; load ${loadavg()[0].toFixed(2)}`);
   await run(false);
   const results = { bare: [], first: [], next: [] };
   for (let round = 1; round <= rounds; round++) {
@@ -77,8 +79,8 @@ export async function historyDbBench({ rounds = 3, env = {} } = {}) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
-  for (const t of await historyDbBench({ rounds: Math.max(1, Number(values.rounds) || 3) })) {
+  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, latency: { type: 'string', default: '0' } } });
+  for (const t of await historyDbBench({ rounds: Math.max(1, Number(values.rounds) || 3), latencyMs: Math.max(0, Number(values.latency) || 0) })) {
     console.log(`${t.what}: ${t.measured} (goal ${t.goal}) ${t.pass ? 'PASS' : 'MISS'} ${t.note}`);
   }
 }
