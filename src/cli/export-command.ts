@@ -174,10 +174,20 @@ async function exportOne(
   // redraws its line over the row just written.
   const rowsOnTerminal = output.kind === 'stream' && ctx.stdoutIsTTY === true;
   const progress = await createProgress({ stream: ctx.stderr, tty: ctx.stderrIsTTY && !options.quiet && !rowsOnTerminal, quiet: options.quiet, color: wantsColor(ctx.env) });
-  ctx.onInterrupt = (signal) => progress.log(`stopping after the page in hand (${againToQuit(signal)})`);
+  // Once the walk is over (every page fetched), a first signal stops nothing: the file is finished
+  // and published (an .xlsx workbook takes seconds to build), and the run ends as it would have.
+  let walked = false;
+  ctx.onInterrupt = (signal) =>
+    progress.log(
+      walked
+        ? `every page is fetched: finishing ${output.kind === 'file' ? output.path : 'the export'} (${againToQuit(signal)})`
+        : `stopping after the page in hand (${againToQuit(signal)})`,
+    );
   ctx.resumeHint = output.kind === 'file' ? resumeCommand(ctx.argv, ctx.env, ctx.runDate) : undefined;
   // The engine's 'started' and 'finished' events start and stop the progress (export-user.ts render).
-  const outcome = await exportUser(uid, output, settings, progress);
+  const outcome = await exportUser(uid, output, settings, progress, () => {
+    walked = true;
+  });
   // The JSON goes out first, and the lines below only once it is out (a failed write of it is the error said instead).
   if (options.json) {
     ctx.jsonSaid = true;
