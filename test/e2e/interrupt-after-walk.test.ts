@@ -43,7 +43,7 @@ describe('a first signal after the last page', () => {
       holder?.close();
       holder = undefined;
     };
-    closeLater(release);
+    closeLater(async () => release());
     // The database is made and migrated before the first request: its write lock is taken then.
     const gate = await startUidGate(sim.url, () => {
       if (!holder) {
