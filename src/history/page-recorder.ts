@@ -299,9 +299,14 @@ export class PageRecorder {
   }
 
   private async write(): Promise<void> {
-    const chunks = this.pending;
+    // A walk made broken by an earlier transaction (its file will be read) has nothing left here:
+    // its chunks sent meanwhile, and a read ahead for it, would each have opened a transaction of
+    // their own to store nothing, and each waited busy_timeout (30 s) again for a database another
+    // process holds (a 40,000-follower walk waited 150 s to say "database is locked").
+    const live = (walk: number) => !this.walks.get(walk)?.broken;
+    const chunks = this.pending.filter((chunk) => live(chunk.walk));
     const commits = this.commits;
-    const ahead = this.ahead;
+    const ahead = this.ahead.filter((asked) => live(asked.walk));
     this.pending = [];
     this.pendingRows = 0;
     this.commits = [];
@@ -327,6 +332,8 @@ export class PageRecorder {
       fromFiles.push(commit);
     }
     const at = new Date().toISOString();
+    // Only snapshots to be read from their files (recordExportFile, a transaction each): no other.
+    if (!chunks.length && !fromPages.length && !ahead.length) return this.fromFiles(fromFiles);
     try {
       const committed = new Map(fromPages.map(({ commit, state }) => [commit.walk!, state]));
       const outcomes = await this.driver.transaction(async (tx) => {
@@ -353,7 +360,12 @@ export class PageRecorder {
       }
       fromFiles.unshift(...fromPages.map(({ commit }) => commit));
     }
-    for (const commit of fromFiles) {
+    await this.fromFiles(fromFiles);
+  }
+
+  /** Snapshots recorded from their files, one by one, so that an error is the file's own. */
+  private async fromFiles(commits: readonly Commit[]): Promise<void> {
+    for (const commit of commits) {
       await recordExportFile(this.driver, commit.file, commit.added === undefined ? {} : { added: commit.added }).then(commit.resolve, commit.reject);
     }
   }

@@ -220,6 +220,44 @@ describe('recording pages as they arrive', () => {
       await expectFromTheFile(await recorder.commit(1, file, undefined), db, recorder);
     });
 
+    it('after a transaction fails, opens none for what its walk sent meanwhile: only the file is read (one transaction)', async () => {
+      const { file, page } = await exportAndPages();
+      const db = await openHistory(join(dir.path, 'locked.sqlite'));
+      // Transactions opened; the first waits until the test fails it (a database another process
+      // holds answers "database is locked" after busy_timeout, 30 s, the walk going on meanwhile).
+      let opened = 0;
+      let begun!: () => void;
+      const firstBegun = new Promise<void>((resolve) => (begun = resolve));
+      let fail!: (error: Error) => void;
+      const failed = new Promise<never>((_, reject) => (fail = reject));
+      const locked: SqlDriver = {
+        dialect: db.dialect,
+        label: db.label,
+        all: (sql, params) => db.all(sql, params),
+        run: (sql, params) => db.run(sql, params),
+        close: () => db.close(),
+        transaction: (fn) => {
+          if (++opened > 1) return db.transaction(fn);
+          begun();
+          return failed;
+        },
+      };
+      const recorder = new PageRecorder(locked, { aheadFrom: 10 });
+      recorder.page(1, page(0, 10), UID);
+      void recorder.flush();
+      await firstBegun;
+      // The rest of the walk comes while that transaction waits: more rows, the read ahead, its end.
+      recorder.page(1, page(10, 20), UID);
+      void recorder.flush();
+      recorder.page(1, page(20, 30), UID);
+      recorder.walked(1, UID);
+      const outcome = recorder.commit(1, file, undefined);
+      fail(new Error('database is locked'));
+      await expectFromTheFile(await outcome, db, recorder);
+      // The failed one, and the file's (recordExportFile): none for the rows sent meanwhile.
+      expect(opened).toBe(2);
+    });
+
     it("reads the account's followers ahead while the file is published (a walk large enough), and again if a snapshot came in between", async () => {
       // An earlier export of the same 30 followers, recorded by someone else after the read-ahead.
       const earlier = join(dir.path, 'earlier.jsonl');
