@@ -85,6 +85,13 @@ export function openSqlite(path: string, options: { readonly?: boolean; foreignK
   return new SqliteDriver(db, path, Boolean(options.readonly), options.readonly ? undefined : fileIdentity(path));
 }
 
+/**
+ * How long closing waits for another connection's transaction before it leaves the WAL as it is
+ * (consistent; the next close puts it into the file): a COMMIT of another tkf's snapshot takes
+ * well under a second.
+ */
+const CLOSE_WAIT_MS = 2_000;
+
 /** The connections this thread has open and may write through (closeSqliteAtOnce). */
 const writable = new Set<SqliteDriver>();
 
@@ -183,7 +190,7 @@ class SqliteDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
-    await this.queue.run(async () => this.leave());
+    await this.queue.run(async () => this.leave(CLOSE_WAIT_MS));
   }
 
   /** close() without waiting for its turn: the process is quitting (closeSqliteAtOnce). */
@@ -193,25 +200,25 @@ class SqliteDriver implements SqlDriver {
     } catch {
       // no transaction open
     }
-    try {
-      this.db.exec('PRAGMA busy_timeout = 0');
-    } catch {
-      // closed already
-    }
-    this.leave();
+    this.leave(0);
   }
 
-  private leave(): void {
+  /** `waitMs`: how long the checkpoint waits for another connection's transaction (busy_timeout). */
+  private leave(waitMs: number): void {
     if (!writable.delete(this) && !this.readonly) return; // closed already
     // The WAL's frames into the database file, and the WAL emptied: libsql closes a connection
     // whose statements are still alive (this driver keeps them) only when they are collected,
     // which an exiting process never does, so the last snapshots stayed in `-wal` and a copy
     // of the .sqlite file alone missed them. Not possible (a read-only file, another process
     // reading): the WAL stays, as SQLite keeps it, and the database is as consistent.
-    // Then the file alone (see the head of this file), if no other connection is open: at once
-    // (a reader, another process's export), not after busy_timeout.
+    // The checkpoint waits for another connection's transaction up to `waitMs`, not the 30 s a
+    // write waits: what this run recorded is committed already, and a process that holds the
+    // database (a long import, a sqlite3 shell left in a transaction) made each connection's close
+    // wait 30 s more before the run could say so. Then the file alone (see the head of this file),
+    // if no other connection is open: at once (a reader, another process's export).
     if (!this.readonly) {
       try {
+        this.db.exec(`PRAGMA busy_timeout = ${waitMs}`);
         this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
         this.db.exec('PRAGMA busy_timeout = 0');
         this.db.exec('PRAGMA journal_mode = DELETE');
