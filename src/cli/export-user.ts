@@ -198,7 +198,9 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined, recordin
   if (outcome.added !== undefined) {
     return `added ${plural(outcome.added, 'new follower')} on top of ${formatCount(outcome.rows - outcome.added)} (${cost})${where}`;
   }
-  if (outcome.end === 'limit') return `exported ${followers(outcome.rows)} (--limit ${limit}); ${cost}${dupes}`;
+  // The limit the walk stopped at, which is its rows: a --resume that finishes a walk stopped at
+  // its --limit publishes it whatever this command names (it said "--limit undefined" without one).
+  if (outcome.end === 'limit') return `exported ${followers(outcome.rows)} (--limit ${outcome.rows}); ${cost}${dupes}`;
   if (outcome.short && outcome.expected !== undefined) {
     const percent = Math.floor((100 * outcome.rows) / outcome.expected);
     return (

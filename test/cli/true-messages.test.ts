@@ -466,6 +466,26 @@ describe('item 12: the small ones', () => {
       await slow.close();
     }
   });
+
+  it('a --resume without --limit that publishes a walk stopped at its --limit names that limit (it said "--limit undefined")', async () => {
+    const out = join(dir.path, 'limited.csv');
+    // A file appears at <out> while the walk goes on: the walk ends at its limit and is not published.
+    const racing = await startSimulator({
+      token: TOKEN,
+      users: { [UID]: { size: 90 } },
+      onRequest: () => void writeFile(out, 'precious\n').catch(() => {}),
+    });
+    try {
+      const first = await tkf(['export', '--uid', UID, '--out', out, '--limit', '40', ...fast], { env: { TKF_BASE_URL: racing.url } });
+      expect(first.exitCode, first.stderr).toBe(EXIT.output);
+      await rm(out);
+      const resumed = await tkf(['export', '--uid', UID, '--out', out, '--resume', ...fast], { env: { TKF_BASE_URL: racing.url } });
+      expect(resumed.exitCode, resumed.stderr).toBe(EXIT.ok);
+      expect(resumed.stderr).toMatch(/tkf: exported 40 followers \(--limit 40\); 0 requests this run/);
+    } finally {
+      await racing.close();
+    }
+  });
 });
 
 describe('a lock file that names no tkf', () => {
