@@ -436,6 +436,15 @@ export class ExportFile implements PageTarget {
     await this.checkpointer.drain();
     await Promise.all([this.part!.close(), this.uidLog!.close()]);
     const last = this.checkpointer.saved!;
+    // --force replaces <out> only with a complete export: a list that ended far short (exit 10, an
+    // API throttling or broken) is not one, and published over the file it lost a whole one (a
+    // nightly cron's --force onto one name kept 60 of yesterday's 3,000 rows). The walk is not
+    // kept: its rows are in <out> already, or were. tkf's own staging file is replaced as before.
+    if (last.short && this.replace && !this.spec.own && (await exists(this.paths.out))) {
+      await this.tx!.discard(this.paths.checkpoint, this.paths.uids);
+      await this.releaseLock();
+      return { ...resultOf(last), file: null, keptOld: this.paths.out, resumedRows: this.base.rows, requests: last.requests };
+    }
     await this.tx!.publish(this.replace, this.spec.job.format.render);
     return this.finishPublished(last);
   }

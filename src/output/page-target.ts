@@ -81,6 +81,11 @@ export interface TargetResult extends ExportCounts {
   added?: number;
   /** --resume found the export already complete: nothing was requested or written. */
   alreadyComplete?: boolean;
+  /**
+   * --force over an existing <out>, and the new walk's list ended far short (`short`): <out> is
+   * left as it was (this path), the walk not kept. `file` is null.
+   */
+  keptOld?: string;
 }
 
 export interface PageTarget {

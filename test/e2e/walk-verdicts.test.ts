@@ -4,7 +4,7 @@
  * test/walk-verdicts-export.test.ts. The command lines run in process (tkf(): createProgram through
  * runCli, the exit code main() exits with); only the kill -9 spawns bin/tkf.js.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
@@ -28,12 +28,17 @@ const users: Record<string, UserScenario> = {
 };
 
 let sim: Simulator;
+/** The same accounts, ENDS_EARLY's list served whole (as it was the night before): made when asked. */
+let whole: Simulator | undefined;
 beforeAll(async () => {
   sim = await startSimulator({ token: TOKEN, users });
 });
 afterAll(async () => {
-  await sim.close();
+  await Promise.all([sim.close(), whole?.close()]);
 });
+async function wholeList(): Promise<Simulator> {
+  return (whole ??= await startSimulator({ token: TOKEN, users: { ...users, [ENDS_EARLY]: { size: 3000 } } }));
+}
 // --backoff 1: the pause before asking a short end once more is ten times it (10 ms, not 10 s).
 const env = (s: Simulator = sim) => ({ TKF_TOKEN: TOKEN, TKF_BASE_URL: s.url });
 const fast = ['--backoff', '1'];
@@ -48,6 +53,26 @@ describe('a list that ends far below what the API reports', () => {
       expect(await readFile(out, 'utf8')).toBe(expectedJsonl(ENDS_EARLY, users[ENDS_EARLY]!, 0, 60));
       const last = result.stderr.trim().split('\n').at(-1)!;
       expect(last).toMatch(/exported only 60 of the 3,000 followers the API should serve \(2%\).*the API may be throttling or broken; the file is kept/);
+    });
+  });
+
+  it('with --force over an existing file: exit 10, and the file (and its manifest) left byte for byte as they were, not replaced by the short walk', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'f.jsonl');
+      // Yesterday's whole export of the same account (the list as the API served it before).
+      const whole = await tkf(['export', '--uid', ENDS_EARLY, '--out', out, '--json', ...fast], { env: env(await wholeList()) });
+      expect(whole.code, whole.stderr).toBe(0);
+      const before = [await readFile(out), await readFile(`${out}.tkf.json`)];
+      const result = await tkf(['export', '--uid', ENDS_EARLY, '--out', out, '--force', '--json', ...fast], { env: env() });
+      expect(result.code).toBe(10);
+      expect(JSON.parse(result.stdout)).toMatchObject({ exit_code: 10, complete: false, short: true, rows: 60, expected: 3000, file: null });
+      // Buffer.equals: vitest's toEqual walks a Buffer byte by byte (minutes for this 14 MB file).
+      expect([(await readFile(out)).equals(before[0]!), (await readFile(`${out}.tkf.json`)).equals(before[1]!)]).toEqual([true, true]);
+      expect(result.stderr.trim().split('\n').at(-1)).toContain(`the API may be throttling or broken; ${out} is left as it was (--force replaces it only with a complete export) and this walk is not kept`);
+      // Nothing of the short walk is left to resume, or in the way of the next run.
+      expect((await readdir(dir)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
+      const again = await tkf(['export', '--uid', ENDS_EARLY, '--out', out, '--force', ...fast], { env: env(await wholeList()) });
+      expect(again.code, again.stderr).toBe(0);
     });
   });
 
