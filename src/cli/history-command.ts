@@ -34,7 +34,11 @@ function exitHelp(of?: 'list' | 'growth' | 'changes' | 'import'): string {
     [EXIT.missingUser, `${of ? '' : 'growth, changes: '}the database has no snapshot of the --uid account`, ['growth', 'changes']],
     [EXIT.output, of && of !== 'changes' ? 'stdout cannot be written (a full disk)' : 'the output cannot be written (--out, or stdout: a full disk; or in use, or exists without --force)', all],
     [EXIT.short, `${of ? '' : 'import: '}an export whose list ended far short (exit 10 when exported): not recorded`, ['import']],
-    [EXIT.database, 'the history database cannot be opened or written (missing, read-only, full disk, server down, newer schema)', all],
+    [
+      EXIT.database,
+      `the history database cannot be opened or written (missing, read-only, full disk, server down, newer schema)${of === 'import' || of === undefined ? `${of ? '; ' : '; import: '}it holds a later snapshot of the account, or another file's at the same time` : ''}`,
+      all,
+    ],
   ];
   return `
 Exit codes:

@@ -101,6 +101,13 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
         `not recorded in the history database ${driver.label}: it holds a later snapshot of ${outcome.account} (${outcome.later}) than this walk (${outcome.takenAt}), and snapshots are recorded oldest first (another run recorded a later walk, or this machine's clock is behind); the export is complete: ${file}`,
       );
     }
+    // Another file's snapshot at this walk's very time (one imported without a manifest, dated by
+    // its modification time): this walk is not in the database, so it is not said recorded.
+    if (outcome.clash) {
+      throw new HistoryDbError(
+        `not recorded in the history database ${driver.label}: it holds another snapshot of ${outcome.account} at this walk's time (${outcome.takenAt}), read from ${outcome.clash.source ?? 'a file not named'}; the export is complete: ${file}`,
+      );
+    }
     // The staging file is emptied, not removed: with its manifest it says "this walk is recorded",
     // so `--resume` of a batch finds the account complete instead of paying for it again.
     if (options.staging) await truncate(file, 0);

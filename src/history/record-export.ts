@@ -38,6 +38,8 @@ export interface RecordedFile extends SnapshotOutcome {
   account: string;
   takenAt: string;
   file: string;
+  /** `takenAt` is the file's modification time: it has no manifest. */
+  datedByFile?: boolean;
 }
 
 export async function recordExportFile(driver: SqlDriver, path: string, options: RecordFileOptions = {}): Promise<RecordedFile> {
@@ -58,7 +60,7 @@ export async function recordExportFile(driver: SqlDriver, path: string, options:
   }
   const source = await open();
   const outcome = await recordSnapshot(driver, input, () => followerRows(source, formulaGuard));
-  return { ...outcome, account: input.account, takenAt: input.takenAt, file: path };
+  return { ...outcome, account: input.account, takenAt: input.takenAt, file: path, ...(input.datedByFile ? { datedByFile: true } : {}) };
 }
 
 /** A finished export file as a snapshot's description (from its manifest), its row count, and how to read its rows. */
@@ -94,6 +96,7 @@ export async function describeExport(
     requests: manifest?.requests ?? null,
     // Absolute: the database outlives the directory a command ran in.
     source: resolve(path),
+    ...(manifest?.updated ? {} : { datedByFile: true }),
     ...update,
     ...(manifest?.pausedMs ? { pausedMs: manifest.pausedMs } : {}),
     ...(incompletePlaces(manifest) ? { holes: incompletePlaces(manifest) } : {}),

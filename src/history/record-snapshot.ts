@@ -56,6 +56,12 @@ export interface SnapshotInput {
   requests: number | null;
   /** The file (or staging file) it was read from. */
   source: string | null;
+  /**
+   * `takenAt` is the file's modification time (it has no manifest), not its walk's own time:
+   * files copied together share it to the millisecond, so a snapshot at that time is this file's
+   * only when it was read from this file (recordSnapshotIn).
+   */
+  datedByFile?: boolean;
   /** --update: the first `added` rows are the new followers; the rest are not looked at. */
   update?: { added: number };
   /** The walk's longest pause before a --resume went on with it (Checkpoint.pausedMs). */
@@ -72,6 +78,11 @@ export interface SnapshotOutcome {
   stale?: boolean;
   /** When stale: the time of the account's latest snapshot. */
   later?: string;
+  /**
+   * Not recorded: the account's snapshot at this time was read from another file or walk (its
+   * `source`, or null when it has none), not this one (recordSnapshotIn).
+   */
+  clash?: { source: string | null };
   served: number;
   added: number;
   /** Never seen before, below where the latest walk ended: there all along, not come (not in `added`). */
@@ -248,14 +259,37 @@ export async function recordSnapshot(
  * recordSnapshot inside a transaction the caller holds (SQLite: page-recorder.ts writes several
  * in one); `ahead`: the account's followers read before it (readKnownAhead).
  */
+/**
+ * Whether the account's snapshot at the input's time is this walk's, recorded before (an import
+ * run again, a crash before a staging file was emptied, a file exported with --db then imported):
+ * read from the same file (`source`, an absolute path), or, for a file dated by its manifest (the
+ * walk's own time, to the millisecond), read from a copy of it: the manifest's request count and
+ * profile count, kept in the snapshot, are the same. A file without a manifest is dated by its
+ * modification time, which files copied together (cp a.csv b.csv dir/) share: only its own path
+ * is evidence. Not the same, the file was refused as "already recorded" (exit 0, never recorded).
+ */
+function sameWalk(held: { source: string | null; requests: number | string | null; on_profile: number | string | null }, input: SnapshotInput): boolean {
+  if (held.source !== null && held.source === input.source) return true;
+  if (input.datedByFile) return false;
+  const number = (value: number | string | null) => (value === null ? null : Number(value));
+  return number(held.requests) === input.requests && number(held.on_profile) === input.onProfile;
+}
+
 export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, source: FollowerSource, ahead?: KnownAhead): Promise<SnapshotOutcome> {
   const { account, takenAt: at } = input;
-  const existing = await tx.all<{ id: number | string; served: number; added: number; removed: number; beyond_reach: number }>(
-    'SELECT id, served, added, removed, beyond_reach FROM snapshots WHERE account_uid = ? AND taken_at = ?',
-    [account, at],
-  );
+  const existing = await tx.all<{
+    id: number | string;
+    served: number;
+    added: number;
+    removed: number;
+    beyond_reach: number;
+    source: string | null;
+    requests: number | string | null;
+    on_profile: number | string | null;
+  }>('SELECT id, served, added, removed, beyond_reach, source, requests, on_profile FROM snapshots WHERE account_uid = ? AND taken_at = ?', [account, at]);
   if (existing.length) {
     const s = existing[0]!;
+    if (!sameWalk(s, input)) return { id: Number(s.id), recorded: false, clash: { source: s.source }, served: 0, added: 0, removed: 0, beyondReach: 0 };
     return { id: Number(s.id), recorded: false, served: s.served, added: s.added, removed: s.removed, beyondReach: s.beyond_reach };
   }
   // The account's latest snapshot: its time, and how its walk ended ('complete' saw every follower).
