@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
+import { TkfError, UsageError } from '../errors.js';
 import { createChangeEncoder, type ChangeEncoder } from '../diff/change-encoder.js';
 import { diffExports, type DiffCounts } from '../diff/diff-exports.js';
 import { PAUSE_BLINDS_MS, endOfList, referenceShortfall, shortfall, type WalkEnd } from '../diff/reach.js';
@@ -96,9 +96,10 @@ export function diffCommand(ctx: CliContext): Command {
       refuseOverInput('--out', out, [oldPath, newPath], 'an export it compares');
       const older = await openExport(oldPath);
       const newer = await openExport(newPath);
-      if (!options.force) await checkSameAccount(oldPath, newPath, toFile ? out : undefined);
+      const manifests = await readManifests([oldPath, newPath], (text) => ctx.stderr.write(text));
+      if (!options.force) checkSameAccount(oldPath, newPath, toFile ? out : undefined, manifests);
       // Only 'complete' matters of the older one: it saw every follower, so nobody is first seen.
-      const ends: Ends = await walkEnds(oldPath, newPath, (text) => ctx.stderr.write(text));
+      const ends: Ends = await walkEnds(oldPath, newPath, (text) => ctx.stderr.write(text), manifests);
       // A whole list a few short, as many as those it would call gone at its end: cut, not left.
       ends.onCutEnd = (tail) => {
         ends.newerEnd = 'early';
@@ -113,7 +114,7 @@ export function diffCommand(ctx: CliContext): Command {
       };
       // --json owns stdout: rows go only to a file, and without one only the counts are made.
       const rows = toFile || !options.json;
-      const guardedInputs = rows ? await guardedCsv([older, newer]) : undefined;
+      const guardedInputs = rows ? guardedCsv([older, newer], manifests) : undefined;
       const encoder = rows ? createChangeEncoder([older, newer], { format, formulaGuard: options.formulaGuard, bom: Boolean(options.bom), guardedInputs }) : undefined;
       let counts: DiffCounts;
       if (!encoder) counts = await diffExports(older, newer, { signal: ctx.signal, ...ends });
@@ -164,8 +165,8 @@ function summary(counts: DiffCounts, newerEnd: WalkEnd): string {
  * nor one that fell further short of its profile's count than the other export did ('early',
  * reach.ts endOfList), said too when it is <new>'s.
  */
-async function walkEnds(oldPath: string, newPath: string, warn: (text: string) => void): Promise<Ends> {
-  const [older, newer] = await Promise.all([walkOf(oldPath), walkOf(newPath)]);
+async function walkEnds(oldPath: string, newPath: string, warn: (text: string) => void, manifests: Manifests): Promise<Ends> {
+  const [older, newer] = await Promise.all([walkOf(oldPath, manifests), walkOf(newPath, manifests)]);
   if (newer?.short) {
     warn(
       `tkf: warning: ${newPath} ended far short of the list (${formatCount(newer.short.rows)} of the ${formatCount(newer.short.expected)} the API should serve): followers missing below its end are not called gone\n`,
@@ -218,19 +219,46 @@ async function walkEnds(oldPath: string, newPath: string, warn: (text: string) =
 }
 
 /** The CSV inputs written with the formula guard: their manifests say so, and one without a manifest is taken as tkf export writes by default (as tkf report reads it). */
-async function guardedCsv(sources: readonly ExportSource[]): Promise<Set<string>> {
+function guardedCsv(sources: readonly ExportSource[], manifests: Manifests): Set<string> {
   const guarded = new Set<string>();
   for (const source of sources) {
     if (source.format !== 'csv') continue;
-    const manifest = await readCheckpoint(outputPaths(source.path).manifest).catch(() => undefined);
+    const manifest = manifests.get(source.path);
     if (manifest?.options.formulaGuard ?? true) guarded.add(source.path);
   }
   return guarded;
 }
 
+/** Each input's manifest (`<file>.tkf.json`), undefined where it has none or it cannot be read. */
+type Manifests = ReadonlyMap<string, Checkpoint | undefined>;
+
+/**
+ * The two exports' manifests, read once. One that is there but cannot be read (another user's:
+ * tkf writes manifests owner-only, the export readable by others) or is damaged is warned of, as
+ * tkf report does, and the file compared as one without a manifest: the README promises a diff
+ * of files without one (the end of a walk unknown, fewer followers called gone, never more),
+ * so the diff is still true, but what the manifest would have said (whose followers, how the
+ * walk ended, the formula guard) must not go missing in silence.
+ */
+async function readManifests(paths: readonly string[], warn: (text: string) => void): Promise<Manifests> {
+  const manifests = new Map<string, Checkpoint | undefined>();
+  for (const path of paths) {
+    if (manifests.has(path)) continue;
+    manifests.set(
+      path,
+      await readCheckpoint(outputPaths(path).manifest).catch((error: unknown) => {
+        if (!(error instanceof TkfError)) throw error;
+        warn(`tkf: warning: ${error.message}; ${path} is compared as an export without a manifest (whose followers it holds, how its walk ended and its formula guard unknown)\n`);
+        return undefined;
+      }),
+    );
+  }
+  return manifests;
+}
+
 /** An export's finished manifest, when it describes the file as it is. */
-async function walkOf(path: string): Promise<Checkpoint | undefined> {
-  const manifest = await readCheckpoint(outputPaths(path).manifest).catch(() => undefined);
+async function walkOf(path: string, manifests: Manifests): Promise<Checkpoint | undefined> {
+  const manifest = manifests.get(path);
   return (await againstManifest(path, manifest))?.state === 'same' ? manifest : undefined;
 }
 
@@ -239,8 +267,8 @@ async function walkOf(path: string): Promise<Checkpoint | undefined> {
  * Each finished export's manifest (`<file>.tkf.json`) says whose it is; without one, the files
  * are taken at their word.
  */
-async function checkSameAccount(oldPath: string, newPath: string, out: string | undefined): Promise<void> {
-  const [older, newer] = await Promise.all([oldPath, newPath].map((path) => readCheckpoint(outputPaths(path).manifest).catch(() => undefined)));
+function checkSameAccount(oldPath: string, newPath: string, out: string | undefined, manifests: Manifests): void {
+  const [older, newer] = [manifests.get(oldPath), manifests.get(newPath)];
   if (older && newer && older.options.uid !== newer.options.uid) {
     // --force also replaces an --out that exists: said, so that following this advice is not how it is lost.
     const replaces = out !== undefined && existsSync(out) ? ` (--force also replaces ${out}, which exists)` : '';

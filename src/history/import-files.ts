@@ -9,8 +9,8 @@
  * database that fails stops the import.
  */
 import { stat } from 'node:fs/promises';
-import { HistoryDbError, OutputError, ShortListError, UsageError } from '../errors.js';
-import { checkDescribes, readCheckpoint } from '../output/checkpoint.js';
+import { HistoryDbError, OutputError, ShortListError, TkfError, UsageError } from '../errors.js';
+import { checkDescribes, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { readBackFormat } from '../output/export-reader.js';
 import { outputPaths } from '../output/output-file.js';
 import { describeExport, recordExportFile } from './record-export.js';
@@ -49,8 +49,30 @@ export function isFailure(outcome: ImportResult | ImportFailure): outcome is Imp
   return 'error' in outcome;
 }
 
+/**
+ * A file's manifest, or undefined where it has none. One that is there but cannot be read (another
+ * user's: tkf writes manifests owner-only, the export readable by others) or is damaged refuses
+ * the file: read as one without a manifest it was dated by its modification time, its walk's end
+ * and the profile's count unknown, or refused with a false reason ("has no tkf manifest").
+ */
+async function manifestOf(file: string): Promise<Checkpoint | undefined> {
+  try {
+    return await readCheckpoint(outputPaths(file).manifest);
+  } catch (error) {
+    if (!(error instanceof TkfError)) throw error;
+    // readCheckpoint says which: "cannot read the manifest <path>: permission denied (EACCES)",
+    // "the manifest <path> is damaged (not JSON); ...", "<path> is not a manifest this tkf can read; ...".
+    const cause = error.cause as NodeJS.ErrnoException | undefined;
+    const advice =
+      cause?.code === 'EACCES' || cause?.code === 'EPERM'
+        ? '; run the import as a user who may read it (tkf writes manifests readable by their owner only)'
+        : '';
+    throw new UsageError(`${file} is not imported: ${error.message}${advice}`, { cause: error });
+  }
+}
+
 async function dateOf(file: string): Promise<string> {
-  const manifest = await readCheckpoint(outputPaths(file).manifest).catch(() => undefined);
+  const manifest = await manifestOf(file);
   // An .xlsx is refused as one, before its size is held against its manifest's.
   readBackFormat(file, manifest?.options.format);
   // A manifest that no longer describes its file (an emptied staging file of --db) is refused:

@@ -68,7 +68,10 @@ export async function describeExport(
   path: string,
   options: RecordFileOptions = {},
 ): Promise<{ input: SnapshotInput; open: () => Promise<ExportSource>; rows: number | undefined; formulaGuard: boolean; manifest: Checkpoint | undefined }> {
-  const manifest = await readCheckpoint(outputPaths(path).manifest).catch(() => undefined);
+  // A manifest that is there but cannot be read, or is damaged, is said (readCheckpoint's error),
+  // not taken for none: the file would be recorded without whose, when and how its walk ended
+  // (tkf history import says it first, import-files.ts; tkf export --db's file is its own, just written).
+  const manifest = await readCheckpoint(outputPaths(path).manifest);
   const open = () => openExport(path, manifest?.options.format);
   // Without a manifest, a missing or unreadable file is said as such before anything else.
   if (!manifest) await open();
