@@ -27,7 +27,7 @@
  *                       transaction of a 100k export. test/history/page-recorder.test.ts holds
  *                       what it records to `PRAGMA foreign_key_check`.
  */
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { HistoryDbError } from '../errors.js';
 import { TurnQueue, type SqlDriver, type SqlRunner } from './sql-driver.js';
@@ -59,6 +59,19 @@ export function openSqlite(path: string, options: { readonly?: boolean; foreignK
     throw new HistoryDbError(`cannot open the history database ${path}: it is a directory; --db names a SQLite file (history.sqlite) or a postgres:// URL`);
   }
   if (!found && options.readonly) throw new HistoryDbError(`cannot open the history database ${path}: no such file`);
+  // A reader the file's mode shuts out (another user's database, mode 0600): libsql says only
+  // "Unable to open connection ...: 14", which the hint below took for a directory or a writer's
+  // problem. Said plainly, before libsql is asked.
+  if (found && options.readonly) {
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') {
+        throw new HistoryDbError(`cannot open the history database ${path}: permission denied (${code}): this user may not read it`, { cause: error });
+      }
+    }
+  }
   let db: LibsqlDatabase;
   try {
     if (options.readonly) {
@@ -80,7 +93,7 @@ export function openSqlite(path: string, options: { readonly?: boolean; foreignK
       if (options.foreignKeys === false) db.exec('PRAGMA foreign_keys = OFF');
     }
   } catch (error) {
-    throw new HistoryDbError(`cannot open the history database ${path}: ${describeSqliteError(error)}`, { cause: error });
+    throw new HistoryDbError(`cannot open the history database ${path}: ${describeSqliteError(error, options.readonly)}`, { cause: error });
   }
   return new SqliteDriver(db, path, Boolean(options.readonly), options.readonly ? undefined : fileIdentity(path));
 }
@@ -273,11 +286,16 @@ function bindable(value: unknown): unknown {
   return value;
 }
 
-function describeSqliteError(error: unknown): string {
+/** `reading`: opened by a command that only reads, which needs no directory it may write. */
+function describeSqliteError(error: unknown, reading = false): string {
   const code = (error as { code?: string }).code;
   const message = (error as Error).message ?? String(error);
   if (code === 'SQLITE_READONLY' || /readonly/i.test(message)) return `it is read-only (${message})`;
   if (code === 'SQLITE_FULL' || /disk is full|database or disk is full/i.test(message)) return `the disk is full (${message})`;
-  if (code === 'SQLITE_CANTOPEN' || /unable to open/i.test(message)) return `it cannot be opened: does its directory exist, and may tkf write there? (${message})`;
+  // libsql's text here is "ConnectionFailed(\"Unable to open connection to local database <path>: 14\")"
+  // (14: SQLITE_CANTOPEN), which says nothing more: left out.
+  if (code === 'SQLITE_CANTOPEN' || /unable to open/i.test(message)) {
+    return reading ? 'it cannot be opened for reading (is it a SQLite file this user may read?)' : 'it cannot be opened: does its directory exist, and may tkf write there?';
+  }
   return message;
 }
