@@ -41,6 +41,13 @@ export interface Page {
   tiedSecond?: number;
   /** Set when `next` is inside a tied second: a walk resumed after this page re-enters it here. */
   reenter?: Reentry;
+  /**
+   * Set when this answer came only after a failed try at the cursor the walk followed and was set
+   * aside (walk-verdicts.ts lostInside: a hidden offset may have moved past an answer lost on the
+   * way): the second is re-entered. Neither it nor the re-entry it causes is the API repeating
+   * itself (run-export.ts lost effort).
+   */
+  setAside?: boolean;
   /** Set on the last page when the list ended (confirmed once) below half of what the API reports. */
   short?: { rows: number; expected: number };
 }

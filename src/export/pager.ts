@@ -179,6 +179,7 @@ function pageOf(number: number, cursor: number, answer: FetchedPage, sorted: Sor
   if (decision.end) page.end = decision.end;
   if (decision.tiedSecond !== undefined) page.tiedSecond = decision.tiedSecond;
   if (decision.short) page.short = decision.short;
+  if (sorted.lostInside) page.setAside = true;
   if (next !== null && tied !== undefined && (next === tied.second || next === tied.second + 1)) {
     // Inside a tied second: a walk resumed after this page re-enters it from its start (the API's
     // hidden offset, if it keeps one, may have moved past answers never written).

@@ -193,6 +193,26 @@ describe('lost effort', () => {
       expect(JSON.parse(plain.stdout).lost_effort).toBeUndefined();
     });
   });
+
+  it("is not said of tkf's own retries and re-entries: half the requests failing (502), every follower, no warning", async () => {
+    // Seeded faults: the same requests fail each run. Each answer that came after a failed try is
+    // set aside and its second re-entered (a hidden offset may have moved): ~4 requests a page.
+    const failing = await startSimulator({ token: TOKEN, users: { [PLAIN]: { size: 1000 } }, faults: { rate: 0.5, kinds: ['502'] } });
+    try {
+      await withTempDir(async (dir) => {
+        const result = await tkf(['export', '--uid', PLAIN, '--out', join(dir, 'f.jsonl'), '--json', '--retries', '10', ...fast], { env: env(failing) });
+        expect(result.code, result.stderr).toBe(0);
+        const outcome = JSON.parse(result.stdout);
+        expect(outcome).toMatchObject({ rows: 1000, complete: true });
+        // More than twice the 50 pages were answered (what the warning counted), yet none repeated.
+        expect(failing.stats.answers?.ok).toBeGreaterThan(100);
+        expect(outcome.lost_effort).toBeUndefined();
+        expect(result.stderr).not.toMatch(/warning/);
+      });
+    } finally {
+      await failing.close();
+    }
+  });
 });
 
 describe('kill -9 inside a second the API pages with a hidden offset', () => {
