@@ -122,6 +122,12 @@ function readBaseUrl(options: AccessOptions, config: Config, ctx: CliContext): s
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`${source}: "${baseUrl}" must start with http:// or https://`);
   }
+  // tkf adds the path and the query (token, uid, cursor) itself: one already there was sent
+  // inside the path (".../x?token=.../tk/user/followers"). Refused without repeating it: it may
+  // hold a token.
+  if (url.search || url.hash) {
+    throw new UsageError(`${source}: the base URL must not carry a ${url.search ? 'query (?...)' : 'fragment (#...)'}; give the API's host and any path before /tk/user/followers, like ${url.origin}${url.pathname.replace(/\/+$/, '')}`);
+  }
   return baseUrl;
 }
 

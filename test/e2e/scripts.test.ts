@@ -221,6 +221,9 @@ describe('machine-readable results and configuration', () => {
       const said = async (extra: Record<string, string>) => (await tkf(['export', '--uid', B, '--out', join(dir, 'said.csv')], { env: { XDG_CONFIG_HOME: join(dir, 'config'), ...extra } })).stderr;
       expect(await said({ TKF_TOKEN: TOKEN })).toBe(`tkf: base_url in the config file ${configFile}: "api.example.com" is not a URL; write it like http://api.example.com\n`);
       expect(await said({ TKF_TOKEN: TOKEN, TKF_BASE_URL: 'ftp://x' })).toBe('tkf: TKF_BASE_URL: "ftp://x" must start with http:// or https://\n');
+      // A query would be sent inside the path; refused without repeating it (it may hold a token).
+      const query = await said({ TKF_TOKEN: TOKEN, TKF_BASE_URL: `${sim.url}/v1?token=tkn-IN-THE-URL` });
+      expect(query).toBe(`tkf: TKF_BASE_URL: the base URL must not carry a query (?...); give the API's host and any path before /tk/user/followers, like ${sim.url}/v1\n`);
       expect(await said({})).toBe(`tkf: cannot read the token from ${join(dir, 'nope')}: no such file (ENOENT); check token_file in the config file ${configFile}\n`);
       expect(await said({ TKF_TOKEN: TOKEN, TKF_BASE_URL: sim.url, TKF_DB: 'mysql://me:s3cret@db.example/tkf' })).toBe(
         'tkf: the history database (--db, TKF_DB or the config file\'s "db") is a SQLite file (history.sqlite) or a postgres:// URL, not a mysql:// URL\n',
