@@ -30,6 +30,7 @@ import { cutBackTo } from './resume-point.js';
 import { openExport } from './export-reader.js';
 import { appendFrom, encoderAfter, pageNewest, prepareUpdate, type UpdateBase } from './update-base.js';
 import { DEPTH_CAP, PAGE_SIZE } from '../api/list-facts.js';
+import { formatCount } from '../count-text.js';
 
 /**
  * At most four checkpoints a second: each is a file written, fsynced and renamed (five system
@@ -180,7 +181,7 @@ export class ExportFile implements PageTarget {
       throw new OutputError(
         missing
           ? `an interrupted export of ${paths.out} is there, but its ${missing} is missing: it cannot be resumed; use --force to start again`
-          : `an interrupted export of ${paths.out} is there (${saved.rows} rows); use --resume to continue it or --force to start again`,
+          : `an interrupted export of ${paths.out} is there (${formatCount(saved.rows)} rows); use --resume to continue it or --force to start again`,
         { advised: true },
       );
     }
@@ -218,7 +219,7 @@ export class ExportFile implements PageTarget {
     if ((mode === 'resume' || mode === 'new') && !saved) await this.refuseOrphanPart();
     if (resumeFrom && pastLimit) {
       throw new UsageError(
-        `cannot resume ${paths.out}: the interrupted export holds ${resumeFrom.rows} rows, more than --limit ${limit}; resume it with a --limit of at least ${resumeFrom.rows} (or none), or start again with --force`,
+        `cannot resume ${paths.out}: the interrupted export holds ${formatCount(resumeFrom.rows)} rows, more than --limit ${limit}; resume it with a --limit of at least ${resumeFrom.rows} (or none), or start again with --force`,
       );
     }
     const seenUids = resumeFrom ? await this.takeUp(resumeFrom, 'complete') : [];
