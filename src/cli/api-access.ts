@@ -81,7 +81,9 @@ async function readToken(options: AccessOptions, config: Config, ctx: CliContext
   }
   let token: string | undefined;
   const tokenFile = tokenFileOf(options, ctx.env, config);
-  if (options.token !== undefined) token = options.token;
+  // Trimmed as TKF_TOKEN and a token file are: a token pasted with a space or a newline around it
+  // (--token " abc") was sent so and refused by the API (exit 5).
+  if (options.token !== undefined) token = options.token.trim();
   else if (tokenFile !== undefined) {
     const source = tokenFile === '-' ? 'stdin' : tokenFile;
     try {

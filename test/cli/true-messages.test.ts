@@ -367,6 +367,12 @@ describe('item 12: the small ones', () => {
     expect(run.stderr).toMatch(/exported 1 follower; 1 request in/);
   });
 
+  it('--token is trimmed as TKF_TOKEN and a token file are (a token pasted with spaces around it)', async () => {
+    const run = await tkf(['export', '--uid', ONE, '--out', '-', '--token', ` ${TOKEN}\n`], { env: { TKF_TOKEN: '' } });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout.trim().split('\n')).toHaveLength(1); // its one follower (JSONL on stdout)
+  });
+
   it('"stopped (exit 5) ...: stopped: ..." says stopped once', () => {
     const run = { uid: UID, exit_code: 5, complete: false, rows: 40, requests: 2, requests_total: 2, file: null, end: null, total: null, error: 'stopped: the API refused the token (HTTP 403)', elapsedMs: 1, cause: new RunStoppedError('stopped: the API refused the token (HTTP 403)', 5, 'the API refused the token (HTTP 403)') } as UserOutcome;
     expect(accountLine({ uid: UID, state: 'stopped', exitCode: 5, run }, undefined)).toBe('stopped (exit 5) at 40 followers: the API refused the token (HTTP 403)');
