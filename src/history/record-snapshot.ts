@@ -19,6 +19,7 @@
  * the same finished export twice (a crash between the database commit and the staging file's
  * removal, an import run again) changes nothing.
  */
+import { basename } from 'node:path';
 import { NOTHING_SEEN, PAUSE_BLINDS_MS, RECENT_WALKS, endOfList, judgeMissing, judgeNew, reachView, referenceShortfall, shortfall, unseenPlace, type ReachView, type WalkEnd } from '../diff/reach.js';
 import { placesOf } from '../output/checkpoint.js';
 import { parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
@@ -256,25 +257,27 @@ export async function recordSnapshot(
 }
 
 /**
- * recordSnapshot inside a transaction the caller holds (SQLite: page-recorder.ts writes several
- * in one); `ahead`: the account's followers read before it (readKnownAhead).
- */
-/**
  * Whether the account's snapshot at the input's time is this walk's, recorded before (an import
  * run again, a crash before a staging file was emptied, a file exported with --db then imported):
  * read from the same file (`source`, an absolute path), or, for a file dated by its manifest (the
  * walk's own time, to the millisecond), read from a copy of it: the manifest's request count and
  * profile count, kept in the snapshot, are the same. A file without a manifest is dated by its
- * modification time, which files copied together (cp a.csv b.csv dir/) share: only its own path
- * is evidence. Not the same, the file was refused as "already recorded" (exit 0, never recorded).
+ * modification time, which files copied together (cp a.csv b.csv dir/) share: its path, or its
+ * name (the same file moved, or reached through a link: mv keeps the time; a database of an older
+ * tkf kept relative paths) is the evidence. Not the same, the file was refused as "already
+ * recorded" (exit 0, never recorded).
  */
 function sameWalk(held: { source: string | null; requests: number | string | null; on_profile: number | string | null }, input: SnapshotInput): boolean {
   if (held.source !== null && held.source === input.source) return true;
-  if (input.datedByFile) return false;
+  if (input.datedByFile) return held.source !== null && input.source !== null && basename(held.source) === basename(input.source);
   const number = (value: number | string | null) => (value === null ? null : Number(value));
   return number(held.requests) === input.requests && number(held.on_profile) === input.onProfile;
 }
 
+/**
+ * recordSnapshot inside a transaction the caller holds (SQLite: page-recorder.ts writes several
+ * in one); `ahead`: the account's followers read before it (readKnownAhead).
+ */
 export async function recordSnapshotIn(tx: SqlRunner, input: SnapshotInput, source: FollowerSource, ahead?: KnownAhead): Promise<SnapshotOutcome> {
   const { account, takenAt: at } = input;
   const existing = await tx.all<{

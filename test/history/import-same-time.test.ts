@@ -5,7 +5,7 @@
  * never recorded): it is refused, said, exit 11. The same file, or a copy of a walk recorded
  * with its manifest, is still recorded once.
  */
-import { copyFile, rm, utimes } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSimulator } from '../../src/simulator/index.js';
@@ -48,6 +48,13 @@ describe('tkf history import: files that share a time', () => {
     // The same file again: recorded before, said so, exit 0.
     const again = await runCli(['history', 'import', '--db', db, '--uid', UID, files[0]!]);
     expect([again.code, again.stderr]).toEqual([0, `tkf: ${files[0]}: ${UID} at ${when.toISOString()}: already recorded\n`]);
+    // The same file moved (mv keeps its time) or reached through a link: already recorded.
+    const moved = join(dir.path, 'archive', 'a.csv');
+    await mkdir(join(dir.path, 'archive'));
+    await rename(files[0]!, moved);
+    await symlink(join(dir.path, 'archive'), join(dir.path, 'link'));
+    const elsewhere = await runCli(['history', 'import', '--db', db, '--uid', UID, moved, join(dir.path, 'link', 'a.csv')]);
+    expect([elsewhere.code, elsewhere.stderr.match(/: already recorded\n/g)?.length], elsewhere.stderr).toEqual([0, 2]);
     // Given its own time, a refused file is recorded.
     const later = new Date('2026-03-02T06:00:00.000Z');
     await utimes(files[1]!, later, later);
