@@ -49,7 +49,7 @@ export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [EXIT.output, 'the output cannot be written (a file, or stdout: a full disk; or is in use, or exists without --force)'],
   [EXIT.stopped, 'stopped early (--max-requests, or throttled for longer than --max-wait) and can be resumed with --resume'],
   [EXIT.someFailed, 'with --uids-file: some users failed (the others are complete)'],
-  [EXIT.short, 'the list ended far below what the API reports (under half; asked twice): the file is kept, the API may be throttling or broken'],
+  [EXIT.short, 'the list ended far below what the API reports (under half; asked twice): the file is kept (with --force over an existing file, that one is left as it was), the API may be throttling or broken'],
   [EXIT.database, 'the history database (--db) cannot be opened or written (read-only, full disk, server down, newer schema), or holds a later snapshot of the account (the file is kept)'],
   [EXIT.sighup, 'interrupted by SIGHUP (the terminal closed); resumable with --resume'],
   [EXIT.sigint, 'interrupted by SIGINT (Ctrl-C); resumable with --resume'],

@@ -175,12 +175,13 @@ ${codes}
   With --uids-file, when several apply: 129/130/143 (interrupted) over what stopped the run, the
   first to happen of 5 (token refused or quota spent), 7 or 11 (a full disk under the files or
   the history database, or that database gone) and 8 (--max-wait ran out), over 8 (--max-requests
-  spent) over 9 (some users failed, or a list ended far short: such a user's file is kept and its
-  own exit_code in --json is 10).
+  spent) over 9 (some users failed, or a list ended far short: such a user's file is kept, or with
+  --force the one it would have replaced, and its own exit_code in --json is 10).
 
 A list that ends (has_more false, or the depth cap's -1) with fewer than half the followers the
 API reports (its total, cut at the ~5,000 depth cap) is asked once more after a pause (ten times
---backoff); if it stands, the file is kept and tkf exits 10. When a run pays for more than twice
+--backoff); if it stands, the file is kept (with --force over an existing file, that one is left
+as it was and the short walk is not kept) and tkf exits 10. When a run pays for more than twice
 the pages its followers need, one warning line says so (--json: lost_effort).
 `;
 }
