@@ -177,12 +177,11 @@ async function exportOne(
   // Once the walk is over (every page fetched), a first signal stops nothing: the file is finished
   // and published (an .xlsx workbook takes seconds to build), and the run ends as it would have.
   let walked = false;
+  // What is left then: the file (tkf's own staging file is no file of the user's), its snapshot.
+  const finishing =
+    output.kind === 'file' && output.own ? 'the snapshot' : `${output.kind === 'file' ? output.path : 'the export'}${settings.record ? ' and its snapshot' : ''}`;
   ctx.onInterrupt = (signal) =>
-    progress.log(
-      walked
-        ? `every page is fetched: finishing ${output.kind === 'file' ? output.path : 'the export'} (${againToQuit(signal)})`
-        : `stopping after the page in hand (${againToQuit(signal)})`,
-    );
+    progress.log(walked ? `every page is fetched: finishing ${finishing} (${againToQuit(signal)})` : `stopping after the page in hand (${againToQuit(signal)})`);
   ctx.resumeHint = output.kind === 'file' ? resumeCommand(ctx.argv, ctx.env, ctx.runDate) : undefined;
   // The engine's 'started' and 'finished' events start and stop the progress (export-user.ts render).
   const outcome = await exportUser(uid, output, settings, progress, () => {
