@@ -719,7 +719,7 @@ export async function storeFollowers(tx: SqlRunner, given: readonly FollowerRow[
   for (const row of rows) {
     if (hashed) params.push(row.uid, row.uniqueId, row.nickname, row.data, row.sourceHash ?? null);
     else if (sqlite) params.push(row.uid, row.uniqueId, row.nickname, row.data);
-    else params.push(row.uid, row.uniqueId, row.nickname, dataText(row), at);
+    else params.push(row.uid, withoutNul(row.uniqueId), withoutNul(row.nickname), dataText(row), at);
   }
   if (hashed) {
     await tx.run(
@@ -737,6 +737,16 @@ export async function storeFollowers(tx: SqlRunner, given: readonly FollowerRow[
      WHERE followers.data <> excluded.data`,
     params,
   );
+}
+
+/**
+ * A handle or nickname as PostgreSQL's text can hold it: without U+0000, which it refuses
+ * ("invalid byte sequence for encoding UTF8: 0x00"), so that one follower's nickname failed its
+ * account's snapshot every night (exit 11) where SQLite recorded it. `data` keeps the character
+ * (escaped in its JSON text); these columns are copies for queries.
+ */
+function withoutNul(text: string | null): string | null {
+  return text !== null && text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
 }
 
 /** A row's data as text (FollowerRow.data may be its UTF-8 bytes). */

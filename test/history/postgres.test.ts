@@ -95,6 +95,18 @@ describe('the history database on PostgreSQL', () => {
     await db.close();
   });
 
+  it('a handle or nickname holding U+0000 is recorded (without it; data keeps it), not a failed snapshot every night', async () => {
+    const db = await openHistory(await pg.server.createDatabase('nul'));
+    const data = JSON.stringify({ uid: '1', unique_id: 'a\u0000b', nickname: '\u0000+1 555 0100' });
+    const row: FollowerRow = { uid: '1', uniqueId: 'a\u0000b', nickname: '\u0000+1 555 0100', data };
+    const outcome = await recordSnapshot(db, { account: ACCOUNT, onProfile: 1, requests: 1, source: null, end: 'complete', takenAt: at(1) }, (async function* () { yield row; })());
+    expect(outcome).toMatchObject({ recorded: true, added: 1 });
+    const [stored] = await db.all<{ unique_id: string; nickname: string; data: string }>('SELECT unique_id, nickname, data FROM followers');
+    expect([stored!.unique_id, stored!.nickname, stored!.data]).toEqual(['ab', '+1 555 0100', data]);
+    expect(JSON.parse(stored!.data).nickname).toBe('\u0000+1 555 0100');
+    await db.close();
+  });
+
   it('refuses a database of a newer tkf, and a server that is down is exit 11', async () => {
     const url = await pg.server.createDatabase('newer');
     const db = await openHistory(url);
