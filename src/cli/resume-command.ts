@@ -8,7 +8,10 @@
  *   unset would pass an empty token and fail);
  * - `--token-file -` reads stdin again, which the hint says too;
  * - `{date}` in --out is the date this run filled in (`date`): the same command after midnight
- *   named another day's files and started every account again, paying for its pages twice.
+ *   named another day's files and started every account again, paying for its pages twice;
+ * - a password in a `--db postgres://user:password@...` URL is never printed either: the hint
+ *   names the URL without it, and says to set PGPASSWORD (which the PostgreSQL client reads) when
+ *   it is not set (the URL with `***` for it, as printed before, failed when pasted).
  */
 import { basename } from 'node:path';
 
@@ -23,6 +26,7 @@ export function resumeCommand(argv: string[], env: NodeJS.ProcessEnv = {}, date?
   const out: string[] = basename(script) === 'tkf' ? ['tkf'] : ['node', quote(script)];
   let tokenDropped = false;
   let tokenFromStdin = false;
+  let passwordDropped = false;
   const args = argv.slice(2);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -33,6 +37,14 @@ export function resumeCommand(argv: string[], env: NodeJS.ProcessEnv = {}, date?
       continue;
     }
     if ((arg === '--token-file' && args[i + 1] === '-') || arg === '--token-file=-') tokenFromStdin = true;
+    if (arg === '--db' || arg.startsWith('--db=')) {
+      const given = arg === '--db' ? args[++i] : arg.slice('--db='.length);
+      const url = given === undefined ? undefined : withoutPassword(given);
+      if (url !== undefined && url !== given) passwordDropped = true;
+      out.push('--db');
+      if (url !== undefined) out.push(quote(url));
+      continue;
+    }
     if (date !== undefined && (arg === '--out' || arg.startsWith('--out=')) && (arg === '--out' ? args[i + 1] : arg)?.includes('{date}')) {
       if (arg === '--out') out.push('--out', quote(args[++i]!.replaceAll('{date}', date)));
       else out.push(quote(arg.replaceAll('{date}', date)));
@@ -42,7 +54,22 @@ export function resumeCommand(argv: string[], env: NodeJS.ProcessEnv = {}, date?
   }
   out.push('--resume');
   const command = out.join(' ');
-  if (tokenDropped && !env.TKF_TOKEN) return `${command} (set TKF_TOKEN first: the token given with --token is never printed)`;
-  if (tokenFromStdin) return `${command} (with the token on stdin again)`;
-  return command;
+  const notes: string[] = [];
+  if (tokenDropped && !env.TKF_TOKEN) notes.push('set TKF_TOKEN first: the token given with --token is never printed');
+  else if (tokenFromStdin) notes.push('with the token on stdin again');
+  if (passwordDropped && !env.PGPASSWORD) notes.push("set PGPASSWORD first: --db's password is never printed");
+  return notes.length ? `${command} (${notes.join('; ')})` : command;
+}
+
+/** A postgres:// URL without its password; any other text as it is. */
+function withoutPassword(target: string): string {
+  if (!/^postgres(ql)?:\/\//i.test(target)) return target;
+  try {
+    const url = new URL(target);
+    if (!url.password) return target;
+    url.password = '';
+    return url.toString();
+  } catch {
+    return target; // refused by the run itself, before any resume
+  }
 }

@@ -65,6 +65,18 @@ describe('resumeCommand', () => {
     expect(resumeCommand(argv, { TKF_TOKEN: 's3cret' })).toBe(`tkf export --uid 1 --out 'my file.csv' --resume`);
     expect(resumeCommand(['n', 'tkf', 'export', '--token=s3cret'], { TKF_TOKEN: 'x' })).toBe('tkf export --resume');
   });
+  it("names --db's PostgreSQL URL without its password, and says to set PGPASSWORD (the URL with *** failed when pasted)", () => {
+    const argv = ['n', 'tkf', 'export', '--uids-file', 'a.txt', '--db', 'postgres://u:S3CRETpw@db.example:5432/tkf?sslmode=require', '--out', 'x/{uid}.csv'];
+    const hint = resumeCommand(argv, { TKF_TOKEN: 't' });
+    expect(hint).not.toContain('S3CRETpw');
+    expect(hint).toBe("tkf export --uids-file a.txt --db 'postgres://u@db.example:5432/tkf?sslmode=require' --out 'x/{uid}.csv' --resume (set PGPASSWORD first: --db's password is never printed)");
+    expect(resumeCommand(argv, { TKF_TOKEN: 't', PGPASSWORD: 'S3CRETpw' })).not.toContain('(set PGPASSWORD');
+    expect(resumeCommand(['n', 'tkf', 'export', '--db=postgres://u:pw@h/d', '--token', 'x'], {})).toBe(
+      "tkf export --db postgres://u@h/d --resume (set TKF_TOKEN first: the token given with --token is never printed; set PGPASSWORD first: --db's password is never printed)",
+    );
+    // A SQLite file, and a URL without a password, as given.
+    expect(resumeCommand(['n', 'tkf', 'export', '--db', 'h.sqlite', '--db', 'postgres://u@h/d'], {})).toBe('tkf export --db h.sqlite --db postgres://u@h/d --resume');
+  });
   it("fills in --out's {date} with the run's date (and only there), so that it resumes the same files after midnight", () => {
     const argv = ['n', 'tkf', 'export', '--uids-file', 'l/{date}.txt', '--out', 'x/{date}/{uid}.csv'];
     expect(resumeCommand(argv, {}, '2026-12-05')).toBe(`tkf export --uids-file 'l/{date}.txt' --out 'x/2026-12-05/{uid}.csv' --resume`);
