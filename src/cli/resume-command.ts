@@ -66,8 +66,11 @@ function withoutPassword(target: string): string {
   if (!/^postgres(ql)?:\/\//i.test(target)) return target;
   try {
     const url = new URL(target);
-    if (!url.password) return target;
+    // Where pg reads one: user:password@, and the query's password and sslpassword (any case).
+    const keys = [...url.searchParams.keys()].filter((key) => /^(ssl)?password$/i.test(key));
+    if (!url.password && !keys.length) return target;
     url.password = '';
+    for (const key of keys) url.searchParams.delete(key);
     return url.toString();
   } catch {
     return target; // refused by the run itself, before any resume

@@ -74,6 +74,7 @@ describe('resumeCommand', () => {
     expect(resumeCommand(['n', 'tkf', 'export', '--db=postgres://u:pw@h/d', '--token', 'x'], {})).toBe(
       "tkf export --db postgres://u@h/d --resume (set TKF_TOKEN first: the token given with --token is never printed; set PGPASSWORD first: --db's password is never printed)",
     );
+    expect(resumeCommand(['n', 'tkf', 'export', '--db', 'postgres://u@h/d?PassWord=pw&sslmode=require'], { PGPASSWORD: 'pw' })).toBe('tkf export --db \'postgres://u@h/d?sslmode=require\' --resume');
     // A SQLite file, and a URL without a password, as given.
     expect(resumeCommand(['n', 'tkf', 'export', '--db', 'h.sqlite', '--db', 'postgres://u@h/d'], {})).toBe('tkf export --db h.sqlite --db postgres://u@h/d --resume');
   });
