@@ -7,7 +7,8 @@ import { EXIT_CODES } from '../errors.js';
 import { FORMAT_NAMES } from '../writers/index.js';
 import { ENV } from './env-names.js';
 
-function wholeNumber(name: string, min: number, max = Infinity) {
+/** A parser for a flag that takes a whole number within limits (commander's argParser): exit 2 otherwise. */
+export function wholeNumber(name: string, min: number, max = Infinity) {
   return (value: string): number => {
     if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
       throw new InvalidArgumentError(

@@ -6,10 +6,11 @@ import { Command, Option } from 'commander';
 import { DEPTH_CAP, PAGE_SIZE, estimateRequests, expectedFollowers } from '../api/list-facts.js';
 import { EXIT, TkfError } from '../errors.js';
 import { openAccess, validateUid, ENV } from './api-access.js';
-import { loadConfig } from './config-file.js';
+import { configure } from './config-file.js';
+import { wholeNumber } from './export-options.js';
 import type { CliContext } from './context.js';
 import { addNextStep } from './failure-hints.js';
-import { formatCount } from './progress.js';
+import { formatCount, formatDuration } from './progress.js';
 import { writeOut } from './stdout-errors.js';
 import { blameProxy } from './proxy-check.js';
 import { proxyOf } from './resolve-job.js';
@@ -21,6 +22,7 @@ interface InfoOptions {
   tokenFile?: string;
   token?: string;
   timeout: number;
+  maxWait: number;
   demo?: boolean;
   proxy?: string;
 }
@@ -33,7 +35,10 @@ export function infoCommand(ctx: CliContext): Command {
     .addOption(new Option('--base-url <url>', `the API host (env: ${ENV.baseUrl})`))
     .addOption(new Option('--token-file <path|->', `read the API token from a file or stdin (or set ${ENV.token})`))
     .addOption(new Option('--token <token>', 'the API token (visible to other users in the process list)'))
-    .addOption(new Option('--timeout <seconds>', 'request timeout').default(30).argParser(Number))
+    // Checked as tkf export checks them (--timeout abc was an internal error, exit 1; -1 a
+    // healthy API said unreachable), and taken from the config file as tkf export takes them.
+    .addOption(new Option('--timeout <seconds>', 'request timeout').default(30).argParser(wholeNumber('--timeout', 1)))
+    .addOption(new Option('--max-wait <seconds>', 'the most tkf waits on a throttling API (429s) before it gives up (exit 8)').default(60).argParser(wholeNumber('--max-wait', 1)))
     .addOption(new Option('--demo', 'ask the built-in simulator'))
     .addOption(new Option('--proxy <url>', 'send the request through this proxy, http://host:port (default: HTTPS_PROXY / HTTP_PROXY unless NO_PROXY; "direct": none)'))
     .addHelpText(
@@ -43,18 +48,33 @@ Examples:
   $ tkf info --uid 6754915036232582149
   $ tkf info --uid 6754915036232582149 --json | jq .estimated_requests
 
-Exit codes as for tkf export: 0 visible, 3 hidden, 4 no such user, 5 refused, 6 unreachable.
+Exit codes as for tkf export: 0 visible, 2 bad usage, 3 hidden, 4 no such user, 5 refused,
+6 unreachable, 8 throttled for longer than --max-wait.
 `,
     )
-    .action(async (options: InfoOptions) => {
-      const config = await loadConfig(ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
+    .action(async (options: InfoOptions, command: Command) => {
+      const config = await configure(command, options, ctx.env, (text) => ctx.stderr.write(`tkf: warning: ${text}\n`));
       if (options.uid !== undefined || !options.demo) validateUid(options.uid);
       const access = await openAccess(options, config, ctx);
       const uid = options.uid ?? access.defaultUid!;
       // The proxy an export would go through (the built-in simulator of --demo: none).
       const proxy = access.simulator ? undefined : proxyOf(access.baseUrl, options.proxy, ctx);
       const { createClient } = await import('../api/client.js');
-      const client = createClient({ baseUrl: access.baseUrl, token: access.token, retries: 2, retryBaseMs: 500, timeoutMs: options.timeout * 1000, userAgent: `tkf/${ctx.version}`, proxy: proxy?.url });
+      const client = createClient({
+        baseUrl: access.baseUrl,
+        token: access.token,
+        retries: 2,
+        retryBaseMs: 500,
+        timeoutMs: options.timeout * 1000,
+        maxWaitMs: options.maxWait * 1000,
+        userAgent: `tkf/${ctx.version}`,
+        proxy: proxy?.url,
+        // Each wait said as it begins: a throttling API held the command silent for minutes.
+        onRetry: (n) =>
+          ctx.stderr.write(
+            `tkf: ${n.reason}; ${n.throttled ? `waiting ${formatDuration(n.waitMs)} (--max-wait ${options.maxWait} s)` : `retry ${n.attempt}/${n.retries} in ${formatDuration(n.waitMs)}`}\n`,
+          ),
+      });
       try {
         const page = await client.fetchPage(uid, 0);
         const total = page.total ?? null;

@@ -68,6 +68,32 @@ describe('tkf info', () => {
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
     });
   }
+
+  it('checks --timeout as tkf export does (exit 2, not an internal error or a healthy API called unreachable), and takes the config file\'s', async () => {
+    for (const value of ['abc', '-1', '0']) {
+      const result = await tkf(['info', '--uid', A, '--timeout', value], { env: env() });
+      expect([result.code, result.stderr], value).toEqual([2, expect.stringContaining('--timeout takes a whole number of at least 1')]);
+    }
+    await withTempDir(async (dir) => {
+      await mkdir(join(dir, 'tkf'));
+      await writeFile(join(dir, 'tkf', 'config.json'), '{"timeout": 0}', { mode: 0o600 });
+      const result = await tkf(['info', '--uid', A], { env: { ...env(), XDG_CONFIG_HOME: dir } });
+      expect([result.code, result.stderr]).toEqual([2, `tkf: the config file ${join(dir, 'tkf', 'config.json')}: "timeout" is 0: --timeout takes a whole number of at least 1\n`]);
+    });
+  });
+
+  it('a throttling API: each wait said on stderr, then exit 8 at --max-wait (it waited 10 silent minutes)', async () => {
+    const throttling = await startSimulator({ token: TOKEN, users, faults: { rate: 1, kinds: ['429'], retryAfter: '1', maxConsecutive: 1_000_000 } });
+    try {
+      const result = await tkf(['info', '--uid', A, '--max-wait', '2', '--json'], { env: env(throttling) });
+      expect(result.code, result.stderr).toBe(8);
+      expect(JSON.parse(result.stdout)).toMatchObject({ uid: A, exit_code: 8 });
+      expect(result.stderr).toMatch(/^tkf: HTTP 429 Too Many Requests; waiting 1\.0 s \(--max-wait 2 s\)\n/);
+      expect(result.stderr.trim().split('\n').at(-1)).toMatch(/--max-wait 2 s$/);
+    } finally {
+      await throttling.close();
+    }
+  });
 });
 
 describe('many users', () => {
