@@ -159,7 +159,7 @@ export async function migrate(driver: SqlDriver): Promise<void> {
       // tkf_meta dropped): said as such, not as the bare "table accounts already exists".
       if (version === 0 && /already exists/i.test((error as Error).message)) {
         throw new HistoryDbError(
-          `cannot make tkf's history tables in ${driver.label}: ${(error as Error).message.replace(/^the history database \S+: /, '')}, and it has no tkf schema version (tkf_meta); the history needs a database of its own (a new file, or an empty PostgreSQL database)`,
+          `cannot make tkf's history tables in ${driver.label}: ${(error as Error).message.replace(/^the history database \S+: /, '')}, and it has no tkf schema version (tkf_meta); the history needs a database of its own (a new file), or in PostgreSQL a schema where no table has the name of one of tkf's`,
           { cause: error },
         );
       }
