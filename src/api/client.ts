@@ -296,7 +296,13 @@ export function createClient(options: ClientOptions): FollowersClient {
       if (refused) {
         const proxy = stripCredentials(options.proxy!);
         if (refused[1] === '407') {
-          throw new ApiUnavailableError(`the proxy ${proxy} asked for credentials (HTTP 407 to its CONNECT); give them in its URL, http://user:password@host:port; the API was not asked`);
+          // Given in its URL, they were refused: asking for them again says nothing.
+          const given = /^[a-z][a-z0-9+.-]*:\/\/[^/@]+@/i.test(options.proxy!) || /^[^/@]+@/.test(options.proxy!);
+          throw new ApiUnavailableError(
+            given
+              ? `the proxy ${proxy} refused the credentials in its URL (HTTP 407 to its CONNECT); check the user name and password; the API was not asked`
+              : `the proxy ${proxy} asked for credentials (HTTP 407 to its CONNECT); give them in its URL, http://user:password@host:port; the API was not asked`,
+          );
         }
         throw new Retryable(`the proxy ${proxy} answered HTTP ${refused[1]} to its CONNECT; the API was not asked`);
       }

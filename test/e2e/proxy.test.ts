@@ -29,7 +29,8 @@ interface Proxy {
 }
 
 /** A forward proxy: CONNECT host:port, optionally with Basic credentials required (407 without). */
-async function startProxy(auth?: string): Promise<Proxy> {
+/** `deny`: every CONNECT answered 403 (a proxy whose policy refuses the API's host). */
+async function startProxy(auth?: string, deny = false): Promise<Proxy> {
   const tunnels: string[] = [];
   const seen: string[] = [];
   const sockets = new Set<Socket>();
@@ -40,6 +41,10 @@ async function startProxy(auth?: string): Promise<Proxy> {
   server.on('connect', (req, client: Socket, head: Buffer) => {
     seen.push(`${req.method} ${req.url} ${JSON.stringify(req.headers)}`);
     sockets.add(client);
+    if (deny) {
+      client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
     if (auth && req.headers['proxy-authorization'] !== `Basic ${Buffer.from(auth).toString('base64')}`) {
       client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n');
       return;
@@ -127,14 +132,32 @@ describe('proxies', () => {
       const asked = guarded.seen.length;
       const refused = await exportThrough({ HTTP_PROXY: guarded.url });
       expect(refused.code).toBe(6);
-      expect(refused.stderr).toMatch(/^tkf: .*the proxy http:\/\/127\.0\.0\.1:\d+ asked for credentials \(HTTP 407 to its CONNECT\); give them in its URL/m);
+      expect(refused.stderr).toMatch(/^tkf: .*the proxy http:\/\/127\.0\.0\.1:\d+ \(HTTP_PROXY\) asked for credentials \(HTTP 407 to its CONNECT\); give them in its URL/m);
       expect(guarded.seen.length - asked).toBe(1);
+      // Wrong ones: said as refused, not asked for again.
+      const wrong = await exportThrough({ HTTP_PROXY: guarded.url.replace('http://', 'http://tkf:not-the-password@') });
+      expect(wrong.code).toBe(6);
+      expect(wrong.stderr).toMatch(/^tkf: .*the proxy http:\/\/\*\*\*@127\.0\.0\.1:\d+ \(HTTP_PROXY\) refused the credentials in its URL \(HTTP 407 to its CONNECT\); check the user name and password/m);
+      expect(wrong.stderr).not.toContain('not-the-password');
       for (const text of [ok.stdout, ok.stderr, ok.written, refused.stdout, refused.stderr]) {
         expect(text).not.toContain(TOKEN);
         expect(text).not.toContain(PASSWORD);
       }
     } finally {
       await guarded.close();
+    }
+  });
+
+  it('a proxy that refuses the tunnel (403 to the CONNECT): said as the proxy\'s, with where it came from, not as the API failing', async () => {
+    const denying = await startProxy(undefined, true);
+    try {
+      const result = await exportThrough({}, ['--proxy', denying.url, '--retries', '2', '--backoff', '1']);
+      expect(result.code).toBe(6);
+      // (--verbose, as exportThrough runs, prints the error's stack after its line.)
+      expect(result.stderr).toMatch(/\ntkf: the proxy http:\/\/127\.0\.0\.1:\d+ \(--proxy\) answered HTTP 403 to its CONNECT 3 times in a row; the API was not asked; check the proxy, or run without it \(--proxy direct\)\n/);
+      expect(result.stderr).not.toContain('the API at');
+    } finally {
+      await denying.close();
     }
   });
 
