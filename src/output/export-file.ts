@@ -439,8 +439,9 @@ export class ExportFile implements PageTarget {
     const last = this.checkpointer.saved!;
     // --force replaces <out> only with a complete export: a list that ended far short (exit 10, an
     // API throttling or broken) is not one, and published over the file it lost a whole one (a
-    // nightly cron's --force onto one name kept 60 of yesterday's 3,000 rows). The walk is not
-    // kept: its rows are in <out> already, or were. tkf's own staging file is replaced as before.
+    // nightly cron's --force onto one name kept 60 of yesterday's 3,000 rows). The short walk is
+    // not kept (the list's newest followers only; its exit 10 says to run again). tkf's own
+    // staging file is replaced as before.
     if (last.short && this.replace && !this.spec.own && (await exists(this.paths.out))) {
       await this.tx!.discard(this.paths.checkpoint, this.paths.uids);
       await this.releaseLock();
