@@ -117,14 +117,15 @@ export async function settleExport(plan: ExportPlan, deps: ExportDeps): Promise<
   const requests = () => deps.client.requests;
   // Answers the walk was given (repeated ones included): what lost effort is measured in.
   // Requests that failed or were throttled and retried are not the API repeating itself, nor are
-  // an answer set aside after a failed try and the re-entry it causes (tkf's own check: with half
-  // the requests failing, 116 answers for 50 pages were said to be the API repeating itself).
+  // an answer set aside after a failed try and the re-entry it causes when that brings nothing new
+  // (tkf's own check: with half the requests failing, 116 answers for 50 pages were said to be the
+  // API repeating itself); a re-entry that brings new followers is a page the list needed.
   let answers = 0;
   let reentering = false;
   try {
     if (target.from) {
       for await (const page of walk(plan, deps, target.from)) {
-        if (!page.setAside && !reentering) answers++;
+        if (!page.setAside && !(reentering && page.followers.length === 0)) answers++;
         reentering = page.setAside === true;
         await target.writePage(page, requests());
         if (deps.onPage) {
