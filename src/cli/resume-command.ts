@@ -9,11 +9,13 @@
  * - `--token-file -` reads stdin again, which the hint says too;
  * - `{date}` in --out is the date this run filled in (`date`): the same command after midnight
  *   named another day's files and started every account again, paying for its pages twice;
- * - a password in a `--db postgres://user:password@...` URL is never printed either: the hint
- *   names the URL without it, and says to set PGPASSWORD (which the PostgreSQL client reads) when
- *   it is not set (the URL with `***` for it, as printed before, failed when pasted).
+ * - a password in a `--db postgres://user:password@...` URL (or its query's) is never printed
+ *   either: the hint names the URL without it, and says to set PGPASSWORD (which the PostgreSQL
+ *   client reads) when it is not set (the URL with `***` for it, as printed before, failed when
+ *   pasted).
  */
 import { basename } from 'node:path';
+import { withoutPasswords } from '../history/postgres-driver.js';
 
 const SAFE = /^[A-Za-z0-9_./:=@%+,-]+$/;
 
@@ -61,18 +63,7 @@ export function resumeCommand(argv: string[], env: NodeJS.ProcessEnv = {}, date?
   return notes.length ? `${command} (${notes.join('; ')})` : command;
 }
 
-/** A postgres:// URL without its password; any other text as it is. */
+/** A postgres:// URL without its passwords (postgres-driver.ts withoutPasswords); any other text as it is. */
 function withoutPassword(target: string): string {
-  if (!/^postgres(ql)?:\/\//i.test(target)) return target;
-  try {
-    const url = new URL(target);
-    // Where pg reads one: user:password@, and the query's password and sslpassword (any case).
-    const keys = [...url.searchParams.keys()].filter((key) => /^(ssl)?password$/i.test(key));
-    if (!url.password && !keys.length) return target;
-    url.password = '';
-    for (const key of keys) url.searchParams.delete(key);
-    return url.toString();
-  } catch {
-    return target; // refused by the run itself, before any resume
-  }
+  return /^postgres(ql)?:\/\//i.test(target) ? withoutPasswords(target) : target;
 }

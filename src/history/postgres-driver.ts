@@ -46,6 +46,26 @@ export function urlPasswords(url: string): string[] {
   return passwordSpans(url).map(([start, end]) => url.slice(start, end));
 }
 
+/**
+ * The URL with its passwords left out (passwordSpans: the `:password` of its user, the query's
+ * password pairs): what a command line printed for pasting may hold, the password then given
+ * another way (PGPASSWORD). A URL without one comes back as it is.
+ */
+export function withoutPasswords(url: string): string {
+  let text = url;
+  for (const [start, end] of passwordSpans(url).reverse()) {
+    if (text[start - 1] === ':') text = `${text.slice(0, start - 1)}${text.slice(end)}`; // user:password@ -> user@
+    else {
+      // a query pair: from its ? or & to its end, the next pair then taking the ?
+      const from = text.lastIndexOf('=', start);
+      const pairStart = Math.max(text.lastIndexOf('?', from), text.lastIndexOf('&', from));
+      const rest = text.slice(end);
+      text = text[pairStart] === '?' ? `${text.slice(0, pairStart)}${rest.startsWith('&') ? `?${rest.slice(1)}` : rest}` : `${text.slice(0, pairStart)}${rest}`;
+    }
+  }
+  return text;
+}
+
 /** The URL without its password, for messages (the password is as secret as the token). */
 export function postgresLabel(url: string): string {
   let label = url;

@@ -75,6 +75,10 @@ describe('resumeCommand', () => {
       "tkf export --db postgres://u@h/d --resume (set TKF_TOKEN first: the token given with --token is never printed; set PGPASSWORD first: --db's password is never printed)",
     );
     expect(resumeCommand(['n', 'tkf', 'export', '--db', 'postgres://u@h/d?PassWord=pw&sslmode=require'], { PGPASSWORD: 'pw' })).toBe('tkf export --db \'postgres://u@h/d?sslmode=require\' --resume');
+    // pg's socket form (no host; WHATWG URL refuses it): printed with *** before, which failed when pasted.
+    expect(resumeCommand(['n', 'tkf', 'export', '--db', 'postgres://postgres:s3cret-pw@/tkf?host=/run/pg&port=5433'], {})).toBe(
+      "tkf export --db 'postgres://postgres@/tkf?host=/run/pg&port=5433' --resume (set PGPASSWORD first: --db's password is never printed)",
+    );
     // A SQLite file, and a URL without a password, as given.
     expect(resumeCommand(['n', 'tkf', 'export', '--db', 'h.sqlite', '--db', 'postgres://u@h/d'], {})).toBe('tkf export --db h.sqlite --db postgres://u@h/d --resume');
   });
