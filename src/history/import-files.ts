@@ -182,7 +182,7 @@ async function recordAll(
       // in the database), and nothing else would tell (a directory of files copied at once).
       const error = new HistoryDbError(
         r.datedByFile
-          ? `${file} has no manifest, so it is dated by its modification time (${r.takenAt}), and the database already holds a snapshot of ${r.account} at that time read from another file (${r.clash.source ?? 'not named'}): not recorded, as one time holds one snapshot; put its manifest (${outputPaths(file).manifest}) beside it, or give it the time it was exported (touch -d), and import it again`
+          ? `${file} has no manifest, so it is dated by its modification time (${r.takenAt}), and the database already holds a snapshot of ${r.account} at that time read from another file (${r.clash.source ?? 'not named'}): not recorded, as one time holds one snapshot; if it is that file moved, it is recorded already; if not, put its manifest (${outputPaths(file).manifest}) beside it, or give it the time it was exported (touch -d), and import it again`
           : `${file} is dated ${r.takenAt} by its manifest, and the database already holds another walk's snapshot of ${r.account} at that time (read from ${r.clash.source ?? 'a file not named'}): not recorded, as one time holds one snapshot`,
       );
       results.push({ file, error: error.message, exit_code: error.exitCode, cause: error });

@@ -19,7 +19,7 @@
  * the same finished export twice (a crash between the database commit and the staging file's
  * removal, an import run again) changes nothing.
  */
-import { basename } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { NOTHING_SEEN, PAUSE_BLINDS_MS, RECENT_WALKS, endOfList, judgeMissing, judgeNew, reachView, referenceShortfall, shortfall, unseenPlace, type ReachView, type WalkEnd } from '../diff/reach.js';
 import { placesOf } from '../output/checkpoint.js';
 import { parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
@@ -262,16 +262,25 @@ export async function recordSnapshot(
  * read from the same file (`source`, an absolute path), or, for a file dated by its manifest (the
  * walk's own time, to the millisecond), read from a copy of it: the manifest's request count and
  * profile count, kept in the snapshot, are the same. A file without a manifest is dated by its
- * modification time, which files copied together (cp a.csv b.csv dir/) share: its path, or its
- * name (the same file moved, or reached through a link: mv keeps the time; a database of an older
- * tkf kept relative paths) is the evidence. Not the same, the file was refused as "already
- * recorded" (exit 0, never recorded).
+ * modification time, which files copied together (cp a.csv b.csv dir/) share, and day directories
+ * of one name (exports/<date>/followers.csv) copied at once too: only its path is evidence, or
+ * the same file reached through a link (both resolved). A moved one is refused (its message says
+ * it may be that file). Not the same, the file was said "already recorded" (exit 0, never recorded).
  */
 function sameWalk(held: { source: string | null; requests: number | string | null; on_profile: number | string | null }, input: SnapshotInput): boolean {
   if (held.source !== null && held.source === input.source) return true;
-  if (input.datedByFile) return held.source !== null && input.source !== null && basename(held.source) === basename(input.source);
+  if (input.datedByFile) return held.source !== null && input.source !== null && realPath(held.source) === realPath(input.source);
   const number = (value: number | string | null) => (value === null ? null : Number(value));
   return number(held.requests) === input.requests && number(held.on_profile) === input.onProfile;
+}
+
+/** A path with its links resolved; as it is where it cannot be (gone since it was recorded). */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /**

@@ -48,19 +48,40 @@ describe('tkf history import: files that share a time', () => {
     // The same file again: recorded before, said so, exit 0.
     const again = await runCli(['history', 'import', '--db', db, '--uid', UID, files[0]!]);
     expect([again.code, again.stderr]).toEqual([0, `tkf: ${files[0]}: ${UID} at ${when.toISOString()}: already recorded\n`]);
-    // The same file moved (mv keeps its time) or reached through a link: already recorded.
-    const moved = join(dir.path, 'archive', 'a.csv');
+    // The same file reached through a link: already recorded. Moved (mv keeps its time): nothing
+    // tells it from another file of that name and time (day directories of followers.csv copied
+    // at once), so it is refused, its message saying it may be that file.
     await mkdir(join(dir.path, 'archive'));
+    await symlink(dir.path, join(dir.path, 'link'));
+    const linked = await runCli(['history', 'import', '--db', db, '--uid', UID, join(dir.path, 'link', 'a.csv')]);
+    expect([linked.code, linked.stderr]).toEqual([0, `tkf: ${join(dir.path, 'link', 'a.csv')}: ${UID} at ${when.toISOString()}: already recorded\n`]);
+    const moved = join(dir.path, 'archive', 'a.csv');
     await rename(files[0]!, moved);
-    await symlink(join(dir.path, 'archive'), join(dir.path, 'link'));
-    const elsewhere = await runCli(['history', 'import', '--db', db, '--uid', UID, moved, join(dir.path, 'link', 'a.csv')]);
-    expect([elsewhere.code, elsewhere.stderr.match(/: already recorded\n/g)?.length], elsewhere.stderr).toEqual([0, 2]);
+    const elsewhere = await runCli(['history', 'import', '--db', db, '--uid', UID, moved]);
+    expect(elsewhere.code).toBe(11);
+    expect(elsewhere.stderr).toContain(`read from another file (${files[0]}): not recorded, as one time holds one snapshot; if it is that file moved, it is recorded already; if not, put its manifest`);
     // Given its own time, a refused file is recorded.
     const later = new Date('2026-03-02T06:00:00.000Z');
     await utimes(files[1]!, later, later);
     const placed = await runCli(['history', 'import', '--db', db, '--uid', UID, files[1]!]);
     expect(placed.code, placed.stderr).toBe(0);
     expect(placed.stderr).toContain(`${files[1]}: ${UID} at ${later.toISOString()}: 0 came`);
+  });
+
+  it('day directories of one file name (exports/<date>/followers.csv) copied at once: the same name and time are no evidence, the second is refused (exit 11)', async () => {
+    const days = ['2026-03-01', '2026-03-02'].map((day) => join(dir.path, 'days', day, 'followers.csv'));
+    const when = new Date('2026-03-03T06:00:00.123Z');
+    for (const [i, file] of days.entries()) {
+      await mkdir(join(file, '..'), { recursive: true });
+      await exportTo(file, 50 + i * 30);
+      await rm(`${file}.tkf.json`);
+      await utimes(file, when, when);
+    }
+    const run = await runCli(['history', 'import', '--db', join(dir.path, 'days.sqlite'), '--uid', UID, ...days]);
+    expect(run.code, run.stderr).toBe(11);
+    expect(run.stderr).toContain(`tkf: ${days[0]}: ${UID} at ${when.toISOString()}: +50 came`);
+    expect(run.stderr).toContain(`tkf: ${days[1]}: not imported: ${days[1]} has no manifest`);
+    expect(run.stderr).not.toContain('already recorded');
   });
 
   it('a walk recorded by tkf export --db, then its file and a copy of it with its manifest imported: already recorded, exit 0', async () => {
