@@ -83,6 +83,8 @@ export interface ClientOptions {
   maxSockets?: number;
   /** A forward proxy (http:// or https://) every request goes through, by CONNECT. */
   proxy?: string;
+  /** How messages name the proxy when it answers the CONNECT itself: where it came from beside it (`(--proxy)`, `(HTTP_PROXY)`). */
+  proxySource?: string;
   userAgent?: string;
   /**
    * The follower keys whose values' places each page's parse records (RawFollower.spans): the
@@ -133,7 +135,14 @@ interface Received {
 }
 
 /** A failure worth trying again; `waitMs` is the server's Retry-After, if it gave one. */
+/** The proxy as messages name it: without credentials, and where it came from when told. */
+function proxyName(proxy: string, source: string | undefined): string {
+  return `${stripCredentials(proxy)}${source ? ` (${source})` : ''}`;
+}
+
 class Retryable extends Error {
+  /** The proxy answered the CONNECT with this status (the API was not asked). */
+  proxyStatus?: number;
   constructor(
     message: string,
     readonly waitMs?: number,
@@ -143,6 +152,8 @@ class Retryable extends Error {
     super(message);
   }
 }
+
+
 
 /**
  * A page is ~100 KB (20 followers); no page of this API comes near 32 MB. A body past this is
@@ -294,17 +305,17 @@ export function createClient(options: ClientOptions): FollowersClient {
       // not the API's, and a demand for credentials is not retried (every try would get it).
       const refused = options.proxy === undefined ? undefined : /^Bad response: (\d{3})$/.exec((error as Error)?.message ?? '');
       if (refused) {
-        const proxy = stripCredentials(options.proxy!);
+        const proxy = proxyName(options.proxy!, options.proxySource);
         if (refused[1] === '407') {
           // Given in its URL, they were refused: asking for them again says nothing.
-          const given = /^[a-z][a-z0-9+.-]*:\/\/[^/@]+@/i.test(options.proxy!) || /^[^/@]+@/.test(options.proxy!);
+          const credentials = /^[a-z][a-z0-9+.-]*:\/\/[^/@]+@/i.test(options.proxy!) || /^[^/@]+@/.test(options.proxy!);
           throw new ApiUnavailableError(
-            given
+            credentials
               ? `the proxy ${proxy} refused the credentials in its URL (HTTP 407 to its CONNECT); check the user name and password; the API was not asked`
               : `the proxy ${proxy} asked for credentials (HTTP 407 to its CONNECT); give them in its URL, http://user:password@host:port; the API was not asked`,
           );
         }
-        throw new Retryable(`the proxy ${proxy} answered HTTP ${refused[1]} to its CONNECT; the API was not asked`);
+        throw Object.assign(new Retryable(`the proxy ${proxy} answered HTTP ${refused[1]} to its CONNECT; the API was not asked`), { proxyStatus: Number(refused[1]) });
       }
       throw new Retryable(describeNetworkError(error));
     }
@@ -387,6 +398,13 @@ export function createClient(options: ClientOptions): FollowersClient {
           throttledInARow++;
           view.hooks.onRetry?.({ attempt: throttledInARow, retries: 0, waitMs, reason, cursor, throttled: true });
           continue;
+        }
+        if (retry >= retries && error.proxyStatus !== undefined && options.proxy !== undefined) {
+          const times = retry === 0 ? '' : ` ${retry + 1} times in a row`;
+          // Said as the proxy's: "the API at host failed 3 times ...; the API was not asked" was both.
+          throw new ApiUnavailableError(
+            `the proxy ${proxyName(options.proxy, options.proxySource)} answered HTTP ${error.proxyStatus} to its CONNECT${times}; the API was not asked; check the proxy, or run without it (--proxy direct)`,
+          );
         }
         if (retry >= retries) {
           throw new ApiUnavailableError(

@@ -105,6 +105,7 @@ async function runJob(job: ExportJob, options: ExportOptions, ctx: CliContext): 
     rate: job.rate,
     maxSockets: Math.min(job.concurrency, job.uids?.length ?? 1) + 1,
     proxy: proxy?.url,
+    proxySource: proxy?.source,
     userAgent: `tkf/${ctx.version}`,
     spanKeys: columnKeys(job, columnsRead),
   });

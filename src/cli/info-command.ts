@@ -69,6 +69,7 @@ Exit codes as for tkf export: 0 visible, 2 bad usage, 3 hidden, 4 no such user, 
         maxWaitMs: options.maxWait * 1000,
         userAgent: `tkf/${ctx.version}`,
         proxy: proxy?.url,
+        proxySource: proxy?.source,
         // Each wait said as it begins: a throttling API held the command silent for minutes.
         onRetry: (n) =>
           ctx.stderr.write(

@@ -41,17 +41,6 @@ export function proxySetting(proxy: string | undefined, flag: string | undefined
 /** After the API "failed": when the proxy itself cannot be reached, the error says so instead. */
 export async function blameProxy(error: unknown, proxy: ProxySetting | undefined, timeoutMs = 5000): Promise<void> {
   if (!proxy || !(error instanceof ApiUnavailableError)) return;
-  // The proxy answered the CONNECT with an error, every try: said as the proxy's, with where it
-  // came from, not as "the API at host failed 3 times ...; the API was not asked".
-  const refused = /^the API at \S+ failed (once|\d+ times in a row) at cursor \d+; last: (the proxy \S+) (answered HTTP \d{3} to its CONNECT); the API was not asked; /.exec(error.message);
-  if (refused) {
-    error.message = `${refused[2]} (${proxy.source}) ${refused[3]}${refused[1] === 'once' ? '' : ` ${refused[1]}`}; the API was not asked; check the proxy, or run without it (--proxy direct)`;
-    return;
-  }
-  if (/^the proxy \S+ (asked for|refused) (credentials|the credentials)/.test(error.message)) {
-    error.message = error.message.replace(/^(the proxy \S+)/, `$1 (${proxy.source})`);
-    return;
-  }
   let url: URL;
   try {
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy.url) ? proxy.url : `http://${proxy.url}`);
