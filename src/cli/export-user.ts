@@ -204,7 +204,7 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined, recordin
   if (outcome.short && outcome.expected !== undefined) {
     const percent = Math.floor((100 * outcome.rows) / outcome.expected);
     return (
-      `exported only ${formatCount(outcome.rows)} of the ${formatCount(outcome.expected)} followers the API should serve (${percent}%): ` +
+      `${outcome.result?.keptOld ? 'walked' : 'exported'} only ${formatCount(outcome.rows)} of the ${formatCount(outcome.expected)} followers the API should serve (${percent}%): ` +
       `the list ended there twice; the API may be throttling or broken; ` +
       (outcome.result?.keptOld
         ? `${outcome.result.keptOld} is left as it was (--force replaces it only with a complete export) and this walk is ${recording ? 'neither kept nor recorded in the history' : 'not kept'}`

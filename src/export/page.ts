@@ -44,8 +44,8 @@ export interface Page {
   /**
    * Set when this answer came only after a failed try at the cursor the walk followed and was set
    * aside (walk-verdicts.ts lostInside: a hidden offset may have moved past an answer lost on the
-   * way): the second is re-entered. Neither it nor the re-entry it causes is the API repeating
-   * itself (run-export.ts lost effort).
+   * way): the second is re-entered. Neither it nor the re-entry it causes (when that brings
+   * nothing new) is the API repeating itself (run-export.ts lost effort).
    */
   setAside?: boolean;
   /** Set on the last page when the list ended (confirmed once) below half of what the API reports. */

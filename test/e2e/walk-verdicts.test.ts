@@ -68,6 +68,7 @@ describe('a list that ends far below what the API reports', () => {
       expect(JSON.parse(result.stdout)).toMatchObject({ exit_code: 10, complete: false, short: true, rows: 60, expected: 3000, file: null });
       // Buffer.equals: vitest's toEqual walks a Buffer byte by byte (minutes for this 14 MB file).
       expect([(await readFile(out)).equals(before[0]!), (await readFile(`${out}.tkf.json`)).equals(before[1]!)]).toEqual([true, true]);
+      expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^tkf: walked only 60 of the 3,000 followers the API should serve/);
       expect(result.stderr.trim().split('\n').at(-1)).toContain(`the API may be throttling or broken; ${out} is left as it was (--force replaces it only with a complete export) and this walk is not kept`);
       // Nothing of the short walk is left to resume, or in the way of the next run.
       expect((await readdir(dir)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
