@@ -15,6 +15,7 @@
  *   pasted).
  */
 import { basename } from 'node:path';
+import { isPostgresUrl } from '../history/open-history.js';
 import { withoutPasswords } from '../history/postgres-driver.js';
 
 const SAFE = /^[A-Za-z0-9_./:=@%+,-]+$/;
@@ -41,7 +42,7 @@ export function resumeCommand(argv: string[], env: NodeJS.ProcessEnv = {}, date?
     if ((arg === '--token-file' && args[i + 1] === '-') || arg === '--token-file=-') tokenFromStdin = true;
     if (arg === '--db' || arg.startsWith('--db=')) {
       const given = arg === '--db' ? args[++i] : arg.slice('--db='.length);
-      const url = given === undefined ? undefined : withoutPassword(given);
+      const url = given !== undefined && isPostgresUrl(given) ? withoutPasswords(given) : given;
       if (url !== undefined && url !== given) passwordDropped = true;
       out.push('--db');
       if (url !== undefined) out.push(quote(url));
@@ -61,9 +62,4 @@ export function resumeCommand(argv: string[], env: NodeJS.ProcessEnv = {}, date?
   else if (tokenFromStdin) notes.push('with the token on stdin again');
   if (passwordDropped && !env.PGPASSWORD) notes.push("set PGPASSWORD first: --db's password is never printed");
   return notes.length ? `${command} (${notes.join('; ')})` : command;
-}
-
-/** A postgres:// URL without its passwords (postgres-driver.ts withoutPasswords); any other text as it is. */
-function withoutPassword(target: string): string {
-  return /^postgres(ql)?:\/\//i.test(target) ? withoutPasswords(target) : target;
 }
