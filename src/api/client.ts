@@ -35,7 +35,7 @@ import { peekNextCursor } from './cursor-peek.js';
 import { STATUS_HIDDEN, STATUS_NO_USER, STATUS_OK, type FollowersPage } from './types.js';
 import { sleep as defaultSleep } from '../sleep.js';
 import type { StopSignal } from '../stop-signal.js';
-import { createAgents, stripCredentials } from './proxy-agents.js';
+import { createAgents, parseProxyUrl, stripCredentials } from './proxy-agents.js';
 import { RunGovernor } from './run-governor.js';
 
 export const FOLLOWERS_PATH = '/tk/user/followers';
@@ -134,12 +134,12 @@ interface Received {
   body: Buffer;
 }
 
-/** A failure worth trying again; `waitMs` is the server's Retry-After, if it gave one. */
 /** The proxy as messages name it: without credentials, and where it came from when told. */
 function proxyName(proxy: string, source: string | undefined): string {
   return `${stripCredentials(proxy)}${source ? ` (${source})` : ''}`;
 }
 
+/** A failure worth trying again; `waitMs` is the server's Retry-After, if it gave one. */
 class Retryable extends Error {
   /** The proxy answered the CONNECT with this status (the API was not asked). */
   proxyStatus?: number;
@@ -152,8 +152,6 @@ class Retryable extends Error {
     super(message);
   }
 }
-
-
 
 /**
  * A page is ~100 KB (20 followers); no page of this API comes near 32 MB. A body past this is
@@ -308,7 +306,8 @@ export function createClient(options: ClientOptions): FollowersClient {
         const proxy = proxyName(options.proxy!, options.proxySource);
         if (refused[1] === '407') {
           // Given in its URL, they were refused: asking for them again says nothing.
-          const credentials = /^[a-z][a-z0-9+.-]*:\/\/[^/@]+@/i.test(options.proxy!) || /^[^/@]+@/.test(options.proxy!);
+          const url = parseProxyUrl(options.proxy!);
+          const credentials = url.username !== '' || url.password !== '';
           throw new ApiUnavailableError(
             credentials
               ? `the proxy ${proxy} refused the credentials in its URL (HTTP 407 to its CONNECT); check the user name and password; the API was not asked`
