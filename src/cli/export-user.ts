@@ -11,7 +11,7 @@ import { runAccount, type AccountOutcome, type AccountSettings } from '../export
 import type { OutputTarget } from '../export/run-export.js';
 import { isRunning, lockOwner, type Access } from './api-access.js';
 import { addNextStep } from './failure-hints.js';
-import { formatCount, formatDuration, type Progress } from './progress.js';
+import { formatCount, formatDuration, retryLine, type Progress } from './progress.js';
 import { stdoutError } from './stdout-errors.js';
 import { blameProxy, type ProxySetting } from './proxy-check.js';
 import { followers, plural, requests } from './plural.js';
@@ -97,16 +97,9 @@ function render(event: AccountEvent, settings: RunSettings, progress: Progress):
       verbose(`GET ${base}/tk/user/followers uid=${event.uid} cursor=${event.cursor}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`);
       return;
     }
-    case 'retry': {
-      const n = event.notice;
-      progress.waiting(
-        n.throttled
-          ? `${n.reason} at cursor ${n.cursor}; the run waits ${formatDuration(n.waitMs)} (--max-wait)`
-          : `${n.reason} at cursor ${n.cursor}; retry ${n.attempt}/${n.retries} in ${formatDuration(n.waitMs)}`,
-        n.waitMs,
-      );
+    case 'retry':
+      progress.waiting(retryLine(event.notice), event.notice.waitMs);
       return;
-    }
     case 'waiting': {
       const n = event.notice;
       progress.waiting(`${n.reason} at cursor ${n.cursor}; asking again (${n.attempt}/${n.retries}) in ${formatDuration(n.waitMs)}`, n.waitMs);

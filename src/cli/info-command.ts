@@ -10,7 +10,7 @@ import { configure } from './config-file.js';
 import { wholeNumber } from './export-options.js';
 import type { CliContext } from './context.js';
 import { addNextStep } from './failure-hints.js';
-import { formatCount, formatDuration } from './progress.js';
+import { formatCount, retryLine } from './progress.js';
 import { writeOut } from './stdout-errors.js';
 import { blameProxy } from './proxy-check.js';
 import { proxyOf } from './resolve-job.js';
@@ -71,10 +71,7 @@ Exit codes as for tkf export: 0 visible, 2 bad usage, 3 hidden, 4 no such user, 
         proxy: proxy?.url,
         proxySource: proxy?.source,
         // Each wait said as it begins: a throttling API held the command silent for minutes.
-        onRetry: (n) =>
-          ctx.stderr.write(
-            `tkf: ${n.reason}; ${n.throttled ? `waiting ${formatDuration(n.waitMs)} (--max-wait ${options.maxWait} s)` : `retry ${n.attempt}/${n.retries} in ${formatDuration(n.waitMs)}`}\n`,
-          ),
+        onRetry: (n) => ctx.stderr.write(`tkf: ${retryLine(n)}\n`),
       });
       try {
         const page = await client.fetchPage(uid, 0);

@@ -8,6 +8,7 @@
  * - the rate and the ETA count only this run's rows: rows already in a resumed file were not
  *   fetched now, and counting them would inflate the rate and shrink the ETA.
  */
+import type { RetryNotice } from '../api/client.js';
 import { expectedRows } from '../api/list-facts.js';
 import { formatCount, signedCount } from '../count-text.js';
 
@@ -145,4 +146,11 @@ export function barLine(view: ProgressView, options: { barsize: number; now: num
   const filled = view.goal > 0 ? Math.round((Math.min(view.rows, view.goal) / view.goal) * options.barsize) : options.barsize;
   const bar = '\u2588'.repeat(filled) + '\u2591'.repeat(options.barsize - filled);
   return `${bar} ${formatCount(view.rows)}/${formatCount(view.goal)} followers${rate} | ETA ${formatEta(view.etaMs)} | ${requestsText(view)}${tail}`;
+}
+
+/** A retry or a throttled wait as it begins (tkf export's progress, tkf info's stderr). */
+export function retryLine(n: RetryNotice): string {
+  return n.throttled
+    ? `${n.reason} at cursor ${n.cursor}; the run waits ${formatDuration(n.waitMs)} (--max-wait)`
+    : `${n.reason} at cursor ${n.cursor}; retry ${n.attempt}/${n.retries} in ${formatDuration(n.waitMs)}`;
 }

@@ -13,7 +13,7 @@ import type { Ora } from 'ora';
 import type { Writable } from 'node:stream';
 import { RateMeter, barLine, plainLine, viewOf, type PageUpdate } from './progress-view.js';
 
-export { formatCount, formatDuration, formatEta, signedCount, type PageUpdate } from './progress-view.js';
+export { formatCount, formatDuration, formatEta, retryLine, signedCount, type PageUpdate } from './progress-view.js';
 
 export interface ProgressOptions {
   stream: Writable & { isTTY?: boolean; columns?: number };

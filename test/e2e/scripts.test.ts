@@ -88,7 +88,7 @@ describe('tkf info', () => {
       const result = await tkf(['info', '--uid', A, '--max-wait', '2', '--json'], { env: env(throttling) });
       expect(result.code, result.stderr).toBe(8);
       expect(JSON.parse(result.stdout)).toMatchObject({ uid: A, exit_code: 8 });
-      expect(result.stderr).toMatch(/^tkf: HTTP 429 Too Many Requests; waiting 1\.0 s \(--max-wait 2 s\)\n/);
+      expect(result.stderr).toMatch(/^tkf: HTTP 429 Too Many Requests at cursor 0; the run waits 1\.0 s \(--max-wait\)\n/);
       expect(result.stderr.trim().split('\n').at(-1)).toMatch(/--max-wait 2 s$/);
     } finally {
       await throttling.close();
