@@ -246,6 +246,10 @@ export async function resolveJob(command: Command, options: ExportOptions, confi
   if (db) checkHistoryFormat(format);
   // A template is checked as each account's file is named (export-command.ts targetsOf).
   if (db && !/\{(uid|date)\}/.test(out)) checkOutputBesideDb(out, db);
+  // --base-url on the command line beside --demo: the user meant one of them, and the demo took
+  // the built-in simulator without a word (TKF_BASE_URL or the config file's base_url stay unread
+  // by --demo: they are a machine's setting, not this run's).
+  if (options.demo && fromCli('baseUrl')) throw new UsageError('--demo exports from the built-in simulator, not from --base-url; leave one of them out');
   const access = options.demo ? undefined : Object.freeze(await resolveAccess(options, config, ctx));
   // --demo talks to its own simulator on 127.0.0.1, never through a proxy; a --proxy given with it
   // is still checked, so that a typo is exit 2 here as it is without --demo (it was ignored).

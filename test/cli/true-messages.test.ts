@@ -268,6 +268,16 @@ describe('item 6: the proxy', () => {
     }
   });
 
+  it('--demo with --base-url on the command line is refused (exit 2, no file); TKF_BASE_URL beside --demo is left unread', async () => {
+    const out = join(dir.path, 'demo-base.csv');
+    const refused = await tkf(['export', '--demo', '--out', out, '--base-url', sim.url, '-q']);
+    expect(refused.exitCode).toBe(EXIT.usage);
+    expect((refused.error as Error).message).toBe('--demo exports from the built-in simulator, not from --base-url; leave one of them out');
+    expect(existsSync(out)).toBe(false);
+    const fromEnv = await tkf(['export', '--demo', '--out', out, '-q'], { env: { TKF_BASE_URL: 'http://127.0.0.1:9' } });
+    expect(fromEnv.exitCode, fromEnv.stderr).toBe(EXIT.ok);
+  });
+
   it('a proxy that is down is named, not the API (which is up)', async () => {
     // A port that was free a moment ago: nothing listens there.
     const server = createServer();
