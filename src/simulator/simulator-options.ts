@@ -46,6 +46,12 @@ export interface UserScenario {
    */
   endsAfterPage?: number;
   /**
+   * With endsAfterPage: the 1-based numbers of this list's walks that it cuts; the other walks are
+   * served the whole list (an API that cut a list one night and not the next). A walk begins with
+   * each answer to cursor 0 (a fault there is no answer: its retry begins it). Default: every walk.
+   */
+  shortWalks?: number[];
+  /**
    * min_time is the follow time of the page's newest follower instead of its oldest, so each
    * next answer starts barely below the last one: many requests for few followers.
    */

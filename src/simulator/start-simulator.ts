@@ -49,15 +49,34 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const lists = new Map<string, ListPages>();
   /** Per uid, the answers it was given (faults and refusals excluded): what emptyPages counts. */
   const answers = new Map<string, number>();
+  /** Per uid, the answers to cursor 0 it was given: the walks shortWalks counts. */
+  const walks = new Map<string, number>();
   const rendered = new Map<string, Buffer>();
   let renderedBytes = 0;
   let successes = 0;
   const timers = new Set<NodeJS.Timeout>();
 
   function listFor(uid: string, scenario: UserScenario): ListPages {
-    let list = lists.get(uid);
-    if (list === undefined) lists.set(uid, (list = listPages(seed, uid, scenario, now)));
+    const key = listKey(uid, scenario);
+    let list = lists.get(key);
+    if (list === undefined) lists.set(key, (list = listPages(seed, uid, scenario, now)));
     return list;
+  }
+
+  /** A list cut in some walks only (shortWalks) is two lists, the cut one and the whole one. */
+  function listKey(uid: string, scenario: UserScenario): string {
+    return scenario.endsAfterPage === undefined ? uid : `${uid} cut`;
+  }
+
+  /**
+   * The scenario of the walk an answer belongs to: without endsAfterPage in a walk shortWalks
+   * leaves whole. `answered`: the answer is made (a fault's page is the walk's, and begins none).
+   */
+  function walkScenario(uid: string, scenario: UserScenario, cursor: number, answered: boolean): UserScenario {
+    if (scenario.shortWalks === undefined || scenario.endsAfterPage === undefined) return scenario;
+    const walk = (walks.get(uid) ?? 0) + (cursor === 0 ? 1 : 0);
+    if (cursor === 0 && answered) walks.set(uid, walk);
+    return scenario.shortWalks.includes(walk) ? scenario : { ...scenario, endsAfterPage: undefined };
   }
 
   /** cursorMode 'offset': per uid, the cursor its last answer handed back and where it ended. */
@@ -74,7 +93,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   function pageBytes(uid: string, scenario: UserScenario, cursor: number, from?: number): Buffer {
     const list = listFor(uid, scenario);
     if (!options.prerender) return list.page(cursor, from);
-    const key = `${uid} ${cursor} ${from ?? ''}`;
+    const key = `${listKey(uid, scenario)} ${cursor} ${from ?? ''}`;
     let bytes = rendered.get(key);
     if (bytes === undefined) {
       bytes = list.page(cursor, from);
@@ -131,7 +150,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return refuse(200, 402, '余额不足 (quota exhausted)');
     }
 
-    const scenario = users[uid] ?? options.defaultUser ?? MISSING;
+    let scenario = users[uid] ?? options.defaultUser ?? MISSING;
     const cursor = parseCursor(cursorParam);
     const fault = pickFault(requestNumber);
     if (fault !== undefined) {
@@ -139,6 +158,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       // The page this request would have had (behind a hidden offset too: built without it, a
       // page with duplicate keys was the followers below the second, and the offset never moved,
       // so a walk lost the rest of a tied second without a word).
+      scenario = walkScenario(uid, scenario, cursor, false);
       const from = hiddenOffset(uid, scenario, cursor);
       // A hidden offset moves when the answer is made: one lost on the way moves it all the same.
       if (['reset', 'truncate', 'duplicate-keys'].includes(fault) && scenario.cursorMode === 'offset' && (scenario.status ?? 'public') === 'public') {
@@ -152,6 +172,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const answerNumber = (answers.get(uid) ?? 0) + 1;
     answers.set(uid, answerNumber);
     successes++;
+    scenario = walkScenario(uid, scenario, cursor, true);
     const silent = (scenario.status ?? 'public') === 'public' && scenario.emptyPages?.includes(answerNumber);
     const from = hiddenOffset(uid, scenario, cursor);
     const body = silent ? listFor(uid, scenario).emptyPage(cursor) : pageBytes(uid, scenario, cursor, from);

@@ -224,6 +224,33 @@ describe('startSimulator options', () => {
     expect((await bodies(true)).equals(await bodies(false))).toBe(true);
   });
 
+  it('cuts a list (endsAfterPage) only in the walks shortWalks names, counted by answers to cursor 0; the others are whole', async () => {
+    const uid = '5300000000000000001';
+    for (const prerender of [false, true]) {
+      await withSimulator({ prerender, users: { [uid]: { size: 100, endsAfterPage: 2, shortWalks: [2, 3] } }, faults: { schedule: { 7: '502', 9: '502' } } }, async (sim) => {
+        /** One walk: its pages' follower counts until has_more is false. */
+        const walk = async () => {
+          const counts: number[] = [];
+          for (let cursor = 0; ; ) {
+            const reply = await get(followersUrl(sim, uid, cursor));
+            if (reply.status !== 200) continue; // a scheduled 502: asked again
+            const { data } = JSON.parse(reply.body.toString('utf8'));
+            counts.push(data.followers.length);
+            if (!data.has_more) return counts;
+            cursor = data.min_time;
+          }
+        };
+        // Requests 1-5 are the first walk; 6-8 the second (its page asked again after the 502 at 7
+        // is no new walk); 9-11 the third (the 502 at 9, at cursor 0, is no answer: 10 begins
+        // it); 12-16 the fourth.
+        expect(await walk()).toEqual([20, 20, 20, 20, 20]);
+        expect(await walk()).toEqual([20, 20]);
+        expect(await walk()).toEqual([20, 20]);
+        expect(await walk()).toEqual([20, 20, 20, 20, 20]);
+      });
+    }
+  });
+
   it('closes promptly while keep-alive sockets are open', async () => {
     const sim = await startSimulator();
     const agent = new Agent({ keepAlive: true, maxSockets: 2 });
