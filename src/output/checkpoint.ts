@@ -76,6 +76,15 @@ export interface Checkpoint {
   /** Started with --force: the finished export replaces an existing <out> (also after --resume). */
   replace?: boolean;
   /**
+   * The last --force walk of this file ended far short (exit 10: these are its rows and what the
+   * API reported) and was not kept; <out> and its manifest are still the walk before it. Such a
+   * checkpoint counts nothing (cursor 0, no part files beside it): it only keeps --force's promise
+   * for the --resume its run advised, which walks the account again from the start and replaces
+   * <out> only with a complete walk. Every other run takes it for no checkpoint, and the next
+   * walk's first checkpoint takes its place (export-file.ts).
+   */
+  rewalk?: { rows: number; expected: number };
+  /**
    * An interrupted `--update`: `<out>.part` holds the header and the new followers found so far,
    * to go on top of `<out>` as its manifest describes it (these rows and bytes). `rows` above
    * counts the file's rows and the new ones; `bytes` and `uidsBytes` are the part files' as usual.

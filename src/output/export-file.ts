@@ -120,6 +120,8 @@ export class ExportFile implements PageTarget {
   private discard = false;
   /** A new export's first checkpoint, written while its first page is fetched, is not yet waited for. */
   private firstCheckpointPending = false;
+  /** The mark a short --force walk of this file left (Checkpoint.rewalk), which this walk's checkpoints replace. */
+  private rewalk: Checkpoint | undefined;
 
   private constructor(private readonly spec: ExportFileSpec) {
     this.paths = outputPaths(spec.path);
@@ -139,10 +141,10 @@ export class ExportFile implements PageTarget {
     await checkDirectory(file.paths.out);
     let mode = spec.mode;
     // Nothing to update and nothing interrupted to finish: a full export.
-    if (mode === 'update' && !(await exists(file.paths.out)) && !(await exists(file.paths.checkpoint))) mode = 'new';
+    if (mode === 'update' && !(await exists(file.paths.out)) && !(await interruptedWalk(file.paths))) mode = 'new';
     // An interrupted walk beside it is said as such (openExport): `--resume` is then the answer,
     // and for --db's staging file (emptied, kept) the only one.
-    if (mode === 'new' && (await exists(file.paths.out)) && !(await exists(file.paths.checkpoint))) {
+    if (mode === 'new' && (await exists(file.paths.out)) && !(await interruptedWalk(file.paths))) {
       throw new OutputError(`${file.paths.out} already exists; use --force to replace it when the new export completes`, { advised: true });
     }
     file.tx = await FileTransaction.lock(file.paths.out, { owner: spec.owner, isRunning: spec.isRunning, onLockWait: spec.onLockWait, waitWhileHeld: spec.waitWhileHeld });
@@ -159,7 +161,11 @@ export class ExportFile implements PageTarget {
   private async openExport(mode: OpenMode): Promise<TargetResult | undefined> {
     const { paths } = this;
     // A damaged checkpoint of tkf's own staging file is no reason to stop every night: a new walk.
-    const saved = mode === 'go-on' ? await readCheckpoint(paths.checkpoint).catch(() => undefined) : await readCheckpoint(paths.checkpoint);
+    const read = mode === 'go-on' ? await readCheckpoint(paths.checkpoint).catch(() => undefined) : await readCheckpoint(paths.checkpoint);
+    // The mark of a --force walk that ended far short and was not kept (commit) is no walk to go on
+    // from: to every run but a --resume it is as if there were no checkpoint.
+    this.rewalk = read?.rewalk ? read : undefined;
+    const saved = this.rewalk ? undefined : read;
     const limit = this.spec.job.limit;
     // An interrupted walk that already holds more rows than this --limit, with pages left to
     // fetch: going on would publish them all as a walk that ended at the limit. tkf's own staging
@@ -186,14 +192,25 @@ export class ExportFile implements PageTarget {
       );
     }
     const resumeFrom = mode === 'resume' ? saved : undefined;
-    if (resumeFrom) {
+    const started = resumeFrom ?? (mode === 'resume' ? this.rewalk : undefined);
+    if (started) {
       // The encoding options this run did not name (defaults, the config file) are the interrupted
       // export's, as for --update: a config file changed between the stop and the resume refused
       // the resume ("it was started with --bom") though the resume command named none.
-      this.encoder = encoderAfter(this.spec.job, resumeFrom.options);
+      this.encoder = encoderAfter(this.spec.job, started.options);
       this.options = checkpointOptions(this.spec.uid, this.spec.job.format, this.encoder);
-      const mismatch = describeMismatch(resumeFrom.options, this.options);
+      const mismatch = describeMismatch(started.options, this.options);
       if (mismatch) throw new UsageError(`cannot resume ${paths.out}: it was started ${mismatch.startsWith('with') ? '' : 'with '}${mismatch}`);
+    }
+    if (started && started === this.rewalk) {
+      // --resume after a --force walk whose list ended far short: that walk was not kept, so there
+      // is nothing to go on from, and <out> is not what the --force run was asked for. The account
+      // is walked again from the start, as --force, and <out> replaced only by a complete walk
+      // (commit); found complete instead, the short walk was never retried.
+      mode = 'force';
+      this.replace = true;
+    }
+    if (resumeFrom) {
       // A crash between publishing <out> and cleaning up: the export is complete, finish that.
       if (resumeFrom.cursor === null && (await wasPublished(paths, this.spec.job.format.render ? resumeFrom.updated : undefined))) {
         this.base.rows = resumeFrom.rows;
@@ -287,6 +304,9 @@ export class ExportFile implements PageTarget {
     // budget, a signal or a failure) owns <out>.part: the update finishes it instead, as
     // --resume would, so that the same cron line run night after night gets there.
     let interrupted = await readCheckpoint(this.paths.checkpoint);
+    // A short --force walk's mark (Checkpoint.rewalk) has no pages to finish: the file it left is
+    // a complete one, which the update builds on (and whose next checkpoint takes the mark's place).
+    if (interrupted?.rewalk) interrupted = undefined;
     if (interrupted && !interrupted.update) return this.continueInterrupted(interrupted);
     // An update published (<out>.part renamed to <out>) and stopped before its manifest was
     // written (kill -9, a power cut): its manifest is written now, and this update goes on from it.
@@ -441,9 +461,14 @@ export class ExportFile implements PageTarget {
     // API throttling or broken) is not one, and published over the file it lost a whole one (a
     // nightly cron's --force onto one name kept 60 of yesterday's 3,000 rows). The short walk is
     // not kept (the list's newest followers only; its exit 10 says to run again). tkf's own
-    // staging file is replaced as before.
+    // staging file is replaced as before. Its checkpoint becomes the mark (Checkpoint.rewalk) that
+    // has the same command with --resume walk the account again, where it found <out> complete
+    // and the short walk was never retried. Written before the part files go, so that no crash
+    // leaves this finished walk's checkpoint without its part file, which --resume would take for
+    // a walk published, and give <out> the short walk's manifest.
     if (last.short && this.replace && !this.spec.own && (await exists(this.paths.out))) {
-      await this.tx!.discard(this.paths.checkpoint, this.paths.uids);
+      await writeCheckpoint(this.paths.checkpoint, rewalkMark(last, last.short), this.disk);
+      await this.tx!.discard(this.paths.uids);
       await this.releaseLock();
       return { ...resultOf(last), file: null, keptOld: this.paths.out, resumedRows: this.base.rows, requests: last.requests };
     }
@@ -603,7 +628,10 @@ export class ExportFile implements PageTarget {
       // A stop that is told to --resume (a signal, the budget, the run's refusal) keeps its
       // checkpoint even before the first page: the resumed run then counts the requests this one
       // reported, instead of "0 earlier" (issue 21: 186 said, 184 counted).
-      await this.tx?.discard(this.paths.checkpoint, this.paths.uids);
+      // A walk that took the place of a short --force walk's mark and got nowhere puts it back:
+      // the --resume it is told still owes the file a complete walk.
+      if (this.rewalk) await writeCheckpoint(this.paths.checkpoint, this.rewalk, this.disk).catch(() => {});
+      await this.tx?.discard(...(this.rewalk ? [] : [this.paths.checkpoint]), this.paths.uids);
     }
     await this.releaseLock();
     // Before the part file was opened (a lock held, a mismatch), nothing was written.
@@ -683,6 +711,36 @@ export class ExportFile implements PageTarget {
       }),
     );
   }
+}
+
+/**
+ * Whether <out>.part.json is an interrupted walk's checkpoint: there, and not the mark a short
+ * --force walk left (Checkpoint.rewalk), beside which <out> is a complete export. One that cannot
+ * be read counts as one (openExport says what is wrong with it).
+ */
+async function interruptedWalk(paths: OutputPaths): Promise<boolean> {
+  if (!(await exists(paths.checkpoint))) return false;
+  return (await readCheckpoint(paths.checkpoint).catch(() => undefined))?.rewalk === undefined;
+}
+
+/** The mark a --force walk whose list ended far short leaves in place of its checkpoint (Checkpoint.rewalk): a walk at its start, nothing in it. */
+function rewalkMark(last: Checkpoint, short: { rows: number; expected: number }): Checkpoint {
+  return {
+    version: last.version,
+    tool: 'tkf',
+    options: last.options,
+    cursor: 0,
+    end: null,
+    rows: 0,
+    bytes: 0,
+    uidsBytes: 0,
+    requests: 0,
+    duplicates: 0,
+    total: last.total,
+    replace: true,
+    rewalk: { rows: short.rows, expected: short.expected },
+    updated: new Date().toISOString(),
+  };
 }
 
 /** Stops whose next step is --resume (the CLI says so): see run-batch.ts. */

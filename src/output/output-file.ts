@@ -2,7 +2,8 @@
  * The files of one export to `<out>`:
  *
  *   <out>.part        the rows so far; renamed to <out> only when the export is complete
- *   <out>.part.json   the checkpoint (see checkpoint.ts)
+ *   <out>.part.json   the checkpoint (see checkpoint.ts); after a --force walk that ended far
+ *                     short and was not kept, the mark that has --resume walk again (rewalk)
  *   <out>.part.uids   uids written so far, one a line: what de-duplication needs on resume
  *   <out>.lock        held while a tkf writes <out>
  *   <out>.tkf.json    the manifest of a completed export (its last checkpoint): whose followers,

@@ -4,7 +4,7 @@
  * test/walk-verdicts-export.test.ts. The command lines run in process (tkf(): createProgram through
  * runCli, the exit code main() exits with); only the kill -9 spawns bin/tkf.js.
  */
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
@@ -70,10 +70,18 @@ describe('a list that ends far below what the API reports', () => {
       expect([(await readFile(out)).equals(before[0]!), (await readFile(`${out}.tkf.json`)).equals(before[1]!)]).toEqual([true, true]);
       expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^tkf: walked only 60 of the 3,000 followers the API should serve/);
       expect(result.stderr.trim().split('\n').at(-1)).toContain(`the API may be throttling or broken; ${out} is left as it was (--force replaces it only with a complete export) and this walk is not kept`);
-      // Nothing of the short walk is left to resume, or in the way of the next run.
-      expect((await readdir(dir)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
+      // Nothing of the short walk is left, only its mark where an interrupted walk's checkpoint
+      // stands (owner-only, no token, no rows, no part files): what has --resume walk it again.
+      expect((await readdir(dir)).sort()).toEqual(['f.jsonl', 'f.jsonl.part.json', 'f.jsonl.tkf.json']);
+      const mark = await readFile(`${out}.part.json`, 'utf8');
+      expect(JSON.parse(mark)).toMatchObject({ cursor: 0, rows: 0, bytes: 0, replace: true, rewalk: { rows: 60, expected: 3000 } });
+      expect([mark.includes(TOKEN), (await stat(`${out}.part.json`)).mode & 0o777]).toEqual([false, 0o600]);
+      // Not in the way of the next run: without --force the file is there, as before; with it, it is replaced and the mark gone.
+      const plain = await tkf(['export', '--uid', ENDS_EARLY, '--out', out, ...fast], { env: env(await wholeList()) });
+      expect([plain.code, plain.stderr.trim()]).toEqual([7, `tkf: ${out} already exists; use --force to replace it when the new export completes`]);
       const again = await tkf(['export', '--uid', ENDS_EARLY, '--out', out, '--force', ...fast], { env: env(await wholeList()) });
       expect(again.code, again.stderr).toBe(0);
+      expect((await readdir(dir)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
     });
   });
 
@@ -99,6 +107,105 @@ describe('a list that ends far below what the API reports', () => {
       const one = await tkf(['export', '--uid', ENDS_EARLY, '--out', join(dir, `${ENDS_EARLY}.jsonl`), '--json', '--resume', ...fast], { env: env() });
       expect([one.code, JSON.parse(one.stdout)]).toEqual([10, expect.objectContaining({ exit_code: 10, complete: false, short: true, rows: 60 })]);
     });
+  });
+});
+
+describe('--resume after a --force whose list ended far short kept the old file', () => {
+  const CUT_TWICE = '5200000000000000006';
+  /** CUT_TWICE's list: whole in its first walk (last night), cut after 3 pages in its second and third, whole again in its fourth. */
+  const nights = () => startSimulator({ token: TOKEN, users: { [PLAIN]: users[PLAIN]!, [CUT_TWICE]: { size: 3000, endsAfterPage: 3, shortWalks: [2, 3] } } });
+  const read = async (out: string) => [await readFile(out), await readFile(`${out}.tkf.json`)];
+  const same = async (out: string, before: Buffer[]) => (await read(out)).map((bytes, i) => bytes.equals(before[i]!));
+
+  it('walks the account again from the start: short again, the old file stays (exit 10); complete, it replaces the file; then it is complete', async () => {
+    const api = await nights();
+    try {
+      await withTempDir(async (dir) => {
+        const out = join(dir, 'f.jsonl');
+        const run = (...flags: string[]) => tkf(['export', '--uid', CUT_TWICE, '--out', out, '--json', ...fast, ...flags], { env: env(api) });
+        expect((await run()).code).toBe(0);
+        const before = await read(out);
+        const forced = await run('--force');
+        expect([forced.code, JSON.parse(forced.stdout)]).toEqual([10, expect.objectContaining({ short: true, rows: 60, file: null })]);
+        // The command the hint gives (--force dropped, --resume added): the short walk was not
+        // kept, so nothing is resumed; the account is walked again. It said "already complete", exit 0.
+        const again = await run('--resume');
+        expect([again.code, JSON.parse(again.stdout)]).toEqual([10, expect.objectContaining({ exit_code: 10, complete: false, short: true, rows: 60, file: null })]);
+        expect(again.stderr).toContain(`${out} is left as it was (--force replaces it only with a complete export)`);
+        expect(await same(out, before)).toEqual([true, true]);
+        const whole = await run('--resume');
+        expect([whole.code, JSON.parse(whole.stdout)]).toEqual([0, expect.objectContaining({ exit_code: 0, complete: true, rows: 3000, requests: 150, file: out })]);
+        expect(JSON.parse(await readFile(`${out}.tkf.json`, 'utf8')).updated).not.toBe(JSON.parse(before[1]!.toString('utf8')).updated);
+        expect(await readFile(out, 'utf8')).toBe(before[0]!.toString('utf8'));
+        // Published: nothing left beside it, and --resume finds it complete.
+        expect((await readdir(dir)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
+        const done = await run('--resume');
+        expect([done.code, JSON.parse(done.stdout)]).toEqual([0, expect.objectContaining({ complete: true, requests: 0 })]);
+        expect(done.stderr).toContain('is already complete (3,000 followers): nothing to resume');
+      });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a --resume that fails before its first page keeps the promise; an --update builds on the old file as it is, and its publishing ends the promise', async () => {
+    const api = await nights();
+    try {
+      await withTempDir(async (dir) => {
+        const out = join(dir, 'f.jsonl');
+        const run = (flags: string[], token = TOKEN) => tkf(['export', '--uid', CUT_TWICE, '--out', out, '--json', ...fast, ...flags], { env: { ...env(api), TKF_TOKEN: token } });
+        expect((await run([])).code).toBe(0);
+        expect((await run(['--force'])).code).toBe(10);
+        const mark = await readFile(`${out}.part.json`, 'utf8');
+        // The API refuses the token at the first request (exit 5): the walk again got nowhere, and its mark is put back.
+        expect((await run(['--resume'], 'tkn-dead')).code).toBe(5);
+        expect([(await readdir(dir)).sort(), await readFile(`${out}.part.json`, 'utf8')]).toEqual([['f.jsonl', 'f.jsonl.part.json', 'f.jsonl.tkf.json'], mark]);
+        // --update is no walk again: the file is complete, and the list has nothing newer (walk 3, cut, reaches the file at once).
+        const update = await run(['--update']);
+        expect([update.code, JSON.parse(update.stdout)]).toEqual([0, expect.objectContaining({ complete: true, added: 0, rows: 3000 })]);
+        expect((await readdir(dir)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
+        expect(JSON.parse((await run(['--resume'])).stdout)).toMatchObject({ complete: true, requests: 0 });
+      });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('in a --uids-file batch: the batch --resume walks that account again (its summary and --json say how it went), and finds the others complete', async () => {
+    const api = await nights();
+    try {
+      await withTempDir(async (dir) => {
+        const uids = join(dir, 'uids.txt');
+        await writeFile(uids, `${PLAIN}\n${CUT_TWICE}\n`);
+        const out = join(dir, `${CUT_TWICE}.jsonl`);
+        const batch = async (...flags: string[]) => {
+          const result = await tkf(['export', '--uids-file', uids, '--out', join(dir, '{uid}.jsonl'), '--json', ...fast, ...flags], { env: env(api) });
+          const summary = JSON.parse(result.stdout);
+          return { code: result.code, stderr: result.stderr, summary, byUid: Object.fromEntries(summary.users.map((u: { uid: string }) => [u.uid, u])) };
+        };
+        expect((await batch()).code).toBe(0);
+        const before = await read(out);
+        const forced = await batch('--force');
+        expect([forced.code, forced.byUid[CUT_TWICE]]).toEqual([9, expect.objectContaining({ state: 'failed', exit_code: 10, short: true, file: null })]);
+        // The same command with --resume: it said CUT_TWICE was already complete, and the batch exit 0.
+        const again = await batch('--resume');
+        expect(again.code).toBe(9);
+        expect(again.byUid[CUT_TWICE]).toMatchObject({ state: 'failed', exit_code: 10, short: true, rows: 60, file: null });
+        expect(again.byUid[PLAIN]).toMatchObject({ state: 'complete', exit_code: 0, requests: 0 });
+        expect(again.summary.totals).toMatchObject({ complete: 1, failed: 1 });
+        expect(again.stderr).toContain(`walked only 60 of the 3,000 followers`);
+        expect(await same(out, before)).toEqual([true, true]);
+        const whole = await batch('--resume');
+        expect(whole.code, whole.stderr).toBe(0);
+        expect(whole.byUid[CUT_TWICE]).toMatchObject({ state: 'complete', exit_code: 0, rows: 3000, requests: 150, file: out });
+        expect(whole.byUid[PLAIN]).toMatchObject({ state: 'complete', requests: 0 });
+        const done = await batch('--resume');
+        expect([done.code, done.byUid[CUT_TWICE]]).toEqual([0, expect.objectContaining({ state: 'complete', requests: 0 })]);
+        expect((await readdir(dir)).sort()).toEqual([`${PLAIN}.jsonl`, `${PLAIN}.jsonl.tkf.json`, `${CUT_TWICE}.jsonl`, `${CUT_TWICE}.jsonl.tkf.json`, 'uids.txt'].sort());
+      });
+    } finally {
+      await api.close();
+    }
   });
 });
 
