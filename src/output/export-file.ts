@@ -305,8 +305,12 @@ export class ExportFile implements PageTarget {
     // --resume would, so that the same cron line run night after night gets there.
     let interrupted = await readCheckpoint(this.paths.checkpoint);
     // A short --force walk's mark (Checkpoint.rewalk) has no pages to finish: the file it left is
-    // a complete one, which the update builds on (and whose next checkpoint takes the mark's place).
-    if (interrupted?.rewalk) interrupted = undefined;
+    // a complete one, which the update builds on (and whose next checkpoint takes the mark's place;
+    // an update that is not published puts it back: abort).
+    if (interrupted?.rewalk) {
+      this.rewalk = interrupted;
+      interrupted = undefined;
+    }
     if (interrupted && !interrupted.update) return this.continueInterrupted(interrupted);
     // An update published (<out>.part renamed to <out>) and stopped before its manifest was
     // written (kill -9, a power cut): its manifest is written now, and this update goes on from it.
@@ -616,27 +620,33 @@ export class ExportFile implements PageTarget {
     if (failedFlush) {
       error = failedFlush;
       this.discard = true;
-      await this.tx?.discard(this.paths.checkpoint, this.paths.uids);
+      await this.dropCheckpoint();
     }
     if (this.update) {
       // An update keeps its checkpoint once a page moved it on: the same --update goes on from it.
       const walked = this.checkpointer.saved !== undefined && this.checkpointer.saved.cursor !== 0;
-      if (this.discard || (this.createdPartFiles && !walked)) {
-        await this.tx?.discard(this.paths.checkpoint, this.paths.uids);
-      }
+      if (this.discard || (this.createdPartFiles && !walked)) await this.dropCheckpoint();
     } else if (this.createdPartFiles && this.checkpointer.savedRows === 0 && !(isResumableStop(error) && this.checkpointer.saved?.requests)) {
       // A stop that is told to --resume (a signal, the budget, the run's refusal) keeps its
       // checkpoint even before the first page: the resumed run then counts the requests this one
       // reported, instead of "0 earlier" (issue 21: 186 said, 184 counted).
-      // A walk that took the place of a short --force walk's mark and got nowhere puts it back:
-      // the --resume it is told still owes the file a complete walk.
-      if (this.rewalk) await writeCheckpoint(this.paths.checkpoint, this.rewalk, this.disk).catch(() => {});
-      await this.tx?.discard(...(this.rewalk ? [] : [this.paths.checkpoint]), this.paths.uids);
+      await this.dropCheckpoint();
     }
     await this.releaseLock();
     // Before the part file was opened (a lock held, a mismatch), nothing was written.
     const counts = this.part ? this.counts(requests) : { ...this.totals, rows: this.base.rows, requests: this.base.requests + requests };
     return { error: toOutputError(error, this.paths.part), counts };
+  }
+
+  /**
+   * Nothing of this walk is kept: its part files go, and its checkpoint too, unless it took the
+   * place of a short --force walk's mark (Checkpoint.rewalk), which is put back: a walk (or an
+   * --update) that got nowhere or is thrown away still leaves the file owed a complete walk, and
+   * without the mark --resume found the old file complete ("already complete", exit 0).
+   */
+  private async dropCheckpoint(): Promise<void> {
+    if (this.rewalk) await writeCheckpoint(this.paths.checkpoint, this.rewalk, this.disk).catch(() => {});
+    await this.tx?.discard(...(this.rewalk ? [] : [this.paths.checkpoint]), this.paths.uids);
   }
 
   /**

@@ -160,6 +160,10 @@ describe('--resume after a --force whose list ended far short kept the old file'
         // The API refuses the token at the first request (exit 5): the walk again got nowhere, and its mark is put back.
         expect((await run(['--resume'], 'tkn-dead')).code).toBe(5);
         expect([(await readdir(dir)).sort(), await readFile(`${out}.part.json`, 'utf8')]).toEqual([['f.jsonl', 'f.jsonl.part.json', 'f.jsonl.tkf.json'], mark]);
+        // An --update refused at its first request published nothing: the mark is put back too
+        // (it was removed with the update's first checkpoint, and --resume then said "already complete").
+        expect((await run(['--update'], 'tkn-dead')).code).toBe(5);
+        expect([(await readdir(dir)).sort(), await readFile(`${out}.part.json`, 'utf8')]).toEqual([['f.jsonl', 'f.jsonl.part.json', 'f.jsonl.tkf.json'], mark]);
         // --update is no walk again: the file is complete, and the list has nothing newer (walk 3, cut, reaches the file at once).
         const update = await run(['--update']);
         expect([update.code, JSON.parse(update.stdout)]).toEqual([0, expect.objectContaining({ complete: true, added: 0, rows: 3000 })]);
