@@ -233,7 +233,9 @@ export class ExportFile implements PageTarget {
       }
       return { ...resultOf(manifest), file: paths.out, resumedRows: manifest.rows, alreadyComplete: true };
     }
-    if ((mode === 'resume' || mode === 'new') && !saved) await this.refuseOrphanPart();
+    // Beside a short --force walk's mark, a part file is that walk's, which was not kept (a crash
+    // between the mark and its removal: commit): no rows of an interrupted walk, and replaced.
+    if ((mode === 'resume' || mode === 'new') && !saved && !this.rewalk) await this.refuseOrphanPart();
     if (resumeFrom && pastLimit) {
       throw new UsageError(
         `cannot resume ${paths.out}: the interrupted export holds ${formatCount(resumeFrom.rows)} rows, more than --limit ${limit}; resume it with a --limit of at least ${resumeFrom.rows} (or none), or start again with --force`,

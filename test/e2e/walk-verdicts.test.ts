@@ -4,7 +4,7 @@
  * test/walk-verdicts-export.test.ts. The command lines run in process (tkf(): createProgram through
  * runCli, the exit code main() exits with); only the kill -9 spawns bin/tkf.js.
  */
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type UserScenario } from '../../src/simulator/index.js';
@@ -169,6 +169,16 @@ describe('--resume after a --force whose list ended far short kept the old file'
         expect([update.code, JSON.parse(update.stdout)]).toEqual([0, expect.objectContaining({ complete: true, added: 0, rows: 3000 })]);
         expect((await readdir(dir)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
         expect(JSON.parse((await run(['--resume'])).stdout)).toMatchObject({ complete: true, requests: 0 });
+        // A crash between writing the mark and removing the short walk's part files leaves them
+        // beside it; with the file since moved away, a new export replaces them (it said the
+        // checkpoint beside them was gone, and refused).
+        await writeFile(`${out}.part.json`, mark);
+        await writeFile(`${out}.part`, (await readFile(out, 'utf8')).split('\n').slice(0, 60).join('\n') + '\n');
+        await writeFile(`${out}.part.uids`, '');
+        await Promise.all([rm(out), rm(`${out}.tkf.json`)]);
+        const fresh = await run([]);
+        expect([fresh.code, fresh.stderr], fresh.stderr).toEqual([0, expect.not.stringContaining('is gone')]);
+        expect((await readdir(dir)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
       });
     } finally {
       await api.close();
