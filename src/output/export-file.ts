@@ -647,8 +647,19 @@ export class ExportFile implements PageTarget {
    * without the mark --resume found the old file complete ("already complete", exit 0).
    */
   private async dropCheckpoint(): Promise<void> {
-    if (this.rewalk) await writeCheckpoint(this.paths.checkpoint, this.rewalk, this.disk).catch(() => {});
-    await this.tx?.discard(...(this.rewalk ? [] : [this.paths.checkpoint]), this.paths.uids);
+    if (this.rewalk) {
+      if (await writeCheckpoint(this.paths.checkpoint, this.rewalk, this.disk).then(() => true, () => false)) {
+        await this.tx?.discard(this.paths.uids);
+        return;
+      }
+      // The mark could not be put back (a full disk): the walk's own checkpoint, which counts no
+      // rows and replaces <out> only when complete, stays with the part files it counts, and
+      // --resume walks from it as it would from the mark. Without them it was refused ("<out>.part
+      // is missing ... deleted?"). Not a walk whose bytes the disk failed to keep, nor an update
+      // thrown away: those go as before.
+      if (!this.discard && !this.update) return;
+    }
+    await this.tx?.discard(this.paths.checkpoint, this.paths.uids);
   }
 
   /**

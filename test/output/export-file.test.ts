@@ -112,6 +112,41 @@ describe('the first checkpoint is written while the first request goes out', () 
   });
 });
 
+describe("a full disk at the first page of a walk that took a short --force walk's mark's place", () => {
+  it('keeps the walk\'s own checkpoint and part files when the mark cannot be put back: --resume walks again and replaces the file', async () => {
+    const out = join(dir.path, 'marked.csv');
+    const paths = outputPaths(out);
+    await exportInProcess(sim, UID, out);
+    const manifest = (await readCheckpoint(paths.manifest))!;
+    // The mark a short --force walk leaves (export-file.ts rewalkMark).
+    const mark = { ...manifest, cursor: 0, end: null, rows: 0, bytes: 0, uidsBytes: 0, requests: 0, duplicates: 0, replace: true, rewalk: { rows: 5, expected: 70 }, updated: new Date().toISOString() };
+    await writeFile(paths.checkpoint, `${JSON.stringify(mark)}\n`, { mode: 0o600 });
+    // The walk's first checkpoint lands (in the mark's place); then the disk is full.
+    let full = false;
+    const disk = {
+      async openStream(path: string, start: number | undefined, mode?: number) {
+        const stream = (await realDisk.openStream(path, start, mode)) as Writable & { _write: Writable['_write']; _writev?: Writable['_writev'] };
+        const write = stream._write.bind(stream);
+        const writev = stream._writev?.bind(stream);
+        stream._write = (chunk, encoding, callback) => (full ? callback(enospc()) : write(chunk, encoding, callback));
+        if (writev) stream._writev = (chunks, callback) => (full ? callback(enospc()) : writev(chunks, callback));
+        return stream;
+      },
+      async writeSynced(path: string, text: string, mode: number) {
+        if (full) throw enospc();
+        await realDisk.writeSynced(path, text, mode);
+        full = true;
+      },
+    };
+    const error = await failure(exportInProcess(sim, UID, out, { resume: true, deps: { disk } }));
+    expect(error).toBeInstanceOf(OutputError);
+    expect(error!.message).toMatch(/no space left on the device \(ENOSPC\)/);
+    const resumed = await exportInProcess(sim, UID, out, { resume: true });
+    expect([resumed.rows, resumed.file]).toEqual([70, out]);
+    expect((await readdir(dir.path)).filter((name) => name.startsWith('marked.')).sort()).toEqual(['marked.csv', 'marked.csv.tkf.json']);
+  });
+});
+
 describe('the part file flushed to the disk as it is written (disk.ts syncingFs)', () => {
   /** A disk whose part files are flushed each 16 KiB, every flush failing with EIO (as node:fs says it). */
   function failingFlushes(): { disk: ReturnType<typeof diskOf>; flushes: () => number } {
