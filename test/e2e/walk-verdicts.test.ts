@@ -69,13 +69,19 @@ describe('a list that ends far below what the API reports', () => {
       // Buffer.equals: vitest's toEqual walks a Buffer byte by byte (minutes for this 14 MB file).
       expect([(await readFile(out)).equals(before[0]!), (await readFile(`${out}.tkf.json`)).equals(before[1]!)]).toEqual([true, true]);
       expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^tkf: walked only 60 of the 3,000 followers the API should serve/);
-      expect(result.stderr.trim().split('\n').at(-1)).toContain(`the API may be throttling or broken; ${out} is left as it was (--force replaces it only with a complete export) and this walk is not kept`);
+      expect(result.stderr.trim().split('\n').at(-1)).toContain(`the API may be throttling or broken; ${out} is left as it was (--force replaces it only with a complete export) and this walk is not kept (the same command, or it with --resume, walks it again); 4 requests`);
       // Nothing of the short walk is left, only its mark where an interrupted walk's checkpoint
       // stands (owner-only, no token, no rows, no part files): what has --resume walk it again.
       expect((await readdir(dir)).sort()).toEqual(['f.jsonl', 'f.jsonl.part.json', 'f.jsonl.tkf.json']);
       const mark = await readFile(`${out}.part.json`, 'utf8');
       expect(JSON.parse(mark)).toMatchObject({ cursor: 0, rows: 0, bytes: 0, replace: true, rewalk: { rows: 60, expected: 3000 } });
       expect([mark.includes(TOKEN), (await stat(`${out}.part.json`)).mode & 0o777]).toEqual([false, 0o600]);
+      // Another command's output over it is refused for what the mark is (no pages paid for in it).
+      const copy = join(dir, 'copy.jsonl');
+      await writeFile(copy, before[0]!);
+      const over = await tkf(['diff', copy, copy, '--out', out, '--force'], { env: env() });
+      await rm(copy);
+      expect([over.code, over.stderr.trim()]).toEqual([7, `tkf: cannot write ${out}: it is a tkf export whose last --force walk ended short (${out}.part.json has tkf export --resume walk it again); name another file`]);
       // Not in the way of the next run: without --force the file is there, as before; with it, it is replaced and the mark gone.
       const plain = await tkf(['export', '--uid', ENDS_EARLY, '--out', out, ...fast], { env: env(await wholeList()) });
       expect([plain.code, plain.stderr.trim()]).toEqual([7, `tkf: ${out} already exists; use --force to replace it when the new export completes`]);
@@ -127,8 +133,8 @@ describe('--resume after a --force whose list ended far short kept the old file'
         const before = await read(out);
         const forced = await run('--force');
         expect([forced.code, JSON.parse(forced.stdout)]).toEqual([10, expect.objectContaining({ short: true, rows: 60, file: null })]);
-        // The command the hint gives (--force dropped, --resume added): the short walk was not
-        // kept, so nothing is resumed; the account is walked again. It said "already complete", exit 0.
+        // The same command with --resume, as the last line says (--force dropped): the short walk
+        // was not kept, so nothing is resumed; the account is walked again. It said "already complete", exit 0.
         const again = await run('--resume');
         expect([again.code, JSON.parse(again.stdout)]).toEqual([10, expect.objectContaining({ exit_code: 10, complete: false, short: true, rows: 60, file: null })]);
         expect(again.stderr).toContain(`${out} is left as it was (--force replaces it only with a complete export)`);
