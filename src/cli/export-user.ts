@@ -115,6 +115,11 @@ function render(event: AccountEvent, settings: RunSettings, progress: Progress):
           : `${event.path} is held by a tkf on ${event.host}: watching it for up to 35 s (a running tkf touches its lock; one that stopped does not, and its lock is taken over)`,
       );
       return;
+    case 'recorded-earlier': {
+      const h = event.history;
+      progress.log(`${event.path} (${h.snapshot_at}) was not yet in the history: recorded now, before this update${h.added ? ` (${plural(h.added, 'new follower')})` : ''}`);
+      return;
+    }
     case 'resumed': {
       const c = event.checkpoint;
       const kept = newFollowersKept(c);

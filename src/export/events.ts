@@ -3,6 +3,7 @@
  * (src/cli/export-user.ts: the bar, the plain lines, --verbose); the engine never prints.
  */
 import type { RetryNotice } from '../api/client.js';
+import type { HistoryRecord } from '../history/export-recorder.js';
 import type { Checkpoint } from '../output/checkpoint.js';
 import type { AccountOutcome } from './account-outcome.js';
 import type { Page, StuckNotice } from './pager.js';
@@ -20,6 +21,8 @@ export type AccountEvent =
   | { type: 'lock-wait'; uid: string; path: string; host?: string }
   /** Another tkf that runs holds the output's lock: this run waits for it (a batch under --resume). */
   | { type: 'lock-held'; uid: string; path: string; pid: number; host: string }
+  /** --update with --db: the file's walk before it, published and not yet in the history, was recorded first. */
+  | { type: 'recorded-earlier'; uid: string; path: string; history: HistoryRecord }
   /** A file export goes on from its checkpoint. */
   | { type: 'resumed'; uid: string; path: string; checkpoint: Checkpoint }
   /** A page is written and checkpointed. */

@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import type { FollowersClient } from '../api/client.js';
 import { expectedRows } from '../api/list-facts.js';
 import { EXIT, OutputBusyError, STAGING_LOST, TkfError, redact } from '../errors.js';
-import type { ExportRecorder, WalkFeed } from '../history/export-recorder.js';
+import type { ExportRecorder, HistoryRecord, WalkFeed } from '../history/export-recorder.js';
 import type { AccountOutcome } from './account-outcome.js';
-import { newFollowersKept, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
+import { againstManifest, newFollowersKept, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import type { Disk } from '../output/disk.js';
 import type { LockOwner } from '../output/lock.js';
 import type { ExportCounts } from '../output/page-target.js';
@@ -108,6 +108,15 @@ async function exportAccount(
   // --update stops at the first follower already in the file: how far that is, nobody can tell.
   const open = output.kind === 'file' && Boolean(output.update) && existsSync(output.path);
   const { job } = settings;
+  // [issue 16] An --update builds on the file as its manifest describes it. A walk of it that was
+  // published and never recorded (kill -9 or a second Ctrl-C between the two, or a run without
+  // --db) is recorded first: the update recorded only what it added on top, so an update's new
+  // followers killed so never reached the history ("added 0 on top of 20,000", the database at 16,000).
+  // (--resume of an interrupted --update is that update.)
+  if (settings.record && output.kind === 'file' && !output.own && (output.update || (output.resume && (await interruptedUpdate(output.path))))) {
+    const earlier = await recordPublished(settings.record, output.path);
+    if (earlier) emit({ type: 'recorded-earlier', uid, path: output.path, history: earlier });
+  }
   // [issue 16] --db into SQLite: the pages go to the database as they arrive (history/page-recorder.ts).
   const feed = settings.record?.feed?.(uid);
   if (output.kind === 'file' && output.update) feed?.partial();
@@ -204,6 +213,28 @@ async function exportAccount(
     cause: error,
     elapsedMs: now() - started,
   };
+}
+
+/** Whether the checkpoint beside `path` is an interrupted --update's. */
+async function interruptedUpdate(path: string): Promise<boolean> {
+  return Boolean((await readCheckpoint(outputPaths(path).checkpoint).catch(() => undefined))?.update);
+}
+
+/**
+ * The finished export at `path`, recorded as its manifest describes it when the database does not
+ * hold it yet; undefined when it does, or when it cannot be: no manifest, one that no longer
+ * describes the file, a list that ended short, a database holding a later snapshot of the account
+ * or one that fails (the update's own recording then says so, its file kept).
+ */
+async function recordPublished(record: ExportRecorder, path: string): Promise<HistoryRecord | undefined> {
+  try {
+    const manifest = await readCheckpoint(outputPaths(path).manifest);
+    if ((await againstManifest(path, manifest))?.state !== 'same') return undefined;
+    const outcome = await record(path, undefined);
+    return outcome.recorded ? outcome : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -415,6 +415,27 @@ describe('tkf export --db', () => {
     expect((await runCli(['export', '--uid', UID, '--db', db, '--update'], env2)).code).toBe(2);
   });
 
+  it('an --update published and never recorded (killed between the two, or run without --db) is recorded before the next --update --db: its new followers reach the history', async () => {
+    const db = join(dir.path, 'h.sqlite');
+    const out = join(dir.path, 'f.jsonl');
+    expect((await runCli(['export', '--uid', UID, '--out', out, '--db', db], await simulator({ [UID]: { size: 40, notYetFollowed: 4 } }))).code).toBe(0);
+    const whole = await simulator({ [UID]: { size: 40 } });
+    // The file gains the 4 new followers; the database does not hear of it.
+    expect((await runCli(['export', '--uid', UID, '--out', out, '--update'], whole)).code).toBe(0);
+    const taken = json<{ updated: string }>(await readFile(`${out}.tkf.json`, 'utf8')).updated;
+    const next = await runCli(['export', '--uid', UID, '--out', out, '--update', '--db', db, '--json'], whole);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toContain(`tkf: ${out} (${taken}) was not yet in the history: recorded now, before this update (4 new followers)`);
+    expect(json<{ added: number; history: { added: number } }>(next.stdout)).toMatchObject({ added: 0, history: { added: 0 } });
+    const points = json<Array<{ at: string; added: number; end: string }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout);
+    expect(points.map((p) => [p.added, p.end])).toEqual([[36, 'complete'], [4, 'update'], [0, 'update']]);
+    expect(points[1]!.at).toBe(taken);
+    expect(json<Array<{ followers: number }>>((await runCli(['history', '--db', db, '--json'])).stdout)[0]!.followers).toBe(40);
+    // Recorded once: the next --update finds it there and says nothing of it.
+    const again = await runCli(['export', '--uid', UID, '--out', out, '--update', '--db', db], whole);
+    expect([again.code, again.stderr.includes('not yet in the history')]).toEqual([0, false]);
+  });
+
   it("three of yesterday's newest re-follow at once, the night's walk ends among the new followers (--limit): nobody gone, the new ones added, and tkf diff agrees", async () => {
     const db = join(dir.path, 'refollow-top.sqlite');
     const [a, b] = [join(dir.path, 'refollow-a.jsonl'), join(dir.path, 'refollow-b.jsonl')];
