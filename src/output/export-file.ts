@@ -231,6 +231,9 @@ export class ExportFile implements PageTarget {
       if (!manifest || describeMismatch(manifest.options, this.options)) {
         throw new OutputError(`${paths.out} exists and is not an interrupted export of these options: nothing to resume (use --force to export again)`, { advised: true });
       }
+      // A uid log without its checkpoint (a kill -9 as a published walk cleaned up) is nobody's:
+      // this run holds the lock, and no walk goes on from a log without a checkpoint.
+      await removeAll(paths.uids);
       return { ...resultOf(manifest), file: paths.out, resumedRows: manifest.rows, alreadyComplete: true };
     }
     // Beside a short --force walk's mark, a part file is that walk's, which was not kept (a crash

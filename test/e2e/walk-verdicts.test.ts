@@ -145,9 +145,13 @@ describe('--resume after a --force whose list ended far short kept the old file'
         expect(await readFile(out, 'utf8')).toBe(before[0]!.toString('utf8'));
         // Published: nothing left beside it, and --resume finds it complete.
         expect((await readdir(dir)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
+        // A uid log a kill -9 left between removing the checkpoint and it (the chaos sweep) goes
+        // with the --resume that finds the file complete: it stayed through every one after.
+        await writeFile(`${out}.part.uids`, '5200000000000000006\n');
         const done = await run('--resume');
         expect([done.code, JSON.parse(done.stdout)]).toEqual([0, expect.objectContaining({ complete: true, requests: 0 })]);
         expect(done.stderr).toContain('is already complete (3,000 followers): nothing to resume');
+        expect((await readdir(dir)).sort()).toEqual(['f.jsonl', 'f.jsonl.tkf.json']);
       });
     } finally {
       await api.close();
