@@ -120,6 +120,12 @@ function render(event: AccountEvent, settings: RunSettings, progress: Progress):
       progress.log(`${event.path} (${h.snapshot_at}) was not yet in the history: recorded now, before this update${h.added ? ` (${plural(h.added, 'new follower')})` : ''}`);
       return;
     }
+    case 'rewalk':
+      progress.log(
+        `the last --force walk of ${event.path} ended short (${formatCount(event.short.rows)} of the ${formatCount(event.short.expected)} followers the API should serve) and was not kept: ` +
+          `walking it again from the start; ${event.path} is replaced only if this walk is complete`,
+      );
+      return;
     case 'resumed': {
       const c = event.checkpoint;
       const kept = newFollowersKept(c);

@@ -23,6 +23,8 @@ export type AccountEvent =
   | { type: 'lock-held'; uid: string; path: string; pid: number; host: string }
   /** --update with --db: the file's walk before it, published and not yet in the history, was recorded first. */
   | { type: 'recorded-earlier'; uid: string; path: string; history: HistoryRecord }
+  /** --resume found the mark of a --force walk whose list ended short: the account is walked again from the start, the file replaced only if complete. */
+  | { type: 'rewalk'; uid: string; path: string; short: { rows: number; expected: number } }
   /** A file export goes on from its checkpoint. */
   | { type: 'resumed'; uid: string; path: string; checkpoint: Checkpoint }
   /** A page is written and checkpointed. */

@@ -137,6 +137,9 @@ async function exportAccount(
         before.resumed = { rows: checkpoint.rows, requests: checkpoint.requests };
         emit({ type: 'resumed', uid, path: output.kind === 'file' ? output.path : '', checkpoint });
       },
+      onRewalk: (mark) => {
+        if (mark.rewalk) emit({ type: 'rewalk', uid, path: output.kind === 'file' ? output.path : '', short: mark.rewalk });
+      },
       onUpdate: (manifest) => {
         before.fileRows = manifest.rows;
       },

@@ -85,6 +85,8 @@ export interface ExportDeps {
   /** The file system an export writes through (tests hand in one that fills up). */
   disk?: Disk;
   onResume?: (checkpoint: Checkpoint) => void;
+  /** --resume over a short --force walk's mark: walked again from the start (ExportFileSpec.onRewalk). */
+  onRewalk?: (mark: Checkpoint) => void;
   /** --update: the manifest of the file it updates (what the file holds while it is not replaced). */
   onUpdate?: (manifest: Checkpoint) => void;
   onPage?: (progress: ExportProgress) => void;
@@ -161,6 +163,7 @@ function openTarget(plan: ExportPlan, deps: ExportDeps): Promise<PageTarget | Ta
     waitWhileHeld: deps.waitWhileHeld,
     disk: deps.disk,
     onResume: deps.onResume,
+    onRewalk: deps.onRewalk,
     onUpdate: deps.onUpdate,
     own: output.own,
     staleBefore: output.staleBefore,

@@ -62,6 +62,8 @@ export interface ExportFileSpec {
   waitWhileHeld?: WaitWhileHeld;
   disk?: Disk;
   onResume?: (checkpoint: Checkpoint) => void;
+  /** --resume over a short --force walk's mark (Checkpoint.rewalk): the account is walked again from the start. */
+  onRewalk?: (mark: Checkpoint) => void;
   /** --update: the manifest of the file being updated (what the file holds until it is replaced). */
   onUpdate?: (manifest: Checkpoint) => void;
   /** tkf's own file (--db's staging file): an interrupted walk past --limit is replaced, even under --resume. */
@@ -209,6 +211,7 @@ export class ExportFile implements PageTarget {
       // (commit); found complete instead, the short walk was never retried.
       mode = 'force';
       this.replace = true;
+      this.spec.onRewalk?.(this.rewalk);
     }
     if (resumeFrom) {
       // A crash between publishing <out> and cleaning up: the export is complete, finish that.

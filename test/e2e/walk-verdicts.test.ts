@@ -138,8 +138,12 @@ describe('--resume after a --force whose list ended far short kept the old file'
         const again = await run('--resume');
         expect([again.code, JSON.parse(again.stdout)]).toEqual([10, expect.objectContaining({ exit_code: 10, complete: false, short: true, rows: 60, file: null })]);
         expect(again.stderr).toContain(`${out} is left as it was (--force replaces it only with a complete export)`);
+        // Said as it begins: a --resume that pays for the whole list again says why.
+        const why = `tkf: the last --force walk of ${out} ended short (60 of the 3,000 followers the API should serve) and was not kept: walking it again from the start; ${out} is replaced only if this walk is complete`;
+        expect(again.stderr.split('\n')).toContain(why);
         expect(await same(out, before)).toEqual([true, true]);
         const whole = await run('--resume');
+        expect(whole.stderr.split('\n')).toContain(why);
         expect([whole.code, JSON.parse(whole.stdout)]).toEqual([0, expect.objectContaining({ exit_code: 0, complete: true, rows: 3000, requests: 150, file: out })]);
         expect(JSON.parse(await readFile(`${out}.tkf.json`, 'utf8')).updated).not.toBe(JSON.parse(before[1]!.toString('utf8')).updated);
         expect(await readFile(out, 'utf8')).toBe(before[0]!.toString('utf8'));
