@@ -278,8 +278,14 @@ export class HistoryDbError extends TkfError {
    * gone read-only): every account of the run would fail alike (output/fs-errors.ts isDatabaseDown).
    */
   readonly down: boolean;
-  constructor(message: string, options?: { cause?: unknown; advised?: boolean; down?: boolean }) {
+  /**
+   * The database works, and what it holds rules this walk out (a later snapshot of the account,
+   * another one at the walk's time): recording it again later would not change that.
+   */
+  readonly ruledOut: boolean;
+  constructor(message: string, options?: { cause?: unknown; advised?: boolean; down?: boolean; ruledOut?: boolean }) {
     super(message, options);
     this.down = options?.down ?? false;
+    this.ruledOut = options?.ruledOut ?? false;
   }
 }

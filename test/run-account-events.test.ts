@@ -9,7 +9,9 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type FollowersClient } from '../src/api/client.js';
 import { isRunning } from '../src/cli/api-access.js';
-import { BudgetSpentError } from '../src/errors.js';
+import { readFile } from 'node:fs/promises';
+import { BudgetSpentError, HistoryDbError } from '../src/errors.js';
+import type { ExportRecorder } from '../src/history/export-recorder.js';
 import type { AccountEvent } from '../src/export/events.js';
 import { runAccount, type AccountSettings } from '../src/export/run-account.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
@@ -74,5 +76,33 @@ describe('runAccount events', () => {
     expect(outcome.cause).toBeInstanceOf(BudgetSpentError);
     expect(outcome).toMatchObject({ rows: 60, requests: 3, requests_total: 3, total: 70 });
     expect(events.at(-1)?.type).toBe('finished');
+  });
+});
+
+describe('--update --db over a published walk not yet in the history', () => {
+  it('a database that fails to record that walk fails the account before its walk; one that rules it out (a later snapshot) does not', async () => {
+    const path = join(dir.path, 'u.jsonl');
+    expect((await run({ kind: 'file', path, force: false, resume: false }, settings())).outcome.complete).toBe(true);
+    const before = await readFile(path);
+    const calls: Array<number | undefined> = [];
+    const recorder = (failure: Error) => {
+      const record = (async (_file: string, added: number | undefined) => {
+        calls.push(added);
+        if (calls.length === 1) throw failure;
+        return { snapshot_at: 'x', added: added ?? 0, first_seen: 0, removed: 0, beyond_reach: 0, recorded: true, staged: false };
+      }) as ExportRecorder;
+      record.close = async () => {};
+      return record;
+    };
+    // Locked (another shard's long recording past the busy timeout): nothing walked, said, exit 11.
+    const locked = new HistoryDbError('the history database h.sqlite: database is locked; the export is complete: u.jsonl', { cause: new HistoryDbError('the history database h.sqlite: database is locked') });
+    const { outcome } = await run({ kind: 'file', path, force: false, resume: false, update: true }, { ...settings(), record: recorder(locked) });
+    expect([outcome.complete, outcome.exit_code, outcome.requests, calls]).toEqual([false, 11, 0, [undefined]]);
+    expect(outcome.error).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\S+\\) is not yet in the history and could not be recorded: the history database h\\.sqlite: database is locked; nothing was walked`));
+    expect((await readFile(path)).equals(before)).toBe(true);
+    // A later snapshot in the database: that walk cannot be placed, and the update goes on.
+    calls.length = 0;
+    const stale = await run({ kind: 'file', path, force: false, resume: false, update: true }, { ...settings(), record: recorder(new HistoryDbError('it holds a later snapshot', { ruledOut: true })) });
+    expect([stale.outcome.complete, calls]).toEqual([true, [undefined, 0]]);
   });
 });

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import type { FollowersClient } from '../api/client.js';
 import { expectedRows } from '../api/list-facts.js';
-import { EXIT, OutputBusyError, STAGING_LOST, TkfError, redact } from '../errors.js';
+import { EXIT, HistoryDbError, OutputBusyError, STAGING_LOST, ShortListError, TkfError, redact } from '../errors.js';
 import type { ExportRecorder, HistoryRecord, WalkFeed } from '../history/export-recorder.js';
 import type { AccountOutcome } from './account-outcome.js';
 import { againstManifest, newFollowersKept, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
@@ -113,59 +113,70 @@ async function exportAccount(
   // --db) is recorded first: the update recorded only what it added on top, so an update's new
   // followers killed so never reached the history ("added 0 on top of 20,000", the database at 16,000).
   // (--resume of an interrupted --update is that update.)
+  // A database that fails to record it (locked, a statement timeout, its server gone) fails the
+  // account before its walk: the update would replace the file and its manifest, the only
+  // description of that walk, and record only what it added on top (the loss above, said nowhere).
+  let unrecorded: unknown;
   if (settings.record && output.kind === 'file' && !output.own && (output.update || (output.resume && (await interruptedUpdate(output.path))))) {
-    const earlier = await recordPublished(settings.record, output.path);
-    if (earlier) emit({ type: 'recorded-earlier', uid, path: output.path, history: earlier });
+    try {
+      const earlier = await recordPublished(settings.record, output.path);
+      if (earlier) emit({ type: 'recorded-earlier', uid, path: output.path, history: earlier });
+    } catch (error) {
+      unrecorded = error;
+    }
   }
   // [issue 16] --db into SQLite: the pages go to the database as they arrive (history/page-recorder.ts).
   const feed = settings.record?.feed?.(uid);
   if (output.kind === 'file' && output.update) feed?.partial();
-  const settled = await settleExport(
-    { job, uid, output },
-    {
-      client: job.encoder.fields ? withFieldsCheck(client, job.encoder.fields) : client,
-      signal: settings.signal,
-      disk: settings.disk,
-      owner: deps.owner,
-      isRunning: deps.isRunning,
-      onLockWait: (path, host) => emit({ type: 'lock-wait', uid, path, ...(host === undefined ? {} : { host }) }),
-      ...(deps.waitForHeldOutputs && output.kind === 'file' && output.resume
-        ? { waitWhileHeld: { signal: settings.signal, onHeld: (holder) => emit({ type: 'lock-held', uid, path: outputPaths(output.path).lock, pid: holder.pid, host: holder.host }) } }
-        : {}),
-      onResume: (checkpoint) => {
-        feed?.partial();
-        before.resumed = { rows: checkpoint.rows, requests: checkpoint.requests };
-        emit({ type: 'resumed', uid, path: output.kind === 'file' ? output.path : '', checkpoint });
-      },
-      onRewalk: (mark) => {
-        if (mark.rewalk) emit({ type: 'rewalk', uid, path: output.kind === 'file' ? output.path : '', short: mark.rewalk });
-      },
-      onUpdate: (manifest) => {
-        before.fileRows = manifest.rows;
-      },
-      onPage: (p) => {
-        const done = p.page.end !== undefined || p.page.next === null;
-        const progress = {
-          // --update counts the new followers it puts on top; the file's old rows are not progress.
-          rows: open ? p.runRows : p.rows,
-          requests: p.requests,
-          total: p.total,
-          // Rows this run wrote: what rate and ETA count, whatever the file held.
-          runRows: p.runRows,
-          runRequests: p.runRequests,
-          goal: expectedRows({ rows: p.rows, total: p.total, limit: job.limit, done, open }) ?? null,
-        };
-        feed?.page(p.page.followers);
-        emit({ type: 'page', uid, page: p.page, progress });
-      },
-      onStuck: (notice) => emit({ type: 'waiting', uid, notice }),
-      onWalkEnd: () => {
-        // [issue 16] what the snapshot can do before the file is published, it does meanwhile.
-        feed?.walked(uid);
-        deps.onWalked?.();
-      },
-    },
-  );
+  const settled =
+    unrecorded !== undefined
+      ? { failure: { error: unrecorded } as { error: unknown; counts?: ExportCounts; published?: string | null } }
+      : await settleExport(
+          { job, uid, output },
+          {
+            client: job.encoder.fields ? withFieldsCheck(client, job.encoder.fields) : client,
+            signal: settings.signal,
+            disk: settings.disk,
+            owner: deps.owner,
+            isRunning: deps.isRunning,
+            onLockWait: (path, host) => emit({ type: 'lock-wait', uid, path, ...(host === undefined ? {} : { host }) }),
+            ...(deps.waitForHeldOutputs && output.kind === 'file' && output.resume
+              ? { waitWhileHeld: { signal: settings.signal, onHeld: (holder) => emit({ type: 'lock-held', uid, path: outputPaths(output.path).lock, pid: holder.pid, host: holder.host }) } }
+              : {}),
+            onResume: (checkpoint) => {
+              feed?.partial();
+              before.resumed = { rows: checkpoint.rows, requests: checkpoint.requests };
+              emit({ type: 'resumed', uid, path: output.kind === 'file' ? output.path : '', checkpoint });
+            },
+            onRewalk: (mark) => {
+              if (mark.rewalk) emit({ type: 'rewalk', uid, path: output.kind === 'file' ? output.path : '', short: mark.rewalk });
+            },
+            onUpdate: (manifest) => {
+              before.fileRows = manifest.rows;
+            },
+            onPage: (p) => {
+              const done = p.page.end !== undefined || p.page.next === null;
+              const progress = {
+                // --update counts the new followers it puts on top; the file's old rows are not progress.
+                rows: open ? p.runRows : p.rows,
+                requests: p.requests,
+                total: p.total,
+                // Rows this run wrote: what rate and ETA count, whatever the file held.
+                runRows: p.runRows,
+                runRequests: p.runRequests,
+                goal: expectedRows({ rows: p.rows, total: p.total, limit: job.limit, done, open }) ?? null,
+              };
+              feed?.page(p.page.followers);
+              emit({ type: 'page', uid, page: p.page, progress });
+            },
+            onStuck: (notice) => emit({ type: 'waiting', uid, notice }),
+            onWalkEnd: () => {
+              // [issue 16] what the snapshot can do before the file is published, it does meanwhile.
+              feed?.walked(uid);
+              deps.onWalked?.();
+            },
+          },
+        );
   let failure: { error: unknown; counts?: ExportCounts; published?: string | null };
   if (settled.failure) {
     feed?.abandon();
@@ -227,16 +238,30 @@ async function interruptedUpdate(path: string): Promise<boolean> {
  * The finished export at `path`, recorded as its manifest describes it when the database does not
  * hold it yet; undefined when it does, or when it cannot be: no manifest, one that no longer
  * describes the file, a list that ended short, a database holding a later snapshot of the account
- * or one that fails (the update's own recording then says so, its file kept).
+ * (or another at its time). A database that fails is thrown, as a HistoryDbError naming the walk.
  */
 async function recordPublished(record: ExportRecorder, path: string): Promise<HistoryRecord | undefined> {
+  let manifest: Checkpoint | undefined;
   try {
-    const manifest = await readCheckpoint(outputPaths(path).manifest);
+    manifest = await readCheckpoint(outputPaths(path).manifest);
     if ((await againstManifest(path, manifest))?.state !== 'same') return undefined;
+  } catch {
+    // An unreadable manifest or file: the update itself says what is wrong with it.
+    return undefined;
+  }
+  try {
     const outcome = await record(path, undefined);
     return outcome.recorded ? outcome : undefined;
-  } catch {
-    return undefined;
+  } catch (error) {
+    // No snapshot (a list that ended short), or one the database rules out: the update goes on.
+    if (error instanceof ShortListError || (error instanceof HistoryDbError && error.ruledOut)) return undefined;
+    // The database failed: said, the walk not made (see exportAccount).
+    const inner = error instanceof HistoryDbError && error.cause instanceof Error ? error.cause : error;
+    const why = inner instanceof Error ? inner.message : String(inner);
+    throw new HistoryDbError(
+      `${path} (${manifest!.updated}) is not yet in the history and could not be recorded: ${why}; nothing was walked: the same command records it, then updates, once the database can be written`,
+      { cause: error },
+    );
   }
 }
 

@@ -99,6 +99,7 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
     if (outcome.stale) {
       throw new HistoryDbError(
         `not recorded in the history database ${driver.label}: it holds a later snapshot of ${outcome.account} (${outcome.later}) than this walk (${outcome.takenAt}), and snapshots are recorded oldest first (another run recorded a later walk, or this machine's clock is behind); the export is complete: ${file}`,
+        { ruledOut: true },
       );
     }
     // Another file's snapshot at this walk's very time (one imported without a manifest, dated by
@@ -106,6 +107,7 @@ export function createExportRecorder(driver: SqlDriver, options: RecorderOptions
     if (outcome.clash) {
       throw new HistoryDbError(
         `not recorded in the history database ${driver.label}: it holds another snapshot of ${outcome.account} at this walk's time (${outcome.takenAt}), read from ${outcome.clash.source ?? 'a file not named'}; the export is complete: ${file}`,
+        { ruledOut: true },
       );
     }
     // The staging file is emptied, not removed: with its manifest it says "this walk is recorded",
