@@ -10,7 +10,8 @@ import { expectedRows } from '../api/list-facts.js';
 import { EXIT, HistoryDbError, OutputBusyError, STAGING_LOST, ShortListError, TkfError, redact } from '../errors.js';
 import type { ExportRecorder, HistoryRecord, WalkFeed } from '../history/export-recorder.js';
 import type { AccountOutcome } from './account-outcome.js';
-import { againstManifest, newFollowersKept, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
+import { againstManifest, describeMismatch, newFollowersKept, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
+import { encoderAfter } from '../output/update-base.js';
 import type { Disk } from '../output/disk.js';
 import type { LockOwner } from '../output/lock.js';
 import type { ExportCounts } from '../output/page-target.js';
@@ -119,7 +120,7 @@ async function exportAccount(
   let unrecorded: unknown;
   if (settings.record && output.kind === 'file' && !output.own && (output.update || (output.resume && (await interruptedUpdate(output.path))))) {
     try {
-      const earlier = await recordPublished(settings.record, output.path);
+      const earlier = await recordPublished(settings.record, output.path, uid, job);
       if (earlier) emit({ type: 'recorded-earlier', uid, path: output.path, history: earlier });
     } catch (error) {
       unrecorded = error;
@@ -240,11 +241,15 @@ async function interruptedUpdate(path: string): Promise<boolean> {
  * describes the file, a list that ended short, a database holding a later snapshot of the account
  * (or another at its time). A database that fails is thrown, as a HistoryDbError naming the walk.
  */
-async function recordPublished(record: ExportRecorder, path: string): Promise<HistoryRecord | undefined> {
+async function recordPublished(record: ExportRecorder, path: string, uid: string, job: WalkJob): Promise<HistoryRecord | undefined> {
   let manifest: Checkpoint | undefined;
   try {
     manifest = await readCheckpoint(outputPaths(path).manifest);
     if ((await againstManifest(path, manifest))?.state !== 'same') return undefined;
+    // Not the file this update builds on (another account's, other columns): the update refuses
+    // it (exit 2), and a refused command records nothing.
+    const encoder = encoderAfter(job, manifest!.options);
+    if (describeMismatch(manifest!.options, { uid, format: job.format.name, fields: encoder.fields ?? null, bom: encoder.bom, formulaGuard: encoder.formulaGuard })) return undefined;
   } catch {
     // An unreadable manifest or file: the update itself says what is wrong with it.
     return undefined;

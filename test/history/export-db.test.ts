@@ -436,6 +436,18 @@ describe('tkf export --db', () => {
     expect([again.code, again.stderr.includes('not yet in the history')]).toEqual([0, false]);
   });
 
+  it('an --update --db that is refused (another account\'s file, other columns) records nothing of the file it refused', async () => {
+    const db = join(dir.path, 'refused.sqlite');
+    const out = join(dir.path, 'refused.jsonl');
+    const env = await simulator({ [UID]: { size: 40 }, [OTHER]: { size: 30 } });
+    expect((await runCli(['export', '--uid', UID, '--out', out], env)).code).toBe(0);
+    for (const args of [['--uid', OTHER], ['--uid', UID, '--fields', 'uid']]) {
+      const refused = await runCli(['export', ...args, '--out', out, '--update', '--db', db], env);
+      expect([refused.code, refused.stderr.includes('not yet in the history')], refused.stderr).toEqual([2, false]);
+    }
+    expect(json<unknown[]>((await runCli(['history', '--db', db, '--json'])).stdout)).toEqual([]);
+  });
+
   it("three of yesterday's newest re-follow at once, the night's walk ends among the new followers (--limit): nobody gone, the new ones added, and tkf diff agrees", async () => {
     const db = join(dir.path, 'refollow-top.sqlite');
     const [a, b] = [join(dir.path, 'refollow-a.jsonl'), join(dir.path, 'refollow-b.jsonl')];
