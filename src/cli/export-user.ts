@@ -211,7 +211,7 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined, recordin
       `${outcome.result?.keptOld ? 'walked' : 'exported'} only ${formatCount(outcome.rows)} of the ${formatCount(outcome.expected)} followers the API should serve (${percent}%): ` +
       `the list ended there twice; the API may be throttling or broken; ` +
       (outcome.result?.keptOld
-        ? `${outcome.result.keptOld} is left as it was (--force replaces it only with a complete export) and this walk is ${recording ? 'neither kept nor recorded in the history' : 'not kept'} (the same command, or it with --resume, walks it again)`
+        ? `${outcome.result.keptOld} is left as it was (--force replaces it only with a complete export) and this walk is ${recording ? 'neither kept nor recorded in the history' : 'not kept'} (the same command walks it again, as does it with --resume in place of --force)`
         : `the file is kept${recording ? ' and not recorded in the history (a list this short would call every follower below its end gone)' : ''}`) +
       `; ${cost}${dupes}`
     );

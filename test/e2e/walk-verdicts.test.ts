@@ -69,7 +69,7 @@ describe('a list that ends far below what the API reports', () => {
       // Buffer.equals: vitest's toEqual walks a Buffer byte by byte (minutes for this 14 MB file).
       expect([(await readFile(out)).equals(before[0]!), (await readFile(`${out}.tkf.json`)).equals(before[1]!)]).toEqual([true, true]);
       expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^tkf: walked only 60 of the 3,000 followers the API should serve/);
-      expect(result.stderr.trim().split('\n').at(-1)).toContain(`the API may be throttling or broken; ${out} is left as it was (--force replaces it only with a complete export) and this walk is not kept (the same command, or it with --resume, walks it again); 4 requests`);
+      expect(result.stderr.trim().split('\n').at(-1)).toContain(`the API may be throttling or broken; ${out} is left as it was (--force replaces it only with a complete export) and this walk is not kept (the same command walks it again, as does it with --resume in place of --force); 4 requests`);
       // Nothing of the short walk is left, only its mark where an interrupted walk's checkpoint
       // stands (owner-only, no token, no rows, no part files): what has --resume walk it again.
       expect((await readdir(dir)).sort()).toEqual(['f.jsonl', 'f.jsonl.part.json', 'f.jsonl.tkf.json']);
