@@ -24,6 +24,8 @@ export interface AccountOutcome {
   incomplete_seconds?: number[];
   /** --db: what the snapshot recorded. */
   history?: HistoryRecord;
+  /** --update --db: the file's earlier walk, published and not yet in the history, recorded first (before `history`). */
+  history_before?: HistoryRecord;
   /** The list ended (asked twice) below half of `expected`, what the API reports it should serve: exit 10, file kept. */
   short?: boolean;
   expected?: number;

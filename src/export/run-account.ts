@@ -118,10 +118,11 @@ async function exportAccount(
   // account before its walk: the update would replace the file and its manifest, the only
   // description of that walk, and record only what it added on top (the loss above, said nowhere).
   let unrecorded: unknown;
+  let recordedBefore: HistoryRecord | undefined;
   if (settings.record && output.kind === 'file' && !output.own && (output.update || (output.resume && (await interruptedUpdate(output.path))))) {
     try {
       const earlier = await recordPublished(settings.record, output.path, uid, job);
-      if (earlier) emit({ type: 'recorded-earlier', uid, path: output.path, history: earlier });
+      if (earlier) emit({ type: 'recorded-earlier', uid, path: output.path, history: (recordedBefore = earlier) });
     } catch (error) {
       unrecorded = error;
     }
@@ -185,7 +186,8 @@ async function exportAccount(
   } else {
     try {
       deps.onWalked?.();
-      return await completed(uid, settled.result, settings, client.requests, before, now() - started, feed);
+      const outcome = await completed(uid, settled.result, settings, client.requests, before, now() - started, feed);
+      return recordedBefore ? { ...outcome, history_before: recordedBefore } : outcome;
     } catch (error) {
       // --resume found the staging file of a walk recorded into a database that no longer holds
       // it (deleted or replaced since): its rows are gone, so the account is walked again, as
@@ -212,6 +214,7 @@ async function exportAccount(
   const error = deps.explainFailure ? await deps.explainFailure(caught, facts) : caught;
   return {
     uid,
+    ...(recordedBefore ? { history_before: recordedBefore } : {}),
     exit_code: error instanceof TkfError ? error.exitCode : EXIT.internal,
     complete: false,
     // A stopped file export keeps what its checkpoint holds, from earlier runs too; a failed

@@ -426,7 +426,8 @@ describe('tkf export --db', () => {
     const next = await runCli(['export', '--uid', UID, '--out', out, '--update', '--db', db, '--json'], whole);
     expect(next.code, next.stderr).toBe(0);
     expect(next.stderr).toContain(`tkf: ${out} (${taken}) was not yet in the history: recorded now, before this update (4 new followers)`);
-    expect(json<{ added: number; history: { added: number } }>(next.stdout)).toMatchObject({ added: 0, history: { added: 0 } });
+    // --json says it too: a cron job that reads it sees the two snapshots.
+    expect(json<{ added: number; history: { added: number } }>(next.stdout)).toMatchObject({ added: 0, history: { added: 0 }, history_before: { snapshot_at: taken, added: 4, recorded: true } });
     const points = json<Array<{ at: string; added: number; end: string }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout);
     expect(points.map((p) => [p.added, p.end])).toEqual([[36, 'complete'], [4, 'update'], [0, 'update']]);
     expect(points[1]!.at).toBe(taken);
