@@ -196,7 +196,13 @@ function summarizeRows(outcome: UserOutcome, limit: number | undefined, recordin
         ? `the last walk of ${outcome.uid} was complete and not yet recorded: recorded now (${followers(outcome.rows)}); without --resume, a new walk records a new snapshot`
         : `the last walk of ${outcome.uid} is complete and recorded (${followers(outcome.rows)}): nothing to resume; without --resume, a new walk records a new snapshot`;
     }
-    if (outcome.history?.recorded) return `${outcome.file} was complete and not yet recorded: recorded now (${followers(outcome.rows)})`;
+    if (outcome.history?.recorded) {
+      // An --update's file is recorded as the update it was (its new followers only): said so, not
+      // as the whole file's followers.
+      const h = outcome.history;
+      const update = outcome.end === 'caught-up' ? `: its --update, ${plural(h.added, 'new follower')} on top of ${formatCount(outcome.rows - h.added)}` : '';
+      return `${outcome.file} was complete and not yet recorded: recorded now (${followers(outcome.rows)}${update})`;
+    }
     return `${outcome.file} is already complete (${followers(outcome.rows)}): nothing to resume`;
   }
   if (outcome.added !== undefined) {

@@ -449,6 +449,19 @@ describe('tkf export --db', () => {
     expect(json<unknown[]>((await runCli(['history', '--db', db, '--json'])).stdout)).toEqual([]);
   });
 
+  it('--resume --db of an --update never recorded says it recorded that update (its new followers), not the whole file', async () => {
+    const db = join(dir.path, 'h.sqlite');
+    const out = join(dir.path, 'f.csv');
+    expect((await runCli(['export', '--uid', UID, '--out', out, '--db', db], await simulator({ [UID]: { size: 40, notYetFollowed: 4 } }))).code).toBe(0);
+    const whole = await simulator({ [UID]: { size: 40 } });
+    expect((await runCli(['export', '--uid', UID, '--out', out, '--update'], whole)).code).toBe(0);
+    const resumed = await runCli(['export', '--uid', UID, '--out', out, '--db', db, '--resume'], whole);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr.trim().split('\n').at(-1)).toBe(`tkf: ${out} was complete and not yet recorded: recorded now (40 followers: its --update, 4 new followers on top of 36)`);
+    const points = json<Array<{ added: number; end: string }>>((await runCli(['history', 'growth', '--db', db, '--uid', UID, '--json'])).stdout);
+    expect(points.map((p) => [p.added, p.end])).toEqual([[36, 'complete'], [4, 'update']]);
+  });
+
   it("three of yesterday's newest re-follow at once, the night's walk ends among the new followers (--limit): nobody gone, the new ones added, and tkf diff agrees", async () => {
     const db = join(dir.path, 'refollow-top.sqlite');
     const [a, b] = [join(dir.path, 'refollow-a.jsonl'), join(dir.path, 'refollow-b.jsonl')];
