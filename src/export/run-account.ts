@@ -10,16 +10,16 @@ import { expectedRows } from '../api/list-facts.js';
 import { EXIT, HistoryDbError, OutputBusyError, STAGING_LOST, ShortListError, TkfError, redact } from '../errors.js';
 import type { ExportRecorder, HistoryRecord, WalkFeed } from '../history/export-recorder.js';
 import type { AccountOutcome } from './account-outcome.js';
-import { againstManifest, describeMismatch, newFollowersKept, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
-import { encoderAfter } from '../output/update-base.js';
+import { againstManifest, checkpointOptions, describeMismatch, newFollowersKept, readCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import type { Disk } from '../output/disk.js';
 import type { LockOwner } from '../output/lock.js';
 import type { ExportCounts } from '../output/page-target.js';
 import { causeCode } from '../output/fs-errors.js';
 import { outputPaths } from '../output/output-file.js';
+import { encoderAfter } from '../output/update-base.js';
 import type { AccountEvent } from './events.js';
 import type { WalkJob } from './job.js';
-import type { ExportResult, OutputTarget } from './run-export.js';
+import type { ExportResult, OutputTarget, SettledExport } from './run-export.js';
 import { withFieldsCheck } from './with-fields-check.js';
 
 export type { AccountOutcome } from './account-outcome.js';
@@ -130,55 +130,52 @@ async function exportAccount(
   // [issue 16] --db into SQLite: the pages go to the database as they arrive (history/page-recorder.ts).
   const feed = settings.record?.feed?.(uid);
   if (output.kind === 'file' && output.update) feed?.partial();
-  const settled =
-    unrecorded !== undefined
-      ? { failure: { error: unrecorded } as { error: unknown; counts?: ExportCounts; published?: string | null } }
-      : await settleExport(
-          { job, uid, output },
-          {
-            client: job.encoder.fields ? withFieldsCheck(client, job.encoder.fields) : client,
-            signal: settings.signal,
-            disk: settings.disk,
-            owner: deps.owner,
-            isRunning: deps.isRunning,
-            onLockWait: (path, host) => emit({ type: 'lock-wait', uid, path, ...(host === undefined ? {} : { host }) }),
-            ...(deps.waitForHeldOutputs && output.kind === 'file' && output.resume
-              ? { waitWhileHeld: { signal: settings.signal, onHeld: (holder) => emit({ type: 'lock-held', uid, path: outputPaths(output.path).lock, pid: holder.pid, host: holder.host }) } }
-              : {}),
-            onResume: (checkpoint) => {
-              feed?.partial();
-              before.resumed = { rows: checkpoint.rows, requests: checkpoint.requests };
-              emit({ type: 'resumed', uid, path: output.kind === 'file' ? output.path : '', checkpoint });
-            },
-            onRewalk: (mark) => {
-              if (mark.rewalk) emit({ type: 'rewalk', uid, path: output.kind === 'file' ? output.path : '', short: mark.rewalk });
-            },
-            onUpdate: (manifest) => {
-              before.fileRows = manifest.rows;
-            },
-            onPage: (p) => {
-              const done = p.page.end !== undefined || p.page.next === null;
-              const progress = {
-                // --update counts the new followers it puts on top; the file's old rows are not progress.
-                rows: open ? p.runRows : p.rows,
-                requests: p.requests,
-                total: p.total,
-                // Rows this run wrote: what rate and ETA count, whatever the file held.
-                runRows: p.runRows,
-                runRequests: p.runRequests,
-                goal: expectedRows({ rows: p.rows, total: p.total, limit: job.limit, done, open }) ?? null,
-              };
-              feed?.page(p.page.followers);
-              emit({ type: 'page', uid, page: p.page, progress });
-            },
-            onStuck: (notice) => emit({ type: 'waiting', uid, notice }),
-            onWalkEnd: () => {
-              // [issue 16] what the snapshot can do before the file is published, it does meanwhile.
-              feed?.walked(uid);
-              deps.onWalked?.();
-            },
-          },
-        );
+  const settled: SettledExport = unrecorded !== undefined ? { failure: { error: unrecorded } } : await settleExport(
+    { job, uid, output },
+    {
+      client: job.encoder.fields ? withFieldsCheck(client, job.encoder.fields) : client,
+      signal: settings.signal,
+      disk: settings.disk,
+      owner: deps.owner,
+      isRunning: deps.isRunning,
+      onLockWait: (path, host) => emit({ type: 'lock-wait', uid, path, ...(host === undefined ? {} : { host }) }),
+      ...(deps.waitForHeldOutputs && output.kind === 'file' && output.resume
+        ? { waitWhileHeld: { signal: settings.signal, onHeld: (holder) => emit({ type: 'lock-held', uid, path: outputPaths(output.path).lock, pid: holder.pid, host: holder.host }) } }
+        : {}),
+      onResume: (checkpoint) => {
+        feed?.partial();
+        before.resumed = { rows: checkpoint.rows, requests: checkpoint.requests };
+        emit({ type: 'resumed', uid, path: output.kind === 'file' ? output.path : '', checkpoint });
+      },
+      onRewalk: (mark) => {
+        if (mark.rewalk) emit({ type: 'rewalk', uid, path: output.kind === 'file' ? output.path : '', short: mark.rewalk });
+      },
+      onUpdate: (manifest) => {
+        before.fileRows = manifest.rows;
+      },
+      onPage: (p) => {
+        const done = p.page.end !== undefined || p.page.next === null;
+        const progress = {
+          // --update counts the new followers it puts on top; the file's old rows are not progress.
+          rows: open ? p.runRows : p.rows,
+          requests: p.requests,
+          total: p.total,
+          // Rows this run wrote: what rate and ETA count, whatever the file held.
+          runRows: p.runRows,
+          runRequests: p.runRequests,
+          goal: expectedRows({ rows: p.rows, total: p.total, limit: job.limit, done, open }) ?? null,
+        };
+        feed?.page(p.page.followers);
+        emit({ type: 'page', uid, page: p.page, progress });
+      },
+      onStuck: (notice) => emit({ type: 'waiting', uid, notice }),
+      onWalkEnd: () => {
+        // [issue 16] what the snapshot can do before the file is published, it does meanwhile.
+        feed?.walked(uid);
+        deps.onWalked?.();
+      },
+    },
+  );
   let failure: { error: unknown; counts?: ExportCounts; published?: string | null };
   if (settled.failure) {
     feed?.abandon();
@@ -251,8 +248,7 @@ async function recordPublished(record: ExportRecorder, path: string, uid: string
     if ((await againstManifest(path, manifest))?.state !== 'same') return undefined;
     // Not the file this update builds on (another account's, other columns): the update refuses
     // it (exit 2), and a refused command records nothing.
-    const encoder = encoderAfter(job, manifest!.options);
-    if (describeMismatch(manifest!.options, { uid, format: job.format.name, fields: encoder.fields ?? null, bom: encoder.bom, formulaGuard: encoder.formulaGuard })) return undefined;
+    if (describeMismatch(manifest!.options, checkpointOptions(uid, job.format, encoderAfter(job, manifest!.options)))) return undefined;
   } catch {
     // An unreadable manifest or file: the update itself says what is wrong with it.
     return undefined;

@@ -13,6 +13,7 @@ import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { OutputError, UsageError } from '../errors.js';
 import { realDisk, type Disk } from './disk.js';
 import { describeFsError } from './fs-errors.js';
+import type { EncoderOptions, FormatDefinition } from '../writers/index.js';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -102,6 +103,14 @@ export interface Checkpoint {
 }
 
 /** An interrupted --update's new followers, kept in its part file for the next run; undefined for an export's checkpoint. */
+/**
+ * Whether the checkpoint at `path` is the mark a short --force walk left (Checkpoint.rewalk): no
+ * interrupted walk, its pages none. False without one, or with one that cannot be read.
+ */
+export async function isRewalkMark(path: string): Promise<boolean> {
+  return (await readCheckpoint(path).catch(() => undefined))?.rewalk !== undefined;
+}
+
 export function newFollowersKept(checkpoint: Checkpoint): number | undefined {
   return checkpoint.update ? checkpoint.rows - checkpoint.update.rows : undefined;
 }
@@ -145,6 +154,11 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | undefin
 }
 
 /** Names what differs between a checkpoint's options and this run's, for the resume error. */
+/** The options a checkpoint keeps of an export of `uid` in this format with these encoder options. */
+export function checkpointOptions(uid: string, format: FormatDefinition, encoder: EncoderOptions): CheckpointOptions {
+  return { uid, format: format.name, fields: encoder.fields ?? null, bom: encoder.bom, formulaGuard: encoder.formulaGuard };
+}
+
 export function describeMismatch(saved: CheckpointOptions, now: CheckpointOptions): string | undefined {
   const differences: string[] = [];
   if (saved.uid !== now.uid) differences.push(`uid ${saved.uid}, not ${now.uid}`);

@@ -18,7 +18,7 @@ import type { Writable } from 'node:stream';
 import type { WriteJob } from '../export/job.js';
 import { ApiUnavailableError, BudgetSpentError, InterruptedError, OutputError, RunStoppedError, UsageError } from '../errors.js';
 import { ByteSink, RecordWriter, type EncoderOptions, type FormatDefinition } from '../writers/index.js';
-import { describeMismatch, incompletePlaces, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointOptions, type Reentry } from './checkpoint.js';
+import { checkpointOptions, describeMismatch, incompletePlaces, isRewalkMark, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointOptions, type Reentry } from './checkpoint.js';
 import { Checkpointer } from './checkpointer.js';
 import { flushFailure, realDisk, type Disk } from './disk.js';
 import type { LockOwner, WaitWhileHeld } from './lock.js';
@@ -70,10 +70,6 @@ export interface ExportFileSpec {
   own?: boolean;
   /** --resume of tkf's own file: a walk of it completed before this time (ISO 8601) is an earlier run's: a new walk replaces it. */
   staleBefore?: string;
-}
-
-export function checkpointOptions(uid: string, format: FormatDefinition, encoder: EncoderOptions): CheckpointOptions {
-  return { uid, format: format.name, fields: encoder.fields ?? null, bom: encoder.bom, formulaGuard: encoder.formulaGuard };
 }
 
 export class ExportFile implements PageTarget {
@@ -748,8 +744,7 @@ export class ExportFile implements PageTarget {
  * be read counts as one (openExport says what is wrong with it).
  */
 async function interruptedWalk(paths: OutputPaths): Promise<boolean> {
-  if (!(await exists(paths.checkpoint))) return false;
-  return (await readCheckpoint(paths.checkpoint).catch(() => undefined))?.rewalk === undefined;
+  return (await exists(paths.checkpoint)) && !(await isRewalkMark(paths.checkpoint));
 }
 
 /** The mark a --force walk whose list ended far short leaves in place of its checkpoint (Checkpoint.rewalk): a walk at its start, nothing in it. */

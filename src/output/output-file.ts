@@ -16,7 +16,7 @@ import { statSync, type WriteStream } from 'node:fs';
 import { link, lstat, mkdir, open, readlink, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { OutputError, UsageError } from '../errors.js';
-import { readCheckpoint } from './checkpoint.js';
+import { isRewalkMark } from './checkpoint.js';
 import { realDisk } from './disk.js';
 import { describeFsError } from './fs-errors.js';
 
@@ -81,9 +81,8 @@ export async function refuseOverInterrupted(out: string): Promise<void> {
   if (await exists(checkpoint)) {
     // The mark a short --force walk left (Checkpoint.rewalk) holds no pages: what it owes is a
     // walk again, which would then write over this output.
-    const mark = (await readCheckpoint(checkpoint).catch(() => undefined))?.rewalk !== undefined;
     throw new OutputError(
-      mark
+      (await isRewalkMark(checkpoint))
         ? `cannot write ${out}: it is a tkf export whose last --force walk ended short (${checkpoint} has tkf export --resume walk it again); name another file`
         : `cannot write ${out}: an interrupted export to it is there (${checkpoint}), its pages paid for; finish it with tkf export --resume, start it again with tkf export --force, or name another file`,
     );
