@@ -26,6 +26,19 @@ async function simulator(users: Record<string, UserScenario>, log: RequestLogEnt
 
 const json = <T>(text: string) => JSON.parse(text) as T;
 
+/**
+ * An account's export to `name` recorded with --db (36 followers), then --update'd without it:
+ * the file gains 4 new followers the database never hears of. The API's whole list for what follows.
+ */
+async function unrecordedUpdate(name: string) {
+  const db = join(dir.path, 'h.sqlite');
+  const out = join(dir.path, name);
+  expect((await runCli(['export', '--uid', UID, '--out', out, '--db', db], await simulator({ [UID]: { size: 40, notYetFollowed: 4 } }))).code).toBe(0);
+  const whole = await simulator({ [UID]: { size: 40 } });
+  expect((await runCli(['export', '--uid', UID, '--out', out, '--update'], whole)).code).toBe(0);
+  return { db, out, whole };
+}
+
 describe('tkf export --db', () => {
   it('records complete walks as snapshots (no --out: staged, then emptied); history and growth read them', async () => {
     const db = join(dir.path, 'history.sqlite');
@@ -416,12 +429,7 @@ describe('tkf export --db', () => {
   });
 
   it('an --update published and never recorded (killed between the two, or run without --db) is recorded before the next --update --db: its new followers reach the history', async () => {
-    const db = join(dir.path, 'h.sqlite');
-    const out = join(dir.path, 'f.jsonl');
-    expect((await runCli(['export', '--uid', UID, '--out', out, '--db', db], await simulator({ [UID]: { size: 40, notYetFollowed: 4 } }))).code).toBe(0);
-    const whole = await simulator({ [UID]: { size: 40 } });
-    // The file gains the 4 new followers; the database does not hear of it.
-    expect((await runCli(['export', '--uid', UID, '--out', out, '--update'], whole)).code).toBe(0);
+    const { db, out, whole } = await unrecordedUpdate('f.jsonl');
     const taken = json<{ updated: string }>(await readFile(`${out}.tkf.json`, 'utf8')).updated;
     const next = await runCli(['export', '--uid', UID, '--out', out, '--update', '--db', db, '--json'], whole);
     expect(next.code, next.stderr).toBe(0);
@@ -450,11 +458,7 @@ describe('tkf export --db', () => {
   });
 
   it('--resume --db of an --update never recorded says it recorded that update (its new followers), not the whole file', async () => {
-    const db = join(dir.path, 'h.sqlite');
-    const out = join(dir.path, 'f.csv');
-    expect((await runCli(['export', '--uid', UID, '--out', out, '--db', db], await simulator({ [UID]: { size: 40, notYetFollowed: 4 } }))).code).toBe(0);
-    const whole = await simulator({ [UID]: { size: 40 } });
-    expect((await runCli(['export', '--uid', UID, '--out', out, '--update'], whole)).code).toBe(0);
+    const { db, out, whole } = await unrecordedUpdate('f.csv');
     const resumed = await runCli(['export', '--uid', UID, '--out', out, '--db', db, '--resume'], whole);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr.trim().split('\n').at(-1)).toBe(`tkf: ${out} was complete and not yet recorded: recorded now (40 followers: its --update, 4 new followers on top of 36)`);
